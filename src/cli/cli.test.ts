@@ -1,0 +1,76 @@
+/** The built `vdm` binary, end to end: output formats, standard values, and errors. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { assertClose } from "../testing/helpers.js";
+
+const BIN = fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
+
+function vdm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("vdm schedule --json", () => {
+  it("cosine, T = 1000: improved-DDPM's β (clipped at 0.999) and their products", () => {
+    const r = vdm("schedule", "--schedule", "cosine", "--timesteps", "1000", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out), ["beta", "alpha", "alphaBar", "snr", "posteriorVariance"]);
+    const f = (t: number) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
+    const beta = Array.from({ length: 1000 }, (_, i) => Math.min(1 - f((i + 1) / 1000) / f(i / 1000), 0.999));
+    let prod = 1;
+    const alphaBar = beta.map((b) => (prod *= 1 - b));
+    for (const key of Object.keys(out)) assert.equal(out[key].length, 1000, key);
+    assertClose(out.beta, beta, { rtol: 1e-7, label: "beta" });
+    assertClose(out.alphaBar, alphaBar, { rtol: 1e-7, label: "alphaBar" });
+  });
+
+  it("linear, T = 1000: β = linspace(1e-4, 0.02) and β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t)", () => {
+    const r = vdm("schedule", "--schedule", "linear", "--timesteps", "1000", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    const beta = Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999);
+    let prod = 1;
+    const alphaBar = beta.map((b) => (prod *= 1 - b));
+    const post = beta.map((b, i) => (b * (1 - (i ? alphaBar[i - 1]! : 1))) / (1 - alphaBar[i]!));
+    assertClose(out.beta, beta, { rtol: 1e-7, label: "beta" });
+    assertClose(out.alpha, beta.map((b) => 1 - b), { rtol: 1e-7, label: "alpha" });
+    assertClose(out.snr, alphaBar.map((a) => a / (1 - a)), { rtol: 1e-7, label: "snr" });
+    assertClose(out.posteriorVariance, post, { rtol: 1e-7, label: "posteriorVariance" });
+  });
+});
+
+describe("errors", () => {
+  it("unknown schedule, bad timesteps, unknown flag and unknown command are named", () => {
+    const cases: [string[], RegExp, number][] = [
+      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear\)/, 1],
+      [["schedule", "--timesteps=-3"], /--timesteps must be an integer >= 0, got "-3"/, 2],
+      [["schedule", "--timesteps", "ten"], /--timesteps must be an integer >= 0, got "ten"/, 2],
+      [["schedule", "--bogus"], /Unknown option '--bogus'/, 2],
+      [["elbo", "--data", "moons"], /no closed-form density for data set "moons"/, 1],
+      [["fly"], /unknown command "fly"/, 2],
+    ];
+    for (const [args, pattern, code] of cases) {
+      const r = vdm(...args);
+      assert.equal(r.code, code, `${args.join(" ")}: exit ${r.code}, stderr ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
+
+describe("vdm elbo --json", () => {
+  it("reports the three terms, bits/dim and a gap to log p that shrinks with T", () => {
+    const r = vdm("elbo", "--data", "gaussian", "--timesteps", "10,100", "--n", "500", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const { reports } = JSON.parse(r.stdout);
+    assert.equal(reports.length, 2);
+    for (const rep of reports) {
+      const sum = rep.terms.reconstruction + rep.terms.prior + rep.terms.diffusion;
+      assert.ok(Math.abs(sum - rep.nats) < 1e-9 * Math.abs(sum) + 1e-12);
+      assert.ok(Math.abs(rep.bpd - rep.nats / (2 * Math.LN2)) < 1e-12);
+    }
+    assert.ok(reports[1].gap < reports[0].gap, `gap ${reports[0].gap} → ${reports[1].gap}`);
+  });
+});

@@ -1,0 +1,49 @@
+/** The `vdm` command line. */
+import { shutdownEngine, initEngine } from "../engine/index.js";
+import { UsageError } from "./args.js";
+import * as demo from "./commands/demo.js";
+import * as elbo from "./commands/elbo.js";
+import * as schedule from "./commands/schedule.js";
+
+interface Command {
+  help: string;
+  run(argv: string[]): void | Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = { demo, schedule, elbo };
+
+const usage = `vdm — variational diffusion models
+
+Commands:
+  demo       the built-in default job
+  schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance
+  elbo       the ELBO's three terms for the exact denoiser of a known density
+
+Common flags: --timesteps T (0 = continuous time), --steps N, --seed S, --json.
+Run "vdm <command> --help" for a command's flags.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`vdm: unknown command "${name}" (known: ${Object.keys(COMMANDS).join(", ")})`);
+    return 2;
+  }
+  try {
+    await initEngine("wasm");
+    await command.run(rest);
+    return 0;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const usageLike = err instanceof UsageError || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
+    console.error(`vdm ${name}: ${usageLike ? "" : "error: "}${e.message}`);
+    if (!usageLike && process.env.VDM_DEBUG) console.error(e.stack);
+    return usageLike ? 2 : 1;
+  } finally {
+    await shutdownEngine();
+  }
+}

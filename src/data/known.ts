@@ -1,0 +1,38 @@
+/**
+ * Built-in data sets whose density is known in closed form (Gaussian mixtures), so that exact
+ * log-likelihoods, scores and optimal denoisers are available for them.
+ */
+import type { Rng } from "../engine/index.js";
+import { numpy as np, type Array } from "../engine/jax.js";
+import { validateMixture, type GaussianMixture } from "../models/oracle.js";
+
+const KNOWN: Record<string, GaussianMixture> = {
+  /** N((1, −0.5), diag(0.6², 1.2²)) */
+  gaussian: { weights: [1], means: [[1, -0.5]], variances: [[0.36, 1.44]] },
+  /** NCSN's two far-apart modes: 0.8·N((−5, −5), I) + 0.2·N((5, 5), I) */
+  "ncsn-gmm": { weights: [0.8, 0.2], means: [[-5, -5], [5, 5]], variances: [[1, 1], [1, 1]] },
+};
+
+export const knownDensityNames: readonly string[] = Object.keys(KNOWN);
+
+export function knownMixture(name: string): GaussianMixture {
+  const m = KNOWN[name];
+  if (!m) throw new Error(`no closed-form density for data set "${name}" (known: ${knownDensityNames.join(", ")})`);
+  return m;
+}
+
+/** n samples [n, D] of a Gaussian mixture: component k ~ Categorical(π), x = μ_k + s_k ⊙ z. */
+export function sampleMixture(m: GaussianMixture, n: number, rng: Rng): Array {
+  validateMixture(m);
+  const D = m.means[0]!.length;
+  const u = rng.uniform([n]).dataSync() as Float32Array;
+  const z = rng.normal([n, D]).dataSync() as Float32Array;
+  const cumulative = m.weights.map((_, k) => m.weights.slice(0, k + 1).reduce((a, b) => a + b, 0));
+  const out = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) {
+    const found = cumulative.findIndex((c) => u[i]! < c);
+    const k = found < 0 ? m.weights.length - 1 : found;
+    for (let d = 0; d < D; d++) out[i * D + d] = m.means[k]![d]! + Math.sqrt(m.variances[k]![d]!) * z[i * D + d]!;
+  }
+  return np.array(out).reshape([n, D]);
+}

@@ -1,0 +1,38 @@
+/**
+ * The decoder p(x_0 | x_1) of the ELBO's reconstruction term, from the denoiser's x̂_0 at the
+ * least noisy latent (level γ_1), with variance 1/SNR_1 = e^{γ_1}: the spread of q(x_1|x_0)
+ * mapped back to data scale (Var[x_1/α_1 | x_0] = σ_1²/α_1²).
+ */
+import { nn, numpy as np, type Array } from "../engine/jax.js";
+import { perExample, sumDims } from "./shapes.js";
+
+export type DecoderKind = "gaussian" | "discretized";
+
+/** Continuous data: log N(x_0; x̂_0, e^{γ_1} I), summed over dims → [B]. Consumes all. */
+export function gaussianLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array): Array {
+  const g = perExample(gamma1, x0.shape);
+  // −½ log 2π − ½ γ − ½ e^{−γ} (x_0 − x̂_0)²
+  const quad = np.exp(np.negative(g.ref)).mul(np.square(x0.sub(x0Hat)));
+  return sumDims(quad.add(g).add(Math.log(2 * Math.PI)).mul(-0.5));
+}
+
+/**
+ * 8-bit (or `bins`-level) data on the grid x_k = 2k/(bins − 1) − 1: the discretised decoder of
+ * Kingma et al. 2021, p(x_0 = x_k | x_1) = softmax_k(−½ e^{−γ_1} (x̂_0 − x_k)²), a proper
+ * probability mass, so −log p / (D ln 2) is bits/dim as published. Summed over dims → [B].
+ */
+export function discretizedLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array, bins = 256): Array {
+  const shape = x0.shape;
+  const grid = np.linspace(-1, 1, bins).reshape([...shape.map(() => 1), bins]);
+  const snr = np.exp(np.negative(perExample(gamma1, [...shape, bins])));
+  const logits = np.square(x0Hat.reshape([...shape, 1]).sub(grid)).mul(snr).mul(-0.5);
+  const logProbs = nn.logSoftmax(logits, -1);
+  const index = np.round(x0.add(1).mul((bins - 1) / 2)).astype(np.int32).reshape([...shape, 1]);
+  return sumDims(np.takeAlongAxis(logProbs, index, -1).reshape(shape));
+}
+
+export function decoderLogLikelihood(kind: DecoderKind, x0: Array, x0Hat: Array, gamma1: Array): Array {
+  return kind === "gaussian"
+    ? gaussianLogLikelihood(x0, x0Hat, gamma1)
+    : discretizedLogLikelihood(x0, x0Hat, gamma1);
+}

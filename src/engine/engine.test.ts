@@ -1,0 +1,48 @@
+/** Engine: seeded randomness, exact float64 device, and the optional worker-thread pool. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { useEngine } from "../testing/helpers.js";
+import { exactArray, Rng } from "./index.js";
+import { requestedThreads } from "./setup.js";
+
+useEngine("wasm");
+
+describe("engine", () => {
+  it("Rng: the same seed gives the same draws, different seeds differ", () => {
+    const draw = (seed: number) => {
+      const r = new Rng(seed);
+      return [...(r.normal([4]).dataSync() as Float32Array), ...(r.uniform([2]).dataSync() as Float32Array)];
+    };
+    assert.deepEqual(draw(3), draw(3));
+    assert.notDeepEqual(draw(3), draw(4));
+    assert.throws(() => new Rng(-1), /seed must be an integer/);
+  });
+
+  it("the cpu device computes float64 exactly", () => {
+    const x = exactArray([1e-10]);
+    assert.equal(x.dtype, "float64");
+    assert.equal((x.add(1).dataSync() as Float64Array)[0], 1 + 1e-10);
+  });
+
+  it("VDM_THREADS is validated", () => {
+    assert.equal(requestedThreads({}), 1);
+    assert.equal(requestedThreads({ VDM_THREADS: "2" }), 2);
+    assert.throws(() => requestedThreads({ VDM_THREADS: "two" }), /VDM_THREADS must be a positive integer, got "two"/);
+  });
+
+  it("with VDM_THREADS=2 a matmul runs on worker threads, agrees with one thread, and the process exits", () => {
+    const script = fileURLToPath(new URL("./threads.fixture.js", import.meta.url));
+    const run = (threads: string) => {
+      const r = spawnSync(process.execPath, [script], { env: { ...process.env, VDM_THREADS: threads }, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { sum: number; workers: boolean };
+    };
+    const one = run("1");
+    const two = run("2");
+    assert.equal(one.workers, false);
+    assert.equal(two.workers, true);
+    assert.ok(Math.abs(one.sum - two.sum) <= 1e-3 * Math.abs(one.sum), `${one.sum} vs ${two.sum}`);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Engine: device choice, seeded randomness and shutdown, on top of jax-js.
+ *
+ * Every entry point (CLI, tests, benches) imports from here or from `./jax.js`, never from
+ * `@jax-js/jax` directly, so that the Node polyfills and the optional thread pool are in place
+ * before jax-js loads.
+ */
+import { defaultDevice, init, numpy as np, random, type Array, type Device } from "./jax.js";
+import { threads } from "./setup.js";
+import { terminateWorkers } from "./workers.js";
+
+export { threads };
+
+/** Devices that make sense on Node: `wasm` (fast, float32 transcendentals) and `cpu` (exact float64). */
+export type EngineDevice = Extract<Device, "wasm" | "cpu">;
+
+/**
+ * Start jax-js and make `device` the default. `wasm` is the default for all real work; `cpu` is
+ * an interpreter whose float64 arithmetic is exact, for reference tests. Both are initialised so
+ * arrays can be placed on either explicitly.
+ */
+export async function initEngine(device: EngineDevice = "wasm"): Promise<EngineDevice> {
+  const available = await init("wasm", "cpu");
+  if (!available.includes(device)) {
+    throw new Error(`device "${device}" is not available (have: ${available.join(", ")})`);
+  }
+  defaultDevice(device);
+  return device;
+}
+
+/** End the worker threads (if any) so the process can exit. Safe to call more than once. */
+export async function shutdownEngine(): Promise<void> {
+  await terminateWorkers();
+}
+
+/**
+ * A seeded stream of jax-js PRNG keys. Each `next()` splits the current key into (carry, sub)
+ * and returns `sub`, so a run is reproducible from its seed and the order of draws.
+ */
+export class Rng {
+  #key: Array;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new Error(`seed must be an integer in [0, 2^32), got ${seed}`);
+    }
+    this.#key = random.key(seed);
+  }
+
+  /** A fresh key, owned by the caller. */
+  next(): Array {
+    const [carry, sub] = np.unstack(random.split(this.#key, 2));
+    this.#key = carry;
+    return sub;
+  }
+
+  /** Standard normal samples, float32. */
+  normal(shape: number[]): Array {
+    return random.normal(this.next(), shape);
+  }
+
+  /** Uniform samples in [minval, maxval), float32. */
+  uniform(shape: number[], minval = 0, maxval = 1): Array {
+    return random.uniform(this.next(), shape, { minval, maxval });
+  }
+}
+
+/** A float64 array on the exact `cpu` device, for reference computations and tables. */
+export function exactArray(values: ArrayLike<number>): Array {
+  return np.array(Float64Array.from(values), { dtype: np.float64, device: "cpu" });
+}

@@ -1,0 +1,22 @@
+/** Noise schedules: registry by name, continuous γ(t) and discrete T-step chains. */
+import { cosineSchedule, linearSchedule, logSnrLinearSchedule } from "./fixed.js";
+import type { NoiseSchedule } from "./schedule.js";
+
+export * from "./schedule.js";
+export * from "./discrete.js";
+export { cosineSchedule, linearSchedule, logSnrLinearSchedule };
+
+const REGISTRY: Record<string, () => NoiseSchedule> = {
+  linear: () => linearSchedule(),
+  cosine: () => cosineSchedule(),
+  "log-snr-linear": () => logSnrLinearSchedule(),
+};
+
+export const scheduleNames: readonly string[] = Object.keys(REGISTRY);
+
+/** A fixed schedule by name; unknown names are an error that lists the known ones. */
+export function getSchedule(name: string): NoiseSchedule {
+  const make = REGISTRY[name];
+  if (!make) throw new Error(`unknown schedule "${name}" (known: ${scheduleNames.join(", ")})`);
+  return make();
+}
