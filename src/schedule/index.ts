@@ -4,6 +4,7 @@ import type { NoiseSchedule } from "./schedule.js";
 
 export * from "./schedule.js";
 export * from "./discrete.js";
+export * from "./learned.js";
 export { cosineSchedule, linearSchedule, logSnrLinearSchedule };
 
 const REGISTRY: Record<string, () => NoiseSchedule> = {

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
+import { exactArray, Rng } from "../engine/index.js";
+import { numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { discretize, gammaWithDerivative, getSchedule, scheduleNames } from "./index.js";
+import { discretize, gammaWithDerivative, getSchedule, initLearnedGamma, learnedSchedule, scheduleNames } from "./index.js";
 
 useEngine("wasm");
 
@@ -142,5 +143,22 @@ describe("registry", () => {
   it("rejects a non-integer or non-positive T", () => {
     assert.throws(() => discretize(getSchedule("cosine"), 0), /T >= 1, got 0/);
     assert.throws(() => discretize(getSchedule("cosine"), 2.5), /got 2.5/);
+  });
+});
+
+describe("learned schedule", () => {
+  it("is increasing with exact endpoints for random parameters, and γ' > 0 through jvp", () => {
+    for (const seed of [1, 2, 3]) {
+      const params = initLearnedGamma(new Rng(seed), 64, { gammaMin: -10, gammaMax: 7 });
+      const s = learnedSchedule(params);
+      const n = 201;
+      const t = Array.from({ length: n }, (_, i) => i / (n - 1));
+      const g = s.gamma(np.array(t)).dataSync() as Float32Array;
+      assertClose([g[0]!, g[n - 1]!], [-10, 7], { atol: 1e-4, label: `seed ${seed} endpoints` });
+      for (let i = 1; i < n; i++) assert.ok(g[i]! > g[i - 1]!, `seed ${seed}: γ(${t[i]}) ≤ γ(${t[i - 1]})`);
+      const [, dg] = gammaWithDerivative(s, np.array([0.1, 0.5, 0.9]));
+      for (const v of dg.dataSync() as Float32Array) assert.ok(v > 0, `γ' = ${v}`);
+      tree.dispose(params);
+    }
   });
 });
