@@ -5,10 +5,17 @@
 import type { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
 import { validateMixture, type GaussianMixture } from "../models/oracle.js";
+import type { PointSet } from "./toy.js";
 
 const KNOWN: Record<string, GaussianMixture> = {
   /** N((1, −0.5), diag(0.6², 1.2²)) */
   gaussian: { weights: [1], means: [[1, -0.5]], variances: [[0.36, 1.44]] },
+  /** Eight modes on the circle of radius 2, std 0.2, equal weights */
+  "eight-gaussians": {
+    weights: globalThis.Array.from({ length: 8 }, () => 1 / 8),
+    means: globalThis.Array.from({ length: 8 }, (_: unknown, k: number) => [2 * Math.cos((Math.PI * k) / 4), 2 * Math.sin((Math.PI * k) / 4)]),
+    variances: globalThis.Array.from({ length: 8 }, () => [0.04, 0.04]),
+  },
   /** NCSN's two far-apart modes: 0.8·N((−5, −5), I) + 0.2·N((5, 5), I) */
   "ncsn-gmm": { weights: [0.8, 0.2], means: [[-5, -5], [5, 5]], variances: [[1, 1], [1, 1]] },
 };
@@ -21,18 +28,26 @@ export function knownMixture(name: string): GaussianMixture {
   return m;
 }
 
-/** n samples [n, D] of a Gaussian mixture: component k ~ Categorical(π), x = μ_k + s_k ⊙ z. */
-export function sampleMixture(m: GaussianMixture, n: number, rng: Rng): Array {
+/** n samples of a Gaussian mixture, with the component of each: k ~ Categorical(π), x = μ_k + s_k ⊙ z. */
+export function sampleMixtureWithLabels(m: GaussianMixture, n: number, rng: Rng): PointSet {
   validateMixture(m);
   const D = m.means[0]!.length;
   const u = rng.uniform([n]).dataSync() as Float32Array;
   const z = rng.normal([n, D]).dataSync() as Float32Array;
   const cumulative = m.weights.map((_, k) => m.weights.slice(0, k + 1).reduce((a, b) => a + b, 0));
-  const out = new Float32Array(n * D);
+  const points = new Float32Array(n * D);
+  const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const found = cumulative.findIndex((c) => u[i]! < c);
     const k = found < 0 ? m.weights.length - 1 : found;
-    for (let d = 0; d < D; d++) out[i * D + d] = m.means[k]![d]! + Math.sqrt(m.variances[k]![d]!) * z[i * D + d]!;
+    labels[i] = k;
+    for (let d = 0; d < D; d++) points[i * D + d] = m.means[k]![d]! + Math.sqrt(m.variances[k]![d]!) * z[i * D + d]!;
   }
-  return np.array(out).reshape([n, D]);
+  return { points, n, dim: D, labels };
+}
+
+/** n samples [n, D] of a Gaussian mixture as an array. */
+export function sampleMixture(m: GaussianMixture, n: number, rng: Rng): Array {
+  const set = sampleMixtureWithLabels(m, n, rng);
+  return np.array(set.points).reshape([n, set.dim]);
 }

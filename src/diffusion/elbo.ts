@@ -101,9 +101,11 @@ export class ElboEstimator {
     if (process.T === 1) {
       // no denoising terms: the chain is x_0 → x_1 only
     } else if (mode === "exact" && !process.continuous) {
-      for (let i = 2; i <= process.T; i++) add(process.discreteKlLevels(new Int32Array(batch).fill(i)), 1);
+      for (let i = 2; i <= process.T; i++) {
+        add(process.levelsAtSteps(np.full([batch], i, { dtype: np.int32 }), process.gammaTable()!, 1), 1);
+      }
     } else {
-      for (let k = 0; k < samples; k++) add(process.sampleKlLevels(rng, batch), 1 / samples);
+      for (let k = 0; k < samples; k++) add(process.levelsFromUniform(process.uniforms(rng, batch), process.gammaTable(), "elbo"), 1 / samples);
     }
 
     return {

@@ -4,7 +4,7 @@
  */
 import { numpy as np, type Array } from "../engine/jax.js";
 import { posteriorCoefficients } from "../schedule/schedule.js";
-import { alphaOf, perExample, sigmaOf } from "./shapes.js";
+import { alphaOf, perExample, sigmaOf, sigmoid } from "./shapes.js";
 
 /** x_t ~ q(x_t | x_0) = N(α_t x_0, σ_t² I) by reparameterisation: x_t = α_t x_0 + σ_t ε. */
 export function qSample(x0: Array, gamma: Array, eps: Array): Array {
@@ -20,9 +20,13 @@ export function qSample(x0: Array, gamma: Array, eps: Array): Array {
 export function qStep(xs: Array, gammaS: Array, gammaT: Array, eps: Array): Array {
   const shape = xs.shape;
   const alphaTS = alphaOf(gammaT.ref, shape).div(alphaOf(gammaS.ref, shape));
-  const sigma2TS = np.negative(np.expm1(gammaS.sub(gammaT.ref))).reshape(alphaTS.shape);
-  const sigmaTS = np.sqrt(sigma2TS.mul(np.square(sigmaOf(gammaT, shape))));
+  const sigmaTS = np.sqrt(perExample(transitionVariance(gammaS, gammaT), shape));
   return alphaTS.mul(xs).add(sigmaTS.mul(eps));
+}
+
+/** σ_{t|s}² = −expm1(γ_s − γ_t)·σ_t², the variance of q(x_t | x_s) per example ([B]); DDPM's β_t. */
+export function transitionVariance(gammaS: Array, gammaT: Array): Array {
+  return np.negative(np.expm1(gammaS.sub(gammaT.ref))).mul(sigmoid(gammaT));
 }
 
 /** Mean of q(x_s | x_t, x_0): μ_q = coefXt·x_t + coefX0·x_0 (see `posteriorCoefficients`). */

@@ -47,6 +47,19 @@ export class Rng {
     this.#key = random.key(seed);
   }
 
+  /** The current key, for checkpoints. */
+  state(): Uint32Array {
+    return Uint32Array.from(this.#key.ref.dataSync() as Uint32Array);
+  }
+
+  /** Continue a stream from a saved `state()`. */
+  static fromState(state: Uint32Array): Rng {
+    const rng = new Rng(0);
+    rng.#key.dispose();
+    rng.#key = np.array(Uint32Array.from(state), { dtype: np.uint32 });
+    return rng;
+  }
+
   /** A fresh key, owned by the caller. */
   next(): Array {
     const [carry, sub] = np.unstack(random.split(this.#key, 2));
@@ -68,4 +81,13 @@ export class Rng {
 /** A float64 array on the exact `cpu` device, for reference computations and tables. */
 export function exactArray(values: ArrayLike<number>): Array {
   return np.array(Float64Array.from(values), { dtype: np.float64, device: "cpu" });
+}
+
+/**
+ * Force an array's pending computation. jax-js evaluates lazily; in a long loop of jitted calls
+ * whose results are never read, the pending graph grows and each step gets slower, so loops
+ * realize their carried state every step. Borrows `x`.
+ */
+export function realize(x: Array): void {
+  x.ref.dataSync();
 }

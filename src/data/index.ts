@@ -1,0 +1,43 @@
+/**
+ * Data sets by name: built-in 2-D sets, or a path to the user's CSV/JSON points. Training and
+ * held-out points are disjoint: built-in sets draw them from independent streams of the seed,
+ * files are split 90/10 by a seeded shuffle.
+ */
+import { Rng } from "../engine/index.js";
+import { readPointsFile } from "./files.js";
+import { isToy, toyData, unknownDataset, type PointSet } from "./toy.js";
+
+export type { PointSet };
+export { toyNames, isToy } from "./toy.js";
+export { knownDensityNames, knownMixture } from "./known.js";
+
+export interface Split {
+  train: PointSet;
+  test: PointSet;
+}
+
+/** The points of row indices `idx`. */
+export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
+  const points = new Float32Array(idx.length * set.dim);
+  const labels = set.labels ? new Int32Array(idx.length) : undefined;
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
+    points.set(set.points.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim);
+    if (labels) labels[i] = set.labels![r]!;
+  }
+  return { points, n: idx.length, dim: set.dim, ...(labels ? { labels } : {}) };
+}
+
+/** Train and held-out points for `spec` (a built-in name or a file path). */
+export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000 } = {}): Split {
+  if (isToy(spec)) {
+    return { train: toyData(spec, train, new Rng(seed)), test: toyData(spec, test, new Rng(seed ^ 0x5eed)) };
+  }
+  if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
+  const all = readPointsFile(spec);
+  const order = Array.from({ length: all.n }, (_, i) => i);
+  const u = new Rng(seed).uniform([all.n]).dataSync() as Float32Array;
+  order.sort((a, b) => u[a]! - u[b]! || a - b);
+  const nTest = Math.max(1, Math.round(all.n * 0.1));
+  return { train: subset(all, order.slice(nTest)), test: subset(all, order.slice(0, nTest)) };
+}

@@ -1,0 +1,95 @@
+/**
+ * An MLP denoiser for low-dimensional data: x ⊕ [Fourier features of x] → L hidden layers of
+ * width H with SiLU, each receiving a projection of the sinusoidal embedding of t, → D outputs.
+ *   emb(t) = [sin(1000 t ω_k), cos(1000 t ω_k)],  ω_k = 10000^{−k/(E/2)}
+ *   h_1 = silu(W_in x̃ + b_in + A_1 e),  h_{l+1} = h_l + silu(W_l h_l + b_l + A_{l+1} e),
+ *   e = silu(W_e emb(t) + b_e),  output = W_out h_L + b_out.
+ */
+import { Rng } from "../engine/index.js";
+import { nn, numpy as np, type Array } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+import type { Target } from "../diffusion/parameterization.js";
+
+export interface MlpConfig {
+  dim: number;
+  hidden: number;
+  layers: number;
+  /** size of the sinusoidal time embedding (even) */
+  timeEmbedding: number;
+  /** number of random Fourier features of the input (0 = none), with frequencies ~ N(0, fourierScale²) */
+  fourierFeatures: number;
+  fourierScale: number;
+  /** seed of the (fixed, untrained) Fourier frequencies */
+  fourierSeed: number;
+}
+
+export type Dense = { w: Array; b: Array };
+export type MlpParams = {
+  embed: Dense;
+  input: Dense;
+  /** time projections A_l, one per hidden layer */
+  time: Array[];
+  hidden: Dense[];
+  output: Dense;
+};
+
+function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense {
+  return { w: rng.normal([fanIn, fanOut]).mul(scale * Math.sqrt(2 / fanIn)), b: np.zeros([fanOut]) };
+}
+
+export function initMlp(config: MlpConfig, rng: Rng): MlpParams {
+  const { dim, hidden: H, layers, timeEmbedding: E, fourierFeatures: F } = config;
+  if (E % 2 !== 0) throw new Error(`timeEmbedding must be even, got ${E}`);
+  const inputDim = dim + 2 * F;
+  return {
+    embed: dense(rng, E, H),
+    input: dense(rng, inputDim, H),
+    time: globalThis.Array.from({ length: layers }, () => rng.normal([H, H]).mul(Math.sqrt(1 / H))),
+    hidden: globalThis.Array.from({ length: layers - 1 }, () => dense(rng, H, H)),
+    output: dense(rng, H, dim, 0.1),
+  };
+}
+
+/** Sinusoidal embedding of t ([B] in [0, 1]) → [B, E]. */
+export function timeEmbedding(t: Array, E: number): Array {
+  const half = E / 2;
+  const freqs = np.exp(np.arange(half).astype(np.float32).mul(-Math.log(10000) / half));
+  const angles = t.mul(1000).reshape([-1, 1]).mul(freqs.reshape([1, half]));
+  return np.concatenate([np.sin(angles.ref), np.cos(angles)], 1);
+}
+
+function affine(x: Array, layer: Dense): Array {
+  return np.matmul(x, layer.w).add(layer.b);
+}
+
+/** x ⊕ sin(2π x B) ⊕ cos(2π x B) for fixed frequencies B [D, F]; consumes x and B. */
+function fourierFeatures(x: Array, frequencies: Array): Array {
+  const proj = np.matmul(x.ref, frequencies).mul(2 * Math.PI);
+  return np.concatenate([x, np.sin(proj.ref), np.cos(proj)], 1);
+}
+
+/** The network on x [B, D] at t [B]; `frequencies` are the Fourier frequencies (or null). Consumes all. */
+export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpConfig, frequencies: Array | null): Array {
+  const e = nn.silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed));
+  const input = frequencies ? fourierFeatures(x, frequencies) : x;
+  const [firstTime, ...restTime] = params.time;
+  let h = nn.silu(affine(input, params.input).add(np.matmul(e.ref, firstTime!)));
+  params.hidden.forEach((layer, l) => {
+    h = h.ref.add(nn.silu(affine(h, layer).add(np.matmul(e.ref, restTime[l]!))));
+  });
+  e.dispose();
+  return affine(h, params.output);
+}
+
+/** The MLP as a diffusion `Model` predicting `target`. */
+export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
+  const F = config.fourierFeatures;
+  const frequencies = F > 0 ? new Rng(config.fourierSeed).normal([config.dim, F]).mul(config.fourierScale) : null;
+  return {
+    target,
+    apply(params, xt, t, gamma) {
+      gamma.dispose();
+      return mlpForward(params, xt, t, config, frequencies ? frequencies.ref : null);
+    },
+  };
+}

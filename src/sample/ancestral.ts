@@ -1,0 +1,53 @@
+/**
+ * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2), from any prediction target:
+ *   x_T ~ N(0, I);  for i = N..1:  x̂_0 = x̂_0(x_i, t_i),  x_{i−1} = μ_q(x_i, x̂_0) + σ_i z,
+ * with σ_i² = Σ_q(i) = β̃_i ("posterior") or σ_i² = β_i ("beta"), and no noise on the last step.
+ */
+import { realize, type Rng } from "../engine/index.js";
+import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
+import type { Model } from "../diffusion/model.js";
+import { toX0 } from "../diffusion/parameterization.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import { perExample } from "../diffusion/shapes.js";
+import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+
+export type AncestralVariance = "posterior" | "beta";
+
+export class AncestralSampler implements Sampler {
+  readonly name = "ancestral";
+  readonly #steps = new WeakMap<Model, ReturnType<typeof makeStep>>();
+
+  constructor(
+    readonly process: DiffusionProcess,
+    readonly variance: AncestralVariance = "posterior",
+    /** number of steps in continuous time (discrete processes use their own T) */
+    readonly continuousSteps = 1000,
+  ) {}
+
+  sample(denoiser: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+    const { model, params } = denoiser;
+    let step = this.#steps.get(model);
+    if (!step) this.#steps.set(model, (step = makeStep(model, this.variance)));
+    const { t, gamma } = this.process.samplingLevels(this.continuousSteps);
+    const n = shape[0]!;
+    let x = rng.normal(shape);
+    for (let i = t.length - 1; i >= 1; i--) {
+      x = step(tree.ref(params), x, rng.normal(shape), np.full([n], t[i]!), np.full([n], gamma[i - 1]!), np.full([n], gamma[i]!), i > 1 ? 1 : 0);
+      realize(x);
+      onStep?.(i - 1, x);
+    }
+    return x;
+  }
+}
+
+function makeStep(model: Model, variance: AncestralVariance) {
+  return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gammaS: Array, gammaT: Array, noiseOn: Array) => {
+    const shape = x.shape;
+    const pred = model.apply(params, x.ref, t, gammaT.ref);
+    const x0 = toX0(pred, model.target, x.ref, gammaT.ref);
+    const mean = posteriorMean(x, x0, gammaS.ref, gammaT.ref);
+    const v = variance === "posterior" ? posteriorVariance(gammaS, gammaT) : transitionVariance(gammaS, gammaT);
+    return mean.add(perExample(np.sqrt(v), shape).mul(z).mul(noiseOn));
+  });
+}

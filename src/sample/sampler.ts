@@ -1,0 +1,24 @@
+/**
+ * The sampler interface: a sampler walks a model's predictions from x_T ~ N(0, I) down to x_0.
+ * Models are passed as (model, params), so trained networks and the exact oracle are
+ * interchangeable. Each sampler lives in its own file and registers under a name.
+ */
+import type { Rng } from "../engine/index.js";
+import type { Array, JsTree } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+
+export interface Denoiser {
+  model: Model;
+  params: JsTree<Array>;
+}
+
+export interface SampleOptions {
+  /** called after each step with the step index reached (0 = data) and the current x (borrowed) */
+  onStep?: (index: number, x: Array) => void;
+}
+
+export interface Sampler {
+  readonly name: string;
+  /** Draw samples of `shape` ([n, ...]); borrows the denoiser's params. */
+  sample(denoiser: Denoiser, shape: number[], rng: Rng, options?: SampleOptions): Array;
+}

@@ -1,0 +1,97 @@
+/**
+ * AdamW with global-norm gradient clipping, and an exponential moving average of the parameters.
+ *   g ← g · min(1, c/‖g‖),  m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
+ *   p ← p − lr · (m/(1−β₁ᵏ) / (√(v/(1−β₂ᵏ)) + ε) + λ p)          (decay λ on matrices only)
+ *   ema ← d·ema + (1−d)·p
+ * Pure functions of trees, for use inside one jitted training step.
+ */
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
+export type Params = JsTree<Array>;
+
+export interface AdamConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** max global gradient norm (0 = no clipping) */
+  clipNorm: number;
+  /** linear learning-rate warm-up over this many steps */
+  warmup: number;
+  emaDecay: number;
+}
+
+export const defaultAdam: AdamConfig = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  clipNorm: 1,
+  warmup: 100,
+  emaDecay: 0.999,
+};
+
+export type AdamState = { m: Params; v: Params };
+
+export function adamInit(params: Params): AdamState {
+  return { m: tree.map((p: Array) => np.zerosLike(p.ref), params), v: tree.map((p: Array) => np.zerosLike(p.ref), params) };
+}
+
+/** Host-side scalars of step k (0-based): warmed-up learning rate, bias corrections, EMA decay. */
+export function stepScalars(config: AdamConfig, k: number) {
+  return {
+    lr: config.lr * Math.min(1, (k + 1) / Math.max(1, config.warmup)),
+    correction1: 1 - config.beta1 ** (k + 1),
+    correction2: 1 - config.beta2 ** (k + 1),
+    // the usual EMA warm-up: early averages forget the random initialisation quickly
+    emaDecay: Math.min(config.emaDecay, (1 + k) / (10 + k)),
+  };
+}
+
+/** ‖g‖ over every leaf of a tree. Borrows the tree. */
+export function globalNorm(grads: Params): Array {
+  const squares = tree.leaves(grads).map((g) => np.sum(np.square(g.ref)));
+  return np.sqrt(squares.reduce((a, b) => a.add(b)));
+}
+
+/** Per-step scalars as arrays (jit turns the numbers of `stepScalars` into these). */
+export type StepScalars = { lr: Array; correction1: Array; correction2: Array };
+
+/** One AdamW update. Consumes params, grads, state and the scalars; returns new params and state. */
+export function adamUpdate(
+  params: Params,
+  grads: Params,
+  state: AdamState,
+  config: AdamConfig,
+  s: StepScalars,
+): { params: Params; state: AdamState } {
+  let g = grads;
+  if (config.clipNorm > 0) {
+    const scale = np.minimum(np.reciprocal(globalNorm(g).add(1e-12)).mul(config.clipNorm), 1);
+    g = tree.map((x: Array) => x.mul(scale.ref), g);
+    scale.dispose();
+  }
+  const m = tree.map((mi: Array, gi: Array) => mi.mul(config.beta1).add(gi.mul(1 - config.beta1)), state.m, tree.ref(g));
+  const v = tree.map((vi: Array, gi: Array) => vi.mul(config.beta2).add(np.square(gi).mul(1 - config.beta2)), state.v, g);
+  const next = tree.map(
+    (p: Array, mi: Array, vi: Array) => {
+      const step = mi.div(s.correction1.ref).div(np.sqrt(vi.div(s.correction2.ref)).add(config.eps));
+      const decay = config.weightDecay > 0 && p.ndim >= 2 ? p.ref.mul(config.weightDecay) : null;
+      return p.sub((decay ? step.add(decay) : step).mul(s.lr.ref));
+    },
+    params,
+    tree.ref(m),
+    tree.ref(v),
+  );
+  tree.dispose([s.lr, s.correction1, s.correction2]);
+  return { params: next, state: { m, v } };
+}
+
+/** ema ← d·ema + (1 − d)·p. Consumes ema and decay; borrows params. */
+export function emaUpdate(ema: Params, params: Params, decay: Array): Params {
+  const out = tree.map((e: Array, p: Array) => e.mul(decay.ref).add(p.mul(np.subtract(1, decay.ref))), ema, tree.ref(params));
+  decay.dispose();
+  return out;
+}
