@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertClose } from "../testing/helpers.js";
 
@@ -72,5 +75,62 @@ describe("vdm elbo --json", () => {
       assert.ok(Math.abs(rep.bpd - rep.nats / (2 * Math.LN2)) < 1e-12);
     }
     assert.ok(reports[1].gap < reports[0].gap, `gap ${reports[0].gap} → ${reports[1].gap}`);
+  });
+});
+
+describe("vdm sample / train / eval", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-cli-"));
+
+  it("samples the oracle to JSON, CSV and PNG, with trajectories", () => {
+    for (const ext of ["json", "csv", "png"]) {
+      const out = join(dir, `s.${ext}`);
+      const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--timesteps", "50", "--n", "300", "--out", out, "--trajectory");
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(existsSync(out) && existsSync(join(dir, "s.trajectory.json")));
+    }
+    const points = JSON.parse(readFileSync(join(dir, "s.json"), "utf8"));
+    assert.equal(points.length, 300);
+    assert.equal(points[0].length, 2);
+    const csv = readFileSync(join(dir, "s.csv"), "utf8").trim().split("\n");
+    assert.equal(csv[0], "x0,x1");
+    assert.equal(csv.length, 301);
+    const paths = JSON.parse(readFileSync(join(dir, "s.trajectory.json"), "utf8"));
+    assert.equal(paths.length, 8);
+    assert.equal(paths[0].length, 50); // one point per reverse step
+    assert.deepEqual([...readFileSync(join(dir, "s.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
+  });
+
+  it("trains on a user CSV, writes checkpoint, pictures and metrics, then evaluates and samples it", () => {
+    const csv = join(dir, "points.csv");
+    writeFileSync(csv, "a,b\n" + Array.from({ length: 400 }, (_, i) => `${Math.cos(i)},${Math.sin(i) * 0.5}`).join("\n") + "\n");
+    const out = join(dir, "run");
+    const r = vdm("train", "--data", csv, "--out", out, "--steps", "30", "--timesteps", "50", "--hidden", "16", "--quiet", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ["config.json", "state.safetensors", "samples.png", "loss.png", "forward.png", "metrics.json"]) assert.ok(existsSync(join(out, f)), f);
+    const metrics = JSON.parse(r.stdout);
+    for (const key of ["bpd", "nats", "energyDistance", "noiseFloor", "stepsPerSecond"]) assert.ok(Number.isFinite(metrics[key]), key);
+    const ev = vdm("eval", "--model", out, "--json", "--n", "100");
+    assert.equal(ev.code, 0, ev.stderr);
+    const e = JSON.parse(ev.stdout);
+    assert.deepEqual(Object.keys(e), ["bpd", "nats", "terms", "energyDistance", "noiseFloor"]);
+    assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
+    const s = vdm("sample", "--model", out, "--n", "20", "--out", join(dir, "t.json"));
+    assert.equal(s.code, 0, s.stderr);
+  });
+
+  it("bad input is named", () => {
+    const cases: [string[], RegExp][] = [
+      [["sample", "--model", join(dir, "none"), "--out", join(dir, "x.json")], /no checkpoint at .*none \(missing config.json\)/],
+      [["sample", "--model", "oracle", "--data", "moons", "--out", join(dir, "x.json")], /no closed-form density for data set "moons"/],
+      [["sample", "--model", "oracle", "--data", "gaussian", "--out", join(dir, "x.txt")], /--out must end in .json, .csv or .png/],
+      [["train", "--data", "spiral", "--out", join(dir, "y")], /unknown dataset "spiral"/],
+      [["train", "--data", "moons"], /--out DIR is required/],
+      [["train", "--data", "moons", "--out", join(dir, "z"), "--target", "noise"], /unknown target "noise"/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = vdm(...args);
+      assert.notEqual(r.code, 0, args.join(" "));
+      assert.match(r.stderr, pattern);
+    }
   });
 });

@@ -3,19 +3,25 @@ import { shutdownEngine, initEngine } from "../engine/index.js";
 import { UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
+import * as evalCommand from "./commands/eval.js";
+import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
+import * as train from "./commands/train.js";
 
 interface Command {
   help: string;
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, schedule, elbo };
+const COMMANDS: Record<string, Command> = { demo, train, sample, eval: evalCommand, schedule, elbo };
 
 const usage = `vdm — variational diffusion models
 
 Commands:
-  demo       the built-in default job
+  demo       the built-in default job: train on moons, sample, write pictures
+  train      train a denoiser, write a checkpoint, pictures and metrics
+  sample     draw samples from a checkpoint or the exact oracle
+  eval       bits/dim, ELBO terms and energy distance on held-out data
   schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance
   elbo       the ELBO's three terms for the exact denoiser of a known density
 

@@ -5,7 +5,7 @@
  * `@jax-js/jax` directly, so that the Node polyfills and the optional thread pool are in place
  * before jax-js loads.
  */
-import { defaultDevice, init, numpy as np, random, type Array, type Device } from "./jax.js";
+import { defaultDevice, init, jit, numpy as np, random, type Array, type Device } from "./jax.js";
 import { threads } from "./setup.js";
 import { terminateWorkers } from "./workers.js";
 
@@ -31,6 +31,18 @@ export async function initEngine(device: EngineDevice = "wasm"): Promise<EngineD
 /** End the worker threads (if any) so the process can exit. Safe to call more than once. */
 export async function shutdownEngine(): Promise<void> {
   await terminateWorkers();
+}
+
+/** Split a key in two, jitted (eager threefry costs several small kernels per split). */
+const splitKey = jit((key: Array) => np.unstack(random.split(key, 2)));
+
+/** Jitted samplers by kind and shape. */
+const samplers = new Map<string, (key: Array) => Array>();
+function sampler(kind: "normal" | "uniform", shape: number[]): (key: Array) => Array {
+  const id = `${kind}:${shape.join(",")}`;
+  let f = samplers.get(id);
+  if (!f) samplers.set(id, (f = jit((key: Array) => (kind === "normal" ? random.normal(key, shape) : random.uniform(key, shape)))));
+  return f;
 }
 
 /**
@@ -62,19 +74,20 @@ export class Rng {
 
   /** A fresh key, owned by the caller. */
   next(): Array {
-    const [carry, sub] = np.unstack(random.split(this.#key, 2));
+    const [carry, sub] = splitKey(this.#key) as [Array, Array];
     this.#key = carry;
     return sub;
   }
 
   /** Standard normal samples, float32. */
   normal(shape: number[]): Array {
-    return random.normal(this.next(), shape);
+    return sampler("normal", shape)(this.next());
   }
 
   /** Uniform samples in [minval, maxval), float32. */
   uniform(shape: number[], minval = 0, maxval = 1): Array {
-    return random.uniform(this.next(), shape, { minval, maxval });
+    const u = sampler("uniform", shape)(this.next());
+    return minval === 0 && maxval === 1 ? u : u.mul(maxval - minval).add(minval);
   }
 }
 

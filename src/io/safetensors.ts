@@ -81,7 +81,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): { 
     if (e - b !== count * spec.bytes) fail(`tensor ${name}: ${e - b} bytes do not fit shape [${shape}] of ${dtype}`);
     if (e > dataLength) fail(`truncated: tensor ${name} ends at byte ${e} of ${dataLength}`);
     end = Math.max(end, e);
-    const copy = bytes.slice(dataStart + b, dataStart + e);
+    const copy = new Uint8Array(e - b); // aligned copy (a Buffer's slice would share the file's memory)
+    copy.set(bytes.subarray(dataStart + b, dataStart + e));
     tensors[name] = { dtype: dtype as DType, shape, data: new spec.array(copy.buffer, 0, count) };
   }
   if (end !== dataLength) fail(`corrupt: ${dataLength - end} bytes after the last tensor`);

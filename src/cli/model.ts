@@ -1,0 +1,41 @@
+/** `--model`: a checkpoint directory, or `oracle` (the exact denoiser of a known density). */
+import { DiffusionProcess } from "../diffusion/process.js";
+import { knownMixture } from "../data/known.js";
+import { identityNormalization, type Normalization } from "../data/normalize.js";
+import { mixtureParams, oracleModel } from "../models/oracle.js";
+import type { Denoiser } from "../sample/sampler.js";
+import { getSchedule } from "../schedule/index.js";
+import { loadRun } from "../train/load.js";
+import { intFlag, UsageError } from "./args.js";
+
+export interface ResolvedModel {
+  denoiser: Denoiser;
+  process: DiffusionProcess;
+  normalization: Normalization;
+  /** the data set the model describes */
+  data: string;
+  dim: number;
+  seed: number;
+}
+
+/** Flags the oracle needs (a checkpoint carries its own). */
+export const oracleFlags = { schedule: "cosine", timesteps: "1000" };
+
+export function resolveModel(flags: { model: string; data: string; schedule: string; timesteps: string }): ResolvedModel {
+  if (flags.model === "") throw new UsageError("--model is required: a checkpoint directory or \"oracle\"");
+  if (flags.model === "oracle") {
+    if (!flags.data) throw new UsageError("--model oracle needs --data <a data set with a known density>");
+    const mixture = knownMixture(flags.data);
+    const dim = mixture.means[0]!.length;
+    return {
+      denoiser: { model: oracleModel("eps"), params: mixtureParams(mixture) },
+      process: new DiffusionProcess(getSchedule(flags.schedule), intFlag("timesteps", flags.timesteps, { min: 0 })),
+      normalization: identityNormalization(dim),
+      data: flags.data,
+      dim,
+      seed: 0,
+    };
+  }
+  const run = loadRun(flags.model);
+  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || run.config.data.spec, dim: run.config.data.dim, seed: run.config.seed };
+}

@@ -1,0 +1,33 @@
+/** Per-dimension standardisation x' = (x − mean)/std, and its log-Jacobian for likelihoods. */
+import type { PointSet } from "./toy.js";
+
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
+export function fitNormalization(set: PointSet): Normalization {
+  const { n, dim: D, points } = set;
+  const mean = new Array<number>(D).fill(0);
+  const variance = new Array<number>(D).fill(0);
+  for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) mean[d]! += points[i * D + d]! / n;
+  for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) variance[d]! += (points[i * D + d]! - mean[d]!) ** 2 / n;
+  return { mean, std: variance.map((v) => Math.sqrt(v) || 1) };
+}
+
+export const identityNormalization = (dim: number): Normalization => ({ mean: new Array(dim).fill(0), std: new Array(dim).fill(1) });
+
+export function normalize(points: Float32Array, z: Normalization): Float32Array {
+  const D = z.mean.length;
+  return Float32Array.from(points, (v, i) => (v - z.mean[i % D]!) / z.std[i % D]!);
+}
+
+export function denormalize(points: Float32Array, z: Normalization): Float32Array {
+  const D = z.mean.length;
+  return Float32Array.from(points, (v, i) => v * z.std[i % D]! + z.mean[i % D]!);
+}
+
+/** log |det ∂x'/∂x| = −Σ_d log std_d: add its negative to normalised-space nats to get data-space nats. */
+export function logDetJacobian(z: Normalization): number {
+  return -z.std.reduce((s, v) => s + Math.log(v), 0);
+}

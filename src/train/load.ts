@@ -1,0 +1,32 @@
+/** Rebuild a trained model from a checkpoint directory (EMA parameters by default). */
+import { Rng } from "../engine/index.js";
+import { tree } from "../engine/jax.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import type { Normalization } from "../data/normalize.js";
+import { loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
+import { initMlp } from "../models/mlp.js";
+import type { Denoiser } from "../sample/sampler.js";
+import { buildModel, buildProcess, type RunConfig } from "./config.js";
+
+export interface LoadedRun {
+  config: RunConfig;
+  denoiser: Denoiser;
+  process: DiffusionProcess;
+  normalization: Normalization;
+  state: TrainingState;
+}
+
+export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
+  const config = readCheckpointConfig<RunConfig>(dir);
+  if (config.format !== "vdm-run-1") throw new Error(`checkpoint ${dir}: unknown format "${String(config.format)}"`);
+  const template = initMlp(config.model.mlp, new Rng(0));
+  const state = loadCheckpointState(dir, template);
+  tree.dispose(template);
+  return {
+    config,
+    denoiser: { model: buildModel(config), params: ema ? state.ema : state.params },
+    process: buildProcess(config),
+    normalization: { mean: config.data.mean, std: config.data.std },
+    state,
+  };
+}

@@ -1,0 +1,45 @@
+/** Progress for long loops: a live bar on a terminal, periodic plain lines otherwise (stderr). */
+export class Progress {
+  readonly #start = performance.now();
+  #lastDraw = 0;
+  #nextLine: number;
+  readonly #tty: boolean;
+
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    readonly first = 0,
+    readonly stream: NodeJS.WriteStream = process.stderr,
+    readonly quiet = false,
+  ) {
+    this.#tty = Boolean(stream.isTTY);
+    this.#nextLine = first;
+  }
+
+  /** Report that `done` of `total` are complete, with an optional loss. */
+  update(done: number, loss?: number): void {
+    if (this.quiet) return;
+    const now = performance.now();
+    const rate = (done - this.first) / ((now - this.#start) / 1000);
+    const eta = rate > 0 ? (this.total - done) / rate : Infinity;
+    const text = `${this.label} ${done}/${this.total}${loss === undefined ? "" : ` loss ${loss.toPrecision(4)}`} ${rate.toFixed(1)} it/s ETA ${formatSeconds(eta)}`;
+    if (this.#tty) {
+      if (now - this.#lastDraw < 100 && done < this.total) return;
+      this.#lastDraw = now;
+      const width = 24;
+      const filled = Math.round((width * done) / this.total);
+      this.stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}\x1b[K`);
+      if (done >= this.total) this.stream.write("\n");
+    } else if (done >= this.#nextLine || done >= this.total) {
+      this.stream.write(text + "\n");
+      this.#nextLine = done + Math.max(1, Math.ceil(this.total / 10));
+    }
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
+}
