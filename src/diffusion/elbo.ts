@@ -16,7 +16,6 @@ import { priorKl, weightedEpsError } from "./losses.js";
 import type { Model } from "./model.js";
 import { toEps, toX0 } from "./parameterization.js";
 import type { DiffusionProcess, KlLevels } from "./process.js";
-import { dimsOf } from "./shapes.js";
 
 /** Per-example costs in nats. */
 export interface ElboTerms {
@@ -130,4 +129,3 @@ export function summarizeElbo(terms: ElboTerms, dims: number): ElboSummary {
   };
 }
 
-export { dimsOf };

@@ -1,5 +1,6 @@
 /** Batch helpers: per-example scalars broadcast against [B, ...] data, and sums over data dims. */
 import { numpy as np, type Array } from "../engine/jax.js";
+import { sigmoid } from "../schedule/schedule.js";
 
 /** Reshape a per-example vector [B] to [B, 1, …, 1] to broadcast against `like` ([B, ...]). */
 export function perExample(v: Array, like: readonly number[]): Array {
@@ -27,7 +28,4 @@ export function sigmaOf(gamma: Array, like: readonly number[]): Array {
   return np.sqrt(sigmoid(perExample(gamma, like)));
 }
 
-/** sigmoid(x) = 1/(1 + e^{−x}); exact at ±∞. */
-export function sigmoid(x: Array): Array {
-  return np.reciprocal(np.exp(np.negative(x)).add(1));
-}
+export { sigmoid };

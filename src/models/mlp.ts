@@ -6,7 +6,8 @@
  *   e = silu(W_e emb(t) + b_e),  output = W_out h_L + b_out.
  */
 import { Rng } from "../engine/index.js";
-import { nn, numpy as np, type Array } from "../engine/jax.js";
+import { numpy as np, type Array } from "../engine/jax.js";
+import { silu } from "../schedule/schedule.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 
@@ -70,12 +71,12 @@ function fourierFeatures(x: Array, frequencies: Array): Array {
 
 /** The network on x [B, D] at t [B]; `frequencies` are the Fourier frequencies (or null). Consumes all. */
 export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpConfig, frequencies: Array | null): Array {
-  const e = nn.silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed));
+  const e = silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed));
   const input = frequencies ? fourierFeatures(x, frequencies) : x;
   const [firstTime, ...restTime] = params.time;
-  let h = nn.silu(affine(input, params.input).add(np.matmul(e.ref, firstTime!)));
+  let h = silu(affine(input, params.input).add(np.matmul(e.ref, firstTime!)));
   params.hidden.forEach((layer, l) => {
-    h = h.ref.add(nn.silu(affine(h, layer).add(np.matmul(e.ref, restTime[l]!))));
+    h = h.ref.add(silu(affine(h, layer).add(np.matmul(e.ref, restTime[l]!))));
   });
   e.dispose();
   return affine(h, params.output);

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
-import { numpy as np, tree } from "../engine/jax.js";
+import { grad, numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { discretize, gammaWithDerivative, getSchedule, initLearnedGamma, learnedSchedule, scheduleNames } from "./index.js";
+import { discretize, gammaWithDerivative, getSchedule, initLearnedGamma, learnedSchedule, scheduleNames, sigmoid, silu } from "./index.js";
 
 useEngine("wasm");
 
@@ -160,5 +160,17 @@ describe("learned schedule", () => {
       for (const v of dg.dataSync() as Float32Array) assert.ok(v > 0, `γ' = ${v}`);
       tree.dispose(params);
     }
+  });
+});
+
+describe("sigmoid", () => {
+  it("is accurate in both tails (float64) and has finite gradients where e^{−x} overflows (float32)", () => {
+    const x = [-745, -60, -30, -1, 0, 2, 40, 800, Infinity, -Infinity];
+    const got = sigmoid(exactArray(x)).dataSync() as Float64Array;
+    const want = x.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+    assertClose(got, want, { rtol: 1e-15, label: "sigmoid" });
+    const g = grad((v: np.Array) => np.sum(silu(v)))(np.array([-200, -90, -10, 0, 10, 200])).dataSync() as Float32Array;
+    for (const v of g) assert.ok(Number.isFinite(v), `silu' = ${v}`);
+    assertClose([g[2]!, g[3]!], [1 / (1 + Math.exp(10)) * (1 + -10 * (1 - 1 / (1 + Math.exp(10)))), 0.5], { rtol: 1e-5, label: "silu'" });
   });
 });

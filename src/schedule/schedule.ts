@@ -44,7 +44,7 @@ export function posteriorCoefficients(
   gammaS: Array,
   gammaT: Array,
 ): { coefXt: Array; coefX0: Array; variance: Array } {
-  const sigma2S = np.exp(np.negative(softplus(np.negative(gammaS.ref)))); // sigmoid(γ_s)
+  const sigma2S = sigmoid(gammaS.ref);
   const alphaS = np.exp(softplus(gammaS.ref).mul(-0.5)); // √sigmoid(−γ_s)
   const alphaT = np.exp(softplus(gammaT.ref).mul(-0.5));
   // 1 − SNR_t/SNR_s = −expm1(γ_s − γ_t)
@@ -54,6 +54,22 @@ export function posteriorCoefficients(
   const coefX0 = alphaS.mul(oneMinusRatio.ref);
   const variance = oneMinusRatio.mul(sigma2S);
   return { coefXt, coefX0, variance };
+}
+
+/**
+ * sigmoid(x) = 1/(1 + e^{−x}), from e = e^{−|x|} ≤ 1: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
+ * Accurate in both tails, exact at ±∞, and with finite gradients everywhere (the direct form's
+ * gradient is 0·∞ = NaN once e^{−x} overflows, as jax-js's nn.sigmoid/nn.silu do below x ≈ −88).
+ */
+export function sigmoid(x: Array): Array {
+  const e = np.exp(np.negative(np.abs(x.ref)));
+  const denominator = np.reciprocal(e.ref.add(1));
+  return np.where(np.greaterEqual(x, 0), denominator.ref, e.mul(denominator));
+}
+
+/** silu(x) = x · sigmoid(x), with the stable sigmoid. */
+export function silu(x: Array): Array {
+  return x.ref.mul(sigmoid(x));
 }
 
 /** softplus(x) = log(1 + eˣ), stable for large |x|; softplus(−∞) = 0. */

@@ -16,11 +16,12 @@ export function run(argv: string[]): void {
   const flags = parse(argv, { model: "", data: "", n: "1000", ...oracleFlags });
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
-  const seed = flags.seed === "0" ? resolved.seed : intFlag("seed", flags.seed, { min: 0 });
-  const split = loadSplit(resolved.data, seed);
+  // the held-out split of the run's own seed; --seed drives the samples
+  const split = loadSplit(resolved.data, resolved.seed);
+  const seed = intFlag("seed", flags.seed, { min: 0 });
   if (split.test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
   const n = intFlag("n", flags.n, { min: 2 });
-  const reference = referenceSample(resolved.data, split.train, n, seed);
+  const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
   const ev = evaluate(resolved.denoiser, resolved.process, resolved.normalization, split.test, reference, new Rng(seed + 1), n);
   const out = { bpd: ev.bpd, nats: ev.nats, terms: ev.terms, energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor };
   if (flags.json) return void console.log(JSON.stringify(out));

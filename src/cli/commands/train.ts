@@ -29,7 +29,7 @@ terms, energy distance to held-out data and its noise floor, steps/s).
 --resume continues DIR's run where it stopped (a larger --steps extends it).`;
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
-export function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
+function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
   const rng = new Rng(config.seed + 1);
   const n = Math.min(1000, split.test.n);
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
