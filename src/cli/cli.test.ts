@@ -48,7 +48,7 @@ describe("vdm schedule --json", () => {
 describe("errors", () => {
   it("unknown schedule, bad timesteps, unknown flag and unknown command are named", () => {
     const cases: [string[], RegExp, number][] = [
-      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear\)/, 1],
+      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric\)/, 1],
       [["schedule", "--timesteps=-3"], /--timesteps must be an integer >= 0, got "-3"/, 2],
       [["schedule", "--timesteps", "ten"], /--timesteps must be an integer >= 0, got "ten"/, 2],
       [["schedule", "--bogus"], /Unknown option '--bogus'/, 2],
@@ -130,6 +130,45 @@ describe("vdm sample / train / eval", () => {
     for (const [args, pattern] of cases) {
       const r = vdm(...args);
       assert.notEqual(r.code, 0, args.join(" "));
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
+
+describe("score-based commands", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-score-"));
+
+  it("samples with each sampler's flags, draws a score field, and runs the Langevin demo", () => {
+    const runs: string[][] = [
+      ["--sampler", "langevin", "--sigma", "0", "--langevin-steps", "50", "--init", "uniform:-8:8"],
+      ["--sampler", "annealed-langevin", "--levels", "5", "--steps-per-level", "10", "--sigma-max", "20", "--sigma-min", "0.5", "--epsilon", "0.01"],
+      ["--sampler", "pc", "--snr", "0.16", "--corrector-steps", "1"],
+    ];
+    for (const extra of runs) {
+      const r = vdm("sample", "--model", "oracle", "--data", "ncsn-gmm", "--timesteps", "50", "--n", "100", "--out", join(dir, "x.json"), ...extra);
+      assert.equal(r.code, 0, `${extra.join(" ")}: ${r.stderr}`);
+      assert.equal(JSON.parse(readFileSync(join(dir, "x.json"), "utf8")).length, 100);
+    }
+    const f = vdm("score-field", "--model", "oracle", "--data", "ncsn-gmm", "--sigmas", "0,2", "--grid", "5", "--out", join(dir, "f.png"));
+    assert.equal(f.code, 0, f.stderr);
+    assert.ok(existsSync(join(dir, "f.png")));
+    const d = vdm("langevin-demo", "--n", "200", "--steps", "100", "--out", dir, "--json");
+    assert.equal(d.code, 0, d.stderr);
+    const modes = JSON.parse(d.stdout);
+    assert.equal(modes.plain.length, 2);
+    assert.ok(existsSync(join(dir, "langevin-vs-annealed.png")));
+  });
+
+  it("bad sampler input is named", () => {
+    const cases: [string[], RegExp][] = [
+      [["--sampler", "euler"], /unknown sampler "euler" \(known: ancestral, langevin, annealed-langevin, pc\)/],
+      [["--sampler", "langevin", "--step-size=-1"], /--step-size must be a positive number, got "-1"/],
+      [["--sampler", "annealed-langevin", "--init", "box"], /--init must be uniform:LOW:HIGH/],
+      [["--sampler", "annealed-langevin", "--sigma-min", "30"], /need sigmaMax > sigmaMin > 0/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--n", "10", "--out", join(dir, "y.json"), ...extra);
+      assert.notEqual(r.code, 0);
       assert.match(r.stderr, pattern);
     }
   });

@@ -4,6 +4,8 @@ import { UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
+import * as langevinDemo from "./commands/langevin-demo.js";
+import * as scoreField from "./commands/score-field.js";
 import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
 import * as train from "./commands/train.js";
@@ -13,7 +15,7 @@ interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, train, sample, eval: evalCommand, schedule, elbo };
+const COMMANDS: Record<string, Command> = { demo, train, sample, eval: evalCommand, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
 
 const usage = `vdm — variational diffusion models
 
@@ -22,6 +24,8 @@ Commands:
   train      train a denoiser, write a checkpoint, pictures and metrics
   sample     draw samples from a checkpoint or the exact oracle
   eval       bits/dim, ELBO terms and energy distance on held-out data
+  score-field    the score as arrows over the data at chosen noise levels
+  langevin-demo  plain vs annealed Langevin on ncsn-gmm: mode proportions
   schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance
   elbo       the ELBO's three terms for the exact denoiser of a known density
 

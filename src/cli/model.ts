@@ -28,7 +28,8 @@ export function resolveModel(flags: { model: string; data: string; schedule: str
     const mixture = knownMixture(flags.data);
     const dim = mixture.means[0]!.length;
     return {
-      denoiser: { model: oracleModel("eps"), params: mixtureParams(mixture) },
+      // the score target is exact at every level, the clean data (σ = 0) included
+      denoiser: { model: oracleModel("score"), params: mixtureParams(mixture) },
       process: new DiffusionProcess(getSchedule(flags.schedule), intFlag("timesteps", flags.timesteps, { min: 0 })),
       normalization: identityNormalization(dim),
       data: flags.data,

@@ -51,3 +51,30 @@ export function sampleMixture(m: GaussianMixture, n: number, rng: Rng): Array {
   const set = sampleMixtureWithLabels(m, n, rng);
   return np.array(set.points).reshape([n, set.dim]);
 }
+
+/** The most probable component of each point (the exact Bayes classifier of the mixture). */
+export function componentOf(m: GaussianMixture, points: ArrayLike<number>): Int32Array {
+  const D = m.means[0]!.length;
+  const n = points.length / D;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = -Infinity;
+    m.weights.forEach((w, k) => {
+      let lp = Math.log(w);
+      for (let d = 0; d < D; d++) {
+        const v = m.variances[k]![d]!;
+        lp -= 0.5 * (Math.log(2 * Math.PI * v) + (points[i * D + d]! - m.means[k]![d]!) ** 2 / v);
+      }
+      if (lp > best) (best = lp), (out[i] = k);
+    });
+  }
+  return out;
+}
+
+/** Fraction of points assigned to each component. */
+export function componentFractions(m: GaussianMixture, points: ArrayLike<number>): number[] {
+  const labels = componentOf(m, points);
+  const counts = m.weights.map(() => 0);
+  for (const k of labels) counts[k]!++;
+  return counts.map((c) => c / labels.length);
+}

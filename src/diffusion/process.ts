@@ -64,6 +64,24 @@ export class DiffusionProcess {
   }
 
   /**
+   * The time at which the schedule reaches γ (bisection on the continuous γ(t), clamped to
+   * [tMin, tMax]): how a network conditioned on t is asked about a noise level given as γ.
+   */
+  timeOfGamma(gamma: number): number {
+    const { tMin, tMax } = this.schedule;
+    const at = (t: number) => (this.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]!;
+    if (!(gamma > at(tMin))) return tMin;
+    if (!(gamma < at(tMax))) return tMax;
+    let [lo, hi] = [tMin, tMax];
+    for (let k = 0; k < 60; k++) {
+      const mid = (lo + hi) / 2;
+      if (at(mid) < gamma) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  }
+
+  /**
    * The levels a sampler walks down, index 0 being the data (t = 0, γ = −∞): the chain itself in
    * discrete time; in continuous time `steps` points evenly spaced over [tMin, tMax].
    */

@@ -8,6 +8,7 @@
 import { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
 import { silu } from "../schedule/schedule.js";
+import { alphaOf } from "../diffusion/shapes.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 
@@ -22,6 +23,11 @@ export interface MlpConfig {
   fourierScale: number;
   /** seed of the (fixed, untrained) Fourier frequencies */
   fourierSeed: number;
+  /**
+   * "vp": the network sees x_t; "ve": it sees x_t/α_t = x_0 + σ̃ε, NCSN's unscaled noisy data
+   * (with target ε this is NCSN's s_θ(x̃, σ̃) = −ε̂/σ̃ trained by σ̃²-weighted score matching).
+   */
+  inputScaling?: "vp" | "ve";
 }
 
 export type Dense = { w: Array; b: Array };
@@ -89,8 +95,8 @@ export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
   return {
     target,
     apply(params, xt, t, gamma) {
-      gamma.dispose();
-      return mlpForward(params, xt, t, config, frequencies ? frequencies.ref : null);
+      const x = config.inputScaling === "ve" ? xt.div(alphaOf(gamma, xt.shape)) : (gamma.dispose(), xt);
+      return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null);
     },
   };
 }

@@ -16,7 +16,7 @@ export type AncestralVariance = "posterior" | "beta";
 
 export class AncestralSampler implements Sampler {
   readonly name = "ancestral";
-  readonly #steps = new WeakMap<Model, ReturnType<typeof makeStep>>();
+  readonly #steps = new WeakMap<Model, ReturnType<typeof makeAncestralStep>>();
 
   constructor(
     readonly process: DiffusionProcess,
@@ -28,7 +28,7 @@ export class AncestralSampler implements Sampler {
   sample(denoiser: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
     const { model, params } = denoiser;
     let step = this.#steps.get(model);
-    if (!step) this.#steps.set(model, (step = makeStep(model, this.variance)));
+    if (!step) this.#steps.set(model, (step = makeAncestralStep(model, this.variance)));
     const { t, gamma } = this.process.samplingLevels(this.continuousSteps);
     const n = shape[0]!;
     let x = rng.normal(shape);
@@ -41,7 +41,8 @@ export class AncestralSampler implements Sampler {
   }
 }
 
-function makeStep(model: Model, variance: AncestralVariance) {
+/** The jitted step x_i → x_{i−1} of `model`: (params, x, z, t_i, γ_{i−1}, γ_i, noiseOn) → x_{i−1}. */
+export function makeAncestralStep(model: Model, variance: AncestralVariance) {
   return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gammaS: Array, gammaT: Array, noiseOn: Array) => {
     const shape = x.shape;
     const pred = model.apply(params, x.ref, t, gammaT.ref);

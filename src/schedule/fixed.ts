@@ -57,6 +57,14 @@ export function cosineSchedule(s = 0.008): NoiseSchedule {
   };
 }
 
+/**
+ * NCSN's geometric noise ladder as a schedule: the VE noise level σ̃(t) = σ_min^{1−t} σ_max^t,
+ * i.e. linear log-SNR γ(t) = 2 log σ̃(t) (x_t/α_t = x_0 + σ̃ ε). Uniform t is log-uniform σ̃.
+ */
+export function geometricSchedule(sigmaMin = 0.01, sigmaMax = 10): NoiseSchedule {
+  return { ...logSnrLinearSchedule(2 * Math.log(sigmaMin), 2 * Math.log(sigmaMax)), name: "geometric" };
+}
+
 /** VDM's fixed schedule (Kingma et al. 2021): γ(t) = γ_min + (γ_max − γ_min)·t. */
 export function logSnrLinearSchedule(gammaMin = -13.3, gammaMax = 5): NoiseSchedule {
   if (!(gammaMin < gammaMax)) {

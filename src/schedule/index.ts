@@ -1,16 +1,17 @@
 /** Noise schedules: registry by name, continuous γ(t) and discrete T-step chains. */
-import { cosineSchedule, linearSchedule, logSnrLinearSchedule } from "./fixed.js";
+import { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule } from "./fixed.js";
 import type { NoiseSchedule } from "./schedule.js";
 
 export * from "./schedule.js";
 export * from "./discrete.js";
 export * from "./learned.js";
-export { cosineSchedule, linearSchedule, logSnrLinearSchedule };
+export { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule };
 
 const REGISTRY: Record<string, () => NoiseSchedule> = {
   linear: () => linearSchedule(),
   cosine: () => cosineSchedule(),
   "log-snr-linear": () => logSnrLinearSchedule(),
+  geometric: () => geometricSchedule(),
 };
 
 export const scheduleNames: readonly string[] = Object.keys(REGISTRY);

@@ -138,7 +138,7 @@ describe("continuous γ(t)", () => {
 
 describe("registry", () => {
   it("names the known schedules when asked for an unknown one", () => {
-    assert.throws(() => getSchedule("quadratic"), /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear\)/);
+    assert.throws(() => getSchedule("quadratic"), /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric\)/);
   });
   it("rejects a non-integer or non-positive T", () => {
     assert.throws(() => discretize(getSchedule("cosine"), 0), /T >= 1, got 0/);

@@ -47,6 +47,8 @@ export interface RunOptions {
   layers?: number;
   fourierFeatures?: number;
   seed?: number;
+  /** "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM) */
+  architecture?: "mlp" | "ncsn";
 }
 
 /** Steps that train each built-in set well on two cores (others: the moons value). */
@@ -69,6 +71,7 @@ export function makeRunConfig(
   o: RunOptions,
 ): RunConfig {
   const steps = o.steps ?? defaultSteps(data.spec);
+  const ncsn = o.architecture === "ncsn";
   return {
     format: "vdm-run-1",
     data,
@@ -82,12 +85,13 @@ export function makeRunConfig(
         fourierFeatures: o.fourierFeatures ?? 0,
         fourierScale: 1,
         fourierSeed: (o.seed ?? 0) + 1,
+        inputScaling: ncsn ? "ve" : "vp",
       },
     },
     target: o.target ?? "eps",
     loss: o.loss ?? "simple",
-    schedule: o.schedule ?? "cosine",
-    timesteps: o.timesteps ?? 1000,
+    schedule: o.schedule ?? (ncsn ? "geometric" : "cosine"),
+    timesteps: o.timesteps ?? (ncsn ? 0 : 1000),
     batch: o.batch ?? 256,
     steps,
     seed: o.seed ?? 0,

@@ -4,34 +4,34 @@ import { Rng } from "../../engine/index.js";
 import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { scatter } from "../../plot/plots.js";
-import { AncestralSampler, type AncestralVariance } from "../../sample/ancestral.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
+import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 
 export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S]
-           [--variance posterior|beta] [--trajectory]
+           [--sampler NAME and its flags] [--trajectory]
            oracle only: --data <known set> [--schedule S] [--timesteps T]
 
-Ancestral (DDPM) sampling. --variance picks σ_t² = β̃_t (posterior, default) or β_t.
 --trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
-reverse process (drawn on the PNG).`;
+sampler's steps (drawn on the PNG).
+
+${samplerHelp}`;
 
 const TRACKED = 8;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", variance: "posterior", ...oracleFlags }, ["trajectory"]);
+  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags }, ["trajectory"]);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv or .png)");
   const format = extname(flags.out).toLowerCase();
   if (![".json", ".csv", ".png"].includes(format)) throw new UsageError(`--out must end in .json, .csv or .png, got "${flags.out}"`);
-  if (flags.variance !== "posterior" && flags.variance !== "beta") throw new UsageError(`--variance must be posterior or beta, got "${flags.variance}"`);
   const n = intFlag("n", flags.n, { min: 1 });
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
-  const sampler = new AncestralSampler(resolved.process, flags.variance as AncestralVariance);
+  const sampler = makeSampler(flags, resolved.process, z);
   const x = sampler.sample(resolved.denoiser, [n, D], new Rng(intFlag("seed", flags.seed, { min: 0 })), {
     onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
   });

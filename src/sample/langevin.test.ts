@@ -1,0 +1,116 @@
+/**
+ * The score-based view: VE scores from VP models against closed forms, NCSN's annealed Langevin
+ * vs plain Langevin on ncsn-gmm (mode proportions), predictor–corrector moments, and a trained
+ * NCSN-style score model against baselines on held-out noised data.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Rng } from "../engine/index.js";
+import { numpy as np, tree } from "../engine/jax.js";
+import { DiffusionProcess } from "../diffusion/process.js";
+import { componentFractions, knownMixture } from "../data/known.js";
+import { loadSplit } from "../data/index.js";
+import { fitNormalization, normalize } from "../data/normalize.js";
+import { mixtureParams, oracleModel } from "../models/oracle.js";
+import { getSchedule } from "../schedule/index.js";
+import { makeRunConfig } from "../train/config.js";
+import { train } from "../train/trainer.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
+import { PredictorCorrectorSampler } from "./pc.js";
+import { gammaOfSigma, geometricSigmas, veScore } from "./score.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+useEngine("wasm");
+
+const cosine = new DiffusionProcess(getSchedule("cosine"), 1000);
+const gmm = knownMixture("ncsn-gmm");
+
+describe("scores in NCSN coordinates", () => {
+  it("the VE score of a VP ε-model equals ∇ log Σ π_k N(x; μ_k, (s_k² + σ̃²) I)", () => {
+    const points = [[-4, -6], [0.5, 0.2], [6, 4.5]];
+    for (const sigma of [0.3, 2, 7]) {
+      const n = points.length;
+      const got = veScore(oracleModel("eps"), mixtureParams(gmm), np.array(points), np.zeros([n]), np.full([n], gammaOfSigma(sigma))).dataSync() as Float32Array;
+      const want = points.flatMap(([x, y]) => {
+        const comps = gmm.weights.map((w, k) => {
+          const v = gmm.variances[k]![0]! + sigma * sigma;
+          const [dx, dy] = [x! - gmm.means[k]![0]!, y! - gmm.means[k]![1]!];
+          return { logp: Math.log(w) - Math.log(2 * Math.PI * v) - (dx * dx + dy * dy) / (2 * v), gx: -dx / v, gy: -dy / v };
+        });
+        const max = Math.max(...comps.map((c) => c.logp));
+        const ws = comps.map((c) => Math.exp(c.logp - max));
+        const z = ws.reduce((a, b) => a + b, 0);
+        return [comps.reduce((s, c, k) => s + (ws[k]! / z) * c.gx, 0), comps.reduce((s, c, k) => s + (ws[k]! / z) * c.gy, 0)];
+      });
+      assertClose(got, want, { rtol: 1e-4, atol: 1e-5, label: `σ̃ = ${sigma}` });
+    }
+  });
+});
+
+describe("Langevin on ncsn-gmm with the exact scores (same uniform start, 3,000 steps each)", () => {
+  const n = 10000;
+  const init = { kind: "uniform" as const, low: [-8, -8], high: [8, 8] };
+  const tol = 5 * Math.sqrt((0.8 * 0.2) / n);
+  const den = { model: oracleModel("score"), params: mixtureParams(gmm) };
+
+  it("annealed Langevin puts 0.8 of the samples in the heavy mode", () => {
+    const sampler = new AnnealedLangevinSampler(cosine, { sigmas: geometricSigmas(20, 0.3, 10), stepsPerLevel: 300, epsilon: 0.01, init, denoise: true });
+    const heavy = componentFractions(gmm, sampler.sample(den, [n, 2], new Rng(21)).dataSync() as Float32Array)[0]!;
+    assert.ok(Math.abs(heavy - 0.8) < tol, `heavy-mode fraction ${heavy} vs 0.8 ± ${tol}`);
+  });
+
+  it("plain Langevin on the clean score misses the weights (chains stay in their starting basin)", () => {
+    const sampler = new LangevinSampler(cosine, { sigma: 0, steps: 3000, stepSize: 0.1, init });
+    const heavy = componentFractions(gmm, sampler.sample(den, [n, 2], new Rng(21)).dataSync() as Float32Array)[0]!;
+    assert.ok(Math.abs(heavy - 0.8) > 40 * tol / 5, `heavy-mode fraction ${heavy} should be far from 0.8`);
+  });
+});
+
+describe("predictor–corrector", () => {
+  it("with the oracle recovers the Gaussian's mean and variances (5 standard errors)", () => {
+    const N = 4000;
+    const sampler = new PredictorCorrectorSampler(new DiffusionProcess(getSchedule("cosine"), 0), { snr: 0.16, correctorSteps: 1, variance: "posterior", continuousSteps: 500 });
+    const x = sampler.sample({ model: oracleModel("eps"), params: mixtureParams(knownMixture("gaussian")) }, [N, 2], new Rng(3)).dataSync() as Float32Array;
+    const mu = [1, -0.5], v = [0.36, 1.44];
+    for (const d of [0, 1]) {
+      const xs = x.filter((_, i) => i % 2 === d);
+      const m = xs.reduce((s, a) => s + a, 0) / N;
+      const s2 = xs.reduce((s, a) => s + (a - m) ** 2, 0) / (N - 1);
+      assert.ok(Math.abs(m - mu[d]!) < 5 * Math.sqrt(v[d]! / N), `mean[${d}] ${m}`);
+      assert.ok(Math.abs(s2 - v[d]!) < 5 * v[d]! * Math.sqrt(2 / (N - 1)), `var[${d}] ${s2}`);
+    }
+  });
+});
+
+describe("an NCSN-style score model", () => {
+  it("trained briefly on moons, beats the zero score and the Gaussian-fit score on held-out noised data", () => {
+    const split = loadSplit("moons", 0, { train: 5000, test: 1000 });
+    const z = fitNormalization(split.train);
+    const config = makeRunConfig({ spec: "moons", dim: 2, ...z, train: split.train.n, test: split.test.n }, { architecture: "ncsn", steps: 800, seed: 1 });
+    const { state, model, process } = train(config, mkdtempSync(join(tmpdir(), "vdm-ncsn-")), split.train, { quiet: true });
+    const x0 = normalize(split.test.points, z);
+    const n = split.test.n;
+    const rng = new Rng(9);
+    for (const sigma of [0.1, 0.3, 1]) {
+      // σ̃²-weighted score error per point, ‖σ̃ s + ε‖², x̃ = x_0 + σ̃ ε (normalised coordinates)
+      const eps = rng.normal([n, 2]).dataSync() as Float32Array;
+      const xt = Float32Array.from(x0, (v, i) => v + sigma * eps[i]!);
+      const gamma = gammaOfSigma(sigma);
+      const s = veScore(model, tree.ref(state.ema), np.array(xt).reshape([n, 2]), np.full([n], process.timeOfGamma(gamma)), np.full([n], gamma)).dataSync() as Float32Array;
+      const perPoint = (score: (i: number) => number) =>
+        Float64Array.from({ length: n }, (_, p) => (sigma * score(2 * p) + eps[2 * p]!) ** 2 + (sigma * score(2 * p + 1) + eps[2 * p + 1]!) ** 2);
+      const trained = perPoint((i) => s[i]!);
+      const baselines = { zero: perPoint(() => 0), gaussian: perPoint((i) => -xt[i]! / (1 + sigma * sigma)) }; // N(0, (1 + σ̃²) I)
+      for (const [name, base] of Object.entries(baselines)) {
+        // paired difference: its mean must be below zero by 3 standard errors
+        const diff = trained.map((v, p) => v - base[p]!);
+        const mean = diff.reduce((a, b) => a + b, 0) / n;
+        const se = Math.sqrt(diff.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) / n);
+        assert.ok(mean + 3 * se < 0, `σ̃ = ${sigma}: trained − ${name} = ${mean} ± ${se}`);
+      }
+    }
+  });
+});

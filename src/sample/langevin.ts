@@ -1,0 +1,83 @@
+/**
+ * Langevin dynamics on a model's score, in NCSN's (VE) coordinates:
+ *   x ← x + (η/2)·s(x, σ) + √η·z,  z ~ N(0, I).
+ * `LangevinSampler`: unadjusted Langevin at one noise level σ (σ = 0: the clean-data score).
+ * `AnnealedLangevinSampler`: NCSN (Song & Ermon 2019) over σ_1 > … > σ_L with
+ * η_i = ε·σ_i²/σ_L² and K steps per level, then (optionally) Tweedie's denoising step
+ * x ← x + σ_L² s(x, σ_L).
+ */
+import { realize, type Rng } from "../engine/index.js";
+import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import { initialPoints, type Init } from "./init.js";
+import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { gammaOfSigma, veScore } from "./score.js";
+
+const steps = new WeakMap<Model, ReturnType<typeof makeLangevinStep>>();
+
+function makeLangevinStep(model: Model) {
+  return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gamma: Array, eta: Array) => {
+    const s = veScore(model, params, x.ref, t, gamma);
+    return x.add(s.mul(eta.ref.mul(0.5))).add(z.mul(np.sqrt(eta)));
+  });
+}
+
+function langevinStep(model: Model) {
+  let step = steps.get(model);
+  if (!step) steps.set(model, (step = makeLangevinStep(model)));
+  return step;
+}
+
+/** Run K Langevin steps at level σ with step η from x (consumed); returns the new x. */
+function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: number, eta: number, K: number, rng: Rng, onStep?: (x: Array) => void): Array {
+  const n = x.shape[0]!;
+  const gamma = gammaOfSigma(sigma);
+  const t = process.timeOfGamma(gamma);
+  const step = langevinStep(den.model);
+  for (let k = 0; k < K; k++) {
+    x = step(tree.ref(den.params), x, rng.normal(x.shape), np.full([n], t), np.full([n], gamma), eta);
+    realize(x);
+    onStep?.(x);
+  }
+  return x;
+}
+
+export class LangevinSampler implements Sampler {
+  readonly name = "langevin";
+
+  constructor(
+    readonly process: DiffusionProcess,
+    readonly options: { sigma: number; steps: number; stepSize: number; init: Init },
+  ) {}
+
+  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+    const { sigma, steps: K, stepSize, init } = this.options;
+    let k = K;
+    return runLevel(den, this.process, initialPoints(init, shape, rng), sigma, stepSize, K, rng, onStep && ((x) => onStep(--k, x)));
+  }
+}
+
+export class AnnealedLangevinSampler implements Sampler {
+  readonly name = "annealed-langevin";
+
+  constructor(
+    readonly process: DiffusionProcess,
+    readonly options: { sigmas: number[]; stepsPerLevel: number; epsilon: number; init: Init; denoise: boolean },
+  ) {}
+
+  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+    const { sigmas, stepsPerLevel: K, epsilon, init, denoise } = this.options;
+    const last = sigmas[sigmas.length - 1]!;
+    let remaining = sigmas.length * K;
+    let x = initialPoints(init, shape, rng);
+    for (const sigma of sigmas) {
+      x = runLevel(den, this.process, x, sigma, (epsilon * sigma * sigma) / (last * last), K, rng, onStep && ((xi) => onStep(--remaining, xi)));
+    }
+    if (!denoise) return x;
+    const n = shape[0]!;
+    const gamma = gammaOfSigma(last);
+    const s = veScore(den.model, tree.ref(den.params), x.ref, np.full([n], this.process.timeOfGamma(gamma)), np.full([n], gamma));
+    return x.add(s.mul(last * last)); // Tweedie: E[x_0 | x̃] = x̃ + σ² ∇ log p_σ(x̃)
+  }
+}
