@@ -26,7 +26,7 @@ export const samplerFlags = {
   epsilon: "0.1",
   denoise: "true",
   init: "",
-  snr: "0.16",
+  snr: "0.01",
   "corrector-steps": "1",
 };
 

@@ -12,8 +12,8 @@ import { ElboEstimator, summarizeElbo } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
 import { denormalize, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
-import { AncestralSampler, type AncestralVariance } from "../sample/ancestral.js";
-import type { Denoiser } from "../sample/sampler.js";
+import { AncestralSampler } from "../sample/ancestral.js";
+import type { Denoiser, Sampler } from "../sample/sampler.js";
 import { energyDistance } from "./energy.js";
 
 export interface Evaluation {
@@ -35,14 +35,14 @@ export function referenceSample(spec: string, train: PointSet, n: number, seed: 
   return subset(train, Array.from({ length: Math.min(train.n, n) }, (_, i) => i));
 }
 
-/** Samples in data space: draw with the ancestral sampler in normalised space, then map back. */
-export function drawSamples(den: Denoiser, process: DiffusionProcess, z: Normalization, n: number, rng: Rng, variance: AncestralVariance = "posterior"): Float32Array {
-  const x = new AncestralSampler(process, variance).sample(den, [n, z.mean.length], rng);
+/** Samples in data space: draw in normalised space (ancestral sampling by default), then map back. */
+export function drawSamples(den: Denoiser, process: DiffusionProcess, z: Normalization, n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process)): Float32Array {
+  const x = sampler.sample(den, [n, z.mean.length], rng);
   return denormalize(x.dataSync() as Float32Array, z);
 }
 
 /** `reference` should hold n points, so that the noise floor is measured at the samples' size. */
-export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, reference: PointSet, rng: Rng, n = 1000): Evaluation {
+export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, reference: PointSet, rng: Rng, n = 1000, sampler?: Sampler): Evaluation {
   const D = test.dim;
   const x0 = np.array(normalize(test.points, z)).reshape([test.n, D]);
   const estimator = new ElboEstimator(den.model, process, "gaussian");
@@ -53,7 +53,7 @@ export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalizat
   // the reconstruction density is in normalised coordinates: log p(x) = log p(x') + log|∂x'/∂x|
   const reconstruction = summary.terms.reconstruction - logDetJacobian(z);
   const nats = summary.nats - logDetJacobian(z);
-  const samples = drawSamples(den, process, z, n, rng);
+  const samples = drawSamples(den, process, z, n, rng, sampler);
   return {
     bpd: nats / (D * Math.LN2),
     nats,

@@ -4,16 +4,19 @@ import { loadSplit } from "../../data/index.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { intFlag, parse } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
+import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 
 export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json]
-         oracle only: [--schedule S] [--timesteps T]
+         [--sampler NAME and its flags]   oracle only: [--schedule S] [--timesteps T]
 
 On held-out points of D (default: the checkpoint's data): −ELBO in nats and bits/dim with its
 reconstruction, prior and diffusion terms, and the energy distance between n fresh samples and the
-held-out points, next to the same distance between two independent data samples (noiseFloor).`;
+held-out points, next to the same distance between two independent data samples (noiseFloor).
+
+${samplerHelp}`;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", ...oracleFlags });
+  const flags = parse(argv, { model: "", data: "", n: "1000", ...samplerFlags, ...oracleFlags });
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
   // the held-out split of the run's own seed; --seed drives the samples
@@ -22,7 +25,8 @@ export function run(argv: string[]): void {
   if (split.test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
   const n = intFlag("n", flags.n, { min: 2 });
   const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
-  const ev = evaluate(resolved.denoiser, resolved.process, resolved.normalization, split.test, reference, new Rng(seed + 1), n);
+  const sampler = makeSampler(flags, resolved.process, resolved.normalization);
+  const ev = evaluate(resolved.denoiser, resolved.process, resolved.normalization, split.test, reference, new Rng(seed + 1), n, sampler);
   const out = { bpd: ev.bpd, nats: ev.nats, terms: ev.terms, energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor };
   if (flags.json) return void console.log(JSON.stringify(out));
   console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim = ${ev.nats.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
