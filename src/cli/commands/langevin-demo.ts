@@ -18,9 +18,9 @@ import { intFlag, parse } from "../args.js";
 
 export const help = `vdm langevin-demo [--n 10000] [--steps 1000] [--out runs/langevin-demo] [--seed S] [--json]
 
-Plain Langevin (clean-data score, η = 0.1) vs annealed Langevin (σ̃ from 20 to 0.3 over 10
-levels, ε = 0.01, final Tweedie denoising) on ncsn-gmm with the exact scores, both from uniform
-noise on [−8, 8]² with --steps steps in total. Prints the fraction of samples per mode and writes OUT/langevin-vs-annealed.png
+Plain Langevin (clean-data score, η = 0.1) vs annealed Langevin with NCSN's toy settings (σ̃ from
+20 to 1 over 10 levels, ε = 0.1; its samples are of the σ̃ = 1 density) on ncsn-gmm with the exact
+scores, both from uniform noise on [−8, 8]² with --steps steps in total. Prints the fraction of samples per mode and writes OUT/langevin-vs-annealed.png
 (plain | annealed | data) and OUT/modes.json.`;
 
 export function run(argv: string[]): void {
@@ -35,7 +35,7 @@ export function run(argv: string[]): void {
   const init = { kind: "uniform" as const, low: [-8, -8], high: [8, 8] };
   const levels = 10;
   const plain = new LangevinSampler(process, { sigma: 0, steps, stepSize: 0.1, init });
-  const annealed = new AnnealedLangevinSampler(process, { sigmas: geometricSigmas(20, 0.3, levels), stepsPerLevel: Math.floor(steps / levels), epsilon: 0.01, init, denoise: true });
+  const annealed = new AnnealedLangevinSampler(process, { sigmas: geometricSigmas(20, 1, levels), stepsPerLevel: Math.floor(steps / levels), epsilon: 0.1, init, denoise: false });
   const run = (s: typeof plain | typeof annealed) => s.sample(den, [n, 2], new Rng(seed)).dataSync() as Float32Array;
   const [xPlain, xAnnealed] = [run(plain), run(annealed)];
   const result = {
