@@ -173,3 +173,44 @@ describe("score-based commands", () => {
     }
   });
 });
+
+describe("guidance commands", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-guide-"));
+  const tiny = ["--steps", "30", "--hidden", "16", "--timesteps", "50", "--quiet"];
+
+  it("trains a conditional model and a classifier (with a CSV label column), samples with cfg and classifier guidance", () => {
+    const csv = join(dir, "labelled.csv");
+    writeFileSync(csv, "x,y,cls\n" + Array.from({ length: 300 }, (_, i) => `${Math.cos(i)},${Math.sin(i)},${i % 3}`).join("\n") + "\n");
+    const cond = vdm("train", "--data", csv, "--label-column", "cls", "--conditional", "--out", join(dir, "cond"), ...tiny);
+    assert.equal(cond.code, 0, cond.stderr);
+    const clf = vdm("train-classifier", "--data", csv, "--label-column", "2", "--out", join(dir, "clf"), ...tiny, "--json");
+    assert.equal(clf.code, 0, clf.stderr);
+    assert.equal(JSON.parse(clf.stdout).accuracy.length, 5);
+    for (const extra of [["--guidance", "cfg", "--scale", "3"], ["--guidance", "classifier", "--classifier", join(dir, "clf"), "--scale", "2"], ["--guidance", "none"]]) {
+      const r = vdm("sample", "--model", join(dir, "cond"), "--class", "2", "--n", "20", "--out", join(dir, "g.json"), ...extra);
+      assert.equal(r.code, 0, `${extra.join(" ")}: ${r.stderr}`);
+    }
+    const table = vdm("guidance", "--model", "oracle", "--data", "eight-gaussians", "--timesteps", "20", "--guidance", "cfg", "--scales", "0,3", "--n", "20", "--out", dir, "--json");
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(JSON.parse(table.stdout).length, 16);
+  });
+
+  it("bad guidance input is named", () => {
+    vdm("train", "--data", "moons", "--out", join(dir, "uncond"), ...tiny);
+    const cases: [string[], RegExp][] = [
+      [["--model", join(dir, "cond"), "--class", "3"], /class 3 is out of range: the model knows classes 0..2/],
+      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "cfg"], /this model is unconditional: train it with --conditional/],
+      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier"], /--guidance classifier needs --classifier DIR/],
+      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier", "--classifier", join(dir, "nope")], /no checkpoint at .*nope/],
+      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier", "--classifier", join(dir, "cond")], /this checkpoint is a denoiser, not a classifier/],
+      [["--model", "oracle", "--data", "gaussian", "--guidance", "cfg"], /--guidance needs --class K/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const r = vdm("sample", "--n", "5", "--out", join(dir, "h.json"), ...extra);
+      assert.notEqual(r.code, 0, extra.join(" "));
+      assert.match(r.stderr, pattern);
+    }
+    const noLabels = vdm("train", "--data", "swiss-roll", "--conditional", "--out", join(dir, "sr"), ...tiny);
+    assert.match(noLabels.stderr, /data set "swiss-roll" has no labels/);
+  });
+});

@@ -4,6 +4,8 @@ import { UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
+import * as guidance from "./commands/guidance.js";
+import * as trainClassifier from "./commands/train-classifier.js";
 import * as langevinDemo from "./commands/langevin-demo.js";
 import * as scoreField from "./commands/score-field.js";
 import * as sample from "./commands/sample.js";
@@ -15,15 +17,17 @@ interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, train, sample, eval: evalCommand, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
+const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
 
 const usage = `vdm — variational diffusion models
 
 Commands:
   demo       the built-in default job: train on moons, sample, write pictures
-  train      train a denoiser, write a checkpoint, pictures and metrics
+  train      train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics
+  train-classifier  a noise-aware classifier p(y | x_t, t) for classifier guidance
   sample     draw samples from a checkpoint or the exact oracle
   eval       bits/dim, ELBO terms and energy distance on held-out data
+  guidance   judge accuracy and diversity of guided samples across scales and classes
   score-field    the score as arrows over the data at chosen noise levels
   langevin-demo  plain vs annealed Langevin on ncsn-gmm: mode proportions
   schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance

@@ -16,6 +16,10 @@ export interface ResolvedModel {
   data: string;
   dim: number;
   seed: number;
+  /** the schedule the model was trained on (by name) */
+  scheduleName: string;
+  /** set for the oracle: its mixture's number of components (its classes) */
+  oracle?: { classes: number };
 }
 
 /** Flags the oracle needs (a checkpoint carries its own). */
@@ -28,15 +32,17 @@ export function resolveModel(flags: { model: string; data: string; schedule: str
     const mixture = knownMixture(flags.data);
     const dim = mixture.means[0]!.length;
     return {
-      // the score target is exact at every level, the clean data (σ = 0) included
-      denoiser: { model: oracleModel("score"), params: mixtureParams(mixture) },
+      // the score target is exact at every level, the clean data (σ = 0) included; the labels are the components
+      denoiser: { model: oracleModel("score", mixture.weights.length), params: mixtureParams(mixture) },
       process: new DiffusionProcess(getSchedule(flags.schedule), intFlag("timesteps", flags.timesteps, { min: 0 })),
       normalization: identityNormalization(dim),
       data: flags.data,
       dim,
       seed: 0,
+      scheduleName: flags.schedule,
+      oracle: { classes: mixture.weights.length },
     };
   }
   const run = loadRun(flags.model);
-  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || run.config.data.spec, dim: run.config.data.dim, seed: run.config.seed };
+  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || run.config.data.spec, dim: run.config.data.dim, seed: run.config.seed, scheduleName: run.config.schedule };
 }

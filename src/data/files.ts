@@ -2,9 +2,13 @@
 import { readFileSync } from "node:fs";
 import type { PointSet } from "./toy.js";
 
-/** Parse CSV text; errors name the line and the problem. */
-export function parseCsv(text: string, source = "CSV"): PointSet {
+/**
+ * Parse CSV text; errors name the line and the problem. `labelColumn` (a 0-based index or a
+ * header name) takes that column out of the point as an integer class label.
+ */
+export function parseCsv(text: string, source = "CSV", labelColumn = ""): PointSet {
   const rows: number[][] = [];
+  const header: { names: string[] | null } = { names: null };
   let dim = 0;
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, k) => {
@@ -16,6 +20,7 @@ export function parseCsv(text: string, source = "CSV"): PointSet {
     if (bad >= 0) {
       if (rows.length === 0 && dim === 0 && fields.every((f) => f !== "" && Number.isNaN(Number(f)))) {
         dim = fields.length; // a header line: names only
+        header.names = fields;
         return;
       }
       throw new Error(`${source} line ${k + 1}: field ${bad + 1} ("${fields[bad]}") is not a finite number`);
@@ -24,7 +29,17 @@ export function parseCsv(text: string, source = "CSV"): PointSet {
     if (numbers.length !== dim) throw new Error(`${source} line ${k + 1}: expected ${dim} values, got ${numbers.length}`);
     rows.push(numbers);
   });
-  return toPointSet(rows, dim, source);
+  if (labelColumn === "") return toPointSet(rows, dim, source);
+  const names = header.names;
+  const column = /^\d+$/.test(labelColumn) ? Number(labelColumn) : (names ?? []).indexOf(labelColumn);
+  if (column < 0 || column >= dim) throw new Error(`${source}: no label column "${labelColumn}" (${dim} columns${names ? `: ${names.join(", ")}` : ""})`);
+  const labels = rows.map((r, i) => {
+    const y = r[column]!;
+    if (!Number.isInteger(y) || y < 0) throw new Error(`${source}: label ${y} of point ${i} is not a non-negative integer`);
+    return y;
+  });
+  const set = toPointSet(rows.map((r) => r.filter((_, j) => j !== column)), dim - 1, source);
+  return { ...set, labels: Int32Array.from(labels) };
 }
 
 /** Parse a JSON array of equal-length arrays of numbers. */
@@ -51,8 +66,8 @@ function toPointSet(rows: number[][], dim: number, source: string): PointSet {
   return { points: Float32Array.from(rows.flat()), n: rows.length, dim };
 }
 
-/** Read points from a .csv or .json file. */
-export function readPointsFile(path: string): PointSet {
+/** Read points from a .csv or .json file (`labelColumn`: CSV only). */
+export function readPointsFile(path: string, labelColumn = ""): PointSet {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -60,6 +75,7 @@ export function readPointsFile(path: string): PointSet {
     throw new Error(`cannot read data file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (path.endsWith(".json")) return parseJsonPoints(text, path);
-  if (path.endsWith(".csv")) return parseCsv(text, path);
+  if (path.endsWith(".csv")) return parseCsv(text, path, labelColumn);
+  if (labelColumn) throw new Error(`data file ${path}: --label-column applies to CSV files`);
   throw new Error(`data file ${path}: expected a .csv or .json file`);
 }

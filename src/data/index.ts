@@ -29,12 +29,12 @@ export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
 }
 
 /** Train and held-out points for `spec` (a built-in name or a file path). */
-export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000 } = {}): Split {
+export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000, labelColumn = "" } = {}): Split {
   if (isToy(spec)) {
     return { train: toyData(spec, train, new Rng(seed)), test: toyData(spec, test, new Rng(seed ^ 0x5eed)) };
   }
   if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
-  const all = readPointsFile(spec);
+  const all = readPointsFile(spec, labelColumn);
   const order = Array.from({ length: all.n }, (_, i) => i);
   const u = new Rng(seed).uniform([all.n]).dataSync() as Float32Array;
   order.sort((a, b) => u[a]! - u[b]! || a - b);

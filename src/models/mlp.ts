@@ -6,7 +6,7 @@
  *   e = silu(W_e emb(t) + b_e),  output = W_out h_L + b_out.
  */
 import { Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
+import { numpy as np, type Array, type JsTree } from "../engine/jax.js";
 import { silu } from "../schedule/schedule.js";
 import { alphaOf } from "../diffusion/shapes.js";
 import type { Model } from "../diffusion/model.js";
@@ -28,6 +28,10 @@ export interface MlpConfig {
    * (with target ε this is NCSN's s_θ(x̃, σ̃) = −ε̂/σ̃ trained by σ̃²-weighted score matching).
    */
   inputScaling?: "vp" | "ve";
+  /** outputs of the last layer (default: dim, a denoiser; a classifier has one per class) */
+  outputs?: number;
+  /** classes of a conditional model: a learned embedding of the label (or of "no label" = index classes) is added to the time embedding */
+  classes?: number;
 }
 
 export type Dense = { w: Array; b: Array };
@@ -38,6 +42,8 @@ export type MlpParams = {
   time: Array[];
   hidden: Dense[];
   output: Dense;
+  /** label embeddings [classes + 1, H] (conditional models only; the last row is "no label") */
+  label?: Array;
 };
 
 function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense {
@@ -53,7 +59,8 @@ export function initMlp(config: MlpConfig, rng: Rng): MlpParams {
     input: dense(rng, inputDim, H),
     time: globalThis.Array.from({ length: layers }, () => rng.normal([H, H]).mul(Math.sqrt(1 / H))),
     hidden: globalThis.Array.from({ length: layers - 1 }, () => dense(rng, H, H)),
-    output: dense(rng, H, dim, 0.1),
+    output: dense(rng, H, config.outputs ?? dim, 0.1),
+    ...(config.classes ? { label: rng.normal([config.classes + 1, H]).mul(0.1) } : {}),
   };
 }
 
@@ -75,9 +82,18 @@ function fourierFeatures(x: Array, frequencies: Array): Array {
   return np.concatenate([x, np.sin(proj.ref), np.cos(proj)], 1);
 }
 
-/** The network on x [B, D] at t [B]; `frequencies` are the Fourier frequencies (or null). Consumes all. */
-export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpConfig, frequencies: Array | null): Array {
-  const e = silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed));
+/**
+ * The network on x [B, D] at t [B] (and labels [B] for a conditional network; absent = "no
+ * label"); `frequencies` are the Fourier frequencies (or null). Consumes all.
+ */
+export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpConfig, frequencies: Array | null, labels?: Array): Array {
+  let e = silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed));
+  if (params.label) {
+    const ids = labels ?? np.full([x.shape[0]!], config.classes!, { dtype: np.int32 });
+    e = e.add(np.take(params.label, ids, 0));
+  } else if (labels) {
+    throw new Error("labels were given to an unconditional model");
+  }
   const input = frequencies ? fourierFeatures(x, frequencies) : x;
   const [firstTime, ...restTime] = params.time;
   let h = silu(affine(input, params.input).add(np.matmul(e.ref, firstTime!)));
@@ -88,15 +104,40 @@ export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpCon
   return affine(h, params.output);
 }
 
+function fourierFrequencies(config: MlpConfig): Array | null {
+  const F = config.fourierFeatures;
+  return F > 0 ? new Rng(config.fourierSeed).normal([config.dim, F]).mul(config.fourierScale) : null;
+}
+
 /** The MLP as a diffusion `Model` predicting `target`. */
 export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
-  const F = config.fourierFeatures;
-  const frequencies = F > 0 ? new Rng(config.fourierSeed).normal([config.dim, F]).mul(config.fourierScale) : null;
+  const frequencies = fourierFrequencies(config);
   return {
     target,
-    apply(params, xt, t, gamma) {
+    classes: config.classes ?? 0,
+    apply(params, xt, t, gamma, labels) {
       const x = config.inputScaling === "ve" ? xt.div(alphaOf(gamma, xt.shape)) : (gamma.dispose(), xt);
-      return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null);
+      return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null, labels);
+    },
+  };
+}
+
+/** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
+export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
+  readonly classes: number;
+  /** Consumes every argument, as Model.apply. */
+  logits(params: P, xt: Array, t: Array, gamma: Array): Array;
+}
+
+/** The MLP as a noise-aware classifier (config.outputs = number of classes). */
+export function mlpClassifier(config: MlpConfig): Classifier<MlpParams> {
+  const frequencies = fourierFrequencies(config);
+  if (!config.outputs) throw new Error("a classifier MLP needs config.outputs = number of classes");
+  return {
+    classes: config.outputs,
+    logits(params, xt, t, gamma) {
+      gamma.dispose();
+      return mlpForward(params, xt, t, config, frequencies ? frequencies.ref : null);
     },
   };
 }

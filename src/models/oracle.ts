@@ -9,6 +9,7 @@
  */
 import { nn, numpy as np, tree, type Array } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
+import type { Classifier } from "./mlp.js";
 import { toEps, vFrom, type Target } from "../diffusion/parameterization.js";
 import { sigmoid } from "../diffusion/shapes.js";
 
@@ -51,8 +52,20 @@ export function mixtureParams(m: GaussianMixture, dtype: np.DType = np.float32):
   };
 }
 
-/** Per-component pieces at level γ for flattened x_t [B, D]. Consumes everything. */
-function components(p: MixtureParams, xt: Array, gamma: Array) {
+/**
+ * log-weights per example [B, K]: log π_k, or for label y < K the point mass on component y
+ * (label K = "no label"). Consumes both.
+ */
+function labelledLogWeights(logWeights: Array, labels: Array): Array {
+  const K = logWeights.shape[0]!;
+  const chosen = nn.oneHot(labels.ref, K + 1).slice([], [0, K]); // [B, K], all zero for "no label"
+  const unlabelled = np.equal(labels, K).reshape([-1, 1]);
+  const masked = np.where(chosen.astype(np.bool), 0, -Infinity);
+  return np.where(unlabelled, logWeights.reshape([1, K]), masked);
+}
+
+/** Per-component pieces at level γ for flattened x_t [B, D] (optionally per-example labels). Consumes everything. */
+function components(p: MixtureParams, xt: Array, gamma: Array, labels?: Array) {
   const [B, D] = xt.shape as [number, number];
   const g = gamma.reshape([B, 1, 1]);
   const alpha2 = sigmoid(np.negative(g.ref));
@@ -64,7 +77,7 @@ function components(p: MixtureParams, xt: Array, gamma: Array) {
   const diff = xt.reshape([B, 1, D]).sub(alpha.ref.mul(means.ref)); // x_t − α μ_k
   // log π_k + Σ_d log N(x_t,d; α μ_kd, v_kd)
   const logDensity = np.sum(np.square(diff.ref).div(v.ref).add(np.log(v.ref)).add(Math.log(2 * Math.PI)), 2).mul(-0.5);
-  const logits = logDensity.add(p.logWeights.reshape([1, -1]));
+  const logits = logDensity.add(labels ? labelledLogWeights(p.logWeights, labels) : p.logWeights.reshape([1, -1]));
   return { logits, diff, v, alpha, means, variances };
 }
 
@@ -76,11 +89,14 @@ export function mixtureLogDensity(p: MixtureParams, x: Array, gamma: Array): Arr
   return nn.logsumexp(c.logits, 1);
 }
 
-/** E[x_0 | x_t] and ∇ log q(x_t), each shaped like x_t. Consumes everything. */
-export function mixturePosterior(p: MixtureParams, xt: Array, gamma: Array): { x0: Array; score: Array } {
+/**
+ * E[x_0 | x_t] and ∇ log q(x_t), each shaped like x_t; with labels y, those of the component y
+ * (the exact conditional q(x_t | y)). Consumes everything.
+ */
+export function mixturePosterior(p: MixtureParams, xt: Array, gamma: Array, labels?: Array): { x0: Array; score: Array } {
   const shape = xt.shape;
   const B = shape[0]!;
-  const c = components(p, xt.reshape([B, -1]), gamma);
+  const c = components(p, xt.reshape([B, -1]), gamma, labels);
   const w = nn.softmax(c.logits, 1).reshape([B, -1, 1]);
   // μ_k + α s_k²/v_k (x_t − α μ_k)
   const perX0 = c.means.add(c.alpha.mul(c.variances).div(c.v.ref).mul(c.diff.ref));
@@ -90,13 +106,17 @@ export function mixturePosterior(p: MixtureParams, xt: Array, gamma: Array): { x
   return { x0, score };
 }
 
-/** The oracle as a Model predicting `target`; its params are `mixtureParams(...)`. */
-export function oracleModel(target: Target): Model<MixtureParams> {
+/**
+ * The oracle as a Model predicting `target`; its params are `mixtureParams(...)`. It is
+ * conditional on the component: label k < K gives component k's exact denoiser, label K none.
+ */
+export function oracleModel(target: Target, classes = 0): Model<MixtureParams> {
   return {
     target,
-    apply(params, xt, t, gamma) {
+    classes,
+    apply(params, xt, t, gamma, labels) {
       t.dispose();
-      const { x0, score } = mixturePosterior(params, xt.ref, gamma.ref);
+      const { x0, score } = mixturePosterior(params, xt.ref, gamma.ref, labels);
       switch (target) {
         case "x0":
           tree.dispose([score, xt, gamma]);
@@ -110,6 +130,19 @@ export function oracleModel(target: Target): Model<MixtureParams> {
         case "v":
           return vFrom(toEps(score, "score", xt, gamma.ref), x0, gamma);
       }
+    },
+  };
+}
+
+/** The exact noise-aware classifier: logits log π_k + log N(x_t; α μ_k, v_k) of p(k | x_t). */
+export function oracleClassifier(classes: number): Classifier<MixtureParams> {
+  return {
+    classes,
+    logits(params, xt, t, gamma) {
+      t.dispose();
+      const c = components(params, xt.reshape([xt.shape[0]!, -1]), gamma);
+      tree.dispose([c.diff, c.v, c.alpha, c.means, c.variances]);
+      return c.logits;
     },
   };
 }

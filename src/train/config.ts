@@ -5,12 +5,16 @@
 import { DiffusionProcess, type Weighting } from "../diffusion/process.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Model } from "../diffusion/model.js";
-import { mlpModel, type MlpConfig, type MlpParams } from "../models/mlp.js";
+import { mlpClassifier, mlpModel, type Classifier, type MlpConfig, type MlpParams } from "../models/mlp.js";
 import { getSchedule } from "../schedule/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 
 export interface RunConfig {
   format: "vdm-run-1";
+  /** what is trained: a denoiser (default) or a noise-aware classifier p_φ(y | x_t, t) */
+  task?: "denoiser" | "classifier";
+  /** probability of dropping a label to "no label" while training a conditional denoiser */
+  cfgDropout?: number;
   data: {
     /** built-in name or file path */
     spec: string;
@@ -20,6 +24,8 @@ export interface RunConfig {
     std: number[];
     train: number;
     test: number;
+    /** the CSV column holding labels, if any */
+    labelColumn?: string;
   };
   model: { kind: "mlp"; mlp: MlpConfig };
   target: Target;
@@ -49,6 +55,11 @@ export interface RunOptions {
   seed?: number;
   /** "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM) */
   architecture?: "mlp" | "ncsn";
+  /** a conditional denoiser over this many classes */
+  classes?: number;
+  cfgDropout?: number;
+  /** train a noise-aware classifier over this many classes instead of a denoiser */
+  classifierClasses?: number;
 }
 
 /** Steps that train each built-in set well on two cores (others: the moons value). */
@@ -72,8 +83,11 @@ export function makeRunConfig(
 ): RunConfig {
   const steps = o.steps ?? defaultSteps(data.spec);
   const ncsn = o.architecture === "ncsn";
+  const classifier = (o.classifierClasses ?? 0) > 0;
   return {
     format: "vdm-run-1",
+    ...(classifier ? { task: "classifier" as const } : {}),
+    ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
     data,
     model: {
       kind: "mlp",
@@ -86,6 +100,8 @@ export function makeRunConfig(
         fourierScale: 1,
         fourierSeed: (o.seed ?? 0) + 1,
         inputScaling: ncsn ? "ve" : "vp",
+        ...(classifier ? { outputs: o.classifierClasses } : {}),
+        ...(o.classes ? { classes: o.classes } : {}),
       },
     },
     target: o.target ?? "eps",
@@ -102,7 +118,13 @@ export function makeRunConfig(
 
 export function buildModel(config: RunConfig): Model<MlpParams> {
   if (config.model.kind !== "mlp") throw new Error(`unknown model kind "${config.model.kind}"`);
+  if (config.task === "classifier") throw new Error("this checkpoint is a classifier, not a denoiser");
   return mlpModel(config.model.mlp, config.target);
+}
+
+export function buildClassifier(config: RunConfig): Classifier<MlpParams> {
+  if (config.task !== "classifier") throw new Error("this checkpoint is a denoiser, not a classifier (train one with vdm train-classifier)");
+  return mlpClassifier(config.model.mlp);
 }
 
 export function buildProcess(config: RunConfig): DiffusionProcess {

@@ -4,9 +4,9 @@ import { tree } from "../engine/jax.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { Normalization } from "../data/normalize.js";
 import { loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
-import { initMlp } from "../models/mlp.js";
+import { initMlp, type Classifier, type MlpParams } from "../models/mlp.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { buildModel, buildProcess, type RunConfig } from "./config.js";
+import { buildClassifier, buildModel, buildProcess, type RunConfig } from "./config.js";
 
 export interface LoadedRun {
   config: RunConfig;
@@ -29,4 +29,22 @@ export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
     normalization: { mean: config.data.mean, std: config.data.std },
     state,
   };
+}
+
+export interface LoadedClassifier {
+  config: RunConfig;
+  classifier: Classifier<MlpParams>;
+  params: MlpParams;
+  process: DiffusionProcess;
+  normalization: Normalization;
+}
+
+/** A noise-aware classifier checkpoint (EMA parameters). */
+export function loadClassifier(dir: string): LoadedClassifier {
+  const config = readCheckpointConfig<RunConfig>(dir);
+  const classifier = buildClassifier(config);
+  const template = initMlp(config.model.mlp, new Rng(0));
+  const state = loadCheckpointState(dir, template);
+  tree.dispose([template, state.params, state.adam.m, state.adam.v]);
+  return { config, classifier, params: state.ema as MlpParams, process: buildProcess(config), normalization: { mean: config.data.mean, std: config.data.std } };
 }

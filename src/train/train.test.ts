@@ -14,7 +14,7 @@ import { energyDistance } from "../eval/energy.js";
 import { drawSamples, referenceSample } from "../eval/run.js";
 import { namedLeaves } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
-import { makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
+import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { loadRun } from "./load.js";
 import { NonFiniteLossError, train } from "./trainer.js";
 
@@ -92,8 +92,9 @@ describe("a short run on moons", () => {
     const full = loadSplit("moons", 0);
     const zz = fitNormalization(full.train);
     const config = makeRunConfig({ spec: "moons", dim: 2, ...zz, train: full.train.n, test: full.test.n }, { steps: 2000, seed: 0 });
-    const { state, model, process } = train(config, tmp("moons"), full.train, { quiet: true });
+    const { state, process } = train(config, tmp("moons"), full.train, { quiet: true });
     const n = 1000;
+    const model = buildModel(config);
     const samples = drawSamples({ model, params: state.ema }, process, zz, n, new Rng(5));
     const ed = energyDistance(samples, full.test.points, 2);
     const floor = energyDistance(referenceSample("moons", full.train, n, 0).points, full.test.points, 2);

@@ -6,7 +6,7 @@
  * uninterrupted one.
  */
 import { realize, Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, valueAndGrad, type Array, type JsTree } from "../engine/jax.js";
+import { jit, nn, numpy as np, tree, valueAndGrad, type Array, type JsTree } from "../engine/jax.js";
 import { qSample } from "../diffusion/forward.js";
 import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";
@@ -15,9 +15,9 @@ import type { DiffusionProcess, Weighting } from "../diffusion/process.js";
 import type { PointSet } from "../data/index.js";
 import { normalize } from "../data/normalize.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
-import { initMlp } from "../models/mlp.js";
+import { initMlp, type Classifier } from "../models/mlp.js";
 import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig } from "./adam.js";
-import { buildModel, buildProcess, type RunConfig } from "./config.js";
+import { buildClassifier, buildModel, buildProcess, type RunConfig } from "./config.js";
 import { Progress } from "./progress.js";
 
 type Params = JsTree<Array>;
@@ -29,10 +29,10 @@ export class NonFiniteLossError extends Error {}
  * "simple" — the target's own MSE at a uniform level; "elbo" — the one-sample estimate of the
  * ELBO's diffusion term. Consumes everything.
  */
-export function trainingLoss(model: Model, process: DiffusionProcess, weighting: Weighting, params: Params, x0: Array, eps: Array, u: Array, table: Array | null): Array {
+export function trainingLoss(model: Model, process: DiffusionProcess, weighting: Weighting, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels?: Array): Array {
   const { t, gamma, weight } = process.levelsFromUniform(u, table, weighting);
   const xt = qSample(x0.ref, gamma.ref, eps.ref);
-  const pred = model.apply(params, xt.ref, t, gamma.ref);
+  const pred = model.apply(params, xt.ref, t, gamma.ref, labels);
   if (weighting === "simple") {
     tree.dispose([weight, xt]);
     return simpleLoss(pred, model.target, x0, eps, gamma);
@@ -41,13 +41,41 @@ export function trainingLoss(model: Model, process: DiffusionProcess, weighting:
   return weightedEpsError(eps, toEps(pred, model.target, xt, gamma), weight);
 }
 
-/** One jitted step: (params, adam, ema, batch, noise, uniforms, γ-table, scalars) → new state and loss. */
-export function makeTrainStep(model: Model, process: DiffusionProcess, weighting: Weighting, adam: AdamConfig) {
-  const loss = (params: Params, x0: Array, eps: Array, u: Array, table: Array) =>
-    np.mean(trainingLoss(model, process, weighting, params, x0, eps, u, process.continuous ? (table.dispose(), null) : table));
+/**
+ * The cross-entropy −log p_φ(y | x_t, t) of a noise-aware classifier on x_t ~ q(x_t | x_0) at
+ * uniformly drawn levels, per example. Consumes everything.
+ */
+export function classifierLoss(classifier: Classifier, process: DiffusionProcess, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels: Array): Array {
+  const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
+  weight.dispose();
+  const xt = qSample(x0, gamma.ref, eps);
+  const logProbs = nn.logSoftmax(classifier.logits(params, xt, t, gamma), -1);
+  return np.negative(np.sum(logProbs.mul(nn.oneHot(labels, classifier.classes)), -1));
+}
+
+/** A training batch: data, noise, level uniforms, the γ table (empty in continuous time) and labels. */
+export type Batch = { x0: Array; eps: Array; u: Array; table: Array; labels: Array };
+
+/** The per-example loss of a run: its denoiser's (labels only for conditional models) or its classifier's. */
+export function runLoss(config: RunConfig, process: DiffusionProcess) {
+  const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
+  if (config.task === "classifier") {
+    const classifier = buildClassifier(config);
+    return (params: Params, b: Batch) => classifierLoss(classifier, process, params, b.x0, b.eps, b.u, table(b), b.labels);
+  }
+  const model = buildModel(config);
+  return (params: Params, b: Batch) => {
+    const labels = model.classes > 0 ? b.labels : (b.labels.dispose(), undefined);
+    return trainingLoss(model, process, config.loss, params, b.x0, b.eps, b.u, table(b), labels);
+  };
+}
+
+/** One jitted step: (params, adam, ema, batch, scalars) → new state and the batch's mean loss. */
+export function makeTrainStep(perExample: (params: Params, batch: Batch) => Array, adam: AdamConfig) {
+  const loss = (params: Params, batch: Batch) => np.mean(perExample(params, batch));
   return jit(
-    (params: Params, opt: { m: Params; v: Params }, ema: Params, x0: Array, eps: Array, u: Array, table: Array, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
-      const [value, grads] = valueAndGrad(loss)(tree.ref(params), x0, eps, u, table);
+    (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
+      const [value, grads] = valueAndGrad(loss)(tree.ref(params), batch);
       const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
       return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss: value };
     },
@@ -61,7 +89,6 @@ export interface TrainOptions {
 
 export interface TrainResult {
   state: TrainingState;
-  model: Model;
   process: DiffusionProcess;
   /** steps per second over this invocation (excluding the first, compiling step) */
   stepsPerSecond: number;
@@ -77,8 +104,11 @@ function initialState(config: RunConfig): { state: TrainingState; rng: Rng } {
 
 /** Train `config` on the (unnormalised) training points, checkpointing into `dir`. */
 export function train(config: RunConfig, dir: string, data: PointSet, { resume = false, quiet = false }: TrainOptions = {}): TrainResult {
-  const model = buildModel(config);
   const diffusion = buildProcess(config);
+  const classes = config.model.mlp.classes ?? config.model.mlp.outputs ?? 0;
+  const labelled = config.task === "classifier" || classes > 0;
+  if (labelled && !data.labels) throw new Error(`data set "${config.data.spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
+  if (labelled && data.labels!.some((y) => y < 0 || y >= classes)) throw new Error(`labels must lie in 0..${classes - 1}`);
   let state: TrainingState;
   let rng: Rng;
   if (resume) {
@@ -93,7 +123,8 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   const { dim: D, mean, std } = config.data;
   if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
   const normalized = normalize(data.points, { mean, std });
-  const step = makeTrainStep(model, diffusion, config.loss, config.adam);
+  const step = makeTrainStep(runLoss(config, diffusion), config.adam);
+  const dropout = config.task === "classifier" ? 0 : (config.cfgDropout ?? 0);
   const losses = [...state.losses];
   const progress = new Progress("train", steps, state.step, process.stderr, quiet);
   const firstStep = state.step;
@@ -102,16 +133,26 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   for (let k = state.step; k < steps; k++) {
     const u = rng.uniform([B]).dataSync() as Float32Array;
     const x = new Float32Array(B * D);
+    const labels = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       const r = Math.min(data.n - 1, Math.floor(u[b]! * data.n));
       x.set(normalized.subarray(r * D, (r + 1) * D), b * D);
+      if (labelled) labels[b] = data.labels![r]!;
+    }
+    if (dropout > 0) {
+      // classifier-free guidance: drop each label to "no label" (index `classes`) with probability p
+      const drop = rng.uniform([B]).dataSync() as Float32Array;
+      for (let b = 0; b < B; b++) if (drop[b]! < dropout) labels[b] = classes;
     }
     const s = stepScalars(config.adam, k);
-    const out = step(
-      state.params, state.adam, state.ema,
-      np.array(x).reshape([B, D]), rng.normal([B, D]), diffusion.uniforms(rng, B), diffusion.gammaTable() ?? np.zeros([0]),
-      s.lr, s.correction1, s.correction2, s.emaDecay,
-    );
+    const batch: Batch = {
+      x0: np.array(x).reshape([B, D]),
+      eps: rng.normal([B, D]),
+      u: diffusion.uniforms(rng, B),
+      table: diffusion.gammaTable() ?? np.zeros([0]),
+      labels: np.array(labels, { dtype: np.int32 }),
+    };
+    const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
     const loss = (out.loss.dataSync() as Float32Array)[0]!;
     if (!Number.isFinite(loss)) {
       tree.dispose([out.params, out.adam, out.ema]);
@@ -136,5 +177,5 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   state.rng = rng.state();
   state.losses = Float32Array.from(losses);
   const timed = steps - firstStep - 1;
-  return { state, model, process: diffusion, stepsPerSecond: timed > 0 ? timed / ((performance.now() - timedFrom) / 1000) : NaN };
+  return { state, process: diffusion, stepsPerSecond: timed > 0 ? timed / ((performance.now() - timedFrom) / 1000) : NaN };
 }

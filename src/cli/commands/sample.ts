@@ -7,20 +7,23 @@ import { scatter } from "../../plot/plots.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
+import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
 
 export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S]
-           [--sampler NAME and its flags] [--trajectory]
+           [--sampler NAME and its flags] [--trajectory] [--class K --guidance none|cfg|classifier --scale S]
            oracle only: --data <known set> [--schedule S] [--timesteps T]
 
 --trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
 sampler's steps (drawn on the PNG).
 
-${samplerHelp}`;
+${samplerHelp}
+
+${guidanceHelp}`;
 
 const TRACKED = 8;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags }, ["trajectory"]);
+  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...guidanceFlags }, ["trajectory"]);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv or .png)");
   const format = extname(flags.out).toLowerCase();
@@ -32,7 +35,9 @@ export function run(argv: string[]): void {
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
   const sampler = makeSampler(flags, resolved.process, z);
-  const x = sampler.sample(resolved.denoiser, [n, D], new Rng(intFlag("seed", flags.seed, { min: 0 })), {
+  if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
+  const denoiser = flags.class === "" ? resolved.denoiser : guidedDenoiser(resolved, flags, new Int32Array(n).fill(intFlag("class", flags.class, { min: 0 })));
+  const x = sampler.sample(denoiser, [n, D], new Rng(intFlag("seed", flags.seed, { min: 0 })), {
     onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
   });
   const points = denormalize(x.dataSync() as Float32Array, z);

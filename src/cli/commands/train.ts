@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig } from "../../io/checkpoint.js";
 import { lineChart, scatter, strip, boundsOf } from "../../plot/plots.js";
 import { scheduleNames } from "../../schedule/index.js";
-import { makeRunConfig, type RunConfig } from "../../train/config.js";
+import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds } from "../../train/progress.js";
 import { train } from "../../train/trainer.js";
 import { intFlag, parse, UsageError } from "../args.js";
@@ -20,7 +20,7 @@ import { intFlag, parse, UsageError } from "../args.js";
 export const help = `vdm train --data <${toyNames.join("|")}|FILE.csv|FILE.json> --out DIR [--net mlp|ncsn]
           [--steps N] [--timesteps T] [--schedule <${scheduleNames.join("|")}>] [--target eps|x0|v|score]
           [--loss simple|elbo] [--batch B] [--lr LR] [--hidden H] [--layers L] [--fourier-features F]
-          [--seed S] [--resume] [--json]
+          [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
 
 Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
@@ -28,6 +28,9 @@ geometric ladder 0.01..10, σ̃²-weighted denoising score matching), checkpoint
 state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | samples),
 DIR/forward.png (the forward process x_0 … x_T) and DIR/metrics.json (bits/dim with the three ELBO
 terms, energy distance to held-out data and its noise floor, steps/s).
+--conditional trains p(x | y) on the data's labels with a learned label embedding; each label is
+dropped to "no label" with probability --cfg-dropout, so one model serves classifier-free guidance.
+--label-column picks a CSV column (0-based index or header name) as the label.
 --resume continues DIR's run where it stopped (a larger --steps extends it).`;
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
@@ -85,13 +88,22 @@ function parseNet(raw: string): "mlp" | "ncsn" {
   return raw;
 }
 
-export function run(argv: string[]): void {
-  const flags = parse(
-    argv,
-    { data: "moons", out: "", net: "mlp", steps: "", timesteps: "", schedule: "", target: "eps", loss: "simple", batch: "256", lr: "2e-3", hidden: "128", layers: "3", "fourier-features": "0" },
-    ["resume", "quiet"],
-  );
-  if (flags.help) return void console.log(help);
+/** Flags shared by `vdm train` and `vdm train-classifier`. */
+export const trainFlags = { data: "moons", out: "", steps: "", timesteps: "", schedule: "", batch: "256", lr: "2e-3", hidden: "128", layers: "3", "fourier-features": "0", "label-column": "" };
+
+type TrainFlags = Record<keyof typeof trainFlags | "seed", string> & { resume: boolean; quiet: boolean };
+
+/** Number of classes in labelled points (max label + 1), or an error naming the data set. */
+function classesOf(set: PointSet, spec: string): number {
+  if (!set.labels) throw new UsageError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
+  return Math.max(...set.labels) + 1;
+}
+
+/**
+ * Build (or, with --resume, read) the run's config, train it with progress, and return what the
+ * reports need. `options` adds what the command decides (target, loss, classes, …).
+ */
+export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => RunOptions) {
   if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
   const dir = flags.out;
   let config: RunConfig;
@@ -100,17 +112,13 @@ export function run(argv: string[]): void {
     if (flags.steps) config = { ...config, steps: intFlag("steps", flags.steps, { min: 1 }) };
   } else {
     const seed = intFlag("seed", flags.seed, { min: 0 });
-    const split = loadSplit(flags.data, seed);
+    const split = loadSplit(flags.data, seed, { labelColumn: flags["label-column"] });
     const z = fitNormalization(split.train);
-    if (flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
     const lr = Number(flags.lr);
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${flags.lr}"`);
     config = makeRunConfig(
-      { spec: flags.data, dim: split.train.dim, mean: z.mean, std: z.std, train: split.train.n, test: split.test.n },
+      { spec: flags.data, dim: split.train.dim, mean: z.mean, std: z.std, train: split.train.n, test: split.test.n, ...(flags["label-column"] ? { labelColumn: flags["label-column"] } : {}) },
       {
-        target: parseTarget(flags.target),
-        loss: flags.loss as Weighting,
-        architecture: parseNet(flags.net),
         ...(flags.schedule ? { schedule: flags.schedule } : {}),
         ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
         ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
@@ -120,14 +128,29 @@ export function run(argv: string[]): void {
         layers: intFlag("layers", flags.layers, { min: 1 }),
         fourierFeatures: intFlag("fourier-features", flags["fourier-features"], { min: 0 }),
         seed,
+        ...options(split.train),
       },
     );
   }
-  const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test });
+  const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "" });
   const started = performance.now();
-  const { state, stepsPerSecond, model, process } = train(config, dir, split.train, { resume: flags.resume, quiet: flags.quiet });
-  const trainSeconds = (performance.now() - started) / 1000;
-  const metrics = report(config, dir, { model, params: state.ema }, process, split, state.losses, { stepsPerSecond, trainSeconds });
+  const result = train(config, dir, split.train, { resume: flags.resume, quiet: flags.quiet });
+  return { ...result, config, dir, split, trainSeconds: (performance.now() - started) / 1000 };
+}
+
+export function run(argv: string[]): void {
+  const flags = parse(argv, { ...trainFlags, net: "mlp", target: "eps", loss: "simple", "cfg-dropout": "0.15" }, ["resume", "quiet", "conditional"]);
+  if (flags.help) return void console.log(help);
+  if (flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
+  const dropout = Number(flags["cfg-dropout"]);
+  if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--cfg-dropout must be in [0, 1), got "${flags["cfg-dropout"]}"`);
+  const { config, dir, split, state, stepsPerSecond, process, trainSeconds } = trainFromFlags(flags, (trainSet) => ({
+    target: parseTarget(flags.target),
+    loss: flags.loss as Weighting,
+    architecture: parseNet(flags.net),
+    ...(flags.conditional ? { classes: classesOf(trainSet, flags.data), cfgDropout: dropout } : {}),
+  }));
+  const metrics = report(config, dir, { model: buildModel(config), params: state.ema }, process, split, state.losses, { stepsPerSecond, trainSeconds });
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(1)} steps/s)`);
   console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)} nats)`);

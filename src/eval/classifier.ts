@@ -1,0 +1,28 @@
+/** Accuracy of a noise-aware classifier on held-out points noised to chosen times. */
+import type { Rng } from "../engine/index.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { qSample } from "../diffusion/forward.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import type { PointSet } from "../data/toy.js";
+import { normalize, type Normalization } from "../data/normalize.js";
+import type { Classifier } from "../models/mlp.js";
+import { exactArray } from "../engine/index.js";
+
+/** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
+export function classify(classifier: Classifier, params: JsTree<Array>, x: Array, t: number, gamma: number): Int32Array {
+  const n = x.shape[0]!;
+  const logits = classifier.logits(tree.ref(params), x, np.full([n], t), np.full([n], gamma));
+  return Int32Array.from(np.argmax(logits, -1).dataSync() as Int32Array);
+}
+
+/** Accuracy at each time in `times`: x_t ~ q(x_t | x_0) for the held-out x_0, then argmax. */
+export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, process: DiffusionProcess, z: Normalization, test: PointSet, times: number[], rng: Rng): number[] {
+  if (!test.labels) throw new Error("held-out data have no labels");
+  const x0 = normalize(test.points, z);
+  return times.map((t) => {
+    const gamma = t === 0 ? -Infinity : (process.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]!;
+    const xt = qSample(np.array(x0).reshape([test.n, test.dim]), np.full([test.n], gamma), rng.normal([test.n, test.dim]));
+    const predicted = classify(classifier, params, xt, t, gamma);
+    return predicted.reduce((hits, y, i) => hits + (y === test.labels![i] ? 1 : 0), 0) / test.n;
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Controllable generation as models: each wraps a model (and a classifier) into a new `Model`
+ * whose params carry the requested labels and the guidance scale, so every sampler that uses a
+ * model's prediction (ancestral, predictor–corrector, Langevin) samples p(x | y) unchanged.
+ *
+ * Conventions (one place):
+ * - conditional:  the model's own prediction at label y.
+ * - classifier-free (Ho & Salimans 2022), in ε-space with scale w ≥ 0:
+ *       ε̃ = (1 + w)·ε(x_t, y) − w·ε(x_t, ∅)        (w = 0: conditional; w = −1 would be unconditional)
+ * - classifier guidance (Dhariwal & Nichol 2021), in score space with scale γ_c:
+ *       s̃ = ∇ log p(x_t) + γ_c·∇_{x_t} log p_φ(y | x_t, t)   (γ_c = 1: exactly p(x_t | y) for exact parts)
+ */
+import { grad, nn, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+import { convert, toEps } from "../diffusion/parameterization.js";
+import type { Classifier } from "../models/mlp.js";
+
+type Tree = JsTree<Array>;
+
+/** y ∈ {0..classes−1} for every sample, with a clear error otherwise. */
+export function checkClass(label: number, classes: number): void {
+  if (classes === 0) throw new Error("this model is unconditional: train it with --conditional to sample a class");
+  if (!Number.isInteger(label) || label < 0 || label >= classes) {
+    throw new Error(`class ${label} is out of range: the model knows classes 0..${classes - 1}`);
+  }
+}
+
+/** p(x | y): params { net, labels [B] int32 }. */
+export function conditionalModel(model: Model): Model<{ net: Tree; labels: Array }> {
+  return {
+    target: model.target,
+    classes: 0,
+    apply: (p, xt, t, gamma) => model.apply(p.net, xt, t, gamma, p.labels),
+  };
+}
+
+/** Classifier-free guidance: params { net, labels, scale } (scale = w, [1]). Predicts ε. */
+export function cfgModel(model: Model): Model<{ net: Tree; labels: Array; scale: Array }> {
+  return {
+    target: "eps",
+    classes: 0,
+    apply(p, xt, t, gamma) {
+      const { net, labels, scale } = p;
+      const nullLabels = np.fullLike(labels.ref, model.classes);
+      const epsCond = toEps(model.apply(tree.ref(net), xt.ref, t.ref, gamma.ref, labels), model.target, xt.ref, gamma.ref);
+      const epsNull = toEps(model.apply(net, xt.ref, t, gamma.ref, nullLabels), model.target, xt, gamma);
+      return epsCond.mul(scale.ref.add(1)).sub(epsNull.mul(scale));
+    },
+  };
+}
+
+/** Classifier guidance: params { net, classifier, labels, scale } (scale = γ_c, [1]). Predicts the score. */
+export function classifierGuidedModel(model: Model, classifier: Classifier): Model<{ net: Tree; classifier: Tree; labels: Array; scale: Array }> {
+  return {
+    target: "score",
+    classes: 0,
+    apply(p, xt, t, gamma) {
+      const score = convert(model.apply(p.net, xt.ref, t.ref, gamma.ref), model.target, "score", xt.ref, gamma.ref);
+      // Σ_b log p_φ(y_b | x_b): examples are independent, so its gradient is per-example.
+      // (A one-hot product, not a gather: the gather's gradient is a scatter, which jit cannot compile.)
+      const oneHot = nn.oneHot(p.labels, classifier.classes);
+      const logLikelihood = (x: Array) => np.sum(nn.logSoftmax(classifier.logits(p.classifier, x, t.ref, gamma.ref), -1).mul(oneHot.ref));
+      const g = grad(logLikelihood)(xt);
+      tree.dispose([t, gamma, oneHot]);
+      return score.add(g.mul(p.scale));
+    },
+  };
+}
