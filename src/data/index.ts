@@ -16,6 +16,19 @@ export interface Split {
   test: PointSet;
 }
 
+/** The labels of a set, or an error naming the data set when it has none. */
+export function requireLabels(set: PointSet, spec: string): Int32Array {
+  if (!set.labels) {
+    throw new Error(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
+  }
+  return set.labels;
+}
+
+/** Number of classes of a labelled set: max label + 1. */
+export function classCount(set: PointSet, spec: string): number {
+  return Math.max(...requireLabels(set, spec)) + 1;
+}
+
 /** The points of row indices `idx`. */
 export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
   const points = new Float32Array(idx.length * set.dim);

@@ -12,7 +12,7 @@ import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";
 import { toEps } from "../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../diffusion/process.js";
-import type { PointSet } from "../data/index.js";
+import { requireLabels, type PointSet } from "../data/index.js";
 import { normalize } from "../data/normalize.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
 import { initMlp, type Classifier } from "../models/mlp.js";
@@ -107,8 +107,7 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   const diffusion = buildProcess(config);
   const classes = config.model.mlp.classes ?? config.model.mlp.outputs ?? 0;
   const labelled = config.task === "classifier" || classes > 0;
-  if (labelled && !data.labels) throw new Error(`data set "${config.data.spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
-  if (labelled && data.labels!.some((y) => y < 0 || y >= classes)) throw new Error(`labels must lie in 0..${classes - 1}`);
+  if (labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= classes)) throw new Error(`labels must lie in 0..${classes - 1}`);
   let state: TrainingState;
   let rng: Rng;
   if (resume) {

@@ -5,7 +5,8 @@ import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { buildClassifier } from "../../train/config.js";
 import { formatSeconds } from "../../train/progress.js";
-import { parse, UsageError } from "../args.js";
+import { classCount } from "../../data/index.js";
+import { parse } from "../args.js";
 import { trainFlags, trainFromFlags } from "./train.js";
 
 export const help = `vdm train-classifier --data D --out DIR [--steps N] [--schedule S] [--timesteps T]
@@ -21,10 +22,7 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   const { config, dir, split, state, process, stepsPerSecond, trainSeconds } = trainFromFlags(
     { ...flags, steps: flags.steps || "2000" },
-    (trainSet) => {
-      if (!trainSet.labels) throw new UsageError(`data set "${flags.data}" has no labels to classify`);
-      return { classifierClasses: Math.max(...trainSet.labels) + 1 };
-    },
+    (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data) }),
   );
   const times = [0, 0.25, 0.5, 0.75, 1].map((f) => f * process.schedule.tMax);
   const accuracy = accuracyOverTime(buildClassifier(config), state.ema, process, { mean: config.data.mean, std: config.data.std }, split.test, times, new Rng(config.seed + 1));

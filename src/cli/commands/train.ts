@@ -5,7 +5,7 @@ import { numpy as np } from "../../engine/jax.js";
 import { qSample } from "../../diffusion/forward.js";
 import { parseTarget } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
-import { loadSplit, toyNames, type PointSet } from "../../data/index.js";
+import { classCount, loadSplit, toyNames, type PointSet } from "../../data/index.js";
 import { fitNormalization, normalize } from "../../data/normalize.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
@@ -93,12 +93,6 @@ export const trainFlags = { data: "moons", out: "", steps: "", timesteps: "", sc
 
 type TrainFlags = Record<keyof typeof trainFlags | "seed", string> & { resume: boolean; quiet: boolean };
 
-/** Number of classes in labelled points (max label + 1), or an error naming the data set. */
-function classesOf(set: PointSet, spec: string): number {
-  if (!set.labels) throw new UsageError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
-  return Math.max(...set.labels) + 1;
-}
-
 /**
  * Build (or, with --resume, read) the run's config, train it with progress, and return what the
  * reports need. `options` adds what the command decides (target, loss, classes, …).
@@ -148,7 +142,7 @@ export function run(argv: string[]): void {
     target: parseTarget(flags.target),
     loss: flags.loss as Weighting,
     architecture: parseNet(flags.net),
-    ...(flags.conditional ? { classes: classesOf(trainSet, flags.data), cfgDropout: dropout } : {}),
+    ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
   }));
   const metrics = report(config, dir, { model: buildModel(config), params: state.ema }, process, split, state.losses, { stepsPerSecond, trainSeconds });
   if (flags.json) return void console.log(JSON.stringify(metrics));
