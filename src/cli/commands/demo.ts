@@ -1,4 +1,5 @@
 /** `vdm demo` (the README's main command): train a small model on moons, sample it, write pictures. */
+import { parse } from "../args.js";
 import * as train from "./train.js";
 
 export const help = `vdm demo [--out DIR]
@@ -8,7 +9,7 @@ held-out points, and writes DIR/samples.png, loss.png, forward.png and metrics.j
 to runs/demo).`;
 
 export function run(argv: string[]): void {
-  if (argv.includes("--help") || argv.includes("-h")) return void console.log(help);
-  const out = argv[argv.indexOf("--out") + 1] ?? "runs/demo";
-  train.run(["--data", "moons", "--out", argv.includes("--out") ? out : "runs/demo", "--seed", "0"]);
+  const flags = parse(argv, { out: "runs/demo" });
+  if (flags.help) return void console.log(help);
+  train.run(["--data", "moons", "--out", flags.out, "--seed", flags.seed, ...(flags.json ? ["--json"] : [])]);
 }
