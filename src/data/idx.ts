@@ -1,0 +1,69 @@
+/**
+ * The IDX format of MNIST-style data sets (optionally gzipped): two zero bytes, a type byte
+ * (0x08 = unsigned byte, the only one these sets use), the number of dimensions n, n big-endian
+ * 32-bit sizes, then the values row-major. Errors name the file and the problem.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+
+export interface IdxArray {
+  shape: number[];
+  data: Uint8Array;
+}
+
+export function parseIdx(bytes: Uint8Array, source = "IDX"): IdxArray {
+  let raw = bytes;
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch (err) {
+      throw new Error(`${source}: corrupt gzip data (${(err as Error).message})`);
+    }
+  }
+  if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) throw new Error(`${source}: wrong magic number (not an IDX file)`);
+  if (raw[2] !== 0x08) throw new Error(`${source}: element type 0x${raw[2]!.toString(16)} is not unsigned bytes (0x08)`);
+  const ndim = raw[3]!;
+  if (ndim < 1 || raw.length < 4 + 4 * ndim) throw new Error(`${source}: truncated header (${ndim} dimensions)`);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const shape = Array.from({ length: ndim }, (_, k) => view.getUint32(4 + 4 * k, false));
+  const count = shape.reduce((a, b) => a * b, 1);
+  const start = 4 + 4 * ndim;
+  if (raw.length - start !== count) {
+    throw new Error(`${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`);
+  }
+  return { shape, data: raw.slice(start) };
+}
+
+export interface ImageSet {
+  /** [n, rows, cols] unsigned bytes */
+  images: IdxArray;
+  labels: Uint8Array;
+}
+
+/** Read `{prefix}-images-idx3-ubyte[.gz]` and `{prefix}-labels-idx1-ubyte[.gz]` from a directory. */
+export function readIdxPair(dir: string, prefix: "train" | "t10k"): ImageSet {
+  const find = (kind: string) => {
+    for (const name of [`${prefix}-${kind}`, `${prefix}-${kind}.gz`]) if (existsSync(join(dir, name))) return join(dir, name);
+    throw new Error(`no ${prefix}-${kind}[.gz] in ${dir}`);
+  };
+  const imagesPath = find("images-idx3-ubyte");
+  const labelsPath = find("labels-idx1-ubyte");
+  const images = parseIdx(readFileSync(imagesPath), imagesPath);
+  const labels = parseIdx(readFileSync(labelsPath), labelsPath);
+  if (images.shape.length !== 3) throw new Error(`${imagesPath}: expected [n, rows, cols], got [${images.shape.join(", ")}]`);
+  if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+    throw new Error(`${labelsPath}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+  }
+  return { images, labels: labels.data };
+}
+
+/** Encode unsigned bytes of `shape` as IDX (for shipping subsets and for tests). */
+export function encodeIdx(shape: number[], data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * shape.length + data.length);
+  out.set([0, 0, 0x08, shape.length]);
+  const view = new DataView(out.buffer);
+  shape.forEach((s, k) => view.setUint32(4 + 4 * k, s, false));
+  out.set(data, 4 + 4 * shape.length);
+  return out;
+}

@@ -1,0 +1,78 @@
+/** Image layers against direct loops in float64 (on the exact cpu device), and conv's gradient against finite differences. */
+import { describe, it } from "node:test";
+import { exactArray } from "../engine/index.js";
+import { grad, numpy as np } from "../engine/jax.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import { avgPool2, conv3x3, groupNorm, upsample2 } from "./layers.js";
+
+useEngine("wasm");
+
+const [B, H, W, C, O] = [2, 4, 6, 3, 5];
+const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(1.7 * i + seed) * 0.9 + 0.1 * Math.cos(3.1 * i * seed));
+const at = (a: number[], shape: number[], ...idx: number[]) => a[idx.reduce((off, v, k) => off * shape[k]! + v, 0)]!;
+const xs = values(B * H * W * C, 1);
+const ws = values(9 * C * O, 2);
+const bs = values(O, 3);
+
+function convReference(): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < B; b++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) for (let o = 0; o < O; o++) {
+    let s = bs[o]!;
+    for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) for (let c = 0; c < C; c++) {
+      const [y, x] = [i + dy - 1, j + dx - 1];
+      if (y >= 0 && y < H && x >= 0 && x < W) s += at(xs, [B, H, W, C], b, y, x, c) * at(ws, [3, 3, C, O], dy, dx, c, o);
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+describe("image layers (float64 against direct loops)", () => {
+  it("conv3x3 equals the direct zero-padded convolution", () => {
+    const y = conv3x3(exactArray(xs).reshape([B, H, W, C]), exactArray(ws).reshape([3, 3, C, O]), exactArray(bs));
+    assertClose(y.dataSync() as Float64Array, convReference(), { rtol: 1e-12, atol: 1e-12, label: "conv3x3" });
+  });
+
+  it("conv3x3's gradient with respect to the weights matches central differences", () => {
+    const loss = (w: np.Array) => np.sum(np.square(conv3x3(exactArray(xs).reshape([B, H, W, C]), w, exactArray(bs))));
+    const g = grad(loss)(exactArray(ws).reshape([3, 3, C, O])).dataSync() as Float64Array;
+    const h = 1e-6;
+    const fd = [0, 7, 31, ws.length - 1].map((k) => {
+      const f = (delta: number) => (loss(exactArray(ws.map((v, i) => (i === k ? v + delta : v))).reshape([3, 3, C, O])).dataSync() as Float64Array)[0]!;
+      return (f(h) - f(-h)) / (2 * h);
+    });
+    assertClose([0, 7, 31, ws.length - 1].map((k) => g[k]!), fd, { rtol: 1e-6, atol: 1e-8, label: "∂/∂w" });
+  });
+
+  it("groupNorm normalises each (example, group) over space and the group's channels", () => {
+    const Cg = 4, G = 2;
+    const x = values(B * H * W * Cg, 5);
+    const scale = [1.5, 0.5, 2, 1], shift = [0.1, -0.2, 0, 0.3];
+    const y = groupNorm(exactArray(x).reshape([B, H, W, Cg]), exactArray(scale), exactArray(shift), G).dataSync() as Float64Array;
+    const want = new Array<number>(x.length);
+    for (let b = 0; b < B; b++) for (let g = 0; g < G; g++) {
+      const idx: number[] = [];
+      for (let p = 0; p < H * W; p++) for (let c = g * 2; c < g * 2 + 2; c++) idx.push((b * H * W + p) * Cg + c);
+      const m = idx.reduce((s, i) => s + x[i]!, 0) / idx.length;
+      const v = idx.reduce((s, i) => s + (x[i]! - m) ** 2, 0) / idx.length;
+      for (const i of idx) want[i] = ((x[i]! - m) / Math.sqrt(v + 1e-5)) * scale[i % Cg]! + shift[i % Cg]!;
+    }
+    assertClose(y, want, { rtol: 1e-12, atol: 1e-12, label: "groupNorm" });
+  });
+
+  it("avgPool2 averages 2×2 blocks and upsample2 repeats each pixel 2×2", () => {
+    const x = exactArray(xs).reshape([B, H, W, C]);
+    const pooled = avgPool2(x.ref).dataSync() as Float64Array;
+    const up = upsample2(x).dataSync() as Float64Array;
+    const wantPool: number[] = [];
+    const wantUp: number[] = [];
+    for (let b = 0; b < B; b++) for (let i = 0; i < H / 2; i++) for (let j = 0; j < W / 2; j++) for (let c = 0; c < C; c++) {
+      wantPool.push([0, 1].flatMap((di) => [0, 1].map((dj) => at(xs, [B, H, W, C], b, 2 * i + di, 2 * j + dj, c))).reduce((s, v) => s + v, 0) / 4);
+    }
+    for (let b = 0; b < B; b++) for (let i = 0; i < 2 * H; i++) for (let j = 0; j < 2 * W; j++) for (let c = 0; c < C; c++) {
+      wantUp.push(at(xs, [B, H, W, C], b, Math.floor(i / 2), Math.floor(j / 2), c));
+    }
+    assertClose(pooled, wantPool, { rtol: 1e-12, atol: 1e-14, label: "avgPool2" });
+    assertClose(up, wantUp, { rtol: 0, atol: 0, label: "upsample2" });
+  });
+});

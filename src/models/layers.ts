@@ -1,0 +1,53 @@
+/**
+ * Image layers in NHWC layout for the U-Net, written for jax-js's wasm backend:
+ * - conv3x3: "shift and sum" — pad once, then Σ over the nine taps of (shifted view) · W[dy, dx],
+ *   each a matmul [B·H·W, Cin] × [Cin, Cout]. Under jit this ran ~50× faster than `lax.conv` here.
+ * - groupNorm: per (example, group) mean/variance over H, W and the group's channels.
+ * - avgPool2 / upsample2: 2×2 average pooling by reshape + mean, nearest upsampling by broadcast
+ *   (jax-js has no strided slices).
+ * Every function consumes its array arguments.
+ */
+import { numpy as np, type Array } from "../engine/jax.js";
+
+/** y[b,i,j,o] = bias[o] + Σ_{dy,dx,c} x[b, i+dy−1, j+dx−1, c]·w[dy,dx,c,o] (zero padding). */
+export function conv3x3(x: Array, w: Array, bias: Array): Array {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  const O = w.shape[3]!;
+  const padded = np.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  let out: Array | null = null;
+  for (let dy = 0; dy < 3; dy++) {
+    for (let dx = 0; dx < 3; dx++) {
+      const view = padded.ref.slice([], [dy, dy + H], [dx, dx + W], []).reshape([B * H * W, C]);
+      const term = np.matmul(view, w.ref.slice(dy, dx));
+      out = out ? out.add(term) : term;
+    }
+  }
+  padded.dispose();
+  w.dispose();
+  return out!.add(bias).reshape([B, H, W, O]);
+}
+
+/** GroupNorm: (x − μ_g)/√(σ_g² + ε)·scale + shift, statistics per example and channel group. */
+export function groupNorm(x: Array, scale: Array, shift: Array, groups: number, eps = 1e-5): Array {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
+  const g = x.reshape([B, H * W, groups, C / groups]);
+  const mean = np.mean(g.ref, [1, 3], { keepdims: true });
+  const centred = g.sub(mean);
+  const variance = np.mean(np.square(centred.ref), [1, 3], { keepdims: true });
+  const normed = centred.div(np.sqrt(variance.add(eps))).reshape([B, H, W, C]);
+  return normed.mul(scale).add(shift);
+}
+
+/** 2×2 average pooling: [B, H, W, C] → [B, H/2, W/2, C]. */
+export function avgPool2(x: Array): Array {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  if (H % 2 || W % 2) throw new Error(`avgPool2 needs even height and width, got ${H}×${W}`);
+  return np.mean(x.reshape([B, H / 2, 2, W / 2, 2, C]), [2, 4]);
+}
+
+/** Nearest-neighbour 2× upsampling: [B, H, W, C] → [B, 2H, 2W, C]. */
+export function upsample2(x: Array): Array {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  return np.broadcastTo(x.reshape([B, H, 1, W, 1, C]), [B, H, 2, W, 2, C]).reshape([B, 2 * H, 2 * W, C]);
+}
