@@ -60,7 +60,12 @@ export class DiffusionProcess {
   }
 
   #continuousLevel(t: number): Level {
-    return { t, gamma: (this.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]! };
+    return { t, gamma: this.gammaAt(t) };
+  }
+
+  /** γ(t) of the continuous schedule at one time, in float64. */
+  gammaAt(t: number): number {
+    return (this.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]!;
   }
 
   /**
@@ -69,13 +74,12 @@ export class DiffusionProcess {
    */
   timeOfGamma(gamma: number): number {
     const { tMin, tMax } = this.schedule;
-    const at = (t: number) => (this.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]!;
-    if (!(gamma > at(tMin))) return tMin;
-    if (!(gamma < at(tMax))) return tMax;
+    if (!(gamma > this.gammaAt(tMin))) return tMin;
+    if (!(gamma < this.gammaAt(tMax))) return tMax;
     let [lo, hi] = [tMin, tMax];
     for (let k = 0; k < 60; k++) {
       const mid = (lo + hi) / 2;
-      if (at(mid) < gamma) lo = mid;
+      if (this.gammaAt(mid) < gamma) lo = mid;
       else hi = mid;
     }
     return (lo + hi) / 2;

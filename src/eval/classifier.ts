@@ -6,7 +6,6 @@ import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
 import { normalize, type Normalization } from "../data/normalize.js";
 import type { Classifier } from "../models/mlp.js";
-import { exactArray } from "../engine/index.js";
 
 /** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
 export function classify(classifier: Classifier, params: JsTree<Array>, x: Array, t: number, gamma: number): Int32Array {
@@ -20,7 +19,7 @@ export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, 
   if (!test.labels) throw new Error("held-out data have no labels");
   const x0 = normalize(test.points, z);
   return times.map((t) => {
-    const gamma = t === 0 ? -Infinity : (process.schedule.gamma(exactArray([t])).dataSync() as Float64Array)[0]!;
+    const gamma = t === 0 ? -Infinity : process.gammaAt(t);
     const xt = qSample(np.array(x0).reshape([test.n, test.dim]), np.full([test.n], gamma), rng.normal([test.n, test.dim]));
     const predicted = classify(classifier, params, xt, t, gamma);
     return predicted.reduce((hits, y, i) => hits + (y === test.labels![i] ? 1 : 0), 0) / test.n;
