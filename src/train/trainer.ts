@@ -127,6 +127,7 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   const losses = [...state.losses];
   const progress = new Progress("train", steps, state.step, process.stderr, quiet);
   const firstStep = state.step;
+  let lastSaved = state.step; // a resumed run starts from its saved checkpoint
   let timedFrom = 0; // the first step compiles; time the rest
 
   for (let k = state.step; k < steps; k++) {
@@ -155,10 +156,9 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
     const loss = (out.loss.dataSync() as Float32Array)[0]!;
     if (!Number.isFinite(loss)) {
       tree.dispose([out.params, out.adam, out.ema]);
-      const kept = Math.floor(k / config.checkpointEvery) * config.checkpointEvery;
       throw new NonFiniteLossError(
         `loss is ${loss} at step ${k + 1}; stopped. ` +
-          (kept > 0 ? `The last good checkpoint (step ${kept}) in ${dir} is kept.` : `No checkpoint had been written yet.`) +
+          (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${dir} is kept.` : `No checkpoint had been written yet.`) +
           ` Try a lower --lr.`,
       );
     }
@@ -171,6 +171,7 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
       state.rng = rng.state();
       state.losses = Float32Array.from(losses);
       saveCheckpoint(dir, config, state);
+      lastSaved = k + 1;
     }
   }
   state.rng = rng.state();
