@@ -214,3 +214,32 @@ describe("guidance commands", () => {
     assert.match(noLabels.stderr, /data set "swiss-roll" has no labels/);
   });
 });
+
+describe("images from the command line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-images-cli-"));
+  const subsetDir = fileURLToPath(new URL("../../data/fashion-mnist", import.meta.url));
+
+  it("trains a conditional U-Net on the bundled subset, then samples a grid with cfg and evaluates bits/dim", () => {
+    const out = join(dir, "run");
+    const r = vdm("train", "--data", "fashion-mnist", "--data-dir", subsetDir, "--out", out, "--steps", "3", "--batch", "4", "--base", "8", "--multipliers", "1,2", "--attention", "1",
+      "--conditional", "--eval-images", "8", "--elbo-samples", "1", "--sample-steps", "2", "--quiet", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ["config.json", "state.safetensors", "samples.png", "loss.png", "cfg.png", "metrics.json", "grid-3.png"]) assert.ok(existsSync(join(out, f)), f);
+    const metrics = JSON.parse(r.stdout);
+    assert.equal(metrics.testImages, 8);
+    for (const key of ["bpd", "nats", "stepsPerSecond"]) assert.ok(Number.isFinite(metrics[key]), key);
+    const s = vdm("sample", "--model", out, "--n", "4", "--sample-steps", "2", "--class", "3", "--guidance", "cfg", "--scale", "2", "--out", join(dir, "g.png"));
+    assert.equal(s.code, 0, s.stderr);
+    assert.ok(existsSync(join(dir, "g.png")));
+    const ev = vdm("eval", "--model", out, "--n", "4", "--elbo-samples", "1", "--json");
+    assert.equal(ev.code, 0, ev.stderr);
+    const e = JSON.parse(ev.stdout);
+    assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
+    assert.equal(e.testImages, 4);
+    const bad = vdm("train", "--data", "fashion-mnist", "--data-dir", join(dir, "nowhere"), "--out", join(dir, "x"));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /no train-images-idx3-ubyte\[\.gz\] in .*nowhere/);
+    const wrongNet = vdm("train", "--data", "moons", "--net", "unet", "--out", join(dir, "y"));
+    assert.match(wrongNet.stderr, /the U-Net needs image data/);
+  });
+});

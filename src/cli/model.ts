@@ -5,6 +5,7 @@ import { identityNormalization, type Normalization } from "../data/normalize.js"
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
+import { dataShape, type RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { intFlag, UsageError } from "./args.js";
 
@@ -15,6 +16,10 @@ export interface ResolvedModel {
   /** the data set the model describes */
   data: string;
   dim: number;
+  /** one example's shape ([dim] for points, [rows, cols, channels] for images) */
+  shape: number[];
+  /** the run's config.data (absent for the oracle) */
+  dataConfig?: RunConfig["data"];
   seed: number;
   /** the schedule the model was trained on (by name) */
   scheduleName: string;
@@ -38,11 +43,13 @@ export function resolveModel(flags: { model: string; data: string; schedule: str
       normalization: identityNormalization(dim),
       data: flags.data,
       dim,
+      shape: [dim],
       seed: 0,
       scheduleName: flags.schedule,
       oracle: { classes: mixture.weights.length },
     };
   }
   const run = loadRun(flags.model);
-  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || run.config.data.spec, dim: run.config.data.dim, seed: run.config.seed, scheduleName: run.config.schedule };
+  const { config } = run;
+  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || config.data.spec, dim: config.data.dim, shape: dataShape(config), dataConfig: config.data, seed: config.seed, scheduleName: config.schedule };
 }

@@ -5,10 +5,12 @@
  */
 import { Rng } from "../engine/index.js";
 import { readPointsFile } from "./files.js";
+import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { isToy, toyData, unknownDataset, type PointSet } from "./toy.js";
 
 export type { PointSet };
-export { toyNames, isToy } from "./toy.js";
+export { toyNames, isToy, exampleShape } from "./toy.js";
+export { imageNames, isImageSet, defaultImageDir, pixelNormalization } from "./images.js";
 export { knownDensityNames, knownMixture } from "./known.js";
 
 export interface Split {
@@ -38,11 +40,19 @@ export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
     points.set(set.points.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim);
     if (labels) labels[i] = set.labels![r]!;
   }
-  return { points, n: idx.length, dim: set.dim, ...(labels ? { labels } : {}) };
+  return { points, n: idx.length, dim: set.dim, ...(labels ? { labels } : {}), ...(set.shape ? { shape: set.shape } : {}) };
 }
 
-/** Train and held-out points for `spec` (a built-in name or a file path). */
-export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000, labelColumn = "" } = {}): Split {
+/**
+ * Train and held-out points for `spec` (a built-in name, an image set, or a file path). Image
+ * sets come from `dataDir` (default: `defaultImageDir()`), their own train/test files, at most
+ * `train`/`test` images of each (0 = all).
+ */
+export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000, labelColumn = "", dataDir = "" } = {}): Split {
+  if (isImageSet(spec)) {
+    const dir = dataDir || defaultImageDir();
+    return { train: readImages(dir, "train", train), test: readImages(dir, "t10k", test) };
+  }
   if (isToy(spec)) {
     return { train: toyData(spec, train, new Rng(seed)), test: toyData(spec, test, new Rng(seed ^ 0x5eed)) };
   }

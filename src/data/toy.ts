@@ -13,7 +13,12 @@ export interface PointSet {
   dim: number;
   /** class index per point, where the set has natural classes */
   labels?: Int32Array;
+  /** the shape of one example when it is not a flat vector (images: [rows, cols, channels]) */
+  shape?: number[];
 }
+
+/** The shape of one example of `set`: its `shape`, or [dim]. */
+export const exampleShape = (set: { dim: number; shape?: number[] }): number[] => set.shape ?? [set.dim];
 
 type Generator = (n: number, rng: Rng) => PointSet;
 
@@ -87,5 +92,5 @@ export function toyData(name: string, n: number, rng: Rng): PointSet {
 }
 
 export function unknownDataset(name: string): Error {
-  return new Error(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; or a path to a .csv or .json file)`);
+  return new Error(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist [--data-dir DIR]; or a path to a .csv or .json file)`);
 }

@@ -3,7 +3,7 @@ import type { Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { qSample } from "../diffusion/forward.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
-import type { PointSet } from "../data/toy.js";
+import { exampleShape, type PointSet } from "../data/toy.js";
 import { normalize, type Normalization } from "../data/normalize.js";
 import type { Classifier } from "../models/mlp.js";
 
@@ -20,7 +20,8 @@ export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, 
   const x0 = normalize(test.points, z);
   return times.map((t) => {
     const gamma = t === 0 ? -Infinity : process.gammaAt(t);
-    const xt = qSample(np.array(x0).reshape([test.n, test.dim]), np.full([test.n], gamma), rng.normal([test.n, test.dim]));
+    const shape = [test.n, ...exampleShape(test)];
+    const xt = qSample(np.array(x0).reshape(shape), np.full([test.n], gamma), rng.normal(shape));
     const predicted = classify(classifier, params, xt, t, gamma);
     return predicted.reduce((hits, y, i) => hits + (y === test.labels![i] ? 1 : 0), 0) / test.n;
   });

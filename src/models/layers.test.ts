@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
 import { grad, numpy as np } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { avgPool2, conv3x3, groupNorm, upsample2 } from "./layers.js";
+import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
 
 useEngine("wasm");
 
@@ -74,5 +74,33 @@ describe("image layers (float64 against direct loops)", () => {
     }
     assertClose(pooled, wantPool, { rtol: 1e-12, atol: 1e-14, label: "avgPool2" });
     assertClose(up, wantUp, { rtol: 0, atol: 0, label: "upsample2" });
+  });
+
+  it("selfAttention equals per-head softmax(q kᵀ/√d) v from direct loops", () => {
+    const [Ca, heads] = [4, 2];
+    const d = Ca / heads;
+    const N = H * W;
+    const x = values(B * N * Ca, 7);
+    const wq = values(Ca * 3 * Ca, 8), bq = values(3 * Ca, 9), wo = values(Ca * Ca, 10), bo = values(Ca, 11);
+    const y = selfAttention(
+      exactArray(x).reshape([B, H, W, Ca]),
+      { w: exactArray(wq).reshape([Ca, 3 * Ca]), b: exactArray(bq) },
+      { w: exactArray(wo).reshape([Ca, Ca]), b: exactArray(bo) },
+      heads,
+    ).dataSync() as Float64Array;
+    const want: number[] = [];
+    for (let b = 0; b < B; b++) {
+      // qkv[p][j] = Σ_c x[b,p,c] wq[c,j] + bq[j]; column j = part·C + head·d + e
+      const qkv = Array.from({ length: N }, (_, p) => Array.from({ length: 3 * Ca }, (_, j) => bq[j]! + Array.from({ length: Ca }, (_, c) => x[(b * N + p) * Ca + c]! * wq[c * 3 * Ca + j]!).reduce((s, v) => s + v, 0)));
+      const o = Array.from({ length: N }, () => new Array<number>(Ca).fill(0));
+      for (let h = 0; h < heads; h++) for (let p = 0; p < N; p++) {
+        const logits = Array.from({ length: N }, (_, r) => Array.from({ length: d }, (_, e) => qkv[p]![h * d + e]! * qkv[r]![Ca + h * d + e]!).reduce((s, v) => s + v, 0) / Math.sqrt(d));
+        const m = Math.max(...logits);
+        const z = logits.reduce((s, l) => s + Math.exp(l - m), 0);
+        for (let r = 0; r < N; r++) for (let e = 0; e < d; e++) o[p]![h * d + e]! += (Math.exp(logits[r]! - m) / z) * qkv[r]![2 * Ca + h * d + e]!;
+      }
+      for (let p = 0; p < N; p++) for (let j = 0; j < Ca; j++) want.push(bo[j]! + o[p]!.reduce((s, v, c) => s + v * wo[c * Ca + j]!, 0));
+    }
+    assertClose(y, want, { rtol: 1e-10, atol: 1e-12, label: "selfAttention" });
   });
 });

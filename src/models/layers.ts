@@ -5,9 +5,10 @@
  * - groupNorm: per (example, group) mean/variance over H, W and the group's channels.
  * - avgPool2 / upsample2: 2×2 average pooling by reshape + mean, nearest upsampling by broadcast
  *   (jax-js has no strided slices).
+ * - selfAttention: multi-head dot-product attention over the H·W positions (batched matmuls).
  * Every function consumes its array arguments.
  */
-import { numpy as np, type Array } from "../engine/jax.js";
+import { nn, numpy as np, type Array } from "../engine/jax.js";
 
 /** y[b,i,j,o] = bias[o] + Σ_{dy,dx,c} x[b, i+dy−1, j+dx−1, c]·w[dy,dx,c,o] (zero padding). */
 export function conv3x3(x: Array, w: Array, bias: Array): Array {
@@ -50,4 +51,23 @@ export function avgPool2(x: Array): Array {
 export function upsample2(x: Array): Array {
   const [B, H, W, C] = x.shape as [number, number, number, number];
   return np.broadcastTo(x.reshape([B, H, 1, W, 1, C]), [B, H, 2, W, 2, C]).reshape([B, 2 * H, 2 * W, C]);
+}
+
+/**
+ * Multi-head self-attention over the positions of x [B, H, W, C] with heads of size d = C/heads:
+ *   [q | k | v] = x W_qkv + b_qkv,  o_h = softmax(q_h k_hᵀ/√d) v_h,  y = [o_1 … o_heads] W_o + b_o.
+ * W_qkv [C, 3C] holds q, k, v (each head's d columns in order); the residual is the caller's.
+ */
+export function selfAttention(x: Array, qkv: { w: Array; b: Array }, out: { w: Array; b: Array }, heads: number): Array {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  if (C % heads !== 0) throw new Error(`selfAttention: ${C} channels do not split into ${heads} heads`);
+  const N = H * W;
+  const d = C / heads;
+  const proj = np.matmul(x.reshape([B * N, C]), qkv.w).add(qkv.b).reshape([B, N, 3, heads, d]);
+  const part = (k: number) => proj.ref.slice([], [], k).transpose([0, 2, 1, 3]); // [B, heads, N, d]
+  const [q, kT, v] = [part(0), part(1).transpose([0, 1, 3, 2]), part(2)];
+  proj.dispose();
+  const weights = nn.softmax(np.matmul(q, kT).mul(1 / Math.sqrt(d)), -1);
+  const o = np.matmul(weights, v).transpose([0, 2, 1, 3]).reshape([B * N, C]);
+  return np.matmul(o, out.w).add(out.b).reshape([B, H, W, C]);
 }

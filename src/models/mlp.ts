@@ -46,7 +46,7 @@ export type MlpParams = {
   label?: Array;
 };
 
-function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense {
+export function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense {
   return { w: rng.normal([fanIn, fanOut]).mul(scale * Math.sqrt(2 / fanIn)), b: np.zeros([fanOut]) };
 }
 

@@ -83,3 +83,25 @@ export function lineChart(values: ArrayLike<number>, { width = 640, height = 360
   c.text(String(ys.length), width - pad - 24, height - pad + 8);
   return c;
 }
+
+/**
+ * A grid of images ([n, H, W, C] row-major, 8-bit values 0..255, C = 1 or 3), `cols` per row,
+ * each pixel drawn as a `scale`×`scale` square, with a 2-pixel white gutter.
+ */
+export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number, { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {}): Canvas {
+  const [H, W, C] = shape as [number, number, number];
+  if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
+  const gutter = 2;
+  const rows = Math.ceil(n / cols);
+  const c = new Canvas(cols * (W * scale + gutter) + gutter, rows * (H * scale + gutter) + gutter);
+  const byte = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+  for (let k = 0; k < n; k++) {
+    const [x0, y0] = [gutter + (k % cols) * (W * scale + gutter), gutter + Math.floor(k / cols) * (H * scale + gutter)];
+    for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
+      const at = ((k * H + i) * W + j) * C;
+      const color: Color = C === 1 ? [byte(pixels[at]!), byte(pixels[at]!), byte(pixels[at]!)] : [byte(pixels[at]!), byte(pixels[at + 1]!), byte(pixels[at + 2]!)];
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) c.pixel(x0 + j * scale + dx, y0 + i * scale + dy, color);
+    }
+  }
+  return c;
+}

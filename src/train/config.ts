@@ -2,10 +2,14 @@
  * A run's configuration — what `config.json` holds — with per-dataset defaults, and how to
  * rebuild the model, process and data normalisation from it.
  */
+import type { Rng } from "../engine/index.js";
+import type { Array, JsTree } from "../engine/jax.js";
 import { DiffusionProcess, type Weighting } from "../diffusion/process.js";
+import type { DecoderKind } from "../diffusion/decoder.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Model } from "../diffusion/model.js";
-import { mlpClassifier, mlpModel, type Classifier, type MlpConfig, type MlpParams } from "../models/mlp.js";
+import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
+import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
 import { getSchedule } from "../schedule/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 
@@ -26,8 +30,14 @@ export interface RunConfig {
     test: number;
     /** the CSV column holding labels, if any */
     labelColumn?: string;
+    /** one example's shape when not a flat vector (images: [rows, cols, channels]) */
+    shape?: number[];
+    /** where an image set was read from */
+    dataDir?: string;
+    /** the decoder p(x_0 | x_1): "discretized" for 8-bit images (default "gaussian") */
+    decoder?: DecoderKind;
   };
-  model: { kind: "mlp"; mlp: MlpConfig };
+  model: ModelSpec;
   target: Target;
   loss: Weighting;
   schedule: string;
@@ -38,6 +48,15 @@ export interface RunConfig {
   seed: number;
   adam: AdamConfig;
   checkpointEvery: number;
+}
+
+export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig };
+
+/** U-Net options a user may set; the rest are defaults. */
+export interface UNetOptions {
+  base?: number;
+  multipliers?: number[];
+  attention?: number[];
 }
 
 /** What a user may set on the command line; everything else comes from the defaults. */
@@ -53,8 +72,12 @@ export interface RunOptions {
   layers?: number;
   fourierFeatures?: number;
   seed?: number;
-  /** "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM) */
-  architecture?: "mlp" | "ncsn";
+  /**
+   * "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM);
+   * "unet": the image U-Net (the default for image data)
+   */
+  architecture?: "mlp" | "ncsn" | "unet";
+  unet?: UNetOptions;
   /** a conditional denoiser over this many classes */
   classes?: number;
   cfgDropout?: number;
@@ -71,6 +94,7 @@ const DEFAULT_STEPS: Record<string, number> = {
   gaussian: 2000,
   "eight-gaussians": 5000,
   "ncsn-gmm": 4000,
+  "fashion-mnist": 3000,
 };
 
 export function defaultSteps(spec: string): number {
@@ -82,14 +106,29 @@ export function makeRunConfig(
   o: RunOptions,
 ): RunConfig {
   const steps = o.steps ?? defaultSteps(data.spec);
-  const ncsn = o.architecture === "ncsn";
+  const image = data.shape !== undefined && data.shape.length === 3;
+  const architecture = o.architecture ?? (image ? "unet" : "mlp");
+  const ncsn = architecture === "ncsn";
   const classifier = (o.classifierClasses ?? 0) > 0;
-  return {
-    format: "vdm-run-1",
-    ...(classifier ? { task: "classifier" as const } : {}),
-    ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
-    data,
-    model: {
+  const heads = { ...(classifier ? { outputs: o.classifierClasses } : {}), ...(o.classes ? { classes: o.classes } : {}) };
+  let model: ModelSpec;
+  if (architecture === "unet") {
+    if (!image) throw new Error(`the U-Net needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
+    model = {
+      kind: "unet",
+      unet: {
+        shape: data.shape as [number, number, number],
+        base: o.unet?.base ?? 32,
+        multipliers: o.unet?.multipliers ?? [1, 2, 2],
+        attention: o.unet?.attention ?? [2],
+        heads: 1,
+        groups: 8,
+        timeEmbedding: 64,
+        ...heads,
+      },
+    };
+  } else {
+    model = {
       kind: "mlp",
       mlp: {
         dim: data.dim,
@@ -100,31 +139,69 @@ export function makeRunConfig(
         fourierScale: 1,
         fourierSeed: (o.seed ?? 0) + 1,
         inputScaling: ncsn ? "ve" : "vp",
-        ...(classifier ? { outputs: o.classifierClasses } : {}),
-        ...(o.classes ? { classes: o.classes } : {}),
+        ...heads,
       },
-    },
+    };
+  }
+  // images: VDM's continuous-time linear log-SNR schedule (its ELBO weighting equals the simple
+  // loss up to a constant) and the discretised 8-bit decoder, so bits/dim are the published kind
+  return {
+    format: "vdm-run-1",
+    ...(classifier ? { task: "classifier" as const } : {}),
+    ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
+    data: image ? { ...data, decoder: "discretized" } : data,
+    model,
     target: o.target ?? "eps",
     loss: o.loss ?? "simple",
-    schedule: o.schedule ?? (ncsn ? "geometric" : "cosine"),
-    timesteps: o.timesteps ?? (ncsn ? 0 : 1000),
-    batch: o.batch ?? 256,
+    schedule: o.schedule ?? (ncsn ? "geometric" : image ? "log-snr-linear" : "cosine"),
+    timesteps: o.timesteps ?? (ncsn || image ? 0 : 1000),
+    batch: o.batch ?? (image ? 32 : 256),
     steps,
     seed: o.seed ?? 0,
-    adam: { ...defaultAdam, lr: o.lr ?? 2e-3, warmup: Math.min(200, Math.ceil(steps / 20)) },
+    adam: { ...defaultAdam, lr: o.lr ?? (image ? 1e-3 : 2e-3), warmup: Math.min(200, Math.ceil(steps / 20)) },
     checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
   };
 }
 
-export function buildModel(config: RunConfig): Model<MlpParams> {
-  if (config.model.kind !== "mlp") throw new Error(`unknown model kind "${config.model.kind}"`);
-  if (config.task === "classifier") throw new Error("this checkpoint is a classifier, not a denoiser");
-  return mlpModel(config.model.mlp, config.target);
+type Params = JsTree<Array>;
+
+function unknownKind(spec: { kind: string }): Error {
+  return new Error(`unknown model kind "${spec.kind}" (known: mlp, unet)`);
 }
 
-export function buildClassifier(config: RunConfig): Classifier<MlpParams> {
+/** Fresh network parameters for the run's model. */
+export function initParams(config: RunConfig, rng: Rng): Params {
+  const spec = config.model;
+  if (spec.kind === "mlp") return initMlp(spec.mlp, rng);
+  if (spec.kind === "unet") return initUNet(spec.unet, rng);
+  throw unknownKind(spec);
+}
+
+/** Classes the run's labels range over: a conditional denoiser's, or a classifier's outputs (0 if unlabelled). */
+export function labelClasses(config: RunConfig): number {
+  const net = config.model.kind === "mlp" ? config.model.mlp : config.model.unet;
+  return net.classes ?? net.outputs ?? 0;
+}
+
+/** One example's shape: [dim] for points, [rows, cols, channels] for images. */
+export function dataShape(config: RunConfig): number[] {
+  return config.data.shape ?? [config.data.dim];
+}
+
+export function buildModel(config: RunConfig): Model {
+  if (config.task === "classifier") throw new Error("this checkpoint is a classifier, not a denoiser");
+  const spec = config.model;
+  if (spec.kind === "mlp") return mlpModel(spec.mlp, config.target) as Model;
+  if (spec.kind === "unet") return unetModel(spec.unet, config.target) as Model;
+  throw unknownKind(spec);
+}
+
+export function buildClassifier(config: RunConfig): Classifier {
   if (config.task !== "classifier") throw new Error("this checkpoint is a denoiser, not a classifier (train one with vdm train-classifier)");
-  return mlpClassifier(config.model.mlp);
+  const spec = config.model;
+  if (spec.kind === "mlp") return mlpClassifier(spec.mlp) as Classifier;
+  if (spec.kind === "unet") return unetClassifier(spec.unet) as Classifier;
+  throw unknownKind(spec);
 }
 
 export function buildProcess(config: RunConfig): DiffusionProcess {

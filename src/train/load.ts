@@ -4,9 +4,9 @@ import { tree } from "../engine/jax.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { Normalization } from "../data/normalize.js";
 import { loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
-import { initMlp, type Classifier, type MlpParams } from "../models/mlp.js";
+import type { Classifier } from "../models/mlp.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { buildClassifier, buildModel, buildProcess, type RunConfig } from "./config.js";
+import { buildClassifier, buildModel, buildProcess, initParams, type RunConfig } from "./config.js";
 
 export interface LoadedRun {
   config: RunConfig;
@@ -19,7 +19,7 @@ export interface LoadedRun {
 export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
   const config = readCheckpointConfig<RunConfig>(dir);
   if (config.format !== "vdm-run-1") throw new Error(`checkpoint ${dir}: unknown format "${String(config.format)}"`);
-  const template = initMlp(config.model.mlp, new Rng(0));
+  const template = initParams(config, new Rng(0));
   const state = loadCheckpointState(dir, template);
   tree.dispose(template);
   return {
@@ -33,8 +33,8 @@ export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
 
 export interface LoadedClassifier {
   config: RunConfig;
-  classifier: Classifier<MlpParams>;
-  params: MlpParams;
+  classifier: Classifier;
+  params: TrainingState["ema"];
   process: DiffusionProcess;
   normalization: Normalization;
 }
@@ -43,8 +43,8 @@ export interface LoadedClassifier {
 export function loadClassifier(dir: string): LoadedClassifier {
   const config = readCheckpointConfig<RunConfig>(dir);
   const classifier = buildClassifier(config);
-  const template = initMlp(config.model.mlp, new Rng(0));
+  const template = initParams(config, new Rng(0));
   const state = loadCheckpointState(dir, template);
   tree.dispose([template, state.params, state.adam.m, state.adam.v]);
-  return { config, classifier, params: state.ema as MlpParams, process: buildProcess(config), normalization: { mean: config.data.mean, std: config.data.std } };
+  return { config, classifier, params: state.ema, process: buildProcess(config), normalization: { mean: config.data.mean, std: config.data.std } };
 }

@@ -1,4 +1,7 @@
-/** Progress for long loops: a live bar on a terminal, periodic plain lines otherwise (stderr). */
+/**
+ * Progress for long loops: a live bar on a terminal, otherwise a plain line (stderr) every tenth
+ * of the work and at least every 30 seconds.
+ */
 export class Progress {
   readonly #start = performance.now();
   #lastDraw = 0;
@@ -30,7 +33,8 @@ export class Progress {
       const filled = Math.round((width * done) / this.total);
       this.stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}\x1b[K`);
       if (done >= this.total) this.stream.write("\n");
-    } else if (done >= this.#nextLine || done >= this.total) {
+    } else if (done >= this.#nextLine || done >= this.total || now - this.#lastDraw >= 30_000) {
+      this.#lastDraw = now;
       this.stream.write(text + "\n");
       this.#nextLine = done + Math.max(1, Math.ceil(this.total / 10));
     }
@@ -39,7 +43,11 @@ export class Progress {
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return "?";
-  if (s < 60) return `${s.toFixed(0)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
+  if (s < 59.5) return `${s.toFixed(0)}s`;
+  if (s < 3570) {
+    const whole = Math.round(s);
+    return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
+  }
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }

@@ -15,9 +15,9 @@ import type { DiffusionProcess, Weighting } from "../diffusion/process.js";
 import { requireLabels, type PointSet } from "../data/index.js";
 import { normalize } from "../data/normalize.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
-import { initMlp, type Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/mlp.js";
 import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig } from "./adam.js";
-import { buildClassifier, buildModel, buildProcess, type RunConfig } from "./config.js";
+import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, type RunConfig } from "./config.js";
 import { Progress } from "./progress.js";
 
 type Params = JsTree<Array>;
@@ -85,6 +85,8 @@ export function makeTrainStep(perExample: (params: Params, batch: Batch) => Arra
 export interface TrainOptions {
   resume?: boolean;
   quiet?: boolean;
+  /** called after each checkpoint is written (e.g. to draw a sample grid) */
+  onCheckpoint?: (state: TrainingState, process: DiffusionProcess) => void;
 }
 
 export interface TrainResult {
@@ -97,15 +99,15 @@ export interface TrainResult {
 /** Fresh state: parameters from the seed, EMA = parameters, zero moments. */
 function initialState(config: RunConfig): { state: TrainingState; rng: Rng } {
   const rng = new Rng(config.seed);
-  const params = initMlp(config.model.mlp, rng);
+  const params = initParams(config, rng);
   const ema = tree.map((p: Array) => p.ref.add(0), params);
   return { state: { params, ema, adam: adamInit(params), step: 0, rng: rng.state(), losses: new Float32Array(0) }, rng };
 }
 
 /** Train `config` on the (unnormalised) training points, checkpointing into `dir`. */
-export function train(config: RunConfig, dir: string, data: PointSet, { resume = false, quiet = false }: TrainOptions = {}): TrainResult {
+export function train(config: RunConfig, dir: string, data: PointSet, { resume = false, quiet = false, onCheckpoint }: TrainOptions = {}): TrainResult {
   const diffusion = buildProcess(config);
-  const classes = config.model.mlp.classes ?? config.model.mlp.outputs ?? 0;
+  const classes = labelClasses(config);
   const labelled = config.task === "classifier" || classes > 0;
   if (labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= classes)) throw new Error(`labels must lie in 0..${classes - 1}`);
   let state: TrainingState;
@@ -121,6 +123,7 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   const { batch: B, steps } = config;
   const { dim: D, mean, std } = config.data;
   if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
+  const shape = [B, ...dataShape(config)];
   const normalized = normalize(data.points, { mean, std });
   const step = makeTrainStep(runLoss(config, diffusion), config.adam);
   const dropout = config.task === "classifier" ? 0 : (config.cfgDropout ?? 0);
@@ -146,8 +149,8 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
     }
     const s = stepScalars(config.adam, k);
     const batch: Batch = {
-      x0: np.array(x).reshape([B, D]),
-      eps: rng.normal([B, D]),
+      x0: np.array(x).reshape(shape),
+      eps: rng.normal(shape),
       u: diffusion.uniforms(rng, B),
       table: diffusion.gammaTable() ?? np.zeros([0]),
       labels: np.array(labels, { dtype: np.int32 }),
@@ -172,6 +175,7 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
       state.losses = Float32Array.from(losses);
       saveCheckpoint(dir, config, state);
       lastSaved = k + 1;
+      onCheckpoint?.(state, diffusion);
     }
   }
   state.rng = rng.state();

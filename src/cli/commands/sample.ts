@@ -3,7 +3,7 @@ import { extname } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { scatter } from "../../plot/plots.js";
+import { imageGrid, scatter } from "../../plot/plots.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
@@ -13,7 +13,8 @@ export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,
            [--sampler NAME and its flags] [--trajectory] [--class K --guidance none|cfg|classifier --scale S]
            oracle only: --data <known set> [--schedule S] [--timesteps T]
 
---trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
+Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
+image, to .json/.csv). --trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
 sampler's steps (drawn on the PNG).
 
 ${samplerHelp}
@@ -32,18 +33,21 @@ export function run(argv: string[]): void {
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
+  const image = resolved.shape.length === 3;
+  if (image && flags.trajectory) throw new UsageError("--trajectory draws 2-D paths; it is not available for image models");
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
   const sampler = makeSampler(flags, resolved.process, z);
   if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
   const denoiser = flags.class === "" ? resolved.denoiser : guidedDenoiser(resolved, flags, new Int32Array(n).fill(intFlag("class", flags.class, { min: 0 })));
-  const x = sampler.sample(denoiser, [n, D], new Rng(intFlag("seed", flags.seed, { min: 0 })), {
+  const x = sampler.sample(denoiser, [n, ...resolved.shape], new Rng(intFlag("seed", flags.seed, { min: 0 })), {
     onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
   });
   const points = denormalize(x.dataSync() as Float32Array, z);
   const rows = Array.from({ length: n }, (_, i) => Array.from(points.subarray(i * D, (i + 1) * D)));
   if (format === ".json") writeFileAtomic(flags.out, JSON.stringify(rows) + "\n");
   else if (format === ".csv") writeFileAtomic(flags.out, [Array.from({ length: D }, (_, d) => `x${d}`).join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");
+  else if (image) writeFileAtomic(flags.out, imageGrid(points, resolved.shape, n).png());
   else writeFileAtomic(flags.out, scatter(points, D, { paths: flags.trajectory ? paths : undefined }).png());
   const written = [flags.out];
   if (flags.trajectory) {

@@ -1,0 +1,95 @@
+/** What `vdm train` writes for image runs: sample grids during and after training, test bits/dim, a CFG grid. */
+import { join } from "node:path";
+import { Rng } from "../../engine/index.js";
+import { numpy as np, tree } from "../../engine/jax.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
+import { subset, type PointSet } from "../../data/index.js";
+import type { Normalization } from "../../data/normalize.js";
+import { drawSamples, heldOutElbo } from "../../eval/run.js";
+import { cfgModel } from "../../guidance/guided.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import type { TrainingState } from "../../io/checkpoint.js";
+import { imageGrid, lineChart, strip } from "../../plot/plots.js";
+import { AncestralSampler } from "../../sample/ancestral.js";
+import type { Denoiser } from "../../sample/sampler.js";
+import { buildModel, dataShape, labelClasses, type RunConfig } from "../../train/config.js";
+
+/** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
+const PROGRESS_STEPS = 100;
+
+const normalizationOf = (config: RunConfig): Normalization => ({ mean: config.data.mean, std: config.data.std });
+
+/** DIR/grid-STEP.png: 16 samples of the EMA model at this checkpoint. */
+export function progressGrid(config: RunConfig, dir: string, state: TrainingState, process: DiffusionProcess): void {
+  const den = { model: buildModel(config), params: state.ema };
+  const shape = dataShape(config);
+  const samples = drawSamples(den, process, normalizationOf(config), shape, 16, new Rng(config.seed + 7), new AncestralSampler(process, "posterior", PROGRESS_STEPS));
+  writeFileAtomic(join(dir, `grid-${state.step}.png`), imageGrid(samples, shape, 16, { cols: 4 }).png());
+}
+
+/**
+ * Class-conditional samples with classifier-free guidance at scale w: one row of `perClass`
+ * samples per class, in data space.
+ */
+export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process)): Float32Array {
+  const labels = Int32Array.from({ length: classes * perClass }, (_, i) => Math.floor(i / perClass));
+  const guided = { model: cfgModel(den.model), params: { net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) } };
+  const samples = drawSamples(guided, process, z, shape, labels.length, rng, sampler);
+  tree.dispose(guided.params);
+  return samples;
+}
+
+export interface ImageReportOptions {
+  evalImages: number;
+  elboSamples: number;
+  sampleSteps: number;
+  /** classifier-free guidance scale w of DIR/cfg.png (conditional models) */
+  cfgScale: number;
+}
+
+/** Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. */
+export function imageReport(config: RunConfig, dir: string, den: Denoiser, process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, o: ImageReportOptions, extra: Record<string, unknown>) {
+  const z = normalizationOf(config);
+  const shape = dataShape(config);
+  const rng = new Rng(config.seed + 1);
+  const test = subset(split.test, Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i));
+  let started = performance.now();
+  const elbo = heldOutElbo(den, process, z, test, rng, { decoder: config.data.decoder ?? "discretized", batch: 100, samples: o.elboSamples });
+  const evalSeconds = (performance.now() - started) / 1000;
+  const sampler = new AncestralSampler(process, "posterior", o.sampleSteps);
+  started = performance.now();
+  const samples = drawSamples(den, process, z, shape, 64, rng, sampler);
+  const sampleSeconds = (performance.now() - started) / 1000;
+  const written = [join(dir, "samples.png"), join(dir, "loss.png")];
+  writeFileAtomic(written[0]!, strip([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
+  writeFileAtomic(written[1]!, lineChart(losses, { smooth: 0.98 }).png());
+  const classes = labelClasses(config);
+  if (classes > 0) {
+    const perClass = 6;
+    const rows = classRows(den, process, z, shape, classes, perClass, o.cfgScale, new Rng(config.seed + 3), sampler);
+    written.push(join(dir, "cfg.png"));
+    writeFileAtomic(join(dir, "cfg.png"), imageGrid(rows, shape, classes * perClass, { cols: perClass }).png());
+  }
+  written.push(join(dir, "metrics.json"));
+  const metrics = {
+    data: config.data.spec,
+    steps: config.steps,
+    batch: config.batch,
+    schedule: config.schedule,
+    timesteps: config.timesteps,
+    model: config.model,
+    bpd: elbo.bpd,
+    nats: elbo.nats,
+    terms: elbo.terms,
+    testImages: test.n,
+    elboSamples: o.elboSamples,
+    sampleSteps: o.sampleSteps,
+    sampleSeconds,
+    evalSeconds,
+    ...(classes > 0 ? { cfgScale: o.cfgScale } : {}),
+    ...extra,
+    written,
+  };
+  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  return metrics;
+}

@@ -1,0 +1,82 @@
+/**
+ * The U-Net on a tiny instance in float64 (exact cpu device): the gradient of its squared-error
+ * loss against central differences for parameters spread over every kind of layer, and the
+ * errors a wrong configuration gets.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { exactArray, Rng } from "../engine/index.js";
+import { grad, numpy as np, tree, type Array } from "../engine/jax.js";
+import { namedLeaves } from "../io/checkpoint.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import { initUNet, unetForward, validateUNet, type UNetConfig, type UNetParams } from "./unet.js";
+
+useEngine("cpu");
+
+const config: UNetConfig = { shape: [4, 4, 1], base: 4, multipliers: [1, 2], attention: [1], heads: 2, groups: 2, timeEmbedding: 4, classes: 3 };
+const values = (n: number, seed: number) => globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
+
+/** Every parameter set to deterministic float64 values (the zero-initialised output layers included, so all paths carry gradient). */
+function exactParams(): UNetParams {
+  let seed = 0;
+  return tree.map((p: Array) => {
+    const v = exactArray(values(p.size, seed++)).reshape(p.shape);
+    p.dispose();
+    return v;
+  }, initUNet(config, new Rng(0))) as UNetParams;
+}
+
+const B = 2;
+const x = () => exactArray(values(B * 16, 101)).reshape([B, 4, 4, 1]);
+const t = () => exactArray([0.3, 0.8]);
+const target = () => exactArray(values(B * 16, 202)).reshape([B, 4, 4, 1]);
+const labels = () => np.array(new Int32Array([2, 3]), { dtype: np.int32, device: "cpu" }); // class 2 and "no label"
+
+const loss = (params: UNetParams) => np.sum(np.square(unetForward(params, x(), t(), config, labels()).sub(target())));
+const lossValue = (params: UNetParams) => (loss(params).dataSync() as Float64Array)[0]!;
+
+describe("U-Net (float64)", () => {
+  it("the gradient of its squared-error loss matches central differences in every kind of layer", () => {
+    const params = exactParams();
+    const names = namedLeaves(params, "p").map(([name]) => name);
+    const gradient = (tree.leaves(grad(loss)(tree.ref(params))) as Array[]).map((g) => g.dataSync() as Float64Array);
+    const L = lossValue(tree.ref(params));
+    const [leaves, def] = tree.flatten(params) as [Array[], ReturnType<typeof tree.flatten>[1]];
+    const picks = ["input.w", "down.0.block.conv1.w", "down.1.block.skip.w", "down.1.attention.qkv.w", "middle.attention.out.w", "middle.second.norm2.scale", "up.0.block.conv2.w", "up.1.block.time.w", "embed.0.w", "label", "output.conv.w"];
+    const h = 1e-6;
+    for (const pick of picks) {
+      const k = names.indexOf(`p.${pick}`);
+      assert.ok(k >= 0, `no parameter ${pick} among ${names.join(", ")}`);
+      const base = leaves[k]!.ref.dataSync() as Float64Array;
+      const index = Math.floor(base.length * 0.55); // in `label`: class 2's row
+      const perturbed = (delta: number) => {
+        const v = Float64Array.from(base);
+        v[index]! += delta;
+        const swapped = leaves.map((leaf, j) => (j === k ? exactArray(v).reshape(leaf.shape) : leaf.ref));
+        return lossValue(tree.unflatten(def, swapped) as UNetParams);
+      };
+      const fd = (perturbed(h) - perturbed(-h)) / (2 * h);
+      assert.ok(Math.abs(fd) > 1e-6, `${pick}: the loss does not depend on this entry (fd ${fd})`);
+      // central differences carry rounding error ≈ ε_64·|L|/h; allow ten times that
+      assertClose([gradient[k]![index]!], [fd], { rtol: 1e-6, atol: (10 * 2.2e-16 * Math.abs(L)) / h, label: `∂L/∂${pick}` });
+    }
+    tree.dispose(leaves);
+  });
+
+  it("maps [B, H, W, C] to the same shape, and a classifier head to [B, classes]", () => {
+    const out = unetForward(exactParams(), x(), t(), config, labels());
+    assert.deepEqual(out.shape, [B, 4, 4, 1]);
+    out.dispose();
+    const classifier = { ...config, outputs: 5 };
+    delete classifier.classes;
+    const logits = unetForward(initUNet(classifier, new Rng(1)), x(), t(), classifier);
+    assert.deepEqual(logits.shape, [B, 5]);
+    logits.dispose();
+  });
+
+  it("rejects shapes the levels cannot halve, and channels that groups or heads do not divide", () => {
+    assert.throws(() => validateUNet({ ...config, shape: [6, 6, 1], multipliers: [1, 2, 2] }), /divisible by 4, got 6×6/);
+    assert.throws(() => validateUNet({ ...config, groups: 3 }), /do not split into 3 groups/);
+    assert.throws(() => validateUNet({ ...config, heads: 3 }), /do not split into 3 heads/);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * A U-Net denoiser for images [B, H, W, C] (NHWC), in the style of Ho et al. 2020:
+ *
+ *   e = silu(W₂ silu(W₁ emb(t) + b₁) + b₂) (+ label embedding for conditional models)
+ *   h = conv(x);  for each level ℓ: h = ResBlock(h, e) [+ attention];  skip_ℓ = h;  h = avgPool(h)
+ *   middle: ResBlock, attention, ResBlock
+ *   for each level ℓ, deepest first: h = upsample(h) (not at the deepest); h = ResBlock(h ⊕ skip_ℓ, e) [+ attention]
+ *   output = conv(silu(GroupNorm(h)))
+ *
+ *   ResBlock(h, e) = skip(h) + conv₂(silu(GN₂(conv₁(silu(GN₁(h))) + A e)))
+ *   Attention(h)   = h + selfAttention(GN(h))
+ *
+ * Level ℓ has `base · multipliers[ℓ]` channels at resolution H/2^ℓ; levels listed in `attention`
+ * (and the middle) attend over their positions. The last convolution of each block and of the output
+ * starts at zero scale, so an untrained network is close to the identity on its skip path.
+ */
+import { Rng } from "../engine/index.js";
+import { numpy as np, type Array } from "../engine/jax.js";
+import { silu } from "../schedule/schedule.js";
+import type { Model } from "../diffusion/model.js";
+import type { Target } from "../diffusion/parameterization.js";
+import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
+import { dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
+
+export interface UNetConfig {
+  /** image shape [H, W, C] */
+  shape: [number, number, number];
+  /** channels of level 0 */
+  base: number;
+  /** channels of level ℓ = base · multipliers[ℓ]; H must be divisible by 2^(levels − 1) */
+  multipliers: number[];
+  /** levels with self-attention after each ResBlock (the middle always attends) */
+  attention: number[];
+  heads: number;
+  /** GroupNorm groups (must divide every channel count) */
+  groups: number;
+  /** size of the sinusoidal time embedding (even); the block embedding is 4·base wide */
+  timeEmbedding: number;
+  /** classes of a conditional model: a learned label embedding (last row: "no label") is added to e */
+  classes?: number;
+  /**
+   * A noise-aware classifier instead of a denoiser: the encoder (down path and middle) then
+   * GroupNorm, SiLU, a spatial mean and a dense layer to this many logits.
+   */
+  outputs?: number;
+}
+
+type Norm = { scale: Array; shift: Array };
+type Conv = { w: Array; b: Array };
+type ResBlock = { norm1: Norm; conv1: Conv; time: Dense; norm2: Norm; conv2: Conv; skip?: Dense };
+type Attention = { norm: Norm; qkv: Dense; out: Dense };
+type Level = { block: ResBlock; attention?: Attention };
+
+export type UNetParams = {
+  embed: [Dense, Dense];
+  label?: Array;
+  input: Conv;
+  down: Level[];
+  middle: { first: ResBlock; attention: Attention; second: ResBlock };
+  /** up[ℓ] mirrors down[ℓ]; applied deepest first */
+  up?: Level[];
+  output: { norm: Norm; conv?: Conv; dense?: Dense };
+};
+
+const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) });
+
+function conv(rng: Rng, cin: number, cout: number, scale = 1): Conv {
+  return { w: rng.normal([3, 3, cin, cout]).mul(scale * Math.sqrt(2 / (9 * cin))), b: np.zeros([cout]) };
+}
+
+function resBlock(rng: Rng, cin: number, cout: number, E: number): ResBlock {
+  return {
+    norm1: norm(cin),
+    conv1: conv(rng, cin, cout),
+    time: dense(rng, E, cout),
+    norm2: norm(cout),
+    conv2: conv(rng, cout, cout, 0),
+    ...(cin !== cout ? { skip: dense(rng, cin, cout) } : {}),
+  };
+}
+
+function attention(rng: Rng, C: number): Attention {
+  return { norm: norm(C), qkv: dense(rng, C, 3 * C, Math.SQRT1_2), out: dense(rng, C, C, 0) };
+}
+
+const channels = (config: UNetConfig, level: number) => config.base * config.multipliers[level]!;
+
+/** Checks the shapes a config implies; returns it. */
+export function validateUNet(config: UNetConfig): UNetConfig {
+  const [H, W] = config.shape;
+  const L = config.multipliers.length;
+  if (L < 1) throw new Error("a U-Net needs at least one level (multipliers)");
+  const f = 2 ** (L - 1);
+  if (H % f || W % f) throw new Error(`a ${L}-level U-Net needs height and width divisible by ${f}, got ${H}×${W}`);
+  for (let l = 0; l < L; l++) {
+    const C = channels(config, l);
+    if (C % config.groups) throw new Error(`${C} channels at level ${l} do not split into ${config.groups} groups`);
+    if (C % config.heads) throw new Error(`${C} channels at level ${l} do not split into ${config.heads} heads`);
+  }
+  if (config.base % config.groups) throw new Error(`${config.base} base channels do not split into ${config.groups} groups`);
+  if (config.timeEmbedding % 2) throw new Error(`timeEmbedding must be even, got ${config.timeEmbedding}`);
+  return config;
+}
+
+export function initUNet(config: UNetConfig, rng: Rng): UNetParams {
+  validateUNet(config);
+  const L = config.multipliers.length;
+  const E = 4 * config.base;
+  const Cin = config.shape[2];
+  const down: Level[] = [];
+  let c = config.base;
+  for (let l = 0; l < L; l++) {
+    const C = channels(config, l);
+    down.push({ block: resBlock(rng, c, C, E), ...(config.attention.includes(l) ? { attention: attention(rng, C) } : {}) });
+    c = C;
+  }
+  const middle = { first: resBlock(rng, c, c, E), attention: attention(rng, c), second: resBlock(rng, c, c, E) };
+  const params: UNetParams = {
+    embed: [dense(rng, config.timeEmbedding, E), dense(rng, E, E)],
+    ...(config.classes ? { label: rng.normal([config.classes + 1, E]).mul(0.1) } : {}),
+    input: conv(rng, Cin, config.base),
+    down,
+    middle,
+    output: { norm: norm(c) },
+  };
+  if (config.outputs) {
+    params.output.dense = dense(rng, c, config.outputs, 0.1);
+    return params;
+  }
+  const up: Level[] = new globalThis.Array(L);
+  for (let l = L - 1; l >= 0; l--) {
+    const C = channels(config, l);
+    up[l] = { block: resBlock(rng, c + C, C, E), ...(config.attention.includes(l) ? { attention: attention(rng, C) } : {}) };
+    c = C;
+  }
+  params.up = up;
+  params.output = { norm: norm(c), conv: conv(rng, c, Cin, 0) };
+  return params;
+}
+
+function linear(x: Array, layer: Dense): Array {
+  return np.matmul(x, layer.w).add(layer.b);
+}
+
+/** silu(GroupNorm(x)). */
+function normAct(x: Array, n: Norm, groups: number): Array {
+  return silu(groupNorm(x, n.scale, n.shift, groups));
+}
+
+function applyResBlock(h: Array, e: Array, p: ResBlock, groups: number): Array {
+  const [B, H, W, Cin] = h.shape as [number, number, number, number];
+  const a = conv3x3(normAct(h.ref, p.norm1, groups), p.conv1.w, p.conv1.b);
+  const Cout = a.shape[3]!;
+  const withTime = a.add(linear(e, p.time).reshape([B, 1, 1, Cout]));
+  const r = conv3x3(normAct(withTime, p.norm2, groups), p.conv2.w, p.conv2.b);
+  const skip = p.skip ? linear(h.reshape([B * H * W, Cin]), p.skip).reshape([B, H, W, Cout]) : h;
+  return skip.add(r);
+}
+
+function applyAttention(h: Array, p: Attention, heads: number, groups: number): Array {
+  return h.ref.add(selfAttention(groupNorm(h, p.norm.scale, p.norm.shift, groups), p.qkv, p.out, heads));
+}
+
+function applyLevel(h: Array, e: Array, p: Level, config: UNetConfig): Array {
+  const out = applyResBlock(h, e, p.block, config.groups);
+  return p.attention ? applyAttention(out, p.attention, config.heads, config.groups) : out;
+}
+
+/** The network on x [B, H, W, C] at t [B] (labels [B] for a conditional network). Consumes all. */
+export function unetForward(params: UNetParams, x: Array, t: Array, config: UNetConfig, labels?: Array): Array {
+  const B = x.shape[0]!;
+  let e = linear(silu(linear(timeEmbedding(t, config.timeEmbedding), params.embed[0])), params.embed[1]);
+  if (params.label) {
+    const ids = labels ?? np.full([B], config.classes!, { dtype: np.int32 });
+    e = e.add(np.take(params.label, ids, 0));
+  } else if (labels) {
+    throw new Error("labels were given to an unconditional model");
+  }
+  e = silu(e);
+  const L = config.multipliers.length;
+  let h = conv3x3(x, params.input.w, params.input.b);
+  const skips: Array[] = [];
+  params.down.forEach((level, l) => {
+    h = applyLevel(h, e.ref, level, config);
+    if (params.up) skips.push(h.ref);
+    if (l < L - 1) h = avgPool2(h);
+  });
+  const m = params.middle;
+  h = applyResBlock(h, e.ref, m.first, config.groups);
+  h = applyAttention(h, m.attention, config.heads, config.groups);
+  h = applyResBlock(h, e.ref, m.second, config.groups);
+  if (params.output.dense) {
+    e.dispose();
+    const pooled = np.mean(normAct(h, params.output.norm, config.groups), [1, 2]);
+    return linear(pooled, params.output.dense);
+  }
+  for (let l = L - 1; l >= 0; l--) {
+    if (l < L - 1) h = upsample2(h);
+    h = applyLevel(np.concatenate([h, skips[l]!], 3), e.ref, params.up![l]!, config);
+  }
+  e.dispose();
+  return conv3x3(normAct(h, params.output.norm, config.groups), params.output.conv!.w, params.output.conv!.b);
+}
+
+/** The U-Net as a diffusion `Model` predicting `target`. */
+export function unetModel(config: UNetConfig, target: Target): Model<UNetParams> {
+  validateUNet(config);
+  return {
+    target,
+    classes: config.classes ?? 0,
+    apply(params, xt, t, gamma, labels) {
+      gamma.dispose();
+      return unetForward(params, xt, t, config, labels);
+    },
+  };
+}
+
+/** The U-Net encoder as a noise-aware classifier (config.outputs = number of classes). */
+export function unetClassifier(config: UNetConfig): Classifier<UNetParams> {
+  if (!config.outputs) throw new Error("a classifier U-Net needs config.outputs = number of classes");
+  validateUNet(config);
+  return {
+    classes: config.outputs,
+    logits(params, xt, t, gamma) {
+      gamma.dispose();
+      return unetForward(params, xt, t, config);
+    },
+  };
+}
