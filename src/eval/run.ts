@@ -40,19 +40,30 @@ export function referenceSample(spec: string, train: PointSet, n: number, seed: 
   return subset(train, Array.from({ length: Math.min(train.n, n) }, (_, i) => i));
 }
 
-/**
- * Samples in data space: draw n examples of `shape` in normalised space (ancestral sampling by
- * default), then map back.
- */
-export function drawSamples(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process)): Float32Array {
-  const x = sampler.sample(den, [n, ...shape], rng);
-  return denormalize(x.dataSync() as Float32Array, z);
+export interface BatchOptions {
+  /** examples per network call (bounds memory: activations grow with the batch) */
+  batch?: number;
+  /** called after each batch with the number of examples done */
+  onBatch?: (done: number) => void;
 }
 
-export interface ElboEvalOptions {
+/**
+ * Samples in data space: draw n examples of `shape` in normalised space (ancestral sampling by
+ * default), `batch` at a time, then map back.
+ */
+export function drawSamples(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process), { batch = n, onBatch }: BatchOptions = {}): Float32Array {
+  const dim = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n * dim);
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    out.set(sampler.sample(den, [m, ...shape], rng).dataSync() as Float32Array, start * dim);
+    onBatch?.(start + m);
+  }
+  return denormalize(out, z);
+}
+
+export interface ElboEvalOptions extends BatchOptions {
   decoder?: DecoderKind;
-  /** examples per network call */
-  batch?: number;
   /** draws over t per example when the sum over t is estimated (long or continuous chains) */
   samples?: number;
 }
@@ -63,7 +74,7 @@ export interface ElboEvalOptions {
  * (log p(x) = log p(x') + log|∂x'/∂x|); the discretised decoder is already a probability mass
  * on the 8-bit grid, so its bits/dim are the published kind.
  */
-export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, rng: Rng, { decoder = "gaussian", batch = test.n, samples = 64 }: ElboEvalOptions = {}): HeldOutElbo {
+export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, rng: Rng, { decoder = "gaussian", batch = test.n, samples = 64, onBatch }: ElboEvalOptions = {}): HeldOutElbo {
   const shape = exampleShape(test);
   const normalized = normalize(test.points, z);
   const estimator = new ElboEstimator(den.model, process, decoder);
@@ -76,6 +87,7 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normali
     const terms = estimator.terms(den.params, x0, rng, { mode, samples });
     x0.dispose();
     for (const key of ["reconstruction", "prior", "diffusion"] as const) all[key].set(terms[key], start);
+    onBatch?.(start + m);
   }
   const summary = summarizeElbo(all, test.dim);
   const jacobian = decoder === "gaussian" ? logDetJacobian(z) : 0;

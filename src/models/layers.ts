@@ -10,6 +10,16 @@
  */
 import { nn, numpy as np, type Array } from "../engine/jax.js";
 
+/**
+ * The same values, computed into a buffer of their own. Under jit, jax-js reads a view (a slice
+ * of a padded array, reshaped) inside the consuming matmul with per-element index arithmetic,
+ * which blocks its vectorised dot product; a non-view op in between makes the compiler write the
+ * view out contiguously first. (−(−x) is such an op; it costs one pass over x.)
+ */
+export function materialize(x: Array): Array {
+  return np.negative(np.negative(x));
+}
+
 /** y[b,i,j,o] = bias[o] + Σ_{dy,dx,c} x[b, i+dy−1, j+dx−1, c]·w[dy,dx,c,o] (zero padding). */
 export function conv3x3(x: Array, w: Array, bias: Array): Array {
   const [B, H, W, C] = x.shape as [number, number, number, number];
@@ -18,7 +28,7 @@ export function conv3x3(x: Array, w: Array, bias: Array): Array {
   let out: Array | null = null;
   for (let dy = 0; dy < 3; dy++) {
     for (let dx = 0; dx < 3; dx++) {
-      const view = padded.ref.slice([], [dy, dy + H], [dx, dx + W], []).reshape([B * H * W, C]);
+      const view = materialize(padded.ref.slice([], [dy, dy + H], [dx, dx + W], []).reshape([B * H * W, C]));
       const term = np.matmul(view, w.ref.slice(dy, dx));
       out = out ? out.add(term) : term;
     }
@@ -64,10 +74,12 @@ export function selfAttention(x: Array, qkv: { w: Array; b: Array }, out: { w: A
   const N = H * W;
   const d = C / heads;
   const proj = np.matmul(x.reshape([B * N, C]), qkv.w).add(qkv.b).reshape([B, N, 3, heads, d]);
-  const part = (k: number) => proj.ref.slice([], [], k).transpose([0, 2, 1, 3]); // [B, heads, N, d]
-  const [q, kT, v] = [part(0), part(1).transpose([0, 1, 3, 2]), part(2)];
+  // q, k as [B, heads, N, d] and v as [B, heads, d, N], each in its own buffer, so that both
+  // matmuls below reduce over a contiguous axis of both operands (see `materialize`)
+  const part = (k: number, axes: number[]) => materialize(proj.ref.slice([], [], k).transpose(axes));
+  const [q, k, vT] = [part(0, [0, 2, 1, 3]), part(1, [0, 2, 1, 3]), part(2, [0, 2, 3, 1])];
   proj.dispose();
-  const weights = nn.softmax(np.matmul(q, kT).mul(1 / Math.sqrt(d)), -1);
-  const o = np.matmul(weights, v).transpose([0, 2, 1, 3]).reshape([B * N, C]);
+  const weights = nn.softmax(np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(d)), -1);
+  const o = np.matmul(weights, vT.transpose([0, 1, 3, 2])).transpose([0, 2, 1, 3]).reshape([B * N, C]);
   return np.matmul(o, out.w).add(out.b).reshape([B, H, W, C]);
 }

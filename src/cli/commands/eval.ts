@@ -3,6 +3,7 @@ import { Rng } from "../../engine/index.js";
 import { loadSplit } from "../../data/index.js";
 import { evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { intFlag, parse } from "../args.js";
+import { reportBatches } from "./images.js";
 import { oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 
@@ -45,8 +46,8 @@ function evalImages(resolved: ResolvedModel, flags: { n: string; seed: string; "
   const started = performance.now();
   const elbo = heldOutElbo(resolved.denoiser, resolved.process, resolved.normalization, test, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 1), {
     decoder: data.decoder ?? "discretized",
-    batch: 100,
     samples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
+    ...reportBatches("eval (test bits/dim)", test.n, flags.json),
   });
   const out = { ...elbo, testImages: test.n, seconds: (performance.now() - started) / 1000 };
   if (flags.json) return void console.log(JSON.stringify(out));

@@ -5,17 +5,26 @@ import { numpy as np, tree } from "../../engine/jax.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
 import { subset, type PointSet } from "../../data/index.js";
 import type { Normalization } from "../../data/normalize.js";
-import { drawSamples, heldOutElbo } from "../../eval/run.js";
+import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import type { TrainingState } from "../../io/checkpoint.js";
 import { imageGrid, lineChart, strip } from "../../plot/plots.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
+import { Progress } from "../../train/progress.js";
 import { buildModel, dataShape, labelClasses, type RunConfig } from "../../train/config.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
-const PROGRESS_STEPS = 100;
+const PROGRESS_STEPS = 50;
+/** Images per network call in the report (activation memory grows with it; wasm has 4 GiB). */
+const REPORT_BATCH = 16;
+
+/** Batches of a report phase, with progress on stderr. */
+export const reportBatches = (label: string, total: number, quiet: boolean): BatchOptions => {
+  const progress = new Progress(label, total, 0, process.stderr, quiet);
+  return { batch: REPORT_BATCH, onBatch: (done) => progress.update(done) };
+};
 
 const normalizationOf = (config: RunConfig): Normalization => ({ mean: config.data.mean, std: config.data.std });
 
@@ -31,12 +40,18 @@ export function progressGrid(config: RunConfig, dir: string, state: TrainingStat
  * Class-conditional samples with classifier-free guidance at scale w: one row of `perClass`
  * samples per class, in data space.
  */
-export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process)): Float32Array {
-  const labels = Int32Array.from({ length: classes * perClass }, (_, i) => Math.floor(i / perClass));
-  const guided = { model: cfgModel(den.model), params: { net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) } };
-  const samples = drawSamples(guided, process, z, shape, labels.length, rng, sampler);
-  tree.dispose(guided.params);
-  return samples;
+export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process), { batch = classes * perClass, onBatch }: BatchOptions = {}): Float32Array {
+  const n = classes * perClass;
+  const dim = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n * dim);
+  for (let start = 0; start < n; start += batch) {
+    const labels = Int32Array.from({ length: Math.min(batch, n - start) }, (_, i) => Math.floor((start + i) / perClass));
+    const guided = { model: cfgModel(den.model), params: { net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) } };
+    out.set(drawSamples(guided, process, z, shape, labels.length, rng, sampler), start * dim);
+    tree.dispose(guided.params);
+    onBatch?.(start + labels.length);
+  }
+  return out;
 }
 
 export interface ImageReportOptions {
@@ -45,6 +60,8 @@ export interface ImageReportOptions {
   sampleSteps: number;
   /** classifier-free guidance scale w of DIR/cfg.png (conditional models) */
   cfgScale: number;
+  /** no progress lines */
+  quiet: boolean;
 }
 
 /** Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. */
@@ -54,19 +71,19 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
   const rng = new Rng(config.seed + 1);
   const test = subset(split.test, Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i));
   let started = performance.now();
-  const elbo = heldOutElbo(den, process, z, test, rng, { decoder: config.data.decoder ?? "discretized", batch: 100, samples: o.elboSamples });
+  const elbo = heldOutElbo(den, process, z, test, rng, { decoder: config.data.decoder ?? "discretized", samples: o.elboSamples, ...reportBatches("eval (test bits/dim)", test.n, o.quiet) });
   const evalSeconds = (performance.now() - started) / 1000;
   const sampler = new AncestralSampler(process, "posterior", o.sampleSteps);
   started = performance.now();
-  const samples = drawSamples(den, process, z, shape, 64, rng, sampler);
+  const samples = drawSamples(den, process, z, shape, 64, rng, sampler, reportBatches("samples", 64, o.quiet));
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
   writeFileAtomic(written[0]!, strip([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
   writeFileAtomic(written[1]!, lineChart(losses, { smooth: 0.98 }).png());
   const classes = labelClasses(config);
   if (classes > 0) {
-    const perClass = 6;
-    const rows = classRows(den, process, z, shape, classes, perClass, o.cfgScale, new Rng(config.seed + 3), sampler);
+    const perClass = 4;
+    const rows = classRows(den, process, z, shape, classes, perClass, o.cfgScale, new Rng(config.seed + 3), sampler, reportBatches("guided samples", classes * perClass, o.quiet));
     written.push(join(dir, "cfg.png"));
     writeFileAtomic(join(dir, "cfg.png"), imageGrid(rows, shape, classes * perClass, { cols: perClass }).png());
   }

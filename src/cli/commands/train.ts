@@ -23,7 +23,7 @@ export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}
           [--loss simple|elbo] [--batch B] [--lr LR] [--hidden H] [--layers L] [--fourier-features F]
           [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
           images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
-                  [--elbo-samples 16] [--sample-steps 100] [--cfg-scale 2]
+                  [--elbo-samples 4] [--sample-steps 100] [--cfg-scale 2]
 
 Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
@@ -43,7 +43,7 @@ levels) is trained in continuous time on the linear log-SNR schedule, batch 32. 
 DIR/grid-STEP.png shows 16 samples; at the end DIR/samples.png (held-out | 64 samples),
 DIR/loss.png and DIR/metrics.json (test bits/dim with the discretised 8-bit decoder and the three
 ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a conditional model
-also writes DIR/cfg.png (one row of 6 samples per class, classifier-free guidance at --cfg-scale w).`;
+also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance at --cfg-scale w).`;
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
 function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
@@ -161,7 +161,7 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { ...trainFlags, net: "", target: "eps", loss: "simple", "cfg-dropout": "0.15", "eval-images": "500", "elbo-samples": "16", "sample-steps": "100", "cfg-scale": "2" }, ["resume", "quiet", "conditional"]);
+  const flags = parse(argv, { ...trainFlags, net: "", target: "eps", loss: "simple", "cfg-dropout": "0.15", "eval-images": "500", "elbo-samples": "4", "sample-steps": "100", "cfg-scale": "2" }, ["resume", "quiet", "conditional"]);
   if (flags.help) return void console.log(help);
   if (flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
   const dropout = Number(flags["cfg-dropout"]);
@@ -171,6 +171,7 @@ export function run(argv: string[]): void {
     elboSamples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
     sampleSteps: intFlag("sample-steps", flags["sample-steps"], { min: 1 }),
     cfgScale: Number(flags["cfg-scale"]),
+    quiet: flags.quiet,
   };
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);

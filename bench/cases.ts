@@ -1,0 +1,106 @@
+/**
+ * Our side of the benchmark: each case builds the model and the step the library really runs
+ * (the trainer's jitted step from a run config, the ancestral sampler, the jitted forward pass),
+ * then times `runs` repetitions after `warmup` (the first compiles). bench/peer.py is the same in
+ * PyTorch. Run by bench/bench.ts as `node dist-bench/cases.js CASE RUNS WARMUP`; prints one JSON
+ * line {ms (median), times, params, peak_rss_mb, threads}.
+ */
+import { initEngine, Rng, shutdownEngine, threads } from "../dist/engine/index.js";
+import { jit, numpy as np, tree, type Array, type JsTree } from "../dist/engine/jax.js";
+import { adamInit, stepScalars } from "../dist/train/adam.js";
+import { buildModel, buildProcess, dataShape, initParams, makeRunConfig, type RunConfig } from "../dist/train/config.js";
+import { makeTrainStep, runLoss, type Batch } from "../dist/train/trainer.js";
+import { AncestralSampler } from "../dist/sample/ancestral.js";
+
+type Params = JsTree<Array>;
+
+/** The 2-D MLP of the benchmark: 4 hidden layers of 256, cosine schedule, T = 1000. */
+const mlpConfig = (batch: number): RunConfig =>
+  makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, { hidden: 256, layers: 4, batch, steps: 1000 });
+
+/** The default Fashion-MNIST U-Net (base 32, multipliers 1,2,2, attention at 7×7), continuous time. */
+const unetConfig = (batch: number): RunConfig =>
+  makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });
+
+const countParams = (params: Params) => tree.leaves(params).reduce((s, p) => s + p.size, 0);
+
+interface Case {
+  params: number;
+  run: () => void;
+}
+
+/** One optimiser step exactly as the trainer takes it (batch upload, jitted step, loss read back). */
+function trainStep(config: RunConfig): Case {
+  const rng = new Rng(0);
+  const process = buildProcess(config);
+  const step = makeTrainStep(runLoss(config, process), config.adam);
+  let params = initParams(config, rng);
+  let adam = adamInit(params);
+  let ema = tree.map((p: Array) => p.ref.add(0), params) as Params;
+  const shape = [config.batch, ...dataShape(config)];
+  const count = countParams(params);
+  let k = 0;
+  return {
+    params: count,
+    run() {
+      const s = stepScalars(config.adam, k++);
+      const batch: Batch = {
+        x0: np.array(rng.normal(shape).dataSync() as Float32Array).reshape(shape),
+        eps: rng.normal(shape),
+        u: process.uniforms(rng, config.batch),
+        table: process.gammaTable() ?? np.zeros([0]),
+        labels: np.zeros([config.batch], { dtype: np.int32 }),
+      };
+      const out = step(params, adam, ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
+      out.loss.dataSync();
+      ({ params, adam, ema } = out);
+    },
+  };
+}
+
+function unetForward(batch: number): Case {
+  const config = unetConfig(batch);
+  const rng = new Rng(0);
+  const model = buildModel(config);
+  const params = initParams(config, rng);
+  const f = jit((p: Params, x: Array, t: Array, g: Array) => model.apply(p, x, t, g));
+  return {
+    params: countParams(params),
+    run() {
+      f(tree.ref(params), rng.normal([batch, 28, 28, 1]), rng.uniform([batch]), np.zeros([batch])).dataSync();
+    },
+  };
+}
+
+/** A full ancestral sampling run of 1024 points through all T = 1000 steps. */
+function sample2d(): Case {
+  const config = mlpConfig(1024);
+  const rng = new Rng(0);
+  const den = { model: buildModel(config), params: initParams(config, rng) };
+  const sampler = new AncestralSampler(buildProcess(config));
+  return { params: countParams(den.params), run: () => void sampler.sample(den, [1024, 2], rng).dataSync() };
+}
+
+function makeCase(name: string): Case {
+  if (name === "mlp_step") return trainStep(mlpConfig(1024));
+  if (name === "sample_2d") return sample2d();
+  const b = /^unet_(step|forward)_b(\d+)$/.exec(name);
+  if (b) return b[1] === "step" ? trainStep(unetConfig(Number(b[2]))) : unetForward(Number(b[2]));
+  throw new Error(`unknown case "${name}"`);
+}
+
+const [name, runs, warmup] = [process.argv[2] ?? "", Number(process.argv[3] ?? 5), Number(process.argv[4] ?? 1)];
+await initEngine("wasm");
+const c = makeCase(name);
+for (let i = 0; i < warmup; i++) c.run();
+const times: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const start = performance.now();
+  c.run();
+  times.push(performance.now() - start);
+}
+const sorted = [...times].sort((a, b) => a - b);
+const mid = sorted.length >> 1;
+const ms = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+console.log(JSON.stringify({ ms, times, params: c.params, peak_rss_mb: process.resourceUsage().maxRSS / 1024, threads: threads || 1 }));
+await shutdownEngine();
