@@ -231,6 +231,13 @@ describe("images from the command line", () => {
     const s = vdm("sample", "--model", out, "--n", "4", "--sample-steps", "2", "--class", "3", "--guidance", "cfg", "--scale", "2", "--out", join(dir, "g.png"));
     assert.equal(s.code, 0, s.stderr);
     assert.ok(existsSync(join(dir, "g.png")));
+    // 18 images go through the network as a batch of 16 and one of 2
+    const rows = vdm("sample", "--model", out, "--n", "18", "--sample-steps", "2", "--class", "3", "--guidance", "cfg", "--out", join(dir, "g.json"));
+    assert.equal(rows.code, 0, rows.stderr);
+    const pixels: number[][] = JSON.parse(readFileSync(join(dir, "g.json"), "utf8"));
+    assert.equal(pixels.length, 18);
+    for (const row of pixels) assert.ok(row.length === 784 && row.every(Number.isFinite), "784 finite pixels per image");
+    assert.notDeepEqual(pixels[17], pixels[1], "the second batch draws its own noise");
     const ev = vdm("eval", "--model", out, "--n", "4", "--elbo-samples", "1", "--json");
     assert.equal(ev.code, 0, ev.stderr);
     const e = JSON.parse(ev.stdout);
