@@ -14,7 +14,7 @@ import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
 import { denormalize, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
 import { AncestralSampler } from "../sample/ancestral.js";
-import type { Denoiser, Sampler } from "../sample/sampler.js";
+import type { Denoiser, SampleOptions, Sampler } from "../sample/sampler.js";
 import { energyDistance } from "./energy.js";
 
 /** −ELBO on held-out data in data space: nats per example, bits/dim, and the three terms in nats. */
@@ -47,16 +47,20 @@ export interface BatchOptions {
   onBatch?: (done: number) => void;
 }
 
+/** One denoiser for every batch, or one made for examples start..start+m−1 (e.g. holding their labels). */
+export type BatchDenoiser = Denoiser | ((start: number, m: number) => Denoiser);
+
 /**
  * Samples in data space: draw n examples of `shape` in normalised space (ancestral sampling by
  * default), `batch` at a time, then map back.
  */
-export function drawSamples(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process), { batch = n, onBatch }: BatchOptions = {}): Float32Array {
+export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, z: Normalization, shape: number[], n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process), { batch = n, onBatch, onStep }: BatchOptions & SampleOptions = {}): Float32Array {
   const dim = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * dim);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    out.set(sampler.sample(den, [m, ...shape], rng).dataSync() as Float32Array, start * dim);
+    const x = sampler.sample(typeof den === "function" ? den(start, m) : den, [m, ...shape], rng, { onStep });
+    out.set(x.dataSync() as Float32Array, start * dim);
     onBatch?.(start + m);
   }
   return denormalize(out, z);

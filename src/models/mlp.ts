@@ -72,7 +72,8 @@ export function timeEmbedding(t: Array, E: number): Array {
   return np.concatenate([np.sin(angles.ref), np.cos(angles)], 1);
 }
 
-function affine(x: Array, layer: Dense): Array {
+/** x W + b. */
+export function affine(x: Array, layer: Dense): Array {
   return np.matmul(x, layer.w).add(layer.b);
 }
 

@@ -20,7 +20,7 @@ import { silu } from "../schedule/schedule.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
-import { dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
+import { affine, dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
 
 export interface UNetConfig {
   /** image shape [H, W, C] */
@@ -138,10 +138,6 @@ export function initUNet(config: UNetConfig, rng: Rng): UNetParams {
   return params;
 }
 
-function linear(x: Array, layer: Dense): Array {
-  return np.matmul(x, layer.w).add(layer.b);
-}
-
 /** silu(GroupNorm(x)). */
 function normAct(x: Array, n: Norm, groups: number): Array {
   return silu(groupNorm(x, n.scale, n.shift, groups));
@@ -151,9 +147,9 @@ function applyResBlock(h: Array, e: Array, p: ResBlock, groups: number): Array {
   const [B, H, W, Cin] = h.shape as [number, number, number, number];
   const a = conv3x3(normAct(h.ref, p.norm1, groups), p.conv1.w, p.conv1.b);
   const Cout = a.shape[3]!;
-  const withTime = a.add(linear(e, p.time).reshape([B, 1, 1, Cout]));
+  const withTime = a.add(affine(e, p.time).reshape([B, 1, 1, Cout]));
   const r = conv3x3(normAct(withTime, p.norm2, groups), p.conv2.w, p.conv2.b);
-  const skip = p.skip ? linear(h.reshape([B * H * W, Cin]), p.skip).reshape([B, H, W, Cout]) : h;
+  const skip = p.skip ? affine(h.reshape([B * H * W, Cin]), p.skip).reshape([B, H, W, Cout]) : h;
   return skip.add(r);
 }
 
@@ -169,7 +165,7 @@ function applyLevel(h: Array, e: Array, p: Level, config: UNetConfig): Array {
 /** The network on x [B, H, W, C] at t [B] (labels [B] for a conditional network). Consumes all. */
 export function unetForward(params: UNetParams, x: Array, t: Array, config: UNetConfig, labels?: Array): Array {
   const B = x.shape[0]!;
-  let e = linear(silu(linear(timeEmbedding(t, config.timeEmbedding), params.embed[0])), params.embed[1]);
+  let e = affine(silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed[0])), params.embed[1]);
   if (params.label) {
     const ids = labels ?? np.full([B], config.classes!, { dtype: np.int32 });
     e = e.add(np.take(params.label, ids, 0));
@@ -192,7 +188,7 @@ export function unetForward(params: UNetParams, x: Array, t: Array, config: UNet
   if (params.output.dense) {
     e.dispose();
     const pooled = np.mean(normAct(h, params.output.norm, config.groups), [1, 2]);
-    return linear(pooled, params.output.dense);
+    return affine(pooled, params.output.dense);
   }
   for (let l = L - 1; l >= 0; l--) {
     if (l < L - 1) h = upsample2(h);

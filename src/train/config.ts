@@ -11,6 +11,8 @@ import type { Model } from "../diffusion/model.js";
 import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
 import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
 import { getSchedule } from "../schedule/index.js";
+import { exampleShape } from "../data/toy.js";
+import type { Normalization } from "../data/normalize.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 
 export interface RunConfig {
@@ -185,7 +187,12 @@ export function labelClasses(config: RunConfig): number {
 
 /** One example's shape: [dim] for points, [rows, cols, channels] for images. */
 export function dataShape(config: RunConfig): number[] {
-  return config.data.shape ?? [config.data.dim];
+  return exampleShape(config.data);
+}
+
+/** The run's data normalisation x' = (x − mean)/std. */
+export function normalizationOf(config: RunConfig): Normalization {
+  return { mean: config.data.mean, std: config.data.std };
 }
 
 export function buildModel(config: RunConfig): Model {

@@ -6,7 +6,7 @@ import type { Normalization } from "../data/normalize.js";
 import { loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
 import type { Classifier } from "../models/mlp.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { buildClassifier, buildModel, buildProcess, initParams, type RunConfig } from "./config.js";
+import { buildClassifier, buildModel, buildProcess, initParams, normalizationOf, type RunConfig } from "./config.js";
 
 export interface LoadedRun {
   config: RunConfig;
@@ -26,7 +26,7 @@ export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
     config,
     denoiser: { model: buildModel(config), params: ema ? state.ema : state.params },
     process: buildProcess(config),
-    normalization: { mean: config.data.mean, std: config.data.std },
+    normalization: normalizationOf(config),
     state,
   };
 }
@@ -46,5 +46,5 @@ export function loadClassifier(dir: string): LoadedClassifier {
   const template = initParams(config, new Rng(0));
   const state = loadCheckpointState(dir, template);
   tree.dispose([template, state.params, state.adam.m, state.adam.v]);
-  return { config, classifier, params: state.ema, process: buildProcess(config), normalization: { mean: config.data.mean, std: config.data.std } };
+  return { config, classifier, params: state.ema, process: buildProcess(config), normalization: normalizationOf(config) };
 }

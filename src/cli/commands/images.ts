@@ -13,7 +13,7 @@ import { imageGrid, lineChart, strip } from "../../plot/plots.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
 import { Progress } from "../../train/progress.js";
-import { buildModel, dataShape, labelClasses, type RunConfig } from "../../train/config.js";
+import { buildModel, dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
 const PROGRESS_STEPS = 50;
@@ -25,8 +25,6 @@ export const reportBatches = (label: string, total: number, quiet: boolean): Bat
   const progress = new Progress(label, total, 0, process.stderr, quiet);
   return { batch: REPORT_BATCH, onBatch: (done) => progress.update(done) };
 };
-
-const normalizationOf = (config: RunConfig): Normalization => ({ mean: config.data.mean, std: config.data.std });
 
 /** DIR/grid-STEP.png: 16 samples of the EMA model at this checkpoint. */
 export function progressGrid(config: RunConfig, dir: string, state: TrainingState, process: DiffusionProcess): void {
@@ -40,18 +38,17 @@ export function progressGrid(config: RunConfig, dir: string, state: TrainingStat
  * Class-conditional samples with classifier-free guidance at scale w: one row of `perClass`
  * samples per class, in data space.
  */
-export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process), { batch = classes * perClass, onBatch }: BatchOptions = {}): Float32Array {
-  const n = classes * perClass;
-  const dim = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n * dim);
-  for (let start = 0; start < n; start += batch) {
-    const labels = Int32Array.from({ length: Math.min(batch, n - start) }, (_, i) => Math.floor((start + i) / perClass));
-    const guided = { model: cfgModel(den.model), params: { net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) } };
-    out.set(drawSamples(guided, process, z, shape, labels.length, rng, sampler), start * dim);
-    tree.dispose(guided.params);
-    onBatch?.(start + labels.length);
-  }
-  return out;
+export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process), batches: BatchOptions = {}): Float32Array {
+  const model = cfgModel(den.model);
+  const made: Denoiser["params"][] = [];
+  const guided = (start: number, m: number): Denoiser => {
+    const labels = Int32Array.from({ length: m }, (_, i) => Math.floor((start + i) / perClass));
+    made.push({ net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) });
+    return { model, params: made.at(-1)! };
+  };
+  const samples = drawSamples(guided, process, z, shape, classes * perClass, rng, sampler, batches);
+  tree.dispose(made);
+  return samples;
 }
 
 export interface ImageReportOptions {

@@ -8,6 +8,7 @@ import { intFlag, parse, UsageError } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
+import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 
 export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S]
@@ -41,19 +42,12 @@ export function run(argv: string[]): void {
   const sampler = makeSampler(flags, resolved.process, z);
   if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
   const label = flags.class === "" ? -1 : intFlag("class", flags.class, { min: 0 });
-  const denoiser = (m: number) => (label < 0 ? resolved.denoiser : guidedDenoiser(resolved, flags, new Int32Array(m).fill(label)));
-  const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
+  const denoiser: BatchDenoiser = label < 0 ? resolved.denoiser : (_start, m) => guidedDenoiser(resolved, flags, new Int32Array(m).fill(label));
   // images go through the network in batches (memory grows with the batch); points all at once
-  const { batch = n, onBatch } = image ? reportBatches("samples", n, flags.json) : {};
-  const points = new Float32Array(n * D);
-  for (let start = 0; start < n; start += batch) {
-    const m = Math.min(batch, n - start);
-    const x = sampler.sample(denoiser(m), [m, ...resolved.shape], rng, {
-      onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
-    });
-    points.set(denormalize(x.dataSync() as Float32Array, z), start * D);
-    onBatch?.(start + m);
-  }
+  const points = drawSamples(denoiser, resolved.process, z, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler, {
+    ...(image ? reportBatches("samples", n, flags.json) : {}),
+    onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
+  });
   const rows = Array.from({ length: n }, (_, i) => Array.from(points.subarray(i * D, (i + 1) * D)));
   if (format === ".json") writeFileAtomic(flags.out, JSON.stringify(rows) + "\n");
   else if (format === ".csv") writeFileAtomic(flags.out, [Array.from({ length: D }, (_, d) => `x${d}`).join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { buildClassifier, labelClasses } from "../../train/config.js";
+import { buildClassifier, labelClasses, normalizationOf } from "../../train/config.js";
 import { formatSeconds } from "../../train/progress.js";
 import { classCount } from "../../data/index.js";
 import { parse } from "../args.js";
@@ -25,7 +25,7 @@ export function run(argv: string[]): void {
     (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data) }),
   );
   const times = [0, 0.25, 0.5, 0.75, 1].map((f) => f * process.schedule.tMax);
-  const accuracy = accuracyOverTime(buildClassifier(config), state.ema, process, { mean: config.data.mean, std: config.data.std }, split.test, times, new Rng(config.seed + 1));
+  const accuracy = accuracyOverTime(buildClassifier(config), state.ema, process, normalizationOf(config), split.test, times, new Rng(config.seed + 1));
   const metrics = { data: config.data.spec, steps: config.steps, classes: labelClasses(config), times, accuracy, stepsPerSecond, trainSeconds };
   writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   if (flags.json) return void console.log(JSON.stringify(metrics));

@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js";
 import { lineChart, scatter, strip, boundsOf } from "../../plot/plots.js";
 import { scheduleNames } from "../../schedule/index.js";
-import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
+import { buildModel, makeRunConfig, normalizationOf, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds } from "../../train/progress.js";
 import { train } from "../../train/trainer.js";
 import { intFlag, intListFlag, parse, UsageError } from "../args.js";
@@ -50,7 +50,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const rng = new Rng(config.seed + 1);
   const n = Math.min(1000, split.test.n);
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
-  const z = { mean: config.data.mean, std: config.data.std };
+  const z = normalizationOf(config);
   const ev = evaluate(den, process, z, split.test, reference, rng, n);
   const bounds = boundsOf(split.test.points);
   writeFileAtomic(join(dir, "samples.png"), strip([scatter(split.test.points, config.data.dim, { bounds, labels: split.test.labels }), scatter(ev.samples, config.data.dim, { bounds })]).png());
