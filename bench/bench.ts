@@ -3,6 +3,7 @@
  *
  *   node dist-bench/bench.js [--cases a,b] [--runs N] [--json]
  *
+ * Cases ending in _onnx run our network through the ONNX backend (src/onnx), the rest in jax-js.
  * Each case runs in a fresh process per side (so peak RSS is that case's own), after warm-up
  * (which includes our jit compile), and reports the median of the timed runs. The peer is
  * Debian's PyTorch, run with /usr/bin/python3; nothing is installed here. Parameter counts of the
@@ -23,7 +24,9 @@ const CASES: Record<string, [number, number]> = {
   unet_step_b32: [5, 2],
   unet_step_b64: [5, 2],
   unet_forward_b64: [5, 2],
+  unet_forward_b64_onnx: [5, 2],
   sample_2d: [3, 1],
+  sample_2d_onnx: [3, 1],
 };
 
 interface Result {
@@ -71,7 +74,8 @@ for (const name of opts.cases) {
   if (!opts.json) console.error(`${name}: ours…`);
   const ours = runJson(process.execPath, [join(root, "dist-bench", "cases.js"), name, n, String(warmup)]);
   if (!opts.json && torchVersion) console.error(`${name}: torch…`);
-  const theirs = torchVersion ? runJson(PYTHON, [join(root, "bench", "peer.py"), name, n, String(warmup)]) : null;
+  // a case "X_onnx" is case X with our network run by ONNX Runtime; the peer runs X
+  const theirs = torchVersion ? runJson(PYTHON, [join(root, "bench", "peer.py"), name.replace(/_onnx$/, ""), n, String(warmup)]) : null;
   if (typeof ours === "string") throw new Error(`${name} (ours) failed: ${ours}`);
   if (typeof theirs === "string") throw new Error(`${name} (torch) failed: ${theirs}`);
   if (theirs && theirs.params !== ours.params) throw new Error(`${name}: parameter counts differ (ours ${ours.params}, torch ${theirs.params}); not the same model`);

@@ -6,7 +6,9 @@
  * line {ms (median), times, params, peak_rss_mb, threads}.
  */
 import { initEngine, Rng, shutdownEngine, threads } from "../dist/engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../dist/engine/jax.js";
+import { numpy as np, tree, type Array, type JsTree } from "../dist/engine/jax.js";
+import { jitFor } from "../dist/diffusion/model.js";
+import { onnxModel } from "../dist/onnx/model.js";
 import { adamInit, stepScalars } from "../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, makeRunConfig, type RunConfig } from "../dist/train/config.js";
 import { makeTrainStep, runLoss, type Batch } from "../dist/train/trainer.js";
@@ -58,12 +60,20 @@ function trainStep(config: RunConfig): Case {
   };
 }
 
-function unetForward(batch: number): Case {
-  const config = unetConfig(batch);
-  const rng = new Rng(0);
+type Backend = "jax" | "onnx";
+
+/** The model of `config` at fresh params, run by jax-js or (backend "onnx") by ONNX Runtime with one thread. */
+function denoiserFor(config: RunConfig, backend: Backend) {
+  const params = initParams(config, new Rng(0));
   const model = buildModel(config);
-  const params = initParams(config, rng);
-  const f = jit((p: Params, x: Array, t: Array, g: Array) => model.apply(p, x, t, g));
+  return { model: backend === "onnx" ? onnxModel(model, params, { threads: 1 }) : model, params };
+}
+
+function unetForward(batch: number, backend: Backend): Case {
+  const config = unetConfig(batch);
+  const rng = new Rng(1);
+  const { model, params } = denoiserFor(config, backend);
+  const f = jitFor(model, (p: Params, x: Array, t: Array, g: Array) => model.apply(p, x, t, g));
   return {
     params: countParams(params),
     run() {
@@ -73,19 +83,20 @@ function unetForward(batch: number): Case {
 }
 
 /** A full ancestral sampling run of 1024 points through all T = 1000 steps. */
-function sample2d(): Case {
+function sample2d(backend: Backend): Case {
   const config = mlpConfig(1024);
-  const rng = new Rng(0);
-  const den = { model: buildModel(config), params: initParams(config, rng) };
+  const rng = new Rng(1);
+  const den = denoiserFor(config, backend);
   const sampler = new AncestralSampler(buildProcess(config));
   return { params: countParams(den.params), run: () => void sampler.sample(den, [1024, 2], rng).dataSync() };
 }
 
 function makeCase(name: string): Case {
+  const backend: Backend = name.endsWith("_onnx") ? "onnx" : "jax";
   if (name === "mlp_step") return trainStep(mlpConfig(1024));
-  if (name === "sample_2d") return sample2d();
-  const b = /^unet_(step|forward)_b(\d+)$/.exec(name);
-  if (b) return b[1] === "step" ? trainStep(unetConfig(Number(b[2]))) : unetForward(Number(b[2]));
+  if (name.startsWith("sample_2d")) return sample2d(backend);
+  const b = /^unet_(step|forward)_b(\d+)$/.exec(name.replace(/_onnx$/, ""));
+  if (b) return b[1] === "step" ? trainStep(unetConfig(Number(b[2]))) : unetForward(Number(b[2]), backend);
   throw new Error(`unknown case "${name}"`);
 }
 

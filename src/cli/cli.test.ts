@@ -243,6 +243,21 @@ describe("images from the command line", () => {
     const e = JSON.parse(ev.stdout);
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     assert.equal(e.testImages, 4);
+    // the ONNX backend: the same pixels from the same seed (up to float32 rounding), the same ELBO draws
+    const json = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as number[][];
+    for (const backend of ["jax", "onnx"]) {
+      const b = vdm("sample", "--model", out, "--n", "3", "--sample-steps", "4", "--seed", "5", "--backend", backend, "--out", join(dir, `${backend}.json`));
+      assert.equal(b.code, 0, b.stderr);
+    }
+    assertClose(json("onnx.json").flat(), json("jax.json").flat(), { atol: 0.01, label: "pixels (0..255), ONNX vs jax-js" });
+    const evOnnx = JSON.parse(vdm("eval", "--model", out, "--n", "4", "--elbo-samples", "1", "--json", "--backend", "onnx").stdout);
+    assertClose([evOnnx.bpd], [e.bpd], { rtol: 1e-4, label: "bits/dim, ONNX vs jax-js" });
+    const ex = vdm("export", "--model", out, "--out", join(dir, "net.onnx"), "--batch", "2", "--json");
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.deepEqual(JSON.parse(ex.stdout).inputs, ["x [2, 28, 28, 1]", "t [2]", "gamma [2]", "labels [2] int32"]);
+    assert.equal(readFileSync(join(dir, "net.onnx")).length, JSON.parse(ex.stdout).bytes);
+    assert.match(vdm("sample", "--model", out, "--n", "2", "--backend", "tpu", "--out", join(dir, "x.json")).stderr, /--backend must be jax or onnx, got "tpu"/);
+    assert.match(vdm("export", "--model", out, "--out", join(dir, "net.pb")).stderr, /--out must be a \.onnx file/);
     const bad = vdm("train", "--data", "fashion-mnist", "--data-dir", join(dir, "nowhere"), "--out", join(dir, "x"));
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /no train-images-idx3-ubyte\[\.gz\] in .*nowhere/);

@@ -4,6 +4,7 @@ import { UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
+import * as exportCommand from "./commands/export.js";
 import * as guidance from "./commands/guidance.js";
 import * as trainClassifier from "./commands/train-classifier.js";
 import * as langevinDemo from "./commands/langevin-demo.js";
@@ -17,7 +18,7 @@ interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
+const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
 
 const usage = `vdm — variational diffusion models
 
@@ -27,13 +28,15 @@ Commands:
   train-classifier  a noise-aware classifier p(y | x_t, t) for classifier guidance
   sample     draw samples from a checkpoint or the exact oracle
   eval       bits/dim, ELBO terms and energy distance on held-out data
+  export     a checkpoint's network as an ONNX file
   guidance   judge accuracy and diversity of guided samples across scales and classes
   score-field    the score as arrows over the data at chosen noise levels
   langevin-demo  plain vs annealed Langevin on ncsn-gmm: mode proportions
   schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance
   elbo       the ELBO's three terms for the exact denoiser of a known density
 
-Common flags: --timesteps T (0 = continuous time), --steps N, --seed S, --json.
+Common flags: --timesteps T (0 = continuous time), --steps N, --seed S, --json;
+sample and eval: --backend onnx runs the network in ONNX Runtime (optional package onnxruntime-node).
 Run "vdm <command> --help" for a command's flags.`;
 
 export async function main(argv: string[]): Promise<number> {

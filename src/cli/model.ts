@@ -3,6 +3,7 @@ import { DiffusionProcess } from "../diffusion/process.js";
 import { knownMixture } from "../data/known.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
+import { onnxModel } from "../onnx/model.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape, type RunConfig } from "../train/config.js";
@@ -30,7 +31,24 @@ export interface ResolvedModel {
 /** Flags the oracle needs (a checkpoint carries its own). */
 export const oracleFlags = { schedule: "cosine", timesteps: "1000" };
 
-export function resolveModel(flags: { model: string; data: string; schedule: string; timesteps: string }): ResolvedModel {
+/** Which runtime evaluates the network. */
+export const backendFlags = { backend: "jax", "onnx-threads": "1" };
+
+export const backendHelp = `Backends (--backend): jax (default) runs the network in jax-js; onnx exports it to ONNX and runs it
+in ONNX Runtime (needs the optional package onnxruntime-node), with --onnx-threads N threads.`;
+
+type ModelFlags = { model: string; data: string; schedule: string; timesteps: string } & Partial<typeof backendFlags>;
+
+export function resolveModel(flags: ModelFlags): ResolvedModel {
+  const resolved = resolveJaxModel(flags);
+  const backend = flags.backend ?? "jax";
+  if (backend === "jax") return resolved;
+  if (backend !== "onnx") throw new UsageError(`--backend must be jax or onnx, got "${backend}"`);
+  const threads = intFlag("onnx-threads", flags["onnx-threads"] ?? "1", { min: 1 });
+  return { ...resolved, denoiser: { model: onnxModel(resolved.denoiser.model, resolved.denoiser.params, { threads }), params: resolved.denoiser.params } };
+}
+
+function resolveJaxModel(flags: ModelFlags): ResolvedModel {
   if (flags.model === "") throw new UsageError("--model is required: a checkpoint directory or \"oracle\"");
   if (flags.model === "oracle") {
     if (!flags.data) throw new UsageError("--model oracle needs --data <a data set with a known density>");

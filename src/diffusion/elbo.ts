@@ -9,11 +9,11 @@
  * L_∞ = ½ ∫ γ'(t) E‖ε − ε̂(x_t, t)‖² dt (Kingma et al. 2021).
  */
 import type { Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { decoderLogLikelihood, type DecoderKind } from "./decoder.js";
 import { qSample } from "./forward.js";
 import { priorKl, weightedEpsError } from "./losses.js";
-import type { Model } from "./model.js";
+import { jitFor, type Model } from "./model.js";
 import { toEps, toX0 } from "./parameterization.js";
 import type { DiffusionProcess, KlLevels } from "./process.js";
 
@@ -60,14 +60,14 @@ export class ElboEstimator {
   ) {
     const target = model.target;
     // −log p_θ(x_0 | x_1), x_1 = α_1 x_0 + σ_1 ε
-    this.#reconstruction = jit((params: Params, x0: Array, eps: Array, t: Array, gamma: Array) => {
+    this.#reconstruction = jitFor(model, (params: Params, x0: Array, eps: Array, t: Array, gamma: Array) => {
       const x1 = qSample(x0.ref, gamma.ref, eps);
       const pred = model.apply(params, x1.ref, t, gamma.ref);
       const x0Hat = toX0(pred, target, x1, gamma.ref);
       return np.negative(decoderLogLikelihood(decoder, x0, x0Hat, gamma));
     });
     // weight · ‖ε − ε̂(x_t)‖²
-    this.#diffusionTerm = jit((params: Params, x0: Array, eps: Array, t: Array, gamma: Array, weight: Array) => {
+    this.#diffusionTerm = jitFor(model, (params: Params, x0: Array, eps: Array, t: Array, gamma: Array, weight: Array) => {
       const xt = qSample(x0, gamma.ref, eps.ref);
       const pred = model.apply(params, xt.ref, t, gamma.ref);
       return weightedEpsError(eps, toEps(pred, target, xt, gamma), weight);

@@ -1,5 +1,5 @@
 /** What a sampler or the ELBO needs from a denoiser: a pure function of (params, x_t, t, γ_t). */
-import type { Array, JsTree } from "../engine/jax.js";
+import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import type { Target } from "./parameterization.js";
 
 export interface Model<P extends JsTree<Array> = JsTree<Array>> {
@@ -8,10 +8,78 @@ export interface Model<P extends JsTree<Array> = JsTree<Array>> {
   /** Number of classes a conditional model knows (label `classes` is "no label"); 0 if unconditional. */
   readonly classes: number;
   /**
+   * Set when the prediction is computed outside jax-js (onnx/model.ts): `apply` then goes through
+   * `hostApply`, and code around it is compiled with `jitFor`, not `jit`.
+   */
+  readonly host?: HostPredictor;
+  /**
    * The prediction for x_t ([B, ...]) at times t ([B], in [0, 1]) with γ_t ([B]), conditioned on
    * `labels` ([B] int32) when the model is conditional (absent: unconditional). Networks usually
    * read t, analytic models α and σ from γ. Consumes every argument (params included: pass
    * `tree.ref(params)` to keep them).
    */
   apply(params: P, xt: Array, t: Array, gamma: Array, labels?: Array): Array;
+}
+
+/** A prediction computed outside jax-js from concrete arrays (consumes them). */
+export interface HostPredictor {
+  predict(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
+}
+
+type HostCall = { host: HostPredictor; args: Array[] };
+/** While `jitFor` traces: the host calls met ("capture") or their answers ("replay"). */
+let hostCalls: { capture: HostCall[] } | { replay: Array[] } | null = null;
+
+function withHostCalls<T>(mode: NonNullable<typeof hostCalls>, f: () => T): T {
+  const outer = hostCalls;
+  hostCalls = mode;
+  try {
+    return f();
+  } finally {
+    hostCalls = outer;
+  }
+}
+
+/**
+ * What a host model's `apply` returns: eagerly, `host`'s prediction; while `jitFor` traces, a
+ * placeholder of x_t's shape (capture) or the prediction computed between the two traces (replay).
+ */
+export function hostApply(host: HostPredictor, xt: Array, t: Array, gamma: Array, labels?: Array): Array {
+  if (!hostCalls) return host.predict(xt, t, gamma, labels);
+  if ("capture" in hostCalls) {
+    const zeros = np.zeros(xt.shape, { dtype: xt.dtype });
+    hostCalls.capture.push({ host, args: labels ? [xt, t, gamma, labels] : [xt, t, gamma] });
+    return zeros;
+  }
+  tree.dispose([xt, t, gamma, labels]);
+  const out = hostCalls.replay.shift();
+  if (!out) throw new Error("a host model was called more often than when its step was traced");
+  return out;
+}
+
+/**
+ * `f` compiled with jit. When `model` is a host model, f is split at its host calls: one jitted
+ * pass computes their inputs, the host computes the predictions, and a second jitted pass
+ * computes f from them; so only the network leaves jax-js, not the arithmetic around it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- jit's own constraint
+export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model, f: F): ReturnType<typeof jit<F>> {
+  if (!model.host) return jit(f);
+  let hosts: HostPredictor[] = [];
+  const captureJit = jit((...args: Parameters<F>) => {
+    const calls: HostCall[] = [];
+    tree.dispose(withHostCalls({ capture: calls }, () => f(...args)));
+    hosts = calls.map((c) => c.host);
+    return calls.map((c) => c.args);
+  });
+  const replayJit = jit((outputs: Array[], ...args: Parameters<F>) => withHostCalls({ replay: [...outputs] }, () => f(...args)));
+  const capture = captureJit as unknown as (...args: unknown[]) => Array[][];
+  const replay = replayJit as unknown as (...args: unknown[]) => ReturnType<F>;
+  const keep = (a: unknown) => (typeof a === "number" ? a : tree.ref(a as JsTree<Array>));
+  const step = (...args: unknown[]) => {
+    const outputs = capture(...args.map(keep)).map(([xt, t, gamma, labels], k) => hosts[k]!.predict(xt!, t!, gamma!, labels));
+    return replay(outputs, ...args);
+  };
+  const dispose = () => (captureJit.dispose(), replayJit.dispose());
+  return Object.assign(step, { dispose }) as unknown as ReturnType<typeof jit<F>>;
 }

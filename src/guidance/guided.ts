@@ -30,6 +30,7 @@ export function conditionalModel(model: Model): Model<{ net: Tree; labels: Array
   return {
     target: model.target,
     classes: 0,
+    host: model.host,
     apply: (p, xt, t, gamma) => model.apply(p.net, xt, t, gamma, p.labels),
   };
 }
@@ -39,6 +40,7 @@ export function cfgModel(model: Model): Model<{ net: Tree; labels: Array; scale:
   return {
     target: "eps",
     classes: 0,
+    host: model.host,
     apply(p, xt, t, gamma) {
       const { net, labels, scale } = p;
       const nullLabels = np.fullLike(labels.ref, model.classes);
@@ -54,6 +56,7 @@ export function classifierGuidedModel(model: Model, classifier: Classifier): Mod
   return {
     target: "score",
     classes: 0,
+    host: model.host,
     apply(p, xt, t, gamma) {
       const score = convert(model.apply(p.net, xt.ref, t.ref, gamma.ref), model.target, "score", xt.ref, gamma.ref);
       // Σ_b log p_φ(y_b | x_b): examples are independent, so its gradient is per-example.

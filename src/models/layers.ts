@@ -8,42 +8,31 @@
  * - selfAttention: multi-head dot-product attention over the H·W positions (batched matmuls).
  * Every function consumes its array arguments.
  */
-import { nn, numpy as np, type Array } from "../engine/jax.js";
-
-/** True while tracing code that will be differentiated (see `differentiated`). */
-let tracingForGrad = false;
-
-/**
- * Trace `f` as code whose result will be differentiated (the training step). Inside it,
- * `forMatmul` leaves views alone: a gradient keeps every matmul operand alive until the backward
- * pass, so copying nine views per convolution in the forward pass costs memory and time there
- * (U-Net step, batch 32: 1.97 s and 2.4 GB with the copies, 1.73 s and 1.9 GB without).
- */
-export function differentiated<T>(f: () => T): T {
-  const outer = tracingForGrad;
-  tracingForGrad = true;
-  try {
-    return f();
-  } finally {
-    tracingForGrad = outer;
-  }
-}
+import { lax, nn, numpy as np, type Array } from "../engine/jax.js";
+import { tracingPurpose } from "../engine/tracing.js";
 
 /**
  * A view about to be read by a matmul, as its own contiguous buffer (the same values). Under
  * jit, jax-js reads a view (a slice of a padded array, reshaped) inside the consuming matmul with
  * per-element index arithmetic, which blocks its vectorised dot product; a non-view op in between
  * makes the compiler write the view out first. −(−x) is such an op and costs one pass over x.
- * Forward passes (sampling, ELBO) ran 4.7× faster with it; training steps do better without.
+ * Forward passes (sampling, ELBO) ran 4.7× faster with it. Training steps do better without: a
+ * gradient keeps every matmul operand alive until the backward pass, and the copies cost time and
+ * memory there (U-Net step, batch 32: 1.97 s and 2.4 GB with them, 1.73 s and 1.9 GB without).
  */
 export function forMatmul(x: Array): Array {
-  return tracingForGrad ? x : np.negative(np.negative(x));
+  return tracingPurpose() === "run" ? np.negative(np.negative(x)) : x;
 }
 
 /** y[b,i,j,o] = bias[o] + Σ_{dy,dx,c} x[b, i+dy−1, j+dx−1, c]·w[dy,dx,c,o] (zero padding). */
 export function conv3x3(x: Array, w: Array, bias: Array): Array {
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const O = w.shape[3]!;
+  if (tracingPurpose() === "export") {
+    // one convolution operator (NCHW, kernel [O, C, 3, 3]) for runtimes with a native kernel
+    const y = lax.conv(x.transpose([0, 3, 1, 2]), w.transpose([3, 2, 0, 1]), [1, 1], [[1, 1], [1, 1]]);
+    return y.add(bias.reshape([1, O, 1, 1])).transpose([0, 2, 3, 1]);
+  }
   const padded = np.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
   let out: Array | null = null;
   for (let dy = 0; dy < 3; dy++) {

@@ -4,9 +4,9 @@
  * with σ_i² = Σ_q(i) = β̃_i ("posterior") or σ_i² = β_i ("beta"), and no noise on the last step.
  */
 import { realize, type Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
-import type { Model } from "../diffusion/model.js";
+import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
@@ -43,7 +43,7 @@ export class AncestralSampler implements Sampler {
 
 /** The jitted step x_i → x_{i−1} of `model`: (params, x, z, t_i, γ_{i−1}, γ_i, noiseOn) → x_{i−1}. */
 export function makeAncestralStep(model: Model, variance: AncestralVariance) {
-  return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gammaS: Array, gammaT: Array, noiseOn: Array) => {
+  return jitFor(model, (params: JsTree<Array>, x: Array, z: Array, t: Array, gammaS: Array, gammaT: Array, noiseOn: Array) => {
     const shape = x.shape;
     const pred = model.apply(params, x.ref, t, gammaT.ref);
     const x0 = toX0(pred, model.target, x.ref, gammaT.ref);

@@ -7,8 +7,8 @@
  * x ← x + σ_L² s(x, σ_L).
  */
 import { realize, type Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
-import type { Model } from "../diffusion/model.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { jitFor, type Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { initialPoints, type Init } from "./init.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
@@ -17,7 +17,7 @@ import { gammaOfSigma, veScore } from "./score.js";
 const steps = new WeakMap<Model, ReturnType<typeof makeLangevinStep>>();
 
 function makeLangevinStep(model: Model) {
-  return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gamma: Array, eta: Array) => {
+  return jitFor(model, (params: JsTree<Array>, x: Array, z: Array, t: Array, gamma: Array, eta: Array) => {
     const s = veScore(model, params, x.ref, t, gamma);
     return x.add(s.mul(eta.ref.mul(0.5))).add(z.mul(np.sqrt(eta)));
   });

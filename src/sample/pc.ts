@@ -6,8 +6,8 @@
  * with α_i = ᾱ_i/ᾱ_{i−1} and the norms averaged over the batch (as score_sde does).
  */
 import { realize, type Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
-import type { Model } from "../diffusion/model.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { jitFor, type Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { sumDims } from "../diffusion/shapes.js";
 import { makeAncestralStep, type AncestralVariance } from "./ancestral.js";
@@ -15,7 +15,7 @@ import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 import { vpScore } from "./score.js";
 
 function makeCorrector(model: Model) {
-  return jit((params: JsTree<Array>, x: Array, z: Array, t: Array, gamma: Array, snr: Array, alpha: Array) => {
+  return jitFor(model, (params: JsTree<Array>, x: Array, z: Array, t: Array, gamma: Array, snr: Array, alpha: Array) => {
     const s = vpScore(model, params, x.ref, t, gamma);
     const norm = (v: Array) => np.mean(np.sqrt(sumDims(np.square(v))));
     const ratio = snr.mul(norm(z.ref)).div(norm(s.ref));

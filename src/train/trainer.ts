@@ -13,7 +13,7 @@ import type { Model } from "../diffusion/model.js";
 import { toEps } from "../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../diffusion/process.js";
 import { requireLabels, type PointSet } from "../data/index.js";
-import { differentiated } from "../models/layers.js";
+import { tracingFor } from "../engine/tracing.js";
 import { normalize } from "../data/normalize.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
 import type { Classifier } from "../models/mlp.js";
@@ -76,7 +76,7 @@ export function makeTrainStep(perExample: (params: Params, batch: Batch) => Arra
   const loss = (params: Params, batch: Batch) => np.mean(perExample(params, batch));
   return jit(
     (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
-      const [value, grads] = differentiated(() => valueAndGrad(loss)(tree.ref(params), batch));
+      const [value, grads] = tracingFor("grad", () => valueAndGrad(loss)(tree.ref(params), batch));
       const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
       return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss: value };
     },

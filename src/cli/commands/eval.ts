@@ -4,10 +4,10 @@ import { loadSplit } from "../../data/index.js";
 import { evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { intFlag, parse } from "../args.js";
 import { reportBatches } from "./images.js";
-import { oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { backendFlags, backendHelp, oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 
-export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json]
+export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json] [--backend jax|onnx]
          [--sampler NAME and its flags]   oracle only: [--schedule S] [--timesteps T]
          images: [--data-dir DIR] [--elbo-samples 16]
 
@@ -17,10 +17,12 @@ held-out points, next to the same distance between two independent data samples 
 Image models: bits/dim with the discretised 8-bit decoder and the three terms on the first n test
 images (from --data-dir, default the run's), each with --elbo-samples draws of t.
 
-${samplerHelp}`;
+${samplerHelp}
+
+${backendHelp}`;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", ...samplerFlags, ...oracleFlags });
+  const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", ...samplerFlags, ...oracleFlags, ...backendFlags });
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
   if (resolved.shape.length === 3) return evalImages(resolved, flags);

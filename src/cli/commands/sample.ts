@@ -5,13 +5,13 @@ import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { imageGrid, scatter } from "../../plot/plots.js";
 import { intFlag, parse, UsageError } from "../args.js";
-import { oracleFlags, resolveModel } from "../model.js";
+import { backendFlags, backendHelp, oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 
-export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S]
+export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S] [--backend jax|onnx]
            [--sampler NAME and its flags] [--trajectory] [--class K --guidance none|cfg|classifier --scale S]
            oracle only: --data <known set> [--schedule S] [--timesteps T]
 
@@ -21,12 +21,14 @@ sampler's steps (drawn on the PNG).
 
 ${samplerHelp}
 
-${guidanceHelp}`;
+${guidanceHelp}
+
+${backendHelp}`;
 
 const TRACKED = 8;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...guidanceFlags }, ["trajectory"]);
+  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["trajectory"]);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv or .png)");
   const format = extname(flags.out).toLowerCase();

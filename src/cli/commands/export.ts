@@ -1,0 +1,29 @@
+/** `vdm export`: a checkpoint's network as an ONNX file, for ONNX Runtime or any other ONNX runtime. */
+import { writeFileAtomic } from "../../io/atomic.js";
+import { exportModel, modelInputs } from "../../onnx/model.js";
+import { OPSET } from "../../onnx/export.js";
+import { intFlag, parse, UsageError } from "../args.js";
+import { oracleFlags, resolveModel } from "../model.js";
+
+export const help = `vdm export --model <DIR|oracle> --out FILE.onnx [--batch B]
+           oracle only: --data <known set> [--schedule S] [--timesteps T]
+
+Writes the network (ONNX opset ${OPSET}) at batch size B (default 16). Inputs: x [B, ...] in the model's
+normalised coordinates, t [B] in [0, 1], gamma [B] = −log SNR(t), and for conditional models labels
+[B] int32 (the number of classes means "no label"). Output "output": the model's prediction of its
+target (printed), as the jax-js model computes it.`;
+
+export function run(argv: string[]): void {
+  const flags = parse(argv, { model: "", data: "", out: "", batch: "16", ...oracleFlags });
+  if (flags.help) return void console.log(help);
+  if (!flags.out.endsWith(".onnx")) throw new UsageError(`--out must be a .onnx file, got "${flags.out}"`);
+  const batch = intFlag("batch", flags.batch, { min: 1 });
+  const { denoiser, shape } = resolveModel(flags);
+  const batchShape = [batch, ...shape];
+  const bytes = exportModel(denoiser.model, denoiser.params, batchShape);
+  writeFileAtomic(flags.out, bytes);
+  const inputs = modelInputs(denoiser.model, batchShape).map((i) => `${i.name} [${i.shape.join(", ")}]${i.dtype ? ` ${i.dtype}` : ""}`);
+  const out = { written: flags.out, bytes: bytes.length, inputs, output: `output [${batchShape.join(", ")}]`, target: denoiser.model.target };
+  if (flags.json) return void console.log(JSON.stringify(out));
+  console.log(`wrote ${flags.out} (${(bytes.length / 1e6).toFixed(2)} MB): inputs ${inputs.join(", ")}; output [${batchShape.join(", ")}] predicts ${out.target}`);
+}

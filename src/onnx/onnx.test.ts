@@ -1,0 +1,125 @@
+/**
+ * The ONNX backend against jax-js: the exported U-Net, MLP and exact mixture oracle predict what
+ * jax-js predicts for the same params and inputs (labels and "no label" included), and whole
+ * sampling runs (ancestral, classifier-free guided) agree step for step from the same seed.
+ * Plus the protobuf encoding against the specification's examples and the errors users meet.
+ */
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { Rng } from "../engine/index.js";
+import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+import { DiffusionProcess } from "../diffusion/process.js";
+import { knownMixture } from "../data/known.js";
+import { cfgModel } from "../guidance/guided.js";
+import { initMlp, mlpModel, type MlpConfig } from "../models/mlp.js";
+import { mixtureParams, oracleModel } from "../models/oracle.js";
+import { initUNet, unetModel, type UNetConfig } from "../models/unet.js";
+import { AncestralSampler } from "../sample/ancestral.js";
+import { getSchedule } from "../schedule/index.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import { exportOnnx } from "./export.js";
+import { onnxModel, type OnnxModel } from "./model.js";
+import { varint } from "./protobuf.js";
+
+useEngine("wasm");
+
+const opened: OnnxModel<JsTree<Array>>[] = [];
+after(() => opened.forEach((m) => m.close()));
+function onnx<P extends JsTree<Array>>(model: Model<P>, params: P): OnnxModel<P> {
+  const m = onnxModel(model, params);
+  opened.push(m as unknown as OnnxModel<JsTree<Array>>);
+  return m;
+}
+
+const wave = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
+
+/** Every leaf set to deterministic values, so that zero-initialised output layers carry signal too. */
+function filled<P extends JsTree<Array>>(params: P): P {
+  let seed = 0;
+  return tree.map((p: Array) => {
+    const v = np.array(wave(p.size, seed++)).reshape(p.shape);
+    p.dispose();
+    return v;
+  }, params) as P;
+}
+
+const read = (a: Array) => Float32Array.from(a.dataSync() as Float32Array);
+const maxAbs = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+
+/**
+ * Both backends' predictions at (x, t, γ, labels). They differ only by float32 rounding in a
+ * different order of operations: a few ulps per operation over a few dozen layers, ~1e−5 of the
+ * output's scale; 1e−4 of it leaves room and still fails for any wrong operator or layout.
+ */
+function assertAgree<P extends JsTree<Array>>(model: Model<P>, params: P, shape: number[], labels?: Int32Array) {
+  const B = shape[0]!;
+  const x = () => np.array(wave(shape.reduce((a, b) => a * b, 1), 7)).reshape(shape);
+  const t = () => np.array(Float32Array.from({ length: B }, (_, i) => (i + 0.5) / B));
+  const gamma = () => np.array(Float32Array.from({ length: B }, (_, i) => -4 + (8 * i) / Math.max(1, B - 1)));
+  const y = () => (labels ? np.array(labels, { dtype: np.int32 }) : undefined);
+  const forward = jit((p: JsTree<Array>, a: Array, b: Array, c: Array) => model.apply(p as P, a, b, c, y()));
+  const ours = read(forward(tree.ref(params), x(), t(), gamma()));
+  const theirs = read(onnx(model, params).apply(tree.ref(params), x(), t(), gamma(), y()));
+  assert.ok(maxAbs(ours) > 0.1, "the reference output is (nearly) zero: the comparison would prove nothing");
+  assertClose(theirs, ours, { atol: 1e-4 * maxAbs(ours), label: "ONNX vs jax-js" });
+}
+
+describe("ONNX export", () => {
+  it("writes varints as the protobuf specification's examples", () => {
+    assert.deepEqual([...varint(1)], [0x01]);
+    assert.deepEqual([...varint(150)], [0x96, 0x01]);
+    assert.deepEqual([...varint(300)], [0xac, 0x02]);
+    assert.deepEqual([...varint(-1)], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+  });
+
+  it("a conditional U-Net with attention predicts what jax-js predicts, labelled and unlabelled", () => {
+    const config: UNetConfig = { shape: [8, 8, 1], base: 8, multipliers: [1, 2], attention: [1], heads: 2, groups: 4, timeEmbedding: 8, classes: 3 };
+    assertAgree(unetModel(config, "eps"), filled(initUNet(config, new Rng(0))), [4, 8, 8, 1], Int32Array.of(0, 2, 3, 1));
+  });
+
+  it("an MLP with Fourier features and NCSN input scaling (reads γ) predicts what jax-js predicts", () => {
+    const config: MlpConfig = { dim: 2, hidden: 16, layers: 3, timeEmbedding: 8, fourierFeatures: 4, fourierScale: 1, fourierSeed: 3, inputScaling: "ve", classes: 2 };
+    assertAgree(mlpModel(config, "x0"), filled(initMlp(config, new Rng(1))), [5, 2], Int32Array.of(0, 1, 2, 0, 1));
+  });
+
+  it("the exact mixture oracle (log-sum-exp responsibilities) exports as well: nothing is network-specific", () => {
+    assertAgree(oracleModel("score", 8), mixtureParams(knownMixture("eight-gaussians")), [6, 2], Int32Array.of(0, 3, 5, 7, 8, 8));
+  });
+
+  it("names the operation it cannot export", () => {
+    assert.throws(() => exportOnnx((x) => np.sort(x), [{ name: "x", shape: [4] }]), /primitive "sort" is not supported/);
+  });
+
+  it("refuses labels for an unconditional model, as the jax-js model does", () => {
+    const config: MlpConfig = { dim: 2, hidden: 8, layers: 2, timeEmbedding: 4, fourierFeatures: 0, fourierScale: 1, fourierSeed: 0 };
+    const params = initMlp(config, new Rng(0));
+    const m = onnx(mlpModel(config, "eps"), params);
+    assert.throws(() => m.apply(tree.ref(params), np.zeros([2, 2]), np.zeros([2]), np.zeros([2]), np.zeros([2], { dtype: np.int32 })), /labels were given to an unconditional model/);
+  });
+});
+
+describe("sampling through ONNX Runtime", () => {
+  const process = new DiffusionProcess(getSchedule("cosine"), 0);
+  const config: MlpConfig = { dim: 2, hidden: 32, layers: 3, timeEmbedding: 16, fourierFeatures: 0, fourierScale: 1, fourierSeed: 0, classes: 4 };
+  const model = mlpModel(config, "eps");
+  const params = filled(initMlp(config, new Rng(2)));
+  const steps = 50;
+  const draw = (m: Model, p: JsTree<Array>) => read(new AncestralSampler(process, "posterior", steps).sample({ model: m, params: p }, [64, 2], new Rng(9)));
+  /**
+   * Each step moves x by a combination of x and the prediction with coefficients ≤ 1, so per-step
+   * prediction differences (≤ 1e−4 of its scale, above) add up over the 50 steps to ≤ 5e−3 of it.
+   */
+  const tolerance = (ref: Float32Array) => ({ atol: 5e-3 * Math.max(1, maxAbs(ref)) });
+
+  it("ancestral samples from the same seed agree with jax-js's", () => {
+    const ref = draw(model, params);
+    assertClose(draw(onnx(model, params), params), ref, { ...tolerance(ref), label: "ancestral samples" });
+  });
+
+  it("classifier-free guided samples (two ONNX calls a step) agree with jax-js's", () => {
+    const p = () => ({ net: params, labels: np.array(Int32Array.from({ length: 64 }, (_, i) => i % 4), { dtype: np.int32 }), scale: np.array([2]) });
+    const ref = draw(cfgModel(model), p());
+    assertClose(draw(cfgModel(onnx(model, params)), p()), ref, { ...tolerance(ref), label: "CFG samples" });
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * ONNX Runtime behind a synchronous call. onnxruntime-node only offers `await session.run(…)`,
+ * while samplers are synchronous loops; so the session lives in a worker thread and `run` posts
+ * the inputs, blocks on a shared flag (Atomics.wait) until the worker has answered, and takes the
+ * reply off the port directly (receiveMessageOnPort). The extra cost is one copy of the inputs
+ * and outputs per call.
+ */
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+
+export interface HostTensor {
+  data: Float32Array | Int32Array;
+  dims: number[];
+}
+
+export type Request =
+  | { kind: "open"; model: Uint8Array; threads: number }
+  | { kind: "run"; feeds: Record<string, HostTensor>; output: string }
+  | { kind: "close" };
+
+export type Reply =
+  | { kind: "opened"; inputs: string[] }
+  | { kind: "ran"; result: HostTensor }
+  | { kind: "closed" }
+  | { kind: "error"; message: string };
+
+/** Longest wait for one reply before giving up (a session load or a forward pass). */
+const TIMEOUT_MS = 10 * 60 * 1000;
+
+export interface SessionOptions {
+  /** ONNX Runtime's intra-op threads (default 1, as jax-js on wasm) */
+  threads?: number;
+}
+
+export class OnnxSession {
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** the model's input names, in order */
+  readonly inputs: string[];
+  #closed = false;
+
+  /** Load `model` (ONNX bytes); blocks until the session is ready. */
+  constructor(model: Uint8Array, { threads = 1 }: SessionOptions = {}) {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#worker = new Worker(new URL("./worker.js", import.meta.url), {
+      workerData: { port: port2, signal: this.#signal },
+      transferList: [port2],
+    });
+    this.#worker.unref();
+    try {
+      const reply = this.#call({ kind: "open", model, threads });
+      this.inputs = reply.kind === "opened" ? reply.inputs : [];
+    } catch (e) {
+      void this.#worker.terminate();
+      throw e;
+    }
+  }
+
+  #call(request: Request): Reply {
+    if (this.#closed) throw new Error("this ONNX session is closed");
+    Atomics.store(this.#signal, 0, 0);
+    this.#port.postMessage(request);
+    if (Atomics.wait(this.#signal, 0, 0, TIMEOUT_MS) === "timed-out") {
+      throw new Error(`ONNX Runtime did not answer within ${TIMEOUT_MS / 1000} s`);
+    }
+    const reply = receiveMessageOnPort(this.#port)?.message as Reply | undefined;
+    if (!reply) throw new Error("ONNX Runtime's worker stopped without answering");
+    if (reply.kind === "error") throw new Error(`ONNX Runtime: ${reply.message}`);
+    return reply;
+  }
+
+  /** The model's output `output` for `feeds` (by input name). */
+  run(feeds: Record<string, HostTensor>, output = "output"): HostTensor {
+    const reply = this.#call({ kind: "run", feeds, output });
+    if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
+    return reply.result;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#call({ kind: "close" });
+    this.#closed = true;
+    this.#port.close();
+    void this.#worker.terminate();
+  }
+}
