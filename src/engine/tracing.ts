@@ -1,22 +1,26 @@
 /**
  * What the code being traced is for. Layers written for jax-js's wasm kernels choose their
- * formulation by it (see `forMatmul` and `conv3x3` in models/layers.ts):
- * - "run":    executed by jax-js (sampling, evaluation): fastest forward formulation;
- * - "grad":   differentiated by jax-js (the training step): no extra copies kept for the backward;
- * - "export": written to ONNX: the plain operators another runtime has fast kernels for.
+ * formulation by it (see `forMatmul` and `conv3x3` in models/layers.ts, `sigmoid` in schedule):
+ * - neither flag: executed by jax-js forward only (sampling, evaluation);
+ * - grad:   it will be differentiated (the training step): keep no extra copies for the backward;
+ * - export: it will be written to ONNX (onnx/export.ts): use the plain operators another runtime
+ *           has fast kernels for. Both flags can hold (a training step exported to ONNX).
  */
-export type TracingPurpose = "run" | "grad" | "export";
+export interface Tracing {
+  grad: boolean;
+  export: boolean;
+}
 
-let current: TracingPurpose = "run";
+let current: Tracing = { grad: false, export: false };
 
-export function tracingPurpose(): TracingPurpose {
+export function tracing(): Readonly<Tracing> {
   return current;
 }
 
-/** Run `f` (which traces) with `purpose` in effect; nests. */
-export function tracingFor<T>(purpose: TracingPurpose, f: () => T): T {
+/** Run `f` (which traces) with the flags in `set` turned on; nests. */
+export function tracingFor<T>(set: Partial<Tracing>, f: () => T): T {
   const outer = current;
-  current = purpose;
+  current = { grad: outer.grad || !!set.grad, export: outer.export || !!set.export };
   try {
     return f();
   } finally {

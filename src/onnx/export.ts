@@ -6,11 +6,12 @@
  *
  * Closed-over arrays (network weights) become initializers; literals become scalar constants.
  * `dot` (jax-js's Σ_k x[…,k]·y[…,k] with broadcasting) is written as MatMul when its operands
- * have the [..., M, 1, K] × [..., 1, N, K] form np.matmul produces, else as Mul + ReduceSum.
- * Layers trace with purpose "export" (engine/tracing.ts), so a convolution arrives as one `conv`
+ * have the [..., M, 1, K] × [..., 1, N, K] form np.matmul and its gradients produce (looking
+ * through explicit broadcasts), else as Mul + ReduceSum.
+ * Layers trace with the export flag on (engine/tracing.ts), so a convolution arrives as one `conv`
  * and becomes ONNX Conv. Shapes are the traced ones: a model exported for batch B runs at batch B.
  */
-import { makeJaxpr, numpy as np, type Array, type ClosedJaxpr, type DType } from "../engine/jax.js";
+import { makeJaxpr, numpy as np, tree, type Array, type ClosedJaxpr, type DType, type JsTree, type JsTreeDef } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
 import { Message } from "./protobuf.js";
 
@@ -30,13 +31,43 @@ export interface OnnxInput {
 
 /** The ONNX bytes of `f` traced at `inputs` (in order); its one output is named `output`. */
 export function exportOnnx(f: (...args: Array[]) => Array, inputs: OnnxInput[], output = "output"): Uint8Array {
+  return exportOnnxOutputs((...args) => [f(...args)], inputs, [output]);
+}
+
+/** The ONNX bytes of `f` traced at `inputs`, with its outputs named `outputs` (default o0, o1, …). */
+export function exportOnnxOutputs(f: (...args: Array[]) => Array[], inputs: OnnxInput[], outputs?: string[]): Uint8Array {
   const examples = inputs.map((i) => np.zeros(i.shape, { dtype: i.dtype ?? np.float32 }));
-  const { jaxpr: closed } = tracingFor("export", () => makeJaxpr(f)(...examples));
+  const { jaxpr: closed } = tracingFor({ export: true }, () => makeJaxpr(f)(...examples));
   try {
-    return encodeJaxpr(closed.mapJaxpr((j) => j.flatten().simplify()), inputs.map((i) => i.name), output);
+    const names = outputs ?? closed.jaxpr.outs.map((_, k) => `o${k}`);
+    return encodeJaxpr(closed.mapJaxpr((j) => j.flatten().simplify()), inputs.map((i) => i.name), names);
   } finally {
     closed.dispose();
   }
+}
+
+/** A function of array trees as ONNX: leaves in tree.flatten order are inputs i0, i1, … and outputs o0, o1, …. */
+export interface TreeExport {
+  bytes: Uint8Array;
+  inputs: OnnxInput[];
+  outputs: string[];
+  /** rebuilds f's result from the output leaves */
+  outputTree: JsTreeDef;
+}
+
+/** `f` traced at the shapes of `args` (which are only read for their shapes and dtypes). */
+export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args: JsTree<Array>[]): TreeExport {
+  const [leaves, def] = tree.flatten(args) as [Array[], JsTreeDef];
+  let outputTree: JsTreeDef | undefined;
+  let count = 0;
+  const flat = (...ls: Array[]) => {
+    const [out, outDef] = tree.flatten(f(...(tree.unflatten(def, ls) as JsTree<Array>[]))) as [Array[], JsTreeDef];
+    [outputTree, count] = [outDef, out.length];
+    return out;
+  };
+  const inputs = leaves.map((l, i): OnnxInput => ({ name: `i${i}`, shape: [...l.shape], dtype: l.dtype }));
+  const bytes = exportOnnxOutputs(flat, inputs);
+  return { bytes, inputs, outputs: globalThis.Array.from({ length: count }, (_, k) => `o${k}`), outputTree: outputTree! };
 }
 
 type Jaxpr = ClosedJaxpr["jaxpr"];
@@ -61,14 +92,16 @@ function tensorType(dtype: DType, shape: readonly number[]): Message {
 
 const attr = {
   int: (name: string, v: number) => new Message().string(1, name).int(3, v).int(20, 2),
+  string: (name: string, v: string) => new Message().string(1, name).string(4, v).int(20, 3),
   ints: (name: string, v: readonly number[]) => new Message().string(1, name).ints(8, v).int(20, 7),
 };
 
 /** ONNX graph under construction, named after the Jaxpr's variables. */
 class Graph {
-  readonly nodes: Message[] = [];
-  readonly initializers: Message[] = [];
+  readonly #nodes: { inputs: string[]; outputs: string[]; message: Message }[] = [];
+  readonly #initializers = new Map<string, Message>();
   readonly #names = new Map<Var, string>();
+  readonly #producers = new Map<Var, Eqn>();
   readonly #constants = new Map<string, string>();
   #next = 0;
 
@@ -80,6 +113,15 @@ class Graph {
     this.#names.set(v, name);
   }
 
+  /** The equation that defines `v` (none for inputs and constants). */
+  producer(v: Var): Eqn | undefined {
+    return this.#producers.get(v);
+  }
+
+  define(e: Eqn): void {
+    for (const v of e.outBinders) this.#producers.set(v, e);
+  }
+
   /** The value name of an atom; literals take `dtype` (their partner's) when given. */
   name(a: Atom, dtype?: DType): string {
     if (!isLit(a)) {
@@ -87,9 +129,13 @@ class Graph {
       if (n === undefined) throw new Error("ONNX export: a variable was used before its definition");
       return n;
     }
-    const dt = dtype ?? a.dtype;
-    const values = dt === "bool" ? Uint8Array.of(a.value ? 1 : 0) : dt === "int32" ? Int32Array.of(a.value) : dt === "float64" ? Float64Array.of(a.value) : Float32Array.of(a.value);
-    return this.constant(`${dt}:${a.value}`, values, [], dt);
+    return this.scalar(a.value, dtype ?? a.dtype);
+  }
+
+  /** A scalar constant. */
+  scalar(value: number, dt: DType): string {
+    const values = dt === "bool" ? Uint8Array.of(value ? 1 : 0) : dt === "int32" ? Int32Array.of(value) : dt === "float64" ? Float64Array.of(value) : Float32Array.of(value);
+    return this.constant(`${dt}:${value}`, values, [], dt);
   }
 
   /** An initializer (deduplicated by `key` when given). */
@@ -99,7 +145,7 @@ class Graph {
     const name = `c${this.#next++}`;
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     const tensor = new Message().ints(1, dims).int(2, dtype === "int64" ? INT64 : dataType(dtype)).string(8, name).bytes(9, raw.slice());
-    this.initializers.push(tensor);
+    this.#initializers.set(name, tensor);
     if (key !== null) this.#constants.set(key, name);
     return name;
   }
@@ -110,12 +156,33 @@ class Graph {
   }
 
   node(op: string, inputs: string[], attributes: Message[] = [], output = this.fresh()): string {
+    this.nodeOutputs(op, inputs, attributes, [output]);
+    return output;
+  }
+
+  nodeOutputs(op: string, inputs: string[], attributes: Message[], outputs: string[]): void {
     const n = new Message();
     for (const i of inputs) n.string(1, i);
-    n.string(2, output).string(4, op);
+    for (const o of outputs) n.string(2, o);
+    n.string(4, op);
     for (const a of attributes) n.message(5, a);
-    this.nodes.push(n);
-    return output;
+    this.#nodes.push({ inputs, outputs, message: n });
+  }
+
+  /**
+   * The nodes and initializers that `outputs` depend on (dead code removed: operands that `dot`
+   * read from before a broadcast, values only a gradient's unused branch needed).
+   */
+  live(outputs: string[]): { nodes: Message[]; initializers: Message[] } {
+    const needed = new Set(outputs);
+    const nodes: Message[] = [];
+    for (const n of [...this.#nodes].reverse()) {
+      if (!n.outputs.some((o) => needed.has(o))) continue;
+      nodes.push(n.message);
+      for (const i of n.inputs) needed.add(i);
+    }
+    const initializers = [...this.#initializers].filter(([name]) => needed.has(name)).map(([, t]) => t);
+    return { nodes: nodes.reverse(), initializers };
   }
 }
 
@@ -127,21 +194,63 @@ const BINARY: Record<string, string> = { add: "Add", mul: "Mul", min: "Min", max
 const COMPARE: Record<string, string> = { less: "Less", less_equal: "LessOrEqual", equal: "Equal" };
 const REDUCE: Record<string, string> = { Add: "ReduceSum", Max: "ReduceMax", Min: "ReduceMin", Mul: "ReduceProd" };
 
-/** Σ_k x[…,k]·y[…,k]: MatMul for np.matmul's [..., M, 1, K] × [..., 1, N, K] operands. */
-function dot(g: Graph, x: Var, y: Var, out: string): void {
-  const sx = x.aval.shape, sy = y.aval.shape, r = sx.length;
-  if (r >= 3 && sy.length === r && sx[r - 2] === 1 && sy[r - 3] === 1) {
-    const K = sx[r - 1]!;
-    const a = g.node("Reshape", [g.name(x), g.int64s([...sx.slice(0, r - 2), K])]);
-    const b = g.node("Reshape", [g.name(y), g.int64s([...sy.slice(0, r - 3), sy[r - 2]!, K])]);
-    const perm = [...globalThis.Array.from({ length: r - 3 }, (_, i) => i), r - 2, r - 3];
-    g.node("MatMul", [a, g.node("Transpose", [b], [attr.ints("perm", perm)])], [], out);
-    return;
+/** An operand as the ONNX value it can be read from, with its shape. */
+type Operand = { name: string; shape: readonly number[] };
+
+/**
+ * `v` before an explicit broadcast (which a gradient materialises before `dot`, possibly then
+ * transposed): dot broadcasts by itself, so the source with its new axes as size 1 (transposed
+ * likewise) serves as well and is far smaller. Null when no broadcast is underneath.
+ */
+function beforeBroadcast(g: Graph, v: Var): Operand | null {
+  const e = g.producer(v);
+  const input = e?.inputs[0];
+  if (!e || !input || isLit(input)) return null;
+  if (e.primitive === "broadcast") {
+    const axes = e.params.axis as number[];
+    const shape = [...input.aval.shape];
+    for (const a of [...axes].sort((p, q) => p - q)) shape.splice(a, 0, 1);
+    return { name: axes.length ? g.node("Unsqueeze", [g.name(input), g.int64s(axes)]) : g.name(input), shape };
   }
-  g.node("ReduceSum", [g.node("Mul", [g.name(x), g.name(y)]), g.int64s([-1])], [attr.int("keepdims", 0)], out);
+  if (e.primitive === "transpose") {
+    const inner = beforeBroadcast(g, input);
+    const perm = e.params.perm as number[];
+    if (inner) return { name: g.node("Transpose", [inner.name], [attr.ints("perm", perm)]), shape: perm.map((p) => inner.shape[p]!) };
+  }
+  return null;
+}
+
+/**
+ * Σ_k x[…,k]·y[…,k] (with broadcasting) as MatMul when one operand is [..., M, 1, K] and the other
+ * [..., 1, N, K] (the form np.matmul and its gradients produce): [..., M, K] · [..., N, K]ᵀ.
+ */
+function dot(g: Graph, xv: Var, yv: Var, out: string): void {
+  const r = xv.aval.shape.length;
+  const [x, y] = [xv, yv].map((v) => beforeBroadcast(g, v) ?? { name: g.name(v), shape: v.aval.shape }) as [Operand, Operand];
+  const matmul = (a: Operand, b: Operand) => {
+    const K = a.shape[r - 1]!;
+    const left = g.node("Reshape", [a.name, g.int64s([...a.shape.slice(0, r - 2), K])]);
+    const right = g.node("Reshape", [b.name, g.int64s([...b.shape.slice(0, r - 3), b.shape[r - 2]!, K])]);
+    const perm = [...globalThis.Array.from({ length: r - 3 }, (_, i) => i), r - 2, r - 3];
+    g.node("MatMul", [left, g.node("Transpose", [right], [attr.ints("perm", perm)])], [], out);
+  };
+  const fits = (a: Operand, b: Operand) => r >= 3 && b.shape.length === r && a.shape[r - 2] === 1 && b.shape[r - 3] === 1;
+  if (fits(x, y)) return matmul(x, y);
+  if (fits(y, x)) return matmul(y, x);
+  g.node("ReduceSum", [g.node("Mul", [g.name(xv), g.name(yv)]), g.int64s([-1])], [attr.int("keepdims", 0)], out);
 }
 
 function equation(g: Graph, e: Eqn): void {
+  g.define(e);
+  if (e.primitive === "split" && !isLit(e.inputs[0]!)) {
+    const names = e.outBinders.map((v) => {
+      const n = g.fresh();
+      g.bind(v, n);
+      return n;
+    });
+    g.nodeOutputs("Split", [g.name(e.inputs[0]!), g.int64s(e.params.sizes)], [attr.int("axis", e.params.axis)], names);
+    return;
+  }
   const [out] = e.outBinders;
   if (!out || e.outBinders.length !== 1) throw new Error(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
   const name = g.fresh();
@@ -169,6 +278,11 @@ function equation(g: Graph, e: Eqn): void {
   } else if (op === "shrink") {
     const slice = p.slice as [number, number][];
     g.node("Slice", [ins[0]!, g.int64s(slice.map((s) => s[0])), g.int64s(slice.map((s) => s[1])), g.int64s(slice.map((_, i) => i))], [], name);
+  } else if (op === "flip") {
+    // reversed along each axis: a slice from the last element down with step −1
+    const axes = p.axis as number[];
+    const dims = axes.map((a) => out.aval.shape[a]!);
+    g.node("Slice", [ins[0]!, g.int64s(axes.map(() => -1)), g.int64s(dims.map((d) => -d - 1)), g.int64s(axes), g.int64s(axes.map(() => -1))], [], name);
   } else if (op === "reduce" && REDUCE[p.op]) {
     if (p.axis.length === 0) g.node("Identity", ins, [], name);
     else g.node(REDUCE[p.op]!, [ins[0]!, g.int64s(p.axis)], [attr.int("keepdims", 0)], name);
@@ -177,18 +291,23 @@ function equation(g: Graph, e: Eqn): void {
     const pads = p.padding as [number, number][];
     const convAttrs = [attr.ints("strides", p.strides), attr.ints("dilations", p.rhsDilation), attr.ints("pads", [...pads.map((q) => q[0]), ...pads.map((q) => q[1])])];
     g.node("Conv", ins, convAttrs, name);
+  } else if (op === "scatter" && p.op === "add" && p.axis.length === 1 && p.axis[0] === 0 && p.outDim === 0) {
+    // zeros(shape) with updates[j] added at row indices[j] (the gradient of a row gather)
+    const zeros = g.node("Expand", [g.scalar(0, out.aval.dtype), g.int64s(p.shape)]);
+    const rows = g.node("Unsqueeze", [g.node("Cast", [ins[1]!], [attr.int("to", INT64)]), g.int64s([-1])]);
+    g.node("ScatterND", [zeros, rows, ins[0]!], [attr.string("reduction", "add")], name);
   } else if (op === "gather" && p.axis.length === 1 && p.outDim === p.axis[0]) g.node("Gather", ins, [attr.int("axis", p.axis[0])], name);
   else throw new Error(`ONNX export: the jax-js primitive "${op}"${p.op ? ` (${p.op})` : ""} is not supported`);
 }
 
-/** A ModelProto for a closed Jaxpr whose arguments are named `inputNames`. */
-export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputName: string): Uint8Array {
+/** A ModelProto for a closed Jaxpr whose arguments are named `inputNames` and results `outputNames`. */
+export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNames: string[]): Uint8Array {
   const { jaxpr, consts } = closed;
   const nConsts = consts.length;
   if (jaxpr.inBinders.length !== nConsts + inputNames.length) {
     throw new Error(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
   }
-  if (jaxpr.outs.length !== 1) throw new Error(`ONNX export: the function must return one array, got ${jaxpr.outs.length}`);
+  if (jaxpr.outs.length !== outputNames.length) throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
   const g = new Graph();
   const graph = new Message().string(2, "vdm");
   jaxpr.inBinders.forEach((v, i) => {
@@ -202,11 +321,13 @@ export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNam
     }
   });
   for (const e of jaxpr.eqns) equation(g, e);
-  const out = jaxpr.outs[0]!;
-  g.node("Identity", [g.name(out)], [], outputName);
-  graph.message(12, new Message().string(1, outputName).message(2, tensorType(out.aval.dtype, out.aval.shape)));
-  for (const n of g.nodes) graph.message(1, n);
-  for (const t of g.initializers) graph.message(5, t);
+  jaxpr.outs.forEach((out, k) => {
+    g.node("Identity", [g.name(out)], [], outputNames[k]!);
+    graph.message(12, new Message().string(1, outputNames[k]!).message(2, tensorType(out.aval.dtype, out.aval.shape)));
+  });
+  const { nodes, initializers } = g.live(outputNames);
+  for (const n of nodes) graph.message(1, n);
+  for (const t of initializers) graph.message(5, t);
   return new Message()
     .int(1, IR_VERSION)
     .string(2, "vdm")

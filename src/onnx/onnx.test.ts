@@ -18,7 +18,11 @@ import { initUNet, unetModel, type UNetConfig } from "../models/unet.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { exportOnnx } from "./export.js";
+import { adamInit, stepScalars } from "../train/adam.js";
+import { buildProcess, initParams, makeRunConfig } from "../train/config.js";
+import { runLoss, trainStep, type Batch } from "../train/trainer.js";
+import { exportOnnx, exportTree } from "./export.js";
+import { OnnxSession } from "./runtime.js";
 import { onnxModel, type OnnxModel } from "./model.js";
 import { varint } from "./protobuf.js";
 
@@ -96,6 +100,42 @@ describe("ONNX export", () => {
     const params = initMlp(config, new Rng(0));
     const m = onnx(mlpModel(config, "eps"), params);
     assert.throws(() => m.apply(tree.ref(params), np.zeros([2, 2]), np.zeros([2]), np.zeros([2]), np.zeros([2], { dtype: np.int32 })), /labels were given to an unconditional model/);
+  });
+});
+
+describe("a training step exported to ONNX (forward, jax-js's gradient, Adam, EMA)", () => {
+  /**
+   * One step of the trainer on a conditional U-Net from fresh moments. Its new first moments are
+   * (1 − β₁)·(clipped gradient) and its second (1 − β₂)·gradient², so they test the exported
+   * gradient of every layer; tolerances as for the forward pass (1e−4 of each tree's scale), 2e−4
+   * for the squares.
+   */
+  it("gives the loss and Adam moments jax-js gives", () => {
+    const config = makeRunConfig({ spec: "fashion-mnist", dim: 64, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [8, 8, 1] }, { batch: 4, steps: 10, unet: { base: 8, multipliers: [1, 2], attention: [1] }, classes: 3 });
+    const process = buildProcess(config);
+    const rng = new Rng(5);
+    const params = filled(initParams(config, rng) as JsTree<Array>);
+    const args = (): JsTree<Array>[] => {
+      const r = new Rng(6);
+      const s = stepScalars(config.adam, 0);
+      const batch: Batch = { x0: r.normal([4, 8, 8, 1]), eps: r.normal([4, 8, 8, 1]), u: process.uniforms(r, 4), table: process.gammaTable() ?? np.zeros([0]), labels: np.array(Int32Array.of(0, 1, 2, 3), { dtype: np.int32 }) };
+      return [tree.ref(params), adamInit(params), tree.map((p: Array) => p.ref.add(0), params), batch, ...[s.lr, s.correction1, s.correction2, s.emaDecay].map((v) => np.full([], v))] as JsTree<Array>[];
+    };
+    const body = trainStep(runLoss(config, process), config.adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>;
+    const exported = exportTree(body, args());
+    const session = new OnnxSession(exported.bytes);
+    const feeds = Object.fromEntries((tree.leaves(args()) as Array[]).map((l, i) => [`i${i}`, { data: l.dtype === np.int32 ? (l.dataSync() as Int32Array) : Float32Array.from(l.dataSync() as Float32Array), dims: [...l.shape] }]));
+    const theirs = tree.unflatten(exported.outputTree, session.runOutputs(feeds, exported.outputs).map((t) => t.data)) as unknown as { loss: Float32Array; adam: { m: JsTree<Float32Array>; v: JsTree<Float32Array> } };
+    session.close();
+    const ours = (jit(body) as unknown as (...a: JsTree<Array>[]) => { loss: Array; adam: { m: JsTree<Array>; v: JsTree<Array> } })(...args());
+    assertClose(theirs.loss, read(ours.loss), { rtol: 1e-5, label: "loss" });
+    for (const [name, tol] of [["m", 1e-4], ["v", 2e-4]] as const) {
+      const a = tree.leaves(ours.adam[name]).map((l) => read(l as Array));
+      const b = tree.leaves(theirs.adam[name]) as Float32Array[];
+      const scale = Math.max(...a.map(maxAbs));
+      assert.ok(scale > 0, `${name} is zero`);
+      a.forEach((leaf, k) => assertClose(b[k]!, leaf, { atol: tol * scale, label: `${name}[${k}]` }));
+    }
   });
 });
 

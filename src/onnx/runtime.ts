@@ -14,12 +14,12 @@ export interface HostTensor {
 
 export type Request =
   | { kind: "open"; model: Uint8Array; threads: number }
-  | { kind: "run"; feeds: Record<string, HostTensor>; output: string }
+  | { kind: "run"; feeds: Record<string, HostTensor>; outputs: string[] }
   | { kind: "close" };
 
 export type Reply =
   | { kind: "opened"; inputs: string[] }
-  | { kind: "ran"; result: HostTensor }
+  | { kind: "ran"; results: HostTensor[] }
   | { kind: "closed" }
   | { kind: "error"; message: string };
 
@@ -72,9 +72,14 @@ export class OnnxSession {
 
   /** The model's output `output` for `feeds` (by input name). */
   run(feeds: Record<string, HostTensor>, output = "output"): HostTensor {
-    const reply = this.#call({ kind: "run", feeds, output });
+    return this.runOutputs(feeds, [output])[0]!;
+  }
+
+  /** The model's `outputs` for `feeds`; only what they depend on is computed. */
+  runOutputs(feeds: Record<string, HostTensor>, outputs: string[]): HostTensor[] {
+    const reply = this.#call({ kind: "run", feeds, outputs });
     if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
-    return reply.result;
+    return reply.results;
   }
 
   close(): void {

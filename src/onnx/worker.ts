@@ -14,7 +14,7 @@ interface OrtTensor {
 }
 interface OrtSession {
   inputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 interface Ort {
@@ -45,9 +45,9 @@ async function handle(request: Request): Promise<Reply> {
     for (const [name, t] of Object.entries(request.feeds)) {
       feeds[name] = new ort!.Tensor(t.data instanceof Int32Array ? "int32" : "float32", t.data, t.dims);
     }
-    const out = (await session!.run(feeds))[request.output]!;
-    const result: HostTensor = { data: out.data as Float32Array, dims: [...out.dims] };
-    return { kind: "ran", result };
+    const out = await session!.run(feeds, request.outputs);
+    const results = request.outputs.map((name): HostTensor => ({ data: out[name]!.data as Float32Array, dims: [...out[name]!.dims] }));
+    return { kind: "ran", results };
   }
   await session?.release();
   return { kind: "closed" };

@@ -6,7 +6,7 @@
  * A discrete chain of T steps puts latents x_1..x_T at t_i = i/T; x_0 is the data (γ_0 = −∞).
  */
 import { jvp, numpy as np, type Array } from "../engine/jax.js";
-import { tracingPurpose } from "../engine/tracing.js";
+import { tracing } from "../engine/tracing.js";
 
 export interface NoiseSchedule {
   /** Registry name, e.g. "cosine". */
@@ -61,10 +61,10 @@ export function posteriorCoefficients(
  * sigmoid(x) = 1/(1 + e^{−x}), from e = e^{−|x|} ≤ 1: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
  * Accurate in both tails, exact at ±∞, and with finite gradients everywhere (the direct form's
  * gradient is 0·∞ = NaN once e^{−x} overflows, as jax-js's nn.sigmoid/nn.silu do below x ≈ −88).
- * Traced for ONNX export (never differentiated) it is the direct form, 4 operators instead of 10.
+ * Traced for ONNX export and not differentiated it is the direct form, 4 operators instead of 10.
  */
 export function sigmoid(x: Array): Array {
-  if (tracingPurpose() === "export") return np.reciprocal(np.exp(np.negative(x)).add(1));
+  if (tracing().export && !tracing().grad) return np.reciprocal(np.exp(np.negative(x)).add(1));
   const e = np.exp(np.negative(np.abs(x.ref)));
   const denominator = np.reciprocal(e.ref.add(1));
   return np.where(np.greaterEqual(x, 0), denominator.ref, e.mul(denominator));

@@ -71,16 +71,19 @@ export function runLoss(config: RunConfig, process: DiffusionProcess) {
   };
 }
 
-/** One jitted step: (params, adam, ema, batch, scalars) → new state and the batch's mean loss. */
-export function makeTrainStep(perExample: (params: Params, batch: Batch) => Array, adam: AdamConfig) {
+/** One step: (params, adam, ema, batch, scalars) → new state and the batch's mean loss. */
+export function trainStep(perExample: (params: Params, batch: Batch) => Array, adam: AdamConfig) {
   const loss = (params: Params, batch: Batch) => np.mean(perExample(params, batch));
-  return jit(
-    (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
-      const [value, grads] = tracingFor("grad", () => valueAndGrad(loss)(tree.ref(params), batch));
-      const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
-      return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss: value };
-    },
-  );
+  return (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
+    const [value, grads] = tracingFor({ grad: true }, () => valueAndGrad(loss)(tree.ref(params), batch));
+    const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
+    return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss: value };
+  };
+}
+
+/** `trainStep`, jitted. */
+export function makeTrainStep(perExample: (params: Params, batch: Batch) => Array, adam: AdamConfig) {
+  return jit(trainStep(perExample, adam));
 }
 
 export interface TrainOptions {
