@@ -59,4 +59,4 @@ const ev = JSON.parse(fs.readFileSync(fs.readdirSync("/tmp").filter(n => n.start
 const by = {}; const big = [];
 for (const e of ev) if (e.cat === "Node" && e.name.endsWith("_kernel_time")) { by[e.args.op_name] = (by[e.args.op_name] ?? 0) + e.dur / 5000; big.push([e.dur / 1000, e.args.op_name, JSON.stringify(e.args.input_type_shape ?? "")]); }
 console.log(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => k + " " + v.toFixed(1)).join("\n"));
-big.sort((a, b) => b[0] - a[0]); console.log(big.slice(0, 8).map(b => b.join(" ")).join("\n"));
+big.sort((a, b) => b[0] - a[0]); console.log(big.filter(b => process.env.OP ? b[1] === process.env.OP : true).slice(0, 14).map(b => b.join(" ")).join("\n"));

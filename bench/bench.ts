@@ -21,8 +21,11 @@ const INSTALL_HINT = "sudo apt-get install python3-torch libopenblas0-pthread   
 /** case → [timed runs, warm-up runs] */
 const CASES: Record<string, [number, number]> = {
   mlp_step: [20, 3],
+  mlp_step_onnx: [20, 3],
   unet_step_b32: [5, 2],
+  unet_step_b32_onnx: [5, 2],
   unet_step_b64: [5, 2],
+  unet_step_b64_onnx: [5, 2],
   unet_forward_b64: [5, 2],
   unet_forward_b64_onnx: [5, 2],
   sample_2d: [3, 1],

@@ -11,7 +11,8 @@ import { jitFor } from "../dist/diffusion/model.js";
 import { onnxModel } from "../dist/onnx/model.js";
 import { adamInit, stepScalars } from "../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, makeRunConfig, type RunConfig } from "../dist/train/config.js";
-import { makeTrainStep, runLoss, type Batch } from "../dist/train/trainer.js";
+import { jaxStepper, runLoss, type Batch } from "../dist/train/trainer.js";
+import { onnxStepper } from "../dist/onnx/train.js";
 import { AncestralSampler } from "../dist/sample/ancestral.js";
 
 type Params = JsTree<Array>;
@@ -31,31 +32,29 @@ interface Case {
   run: () => void;
 }
 
-/** One optimiser step exactly as the trainer takes it (batch upload, jitted step, loss read back). */
-function trainStep(config: RunConfig): Case {
+/** One optimiser step exactly as the trainer takes it (batch upload, the step, loss read back). */
+function trainStep(config: RunConfig, backend: Backend): Case {
   const rng = new Rng(0);
   const process = buildProcess(config);
-  const step = makeTrainStep(runLoss(config, process), config.adam);
-  let params = initParams(config, rng);
-  let adam = adamInit(params);
-  let ema = tree.map((p: Array) => p.ref.add(0), params) as Params;
-  const shape = [config.batch, ...dataShape(config)];
+  const params = initParams(config, rng);
   const count = countParams(params);
+  const shape = [config.batch, ...dataShape(config)];
+  const batch = (x0: Array): Batch => ({
+    x0,
+    eps: rng.normal(shape),
+    u: process.uniforms(rng, config.batch),
+    table: process.gammaTable() ?? np.zeros([0]),
+    labels: np.zeros([config.batch], { dtype: np.int32 }),
+  });
+  const makeStepper = backend === "onnx" ? onnxStepper({ threads: 1 }) : jaxStepper;
+  const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
+  const stepper = makeStepper(runLoss(config, process), config.adam, initial, batch(np.zeros(shape)));
   let k = 0;
   return {
     params: count,
     run() {
-      const s = stepScalars(config.adam, k++);
-      const batch: Batch = {
-        x0: np.array(rng.normal(shape).dataSync() as Float32Array).reshape(shape),
-        eps: rng.normal(shape),
-        u: process.uniforms(rng, config.batch),
-        table: process.gammaTable() ?? np.zeros([0]),
-        labels: np.zeros([config.batch], { dtype: np.int32 }),
-      };
-      const out = step(params, adam, ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
-      out.loss.dataSync();
-      ({ params, adam, ema } = out);
+      const x0 = np.array(rng.normal(shape).dataSync() as Float32Array).reshape(shape);
+      stepper.step(batch(x0), stepScalars(config.adam, k++));
     },
   };
 }
@@ -93,10 +92,10 @@ function sample2d(backend: Backend): Case {
 
 function makeCase(name: string): Case {
   const backend: Backend = name.endsWith("_onnx") ? "onnx" : "jax";
-  if (name === "mlp_step") return trainStep(mlpConfig(1024));
+  if (name.startsWith("mlp_step")) return trainStep(mlpConfig(1024), backend);
   if (name.startsWith("sample_2d")) return sample2d(backend);
   const b = /^unet_(step|forward)_b(\d+)$/.exec(name.replace(/_onnx$/, ""));
-  if (b) return b[1] === "step" ? trainStep(unetConfig(Number(b[2]))) : unetForward(Number(b[2]), backend);
+  if (b) return b[1] === "step" ? trainStep(unetConfig(Number(b[2])), backend) : unetForward(Number(b[2]), backend);
   throw new Error(`unknown case "${name}"`);
 }
 

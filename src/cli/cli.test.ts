@@ -256,6 +256,10 @@ describe("images from the command line", () => {
     assert.equal(ex.code, 0, ex.stderr);
     assert.deepEqual(JSON.parse(ex.stdout).inputs, ["x [2, 28, 28, 1]", "t [2]", "gamma [2]", "labels [2] int32"]);
     assert.equal(readFileSync(join(dir, "net.onnx")).length, JSON.parse(ex.stdout).bytes);
+    const onnxRun = vdm("train", "--data", "fashion-mnist", "--data-dir", subsetDir, "--out", join(dir, "onnx-run"), "--steps", "2", "--batch", "4", "--base", "8", "--multipliers", "1,2", "--attention", "1",
+      "--eval-images", "4", "--elbo-samples", "1", "--sample-steps", "2", "--quiet", "--json", "--backend", "onnx");
+    assert.equal(onnxRun.code, 0, onnxRun.stderr);
+    assert.ok(Number.isFinite(JSON.parse(onnxRun.stdout).bpd));
     assert.match(vdm("sample", "--model", out, "--n", "2", "--backend", "tpu", "--out", join(dir, "x.json")).stderr, /--backend must be jax or onnx, got "tpu"/);
     assert.match(vdm("export", "--model", out, "--out", join(dir, "net.pb")).stderr, /--out must be a \.onnx file/);
     const bad = vdm("train", "--data", "fashion-mnist", "--data-dir", join(dir, "nowhere"), "--out", join(dir, "x"));

@@ -37,15 +37,38 @@ export const backendFlags = { backend: "jax", "onnx-threads": "1" };
 export const backendHelp = `Backends (--backend): jax (default) runs the network in jax-js; onnx exports it to ONNX and runs it
 in ONNX Runtime (needs the optional package onnxruntime-node), with --onnx-threads N threads.`;
 
+export interface Backend {
+  onnx: boolean;
+  threads: number;
+}
+
+export function parseBackend(flags: Partial<typeof backendFlags>): Backend {
+  const name = flags.backend ?? "jax";
+  if (name !== "jax" && name !== "onnx") throw new UsageError(`--backend must be jax or onnx, got "${name}"`);
+  return { onnx: name === "onnx", threads: intFlag("onnx-threads", flags["onnx-threads"] ?? "1", { min: 1 }) };
+}
+
+/** `denoiser` with its network on `backend` (for as long as the process runs). */
+export function onBackend(denoiser: Denoiser, backend: Backend): Denoiser {
+  return backend.onnx ? { model: onnxModel(denoiser.model, denoiser.params, { threads: backend.threads }), params: denoiser.params } : denoiser;
+}
+
+/** f(denoiser on `backend`), releasing the backend's sessions afterwards. */
+export function withBackend<T>(denoiser: Denoiser, backend: Backend, f: (den: Denoiser) => T): T {
+  if (!backend.onnx) return f(denoiser);
+  const model = onnxModel(denoiser.model, denoiser.params, { threads: backend.threads });
+  try {
+    return f({ model, params: denoiser.params });
+  } finally {
+    model.close();
+  }
+}
+
 type ModelFlags = { model: string; data: string; schedule: string; timesteps: string } & Partial<typeof backendFlags>;
 
 export function resolveModel(flags: ModelFlags): ResolvedModel {
   const resolved = resolveJaxModel(flags);
-  const backend = flags.backend ?? "jax";
-  if (backend === "jax") return resolved;
-  if (backend !== "onnx") throw new UsageError(`--backend must be jax or onnx, got "${backend}"`);
-  const threads = intFlag("onnx-threads", flags["onnx-threads"] ?? "1", { min: 1 });
-  return { ...resolved, denoiser: { model: onnxModel(resolved.denoiser.model, resolved.denoiser.params, { threads }), params: resolved.denoiser.params } };
+  return { ...resolved, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
 }
 
 function resolveJaxModel(flags: ModelFlags): ResolvedModel {

@@ -2,6 +2,8 @@
  * Image layers in NHWC layout for the U-Net, written for jax-js's wasm backend:
  * - conv3x3: "shift and sum" — pad once, then Σ over the nine taps of (shifted view) · W[dy, dx],
  *   each a matmul [B·H·W, Cin] × [Cin, Cout]. Under jit this ran ~50× faster than `lax.conv` here.
+ *   Traced for ONNX export it is one `lax.conv` (NCHW), which ONNX Runtime runs natively: a U-Net
+ *   training step took 0.60 s / 0.60 GB that way against 0.54 s / 1.0 GB with the nine taps.
  * - groupNorm: per (example, group) mean/variance over H, W and the group's channels.
  * - avgPool2 / upsample2: 2×2 average pooling by reshape + mean, nearest upsampling by broadcast
  *   (jax-js has no strided slices).

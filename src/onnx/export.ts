@@ -199,7 +199,7 @@ type Operand = { name: string; shape: readonly number[] };
 
 /**
  * `v` before an explicit broadcast (which a gradient materialises before `dot`, possibly then
- * transposed): dot broadcasts by itself, so the source with its new axes as size 1 (transposed
+ * transposed or reshaped by size-1 axes): dot broadcasts by itself, so the source with its new axes as size 1 (transposed
  * likewise) serves as well and is far smaller. Null when no broadcast is underneath.
  */
 function beforeBroadcast(g: Graph, v: Var): Operand | null {
@@ -212,12 +212,20 @@ function beforeBroadcast(g: Graph, v: Var): Operand | null {
     for (const a of [...axes].sort((p, q) => p - q)) shape.splice(a, 0, 1);
     return { name: axes.length ? g.node("Unsqueeze", [g.name(input), g.int64s(axes)]) : g.name(input), shape };
   }
+  const inner = e.primitive === "transpose" || e.primitive === "reshape" ? beforeBroadcast(g, input) : null;
+  if (!inner) return null;
   if (e.primitive === "transpose") {
-    const inner = beforeBroadcast(g, input);
     const perm = e.params.perm as number[];
-    if (inner) return { name: g.node("Transpose", [inner.name], [attr.ints("perm", perm)]), shape: perm.map((p) => inner.shape[p]!) };
+    return { name: g.node("Transpose", [inner.name], [attr.ints("perm", perm)]), shape: perm.map((p) => inner.shape[p]!) };
   }
-  return null;
+  // a reshape that only adds or drops axes of size 1 keeps the others in order
+  const from = input.aval.shape, to = v.aval.shape;
+  const kept = (dims: readonly number[]) => dims.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const [keptFrom, keptTo] = [kept(from), kept(to)];
+  if (keptFrom.length !== keptTo.length || keptFrom.some((i, k) => from[i] !== to[keptTo[k]!])) return null;
+  const shape = to.map(() => 1);
+  keptTo.forEach((i, k) => (shape[i] = inner.shape[keptFrom[k]!]!));
+  return { name: g.node("Reshape", [inner.name, g.int64s(shape)]), shape };
 }
 
 /**

@@ -8,7 +8,7 @@
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { hostApply, type Model } from "../diffusion/model.js";
 import { exportOnnx, type OnnxInput } from "./export.js";
-import { OnnxSession, type HostTensor, type SessionOptions } from "./runtime.js";
+import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
 
 export interface OnnxModel<P extends JsTree<Array>> extends Model<P> {
   /** Close every session (their worker threads). */
@@ -27,13 +27,6 @@ export function exportModel<P extends JsTree<Array>>(model: Model<P>, params: P,
   return exportOnnx((x, t, gamma, labels) => model.apply(tree.ref(params), x, t, gamma, labels), modelInputs(model, shape));
 }
 
-const host = (a: Array): HostTensor => {
-  const data = a.dtype === np.int32 ? (a.ref.dataSync() as Int32Array) : Float32Array.from(a.ref.dataSync() as Float32Array);
-  const dims = [...a.shape];
-  a.dispose();
-  return { data, dims };
-};
-
 /**
  * `model` at `params` (borrowed: keep them alive while this model is used), run by ONNX Runtime.
  * The params given to `apply` are ignored: the exported network carries its own weights.
@@ -47,8 +40,8 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
       let session = sessions.get(key);
       if (!session) sessions.set(key, (session = new OnnxSession(exportModel(model, params, xt.shape), options)));
       const B = xt.shape[0]!;
-      const feeds: Record<string, HostTensor> = { x: host(xt), t: host(t), gamma: host(gamma) };
-      if (model.classes) feeds.labels = host(labels ?? np.full([B], model.classes, { dtype: np.int32 }));
+      const feeds: Record<string, HostTensor> = { x: toHost(xt), t: toHost(t), gamma: toHost(gamma) };
+      if (model.classes) feeds.labels = toHost(labels ?? np.full([B], model.classes, { dtype: np.int32 }));
       const out = session.run(feeds);
       return np.array(out.data as Float32Array).reshape(out.dims);
     },

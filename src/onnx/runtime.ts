@@ -6,20 +6,31 @@
  * and outputs per call.
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { numpy as np, type Array } from "../engine/jax.js";
 
 export interface HostTensor {
   data: Float32Array | Int32Array;
   dims: number[];
 }
 
+/** An array's values as float32 (int32 for labels) for ONNX Runtime; consumes the array. */
+export function toHost(a: Array): HostTensor {
+  const dims = [...a.shape];
+  const values = a.dataSync();
+  return { data: a.dtype === np.int32 ? (values as Int32Array) : Float32Array.from(values as Float32Array), dims };
+}
+
 export type Request =
   | { kind: "open"; model: Uint8Array; threads: number }
-  | { kind: "run"; feeds: Record<string, HostTensor>; outputs: string[] }
+  | { kind: "run"; feeds: Record<string, HostTensor>; outputs: string[]; carry?: Record<string, string> }
+  | { kind: "hold"; tensors: Record<string, HostTensor> }
+  | { kind: "read"; names: string[] }
   | { kind: "close" };
 
 export type Reply =
   | { kind: "opened"; inputs: string[] }
   | { kind: "ran"; results: HostTensor[] }
+  | { kind: "held" }
   | { kind: "closed" }
   | { kind: "error"; message: string };
 
@@ -75,9 +86,25 @@ export class OnnxSession {
     return this.runOutputs(feeds, [output])[0]!;
   }
 
-  /** The model's `outputs` for `feeds`; only what they depend on is computed. */
-  runOutputs(feeds: Record<string, HostTensor>, outputs: string[]): HostTensor[] {
-    const reply = this.#call({ kind: "run", feeds, outputs });
+  /**
+   * The model's `outputs` for `feeds` and the held inputs; only what they depend on is computed.
+   * `carry` (output → input) keeps outputs as held inputs of the next run, inside the session's
+   * thread: a training step's new state never crosses threads.
+   */
+  runOutputs(feeds: Record<string, HostTensor>, outputs: string[], carry?: Record<string, string>): HostTensor[] {
+    const reply = this.#call({ kind: "run", feeds, outputs, ...(carry ? { carry } : {}) });
+    if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
+    return reply.results;
+  }
+
+  /** Keep `tensors` as inputs of every later run (until replaced by a carry or another hold). */
+  hold(tensors: Record<string, HostTensor>): void {
+    this.#call({ kind: "hold", tensors });
+  }
+
+  /** The held inputs `names`. */
+  read(names: string[]): HostTensor[] {
+    const reply = this.#call({ kind: "read", names });
     if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
     return reply.results;
   }

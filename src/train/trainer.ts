@@ -17,7 +17,7 @@ import { tracingFor } from "../engine/tracing.js";
 import { normalize } from "../data/normalize.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
 import type { Classifier } from "../models/mlp.js";
-import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig } from "./adam.js";
+import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig, type AdamState } from "./adam.js";
 import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, type RunConfig } from "./config.js";
 import { Progress } from "./progress.js";
 
@@ -86,11 +86,50 @@ export function makeTrainStep(perExample: (params: Params, batch: Batch) => Arra
   return jit(trainStep(perExample, adam));
 }
 
+/** What a training step updates. */
+export type StepState = { params: Params; adam: AdamState; ema: Params };
+
+/** Runs training steps on a state it holds: in jax-js (`jaxStepper`) or elsewhere (onnx/train.ts). */
+export interface Stepper {
+  /** One step on `batch` (consumed); returns the batch's mean loss. */
+  step(batch: Batch, scalars: ReturnType<typeof stepScalars>): number;
+  /** The current state, owned by the stepper (valid until the next step or `close`). */
+  state(): StepState;
+  /** Release the stepper and its state. */
+  close(): void;
+}
+
+/** Makes a stepper for a run's per-example loss, starting from `initial` (taken over). */
+export type StepperFactory = (perExample: (params: Params, batch: Batch) => Array, adam: AdamConfig, initial: StepState, example: Batch) => Stepper;
+
+/** The jitted step in jax-js. */
+export const jaxStepper: StepperFactory = (perExample, adam, initial, example) => {
+  tree.dispose(example);
+  const step = makeTrainStep(perExample, adam);
+  let state = initial;
+  return {
+    step(batch, s) {
+      const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
+      const loss = (out.loss.dataSync() as Float32Array)[0]!;
+      realize(tree.leaves(out.ema)[0]!);
+      state = { params: out.params, adam: out.adam, ema: out.ema };
+      return loss;
+    },
+    state: () => state,
+    close() {
+      step.dispose();
+      tree.dispose([state.params, state.adam, state.ema]);
+    },
+  };
+};
+
 export interface TrainOptions {
   resume?: boolean;
   quiet?: boolean;
-  /** called after each checkpoint is written (e.g. to draw a sample grid) */
+  /** called after each checkpoint is written (e.g. to draw a sample grid); the state is borrowed */
   onCheckpoint?: (state: TrainingState, process: DiffusionProcess) => void;
+  /** where the steps run (default: jax-js) */
+  makeStepper?: StepperFactory;
 }
 
 export interface TrainResult {
@@ -109,7 +148,7 @@ function initialState(config: RunConfig): { state: TrainingState; rng: Rng } {
 }
 
 /** Train `config` on the (unnormalised) training points, checkpointing into `dir`. */
-export function train(config: RunConfig, dir: string, data: PointSet, { resume = false, quiet = false, onCheckpoint }: TrainOptions = {}): TrainResult {
+export function train(config: RunConfig, dir: string, data: PointSet, { resume = false, quiet = false, onCheckpoint, makeStepper = jaxStepper }: TrainOptions = {}): TrainResult {
   const diffusion = buildProcess(config);
   const classes = labelClasses(config);
   const labelled = config.task === "classifier" || classes > 0;
@@ -129,61 +168,60 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
   const shape = [B, ...dataShape(config)];
   const normalized = normalize(data.points, { mean, std });
-  const step = makeTrainStep(runLoss(config, diffusion), config.adam);
+  const makeBatch = (x: Float32Array, labels: Int32Array): Batch => ({
+    x0: np.array(x).reshape(shape),
+    eps: rng.normal(shape),
+    u: diffusion.uniforms(rng, B),
+    table: diffusion.gammaTable() ?? np.zeros([0]),
+    labels: np.array(labels, { dtype: np.int32 }),
+  });
+  const example: Batch = { x0: np.zeros(shape), eps: np.zeros(shape), u: np.zeros([B]), table: diffusion.gammaTable() ?? np.zeros([0]), labels: np.zeros([B], { dtype: np.int32 }) };
+  const stepper = makeStepper(runLoss(config, diffusion), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
   const dropout = config.task === "classifier" ? 0 : (config.cfgDropout ?? 0);
   const losses = [...state.losses];
   const progress = new Progress("train", steps, state.step, process.stderr, quiet);
   const firstStep = state.step;
   let lastSaved = state.step; // a resumed run starts from its saved checkpoint
   let timedFrom = 0; // the first step compiles; time the rest
+  const current = (step: number): TrainingState => ({ ...stepper.state(), step, rng: rng.state(), losses: Float32Array.from(losses) });
 
-  for (let k = state.step; k < steps; k++) {
-    const u = rng.uniform([B]).dataSync() as Float32Array;
-    const x = new Float32Array(B * D);
-    const labels = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
-      const r = Math.min(data.n - 1, Math.floor(u[b]! * data.n));
-      x.set(normalized.subarray(r * D, (r + 1) * D), b * D);
-      if (labelled) labels[b] = data.labels![r]!;
+  try {
+    for (let k = state.step; k < steps; k++) {
+      const u = rng.uniform([B]).dataSync() as Float32Array;
+      const x = new Float32Array(B * D);
+      const labels = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        const r = Math.min(data.n - 1, Math.floor(u[b]! * data.n));
+        x.set(normalized.subarray(r * D, (r + 1) * D), b * D);
+        if (labelled) labels[b] = data.labels![r]!;
+      }
+      if (dropout > 0) {
+        // classifier-free guidance: drop each label to "no label" (index `classes`) with probability p
+        const drop = rng.uniform([B]).dataSync() as Float32Array;
+        for (let b = 0; b < B; b++) if (drop[b]! < dropout) labels[b] = classes;
+      }
+      const loss = stepper.step(makeBatch(x, labels), stepScalars(config.adam, k));
+      if (!Number.isFinite(loss)) {
+        throw new NonFiniteLossError(
+          `loss is ${loss} at step ${k + 1}; stopped. ` +
+            (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${dir} is kept.` : `No checkpoint had been written yet.`) +
+            ` Try a lower --lr.`,
+        );
+      }
+      losses.push(loss);
+      if (k === firstStep) timedFrom = performance.now();
+      progress.update(k + 1, loss);
+      if ((k + 1) % config.checkpointEvery === 0 || k + 1 === steps) {
+        saveCheckpoint(dir, config, current(k + 1));
+        lastSaved = k + 1;
+        onCheckpoint?.(current(k + 1), diffusion);
+      }
     }
-    if (dropout > 0) {
-      // classifier-free guidance: drop each label to "no label" (index `classes`) with probability p
-      const drop = rng.uniform([B]).dataSync() as Float32Array;
-      for (let b = 0; b < B; b++) if (drop[b]! < dropout) labels[b] = classes;
-    }
-    const s = stepScalars(config.adam, k);
-    const batch: Batch = {
-      x0: np.array(x).reshape(shape),
-      eps: rng.normal(shape),
-      u: diffusion.uniforms(rng, B),
-      table: diffusion.gammaTable() ?? np.zeros([0]),
-      labels: np.array(labels, { dtype: np.int32 }),
-    };
-    const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
-    const loss = (out.loss.dataSync() as Float32Array)[0]!;
-    if (!Number.isFinite(loss)) {
-      tree.dispose([out.params, out.adam, out.ema]);
-      throw new NonFiniteLossError(
-        `loss is ${loss} at step ${k + 1}; stopped. ` +
-          (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${dir} is kept.` : `No checkpoint had been written yet.`) +
-          ` Try a lower --lr.`,
-      );
-    }
-    realize(tree.leaves(out.ema)[0]!);
-    state = { params: out.params, adam: out.adam, ema: out.ema, step: k + 1, rng: state.rng, losses: state.losses };
-    losses.push(loss);
-    if (k === firstStep) timedFrom = performance.now();
-    progress.update(k + 1, loss);
-    if ((k + 1) % config.checkpointEvery === 0 || k + 1 === steps) {
-      state.rng = rng.state();
-      state.losses = Float32Array.from(losses);
-      saveCheckpoint(dir, config, state);
-      lastSaved = k + 1;
-      onCheckpoint?.(state, diffusion);
-    }
+    const last = current(steps);
+    state = { ...last, params: tree.ref(last.params), adam: tree.ref(last.adam), ema: tree.ref(last.ema) };
+  } finally {
+    stepper.close();
   }
-  state.rng = rng.state();
-  state.losses = Float32Array.from(losses);
   const timed = steps - firstStep - 1;
   return { state, process: diffusion, stepsPerSecond: timed > 0 ? timed / ((performance.now() - timedFrom) / 1000) : NaN };
 }

@@ -8,12 +8,11 @@ import type { Normalization } from "../../data/normalize.js";
 import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import type { TrainingState } from "../../io/checkpoint.js";
 import { imageGrid, lineChart, strip } from "../../plot/plots.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
 import { Progress } from "../../train/progress.js";
-import { buildModel, dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
+import { dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
 const PROGRESS_STEPS = 50;
@@ -26,12 +25,11 @@ export const reportBatches = (label: string, total: number, quiet: boolean): Bat
   return { batch: REPORT_BATCH, onBatch: (done) => progress.update(done) };
 };
 
-/** DIR/grid-STEP.png: 16 samples of the EMA model at this checkpoint. */
-export function progressGrid(config: RunConfig, dir: string, state: TrainingState, process: DiffusionProcess): void {
-  const den = { model: buildModel(config), params: state.ema };
+/** DIR/grid-STEP.png: 16 samples of `den` (the EMA model at checkpoint `step`). */
+export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess): void {
   const shape = dataShape(config);
   const samples = drawSamples(den, process, normalizationOf(config), shape, 16, new Rng(config.seed + 7), new AncestralSampler(process, "posterior", PROGRESS_STEPS));
-  writeFileAtomic(join(dir, `grid-${state.step}.png`), imageGrid(samples, shape, 16, { cols: 4 }).png());
+  writeFileAtomic(join(dir, `grid-${step}.png`), imageGrid(samples, shape, 16, { cols: 4 }).png());
 }
 
 /**

@@ -16,12 +16,15 @@ import { buildModel, makeRunConfig, normalizationOf, type RunConfig, type RunOpt
 import { formatSeconds } from "../../train/progress.js";
 import { train } from "../../train/trainer.js";
 import { intFlag, intListFlag, parse, UsageError } from "../args.js";
+import { backendFlags, backendHelp, parseBackend, withBackend } from "../model.js";
+import { onnxStepper } from "../../onnx/train.js";
 import { imageReport, progressGrid } from "./images.js";
 
 export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}|FILE.csv|FILE.json> --out DIR [--net mlp|ncsn|unet]
           [--steps N] [--timesteps T] [--schedule <${scheduleNames.join("|")}>] [--target eps|x0|v|score]
           [--loss simple|elbo] [--batch B] [--lr LR] [--hidden H] [--layers L] [--fourier-features F]
           [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
+          [--backend jax|onnx [--onnx-threads N]]
           images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
                   [--elbo-samples 4] [--sample-steps 100] [--cfg-scale 2]
 
@@ -43,7 +46,12 @@ levels) is trained in continuous time on the linear log-SNR schedule, batch 32. 
 DIR/grid-STEP.png shows 16 samples; at the end DIR/samples.png (held-out | 64 samples),
 DIR/loss.png and DIR/metrics.json (test bits/dim with the discretised 8-bit decoder and the three
 ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a conditional model
-also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance at --cfg-scale w).`;
+also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance at --cfg-scale w).
+
+--backend onnx runs the training step (forward, jax-js's gradient, AdamW and EMA, exported to ONNX as
+one graph) and the reports' network in ONNX Runtime; checkpoints are the same either way.
+
+${backendHelp}`;
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
 function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
@@ -104,7 +112,7 @@ function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = {
   data: "moons", out: "", steps: "", timesteps: "", schedule: "", batch: "", lr: "", hidden: "128", layers: "3", "fourier-features": "0", "label-column": "",
-  "data-dir": "", base: "", multipliers: "", attention: "",
+  "data-dir": "", base: "", multipliers: "", attention: "", ...backendFlags,
 };
 
 type TrainFlags = Record<keyof typeof trainFlags | "seed", string> & { resume: boolean; quiet: boolean };
@@ -156,7 +164,13 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
   const started = performance.now();
-  const result = train(config, dir, split.train, { resume: flags.resume, quiet: flags.quiet, ...(onCheckpoint ? { onCheckpoint: (state, process) => onCheckpoint(config, state, process) } : {}) });
+  const backend = parseBackend(flags);
+  const result = train(config, dir, split.train, {
+    resume: flags.resume,
+    quiet: flags.quiet,
+    ...(backend.onnx ? { makeStepper: onnxStepper({ threads: backend.threads }) } : {}),
+    ...(onCheckpoint ? { onCheckpoint: (state, process) => onCheckpoint(config, state, process) } : {}),
+  });
   return { ...result, config, dir, split, trainSeconds: (performance.now() - started) / 1000 };
 }
 
@@ -175,6 +189,7 @@ export function run(argv: string[]): void {
   };
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);
+  const backend = parseBackend(flags);
   const { config, dir, split, state, stepsPerSecond, process, trainSeconds } = trainFromFlags(
     flags,
     (trainSet) => ({
@@ -184,18 +199,18 @@ export function run(argv: string[]): void {
       ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
     }),
     (c, s, p) => {
-      if (c.data.shape) progressGrid(c, flags.out, s, p);
+      if (c.data.shape) withBackend({ model: buildModel(c), params: s.ema }, backend, (den) => progressGrid(c, flags.out, s.step, den, p));
     },
   );
   if (config.data.shape) {
-    const metrics = imageReport(config, dir, { model: buildModel(config), params: state.ema }, process, split, state.losses, imageOptions, { stepsPerSecond, trainSeconds });
+    const metrics = withBackend({ model: buildModel(config), params: state.ema }, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, { stepsPerSecond, trainSeconds }));
     if (flags.json) return void console.log(JSON.stringify(metrics));
     console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(2)} steps/s)`);
     console.log(`test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`);
     console.log(`wrote ${metrics.written.join(", ")}`);
     return;
   }
-  const metrics = report(config, dir, { model: buildModel(config), params: state.ema }, process, split, state.losses, { stepsPerSecond, trainSeconds });
+  const metrics = withBackend({ model: buildModel(config), params: state.ema }, backend, (den) => report(config, dir, den, process, split, state.losses, { stepsPerSecond, trainSeconds }));
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(1)} steps/s)`);
   console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)} nats)`);
