@@ -16,9 +16,11 @@ const leaves = (t: Names) => tree.leaves(t) as string[];
 /** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
 export function onnxStepper(options: SessionOptions = {}): StepperFactory {
   return (perExample, adam, initial, example) => {
-    const scalars = () => [0, 0, 0, 0].map((v) => np.full([], v));
-    const args = [initial.params, initial.adam, initial.ema, example, ...scalars()] as JsTree<Array>[];
+    // lr, the two bias corrections and the EMA decay: scalars fed at every step
+    const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
+    const args = [initial.params, initial.adam, initial.ema, example, ...scalars] as JsTree<Array>[];
     const exported = exportTree(trainStep(perExample, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
+    tree.dispose(scalars);
     const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, string, string, string, string];
     const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string };
     const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
