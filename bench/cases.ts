@@ -11,7 +11,7 @@ import { jitFor } from "../dist/diffusion/model.js";
 import { onnxModel } from "../dist/onnx/model.js";
 import { adamInit, stepScalars } from "../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, makeRunConfig, type RunConfig } from "../dist/train/config.js";
-import { jaxStepper, runLoss, type Batch } from "../dist/train/trainer.js";
+import { batchOf, jaxStepper, runLoss } from "../dist/train/trainer.js";
 import { onnxStepper } from "../dist/onnx/train.js";
 import { AncestralSampler } from "../dist/sample/ancestral.js";
 
@@ -39,13 +39,7 @@ function trainStep(config: RunConfig, backend: Backend): Case {
   const params = initParams(config, rng);
   const count = countParams(params);
   const shape = [config.batch, ...dataShape(config)];
-  const batch = (x0: Array): Batch => ({
-    x0,
-    eps: rng.normal(shape),
-    u: process.uniforms(rng, config.batch),
-    table: process.gammaTable() ?? np.zeros([0]),
-    labels: np.zeros([config.batch], { dtype: np.int32 }),
-  });
+  const batch = (x0: Array) => batchOf(process, x0, rng.normal(shape), process.uniforms(rng, config.batch), np.zeros([config.batch], { dtype: np.int32 }));
   const makeStepper = backend === "onnx" ? onnxStepper({ threads: 1 }) : jaxStepper;
   const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
   const stepper = makeStepper(runLoss(config, process), config.adam, initial, batch(np.zeros(shape)));

@@ -48,19 +48,21 @@ export function parseBackend(flags: Partial<typeof backendFlags>): Backend {
   return { onnx: name === "onnx", threads: intFlag("onnx-threads", flags["onnx-threads"] ?? "1", { min: 1 }) };
 }
 
+const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({ model: onnxModel(denoiser.model, denoiser.params, { threads: backend.threads }), params: denoiser.params });
+
 /** `denoiser` with its network on `backend` (for as long as the process runs). */
 export function onBackend(denoiser: Denoiser, backend: Backend): Denoiser {
-  return backend.onnx ? { model: onnxModel(denoiser.model, denoiser.params, { threads: backend.threads }), params: denoiser.params } : denoiser;
+  return backend.onnx ? onnxDenoiser(denoiser, backend) : denoiser;
 }
 
 /** f(denoiser on `backend`), releasing the backend's sessions afterwards. */
 export function withBackend<T>(denoiser: Denoiser, backend: Backend, f: (den: Denoiser) => T): T {
   if (!backend.onnx) return f(denoiser);
-  const model = onnxModel(denoiser.model, denoiser.params, { threads: backend.threads });
+  const den = onnxDenoiser(denoiser, backend);
   try {
-    return f({ model, params: denoiser.params });
+    return f(den);
   } finally {
-    model.close();
+    den.model.close();
   }
 }
 

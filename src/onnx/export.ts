@@ -7,7 +7,7 @@
  * Closed-over arrays (network weights) become initializers; literals become scalar constants.
  * `dot` (jax-js's Σ_k x[…,k]·y[…,k] with broadcasting) is written as MatMul when its operands
  * have the [..., M, 1, K] × [..., 1, N, K] form np.matmul and its gradients produce (looking
- * through explicit broadcasts), else as Mul + ReduceSum.
+ * through explicit broadcasts), else as Mul + ReduceSum. Nodes no output depends on are dropped.
  * Layers trace with the export flag on (engine/tracing.ts), so a convolution arrives as one `conv`
  * and becomes ONNX Conv. Shapes are the traced ones: a model exported for batch B runs at batch B.
  */
@@ -199,8 +199,9 @@ type Operand = { name: string; shape: readonly number[] };
 
 /**
  * `v` before an explicit broadcast (which a gradient materialises before `dot`, possibly then
- * transposed or reshaped by size-1 axes): dot broadcasts by itself, so the source with its new axes as size 1 (transposed
- * likewise) serves as well and is far smaller. Null when no broadcast is underneath.
+ * transposed or reshaped by size-1 axes): dot broadcasts by itself, so the source with its new
+ * axes as size 1 (transposed or reshaped likewise) serves as well and is far smaller. Null when
+ * no broadcast is underneath.
  */
 function beforeBroadcast(g: Graph, v: Var): Operand | null {
   const e = g.producer(v);

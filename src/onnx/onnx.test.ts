@@ -20,9 +20,9 @@ import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { adamInit, stepScalars } from "../train/adam.js";
 import { buildProcess, initParams, makeRunConfig } from "../train/config.js";
-import { runLoss, trainStep, type Batch } from "../train/trainer.js";
+import { batchOf, runLoss, trainStep } from "../train/trainer.js";
 import { exportOnnx, exportTree } from "./export.js";
-import { OnnxSession } from "./runtime.js";
+import { OnnxSession, toHost } from "./runtime.js";
 import { onnxModel, type OnnxModel } from "./model.js";
 import { varint } from "./protobuf.js";
 
@@ -118,13 +118,13 @@ describe("a training step exported to ONNX (forward, jax-js's gradient, Adam, EM
     const args = (): JsTree<Array>[] => {
       const r = new Rng(6);
       const s = stepScalars(config.adam, 0);
-      const batch: Batch = { x0: r.normal([4, 8, 8, 1]), eps: r.normal([4, 8, 8, 1]), u: process.uniforms(r, 4), table: process.gammaTable() ?? np.zeros([0]), labels: np.array(Int32Array.of(0, 1, 2, 3), { dtype: np.int32 }) };
+      const batch = batchOf(process, r.normal([4, 8, 8, 1]), r.normal([4, 8, 8, 1]), process.uniforms(r, 4), np.array(Int32Array.of(0, 1, 2, 3), { dtype: np.int32 }));
       return [tree.ref(params), adamInit(params), tree.map((p: Array) => p.ref.add(0), params), batch, ...[s.lr, s.correction1, s.correction2, s.emaDecay].map((v) => np.full([], v))] as JsTree<Array>[];
     };
     const body = trainStep(runLoss(config, process), config.adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>;
     const exported = exportTree(body, args());
     const session = new OnnxSession(exported.bytes);
-    const feeds = Object.fromEntries((tree.leaves(args()) as Array[]).map((l, i) => [`i${i}`, { data: l.dtype === np.int32 ? (l.dataSync() as Int32Array) : Float32Array.from(l.dataSync() as Float32Array), dims: [...l.shape] }]));
+    const feeds = Object.fromEntries((tree.leaves(args()) as Array[]).map((l, i) => [`i${i}`, toHost(l)]));
     const theirs = tree.unflatten(exported.outputTree, session.runOutputs(feeds, exported.outputs).map((t) => t.data)) as unknown as { loss: Float32Array; adam: { m: JsTree<Float32Array>; v: JsTree<Float32Array> } };
     session.close();
     const ours = (jit(body) as unknown as (...a: JsTree<Array>[]) => { loss: Array; adam: { m: JsTree<Array>; v: JsTree<Array> } })(...args());

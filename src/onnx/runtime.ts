@@ -16,8 +16,9 @@ export interface HostTensor {
 /** An array's values as float32 (int32 for labels) for ONNX Runtime; consumes the array. */
 export function toHost(a: Array): HostTensor {
   const dims = [...a.shape];
-  const values = a.dataSync();
-  return { data: a.dtype === np.int32 ? (values as Int32Array) : Float32Array.from(values as Float32Array), dims };
+  const values = a.dataSync(); // a buffer of its own: converted (float64 on cpu) only when needed
+  const data = a.dtype === np.int32 || values instanceof Float32Array ? (values as Float32Array | Int32Array) : Float32Array.from(values as Float64Array);
+  return { data, dims };
 }
 
 export type Request =
@@ -28,7 +29,7 @@ export type Request =
   | { kind: "close" };
 
 export type Reply =
-  | { kind: "opened"; inputs: string[] }
+  | { kind: "opened" }
   | { kind: "ran"; results: HostTensor[] }
   | { kind: "held" }
   | { kind: "closed" }
@@ -46,8 +47,6 @@ export class OnnxSession {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4));
-  /** the model's input names, in order */
-  readonly inputs: string[];
   #closed = false;
 
   /** Load `model` (ONNX bytes); blocks until the session is ready. */
@@ -60,8 +59,7 @@ export class OnnxSession {
     });
     this.#worker.unref();
     try {
-      const reply = this.#call({ kind: "open", model, threads });
-      this.inputs = reply.kind === "opened" ? reply.inputs : [];
+      this.#call({ kind: "open", model, threads });
     } catch (e) {
       void this.#worker.terminate();
       throw e;

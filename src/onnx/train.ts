@@ -5,13 +5,13 @@
  * thread between steps (carried outputs → inputs), so a step sends only the batch and four scalars
  * and receives the loss; `state()` reads the state back for checkpoints.
  */
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
 import { trainStep, type StepperFactory, type StepState } from "../train/trainer.js";
 import { exportTree } from "./export.js";
 import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
 
 type Names = JsTree<string>;
-const leaves = (t: Names) => tree.leaves(t) as string[];
+const leaves = (t: Names | Names[]) => tree.leaves(t as Names) as string[];
 
 /** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
 export function onnxStepper(options: SessionOptions = {}): StepperFactory {
@@ -24,16 +24,13 @@ export function onnxStepper(options: SessionOptions = {}): StepperFactory {
     const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, string, string, string, string];
     const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string };
     const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
-    // the new state becomes the next step's input, in the session's thread
-    const stateIn = [...leaves(paramsIn), ...leaves(adamIn.m), ...leaves(adamIn.v), ...leaves(emaIn)];
-    const stateOut = [...leaves(outputNames.params), ...leaves(outputNames.adam.m), ...leaves(outputNames.adam.v), ...leaves(outputNames.ema)];
+    // the state as one tree [params, m, v, ema]; the new one becomes the next step's input, in the session's thread
+    const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
+    const stateOut = leaves([outputNames.params, outputNames.adam.m, outputNames.adam.v, outputNames.ema]);
     const carry = Object.fromEntries(stateOut.map((o, k) => [o, stateIn[k]!]));
-    const parts = [initial.params, initial.adam.m, initial.adam.v, initial.ema];
-    const partTrees = parts.map((p) => tree.flatten(p)[1]);
-    const partSizes = parts.map((p) => tree.leaves(p).length);
+    const [initialLeaves, stateTree] = tree.flatten([initial.params, initial.adam.m, initial.adam.v, initial.ema]) as [Array[], JsTreeDef];
 
     const session = new OnnxSession(exported.bytes, options);
-    const initialLeaves = parts.flatMap((p) => tree.leaves(p) as Array[]);
     session.hold(Object.fromEntries(initialLeaves.map((l, k) => [stateIn[k]!, toHost(l)])));
     tree.dispose(example); // (toHost consumed the initial state)
     let cached: StepState | null = null;
@@ -54,10 +51,7 @@ export function onnxStepper(options: SessionOptions = {}): StepperFactory {
       state() {
         if (!cached) {
           const arrays = session.read(stateIn).map((t) => np.array(t.data as Float32Array).reshape(t.dims));
-          const [params, m, v, ema] = partTrees.map((def, k) => {
-            const from = partSizes.slice(0, k).reduce((a, b) => a + b, 0);
-            return tree.unflatten(def, arrays.slice(from, from + partSizes[k]!)) as JsTree<Array>;
-          });
+          const [params, m, v, ema] = tree.unflatten(stateTree, arrays) as JsTree<Array>[];
           cached = { params: params!, adam: { m: m!, v: v! }, ema: ema! };
         }
         return cached;

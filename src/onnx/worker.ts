@@ -13,7 +13,6 @@ interface OrtTensor {
   dims: readonly number[];
 }
 interface OrtSession {
-  inputNames: readonly string[];
   run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
@@ -45,7 +44,7 @@ async function handle(request: Request): Promise<Reply> {
       // measured: the default memory pattern planner pre-allocated ~700 MB more for a U-Net training step
       enableMemPattern: false,
     });
-    return { kind: "opened", inputs: [...session.inputNames] };
+    return { kind: "opened" };
   }
   if (request.kind === "hold") {
     for (const [name, t] of Object.entries(request.tensors)) held[name] = tensor(t);

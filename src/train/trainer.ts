@@ -57,6 +57,11 @@ export function classifierLoss(classifier: Classifier, process: DiffusionProcess
 /** A training batch: data, noise, level uniforms, the γ table (empty in continuous time) and labels. */
 export type Batch = { x0: Array; eps: Array; u: Array; table: Array; labels: Array };
 
+/** The batch of x_0, ε, u and labels for `process` (its γ table added). */
+export function batchOf(process: DiffusionProcess, x0: Array, eps: Array, u: Array, labels: Array): Batch {
+  return { x0, eps, u, table: process.gammaTable() ?? np.zeros([0]), labels };
+}
+
 /** The per-example loss of a run: its denoiser's (labels only for conditional models) or its classifier's. */
 export function runLoss(config: RunConfig, process: DiffusionProcess) {
   const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
@@ -168,14 +173,9 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
   if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
   const shape = [B, ...dataShape(config)];
   const normalized = normalize(data.points, { mean, std });
-  const makeBatch = (x: Float32Array, labels: Int32Array): Batch => ({
-    x0: np.array(x).reshape(shape),
-    eps: rng.normal(shape),
-    u: diffusion.uniforms(rng, B),
-    table: diffusion.gammaTable() ?? np.zeros([0]),
-    labels: np.array(labels, { dtype: np.int32 }),
-  });
-  const example: Batch = { x0: np.zeros(shape), eps: np.zeros(shape), u: np.zeros([B]), table: diffusion.gammaTable() ?? np.zeros([0]), labels: np.zeros([B], { dtype: np.int32 }) };
+  // (ε is drawn before u, as always: resumed runs continue the same random stream)
+  const makeBatch = (x: Float32Array, labels: Int32Array) => batchOf(diffusion, np.array(x).reshape(shape), rng.normal(shape), diffusion.uniforms(rng, B), np.array(labels, { dtype: np.int32 }));
+  const example = batchOf(diffusion, np.zeros(shape), np.zeros(shape), np.zeros([B]), np.zeros([B], { dtype: np.int32 }));
   const stepper = makeStepper(runLoss(config, diffusion), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
   const dropout = config.task === "classifier" ? 0 : (config.cfgDropout ?? 0);
   const losses = [...state.losses];
@@ -212,9 +212,10 @@ export function train(config: RunConfig, dir: string, data: PointSet, { resume =
       if (k === firstStep) timedFrom = performance.now();
       progress.update(k + 1, loss);
       if ((k + 1) % config.checkpointEvery === 0 || k + 1 === steps) {
-        saveCheckpoint(dir, config, current(k + 1));
+        const saved = current(k + 1);
+        saveCheckpoint(dir, config, saved);
         lastSaved = k + 1;
-        onCheckpoint?.(current(k + 1), diffusion);
+        onCheckpoint?.(saved, diffusion);
       }
     }
     const last = current(steps);
