@@ -8,6 +8,7 @@ import * as exportCommand from "./commands/export.js";
 import * as guidance from "./commands/guidance.js";
 import * as trainClassifier from "./commands/train-classifier.js";
 import * as langevinDemo from "./commands/langevin-demo.js";
+import * as nfe from "./commands/nfe.js";
 import * as scoreField from "./commands/score-field.js";
 import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
@@ -18,7 +19,7 @@ interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
+const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
 
 const usage = `vdm — variational diffusion models
 
@@ -27,7 +28,8 @@ Commands:
   train      train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics
   train-classifier  a noise-aware classifier p(y | x_t, t) for classifier guidance
   sample     draw samples from a checkpoint or the exact oracle
-  eval       bits/dim, ELBO terms and energy distance on held-out data
+  eval       bits/dim, ELBO terms and energy distance on held-out data; --likelihood ode for the exact likelihood
+  nfe        sample quality against network evaluations for several samplers and step counts
   export     a checkpoint's network as an ONNX file
   guidance   judge accuracy and diversity of guided samples across scales and classes
   score-field    the score as arrows over the data at chosen noise levels

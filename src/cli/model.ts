@@ -1,6 +1,6 @@
 /** `--model`: a checkpoint directory, or `oracle` (the exact denoiser of a known density). */
 import { DiffusionProcess } from "../diffusion/process.js";
-import { knownMixture } from "../data/known.js";
+import { knownDensityNames, knownMixture } from "../data/known.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { onnxModel } from "../onnx/model.js";
@@ -11,7 +11,10 @@ import { loadRun } from "../train/load.js";
 import { intFlag, UsageError } from "./args.js";
 
 export interface ResolvedModel {
+  /** the model on the chosen backend */
   denoiser: Denoiser;
+  /** the same model in jax-js (what differentiates the network, e.g. for the ODE likelihood) */
+  jaxDenoiser: Denoiser;
   process: DiffusionProcess;
   normalization: Normalization;
   /** the data set the model describes */
@@ -27,6 +30,13 @@ export interface ResolvedModel {
   /** set for the oracle: its mixture's number of components (its classes) */
   oracle?: { classes: number };
 }
+
+/** What `--data` may be for `--model oracle`, for help texts: a built-in set with a closed-form density, or a mixture file. */
+export const oracleDataHelp = `<${knownDensityNames.join("|")}|FILE.json>`;
+
+/** The mixture-file format, for help texts (see src/data/mixture-file.ts). */
+export const mixtureFileHelp = `FILE.json is a Gaussian mixture of any dimension D: {"weights": [w_1, ...], "means": [[...D values], ...],
+"stds": [[...D per-dimension standard deviations], ...]} or "covariances": [[[...D values] x D], ...] instead of "stds".`;
 
 /** Flags the oracle needs (a checkpoint carries its own). */
 export const oracleFlags = { schedule: "cosine", timesteps: "1000" };
@@ -70,13 +80,13 @@ type ModelFlags = { model: string; data: string; schedule: string; timesteps: st
 
 export function resolveModel(flags: ModelFlags): ResolvedModel {
   const resolved = resolveJaxModel(flags);
-  return { ...resolved, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
+  return { ...resolved, jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
 }
 
-function resolveJaxModel(flags: ModelFlags): ResolvedModel {
+function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> {
   if (flags.model === "") throw new UsageError("--model is required: a checkpoint directory or \"oracle\"");
   if (flags.model === "oracle") {
-    if (!flags.data) throw new UsageError("--model oracle needs --data <a data set with a known density>");
+    if (!flags.data) throw new UsageError(`--model oracle needs --data ${oracleDataHelp} (a data set with a known density, or a Gaussian mixture file)`);
     const mixture = knownMixture(flags.data);
     const dim = mixture.means[0]!.length;
     return {

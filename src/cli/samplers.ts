@@ -1,21 +1,34 @@
 /** `--sampler` and its knobs, shared by the commands that sample. */
-import type { DiffusionProcess } from "../diffusion/process.js";
 import type { Normalization } from "../data/normalize.js";
+import type { ResolvedModel } from "./model.js";
 import { AncestralSampler, type AncestralVariance } from "../sample/ancestral.js";
 import type { Init } from "../sample/init.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../sample/langevin.js";
+import { DdimSampler } from "../sample/ddim.js";
+import { DpmSolverSampler } from "../sample/dpm-solver.js";
+import { EulerSampler } from "../sample/euler.js";
+import { HeunSampler } from "../sample/heun.js";
+import { ODE_SIGMA_MAX } from "../sample/predict.js";
+import { spacings, type Spacing } from "../diffusion/process.js";
 import { PredictorCorrectorSampler } from "../sample/pc.js";
 import type { Sampler } from "../sample/sampler.js";
 import { geometricSigmas } from "../sample/score.js";
 import { intFlag, UsageError } from "./args.js";
 
-export const samplerNames = ["ancestral", "langevin", "annealed-langevin", "pc"] as const;
+export const samplerNames = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"] as const;
+
+/** What `--sampler` and `--sample-steps` default to (see the README's "Sampling" for the measurements behind them). */
+export const DEFAULT_SAMPLER = "dpm++2m";
+export const DEFAULT_FAST_STEPS = 20;
 
 /** Flags and defaults of every sampler. */
 export const samplerFlags = {
-  sampler: "ancestral",
+  sampler: DEFAULT_SAMPLER,
   variance: "posterior",
-  "sample-steps": "1000",
+  "sample-steps": "",
+  spacing: "",
+  "max-sigma": "",
+  eta: "0",
   sigma: "0",
   "langevin-steps": "1000",
   "step-size": "0.1",
@@ -30,12 +43,23 @@ export const samplerFlags = {
   "corrector-steps": "1",
 };
 
-export const samplerHelp = `Samplers (--sampler):
-  ancestral          DDPM ancestral steps; --variance posterior|beta, --sample-steps N (continuous time)
+export const samplerHelp = `Samplers (--sampler; cost in network evaluations per sample, NFE, for N = --sample-steps levels):
+  dpm++2m            DPM-Solver++ multistep, order 2 (the default; N = ${DEFAULT_FAST_STEPS}): NFE = N
+  dpm++3m            DPM-Solver++ multistep, order 3: NFE = N
+  ddim               DDIM, --eta η (0: deterministic ODE step; 1: ancestral sampling on the same levels): NFE = N
+  euler              Euler on the probability-flow ODE in x/α against σ̃ = e^{γ/2} (Karras et al.): NFE = N
+  heun               Heun (2nd order) on the same ODE: NFE = 2N − 1; needs a moderate σ̃_max (poor on cosine)
+  ancestral          DDPM ancestral steps, --variance posterior|beta: NFE = N (default N: the whole chain, or 1000)
+  pc                 predictor–corrector: ancestral predictor + Langevin corrector, --snr r, --corrector-steps C:
+                     NFE = N(1 + C)
   langevin           x ← x + (η/2)s + √η z at one level: --sigma σ̃ (0 = clean data), --langevin-steps, --step-size η
   annealed-langevin  NCSN: σ̃ from --sigma-max to --sigma-min over --levels, --steps-per-level, --epsilon ε
                      (η_i = ε σ_i²/σ_L²), --denoise true|false (final Tweedie step)
-  pc                 predictor–corrector: ancestral predictor + Langevin corrector, --snr r, --corrector-steps
+Levels (--spacing, for every sampler above): uniform (in t), log-snr (evenly in γ = −log SNR; the
+default of dpm++), trailing (t_k = t_max·k/N); a discrete-time model (T steps) uses N of its T steps.
+--max-sigma S caps the noisiest level at σ̃ = e^{γ/2} ≤ S (default ${ODE_SIGMA_MAX} for the ODE samplers above ancestral,
+none for ancestral and pc, and none with the exact oracle): beyond it a trained network's x̂_0 is too
+inaccurate to start a deterministic path.
 Langevin samplers start from --init uniform:LOW:HIGH (data coordinates) or gaussian:STD
 (default: gaussian with the largest σ̃; langevin: uniform over the data's range).`;
 
@@ -60,12 +84,34 @@ function parseInit(raw: string, fallback: Init, z: Normalization): Init {
   throw new UsageError(`--init must be uniform:LOW:HIGH (LOW < HIGH) or gaussian:STD, got "${raw}"`);
 }
 
-export function makeSampler(flags: Flags, process: DiffusionProcess, z: Normalization): Sampler {
+/**
+ * The sampler the flags ask for, for `resolved`'s process and normalisation. The exact oracle's
+ * predictions hold at every level, so its ODE samplers start from the top of the range unless
+ * --max-sigma says otherwise.
+ */
+export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process" | "normalization" | "oracle">): Sampler {
+  const { process, normalization: z } = resolved;
   const variance = flags.variance;
   if (variance !== "posterior" && variance !== "beta") throw new UsageError(`--variance must be posterior or beta, got "${variance}"`);
+  if (flags.spacing !== "" && !(spacings as readonly string[]).includes(flags.spacing)) throw new UsageError(`--spacing must be one of ${spacings.join(", ")}, got "${flags.spacing}"`);
+  const fast = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun"].includes(flags.sampler);
+  const stepsRaw = flags["sample-steps"] || (fast ? String(DEFAULT_FAST_STEPS) : "");
+  const steps = stepsRaw === "" ? undefined : intFlag("sample-steps", stepsRaw, { min: 1 });
+  if (steps !== undefined && process.T > 0 && steps > process.T) throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
+  const sigmaMax = flags["max-sigma"] === "" ? (resolved.oracle ? Infinity : undefined) : num("max-sigma", flags["max-sigma"]);
+  const levels = { steps, spacing: (flags.spacing || undefined) as Spacing | undefined, sigmaMax };
   switch (flags.sampler) {
+    case "dpm++2m":
+    case "dpm++3m":
+      return new DpmSolverSampler(process, { ...levels, order: flags.sampler === "dpm++2m" ? 2 : 3 });
+    case "ddim":
+      return new DdimSampler(process, { ...levels, eta: num("eta", flags.eta, false) });
+    case "euler":
+      return new EulerSampler(process, levels);
+    case "heun":
+      return new HeunSampler(process, levels);
     case "ancestral":
-      return new AncestralSampler(process, variance as AncestralVariance, intFlag("sample-steps", flags["sample-steps"], { min: 1 }));
+      return new AncestralSampler(process, variance as AncestralVariance, steps, levels.spacing, sigmaMax);
     case "langevin":
       return new LangevinSampler(process, {
         sigma: num("sigma", flags.sigma, false),
@@ -89,7 +135,7 @@ export function makeSampler(flags: Flags, process: DiffusionProcess, z: Normaliz
         snr: num("snr", flags.snr),
         correctorSteps: intFlag("corrector-steps", flags["corrector-steps"], { min: 0 }),
         variance: variance as AncestralVariance,
-        continuousSteps: intFlag("sample-steps", flags["sample-steps"], { min: 1 }),
+        steps,
       });
     default:
       throw new UsageError(`unknown sampler "${flags.sampler}" (known: ${samplerNames.join(", ")})`);

@@ -1,5 +1,10 @@
-/** The user's own points: CSV (one point per line, optional header) or a JSON array of arrays. */
+/**
+ * The user's own data files: points as CSV (one point per line, optional header) or as a JSON
+ * array of arrays, or a Gaussian mixture as a JSON object (`mixture-file.ts`).
+ */
 import { readFileSync } from "node:fs";
+import type { GaussianMixture } from "../models/mixture.js";
+import { mixtureFromJson } from "./mixture-file.js";
 import type { PointSet } from "./toy.js";
 
 /**
@@ -42,14 +47,22 @@ export function parseCsv(text: string, source = "CSV", labelColumn = ""): PointS
   return { ...set, labels: Int32Array.from(labels) };
 }
 
-/** Parse a JSON array of equal-length arrays of numbers. */
-export function parseJsonPoints(text: string, source = "JSON"): PointSet {
-  let value: unknown;
+/** JSON.parse(text), or an error naming `source`. */
+export function parseJson(text: string, source = "JSON"): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
   }
+}
+
+/** Parse a JSON array of equal-length arrays of numbers. */
+export function parseJsonPoints(text: string, source = "JSON"): PointSet {
+  return jsonPoints(parseJson(text, source), source);
+}
+
+/** Points from a parsed JSON value: an array of equal-length arrays of finite numbers. Borrows `value`. */
+export function jsonPoints(value: unknown, source = "JSON"): PointSet {
   if (!Array.isArray(value)) throw new Error(`${source}: expected an array of points (arrays of numbers)`);
   const dim = Array.isArray(value[0]) ? value[0].length : 0;
   value.forEach((row, i) => {
@@ -66,16 +79,25 @@ function toPointSet(rows: number[][], dim: number, source: string): PointSet {
   return { points: Float32Array.from(rows.flat()), n: rows.length, dim };
 }
 
-/** Read points from a .csv or .json file (`labelColumn`: CSV only). */
-export function readPointsFile(path: string, labelColumn = ""): PointSet {
-  let text: string;
+/** The text of a data file, or an error naming it. */
+export function readDataText(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new Error(`cannot read data file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (path.endsWith(".json")) return parseJsonPoints(text, path);
-  if (path.endsWith(".csv")) return parseCsv(text, path, labelColumn);
+}
+
+/**
+ * Read a .csv or .json data file: points (CSV, or a JSON array of arrays), or the Gaussian mixture a
+ * JSON object describes (`mixture-file.ts`). `labelColumn`: CSV only.
+ */
+export function readDataFile(path: string, labelColumn = ""): PointSet | GaussianMixture {
+  if (path.endsWith(".json")) {
+    const value = parseJson(readDataText(path), path);
+    return Array.isArray(value) ? jsonPoints(value, path) : mixtureFromJson(value, path);
+  }
+  if (path.endsWith(".csv")) return parseCsv(readDataText(path), path, labelColumn);
   if (labelColumn) throw new Error(`data file ${path}: --label-column applies to CSV files`);
   throw new Error(`data file ${path}: expected a .csv or .json file`);
 }

@@ -1,17 +1,19 @@
 /**
- * Data sets by name: built-in 2-D sets, or a path to the user's CSV/JSON points. Training and
- * held-out points are disjoint: built-in sets draw them from independent streams of the seed,
- * files are split 90/10 by a seeded shuffle.
+ * Data sets by name: built-in 2-D sets, or a path to the user's CSV/JSON points or to a JSON
+ * Gaussian mixture. Training and held-out points are disjoint: built-in sets and mixture files
+ * draw them from independent streams of the seed, point files are split 90/10 by a seeded shuffle.
  */
 import { Rng } from "../engine/index.js";
-import { readPointsFile } from "./files.js";
+import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
+import { sampleMixtureWithLabels } from "./known.js";
 import { isToy, toyData, unknownDataset, type PointSet } from "./toy.js";
 
 export type { PointSet };
 export { toyNames, isToy, exampleShape } from "./toy.js";
 export { imageNames, isImageSet, defaultImageDir, pixelNormalization } from "./images.js";
-export { knownDensityNames, knownMixture } from "./known.js";
+export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
+export { mixtureMoments, type GaussianMixture } from "../models/mixture.js";
 
 export interface Split {
   train: PointSet;
@@ -46,21 +48,22 @@ export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
 /**
  * Train and held-out points for `spec` (a built-in name, an image set, or a file path). Image
  * sets come from `dataDir` (default: `defaultImageDir()`), their own train/test files, at most
- * `train`/`test` images of each (0 = all).
+ * `train`/`test` images of each (0 = all). Built-in sets and mixture files draw `train` and
+ * `test` points (labelled by component) from the streams `seed` and `seed ^ 0x5eed`.
  */
 export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000, labelColumn = "", dataDir = "" } = {}): Split {
   if (isImageSet(spec)) {
     const dir = dataDir || defaultImageDir();
     return { train: readImages(dir, "train", train), test: readImages(dir, "t10k", test) };
   }
-  if (isToy(spec)) {
-    return { train: toyData(spec, train, new Rng(seed)), test: toyData(spec, test, new Rng(seed ^ 0x5eed)) };
-  }
+  const draw = (generate: (n: number, rng: Rng) => PointSet): Split => ({ train: generate(train, new Rng(seed)), test: generate(test, new Rng(seed ^ 0x5eed)) });
+  if (isToy(spec)) return draw((n, rng) => toyData(spec, n, rng));
   if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
-  const all = readPointsFile(spec, labelColumn);
-  const order = Array.from({ length: all.n }, (_, i) => i);
-  const u = new Rng(seed).uniform([all.n]).dataSync() as Float32Array;
+  const data = readDataFile(spec, labelColumn);
+  if ("weights" in data) return draw((n, rng) => sampleMixtureWithLabels(data, n, rng));
+  const order = Array.from({ length: data.n }, (_, i) => i);
+  const u = new Rng(seed).uniform([data.n]).dataSync() as Float32Array;
   order.sort((a, b) => u[a]! - u[b]! || a - b);
-  const nTest = Math.max(1, Math.round(all.n * 0.1));
-  return { train: subset(all, order.slice(nTest)), test: subset(all, order.slice(0, nTest)) };
+  const nTest = Math.max(1, Math.round(data.n * 0.1));
+  return { train: subset(data, order.slice(nTest)), test: subset(data, order.slice(0, nTest)) };
 }

@@ -1,10 +1,12 @@
 /**
- * Built-in data sets whose density is known in closed form (Gaussian mixtures), so that exact
- * log-likelihoods, scores and optimal denoisers are available for them.
+ * Data whose density is known in closed form (Gaussian mixtures), so that exact log-likelihoods,
+ * scores and optimal denoisers are available for them: three built-in sets by name, or any
+ * mixture in a FILE.json (see `mixture-file.ts`).
  */
 import type { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
-import { validateMixture, type GaussianMixture } from "../models/oracle.js";
+import { componentLogJoint, fromAxes, principalAxes, type GaussianMixture } from "../models/mixture.js";
+import { readDataFile } from "./files.js";
 import type { PointSet } from "./toy.js";
 
 const KNOWN: Record<string, GaussianMixture> = {
@@ -22,15 +24,30 @@ const KNOWN: Record<string, GaussianMixture> = {
 
 export const knownDensityNames: readonly string[] = Object.keys(KNOWN);
 
-export function knownMixture(name: string): GaussianMixture {
-  const m = KNOWN[name];
-  if (!m) throw new Error(`no closed-form density for data set "${name}" (known: ${knownDensityNames.join(", ")})`);
-  return m;
+/**
+ * The mixture of a built-in set with a closed-form density, or the one in a .json file (an error
+ * if the file holds points instead).
+ */
+export function knownMixture(specOrPath: string): GaussianMixture {
+  const m = KNOWN[specOrPath];
+  if (m) return m;
+  if (!specOrPath.endsWith(".json")) {
+    throw new Error(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`);
+  }
+  const data = readDataFile(specOrPath);
+  if (!("weights" in data)) {
+    throw new Error(`${specOrPath} holds points (a JSON array), not a Gaussian mixture (a JSON object {"weights", "means", "stds" or "covariances"})`);
+  }
+  return data;
 }
 
-/** n samples of a Gaussian mixture, with the component of each: k ~ Categorical(π), x = μ_k + s_k ⊙ z. */
+/**
+ * n samples of a Gaussian mixture, with the component of each: k ~ Categorical(π),
+ * x = μ_k + U_k (√λ_k ⊙ z) with z ~ N(0, I) (Σ_k = U_k diag(λ_k) U_kᵀ; for a diagonal Σ_k,
+ * μ_k + s_k ⊙ z). Borrows `m`.
+ */
 export function sampleMixtureWithLabels(m: GaussianMixture, n: number, rng: Rng): PointSet {
-  validateMixture(m);
+  const axes = principalAxes(m);
   const D = m.means[0]!.length;
   const u = rng.uniform([n]).dataSync() as Float32Array;
   const z = rng.normal([n, D]).dataSync() as Float32Array;
@@ -41,7 +58,9 @@ export function sampleMixtureWithLabels(m: GaussianMixture, n: number, rng: Rng)
     const found = cumulative.findIndex((c) => u[i]! < c);
     const k = found < 0 ? m.weights.length - 1 : found;
     labels[i] = k;
-    for (let d = 0; d < D; d++) points[i * D + d] = m.means[k]![d]! + Math.sqrt(m.variances[k]![d]!) * z[i * D + d]!;
+    const c = axes[k]!;
+    const offset = fromAxes(c, c.variances.map((v, j) => Math.sqrt(v) * z[i * D + j]!));
+    for (let d = 0; d < D; d++) points[i * D + d] = m.means[k]![d]! + offset[d]!;
   }
   return { points, n, dim: D, labels };
 }
@@ -52,21 +71,14 @@ export function sampleMixture(m: GaussianMixture, n: number, rng: Rng): Array {
   return np.array(set.points).reshape([n, set.dim]);
 }
 
-/** The most probable component of each point (the exact Bayes classifier of the mixture). */
+/** The most probable component of each point (the exact Bayes classifier of the mixture): argmax_k log π_k N(x; μ_k, Σ_k). */
 export function componentOf(m: GaussianMixture, points: ArrayLike<number>): Int32Array {
   const D = m.means[0]!.length;
-  const n = points.length / D;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = -Infinity;
-    m.weights.forEach((w, k) => {
-      let lp = Math.log(w);
-      for (let d = 0; d < D; d++) {
-        const v = m.variances[k]![d]!;
-        lp -= 0.5 * (Math.log(2 * Math.PI * v) + (points[i * D + d]! - m.means[k]![d]!) ** 2 / v);
-      }
-      if (lp > best) (best = lp), (out[i] = k);
-    });
+  const logJoint = componentLogJoint(m);
+  const out = new Int32Array(points.length / D);
+  for (let i = 0; i < out.length; i++) {
+    const lp = logJoint(globalThis.Array.from({ length: D }, (_, d) => points[i * D + d]!));
+    out[i] = lp.reduce((best, v, k) => (v > lp[best]! ? k : best), 0); // the first maximum (0 if all are NaN)
   }
   return out;
 }

@@ -27,7 +27,10 @@ export function denormalize(points: Float32Array, z: Normalization): Float32Arra
   return Float32Array.from(points, (v, i) => v * z.std[i % D]! + z.mean[i % D]!);
 }
 
-/** log |det ∂x'/∂x| = −Σ_d log std_d: add its negative to normalised-space nats to get data-space nats. */
-export function logDetJacobian(z: Normalization): number {
-  return -z.std.reduce((s, v) => s + Math.log(v), 0);
+/**
+ * log |det ∂x'/∂x| = −Σ_d log std_d over `dim` dimensions (a normalisation with fewer entries, like
+ * the one shared by every pixel, repeats): add its negative to normalised-space nats to get data-space nats.
+ */
+export function logDetJacobian(z: Normalization, dim = z.std.length): number {
+  return (-z.std.reduce((s, v) => s + Math.log(v), 0) * dim) / z.std.length;
 }

@@ -20,6 +20,40 @@ export interface KlLevels {
 /** "simple": t uniform, weight 1. "elbo": the diffusion term's unbiased one-sample estimate. */
 export type Weighting = "simple" | "elbo";
 
+/** How a sampler places its N levels (see `DiffusionProcess.samplingLevels`). */
+export const spacings = ["uniform", "log-snr", "trailing"] as const;
+export type Spacing = (typeof spacings)[number];
+
+/**
+ * N distinct steps of a chain 1..T (ascending) following `spacing`, given the chain's γ_0..γ_T:
+ * each step is the nearest to its target (uniform: 1 + (T−1)k/(N−1); trailing: T(k+1)/N;
+ * log-snr: the step whose γ_i is nearest to γ_1 + (γ_T − γ_1)k/(N−1)), then pushed apart where
+ * two targets share a step so that all N are distinct.
+ */
+export function respace(gamma: Float64Array, N: number, spacing: Spacing): number[] {
+  const T = gamma.length - 1;
+  const nearestGamma = (g: number) => {
+    let best = 1;
+    for (let i = 2; i <= T; i++) if (Math.abs(gamma[i]! - g) < Math.abs(gamma[best]! - g)) best = i;
+    return best;
+  };
+  const target = (k: number): number => {
+    if (spacing === "trailing") return Math.round((T * (k + 1)) / N);
+    if (N === 1) return T;
+    if (spacing === "log-snr") return nearestGamma(gamma[1]! + ((gamma[T]! - gamma[1]!) * k) / (N - 1));
+    return Math.round(1 + ((T - 1) * k) / (N - 1));
+  };
+  const steps = globalThis.Array.from({ length: N }, (_, k) => Math.min(T, Math.max(1, target(k))));
+  for (let k = 1; k < N; k++) steps[k] = Math.max(steps[k]!, steps[k - 1]! + 1); // distinct, ascending
+  for (let k = N - 1; k >= 0; k--) steps[k] = Math.min(steps[k]!, T - (N - 1 - k)); // within 1..T
+  return steps;
+}
+
+function checkSteps(N: number, spacing: Spacing): void {
+  if (!Number.isInteger(N) || N < 1) throw new Error(`sampling steps must be an integer >= 1, got ${N}`);
+  if (!(spacings as readonly string[]).includes(spacing)) throw new Error(`unknown spacing "${spacing}" (known: ${spacings.join(", ")})`);
+}
+
 /** A single level (t, γ) as plain numbers. */
 export interface Level {
   t: number;
@@ -29,6 +63,7 @@ export interface Level {
 export class DiffusionProcess {
   readonly chain: DiscreteSchedule | null;
   readonly #gammaTable: Float32Array | null;
+  #timeTable: { t: Float64Array; gamma: Float64Array } | null = null;
 
   constructor(
     readonly schedule: NoiseSchedule,
@@ -86,16 +121,70 @@ export class DiffusionProcess {
   }
 
   /**
-   * The levels a sampler walks down, index 0 being the data (t = 0, γ = −∞): the chain itself in
-   * discrete time; in continuous time `steps` points evenly spaced over [tMin, tMax].
+   * t at level γ by linear interpolation in a table: the chain's (γ_i, i/T) in discrete time, or
+   * 4,097 points of the continuous γ(t) (t within ~1e−6 of `timeOfGamma`, cheap enough for every
+   * evaluation of an ODE in γ). Clamped to the table's ends.
    */
-  samplingLevels(steps = 1000): { t: Float64Array; gamma: Float64Array } {
-    if (this.chain) return { t: this.chain.t, gamma: this.chain.gamma };
-    if (!Number.isInteger(steps) || steps < 1) throw new Error(`sampling steps must be an integer >= 1, got ${steps}`);
-    const { tMin, tMax } = this.schedule;
-    const t = Float64Array.from({ length: steps + 1 }, (_, i) => (i === 0 ? 0 : steps === 1 ? tMax : tMin + ((tMax - tMin) * (i - 1)) / (steps - 1)));
-    const gamma = Float64Array.from([-Infinity, ...(this.schedule.gamma(exactArray(t.subarray(1))).dataSync() as Float64Array)]);
-    return { t, gamma };
+  timeAtGamma(gamma: number): number {
+    if (!this.#timeTable) {
+      const t = this.chain ? this.chain.t.subarray(1) : Float64Array.from({ length: 4097 }, (_, k) => this.schedule.tMin + ((this.schedule.tMax - this.schedule.tMin) * k) / 4096);
+      const g = this.chain ? this.chain.gamma.subarray(1) : (this.schedule.gamma(exactArray(t)).dataSync() as Float64Array);
+      this.#timeTable = { t, gamma: g };
+    }
+    const { t, gamma: g } = this.#timeTable;
+    if (!(gamma > g[0]!)) return t[0]!;
+    if (!(gamma < g[g.length - 1]!)) return t[t.length - 1]!;
+    let [lo, hi] = [0, g.length - 1];
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (g[mid]! <= gamma) lo = mid;
+      else hi = mid;
+    }
+    return t[lo]! + ((t[hi]! - t[lo]!) * (gamma - g[lo]!)) / (g[hi]! - g[lo]!);
+  }
+
+  /**
+   * The levels a sampler walks down: index 0 is the data (t = 0, γ = −∞), indices 1..N the N
+   * latent levels it evaluates the network at, ascending in noise (so N network evaluations for a
+   * one-evaluation-per-level sampler). `steps` = N (default: the whole chain in discrete time,
+   * 1000 in continuous time). `spacing` places the N levels:
+   * - "uniform": evenly in t from the least to the most noisy level (both included);
+   * - "log-snr": evenly in γ = −log SNR between the same two ends;
+   * - "trailing": t_k = t_max·k/N, k = 1..N (the most noisy level included, the least noisy not:
+   *   the last step is as long as the others).
+   * A discrete process respaces its chain: the N levels are N distinct steps i of 1..T (DDIM's
+   * sub-sequence), each the nearest step to the spacing's target (t = i/T, or γ_i).
+   * `sigmaMax` caps the noisiest level at σ̃ = e^{γ/2} ≤ sigmaMax (γ ≤ 2 log sigmaMax): the top of
+   * the range becomes the last level (or chain step) below the cap.
+   */
+  samplingLevels(steps?: number, spacing: Spacing = "uniform", sigmaMax = Infinity): { t: Float64Array; gamma: Float64Array } {
+    if (!(sigmaMax > 0)) throw new Error(`the largest noise level σ̃_max must be > 0, got ${sigmaMax}`);
+    const maxGamma = 2 * Math.log(sigmaMax);
+    if (this.chain) {
+      const gamma = this.chain.gamma;
+      let top = this.T;
+      while (top > 1 && gamma[top]! > maxGamma) top--;
+      const N = steps ?? top;
+      checkSteps(N, spacing);
+      if (N > top) throw new Error(`a chain of T = ${this.T} steps${top < this.T ? ` capped at σ̃ ≤ ${sigmaMax} (step ${top})` : ""} can be sampled in at most ${top} steps, got ${N}`);
+      const chosen = respace(gamma.subarray(0, top + 1), N, spacing);
+      return { t: Float64Array.from([0, ...chosen.map((i) => this.chain!.t[i]!)]), gamma: Float64Array.from([-Infinity, ...chosen.map((i) => gamma[i]!)]) };
+    }
+    const N = steps ?? 1000;
+    checkSteps(N, spacing);
+    const tMin = this.schedule.tMin;
+    const tMax = this.gammaAt(this.schedule.tMax) > maxGamma ? this.timeOfGamma(maxGamma) : this.schedule.tMax;
+    let t: Float64Array;
+    if (spacing === "log-snr") {
+      const [g0, g1] = [this.gammaAt(tMin), this.gammaAt(tMax)];
+      t = Float64Array.from({ length: N }, (_, k) => (N === 1 ? tMax : this.timeOfGamma(g0 + ((g1 - g0) * k) / (N - 1))));
+    } else if (spacing === "trailing") {
+      t = Float64Array.from({ length: N }, (_, k) => tMin + ((tMax - tMin) * (k + 1)) / N);
+    } else {
+      t = Float64Array.from({ length: N }, (_, k) => (N === 1 ? tMax : tMin + ((tMax - tMin) * k) / (N - 1)));
+    }
+    const gamma = Float64Array.from([-Infinity, ...(this.schedule.gamma(exactArray(t)).dataSync() as Float64Array)]);
+    return { t: Float64Array.from([0, ...t]), gamma };
   }
 
   /**

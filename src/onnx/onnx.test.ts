@@ -13,7 +13,7 @@ import { DiffusionProcess } from "../diffusion/process.js";
 import { knownMixture } from "../data/known.js";
 import { cfgModel } from "../guidance/guided.js";
 import { initMlp, mlpModel, type MlpConfig } from "../models/mlp.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
+import { fullCovarianceMixture, mixtureParams, oracleModel } from "../models/oracle.js";
 import { initUNet, unetModel, type UNetConfig } from "../models/unet.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
@@ -24,6 +24,8 @@ import { batchOf, runLoss, trainStep } from "../train/trainer.js";
 import { exportOnnx, exportTree } from "./export.js";
 import { OnnxSession, toHost } from "./runtime.js";
 import { onnxModel, type OnnxModel } from "./model.js";
+import { onnxFlow } from "./flow.js";
+import { flowFunction } from "../diffusion/flow.js";
 import { varint } from "./protobuf.js";
 
 useEngine("wasm");
@@ -89,6 +91,11 @@ describe("ONNX export", () => {
 
   it("the exact mixture oracle (log-sum-exp responsibilities) exports as well: nothing is network-specific", () => {
     assertAgree(oracleModel("score", 8), mixtureParams(knownMixture("eight-gaussians")), [6, 2], Int32Array.of(0, 3, 5, 7, 8, 8));
+  });
+
+  it("the oracle of a mixture with full covariances (principal-axis rotations as matmuls) exports as well", () => {
+    const mixture = fullCovarianceMixture([0.3, 0.7], [[-1, 0.5], [1, -0.5]], [[[1, 0.6], [0.6, 0.5]], [[0.3, -0.2], [-0.2, 0.8]]]);
+    assertAgree(oracleModel("eps", 2), mixtureParams(mixture), [5, 2], Int32Array.of(0, 1, 2, 1, 2));
   });
 
   it("names the operation it cannot export", () => {
@@ -161,5 +168,32 @@ describe("sampling through ONNX Runtime", () => {
     const p = () => ({ net: params, labels: np.array(Int32Array.from({ length: 64 }, (_, i) => i % 4), { dtype: np.int32 }), scale: np.array([2]) });
     const ref = draw(cfgModel(model), p());
     assertClose(draw(cfgModel(onnx(model, params)), p()), ref, { ...tolerance(ref), label: "CFG samples" });
+  });
+});
+
+describe("the probability-flow drift and divergence through ONNX Runtime", () => {
+  it("a U-Net's drift and Hutchinson divergence, and an MLP's exact divergence, agree with jax-js's", () => {
+    const cases: [Model, JsTree<Array>, number[], boolean][] = [];
+    const unet: UNetConfig = { shape: [8, 8, 1], base: 8, multipliers: [1, 2], attention: [1], heads: 2, groups: 4, timeEmbedding: 8 };
+    cases.push([unetModel(unet, "eps"), filled(initUNet(unet, new Rng(1))), [3, 8, 8, 1], false]);
+    const mlp: MlpConfig = { dim: 2, hidden: 32, layers: 3, timeEmbedding: 16, fourierFeatures: 0, fourierScale: 1, fourierSeed: 0, classes: 0 };
+    cases.push([mlpModel(mlp, "v"), filled(initMlp(mlp, new Rng(2))), [5, 2], true]);
+    for (const [model, params, shape, exact] of cases) {
+      const B = shape[0]!;
+      const size = shape.reduce((a, b) => a * b, 1);
+      const inputs = () => [np.array(wave(size, 3)).reshape(shape), np.full([B], 0.4), np.full([B], -0.7), exact ? np.zeros([1]) : np.array(Float32Array.from(wave(size, 5), (v) => (v > 0 ? 1 : -1))).reshape(shape)] as const;
+      const ours = flowFunction(model, exact)(tree.ref(params), ...inputs());
+      const flow = onnxFlow(model, params, exact);
+      try {
+        const theirs = flow(tree.ref(params), ...inputs());
+        for (const key of ["drift", "divergence"] as const) {
+          const ref = read(ours[key]);
+          assert.ok(maxAbs(ref) > 0, `${key} is zero`);
+          assertClose(read(theirs[key]), ref, { atol: 1e-4 * Math.max(1, maxAbs(ref)), label: `${exact ? "exact" : "Hutchinson"} ${key}` });
+        }
+      } finally {
+        flow.close();
+      }
+    }
   });
 });

@@ -2,13 +2,14 @@
  * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2), from any prediction target:
  *   x_T ~ N(0, I);  for i = N..1:  x̂_0 = x̂_0(x_i, t_i),  x_{i−1} = μ_q(x_i, x̂_0) + σ_i z,
  * with σ_i² = Σ_q(i) = β̃_i ("posterior") or σ_i² = β_i ("beta"), and no noise on the last step.
+ * On N < T levels of a chain (respaced), the same formulas between consecutive chosen levels.
  */
 import { realize, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
+import type { DiffusionProcess, Spacing } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -18,18 +19,29 @@ export class AncestralSampler implements Sampler {
   readonly name = "ancestral";
   readonly #steps = new WeakMap<Model, ReturnType<typeof makeAncestralStep>>();
 
+  readonly levels: { t: Float64Array; gamma: Float64Array };
   constructor(
     readonly process: DiffusionProcess,
     readonly variance: AncestralVariance = "posterior",
-    /** number of steps in continuous time (discrete processes use their own T) */
-    readonly continuousSteps = 1000,
-  ) {}
+    /** number of steps N (default: the whole chain in discrete time, 1000 in continuous time) */
+    steps?: number,
+    spacing: Spacing = "uniform",
+    /** σ̃ of the noisiest level at most (default: the whole range) */
+    sigmaMax = Infinity,
+  ) {
+    this.levels = process.samplingLevels(steps, spacing, sigmaMax);
+  }
+
+  /** network evaluations per sample: one per level */
+  get nfe(): number {
+    return this.levels.t.length - 1;
+  }
 
   sample(denoiser: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
     const { model, params } = denoiser;
     let step = this.#steps.get(model);
     if (!step) this.#steps.set(model, (step = makeAncestralStep(model, this.variance)));
-    const { t, gamma } = this.process.samplingLevels(this.continuousSteps);
+    const { t, gamma } = this.levels;
     const n = shape[0]!;
     let x = rng.normal(shape);
     for (let i = t.length - 1; i >= 1; i--) {

@@ -74,7 +74,7 @@ describe("Langevin on ncsn-gmm with the exact scores (same uniform start, 3,000 
 describe("predictor–corrector", () => {
   it("with the oracle recovers the Gaussian's mean and variances (5 standard errors)", () => {
     const N = 4000;
-    const sampler = new PredictorCorrectorSampler(new DiffusionProcess(getSchedule("cosine"), 0), { snr: 0.16, correctorSteps: 1, variance: "posterior", continuousSteps: 500 });
+    const sampler = new PredictorCorrectorSampler(new DiffusionProcess(getSchedule("cosine"), 0), { snr: 0.16, correctorSteps: 1, variance: "posterior", steps: 500 });
     const x = sampler.sample({ model: oracleModel("eps"), params: mixtureParams(knownMixture("gaussian")) }, [N, 2], new Rng(3)).dataSync() as Float32Array;
     const mu = [1, -0.5], v = [0.36, 1.44];
     for (const d of [0, 1]) {

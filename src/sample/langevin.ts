@@ -51,6 +51,10 @@ export class LangevinSampler implements Sampler {
     readonly options: { sigma: number; steps: number; stepSize: number; init: Init },
   ) {}
 
+  get nfe(): number {
+    return this.options.steps;
+  }
+
   sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
     const { sigma, steps: K, stepSize, init } = this.options;
     let k = K;
@@ -65,6 +69,10 @@ export class AnnealedLangevinSampler implements Sampler {
     readonly process: DiffusionProcess,
     readonly options: { sigmas: number[]; stepsPerLevel: number; epsilon: number; init: Init; denoise: boolean },
   ) {}
+
+  get nfe(): number {
+    return this.options.sigmas.length * this.options.stepsPerLevel + (this.options.denoise ? 1 : 0);
+  }
 
   sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
     const { sigmas, stepsPerLevel: K, epsilon, init, denoise } = this.options;

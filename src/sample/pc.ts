@@ -30,14 +30,23 @@ export class PredictorCorrectorSampler implements Sampler {
 
   constructor(
     readonly process: DiffusionProcess,
-    readonly options: { snr: number; correctorSteps: number; variance: AncestralVariance; continuousSteps: number },
-  ) {}
+    readonly options: { snr: number; correctorSteps: number; variance: AncestralVariance; steps?: number },
+  ) {
+    this.levels = process.samplingLevels(options.steps);
+  }
+
+  readonly levels: { t: Float64Array; gamma: Float64Array };
+
+  /** per level: the corrector's evaluations and the predictor's one */
+  get nfe(): number {
+    return (this.levels.t.length - 1) * (1 + this.options.correctorSteps);
+  }
 
   sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
     const { model, params } = den;
     let fns = this.#cache.get(model);
     if (!fns) this.#cache.set(model, (fns = { predict: makeAncestralStep(model, this.options.variance), correct: makeCorrector(model) }));
-    const { t, gamma } = this.process.samplingLevels(this.options.continuousSteps);
+    const { t, gamma } = this.levels;
     const n = shape[0]!;
     const alphaBar = (g: number) => 1 / (1 + Math.exp(g));
     let x = rng.normal(shape);

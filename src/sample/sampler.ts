@@ -19,6 +19,8 @@ export interface SampleOptions {
 
 export interface Sampler {
   readonly name: string;
+  /** network evaluations (NFE) per sample: the cost of a draw */
+  readonly nfe: number;
   /** Draw samples of `shape` ([n, ...]); borrows the denoiser's params. */
   sample(denoiser: Denoiser, shape: number[], rng: Rng, options?: SampleOptions): Array;
 }

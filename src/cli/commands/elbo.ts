@@ -2,20 +2,23 @@
 import { Rng } from "../../engine/index.js";
 import { ElboEstimator } from "../../diffusion/elbo.js";
 import { DiffusionProcess } from "../../diffusion/process.js";
-import { knownDensityNames, knownMixture, sampleMixture } from "../../data/known.js";
+import { knownMixture, sampleMixture } from "../../data/known.js";
 import { elboReport, type ElboReport } from "../../eval/likelihood.js";
 import { mixtureParams, oracleModel } from "../../models/oracle.js";
 import { getSchedule, scheduleNames } from "../../schedule/index.js";
 import { intFlag, intListFlag, parse, UsageError } from "../args.js";
+import { mixtureFileHelp, oracleDataHelp } from "../model.js";
 import { printTable } from "./schedule.js";
 
-export const help = `vdm elbo --data <${knownDensityNames.join("|")}> [--model oracle] [--schedule <${scheduleNames.join("|")}>]
+export const help = `vdm elbo --data ${oracleDataHelp} [--model oracle] [--schedule <${scheduleNames.join("|")}>]
          [--timesteps 10,100,1000,0] [--n 4000] [--samples 64] [--seed S] [--json]
 
 For data with a closed-form density, evaluates the ELBO of the exact (oracle) denoiser on n fresh
 points for each number of timesteps (0 = continuous time): reconstruction, prior and diffusion
 terms in nats, bits/dim, the exact log-likelihood and the gap log p(x_0) − ELBO. Discrete
-diffusion terms are summed exactly over t; continuous time averages --samples draws of t.`;
+diffusion terms are summed exactly over t; continuous time averages --samples draws of t.
+
+${mixtureFileHelp}`;
 
 export function run(argv: string[]): void {
   const flags = parse(argv, {

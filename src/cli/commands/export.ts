@@ -3,10 +3,10 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { exportModel, modelInputs } from "../../onnx/model.js";
 import { OPSET } from "../../onnx/export.js";
 import { intFlag, parse, UsageError } from "../args.js";
-import { oracleFlags, resolveModel } from "../model.js";
+import { oracleDataHelp, oracleFlags, resolveModel } from "../model.js";
 
 export const help = `vdm export --model <DIR|oracle> --out FILE.onnx [--batch B]
-           oracle only: --data <known set> [--schedule S] [--timesteps T]
+           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]
 
 Writes the network (ONNX opset ${OPSET}) at batch size B (default 16). Inputs: x [B, ...] in the model's
 normalised coordinates, t [B] in [0, 1], gamma [B] = −log SNR(t), and for conditional models labels

@@ -43,7 +43,7 @@ export function run(argv: string[]): void {
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
   const judge = makeJudge(flags.judge, resolved.data, z);
-  const sampler = makeSampler(flags, resolved.process, z);
+  const sampler = makeSampler(flags, resolved);
   const D = resolved.dim;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   // one sampling run per scale: n samples of every class in one batch

@@ -41,7 +41,7 @@ export function run(argv: string[]): void {
   if (image && flags.trajectory) throw new UsageError("--trajectory draws 2-D paths; it is not available for image models");
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
-  const sampler = makeSampler(flags, resolved.process, z);
+  const sampler = makeSampler(flags, resolved);
   if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
   const label = flags.class === "" ? -1 : intFlag("class", flags.class, { min: 0 });
   const denoiser: BatchDenoiser = label < 0 ? resolved.denoiser : (_start, m) => guidedDenoiser(resolved, flags, new Int32Array(m).fill(label));

@@ -1,0 +1,127 @@
+/**
+ * `vdm nfe`: sample quality against network evaluations (NFE) for several samplers and step counts.
+ * The oracle of a known mixture: errors of the samples' mean and standard deviation per dimension
+ * (and of the mode weights) against the exact ones; a 2-D model: energy distance to held-out data
+ * next to its noise floor; an image model: the Fréchet distance in a classifier's features.
+ */
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { Rng } from "../../engine/index.js";
+import { componentFractions, knownMixture } from "../../data/known.js";
+import { loadSplit } from "../../data/index.js";
+import { energyDistance } from "../../eval/energy.js";
+import { drawSamples, referenceSample } from "../../eval/run.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { seriesChartSvg } from "../../plot/svg.js";
+import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
+import { intFlag, parse, UsageError } from "../args.js";
+import { backendFlags, backendHelp, oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { makeSampler, samplerFlags } from "../samplers.js";
+import { reportBatches } from "./images.js";
+
+export const help = `vdm nfe --model <DIR|oracle> [--data D] [--samplers dpm++2m,dpm++3m,ddim,euler,heun,ancestral]
+        [--steps 5,10,20,50] [--n N] [--out DIR] [--seed S] [--json] [--spacing S] [--backend jax|onnx]
+        oracle only: [--schedule S] [--timesteps T]
+
+For every sampler and number of levels N: draw n samples, time them, and measure quality against
+the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
+  oracle (a known mixture):  |mean − μ| and |std − s| per dimension against the mixture's exact
+                             moments, and the largest error of the mode weights (n default 100000)
+  2-D models:                energy distance to held-out data, next to its noise floor (n default 2000)
+Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
+sampler), and prints the table. Other sampler flags (--eta, --variance, --spacing) apply to all.
+
+${backendHelp}`;
+
+interface Row {
+  sampler: string;
+  steps: number;
+  nfe: number;
+  seconds: number;
+  /** the headline quality number (lower is better) */
+  error: number;
+  [metric: string]: number | string | number[];
+}
+
+/** Exact per-dimension mean and standard deviation of a Gaussian mixture. */
+function exactMoments(m: GaussianMixture): { mean: number[]; std: number[] } {
+  const { mean, covariance } = mixtureMoments(m);
+  return { mean, std: covariance.map((row, d) => Math.sqrt(row[d]!)) };
+}
+
+/** Per-dimension sample mean and standard deviation of flattened points. */
+function sampleMoments(x: Float32Array, D: number): { mean: number[]; std: number[] } {
+  const n = x.length / D;
+  const mean = Array.from({ length: D }, (_, d) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i * D + d]!;
+    return s / n;
+  });
+  const std = mean.map((m, d) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (x[i * D + d]! - m) ** 2;
+    return Math.sqrt(s / (n - 1));
+  });
+  return { mean, std };
+}
+
+/** The quality measure of a model kind: metrics of n samples (data space), "error" the headline. */
+function makeJudge(resolved: ResolvedModel, n: number): { name: string; judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] }; reference: Record<string, number | number[]> } {
+  const D = resolved.dim;
+  if (resolved.oracle) {
+    const mixture = knownMixture(resolved.data);
+    const exact = exactMoments(mixture);
+    return {
+      name: "moment error (max over dimensions of |mean − μ| and |std − s|)",
+      reference: { mean: exact.mean, std: exact.std, meanStdError: exact.std.map((s) => s / Math.sqrt(n)), stdStdError: exact.std.map((s) => s / Math.sqrt(2 * (n - 1))) },
+      judge: (x) => {
+        const got = sampleMoments(x, D);
+        const meanError = Math.max(...got.mean.map((m, d) => Math.abs(m - exact.mean[d]!)));
+        const stdError = Math.max(...got.std.map((s, d) => Math.abs(s - exact.std[d]!)));
+        const modeWeightError = mixture.weights.length > 1 ? Math.max(...componentFractions(mixture, x).map((f, k) => Math.abs(f - mixture.weights[k]!))) : 0;
+        return { error: Math.max(meanError, stdError, modeWeightError), mean: got.mean, std: got.std, meanError, stdError, modeWeightError };
+      },
+    };
+  }
+  if (resolved.shape.length === 1) {
+    const split = loadSplit(resolved.data, resolved.seed);
+    const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
+    const noiseFloor = energyDistance(reference.points, split.test.points, D);
+    return { name: "energy distance to held-out data", reference: { noiseFloor, heldOut: split.test.n }, judge: (x) => ({ error: energyDistance(x, split.test.points, D), noiseFloor }) };
+  }
+  throw new UsageError("vdm nfe measures the oracle and 2-D models (image models: see the README)");
+}
+
+export function run(argv: string[]): void {
+  const flags = parse(argv, { model: "", data: "", samplers: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", steps: "5,10,20,50", n: "", out: "runs/nfe", ...samplerFlags, ...oracleFlags, ...backendFlags });
+  if (flags.help) return void console.log(help);
+  const resolved = resolveModel(flags);
+  const names = flags.samplers.split(",").filter(Boolean);
+  const stepsList = flags.steps.split(",").map((s) => intFlag("steps", s, { min: 1 }));
+  const n = intFlag("n", flags.n || (resolved.oracle ? "100000" : "2000"), { min: 2 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const { name: metric, judge, reference } = makeJudge(resolved, n);
+  const image = resolved.shape.length === 3;
+  const rows: Row[] = [];
+  for (const sampler of names) {
+    for (const steps of stepsList) {
+      const s = makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved);
+      const started = performance.now();
+      const x = drawSamples(resolved.denoiser, resolved.process, resolved.normalization, resolved.shape, n, new Rng(seed + 11), s, image ? reportBatches(`${sampler} N=${steps}`, n, flags.json) : {});
+      const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
+      rows.push(row);
+      if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);
+    }
+  }
+  mkdirSync(flags.out, { recursive: true });
+  const result = { model: flags.model, data: resolved.data, n, metric, reference, rows };
+  writeFileAtomic(join(flags.out, "nfe.json"), JSON.stringify(result, null, 2) + "\n");
+  const series = names.map((name) => ({ name, x: rows.filter((r) => r.sampler === name).map((r) => r.nfe), y: rows.filter((r) => r.sampler === name).map((r) => r.error) }));
+  const floor = typeof reference.noiseFloor === "number" ? [{ name: "noise floor", x: [Math.min(...rows.map((r) => r.nfe)), Math.max(...rows.map((r) => r.nfe))], y: [reference.noiseFloor, reference.noiseFloor] }] : [];
+  writeFileAtomic(join(flags.out, "nfe.svg"), seriesChartSvg([...series, ...floor], { title: `${flags.model === "oracle" ? `oracle on ${resolved.data}` : flags.model}: quality against network evaluations (n = ${n})`, xLabel: "network evaluations per sample (NFE)", yLabel: metric.split(" (")[0]! }));
+  if (flags.json) return void console.log(JSON.stringify(result));
+  console.log(`${metric}, n = ${n}${typeof reference.noiseFloor === "number" ? `, noise floor ${reference.noiseFloor.toExponential(3)}` : ""}`);
+  console.log(["sampler", ...stepsList.map((s) => `N=${s}`)].join("\t"));
+  for (const name of names) console.log([name, ...rows.filter((r) => r.sampler === name).map((r) => `${r.error.toExponential(2)} (${r.nfe})`)].join("\t"));
+  console.log(`wrote ${join(flags.out, "nfe.json")}, ${join(flags.out, "nfe.svg")}`);
+}
