@@ -96,7 +96,7 @@ describe("vdm sample / train / eval", () => {
     assert.equal(csv.length, 301);
     const paths = JSON.parse(readFileSync(join(dir, "s.trajectory.json"), "utf8"));
     assert.equal(paths.length, 8);
-    assert.equal(paths[0].length, 50); // one point per reverse step
+    assert.equal(paths[0].length, 20); // one point per step of the default sampler (DPM-Solver++ 2M, 20 steps)
     assert.deepEqual([...readFileSync(join(dir, "s.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
   });
 
@@ -112,7 +112,8 @@ describe("vdm sample / train / eval", () => {
     const ev = vdm("eval", "--model", out, "--json", "--n", "100");
     assert.equal(ev.code, 0, ev.stderr);
     const e = JSON.parse(ev.stdout);
-    assert.deepEqual(Object.keys(e), ["bpd", "nats", "terms", "energyDistance", "noiseFloor"]);
+    assert.deepEqual(Object.keys(e), ["bpd", "nats", "terms", "energyDistance", "noiseFloor", "sampler", "nfe"]);
+    assert.deepEqual([e.sampler, e.nfe], ["dpm++2m", 20]);
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     const s = vdm("sample", "--model", out, "--n", "20", "--out", join(dir, "t.json"));
     assert.equal(s.code, 0, s.stderr);
@@ -161,7 +162,11 @@ describe("score-based commands", () => {
 
   it("bad sampler input is named", () => {
     const cases: [string[], RegExp][] = [
-      [["--sampler", "euler"], /unknown sampler "euler" \(known: ancestral, langevin, annealed-langevin, pc\)/],
+      [["--sampler", "euler2"], /unknown sampler "euler2" \(known: dpm\+\+2m, dpm\+\+3m, ddim, euler, heun, ancestral, pc, langevin, annealed-langevin\)/],
+      [["--sampler", "ddim", "--spacing", "quadratic"], /--spacing must be one of uniform, log-snr, trailing, got "quadratic"/],
+      [["--sampler", "ddim", "--eta=-0.5"], /--eta must be a non-negative number, got "-0.5"/],
+      [["--sampler", "dpm++2m", "--timesteps", "50", "--sample-steps", "80"], /--sample-steps 80 exceeds the model's T = 50 steps/],
+      [["--sampler", "heun", "--max-sigma", "0"], /--max-sigma must be a positive number, got "0"/],
       [["--sampler", "langevin", "--step-size=-1"], /--step-size must be a positive number, got "-1"/],
       [["--sampler", "annealed-langevin", "--init", "box"], /--init must be uniform:LOW:HIGH/],
       [["--sampler", "annealed-langevin", "--sigma-min", "30"], /need sigmaMax > sigmaMin > 0/],
@@ -171,6 +176,50 @@ describe("score-based commands", () => {
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, pattern);
     }
+  });
+});
+
+describe("few-step samplers, the ODE likelihood and vdm nfe", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-fast-"));
+
+  it("samples the oracle with every ODE sampler, spacing and η, each near the data's moments", () => {
+    const runs: string[][] = [[], ["--sampler", "dpm++3m", "--spacing", "uniform"], ["--sampler", "ddim", "--eta", "1", "--sample-steps", "50"], ["--sampler", "euler", "--spacing", "trailing"], ["--sampler", "heun", "--sample-steps", "10", "--spacing", "log-snr", "--max-sigma", "80"]];
+    for (const extra of runs) {
+      for (const T of ["0", "1000"]) {
+        const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--timesteps", T, "--n", "2000", "--out", join(dir, "x.json"), ...extra);
+        assert.equal(r.code, 0, `${extra.join(" ")}: ${r.stderr}`);
+        const x: number[][] = JSON.parse(readFileSync(join(dir, "x.json"), "utf8"));
+        // N((1, −0.5), diag(0.36, 1.44)): the means within 5 standard errors plus 0.05 of discretisation bias
+        const mean = [0, 1].map((d) => x.reduce((s, p) => s + p[d]!, 0) / x.length);
+        [1, -0.5].forEach((mu, d) => assert.ok(Math.abs(mean[d]! - mu) < 5 * Math.sqrt([0.36, 1.44][d]! / 2000) + 0.05, `${extra.join(" ")} T=${T}: mean[${d}] ${mean[d]}`));
+      }
+    }
+  });
+
+  it("vdm eval --likelihood ode gives the oracle's exact log-likelihood next to the ELBO", () => {
+    const r = vdm("eval", "--model", "oracle", "--data", "eight-gaussians", "--timesteps", "100", "--likelihood", "ode", "--n", "100", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(r.stdout);
+    assert.equal(e.ode.divergence, "exact");
+    assert.ok(e.ode.evaluations > 10, `evaluations ${e.ode.evaluations}`);
+    // same held-out points: the ODE's −log p and the exact one agree far inside their standard error
+    assert.ok(Math.abs(e.ode.nats - e.exact.nats) < 0.01, `ODE ${e.ode.nats} vs exact ${e.exact.nats}`);
+    assert.ok(e.ode.natsStdError > 0 && Number.isFinite(e.bpd));
+    const bad = vdm("eval", "--model", "oracle", "--data", "gaussian", "--likelihood", "exact");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--likelihood must be elbo or ode, got "exact"/);
+  });
+
+  it("vdm nfe tabulates moment errors against NFE, writes JSON and a chart", () => {
+    const out = join(dir, "nfe");
+    const r = vdm("nfe", "--model", "oracle", "--data", "gaussian", "--timesteps", "0", "--samplers", "ddim,heun", "--steps", "4,16", "--n", "4000", "--out", out, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.deepEqual(result.rows.map((row: { sampler: string; nfe: number }) => [row.sampler, row.nfe]), [["ddim", 4], ["ddim", 16], ["heun", 7], ["heun", 31]]);
+    const ddim = result.rows.filter((row: { sampler: string }) => row.sampler === "ddim");
+    assert.ok(ddim[1].error < ddim[0].error, `ddim error should fall with NFE: ${ddim[0].error} → ${ddim[1].error}`);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, "nfe.json"), "utf8")).rows.length, 4);
+    assert.match(readFileSync(join(out, "nfe.svg"), "utf8"), /<svg[\s\S]*ddim[\s\S]*heun[\s\S]*<\/svg>/);
   });
 });
 

@@ -2,7 +2,9 @@
  * Exact log-likelihood through the probability-flow ODE (Song et al. 2021, §D.2; FFJORD's
  * instantaneous change of variables): from the data x (placed at the least noisy level γ_0), solve
  *   dx/dγ = f(x, γ),   dΔ/dγ = ∇·f(x, γ)      (diffusion/flow.ts)
- * up to the prior level γ_1, then
+ * up to the prior level γ_1 — the chain's or schedule's last, or the ODE samplers' start
+ * σ̃_max = e^{γ_1/2} where that is lower (sample/predict.ts `ODE_SIGMA_MAX`: the deterministic
+ * generative model the samplers run) — then
  *   log p(x) = log N(x(γ_1); 0, I) + Δ(γ_1),
  * in the model's coordinates, plus the normalisation's log-Jacobian for data space. The divergence
  * is exact (D products, low-dimensional data) or Hutchinson's one-probe estimate (a Rademacher
@@ -28,6 +30,8 @@ export interface OdeLikelihoodOptions extends BatchOptions {
   atol?: number;
   /** fixed Dormand–Prince steps instead of tolerances */
   steps?: number;
+  /** σ̃ of the prior level at most (default: the process's whole range) */
+  sigmaMax?: number;
   /** default: exact up to 16 dimensions, Hutchinson above */
   divergence?: DivergenceKind;
   /** uniform dequantisation of 8-bit data (images) */
@@ -69,7 +73,9 @@ export function odeLikelihood(den: Denoiser, process: DiffusionProcess, z: Norma
   const D = test.dim;
   const divergence = options.divergence ?? (D <= 16 ? "exact" : "hutchinson");
   const flow = (options.flow ?? ((exact: boolean) => flowFunction(den.model, exact)))(divergence === "exact");
-  const [g0, g1] = [process.reconstructionLevel().gamma, process.priorLevel().gamma];
+  const g0 = process.reconstructionLevel().gamma;
+  const g1 = Math.min(process.priorLevel().gamma, 2 * Math.log(options.sigmaMax ?? Infinity));
+  if (!(g1 > g0)) throw new Error(`σ̃_max = ${options.sigmaMax} is below the least noisy level (σ̃ = ${Math.exp(g0 / 2)})`);
   const x = normalize(dequantize ? addUniform(test.points, rng) : test.points, z);
   const logLikelihood = new Float64Array(test.n);
   let evaluations = 0;

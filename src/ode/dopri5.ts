@@ -3,7 +3,9 @@
  * & Wanner, "Solving ODEs I", II.4–5): the 5th-order solution is propagated, the embedded 4th-order
  * one gives the error estimate, and the last stage is the next step's first (FSAL: 6 evaluations
  * per accepted step). Adaptive: a step is accepted when
- *   ‖(y₅ − y₄) / (atol + rtol·max(|y|, |y₅|))‖_RMS ≤ 1,
+ *   max_i |y₅ − y₄|_i / (atol + rtol·max(|y_i|, |y₅,i|)) ≤ 1
+ * (the max norm, not Hairer's RMS: a state that stacks many independent systems, like a batch of
+ * points, must not let one stiff member hide among the rest),
  * and the next step is h·min(5, max(0.2, 0.9·err^{−1/5})). With `steps`, fixed steps of
  * (s1 − s0)/steps and no control. Works in either direction (s1 < s0 too).
  */
@@ -89,11 +91,11 @@ export function solveOde(f: (s: number, y: Float64Array) => Float64Array, y0: Fl
     const yNew = Float64Array.from(stage); // the 7th stage's argument is the 5th-order solution
     let err = 0;
     if (steps === undefined) {
-      err = rms((i) => {
+      for (let i = 0; i < n; i++) {
         let e = 0;
         for (let m = 0; m < 7; m++) e += E[m]! * k[m]![i]!;
-        return (h * e) / (atol + rtol * Math.max(Math.abs(y[i]!), Math.abs(yNew[i]!)));
-      });
+        err = Math.max(err, Math.abs(h * e) / (atol + rtol * Math.max(Math.abs(y[i]!), Math.abs(yNew[i]!))));
+      }
     }
     if (err <= 1) {
       s += h;

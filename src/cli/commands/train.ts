@@ -91,7 +91,7 @@ function meanOfLast(a: Float32Array, k: number): number {
 
 /** Scatter panels of q(x_t | x_0) for held-out points at t = 0, ¼, ½, ¾, 1 (normalised coordinates). */
 function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: number) {
-  const levels = process.samplingLevels(100);
+  const levels = process.samplingLevels(process.T > 0 ? Math.min(100, process.T) : 100);
   const last = levels.t.length - 1;
   const n = points.length / dim;
   const rng = new Rng(0);
