@@ -287,6 +287,16 @@ describe("images from the command line", () => {
     assert.equal(pixels.length, 18);
     for (const row of pixels) assert.ok(row.length === 784 && row.every(Number.isFinite), "784 finite pixels per image");
     assert.notDeepEqual(pixels[17], pixels[1], "the second batch draws its own noise");
+    // NumPy arrays: uint8 images [n, 28, 28] and, with --class all, int32 labels cycling over the classes
+    const npy = vdm("sample", "--model", out, "--n", "12", "--sample-steps", "2", "--class", "all", "--out", join(dir, "g.npy"), "--json");
+    assert.equal(npy.code, 0, npy.stderr);
+    assert.deepEqual(JSON.parse(npy.stdout).written, [join(dir, "g.npy"), join(dir, "g.labels.npy")]);
+    const header = (file: string) => readFileSync(join(dir, file)).subarray(10, 80).toString("latin1");
+    assert.match(header("g.npy"), /'descr': '\|u1', 'fortran_order': False, 'shape': \(12, 28, 28\)/);
+    assert.match(header("g.labels.npy"), /'descr': '<i4', 'fortran_order': False, 'shape': \(12,\)/);
+    const labelBytes = readFileSync(join(dir, "g.labels.npy"));
+    const labels = Array.from({ length: 12 }, (_, i) => labelBytes.readInt32LE(labelBytes.length - 48 + 4 * i));
+    assert.deepEqual(labels, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
     const ev = vdm("eval", "--model", out, "--n", "4", "--elbo-samples", "1", "--json");
     assert.equal(ev.code, 0, ev.stderr);
     const e = JSON.parse(ev.stdout);

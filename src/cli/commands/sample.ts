@@ -3,20 +3,24 @@ import { extname } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { npyBytes } from "../../io/npy.js";
 import { imageGrid, scatter } from "../../plot/plots.js";
 import { intFlag, parse, UsageError } from "../args.js";
-import { backendFlags, backendHelp, oracleFlags, resolveModel } from "../model.js";
+import { backendFlags, backendHelp, oracleDataHelp, oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
 import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 
-export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png} [--seed S] [--backend jax|onnx]
-           [--sampler NAME and its flags] [--trajectory] [--class K --guidance none|cfg|classifier --scale S]
-           oracle only: --data <known set> [--schedule S] [--timesteps T]
+export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--seed S] [--backend jax|onnx]
+           [--sampler NAME and its flags] [--trajectory] [--class K|all --guidance none|cfg|classifier --scale S]
+           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]
 
 Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
-image, to .json/.csv). --trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
+image, to .json/.csv). FILE.npy is a NumPy array: images uint8 [n, rows, cols], points float32
+[n, D]; with --class, the labels go to FILE's stem + ".labels.npy" (int32 [n]). --class all samples
+classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per class).
+--trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
 sampler's steps (drawn on the PNG).
 
 ${samplerHelp}
@@ -30,9 +34,9 @@ const TRACKED = 8;
 export function run(argv: string[]): void {
   const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["trajectory"]);
   if (flags.help) return void console.log(help);
-  if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv or .png)");
+  if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");
   const format = extname(flags.out).toLowerCase();
-  if (![".json", ".csv", ".png"].includes(format)) throw new UsageError(`--out must end in .json, .csv or .png, got "${flags.out}"`);
+  if (![".json", ".csv", ".png", ".npy"].includes(format)) throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   const n = intFlag("n", flags.n, { min: 1 });
   const resolved = resolveModel(flags);
   const D = resolved.dim;
@@ -43,8 +47,12 @@ export function run(argv: string[]): void {
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
   const sampler = makeSampler(flags, resolved);
   if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
-  const label = flags.class === "" ? -1 : intFlag("class", flags.class, { min: 0 });
-  const denoiser: BatchDenoiser = label < 0 ? resolved.denoiser : (_start, m) => guidedDenoiser(resolved, flags, new Int32Array(m).fill(label));
+  // --class K: every sample of class K; --class all: classes 0..K−1 in turn (sample i has class i mod K)
+  const classes = flags.class === "all" ? resolved.oracle?.classes ?? resolved.denoiser.model.classes : 0;
+  if (flags.class === "all" && classes === 0) throw new UsageError("--class all needs a conditional model (or the oracle of a mixture)");
+  const single = flags.class === "" || flags.class === "all" ? 0 : intFlag("class", flags.class, { min: 0 });
+  const labels = flags.class === "" ? null : Int32Array.from({ length: n }, (_, i) => (classes ? i % classes : single));
+  const denoiser: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
   // images go through the network in batches (memory grows with the batch); points all at once
   const points = drawSamples(denoiser, resolved.process, z, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler, {
     ...(image ? reportBatches("samples", n, flags.json) : {}),
@@ -53,9 +61,15 @@ export function run(argv: string[]): void {
   const rows = Array.from({ length: n }, (_, i) => Array.from(points.subarray(i * D, (i + 1) * D)));
   if (format === ".json") writeFileAtomic(flags.out, JSON.stringify(rows) + "\n");
   else if (format === ".csv") writeFileAtomic(flags.out, [Array.from({ length: D }, (_, d) => `x${d}`).join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");
-  else if (image) writeFileAtomic(flags.out, imageGrid(points, resolved.shape, n).png());
+  else if (format === ".npy") writeFileAtomic(flags.out, image ? npyBytes(Uint8Array.from(points, (v) => Math.min(255, Math.max(0, Math.round(v)))), [n, ...resolved.shape.slice(0, 2)]) : npyBytes(points, [n, D]));
+  else if (image) writeFileAtomic(flags.out, imageGrid(points, resolved.shape, n, classes ? { cols: classes } : {}).png());
   else writeFileAtomic(flags.out, scatter(points, D, { paths: flags.trajectory ? paths : undefined }).png());
   const written = [flags.out];
+  if (labels && format === ".npy") {
+    const file = flags.out.slice(0, -format.length) + ".labels.npy";
+    writeFileAtomic(file, npyBytes(labels, [n]));
+    written.push(file);
+  }
   if (flags.trajectory) {
     const file = flags.out.slice(0, -format.length) + ".trajectory.json";
     writeFileAtomic(file, JSON.stringify(paths.map((p) => Array.from({ length: p.length / D }, (_, s) => p.slice(s * D, (s + 1) * D)))) + "\n");
