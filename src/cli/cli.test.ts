@@ -11,9 +11,33 @@ import { assertClose } from "../testing/helpers.js";
 const BIN = fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
 
 function vdm(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return vdmWith({}, ...args);
+}
+
+function vdmWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+describe("--backend auto", () => {
+  it("picks ONNX Runtime when onnxruntime-node loads, and jax-js (saying why) when it cannot", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vdm-auto-"));
+    const args = ["sample", "--model", "oracle", "--data", "gaussian", "--n", "50", "--out", join(dir, "x.json"), "--json"];
+    const present = vdm(...args);
+    assert.equal(present.code, 0, present.stderr);
+    assert.match(present.stderr, /^backend: ONNX Runtime \(onnxruntime-node loaded\)$/m);
+    // simulate a machine without the package: a preload that makes require("onnxruntime-node") fail
+    const block = join(dir, "block.cjs");
+    writeFileSync(block, `const M = require("node:module"); const resolve = M._resolveFilename;
+M._resolveFilename = function (request, ...rest) { if (request === "onnxruntime-node") throw new Error("Cannot find module 'onnxruntime-node'"); return resolve.call(this, request, ...rest); };\n`);
+    const absent = vdmWith({ NODE_OPTIONS: `--require ${block}` }, ...args);
+    assert.equal(absent.code, 0, absent.stderr);
+    assert.match(absent.stderr, /^backend: jax-js \(onnxruntime-node could not be loaded: Cannot find module 'onnxruntime-node'; install it for 3–5× faster networks\)$/m);
+    assert.equal(JSON.parse(readFileSync(join(dir, "x.json"), "utf8")).length, 50);
+    const jax = vdm(...args, "--backend", "jax");
+    assert.doesNotMatch(jax.stderr, /backend:/, "an explicit choice needs no notice");
+  });
+});
 
 describe("vdm schedule --json", () => {
   it("cosine, T = 1000: improved-DDPM's β (clipped at 0.999) and their products", () => {
@@ -123,7 +147,7 @@ describe("vdm sample / train / eval", () => {
     const cases: [string[], RegExp][] = [
       [["sample", "--model", join(dir, "none"), "--out", join(dir, "x.json")], /no checkpoint at .*none \(missing config.json\)/],
       [["sample", "--model", "oracle", "--data", "moons", "--out", join(dir, "x.json")], /no closed-form density for data set "moons"/],
-      [["sample", "--model", "oracle", "--data", "gaussian", "--out", join(dir, "x.txt")], /--out must end in .json, .csv or .png/],
+      [["sample", "--model", "oracle", "--data", "gaussian", "--out", join(dir, "x.txt")], /--out must end in .json, .csv, .png or .npy, got ".*x.txt"/],
       [["train", "--data", "spiral", "--out", join(dir, "y")], /unknown dataset "spiral"/],
       [["train", "--data", "moons"], /--out DIR is required/],
       [["train", "--data", "moons", "--out", join(dir, "z"), "--target", "noise"], /unknown target "noise"/],
@@ -319,7 +343,7 @@ describe("images from the command line", () => {
       "--eval-images", "4", "--elbo-samples", "1", "--sample-steps", "2", "--quiet", "--json", "--backend", "onnx");
     assert.equal(onnxRun.code, 0, onnxRun.stderr);
     assert.ok(Number.isFinite(JSON.parse(onnxRun.stdout).bpd));
-    assert.match(vdm("sample", "--model", out, "--n", "2", "--backend", "tpu", "--out", join(dir, "x.json")).stderr, /--backend must be jax or onnx, got "tpu"/);
+    assert.match(vdm("sample", "--model", out, "--n", "2", "--backend", "tpu", "--out", join(dir, "x.json")).stderr, /--backend must be auto, onnx or jax, got "tpu"/);
     assert.match(vdm("export", "--model", out, "--out", join(dir, "net.pb")).stderr, /--out must be a \.onnx file/);
     const bad = vdm("train", "--data", "fashion-mnist", "--data-dir", join(dir, "nowhere"), "--out", join(dir, "x"));
     assert.notEqual(bad.code, 0);

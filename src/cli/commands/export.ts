@@ -18,7 +18,8 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".onnx")) throw new UsageError(`--out must be a .onnx file, got "${flags.out}"`);
   const batch = intFlag("batch", flags.batch, { min: 1 });
-  const { denoiser, shape } = resolveModel(flags);
+  // the export traces the jax-js network itself
+  const { denoiser, shape } = resolveModel({ ...flags, backend: "jax" });
   const batchShape = [batch, ...shape];
   const bytes = exportModel(denoiser.model, denoiser.params, batchShape);
   writeFileAtomic(flags.out, bytes);
