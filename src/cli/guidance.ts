@@ -37,6 +37,7 @@ export function guidedDenoiser(resolved: ResolvedModel, flags: Flags, classes: I
       }
       if (!flags.classifier) throw new UsageError("--guidance classifier needs --classifier DIR (a checkpoint from vdm train-classifier)");
       const c = loadClassifier(flags.classifier);
+      if (c.config.clean) throw new Error(`the classifier in ${flags.classifier} was trained on clean data only; classifier guidance needs a noise-aware one (vdm train-classifier without --net cnn)`);
       if (c.config.data.dim !== resolved.dim) throw new Error(`the classifier sees ${c.config.data.dim}-D data, the model ${resolved.dim}-D`);
       if (c.config.data.mean.some((m, d) => Math.abs(m - resolved.normalization.mean[d]!) > 1e-6 * (1 + Math.abs(m)) || Math.abs(c.config.data.std[d]! - resolved.normalization.std[d]!) > 1e-6 * c.config.data.std[d]!)) {
         throw new Error("the classifier was trained with a different data normalisation than the model");

@@ -14,15 +14,23 @@ export function classify(classifier: Classifier, params: JsTree<Array>, x: Array
   return Int32Array.from(np.argmax(logits, -1).dataSync() as Int32Array);
 }
 
-/** Accuracy at each time in `times`: x_t ~ q(x_t | x_0) for the held-out x_0, then argmax. */
-export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, process: DiffusionProcess, z: Normalization, test: PointSet, times: number[], rng: Rng): number[] {
+/**
+ * Accuracy at each time in `times`: x_t ~ q(x_t | x_0) for the held-out x_0, then argmax;
+ * `batch` examples per network call (default: all at once). Borrows params.
+ */
+export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, process: DiffusionProcess, z: Normalization, test: PointSet, times: number[], rng: Rng, batch = test.n): number[] {
   if (!test.labels) throw new Error("held-out data have no labels");
   const x0 = normalize(test.points, z);
   return times.map((t) => {
     const gamma = t === 0 ? -Infinity : process.gammaAt(t);
-    const shape = [test.n, ...exampleShape(test)];
-    const xt = qSample(np.array(x0).reshape(shape), np.full([test.n], gamma), rng.normal(shape));
-    const predicted = classify(classifier, params, xt, t, gamma);
-    return predicted.reduce((hits, y, i) => hits + (y === test.labels![i] ? 1 : 0), 0) / test.n;
+    let hits = 0;
+    for (let start = 0; start < test.n; start += batch) {
+      const m = Math.min(batch, test.n - start);
+      const shape = [m, ...exampleShape(test)];
+      const xt = qSample(np.array(x0.subarray(start * test.dim, (start + m) * test.dim)).reshape(shape), np.full([m], gamma), rng.normal(shape));
+      const predicted = classify(classifier, params, xt, t, gamma);
+      hits += predicted.reduce((h, y, i) => h + (y === test.labels![start + i] ? 1 : 0), 0);
+    }
+    return hits / test.n;
   });
 }

@@ -46,7 +46,7 @@ export interface UNetConfig {
 }
 
 type Norm = { scale: Array; shift: Array };
-type Conv = { w: Array; b: Array };
+export type Conv = { w: Array; b: Array };
 type ResBlock = { norm1: Norm; conv1: Conv; time: Dense; norm2: Norm; conv2: Conv; skip?: Dense };
 type Attention = { norm: Norm; qkv: Dense; out: Dense };
 type Level = { block: ResBlock; attention?: Attention };
@@ -64,7 +64,8 @@ export type UNetParams = {
 
 const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) });
 
-function conv(rng: Rng, cin: number, cout: number, scale = 1): Conv {
+/** A 3×3 convolution's kernel [3, 3, cin, cout] ~ N(0, 2·scale²/(9·cin)) (He) and a zero bias. */
+export function conv(rng: Rng, cin: number, cout: number, scale = 1): Conv {
   return { w: rng.normal([3, 3, cin, cout]).mul(scale * Math.sqrt(2 / (9 * cin))), b: np.zeros([cout]) };
 }
 

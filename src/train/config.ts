@@ -10,6 +10,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import type { Model } from "../diffusion/model.js";
 import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
 import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
+import { cnnClassifier, initCnn, type CnnConfig } from "../models/cnn.js";
 import { getSchedule } from "../schedule/index.js";
 import { exampleShape } from "../data/toy.js";
 import type { Normalization } from "../data/normalize.js";
@@ -19,6 +20,11 @@ export interface RunConfig {
   format: "vdm-run-1";
   /** what is trained: a denoiser (default) or a noise-aware classifier p_φ(y | x_t, t) */
   task?: "denoiser" | "classifier";
+  /**
+   * a classifier of clean data x_0 only (γ = −∞ in training and use; not noise-aware): the CNN,
+   * the feature network of the sample-quality metrics
+   */
+  clean?: boolean;
   /** probability of dropping a label to "no label" while training a conditional denoiser */
   cfgDropout?: number;
   data: {
@@ -52,9 +58,9 @@ export interface RunConfig {
   checkpointEvery: number;
 }
 
-export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig };
+export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig } | { kind: "cnn"; cnn: CnnConfig };
 
-/** U-Net options a user may set; the rest are defaults. */
+/** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
   base?: number;
   multipliers?: number[];
@@ -76,9 +82,10 @@ export interface RunOptions {
   seed?: number;
   /**
    * "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM);
-   * "unet": the image U-Net (the default for image data)
+   * "unet": the image U-Net (the default for image data);
+   * "cnn": a small CNN classifier of clean images (classifiers only; see CnnConfig)
    */
-  architecture?: "mlp" | "ncsn" | "unet";
+  architecture?: "mlp" | "ncsn" | "unet" | "cnn";
   unet?: UNetOptions;
   /** a conditional denoiser over this many classes */
   classes?: number;
@@ -114,7 +121,15 @@ export function makeRunConfig(
   const classifier = (o.classifierClasses ?? 0) > 0;
   const heads = { ...(classifier ? { outputs: o.classifierClasses } : {}), ...(o.classes ? { classes: o.classes } : {}) };
   let model: ModelSpec;
-  if (architecture === "unet") {
+  if (architecture === "cnn") {
+    if (!image) throw new Error(`the CNN needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
+    if (!classifier) throw new Error("the CNN is a classifier of clean images, not a denoiser");
+    const base = o.unet?.base ?? 16;
+    model = {
+      kind: "cnn",
+      cnn: { shape: data.shape as [number, number, number], channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m), hidden: o.hidden ?? 128, outputs: o.classifierClasses! },
+    };
+  } else if (architecture === "unet") {
     if (!image) throw new Error(`the U-Net needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
     model = {
       kind: "unet",
@@ -150,6 +165,7 @@ export function makeRunConfig(
   return {
     format: "vdm-run-1",
     ...(classifier ? { task: "classifier" as const } : {}),
+    ...(architecture === "cnn" ? { clean: true } : {}),
     ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
     data: image ? { ...data, decoder: "discretized" } : data,
     model,
@@ -168,7 +184,7 @@ export function makeRunConfig(
 type Params = JsTree<Array>;
 
 function unknownKind(spec: { kind: string }): Error {
-  return new Error(`unknown model kind "${spec.kind}" (known: mlp, unet)`);
+  return new Error(`unknown model kind "${spec.kind}" (known: mlp, unet, cnn)`);
 }
 
 /** Fresh network parameters for the run's model. */
@@ -176,12 +192,15 @@ export function initParams(config: RunConfig, rng: Rng): Params {
   const spec = config.model;
   if (spec.kind === "mlp") return initMlp(spec.mlp, rng);
   if (spec.kind === "unet") return initUNet(spec.unet, rng);
+  if (spec.kind === "cnn") return initCnn(spec.cnn, rng);
   throw unknownKind(spec);
 }
 
 /** Classes the run's labels range over: a conditional denoiser's, or a classifier's outputs (0 if unlabelled). */
 export function labelClasses(config: RunConfig): number {
-  const net = config.model.kind === "mlp" ? config.model.mlp : config.model.unet;
+  const spec = config.model;
+  if (spec.kind === "cnn") return spec.cnn.outputs;
+  const net = spec.kind === "mlp" ? spec.mlp : spec.unet;
   return net.classes ?? net.outputs ?? 0;
 }
 
@@ -208,6 +227,7 @@ export function buildClassifier(config: RunConfig): Classifier {
   const spec = config.model;
   if (spec.kind === "mlp") return mlpClassifier(spec.mlp) as Classifier;
   if (spec.kind === "unet") return unetClassifier(spec.unet) as Classifier;
+  if (spec.kind === "cnn") return cnnClassifier(spec.cnn) as Classifier;
   throw unknownKind(spec);
 }
 

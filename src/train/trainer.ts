@@ -50,8 +50,21 @@ export function classifierLoss(classifier: Classifier, process: DiffusionProcess
   const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
   weight.dispose();
   const xt = qSample(x0, gamma.ref, eps);
-  const logProbs = nn.logSoftmax(classifier.logits(params, xt, t, gamma), -1);
-  return np.negative(np.sum(logProbs.mul(nn.oneHot(labels, classifier.classes)), -1));
+  return crossEntropy(classifier.logits(params, xt, t, gamma), labels, classifier.classes);
+}
+
+/**
+ * The cross-entropy −log p_φ(y | x_0) of a classifier of clean data (t = 0, γ = −∞: no noise),
+ * per example. Consumes everything.
+ */
+export function cleanClassifierLoss(classifier: Classifier, params: Params, x0: Array, labels: Array): Array {
+  const B = x0.shape[0]!;
+  return crossEntropy(classifier.logits(params, x0, np.zeros([B]), np.full([B], -Infinity)), labels, classifier.classes);
+}
+
+/** −log softmax(logits)_y per example: logits [B, K], labels [B] → [B]. Consumes both. */
+function crossEntropy(logits: Array, labels: Array, classes: number): Array {
+  return np.negative(np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(labels, classes)), -1));
 }
 
 /** A training batch: data, noise, level uniforms, the γ table (empty in continuous time) and labels. */
@@ -67,6 +80,10 @@ export function runLoss(config: RunConfig, process: DiffusionProcess) {
   const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
   if (config.task === "classifier") {
     const classifier = buildClassifier(config);
+    if (config.clean) {
+      // the batch's noise, levels and γ table are unused: the classifier sees x_0
+      return (params: Params, b: Batch) => (tree.dispose([b.eps, b.u, b.table]), cleanClassifierLoss(classifier, params, b.x0, b.labels));
+    }
     return (params: Params, b: Batch) => classifierLoss(classifier, process, params, b.x0, b.eps, b.u, table(b), b.labels);
   }
   const model = buildModel(config);
