@@ -326,6 +326,13 @@ describe("images from the command line", () => {
     const e = JSON.parse(ev.stdout);
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     assert.equal(e.testImages, 4);
+    // sample quality: Fréchet distance in the shipped classifier's features, its floor, class accuracy (classes 0..9 in turn)
+    const q = vdm("eval", "--model", out, "--n", "2", "--elbo-samples", "1", "--quality", "--quality-n", "20", "--sample-steps", "2", "--guidance", "cfg", "--scale", "1", "--json");
+    assert.equal(q.code, 0, q.stderr);
+    const quality = JSON.parse(q.stdout).quality;
+    assert.deepEqual([quality.n, quality.sampler, quality.nfe, quality.guidance, quality.scale], [20, "dpm++2m", 2, "cfg", 1]);
+    assert.ok(quality.frechet > 0 && quality.noiseFloor > 0 && quality.accuracy >= 0 && quality.accuracy <= 1, JSON.stringify(quality));
+    assert.match(q.stderr, /eval: the ELBO of 2 test images/, "the work is announced up front, --json or not");
     // the ONNX backend: the same pixels from the same seed (up to float32 rounding), the same ELBO draws
     const json = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as number[][];
     for (const backend of ["jax", "onnx"]) {

@@ -19,6 +19,11 @@ export interface AdamConfig {
   clipNorm: number;
   /** linear learning-rate warm-up over this many steps */
   warmup: number;
+  /**
+   * cosine decay after the warm-up: lr·(f + (1 − f)·½(1 + cos(π k/steps))) at step k, then lr·f
+   * from `steps` on (absent: constant)
+   */
+  decay?: { kind: "cosine"; steps: number; final: number };
   emaDecay: number;
 }
 
@@ -42,12 +47,20 @@ export function adamInit(params: Params): AdamState {
 /** Host-side scalars of step k (0-based): warmed-up learning rate, bias corrections, EMA decay. */
 export function stepScalars(config: AdamConfig, k: number) {
   return {
-    lr: config.lr * Math.min(1, (k + 1) / Math.max(1, config.warmup)),
+    lr: config.lr * Math.min(1, (k + 1) / Math.max(1, config.warmup)) * decayFactor(config, k),
     correction1: 1 - config.beta1 ** (k + 1),
     correction2: 1 - config.beta2 ** (k + 1),
     // the usual EMA warm-up: early averages forget the random initialisation quickly
     emaDecay: Math.min(config.emaDecay, (1 + k) / (10 + k)),
   };
+}
+
+/** The learning rate's decay factor at step k (1 without decay). */
+export function decayFactor(config: AdamConfig, k: number): number {
+  const d = config.decay;
+  if (!d) return 1;
+  if (k >= d.steps) return d.final;
+  return d.final + (1 - d.final) * 0.5 * (1 + Math.cos((Math.PI * k) / d.steps));
 }
 
 /** ‖g‖ over every leaf of a tree. Borrows the tree. */

@@ -76,6 +76,10 @@ export interface RunOptions {
   steps?: number;
   batch?: number;
   lr?: number;
+  /** cosine decay of the learning rate over the run down to a tenth (default: constant) */
+  lrDecay?: "cosine";
+  /** EMA decay of the parameters (default 0.999) */
+  emaDecay?: number;
   hidden?: number;
   layers?: number;
   fourierFeatures?: number;
@@ -176,7 +180,13 @@ export function makeRunConfig(
     batch: o.batch ?? (image ? 32 : 256),
     steps,
     seed: o.seed ?? 0,
-    adam: { ...defaultAdam, lr: o.lr ?? (image ? 1e-3 : 2e-3), warmup: Math.min(200, Math.ceil(steps / 20)) },
+    adam: {
+      ...defaultAdam,
+      lr: o.lr ?? (image ? 1e-3 : 2e-3),
+      warmup: Math.min(200, Math.ceil(steps / 20)),
+      ...(o.lrDecay === "cosine" ? { decay: { kind: "cosine" as const, steps, final: 0.1 } } : {}),
+      ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),
+    },
     checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
   };
 }

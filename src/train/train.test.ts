@@ -17,6 +17,7 @@ import { useEngine } from "../testing/helpers.js";
 import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { loadRun } from "./load.js";
 import { NonFiniteLossError, train } from "./trainer.js";
+import { defaultAdam, stepScalars } from "./adam.js";
 
 useEngine("wasm");
 
@@ -104,5 +105,18 @@ describe("a short run on moons", () => {
     const baseline = energyDistance(gaussian, full.test.points, 2);
     assert.ok(ed < 8 * floor, `energy distance ${ed} vs noise floor ${floor}`);
     assert.ok(ed < baseline / 5, `energy distance ${ed} vs Gaussian baseline ${baseline}`);
+  });
+});
+
+describe("learning-rate schedule", () => {
+  it("warms up linearly, then decays along a cosine to a tenth at the last step and stays there", () => {
+    const config = { ...defaultAdam, lr: 1e-3, warmup: 10, decay: { kind: "cosine" as const, steps: 100, final: 0.1 } };
+    const lr = (k: number) => stepScalars(config, k).lr;
+    assert.ok(Math.abs(lr(0) - 1e-4) < 1e-15, `step 0: ${lr(0)}`); // 1/10 of the warm-up, decay factor 1
+    // at k = 50 the cosine is halfway: f + (1 − f)/2 = 0.55
+    assert.ok(Math.abs(lr(50) - 1e-3 * 0.55) < 1e-12, `step 50: ${lr(50)}`);
+    assert.ok(Math.abs(lr(100) - 1e-4) < 1e-15 && Math.abs(lr(500) - 1e-4) < 1e-15, `after the decay: ${lr(100)}, ${lr(500)}`);
+    for (let k = 10; k < 100; k++) assert.ok(lr(k + 1) <= lr(k), `non-increasing after the warm-up at ${k}`);
+    assert.equal(stepScalars({ ...config, decay: undefined }, 50).lr, 1e-3, "no decay: constant");
   });
 });

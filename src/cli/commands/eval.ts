@@ -17,6 +17,9 @@ import { knownMixture } from "../../data/known.js";
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
 import { UsageError } from "../args.js";
+import { guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
+import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 
 /** `--likelihood ode` and its solver's flags. */
 const likelihoodFlags = { likelihood: "elbo", rtol: "1e-5", atol: "1e-5", "ode-steps": "", divergence: "" };
@@ -86,13 +89,18 @@ const odeLine = (ode: OdeLikelihood) =>
 export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json] [--backend jax|onnx]
          [--sampler NAME and its flags]   oracle only: [--schedule S] [--timesteps T]
          [--likelihood elbo|ode [--rtol 1e-5 --atol 1e-5 | --ode-steps N] [--divergence exact|hutchinson]]
-         images: [--data-dir DIR] [--elbo-samples 16]
+         images: [--data-dir DIR] [--elbo-samples 16] [--quality [--quality-n 500] [--guidance cfg --scale w]]
 
 On held-out points of D (default: the checkpoint's data): −ELBO in nats and bits/dim with its
 reconstruction, prior and diffusion terms, and the energy distance between n fresh samples and the
 held-out points, next to the same distance between two independent data samples (noiseFloor).
 Image models: bits/dim with the discretised 8-bit decoder and the three terms on the first n test
-images (from --data-dir, default the run's), each with --elbo-samples draws of t.
+images (from --data-dir, default the run's), each with --elbo-samples draws of t. --quality also
+draws --quality-n samples with the sampler below (a conditional model: classes 0..9 in turn, with
+--guidance cfg --scale w if given) and reports the Fréchet distance between their features and
+those of as many test images in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
+its noise floor (two disjoint sets of test images), and the fraction of samples the classifier puts in
+their requested class.
 
 ${likelihoodHelp}
 
@@ -101,11 +109,12 @@ ${samplerHelp}
 ${backendHelp}`;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", ...likelihoodFlags, ...samplerFlags, ...oracleFlags, ...backendFlags });
+  const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", "quality-n": "500", ...likelihoodFlags, ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["quality"]);
   if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
   if (resolved.shape.length === 3) return evalImages(resolved, flags);
+  if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
   // the held-out split of the run's own seed; --seed drives the samples
   const split = loadSplit(resolved.data, resolved.seed);
   const seed = intFlag("seed", flags.seed, { min: 0 });
@@ -124,20 +133,43 @@ export function run(argv: string[]): void {
   console.log(`energy distance ${ev.energyDistance.toExponential(3)} (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`);
 }
 
-function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & { n: string; seed: string; "data-dir": string; "elbo-samples": string }): void {
+/**
+ * Sample quality of an image model: n samples from the flags' sampler (a conditional model draws
+ * classes 0..K−1 in turn, with the flags' guidance) against 2n test images in the shipped
+ * classifier's features: Fréchet distance, its noise floor, and the class accuracy.
+ */
+function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof makeSampler>[0] & Record<keyof typeof guidanceFlags | "quality-n" | "data-dir" | "seed", string>) {
+  const n = intFlag("quality-n", flags["quality-n"], { min: 2 });
+  const net = loadFeatureClassifier();
+  const reference = qualityReference(net, loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * n, dataDir: flags["data-dir"] || resolved.dataConfig?.dataDir || "" }).test, n);
+  const classes = resolved.denoiser.model.classes;
+  const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
+  const sampler = makeSampler(flags, resolved);
+  const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
+  const x = drawSamples(den, resolved.process, resolved.normalization, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, reportBatches("quality samples", n, false));
+  const q = imageQuality(net, x, reference, labels);
+  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: flags.guidance || "none", scale: Number(flags.scale) } : {}) };
+}
+
+function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters<typeof imageQualityFromFlags>[1] & { n: string; "elbo-samples": string; quality: boolean }): void {
   const data = resolved.dataConfig!;
   const n = intFlag("n", flags.n, { min: 1 });
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
+  console.error(`eval: the ELBO of ${test.n} test images (--n) with ${flags["elbo-samples"]} draws of t each (--elbo-samples)${flags.likelihood === "ode" ? ", then their probability-flow ODE likelihood" : ""}; progress below`);
   const started = performance.now();
   const elbo = heldOutElbo(resolved.denoiser, resolved.process, resolved.normalization, test, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 1), {
     decoder: data.decoder ?? "discretized",
     samples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
-    ...reportBatches("eval (test bits/dim)", test.n, flags.json),
+    ...reportBatches("eval (test bits/dim)", test.n, false),
   });
   const ode = flags.likelihood === "ode" ? odeFromFlags(resolved, flags, test, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 3), true) : undefined;
-  const out = { ...elbo, testImages: test.n, ...(ode ? { ode: odeJson(ode) } : {}), seconds: (performance.now() - started) / 1000 };
+  const quality = flags.quality ? imageQualityFromFlags(resolved, flags) : undefined;
+  const out = { ...elbo, testImages: test.n, ...(ode ? { ode: odeJson(ode) } : {}), ...(quality ? { quality } : {}), seconds: (performance.now() - started) / 1000 };
   if (flags.json) return void console.log(JSON.stringify(out));
   console.log(`${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`);
   if (ode) console.log(odeLine(ode));
+  if (quality) {
+    console.log(`sample quality (${quality.n} samples, ${quality.sampler}, ${quality.nfe} NFE${quality.guidance ? `, guidance ${quality.guidance} at ${quality.scale}` : ""}): Fréchet distance ${quality.frechet.toFixed(2)} (noise floor ${quality.noiseFloor.toFixed(2)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`);
+  }
 }

@@ -14,13 +14,15 @@ import { drawSamples, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { seriesChartSvg } from "../../plot/svg.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
-import { intFlag, parse, UsageError } from "../args.js";
+import { intFlag, parse } from "../args.js";
 import { backendFlags, backendHelp, oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { reportBatches } from "./images.js";
+import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
 
 export const help = `vdm nfe --model <DIR|oracle> [--data D] [--samplers dpm++2m,dpm++3m,ddim,euler,heun,ancestral]
-        [--steps 5,10,20,50] [--n N] [--out DIR] [--seed S] [--json] [--spacing S] [--backend jax|onnx]
+        [--steps 5,10,20,50] [--n N] [--out DIR] [--seed S] [--json] [--spacing S] [--backend auto|onnx|jax]
+        images: [--data-dir DIR]
         oracle only: [--schedule S] [--timesteps T]
 
 For every sampler and number of levels N: draw n samples, time them, and measure quality against
@@ -28,6 +30,10 @@ the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
   oracle (a known mixture):  |mean − μ| and |std − s| per dimension against the mixture's exact
                              moments, and the largest error of the mode weights (n default 100000)
   2-D models:                energy distance to held-out data, next to its noise floor (n default 2000)
+  image models:              the Fréchet distance between the features of n samples and n test images
+                             in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
+                             next to the same distance between two disjoint sets of n test images
+                             (n default 500; needs 2n test images, from --data-dir or the run's)
 Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
 sampler), and prints the table. Other sampler flags (--eta, --variance, --spacing) apply to all.
 
@@ -66,7 +72,7 @@ function sampleMoments(x: Float32Array, D: number): { mean: number[]; std: numbe
 }
 
 /** The quality measure of a model kind: metrics of n samples (data space), "error" the headline. */
-function makeJudge(resolved: ResolvedModel, n: number): { name: string; judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] }; reference: Record<string, number | number[]> } {
+function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name: string; judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] }; reference: Record<string, number | number[]> } {
   const D = resolved.dim;
   if (resolved.oracle) {
     const mixture = knownMixture(resolved.data);
@@ -89,25 +95,35 @@ function makeJudge(resolved: ResolvedModel, n: number): { name: string; judge: (
     const noiseFloor = energyDistance(reference.points, split.test.points, D);
     return { name: "energy distance to held-out data", reference: { noiseFloor, heldOut: split.test.n }, judge: (x) => ({ error: energyDistance(x, split.test.points, D), noiseFloor }) };
   }
-  throw new UsageError("vdm nfe measures the oracle and 2-D models (image models: see the README)");
+  const net = loadFeatureClassifier();
+  const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * n, dataDir: dataDir || resolved.dataConfig?.dataDir || "" }).test;
+  const reference = qualityReference(net, test, n);
+  return {
+    name: "Fréchet distance in the shipped classifier's features",
+    reference: { noiseFloor: reference.noiseFloor, referenceImages: 2 * n },
+    judge: (x) => {
+      const q = imageQuality(net, x, reference);
+      return { error: q.frechet, noiseFloor: q.noiseFloor };
+    },
+  };
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", samplers: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", steps: "5,10,20,50", n: "", out: "runs/nfe", ...samplerFlags, ...oracleFlags, ...backendFlags });
+  const flags = parse(argv, { model: "", data: "", samplers: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", steps: "5,10,20,50", n: "", out: "runs/nfe", "data-dir": "", ...samplerFlags, ...oracleFlags, ...backendFlags });
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
   const names = flags.samplers.split(",").filter(Boolean);
   const stepsList = flags.steps.split(",").map((s) => intFlag("steps", s, { min: 1 }));
-  const n = intFlag("n", flags.n || (resolved.oracle ? "100000" : "2000"), { min: 2 });
-  const seed = intFlag("seed", flags.seed, { min: 0 });
-  const { name: metric, judge, reference } = makeJudge(resolved, n);
   const image = resolved.shape.length === 3;
+  const n = intFlag("n", flags.n || (resolved.oracle ? "100000" : image ? "500" : "2000"), { min: 2 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   const rows: Row[] = [];
   for (const sampler of names) {
     for (const steps of stepsList) {
       const s = makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved);
       const started = performance.now();
-      const x = drawSamples(resolved.denoiser, resolved.process, resolved.normalization, resolved.shape, n, new Rng(seed + 11), s, image ? reportBatches(`${sampler} N=${steps}`, n, flags.json) : {});
+      const x = drawSamples(resolved.denoiser, resolved.process, resolved.normalization, resolved.shape, n, new Rng(seed + 11), s, image ? reportBatches(`${sampler} N=${steps}`, n, false) : {});
       const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
       rows.push(row);
       if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);

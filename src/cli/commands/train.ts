@@ -22,7 +22,7 @@ import { imageReport, progressGrid } from "./images.js";
 
 export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}|FILE.csv|FILE.json> --out DIR [--net mlp|ncsn|unet]
           [--steps N] [--timesteps T] [--schedule <${scheduleNames.join("|")}>] [--target eps|x0|v|score]
-          [--loss simple|elbo] [--batch B] [--lr LR] [--hidden H] [--layers L] [--fourier-features F]
+          [--loss simple|elbo] [--batch B] [--lr LR] [--lr-decay none|cosine] [--ema-decay 0.999] [--hidden H] [--layers L] [--fourier-features F]
           [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
           [--backend jax|onnx [--onnx-threads N]]
           images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
@@ -111,7 +111,7 @@ function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = {
-  data: "moons", out: "", steps: "", timesteps: "", schedule: "", batch: "", lr: "", hidden: "128", layers: "3", "fourier-features": "0", "label-column": "",
+  data: "moons", out: "", steps: "", timesteps: "", schedule: "", batch: "", lr: "", "lr-decay": "none", "ema-decay": "", hidden: "128", layers: "3", "fourier-features": "0", "label-column": "",
   "data-dir": "", base: "", multipliers: "", attention: "", ...backendFlags,
 };
 
@@ -135,6 +135,9 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
     const z = image ? pixelNormalization : fitNormalization(split.train);
     const lr = flags.lr === "" ? undefined : Number(flags.lr);
     if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${flags.lr}"`);
+    if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine") throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
+    const emaDecay = flags["ema-decay"] === "" ? undefined : Number(flags["ema-decay"]);
+    if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) throw new UsageError(`--ema-decay must be in (0, 1), got "${flags["ema-decay"]}"`);
     const unet = {
       ...(flags.base ? { base: intFlag("base", flags.base, { min: 1 }) } : {}),
       ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
@@ -153,6 +156,8 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
         ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
         ...(flags.batch ? { batch: intFlag("batch", flags.batch, { min: 1 }) } : {}),
         ...(lr !== undefined ? { lr } : {}),
+        ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
+        ...(emaDecay !== undefined ? { emaDecay } : {}),
         unet,
         hidden: intFlag("hidden", flags.hidden, { min: 1 }),
         layers: intFlag("layers", flags.layers, { min: 1 }),
