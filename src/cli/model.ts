@@ -9,6 +9,7 @@ import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape, type RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
+import { modelDirectory, shippedModelNames } from "../train/shipped.js";
 import { intFlag, UsageError } from "./args.js";
 
 export interface ResolvedModel {
@@ -94,7 +95,7 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
 }
 
 function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> {
-  if (flags.model === "") throw new UsageError("--model is required: a checkpoint directory or \"oracle\"");
+  if (flags.model === "") throw new UsageError(`--model is required: a checkpoint directory, a model shipped with the package (${shippedModelNames[0]}) or "oracle"`);
   if (flags.model === "oracle") {
     if (!flags.data) throw new UsageError(`--model oracle needs --data ${oracleDataHelp} (a data set with a known density, or a Gaussian mixture file)`);
     const mixture = knownMixture(flags.data);
@@ -112,7 +113,7 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
       oracle: { classes: mixture.weights.length },
     };
   }
-  const run = loadRun(flags.model);
+  const run = loadRun(modelDirectory(flags.model));
   const { config } = run;
   return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || config.data.spec, dim: config.data.dim, shape: dataShape(config), dataConfig: config.data, seed: config.seed, scheduleName: config.schedule };
 }

@@ -12,18 +12,18 @@
  * model's [−1, 1] denormalised to 0..255), clipped to [0, 255] — the range real images lie in — and
  * normalised as the classifier was trained. The library never prints; nothing here draws samples.
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { subset, type PointSet } from "../data/index.js";
 import { normalize, type Normalization } from "../data/normalize.js";
 import { cnnFeatures, cnnHead, type CnnParams } from "../models/cnn.js";
 import { dataShape, type RunConfig } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
+import { shippedModelsDir } from "../train/shipped.js";
+import { join } from "node:path";
 import { frechetDistance, frechetNoiseFloor } from "./frechet.js";
 
 /** The Fashion-MNIST feature classifier shipped with the package. */
-export const shippedFeatureClassifier = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "fashion-mnist-classifier");
+export const shippedFeatureClassifier = join(shippedModelsDir, "fashion-mnist-classifier");
 
 /** A clean-image CNN classifier loaded for feature extraction. */
 export interface FeatureClassifier {

@@ -70,27 +70,66 @@ export function readCheckpointConfig<C>(dir: string): C {
   }
 }
 
-/** Load the state into trees shaped like `template` (borrowed, for structure and shapes only). */
-export function loadCheckpointState(dir: string, template: Params): TrainingState {
+/** The decoded state file of a checkpoint directory. */
+function readState(dir: string) {
   const path = join(dir, STATE);
   if (!existsSync(path)) throw new Error(`checkpoint ${dir}: missing ${STATE}`);
-  const { tensors, metadata } = decodeSafetensors(readFileSync(path), `checkpoint ${path}`);
-  const take = (prefix: string) =>
-    mapNamed(template, prefix, (name, like) => {
-      const t = tensors[name];
-      if (!t) throw new Error(`checkpoint ${path}: tensor ${name} is missing`);
-      if (t.shape.join() !== like.shape.join()) throw new Error(`checkpoint ${path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
-      return np.array(t.data as Float32Array).reshape(t.shape);
-    });
+  return { path, ...decodeSafetensors(readFileSync(path), `checkpoint ${path}`) };
+}
+
+/** Trees shaped like `template` from the tensors named prefix.leaf. */
+function takeTree(file: ReturnType<typeof readState>, template: Params, prefix: string): Params {
+  return mapNamed(template, prefix, (name, like) => {
+    const t = file.tensors[name];
+    if (!t) throw new Error(`checkpoint ${file.path}: tensor ${name} is missing`);
+    if (t.shape.join() !== like.shape.join()) throw new Error(`checkpoint ${file.path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
+    return np.array(t.data as Float32Array).reshape(t.shape);
+  });
+}
+
+/** The state format of a model exported for sampling and evaluation only (EMA parameters). */
+const WEIGHTS_FORMAT = "vdm-weights-1";
+
+/**
+ * A model for sampling and evaluation only: the config and the EMA parameters, a quarter of a
+ * training checkpoint's size (no parameters, Adam moments, RNG or loss history: it cannot be
+ * resumed). `metadata` goes into the safetensors header. Borrows ema.
+ */
+export function saveWeights(dir: string, config: object, ema: Params, metadata: Record<string, string> = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors: Record<string, { shape: number[]; data: TensorData }> = {};
+  for (const [name, a] of namedLeaves(ema, "ema")) tensors[name] = { shape: a.shape, data: a.ref.dataSync() as Float32Array };
+  writeFileAtomic(join(dir, CONFIG), JSON.stringify(config, null, 2) + "\n");
+  writeFileAtomic(join(dir, STATE), encodeSafetensors(tensors, { ...metadata, format: WEIGHTS_FORMAT }));
+}
+
+/**
+ * Whatever `dir` holds, shaped like `template` (borrowed): a training state, or exported EMA
+ * weights (`saveWeights`).
+ */
+export function loadCheckpoint(dir: string, template: Params): { state: TrainingState } | { ema: Params } {
+  const file = readState(dir);
+  return file.metadata.format === WEIGHTS_FORMAT ? { ema: takeTree(file, template, "ema") } : { state: stateOf(file, template) };
+}
+
+/** Load the state into trees shaped like `template` (borrowed, for structure and shapes only). */
+export function loadCheckpointState(dir: string, template: Params): TrainingState {
+  const file = readState(dir);
+  if (file.metadata.format === WEIGHTS_FORMAT) throw new Error(`checkpoint ${file.path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`);
+  return stateOf(file, template);
+}
+
+function stateOf(file: ReturnType<typeof readState>, template: Params): TrainingState {
+  const { path, tensors, metadata } = file;
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new Error(`checkpoint ${path}: bad step "${metadata.step}"`);
   const rng = tensors["rng"];
   const losses = tensors["losses"];
   if (!rng || !losses) throw new Error(`checkpoint ${path}: rng or loss history missing`);
   return {
-    params: take("params"),
-    ema: take("ema"),
-    adam: { m: take("adam.m"), v: take("adam.v") },
+    params: takeTree(file, template, "params"),
+    ema: takeTree(file, template, "ema"),
+    adam: { m: takeTree(file, template, "adam.m"), v: takeTree(file, template, "adam.v") },
     step,
     rng: rng.data as Uint32Array,
     losses: losses.data as Float32Array,

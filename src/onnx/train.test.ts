@@ -67,7 +67,7 @@ describe("training steps in ONNX Runtime", () => {
     const config = { ...tinyConfig({ lr: 1e30 }), checkpointEvery: 1 };
     assert.throws(() => train(config, dir, split.train, { quiet: true, makeStepper: onnxStepper() }), (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step \d+; stopped\. The last good checkpoint/.test(err.message));
     const run = loadRun(dir, { ema: false });
-    assert.ok(run.state.step >= 1);
-    for (const loss of run.state.losses) assert.ok(Number.isFinite(loss));
+    assert.ok(run.state!.step >= 1);
+    for (const loss of run.state!.losses) assert.ok(Number.isFinite(loss));
   });
 });

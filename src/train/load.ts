@@ -3,7 +3,7 @@ import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { Normalization } from "../data/normalize.js";
-import { loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
+import { loadCheckpoint, loadCheckpointState, readCheckpointConfig, type TrainingState } from "../io/checkpoint.js";
 import type { Classifier } from "../models/mlp.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { buildClassifier, buildModel, buildProcess, initParams, normalizationOf, type RunConfig } from "./config.js";
@@ -13,18 +13,23 @@ export interface LoadedRun {
   denoiser: Denoiser;
   process: DiffusionProcess;
   normalization: Normalization;
-  state: TrainingState;
+  /** the training state (null for exported weights, which hold the EMA parameters only) */
+  state: TrainingState | null;
 }
 
+/** A run's model from a training checkpoint or exported weights (`saveWeights`); EMA parameters unless `ema` is false. */
 export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
   const config = readCheckpointConfig<RunConfig>(dir);
   if (config.format !== "vdm-run-1") throw new Error(`checkpoint ${dir}: unknown format "${String(config.format)}"`);
   const template = initParams(config, new Rng(0));
-  const state = loadCheckpointState(dir, template);
+  const loaded = loadCheckpoint(dir, template);
   tree.dispose(template);
+  const state = "state" in loaded ? loaded.state : null;
+  if (!state && !ema) throw new Error(`checkpoint ${dir} holds exported EMA weights only, not the training parameters`);
+  const params = state ? (ema ? state.ema : state.params) : (loaded as { ema: TrainingState["ema"] }).ema;
   return {
     config,
-    denoiser: { model: buildModel(config), params: ema ? state.ema : state.params },
+    denoiser: { model: buildModel(config), params },
     process: buildProcess(config),
     normalization: normalizationOf(config),
     state,

@@ -12,7 +12,7 @@ import { loadSplit } from "../data/index.js";
 import { fitNormalization } from "../data/normalize.js";
 import { energyDistance } from "../eval/energy.js";
 import { drawSamples, referenceSample } from "../eval/run.js";
-import { namedLeaves } from "../io/checkpoint.js";
+import { namedLeaves, readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
 import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { loadRun } from "./load.js";
@@ -40,11 +40,20 @@ describe("checkpoints and resume", () => {
     const dir = tmp("ckpt");
     const { state } = train(tinyConfig(), dir, split.train, { quiet: true });
     const run = loadRun(dir, { ema: false });
-    assert.equal(run.state.step, 40);
-    assert.deepEqual(leaves(run.state.params), leaves(state.params));
-    assert.deepEqual(leaves(run.state.ema), leaves(state.ema));
-    assert.deepEqual(leaves(run.state.adam.m), leaves(state.adam.m));
-    assert.deepEqual(Array.from(run.state.losses), Array.from(state.losses));
+    assert.equal(run.state!.step, 40);
+    assert.deepEqual(leaves(run.state!.params), leaves(state.params));
+    assert.deepEqual(leaves(run.state!.ema), leaves(state.ema));
+    assert.deepEqual(leaves(run.state!.adam.m), leaves(state.adam.m));
+    assert.deepEqual(Array.from(run.state!.losses), Array.from(state.losses));
+    // exported weights: the EMA parameters alone, a quarter of the size, loadable for sampling, not for resuming
+    const exported = tmp("weights");
+    saveWeights(exported, readCheckpointConfig(dir), state.ema, { step: "40" });
+    const weights = loadRun(exported);
+    assert.equal(weights.state, null);
+    assert.deepEqual(leaves(weights.denoiser.params), leaves(state.ema));
+    assert.ok(statSync(join(exported, "state.safetensors")).size < statSync(join(dir, "state.safetensors")).size / 3.5);
+    assert.throws(() => loadRun(exported, { ema: false }), /holds exported EMA weights only/);
+    assert.throws(() => train(tinyConfig({ steps: 50 }), exported, split.train, { quiet: true, resume: true }), /exported EMA weights only: it samples and evaluates, but cannot be resumed/);
   });
 
   for (const options of [{}, { timesteps: 0, loss: "elbo" as const, target: "v" as const }]) {
@@ -83,8 +92,8 @@ describe("checkpoints and resume", () => {
       (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step (\d+); stopped\. The last good checkpoint \(step \d+\)/.test(err.message),
     );
     const run = loadRun(dir, { ema: false });
-    assert.ok(run.state.step >= 1);
-    for (const loss of run.state.losses) assert.ok(Number.isFinite(loss));
+    assert.ok(run.state!.step >= 1);
+    for (const loss of run.state!.losses) assert.ok(Number.isFinite(loss));
   });
 });
 
