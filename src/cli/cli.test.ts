@@ -333,6 +333,12 @@ describe("images from the command line", () => {
     assert.deepEqual([quality.n, quality.sampler, quality.nfe, quality.guidance, quality.scale], [20, "dpm++2m", 2, "cfg", 1]);
     assert.ok(quality.frechet > 0 && quality.noiseFloor > 0 && quality.accuracy >= 0 && quality.accuracy <= 1, JSON.stringify(quality));
     assert.match(q.stderr, /eval: the ELBO of 2 test images/, "the work is announced up front, --json or not");
+    const g = vdm("guidance", "--model", out, "--guidance", "cfg", "--scales", "0,3", "--n", "2", "--sample-steps", "2", "--out", join(dir, "guidance"), "--json");
+    assert.equal(g.code, 0, g.stderr);
+    const table = JSON.parse(g.stdout);
+    assert.deepEqual(table.map((row: { scale: number }) => row.scale), [0, 3]);
+    for (const row of table) assert.ok(row.accuracy >= 0 && row.accuracy <= 1 && row.perClass.length === 10 && row.frechet > 0, JSON.stringify(row));
+    assert.ok(existsSync(join(dir, "guidance", "guidance.png")));
     // the ONNX backend: the same pixels from the same seed (up to float32 rounding), the same ELBO draws
     const json = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as number[][];
     for (const backend of ["jax", "onnx"]) {

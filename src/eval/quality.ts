@@ -137,6 +137,8 @@ export interface ImageQuality {
   noiseFloor: number;
   /** fraction of samples the classifier assigns to the label they were requested with (when labels were given) */
   accuracy?: number;
+  /** the classifier's class for each sample */
+  predicted: Int32Array;
   n: number;
 }
 
@@ -155,6 +157,7 @@ export function imageQuality(net: FeatureClassifier, generated: Float32Array, re
     frechet: frechetDistance(features, reference.features.subarray(0, n * F), F),
     noiseFloor: reference.noiseFloor,
     ...(labels ? { accuracy: classes.reduce((h, y, i) => h + (y === labels[i] ? 1 : 0), 0) / n } : {}),
+    predicted: classes,
     n,
   };
 }

@@ -147,7 +147,7 @@ function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof
   const sampler = makeSampler(flags, resolved);
   const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
   const x = drawSamples(den, resolved.process, resolved.normalization, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, reportBatches("quality samples", n, false));
-  const q = imageQuality(net, x, reference, labels);
+  const { predicted: _perSample, ...q } = imageQuality(net, x, reference, labels);
   return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: flags.guidance || "none", scale: Number(flags.scale) } : {}) };
 }
 

@@ -16,7 +16,12 @@ import { boundsOf, scatter } from "../../plot/plots.js";
 import { loadClassifier } from "../../train/load.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
-import { oracleFlags, resolveModel } from "../model.js";
+import { oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
+import { drawSamples } from "../../eval/run.js";
+import { imageGrid } from "../../plot/plots.js";
+import type { Sampler } from "../../sample/sampler.js";
+import { reportBatches } from "./images.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { loadSplit } from "../../data/index.js";
 
@@ -28,6 +33,10 @@ class (exact: the Bayes classifier of a known mixture; DIR: a separately trained
 least noisy level) and the within-class spread (RMS distance to the class's sample mean), from n
 samples per class. Writes
 OUT/guidance.json and OUT/guidance.png.
+Image models: the judge is the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
+and each scale also gets the Fréchet distance of its K·n samples (K classes) to as many test images
+in that classifier's features, next to the noise floor (needs 2Kn test images); the PNG shows 8
+samples per class and scale.
 
 ${guidanceHelp}`;
 
@@ -42,8 +51,9 @@ export function run(argv: string[]): void {
   const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? loadClassifier(flags.classifier).classifier.classes : 0));
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
-  const judge = makeJudge(flags.judge, resolved.data, z);
   const sampler = makeSampler(flags, resolved);
+  if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n });
+  const judge = makeJudge(flags.judge, resolved.data, z);
   const D = resolved.dim;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   // one sampling run per scale: n samples of every class in one batch
@@ -72,6 +82,35 @@ export function run(argv: string[]): void {
     const mean = (f: (c: (typeof row)[number]) => number) => row.reduce((s, c) => s + f(c), 0) / row.length;
     console.log(`  scale ${String(row[0]!.scale).padStart(5)}: accuracy ${mean((c) => c.accuracy).toFixed(3)}  spread ${mean((c) => c.spread).toFixed(3)}`);
   }
+  console.log(`wrote ${join(flags.out, "guidance.json")}, ${join(flags.out, "guidance.png")}`);
+}
+
+/** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
+function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string; "data-dir"?: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
+  const net = loadFeatureClassifier();
+  const total = classes * n;
+  const reference = qualityReference(net, loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * total, dataDir: resolved.dataConfig?.dataDir || "" }).test, total);
+  const requested = Int32Array.from({ length: total }, (_, i) => Math.floor(i / n));
+  const shown = Math.min(8, n);
+  const [H, W] = resolved.shape as [number, number, number];
+  const grid = new Canvas(classes * shown * W, scales.length * H);
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const table = scales.map((scale, r) => {
+    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, resolved.normalization, resolved.shape, total, new Rng(seed), sampler, reportBatches(`scale ${scale}`, total, false));
+    const q = imageQuality(net, pixels, reference, requested);
+    const perClass = Array.from({ length: classes }, (_, y) => q.predicted.subarray(y * n, (y + 1) * n).filter((p) => p === y).length / n);
+    for (let y = 0; y < classes; y++) {
+      const cell = pixels.subarray(y * n * H * W, (y * n + shown) * H * W);
+      grid.blit(imageGrid(cell, resolved.shape, shown, { cols: shown, scale: 1 }), y * shown * W, r * H);
+    }
+    return { scale, accuracy: q.accuracy!, frechet: q.frechet, noiseFloor: q.noiseFloor, perClass };
+  });
+  mkdirSync(flags.out, { recursive: true });
+  writeFileAtomic(join(flags.out, "guidance.json"), JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe, table }, null, 2) + "\n");
+  writeFileAtomic(join(flags.out, "guidance.png"), grid.png());
+  if (flags.json) return void console.log(JSON.stringify(table));
+  console.log(`${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`);
+  for (const row of table) console.log(`  scale ${String(row.scale).padStart(5)}: accuracy ${row.accuracy.toFixed(3)}  Fréchet ${row.frechet.toFixed(1)}`);
   console.log(`wrote ${join(flags.out, "guidance.json")}, ${join(flags.out, "guidance.png")}`);
 }
 
