@@ -339,6 +339,10 @@ describe("images from the command line", () => {
     assert.deepEqual(table.map((row: { scale: number }) => row.scale), [0, 3]);
     for (const row of table) assert.ok(row.accuracy >= 0 && row.accuracy <= 1 && row.perClass.length === 10 && row.frechet > 0, JSON.stringify(row));
     assert.ok(existsSync(join(dir, "guidance", "guidance.png")));
+    // the model shipped with the package, by its built-in name
+    const shipped = vdm("sample", "--model", "fashion-mnist", "--n", "2", "--sample-steps", "2", "--class", "all", "--out", join(dir, "shipped.npy"));
+    assert.equal(shipped.code, 0, shipped.stderr);
+    assert.ok(existsSync(join(dir, "shipped.labels.npy")));
     // the ONNX backend: the same pixels from the same seed (up to float32 rounding), the same ELBO draws
     const json = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as number[][];
     for (const backend of ["jax", "onnx"]) {

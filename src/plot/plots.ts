@@ -88,6 +88,11 @@ export function lineChart(values: ArrayLike<number>, { width = 640, height = 360
  * A grid of images ([n, H, W, C] row-major, 8-bit values 0..255, C = 1 or 3), `cols` per row,
  * each pixel drawn as a `scale`×`scale` square, with a 2-pixel white gutter.
  */
+/** The training loss per step with its exponential moving average (0.98): what loss.png shows. */
+export function lossChart(losses: ArrayLike<number>): Canvas {
+  return lineChart(losses, { smooth: 0.98 });
+}
+
 export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number, { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {}): Canvas {
   const [H, W, C] = shape as [number, number, number];
   if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);

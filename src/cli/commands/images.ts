@@ -8,7 +8,7 @@ import type { Normalization } from "../../data/normalize.js";
 import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { imageGrid, lineChart, strip } from "../../plot/plots.js";
+import { imageGrid, lossChart, strip } from "../../plot/plots.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
 import { Progress } from "../../train/progress.js";
@@ -25,11 +25,17 @@ export const reportBatches = (label: string, total: number, quiet: boolean): Bat
   return { batch: REPORT_BATCH, onBatch: (done) => progress.update(done) };
 };
 
-/** DIR/grid-STEP.png: 16 samples of `den` (the EMA model at checkpoint `step`). */
-export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess): void {
+/**
+ * At checkpoint `step`: DIR/grid-STEP.png with 16 samples of `den` (the EMA model), the same as
+ * DIR/grid.png (the latest), and DIR/loss.png with the losses so far, so a long run can be watched.
+ */
+export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess, losses: ArrayLike<number>): void {
   const shape = dataShape(config);
   const samples = drawSamples(den, process, normalizationOf(config), shape, 16, new Rng(config.seed + 7), new AncestralSampler(process, "posterior", PROGRESS_STEPS));
-  writeFileAtomic(join(dir, `grid-${step}.png`), imageGrid(samples, shape, 16, { cols: 4 }).png());
+  const png = imageGrid(samples, shape, 16, { cols: 4 }).png();
+  writeFileAtomic(join(dir, `grid-${step}.png`), png);
+  writeFileAtomic(join(dir, "grid.png"), png);
+  writeFileAtomic(join(dir, "loss.png"), lossChart(losses).png());
 }
 
 /**
@@ -74,7 +80,7 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
   writeFileAtomic(written[0]!, strip([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
-  writeFileAtomic(written[1]!, lineChart(losses, { smooth: 0.98 }).png());
+  writeFileAtomic(written[1]!, lossChart(losses).png());
   const classes = labelClasses(config);
   if (classes > 0) {
     const perClass = 4;

@@ -10,7 +10,7 @@ import { fitNormalization, normalize } from "../../data/normalize.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js";
-import { lineChart, scatter, strip, boundsOf } from "../../plot/plots.js";
+import { lossChart, scatter, strip, boundsOf } from "../../plot/plots.js";
 import { scheduleNames } from "../../schedule/index.js";
 import { buildModel, makeRunConfig, normalizationOf, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds } from "../../train/progress.js";
@@ -43,7 +43,7 @@ Images (--data fashion-mnist): IDX files from --data-dir (default ${"/usr/share/
 Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist).
 Pixels map to [−1, 1]; a U-Net (base channels × multipliers per level, self-attention at the listed
 levels) is trained in continuous time on the linear log-SNR schedule, batch 32. At every checkpoint
-DIR/grid-STEP.png shows 16 samples; at the end DIR/samples.png (held-out | 64 samples),
+DIR/grid-STEP.png (and DIR/grid.png, the latest) shows 16 samples and DIR/loss.png the loss so far; at the end DIR/samples.png (held-out | 64 samples),
 DIR/loss.png and DIR/metrics.json (test bits/dim with the discretised 8-bit decoder and the three
 ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a conditional model
 also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance at --cfg-scale w).
@@ -62,7 +62,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const ev = evaluate(den, process, z, split.test, reference, rng, n);
   const bounds = boundsOf(split.test.points);
   writeFileAtomic(join(dir, "samples.png"), strip([scatter(split.test.points, config.data.dim, { bounds, labels: split.test.labels }), scatter(ev.samples, config.data.dim, { bounds })]).png());
-  writeFileAtomic(join(dir, "loss.png"), lineChart(losses, { smooth: 0.98 }).png());
+  writeFileAtomic(join(dir, "loss.png"), lossChart(losses).png());
   writeFileAtomic(join(dir, "forward.png"), forwardStrip(process, normalize(split.test.points, z), config.data.dim).png());
   const metrics = {
     data: config.data.spec,
@@ -204,7 +204,7 @@ export function run(argv: string[]): void {
       ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
     }),
     (c, s, p) => {
-      if (c.data.shape) withBackend({ model: buildModel(c), params: s.ema }, backend, (den) => progressGrid(c, flags.out, s.step, den, p));
+      if (c.data.shape) withBackend({ model: buildModel(c), params: s.ema }, backend, (den) => progressGrid(c, flags.out, s.step, den, p, s.losses.subarray(0, s.step)));
     },
   );
   if (config.data.shape) {
