@@ -65,7 +65,8 @@ Langevin samplers start from --init uniform:LOW:HIGH (data coordinates) or gauss
 
 type Flags = Record<keyof typeof samplerFlags, string>;
 
-function num(name: string, raw: string, positive = true): number {
+/** A number flag: positive (or, with positive = false, non-negative), with a usage error naming it. */
+export function num(name: string, raw: string, positive = true): number {
   const v = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(v) || (positive ? v <= 0 : v < 0)) {
     throw new UsageError(`--${name} must be a ${positive ? "positive" : "non-negative"} number, got "${raw}"`);
@@ -84,6 +85,11 @@ function parseInit(raw: string, fallback: Init, z: Normalization): Init {
   throw new UsageError(`--init must be uniform:LOW:HIGH (LOW < HIGH) or gaussian:STD, got "${raw}"`);
 }
 
+/** --max-sigma: the given cap; none for the exact oracle; otherwise undefined (the sampler's default). */
+export function maxSigmaFlag(raw: string, resolved: Pick<ResolvedModel, "oracle">): number | undefined {
+  return raw === "" ? (resolved.oracle ? Infinity : undefined) : num("max-sigma", raw);
+}
+
 /**
  * The sampler the flags ask for, for `resolved`'s process and normalisation. The exact oracle's
  * predictions hold at every level, so its ODE samplers start from the top of the range unless
@@ -98,7 +104,7 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
   const stepsRaw = flags["sample-steps"] || (fast ? String(DEFAULT_FAST_STEPS) : "");
   const steps = stepsRaw === "" ? undefined : intFlag("sample-steps", stepsRaw, { min: 1 });
   if (steps !== undefined && process.T > 0 && steps > process.T) throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
-  const sigmaMax = flags["max-sigma"] === "" ? (resolved.oracle ? Infinity : undefined) : num("max-sigma", flags["max-sigma"]);
+  const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved);
   const levels = { steps, spacing: (flags.spacing || undefined) as Spacing | undefined, sigmaMax };
   switch (flags.sampler) {
     case "dpm++2m":

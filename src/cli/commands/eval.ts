@@ -1,13 +1,13 @@
 /** `vdm eval`: bits/dim with the three ELBO terms and the energy distance on held-out data. */
 import { Rng } from "../../engine/index.js";
 import { loadSplit } from "../../data/index.js";
-import { evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
-import { intFlag, parse } from "../args.js";
+import { drawSamples, evaluate, heldOutElbo, referenceSample, type BatchDenoiser } from "../../eval/run.js";
+import { intFlag, parse, UsageError } from "../args.js";
 import { reportBatches } from "./images.js";
 import { backendFlags, backendHelp, oracleFlags, parseBackend, resolveModel, type ResolvedModel } from "../model.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
+import { makeSampler, maxSigmaFlag, num, samplerFlags, samplerHelp } from "../samplers.js";
 import { odeLikelihood, type DivergenceKind, type OdeLikelihood } from "../../eval/ode-likelihood.js";
 import type { PointSet } from "../../data/toy.js";
 import type { Rng as RngType } from "../../engine/index.js";
@@ -16,10 +16,8 @@ import { numpy as np } from "../../engine/jax.js";
 import { knownMixture } from "../../data/known.js";
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { UsageError } from "../args.js";
 import { guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
-import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 
 /** `--likelihood ode` and its solver's flags. */
 const likelihoodFlags = { likelihood: "elbo", rtol: "1e-5", atol: "1e-5", "ode-steps": "", divergence: "" };
@@ -33,12 +31,6 @@ hutchinson (one Rademacher probe per point; unbiased); image pixels are dequanti
 over their 8-bit bins, so bits/dim are comparable with published ODE numbers. The path ends where
 the ODE samplers start (--max-sigma, default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx
 the drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`;
-
-function number(name: string, raw: string): number {
-  const v = Number(raw);
-  if (raw.trim() === "" || !(v > 0) || !Number.isFinite(v)) throw new UsageError(`--${name} must be a positive number, got "${raw}"`);
-  return v;
-}
 
 /** The probability-flow log-likelihood of `test` as the flags ask, with progress on stderr. */
 function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: PointSet, rng: RngType, image: boolean): OdeLikelihood {
@@ -57,12 +49,12 @@ function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: Poi
     : undefined;
   try {
     return odeLikelihood(resolved.jaxDenoiser, resolved.process, resolved.normalization, test, rng, {
-      rtol: number("rtol", flags.rtol),
-      atol: number("atol", flags.atol),
+      rtol: num("rtol", flags.rtol),
+      atol: num("atol", flags.atol),
       steps: flags["ode-steps"] === "" ? undefined : intFlag("ode-steps", flags["ode-steps"], { min: 1 }),
       divergence: (flags.divergence || undefined) as DivergenceKind | undefined,
       dequantize: image,
-      sigmaMax: flags["max-sigma"] === "" ? (resolved.oracle ? Infinity : ODE_SIGMA_MAX) : number("max-sigma", flags["max-sigma"]),
+      sigmaMax: maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX,
       batch,
       onBatch: (n) => progress.update((done = n)),
       onStep: (fraction) => progress.update(Math.min(test.n, done + Math.floor(fraction * Math.min(batch, test.n - done)))),
