@@ -54,6 +54,12 @@ function checkSteps(N: number, spacing: Spacing): void {
   if (!(spacings as readonly string[]).includes(spacing)) throw new Error(`unknown spacing "${spacing}" (known: ${spacings.join(", ")})`);
 }
 
+/** The levels of a sampler, index 0 the data (t = 0, γ = −∞), in float64. */
+export interface Levels {
+  t: Float64Array;
+  gamma: Float64Array;
+}
+
 /** A single level (t, γ) as plain numbers. */
 export interface Level {
   t: number;
@@ -157,7 +163,7 @@ export class DiffusionProcess {
    * `sigmaMax` caps the noisiest level at σ̃ = e^{γ/2} ≤ sigmaMax (γ ≤ 2 log sigmaMax): the top of
    * the range becomes the last level (or chain step) below the cap.
    */
-  samplingLevels(steps?: number, spacing: Spacing = "uniform", sigmaMax = Infinity): { t: Float64Array; gamma: Float64Array } {
+  samplingLevels(steps?: number, spacing: Spacing = "uniform", sigmaMax = Infinity): Levels {
     if (!(sigmaMax > 0)) throw new Error(`the largest noise level σ̃_max must be > 0, got ${sigmaMax}`);
     const maxGamma = 2 * Math.log(sigmaMax);
     if (this.chain) {

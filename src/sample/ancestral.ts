@@ -9,7 +9,7 @@ import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
-import type { DiffusionProcess, Spacing } from "../diffusion/process.js";
+import type { DiffusionProcess, Spacing, Levels } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -19,7 +19,7 @@ export class AncestralSampler implements Sampler {
   readonly name = "ancestral";
   readonly #steps = new WeakMap<Model, ReturnType<typeof makeAncestralStep>>();
 
-  readonly levels: { t: Float64Array; gamma: Float64Array };
+  readonly levels: Levels;
   constructor(
     readonly process: DiffusionProcess,
     readonly variance: AncestralVariance = "posterior",

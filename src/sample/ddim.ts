@@ -8,13 +8,13 @@
  */
 import { realize, type Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 export class DdimSampler implements Sampler {
   readonly name = "ddim";
-  readonly levels: { t: Float64Array; gamma: Float64Array };
+  readonly levels: Levels;
   constructor(
     readonly process: DiffusionProcess,
     readonly options: LevelOptions & { eta?: number } = {},

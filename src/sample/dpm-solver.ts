@@ -14,7 +14,7 @@
  */
 import { realize, type Rng } from "../engine/index.js";
 import { tree, type Array } from "../engine/jax.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -22,7 +22,7 @@ export type DpmSolverOrder = 2 | 3;
 
 export class DpmSolverSampler implements Sampler {
   readonly name: string;
-  readonly levels: { t: Float64Array; gamma: Float64Array };
+  readonly levels: Levels;
   readonly order: DpmSolverOrder;
   constructor(
     readonly process: DiffusionProcess,

@@ -7,7 +7,7 @@
  */
 import { realize, type Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -30,7 +30,7 @@ export function karrasSlope(den: Denoiser, x: Array, t: number, gamma: number): 
 /** Probability-flow ODE samplers in x̃, σ̃ over N levels: Euler (NFE = N) or Heun (NFE = 2N − 1). */
 export class EulerSampler implements Sampler {
   readonly name: string = "euler";
-  readonly levels: { t: Float64Array; gamma: Float64Array };
+  readonly levels: Levels;
   constructor(
     readonly process: DiffusionProcess,
     readonly options: LevelOptions = {},

@@ -8,7 +8,7 @@
 import { realize, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { jitFor, type Model } from "../diffusion/model.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { sumDims } from "../diffusion/shapes.js";
 import { makeAncestralStep, type AncestralVariance } from "./ancestral.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
@@ -35,7 +35,7 @@ export class PredictorCorrectorSampler implements Sampler {
     this.levels = process.samplingLevels(options.steps);
   }
 
-  readonly levels: { t: Float64Array; gamma: Float64Array };
+  readonly levels: Levels;
 
   /** per level: the corrector's evaluations and the predictor's one */
   get nfe(): number {

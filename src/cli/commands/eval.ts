@@ -17,7 +17,8 @@ import { knownMixture } from "../../data/known.js";
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
 import { guidanceFlags, guidedDenoiser } from "../guidance.js";
-import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
+import { imageQuality } from "../../eval/quality.js";
+import { imageJudge } from "../quality.js";
 
 /** `--likelihood ode` and its solver's flags. */
 const likelihoodFlags = { likelihood: "elbo", rtol: "1e-5", atol: "1e-5", "ode-steps": "", divergence: "" };
@@ -132,8 +133,7 @@ export function run(argv: string[]): void {
  */
 function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof makeSampler>[0] & Record<keyof typeof guidanceFlags | "quality-n" | "data-dir" | "seed", string>) {
   const n = intFlag("quality-n", flags["quality-n"], { min: 2 });
-  const net = loadFeatureClassifier();
-  const reference = qualityReference(net, loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * n, dataDir: flags["data-dir"] || resolved.dataConfig?.dataDir || "" }).test, n);
+  const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
   const classes = resolved.denoiser.model.classes;
   const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
   const sampler = makeSampler(flags, resolved);

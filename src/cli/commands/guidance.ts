@@ -17,7 +17,8 @@ import { loadClassifier } from "../../train/load.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
 import { oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
-import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
+import { imageQuality } from "../../eval/quality.js";
+import { imageJudge } from "../quality.js";
 import { drawSamples } from "../../eval/run.js";
 import { imageGrid } from "../../plot/plots.js";
 import type { Sampler } from "../../sample/sampler.js";
@@ -87,9 +88,8 @@ export function run(argv: string[]): void {
 
 /** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
 function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string; "data-dir"?: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
-  const net = loadFeatureClassifier();
   const total = classes * n;
-  const reference = qualityReference(net, loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * total, dataDir: resolved.dataConfig?.dataDir || "" }).test, total);
+  const { net, reference } = imageJudge(resolved, total);
   const requested = Int32Array.from({ length: total }, (_, i) => Math.floor(i / n));
   const shown = Math.min(8, n);
   const [H, W] = resolved.shape as [number, number, number];

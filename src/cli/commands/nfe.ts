@@ -18,7 +18,8 @@ import { intFlag, parse } from "../args.js";
 import { backendFlags, backendHelp, oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { reportBatches } from "./images.js";
-import { imageQuality, loadFeatureClassifier, qualityReference } from "../../eval/quality.js";
+import { imageQuality } from "../../eval/quality.js";
+import { imageJudge } from "../quality.js";
 
 export const help = `vdm nfe --model <DIR|oracle> [--data D] [--samplers dpm++2m,dpm++3m,ddim,euler,heun,ancestral]
         [--steps 5,10,20,50] [--n N] [--out DIR] [--seed S] [--json] [--spacing S] [--backend auto|onnx|jax]
@@ -95,9 +96,7 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
     const noiseFloor = energyDistance(reference.points, split.test.points, D);
     return { name: "energy distance to held-out data", reference: { noiseFloor, heldOut: split.test.n }, judge: (x) => ({ error: energyDistance(x, split.test.points, D), noiseFloor }) };
   }
-  const net = loadFeatureClassifier();
-  const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * n, dataDir: dataDir || resolved.dataConfig?.dataDir || "" }).test;
-  const reference = qualityReference(net, test, n);
+  const { net, reference } = imageJudge(resolved, n, dataDir);
   return {
     name: "Fréchet distance in the shipped classifier's features",
     reference: { noiseFloor: reference.noiseFloor, referenceImages: 2 * n },
