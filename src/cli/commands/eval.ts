@@ -79,7 +79,7 @@ const odeJson = (ode: OdeLikelihood) => ({ bpd: ode.bpd, bpdStdError: ode.bpdStd
 const odeLine = (ode: OdeLikelihood) =>
   `probability-flow ODE: ${ode.bpd.toFixed(4)} ± ${ode.bpdStdError.toFixed(4)} bits/dim = ${ode.nats.toFixed(4)} ± ${ode.natsStdError.toFixed(4)} nats (−log p; ${ode.divergence} divergence, ${ode.evaluations.toFixed(0)} evaluations per point)`;
 
-export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json] [--backend jax|onnx]
+export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json] [--backend auto|onnx|jax]
          [--sampler NAME and its flags]   oracle only: [--schedule S] [--timesteps T]
          [--likelihood elbo|ode [--rtol 1e-5 --atol 1e-5 | --ode-steps N] [--divergence exact|hutchinson]]
          images: [--data-dir DIR] [--elbo-samples 16] [--quality [--quality-n 500] [--guidance cfg --scale w]]

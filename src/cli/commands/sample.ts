@@ -12,7 +12,7 @@ import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 
-export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--seed S] [--backend jax|onnx]
+export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--seed S] [--backend auto|onnx|jax]
            [--sampler NAME and its flags] [--trajectory] [--class K|all --guidance none|cfg|classifier --scale S]
            oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]
 

@@ -11,7 +11,7 @@ import { trainFlags, trainFromFlags } from "./train.js";
 
 export const help = `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T]
           [--batch B] [--lr LR] [--hidden H] [--layers L] [--label-column COL] [--seed S] [--resume] [--json]
-          [--backend jax|onnx [--onnx-threads N]]
+          [--backend auto|onnx|jax [--onnx-threads N]]
           images: [--data-dir DIR] [--base B] [--multipliers M1,M2,...]
 
 Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,

@@ -24,7 +24,7 @@ export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}
           [--steps N] [--timesteps T] [--schedule <${scheduleNames.join("|")}>] [--target eps|x0|v|score]
           [--loss simple|elbo] [--batch B] [--lr LR] [--lr-decay none|cosine] [--ema-decay 0.999] [--hidden H] [--layers L] [--fourier-features F]
           [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
-          [--backend jax|onnx [--onnx-threads N]]
+          [--backend auto|onnx|jax [--onnx-threads N]]
           images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
                   [--elbo-samples 4] [--sample-steps 100] [--cfg-scale 2]
 
