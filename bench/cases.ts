@@ -11,7 +11,7 @@ import { jitFor } from "../dist/diffusion/model.js";
 import { onnxModel } from "../dist/onnx/model.js";
 import { adamInit, stepScalars } from "../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, makeRunConfig, type RunConfig } from "../dist/train/config.js";
-import { batchOf, jaxStepper, runLoss } from "../dist/train/trainer.js";
+import { batchOf, jaxStepper, runObjective } from "../dist/train/trainer.js";
 import { onnxStepper } from "../dist/onnx/train.js";
 import { AncestralSampler } from "../dist/sample/ancestral.js";
 
@@ -42,7 +42,7 @@ function trainStep(config: RunConfig, backend: Backend): Case {
   const batch = (x0: Array) => batchOf(process, x0, rng.normal(shape), process.uniforms(rng, config.batch), np.zeros([config.batch], { dtype: np.int32 }));
   const makeStepper = backend === "onnx" ? onnxStepper({ threads: 1 }) : jaxStepper;
   const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
-  const stepper = makeStepper(runLoss(config, process), config.adam, initial, batch(np.zeros(shape)));
+  const stepper = makeStepper(runObjective(config), config.adam, initial, batch(np.zeros(shape)));
   let k = 0;
   return {
     params: count,

@@ -21,7 +21,8 @@ const metrics = JSON.parse(readFileSync(join(runDir, "metrics.json"), "utf8"));
 const { dataDir: _machineSpecific, ...data } = run.config.data;
 const out = join(shippedModelsDir, "fashion-mnist");
 const commit = execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
-saveWeights(out, { ...run.config, data }, run.denoiser.params, { step: String(run.state.step), commit });
+// the whole EMA tree (a learned schedule's parameters sit beside the network's)
+saveWeights(out, { ...run.config, data }, run.state.ema, { step: String(run.state.step), commit });
 const minutes = (s) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 writeFileSync(join(out, "TRAINING.md"), `# The built-in model "fashion-mnist"
 

@@ -136,7 +136,7 @@ describe("vdm sample / train / eval", () => {
     const ev = vdm("eval", "--model", out, "--json", "--n", "100");
     assert.equal(ev.code, 0, ev.stderr);
     const e = JSON.parse(ev.stdout);
-    assert.deepEqual(Object.keys(e), ["bpd", "nats", "terms", "energyDistance", "noiseFloor", "sampler", "nfe"]);
+    assert.deepEqual(Object.keys(e), ["bpd", "nats", "natsStdError", "terms", "energyDistance", "noiseFloor", "sampler", "nfe"]);
     assert.deepEqual([e.sampler, e.nfe], ["dpm++2m", 20]);
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     const s = vdm("sample", "--model", out, "--n", "20", "--out", join(dir, "t.json"));
@@ -200,6 +200,54 @@ describe("score-based commands", () => {
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, pattern);
     }
+  });
+});
+
+describe("learned schedules and the ELBO's estimators from the command line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vdm-learned-"));
+  const run = join(dir, "run");
+
+  it("trains a learned schedule, draws its SNR(t), and samples it with every sampler", () => {
+    const t = vdm("train", "--data", "moons", "--schedule", "learned", "--steps", "100", "--hidden", "32", "--out", run, "--json");
+    assert.equal(t.code, 0, t.stderr);
+    const metrics = JSON.parse(t.stdout);
+    assert.equal(metrics.loss, "elbo");
+    assert.ok(Number.isFinite(metrics.diffusionVariance) && metrics.diffusionVariance > 0, `diffusion variance ${metrics.diffusionVariance}`);
+    const s = vdm("schedule", "--model", run, "--json");
+    assert.equal(s.code, 0, s.stderr);
+    const schedule = JSON.parse(s.stdout);
+    assert.equal(schedule.schedule, "learned");
+    assert.ok(schedule.gammaMin < schedule.gammaMax && existsSync(schedule.chart), s.stdout);
+    for (const sampler of ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"]) {
+      const extra = sampler === "langevin" ? ["--langevin-steps", "20", "--sigma", "0.1"] : sampler === "annealed-langevin" ? ["--levels", "3", "--steps-per-level", "5"] : ["--sample-steps", "10"];
+      const r = vdm("sample", "--model", run, "--sampler", sampler, "--n", "50", "--out", join(dir, "x.json"), ...extra);
+      assert.equal(r.code, 0, `${sampler}: ${r.stderr}`);
+      const points = JSON.parse(readFileSync(join(dir, "x.json"), "utf8")) as number[][];
+      assert.equal(points.length, 50, sampler);
+      assert.ok(points.flat().every(Number.isFinite), `${sampler}: non-finite samples`);
+    }
+  });
+
+  it("vdm elbo --estimators compares the estimators for a trained run and for the oracle", () => {
+    const r = vdm("elbo", "--estimators", "denoising,consistency", "--model", run, "--timesteps", "1,20", "--n", "50", "--draws", "3", "--out", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    const [one, twenty] = result.studies;
+    // T = 1: the two forms are the same estimator (their prior KLs are two float32 formulas for one quantity)
+    assertClose([one.estimators.consistency.nats], [one.estimators.denoising.nats], { rtol: 1e-6, label: "T = 1" });
+    assert.equal(twenty.estimators.consistency.perT.t.length, 19);
+    assert.ok(existsSync(join(dir, "variance-T20.svg")));
+    const bad = vdm("elbo", "--estimators", "denoising,telescoping");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown estimator "telescoping" \(known: denoising, consistency, consistency-kl\)/);
+  });
+
+  it("a learned schedule with the simple loss, or for a classifier, is refused with the reason", () => {
+    const r = vdm("train", "--data", "moons", "--schedule", "learned", "--loss", "simple", "--out", join(dir, "bad"));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /a learned schedule trains through the ELBO \(loss "elbo"\), not the "simple" loss/);
+    const u = vdm("train", "--data", "moons", "--schedule", "learnt", "--out", join(dir, "bad"));
+    assert.match(u.stderr, /unknown schedule "learnt" \(known: linear, cosine, log-snr-linear, geometric, learned, learned-linear\)/);
   });
 });
 
@@ -272,7 +320,7 @@ describe("guidance commands", () => {
     vdm("train", "--data", "moons", "--out", join(dir, "uncond"), ...tiny);
     const cases: [string[], RegExp][] = [
       [["--model", join(dir, "cond"), "--class", "3"], /class 3 is out of range: the model knows classes 0..2/],
-      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "cfg"], /this model is unconditional: train it with --conditional/],
+      [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "cfg"], /this model is unconditional: sampling a class needs a conditional model/],
       [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier"], /--guidance classifier needs --classifier DIR/],
       [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier", "--classifier", join(dir, "nope")], /no checkpoint at .*nope/],
       [["--model", join(dir, "uncond"), "--class", "0", "--guidance", "classifier", "--classifier", join(dir, "cond")], /this checkpoint is a denoiser, not a classifier/],
@@ -327,10 +375,11 @@ describe("images from the command line", () => {
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     assert.equal(e.testImages, 4);
     // sample quality: Fréchet distance in the shipped classifier's features, its floor, class accuracy (classes 0..9 in turn)
-    const q = vdm("eval", "--model", out, "--n", "2", "--elbo-samples", "1", "--quality", "--quality-n", "20", "--sample-steps", "2", "--guidance", "cfg", "--scale", "1", "--json");
+    // (a model trained with label dropout is guided classifier-free by default, at DEFAULT_CFG_SCALE)
+    const q = vdm("eval", "--model", out, "--n", "2", "--elbo-samples", "1", "--quality", "--quality-n", "20", "--sample-steps", "2", "--json");
     assert.equal(q.code, 0, q.stderr);
     const quality = JSON.parse(q.stdout).quality;
-    assert.deepEqual([quality.n, quality.sampler, quality.nfe, quality.guidance, quality.scale], [20, "dpm++2m", 2, "cfg", 1]);
+    assert.deepEqual([quality.n, quality.sampler, quality.nfe, quality.guidance, quality.scale], [20, "dpm++2m", 2, "cfg", 4]);
     assert.ok(quality.frechet > 0 && quality.noiseFloor > 0 && quality.accuracy >= 0 && quality.accuracy <= 1, JSON.stringify(quality));
     assert.match(q.stderr, /eval: the ELBO of 2 test images/, "the work is announced up front, --json or not");
     const g = vdm("guidance", "--model", out, "--guidance", "cfg", "--scales", "0,3", "--n", "2", "--sample-steps", "2", "--out", join(dir, "guidance"), "--json");

@@ -7,20 +7,41 @@ import { loadClassifier } from "../train/load.js";
 import { UsageError } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
-export const guidanceFlags = { class: "", guidance: "", scale: "1", classifier: "" };
+export const guidanceFlags = { class: "", guidance: "", scale: "", classifier: "" };
+
+/**
+ * The classifier-free guidance scale w when none is given: the smallest of 0..5 at which the shipped
+ * Fashion-MNIST model's samples reach 85 % class accuracy with margin (measured: w = 3 gives 86.8 %,
+ * w = 4 91.2 % of 500 samples; README, "Images").
+ */
+export const DEFAULT_CFG_SCALE = 4;
 
 export const guidanceHelp = `Conditional sampling: --class K with --guidance none (the conditional model itself), cfg
-(classifier-free: ε̃ = (1 + w)ε(x, y) − w ε(x, ∅), --scale w), or classifier (s̃ = s + γ ∇ log p_φ(y | x_t),
---scale γ, --classifier DIR from vdm train-classifier; the oracle uses the exact classifier).`;
+(classifier-free: ε̃ = (1 + w)ε(x, y) − w ε(x, ∅), --scale w, default ${DEFAULT_CFG_SCALE}), or classifier
+(s̃ = s + γ ∇ log p_φ(y | x_t), --scale γ, default 1, --classifier DIR from vdm train-classifier; the oracle
+uses the exact classifier). The default guidance is cfg for a model trained with label dropout
+(--conditional), else none.`;
+
+/** The guidance the flags ask for: --guidance, else cfg for a model trained for it (label dropout), else none. */
+export function guidanceKind(resolved: ResolvedModel, flags: Flags): string {
+  return flags.guidance || (resolved.classifierFree ? "cfg" : "none");
+}
+
+/** The guidance scale the flags ask for: --scale, else DEFAULT_CFG_SCALE for cfg and 1 for classifier guidance. */
+export function guidanceScale(resolved: ResolvedModel, flags: Flags): number {
+  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? DEFAULT_CFG_SCALE : 1;
+  const scale = Number(flags.scale);
+  if (!Number.isFinite(scale) || scale < 0) throw new UsageError(`--scale must be a number >= 0, got "${flags.scale}"`);
+  return scale;
+}
 
 type Flags = Record<keyof typeof guidanceFlags, string>;
 
 /** The denoiser that samples class `classes[b]` for sample b of `resolved`, as the flags ask. */
 export function guidedDenoiser(resolved: ResolvedModel, flags: Flags, classes: Int32Array, scaleOverride?: number): Denoiser {
   const { model, params } = resolved.denoiser;
-  const kind = flags.guidance || "none";
-  const scale = scaleOverride ?? Number(flags.scale);
-  if (!Number.isFinite(scale) || scale < 0) throw new UsageError(`--scale must be a number >= 0, got "${flags.scale}"`);
+  const kind = guidanceKind(resolved, flags);
+  const scale = scaleOverride ?? guidanceScale(resolved, flags);
   const labels = () => np.array(classes, { dtype: np.int32 });
   const check = (known: number) => classes.forEach((label) => checkClass(label, known));
   switch (kind) {

@@ -31,6 +31,8 @@ export interface ResolvedModel {
   scheduleName: string;
   /** set for the oracle: its mixture's number of components (its classes) */
   oracle?: { classes: number };
+  /** a conditional model trained with label dropout, so that it serves classifier-free guidance */
+  classifierFree?: boolean;
 }
 
 /** What `--data` may be for `--model oracle`, for help texts: a built-in set with a closed-form density, or a mixture file. */
@@ -115,5 +117,16 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
   }
   const run = loadRun(modelDirectory(flags.model));
   const { config } = run;
-  return { denoiser: run.denoiser, process: run.process, normalization: run.normalization, data: flags.data || config.data.spec, dim: config.data.dim, shape: dataShape(config), dataConfig: config.data, seed: config.seed, scheduleName: config.schedule };
+  return {
+    denoiser: run.denoiser,
+    process: run.process,
+    normalization: run.normalization,
+    data: flags.data || config.data.spec,
+    dim: config.data.dim,
+    shape: dataShape(config),
+    dataConfig: config.data,
+    seed: config.seed,
+    scheduleName: config.schedule,
+    classifierFree: (config.cfgDropout ?? 0) > 0,
+  };
 }

@@ -1,11 +1,17 @@
 /**
  * The user's own data files: points as CSV (one point per line, optional header) or as a JSON
- * array of arrays, or a Gaussian mixture as a JSON object (`mixture-file.ts`).
+ * array of arrays, or a Gaussian mixture as a JSON object (`mixture-file.ts`). Errors are
+ * `DataError`s naming the file, the line or point, and the problem.
  */
 import { readFileSync } from "node:fs";
+import { DataError } from "../errors.js";
 import type { GaussianMixture } from "../models/mixture.js";
-import { mixtureFromJson } from "./mixture-file.js";
+import { describeValue, mixtureFromJson } from "./mixture-file.js";
 import type { PointSet } from "./toy.js";
+
+/** The largest magnitude a float32 holds: points are stored as float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const storable = (v: number) => Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX;
 
 /**
  * Parse CSV text; errors name the line and the problem. `labelColumn` (a 0-based index or a
@@ -22,25 +28,27 @@ export function parseCsv(text: string, source = "CSV", labelColumn = ""): PointS
     const fields = line.split(",").map((f) => f.trim());
     const numbers = fields.map(Number);
     const bad = fields.findIndex((f, j) => f === "" || !Number.isFinite(numbers[j]!));
+    const huge = numbers.findIndex((v) => !storable(v));
     if (bad >= 0) {
       if (rows.length === 0 && dim === 0 && fields.every((f) => f !== "" && Number.isNaN(Number(f)))) {
         dim = fields.length; // a header line: names only
         header.names = fields;
         return;
       }
-      throw new Error(`${source} line ${k + 1}: field ${bad + 1} ("${fields[bad]}") is not a finite number`);
+      throw new DataError(`${source} line ${k + 1}: field ${bad + 1} (${describeValue(fields[bad])}) is not a finite number`);
     }
+    if (huge >= 0) throw new DataError(`${source} line ${k + 1}: field ${huge + 1} (${describeValue(fields[huge])}) is beyond the float32 range of points`);
     if (dim === 0) dim = numbers.length;
-    if (numbers.length !== dim) throw new Error(`${source} line ${k + 1}: expected ${dim} values, got ${numbers.length}`);
+    if (numbers.length !== dim) throw new DataError(`${source} line ${k + 1}: expected ${dim} values, got ${numbers.length}`);
     rows.push(numbers);
   });
   if (labelColumn === "") return toPointSet(rows, dim, source);
   const names = header.names;
   const column = /^\d+$/.test(labelColumn) ? Number(labelColumn) : (names ?? []).indexOf(labelColumn);
-  if (column < 0 || column >= dim) throw new Error(`${source}: no label column "${labelColumn}" (${dim} columns${names ? `: ${names.join(", ")}` : ""})`);
+  if (column < 0 || column >= dim) throw new DataError(`${source}: no label column "${labelColumn}" (${dim} columns${names ? `: ${names.slice(0, 8).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n)).join(", ")}${names.length > 8 ? ", …" : ""}` : ""})`);
   const labels = rows.map((r, i) => {
     const y = r[column]!;
-    if (!Number.isInteger(y) || y < 0) throw new Error(`${source}: label ${y} of point ${i} is not a non-negative integer`);
+    if (!Number.isInteger(y) || y < 0 || y > 0x7fffffff) throw new DataError(`${source}: label ${y} of point ${i} is not a non-negative 32-bit integer`);
     return y;
   });
   const set = toPointSet(rows.map((r) => r.filter((_, j) => j !== column)), dim - 1, source);
@@ -52,7 +60,7 @@ export function parseJson(text: string, source = "JSON"): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new DataError(`${source}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
 }
 
@@ -63,19 +71,21 @@ export function parseJsonPoints(text: string, source = "JSON"): PointSet {
 
 /** Points from a parsed JSON value: an array of equal-length arrays of finite numbers. Borrows `value`. */
 export function jsonPoints(value: unknown, source = "JSON"): PointSet {
-  if (!Array.isArray(value)) throw new Error(`${source}: expected an array of points (arrays of numbers)`);
+  if (!Array.isArray(value)) throw new DataError(`${source}: expected an array of points (arrays of numbers)`);
   const dim = Array.isArray(value[0]) ? value[0].length : 0;
   value.forEach((row, i) => {
-    if (!Array.isArray(row)) throw new Error(`${source}: point ${i} is not an array`);
-    if (row.length !== dim) throw new Error(`${source}: point ${i} has ${row.length} values, expected ${dim}`);
+    if (!Array.isArray(row)) throw new DataError(`${source}: point ${i} is not an array`);
+    if (row.length !== dim) throw new DataError(`${source}: point ${i} has ${row.length} values, expected ${dim}`);
     const bad = row.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`${source}: point ${i}, value ${bad} (${JSON.stringify(row[bad])}) is not a finite number`);
+    if (bad >= 0) throw new DataError(`${source}: point ${i}, value ${bad} (${describeValue(row[bad])}) is not a finite number`);
+    const huge = row.findIndex((v) => !storable(v as number));
+    if (huge >= 0) throw new DataError(`${source}: point ${i}, value ${huge} (${row[huge]}) is beyond the float32 range of points`);
   });
   return toPointSet(value as number[][], dim, source);
 }
 
 function toPointSet(rows: number[][], dim: number, source: string): PointSet {
-  if (rows.length < 2 || dim === 0) throw new Error(`${source}: needs at least 2 points with at least 1 value each`);
+  if (rows.length < 2 || dim === 0) throw new DataError(`${source}: needs at least 2 points with at least 1 value each`);
   return { points: Float32Array.from(rows.flat()), n: rows.length, dim };
 }
 
@@ -84,7 +94,7 @@ export function readDataText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`cannot read data file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DataError(`cannot read data file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 
@@ -98,6 +108,6 @@ export function readDataFile(path: string, labelColumn = ""): PointSet | Gaussia
     return Array.isArray(value) ? jsonPoints(value, path) : mixtureFromJson(value, path);
   }
   if (path.endsWith(".csv")) return parseCsv(readDataText(path), path, labelColumn);
-  if (labelColumn) throw new Error(`data file ${path}: --label-column applies to CSV files`);
-  throw new Error(`data file ${path}: expected a .csv or .json file`);
+  if (labelColumn) throw new DataError(`data file ${path}: a label column applies to CSV files only`);
+  throw new DataError(`data file ${path}: expected a .csv or .json file`);
 }

@@ -1,36 +1,47 @@
 /**
  * The IDX format of MNIST-style data sets (optionally gzipped): two zero bytes, a type byte
  * (0x08 = unsigned byte, the only one these sets use), the number of dimensions n, n big-endian
- * 32-bit sizes, then the values row-major. Errors name the file and the problem.
+ * 32-bit sizes, then the values row-major. Errors are `DataError`s naming the file and the problem.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { DataError } from "../errors.js";
+
+/** The most bytes a gzipped IDX file may inflate to (the full Fashion-MNIST training images are 47 MB). */
+export const maxIdxBytes = 2 ** 30;
 
 export interface IdxArray {
   shape: number[];
   data: Uint8Array;
 }
 
-export function parseIdx(bytes: Uint8Array, source = "IDX"): IdxArray {
+/**
+ * Parse IDX bytes (gzipped or not; at most `maxBytes` once inflated). The header's sizes are
+ * checked against the bytes present before anything is allocated by them.
+ */
+export function parseIdx(bytes: Uint8Array, source = "IDX", { maxBytes = maxIdxBytes } = {}): IdxArray {
   let raw = bytes;
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      raw = gunzipSync(raw);
+      raw = gunzipSync(raw, { maxOutputLength: maxBytes });
     } catch (err) {
-      throw new Error(`${source}: corrupt gzip data (${(err as Error).message})`);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === "ERR_BUFFER_TOO_LARGE") throw new DataError(`${source}: the gzip data inflate to more than ${maxBytes} bytes`, { cause: err });
+      throw new DataError(`${source}: corrupt gzip data (${e.message})`, { cause: err });
     }
   }
-  if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) throw new Error(`${source}: wrong magic number (not an IDX file)`);
-  if (raw[2] !== 0x08) throw new Error(`${source}: element type 0x${raw[2]!.toString(16)} is not unsigned bytes (0x08)`);
+  if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) throw new DataError(`${source}: wrong magic number (not an IDX file)`);
+  if (raw[2] !== 0x08) throw new DataError(`${source}: element type 0x${raw[2]!.toString(16)} is not unsigned bytes (0x08)`);
   const ndim = raw[3]!;
-  if (ndim < 1 || raw.length < 4 + 4 * ndim) throw new Error(`${source}: truncated header (${ndim} dimensions)`);
+  if (ndim < 1) throw new DataError(`${source}: the header declares 0 dimensions`);
+  if (raw.length < 4 + 4 * ndim) throw new DataError(`${source}: truncated header (${ndim} dimensions)`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const shape = Array.from({ length: ndim }, (_, k) => view.getUint32(4 + 4 * k, false));
   const count = shape.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * ndim;
   if (raw.length - start !== count) {
-    throw new Error(`${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`);
+    throw new DataError(`${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`);
   }
   return { shape, data: raw.slice(start) };
 }
@@ -45,17 +56,26 @@ export interface ImageSet {
 export function readIdxPair(dir: string, prefix: "train" | "t10k"): ImageSet {
   const find = (kind: string) => {
     for (const name of [`${prefix}-${kind}`, `${prefix}-${kind}.gz`]) if (existsSync(join(dir, name))) return join(dir, name);
-    throw new Error(`no ${prefix}-${kind}[.gz] in ${dir}`);
+    throw new DataError(`no ${prefix}-${kind}[.gz] in ${dir}${existsSync(dir) ? "" : " (no such directory)"}`);
   };
   const imagesPath = find("images-idx3-ubyte");
   const labelsPath = find("labels-idx1-ubyte");
-  const images = parseIdx(readFileSync(imagesPath), imagesPath);
-  const labels = parseIdx(readFileSync(labelsPath), labelsPath);
-  if (images.shape.length !== 3) throw new Error(`${imagesPath}: expected [n, rows, cols], got [${images.shape.join(", ")}]`);
+  const images = parseIdx(readBytes(imagesPath), imagesPath);
+  const labels = parseIdx(readBytes(labelsPath), labelsPath);
+  if (images.shape.length !== 3) throw new DataError(`${imagesPath}: expected [n, rows, cols], got [${images.shape.join(", ")}]`);
+  if (images.shape.includes(0)) throw new DataError(`${imagesPath}: no pixels in images of shape [${images.shape.join(", ")}]`);
   if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
-    throw new Error(`${labelsPath}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+    throw new DataError(labels.shape.length !== 1 ? `${labelsPath}: expected [n] labels, got [${labels.shape.join(", ")}]` : `${labelsPath}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
   }
   return { images, labels: labels.data };
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new DataError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
 }
 
 /** Encode unsigned bytes of `shape` as IDX (for shipping subsets and for tests). */

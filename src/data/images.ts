@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { readIdxPair } from "./idx.js";
 import type { PointSet } from "./toy.js";
 
+/** Names of the built-in image data sets: "fashion-mnist". */
 export const imageNames: readonly string[] = ["fashion-mnist"];
 
 export const isImageSet = (name: string): boolean => imageNames.includes(name);

@@ -4,6 +4,7 @@
  * draw them from independent streams of the seed, point files are split 90/10 by a seeded shuffle.
  */
 import { Rng } from "../engine/index.js";
+import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { sampleMixtureWithLabels } from "./known.js";
@@ -15,6 +16,7 @@ export { imageNames, isImageSet, defaultImageDir, pixelNormalization } from "./i
 export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
 export { mixtureMoments, type GaussianMixture } from "../models/mixture.js";
 
+/** A data set's training and held-out test points (`loadSplit`). */
 export interface Split {
   train: PointSet;
   test: PointSet;
@@ -23,7 +25,7 @@ export interface Split {
 /** The labels of a set, or an error naming the data set when it has none. */
 export function requireLabels(set: PointSet, spec: string): Int32Array {
   if (!set.labels) {
-    throw new Error(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: --label-column)`);
+    throw new DataError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: name a label column)`);
   }
   return set.labels;
 }

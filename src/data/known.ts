@@ -5,6 +5,7 @@
  */
 import type { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
+import { DataError } from "../errors.js";
 import { componentLogJoint, fromAxes, principalAxes, type GaussianMixture } from "../models/mixture.js";
 import { readDataFile } from "./files.js";
 import type { PointSet } from "./toy.js";
@@ -22,6 +23,7 @@ const KNOWN: Record<string, GaussianMixture> = {
   "ncsn-gmm": { weights: [0.8, 0.2], means: [[-5, -5], [5, 5]], variances: [[1, 1], [1, 1]] },
 };
 
+/** Built-in data sets whose density is a known Gaussian mixture: "gaussian", "eight-gaussians", "ncsn-gmm". */
 export const knownDensityNames: readonly string[] = Object.keys(KNOWN);
 
 /**
@@ -32,11 +34,11 @@ export function knownMixture(specOrPath: string): GaussianMixture {
   const m = KNOWN[specOrPath];
   if (m) return m;
   if (!specOrPath.endsWith(".json")) {
-    throw new Error(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`);
+    throw new DataError(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`);
   }
   const data = readDataFile(specOrPath);
   if (!("weights" in data)) {
-    throw new Error(`${specOrPath} holds points (a JSON array), not a Gaussian mixture (a JSON object {"weights", "means", "stds" or "covariances"})`);
+    throw new DataError(`${specOrPath} holds points (a JSON array), not a Gaussian mixture (a JSON object {"weights", "means", "stds" or "covariances"})`);
   }
   return data;
 }

@@ -7,23 +7,40 @@
  *       full covariances, symmetric positive definite
  *
  * Weights are positive and sum to 1 (to within 1e-6; they are then divided by their sum). A JSON
- * *array* in a .json data file is points instead (`files.ts`). Errors start with the file and name
- * the field, the component and what is wrong.
+ * *array* in a .json data file is points instead (`files.ts`). Errors are `DataError`s that start
+ * with the file and name the field, the component and what is wrong.
  */
+import { DataError } from "../errors.js";
 import { fullCovarianceMixture, principalAxes, type GaussianMixture } from "../models/mixture.js";
 
 const FIELDS = ["weights", "means", "stds", "covariances"];
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
+/**
+ * A parsed JSON value for an error message: JSON for short scalars and small flat arrays, else a
+ * short description (never the whole of a long or deeply nested value).
+ */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) {
+    if (value.length <= 8 && value.every((v) => v === null || typeof v === "number" || typeof v === "boolean")) return shorten(JSON.stringify(value));
+    return `an array of ${value.length}`;
+  }
+  if (isObject(value)) return "an object";
+  if (typeof value === "number" && !Number.isFinite(value)) return "null"; // what JSON.stringify writes, and JSON can hold
+  return shorten(JSON.stringify(value) ?? String(value));
+}
+
+const shorten = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+
 /** The mixture a parsed JSON value describes (see the file comment), checked. Borrows `value`. */
 export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMixture {
-  const fail = (what: string) => new Error(`${source}: ${what}`);
+  const fail = (what: string) => new DataError(`${source}: ${what}`);
   if (!isObject(value)) {
-    throw fail(`expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(value) ? "an array" : JSON.stringify(value)}`);
+    throw fail(`expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(value) ? "an array" : describeValue(value)}`);
   }
   const unknown = Object.keys(value).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw fail(`unknown field ${unknown.map((k) => `"${k}"`).join(", ")} (a mixture has "weights", "means" and "stds" or "covariances")`);
+  if (unknown.length) throw fail(`unknown field ${unknown.slice(0, 5).map((k) => shorten(JSON.stringify(k))).join(", ")}${unknown.length > 5 ? ", …" : ""} (a mixture has "weights", "means" and "stds" or "covariances")`);
   for (const field of ["weights", "means"]) if (!(field in value)) throw fail(`missing field "${field}"`);
   const [hasStds, hasCovariances] = ["stds" in value, "covariances" in value];
   if (hasStds === hasCovariances) {
@@ -32,12 +49,12 @@ export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMix
 
   /** value at `path` as an array of `length` entries (any length when undefined); `why` explains the length. */
   const list = (v: unknown, path: string, length?: number, why = ""): unknown[] => {
-    if (!Array.isArray(v)) throw fail(`${path} must be an array, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v)) throw fail(`${path} must be an array, got ${describeValue(v)}`);
     if (length !== undefined && v.length !== length) throw fail(`${path} has ${v.length} entries, expected ${length}${why}`);
     return v;
   };
   const finite = (v: unknown, path: string): number => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw fail(`${path} is not a finite number (${JSON.stringify(v) ?? String(v)})`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw fail(`${path} is not a finite number (${describeValue(v)})`);
     return v;
   };
 
@@ -66,6 +83,7 @@ export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMix
     stds.forEach((row, k) =>
       row.forEach((s, d) => {
         if (!(s > 0)) throw fail(`component ${k}: stds[${k}][${d}] = ${s} is not positive`);
+        if (!(s * s > 0 && Number.isFinite(s * s))) throw fail(`component ${k}: stds[${k}][${d}] = ${s} is out of range (its square is ${s * s})`);
       }),
     );
     return { weights, means, variances: stds.map((row) => row.map((s) => s * s)) };
@@ -76,6 +94,10 @@ export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMix
     return rows.map((row, d) => vector(row, `covariances[${k}][${d}]`, k));
   });
   const mixture = fullCovarianceMixture(weights, means, covariances);
-  principalAxes(mixture, source); // symmetry and positive definiteness, naming the component
+  try {
+    principalAxes(mixture, source); // symmetry and positive definiteness, naming the component
+  } catch (err) {
+    throw new DataError((err as Error).message, { cause: err });
+  }
   return mixture;
 }

@@ -1,11 +1,13 @@
 /** Per-dimension standardisation x' = (x − mean)/std, and its log-Jacobian for likelihoods. */
 import type { PointSet } from "./toy.js";
 
+/** Per-dimension standardisation x' = (x − mean)/std (one entry shared by every pixel for images). */
 export interface Normalization {
   mean: number[];
   std: number[];
 }
 
+/** The mean and standard deviation of each dimension of `set` (a constant dimension gets std 1). */
 export function fitNormalization(set: PointSet): Normalization {
   const { n, dim: D, points } = set;
   const mean = new Array<number>(D).fill(0);
@@ -17,11 +19,13 @@ export function fitNormalization(set: PointSet): Normalization {
 
 export const identityNormalization = (dim: number): Normalization => ({ mean: new Array(dim).fill(0), std: new Array(dim).fill(1) });
 
+/** (x − mean)/std elementwise for row-major points; returns a new array. */
 export function normalize(points: Float32Array, z: Normalization): Float32Array {
   const D = z.mean.length;
   return Float32Array.from(points, (v, i) => (v - z.mean[i % D]!) / z.std[i % D]!);
 }
 
+/** x·std + mean elementwise: the inverse of `normalize`; returns a new array. */
 export function denormalize(points: Float32Array, z: Normalization): Float32Array {
   const D = z.mean.length;
   return Float32Array.from(points, (v, i) => v * z.std[i % D]! + z.mean[i % D]!);

@@ -4,8 +4,10 @@
  * `ncsn-gmm`) also expose it as a Gaussian mixture (see `known.ts`).
  */
 import type { Rng } from "../engine/index.js";
+import { DataError } from "../errors.js";
 import { knownMixture, sampleMixtureWithLabels } from "./known.js";
 
+/** A data set of n points (or flattened images) of dimension dim, with optional labels. */
 export interface PointSet {
   /** row-major [n, dim] */
   points: Float32Array;
@@ -78,6 +80,7 @@ const GENERATORS: Record<string, Generator> = {
   "ncsn-gmm": (n, rng) => sampleMixtureWithLabels(knownMixture("ncsn-gmm"), n, rng),
 };
 
+/** Names of the built-in 2-D data sets generated from a seed, e.g. "moons". */
 export const toyNames: readonly string[] = Object.keys(GENERATORS);
 
 export function isToy(name: string): boolean {
@@ -91,6 +94,6 @@ export function toyData(name: string, n: number, rng: Rng): PointSet {
   return gen(n, rng);
 }
 
-export function unknownDataset(name: string): Error {
-  return new Error(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist [--data-dir DIR]; or a path to a .csv or .json file)`);
+export function unknownDataset(name: string): DataError {
+  return new DataError(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist, read from a directory of IDX files; or a path to a .csv or .json file)`);
 }

@@ -6,6 +6,10 @@
 import { nn, numpy as np, type Array } from "../engine/jax.js";
 import { perExample, sumDims } from "./shapes.js";
 
+/**
+ * The reconstruction term's decoder p(x_0 | x_1): "gaussian" N(x̂_0, e^{γ_1} I) for continuous data,
+ * "discretized" over 256 levels in [−1, 1] for 8-bit images (bits/dim as published).
+ */
 export type DecoderKind = "gaussian" | "discretized";
 
 /** Continuous data: log N(x_0; x̂_0, e^{γ_1} I), summed over dims → [B]. Consumes all. */
@@ -27,8 +31,11 @@ export function discretizedLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array,
   const snr = np.exp(np.negative(perExample(gamma1, [...shape, bins])));
   const logits = np.square(x0Hat.reshape([...shape, 1]).sub(grid)).mul(snr).mul(-0.5);
   const logProbs = nn.logSoftmax(logits, -1);
-  const index = np.round(x0.add(1).mul((bins - 1) / 2)).astype(np.int32).reshape([...shape, 1]);
-  return sumDims(np.takeAlongAxis(logProbs, index, -1).reshape(shape));
+  // the observed bin's log-probability as a one-hot product (a gather's gradient is a scatter, which
+  // jit cannot compile); x_0 lies on the grid, so floor(k + ½) finds k (np.round's ties-to-even needs
+  // a modulo, which the ONNX exporter does not write)
+  const index = np.floor(x0.add(1).mul((bins - 1) / 2).add(0.5)).astype(np.int32);
+  return sumDims(np.sum(logProbs.mul(nn.oneHot(index, bins)), -1));
 }
 
 export function decoderLogLikelihood(kind: DecoderKind, x0: Array, x0Hat: Array, gamma1: Array): Array {

@@ -15,6 +15,7 @@ import { logSnrLinearSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { ElboEstimator } from "./elbo.js";
 import { DiffusionProcess } from "./process.js";
+import { studyElboEstimators } from "../eval/elbo-variance.js";
 
 useEngine("wasm");
 
@@ -156,5 +157,49 @@ describe("ELBO of the exact denoiser on Gaussian data", () => {
       assert.ok(meanGap < previous, `gap at T=${T || "∞"} (${meanGap}) should be below ${previous}`);
       previous = meanGap;
     }
+  });
+});
+
+describe("the derivation's two forms of the discrete ELBO, each from one draw of the forward chain", () => {
+  const params = () => mixtureParams({ weights: [1], means: [MU], variances: [S.map((s) => s * s)] });
+  const grid = (T: number) => Array.from({ length: T }, (_, i) => GMIN + ((GMAX - GMIN) * (i + 1)) / T);
+  const estimatorOf = (T: number) => new ElboEstimator(oracleModel("eps"), new DiffusionProcess(logSnrLinearSchedule(GMIN, GMAX), T), "gaussian");
+  const n = 400; // independent chains per point (the standard errors are over these)
+
+  it("denoising matching and consistency estimate the same closed-form −ELBO; the literal two-latent KL does not (T = 10, 100)", () => {
+    for (const T of [10, 100]) {
+      for (const point of POINTS) {
+        const x0 = np.array(Array.from({ length: n }, () => point));
+        const study = studyElboEstimators(estimatorOf(T), params(), x0, new Rng(T), 2);
+        x0.dispose();
+        const want = -reference(grid(T), point).elbo;
+        for (const name of ["denoising", "consistency"] as const) {
+          const { nats, stdError } = study.estimators[name];
+          assert.ok(Math.abs(nats - want) < 5 * stdError + 1e-4 * Math.abs(want), `T=${T} x0=${point} ${name}: ${nats} vs ${want} ± ${5 * stdError}`);
+        }
+        const kl = study.estimators["consistency-kl"];
+        assert.ok(kl.nats - want > 10 * kl.stdError, `T=${T} x0=${point}: the two-latent KL form gave ${kl.nats}, the −ELBO is ${want}`);
+      }
+    }
+  });
+
+  it("the consistency form's terms vary more than the denoising terms, per t and in the one-term estimate training uses", () => {
+    const T = 100;
+    const x0 = np.array(Array.from({ length: n }, (_, b) => POINTS[b % POINTS.length]!));
+    const study = studyElboEstimators(estimatorOf(T), params(), x0, new Rng(3), 4);
+    x0.dispose();
+    const { denoising, consistency } = study.estimators;
+    const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    assert.ok(sum(consistency.perT.variance) > 5 * sum(denoising.perT.variance), `Σ_t variances: consistency ${sum(consistency.perT.variance)}, denoising ${sum(denoising.perT.variance)}`);
+    assert.ok(consistency.oneTermVariance > 5 * denoising.oneTermVariance, `one-term variances: consistency ${consistency.oneTermVariance}, denoising ${denoising.oneTermVariance}`);
+  });
+
+  it("coincide draw by draw for T = 1 (the VAE case)", () => {
+    const x0 = np.array(POINTS);
+    const e = estimatorOf(1).chainEstimates(params(), x0, new Rng(1));
+    x0.dispose();
+    assert.deepEqual(e.terms, { denoising: [], consistency: [], "consistency-kl": [] });
+    const { denoising, consistency } = e.prior;
+    denoising.forEach((d, b) => assert.ok(Math.abs(d - consistency[b]!) < 1e-6 * Math.abs(d) + 1e-6, `point ${b}: prior ${d} vs ${consistency[b]}`));
   });
 });

@@ -2,6 +2,10 @@
 import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import type { Target } from "./parameterization.js";
 
+/**
+ * A denoiser network or analytic model with parameters of type `P`: what it predicts (`target`),
+ * whether it is class-conditional, and `apply`, a pure function of (params, x_t, t, γ_t[, labels]).
+ */
 export interface Model<P extends JsTree<Array> = JsTree<Array>> {
   /** What `apply` predicts. */
   readonly target: Target;
@@ -23,6 +27,7 @@ export interface Model<P extends JsTree<Array> = JsTree<Array>> {
 
 /** A prediction computed outside jax-js from concrete arrays (consumes them). */
 export interface HostPredictor {
+  /** The model's prediction for x_t [B, ...] at t, γ_t [B] (and labels [B]); consumes its arguments. */
   predict(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
 }
 
@@ -82,4 +87,26 @@ export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model
   };
   const dispose = () => (captureJit.dispose(), replayJit.dispose());
   return Object.assign(step, { dispose }) as unknown as ReturnType<typeof jit<F>>;
+}
+
+/**
+ * `model` asked about a noise level by γ alone: the network's time input becomes
+ * (γ − γ_lo)/(γ_hi − γ_lo) for fixed constants (a learned schedule's initial endpoints), and the t
+ * it is given is ignored. Then the prediction at a given SNR does not depend on the schedule, so
+ * the continuous-time ELBO depends on the schedule only through its endpoints (Kingma et al. 2021).
+ * The input is clamped to [−¼, 1¼] (room for the endpoints to move while they learn), so that levels
+ * beyond it, γ = −∞ included (clean data, e.g. Langevin at σ̃ = 0), give the nearest trained one's.
+ */
+export function gammaConditioned<P extends JsTree<Array>>(model: Model<P>, gammaLo: number, gammaHi: number): Model<P> {
+  const { target, classes, host } = model;
+  return {
+    target,
+    classes,
+    ...(host ? { host } : {}),
+    apply(params, xt, t, gamma, labels) {
+      t.dispose();
+      const time = np.clip(gamma.ref.sub(gammaLo).mul(1 / (gammaHi - gammaLo)), -0.25, 1.25);
+      return model.apply(params, xt, time, gamma, labels);
+    },
+  };
 }

@@ -8,7 +8,9 @@
 import { numpy as np, type Array } from "../engine/jax.js";
 import { alphaOf, sigmaOf } from "./shapes.js";
 
+/** What a denoiser predicts: ε, x_0, v = α_t ε − σ_t x_0, or the score ∇ log q(x_t) = −ε/σ_t. */
 export type Target = "eps" | "x0" | "v" | "score";
+/** All prediction targets, in order: "eps", "x0", "v", "score". */
 export const targets: readonly Target[] = ["eps", "x0", "v", "score"];
 
 export function parseTarget(name: string): Target {

@@ -22,6 +22,7 @@ export type Weighting = "simple" | "elbo";
 
 /** How a sampler places its N levels (see `DiffusionProcess.samplingLevels`). */
 export const spacings = ["uniform", "log-snr", "trailing"] as const;
+/** How a sampler places its levels: "uniform" in t, evenly in "log-snr" (γ), or "trailing". */
 export type Spacing = (typeof spacings)[number];
 
 /**
@@ -49,6 +50,25 @@ export function respace(gamma: Float64Array, N: number, spacing: Spacing): numbe
   return steps;
 }
 
+/**
+ * Discrete steps i ([B] int32) of a T-step chain for uniforms u ([B], consumed): uniform over
+ * {1..T} ("simple") or {2..T} ("elbo", the diffusion terms), and how many steps there are to
+ * choose from. Pure jax: usable inside jit.
+ */
+export function stepsFromUniform(u: Array, T: number, weighting: Weighting): { steps: Array; count: number } {
+  const first = weighting === "simple" ? 1 : 2;
+  const count = T - first + 1;
+  if (count < 1) throw new Error(`the ELBO weighting needs T >= 2, got T = ${T}`);
+  return { steps: np.minimum(np.floor(u.mul(count)), count - 1).astype(np.int32).add(first), count };
+}
+
+/** `DiffusionProcess.uniforms` for a process that is `continuous` or not. */
+export function levelUniforms(rng: Rng, batch: number, continuous: boolean): Array {
+  if (!continuous) return rng.uniform([batch]);
+  const u = (rng.uniform([1]).dataSync() as Float32Array)[0]!;
+  return np.array(Float32Array.from({ length: batch }, (_, b) => (u + b / batch) % 1));
+}
+
 function checkSteps(N: number, spacing: Spacing): void {
   if (!Number.isInteger(N) || N < 1) throw new Error(`sampling steps must be an integer >= 1, got ${N}`);
   if (!(spacings as readonly string[]).includes(spacing)) throw new Error(`unknown spacing "${spacing}" (known: ${spacings.join(", ")})`);
@@ -66,6 +86,10 @@ export interface Level {
   gamma: number;
 }
 
+/**
+ * A noise schedule run in discrete time (T steps, with its chain) or continuous time (T = 0): where
+ * the ELBO's reconstruction, prior and diffusion terms sit, and the levels training and samplers use.
+ */
 export class DiffusionProcess {
   readonly chain: DiscreteSchedule | null;
   readonly #gammaTable: Float32Array | null;
@@ -209,12 +233,8 @@ export class DiffusionProcess {
    * Continuous: t = tMin + (tMax − tMin)u; "elbo" weight (tMax − tMin)·½ γ'(t).
    */
   levelsFromUniform(u: Array, table: Array | null, weighting: Weighting): KlLevels {
-    const T = this.T;
     if (table) {
-      const first = weighting === "simple" ? 1 : 2;
-      const count = T - first + 1;
-      if (count < 1) throw new Error(`the ELBO weighting needs T >= 2, got T = ${T}`);
-      const steps = np.minimum(np.floor(u.mul(count)), count - 1).astype(np.int32).add(first);
+      const { steps, count } = stepsFromUniform(u, this.T, weighting);
       return this.levelsAtSteps(steps, table, weighting === "simple" ? 1 : count);
     }
     const { tMin, tMax } = this.schedule;
@@ -232,8 +252,6 @@ export class DiffusionProcess {
    * u_b = (u + b/B) mod 1 (Kingma et al.'s low-variance sampler for the batch mean).
    */
   uniforms(rng: Rng, batch: number): Array {
-    if (this.chain) return rng.uniform([batch]);
-    const u = (rng.uniform([1]).dataSync() as Float32Array)[0]!;
-    return np.array(Float32Array.from({ length: batch }, (_, b) => (u + b / batch) % 1));
+    return levelUniforms(rng, batch, this.continuous);
   }
 }

@@ -23,8 +23,10 @@ import type { Denoiser } from "../sample/sampler.js";
 import { meanAndStdError } from "./likelihood.js";
 import type { BatchOptions } from "./run.js";
 
+/** How ∇·f is computed: "exact" (D forward-mode products) or "hutchinson" (one Rademacher probe, unbiased). */
 export type DivergenceKind = "exact" | "hutchinson";
 
+/** Options of `odeLikelihood`: batching, the Dormand–Prince tolerances (default 1e−5 each) or fixed steps, and more. */
 export interface OdeLikelihoodOptions extends BatchOptions {
   rtol?: number;
   atol?: number;
@@ -42,6 +44,7 @@ export interface OdeLikelihoodOptions extends BatchOptions {
   onStep?: (fraction: number, evaluations: number) => void;
 }
 
+/** The probability-flow ODE log-likelihood of a test set (`odeLikelihood`), per example and summarised. */
 export interface OdeLikelihood {
   /** log p(x) per example in data space (nats) */
   logLikelihood: Float64Array;

@@ -20,6 +20,7 @@ import { dataShape, type RunConfig } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
 import { shippedModelsDir } from "../train/shipped.js";
 import { join } from "node:path";
+import { CheckpointError } from "../errors.js";
 import { frechetDistance, frechetNoiseFloor } from "./frechet.js";
 
 /** The Fashion-MNIST feature classifier shipped with the package. */
@@ -45,7 +46,7 @@ export function loadFeatureClassifier(dir: string = shippedFeatureClassifier): F
   const spec = c.config.model;
   if (spec.kind !== "cnn" || !c.config.clean) {
     tree.dispose(c.params);
-    throw new Error(`checkpoint ${dir} is not a clean-image CNN classifier (train one with vdm train-classifier --net cnn)`);
+    throw new CheckpointError(`checkpoint ${dir} is not a clean-image CNN classifier (a classifier run with a "cnn" model of clean images)`);
   }
   return { config: c.config, params: c.params as CnnParams, normalization: c.normalization, shape: dataShape(c.config), features: spec.cnn.hidden, classes: spec.cnn.outputs };
 }
@@ -130,6 +131,7 @@ export function qualityReference(net: FeatureClassifier, reference: PointSet, n:
   };
 }
 
+/** The result of `imageQuality`: Fréchet distance of the samples' features, its noise floor, and class statistics. */
 export interface ImageQuality {
   /** FD between the samples' features and the reference's first n */
   frechet: number;

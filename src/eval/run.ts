@@ -9,6 +9,7 @@ import { exampleShape, isToy, subset } from "../data/index.js";
 import { toyData } from "../data/toy.js";
 import { numpy as np } from "../engine/jax.js";
 import type { DecoderKind } from "../diffusion/decoder.js";
+import { meanAndStdError } from "./likelihood.js";
 import { ElboEstimator, summarizeElbo, type ElboTerms } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
@@ -21,9 +22,17 @@ import { energyDistance } from "./energy.js";
 export interface HeldOutElbo {
   bpd: number;
   nats: number;
+  /** the standard error of `nats` over the held-out examples (and the estimate's own noise) */
+  stdError: number;
   terms: { reconstruction: number; prior: number; diffusion: number };
+  /**
+   * the variance of the one-draw estimate of an example's diffusion term (one t, one ε: what a
+   * training step averages over its batch), averaged over examples; absent when the terms were summed exactly
+   */
+  diffusionVariance?: number;
 }
 
+/** The result of `evaluate`: the held-out −ELBO, the samples, and their energy distance to the test set with its noise floor. */
 export interface Evaluation extends HeldOutElbo {
   energyDistance: number;
   /** energy distance between the held-out points and an independent data sample of the same size as the samples */
@@ -40,6 +49,7 @@ export function referenceSample(spec: string, train: PointSet, n: number, seed: 
   return subset(train, Array.from({ length: Math.min(train.n, n) }, (_, i) => i));
 }
 
+/** How evaluation splits its work into batches. */
 export interface BatchOptions {
   /** examples per network call (bounds memory: activations grow with the batch) */
   batch?: number;
@@ -66,6 +76,7 @@ export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, z: No
   return denormalize(out, z);
 }
 
+/** Options of `heldOutElbo`: batching, the decoder (default "gaussian") and t-draws per example (default 64). */
 export interface ElboEvalOptions extends BatchOptions {
   decoder?: DecoderKind;
   /** draws over t per example when the sum over t is estimated (long or continuous chains) */
@@ -85,18 +96,28 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normali
   // exact sum over t for short chains; an unbiased estimate over t otherwise
   const mode = process.T > 0 && process.T <= 100 ? "exact" : "mc";
   const all: ElboTerms = { reconstruction: new Float64Array(test.n), prior: new Float64Array(test.n), diffusion: new Float64Array(test.n) };
+  const variances = new Float64Array(test.n);
   for (let start = 0; start < test.n; start += batch) {
     const m = Math.min(batch, test.n - start);
     const x0 = np.array(normalized.subarray(start * test.dim, (start + m) * test.dim)).reshape([m, ...shape]);
     const terms = estimator.terms(den.params, x0, rng, { mode, samples });
     x0.dispose();
     for (const key of ["reconstruction", "prior", "diffusion"] as const) all[key].set(terms[key], start);
+    if (terms.diffusionVariance) variances.set(terms.diffusionVariance, start);
     onBatch?.(start + m);
   }
   const summary = summarizeElbo(all, test.dim);
   const jacobian = decoder === "gaussian" ? logDetJacobian(z) : 0;
   const nats = summary.nats - jacobian;
-  return { bpd: nats / (test.dim * Math.LN2), nats, terms: { ...summary.terms, reconstruction: summary.terms.reconstruction - jacobian } };
+  const { se } = meanAndStdError(all.reconstruction.map((r, b) => r + all.prior[b]! + all.diffusion[b]!));
+  const sampled = mode === "mc" && samples >= 2;
+  return {
+    bpd: nats / (test.dim * Math.LN2),
+    nats,
+    stdError: se,
+    terms: { ...summary.terms, reconstruction: summary.terms.reconstruction - jacobian },
+    ...(sampled ? { diffusionVariance: meanAndStdError(variances).mean } : {}),
+  };
 }
 
 /** `reference` should hold n points, so that the noise floor is measured at the samples' size. */

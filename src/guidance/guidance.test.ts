@@ -19,7 +19,7 @@ import { accuracyOverTime } from "../eval/classifier.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
-import { buildClassifier, buildModel, makeRunConfig } from "../train/config.js";
+import { buildClassifier, buildModel, buildProcess, makeRunConfig } from "../train/config.js";
 import { train } from "../train/trainer.js";
 import { useEngine } from "../testing/helpers.js";
 import { cfgModel, checkClass, classifierGuidedModel, conditionalModel } from "./guided.js";
@@ -74,7 +74,8 @@ describe("trained parts on eight-gaussians", () => {
 
   it("a noise-aware classifier is accurate on clean held-out data and degrades gracefully to chance with t", () => {
     const config = makeRunConfig(data, { classifierClasses: 8, steps: 1500 });
-    const { state, process: p } = train(config, dir("clf"), split.train, { quiet: true });
+    const { state } = train(config, split.train, { checkpointDir: dir("clf") });
+    const p = buildProcess(config);
     const times = [0, 0.2, 0.4, 0.6, 0.8, 0.999];
     const acc = accuracyOverTime(buildClassifier(config), state.ema, p, z, split.test, times, new Rng(2));
     const se = (a: number) => Math.sqrt((a * (1 - a)) / split.test.n) + 1 / split.test.n;
@@ -85,7 +86,7 @@ describe("trained parts on eight-gaussians", () => {
 
   it("a conditional MLP trained with label dropout samples the requested class", () => {
     const config = makeRunConfig(data, { classes: 8, cfgDropout: 0.15, steps: 1500 });
-    const { state } = train(config, dir("cond"), split.train, { quiet: true });
+    const { state } = train(config, split.train, { checkpointDir: dir("cond") });
     const n = 500;
     const model = buildModel(config);
     const x = new AncestralSampler(new DiffusionProcess(getSchedule(config.schedule), config.timesteps)).sample(

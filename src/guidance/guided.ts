@@ -12,16 +12,21 @@
  */
 import { grad, nn, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
+import { ConfigError } from "../errors.js";
 import { convert, toEps } from "../diffusion/parameterization.js";
 import type { Classifier } from "../models/mlp.js";
 
+/**
+ * Parameters as a tree of arrays.
+ * @inline
+ */
 type Tree = JsTree<Array>;
 
 /** y ∈ {0..classes−1} for every sample, with a clear error otherwise. */
 export function checkClass(label: number, classes: number): void {
-  if (classes === 0) throw new Error("this model is unconditional: train it with --conditional to sample a class");
+  if (classes === 0) throw new ConfigError("this model is unconditional: sampling a class needs a conditional model (one trained with class labels)");
   if (!Number.isInteger(label) || label < 0 || label >= classes) {
-    throw new Error(`class ${label} is out of range: the model knows classes 0..${classes - 1}`);
+    throw new ConfigError(`class ${label} is out of range: the model knows classes 0..${classes - 1}`);
   }
 }
 

@@ -7,11 +7,20 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { numpy as np, type Array as JaxArray, type JsTree } from "../engine/jax.js";
+import { CheckpointError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
 import { decodeSafetensors, encodeSafetensors, type TensorData } from "./safetensors.js";
 
+/**
+ * Model parameters as a tree of arrays.
+ * @inline
+ */
 export type Params = JsTree<JaxArray>;
 
+/**
+ * Everything a checkpoint stores to resume training: parameters, their EMA, Adam's moments, the
+ * step, the RNG key and the per-step loss history.
+ */
 export interface TrainingState {
   params: Params;
   ema: Params;
@@ -20,6 +29,8 @@ export interface TrainingState {
   step: number;
   rng: Uint32Array;
   losses: Float32Array;
+  /** per step, the batch variance of the per-example loss estimates (NaN for steps of checkpoints older than this history) */
+  variances: Float32Array;
 }
 
 /** [dotted path, leaf] for every array in a tree of plain objects and arrays. */
@@ -43,6 +54,7 @@ export function mapNamed(template: Params, prefix: string, leaf: (name: string, 
 const CONFIG = "config.json";
 const STATE = "state.safetensors";
 
+/** Writes `config` (as config.json) and `state` (as state.safetensors) to `dir`, atomically; borrows the state. */
 export function saveCheckpoint(dir: string, config: object, state: TrainingState): void {
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, { shape: number[]; data: TensorData }> = {};
@@ -55,34 +67,48 @@ export function saveCheckpoint(dir: string, config: object, state: TrainingState
   add(state.adam.v, "adam.v");
   tensors["rng"] = { shape: [state.rng.length], data: state.rng };
   tensors["losses"] = { shape: [state.losses.length], data: state.losses };
+  tensors["loss_variances"] = { shape: [state.variances.length], data: state.variances };
   writeFileAtomic(join(dir, CONFIG), JSON.stringify(config, null, 2) + "\n");
   writeFileAtomic(join(dir, STATE), encodeSafetensors(tensors, { step: String(state.step), format: "vdm-1" }));
 }
 
-/** The config of a checkpoint directory, with a clear error when it is missing or corrupt. */
-export function readCheckpointConfig<C>(dir: string): C {
+/**
+ * The config of a checkpoint directory as parsed JSON, with a `CheckpointError` when it is missing,
+ * unreadable or not JSON. `validate` checks its structure (a run's: `validateRunConfig`); without
+ * it the value is returned unchecked.
+ */
+export function readCheckpointConfig<C>(dir: string, validate?: (value: unknown, source: string) => C): C {
   const path = join(dir, CONFIG);
-  if (!existsSync(path)) throw new Error(`no checkpoint at ${dir} (missing ${CONFIG})`);
+  if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${dir} (missing ${CONFIG})`);
+  let value: unknown;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as C;
+    value = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new Error(`checkpoint ${dir}: ${CONFIG} is corrupt (${(err as Error).message})`);
+    throw new CheckpointError(`checkpoint ${dir}: ${CONFIG} is corrupt (${(err as Error).message})`, { cause: err });
   }
+  return validate ? validate(value, `checkpoint ${dir}: ${CONFIG}`) : (value as C);
 }
 
 /** The decoded state file of a checkpoint directory. */
 function readState(dir: string) {
   const path = join(dir, STATE);
-  if (!existsSync(path)) throw new Error(`checkpoint ${dir}: missing ${STATE}`);
-  return { path, ...decodeSafetensors(readFileSync(path), `checkpoint ${path}`) };
+  if (!existsSync(path)) throw new CheckpointError(`checkpoint ${dir}: missing ${STATE}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  return { path, ...decodeSafetensors(bytes, `checkpoint ${path}`) };
 }
 
 /** Trees shaped like `template` from the tensors named prefix.leaf. */
 function takeTree(file: ReturnType<typeof readState>, template: Params, prefix: string): Params {
   return mapNamed(template, prefix, (name, like) => {
     const t = file.tensors[name];
-    if (!t) throw new Error(`checkpoint ${file.path}: tensor ${name} is missing`);
-    if (t.shape.join() !== like.shape.join()) throw new Error(`checkpoint ${file.path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
+    if (!t) throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} is missing`);
+    if (t.shape.join() !== like.shape.join()) throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
+    if (t.dtype !== "F32") throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} holds ${t.dtype}, the model needs F32`);
     return np.array(t.data as Float32Array).reshape(t.shape);
   });
 }
@@ -115,17 +141,23 @@ export function loadCheckpoint(dir: string, template: Params): { state: Training
 /** Load the state into trees shaped like `template` (borrowed, for structure and shapes only). */
 export function loadCheckpointState(dir: string, template: Params): TrainingState {
   const file = readState(dir);
-  if (file.metadata.format === WEIGHTS_FORMAT) throw new Error(`checkpoint ${file.path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`);
+  if (file.metadata.format === WEIGHTS_FORMAT) throw new CheckpointError(`checkpoint ${file.path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`);
   return stateOf(file, template);
 }
 
 function stateOf(file: ReturnType<typeof readState>, template: Params): TrainingState {
   const { path, tensors, metadata } = file;
   const step = Number(metadata.step);
-  if (!Number.isInteger(step) || step < 0) throw new Error(`checkpoint ${path}: bad step "${metadata.step}"`);
+  if (!Number.isInteger(step) || step < 0) throw new CheckpointError(`checkpoint ${path}: bad step "${metadata.step}"`);
   const rng = tensors["rng"];
   const losses = tensors["losses"];
-  if (!rng || !losses) throw new Error(`checkpoint ${path}: rng or loss history missing`);
+  const variances = tensors["loss_variances"];
+  if (!rng || !losses) throw new CheckpointError(`checkpoint ${path}: rng or loss history missing`);
+  if (rng.dtype !== "U32" || rng.shape.join() !== "2") throw new CheckpointError(`checkpoint ${path}: rng is ${rng.dtype} [${rng.shape}], expected a key of U32 [2]`);
+  if (losses.dtype !== "F32" || losses.shape.length !== 1) throw new CheckpointError(`checkpoint ${path}: losses are ${losses.dtype} [${losses.shape}], expected an F32 vector`);
+  if (variances && (variances.dtype !== "F32" || variances.data.length !== losses.data.length)) {
+    throw new CheckpointError(`checkpoint ${path}: loss_variances are ${variances.dtype} [${variances.shape}], expected F32 [${losses.data.length}] like the losses`);
+  }
   return {
     params: takeTree(file, template, "params"),
     ema: takeTree(file, template, "ema"),
@@ -133,5 +165,6 @@ function stateOf(file: ReturnType<typeof readState>, template: Params): Training
     step,
     rng: rng.data as Uint32Array,
     losses: losses.data as Float32Array,
+    variances: (variances?.data as Float32Array | undefined) ?? new Float32Array(losses.data.length).fill(NaN),
   };
 }

@@ -52,8 +52,8 @@ describe("CNN classifier of clean images", () => {
 
   it("trains on clean images: ONNX Runtime steps match jax-js's, and held-out accuracy is far above chance", () => {
     const config = tiny();
-    const ours = train(config, mkdtempSync(join(tmpdir(), "vdm-cnn-jax-")), split.train, { quiet: true });
-    const theirs = train(config, mkdtempSync(join(tmpdir(), "vdm-cnn-onnx-")), split.train, { quiet: true, makeStepper: onnxStepper() });
+    const ours = train(config, split.train, { checkpointDir: mkdtempSync(join(tmpdir(), "vdm-cnn-jax-")) });
+    const theirs = train(config, split.train, { checkpointDir: mkdtempSync(join(tmpdir(), "vdm-cnn-onnx-")), makeStepper: onnxStepper() });
     assertClose(theirs.state.losses, ours.state.losses, { rtol: 1e-4, label: "losses" });
     const first = ours.state.losses.slice(0, 10).reduce((s, v) => s + v, 0) / 10;
     const last = ours.state.losses.slice(-10).reduce((s, v) => s + v, 0) / 10;

@@ -16,6 +16,7 @@ import { avgPool2, conv3x3 } from "./layers.js";
 import { affine, dense, type Classifier, type Dense } from "./mlp.js";
 import { conv, type Conv } from "./unet.js";
 
+/** Shape of the clean-image CNN classifier: image shape, channels per conv stage, feature width, classes. */
 export interface CnnConfig {
   /** image shape [H, W, C]; H and W divisible by 2^(stages) */
   shape: [number, number, number];
@@ -27,6 +28,7 @@ export interface CnnConfig {
   outputs: number;
 }
 
+/** The CNN classifier's parameters: one conv per stage, the feature layer and the logit layer. */
 export type CnnParams = { stages: Conv[]; features: Dense; output: Dense };
 
 /** Checks the shapes a config implies; returns it. */

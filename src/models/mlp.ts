@@ -12,6 +12,10 @@ import { alphaOf } from "../diffusion/shapes.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 
+/**
+ * Shape of the MLP denoiser (or classifier): data dimension `dim`, `layers` hidden layers of
+ * width `hidden`, and its time, Fourier-feature and label inputs.
+ */
 export interface MlpConfig {
   dim: number;
   hidden: number;
@@ -34,7 +38,9 @@ export interface MlpConfig {
   classes?: number;
 }
 
+/** A dense layer's weights: x W + b with w [in, out] and b [out]. */
 export type Dense = { w: Array; b: Array };
+/** The MLP's trainable parameters (`initMlp`); H is the hidden width. */
 export type MlpParams = {
   embed: Dense;
   input: Dense;
@@ -50,6 +56,7 @@ export function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense
   return { w: rng.normal([fanIn, fanOut]).mul(scale * Math.sqrt(2 / fanIn)), b: np.zeros([fanOut]) };
 }
 
+/** Initial MLP parameters (He-scaled weights, zero biases, a small output layer), float32. */
 export function initMlp(config: MlpConfig, rng: Rng): MlpParams {
   const { dim, hidden: H, layers, timeEmbedding: E, fourierFeatures: F } = config;
   if (E % 2 !== 0) throw new Error(`timeEmbedding must be even, got ${E}`);

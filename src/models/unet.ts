@@ -22,6 +22,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
 import { affine, dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
 
+/** Shape of the U-Net denoiser (or noise-aware classifier) for images [H, W, C]. */
 export interface UNetConfig {
   /** image shape [H, W, C] */
   shape: [number, number, number];
@@ -45,12 +46,30 @@ export interface UNetConfig {
   outputs?: number;
 }
 
+/**
+ * A GroupNorm's per-channel scale and shift.
+ * @inline
+ */
 type Norm = { scale: Array; shift: Array };
+/** A 3×3 convolution's weights: kernel w [3, 3, cin, cout] and bias b [cout]. */
 export type Conv = { w: Array; b: Array };
+/**
+ * A residual block: two GroupNorm + SiLU + conv stages, the time projection and an optional 1×1 skip.
+ * @inline
+ */
 type ResBlock = { norm1: Norm; conv1: Conv; time: Dense; norm2: Norm; conv2: Conv; skip?: Dense };
+/**
+ * A self-attention block: GroupNorm, the q/k/v projection and the output projection.
+ * @inline
+ */
 type Attention = { norm: Norm; qkv: Dense; out: Dense };
+/**
+ * One resolution level: a ResBlock and, where configured, attention.
+ * @inline
+ */
 type Level = { block: ResBlock; attention?: Attention };
 
+/** The U-Net's trainable parameters (`initUNet`); a classifier has no `up` path and a dense output. */
 export type UNetParams = {
   embed: [Dense, Dense];
   label?: Array;
@@ -103,6 +122,7 @@ export function validateUNet(config: UNetConfig): UNetConfig {
   return config;
 }
 
+/** Initial U-Net parameters for a validated config (He-scaled, zero-scale final convs), float32. */
 export function initUNet(config: UNetConfig, rng: Rng): UNetParams {
   validateUNet(config);
   const L = config.multipliers.length;

@@ -51,7 +51,7 @@ export function solveOde(f: (s: number, y: Float64Array) => Float64Array, y0: Fl
   const span = s1 - s0;
   let evaluations = 0;
   const call = (s: number, y: Float64Array) => {
-    if (++evaluations > maxEvaluations) throw new Error(`the ODE solver needed more than ${maxEvaluations} evaluations (loosen --rtol/--atol)`);
+    if (++evaluations > maxEvaluations) throw new Error(`the ODE solver needed more than ${maxEvaluations} evaluations (loosen rtol/atol)`);
     const out = f(s, y);
     if (out.length !== n) throw new Error(`the ODE's right-hand side has ${out.length} entries, the state ${n}`);
     return out;

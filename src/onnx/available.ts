@@ -6,7 +6,9 @@
  */
 import { createRequire } from "node:module";
 
+/** The runtime names `chooseBackend` accepts: "auto", "onnx" and "jax". */
 export const backendNames = ["auto", "onnx", "jax"] as const;
+/** A runtime choice: "auto" (ONNX Runtime when it loads, else jax-js), "onnx" or "jax". */
 export type BackendName = (typeof backendNames)[number];
 
 /** The runtime chosen and, in words, why. */

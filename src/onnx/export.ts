@@ -23,6 +23,7 @@ const IR_VERSION = 8;
 const DATA_TYPE: Partial<Record<DType, number>> = { float32: 1, int32: 6, bool: 9, float64: 11 };
 const INT64 = 7;
 
+/** One input of an exported ONNX graph: its name, shape, and dtype (default float32). */
 export interface OnnxInput {
   name: string;
   shape: number[];

@@ -10,6 +10,7 @@ import { hostApply, type Model } from "../diffusion/model.js";
 import { exportOnnx, type OnnxInput } from "./export.js";
 import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
 
+/** A `Model` whose predictions run in ONNX Runtime (one session per batch shape); `close` releases them. */
 export interface OnnxModel<P extends JsTree<Array>> extends Model<P> {
   /** Close every session (their worker threads). */
   close(): void;

@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
 import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
-import { DiffusionProcess } from "../diffusion/process.js";
+import { DiffusionProcess, levelUniforms } from "../diffusion/process.js";
 import { knownMixture } from "../data/known.js";
 import { cfgModel } from "../guidance/guided.js";
 import { initMlp, mlpModel, type MlpConfig } from "../models/mlp.js";
@@ -20,7 +20,7 @@ import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { adamInit, stepScalars } from "../train/adam.js";
 import { buildProcess, initParams, makeRunConfig } from "../train/config.js";
-import { batchOf, runLoss, trainStep } from "../train/trainer.js";
+import { batchOf, runObjective, trainStep } from "../train/trainer.js";
 import { exportOnnx, exportTree } from "./export.js";
 import { OnnxSession, toHost } from "./runtime.js";
 import { onnxModel, type OnnxModel } from "./model.js";
@@ -117,18 +117,21 @@ describe("a training step exported to ONNX (forward, jax-js's gradient, Adam, EM
    * gradient of every layer; tolerances as for the forward pass (1e−4 of each tree's scale), 2e−4
    * for the squares.
    */
-  it("gives the loss and Adam moments jax-js gives", () => {
-    const config = makeRunConfig({ spec: "fashion-mnist", dim: 64, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [8, 8, 1] }, { batch: 4, steps: 10, unet: { base: 8, multipliers: [1, 2], attention: [1] }, classes: 3 });
-    const process = buildProcess(config);
+  for (const schedule of ["log-snr-linear", "learned"]) it(`gives the loss and Adam moments jax-js gives (${schedule} schedule)`, () => {
+    // (images: the discretised decoder, in the learned schedule's training loss too)
+    const config = makeRunConfig({ spec: "fashion-mnist", dim: 64, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [8, 8, 1] }, { batch: 4, steps: 10, schedule, unet: { base: 8, multipliers: [1, 2], attention: [1] }, classes: 3 });
+    const process = schedule === "learned" ? null : buildProcess(config);
     const rng = new Rng(5);
     const params = filled(initParams(config, rng) as JsTree<Array>);
     const args = (): JsTree<Array>[] => {
       const r = new Rng(6);
       const s = stepScalars(config.adam, 0);
-      const batch = batchOf(process, r.normal([4, 8, 8, 1]), r.normal([4, 8, 8, 1]), process.uniforms(r, 4), np.array(Int32Array.of(0, 1, 2, 3), { dtype: np.int32 }));
+      // x_0 on the 8-bit grid (k/127.5 − 1), as the discretised decoder expects
+      const pixels = np.floor(r.uniform([4, 8, 8, 1]).mul(256)).mul(1 / 127.5).sub(1);
+      const batch = batchOf(process, pixels, r.normal([4, 8, 8, 1]), levelUniforms(r, 4, config.timesteps === 0), np.array(Int32Array.of(0, 1, 2, 3), { dtype: np.int32 }));
       return [tree.ref(params), adamInit(params), tree.map((p: Array) => p.ref.add(0), params), batch, ...[s.lr, s.correction1, s.correction2, s.emaDecay].map((v) => np.full([], v))] as JsTree<Array>[];
     };
-    const body = trainStep(runLoss(config, process), config.adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>;
+    const body = trainStep(runObjective(config), config.adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>;
     const exported = exportTree(body, args());
     const session = new OnnxSession(exported.bytes);
     const feeds = Object.fromEntries((tree.leaves(args()) as Array[]).map((l, i) => [`i${i}`, toHost(l)]));

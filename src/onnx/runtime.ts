@@ -38,6 +38,7 @@ export type Reply =
 /** Longest wait for one reply before giving up (a session load or a forward pass). */
 const TIMEOUT_MS = 10 * 60 * 1000;
 
+/** Options of an ONNX Runtime session. */
 export interface SessionOptions {
   /** ONNX Runtime's intra-op threads (default 1, as jax-js on wasm) */
   threads?: number;

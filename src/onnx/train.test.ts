@@ -13,6 +13,7 @@ import { fitNormalization } from "../data/normalize.js";
 import { namedLeaves } from "../io/checkpoint.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { makeRunConfig, type RunConfig, type RunOptions } from "../train/config.js";
+import { isLearnedSchedule } from "../schedule/learned.js";
 import { loadRun } from "../train/load.js";
 import { NonFiniteLossError, train } from "../train/trainer.js";
 import { onnxStepper } from "./train.js";
@@ -37,27 +38,34 @@ const values = (t: Parameters<typeof namedLeaves>[0]) => Float32Array.from(named
  * differently; lr·steps bounds that, and every other entry agrees far closer.
  */
 function assertSameRun(a: ReturnType<typeof train>["state"], b: ReturnType<typeof train>["state"], config: RunConfig) {
-  assertClose(b.losses, a.losses, { rtol: 1e-4, label: "losses" });
+  // The whole −ELBO of a learned schedule sums terms of opposite sign that reach e^{−γ_min} ≈ 6·10⁵
+  // times a squared error, so float32 rounding moves its value by ~10⁻⁵ of the per-example spread
+  // from the first step; far below the batch's own sampling noise, a thousandth of that spread.
+  const spread = Math.sqrt(a.variances.reduce((s, v) => s + v, 0) / a.variances.length);
+  const atol = isLearnedSchedule(config.schedule) ? 1e-3 * spread : 0;
+  assertClose(b.losses, a.losses, { rtol: 1e-4, atol, label: "losses" });
+  assertClose(b.variances, a.variances, { rtol: 1e-3, atol: 2 * atol * spread, label: "loss variances" });
   assertClose(values(b.params), values(a.params), { atol: config.adam.lr * config.steps, label: "params" });
   assertClose(values(b.ema), values(a.ema), { atol: config.adam.lr * config.steps, label: "ema" });
 }
 
 describe("training steps in ONNX Runtime", () => {
-  for (const options of [{}, { timesteps: 0, loss: "elbo" as const, target: "v" as const }]) {
+  const cases: RunOptions[] = [{}, { timesteps: 0, loss: "elbo", target: "v" }, { schedule: "learned", timesteps: 0 }, { schedule: "learned-linear" }];
+  for (const options of cases) {
     it(`match jax-js's, loss for loss (${JSON.stringify(options)})`, () => {
       const config = tinyConfig(options);
-      const ours = train(config, tmp("jax"), split.train, { quiet: true }).state;
-      const theirs = train(config, tmp("onnx"), split.train, { quiet: true, makeStepper: onnxStepper() }).state;
+      const ours = train(config, split.train, { checkpointDir: tmp("jax") }).state;
+      const theirs = train(config, split.train, { checkpointDir: tmp("onnx"), makeStepper: onnxStepper() }).state;
       assertSameRun(ours, theirs, config);
     });
   }
 
   it("write checkpoints a jax-js run resumes from", () => {
     const config = tinyConfig();
-    const whole = train(config, tmp("whole"), split.train, { quiet: true }).state;
+    const whole = train(config, split.train, { checkpointDir: tmp("whole") }).state;
     const dir = tmp("switch");
-    train({ ...config, steps: 20 }, dir, split.train, { quiet: true, makeStepper: onnxStepper() });
-    const resumed = train(config, dir, split.train, { resume: true, quiet: true }).state;
+    train({ ...config, steps: 20 }, split.train, { checkpointDir: dir, makeStepper: onnxStepper() });
+    const resumed = train(config, split.train, { checkpointDir: dir, resume: true }).state;
     assertSameRun(whole, resumed, config);
     assert.deepEqual(Array.from(resumed.rng), Array.from(whole.rng));
   });
@@ -65,7 +73,7 @@ describe("training steps in ONNX Runtime", () => {
   it("stop on a non-finite loss with the step named, keeping the last good checkpoint", () => {
     const dir = tmp("nan");
     const config = { ...tinyConfig({ lr: 1e30 }), checkpointEvery: 1 };
-    assert.throws(() => train(config, dir, split.train, { quiet: true, makeStepper: onnxStepper() }), (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step \d+; stopped\. The last good checkpoint/.test(err.message));
+    assert.throws(() => train(config, split.train, { checkpointDir: dir, makeStepper: onnxStepper() }), (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step \d+; stopped\. The last good checkpoint/.test(err.message));
     const run = loadRun(dir, { ema: false });
     assert.ok(run.state!.step >= 1);
     for (const loss of run.state!.losses) assert.ok(Number.isFinite(loss));

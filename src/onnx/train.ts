@@ -3,7 +3,7 @@
  * jax-js's gradient of the loss, AdamW, EMA), traced by jax-js and exported to ONNX as one graph;
  * ONNX Runtime only executes it. The state (params, Adam moments, EMA) stays in the session's
  * thread between steps (carried outputs → inputs), so a step sends only the batch and four scalars
- * and receives the loss; `state()` reads the state back for checkpoints.
+ * and receives the loss and its variance; `state()` reads the state back for checkpoints.
  */
 import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
 import { trainStep, type StepperFactory, type StepState } from "../train/trainer.js";
@@ -15,14 +15,14 @@ const leaves = (t: Names | Names[]) => tree.leaves(t as Names) as string[];
 
 /** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
 export function onnxStepper(options: SessionOptions = {}): StepperFactory {
-  return (perExample, adam, initial, example) => {
+  return (objective, adam, initial, example) => {
     // lr, the two bias corrections and the EMA decay: scalars fed at every step
     const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
     const args = [initial.params, initial.adam, initial.ema, example, ...scalars] as JsTree<Array>[];
-    const exported = exportTree(trainStep(perExample, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
+    const exported = exportTree(trainStep(objective, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
     tree.dispose(scalars);
     const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, string, string, string, string];
-    const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string };
+    const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string; variance: string };
     const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
     // the state as one tree [params, m, v, ema]; the new one becomes the next step's input, in the session's thread
     const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
@@ -45,8 +45,8 @@ export function onnxStepper(options: SessionOptions = {}): StepperFactory {
         const batchLeaves = tree.leaves(batch as unknown as JsTree<Array>) as Array[];
         leaves(batchIn).forEach((name, k) => (feeds[name] = toHost(batchLeaves[k]!)));
         [s.lr, s.correction1, s.correction2, s.emaDecay].forEach((v, k) => (feeds[scalarsIn[k]!] = { data: Float32Array.of(v), dims: [] }));
-        const [loss] = session.runOutputs(feeds, [outputNames.loss], carry);
-        return loss!.data[0]!;
+        const [loss, variance] = session.runOutputs(feeds, [outputNames.loss, outputNames.variance], carry);
+        return { loss: loss!.data[0]!, variance: variance!.data[0]! };
       },
       state() {
         if (!cached) {

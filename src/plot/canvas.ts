@@ -1,21 +1,9 @@
-/** A small RGBA raster with the few primitives the plots need, and a 3×5 pixel font for labels. */
+/** A small RGBA raster for pictures of images: grids of images, side by side, as PNG files. */
 import { encodePng } from "../io/png.js";
 
 export type Color = [number, number, number];
 
-export const PALETTE: Color[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
-  [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
-];
-
-// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left).
-const GLYPHS: Record<string, number[]> = {
-  "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
-  "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
-  ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0], "e": [0, 7, 7, 4, 7], "+": [0, 2, 7, 2, 0], " ": [0, 0, 0, 0, 0],
-  "t": [2, 7, 2, 2, 3], "=": [0, 7, 0, 7, 0], "x": [0, 5, 2, 5, 0],
-};
-
+/** An RGBA raster, filled with `background`. */
 export class Canvas {
   readonly rgba: Uint8Array;
 
@@ -24,46 +12,13 @@ export class Canvas {
     for (let i = 0; i < width * height; i++) this.rgba.set([...background, 255], i * 4);
   }
 
-  /** Blend `color` into pixel (x, y) with opacity `alpha`. */
-  pixel(x: number, y: number, color: Color, alpha = 1): void {
-    x = Math.round(x);
-    y = Math.round(y);
+  /** Set pixel (x, y) to `color`; pixels outside the raster are ignored. */
+  pixel(x: number, y: number, color: Color): void {
     if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const i = (y * this.width + x) * 4;
-    for (let c = 0; c < 3; c++) this.rgba[i + c] = Math.round(this.rgba[i + c]! * (1 - alpha) + color[c]! * alpha);
+    this.rgba.set(color, (y * this.width + x) * 4);
   }
 
-  disc(cx: number, cy: number, r: number, color: Color, alpha = 1): void {
-    for (let dy = -Math.ceil(r); dy <= Math.ceil(r); dy++) {
-      for (let dx = -Math.ceil(r); dx <= Math.ceil(r); dx++) if (dx * dx + dy * dy <= r * r) this.pixel(cx + dx, cy + dy, color, alpha);
-    }
-  }
-
-  line(x0: number, y0: number, x1: number, y1: number, color: Color, alpha = 1): void {
-    const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0)));
-    for (let k = 0; k <= n; k++) this.pixel(x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n, color, alpha);
-  }
-
-  rect(x0: number, y0: number, x1: number, y1: number, color: Color): void {
-    this.line(x0, y0, x1, y0, color);
-    this.line(x1, y0, x1, y1, color);
-    this.line(x1, y1, x0, y1, color);
-    this.line(x0, y1, x0, y0, color);
-  }
-
-  /** Text in the 3×5 font (digits, . - + e t = x), `scale` pixels per font pixel. */
-  text(s: string, x: number, y: number, color: Color = [60, 60, 60], scale = 2): void {
-    [...s].forEach((ch, k) => {
-      const rows = GLYPHS[ch] ?? GLYPHS[" "]!;
-      rows.forEach((bits, r) => {
-        for (let c = 0; c < 3; c++) {
-          if (bits & (4 >> c)) for (let a = 0; a < scale; a++) for (let b = 0; b < scale; b++) this.pixel(x + (k * 4 + c) * scale + a, y + r * scale + b, color);
-        }
-      });
-    });
-  }
-
-  /** Paste another canvas at (x, y). */
+  /** Paste another canvas with its top left corner at (x, y). */
   blit(other: Canvas, x: number, y: number): void {
     for (let r = 0; r < other.height; r++) {
       for (let c = 0; c < other.width; c++) {
@@ -73,14 +28,38 @@ export class Canvas {
     }
   }
 
+  /** The raster as a PNG file. */
   png(): Uint8Array {
     return encodePng(this.width, this.height, this.rgba);
   }
 }
 
-/** A short label for a number. */
-export function formatNumber(v: number): string {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : String(Number(v.toPrecision(3)));
+/**
+ * A grid of images ([n, H, W, C] row-major, 8-bit values 0..255, C = 1 or 3), `cols` per row,
+ * each pixel drawn as a `scale`×`scale` square, with a 2-pixel white gutter.
+ */
+export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number, { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {}): Canvas {
+  const [H, W, C] = shape as [number, number, number];
+  if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
+  const gutter = 2;
+  const rows = Math.ceil(n / cols);
+  const c = new Canvas(cols * (W * scale + gutter) + gutter, rows * (H * scale + gutter) + gutter);
+  const byte = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+  for (let k = 0; k < n; k++) {
+    const [x0, y0] = [gutter + (k % cols) * (W * scale + gutter), gutter + Math.floor(k / cols) * (H * scale + gutter)];
+    for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
+      const at = ((k * H + i) * W + j) * C;
+      const color: Color = C === 1 ? [byte(pixels[at]!), byte(pixels[at]!), byte(pixels[at]!)] : [byte(pixels[at]!), byte(pixels[at + 1]!), byte(pixels[at + 2]!)];
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) c.pixel(x0 + j * scale + dx, y0 + i * scale + dy, color);
+    }
+  }
+  return c;
+}
+
+/** Canvases (e.g. image grids) side by side, top-aligned, on white. */
+export function sideBySide(panels: Canvas[]): Canvas {
+  const out = new Canvas(panels.reduce((s, p) => s + p.width, 0), Math.max(...panels.map((p) => p.height)));
+  let x = 0;
+  for (const p of panels) out.blit(p, x, 0), (x += p.width);
+  return out;
 }

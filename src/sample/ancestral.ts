@@ -13,8 +13,13 @@ import type { DiffusionProcess, Spacing, Levels } from "../diffusion/process.js"
 import { perExample } from "../diffusion/shapes.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
+/** The ancestral step's noise variance: the posterior's β̃_i ("posterior") or the forward step's β_i ("beta"). */
 export type AncestralVariance = "posterior" | "beta";
 
+/**
+ * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) with any prediction target, on the whole
+ * chain or N respaced levels: x_{i−1} = μ_q(x_i, x̂_0) + σ_i z. NFE = N.
+ */
 export class AncestralSampler implements Sampler {
   readonly name = "ancestral";
   readonly #steps = new WeakMap<Model, ReturnType<typeof makeAncestralStep>>();

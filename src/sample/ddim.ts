@@ -12,6 +12,10 @@ import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
+/**
+ * DDIM (Song et al. 2021) on N levels (default spacing "uniform", σ̃ ≤ 80): deterministic with η = 0
+ * (default), ancestral with η = 1; also inverts x_0 → x_T (`invert`). NFE = N.
+ */
 export class DdimSampler implements Sampler {
   readonly name = "ddim";
   readonly levels: Levels;

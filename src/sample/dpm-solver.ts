@@ -18,8 +18,13 @@ import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
+/** The multistep order of DPM-Solver++: 2 (default) or 3. */
 export type DpmSolverOrder = 2 | 3;
 
+/**
+ * DPM-Solver++ multistep (Lu et al. 2022) on the probability-flow ODE with data prediction, order 2
+ * or 3, on N levels (default spacing "log-snr", σ̃ ≤ 80); NFE = N.
+ */
 export class DpmSolverSampler implements Sampler {
   readonly name: string;
   readonly levels: Levels;

@@ -2,6 +2,7 @@
 import type { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
 
+/** Where Langevin chains start (model coordinates): uniform in the box [low, high], or N(0, std² I). */
 export type Init = { kind: "uniform"; low: number[]; high: number[] } | { kind: "gaussian"; std: number };
 
 /** n starting points [n, D]. */

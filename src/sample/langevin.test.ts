@@ -13,7 +13,7 @@ import { loadSplit } from "../data/index.js";
 import { fitNormalization, normalize } from "../data/normalize.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
-import { buildModel, makeRunConfig } from "../train/config.js";
+import { buildModel, buildProcess, makeRunConfig } from "../train/config.js";
 import { train } from "../train/trainer.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
@@ -92,7 +92,8 @@ describe("an NCSN-style score model", () => {
     const split = loadSplit("moons", 0, { train: 5000, test: 1000 });
     const z = fitNormalization(split.train);
     const config = makeRunConfig({ spec: "moons", dim: 2, ...z, train: split.train.n, test: split.test.n }, { architecture: "ncsn", steps: 800, seed: 1 });
-    const { state, process } = train(config, mkdtempSync(join(tmpdir(), "vdm-ncsn-")), split.train, { quiet: true });
+    const { state } = train(config, split.train, { checkpointDir: mkdtempSync(join(tmpdir(), "vdm-ncsn-")) });
+    const process = buildProcess(config);
     const model = buildModel(config);
     const x0 = normalize(split.test.points, z);
     const n = split.test.n;

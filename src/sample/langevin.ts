@@ -43,6 +43,10 @@ function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: num
   return x;
 }
 
+/**
+ * Unadjusted Langevin dynamics x ← x + (η/2)·s(x, σ) + √η·z at one NCSN noise level σ (0: the clean
+ * data's score), `steps` steps of size η = `stepSize` from `init`. NFE = steps.
+ */
 export class LangevinSampler implements Sampler {
   readonly name = "langevin";
 
@@ -62,6 +66,10 @@ export class LangevinSampler implements Sampler {
   }
 }
 
+/**
+ * Annealed Langevin dynamics (NCSN, Song & Ermon 2019) over σ_1 > … > σ_L: K = `stepsPerLevel` steps
+ * per level with η_i = ε·σ_i²/σ_L², then optionally Tweedie's denoising step x + σ_L² s(x, σ_L).
+ */
 export class AnnealedLangevinSampler implements Sampler {
   readonly name = "annealed-langevin";
 

@@ -24,6 +24,10 @@ function makeCorrector(model: Model) {
   });
 }
 
+/**
+ * Predictor–corrector sampling (Song et al. 2021) for the VP process: at each level, `correctorSteps`
+ * Langevin corrections with the signal-to-noise step rule (ratio `snr`), then one ancestral step.
+ */
 export class PredictorCorrectorSampler implements Sampler {
   readonly name = "pc";
   readonly #cache = new WeakMap<Model, { predict: ReturnType<typeof makeAncestralStep>; correct: ReturnType<typeof makeCorrector> }>();

@@ -7,16 +7,19 @@ import type { Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
 
+/** A model with its parameters: what samplers, the ELBO and evaluation take. */
 export interface Denoiser {
   model: Model;
   params: JsTree<Array>;
 }
 
+/** Options of `Sampler.sample`. */
 export interface SampleOptions {
   /** called after each step with the step index reached (0 = data) and the current x (borrowed) */
   onStep?: (index: number, x: Array) => void;
 }
 
+/** Draws samples by walking a denoiser's predictions from x_T ~ N(0, I) (or another start) down to x_0. */
 export interface Sampler {
   readonly name: string;
   /** network evaluations (NFE) per sample: the cost of a draw */

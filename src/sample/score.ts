@@ -10,11 +10,16 @@ import type { Model } from "../diffusion/model.js";
 import { convert } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
 
+/** The VP score ∇_{x_t} log q_t(x_t) = −ε̂/σ_t at x_t, from any prediction target; consumes its arrays, params included. */
 export function vpScore(model: Model, params: JsTree<Array>, xt: Array, t: Array, gamma: Array): Array {
   const pred = model.apply(params, xt.ref, t, gamma.ref);
   return convert(pred, model.target, "score", xt, gamma);
 }
 
+/**
+ * NCSN's VE score ∇_x̃ log p_σ̃(x̃) = α_t · ∇_{x_t} log q_t(α_t x̃) at the scaled latent x̃ = x_t/α_t,
+ * σ̃ = e^{γ/2}; consumes its arrays, params included.
+ */
 export function veScore(model: Model, params: JsTree<Array>, x: Array, t: Array, gamma: Array): Array {
   const alpha = alphaOf(gamma.ref, x.shape);
   return vpScore(model, params, x.mul(alpha.ref), t, gamma).mul(alpha);

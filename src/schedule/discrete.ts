@@ -6,6 +6,10 @@ import { exactArray } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
 import { posteriorCoefficients, softplus, type NoiseSchedule } from "./schedule.js";
 
+/**
+ * A schedule discretised to T steps (`discretize`): float64 tables indexed 0..T, latents x_1..x_T
+ * at t_i = i/T and the data x_0 at index 0 (ᾱ_0 = 1, γ_0 = −∞).
+ */
 export interface DiscreteSchedule {
   readonly name: string;
   readonly T: number;

@@ -14,6 +14,7 @@ const REGISTRY: Record<string, () => NoiseSchedule> = {
   geometric: () => geometricSchedule(),
 };
 
+/** Names of the fixed schedules that `getSchedule` knows, e.g. "cosine". */
 export const scheduleNames: readonly string[] = Object.keys(REGISTRY);
 
 /** A fixed schedule by name; unknown names are an error that lists the known ones. */

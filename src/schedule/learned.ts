@@ -1,16 +1,29 @@
 /**
- * A learned monotone schedule (Kingma et al. 2021, appendix): γ(t) = γ_min + (γ_max − γ_min)·
- * (γ̃(t) − γ̃(0))/(γ̃(1) − γ̃(0)), where γ̃(t) = l₁(t) + l₃(sigmoid(l₂(l₁(t)))) is a small network with
- * positive weights (softplus of free parameters), hence increasing in t. The endpoints γ_min and
- * γ_max are parameters too. It implements `NoiseSchedule`, so callers use it like a fixed one.
+ * Learned schedules (Kingma et al. 2021): γ(t) = −log SNR(t) with trainable parameters, trained
+ * jointly with the denoiser (train/objective.ts). Two kinds:
+ * - "learned-linear": γ(t) = γ_min + (γ_max − γ_min)·t, both endpoints learned;
+ * - "learned": γ(t) = γ_min + (γ_max − γ_min)·(γ̃(t) − γ̃(0))/(γ̃(1) − γ̃(0)), where
+ *   γ̃(t) = l₁(t) + l₃(sigmoid(l₂(l₁(t)))) is a small network with positive weights (softplus of free
+ *   parameters), hence increasing in t; the endpoints γ_min = γ(0), γ_max = γ(1) are parameters
+ *   of their own, so the interior shape and the endpoints learn separately.
+ * Both implement `NoiseSchedule`, so callers use them like a fixed schedule.
  */
 import { numpy as np, type Array } from "../engine/jax.js";
-import { softplus, type NoiseSchedule } from "./schedule.js";
+import { sigmoid, softplus, type NoiseSchedule } from "./schedule.js";
 import type { Rng } from "../engine/index.js";
 
-export type LearnedGammaParams = {
-  gammaMin: Array;
-  gammaMax: Array;
+/** The learned schedule kinds: "learned" (monotone network) and "learned-linear" (learned endpoints). */
+export const learnedScheduleKinds = ["learned", "learned-linear"] as const;
+/** A learned schedule kind, one of `learnedScheduleKinds`. */
+export type LearnedScheduleKind = (typeof learnedScheduleKinds)[number];
+
+/** Whether a schedule name is a learned kind (a type guard). */
+export function isLearnedSchedule(name: string): name is LearnedScheduleKind {
+  return (learnedScheduleKinds as readonly string[]).includes(name);
+}
+
+/** The monotone network's parameters (the interior shape of a "learned" schedule). */
+export type MonotoneGammaParams = {
   /** l₁: 1 → 1 */
   w1: Array;
   b1: Array;
@@ -21,40 +34,79 @@ export type LearnedGammaParams = {
   w3: Array;
 };
 
-/** Initial parameters (float32): the endpoints of VDM's fixed schedule and H hidden units. */
-export function initLearnedGamma(rng: Rng, hidden = 1024, { gammaMin = -13.3, gammaMax = 5 } = {}): LearnedGammaParams {
+/** A learned schedule's parameters: the endpoints ([1] each) and, for "learned", the interior. */
+export type LearnedScheduleParams = { gammaMin: Array; gammaMax: Array; interior?: MonotoneGammaParams };
+
+/** How a learned schedule starts (stored in the run's config). */
+export interface LearnedScheduleInit {
+  gammaMin: number;
+  gammaMax: number;
+  /** hidden units H of the monotone network ("learned" only) */
+  hidden: number;
+}
+
+/** VDM's starting point: the endpoints of its fixed linear log-SNR schedule, H = 1024. */
+export const defaultLearnedInit: LearnedScheduleInit = { gammaMin: -13.3, gammaMax: 5, hidden: 1024 };
+
+/** Initial parameters (float32). */
+export function initLearnedSchedule(kind: LearnedScheduleKind, rng: Rng, init: LearnedScheduleInit = defaultLearnedInit): LearnedScheduleParams {
+  if (!(init.gammaMin < init.gammaMax)) throw new Error(`a learned schedule needs γ_min < γ_max, got ${init.gammaMin} and ${init.gammaMax}`);
+  const ends = { gammaMin: np.array([init.gammaMin]), gammaMax: np.array([init.gammaMax]) };
+  if (kind === "learned-linear") return ends;
+  const H = init.hidden;
   return {
-    gammaMin: np.array([gammaMin]),
-    gammaMax: np.array([gammaMax]),
-    w1: np.array([[1]]),
-    b1: np.array([0]),
-    w2: rng.normal([1, hidden]),
-    b2: np.zeros([hidden]),
-    w3: rng.normal([hidden, 1]).mul(1 / hidden),
+    ...ends,
+    interior: {
+      w1: np.array([[1]]),
+      b1: np.array([0]),
+      w2: rng.normal([1, H]),
+      b2: np.zeros([H]),
+      w3: rng.normal([H, 1]).mul(1 / H),
+    },
   };
 }
 
-/** γ̃(t) for t [B, 1]; borrows params. */
-function unnormalized(p: LearnedGammaParams, t: Array): Array {
-  const l1 = np.matmul(t, softplus(p.w1.ref)).add(p.b1.ref);
-  const h = np.reciprocal(np.exp(np.negative(np.matmul(l1.ref, softplus(p.w2.ref)).add(p.b2.ref))).add(1));
-  return l1.add(np.matmul(h, softplus(p.w3.ref)));
+/**
+ * `p` with t's dtype and device (a trained parameter used by float64 tables on `cpu`); borrows p.
+ * Under a trace (tracers have no device) only the dtype must match.
+ */
+function like(p: Array, t: Array): Array {
+  if (p.dtype === t.dtype && (p.device === t.device || p.device === undefined || t.device === undefined)) return p.ref;
+  return np.array(Float64Array.from(p.ref.dataSync() as Float32Array), { dtype: t.dtype, device: t.device }).reshape(p.shape);
 }
 
-/** The schedule defined by `params` (borrowed: the caller keeps and disposes them). */
-export function learnedSchedule(params: LearnedGammaParams, { tMin = 0, tMax = 1 } = {}): NoiseSchedule {
+/** γ̃(t) for t [N, 1] → [N, 1]. Borrows the parameters. */
+function monotone(p: MonotoneGammaParams, t: Array): Array {
+  const l1 = np.matmul(t.ref, softplus(like(p.w1, t))).add(like(p.b1, t));
+  const h = sigmoid(np.matmul(l1.ref, softplus(like(p.w2, t))).add(like(p.b2, t)));
+  t.dispose();
+  return l1.add(np.matmul(h, softplus(like(p.w3, t))));
+}
+
+/**
+ * The interior shape f(t) = (γ̃(t) − γ̃(0))/(γ̃(1) − γ̃(0)) ∈ [0, 1] with f(0) = 0, f(1) = 1 (f(t) = t
+ * for "learned-linear"), so γ(t) = γ_min + (γ_max − γ_min)·f(t). Consumes t; borrows params.
+ */
+function shape(params: LearnedScheduleParams, t: Array): Array {
+  if (!params.interior) return t;
+  const dims = t.shape;
+  const ends = monotone(params.interior, np.array([[0], [1]], { dtype: t.dtype, device: t.device }));
+  const [g0, g1] = np.split(ends.reshape([2]), 2);
+  const g = monotone(params.interior, t.reshape([-1, 1])).reshape(dims);
+  return g.sub(g0!.ref).div(g1!.sub(g0!));
+}
+
+/** The schedule defined by `params` (borrowed: the caller keeps and disposes them), on t ∈ [0, 1]. */
+export function learnedSchedule(kind: LearnedScheduleKind, params: LearnedScheduleParams): NoiseSchedule {
+  if ((kind === "learned") !== (params.interior !== undefined)) throw new Error(`the parameters do not match a "${kind}" schedule`);
   return {
-    name: "learned",
-    tMin,
-    tMax,
+    name: kind,
+    tMin: 0,
+    tMax: 1,
     gamma(t: Array): Array {
-      const shape = t.shape;
-      const ends = unnormalized(params, np.array([[0], [1]], { dtype: t.dtype, device: t.device }));
-      const [g0, g1] = np.split(ends.reshape([2]), 2);
-      const g = unnormalized(params, t.reshape([-1, 1])).reshape(shape);
-      const fraction = g.sub(g0!.ref).div(g1!.sub(g0!));
-      const span = params.gammaMax.ref.sub(params.gammaMin.ref);
-      return params.gammaMin.ref.add(span.mul(fraction));
+      const gammaMin = like(params.gammaMin, t);
+      const span = like(params.gammaMax, t).sub(gammaMin.ref);
+      return gammaMin.add(span.mul(shape(params, t)));
     },
   };
 }

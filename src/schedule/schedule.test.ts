@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { grad, numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { discretize, gammaWithDerivative, getSchedule, initLearnedGamma, learnedSchedule, scheduleNames, sigmoid, silu } from "./index.js";
+import { discretize, gammaWithDerivative, getSchedule, initLearnedSchedule, learnedSchedule, scheduleNames, sigmoid, silu } from "./index.js";
 
 useEngine("wasm");
 
@@ -149,8 +149,8 @@ describe("registry", () => {
 describe("learned schedule", () => {
   it("is increasing with exact endpoints for random parameters, and γ' > 0 through jvp", () => {
     for (const seed of [1, 2, 3]) {
-      const params = initLearnedGamma(new Rng(seed), 64, { gammaMin: -10, gammaMax: 7 });
-      const s = learnedSchedule(params);
+      const params = initLearnedSchedule("learned", new Rng(seed), { gammaMin: -10, gammaMax: 7, hidden: 64 });
+      const s = learnedSchedule("learned", params);
       const n = 201;
       const t = Array.from({ length: n }, (_, i) => i / (n - 1));
       const g = s.gamma(np.array(t)).dataSync() as Float32Array;

@@ -8,6 +8,10 @@
 import { jvp, numpy as np, type Array } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
 
+/**
+ * A continuous-time noise schedule γ(t) = −log SNR(t) on [tMin, tMax]: ᾱ(t) = sigmoid(−γ(t)),
+ * σ_t² = sigmoid(γ(t)). Fixed schedules come from `getSchedule`, learned ones from `learnedSchedule`.
+ */
 export interface NoiseSchedule {
   /** Registry name, e.g. "cosine". */
   readonly name: string;

@@ -7,8 +7,16 @@
  */
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 
+/**
+ * Parameters (or gradients, or moments) as a tree of arrays.
+ * @inline
+ */
 export type Params = JsTree<Array>;
 
+/**
+ * AdamW hyperparameters with global-norm clipping, warm-up, optional cosine decay and the EMA
+ * decay d of the averaged parameters.
+ */
 export interface AdamConfig {
   lr: number;
   beta1: number;
@@ -27,6 +35,7 @@ export interface AdamConfig {
   emaDecay: number;
 }
 
+/** lr 1e−3, β₁ 0.9, β₂ 0.999, ε 1e−8, no weight decay, clip at norm 1, 100 warm-up steps, EMA 0.999. */
 export const defaultAdam: AdamConfig = {
   lr: 1e-3,
   beta1: 0.9,
@@ -38,6 +47,7 @@ export const defaultAdam: AdamConfig = {
   emaDecay: 0.999,
 };
 
+/** Adam's first and second moment estimates m and v, shaped like the parameters. */
 export type AdamState = { m: Params; v: Params };
 
 export function adamInit(params: Params): AdamState {

@@ -11,11 +11,20 @@ import type { Model } from "../diffusion/model.js";
 import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
 import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
 import { cnnClassifier, initCnn, type CnnConfig } from "../models/cnn.js";
-import { getSchedule } from "../schedule/index.js";
+import { defaultLearnedInit, getSchedule, initLearnedSchedule, isLearnedSchedule, learnedSchedule, learnedScheduleKinds, scheduleNames, type LearnedScheduleInit, type LearnedScheduleParams } from "../schedule/index.js";
+import { gammaConditioned } from "../diffusion/model.js";
+import type { Denoiser } from "../sample/sampler.js";
 import { exampleShape } from "../data/toy.js";
-import type { Normalization } from "../data/normalize.js";
+import { fitNormalization, type Normalization } from "../data/normalize.js";
+import { pixelNormalization, type Split } from "../data/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
+import { ConfigError } from "../errors.js";
+import { targets } from "../diffusion/parameterization.js";
 
+/**
+ * A run's full configuration, as stored in its config.json: data and normalisation, model,
+ * prediction target, loss weighting, schedule, timesteps (0 = continuous), optimiser and steps.
+ */
 export interface RunConfig {
   format: "vdm-run-1";
   /** what is trained: a denoiser (default) or a noise-aware classifier p_φ(y | x_t, t) */
@@ -48,7 +57,13 @@ export interface RunConfig {
   model: ModelSpec;
   target: Target;
   loss: Weighting;
+  /** a fixed schedule's name, or "learned" / "learned-linear" (trained with the denoiser) */
   schedule: string;
+  /**
+   * a learned schedule's starting point; the network is then conditioned on γ, normalised by
+   * these initial endpoints (gammaConditioned), and the run's parameters are { denoiser, schedule }
+   */
+  learnedSchedule?: LearnedScheduleInit;
   /** 0 = continuous time */
   timesteps: number;
   batch: number;
@@ -58,6 +73,7 @@ export interface RunConfig {
   checkpointEvery: number;
 }
 
+/** The network of a run: an MLP, a U-Net or (clean-image classifiers only) a CNN, with its config. */
 export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig } | { kind: "cnn"; cnn: CnnConfig };
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
@@ -114,6 +130,10 @@ export function defaultSteps(spec: string): number {
   return DEFAULT_STEPS[spec] ?? 4000;
 }
 
+/**
+ * A validated `RunConfig` for data described by `data` (normalisation given), with `o` over the
+ * per-dataset and per-architecture defaults; throws `ConfigError` on an invalid combination.
+ */
 export function makeRunConfig(
   data: Omit<RunConfig["data"], "mean" | "std"> & { mean: number[]; std: number[] },
   o: RunOptions,
@@ -126,15 +146,15 @@ export function makeRunConfig(
   const heads = { ...(classifier ? { outputs: o.classifierClasses } : {}), ...(o.classes ? { classes: o.classes } : {}) };
   let model: ModelSpec;
   if (architecture === "cnn") {
-    if (!image) throw new Error(`the CNN needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
-    if (!classifier) throw new Error("the CNN is a classifier of clean images, not a denoiser");
+    if (!image) throw new ConfigError(`the CNN needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
+    if (!classifier) throw new ConfigError("the CNN is a classifier of clean images, not a denoiser");
     const base = o.unet?.base ?? 16;
     model = {
       kind: "cnn",
       cnn: { shape: data.shape as [number, number, number], channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m), hidden: o.hidden ?? 128, outputs: o.classifierClasses! },
     };
   } else if (architecture === "unet") {
-    if (!image) throw new Error(`the U-Net needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
+    if (!image) throw new ConfigError(`the U-Net needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
     model = {
       kind: "unet",
       unet: {
@@ -164,9 +184,14 @@ export function makeRunConfig(
       },
     };
   }
+  const schedule = o.schedule ?? (ncsn ? "geometric" : image ? "log-snr-linear" : "cosine");
+  const learned = isLearnedSchedule(schedule);
+  if (learned && classifier) throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
+  if (learned && o.loss === "simple") throw new ConfigError(`a learned schedule trains through the ELBO (loss "elbo"), not the "simple" loss`);
+  if (!learned && !scheduleNames.includes(schedule)) throw new ConfigError(`unknown schedule "${schedule}" (known: ${[...scheduleNames, ...learnedScheduleKinds].join(", ")})`);
   // images: VDM's continuous-time linear log-SNR schedule (its ELBO weighting equals the simple
   // loss up to a constant) and the discretised 8-bit decoder, so bits/dim are the published kind
-  return {
+  return validateRunConfig({
     format: "vdm-run-1",
     ...(classifier ? { task: "classifier" as const } : {}),
     ...(architecture === "cnn" ? { clean: true } : {}),
@@ -174,8 +199,9 @@ export function makeRunConfig(
     data: image ? { ...data, decoder: "discretized" } : data,
     model,
     target: o.target ?? "eps",
-    loss: o.loss ?? "simple",
-    schedule: o.schedule ?? (ncsn ? "geometric" : image ? "log-snr-linear" : "cosine"),
+    loss: o.loss ?? (learned ? "elbo" : "simple"),
+    schedule,
+    ...(learned ? { learnedSchedule: defaultLearnedInit } : {}),
     timesteps: o.timesteps ?? (ncsn || image ? 0 : 1000),
     batch: o.batch ?? (image ? 32 : 256),
     steps,
@@ -188,17 +214,65 @@ export function makeRunConfig(
       ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),
     },
     checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
-  };
+  } satisfies RunConfig, "run options");
 }
 
+/**
+ * The config of a run that trains on `split` (from `loadSplit(spec, …)`), with `options` over the
+ * per-dataset defaults: the data's normalisation is fitted on the training points (images map
+ * pixels to [−1, 1]); `labelColumn`/`dataDir` record where the points came from, so the run can
+ * reload its data.
+ *
+ * @example
+ * ```ts
+ * const split = loadSplit("moons", 0);
+ * const config = runConfigFor("moons", split, { steps: 2000, schedule: "learned", timesteps: 0 });
+ * ```
+ */
+export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: { labelColumn?: string; dataDir?: string } = {}): RunConfig {
+  const image = split.train.shape !== undefined && split.train.shape.length === 3;
+  const z = image ? pixelNormalization : fitNormalization(split.train);
+  return makeRunConfig(
+    {
+      spec, dim: split.train.dim, mean: z.mean, std: z.std, train: split.train.n, test: split.test.n,
+      ...(source.labelColumn ? { labelColumn: source.labelColumn } : {}),
+      ...(split.train.shape ? { shape: split.train.shape } : {}),
+      ...(source.dataDir ? { dataDir: source.dataDir } : {}),
+    },
+    options,
+  );
+}
+
+/**
+ * Model parameters as a tree of arrays.
+ * @inline
+ */
 type Params = JsTree<Array>;
 
-function unknownKind(spec: { kind: string }): Error {
-  return new Error(`unknown model kind "${spec.kind}" (known: mlp, unet, cnn)`);
+function unknownKind(spec: { kind: string }): ConfigError {
+  return new ConfigError(`unknown model kind "${spec.kind}" (known: mlp, unet, cnn)`);
 }
 
-/** Fresh network parameters for the run's model. */
+/** Fresh parameters for the run: the network's, and { denoiser, schedule } with a learned schedule. */
 export function initParams(config: RunConfig, rng: Rng): Params {
+  const network = initNetwork(config, rng);
+  if (!isLearnedSchedule(config.schedule)) return network;
+  return { denoiser: network, schedule: initLearnedSchedule(config.schedule, rng, learnedInit(config)) };
+}
+
+function learnedInit(config: RunConfig): LearnedScheduleInit {
+  if (!config.learnedSchedule) throw new ConfigError(`a run with schedule "${config.schedule}" needs its "learnedSchedule" starting point in config.json`);
+  return config.learnedSchedule;
+}
+
+/** The network's part of a run's parameters, and a learned schedule's (null for a fixed schedule). Borrows. */
+export function splitParams(config: RunConfig, params: Params): { network: Params; schedule: LearnedScheduleParams | null } {
+  if (!isLearnedSchedule(config.schedule)) return { network: params, schedule: null };
+  const { denoiser, schedule } = params as { denoiser: Params; schedule: LearnedScheduleParams };
+  return { network: denoiser, schedule };
+}
+
+function initNetwork(config: RunConfig, rng: Rng): Params {
   const spec = config.model;
   if (spec.kind === "mlp") return initMlp(spec.mlp, rng);
   if (spec.kind === "unet") return initUNet(spec.unet, rng);
@@ -224,16 +298,21 @@ export function normalizationOf(config: RunConfig): Normalization {
   return { mean: config.data.mean, std: config.data.std };
 }
 
+/** The run's denoiser as a `Model` (γ-conditioned with a learned schedule); throws for a classifier run. */
 export function buildModel(config: RunConfig): Model {
-  if (config.task === "classifier") throw new Error("this checkpoint is a classifier, not a denoiser");
+  if (config.task === "classifier") throw new ConfigError("this checkpoint is a classifier, not a denoiser");
   const spec = config.model;
-  if (spec.kind === "mlp") return mlpModel(spec.mlp, config.target) as Model;
-  if (spec.kind === "unet") return unetModel(spec.unet, config.target) as Model;
-  throw unknownKind(spec);
+  let model: Model;
+  if (spec.kind === "mlp") model = mlpModel(spec.mlp, config.target) as Model;
+  else if (spec.kind === "unet") model = unetModel(spec.unet, config.target) as Model;
+  else throw unknownKind(spec);
+  if (!isLearnedSchedule(config.schedule)) return model;
+  const { gammaMin, gammaMax } = learnedInit(config);
+  return gammaConditioned(model, gammaMin, gammaMax);
 }
 
 export function buildClassifier(config: RunConfig): Classifier {
-  if (config.task !== "classifier") throw new Error("this checkpoint is a denoiser, not a classifier (train one with vdm train-classifier)");
+  if (config.task !== "classifier") throw new ConfigError(`this checkpoint is a denoiser, not a classifier (a classifier's run has task "classifier")`);
   const spec = config.model;
   if (spec.kind === "mlp") return mlpClassifier(spec.mlp) as Classifier;
   if (spec.kind === "unet") return unetClassifier(spec.unet) as Classifier;
@@ -241,6 +320,188 @@ export function buildClassifier(config: RunConfig): Classifier {
   throw unknownKind(spec);
 }
 
-export function buildProcess(config: RunConfig): DiffusionProcess {
-  return new DiffusionProcess(getSchedule(config.schedule), config.timesteps);
+/**
+ * The run's diffusion process. A learned schedule needs the run's parameters (`params`, borrowed
+ * for as long as the process is used); a fixed one ignores them.
+ */
+export function buildProcess(config: RunConfig, params?: Params): DiffusionProcess {
+  const kind = config.schedule;
+  if (!isLearnedSchedule(kind)) return new DiffusionProcess(getSchedule(kind), config.timesteps);
+  if (!params) throw new ConfigError(`the "${kind}" schedule is part of the trained parameters; give them`);
+  return new DiffusionProcess(learnedSchedule(kind, splitParams(config, params).schedule!), config.timesteps);
+}
+
+/** The denoiser and process of trained parameters (`params` borrowed: they back both). */
+export function trainedModel(config: RunConfig, params: Params): { denoiser: Denoiser; process: DiffusionProcess } {
+  return { denoiser: { model: buildModel(config), params: splitParams(config, params).network }, process: buildProcess(config, params) };
+}
+
+/** A value in a config error: numbers as JavaScript writes them, short strings and flat lists as JSON, else a description. */
+function shownValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (globalThis.Array.isArray(v)) return v.length <= 8 && v.every((x) => typeof x === "number") ? `[${v.join(", ")}]` : `an array of ${v.length}`;
+  if (typeof v === "object" && v !== null) return "an object";
+  const s = typeof v === "string" ? JSON.stringify(v) : String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/** Generous bounds on sizes, far above any real run, that stop a corrupt config before it sizes an allocation. */
+const MAX_DIM = 2 ** 24;
+const MAX_WIDTH = 2 ** 16;
+
+/**
+ * A run's config (what `config.json` holds, parsed) checked field by field against `RunConfig`:
+ * every problem is a `ConfigError` naming `source`, the field (a dotted path) and what is wrong,
+ * with the value found. Fields it does not know are left alone. Returns `value`, typed.
+ *
+ * @example
+ * ```ts
+ * const config = validateRunConfig(JSON.parse(readFileSync("runs/moons/config.json", "utf8")));
+ * ```
+ */
+export function validateRunConfig(value: unknown, source = "run config"): RunConfig {
+  const fail = (path: string, what: string, got: unknown): never => {
+    throw new ConfigError(`${source}: ${path ? `field "${path}"` : "the config"} ${what}, got ${shownValue(got)}`);
+  };
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !globalThis.Array.isArray(v);
+  const at = (parent: string, key: string) => (parent ? `${parent}.${key}` : key);
+  const object = (o: Record<string, unknown>, parent: string, key: string): Record<string, unknown> => {
+    const v = o[key];
+    return isRecord(v) ? v : fail(at(parent, key), v === undefined ? "is missing (an object)" : "must be an object", v);
+  };
+  /** a finite number in [min, max] (open at min or max where `above`/`below`), an integer where `integer`; NaN when optional and absent */
+  const number = (o: Record<string, unknown>, parent: string, key: string, rule: { min?: number; max?: number; above?: boolean; below?: boolean; integer?: boolean; optional?: boolean; what: string }): number => {
+    const v = o[key];
+    if (v === undefined && rule.optional) return NaN;
+    const { min = -Infinity, max = Infinity, above = false, below = false, integer = false } = rule;
+    const ok = typeof v === "number" && Number.isFinite(v) && (!integer || Number.isSafeInteger(v)) && (above ? v > min : v >= min) && (below ? v < max : v <= max);
+    return ok ? (v as number) : fail(at(parent, key), v === undefined ? `is missing (${rule.what})` : `must be ${rule.what}`, v);
+  };
+  const count = (o: Record<string, unknown>, parent: string, key: string, max: number, optional = false) =>
+    number(o, parent, key, { min: 1, max, integer: true, optional, what: max < Number.MAX_SAFE_INTEGER ? `a positive integer (at most ${max})` : "a positive integer" });
+  const oneOf = <T extends string>(o: Record<string, unknown>, parent: string, key: string, values: readonly T[], optional = false): T | undefined => {
+    const v = o[key];
+    if (v === undefined && optional) return undefined;
+    return typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : fail(at(parent, key), v === undefined ? `is missing (one of ${values.join(", ")})` : `must be one of ${values.join(", ")}`, v);
+  };
+  const string = (o: Record<string, unknown>, parent: string, key: string, optional = false) => {
+    const v = o[key];
+    if (v === undefined && optional) return;
+    if (typeof v !== "string" || (!optional && v === "")) fail(at(parent, key), v === undefined ? "is missing (a string)" : "must be a non-empty string", v);
+  };
+  /** a list of numbers passing `check`, of `length` entries (or at least one, at most `maxLength`) */
+  const list = (o: Record<string, unknown>, parent: string, key: string, rule: { what: string; check: (x: number) => boolean; length?: number; maxLength?: number; optional?: boolean; empty?: boolean }): number[] | undefined => {
+    const v = o[key];
+    const path = at(parent, key);
+    if (v === undefined && rule.optional) return undefined;
+    if (!globalThis.Array.isArray(v)) return fail(path, v === undefined ? `is missing (a list of ${rule.what})` : `must be a list of ${rule.what}`, v);
+    if (rule.length !== undefined && v.length !== rule.length) fail(path, `must have ${rule.length} entries`, v);
+    if (v.length === 0 && !rule.empty) fail(path, "must not be empty", v);
+    if (rule.maxLength !== undefined && v.length > rule.maxLength) fail(path, `must have at most ${rule.maxLength} entries`, v);
+    v.forEach((x, i) => {
+      if (typeof x !== "number" || !Number.isFinite(x) || !rule.check(x)) fail(`${path}[${i}]`, `must be a ${rule.what.replace(/s$/, "")}`, x);
+    });
+    return v as number[];
+  };
+  const positiveInt = (max: number) => (x: number) => Number.isSafeInteger(x) && x >= 1 && x <= max;
+  const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+  if (!isRecord(value)) return fail("", "must be a JSON object", value);
+  const c = value;
+  if (c.format !== "vdm-run-1") fail("format", `must be "vdm-run-1" (an unknown format)`, c.format);
+  const task = oneOf(c, "", "task", ["denoiser", "classifier"], true) ?? "denoiser";
+  if (c.clean !== undefined && typeof c.clean !== "boolean") fail("clean", "must be true or false", c.clean);
+  number(c, "", "cfgDropout", { min: 0, max: 1, optional: true, what: "a probability in [0, 1]" });
+
+  const data = object(c, "", "data");
+  string(data, "data", "spec");
+  const dim = count(data, "data", "dim", MAX_DIM);
+  const meanLength = list(data, "data", "mean", { what: "finite numbers", check: () => true, maxLength: dim })!.length;
+  list(data, "data", "std", { what: "positive numbers", check: (x) => x > 0, length: meanLength });
+  if (dim % meanLength !== 0) fail("data.mean", `must have one entry per dimension (${dim}) or a divisor of it`, data.mean);
+  number(data, "data", "train", { min: 0, integer: true, what: "a non-negative integer" });
+  number(data, "data", "test", { min: 0, integer: true, what: "a non-negative integer" });
+  string(data, "data", "labelColumn", true);
+  string(data, "data", "dataDir", true);
+  const shape = list(data, "data", "shape", { what: "positive integers", check: positiveInt(MAX_DIM), maxLength: 8, optional: true });
+  if (shape && product(shape) !== dim) fail("data.shape", `must hold data.dim = ${dim} values`, shape);
+  oneOf(data, "data", "decoder", ["gaussian", "discretized"], true);
+
+  const model = object(c, "", "model");
+  const kind = oneOf(model, "model", "kind", ["mlp", "unet", "cnn"])!;
+  const net = object(model, "model", kind);
+  const path = `model.${kind}`;
+  const heads = () => {
+    count(net, path, "classes", MAX_WIDTH, true);
+    const outputs = count(net, path, "outputs", MAX_WIDTH, true);
+    if (task === "classifier" && Number.isNaN(outputs)) fail(`${path}.outputs`, "is missing (a classifier's number of classes)", undefined);
+  };
+  const evenEmbedding = () => {
+    const e = count(net, path, "timeEmbedding", MAX_WIDTH);
+    if (e % 2 !== 0) fail(`${path}.timeEmbedding`, "must be even", e);
+  };
+  const imageShape = () => {
+    const s = list(net, path, "shape", { what: "positive integers", check: positiveInt(MAX_DIM), length: 3 })!;
+    if (product(s) !== dim) fail(`${path}.shape`, `must hold data.dim = ${dim} values`, s);
+  };
+  if (kind === "mlp") {
+    const d = count(net, path, "dim", MAX_DIM);
+    if (d !== dim) fail(`${path}.dim`, `must equal data.dim = ${dim}`, d);
+    count(net, path, "hidden", MAX_WIDTH);
+    count(net, path, "layers", 1024);
+    evenEmbedding();
+    number(net, path, "fourierFeatures", { min: 0, max: MAX_WIDTH, integer: true, what: `a non-negative integer (at most ${MAX_WIDTH})` });
+    number(net, path, "fourierScale", { what: "a finite number" });
+    number(net, path, "fourierSeed", { min: 0, max: 2 ** 32 - 1, integer: true, what: "an integer in [0, 2^32)" });
+    oneOf(net, path, "inputScaling", ["vp", "ve"], true);
+    heads();
+  } else if (kind === "unet") {
+    imageShape();
+    count(net, path, "base", 4096);
+    list(net, path, "multipliers", { what: "positive integers", check: positiveInt(64), maxLength: 8 });
+    list(net, path, "attention", { what: "non-negative integers", check: (x) => Number.isSafeInteger(x) && x >= 0 && x < 8, maxLength: 8, empty: true });
+    count(net, path, "heads", 256);
+    count(net, path, "groups", 4096);
+    evenEmbedding();
+    heads();
+  } else {
+    if (task !== "classifier") fail("task", `must be "classifier" for a cnn model (the CNN classifies clean images)`, c.task);
+    imageShape();
+    list(net, path, "channels", { what: "positive integers", check: positiveInt(MAX_WIDTH), maxLength: 8 });
+    count(net, path, "hidden", MAX_WIDTH);
+    count(net, path, "outputs", MAX_WIDTH);
+  }
+
+  oneOf(c, "", "target", targets);
+  oneOf(c, "", "loss", ["simple", "elbo"]);
+  const schedule = oneOf(c, "", "schedule", [...scheduleNames, ...learnedScheduleKinds])!;
+  if (isLearnedSchedule(schedule)) {
+    const init = object(c, "", "learnedSchedule");
+    const lo = number(init, "learnedSchedule", "gammaMin", { what: "a finite number" });
+    const hi = number(init, "learnedSchedule", "gammaMax", { what: "a finite number" });
+    if (!(lo < hi)) fail("learnedSchedule.gammaMax", `must exceed gammaMin = ${lo}`, hi);
+    count(init, "learnedSchedule", "hidden", MAX_WIDTH);
+  }
+  number(c, "", "timesteps", { min: 0, max: MAX_DIM, integer: true, what: `a non-negative integer (0 = continuous time; at most ${MAX_DIM})` });
+  count(c, "", "batch", MAX_DIM);
+  count(c, "", "steps", Number.MAX_SAFE_INTEGER);
+  number(c, "", "seed", { min: 0, max: 2 ** 32 - 1, integer: true, what: "an integer in [0, 2^32)" });
+
+  const adam = object(c, "", "adam");
+  number(adam, "adam", "lr", { min: 0, above: true, what: "a positive number" });
+  number(adam, "adam", "beta1", { min: 0, max: 1, below: true, what: "a number in [0, 1)" });
+  number(adam, "adam", "beta2", { min: 0, max: 1, below: true, what: "a number in [0, 1)" });
+  number(adam, "adam", "eps", { min: 0, what: "a non-negative number" });
+  number(adam, "adam", "weightDecay", { min: 0, what: "a non-negative number" });
+  number(adam, "adam", "clipNorm", { min: 0, what: "a non-negative number (0 = no clipping)" });
+  number(adam, "adam", "warmup", { min: 0, integer: true, what: "a non-negative integer" });
+  number(adam, "adam", "emaDecay", { min: 0, max: 1, what: "a number in [0, 1]" });
+  if (adam.decay !== undefined) {
+    const decay = object(adam, "adam", "decay");
+    oneOf(decay, "adam.decay", "kind", ["cosine"]);
+    count(decay, "adam.decay", "steps", Number.MAX_SAFE_INTEGER);
+    number(decay, "adam.decay", "final", { min: 0, max: 1, what: "a fraction in [0, 1]" });
+  }
+  count(c, "", "checkpointEvery", Number.MAX_SAFE_INTEGER);
+  return value as unknown as RunConfig;
 }

@@ -58,7 +58,7 @@ describe("a U-Net on images", () => {
   it("80 training steps on the subset lower the test bits/dim by more than a third", () => {
     const before = bpd(initParams(config, new Rng(config.seed))).bpd;
     const dir = mkdtempSync(join(tmpdir(), "vdm-images-"));
-    const { state } = train(config, dir, split.train, { quiet: true });
+    const { state } = train(config, split.train, { checkpointDir: dir });
     const after = bpd(state.ema).bpd;
     assert.ok(after < (2 / 3) * before, `test bits/dim ${before.toFixed(3)} → ${after.toFixed(3)}`);
   });

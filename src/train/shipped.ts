@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 /** The package's models/ folder (beside dist/ and src/). */
 export const shippedModelsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "models");
 
+/** Built-in names of the models shipped in the package's models/ folder (see `modelDirectory`). */
 export const shippedModelNames = ["fashion-mnist", "fashion-mnist-classifier"] as const;
 
 /**

@@ -14,7 +14,7 @@ import { energyDistance } from "../eval/energy.js";
 import { drawSamples, referenceSample } from "../eval/run.js";
 import { namedLeaves, readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
-import { buildModel, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
+import { buildModel, buildProcess, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { loadRun } from "./load.js";
 import { NonFiniteLossError, train } from "./trainer.js";
 import { defaultAdam, stepScalars } from "./adam.js";
@@ -38,7 +38,7 @@ const leaves = (t: Parameters<typeof namedLeaves>[0]) => namedLeaves(t, "p").map
 describe("checkpoints and resume", () => {
   it("a checkpoint reloads exactly what was trained", () => {
     const dir = tmp("ckpt");
-    const { state } = train(tinyConfig(), dir, split.train, { quiet: true });
+    const { state } = train(tinyConfig(), split.train, { checkpointDir: dir });
     const run = loadRun(dir, { ema: false });
     assert.equal(run.state!.step, 40);
     assert.deepEqual(leaves(run.state!.params), leaves(state.params));
@@ -53,15 +53,15 @@ describe("checkpoints and resume", () => {
     assert.deepEqual(leaves(weights.denoiser.params), leaves(state.ema));
     assert.ok(statSync(join(exported, "state.safetensors")).size < statSync(join(dir, "state.safetensors")).size / 3.5);
     assert.throws(() => loadRun(exported, { ema: false }), /holds exported EMA weights only/);
-    assert.throws(() => train(tinyConfig({ steps: 50 }), exported, split.train, { quiet: true, resume: true }), /exported EMA weights only: it samples and evaluates, but cannot be resumed/);
+    assert.throws(() => train(tinyConfig({ steps: 50 }), split.train, { checkpointDir: exported, resume: true }), /exported EMA weights only: it samples and evaluates, but cannot be resumed/);
   });
 
   for (const options of [{}, { timesteps: 0, loss: "elbo" as const, target: "v" as const }]) {
     it(`resuming equals an uninterrupted run, bit for bit (${JSON.stringify(options)})`, () => {
-      const whole = train(tinyConfig(options), tmp("whole"), split.train, { quiet: true }).state;
+      const whole = train(tinyConfig(options), split.train, { checkpointDir: tmp("whole") }).state;
       const dir = tmp("parts");
-      train({ ...tinyConfig(options), steps: 20 }, dir, split.train, { quiet: true });
-      const resumed = train(tinyConfig(options), dir, split.train, { resume: true, quiet: true }).state;
+      train({ ...tinyConfig(options), steps: 20 }, split.train, { checkpointDir: dir });
+      const resumed = train(tinyConfig(options), split.train, { checkpointDir: dir, resume: true }).state;
       assert.deepEqual(leaves(resumed.params), leaves(whole.params));
       assert.deepEqual(leaves(resumed.ema), leaves(whole.ema));
       assert.deepEqual(Array.from(resumed.losses), Array.from(whole.losses));
@@ -69,10 +69,34 @@ describe("checkpoints and resume", () => {
     });
   }
 
+  it("reports every step, and a run stopped by its signal leaves a checkpoint that resumes bit for bit", () => {
+    const whole = train(tinyConfig(), split.train).state; // no checkpointDir: nothing written
+    const dir = tmp("stopped");
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const stopped = train(tinyConfig(), split.train, {
+      checkpointDir: dir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p.step);
+        assert.ok(Number.isFinite(p.loss) && p.variance >= 0 && p.steps === 40);
+        if (p.step === 15) controller.abort();
+      },
+    });
+    assert.deepEqual(seen, Array.from({ length: 15 }, (_, k) => k + 1));
+    assert.equal(stopped.completed, false);
+    assert.equal(stopped.state.step, 15);
+    assert.equal(loadRun(dir, { ema: false }).state!.step, 15);
+    const resumed = train(tinyConfig(), split.train, { checkpointDir: dir, resume: true });
+    assert.equal(resumed.completed, true);
+    assert.deepEqual(leaves(resumed.state.params), leaves(whole.params));
+    assert.deepEqual(Array.from(resumed.state.losses), Array.from(whole.losses));
+  });
+
   it("missing, truncated and corrupt checkpoints are named", () => {
     assert.throws(() => loadRun(join(tmpdir(), "vdm-no-such-dir")), /no checkpoint at .*vdm-no-such-dir \(missing config.json\)/);
     const dir = tmp("corrupt");
-    train(tinyConfig({ steps: 10 }), dir, split.train, { quiet: true });
+    train(tinyConfig({ steps: 10 }), split.train, { checkpointDir: dir });
     const state = join(dir, "state.safetensors");
     const bytes = readFileSync(state);
     truncateSync(state, statSync(state).size - 100);
@@ -88,7 +112,7 @@ describe("checkpoints and resume", () => {
     const dir = tmp("nan");
     const config = tinyConfig({ lr: 1e30, checkpointEvery: 1 });
     assert.throws(
-      () => train(config, dir, split.train, { quiet: true }),
+      () => train(config, split.train, { checkpointDir: dir }),
       (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step (\d+); stopped\. The last good checkpoint \(step \d+\)/.test(err.message),
     );
     const run = loadRun(dir, { ema: false });
@@ -102,7 +126,8 @@ describe("a short run on moons", () => {
     const full = loadSplit("moons", 0);
     const zz = fitNormalization(full.train);
     const config = makeRunConfig({ spec: "moons", dim: 2, ...zz, train: full.train.n, test: full.test.n }, { steps: 2000, seed: 0 });
-    const { state, process } = train(config, tmp("moons"), full.train, { quiet: true });
+    const { state } = train(config, full.train, { checkpointDir: tmp("moons") });
+    const process = buildProcess(config);
     const n = 1000;
     const model = buildModel(config);
     const samples = drawSamples({ model, params: state.ema }, process, zz, [2], n, new Rng(5));
@@ -128,4 +153,31 @@ describe("learning-rate schedule", () => {
     for (let k = 10; k < 100; k++) assert.ok(lr(k + 1) <= lr(k), `non-increasing after the warm-up at ${k}`);
     assert.equal(stepScalars({ ...config, decay: undefined }, 50).lr, 1e-3, "no decay: constant");
   });
+});
+
+describe("a learned schedule trained with the denoiser", () => {
+  for (const timesteps of [0, 1000]) {
+    it(`${timesteps ? `T = ${timesteps}` : "continuous time"}: resumes bit for bit, moves its endpoints, stays monotone with γ(0) = γ_min and γ(1) = γ_max`, () => {
+      const config = tinyConfig({ schedule: "learned", timesteps, steps: 60, lr: 1e-2, checkpointEvery: 30 });
+      assert.equal(config.loss, "elbo");
+      const straight = train(config, split.train, { checkpointDir: tmp("learned-a") }).state;
+      const dir = tmp("learned-b");
+      train({ ...config, steps: 30 }, split.train, { checkpointDir: dir });
+      const resumed = train(config, split.train, { checkpointDir: dir, resume: true }).state;
+      assert.deepEqual(leaves(resumed.params), leaves(straight.params));
+      assert.deepEqual(leaves(resumed.ema), leaves(straight.ema));
+      assert.deepEqual(Array.from(resumed.variances), Array.from(straight.variances));
+
+      const { schedule } = straight.params as unknown as { schedule: { gammaMin: Parameters<typeof namedLeaves>[0]; gammaMax: Parameters<typeof namedLeaves>[0] } };
+      const first = (t: Parameters<typeof namedLeaves>[0]) => (leaves(t)[0]![1] as number[])[0]!;
+      const [gammaMin, gammaMax] = [first(schedule.gammaMin), first(schedule.gammaMax)];
+      assert.ok(gammaMin !== config.learnedSchedule!.gammaMin && gammaMax !== config.learnedSchedule!.gammaMax, `endpoints did not move: ${gammaMin}, ${gammaMax}`);
+      const process = buildProcess(config, straight.params);
+      const n = 201;
+      const g = Array.from({ length: n }, (_, i) => process.gammaAt(i / (n - 1)));
+      assert.ok(Math.abs(g[0]! - gammaMin) < 1e-4 && Math.abs(g[n - 1]! - gammaMax) < 1e-4, `γ(0) = ${g[0]} vs γ_min ${gammaMin}, γ(1) = ${g[n - 1]} vs γ_max ${gammaMax}`);
+      for (let i = 1; i < n; i++) assert.ok(g[i]! > g[i - 1]!, `γ(${i / (n - 1)}) = ${g[i]} ≤ γ(${(i - 1) / (n - 1)}) = ${g[i - 1]}`);
+      assert.ok(straight.variances.every((v) => Number.isFinite(v) && v >= 0), "per-step loss variances");
+    });
+  }
 });

@@ -11,12 +11,12 @@ import { makeSampler, maxSigmaFlag, num, samplerFlags, samplerHelp } from "../sa
 import { odeLikelihood, type DivergenceKind, type OdeLikelihood } from "../../eval/ode-likelihood.js";
 import type { PointSet } from "../../data/toy.js";
 import type { Rng as RngType } from "../../engine/index.js";
-import { Progress } from "../../train/progress.js";
+import { Progress } from "../progress.js";
 import { numpy as np } from "../../engine/jax.js";
 import { knownMixture } from "../../data/known.js";
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 
@@ -101,6 +101,8 @@ ${samplerHelp}
 
 ${backendHelp}`;
 
+const varianceLine = (v: number) => `variance of the one-draw diffusion-term estimate (one t, one ε): ${v.toPrecision(4)} nats² per example`;
+
 export function run(argv: string[]): void {
   const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", "quality-n": "500", ...likelihoodFlags, ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["quality"]);
   if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
@@ -118,9 +120,10 @@ export function run(argv: string[]): void {
   const ev = evaluate(resolved.denoiser, resolved.process, resolved.normalization, split.test, reference, new Rng(seed + 1), n, sampler);
   const ode = flags.likelihood === "ode" ? odeFromFlags(resolved, flags, split.test, new Rng(seed + 3), false) : undefined;
   const exact = resolved.oracle ? exactNats(resolved.data, split.test) : undefined;
-  const out = { bpd: ev.bpd, nats: ev.nats, terms: ev.terms, energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(ode ? { ode: odeJson(ode) } : {}), ...(exact ? { exact } : {}) };
+  const out = { bpd: ev.bpd, nats: ev.nats, natsStdError: ev.stdError, terms: ev.terms, ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}), energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(ode ? { ode: odeJson(ode) } : {}), ...(exact ? { exact } : {}) };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim = ${ev.nats.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
+  console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim = ${ev.nats.toFixed(4)} ± ${ev.stdError.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
+  if (ev.diffusionVariance !== undefined) console.log(varianceLine(ev.diffusionVariance));
   if (ode) console.log(odeLine(ode));
   if (exact) console.log(`exact −log p(x) of the data density: ${exact.bpd.toFixed(4)} ± ${exact.bpdStdError.toFixed(4)} bits/dim = ${exact.nats.toFixed(4)} nats`);
   console.log(`energy distance ${ev.energyDistance.toExponential(3)} (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`);
@@ -140,7 +143,7 @@ function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof
   const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
   const x = drawSamples(den, resolved.process, resolved.normalization, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, reportBatches("quality samples", n, false));
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, labels);
-  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: flags.guidance || "none", scale: Number(flags.scale) } : {}) };
+  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale: guidanceScale(resolved, flags) } : {}) };
 }
 
 function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters<typeof imageQualityFromFlags>[1] & { n: string; "elbo-samples": string; quality: boolean }): void {
@@ -159,7 +162,8 @@ function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters
   const quality = flags.quality ? imageQualityFromFlags(resolved, flags) : undefined;
   const out = { ...elbo, testImages: test.n, ...(ode ? { ode: odeJson(ode) } : {}), ...(quality ? { quality } : {}), seconds: (performance.now() - started) / 1000 };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`);
+  console.log(`${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`);
+  if (elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
   if (ode) console.log(odeLine(ode));
   if (quality) {
     console.log(`sample quality (${quality.n} samples, ${quality.sampler}, ${quality.nfe} NFE${quality.guidance ? `, guidance ${quality.guidance} at ${quality.scale}` : ""}): Fréchet distance ${quality.frechet.toFixed(2)} (noise floor ${quality.noiseFloor.toFixed(2)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`);

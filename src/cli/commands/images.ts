@@ -8,10 +8,12 @@ import type { Normalization } from "../../data/normalize.js";
 import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { imageGrid, lossChart, strip } from "../../plot/plots.js";
+import { imageGrid, sideBySide } from "../../plot/canvas.js";
+import { lossChart } from "../../plot/charts.js";
+import { chartPng } from "../../plot/render.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
-import { Progress } from "../../train/progress.js";
+import { Progress } from "../progress.js";
 import { dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
@@ -35,7 +37,7 @@ export function progressGrid(config: RunConfig, dir: string, step: number, den: 
   const png = imageGrid(samples, shape, 16, { cols: 4 }).png();
   writeFileAtomic(join(dir, `grid-${step}.png`), png);
   writeFileAtomic(join(dir, "grid.png"), png);
-  writeFileAtomic(join(dir, "loss.png"), lossChart(losses).png());
+  writeFileAtomic(join(dir, "loss.png"), chartPng(lossChart(losses)));
 }
 
 /**
@@ -79,8 +81,8 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
   const samples = drawSamples(den, process, z, shape, 64, rng, sampler, reportBatches("samples", 64, o.quiet));
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
-  writeFileAtomic(written[0]!, strip([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
-  writeFileAtomic(written[1]!, lossChart(losses).png());
+  writeFileAtomic(written[0]!, sideBySide([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
+  writeFileAtomic(written[1]!, chartPng(lossChart(losses)));
   const classes = labelClasses(config);
   if (classes > 0) {
     const perClass = 4;
@@ -98,7 +100,10 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
     model: config.model,
     bpd: elbo.bpd,
     nats: elbo.nats,
+    natsStdError: elbo.stdError,
     terms: elbo.terms,
+    ...(elbo.diffusionVariance !== undefined ? { diffusionVariance: elbo.diffusionVariance } : {}),
+    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
     testImages: test.n,
     elboSamples: o.elboSamples,
     sampleSteps: o.sampleSteps,

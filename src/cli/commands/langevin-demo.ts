@@ -10,7 +10,8 @@ import { DiffusionProcess } from "../../diffusion/process.js";
 import { componentFractions, knownMixture, sampleMixtureWithLabels } from "../../data/known.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { mixtureParams, oracleModel } from "../../models/oracle.js";
-import { scatter, strip } from "../../plot/plots.js";
+import { scatterChart } from "../../plot/charts.js";
+import { chartPng } from "../../plot/render.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.js";
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
@@ -49,8 +50,12 @@ export function run(argv: string[]): void {
   mkdirSync(flags.out, { recursive: true });
   const bounds = { xmin: -10, xmax: 10, ymin: -10, ymax: 10 };
   const data = sampleMixtureWithLabels(mixture, n, new Rng(seed + 1));
-  const panels = [scatter(xPlain, 2, { bounds }), scatter(xAnnealed, 2, { bounds }), scatter(data.points, 2, { bounds, labels: data.labels })];
-  writeFileAtomic(join(flags.out, "langevin-vs-annealed.png"), strip(panels).png());
+  const panels = [
+    { title: "plain Langevin (clean score)", points: xPlain, dim: 2 },
+    { title: `annealed Langevin (${levels} levels)`, points: xAnnealed, dim: 2 },
+    { title: "data", points: data.points, dim: 2, labels: data.labels, labelTitle: "mode" },
+  ];
+  writeFileAtomic(join(flags.out, "langevin-vs-annealed.png"), chartPng(scatterChart(panels, { title: `ncsn-gmm from uniform noise, ${steps} steps each: plain | annealed Langevin | data`, bounds })));
   writeFileAtomic(join(flags.out, "modes.json"), JSON.stringify(result, null, 2) + "\n");
   if (flags.json) return void console.log(JSON.stringify(result));
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

@@ -4,7 +4,9 @@ import { Rng } from "../../engine/index.js";
 import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { npyBytes } from "../../io/npy.js";
-import { imageGrid, scatter } from "../../plot/plots.js";
+import { imageGrid } from "../../plot/canvas.js";
+import { scatterChart } from "../../plot/charts.js";
+import { chartPng } from "../../plot/render.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { backendFlags, backendHelp, oracleDataHelp, oracleFlags, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
@@ -30,6 +32,12 @@ ${guidanceHelp}
 ${backendHelp}`;
 
 const TRACKED = 8;
+
+/** The chart of 2-D samples (rows of `dim`), coloured by requested class where given, with the tracked trajectories. */
+function samplesChart(points: Float32Array, dim: number, labels: Int32Array | null, paths: number[][], title: string) {
+  const panel = { title: paths.length ? `samples with ${paths.length} trajectories` : "samples", points, dim, paths, ...(labels ? { labels, labelTitle: "requested class" } : {}) };
+  return scatterChart([panel], { title });
+}
 
 export function run(argv: string[]): void {
   const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["trajectory"]);
@@ -63,7 +71,7 @@ export function run(argv: string[]): void {
   else if (format === ".csv") writeFileAtomic(flags.out, [Array.from({ length: D }, (_, d) => `x${d}`).join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");
   else if (format === ".npy") writeFileAtomic(flags.out, image ? npyBytes(Uint8Array.from(points, (v) => Math.min(255, Math.max(0, Math.round(v)))), [n, ...resolved.shape.slice(0, 2)]) : npyBytes(points, [n, D]));
   else if (image) writeFileAtomic(flags.out, imageGrid(points, resolved.shape, n, classes ? { cols: classes } : {}).png());
-  else writeFileAtomic(flags.out, scatter(points, D, { paths: flags.trajectory ? paths : undefined }).png());
+  else writeFileAtomic(flags.out, chartPng(samplesChart(points, D, labels, flags.trajectory ? paths : [], `${n} samples of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model} (${sampler.name}, ${sampler.nfe} NFE)`)));
   const written = [flags.out];
   if (labels && format === ".npy") {
     const file = flags.out.slice(0, -format.length) + ".labels.npy";

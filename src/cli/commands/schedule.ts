@@ -1,16 +1,56 @@
 /** `vdm schedule`: the quantities of a noise schedule, as a table or JSON. */
 import { exactArray } from "../../engine/index.js";
-import { discretize, gammaWithDerivative, getSchedule, scheduleNames } from "../../schedule/index.js";
+import { join } from "node:path";
+import { tree } from "../../engine/jax.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { lineChart } from "../../plot/charts.js";
+import { chartSvg } from "../../plot/render.js";
+import { discretize, gammaWithDerivative, getSchedule, scheduleNames, type NoiseSchedule } from "../../schedule/index.js";
+import { loadRun } from "../../train/load.js";
+import { modelDirectory } from "../../train/shipped.js";
 import { intFlag, parse } from "../args.js";
 
 export const help = `vdm schedule --schedule <${scheduleNames.join("|")}> --timesteps T [--json]
+vdm schedule --model RUN [--out FILE.svg] [--points 11] [--json]
 
 Prints β_t, α_t, ᾱ_t, SNR_t and the posterior variance β̃_t for t = 1..T.
-With --timesteps 0 (continuous time) prints γ(t), γ'(t), ᾱ(t) and SNR(t) on a grid over [tMin, tMax].`;
+With --timesteps 0 (continuous time) prints γ(t), γ'(t), ᾱ(t) and SNR(t) on a grid over [tMin, tMax].
+With --model, the schedule of a trained run (a learned one as trained, EMA parameters): prints
+γ_min = γ(tMin) and γ_max = γ(tMax) and γ(t) on a grid, and draws its SNR(t) on a log scale next
+to the fixed schedules (--out, default RUN/snr.svg).`;
+
+/** The fixed schedules drawn beside a run's. */
+const REFERENCES = ["linear", "cosine", "log-snr-linear"];
+
+/** γ of `schedule` at `points` times spread over its [tMin, tMax]. */
+function gammaGrid(schedule: NoiseSchedule, points: number): { t: number[]; gamma: number[] } {
+  const t = Array.from({ length: points }, (_, i) => schedule.tMin + ((schedule.tMax - schedule.tMin) * i) / (points - 1));
+  return { t, gamma: Array.from(schedule.gamma(exactArray(t)).dataSync() as Float64Array) };
+}
+
+function runSchedule(dir: string, flags: { out: string; points: string; json: boolean }): void {
+  const run = loadRun(modelDirectory(dir));
+  const schedule = run.process.schedule;
+  const grid = gammaGrid(schedule, intFlag("points", flags.points, { min: 2 }));
+  const [gammaMin, gammaMax] = [run.process.gammaAt(schedule.tMin), run.process.gammaAt(schedule.tMax)];
+  const out = flags.out || join(modelDirectory(dir), "snr.svg");
+  const curve = (s: NoiseSchedule, name: string) => {
+    const g = gammaGrid(s, 201);
+    return { name, x: g.t, y: g.gamma.map((v) => Math.exp(-v)) };
+  };
+  const series = [curve(schedule, `${dir} (${schedule.name})`), ...REFERENCES.filter((n) => n !== schedule.name).map((n) => curve(getSchedule(n), n))];
+  writeFileAtomic(out, chartSvg(lineChart(series, { title: `SNR(t) = exp(−γ(t)) of ${dir} and the fixed schedules`, xTitle: "t", yTitle: "SNR(t) (log scale)", legendTitle: "schedule", yLog: true, points: false })));
+  tree.dispose(run.denoiser.params);
+  if (flags.json) return void console.log(JSON.stringify({ model: dir, schedule: schedule.name, gammaMin, gammaMax, ...grid, chart: out }));
+  console.log(`schedule of ${dir}: ${schedule.name}, γ_min = γ(${schedule.tMin}) = ${gammaMin.toFixed(4)}, γ_max = γ(${schedule.tMax}) = ${gammaMax.toFixed(4)}`);
+  printTable(["t", "γ(t)", "SNR(t)"], grid.t.map((t, i) => [t, grid.gamma[i]!, Math.exp(-grid.gamma[i]!)]));
+  console.log(`wrote ${out}`);
+}
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { schedule: "cosine", timesteps: "1000", points: "11" });
+  const flags = parse(argv, { schedule: "cosine", timesteps: "1000", points: "11", model: "", out: "" });
   if (flags.help) return void console.log(help);
+  if (flags.model) return runSchedule(flags.model, flags);
   const schedule = getSchedule(flags.schedule);
   const T = intFlag("timesteps", flags.timesteps, { min: 0 });
 
@@ -46,8 +86,8 @@ export function run(argv: string[]): void {
   );
 }
 
-export function printTable(header: string[], rows: number[][]): void {
-  const fmt = (v: number) => (Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(6));
+export function printTable(header: string[], rows: (number | string)[][]): void {
+  const fmt = (v: number | string) => (typeof v === "string" ? v : Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(6));
   const cells = [header, ...rows.map((r) => r.map(fmt))];
   const widths = header.map((_, j) => Math.max(...cells.map((r) => r[j]!.length)));
   for (const r of cells) console.log(r.map((c, j) => c.padStart(widths[j]!)).join("  "));

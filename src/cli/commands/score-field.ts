@@ -3,8 +3,8 @@ import { numpy as np, tree } from "../../engine/jax.js";
 import { loadSplit } from "../../data/index.js";
 import { normalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { Canvas, formatNumber } from "../../plot/canvas.js";
-import { boundsOf, scatter, strip } from "../../plot/plots.js";
+import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
+import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
 import { intFlag, parse, UsageError } from "../args.js";
 import { oracleFlags, resolveModel } from "../model.js";
@@ -28,28 +28,19 @@ export function run(argv: string[]): void {
   const b = boundsOf(test.points, 0.15);
   const grid = new Float32Array(G * G * 2);
   for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) grid.set([b.xmin + ((b.xmax - b.xmin) * i) / (G - 1), b.ymin + ((b.ymax - b.ymin) * j) / (G - 1)], (i * G + j) * 2);
-  const size = 400, pad = 24;
-  const px = (x: number) => pad + ((x - b.xmin) / (b.xmax - b.xmin)) * (size - 2 * pad);
-  const py = (y: number) => size - pad - ((y - b.ymin) / (b.ymax - b.ymin)) * (size - 2 * pad);
   const panels = sigmas.map((sigma) => {
     const gamma = gammaOfSigma(sigma);
     const n = G * G;
     const s = veScore(resolved.denoiser.model, tree.ref(resolved.denoiser.params), np.array(normalize(grid, z)).reshape([n, 2]), np.full([n], resolved.process.timeOfGamma(gamma)), np.full([n], gamma)).dataSync() as Float32Array;
-    const panel: Canvas = scatter(test.points, 2, { bounds: b, size });
-    // score in data coordinates: ∂/∂x = (1/std) ∂/∂x'; arrows scaled to the largest, one cell long
-    const arrows = Array.from({ length: n }, (_, k) => [s[2 * k]! / z.std[0]!, s[2 * k + 1]! / z.std[1]!] as const);
-    const longest = Math.max(...arrows.map(([u, v]) => Math.hypot(u, v)), 1e-12);
-    const cell = (size - 2 * pad) / (G - 1);
-    arrows.forEach(([u, v], k) => {
-      const [x, y] = [px(grid[2 * k]!), py(grid[2 * k + 1]!)];
-      const scale = (0.9 * cell) / longest;
-      panel.line(x, y, x + u * scale, y - v * scale, [200, 40, 40]);
-      panel.disc(x + u * scale, y - v * scale, 1.2, [200, 40, 40]);
-    });
-    panel.text(`${formatNumber(sigma)}`, size - 60, 4, [200, 40, 40]);
-    return panel;
+    // score in data coordinates: ∂/∂x = (1/std) ∂/∂x'; arrows scaled so that the longest is 0.9 of a grid cell
+    const scores = Array.from({ length: n }, (_, k) => [s[2 * k]! / z.std[0]!, s[2 * k + 1]! / z.std[1]!] as const);
+    const longest = Math.max(...scores.map(([u, v]) => Math.hypot(u, v)), 1e-12);
+    const scale = (0.9 * Math.min(b.xmax - b.xmin, b.ymax - b.ymin)) / (G - 1) / longest;
+    const arrows: Arrow[] = scores.map(([u, v], k) => ({ x: grid[2 * k]!, y: grid[2 * k + 1]!, dx: u * scale, dy: v * scale }));
+    return { title: `σ̃ = ${sigma}`, arrows };
   });
-  writeFileAtomic(flags.out, strip(panels).png());
+  const model = flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model;
+  writeFileAtomic(flags.out, chartPng(scoreFieldChart(panels, test.points, { title: `score ∇ log p_σ̃(x) of ${model} over held-out data (arrows scaled per panel)`, bounds: b })));
   if (flags.json) console.log(JSON.stringify({ written: flags.out, sigmas }));
   else console.log(`wrote ${flags.out} (σ̃ = ${sigmas.join(", ")})`);
 }

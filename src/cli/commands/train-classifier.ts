@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { buildClassifier, labelClasses, normalizationOf } from "../../train/config.js";
-import { formatSeconds } from "../../train/progress.js";
+import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/config.js";
+import { formatSeconds } from "../progress.js";
 import { classCount } from "../../data/index.js";
 import { parse, UsageError } from "../args.js";
 import { trainFlags, trainFromFlags } from "./train.js";
@@ -35,10 +35,11 @@ export function run(argv: string[]): void {
   const flags = parse(argv, { ...trainFlags, net: "" }, ["resume", "quiet"]);
   if (flags.help) return void console.log(help);
   const net = parseClassifierNet(flags.net);
-  const { config, dir, split, state, process, stepsPerSecond, trainSeconds } = trainFromFlags(
+  const { config, dir, split, state, stepsPerSecond, trainSeconds } = trainFromFlags(
     { ...flags, steps: flags.steps || "2000" },
     (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data), ...(net ? { architecture: net } : {}) }),
   );
+  const process = buildProcess(config);
   // a clean classifier is judged on clean data only; images go 500 per network call
   const times = (config.clean ? [0] : [0, 0.25, 0.5, 0.75, 1]).map((f) => f * process.schedule.tMax);
   const batch = config.data.shape ? 500 : split.test.n;

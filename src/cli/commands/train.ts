@@ -5,28 +5,30 @@ import { numpy as np } from "../../engine/jax.js";
 import { qSample } from "../../diffusion/forward.js";
 import { parseTarget } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
-import { classCount, imageNames, isImageSet, loadSplit, pixelNormalization, toyNames, type PointSet } from "../../data/index.js";
-import { fitNormalization, normalize } from "../../data/normalize.js";
+import { classCount, imageNames, isImageSet, loadSplit, toyNames, type PointSet } from "../../data/index.js";
+import { normalize } from "../../data/normalize.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js";
-import { lossChart, scatter, strip, boundsOf } from "../../plot/plots.js";
-import { scheduleNames } from "../../schedule/index.js";
-import { buildModel, makeRunConfig, normalizationOf, type RunConfig, type RunOptions } from "../../train/config.js";
-import { formatSeconds } from "../../train/progress.js";
+import { boundsOf, lossChart, scatterChart } from "../../plot/charts.js";
+import { chartPng } from "../../plot/render.js";
+import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
+import { normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
+import { formatSeconds, Progress } from "../progress.js";
 import { train } from "../../train/trainer.js";
 import { intFlag, intListFlag, parse, UsageError } from "../args.js";
 import { backendFlags, backendHelp, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
+import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 
 export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}|FILE.csv|FILE.json> --out DIR [--net mlp|ncsn|unet]
-          [--steps N] [--timesteps T] [--schedule <${scheduleNames.join("|")}>] [--target eps|x0|v|score]
+          [--steps N] [--timesteps T] [--schedule <${[...scheduleNames, ...learnedScheduleKinds].join("|")}>] [--target eps|x0|v|score]
           [--loss simple|elbo] [--batch B] [--lr LR] [--lr-decay none|cosine] [--ema-decay 0.999] [--hidden H] [--layers L] [--fourier-features F]
           [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
           [--backend auto|onnx|jax [--onnx-threads N]]
           images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
-                  [--elbo-samples 4] [--sample-steps 100] [--cfg-scale 2]
+                  [--elbo-samples 4] [--sample-steps 100] [--cfg-scale ${DEFAULT_CFG_SCALE}]
 
 Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
@@ -38,6 +40,15 @@ terms, energy distance to held-out data and its noise floor, steps/s).
 dropped to "no label" with probability --cfg-dropout, so one model serves classifier-free guidance.
 --label-column picks a CSV column (0-based index or header name) as the label.
 --resume continues DIR's run where it stopped (a larger --steps extends it).
+
+Learned schedules (Kingma et al. 2021), trained with the denoiser through the whole −ELBO (--loss elbo,
+the default for them; the network is then conditioned on γ instead of t): learned-linear,
+γ(t) = γ_min + (γ_max − γ_min)·t with both endpoints learned; learned, a monotone network between
+learned endpoints. The endpoints follow the ELBO (γ_min through the reconstruction term, γ_max through
+the prior term); in continuous time (--timesteps 0) the network's shape, on which the ELBO does not
+depend, follows the gradient of the diffusion-loss estimate's variance, in discrete time the ELBO.
+Both start from γ_min = −13.3, γ_max = 5. The progress line shows each batch's loss variance;
+vdm schedule --model DIR draws what was learned.
 
 Images (--data fashion-mnist): IDX files from --data-dir (default ${"/usr/share/datasets/fashion-mnist"} when
 Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist).
@@ -60,10 +71,14 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
   const z = normalizationOf(config);
   const ev = evaluate(den, process, z, split.test, reference, rng, n);
-  const bounds = boundsOf(split.test.points);
-  writeFileAtomic(join(dir, "samples.png"), strip([scatter(split.test.points, config.data.dim, { bounds, labels: split.test.labels }), scatter(ev.samples, config.data.dim, { bounds })]).png());
-  writeFileAtomic(join(dir, "loss.png"), lossChart(losses).png());
-  writeFileAtomic(join(dir, "forward.png"), forwardStrip(process, normalize(split.test.points, z), config.data.dim).png());
+  const dim = config.data.dim;
+  const samples = scatterChart(
+    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `samples (${n})`, points: ev.samples, dim }],
+    { title: `${config.data.spec}: held-out data | samples`, bounds: boundsOf(split.test.points, 0.05, dim) },
+  );
+  writeFileAtomic(join(dir, "samples.png"), chartPng(samples));
+  writeFileAtomic(join(dir, "loss.png"), chartPng(lossChart(losses)));
+  writeFileAtomic(join(dir, "forward.png"), chartPng(forwardStrip(process, normalize(split.test.points, z), dim, config.data.spec)));
   const metrics = {
     data: config.data.spec,
     steps: config.steps,
@@ -74,7 +89,10 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
     finalLoss: meanOfLast(losses, 100),
     bpd: ev.bpd,
     nats: ev.nats,
+    natsStdError: ev.stdError,
     terms: ev.terms,
+    ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}),
+    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
     energyDistance: ev.energyDistance,
     noiseFloor: ev.noiseFloor,
     samples: n,
@@ -89,18 +107,18 @@ function meanOfLast(a: Float32Array, k: number): number {
   return tail.reduce((s, v) => s + v, 0) / Math.max(1, tail.length);
 }
 
-/** Scatter panels of q(x_t | x_0) for held-out points at t = 0, ¼, ½, ¾, 1 (normalised coordinates). */
-function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: number) {
+/** The chart of q(x_t | x_0) for held-out points (normalised coordinates): scatter panels x_0 … x_T at t = 0, ¼, ½, ¾, 1. */
+function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: number, data: string) {
   const levels = process.samplingLevels(process.T > 0 ? Math.min(100, process.T) : 100);
   const last = levels.t.length - 1;
   const n = points.length / dim;
   const rng = new Rng(0);
-  const bounds = { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
-  return strip([0, 0.25, 0.5, 0.75, 1].map((f) => {
+  const panels = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const i = Math.round(f * last);
     const xt = i === 0 ? points : (qSample(np.array(points).reshape([n, dim]), np.full([n], levels.gamma[i]!), rng.normal([n, dim])).dataSync() as Float32Array);
-    return scatter(xt, dim, { bounds, size: 240 });
-  }));
+    return { title: f === 0 ? "t = 0 (x_0)" : f === 1 ? "t = 1 (x_T)" : `t = ${f}`, points: xt, dim };
+  });
+  return scatterChart(panels, { title: `${data}: the forward process q(x_t | x_0), normalised coordinates`, bounds: { xmin: -3, xmax: 3, ymin: -3, ymax: 3 }, size: 200 });
 }
 
 function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
@@ -121,18 +139,17 @@ type TrainFlags = Record<keyof typeof trainFlags | "seed", string> & { resume: b
  * Build (or, with --resume, read) the run's config, train it with progress, and return what the
  * reports need. `options` adds what the command decides (target, loss, classes, …).
  */
-export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => RunOptions, onCheckpoint?: (config: RunConfig, state: TrainingState, process: DiffusionProcess) => void) {
+export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => RunOptions, onCheckpoint?: (config: RunConfig, state: TrainingState) => void) {
   if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
   const dir = flags.out;
   let config: RunConfig;
   if (flags.resume) {
-    config = readCheckpointConfig<RunConfig>(dir);
+    config = readCheckpointConfig(dir, validateRunConfig);
     if (flags.steps) config = { ...config, steps: intFlag("steps", flags.steps, { min: 1 }) };
   } else {
     const seed = intFlag("seed", flags.seed, { min: 0 });
     const image = isImageSet(flags.data);
     const split = loadSplit(flags.data, seed, image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] });
-    const z = image ? pixelNormalization : fitNormalization(split.train);
     const lr = flags.lr === "" ? undefined : Number(flags.lr);
     if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${flags.lr}"`);
     if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine") throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
@@ -143,13 +160,9 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
       ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
       ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
     };
-    config = makeRunConfig(
-      {
-        spec: flags.data, dim: split.train.dim, mean: z.mean, std: z.std, train: split.train.n, test: split.test.n,
-        ...(flags["label-column"] ? { labelColumn: flags["label-column"] } : {}),
-        ...(split.train.shape ? { shape: split.train.shape } : {}),
-        ...(flags["data-dir"] ? { dataDir: flags["data-dir"] } : {}),
-      },
+    config = runConfigFor(
+      flags.data,
+      split,
       {
         ...(flags.schedule ? { schedule: flags.schedule } : {}),
         ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
@@ -165,24 +178,30 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
         seed,
         ...options(split.train),
       },
+      { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
     );
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
   const started = performance.now();
   const backend = parseBackend(flags);
-  const result = train(config, dir, split.train, {
+  let progress: Progress | undefined;
+  const result = train(config, split.train, {
+    checkpointDir: dir,
     resume: flags.resume,
-    quiet: flags.quiet,
+    onProgress: (p) => {
+      progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.quiet);
+      progress.update(p.step, p.loss, p.variance);
+    },
     ...(backend.onnx ? { makeStepper: onnxStepper({ threads: backend.threads }) } : {}),
-    ...(onCheckpoint ? { onCheckpoint: (state, process) => onCheckpoint(config, state, process) } : {}),
+    ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
   });
   return { ...result, config, dir, split, trainSeconds: (performance.now() - started) / 1000 };
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { ...trainFlags, net: "", target: "eps", loss: "simple", "cfg-dropout": "0.15", "eval-images": "500", "elbo-samples": "4", "sample-steps": "100", "cfg-scale": "2" }, ["resume", "quiet", "conditional"]);
+  const flags = parse(argv, { ...trainFlags, net: "", target: "eps", loss: "", "cfg-dropout": "0.15", "eval-images": "500", "elbo-samples": "4", "sample-steps": "100", "cfg-scale": String(DEFAULT_CFG_SCALE) }, ["resume", "quiet", "conditional"]);
   if (flags.help) return void console.log(help);
-  if (flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
+  if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
   const dropout = Number(flags["cfg-dropout"]);
   if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--cfg-dropout must be in [0, 1), got "${flags["cfg-dropout"]}"`);
   const imageOptions = {
@@ -195,30 +214,34 @@ export function run(argv: string[]): void {
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);
   const backend = parseBackend(flags);
-  const { config, dir, split, state, stepsPerSecond, process, trainSeconds } = trainFromFlags(
+  const { config, dir, split, state, stepsPerSecond, trainSeconds } = trainFromFlags(
     flags,
     (trainSet) => ({
       target: parseTarget(flags.target),
-      loss: flags.loss as Weighting,
+      ...(flags.loss ? { loss: flags.loss as Weighting } : {}),
       ...(net ? { architecture: net } : {}),
       ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
     }),
-    (c, s, p) => {
-      if (c.data.shape) withBackend({ model: buildModel(c), params: s.ema }, backend, (den) => progressGrid(c, flags.out, s.step, den, p, s.losses.subarray(0, s.step)));
+    (c, s) => {
+      if (!c.data.shape) return;
+      const trained = trainedModel(c, s.ema);
+      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step)));
     },
   );
+  const { denoiser, process } = trainedModel(config, state.ema);
   if (config.data.shape) {
-    const metrics = withBackend({ model: buildModel(config), params: state.ema }, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, { stepsPerSecond, trainSeconds }));
+    const metrics = withBackend(denoiser, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, { stepsPerSecond, trainSeconds }));
     if (flags.json) return void console.log(JSON.stringify(metrics));
     console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(2)} steps/s)`);
     console.log(`test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`);
     console.log(`wrote ${metrics.written.join(", ")}`);
     return;
   }
-  const metrics = withBackend({ model: buildModel(config), params: state.ema }, backend, (den) => report(config, dir, den, process, split, state.losses, { stepsPerSecond, trainSeconds }));
+  const metrics = withBackend(denoiser, backend, (den) => report(config, dir, den, process, split, state.losses, { stepsPerSecond, trainSeconds }));
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(1)} steps/s)`);
-  console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)} nats)`);
+  console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim = ${metrics.nats.toFixed(3)} ± ${metrics.natsStdError.toFixed(3)} nats (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)})`);
+  if (metrics.diffusionVariance !== undefined) console.log(`variance of the one-draw diffusion-term estimate: ${metrics.diffusionVariance.toPrecision(4)} nats² per example; γ at the reconstruction and prior latents: ${metrics.gamma.reconstruction.toFixed(3)}, ${metrics.gamma.prior.toFixed(3)}`);
   console.log(`energy distance ${metrics.energyDistance.toExponential(2)} (noise floor ${metrics.noiseFloor.toExponential(2)})`);
   console.log(`wrote ${["config.json", "state.safetensors", "samples.png", "loss.png", "forward.png", "metrics.json"].map((f) => join(dir, f)).join(", ")}`);
 }

@@ -19,13 +19,13 @@ export class Progress {
     this.#nextLine = first;
   }
 
-  /** Report that `done` of `total` are complete, with an optional loss. */
-  update(done: number, loss?: number): void {
+  /** Report that `done` of `total` are complete, with an optional loss and the variance of its per-example estimates. */
+  update(done: number, loss?: number, variance?: number): void {
     if (this.quiet) return;
     const now = performance.now();
     const rate = (done - this.first) / ((now - this.#start) / 1000);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
-    const text = `${this.label} ${done}/${this.total}${loss === undefined ? "" : ` loss ${loss.toPrecision(4)}`} ${rate.toFixed(1)} it/s ETA ${formatSeconds(eta)}`;
+    const text = `${this.label} ${done}/${this.total}${loss === undefined ? "" : ` loss ${loss.toPrecision(4)}`}${variance === undefined ? "" : ` var ${variance.toPrecision(3)}`} ${rate.toFixed(1)} it/s ETA ${formatSeconds(eta)}`;
     if (this.#tty) {
       if (now - this.#lastDraw < 100 && done < this.total) return;
       this.#lastDraw = now;

@@ -1,0 +1,40 @@
+/**
+ * The package as a user gets it: `npm pack`'s file list (runtime code, types, data and shipped
+ * models; no tests), then installed into an empty project, imported by its name, trained and
+ * sampled.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+function run(command: string, args: string[], cwd: string) {
+  const r = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300_000 });
+  assert.equal(r.status, 0, `${command} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe("the npm package", () => {
+  it("holds code, types, data and models but no tests, and works installed elsewhere by its name", () => {
+    const packed = mkdtempSync(join(tmpdir(), "vdm-pack-"));
+    const [info] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packed], ROOT)) as { filename: string; size: number; files: { path: string }[] }[];
+    const files = info!.files.map((f) => f.path);
+    for (const wanted of ["dist/index.js", "dist/index.d.ts", "bin/vdm.js", "models/fashion-mnist/state.safetensors", "models/fashion-mnist-classifier/state.safetensors", "data/fashion-mnist/t10k-images-idx3-ubyte.gz", "README.md", "package.json"]) {
+      assert.ok(files.includes(wanted), `${wanted} is not in the package`);
+    }
+    const unwanted = files.filter((f) => /\.test\.|\.fixture\.|(^|\/)testing\//.test(f));
+    assert.deepEqual(unwanted, [], "tests in the package");
+
+    const app = mkdtempSync(join(tmpdir(), "vdm-app-"));
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", join(packed, info!.filename)], app);
+    copyFileSync(join(ROOT, "dist-examples", "train-and-sample.js"), join(app, "main.js"));
+    const out = JSON.parse(run(process.execPath, ["main.js", "50"], app).trim().split("\n").pop()!);
+    assert.ok(Number.isFinite(out.energyDistance), JSON.stringify(out));
+  });
+});
