@@ -5,12 +5,12 @@
  *
  * @example
  * ```ts
- * import { initEngine, loadSplit, runConfigFor, train, trainedModel, DpmSolverSampler, drawSamples, normalizationOf } from "vdm";
+ * import { initEngine, loadSplit, runConfigFor, train, trainedModel, DpmSolverSampler, drawSamples, normalizationOf, Rng } from "vdm";
  * await initEngine();
  * const split = loadSplit("moons", 0);
  * const config = runConfigFor("moons", split, { steps: 2000 });
  * const { denoiser, process } = trainedModel(config, train(config, split.train).state.ema);
- * const points = drawSamples(denoiser, process, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(process));
+ * const points = drawSamples(denoiser, process, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(process, { steps: 20 }));
  * ```
  * @packageDocumentation
  */
@@ -92,13 +92,13 @@ export { defaultAdam, type AdamConfig, type AdamState } from "./train/adam.js";
 export type { Sampler, Denoiser, SampleOptions } from "./sample/sampler.js";
 export type { LevelOptions } from "./sample/predict.js";
 export type { Init } from "./sample/init.js";
-export { DpmSolverSampler, type DpmSolverOrder } from "./sample/dpm-solver.js";
-export { DdimSampler } from "./sample/ddim.js";
+export { DpmSolverSampler, type DpmSolverOptions, type DpmSolverOrder } from "./sample/dpm-solver.js";
+export { DdimSampler, type DdimOptions } from "./sample/ddim.js";
 export { EulerSampler } from "./sample/euler.js";
 export { HeunSampler } from "./sample/heun.js";
 export { AncestralSampler, type AncestralVariance } from "./sample/ancestral.js";
-export { PredictorCorrectorSampler } from "./sample/pc.js";
-export { LangevinSampler, AnnealedLangevinSampler } from "./sample/langevin.js";
+export { PredictorCorrectorSampler, type PredictorCorrectorOptions } from "./sample/pc.js";
+export { LangevinSampler, AnnealedLangevinSampler, type LangevinOptions, type AnnealedLangevinOptions } from "./sample/langevin.js";
 export { vpScore, veScore } from "./sample/score.js";
 
 // guidance

@@ -12,6 +12,12 @@ import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
+/** Options of `DdimSampler`: its levels, and η. */
+export interface DdimOptions extends LevelOptions {
+  /** 0 (default): the deterministic ODE step; 1: ancestral sampling on the same levels */
+  eta?: number;
+}
+
 /**
  * DDIM (Song et al. 2021) on N levels (default spacing "uniform", σ̃ ≤ 80): deterministic with η = 0
  * (default), ancestral with η = 1; also inverts x_0 → x_T (`invert`). NFE = N.
@@ -21,7 +27,7 @@ export class DdimSampler implements Sampler {
   readonly levels: Levels;
   constructor(
     readonly process: DiffusionProcess,
-    readonly options: LevelOptions & { eta?: number } = {},
+    readonly options: DdimOptions = {},
   ) {
     const eta = options.eta ?? 0;
     if (!(eta >= 0)) throw new Error(`DDIM's η must be >= 0, got ${eta}`);

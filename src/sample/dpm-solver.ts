@@ -25,13 +25,19 @@ export type DpmSolverOrder = 2 | 3;
  * DPM-Solver++ multistep (Lu et al. 2022) on the probability-flow ODE with data prediction, order 2
  * or 3, on N levels (default spacing "log-snr", σ̃ ≤ 80); NFE = N.
  */
+/** Options of `DpmSolverSampler`: its levels, and the order. */
+export interface DpmSolverOptions extends LevelOptions {
+  /** 2 (default) or 3 */
+  order?: DpmSolverOrder;
+}
+
 export class DpmSolverSampler implements Sampler {
   readonly name: string;
   readonly levels: Levels;
   readonly order: DpmSolverOrder;
   constructor(
     readonly process: DiffusionProcess,
-    options: LevelOptions & { order?: DpmSolverOrder } = {},
+    options: DpmSolverOptions = {},
   ) {
     this.order = options.order ?? 2;
     if (this.order !== 2 && this.order !== 3) throw new Error(`DPM-Solver++ order must be 2 or 3, got ${this.order}`);

@@ -43,6 +43,32 @@ function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: num
   return x;
 }
 
+/** Options of `LangevinSampler`. */
+export interface LangevinOptions {
+  /** the NCSN noise level σ̃ whose score is followed (0: the clean data's) */
+  sigma: number;
+  /** number of steps (= NFE) */
+  steps: number;
+  /** η, the step size */
+  stepSize: number;
+  /** where the chains start */
+  init: Init;
+}
+
+/** Options of `AnnealedLangevinSampler`. */
+export interface AnnealedLangevinOptions {
+  /** the noise levels σ̃_1 > … > σ̃_L */
+  sigmas: number[];
+  /** Langevin steps per level */
+  stepsPerLevel: number;
+  /** ε: the step at level i is η_i = ε σ_i²/σ_L² */
+  epsilon: number;
+  /** where the chains start */
+  init: Init;
+  /** finish with Tweedie's denoising step x + σ_L² s(x, σ_L) */
+  denoise: boolean;
+}
+
 /**
  * Unadjusted Langevin dynamics x ← x + (η/2)·s(x, σ) + √η·z at one NCSN noise level σ (0: the clean
  * data's score), `steps` steps of size η = `stepSize` from `init`. NFE = steps.
@@ -52,7 +78,7 @@ export class LangevinSampler implements Sampler {
 
   constructor(
     readonly process: DiffusionProcess,
-    readonly options: { sigma: number; steps: number; stepSize: number; init: Init },
+    readonly options: LangevinOptions,
   ) {}
 
   get nfe(): number {
@@ -75,7 +101,7 @@ export class AnnealedLangevinSampler implements Sampler {
 
   constructor(
     readonly process: DiffusionProcess,
-    readonly options: { sigmas: number[]; stepsPerLevel: number; epsilon: number; init: Init; denoise: boolean },
+    readonly options: AnnealedLangevinOptions,
   ) {}
 
   get nfe(): number {

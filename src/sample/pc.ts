@@ -1,3 +1,15 @@
+/** Options of `PredictorCorrectorSampler`. */
+export interface PredictorCorrectorOptions {
+  /** the signal-to-noise ratio r of the corrector's step rule */
+  snr: number;
+  /** Langevin corrections per level */
+  correctorSteps: number;
+  /** the predictor's (ancestral step's) variance */
+  variance: AncestralVariance;
+  /** number of levels N (default: the whole chain, or 1000 in continuous time) */
+  steps?: number;
+}
+
 /**
  * Predictor–corrector sampling (Song et al. 2021) for the VP process: at each level i = N..1,
  * `correctorSteps` Langevin corrections on the VP score, then one ancestral prediction to i−1.
@@ -34,7 +46,7 @@ export class PredictorCorrectorSampler implements Sampler {
 
   constructor(
     readonly process: DiffusionProcess,
-    readonly options: { snr: number; correctorSteps: number; variance: AncestralVariance; steps?: number },
+    readonly options: PredictorCorrectorOptions,
   ) {
     this.levels = process.samplingLevels(options.steps);
   }
