@@ -226,6 +226,10 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
       assert.equal(points.length, 50, sampler);
       assert.ok(points.flat().every(Number.isFinite), `${sampler}: non-finite samples`);
     }
+    // a trained model has no score at σ̃ = 0 (the oracle has): refused rather than returning NaN
+    const clean = vdm("sample", "--model", run, "--sampler", "langevin", "--n", "5", "--out", join(dir, "x.json"));
+    assert.equal(clean.code, 2);
+    assert.match(clean.stderr, /--sigma 0 asks a trained model for the clean data's score, which it does not have/);
   });
 
   it("vdm elbo --estimators compares the estimators for a trained run and for the oracle", () => {

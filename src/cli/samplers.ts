@@ -52,7 +52,8 @@ export const samplerHelp = `Samplers (--sampler; cost in network evaluations per
   ancestral          DDPM ancestral steps, --variance posterior|beta: NFE = N (default N: the whole chain, or 1000)
   pc                 predictor–corrector: ancestral predictor + Langevin corrector, --snr r, --corrector-steps C:
                      NFE = N(1 + C)
-  langevin           x ← x + (η/2)s + √η z at one level: --sigma σ̃ (0 = clean data), --langevin-steps, --step-size η
+  langevin           x ← x + (η/2)s + √η z at one level: --sigma σ̃ (0 = clean data: the oracle only; a trained
+                     model needs σ̃ > 0), --langevin-steps, --step-size η
   annealed-langevin  NCSN: σ̃ from --sigma-max to --sigma-min over --levels, --steps-per-level, --epsilon ε
                      (η_i = ε σ_i²/σ_L²), --denoise true|false (final Tweedie step)
 Levels (--spacing, for every sampler above): uniform (in t), log-snr (evenly in γ = −log SNR; the
@@ -118,13 +119,17 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
       return new HeunSampler(process, levels);
     case "ancestral":
       return new AncestralSampler(process, variance as AncestralVariance, steps, levels.spacing, sigmaMax);
-    case "langevin":
+    case "langevin": {
+      const sigma = num("sigma", flags.sigma, false);
+      // a trained model's score at σ̃ = 0 divides its ε̂ by σ = 0; the oracle's score is exact there
+      if (sigma === 0 && !resolved.oracle) throw new UsageError("--sigma 0 asks a trained model for the clean data's score, which it does not have (ε̂/σ with σ = 0): give --sigma > 0, e.g. 0.05");
       return new LangevinSampler(process, {
-        sigma: num("sigma", flags.sigma, false),
+        sigma,
         steps: intFlag("langevin-steps", flags["langevin-steps"], { min: 1 }),
         stepSize: num("step-size", flags["step-size"]),
         init: parseInit(flags.init, { kind: "gaussian", std: 1 }, z),
       });
+    }
     case "annealed-langevin": {
       const sigmaMax = num("sigma-max", flags["sigma-max"]);
       if (flags.denoise !== "true" && flags.denoise !== "false") throw new UsageError(`--denoise must be true or false, got "${flags.denoise}"`);
