@@ -22,9 +22,14 @@ to the fixed schedules (--out, default RUN/snr.svg).`;
 /** The fixed schedules drawn beside a run's. */
 const REFERENCES = ["linear", "cosine", "log-snr-linear"];
 
-/** γ of `schedule` at `points` times spread over its [tMin, tMax]. */
+/** `points` times spread evenly over the schedule's [tMin, tMax], both ends included. */
+function timeGrid(schedule: NoiseSchedule, points: number): number[] {
+  return Array.from({ length: points }, (_, i) => schedule.tMin + ((schedule.tMax - schedule.tMin) * i) / (points - 1));
+}
+
+/** γ of `schedule` on `timeGrid(schedule, points)`, in float64. */
 function gammaGrid(schedule: NoiseSchedule, points: number): { t: number[]; gamma: number[] } {
-  const t = Array.from({ length: points }, (_, i) => schedule.tMin + ((schedule.tMax - schedule.tMin) * i) / (points - 1));
+  const t = timeGrid(schedule, points);
   return { t, gamma: Array.from(schedule.gamma(exactArray(t)).dataSync() as Float64Array) };
 }
 
@@ -32,7 +37,7 @@ function runSchedule(dir: string, flags: { out: string; points: string; json: bo
   const run = loadRun(modelDirectory(dir));
   const schedule = run.process.schedule;
   const grid = gammaGrid(schedule, intFlag("points", flags.points, { min: 2 }));
-  const [gammaMin, gammaMax] = [run.process.gammaAt(schedule.tMin), run.process.gammaAt(schedule.tMax)];
+  const [gammaMin, gammaMax] = [grid.gamma[0]!, grid.gamma[grid.gamma.length - 1]!]; // γ(tMin), γ(tMax)
   const out = flags.out || join(modelDirectory(dir), "snr.svg");
   const curve = (s: NoiseSchedule, name: string) => {
     const g = gammaGrid(s, 201);
@@ -55,8 +60,7 @@ export function run(argv: string[]): void {
   const T = intFlag("timesteps", flags.timesteps, { min: 0 });
 
   if (T === 0) {
-    const n = intFlag("points", flags.points, { min: 2 });
-    const t = Array.from({ length: n }, (_, i) => schedule.tMin + ((schedule.tMax - schedule.tMin) * i) / (n - 1));
+    const t = timeGrid(schedule, intFlag("points", flags.points, { min: 2 }));
     const [g, dg] = gammaWithDerivative(schedule, exactArray(t)).map((a) => Array.from(a.dataSync() as Float64Array));
     const rows = { t, gamma: g!, dgamma: dg!, alphaBar: g!.map((v) => 1 / (1 + Math.exp(v))), snr: g!.map((v) => Math.exp(-v)) };
     if (flags.json) return void console.log(JSON.stringify(rows));
