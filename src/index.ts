@@ -16,6 +16,8 @@
  */
 // The engine entry installs the Node polyfills before jax-js loads: it comes first.
 export { initEngine, shutdownEngine, exactArray, Rng, type EngineDevice } from "./engine/index.js";
+// The thread count is chosen before this module loads, through "vdm/engine" (configureEngine).
+export { engineThreads, type EngineOptions } from "./engine/configure.js";
 export * as jax from "./engine/jax.js";
 export { VdmError, DataError, CheckpointError, ConfigError } from "./errors.js";
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertClose } from "../testing/helpers.js";
 
-const BIN = fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
+// VDM_BIN runs the tests against another build (a shim that imports that build's cli/main.js).
+const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
 
 function vdm(...args: string[]) {
   return vdmWith({}, ...args);

@@ -5,7 +5,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { useEngine } from "../testing/helpers.js";
 import { exactArray, Rng } from "./index.js";
-import { requestedThreads } from "./setup.js";
+import { ConfigError } from "../errors.js";
+import { configureEngine } from "./configure.js";
+import { threads } from "./setup.js";
 
 useEngine("wasm");
 
@@ -26,16 +28,24 @@ describe("engine", () => {
     assert.equal((x.add(1).dataSync() as Float64Array)[0], 1 + 1e-10);
   });
 
-  it("VDM_THREADS is validated", () => {
-    assert.equal(requestedThreads({}), 1);
-    assert.equal(requestedThreads({ VDM_THREADS: "2" }), 2);
-    assert.throws(() => requestedThreads({ VDM_THREADS: "two" }), /VDM_THREADS must be a positive integer, got "two"/);
+  it("the thread count is fixed once jax-js has loaded: the same count is accepted, another one is a ConfigError", () => {
+    assert.equal(threads, 1);
+    assert.equal(configureEngine({ threads: 1 }), 1);
+    assert.throws(() => configureEngine({ threads: 2 }), (e: Error) => e instanceof ConfigError && /already runs with 1 thread: .*before importing "vdm"/.test(e.message));
+    assert.throws(() => configureEngine({ threads: 0 }), (e: Error) => e instanceof ConfigError && /threads must be a positive integer, got 0/.test(e.message));
   });
 
-  it("with VDM_THREADS=2 a matmul runs on worker threads, agrees with one thread, and the process exits", () => {
+  it("the CLI reads VDM_THREADS and refuses a bad value before loading the engine", () => {
+    const bin = fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
+    const r = spawnSync(process.execPath, [bin, "schedule", "--help"], { env: { ...process.env, VDM_THREADS: "two" }, encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /VDM_THREADS must be a positive integer, got "two"/);
+  });
+
+  it("configured with 2 threads, a matmul runs on worker threads, agrees with one thread, and the process exits", () => {
     const script = fileURLToPath(new URL("./threads.fixture.js", import.meta.url));
-    const run = (threads: string) => {
-      const r = spawnSync(process.execPath, [script], { env: { ...process.env, VDM_THREADS: threads }, encoding: "utf8", timeout: 60_000 });
+    const run = (count: string) => {
+      const r = spawnSync(process.execPath, [script, count], { encoding: "utf8", timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       return JSON.parse(r.stdout) as { sum: number; workers: boolean };
     };

@@ -1,6 +1,9 @@
-/** Run by engine.test.ts in a child process: a seeded matmul, then a clean shutdown. */
-import { initEngine, Rng, shutdownEngine } from "./index.js";
-import { numpy as np } from "./jax.js";
+/** Run by engine.test.ts in a child process: configure N threads, then a seeded matmul and a clean shutdown. */
+import { configureEngine } from "./configure.js";
+
+configureEngine({ threads: Number(process.argv[2]) });
+const { initEngine, Rng, shutdownEngine } = await import("./index.js");
+const { numpy: np } = await import("./jax.js");
 
 await initEngine("wasm");
 const rng = new Rng(0);
