@@ -1,22 +1,108 @@
-/** Shared CLI flags and their parsing. Names are fixed across commands (see README). */
+/**
+ * The CLI's flags: one declarative table per concept (sampler, backend, model, …), from which both
+ * the parser (defaults, types, short names) and the flag listing of each command's --help come.
+ * Names are fixed across commands (see README).
+ */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-export type Options = NonNullable<ParseArgsConfig["options"]>;
+/** One flag: a string (default "", meaning "unset") or an on/off switch (off by default). */
+export interface FlagSpec {
+  type?: "string" | "boolean";
+  /** a string flag's default; a number is written as the flag would be */
+  default?: string | number;
+  /** the value's placeholder in the help, e.g. "N" */
+  value?: string;
+  help: string;
+  short?: string;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** The flags of one concept, with a title and optional prose shown after them in the help. */
+export interface FlagGroup<T extends FlagSpecs = FlagSpecs> {
+  title: string;
+  specs: T;
+  note?: string;
+}
+
+/** The parsed values of `T`'s flags: strings, or booleans for switches. */
+export type FlagValues<T extends FlagSpecs> = { -readonly [K in keyof T]: T[K] extends { type: "boolean" } ? boolean : string };
+
+type GroupValues<G extends readonly FlagGroup[]> = G extends readonly [FlagGroup<infer T>, ...infer R extends readonly FlagGroup[]] ? FlagValues<T> & GroupValues<R> : unknown;
+
+/** What `parse` returns for `groups`: their values and the common flags'. */
+export type Parsed<G extends readonly FlagGroup[]> = GroupValues<G> & FlagValues<typeof commonFlags.specs>;
+
+/** A table of flags; `note` is prose printed after them (what the values mean, how they combine). */
+export function defineFlags<const T extends FlagSpecs>(title: string, specs: T, note?: string): FlagGroup<T> {
+  return { title, specs, ...(note ? { note } : {}) };
+}
+
+/** `group` without some of its flags (for a command that decides them itself). */
+export function omit<T extends FlagSpecs, K extends keyof T & string>(group: FlagGroup<T>, ...names: K[]): FlagGroup<Omit<T, K>> {
+  const specs = Object.fromEntries(Object.entries(group.specs).filter(([name]) => !(names as string[]).includes(name)));
+  return { ...group, specs: specs as Omit<T, K> };
+}
+
+/** What every command takes. */
+export const commonFlags = defineFlags("Common flags", {
+  seed: { default: "0", value: "S", help: "random seed" },
+  json: { type: "boolean", help: "print the result as one line of JSON" },
+  help: { type: "boolean", short: "h", help: "print this help" },
+});
+
+const defaultOf = (spec: FlagSpec): string => String(spec.default ?? "");
+
+/** Parse `argv` strictly (unknown flags are errors) against `groups` and the common flags. */
+export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): Parsed<G> {
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const { specs } of [...groups, commonFlags]) {
+    for (const [name, spec] of Object.entries<FlagSpec>(specs)) {
+      if (name in options) throw new Error(`flag --${name} is defined twice`);
+      const short = spec.short ? { short: spec.short } : {};
+      options[name] = spec.type === "boolean" ? { type: "boolean", default: false, ...short } : { type: "string", default: defaultOf(spec), ...short };
+    }
+  }
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  return values as Parsed<G>;
+}
+
+/** Width of a help line, and the widest flag column before the help moves to its own line. */
+const LINE = 100;
+const COLUMN = 26;
+
+/** `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
 
 /**
- * Parse `argv` strictly (unknown flags are errors). `strings` maps each string flag to its
- * default; `booleans` lists on/off flags. Every command also takes --seed, --json and --help.
+ * A command's --help: its usage line(s) and description, then each group's flags as aligned
+ * "--flag VALUE   help (default: X)" lines followed by the group's note, then the common flags.
  */
-export function parse<S extends string, B extends string = never>(
-  argv: string[],
-  strings: Record<S, string>,
-  booleans: readonly B[] = [],
-): Record<S | "seed", string> & Record<B | "json" | "help", boolean> {
-  const options: Options = { seed: { type: "string", default: "0" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } };
-  for (const [name, value] of Object.entries<string>(strings)) options[name] = { type: "string", default: value };
-  for (const name of booleans) options[name] = { type: "boolean", default: false };
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  return values as Record<S | "seed", string> & Record<B | "json" | "help", boolean>;
+export function helpText(usage: string, description: string, ...groups: readonly FlagGroup[]): string {
+  const all = [...groups, commonFlags];
+  const label = (name: string, spec: FlagSpec) => `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`;
+  const labels = all.flatMap((g) => Object.entries<FlagSpec>(g.specs).map(([name, spec]) => label(name, spec).length));
+  const column = Math.min(COLUMN, Math.max(...labels));
+  const indent = " ".repeat(column + 4);
+  const entry = (name: string, spec: FlagSpec) => {
+    const text = spec.help + (defaultOf(spec) === "" ? "" : ` (default: ${defaultOf(spec)})`);
+    const [first, ...rest] = wrap(text, LINE - indent.length);
+    const head = label(name, spec);
+    const lines = head.length > column ? [`  ${head}`, indent + first] : [`  ${head.padEnd(column)}  ${first}`];
+    return [...lines, ...rest.map((l) => indent + l)].join("\n");
+  };
+  const sections = all.map((g) => [`${g.title}:`, ...Object.entries<FlagSpec>(g.specs).map(([name, spec]) => entry(name, spec)), ...(g.note ? [g.note] : [])].join("\n"));
+  return [usage, description, ...sections].filter((s) => s !== "").join("\n\n");
 }
 
 /** An integer flag with bounds, with an error that names the flag. */

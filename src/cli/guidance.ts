@@ -4,10 +4,8 @@ import { checkClass, cfgModel, classifierGuidedModel, conditionalModel } from ".
 import { oracleClassifier } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { loadClassifier } from "../train/load.js";
-import { UsageError } from "./args.js";
+import { defineFlags, UsageError, type FlagValues } from "./args.js";
 import type { ResolvedModel } from "./model.js";
-
-export const guidanceFlags = { class: "", guidance: "", scale: "", classifier: "" };
 
 /**
  * The classifier-free guidance scale w when none is given: the smallest of 0..5 at which the shipped
@@ -16,32 +14,39 @@ export const guidanceFlags = { class: "", guidance: "", scale: "", classifier: "
  */
 export const DEFAULT_CFG_SCALE = 4;
 
-export const guidanceHelp = `Conditional sampling: --class K with --guidance none (the conditional model itself), cfg
-(classifier-free: ε̃ = (1 + w)ε(x, y) − w ε(x, ∅), --scale w, default ${DEFAULT_CFG_SCALE}), or classifier
-(s̃ = s + γ ∇ log p_φ(y | x_t), --scale γ, default 1, --classifier DIR from vdm train-classifier; the oracle
-uses the exact classifier). The default guidance is cfg for a model trained with label dropout
-(--conditional), else none.`;
+/** The scale of classifier guidance γ when none is given: the plain gradient of log p_φ(y | x_t). */
+const DEFAULT_CLASSIFIER_SCALE = 1;
+
+/** Conditional sampling: the class and how to steer towards it. */
+export const guidanceFlags = defineFlags("Conditional sampling", {
+  class: { value: "K|all", help: "sample class K (all: classes 0..K−1 in turn, sample i of class i mod K)" },
+  guidance: {
+    value: "none|cfg|classifier",
+    help: "none: the conditional model itself; cfg: classifier-free, ε̃ = (1 + w)ε(x, y) − w ε(x, ∅); classifier: s̃ = s + γ ∇ log p_φ(y | x_t) (the oracle uses the exact classifier) (default: cfg for a model trained with label dropout (vdm train --conditional), else none)",
+  },
+  scale: { value: "W", help: `the guidance scale, w for cfg, γ for classifier (default: ${DEFAULT_CFG_SCALE} for cfg, ${DEFAULT_CLASSIFIER_SCALE} for classifier)` },
+  classifier: { value: "DIR", help: "classifier guidance's classifier, from vdm train-classifier" },
+});
+
+type Flags = FlagValues<typeof guidanceFlags.specs>;
 
 /** The guidance the flags ask for: --guidance, else cfg for a model trained for it (label dropout), else none. */
-export function guidanceKind(resolved: ResolvedModel, flags: Flags): string {
+export function guidanceKind(resolved: ResolvedModel, flags: Pick<Flags, "guidance">): string {
   return flags.guidance || (resolved.classifierFree ? "cfg" : "none");
 }
 
-/** The guidance scale the flags ask for: --scale, else DEFAULT_CFG_SCALE for cfg and 1 for classifier guidance. */
-export function guidanceScale(resolved: ResolvedModel, flags: Flags): number {
-  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? DEFAULT_CFG_SCALE : 1;
+/** The guidance scale the flags ask for: --scale, else DEFAULT_CFG_SCALE for cfg and DEFAULT_CLASSIFIER_SCALE for classifier guidance. */
+export function guidanceScale(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "scale">): number {
+  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? DEFAULT_CFG_SCALE : DEFAULT_CLASSIFIER_SCALE;
   const scale = Number(flags.scale);
   if (!Number.isFinite(scale) || scale < 0) throw new UsageError(`--scale must be a number >= 0, got "${flags.scale}"`);
   return scale;
 }
 
-type Flags = Record<keyof typeof guidanceFlags, string>;
-
-/** The denoiser that samples class `classes[b]` for sample b of `resolved`, as the flags ask. */
-export function guidedDenoiser(resolved: ResolvedModel, flags: Flags, classes: Int32Array, scaleOverride?: number): Denoiser {
+/** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
+export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): Denoiser {
   const { model, params } = resolved.denoiser;
   const kind = guidanceKind(resolved, flags);
-  const scale = scaleOverride ?? guidanceScale(resolved, flags);
   const labels = () => np.array(classes, { dtype: np.int32 });
   const check = (known: number) => classes.forEach((label) => checkClass(label, known));
   switch (kind) {

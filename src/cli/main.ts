@@ -1,6 +1,6 @@
 /** The `vdm` command line. */
 import { shutdownEngine, initEngine } from "../engine/index.js";
-import { UsageError } from "./args.js";
+import { UsageError, type FlagGroup } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
@@ -14,37 +14,34 @@ import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
 import * as train from "./commands/train.js";
 
-interface Command {
+export interface Command {
+  /** the flag tables its parser takes (besides the common flags), which its help lists */
+  flagTables: readonly FlagGroup[];
+  summary: string;
   help: string;
   run(argv: string[]): void | Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
+export const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
 
-const usage = `vdm — variational diffusion models
+/** `vdm --help`: one line per command from its `summary`, then what every command shares. */
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`);
+  return `vdm — variational diffusion models
 
 Commands:
-  demo       the built-in default job: train on moons, sample, write pictures
-  train      train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics
-  train-classifier  a noise-aware classifier p(y | x_t, t) for classifier guidance
-  sample     draw samples from a checkpoint or the exact oracle
-  eval       bits/dim, ELBO terms and energy distance on held-out data; --likelihood ode for the exact likelihood
-  nfe        sample quality against network evaluations for several samplers and step counts
-  export     a checkpoint's network as an ONNX file
-  guidance   judge accuracy and diversity of guided samples across scales and classes
-  score-field    the score as arrows over the data at chosen noise levels
-  langevin-demo  plain vs annealed Langevin on ncsn-gmm: mode proportions
-  schedule   a noise schedule's β, α, ᾱ, SNR and posterior variance
-  elbo       the ELBO's three terms for the exact denoiser of a known density
+${lines.join("\n")}
 
-Common flags: --timesteps T (0 = continuous time), --steps N, --seed S, --json;
-sample and eval: --backend onnx runs the network in ONNX Runtime (optional package onnxruntime-node).
+Every command takes --seed S, --json and -h/--help. Environment: VDM_THREADS=n runs jax-js's kernels
+on n worker threads (default 1).
 Run "vdm <command> --help" for a command's flags.`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(usage);
+    console.log(usage());
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];

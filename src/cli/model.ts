@@ -10,7 +10,7 @@ import { getSchedule } from "../schedule/index.js";
 import { dataShape, type RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
-import { intFlag, UsageError } from "./args.js";
+import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
 
 export interface ResolvedModel {
   /** the model on the chosen backend */
@@ -35,22 +35,36 @@ export interface ResolvedModel {
   classifierFree?: boolean;
 }
 
-/** What `--data` may be for `--model oracle`, for help texts: a built-in set with a closed-form density, or a mixture file. */
+/** What `--data` may be for `--model oracle`: a built-in set with a closed-form density, or a mixture file. */
 export const oracleDataHelp = `<${knownDensityNames.join("|")}|FILE.json>`;
 
 /** The mixture-file format, for help texts (see src/data/mixture-file.ts). */
 export const mixtureFileHelp = `FILE.json is a Gaussian mixture of any dimension D: {"weights": [w_1, ...], "means": [[...D values], ...],
 "stds": [[...D per-dimension standard deviations], ...]} or "covariances": [[[...D values] x D], ...] instead of "stds".`;
 
-/** Flags the oracle needs (a checkpoint carries its own). */
-export const oracleFlags = { schedule: "cosine", timesteps: "1000" };
+/** `--model` and `--data`, and what the oracle needs besides (a checkpoint carries its own). */
+export const modelFlags = defineFlags(
+  "Model",
+  {
+    model: { value: "DIR|oracle", help: `a checkpoint directory, a model shipped with the package (${shippedModelNames.join(", ")}), or oracle: the exact denoiser of a known density (required)` },
+    data: { value: "D", help: `the data set (default: the checkpoint's); with --model oracle required: ${oracleDataHelp}` },
+    schedule: { default: "cosine", value: "S", help: "oracle only: the noise schedule" },
+    timesteps: { default: "1000", value: "T", help: "oracle only: the number of steps (0 = continuous time)" },
+  },
+  mixtureFileHelp,
+);
 
 /** Which runtime evaluates the network. */
-export const backendFlags = { backend: "auto", "onnx-threads": "1" };
+export const backendFlags = defineFlags("Backend", {
+  backend: {
+    default: "auto",
+    value: backendNames.join("|"),
+    help: "auto runs the network in ONNX Runtime when the optional package onnxruntime-node loads, else in jax-js, and says which on stderr; onnx exports it to ONNX and runs it in ONNX Runtime (3–5× faster here); jax runs it in jax-js",
+  },
+  "onnx-threads": { default: "1", value: "N", help: "ONNX Runtime's threads" },
+});
 
-export const backendHelp = `Backends (--backend): auto (default) runs the network in ONNX Runtime when the optional package
-onnxruntime-node loads, else in jax-js, and says which on stderr; onnx exports it to ONNX and runs it in
-ONNX Runtime (3–5× faster here), with --onnx-threads N threads; jax runs it in jax-js.`;
+type BackendFlags = FlagValues<typeof backendFlags.specs>;
 
 export interface Backend {
   onnx: boolean;
@@ -60,15 +74,16 @@ export interface Backend {
 let announced = false;
 
 /** The backend the flags ask for; "auto" says once on stderr which it picked and why. */
-export function parseBackend(flags: Partial<typeof backendFlags>): Backend {
-  const name = flags.backend ?? "auto";
+export function parseBackend(flags: Partial<BackendFlags>): Backend {
+  const { backend, "onnx-threads": threads } = backendFlags.specs;
+  const name = flags.backend ?? backend.default;
   if (!(backendNames as readonly string[]).includes(name)) throw new UsageError(`--backend must be auto, onnx or jax, got "${name}"`);
   const choice = chooseBackend(name as BackendName);
   if (name === "auto" && !announced) {
     announced = true;
     console.error(`backend: ${choice.reason}`);
   }
-  return { onnx: choice.onnx, threads: intFlag("onnx-threads", flags["onnx-threads"] ?? "1", { min: 1 }) };
+  return { onnx: choice.onnx, threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }) };
 }
 
 const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({ model: onnxModel(denoiser.model, denoiser.params, { threads: backend.threads }), params: denoiser.params });
@@ -89,7 +104,7 @@ export function withBackend<T>(denoiser: Denoiser, backend: Backend, f: (den: De
   }
 }
 
-type ModelFlags = { model: string; data: string; schedule: string; timesteps: string } & Partial<typeof backendFlags>;
+type ModelFlags = FlagValues<typeof modelFlags.specs> & Partial<BackendFlags>;
 
 export function resolveModel(flags: ModelFlags): ResolvedModel {
   const resolved = resolveJaxModel(flags);

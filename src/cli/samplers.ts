@@ -13,58 +13,60 @@ import { spacings, type Spacing } from "../diffusion/process.js";
 import { PredictorCorrectorSampler } from "../sample/pc.js";
 import type { Sampler } from "../sample/sampler.js";
 import { geometricSigmas } from "../sample/score.js";
-import { intFlag, UsageError } from "./args.js";
+import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
 
 export const samplerNames = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"] as const;
+
+/** The few-step samplers of the probability-flow ODE (their default number of levels is DEFAULT_FAST_STEPS). */
+const fastSamplers = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun"];
 
 /** What `--sampler` and `--sample-steps` default to (see the README's "Sampling" for the measurements behind them). */
 export const DEFAULT_SAMPLER = "dpm++2m";
 export const DEFAULT_FAST_STEPS = 20;
 
-/** Flags and defaults of every sampler. */
-export const samplerFlags = {
-  sampler: DEFAULT_SAMPLER,
-  variance: "posterior",
-  "sample-steps": "",
-  spacing: "",
-  "max-sigma": "",
-  eta: "0",
-  sigma: "0",
-  "langevin-steps": "1000",
-  "step-size": "0.1",
-  "sigma-max": "20",
-  "sigma-min": "1",
-  levels: "10",
-  "steps-per-level": "100",
-  epsilon: "0.1",
-  denoise: "true",
-  init: "",
-  snr: "0.01",
-  "corrector-steps": "1",
-};
-
-export const samplerHelp = `Samplers (--sampler; cost in network evaluations per sample, NFE, for N = --sample-steps levels):
-  dpm++2m            DPM-Solver++ multistep, order 2 (the default; N = ${DEFAULT_FAST_STEPS}): NFE = N
+/** `--sampler` and the knobs of every sampler. */
+export const samplerFlags = defineFlags(
+  "Sampler",
+  {
+    sampler: { default: DEFAULT_SAMPLER, value: "NAME", help: "the sampler (see below)" },
+    "sample-steps": { value: "N", help: `the number of levels N (default: ${DEFAULT_FAST_STEPS} for ${fastSamplers.join(", ")}; ancestral and pc: the whole chain in discrete time, 1000 in continuous time)` },
+    spacing: { value: "S", help: "where the levels lie: uniform (in t), log-snr (evenly in γ = −log SNR; the default of dpm++) or trailing (t_k = t_max·k/N)" },
+    "max-sigma": {
+      value: "S",
+      help: `caps the noisiest level at σ̃ = e^{γ/2} ≤ S (default: ${ODE_SIGMA_MAX} for ${fastSamplers.join(", ")}, none for ancestral and pc, and none with the exact oracle): beyond it a trained network's x̂_0 is too inaccurate to start a deterministic path`,
+    },
+    eta: { default: "0", value: "ETA", help: "ddim: η (0: deterministic ODE step; 1: ancestral sampling on the same levels)" },
+    variance: { default: "posterior", value: "posterior|beta", help: "ancestral and pc: the reverse steps' variance" },
+    snr: { default: "0.01", value: "R", help: "pc: the corrector's signal-to-noise ratio r" },
+    "corrector-steps": { default: "1", value: "C", help: "pc: Langevin corrector steps per level" },
+    sigma: { default: "0", value: "S", help: "langevin: the level σ̃ (0 = clean data: the oracle only; a trained model needs σ̃ > 0)" },
+    "langevin-steps": { default: "1000", value: "N", help: "langevin: the number of steps" },
+    "step-size": { default: "0.1", value: "ETA", help: "langevin: the step size η" },
+    "sigma-max": { default: "20", value: "S", help: "annealed-langevin: the first (largest) σ̃" },
+    "sigma-min": { default: "1", value: "S", help: "annealed-langevin: the last σ̃" },
+    levels: { default: "10", value: "L", help: "annealed-langevin: the number of levels from --sigma-max to --sigma-min (geometric)" },
+    "steps-per-level": { default: "100", value: "N", help: "annealed-langevin: Langevin steps per level" },
+    epsilon: { default: "0.1", value: "EPS", help: "annealed-langevin: ε in the step size η_i = ε σ_i²/σ_L²" },
+    denoise: { default: "true", value: "true|false", help: "annealed-langevin: a final Tweedie step" },
+    init: {
+      value: "SPEC",
+      help: "the Langevin samplers' start: uniform:LOW:HIGH (data coordinates) or gaussian:STD (normalised coordinates) (default: gaussian with std the largest σ̃; langevin: gaussian:1)",
+    },
+  },
+  `Samplers (cost in network evaluations per sample, NFE, for N levels; a discrete-time model with T steps
+uses N of its T steps):
+  dpm++2m            DPM-Solver++ multistep, order 2: NFE = N
   dpm++3m            DPM-Solver++ multistep, order 3: NFE = N
-  ddim               DDIM, --eta η (0: deterministic ODE step; 1: ancestral sampling on the same levels): NFE = N
+  ddim               DDIM: NFE = N
   euler              Euler on the probability-flow ODE in x/α against σ̃ = e^{γ/2} (Karras et al.): NFE = N
   heun               Heun (2nd order) on the same ODE: NFE = 2N − 1; needs a moderate σ̃_max (poor on cosine)
-  ancestral          DDPM ancestral steps, --variance posterior|beta: NFE = N (default N: the whole chain, or 1000)
-  pc                 predictor–corrector: ancestral predictor + Langevin corrector, --snr r, --corrector-steps C:
-                     NFE = N(1 + C)
-  langevin           x ← x + (η/2)s + √η z at one level: --sigma σ̃ (0 = clean data: the oracle only; a trained
-                     model needs σ̃ > 0), --langevin-steps, --step-size η
-  annealed-langevin  NCSN: σ̃ from --sigma-max to --sigma-min over --levels, --steps-per-level, --epsilon ε
-                     (η_i = ε σ_i²/σ_L²), --denoise true|false (final Tweedie step)
-Levels (--spacing, for every sampler above): uniform (in t), log-snr (evenly in γ = −log SNR; the
-default of dpm++), trailing (t_k = t_max·k/N); a discrete-time model (T steps) uses N of its T steps.
---max-sigma S caps the noisiest level at σ̃ = e^{γ/2} ≤ S (default ${ODE_SIGMA_MAX} for the ODE samplers above ancestral,
-none for ancestral and pc, and none with the exact oracle): beyond it a trained network's x̂_0 is too
-inaccurate to start a deterministic path.
-Langevin samplers start from --init uniform:LOW:HIGH (data coordinates) or gaussian:STD
-(default: gaussian with the largest σ̃; langevin: uniform over the data's range).`;
+  ancestral          DDPM ancestral steps: NFE = N
+  pc                 predictor–corrector: ancestral predictor + Langevin corrector: NFE = N(1 + C)
+  langevin           x ← x + (η/2)s + √η z at one level
+  annealed-langevin  NCSN: Langevin at each level from --sigma-max down to --sigma-min`,
+);
 
-type Flags = Record<keyof typeof samplerFlags, string>;
+type Flags = FlagValues<typeof samplerFlags.specs>;
 
 /** A number flag: positive (or, with positive = false, non-negative), with a usage error naming it. */
 export function num(name: string, raw: string, positive = true): number {
@@ -101,7 +103,7 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
   const variance = flags.variance;
   if (variance !== "posterior" && variance !== "beta") throw new UsageError(`--variance must be posterior or beta, got "${variance}"`);
   if (flags.spacing !== "" && !(spacings as readonly string[]).includes(flags.spacing)) throw new UsageError(`--spacing must be one of ${spacings.join(", ")}, got "${flags.spacing}"`);
-  const fast = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun"].includes(flags.sampler);
+  const fast = fastSamplers.includes(flags.sampler);
   const stepsRaw = flags["sample-steps"] || (fast ? String(DEFAULT_FAST_STEPS) : "");
   const steps = stepsRaw === "" ? undefined : intFlag("sample-steps", stepsRaw, { min: 1 });
   if (steps !== undefined && process.T > 0 && steps > process.T) throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);

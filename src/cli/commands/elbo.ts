@@ -17,16 +17,44 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { formatSeconds } from "../progress.js";
-import { intFlag, intListFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { printTable } from "./schedule.js";
 
-export const help = `vdm elbo --data ${oracleDataHelp} [--model oracle] [--schedule <${scheduleNames.join("|")}>]
-         [--timesteps 10,100,1000,0] [--n 4000] [--samples 64] [--seed S] [--json]
-vdm elbo --estimators denoising,consistency,consistency-kl [--model oracle|RUN] [--data D]
-         [--timesteps 1,10,100,1000] [--n 500] [--draws 8] [--out runs/elbo-estimators] [--seed S] [--json]
+/** --data for the oracle when not given. */
+const ORACLE_DATA = "gaussian";
 
-For data with a closed-form density, evaluates the ELBO of the exact (oracle) denoiser on n fresh
+/** --timesteps and --n when not given: the term table's, and --estimators'. */
+const TERMS = { timesteps: "10,100,1000,0", n: "4000" };
+const ESTIMATORS = { timesteps: "1,10,100,1000", n: "500" };
+
+/** `vdm elbo`'s flags. */
+const elboFlags = defineFlags(
+  "Flags",
+  {
+    data: { value: "D", help: `the data: ${oracleDataHelp} (default: ${ORACLE_DATA}; a trained run: its own)` },
+    model: { default: "oracle", value: "oracle|RUN", help: "the exact denoiser, or (--estimators only) a trained run" },
+    schedule: { default: "log-snr-linear", value: `<${scheduleNames.join("|")}>`, help: "the oracle's noise schedule" },
+    timesteps: { value: "LIST", help: `the numbers of steps T to compare, 0 = continuous time (default: ${TERMS.timesteps}; --estimators: ${ESTIMATORS.timesteps})` },
+    n: { value: "N", help: `points (default: ${TERMS.n}; --estimators: ${ESTIMATORS.n} examples)` },
+    samples: { default: "64", value: "K", help: "continuous time: draws of t per point" },
+    estimators: { value: "LIST", help: `compare these estimators (${chainEstimatorNames.join(", ")}) instead` },
+    draws: { default: "8", value: "K", help: "--estimators: draws of the forward chain per example" },
+    out: { default: "runs/elbo-estimators", value: "DIR", help: "--estimators: where the charts and elbo-estimators.json go" },
+  },
+  mixtureFileHelp,
+);
+
+/** The flag tables `vdm elbo` parses, in the order its help lists them. */
+export const flagTables = [elboFlags, backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "the ELBO's three terms for the exact denoiser of a known density";
+
+export const help = helpText(
+  `vdm elbo --data D [--model oracle] [--schedule S] [--timesteps LIST] [--n N] [--samples K]
+vdm elbo --estimators LIST [--model oracle|RUN] [--data D] [--timesteps LIST] [--n N] [--draws K] [--out DIR]`,
+  `For data with a closed-form density, evaluates the ELBO of the exact (oracle) denoiser on n fresh
 points for each number of timesteps (0 = continuous time): reconstruction, prior and diffusion
 terms in nats, bits/dim, the exact log-likelihood and the gap log p(x_0) − ELBO. Discrete
 diffusion terms are summed exactly over t; continuous time averages --samples draws of t.
@@ -41,29 +69,18 @@ independent draws of the forward chain x_1..x_T per example:
                   form given x_{t−1} and x_{t+1} (not the ELBO: x_{t+1} was drawn from x_t).
 For each T: −ELBO ± standard error, the variance across draws of the all-terms estimate (every
 term from one chain), the variance of the one-term estimate (T − 1)·ℓ_t that training uses, and
-OUT/variance-T<T>.svg with each term's variance per t; OUT/elbo-estimators.json holds it all.
-
-${mixtureFileHelp}`;
+OUT/variance-T<T>.svg with each term's variance per t; OUT/elbo-estimators.json holds it all.`,
+  ...flagTables,
+);
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, {
-    data: "",
-    model: "oracle",
-    schedule: "log-snr-linear",
-    timesteps: "",
-    n: "",
-    samples: "64",
-    estimators: "",
-    draws: "8",
-    out: "runs/elbo-estimators",
-    ...backendFlags,
-  });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   // the oracle's data default to "gaussian"; a trained run's to its own
-  if (flags.model === "oracle") flags.data ||= "gaussian";
+  if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
   if (flags.estimators) return compareEstimators(flags);
-  flags.timesteps ||= "10,100,1000,0";
-  flags.n ||= "4000";
+  flags.timesteps ||= TERMS.timesteps;
+  flags.n ||= TERMS.n;
   if (flags.model !== "oracle") throw new UsageError(`--model "${flags.model}": the term table is for the exact denoiser (--model oracle); --estimators compares the estimators for any model`);
   const mixture = knownMixture(flags.data);
   const schedule = getSchedule(flags.schedule);
@@ -93,11 +110,11 @@ export function run(argv: string[]): void {
 }
 
 /** `vdm elbo --estimators`: the derivation's estimators side by side (see the help). */
-function compareEstimators(flags: { model: string; data: string; schedule: string; timesteps: string; n: string; draws: string; out: string; seed: string; json: boolean; estimators: string } & typeof backendFlags): void {
+function compareEstimators(flags: Parsed<typeof flagTables>): void {
   const names = flags.estimators.split(",").map((name) => name.trim()) as ChainEstimatorName[];
   for (const name of names) if (!chainEstimatorNames.includes(name)) throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
-  const timesteps = intListFlag("timesteps", flags.timesteps || "1,10,100,1000", { min: 1 });
-  const n = intFlag("n", flags.n || "500", { min: 2 });
+  const timesteps = intListFlag("timesteps", flags.timesteps || ESTIMATORS.timesteps, { min: 1 });
+  const n = intFlag("n", flags.n || ESTIMATORS.n, { min: 2 });
   const draws = intFlag("draws", flags.draws, { min: 2 });
   const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
   const resolved = resolveModel({ ...flags, timesteps: "0" });

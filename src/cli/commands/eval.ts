@@ -2,12 +2,12 @@
 import { Rng } from "../../engine/index.js";
 import { loadSplit } from "../../data/index.js";
 import { drawSamples, evaluate, heldOutElbo, referenceSample, type BatchDenoiser } from "../../eval/run.js";
-import { intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, omit, parse, UsageError, type FlagValues } from "../args.js";
 import { reportBatches } from "./images.js";
-import { backendFlags, backendHelp, oracleFlags, parseBackend, resolveModel, type ResolvedModel } from "../model.js";
+import { backendFlags, modelFlags, parseBackend, resolveModel, type ResolvedModel } from "../model.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { makeSampler, maxSigmaFlag, num, samplerFlags, samplerHelp } from "../samplers.js";
+import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
 import { odeLikelihood, type DivergenceKind, type OdeLikelihood } from "../../eval/ode-likelihood.js";
 import type { PointSet } from "../../data/toy.js";
 import type { Rng as RngType } from "../../engine/index.js";
@@ -21,17 +21,21 @@ import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 
 /** `--likelihood ode` and its solver's flags. */
-const likelihoodFlags = { likelihood: "elbo", rtol: "1e-5", atol: "1e-5", "ode-steps": "", divergence: "" };
-type LikelihoodFlags = Record<keyof typeof likelihoodFlags, string> & { json: boolean; "max-sigma": string } & Partial<typeof backendFlags>;
-
-const likelihoodHelp = `Likelihood (--likelihood elbo|ode): elbo (default) reports the ELBO bound; ode also integrates the
-probability-flow ODE from each held-out point to the prior (Dormand–Prince 5(4), --rtol and --atol,
-default 1e-5, or --ode-steps N fixed steps at 6N + 1 evaluations) for its exact log-likelihood,
-with --divergence exact (D network products per evaluation; default up to 16 dimensions) or
-hutchinson (one Rademacher probe per point; unbiased); image pixels are dequantised uniformly
-over their 8-bit bins, so bits/dim are comparable with published ODE numbers. The path ends where
-the ODE samplers start (--max-sigma, default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx
-the drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`;
+const likelihoodFlags = defineFlags(
+  "Likelihood",
+  {
+    likelihood: { default: "elbo", value: "elbo|ode", help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood" },
+    rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver" },
+    atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance" },
+    "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations" },
+    divergence: { value: "exact|hutchinson", help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)" },
+  },
+  `With --likelihood ode, image pixels are dequantised uniformly over their 8-bit bins, so bits/dim are
+comparable with published ODE numbers. The path ends where the ODE samplers start (--max-sigma,
+default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx the
+drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`,
+);
+type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { json: boolean; "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
 
 /** The probability-flow log-likelihood of `test` as the flags ask, with progress on stderr. */
 function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: PointSet, rng: RngType, image: boolean): OdeLikelihood {
@@ -79,12 +83,29 @@ const odeJson = (ode: OdeLikelihood) => ({ bpd: ode.bpd, bpdStdError: ode.bpdStd
 const odeLine = (ode: OdeLikelihood) =>
   `probability-flow ODE: ${ode.bpd.toFixed(4)} ± ${ode.bpdStdError.toFixed(4)} bits/dim = ${ode.nats.toFixed(4)} ± ${ode.natsStdError.toFixed(4)} nats (−log p; ${ode.divergence} divergence, ${ode.evaluations.toFixed(0)} evaluations per point)`;
 
-export const help = `vdm eval --model <DIR|oracle> [--data D] [--n 1000] [--seed S] [--json] [--backend auto|onnx|jax]
-         [--sampler NAME and its flags]   oracle only: [--schedule S] [--timesteps T]
-         [--likelihood elbo|ode [--rtol 1e-5 --atol 1e-5 | --ode-steps N] [--divergence exact|hutchinson]]
-         images: [--data-dir DIR] [--elbo-samples 16] [--quality [--quality-n 500] [--guidance cfg --scale w]]
+/** `vdm eval`'s own flags. */
+const evalFlags = defineFlags("Flags", {
+  n: { default: "1000", value: "N", help: "held-out points (image models: test images)" },
+});
 
-On held-out points of D (default: the checkpoint's data): −ELBO in nats and bits/dim with its
+/** What `vdm eval` of an image model takes besides. */
+const imageFlags = defineFlags("Images", {
+  "data-dir": { value: "DIR", help: "where the test images are (default: the run's)" },
+  "elbo-samples": { default: "16", value: "K", help: "draws of t per test image" },
+  quality: { type: "boolean", help: "also measure the quality of --quality-n samples (see above)" },
+  "quality-n": { default: "500", value: "N", help: "the number of samples --quality draws" },
+});
+
+/** The flag tables `vdm eval` parses, in the order its help lists them. */
+export const flagTables = [evalFlags, modelFlags, imageFlags, likelihoodFlags, samplerFlags, omit(guidanceFlags, "class"), backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "bits/dim, ELBO terms and energy distance on held-out data; --likelihood ode for the exact likelihood";
+
+export const help = helpText(
+  `vdm eval --model <DIR|oracle> [--data D] [--n N] [--likelihood elbo|ode] [--sampler NAME and its flags]
+         images: [--quality [--guidance cfg --scale W]]`,
+  `On held-out points of D (default: the checkpoint's data): −ELBO in nats and bits/dim with its
 reconstruction, prior and diffusion terms, and the energy distance between n fresh samples and the
 held-out points, next to the same distance between two independent data samples (noiseFloor).
 Image models: bits/dim with the discretised 8-bit decoder and the three terms on the first n test
@@ -93,20 +114,16 @@ draws --quality-n samples with the sampler below (a conditional model: classes 0
 --guidance cfg --scale w if given) and reports the Fréchet distance between their features and
 those of as many test images in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
 its noise floor (two disjoint sets of test images), and the fraction of samples the classifier puts in
-their requested class.
-
-${likelihoodHelp}
-
-${samplerHelp}
-
-${backendHelp}`;
+their requested class.`,
+  ...flagTables,
+);
 
 const varianceLine = (v: number) => `variance of the one-draw diffusion-term estimate (one t, one ε): ${v.toPrecision(4)} nats² per example`;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", "data-dir": "", "elbo-samples": "16", "quality-n": "500", ...likelihoodFlags, ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["quality"]);
-  if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
   const resolved = resolveModel(flags);
   if (resolved.shape.length === 3) return evalImages(resolved, flags);
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
@@ -134,16 +151,17 @@ export function run(argv: string[]): void {
  * classes 0..K−1 in turn, with the flags' guidance) against 2n test images in the shipped
  * classifier's features: Fréchet distance, its noise floor, and the class accuracy.
  */
-function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof makeSampler>[0] & Record<keyof typeof guidanceFlags | "quality-n" | "data-dir" | "seed", string>) {
+function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof makeSampler>[0] & Parameters<typeof guidanceScale>[1] & Parameters<typeof guidedDenoiser>[1] & Record<"quality-n" | "data-dir" | "seed", string>) {
   const n = intFlag("quality-n", flags["quality-n"], { min: 2 });
   const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
   const classes = resolved.denoiser.model.classes;
   const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
   const sampler = makeSampler(flags, resolved);
-  const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
+  const scale = labels ? guidanceScale(resolved, flags) : 0;
+  const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
   const x = drawSamples(den, resolved.process, resolved.normalization, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, reportBatches("quality samples", n, false));
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, labels);
-  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale: guidanceScale(resolved, flags) } : {}) };
+  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale } : {}) };
 }
 
 function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters<typeof imageQualityFromFlags>[1] & { n: string; "elbo-samples": string; quality: boolean }): void {

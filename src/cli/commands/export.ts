@@ -2,19 +2,33 @@
 import { writeFileAtomic } from "../../io/atomic.js";
 import { exportModel, modelInputs } from "../../onnx/model.js";
 import { OPSET } from "../../onnx/export.js";
-import { intFlag, parse, UsageError } from "../args.js";
-import { oracleDataHelp, oracleFlags, resolveModel } from "../model.js";
+import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 
-export const help = `vdm export --model <DIR|oracle> --out FILE.onnx [--batch B]
-           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]
+/** `vdm export`'s own flags. */
+const exportFlags = defineFlags("Flags", {
+  out: { value: "FILE.onnx", help: "where the ONNX file goes (required)" },
+  batch: { default: "16", value: "B", help: "the batch size the network is exported at" },
+});
 
-Writes the network (ONNX opset ${OPSET}) at batch size B (default 16). Inputs: x [B, ...] in the model's
+/** The flag tables `vdm export` parses, in the order its help lists them. */
+export const flagTables = [exportFlags, modelFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "a checkpoint's network as an ONNX file";
+
+export const help = helpText(
+  `vdm export --model <DIR|oracle> --out FILE.onnx [--batch B]
+           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]`,
+  `Writes the network (ONNX opset ${OPSET}) at batch size B. Inputs: x [B, ...] in the model's
 normalised coordinates, t [B] in [0, 1], gamma [B] = −log SNR(t), and for conditional models labels
 [B] int32 (the number of classes means "no label"). Output "output": the model's prediction of its
-target (printed), as the jax-js model computes it.`;
+target (printed), as the jax-js model computes it.`,
+  ...flagTables,
+);
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", out: "", batch: "16", ...oracleFlags });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".onnx")) throw new UsageError(`--out must be a .onnx file, got "${flags.out}"`);
   const batch = intFlag("batch", flags.batch, { min: 1 });

@@ -15,9 +15,9 @@ import { Canvas, imageGrid } from "../../plot/canvas.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { loadClassifier } from "../../train/load.js";
-import { intFlag, parse, UsageError } from "../args.js";
-import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
-import { oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { defineFlags, helpText, intFlag, omit, parse, UsageError } from "../args.js";
+import { guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 import { drawSamples } from "../../eval/run.js";
@@ -26,23 +26,39 @@ import { reportBatches } from "./images.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { loadSplit } from "../../data/index.js";
 
-export const help = `vdm guidance --model <DIR|oracle> --guidance cfg|classifier [--classifier DIR]
-         [--judge exact|DIR] [--scales 0,1,3,10] [--n 100] [--out DIR] [--seed S] [--json]
+/** `vdm guidance`'s own flags (it samples every class at every scale). */
+const guidanceCommandFlags = defineFlags("Flags", {
+  guidance: {
+    value: "cfg|classifier",
+    help: "cfg: classifier-free, ε̃ = (1 + w)ε(x, y) − w ε(x, ∅); classifier: s̃ = s + γ ∇ log p_φ(y | x_t) with --classifier DIR (the oracle: its exact classifier) (required)",
+  },
+  scales: { default: "0,1,3,10", value: "LIST", help: "the guidance scales, w for cfg, γ for classifier" },
+  judge: { default: "exact", value: "exact|DIR", help: "points: the judge of the samples' classes" },
+  n: { default: "100", value: "N", help: "samples per class and scale" },
+  out: { default: "runs/guidance", value: "DIR", help: "where guidance.json and guidance.png go" },
+});
 
-For every scale and class: the fraction of samples an independent judge assigns to the requested
+/** The flag tables `vdm guidance` parses, in the order its help lists them. */
+export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "judge accuracy and diversity of guided samples across scales and classes";
+
+export const help = helpText(
+  `vdm guidance --model <DIR|oracle> --guidance cfg|classifier [--classifier DIR] [--judge exact|DIR] [--scales LIST] [--n N]`,
+  `For every scale and class: the fraction of samples an independent judge assigns to the requested
 class (exact: the Bayes classifier of a known mixture; DIR: a separately trained classifier at the
 least noisy level) and the within-class spread (RMS distance to the class's sample mean), from n
-samples per class. Writes
-OUT/guidance.json and OUT/guidance.png.
+samples per class. Writes OUT/guidance.json and OUT/guidance.png.
 Image models: the judge is the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
 and each scale also gets the Fréchet distance of its K·n samples (K classes) to as many test images
 in that classifier's features, next to the noise floor (needs 2Kn test images); the PNG shows 8
-samples per class and scale.
-
-${guidanceHelp}`;
+samples per class and scale.`,
+  ...flagTables,
+);
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "100", out: "runs/guidance", scales: "0,1,3,10", judge: "exact", ...samplerFlags, ...oracleFlags, ...guidanceFlags });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError("--guidance must be cfg or classifier");
   const resolved = resolveModel(flags);
@@ -86,7 +102,7 @@ export function run(argv: string[]): void {
 }
 
 /** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
-function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string; "data-dir"?: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
+function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
   const total = classes * n;
   const { net, reference } = imageJudge(resolved, total);
   const requested = Int32Array.from({ length: total }, (_, i) => Math.floor(i / n));

@@ -15,17 +15,32 @@ import { chartPng } from "../../plot/render.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.js";
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
-import { intFlag, parse } from "../args.js";
+import { defineFlags, helpText, intFlag, parse } from "../args.js";
 
-export const help = `vdm langevin-demo [--n 10000] [--steps 1000] [--out runs/langevin-demo] [--seed S] [--json]
+/** `vdm langevin-demo`'s own flags. */
+const langevinDemoFlags = defineFlags("Flags", {
+  n: { default: "10000", value: "N", help: "samples per sampler" },
+  steps: { default: "1000", value: "N", help: "Langevin steps in total, per sampler" },
+  out: { default: "runs/langevin-demo", value: "DIR", help: "where the picture and modes.json go" },
+});
 
-Plain Langevin (clean-data score, η = 0.1) vs annealed Langevin with NCSN's toy settings (σ̃ from
+/** The flag tables `vdm langevin-demo` parses. */
+export const flagTables = [langevinDemoFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "plain vs annealed Langevin on ncsn-gmm: mode proportions";
+
+export const help = helpText(
+  `vdm langevin-demo [--n N] [--steps N] [--out DIR]`,
+  `Plain Langevin (clean-data score, η = 0.1) vs annealed Langevin with NCSN's toy settings (σ̃ from
 20 to 1 over 10 levels, ε = 0.1; its samples are of the σ̃ = 1 density) on ncsn-gmm with the exact
 scores, both from uniform noise on [−8, 8]² with --steps steps in total. Prints the fraction of samples per mode and writes OUT/langevin-vs-annealed.png
-(plain | annealed | data) and OUT/modes.json.`;
+(plain | annealed | data) and OUT/modes.json.`,
+  ...flagTables,
+);
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { n: "10000", steps: "1000", out: "runs/langevin-demo" });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   const n = intFlag("n", flags.n, { min: 1 });
   const steps = intFlag("steps", flags.steps, { min: 10 });

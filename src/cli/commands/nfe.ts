@@ -15,31 +15,46 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
-import { intFlag, parse } from "../args.js";
-import { backendFlags, backendHelp, oracleFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { defineFlags, helpText, intFlag, omit, parse } from "../args.js";
+import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { reportBatches } from "./images.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 
-export const help = `vdm nfe --model <DIR|oracle> [--data D] [--samplers dpm++2m,dpm++3m,ddim,euler,heun,ancestral]
-        [--steps 5,10,20,50] [--n N] [--out DIR] [--seed S] [--json] [--spacing S] [--backend auto|onnx|jax]
-        images: [--data-dir DIR]
-        oracle only: [--schedule S] [--timesteps T]
+/** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
+const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
-For every sampler and number of levels N: draw n samples, time them, and measure quality against
+/** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
+const nfeFlags = defineFlags("Flags", {
+  samplers: { default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", value: "LIST", help: "the samplers to compare" },
+  steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
+  n: { value: "N", help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)` },
+  out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
+  "data-dir": { value: "DIR", help: "image models: where the test images are (default: the run's)" },
+});
+
+/** The flag tables `vdm nfe` parses, in the order its help lists them. */
+export const flagTables = [nfeFlags, modelFlags, omit(samplerFlags, "sampler", "sample-steps"), backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "sample quality against network evaluations for several samplers and step counts";
+
+export const help = helpText(
+  `vdm nfe --model <DIR|oracle> [--samplers LIST] [--steps LIST] [--n N] [--out DIR]`,
+  `For every sampler and number of levels N: draw n samples, time them, and measure quality against
 the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
   oracle (a known mixture):  |mean − μ| and |std − s| per dimension against the mixture's exact
-                             moments, and the largest error of the mode weights (n default 100000)
-  2-D models:                energy distance to held-out data, next to its noise floor (n default 2000)
+                             moments, and the largest error of the mode weights
+  2-D models:                energy distance to held-out data, next to its noise floor
   image models:              the Fréchet distance between the features of n samples and n test images
                              in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
                              next to the same distance between two disjoint sets of n test images
-                             (n default 500; needs 2n test images, from --data-dir or the run's)
+                             (needs 2n test images, from --data-dir or the run's)
 Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
-sampler), and prints the table. Other sampler flags (--eta, --variance, --spacing) apply to all.
-
-${backendHelp}`;
+sampler), and prints the table. The other sampler flags below apply to all.`,
+  ...flagTables,
+);
 
 interface Row {
   sampler: string;
@@ -109,13 +124,13 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", samplers: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", steps: "5,10,20,50", n: "", out: "runs/nfe", "data-dir": "", ...samplerFlags, ...oracleFlags, ...backendFlags });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   const resolved = resolveModel(flags);
   const names = flags.samplers.split(",").filter(Boolean);
   const stepsList = flags.steps.split(",").map((s) => intFlag("steps", s, { min: 1 }));
   const image = resolved.shape.length === 3;
-  const n = intFlag("n", flags.n || (resolved.oracle ? "100000" : image ? "500" : "2000"), { min: 2 });
+  const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   const rows: Row[] = [];

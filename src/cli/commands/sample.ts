@@ -7,31 +7,39 @@ import { npyBytes } from "../../io/npy.js";
 import { imageGrid } from "../../plot/canvas.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { intFlag, parse, UsageError } from "../args.js";
-import { backendFlags, backendHelp, oracleDataHelp, oracleFlags, resolveModel } from "../model.js";
-import { makeSampler, samplerFlags, samplerHelp } from "../samplers.js";
-import { guidanceFlags, guidanceHelp, guidedDenoiser } from "../guidance.js";
+import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
+import { makeSampler, samplerFlags } from "../samplers.js";
+import { guidanceFlags, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 
-export const help = `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--seed S] [--backend auto|onnx|jax]
-           [--sampler NAME and its flags] [--trajectory] [--class K|all --guidance none|cfg|classifier --scale S]
-           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]
+/** How many samples --trajectory follows. */
+const TRACKED = 8;
 
-Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
+/** `vdm sample`'s own flags. */
+const sampleFlags = defineFlags("Flags", {
+  n: { default: "1000", value: "K", help: "the number of samples" },
+  out: { value: "FILE", help: "where the samples go: .json, .csv, .png or .npy (required)" },
+  trajectory: { type: "boolean", help: `also write FILE's stem + ".trajectory.json" with the paths of ${TRACKED} samples through the sampler's steps (drawn on the PNG)` },
+});
+
+/** The flag tables `vdm sample` parses, in the order its help lists them. */
+export const flagTables = [sampleFlags, modelFlags, samplerFlags, guidanceFlags, backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "draw samples from a checkpoint or the exact oracle";
+
+export const help = helpText(
+  `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--sampler NAME and its flags] [--trajectory]
+           [--class K|all --guidance none|cfg|classifier --scale S] [--backend auto|onnx|jax]
+           oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]`,
+  `Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
 image, to .json/.csv). FILE.npy is a NumPy array: images uint8 [n, rows, cols], points float32
 [n, D]; with --class, the labels go to FILE's stem + ".labels.npy" (int32 [n]). --class all samples
-classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per class).
---trajectory also writes FILE's stem + ".trajectory.json" with the paths of 8 samples through the
-sampler's steps (drawn on the PNG).
-
-${samplerHelp}
-
-${guidanceHelp}
-
-${backendHelp}`;
-
-const TRACKED = 8;
+classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per class).`,
+  ...flagTables,
+);
 
 /** The chart of 2-D samples (rows of `dim`), coloured by requested class where given, with the tracked trajectories. */
 function samplesChart(points: Float32Array, dim: number, labels: Int32Array | null, paths: number[][], title: string) {
@@ -40,7 +48,7 @@ function samplesChart(points: Float32Array, dim: number, labels: Int32Array | nu
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", n: "1000", out: "", ...samplerFlags, ...oracleFlags, ...backendFlags, ...guidanceFlags }, ["trajectory"]);
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");
   const format = extname(flags.out).toLowerCase();
@@ -60,7 +68,8 @@ export function run(argv: string[]): void {
   if (flags.class === "all" && classes === 0) throw new UsageError("--class all needs a conditional model (or the oracle of a mixture)");
   const single = flags.class === "" || flags.class === "all" ? 0 : intFlag("class", flags.class, { min: 0 });
   const labels = flags.class === "" ? null : Int32Array.from({ length: n }, (_, i) => (classes ? i % classes : single));
-  const denoiser: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m)) : resolved.denoiser;
+  const scale = labels ? guidanceScale(resolved, flags) : 0;
+  const denoiser: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
   // images go through the network in batches (memory grows with the batch); points all at once
   const points = drawSamples(denoiser, resolved.process, z, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler, {
     ...(image ? reportBatches("samples", n, false) : {}),

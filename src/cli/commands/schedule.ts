@@ -8,16 +8,33 @@ import { chartSvg } from "../../plot/render.js";
 import { discretize, gammaWithDerivative, getSchedule, scheduleNames, type NoiseSchedule } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
-import { intFlag, parse } from "../args.js";
+import { defineFlags, helpText, intFlag, parse } from "../args.js";
 
-export const help = `vdm schedule --schedule <${scheduleNames.join("|")}> --timesteps T [--json]
-vdm schedule --model RUN [--out FILE.svg] [--points 11] [--json]
+/** `vdm schedule`'s flags. */
+const scheduleFlags = defineFlags("Flags", {
+  schedule: { default: "cosine", value: `<${scheduleNames.join("|")}>`, help: "a fixed schedule" },
+  timesteps: { default: "1000", value: "T", help: "its number of steps (0 = continuous time)" },
+  points: { default: "11", value: "P", help: "continuous time and --model: the number of times t on the grid" },
+  model: { value: "RUN", help: "the schedule of a trained run instead" },
+  out: { value: "FILE.svg", help: "--model: where the chart goes (default: RUN/snr.svg)" },
+});
 
-Prints β_t, α_t, ᾱ_t, SNR_t and the posterior variance β̃_t for t = 1..T.
+/** The flag tables `vdm schedule` parses. */
+export const flagTables = [scheduleFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "a noise schedule's β, α, ᾱ, SNR and posterior variance";
+
+export const help = helpText(
+  `vdm schedule --schedule S --timesteps T
+vdm schedule --model RUN [--out FILE.svg] [--points P]`,
+  `Prints β_t, α_t, ᾱ_t, SNR_t and the posterior variance β̃_t for t = 1..T.
 With --timesteps 0 (continuous time) prints γ(t), γ'(t), ᾱ(t) and SNR(t) on a grid over [tMin, tMax].
 With --model, the schedule of a trained run (a learned one as trained, EMA parameters): prints
 γ_min = γ(tMin) and γ_max = γ(tMax) and γ(t) on a grid, and draws its SNR(t) on a log scale next
-to the fixed schedules (--out, default RUN/snr.svg).`;
+to the fixed schedules.`,
+  ...flagTables,
+);
 
 /** The fixed schedules drawn beside a run's. */
 const REFERENCES = ["linear", "cosine", "log-snr-linear"];
@@ -53,7 +70,7 @@ function runSchedule(dir: string, flags: { out: string; points: string; json: bo
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { schedule: "cosine", timesteps: "1000", points: "11", model: "", out: "" });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.model) return runSchedule(flags.model, flags);
   const schedule = getSchedule(flags.schedule);

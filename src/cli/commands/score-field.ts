@@ -6,16 +6,31 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
-import { intFlag, parse, UsageError } from "../args.js";
-import { oracleFlags, resolveModel } from "../model.js";
+import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { modelFlags, resolveModel } from "../model.js";
 
-export const help = `vdm score-field --model <DIR|oracle> [--data D] --out FILE.png [--sigmas 0,1,5] [--grid 21]
+/** `vdm score-field`'s own flags. */
+const scoreFieldFlags = defineFlags("Flags", {
+  out: { value: "FILE.png", help: "where the picture goes (required)" },
+  sigmas: { default: "0,1,5", value: "LIST", help: "the levels σ̃, one panel each" },
+  grid: { default: "21", value: "G", help: "arrows per side of the grid" },
+});
 
-Draws the VE score ∇_x log p_σ̃(x) on a grid over the data for each σ̃ in --sigmas (in the
-model's normalised coordinates; 0 = the clean data, for the oracle), over held-out points.`;
+/** The flag tables `vdm score-field` parses, in the order its help lists them. */
+export const flagTables = [scoreFieldFlags, modelFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "the score as arrows over the data at chosen noise levels";
+
+export const help = helpText(
+  `vdm score-field --model <DIR|oracle> [--data D] --out FILE.png [--sigmas LIST] [--grid G]`,
+  `Draws the VE score ∇_x log p_σ̃(x) on a grid over the data for each σ̃ in --sigmas (in the
+model's normalised coordinates; 0 = the clean data, for the oracle), over held-out points.`,
+  ...flagTables,
+);
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { model: "", data: "", out: "", sigmas: "0,1,5", grid: "21", ...oracleFlags });
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
   const resolved = resolveModel(flags);

@@ -6,23 +6,35 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/config.js";
 import { formatSeconds } from "../progress.js";
 import { classCount } from "../../data/index.js";
-import { parse, UsageError } from "../args.js";
-import { trainFlags, trainFromFlags } from "./train.js";
+import { defineFlags, helpText, parse, UsageError } from "../args.js";
+import { backendFlags } from "../model.js";
+import { imageTrainFlags, trainFlags, trainFromFlags } from "./train.js";
 
-export const help = `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T]
-          [--batch B] [--lr LR] [--hidden H] [--layers L] [--label-column COL] [--seed S] [--resume] [--json]
-          [--backend auto|onnx|jax [--onnx-threads N]]
-          images: [--data-dir DIR] [--base B] [--multipliers M1,M2,...]
+/** `vdm train-classifier`'s own flags. */
+const classifierFlags = defineFlags("Classifier", {
+  net: { value: "mlp|unet|cnn", help: "the network (default: mlp for points, the U-Net's encoder for images); cnn: see above" },
+  steps: { default: "2000", value: "N", help: "training steps" },
+});
 
-Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,
-with the same schedule as the diffusion model it will guide (defaults: cosine, T = 1000, 2,000
-steps): an MLP for points, the U-Net's encoder for images. Writes DIR/config.json,
-DIR/state.safetensors and DIR/metrics.json with the held-out accuracy at t = 0, ¼, ½, ¾ and 1.
+/** The flag tables `vdm train-classifier` parses, in the order its help lists them. */
+export const flagTables = [classifierFlags, trainFlags, imageTrainFlags, backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "a noise-aware classifier p(y | x_t, t) for classifier guidance";
+
+export const help = helpText(
+  `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T] [--resume]`,
+  `Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,
+with the same schedule as the diffusion model it will guide: an MLP for points, the U-Net's encoder
+for images. Writes DIR/config.json, DIR/state.safetensors and DIR/metrics.json with the held-out
+accuracy at t = 0, ¼, ½, ¾ and 1.
 
 --net cnn (images) trains a small CNN on clean images instead (no noise, γ = −∞; not for guidance):
-conv3x3 + SiLU + 2×2 average pooling per stage with --base × --multipliers channels (default
-16 × 1,2), then a dense layer of --hidden features (default 128) and the logits. It is the feature
-network of the sample-quality metrics (Fréchet distance); its accuracy is measured on all test images.`;
+conv3x3 + SiLU + 2×2 average pooling per stage with --base × --multipliers channels, then a dense
+layer of --hidden features and the logits. It is the feature network of the sample-quality metrics
+(Fréchet distance); its accuracy is measured on all test images.`,
+  ...flagTables,
+);
 
 /** --net: the classifier's network (empty: MLP for points, U-Net for images). */
 function parseClassifierNet(raw: string): "mlp" | "unet" | "cnn" | undefined {
@@ -32,11 +44,11 @@ function parseClassifierNet(raw: string): "mlp" | "unet" | "cnn" | undefined {
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { ...trainFlags, net: "" }, ["resume", "quiet"]);
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   const net = parseClassifierNet(flags.net);
   const { config, dir, split, state, stepsPerSecond, trainSeconds } = trainFromFlags(
-    { ...flags, steps: flags.steps || "2000" },
+    flags,
     (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data), ...(net ? { architecture: net } : {}) }),
   );
   const process = buildProcess(config);

@@ -6,6 +6,7 @@ import { qSample } from "../../diffusion/forward.js";
 import { parseTarget } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
 import { classCount, imageNames, isImageSet, loadSplit, toyNames, type PointSet } from "../../data/index.js";
+import { systemFashionMnist } from "../../data/images.js";
 import { normalize } from "../../data/normalize.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
@@ -16,21 +17,65 @@ import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
 import { normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { train } from "../../train/trainer.js";
-import { intFlag, intListFlag, parse, UsageError } from "../args.js";
-import { backendFlags, backendHelp, parseBackend, withBackend } from "../model.js";
+import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
+import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 
-export const help = `vdm train --data <${[...toyNames, ...imageNames].join("|")}|FILE.csv|FILE.json> --out DIR [--net mlp|ncsn|unet]
-          [--steps N] [--timesteps T] [--schedule <${[...scheduleNames, ...learnedScheduleKinds].join("|")}>] [--target eps|x0|v|score]
-          [--loss simple|elbo] [--batch B] [--lr LR] [--lr-decay none|cosine] [--ema-decay 0.999] [--hidden H] [--layers L] [--fourier-features F]
-          [--conditional [--cfg-dropout 0.15]] [--label-column COL] [--seed S] [--resume] [--json]
-          [--backend auto|onnx|jax [--onnx-threads N]]
-          images: [--data-dir DIR] [--base 32] [--multipliers 1,2,2] [--attention 2] [--eval-images 500]
-                  [--elbo-samples 4] [--sample-steps 100] [--cfg-scale ${DEFAULT_CFG_SCALE}]
+/** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
+export const trainFlags = defineFlags("Training", {
+  data: { default: "moons", value: "D", help: `a built-in set (${[...toyNames, ...imageNames].join(", ")}), FILE.csv or FILE.json` },
+  out: { value: "DIR", help: "the checkpoint directory (required)" },
+  timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 1000; images and --net ncsn: 0)" },
+  schedule: { value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`, help: "the noise schedule (default: cosine; images: log-snr-linear; --net ncsn: geometric)" },
+  batch: { value: "B", help: "examples per step (default: 256; images: 32)" },
+  lr: { value: "LR", help: "the learning rate (default: 2e-3; images: 1e-3)" },
+  "lr-decay": { default: "none", value: "none|cosine", help: "cosine: decay the learning rate to a tenth over the run" },
+  "ema-decay": { value: "D", help: "the decay of the parameters' exponential moving average (default: 0.999)" },
+  hidden: { default: "128", value: "H", help: "hidden features of the MLP (and of the CNN's dense layer)" },
+  layers: { default: "3", value: "L", help: "layers of the MLP" },
+  "fourier-features": { default: "0", value: "F", help: "random Fourier features of the MLP's input (0: none)" },
+  "label-column": { value: "COL", help: "a CSV column (0-based index or header name) that holds the labels" },
+  resume: { type: "boolean", help: "continue DIR's run where it stopped (a larger --steps extends it)" },
+  quiet: { type: "boolean", help: "no progress lines" },
+});
 
-Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
+/** The image networks' flags, shared like trainFlags. */
+export const imageTrainFlags = defineFlags("Images (--data fashion-mnist)", {
+  "data-dir": { value: "DIR", help: `where the IDX files are (default: ${systemFashionMnist} when Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist)` },
+  base: { value: "B", help: "the U-Net's base channels (default: 32; --net cnn: 16)" },
+  multipliers: { value: "LIST", help: "channel multipliers per level (default: 1,2,2; --net cnn: 1,2)" },
+  attention: { value: "LIST", help: "the U-Net's levels with self-attention (default: 2)" },
+});
+
+/** `vdm train`'s own flags. */
+const denoiserFlags = defineFlags("Denoiser", {
+  net: { value: "mlp|ncsn|unet", help: "the network (default: mlp for points, unet for images)" },
+  steps: { value: "N", help: "training steps (default: the data set's)" },
+  target: { default: "eps", value: "eps|x0|v|score", help: "what the network predicts" },
+  loss: { value: "simple|elbo", help: "the loss (default: simple; learned schedules: elbo)" },
+  conditional: { type: "boolean", help: "train p(x | y) on the data's labels (see above)" },
+  "cfg-dropout": { default: "0.15", value: "P", help: "--conditional: the probability that a label is dropped to \"no label\"" },
+});
+
+/** What `vdm train` reports at the end of an image run. */
+const imageReportFlags = defineFlags("Image reports", {
+  "eval-images": { default: "500", value: "N", help: "test images of the final bits/dim" },
+  "elbo-samples": { default: "4", value: "K", help: "draws of t per test image" },
+  "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples" },
+  "cfg-scale": { default: String(DEFAULT_CFG_SCALE), value: "W", help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png" },
+});
+
+/** The flag tables `vdm train` parses, in the order its help lists them. */
+export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, backendFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
+
+export const help = helpText(
+  `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume]`,
+  `Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
 geometric ladder 0.01..10, σ̃²-weighted denoising score matching), checkpointing into DIR (config.json +
 state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | samples),
@@ -38,8 +83,6 @@ DIR/forward.png (the forward process x_0 … x_T) and DIR/metrics.json (bits/dim
 terms, energy distance to held-out data and its noise floor, steps/s).
 --conditional trains p(x | y) on the data's labels with a learned label embedding; each label is
 dropped to "no label" with probability --cfg-dropout, so one model serves classifier-free guidance.
---label-column picks a CSV column (0-based index or header name) as the label.
---resume continues DIR's run where it stopped (a larger --steps extends it).
 
 Learned schedules (Kingma et al. 2021), trained with the denoiser through the whole −ELBO (--loss elbo,
 the default for them; the network is then conditioned on γ instead of t): learned-linear,
@@ -50,19 +93,19 @@ depend, follows the gradient of the diffusion-loss estimate's variance, in discr
 Both start from γ_min = −13.3, γ_max = 5. The progress line shows each batch's loss variance;
 vdm schedule --model DIR draws what was learned.
 
-Images (--data fashion-mnist): IDX files from --data-dir (default ${"/usr/share/datasets/fashion-mnist"} when
-Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist).
-Pixels map to [−1, 1]; a U-Net (base channels × multipliers per level, self-attention at the listed
-levels) is trained in continuous time on the linear log-SNR schedule, batch 32. At every checkpoint
-DIR/grid-STEP.png (and DIR/grid.png, the latest) shows 16 samples and DIR/loss.png the loss so far; at the end DIR/samples.png (held-out | 64 samples),
-DIR/loss.png and DIR/metrics.json (test bits/dim with the discretised 8-bit decoder and the three
-ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a conditional model
-also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance at --cfg-scale w).
+Images (--data fashion-mnist): IDX files from --data-dir. Pixels map to [−1, 1]; a U-Net (base
+channels × multipliers per level, self-attention at the listed levels) is trained in continuous time
+on the linear log-SNR schedule, batch 32. At every checkpoint DIR/grid-STEP.png (and DIR/grid.png,
+the latest) shows 16 samples and DIR/loss.png the loss so far; at the end DIR/samples.png (held-out
+| 64 samples), DIR/loss.png and DIR/metrics.json (test bits/dim with the discretised 8-bit decoder
+and the three ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a
+conditional model also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance
+at --cfg-scale w).
 
 --backend onnx runs the training step (forward, jax-js's gradient, AdamW and EMA, exported to ONNX as
-one graph) and the reports' network in ONNX Runtime; checkpoints are the same either way.
-
-${backendHelp}`;
+one graph) and the reports' network in ONNX Runtime; checkpoints are the same either way.`,
+  ...flagTables,
+);
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
 function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
@@ -127,13 +170,7 @@ function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
   return raw;
 }
 
-/** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
-export const trainFlags = {
-  data: "moons", out: "", steps: "", timesteps: "", schedule: "", batch: "", lr: "", "lr-decay": "none", "ema-decay": "", hidden: "128", layers: "3", "fourier-features": "0", "label-column": "",
-  "data-dir": "", base: "", multipliers: "", attention: "", ...backendFlags,
-};
-
-type TrainFlags = Record<keyof typeof trainFlags | "seed", string> & { resume: boolean; quiet: boolean };
+type TrainFlags = Parsed<[typeof trainFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: string };
 
 /**
  * Build (or, with --resume, read) the run's config, train it with progress, and return what the
@@ -199,7 +236,7 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, { ...trainFlags, net: "", target: "eps", loss: "", "cfg-dropout": "0.15", "eval-images": "500", "elbo-samples": "4", "sample-steps": "100", "cfg-scale": String(DEFAULT_CFG_SCALE) }, ["resume", "quiet", "conditional"]);
+  const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
   const dropout = Number(flags["cfg-dropout"]);
