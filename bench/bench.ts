@@ -1,110 +1,201 @@
 /**
- * `npm run bench`: our models and the same architectures in PyTorch, side by side on this machine.
+ * `npm run bench`: our models against the same architectures in PyTorch and in JAX, on this machine.
  *
- *   node dist-bench/bench.js [--cases a,b] [--runs N] [--json]
+ *   node dist-bench/bench.js [--cases a,b] [--threads 1,2] [--runs N] [--soak-steps N]
+ *                            [--backend auto|onnx|jax] [--peers torch,jax] [--smoke] [--json]
  *
- * Cases ending in _onnx run our network through the ONNX backend (src/onnx), the rest in jax-js.
- * Each case runs in a fresh process per side (so peak RSS is that case's own), after warm-up
- * (which includes our jit compile), and reports the median of the timed runs. The peer is
- * Debian's PyTorch, run with /usr/bin/python3; nothing is installed here. Parameter counts of the
- * two sides must agree, or the comparison is refused.
+ * A case is BASE_tN (BASE in cases.ts's `BASES`): every side at N threads (our jax-js engine and
+ * ONNX Runtime sessions, torch.set_num_threads, XLA's thread pools), each side's process pinned
+ * to N cores with taskset where the machine has them. `--cases` takes bases (run at each of
+ * `--threads`, default 1,2; soak cases at the first only) or full names. Each side runs each case
+ * in a fresh process (so peak RSS is that case's own), after warm-up (which includes every side's
+ * compile), and reports the median of the timed runs. Our side runs the backend `--backend`
+ * chooses (default auto: ONNX Runtime when onnxruntime-node loads). Peers: "torch" is PyTorch in
+ * bench/.venv (`npm run bench:setup`) or else Debian's /usr/bin/python3 with python3-torch; "jax"
+ * is JAX in bench/.venv. Parameter counts of every side must agree, or the comparison is refused.
+ * `--smoke` runs each case once (soaks for a few steps), to check that everything runs.
+ *
+ * `--json` prints {CASE: {ours_ms, peers: {NAME: ms}, fastest_peer, ratio (ours / fastest),
+ * peak_rss_mb, peer_rss_mb: {NAME: MB}}}, soak cases adding rss_slope_mb_per_1k_steps
+ * {ours, NAME…} (resident memory's least-squares slope after the first quarter of the steps).
+ * VDM_BENCH_DIST (a folder under the repository root) replaces dist/ as the library our side loads.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BASES, type Base } from "./cases.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const PYTHON = "/usr/bin/python3";
-const INSTALL_HINT = "sudo apt-get install python3-torch libopenblas0-pthread   (Debian; then /usr/bin/python3 has torch)";
+const VENV_PYTHON = join(root, "bench", ".venv", "bin", "python");
+const DEBIAN_PYTHON = "/usr/bin/python3";
+const TASKSET = "/usr/bin/taskset";
 
-/** case → [timed runs, warm-up runs] */
-const CASES: Record<string, [number, number]> = {
-  mlp_step: [20, 3],
-  mlp_step_onnx: [20, 3],
-  unet_step_b32: [5, 2],
-  unet_step_b32_onnx: [5, 2],
+/** base → [timed runs, warm-up runs]; a soak's runs are its steps */
+const RUNS: Record<Base, [number, number]> = {
+  mlp_step_b256: [50, 5],
+  mlp_step_b1024: [20, 3],
+  unet_step_b32: [7, 2],
   unet_step_b64: [5, 2],
-  unet_step_b64_onnx: [5, 2],
-  unet_forward_b64: [5, 2],
-  unet_forward_b64_onnx: [5, 2],
-  sample_2d: [3, 1],
-  sample_2d_onnx: [3, 1],
+  unet_forward_b64: [7, 2],
+  sample_2d_n1024: [3, 1],
+  sample_fmnist_n64: [3, 1],
+  soak_2d_b256: [20000, 0],
+  soak_unet_b32: [2000, 0],
 };
+const SMOKE_SOAK_STEPS: Partial<Record<Base, number>> = { soak_2d_b256: 200, soak_unet_b32: 8 };
 
-interface Result {
+interface SideResult {
   ms: number;
   times: number[];
   params: number;
   peak_rss_mb: number;
   threads: number;
+  version?: string;
+  backend?: string;
+  rss_slope_mb_per_1k_steps?: number;
 }
 
-function runJson(command: string, args: string[]): Result | string {
-  const r = spawnSync(command, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 24 });
-  if (r.error) return r.error.message;
-  if (r.status !== 0) return `exit ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`;
-  try {
-    return JSON.parse(r.stdout.trim().split("\n").pop()!) as Result;
-  } catch {
-    return `unreadable output: ${r.stdout.slice(-200)}`;
-  }
+interface Row {
+  ours_ms: number;
+  peers: Record<string, number>;
+  fastest_peer: string | null;
+  ratio: number | null;
+  peak_rss_mb: number;
+  peer_rss_mb: Record<string, number>;
+  rss_slope_mb_per_1k_steps?: Record<string, number>;
 }
+
+interface Peer {
+  name: string;
+  python: string;
+  script: string;
+}
+
+const isSoak = (base: string) => base.startsWith("soak");
 
 function parseArgs(argv: string[]) {
-  const o = { cases: Object.keys(CASES), runs: 0, json: false };
+  const o = { cases: [] as string[], threads: [1, 2], runs: 0, soakSteps: 0, json: false, smoke: false, backend: "auto", peers: ["torch", "jax"] };
+  const list = (v: string | undefined) => (v ?? "").split(",").filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--json") o.json = true;
-    else if (a === "--cases") o.cases = (argv[++i] ?? "").split(",").filter(Boolean);
+    else if (a === "--smoke") o.smoke = true;
+    else if (a === "--cases") o.cases = list(argv[++i]);
+    else if (a === "--threads") o.threads = list(argv[++i]).map(Number);
     else if (a === "--runs") o.runs = Number(argv[++i]);
-    else throw new Error(`unknown argument "${a}" (use --cases a,b --runs N --json)`);
+    else if (a === "--soak-steps") o.soakSteps = Number(argv[++i]);
+    else if (a === "--backend") o.backend = argv[++i] ?? "";
+    else if (a === "--peers") o.peers = list(argv[++i]);
+    else throw new Error(`unknown argument "${a}" (use --cases a,b --threads 1,2 --runs N --soak-steps N --backend auto|onnx|jax --peers torch,jax --smoke --json)`);
   }
-  for (const c of o.cases) if (!(c in CASES)) throw new Error(`unknown case "${c}" (known: ${Object.keys(CASES).join(", ")})`);
+  if (!o.threads.length || !o.threads.every((t) => Number.isInteger(t) && t >= 1)) throw new Error("--threads must list positive whole numbers");
   if (!(Number.isInteger(o.runs) && o.runs >= 0)) throw new Error("--runs must be a whole number");
-  return o;
+  if (!(Number.isInteger(o.soakSteps) && o.soakSteps >= 0)) throw new Error("--soak-steps must be a whole number");
+  if (!["auto", "onnx", "jax"].includes(o.backend)) throw new Error(`--backend must be auto, onnx or jax, got "${o.backend}"`);
+  for (const p of o.peers) if (p !== "torch" && p !== "jax") throw new Error(`unknown peer "${p}" (known: torch, jax)`);
+  const names: string[] = [];
+  const bases = o.cases.length ? o.cases : Object.keys(BASES);
+  for (const c of bases) {
+    const full = /^(.+)_t(\d+)$/.exec(c);
+    if (full && full[1]! in BASES) names.push(c);
+    else if (c in BASES) for (const t of isSoak(c) && !o.cases.length ? o.threads.slice(0, 1) : o.threads) names.push(`${c}_t${t}`);
+    else throw new Error(`unknown case "${c}" (known: ${Object.keys(BASES).join(", ")}, each optionally with _tN)`);
+  }
+  return { ...o, names };
+}
+
+const imports = (python: string, module: string) => existsSync(python) && spawnSync(python, ["-c", `import ${module}`], { encoding: "utf8" }).status === 0;
+
+/** The peers found here, by name. */
+function findPeers(wanted: string[]): { peers: Peer[]; missing: string[] } {
+  const peers: Peer[] = [];
+  const missing: string[] = [];
+  if (wanted.includes("torch")) {
+    const python = [VENV_PYTHON, DEBIAN_PYTHON].find((p) => imports(p, "torch"));
+    if (python) peers.push({ name: "torch", python, script: join(root, "bench", "peer.py") });
+    else missing.push("torch: neither bench/.venv (npm run bench:setup) nor /usr/bin/python3 (apt-get install python3-torch) has PyTorch");
+  }
+  if (wanted.includes("jax")) {
+    if (imports(VENV_PYTHON, "jax")) peers.push({ name: "jax", python: VENV_PYTHON, script: join(root, "bench", "peer_jax.py") });
+    else missing.push("jax: bench/.venv has no JAX (npm run bench:setup)");
+  }
+  return { peers, missing };
+}
+
+const cores = availableParallelism();
+
+/** `command args` pinned to the first `threads` cores (when taskset exists and there are enough). */
+function pinned(threads: number, command: string, args: string[]): [string, string[]] {
+  if (threads > cores || !existsSync(TASKSET)) return [command, args];
+  return [TASKSET, ["-c", threads === 1 ? "0" : `0-${threads - 1}`, command, ...args]];
+}
+
+function runJson(threads: number, command: string, args: string[]): SideResult | string {
+  const [cmd, argv] = pinned(threads, command, args);
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26, env: process.env });
+  if (r.error) return r.error.message;
+  if (r.status !== 0) return `exit ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`;
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as SideResult;
+  } catch {
+    return `unreadable output: ${r.stdout.slice(-300)}`;
+  }
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const peer = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-const torchVersion = peer.status === 0 ? peer.stdout.trim() : null;
-if (!torchVersion) console.error(`PyTorch peer not found (${PYTHON} cannot import torch); timing ours only.\nInstall it with: ${INSTALL_HINT}`);
+const { peers, missing } = findPeers(opts.peers);
+for (const m of missing) console.error(`peer missing — ${m}`);
+if (opts.threads.some((t) => t > cores)) console.error(`note: this machine has ${cores} cores; cases with more threads run unpinned`);
 
-const table: Record<string, { ours_ms: number | null; torch_ms: number | null; ratio: number | null; peak_rss_mb: number | null; torch_peak_rss_mb: number | null; params: number | null }> = {};
-for (const name of opts.cases) {
-  const [runs, warmup] = CASES[name]!;
-  const n = String(opts.runs || runs);
-  if (!opts.json) console.error(`${name}: ours…`);
-  const ours = runJson(process.execPath, [join(root, "dist-bench", "cases.js"), name, n, String(warmup)]);
-  if (!opts.json && torchVersion) console.error(`${name}: torch…`);
-  // a case "X_onnx" is case X with our network run by ONNX Runtime; the peer runs X
-  const theirs = torchVersion ? runJson(PYTHON, [join(root, "bench", "peer.py"), name.replace(/_onnx$/, ""), n, String(warmup)]) : null;
+const table: Record<string, Row> = {};
+const versions: Record<string, string> = {};
+let backend = "";
+for (const name of opts.names) {
+  const [, base, t] = /^(.+)_t(\d+)$/.exec(name)! as unknown as [string, Base, string];
+  const threads = Number(t);
+  const [defaultRuns, defaultWarmup] = RUNS[base];
+  const runs = isSoak(base) ? opts.soakSteps || (opts.smoke ? SMOKE_SOAK_STEPS[base]! : defaultRuns) : opts.runs || (opts.smoke ? 1 : defaultRuns);
+  const warmup = isSoak(base) ? 0 : opts.smoke ? Math.min(1, defaultWarmup) : defaultWarmup;
+  const log = (s: string) => console.error(s);
+  log(`${name}: ours…`);
+  const ours = runJson(threads, process.execPath, [join(here, "cases.js"), name, String(runs), String(warmup), opts.backend]);
   if (typeof ours === "string") throw new Error(`${name} (ours) failed: ${ours}`);
-  if (typeof theirs === "string") throw new Error(`${name} (torch) failed: ${theirs}`);
-  if (theirs && theirs.params !== ours.params) throw new Error(`${name}: parameter counts differ (ours ${ours.params}, torch ${theirs.params}); not the same model`);
-  table[name] = {
-    ours_ms: ours.ms,
-    torch_ms: theirs?.ms ?? null,
-    ratio: theirs ? ours.ms / theirs.ms : null,
-    peak_rss_mb: ours.peak_rss_mb,
-    torch_peak_rss_mb: theirs?.peak_rss_mb ?? null,
-    params: ours.params,
-  };
-  if (!opts.json) {
-    const t = table[name]!;
-    console.error(`${name}: ours ${t.ours_ms!.toFixed(1)} ms, torch ${t.torch_ms?.toFixed(1) ?? "—"} ms (threads: ours ${ours.threads}, torch ${theirs?.threads ?? "—"})`);
+  backend = ours.backend ?? backend;
+  const row: Row = { ours_ms: ours.ms, peers: {}, fastest_peer: null, ratio: null, peak_rss_mb: ours.peak_rss_mb, peer_rss_mb: {} };
+  if (isSoak(base)) row.rss_slope_mb_per_1k_steps = { ours: ours.rss_slope_mb_per_1k_steps ?? 0 };
+  for (const peer of peers) {
+    log(`${name}: ${peer.name}…`);
+    const theirs = runJson(threads, peer.python, [peer.script, name, String(runs), String(warmup)]);
+    if (typeof theirs === "string") {
+      console.error(`${name} (${peer.name}) failed: ${theirs}`);
+      continue;
+    }
+    if (theirs.params !== ours.params) throw new Error(`${name}: parameter counts differ (ours ${ours.params}, ${peer.name} ${theirs.params}); not the same model`);
+    versions[peer.name] = theirs.version ?? peer.name;
+    row.peers[peer.name] = theirs.ms;
+    row.peer_rss_mb[peer.name] = theirs.peak_rss_mb;
+    if (row.rss_slope_mb_per_1k_steps) row.rss_slope_mb_per_1k_steps[peer.name] = theirs.rss_slope_mb_per_1k_steps ?? 0;
   }
+  const fastest = Object.entries(row.peers).sort((a, b) => a[1] - b[1])[0];
+  if (fastest) [row.fastest_peer, row.ratio] = [fastest[0], ours.ms / fastest[1]];
+  table[name] = row;
+  log(`${name}: ours ${ours.ms.toFixed(1)} ms (${ours.backend})${Object.entries(row.peers).map(([p, ms]) => `, ${p} ${ms.toFixed(1)} ms`).join("")}`);
 }
 
 if (opts.json) {
   console.log(JSON.stringify(table, null, 2));
 } else {
-  const fmt = (v: number | null, d = 1) => (v === null ? "—" : v.toFixed(d));
-  const rows = [["case", "params", "ours ms", "torch ms", "ours/torch", "ours MB", "torch MB", "MB ratio"]];
-  for (const [name, t] of Object.entries(table)) {
-    rows.push([name, String(t.params), fmt(t.ours_ms), fmt(t.torch_ms), fmt(t.ratio, 2), fmt(t.peak_rss_mb, 0), fmt(t.torch_peak_rss_mb, 0), t.torch_peak_rss_mb ? fmt(t.peak_rss_mb! / t.torch_peak_rss_mb, 2) : "—"]);
+  const names = peers.map((p) => p.name);
+  const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "—" : v.toFixed(d));
+  const rows = [["case", "ours ms", ...names.map((n) => `${n} ms`), "fastest", "ours/fastest", "ours MB", ...names.map((n) => `${n} MB`), "MB/1k steps (ours, peers)"]];
+  for (const [name, r] of Object.entries(table)) {
+    const slope = r.rss_slope_mb_per_1k_steps ? Object.values(r.rss_slope_mb_per_1k_steps).map((v) => v.toFixed(2)).join(", ") : "";
+    rows.push([name, fmt(r.ours_ms), ...names.map((n) => fmt(r.peers[n])), r.fastest_peer ?? "—", fmt(r.ratio, 2), fmt(r.peak_rss_mb, 0), ...names.map((n) => fmt(r.peer_rss_mb[n], 0)), slope]);
   }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  "));
-  console.log(`torch ${torchVersion ?? "absent"}; medians after warm-up; peak RSS per process (MB)`);
+  console.log(`ours: ${backend}; ${Object.values(versions).join(", ") || "no peers"}; ${cores} cores; medians after warm-up; peak RSS per process (MB)`);
 }

@@ -1,18 +1,24 @@
 """The PyTorch peer of bench/cases.ts: the same architectures, shapes and steps, timed the same way.
 
-Run by bench/bench.ts as `/usr/bin/python3 bench/peer.py CASE RUNS WARMUP`; prints one JSON line
-{"ms": median, "times": [...], "params": N, "peak_rss_mb": M, "threads": T}.
+Run by bench/bench.ts as `PYTHON bench/peer.py CASE RUNS WARMUP` (CASE as in peer_common.BASES, with
+_tN for N threads), with PYTHON bench/.venv/bin/python (PyTorch 2, `npm run bench:setup`) or, as a
+fallback, Debian's /usr/bin/python3 with python3-torch. Prints one JSON line (peer_common.report).
 """
-import json
 import math
-import resource
-import statistics
-import sys
-import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from peer_common import dpm_coefficients, mlp_shape, parse, report
+
+KIND, SIZE, THREADS, RUNS, WARMUP = parse()  # sets the thread environment before torch loads
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(THREADS)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
 
 # ---- the 2-D MLP (src/models/mlp.ts) -------------------------------------------------------
 
@@ -142,7 +148,7 @@ def gamma_log_snr_linear(t):
 
 
 def train_step(model, opt, ema, shape, gamma_of):
-    """One step of the simple ε loss with Adam and an EMA of the weights (what our trainer does)."""
+    """One step of the simple ε loss as our trainer takes it: gradient clipped at global norm 1, Adam, EMA."""
     x0 = torch.randn(shape)
     eps = torch.randn(shape)
     t = torch.rand(shape[0])
@@ -151,10 +157,12 @@ def train_step(model, opt, ema, shape, gamma_of):
     loss = ((model(xt, t) - eps) ** 2).flatten(1).mean(1).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     with torch.no_grad():
-        for e, p in zip(ema, model.parameters()):
-            e.mul_(0.999).add_(p, alpha=0.001)
+        params = list(model.parameters())
+        torch._foreach_mul_(ema, 0.999)
+        torch._foreach_add_(ema, params, alpha=0.001)
     return loss.item()
 
 
@@ -176,50 +184,56 @@ def ancestral_sample(model, n, dim, T):
         return x
 
 
-def case(name):
+def dpm_sample(model, shape, N=20):
+    """DPM-Solver++ 2M (data prediction from the ε network), N network calls."""
+    with torch.no_grad():
+        x = torch.randn(shape)
+        prev = None
+        for t, g, a, b, c in dpm_coefficients(N):
+            s, al = math.sqrt(1 / (1 + math.exp(-g))), math.sqrt(1 / (1 + math.exp(g)))
+            m = (x - s * model(x, torch.full((shape[0],), t))) / al
+            x = a * x + b * m + (c * prev if c else 0)
+            prev = m
+        return x
+
+
+def adam_and_ema(model):
+    return torch.optim.Adam(model.parameters(), lr=1e-3), [p.detach().clone() for p in model.parameters()]
+
+
+def case():
     """(model, callable that runs one timed unit)."""
-    if name == "mlp_step":
-        model = Mlp(2, 256, 4, 32)
-        opt, ema = torch.optim.Adam(model.parameters(), lr=1e-3), [p.detach().clone() for p in model.parameters()]
-        return model, lambda: train_step(model, opt, ema, (1024, 2), gamma_cosine)
-    if name == "sample_2d":
-        model = Mlp(2, 256, 4, 32)
-        return model, lambda: ancestral_sample(model, 1024, 2, 1000)
-    if name.startswith("unet_step_b"):
-        B = int(name[len("unet_step_b"):])
+    if KIND in ("mlp_step", "soak_2d"):
+        hidden, layers = mlp_shape(SIZE)
+        model = Mlp(2, hidden, layers, 32)
+        opt, ema = adam_and_ema(model)
+        return model, lambda: train_step(model, opt, ema, (SIZE, 2), gamma_cosine)
+    if KIND == "sample_2d":
+        model = Mlp(2, *mlp_shape(256), 32)
+        return model, lambda: ancestral_sample(model, SIZE, 2, 1000)
+    if KIND in ("unet_step", "soak_unet"):
         model = UNet()
-        opt, ema = torch.optim.Adam(model.parameters(), lr=1e-3), [p.detach().clone() for p in model.parameters()]
-        return model, lambda: train_step(model, opt, ema, (B, 1, 28, 28), gamma_log_snr_linear)
-    if name.startswith("unet_forward_b"):
-        B = int(name[len("unet_forward_b"):])
+        opt, ema = adam_and_ema(model)
+        return model, lambda: train_step(model, opt, ema, (SIZE, 1, 28, 28), gamma_log_snr_linear)
+    if KIND == "unet_forward":
         model = UNet()
 
         def forward():
             with torch.no_grad():
-                return model(torch.randn(B, 1, 28, 28), torch.rand(B)).sum().item()
+                return model(torch.randn(SIZE, 1, 28, 28), torch.rand(SIZE)).sum().item()
 
         return model, forward
-    raise SystemExit(f"unknown case {name!r}")
+    if KIND == "sample_fmnist":
+        model = UNet()
+        return model, lambda: dpm_sample(model, (SIZE, 1, 28, 28)).sum().item()
+    raise SystemExit(f"no PyTorch case {KIND!r}")
 
 
 def main():
-    name, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.manual_seed(0)
-    model, run = case(name)
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    print(json.dumps({
-        "ms": statistics.median(times),
-        "times": times,
-        "params": sum(p.numel() for p in model.parameters()),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "threads": torch.get_num_threads(),
-    }))
+    model, run = case()
+    params = sum(p.numel() for p in model.parameters())
+    report(run, params, THREADS, RUNS, WARMUP, f"torch {torch.__version__}", soak=KIND.startswith("soak"))
 
 
 if __name__ == "__main__":

@@ -250,6 +250,46 @@ function dot(g: Graph, xv: Var, yv: Var, out: string): void {
   g.node("ReduceSum", [g.node("Mul", [g.name(xv), g.name(yv)]), g.int64s([-1])], [attr.int("keepdims", 0)], out);
 }
 
+/**
+ * A 2-D convolution whose kernel is nearly as large as its input and whose output has only a few
+ * positions: the form a convolution's weight gradient takes (input [Cin, B, H, W], "kernel" the
+ * output's gradient [Cout, B, H, W], result [Cin, Cout, 3, 3]). ONNX Runtime's Conv runs it as a
+ * direct convolution with a 28×28 kernel, far slower than the same sums as matrix products.
+ */
+function isWeightGradient(e: Eqn): boolean {
+  const p = e.params;
+  const out = e.outBinders[0]!.aval.shape;
+  const rhs = (e.inputs[1] as Var).aval.shape;
+  if (out.length !== 4 || rhs.length !== 4 || isLit(e.inputs[0]!) || isLit(e.inputs[1]!)) return false;
+  if (!p.strides.every((s: number) => s === 1) || !p.rhsDilation.every((d: number) => d === 1)) return false;
+  const positions = out[2]! * out[3]!;
+  return positions <= 16 && rhs[2]! * rhs[3]! >= 4 * positions;
+}
+
+/**
+ * out[n, o, p, q] = Σ_{c,i,j} padded[n, c, p+i, q+j] · rhs[o, c, i, j], one Gemm per output
+ * position (p, q): the window of the padded input at (p, q), as [N, C·kh·kw], times rhs as
+ * [O, C·kh·kw] transposed; the [N, O] results stacked into [N, O, oh, ow].
+ */
+function weightGradientConv(g: Graph, e: Eqn, lhs: string, rhs: string, out: string): void {
+  const [N, C] = (e.inputs[0] as Var).aval.shape as number[];
+  const [O, , kh, kw] = (e.inputs[1] as Var).aval.shape as number[];
+  const [, , oh, ow] = e.outBinders[0]!.aval.shape as number[];
+  const pads = e.params.padding as [number, number][];
+  const padded = pads.some(([a, b]) => a !== 0 || b !== 0) ? g.node("Pad", [lhs, g.int64s([0, 0, pads[0]![0], pads[1]![0], 0, 0, pads[0]![1], pads[1]![1]])]) : lhs;
+  const K = C! * kh! * kw!;
+  const kernel = g.node("Reshape", [rhs, g.int64s([O!, K])]);
+  const taps: string[] = [];
+  for (let p = 0; p < oh!; p++) {
+    for (let q = 0; q < ow!; q++) {
+      const window = g.node("Slice", [padded, g.int64s([p, q]), g.int64s([p + kh!, q + kw!]), g.int64s([2, 3])]);
+      const rows = g.node("Reshape", [window, g.int64s([N!, K])]);
+      taps.push(g.node("Unsqueeze", [g.node("Gemm", [rows, kernel], [attr.int("transB", 1)]), g.int64s([2])]));
+    }
+  }
+  g.node("Reshape", [g.node("Concat", taps, [attr.int("axis", 2)]), g.int64s([N!, O!, oh!, ow!])], [], out);
+}
+
 function equation(g: Graph, e: Eqn): void {
   g.define(e);
   if (e.primitive === "split" && !isLit(e.inputs[0]!)) {
@@ -299,6 +339,7 @@ function equation(g: Graph, e: Eqn): void {
   } else if (op === "dot" && !e.inputs.some(isLit)) dot(g, e.inputs[0] as Var, e.inputs[1] as Var, name);
   else if (op === "conv" && p.vmapDims === 0 && p.lhsDilation.every((d: number) => d === 1)) {
     const pads = p.padding as [number, number][];
+    if (isWeightGradient(e)) return weightGradientConv(g, e, ins[0]!, ins[1]!, name);
     const convAttrs = [attr.ints("strides", p.strides), attr.ints("dilations", p.rhsDilation), attr.ints("pads", [...pads.map((q) => q[0]), ...pads.map((q) => q[1])])];
     g.node("Conv", ins, convAttrs, name);
   } else if (op === "scatter" && p.op === "add" && p.axis.length === 1 && p.axis[0] === 0 && p.outDim === 0) {
