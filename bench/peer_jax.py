@@ -200,18 +200,27 @@ def make_step(apply, shape, gamma_of, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, clip=
     return jax.jit(step, donate_argnums=(0,))
 
 
+def keyed_run(f, seed):
+    """A timed unit that calls f(key) with a fresh PRNG key split from a stream seeded by seed."""
+    key = [jax.random.key(seed)]
+
+    def run():
+        key[0], sub = jax.random.split(key[0])
+        return f(sub)
+
+    return run
+
+
 def trainer(params, apply, shape, gamma_of):
     zeros = lambda: jax.tree.map(jnp.zeros_like, params)  # noqa: E731
     state = [(params, zeros(), zeros(), jax.tree.map(jnp.copy, params), jnp.zeros((), jnp.float32))]
     step = make_step(apply, shape, gamma_of)
-    key = [jax.random.key(1)]
 
-    def run():
-        key[0], sub = jax.random.split(key[0])
-        state[0], loss = step(state[0], sub)
+    def run(key):
+        state[0], loss = step(state[0], key)
         return float(loss)
 
-    return run
+    return keyed_run(run, 1)
 
 
 # ---- samplers: the whole chain in one jit -----------------------------------------------------
@@ -241,13 +250,7 @@ def ancestral(params, n, T=1000):
         x, _ = lax.scan(body, jax.random.normal(k0, (n, 2)), (steps, jax.random.split(key, T)))
         return x
 
-    key = [jax.random.key(2)]
-
-    def run():
-        key[0], sub = jax.random.split(key[0])
-        return sample(params, sub).block_until_ready()
-
-    return run
+    return keyed_run(lambda key: sample(params, key).block_until_ready(), 2)
 
 
 def dpm(params, shape, N=20):
@@ -267,13 +270,7 @@ def dpm(params, shape, N=20):
         (x, _), _ = lax.scan(body, (x0, jnp.zeros(shape)), jnp.asarray(co))
         return x
 
-    key = [jax.random.key(3)]
-
-    def run():
-        key[0], sub = jax.random.split(key[0])
-        return sample(params, sub).block_until_ready()
-
-    return run
+    return keyed_run(lambda key: sample(params, key).block_until_ready(), 3)
 
 
 def case():
@@ -292,13 +289,12 @@ def case():
     if KIND == "unet_forward":
         params = unet_init(key)
         f = jax.jit(unet_apply)
-        keys = [jax.random.key(4)]
 
-        def forward():
-            keys[0], k0, k1 = jax.random.split(keys[0], 3)
+        def forward(key):
+            k0, k1 = jax.random.split(key)
             return float(f(params, jax.random.normal(k0, (SIZE, 28, 28, 1)), jax.random.uniform(k1, (SIZE,))).sum())
 
-        return params, forward
+        return params, keyed_run(forward, 4)
     if KIND == "sample_fmnist":
         params = unet_init(key)
         return params, dpm(params, (SIZE, 28, 28, 1))
