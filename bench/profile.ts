@@ -22,8 +22,6 @@ import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-type Array = import("vdm-dist/engine/jax.js").Array;
-type Params = import("vdm-dist/engine/jax.js").JsTree<Array>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -38,12 +36,11 @@ async function exportCase(base: string, out: string) {
   const dist = pathToFileURL(join(root, process.env.VDM_BENCH_DIST || "dist") + "/");
   const load = <T>(path: string) => import(new URL(path, dist).href) as Promise<T>;
   const { initEngine, Rng, shutdownEngine } = await load<typeof import("vdm-dist/engine/index.js")>("engine/index.js");
-  const { numpy: np, tree } = await load<typeof import("vdm-dist/engine/jax.js")>("engine/jax.js");
-  const { exportTree } = await load<typeof import("vdm-dist/onnx/export.js")>("onnx/export.js");
+  const { numpy: np } = await load<typeof import("vdm-dist/engine/jax.js")>("engine/jax.js");
   const { exportModel, modelInputs } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
-  const { adamInit } = await load<typeof import("vdm-dist/train/adam.js")>("train/adam.js");
+  const { exportStep } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
   const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } = await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
-  const { batchOf, runObjective, trainStep } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
+  const { batchOf, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
   await initEngine("wasm");
   const m = /^(mlp_step|unet_step|unet_forward)_b(\d+)$/.exec(base);
   if (!m) throw new Error(`export: BASE is mlp_step_bN, unet_step_bN or unet_forward_bN, got "${base}"`);
@@ -65,20 +62,11 @@ async function exportCase(base: string, out: string) {
   } else {
     const process = buildProcess(config);
     const example = batchOf(process, np.zeros(shape), rng.normal(shape), process.uniforms(rng, batch), np.zeros([batch], { dtype: np.int32 }));
-    const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
-    const ema = tree.map((p: Array) => p.ref.add(0), params) as Params;
-    const args = [params, adamInit(params), ema, example as unknown as Params, ...scalars];
-    const exported = exportTree(trainStep(runObjective(config), config.adam) as unknown as (...a: Params[]) => Params, args);
-    bytes = exported.bytes;
-    // as onnxStepper runs it: the state's outputs carried to its inputs, loss and variance fetched
-    type Names = import("vdm-dist/engine/jax.js").JsTree<string>;
-    const inNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names];
-    const outNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string; variance: string };
-    const stateIn = tree.leaves([inNames[0], inNames[1].m, inNames[1].v, inNames[2]] as unknown as Names) as string[];
-    const stateOut = tree.leaves([outNames.params, outNames.adam.m, outNames.adam.v, outNames.ema] as unknown as Names) as string[];
-    carry = Object.fromEntries(stateOut.map((o, k) => [o, stateIn[k]!]));
-    outputs = [outNames.loss, outNames.variance];
-    inputs = exported.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? "float32" }));
+    // as onnxStepper runs it: the packed state's outputs carried to its inputs, loss and variance fetched
+    const step = exportStep(runObjective(config), config.adam, params, example);
+    ({ bytes, carry } = step);
+    outputs = [step.loss, step.variance];
+    inputs = step.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? "float32" }));
   }
   writeFileSync(out, bytes);
   writeFileSync(out.replace(/\.onnx$/, "") + ".json", JSON.stringify({ inputs, outputs, carry }));
@@ -101,8 +89,15 @@ interface Ort {
 }
 const ort = createRequire(import.meta.url)("onnxruntime-node") as Ort;
 
-/** The session options the library uses (src/onnx/worker.ts), plus `extra`. */
-const sessionOptions = (threads: number, extra: object = {}) => ({ intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", enableMemPattern: false, ...extra });
+/** The session options the library uses (src/onnx/runtime.ts), plus `extra`. */
+const sessionOptions = (threads: number, extra: object = {}) => ({
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: "all",
+  enableMemPattern: false,
+  extra: { session: { intra_op: { allow_spinning: "0" } } },
+  ...extra,
+});
 
 function feedsFor(file: string): Record<string, OrtTensor> {
   const { inputs } = JSON.parse(readFileSync(file.replace(/\.onnx$/, "") + ".json", "utf8")) as { inputs: InputSpec[] };
@@ -173,8 +168,8 @@ async function profile(file: string, threads: number, runs: number) {
 }
 
 /**
- * A and B through the library's own session (src/onnx/runtime.ts: ONNX Runtime in a worker
- * thread, the caller blocked until it answers), every output fetched, as the stepper runs a step.
+ * A and B through the library's own session (src/onnx/runtime.ts: ONNX Runtime's native session
+ * run synchronously on this thread), the outputs fetched and the state carried as the stepper does.
  */
 async function ab(fileA: string, fileB: string, runs: number, threads: number) {
   const dist = pathToFileURL(join(root, process.env.VDM_BENCH_DIST || "dist") + "/");

@@ -27,6 +27,7 @@ export {
   linearSchedule,
   logSnrLinearSchedule,
   geometricSchedule,
+  sqrtSchedule,
   getSchedule,
   scheduleNames,
   discretize,
@@ -105,6 +106,37 @@ export { vpScore, veScore } from "./sample/score.js";
 
 // guidance
 export { conditionalModel, cfgModel, classifierGuidedModel } from "./guidance/guided.js";
+
+// Diffusion-LM: text data, the built-in grammar and its parser, the transformer denoiser, its loss, rounding, controls, evaluation
+export { tokenize, detokenize, Tokenizer, encodeAll, longestSentence, PAD, UNK, type VocabularyOptions } from "./text/tokenizer.js";
+export {
+  SLOT_VALUES,
+  TEMPLATE_COUNT,
+  restaurantSentences,
+  realizeTemplate,
+  templateSlots,
+  parseTokens,
+  parseSentence,
+  article,
+  attributes,
+  attributeClasses,
+  attributeClass,
+  attributeValue,
+  type Slot,
+  type ParsedSentence,
+  type Attribute,
+} from "./text/grammar.js";
+export { loadTextCorpus, isTextSpec, tokenPoints, BUILTIN_CORPUS, type TextCorpus } from "./text/data.js";
+export { textModel, textClassifier, initTextNet, textForward, validateTextNet, layerNorm, embed, type TextNetConfig, type TextParams } from "./text/model.js";
+export { textLoss, textLossTerms, textLossEnds, textObjective, type TextLossTerms, type TextLossEnds } from "./text/loss.js";
+export { nearestTokens, clampToEmbeddings, roundToIds, clampedModel } from "./text/rounding.js";
+export { fluencyModel, guidedTextModel, roundingLogProb, type GuidedTextParams } from "./text/guidance.js";
+export { infillModel, infillPattern, repeatRows, type InfillParams } from "./text/infill.js";
+export { textRunConfig, textClassifierConfig, type TextRunOptions, type TextClassifierOptions } from "./text/config.js";
+export { textLM, loadTextLM, sampleTextIds, sampleSentences, type TextLM, type TextControl, type TextInfill, type TextSampleOptions } from "./text/sample.js";
+export { trainTextClassifier, loadTextClassifier, classifierPoints, isAttribute, type TextClassifier } from "./text/classifier.js";
+export { parseRate, controlSuccess, distinctN, copyRate, infillSuccess, proportionError } from "./text/eval.js";
+export { evaluateText, type TextEvalOptions, type TextEvalReport } from "./text/evaluate.js";
 
 // data
 export { loadSplit, classCount, toyNames, imageNames, knownDensityNames, knownMixture, sampleMixture, type PointSet, type Split, type GaussianMixture } from "./data/index.js";

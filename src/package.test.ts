@@ -36,5 +36,18 @@ describe("the npm package", () => {
     copyFileSync(join(ROOT, "dist-examples", "train-and-sample.js"), join(app, "main.js"));
     const out = JSON.parse(run(process.execPath, ["main.js", "50"], app).trim().split("\n").pop()!);
     assert.ok(Number.isFinite(out.energyDistance), JSON.stringify(out));
+
+    // the thread count through the "vdm/engine" entry, before "vdm" loads; and the installed command
+    writeFileSync(join(app, "threads.js"), [
+      'import { configureEngine } from "vdm/engine";',
+      "configureEngine({ threads: 2 });",
+      'const { engineThreads, initEngine, shutdownEngine } = await import("vdm");',
+      "await initEngine();",
+      'console.log(JSON.stringify({ threads: engineThreads(), workers: typeof Worker === "function" }));',
+      "await shutdownEngine();",
+    ].join("\n"));
+    assert.deepEqual(JSON.parse(run(process.execPath, ["threads.js"], app)), { threads: 2, workers: true });
+    const schedule = JSON.parse(run("npx", ["--no-install", "vdm", "schedule", "--schedule", "cosine", "--timesteps", "10", "--json"], app));
+    assert.equal(schedule.beta.length, 10, "vdm schedule --json from the installed package");
   });
 });

@@ -73,7 +73,7 @@ describe("vdm schedule --json", () => {
 describe("errors", () => {
   it("unknown schedule, bad timesteps, unknown flag and unknown command are named", () => {
     const cases: [string[], RegExp, number][] = [
-      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric\)/, 1],
+      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/, 1],
       [["schedule", "--timesteps=-3"], /--timesteps must be an integer >= 0, got "-3"/, 2],
       [["schedule", "--timesteps", "ten"], /--timesteps must be an integer >= 0, got "ten"/, 2],
       [["schedule", "--bogus"], /Unknown option '--bogus'/, 2],
@@ -252,7 +252,7 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
     assert.equal(r.code, 1);
     assert.match(r.stderr, /a learned schedule trains through the ELBO \(loss "elbo"\), not the "simple" loss/);
     const u = vdm("train", "--data", "moons", "--schedule", "learnt", "--out", join(dir, "bad"));
-    assert.match(u.stderr, /unknown schedule "learnt" \(known: linear, cosine, log-snr-linear, geometric, learned, learned-linear\)/);
+    assert.match(u.stderr, /unknown schedule "learnt" \(known: linear, cosine, log-snr-linear, geometric, sqrt, learned, learned-linear\)/);
   });
 });
 

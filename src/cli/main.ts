@@ -13,6 +13,7 @@ import * as scoreField from "./commands/score-field.js";
 import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
 import * as train from "./commands/train.js";
+import * as evalText from "./commands/text.js";
 
 export interface Command {
   /** the flag tables its parser takes (besides the common flags), which its help lists */
@@ -22,7 +23,7 @@ export interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-export const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo };
+export const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo, "eval-text": evalText };
 
 /** `vdm --help`: one line per command from its `summary`, then what every command shares. */
 function usage(): string {

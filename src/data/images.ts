@@ -41,5 +41,4 @@ export function readImages(dir: string, prefix: "train" | "t10k", limit = 0): Po
   };
 }
 
-/** 8-bit pixels map to [−1, 1]: x' = (x − 127.5)/127.5 (one mean and scale shared by every pixel). */
-export const pixelNormalization = { mean: [127.5], std: [127.5] };
+export { pixelNormalization } from "./normalize.js";

@@ -4,13 +4,14 @@
  * draw them from independent streams of the seed, point files are split 90/10 by a seeded shuffle.
  */
 import { Rng } from "../engine/index.js";
-import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { sampleMixtureWithLabels } from "./known.js";
-import { isToy, toyData, unknownDataset, type PointSet } from "./toy.js";
+import { isToy, toySplit, unknownDataset, type PointSet } from "./toy.js";
+import { subset } from "./sets.js";
 
 export type { PointSet };
+export { requireLabels, classCount, subset } from "./sets.js";
 export { toyNames, isToy, exampleShape } from "./toy.js";
 export { imageNames, isImageSet, defaultImageDir, pixelNormalization } from "./images.js";
 export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
@@ -20,31 +21,6 @@ export { mixtureMoments, type GaussianMixture } from "../models/mixture.js";
 export interface Split {
   train: PointSet;
   test: PointSet;
-}
-
-/** The labels of a set, or an error naming the data set when it has none. */
-export function requireLabels(set: PointSet, spec: string): Int32Array {
-  if (!set.labels) {
-    throw new DataError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: name a label column)`);
-  }
-  return set.labels;
-}
-
-/** Number of classes of a labelled set: max label + 1. */
-export function classCount(set: PointSet, spec: string): number {
-  return Math.max(...requireLabels(set, spec)) + 1;
-}
-
-/** The points of row indices `idx`. */
-export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
-  const points = new Float32Array(idx.length * set.dim);
-  const labels = set.labels ? new Int32Array(idx.length) : undefined;
-  for (let i = 0; i < idx.length; i++) {
-    const r = idx[i]!;
-    points.set(set.points.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim);
-    if (labels) labels[i] = set.labels![r]!;
-  }
-  return { points, n: idx.length, dim: set.dim, ...(labels ? { labels } : {}), ...(set.shape ? { shape: set.shape } : {}) };
 }
 
 /**
@@ -59,7 +35,7 @@ export function loadSplit(spec: string, seed: number, { train = 20000, test = 20
     return { train: readImages(dir, "train", train), test: readImages(dir, "t10k", test) };
   }
   const draw = (generate: (n: number, rng: Rng) => PointSet): Split => ({ train: generate(train, new Rng(seed)), test: generate(test, new Rng(seed ^ 0x5eed)) });
-  if (isToy(spec)) return draw((n, rng) => toyData(spec, n, rng));
+  if (isToy(spec)) return toySplit(spec, seed, { train, test });
   if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
   const data = readDataFile(spec, labelColumn);
   if ("weights" in data) return draw((n, rng) => sampleMixtureWithLabels(data, n, rng));

@@ -38,3 +38,6 @@ export function denormalize(points: Float32Array, z: Normalization): Float32Arra
 export function logDetJacobian(z: Normalization, dim = z.std.length): number {
   return (-z.std.reduce((s, v) => s + Math.log(v), 0) * dim) / z.std.length;
 }
+
+/** 8-bit pixels map to [−1, 1]: x' = (x − 127.5)/127.5 (one mean and scale shared by every pixel). */
+export const pixelNormalization = { mean: [127.5], std: [127.5] };

@@ -3,9 +3,9 @@
  * class label per point. Sets with a closed-form density (`gaussian`, `eight-gaussians`,
  * `ncsn-gmm`) also expose it as a Gaussian mixture (see `known.ts`).
  */
-import type { Rng } from "../engine/index.js";
+import { Rng } from "../engine/index.js";
 import { DataError } from "../errors.js";
-import { knownMixture, sampleMixtureWithLabels } from "./known.js";
+import { builtinMixture, sampleMixtureWithLabels } from "./mixtures.js";
 
 /** A data set of n points (or flattened images) of dimension dim, with optional labels. */
 export interface PointSet {
@@ -75,9 +75,9 @@ const GENERATORS: Record<string, Generator> = {
       const theta = 2 * Math.PI * u;
       return [radius * Math.cos(theta) + 0.05 * a, radius * Math.sin(theta) + 0.05 * b, label];
     }),
-  gaussian: (n, rng) => sampleMixtureWithLabels(knownMixture("gaussian"), n, rng),
-  "eight-gaussians": (n, rng) => sampleMixtureWithLabels(knownMixture("eight-gaussians"), n, rng),
-  "ncsn-gmm": (n, rng) => sampleMixtureWithLabels(knownMixture("ncsn-gmm"), n, rng),
+  gaussian: (n, rng) => sampleMixtureWithLabels(builtinMixture("gaussian")!, n, rng),
+  "eight-gaussians": (n, rng) => sampleMixtureWithLabels(builtinMixture("eight-gaussians")!, n, rng),
+  "ncsn-gmm": (n, rng) => sampleMixtureWithLabels(builtinMixture("ncsn-gmm")!, n, rng),
 };
 
 /** Names of the built-in 2-D data sets generated from a seed, e.g. "moons". */
@@ -92,6 +92,14 @@ export function toyData(name: string, n: number, rng: Rng): PointSet {
   const gen = GENERATORS[name];
   if (!gen) throw unknownDataset(name);
   return gen(n, rng);
+}
+
+/**
+ * Training and held-out points of a built-in set, as `loadSplit` draws them: `train` and `test`
+ * points from the independent streams `seed` and `seed ^ 0x5eed`.
+ */
+export function toySplit(name: string, seed: number, { train = 20000, test = 2000 } = {}): { train: PointSet; test: PointSet } {
+  return { train: toyData(name, train, new Rng(seed)), test: toyData(name, test, new Rng(seed ^ 0x5eed)) };
 }
 
 export function unknownDataset(name: string): DataError {

@@ -7,17 +7,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fitGaussian, frechetDistance, frechetDistanceOfGaussians, frechetNoiseFloor, symmetricEigen } from "./frechet.js";
+import { mulberry32 } from "../data/mulberry32.js";
 
 /** Seeded standard normals (mulberry32 + Box–Muller), independent of the library's Rng. */
 function normals(seed: number, count: number): Float64Array {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return Float64Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()));
 }
 

@@ -5,8 +5,8 @@
  * noise floor: what a perfect model would score at this sample size).
  */
 import { Rng } from "../engine/index.js";
-import { exampleShape, isToy, subset } from "../data/index.js";
-import { toyData } from "../data/toy.js";
+import { subset } from "../data/sets.js";
+import { exampleShape, isToy, toyData } from "../data/toy.js";
 import { numpy as np } from "../engine/jax.js";
 import type { DecoderKind } from "../diffusion/decoder.js";
 import { meanAndStdError } from "./likelihood.js";

@@ -19,6 +19,7 @@ import type { PointSet } from "../data/toy.js";
 import type { GaussianMixture } from "../models/mixture.js";
 import { dataShape, labelClasses, makeRunConfig, validateRunConfig, type RunConfig } from "../train/config.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { mulberry32 } from "../data/mulberry32.js";
 
 const CASES = 1000;
 /** the slowest a single case may be (a case over it is timed again, to forgive a GC pause) */
@@ -27,18 +28,6 @@ const CASE_MS = 100;
 const TOTAL_MS = 5000;
 /** the most a case may grow ArrayBuffer memory: every valid input here is a few kilobytes */
 const MAX_GROWTH = 64 * 2 ** 20;
-
-/** mulberry32: a tiny seeded PRNG with 32 bits of state; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   readonly next: () => number;

@@ -2,6 +2,7 @@
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the
  * tensors' bytes. Only the dtypes this project stores (F32, F64, I32, U32) are supported.
+ * Pure byte-level code (no Node imports): the browser playground uses it too.
  */
 import { CheckpointError } from "../errors.js";
 
@@ -21,6 +22,8 @@ export interface Tensor {
   data: TensorData;
 }
 
+const utf8 = new TextEncoder();
+
 function dtypeOf(data: TensorData): DType {
   if (data instanceof Float32Array) return "F32";
   if (data instanceof Float64Array) return "F64";
@@ -38,8 +41,8 @@ export function encodeSafetensors(tensors: Record<string, { shape: number[]; dat
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = Buffer.from(json, "utf8");
+  json += " ".repeat((8 - ((8 + utf8.encode(json).length) % 8)) % 8);
+  const headerBytes = utf8.encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -61,7 +64,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): { 
   if (n > bytes.length - 8) fail(`truncated or corrupt: header of ${n} bytes but the file has ${bytes.length}`);
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString("utf8"));
+    header = JSON.parse(new TextDecoder("utf-8").decode(bytes.subarray(8, 8 + n)));
   } catch {
     return fail("corrupt header (not JSON)");
   }

@@ -12,7 +12,7 @@ import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./run
 
 /** A `Model` whose predictions run in ONNX Runtime (one session per batch shape); `close` releases them. */
 export interface OnnxModel<P extends JsTree<Array>> extends Model<P> {
-  /** Close every session (their worker threads). */
+  /** Close every session (releasing ONNX Runtime's memory). */
   close(): void;
 }
 

@@ -1,11 +1,12 @@
 /**
- * ONNX Runtime behind a synchronous call. onnxruntime-node only offers `await session.run(…)`,
- * while samplers are synchronous loops; so the session lives in a worker thread and `run` posts
- * the inputs, blocks on a shared flag (Atomics.wait) until the worker has answered, and takes the
- * reply off the port directly (receiveMessageOnPort). The extra cost is one copy of the inputs
- * and outputs per call.
+ * ONNX Runtime sessions, run synchronously on the calling thread. onnxruntime-node's public
+ * `InferenceSession.run` returns a promise only because it defers its native call to the next turn
+ * of the event loop (setImmediate), while samplers and the trainer are synchronous loops; so we call
+ * the native binding it wraps (dist/binding.js of the pinned onnxruntime-node 1.30.0: `loadModel`,
+ * `run`, `dispose`), which runs the session and returns its outputs. Inputs and outputs are the
+ * callers' own buffers: nothing is copied between threads.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { createRequire } from "node:module";
 import { numpy as np, type Array } from "../engine/jax.js";
 
 export interface HostTensor {
@@ -21,22 +22,39 @@ export function toHost(a: Array): HostTensor {
   return { data, dims };
 }
 
-export type Request =
-  | { kind: "open"; model: Uint8Array; threads: number }
-  | { kind: "run"; feeds: Record<string, HostTensor>; outputs: string[]; carry?: Record<string, string> }
-  | { kind: "hold"; tensors: Record<string, HostTensor> }
-  | { kind: "read"; names: string[] }
-  | { kind: "close" };
+/** What we use of onnxruntime-node (an optional dependency: its types may be absent). */
+interface OrtTensor {
+  data: unknown;
+  dims: readonly number[];
+}
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
+  /** the outputs named in `fetches` (each null: ONNX Runtime allocates it) for `feeds` */
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+  dispose(): void;
+}
+interface Ort {
+  NativeSession: new () => NativeSession;
+  Tensor: new (type: string, data: Float32Array | Int32Array, dims: number[]) => OrtTensor;
+}
 
-export type Reply =
-  | { kind: "opened" }
-  | { kind: "ran"; results: HostTensor[] }
-  | { kind: "held" }
-  | { kind: "closed" }
-  | { kind: "error"; message: string };
+let ort: Ort | undefined;
 
-/** Longest wait for one reply before giving up (a session load or a forward pass). */
-const TIMEOUT_MS = 10 * 60 * 1000;
+/** onnxruntime-node's tensor class and native session, loaded (and its environment set up) once. */
+function onnxRuntime(): Ort {
+  if (!ort) {
+    const require = createRequire(import.meta.url);
+    try {
+      const { Tensor } = require("onnxruntime-node") as Pick<Ort, "Tensor">;
+      const { binding, initOrt } = require("onnxruntime-node/dist/binding.js") as { binding: { InferenceSession: Ort["NativeSession"] }; initOrt(): void };
+      initOrt();
+      ort = { NativeSession: binding.InferenceSession, Tensor };
+    } catch {
+      throw new Error("the ONNX backend needs the optional package onnxruntime-node: npm install onnxruntime-node");
+    }
+  }
+  return ort;
+}
 
 /** Options of an ONNX Runtime session. */
 export interface SessionOptions {
@@ -45,39 +63,41 @@ export interface SessionOptions {
 }
 
 export class OnnxSession {
-  readonly #worker: Worker;
-  readonly #port: MessagePort;
-  readonly #signal = new Int32Array(new SharedArrayBuffer(4));
+  readonly #ort = onnxRuntime();
+  readonly #session = new this.#ort.NativeSession();
+  /** inputs kept between runs (a training state), by input name */
+  readonly #held: Record<string, OrtTensor> = {};
   #closed = false;
 
-  /** Load `model` (ONNX bytes); blocks until the session is ready. */
+  /** Load `model` (ONNX bytes). */
   constructor(model: Uint8Array, { threads = 1 }: SessionOptions = {}) {
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    this.#worker = new Worker(new URL("./worker.js", import.meta.url), {
-      workerData: { port: port2, signal: this.#signal },
-      transferList: [port2],
-    });
-    this.#worker.unref();
+    this.#native(() =>
+      this.#session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+        // measured: the default memory pattern planner pre-allocated ~700 MB more for a U-Net training step
+        enableMemPattern: false,
+        // measured: with more than one thread, pool threads that spin while waiting for work took the
+        // cores the working threads needed on a loaded machine (U-Net step at 2 threads: 0.5× the time without)
+        extra: { session: { intra_op: { allow_spinning: "0" } } },
+      }),
+    );
+  }
+
+  /** `f()`, with ONNX Runtime's errors named as such. */
+  #native<T>(f: () => T): T {
+    if (this.#closed) throw new Error("this ONNX session is closed");
     try {
-      this.#call({ kind: "open", model, threads });
+      return f();
     } catch (e) {
-      void this.#worker.terminate();
-      throw e;
+      throw new Error(`ONNX Runtime: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
-  #call(request: Request): Reply {
-    if (this.#closed) throw new Error("this ONNX session is closed");
-    Atomics.store(this.#signal, 0, 0);
-    this.#port.postMessage(request);
-    if (Atomics.wait(this.#signal, 0, 0, TIMEOUT_MS) === "timed-out") {
-      throw new Error(`ONNX Runtime did not answer within ${TIMEOUT_MS / 1000} s`);
-    }
-    const reply = receiveMessageOnPort(this.#port)?.message as Reply | undefined;
-    if (!reply) throw new Error("ONNX Runtime's worker stopped without answering");
-    if (reply.kind === "error") throw new Error(`ONNX Runtime: ${reply.message}`);
-    return reply;
+  /** `t` as an onnxruntime-node tensor over the same buffer. */
+  #tensor(t: HostTensor): OrtTensor {
+    return new this.#ort.Tensor(t.data instanceof Int32Array ? "int32" : "float32", t.data, t.dims);
   }
 
   /** The model's output `output` for `feeds` (by input name). */
@@ -87,32 +107,36 @@ export class OnnxSession {
 
   /**
    * The model's `outputs` for `feeds` and the held inputs; only what they depend on is computed.
-   * `carry` (output → input) keeps outputs as held inputs of the next run, inside the session's
-   * thread: a training step's new state never crosses threads.
+   * `carry` (output → input) keeps outputs as held inputs of the next run: a training step's new
+   * state stays in ONNX Runtime's tensors.
    */
-  runOutputs(feeds: Record<string, HostTensor>, outputs: string[], carry?: Record<string, string>): HostTensor[] {
-    const reply = this.#call({ kind: "run", feeds, outputs, ...(carry ? { carry } : {}) });
-    if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
-    return reply.results;
+  runOutputs(feeds: Record<string, HostTensor>, outputs: string[], carry: Record<string, string> = {}): HostTensor[] {
+    const fetches = Object.fromEntries([...outputs, ...Object.keys(carry)].map((name) => [name, null]));
+    const out = this.#native(() => {
+      const all: Record<string, OrtTensor> = { ...this.#held };
+      for (const [name, t] of Object.entries(feeds)) all[name] = this.#tensor(t);
+      return this.#session.run(all, fetches, {});
+    });
+    for (const [o, i] of Object.entries(carry)) this.#held[i] = out[o]!;
+    return outputs.map((name) => host(out[name]!));
   }
 
   /** Keep `tensors` as inputs of every later run (until replaced by a carry or another hold). */
   hold(tensors: Record<string, HostTensor>): void {
-    this.#call({ kind: "hold", tensors });
+    this.#native(() => Object.entries(tensors).forEach(([name, t]) => (this.#held[name] = this.#tensor(t))));
   }
 
   /** The held inputs `names`. */
   read(names: string[]): HostTensor[] {
-    const reply = this.#call({ kind: "read", names });
-    if (reply.kind !== "ran") throw new Error(`ONNX Runtime: unexpected reply ${reply.kind}`);
-    return reply.results;
+    return this.#native(() => names.map((name) => host(this.#held[name]!)));
   }
 
   close(): void {
     if (this.#closed) return;
-    this.#call({ kind: "close" });
+    this.#session.dispose();
     this.#closed = true;
-    this.#port.close();
-    void this.#worker.terminate();
   }
 }
+
+/** An onnxruntime-node tensor's values and shape (its buffer, not a copy). */
+const host = (t: OrtTensor): HostTensor => ({ data: t.data as Float32Array, dims: [...t.dims] });

@@ -1,38 +1,150 @@
 /**
  * Training steps run by ONNX Runtime. The step is the trainer's own (`trainStep`: forward pass,
  * jax-js's gradient of the loss, AdamW, EMA), traced by jax-js and exported to ONNX as one graph;
- * ONNX Runtime only executes it. The state (params, Adam moments, EMA) stays in the session's
- * thread between steps (carried outputs → inputs), so a step sends only the batch and four scalars
- * and receives the loss and its variance; `state()` reads the state back for checkpoints.
+ * ONNX Runtime only executes it. The state (params, Adam moments, EMA) is packed into two flat vectors
+ * per tree (`Packing`: the optimiser's per-leaf arithmetic becomes a few long operations) and stays in
+ * the session's held tensors between steps (carried outputs → inputs), so a step passes only the batch
+ * and four scalars and reads back the loss and its variance; `state()` unpacks the state for checkpoints.
  */
 import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
 import { trainStep, type StepperFactory, type StepState } from "../train/trainer.js";
-import { exportTree } from "./export.js";
+import type { AdamConfig } from "../train/adam.js";
+import type { Objective } from "../train/objective.js";
+import type { Batch } from "../train/step.js";
+import { exportTree, type OnnxInput } from "./export.js";
 import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
 
 type Names = JsTree<string>;
 const leaves = (t: Names | Names[]) => tree.leaves(t as Names) as string[];
 
+/**
+ * A params-shaped tree as at most two flat vectors: its leaves of rank ≥ 2, flattened and concatenated
+ * as one [1, n] row (rank 2, so AdamW still decays exactly them), and the others as one [n] vector.
+ * Clipping, AdamW and the EMA — elementwise per leaf, plus a global norm — then trace to a few ONNX
+ * nodes on two long vectors instead of a few per leaf.
+ */
+export class Packing {
+  readonly #def: JsTreeDef;
+  readonly #shapes: number[][];
+  /** the leaf indices of each packed vector, in order */
+  readonly #groups: number[][];
+
+  /** The packing of trees shaped like `example` (only read for its shapes). */
+  constructor(example: JsTree<Array>) {
+    const [leafs, def] = tree.flatten(example) as [Array[], JsTreeDef];
+    this.#def = def;
+    this.#shapes = leafs.map((l) => [...l.shape]);
+    const ranks = [(r: number) => r >= 2, (r: number) => r < 2];
+    this.#groups = ranks.map((keep) => this.#shapes.flatMap((shape, i) => (keep(shape.length) ? [i] : []))).filter((g) => g.length > 0);
+  }
+
+  /** The packed vectors' shapes: [1, n] for the rank ≥ 2 leaves, [n] for the others. */
+  shapes(): number[][] {
+    return this.#groups.map((g) => {
+      const n = g.reduce((total, i) => total + this.#size(i), 0);
+      return this.#shapes[g[0]!]!.length >= 2 ? [1, n] : [n];
+    });
+  }
+
+  /** `t` (consumed) packed: each group's leaves flattened, concatenated, shaped as `shapes()`. */
+  pack(t: JsTree<Array>): Array[] {
+    const leafs = tree.leaves(t) as Array[];
+    const shapes = this.shapes();
+    return this.#groups.map((g, k) => np.concatenate(g.map((i) => leafs[i]!.reshape([-1])), 0).reshape(shapes[k]!));
+  }
+
+  /** The tree packed in `packed` (consumed). */
+  unpack(packed: Array[]): JsTree<Array> {
+    const leafs: Array[] = [];
+    this.#groups.forEach((g, k) => {
+      const flat = packed[k]!.reshape([-1]);
+      const ends = g.slice(0, -1).map((_, j) => g.slice(0, j + 1).reduce((total, i) => total + this.#size(i), 0));
+      const parts = g.length === 1 ? [flat] : np.split(flat, ends, 0);
+      g.forEach((i, j) => (leafs[i] = parts[j]!.reshape(this.#shapes[i]!)));
+    });
+    return tree.unflatten(this.#def, leafs) as JsTree<Array>;
+  }
+
+  /** `t` (consumed) packed on the host, as `pack` packs it. */
+  packHost(t: JsTree<Array>): HostTensor[] {
+    const host = (tree.leaves(t) as Array[]).map(toHost);
+    const shapes = this.shapes();
+    return this.#groups.map((g, k) => {
+      const data = new Float32Array(g.reduce((total, i) => total + this.#size(i), 0));
+      g.reduce((offset, i) => (data.set(host[i]!.data, offset), offset + host[i]!.data.length), 0);
+      return { data, dims: shapes[k]! };
+    });
+  }
+
+  /** The tree packed in the host tensors `packed`. */
+  unpackHost(packed: HostTensor[]): JsTree<Array> {
+    const leafs: Array[] = [];
+    this.#groups.forEach((g, k) => g.reduce((offset, i) => {
+      leafs[i] = np.array(packed[k]!.data.slice(offset, offset + this.#size(i)) as Float32Array).reshape(this.#shapes[i]!);
+      return offset + this.#size(i);
+    }, 0));
+    return tree.unflatten(this.#def, leafs) as JsTree<Array>;
+  }
+
+  /** The number of values in leaf i. */
+  #size(i: number): number {
+    return this.#shapes[i]!.reduce((a, b) => a * b, 1);
+  }
+}
+
+/** A training step exported to ONNX: the graph and the names a stepper feeds, carries and reads. */
+export interface ExportedStep {
+  bytes: Uint8Array;
+  inputs: OnnxInput[];
+  /** the packed state's inputs [params, m, v, ema], `packing.shapes().length` per tree */
+  stateIn: string[];
+  /** new state output → the state input it becomes at the next step */
+  carry: Record<string, string>;
+  /** the batch's inputs (in tree.leaves order) and those of lr, the two bias corrections, the EMA decay */
+  batchIn: string[];
+  scalarsIn: string[];
+  /** the loss and variance outputs */
+  loss: string;
+  variance: string;
+  packing: Packing;
+}
+
+/**
+ * `trainStep(objective, adam)` on the packed state (`Packing` of trees shaped like `params`) at the
+ * shapes of `example` (both only read for their shapes), exported to ONNX.
+ */
+export function exportStep(objective: Objective, adam: AdamConfig, params: JsTree<Array>, example: Batch): ExportedStep {
+  const packing = new Packing(params);
+  const packedObjective: Objective = (p, batch) => {
+    const { loss, variance, grads } = objective(packing.unpack(p as Array[]), batch);
+    return { loss, variance, grads: packing.pack(grads) };
+  };
+  // lr, the two bias corrections and the EMA decay: scalars fed at every step
+  const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
+  const packed = () => packing.shapes().map((shape) => np.zeros(shape));
+  const args = [packed(), { m: packed(), v: packed() }, packed(), example, ...scalars] as JsTree<Array>[];
+  const exported = exportTree(trainStep(packedObjective, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
+  tree.dispose([args.slice(0, 3), scalars]);
+  const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, ...string[]];
+  const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string; variance: string };
+  const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
+  // the packed state [params, m, v, ema]; the new one becomes the next step's input, held by the session
+  const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
+  const stateOut = leaves([outputNames.params, outputNames.adam.m, outputNames.adam.v, outputNames.ema]);
+  const carry = Object.fromEntries(stateOut.map((o, k) => [o, stateIn[k]!]));
+  return { bytes: exported.bytes, inputs: exported.inputs, stateIn, carry, batchIn: leaves(batchIn), scalarsIn, loss: outputNames.loss, variance: outputNames.variance, packing };
+}
+
 /** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
 export function onnxStepper(options: SessionOptions = {}): StepperFactory {
   return (objective, adam, initial, example) => {
-    // lr, the two bias corrections and the EMA decay: scalars fed at every step
-    const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
-    const args = [initial.params, initial.adam, initial.ema, example, ...scalars] as JsTree<Array>[];
-    const exported = exportTree(trainStep(objective, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
-    tree.dispose(scalars);
-    const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, string, string, string, string];
-    const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string; variance: string };
-    const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
-    // the state as one tree [params, m, v, ema]; the new one becomes the next step's input, in the session's thread
-    const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
-    const stateOut = leaves([outputNames.params, outputNames.adam.m, outputNames.adam.v, outputNames.ema]);
-    const carry = Object.fromEntries(stateOut.map((o, k) => [o, stateIn[k]!]));
-    const [initialLeaves, stateTree] = tree.flatten([initial.params, initial.adam.m, initial.adam.v, initial.ema]) as [Array[], JsTreeDef];
+    const exported = exportStep(objective, adam, initial.params, example);
+    const { packing, stateIn, carry, batchIn, scalarsIn } = exported;
+    const initialPacked = [initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t));
 
     const session = new OnnxSession(exported.bytes, options);
-    session.hold(Object.fromEntries(initialLeaves.map((l, k) => [stateIn[k]!, toHost(l)])));
-    tree.dispose(example); // (toHost consumed the initial state)
+    session.hold(Object.fromEntries(initialPacked.map((t, k) => [stateIn[k]!, t])));
+    tree.dispose(example); // (packHost consumed the initial state)
     let cached: StepState | null = null;
     const dropCache = () => {
       if (cached) tree.dispose([cached.params, cached.adam, cached.ema]);
@@ -43,15 +155,16 @@ export function onnxStepper(options: SessionOptions = {}): StepperFactory {
         dropCache();
         const feeds: Record<string, HostTensor> = {};
         const batchLeaves = tree.leaves(batch as unknown as JsTree<Array>) as Array[];
-        leaves(batchIn).forEach((name, k) => (feeds[name] = toHost(batchLeaves[k]!)));
+        batchIn.forEach((name, k) => (feeds[name] = toHost(batchLeaves[k]!)));
         [s.lr, s.correction1, s.correction2, s.emaDecay].forEach((v, k) => (feeds[scalarsIn[k]!] = { data: Float32Array.of(v), dims: [] }));
-        const [loss, variance] = session.runOutputs(feeds, [outputNames.loss, outputNames.variance], carry);
+        const [loss, variance] = session.runOutputs(feeds, [exported.loss, exported.variance], carry);
         return { loss: loss!.data[0]!, variance: variance!.data[0]! };
       },
       state() {
         if (!cached) {
-          const arrays = session.read(stateIn).map((t) => np.array(t.data as Float32Array).reshape(t.dims));
-          const [params, m, v, ema] = tree.unflatten(stateTree, arrays) as JsTree<Array>[];
+          const state = session.read(stateIn);
+          const vectors = state.length / 4; // packed vectors per tree
+          const [params, m, v, ema] = [0, 1, 2, 3].map((k) => packing.unpackHost(state.slice(k * vectors, (k + 1) * vectors)));
           cached = { params: params!, adam: { m: m!, v: v! }, ema: ema! };
         }
         return cached;

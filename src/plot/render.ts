@@ -3,7 +3,7 @@
  * view and drawn by Vega's SVG string renderer, all synchronously (so a training callback can write
  * a chart between steps); PNGs are that SVG rasterised by resvg with the system's fonts.
  */
-import { Resvg } from "@resvg/resvg-js";
+import { createRequire } from "node:module";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
@@ -47,9 +47,20 @@ export function chartSvg(spec: TopLevelSpec): string {
   }
 }
 
+type ResvgModule = typeof import("@resvg/resvg-js");
+let resvgModule: ResvgModule | undefined;
+
+/**
+ * resvg, loaded on the first PNG: its native part is a platform-specific optional package, so an
+ * install without it (`npm install --omit=optional`) still imports the library and writes SVGs.
+ */
+function loadResvg(): ResvgModule {
+  return (resvgModule ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule);
+}
+
 /** An SVG document rasterised to a PNG file at `scale` pixels per SVG unit, text in the system's fonts. */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const resvg = new Resvg(svg, {
+  const resvg = new (loadResvg().Resvg)(svg, {
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     font: { loadSystemFonts: true, defaultFontFamily: SANS_SERIF, sansSerifFamily: SANS_SERIF },

@@ -1,17 +1,19 @@
 /** Noise schedules: registry by name, continuous γ(t) and discrete T-step chains. */
 import { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule } from "./fixed.js";
+import { sqrtSchedule } from "./sqrt.js";
 import type { NoiseSchedule } from "./schedule.js";
 
 export * from "./schedule.js";
 export * from "./discrete.js";
 export * from "./learned.js";
-export { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule };
+export { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule, sqrtSchedule };
 
 const REGISTRY: Record<string, () => NoiseSchedule> = {
   linear: () => linearSchedule(),
   cosine: () => cosineSchedule(),
   "log-snr-linear": () => logSnrLinearSchedule(),
   geometric: () => geometricSchedule(),
+  sqrt: () => sqrtSchedule(),
 };
 
 /** Names of the fixed schedules that `getSchedule` knows, e.g. "cosine". */

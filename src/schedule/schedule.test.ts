@@ -58,6 +58,14 @@ describe("discrete schedules match the standard β-first definitions", () => {
     assert.equal(betas[T - 1], 0.999, "the last cosine β is clipped");
     checkAgainst("cosine", T, betas, 1e-9);
   });
+  it("sqrt (Diffusion-LM): ᾱ_i = 1 − √(i/T + 1e-4) exactly, the last β clipped at 0.999", () => {
+    const T = 2000;
+    const alphaBar = (t: number) => 1 - Math.sqrt(t + 1e-4);
+    // β-first: β_i = 1 − ᾱ(i/T)/ᾱ((i−1)/T) with ᾱ_0 = 1 (the data), clipped where ᾱ crosses 0
+    const betas = Array.from({ length: T }, (_, i) => Math.min(1 - Math.max(alphaBar((i + 1) / T), 1e-12) / (i === 0 ? 1 : alphaBar(i / T)), 0.999));
+    assert.equal(betas[T - 1], 0.999, "the last sqrt β is clipped");
+    checkAgainst("sqrt", T, betas, 1e-8);
+  });
 
   it("log-snr-linear: ᾱ_i = sigmoid(−γ(i/T)), γ from −13.3 to 5", () => {
     const T = 50;
@@ -138,7 +146,7 @@ describe("continuous γ(t)", () => {
 
 describe("registry", () => {
   it("names the known schedules when asked for an unknown one", () => {
-    assert.throws(() => getSchedule("quadratic"), /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric\)/);
+    assert.throws(() => getSchedule("quadratic"), /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/);
   });
   it("rejects a non-integer or non-positive T", () => {
     assert.throws(() => discretize(getSchedule("cosine"), 0), /T >= 1, got 0/);

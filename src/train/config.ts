@@ -11,12 +11,13 @@ import type { Model } from "../diffusion/model.js";
 import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
 import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
 import { cnnClassifier, initCnn, type CnnConfig } from "../models/cnn.js";
+import { initTextNet, textClassifier, textModel, type TextNetConfig } from "../text/model.js";
 import { defaultLearnedInit, getSchedule, initLearnedSchedule, isLearnedSchedule, learnedSchedule, learnedScheduleKinds, scheduleNames, type LearnedScheduleInit, type LearnedScheduleParams } from "../schedule/index.js";
 import { gammaConditioned } from "../diffusion/model.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { exampleShape } from "../data/toy.js";
-import { fitNormalization, type Normalization } from "../data/normalize.js";
-import { pixelNormalization, type Split } from "../data/index.js";
+import { fitNormalization, pixelNormalization, type Normalization } from "../data/normalize.js";
+import type { Split } from "../data/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 import { ConfigError } from "../errors.js";
 import { targets } from "../diffusion/parameterization.js";
@@ -74,7 +75,7 @@ export interface RunConfig {
 }
 
 /** The network of a run: an MLP, a U-Net or (clean-image classifiers only) a CNN, with its config. */
-export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig } | { kind: "cnn"; cnn: CnnConfig };
+export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig } | { kind: "cnn"; cnn: CnnConfig } | { kind: "text"; text: TextNetConfig };
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
@@ -250,7 +251,7 @@ export function runConfigFor(spec: string, split: Split, options: RunOptions = {
 type Params = JsTree<Array>;
 
 function unknownKind(spec: { kind: string }): ConfigError {
-  return new ConfigError(`unknown model kind "${spec.kind}" (known: mlp, unet, cnn)`);
+  return new ConfigError(`unknown model kind "${spec.kind}" (known: mlp, unet, cnn, text)`);
 }
 
 /** Fresh parameters for the run: the network's, and { denoiser, schedule } with a learned schedule. */
@@ -277,6 +278,7 @@ function initNetwork(config: RunConfig, rng: Rng): Params {
   if (spec.kind === "mlp") return initMlp(spec.mlp, rng);
   if (spec.kind === "unet") return initUNet(spec.unet, rng);
   if (spec.kind === "cnn") return initCnn(spec.cnn, rng);
+  if (spec.kind === "text") return initTextNet(spec.text, rng);
   throw unknownKind(spec);
 }
 
@@ -284,6 +286,7 @@ function initNetwork(config: RunConfig, rng: Rng): Params {
 export function labelClasses(config: RunConfig): number {
   const spec = config.model;
   if (spec.kind === "cnn") return spec.cnn.outputs;
+  if (spec.kind === "text") return spec.text.outputs ?? 0;
   const net = spec.kind === "mlp" ? spec.mlp : spec.unet;
   return net.classes ?? net.outputs ?? 0;
 }
@@ -291,6 +294,13 @@ export function labelClasses(config: RunConfig): number {
 /** One example's shape: [dim] for points, [rows, cols, channels] for images. */
 export function dataShape(config: RunConfig): number[] {
   return exampleShape(config.data);
+}
+
+/** The shape of one example's noise ε: the data's, except a text denoiser's ([length, embedDim]: its data are token ids). */
+export function noiseShape(config: RunConfig): number[] {
+  const spec = config.model;
+  if (spec.kind === "text" && config.task !== "classifier") return [spec.text.length, spec.text.embedDim];
+  return dataShape(config);
 }
 
 /** The run's data normalisation x' = (x − mean)/std. */
@@ -305,6 +315,7 @@ export function buildModel(config: RunConfig): Model {
   let model: Model;
   if (spec.kind === "mlp") model = mlpModel(spec.mlp, config.target) as Model;
   else if (spec.kind === "unet") model = unetModel(spec.unet, config.target) as Model;
+  else if (spec.kind === "text") model = textModel(spec.text) as Model;
   else throw unknownKind(spec);
   if (!isLearnedSchedule(config.schedule)) return model;
   const { gammaMin, gammaMax } = learnedInit(config);
@@ -317,6 +328,7 @@ export function buildClassifier(config: RunConfig): Classifier {
   if (spec.kind === "mlp") return mlpClassifier(spec.mlp) as Classifier;
   if (spec.kind === "unet") return unetClassifier(spec.unet) as Classifier;
   if (spec.kind === "cnn") return cnnClassifier(spec.cnn) as Classifier;
+  if (spec.kind === "text") return textClassifier(spec.text) as Classifier;
   throw unknownKind(spec);
 }
 
@@ -428,7 +440,7 @@ export function validateRunConfig(value: unknown, source = "run config"): RunCon
   oneOf(data, "data", "decoder", ["gaussian", "discretized"], true);
 
   const model = object(c, "", "model");
-  const kind = oneOf(model, "model", "kind", ["mlp", "unet", "cnn"])!;
+  const kind = oneOf(model, "model", "kind", ["mlp", "unet", "cnn", "text"])!;
   const net = object(model, "model", kind);
   const path = `model.${kind}`;
   const heads = () => {
@@ -464,6 +476,19 @@ export function validateRunConfig(value: unknown, source = "run config"): RunCon
     count(net, path, "groups", 4096);
     evenEmbedding();
     heads();
+  } else if (kind === "text") {
+    const words = net.words;
+    if (!globalThis.Array.isArray(words) || words.length < 3 || !words.every((w) => typeof w === "string")) fail(`${path}.words`, "must be a list of at least 3 words (the vocabulary)", words);
+    const length = count(net, path, "length", MAX_WIDTH);
+    const embedDim = count(net, path, "embedDim", MAX_WIDTH);
+    const width = count(net, path, "width", MAX_WIDTH);
+    count(net, path, "layers", 1024);
+    const headCount = count(net, path, "heads", 256);
+    if (width % headCount !== 0) fail(`${path}.heads`, `must divide the width ${width}`, headCount);
+    evenEmbedding();
+    heads();
+    const expected = task === "classifier" ? length * embedDim : length;
+    if (dim !== expected) fail("data.dim", `must be ${expected} for this text ${task}`, dim);
   } else {
     if (task !== "classifier") fail("task", `must be "classifier" for a cnn model (the CNN classifies clean images)`, c.task);
     imageShape();

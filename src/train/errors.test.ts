@@ -93,12 +93,12 @@ describe("typed errors", () => {
     const good = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     const cases: [(c: any) => void, RegExp][] = [
       [(c) => (c.steps = -5), /field "steps" must be a positive integer, got -5$/],
-      [(c) => (c.model.kind = "transformer"), /field "model\.kind" must be one of mlp, unet, cnn, got "transformer"$/],
+      [(c) => (c.model.kind = "transformer"), /field "model\.kind" must be one of mlp, unet, cnn, text, got "transformer"$/],
       [(c) => delete c.data.std, /field "data\.std" is missing \(a list of positive numbers\), got nothing$/],
       [(c) => (c.data.std = [1, -1]), /field "data\.std\[1\]" must be a positive number, got -1$/],
       [(c) => (c.model.mlp.dim = 3), /field "model\.mlp\.dim" must equal data\.dim = 2, got 3$/],
       [(c) => (c.schedule = "learned"), /field "learnedSchedule" is missing \(an object\), got nothing$/],
-      [(c) => (c.schedule = "quadratic"), /field "schedule" must be one of linear, cosine, log-snr-linear, geometric, learned, learned-linear, got "quadratic"$/],
+      [(c) => (c.schedule = "quadratic"), /field "schedule" must be one of linear, cosine, log-snr-linear, geometric, sqrt, learned, learned-linear, got "quadratic"$/],
       [(c) => (c.adam.lr = "fast"), /field "adam\.lr" must be a positive number, got "fast"$/],
       [(c) => (c.format = "vdm-run-0"), /field "format" must be "vdm-run-1" \(an unknown format\), got "vdm-run-0"$/],
     ];

@@ -14,7 +14,7 @@ import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess, stepsFromUniform } from "../diffusion/process.js";
 import { learnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams } from "../schedule/learned.js";
 import type { NoiseSchedule } from "../schedule/schedule.js";
-import type { Batch } from "./trainer.js";
+import type { Batch } from "./step.js";
 
 /**
  * Model parameters as a tree of arrays.

@@ -13,6 +13,7 @@ import { makeSampler, samplerFlags } from "../samplers.js";
 import { guidanceFlags, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
+import { flagValue, isTextRun, sampleText } from "./text.js";
 
 /** How many samples --trajectory follows. */
 const TRACKED = 8;
@@ -48,6 +49,8 @@ function samplesChart(points: Float32Array, dim: number, labels: Int32Array | nu
 }
 
 export function run(argv: string[]): void {
+  const textModel = flagValue(argv, "model");
+  if (textModel && isTextRun(textModel)) return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");

@@ -22,6 +22,7 @@ import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
+import { flagValue, trainText } from "./text.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = defineFlags("Training", {
@@ -236,6 +237,7 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
 }
 
 export function run(argv: string[]): void {
+  if (flagValue(argv, "data")?.startsWith("text:")) return trainText(argv); // Diffusion-LM (commands/text.ts)
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);

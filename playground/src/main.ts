@@ -1,0 +1,532 @@
+/**
+ * The playground page: controls, canvases and Vega charts. All computation happens in the worker
+ * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/charts.ts) rendered by vega.
+ */
+import { compile } from "vega-lite";
+import { parse, View } from "vega";
+import type { TopLevelSpec } from "vega-lite";
+import { lineChart, lossChart, scoreFieldChart } from "../../src/plot/charts.js";
+import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
+
+// ---------------------------------------------------------------- worker plumbing
+
+const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+let nextId = 1;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const listeners: ((e: Event) => void)[] = [];
+
+worker.onmessage = (e: MessageEvent<Reply | Event>) => {
+  const m = e.data;
+  if ("event" in m) return listeners.forEach((f) => f(m));
+  if (m.id === -1) return showError(m.error ?? "error");
+  const p = pending.get(m.id);
+  if (!p) return;
+  pending.delete(m.id);
+  if (m.error !== undefined) p.reject(new Error(m.error));
+  else p.resolve(m.result);
+};
+worker.onerror = (e) => showError(`worker: ${e.message}`);
+
+function request<K extends keyof Requests>(type: K, args: Requests[K]["args"]): Promise<Requests[K]["result"]> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ id, type, args });
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const num = (id: string) => Number(($(id) as HTMLInputElement).value);
+const val = (id: string) => ($(id) as HTMLInputElement).value;
+
+function showError(message: string): void {
+  $("error").textContent = message;
+  console.warn(message);
+}
+
+/** Run `f`, showing its error instead of throwing. */
+async function guarded<T>(f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    $("error").textContent = "";
+    return await f();
+  } catch (err) {
+    showError((err as Error).message);
+    return undefined;
+  }
+}
+
+/**
+ * `run` as an input handler that never overlaps itself: events during a run coalesce into one more
+ * run after it, so a slider dragged fast redraws at the pace the worker answers.
+ */
+function throttled(run: () => Promise<void>): () => void {
+  let busy = false;
+  let again = false;
+  const go = async (): Promise<void> => {
+    if (busy) return void (again = true);
+    busy = true;
+    await guarded(run);
+    busy = false;
+    if (again) {
+      again = false;
+      void go();
+    }
+  };
+  return () => void go();
+}
+
+const views = new Map<string, View>();
+/** Render a Vega-Lite spec into the element `id` (replacing what was there). */
+async function chart(id: string, spec: TopLevelSpec): Promise<void> {
+  views.get(id)?.finalize();
+  const el = $(id);
+  el.innerHTML = "";
+  const view = new View(parse(compile(spec).spec), { renderer: "svg", container: el, hover: false });
+  views.set(id, view);
+  await view.runAsync();
+}
+
+type Bounds = { xmin: number; xmax: number; ymin: number; ymax: number };
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+function boundsOf(points: ArrayLike<number>, margin = 0.08): Bounds {
+  let [xmin, xmax, ymin, ymax] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    const [x, y] = [points[i]!, points[i + 1]!];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    xmin = Math.min(xmin, x);
+    xmax = Math.max(xmax, x);
+    ymin = Math.min(ymin, y);
+    ymax = Math.max(ymax, y);
+  }
+  if (!Number.isFinite(xmin)) return { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+  const span = Math.max(xmax - xmin, ymax - ymin, 1e-3);
+  const [cx, cy] = [(xmin + xmax) / 2, (ymin + ymax) / 2];
+  const h = span / 2 + margin * span;
+  return { xmin: cx - h, xmax: cx + h, ymin: cy - h, ymax: cy + h };
+}
+
+interface Layer {
+  points: ArrayLike<number>;
+  color?: string;
+  labels?: ArrayLike<number> | null;
+  size?: number;
+  alpha?: number;
+}
+
+/** Scatter plots of 2-D point layers on a canvas, with optional paths (each a list of [x, y]). */
+function scatter(canvas: HTMLCanvasElement, layers: Layer[], bounds: Bounds, paths: [number, number][][] = []): void {
+  const ctx = canvas.getContext("2d")!;
+  const { width: W, height: H } = canvas;
+  ctx.clearRect(0, 0, W, H);
+  const px = (x: number) => ((x - bounds.xmin) / (bounds.xmax - bounds.xmin)) * W;
+  const py = (y: number) => H - ((y - bounds.ymin) / (bounds.ymax - bounds.ymin)) * H;
+  ctx.strokeStyle = "#eee";
+  ctx.beginPath();
+  ctx.moveTo(px(0), 0);
+  ctx.lineTo(px(0), H);
+  ctx.moveTo(0, py(0));
+  ctx.lineTo(W, py(0));
+  ctx.stroke();
+  for (const layer of layers) {
+    const r = layer.size ?? 1.6;
+    ctx.globalAlpha = layer.alpha ?? 0.6;
+    for (let i = 0; i + 1 < layer.points.length; i += 2) {
+      ctx.fillStyle = layer.labels ? PALETTE[layer.labels[i / 2]! % PALETTE.length]! : (layer.color ?? "#1f77b4");
+      ctx.beginPath();
+      ctx.arc(px(layer.points[i]!), py(layer.points[i + 1]!), r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+  ctx.globalAlpha = 0.9;
+  ctx.strokeStyle = "#d62728";
+  ctx.lineWidth = 1.2;
+  for (const path of paths) {
+    ctx.beginPath();
+    path.forEach(([x, y], k) => (k ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
+    ctx.stroke();
+    const last = path[path.length - 1];
+    if (last) {
+      ctx.fillStyle = "#d62728";
+      ctx.beginPath();
+      ctx.arc(px(last[0]), py(last[1]), 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+  ctx.globalAlpha = 1;
+}
+
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits)) : String(v));
+
+// ---------------------------------------------------------------- tabs
+
+document.querySelectorAll<HTMLButtonElement>("#tabs button").forEach((b) =>
+  b.addEventListener("click", () => {
+    document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
+    document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === `tab-${b.dataset.tab}`));
+    onTab[b.dataset.tab!]?.();
+  }),
+);
+const onTab: Record<string, () => void> = {};
+
+// ---------------------------------------------------------------- data
+
+const DATASETS = ["moons", "swiss-roll", "checkerboard", "circles", "gaussian", "eight-gaussians", "ncsn-gmm", "drawn"];
+$("data-spec").innerHTML = DATASETS.map((d) => `<option value="${d}">${d === "drawn" ? "draw your own" : d}</option>`).join("");
+let dataPoints: Float32Array = new Float32Array();
+let dataLabels: Int32Array | null = null;
+let dataBounds: Bounds = { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+const drawn: number[] = [];
+const DRAW_BOUNDS: Bounds = { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+
+async function loadData(): Promise<void> {
+  const spec = val("data-spec");
+  if (spec === "drawn" && drawn.length < 8) {
+    dataPoints = Float32Array.from(drawn);
+    dataLabels = null;
+    dataBounds = DRAW_BOUNDS;
+    drawData();
+    $("data-info").textContent = "click or drag on the canvas to add points (at least 4)";
+    return;
+  }
+  const r = await request("data", { spec, ...(spec === "drawn" ? { points: drawn } : {}) });
+  dataPoints = r.points;
+  dataLabels = r.labels;
+  dataBounds = spec === "drawn" ? DRAW_BOUNDS : boundsOf(r.points);
+  drawData();
+  $("data-info").textContent = `${r.n} training points`;
+  document.body.dataset.data = spec;
+  await applySettings();
+}
+
+function drawData(): void {
+  scatter($("data-canvas"), [{ points: dataPoints, labels: dataLabels, alpha: 0.5 }], dataBounds);
+}
+
+$("data-spec").addEventListener("change", () => void guarded(loadData));
+$("data-clear").addEventListener("click", () => {
+  drawn.length = 0;
+  void guarded(loadData);
+});
+{
+  const canvas = $<HTMLCanvasElement>("data-canvas");
+  let down = false;
+  let last = 0;
+  const add = (e: MouseEvent) => {
+    if (val("data-spec") !== "drawn") return;
+    const rect = canvas.getBoundingClientRect();
+    const x = DRAW_BOUNDS.xmin + ((e.clientX - rect.left) / rect.width) * (DRAW_BOUNDS.xmax - DRAW_BOUNDS.xmin);
+    const y = DRAW_BOUNDS.ymax - ((e.clientY - rect.top) / rect.height) * (DRAW_BOUNDS.ymax - DRAW_BOUNDS.ymin);
+    // a small cloud around each click, so a few clicks make a density
+    for (let k = 0; k < 8; k++) drawn.push(x + 0.06 * gauss(), y + 0.06 * gauss());
+    dataPoints = Float32Array.from(drawn);
+    dataLabels = null;
+    dataBounds = DRAW_BOUNDS;
+    drawData();
+    $("data-info").textContent = `${drawn.length / 2} points drawn`;
+  };
+  canvas.addEventListener("mousedown", (e) => {
+    down = true;
+    add(e);
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    if (down && performance.now() - last > 30) {
+      last = performance.now();
+      add(e);
+    }
+  });
+  window.addEventListener("mouseup", () => {
+    if (down && val("data-spec") === "drawn" && drawn.length >= 8) void guarded(loadData);
+    down = false;
+  });
+}
+function gauss(): number {
+  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+}
+
+// ---------------------------------------------------------------- training
+
+let losses: number[] = [];
+let lastChart = 0;
+
+function settingsFromForm(): TrainSettings {
+  return {
+    data: val("data-spec"),
+    hidden: num("tr-hidden"),
+    layers: num("tr-layers"),
+    batch: num("tr-batch"),
+    lr: num("tr-lr"),
+    schedule: val("tr-schedule"),
+    timesteps: num("tr-T"),
+    steps: num("tr-steps"),
+    seed: num("tr-seed"),
+  };
+}
+
+async function applySettings(): Promise<void> {
+  const r = await request("configure", settingsFromForm());
+  losses = [];
+  $("tr-config").textContent = r.config;
+  $("tr-status").textContent = `new model: ${r.parameters.toLocaleString()} parameters, step 0`;
+  document.body.dataset.step = "0";
+  await chart("tr-chart", lossChart([]));
+}
+
+listeners.push((e) => {
+  if (e.event !== "progress") return;
+  losses.push(...e.losses);
+  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(1)} steps/s` : "";
+  const loss = losses.length ? `loss ${fmt(losses[losses.length - 1]!)}` : "";
+  $("tr-status").textContent = `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed}`;
+  document.body.dataset.step = String(e.step);
+  document.body.dataset.training = e.running ? "running" : e.done ? "done" : "paused";
+  document.body.dataset.stepsPerSecond = String(e.stepsPerSecond);
+  if (!e.running || performance.now() - lastChart > 500) {
+    lastChart = performance.now();
+    void chart("tr-chart", lossChart(losses));
+  }
+});
+
+$("tr-apply").addEventListener("click", () => void guarded(applySettings));
+$("tr-start").addEventListener("click", () => void guarded(() => request("start", {})));
+$("tr-pause").addEventListener("click", () => void guarded(() => request("pause", {})));
+$("tr-reset").addEventListener("click", () =>
+  void guarded(async () => {
+    losses = [];
+    await request("reset", {});
+    await chart("tr-chart", lossChart([]));
+  }),
+);
+
+function download(name: string, bytes: Uint8Array | string, type: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+$("tr-save").addEventListener("click", () =>
+  void guarded(async () => {
+    const r = await request("save", {});
+    download("config.json", r.config, "application/json");
+    await new Promise((res) => setTimeout(res, 300)); // browsers may drop a second download started at once
+    download("state.safetensors", r.state, "application/octet-stream");
+    $("tr-status").textContent += `  — saved step ${r.step}`;
+  }),
+);
+
+$("tr-load").addEventListener("change", () =>
+  void guarded(async () => {
+    const files = [...($<HTMLInputElement>("tr-load").files ?? [])];
+    const cfg = files.find((f) => f.name.endsWith(".json"));
+    const st = files.find((f) => f.name.endsWith(".safetensors"));
+    if (!cfg || !st) throw new Error("choose both files of a checkpoint folder: config.json and state.safetensors");
+    const r = await request("load", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
+    $("tr-config").textContent = r.config;
+    const c = JSON.parse(r.config) as { data: { spec: string } };
+    if (DATASETS.includes(c.data.spec) && c.data.spec !== "drawn" && val("data-spec") !== c.data.spec) {
+      ($("data-spec") as HTMLSelectElement).value = c.data.spec;
+      const d = await request("data", { spec: c.data.spec });
+      dataPoints = d.points;
+      dataLabels = d.labels;
+      dataBounds = boundsOf(d.points);
+      drawData();
+    }
+    if (r.kind === "weights") losses = [];
+    $("tr-status").textContent = `loaded ${r.kind} (step ${r.step})`;
+    document.body.dataset.loaded = `${r.kind}:${r.step}`;
+    if (r.kind === "weights") await chart("tr-chart", lossChart([]));
+  }),
+);
+
+// ---------------------------------------------------------------- forward process
+
+async function forward(): Promise<void> {
+  const t = num("fwd-t");
+  $("fwd-t-out").textContent = t.toFixed(2);
+  const r = await request("forward", { schedule: val("fwd-schedule"), t, n: 1500, seed: 1 });
+  scatter($("fwd-canvas"), [{ points: r.points, alpha: 0.5 }], boundsOf([...dataPoints, ...r.points.slice(0, 600)]));
+  $("fwd-info").textContent = `γ(t) = ${fmt(r.gamma)}   SNR(t) = ${fmt(r.snr)}   ᾱ_t = ${fmt(r.alphaBar)}`;
+  const marker = { name: `t = ${t.toFixed(2)}`, x: [t], y: [r.snr] };
+  await chart(
+    "fwd-chart",
+    lineChart(
+      [
+        { name: "SNR(t)", x: r.curve.t, y: r.curve.snr },
+        { name: "ᾱ_t", x: r.curve.t, y: r.curve.alphaBar },
+        marker,
+      ],
+      { title: `${val("fwd-schedule")} schedule`, xTitle: "t", yTitle: "SNR(t), ᾱ_t (log scale)", yLog: true, points: false, width: 360, height: 300, colors: ["#1f77b4", "#2ca02c", "#d62728"] },
+    ),
+  );
+}
+const forwardThrottled = throttled(forward);
+$("fwd-t").addEventListener("input", forwardThrottled);
+$("fwd-schedule").addEventListener("change", forwardThrottled);
+onTab.forward = forwardThrottled;
+
+// ---------------------------------------------------------------- ELBO
+
+$("elbo-run").addEventListener("click", () =>
+  void guarded(async () => {
+    $("elbo-info").textContent = "evaluating…";
+    const r = await request("elbo", { n: 500, seed: 0 });
+    $("elbo-info").textContent = `−ELBO = ${fmt(r.nats)} ± ${fmt(r.stdError)} nats = ${fmt(r.bpd)} bits/dim   (reconstruction ${fmt(r.terms.reconstruction)}, prior ${fmt(r.terms.prior)}, diffusion ${fmt(r.terms.diffusion)})`;
+    document.body.dataset.elbo = String(r.nats);
+    const terms = [
+      { term: "reconstruction", nats: r.terms.reconstruction },
+      { term: "prior matching", nats: r.terms.prior },
+      { term: "diffusion", nats: r.terms.diffusion },
+    ];
+    await chart("elbo-terms", {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title: "the three terms (nats per example)",
+      width: 260,
+      height: 260,
+      data: { values: terms },
+      mark: { type: "bar", tooltip: true },
+      encoding: { x: { field: "term", type: "nominal", sort: null, title: null }, y: { field: "nats", type: "quantitative", title: "nats" }, color: { field: "term", type: "nominal", legend: null } },
+    });
+    await chart(
+      "elbo-chart",
+      lineChart([{ name: r.continuous ? "½ γ'(t) E‖ε − ε̂‖²" : "L_{t−1}", x: r.perT.t, y: r.perT.value }], {
+        title: r.continuous ? "the diffusion term's integrand over t" : "each diffusion term L_{t−1} (KL, nats)",
+        xTitle: "t",
+        yTitle: "nats",
+        yLog: r.perT.value.every((v) => v > 0),
+        width: 420,
+        height: 260,
+      }),
+    );
+  }),
+);
+
+// ---------------------------------------------------------------- sampling
+
+$("smp-steps").addEventListener("input", () => ($("smp-steps-out").textContent = val("smp-steps")));
+let animation = 0;
+$("smp-run").addEventListener("click", () =>
+  void guarded(async () => {
+    $("smp-info").textContent = "sampling…";
+    const paths = 24;
+    const r = await request("sample", { sampler: val("smp-sampler"), steps: num("smp-steps"), n: num("smp-n"), seed: 1, paths });
+    $("smp-info").textContent = `NFE ${r.nfe}, ${fmt(r.ms, 0)} ms; energy distance to held-out data ${fmt(r.energy, 4)} (noise floor ${fmt(r.floor, 4)})`;
+    document.body.dataset.energy = String(r.energy);
+    const bounds = dataBounds;
+    const frames = r.frames;
+    const cancel = ++animation;
+    const trajectories = (upTo: number) => Array.from({ length: Math.min(paths, (frames[0]?.length ?? 0) / 2) }, (_, p) => frames.slice(0, upTo).map((f) => [f[2 * p]!, f[2 * p + 1]!] as [number, number]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
+    const duration = 1500;
+    const t0 = performance.now();
+    const frame = () => {
+      if (cancel !== animation) return;
+      const k = Math.min(frames.length, 1 + Math.floor(((performance.now() - t0) / duration) * frames.length));
+      const done = k >= frames.length;
+      scatter($("smp-canvas"), [{ points: dataPoints, color: "#bbb", alpha: 0.3 }, ...(done ? [{ points: r.points, color: "#1f77b4", alpha: 0.6 }] : [])], bounds, trajectories(k));
+      if (!done) requestAnimationFrame(frame);
+      else document.body.dataset.sampled = "1";
+    };
+    frame();
+  }),
+);
+
+// ---------------------------------------------------------------- score field and Langevin
+
+async function scoreField(): Promise<void> {
+  const sigma = num("sc-sigma");
+  $("sc-sigma-out").textContent = sigma.toFixed(2);
+  const r = await request("score", { source: val("sc-source"), sigma, grid: 18 });
+  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${val("sc-source")}; arrows scaled to the longest)`, bounds: r.bounds, size: 420 }));
+}
+const scoreThrottled = throttled(scoreField);
+$("sc-sigma").addEventListener("input", scoreThrottled);
+$("sc-source").addEventListener("change", scoreThrottled);
+onTab.score = scoreThrottled;
+
+const LG_BOUNDS: Bounds = { xmin: -10, xmax: 10, ymin: -10, ymax: 10 };
+const shareText = (s: number[]) => `heavy mode (−5,−5): ${(100 * s[0]!).toFixed(1)} %   light mode (5,5): ${(100 * s[1]!).toFixed(1)} %`;
+listeners.push((e) => {
+  if (e.event !== "langevin") return;
+  scatter($(`lg-${e.which}`), [{ points: e.points, alpha: 0.35, size: 1.3 }], LG_BOUNDS);
+  $(`lg-${e.which}-cap`).textContent = `${e.which === "plain" ? "plain Langevin" : "annealed Langevin"}: ${e.remaining} steps left — ${shareText(e.shares)}`;
+});
+$("lg-run").addEventListener("click", () =>
+  void guarded(async () => {
+    $("lg-info").textContent = "running…";
+    const r = await request("langevin", { n: num("lg-n"), stepsPerLevel: num("lg-steps"), seed: 0 });
+    $("lg-info").textContent = `true weights 80 % / 20 %; plain ${(100 * r.plain[0]!).toFixed(1)} %, annealed ${(100 * r.annealed[0]!).toFixed(1)} % in the heavy mode (${fmt(r.ms / 1000, 1)} s)`;
+    $("lg-plain-cap").textContent = `plain Langevin (clean score): ${shareText(r.plain)}`;
+    $("lg-annealed-cap").textContent = `annealed Langevin (σ̃ 20 → 1): ${shareText(r.annealed)}`;
+    document.body.dataset.annealedHeavy = String(r.annealed[0]);
+    document.body.dataset.plainHeavy = String(r.plain[0]);
+  }),
+);
+
+// ---------------------------------------------------------------- guidance
+
+$("gd-class").innerHTML = Array.from({ length: 8 }, (_, k) => `<option value="${k}">${k} (${Math.round(45 * k)}°)</option>`).join("");
+async function guidance(): Promise<void> {
+  const scale = num("gd-scale");
+  $("gd-scale-out").textContent = String(scale);
+  const cls = num("gd-class");
+  const r = await request("guidance", { cls, scale, n: 500, seed: 2, steps: 20 });
+  scatter($("gd-canvas"), [{ points: r.data, labels: r.dataLabels, alpha: 0.15 }, { points: r.points, color: "#000", alpha: 0.7, size: 1.8 }], { xmin: -3.5, xmax: 3.5, ymin: -3.5, ymax: 3.5 });
+  $("gd-info").textContent = `w = ${scale}: ${(100 * r.accuracy).toFixed(1)} % of 500 samples in class ${cls}; RMS distance to its mean ${fmt(r.spread)}`;
+  document.body.dataset.guidance = String(r.accuracy);
+}
+const guidanceThrottled = throttled(guidance);
+$("gd-scale").addEventListener("input", guidanceThrottled);
+$("gd-class").addEventListener("change", guidanceThrottled);
+onTab.guidance = guidanceThrottled;
+
+// ---------------------------------------------------------------- images
+
+const CLASSES = ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
+$("im-class").innerHTML = [`<option value="-1">all (one per class in turn)</option>`, ...CLASSES.map((c, k) => `<option value="${k}">${k}: ${c}</option>`)].join("");
+$("im-run").addEventListener("click", () =>
+  void guarded(async () => {
+    $("im-info").textContent = "loading the model and sampling…";
+    const n = num("im-n");
+    const r = await request("images", { cls: num("im-class"), scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
+    const cols = Math.ceil(Math.sqrt(n));
+    const rows = Math.ceil(n / cols);
+    const canvas = $<HTMLCanvasElement>("im-canvas");
+    const scale = 4;
+    canvas.width = cols * 28 * scale;
+    canvas.height = rows * 28 * scale;
+    const ctx = canvas.getContext("2d")!;
+    const tile = ctx.createImageData(28, 28);
+    const off = new OffscreenCanvas(28, 28);
+    const octx = off.getContext("2d")!;
+    ctx.imageSmoothingEnabled = false;
+    for (let k = 0; k < n; k++) {
+      for (let p = 0; p < 784; p++) {
+        const v = Math.max(0, Math.min(255, Math.round(r.pixels[k * 784 + p]!)));
+        tile.data.set([v, v, v, 255], 4 * p);
+      }
+      octx.putImageData(tile, 0, 0);
+      ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
+    }
+    $("im-info").textContent = `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms)`;
+    document.body.dataset.images = String(n);
+    document.body.dataset.imagesMs = String(r.ms);
+  }),
+);
+
+// ---------------------------------------------------------------- start
+
+void guarded(async () => {
+  const r = await request("init", {});
+  $("engine").textContent = `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
+  await loadData();
+  document.body.dataset.ready = "1";
+});
+
+// what the browser tests read (src/playground.test.ts): the worker's requests and the loss history
+(window as unknown as { vdm: unknown }).vdm = { request, losses: () => losses.slice() };

@@ -1,0 +1,271 @@
+/**
+ * Diffusion-LM on the command line: `vdm train --data text:…` (`trainText`), `vdm sample --model M`
+ * for a text model (`sampleText`) and `vdm eval-text` (this module's command).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Rng } from "../../engine/index.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { readCheckpointConfig } from "../../io/checkpoint.js";
+import { validateRunConfig, type RunConfig } from "../../train/config.js";
+import { train } from "../../train/trainer.js";
+import type { Sampler } from "../../sample/sampler.js";
+import { attributeValue, type Attribute } from "../../text/grammar.js";
+import { isAttribute, loadTextClassifier, trainTextClassifier, type TextClassifier } from "../../text/classifier.js";
+import { loadTextCorpus, tokenPoints, type TextCorpus } from "../../text/data.js";
+import { textRunConfig } from "../../text/config.js";
+import { evaluateText } from "../../text/evaluate.js";
+import { infillPattern, repeatRows } from "../../text/infill.js";
+import { parseRate } from "../../text/eval.js";
+import { loadTextLM, sampleSentences, textLM, type TextLM } from "../../text/sample.js";
+import { Tokenizer } from "../../text/tokenizer.js";
+import type { TextParams } from "../../text/model.js";
+import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { formatSeconds, Progress } from "../progress.js";
+import { makeSampler, num, samplerFlags } from "../samplers.js";
+
+/** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
+const TEXT_SAMPLER = { sampler: "ddim", steps: "50" };
+/** The default classifier-guidance scale S and fluency weight λ (measured: see the README). */
+export const DEFAULT_TEXT_SCALE = 3;
+export const DEFAULT_TEXT_FLUENCY = 0;
+
+/** `vdm train --data text:…`'s flags. */
+export const textTrainFlags = defineFlags(
+  "Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)",
+  {
+    data: { value: "text:NAME|text:FILE", help: "the sentences" },
+    out: { value: "DIR", help: "where the run goes (required)" },
+    steps: { default: "6000", value: "N", help: "training steps" },
+    batch: { default: "64", value: "B", help: "sentences per batch" },
+    lr: { default: "0.003", value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
+    "embed-dim": { default: "16", value: "D", help: "word-embedding dimension" },
+    width: { default: "128", value: "W", help: "transformer width" },
+    layers: { default: "3", value: "N", help: "transformer layers" },
+    heads: { default: "4", value: "H", help: "attention heads" },
+    schedule: { default: "sqrt", value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
+    timesteps: { default: "0", value: "T", help: "diffusion steps (0 = continuous time)" },
+    length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
+    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
+    "classifier-steps": { default: "1500", value: "N", help: "steps of each classifier" },
+    resume: { type: "boolean", help: "continue the run in --out" },
+  },
+);
+
+/** `vdm sample`'s flags for a text model. */
+export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR of a text run)", {
+  model: { value: "DIR", help: "the text run" },
+  n: { default: "20", value: "K", help: "the number of sentences" },
+  control: { value: "ATTR=VALUE", help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12" },
+  scale: { default: String(DEFAULT_TEXT_SCALE), value: "S", help: "the classifier-guidance scale" },
+  fluency: { default: String(DEFAULT_TEXT_FLUENCY), value: "λ", help: "the fluency term's weight (the model's own log-probability of its rounding)" },
+  infill: { value: "PATTERN", help: 'fixed words and blanks, e.g. "Cotto is an _ _ restaurant rated 5 out of 5." (_ = generate)' },
+  "no-clamp": { type: "boolean", help: "do not snap x̂_0 to the nearest word embedding at each step" },
+  out: { value: "FILE", help: "also write the sentences to FILE (.txt: one per line; .json)" },
+});
+
+/** `vdm eval-text`'s own flags. */
+const evalTextFlags = defineFlags("Flags", {
+  model: { value: "DIR", help: "the text run (trained on text:restaurants)" },
+  n: { default: "200", value: "K", help: "samples per measurement" },
+  attribute: { default: "food", value: "A", help: "the controlled attribute (its classifier is DIR/classifier-A, trained if missing)" },
+  scale: { default: String(DEFAULT_TEXT_SCALE), value: "S", help: "the classifier-guidance scale" },
+  fluency: { default: String(DEFAULT_TEXT_FLUENCY), value: "λ", help: "the fluency term's weight" },
+  "infill-keep": { default: "0.5", value: "P", help: "the share of held-out positions fixed for infilling (0: none)" },
+  "no-clamp": { type: "boolean", help: "do not clamp" },
+});
+
+/** The flag tables `vdm eval-text` parses, in the order its help lists them. */
+export const flagTables = [evalTextFlags, samplerFlags] as const;
+
+/** One line for `vdm --help`. */
+export const summary = "evaluate a Diffusion-LM run on the built-in grammar: parse rate, control, infilling, diversity";
+
+export const help = helpText(
+  `vdm eval-text --model DIR [--n K] [--attribute food] [--scale S] [--fluency λ] [--sampler NAME ...]`,
+  `Samples a text run (default: DDIM, 50 levels, clamping) and reports, under the built-in grammar's
+exact parser: the share of samples that parse, distinct-1/2/3, the share copied verbatim from the
+training sentences, control success (the share that parse and state the target value; targets cycle
+over the attribute's values) without and with classifier guidance, and infilling of held-out
+sentences with a share of their positions fixed (success: parses and keeps every fixed word).`,
+  ...flagTables,
+);
+
+type SamplerFlagValues = Parameters<typeof makeSampler>[0];
+
+/** The sampler for a text model: the flags' (DDIM on 50 levels unless --sampler/--sample-steps say otherwise). */
+function textSampler(flags: SamplerFlagValues, lm: TextLM, argv: string[]): () => Sampler {
+  const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const f = { ...flags, ...(given("sampler") ? {} : { sampler: TEXT_SAMPLER.sampler }), ...(given("sample-steps") || given("sampler") ? {} : { "sample-steps": TEXT_SAMPLER.steps }) };
+  return () => makeSampler(f, { process: lm.process, normalization: { mean: [0], std: [1] } });
+}
+
+/** The corpus a text run was trained on (regenerated from its config). */
+function corpusOf(config: RunConfig): TextCorpus {
+  return loadTextCorpus(config.data.spec, config.seed, { train: config.data.train, test: config.data.test });
+}
+
+/** DIR/classifier-ATTR, loaded, or trained (and saved) when missing. */
+function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: number, quiet: boolean): TextClassifier {
+  const path = join(dir, `classifier-${attribute}`);
+  if (existsSync(join(path, "config.json"))) return loadTextClassifier(path);
+  const corpus = corpusOf(lm.config);
+  if (!corpus.builtin && attribute !== "length") throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
+  const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
+  const started = performance.now();
+  const clf = trainTextClassifier(lm, corpus.train, attribute, { steps, seed: lm.config.seed }, { checkpointDir: path, onProgress: (p) => progress.update(p.step, p.loss) });
+  if (!quiet) console.error(`trained the ${attribute} classifier in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`);
+  return clf;
+}
+
+function attributeFlag(raw: string): Attribute {
+  if (!isAttribute(raw)) throw new UsageError(`unknown attribute "${raw}" (known: food, price, area, rating, name, length)`);
+  return raw;
+}
+
+/** `vdm train --data text:…`. */
+export function trainText(argv: string[]): void {
+  const flags = parse(argv, textTrainFlags);
+  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute.", textTrainFlags));
+  if (!flags.out) throw new UsageError("--out DIR is required");
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  let config: RunConfig;
+  let corpus: TextCorpus;
+  if (flags.resume) {
+    config = readCheckpointConfig(flags.out, validateRunConfig);
+    config = { ...config, steps: intFlag("steps", flags.steps, { min: 1 }) };
+    corpus = corpusOf(config);
+  } else {
+    corpus = loadTextCorpus(flags.data, seed);
+    const tokenizer = Tokenizer.fromSentences(corpus.train);
+    config = textRunConfig(corpus, tokenizer, {
+      steps: intFlag("steps", flags.steps, { min: 1 }),
+      batch: intFlag("batch", flags.batch, { min: 1 }),
+      lr: num("lr", flags.lr),
+      embedDim: intFlag("embed-dim", flags["embed-dim"], { min: 1 }),
+      width: intFlag("width", flags.width, { min: 1 }),
+      layers: intFlag("layers", flags.layers, { min: 1 }),
+      heads: intFlag("heads", flags.heads, { min: 1 }),
+      schedule: flags.schedule,
+      timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }),
+      ...(flags.length ? { length: intFlag("length", flags.length, { min: 1 }) } : {}),
+      seed,
+    });
+  }
+  if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
+  const net = config.model.text;
+  const tokenizer = new Tokenizer(net.words);
+  mkdirSync(flags.out, { recursive: true });
+  const progress = new Progress("train", config.steps, 0, process.stderr, flags.json);
+  const started = performance.now();
+  const result = train(config, tokenPoints(tokenizer, corpus.train, net.length), { checkpointDir: flags.out, resume: flags.resume, onProgress: (p) => progress.update(p.step, p.loss) });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const lm = textLM(config, result.state.ema as TextParams);
+  const wanted = flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "") : corpus.builtin ? ["food"] : [];
+  const classifierSeconds: Record<string, number> = {};
+  for (const a of wanted) {
+    const t0 = performance.now();
+    classifierFor(flags.out, lm, attributeFlag(a), intFlag("classifier-steps", flags["classifier-steps"], { min: 1 }), flags.json);
+    classifierSeconds[a] = (performance.now() - t0) / 1000;
+  }
+  const sentences = sampleSentences(lm, 100, new Rng(seed + 1), textSampler(parse([], samplerFlags), lm, [])());
+  const metrics = {
+    data: config.data.spec,
+    steps: config.steps,
+    vocabulary: net.words.length,
+    length: net.length,
+    trainSeconds,
+    stepsPerSecond: result.stepsPerSecond,
+    classifierSeconds,
+    finalLoss: result.state.losses[result.state.losses.length - 1],
+    ...(corpus.builtin ? { parseRate: parseRate(sentences) } : {}),
+    samples: sentences.slice(0, 12),
+  };
+  writeFileAtomic(join(flags.out, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  writeFileAtomic(join(flags.out, "samples.txt"), sentences.join("\n") + "\n");
+  if (flags.json) return void console.log(JSON.stringify(metrics));
+  console.log(`trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${config.steps} steps in ${formatSeconds(trainSeconds)}`);
+  if (metrics.parseRate !== undefined) console.log(`parse rate of 100 samples (DDIM, 50 levels, clamping): ${metrics.parseRate.toFixed(2)}`);
+  for (const s of sentences.slice(0, 5)) console.log(`  ${s}`);
+  console.log(`wrote ${flags.out}`);
+}
+
+/** Whether a checkpoint directory holds a text run. */
+export function isTextRun(dir: string): boolean {
+  if (!existsSync(join(dir, "config.json"))) return false;
+  try {
+    const config = readCheckpointConfig(dir, validateRunConfig);
+    return config.model.kind === "text" && config.task !== "classifier";
+  } catch {
+    return false;
+  }
+}
+
+/** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
+export function sampleText(argv: string[]): void {
+  const flags = parse(argv, textSampleFlags, samplerFlags);
+  if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...]", "Sentences from a Diffusion-LM run.", textSampleFlags, samplerFlags));
+  if (!flags.model) throw new UsageError("--model DIR is required");
+  const lm = loadTextLM(flags.model);
+  const n = intFlag("n", flags.n, { min: 1 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  let control;
+  if (flags.control) {
+    const [name, value] = flags.control.split("=");
+    if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${flags.control}"`);
+    const attribute = attributeFlag(name);
+    let label: number;
+    try {
+      label = attributeValue(attribute, value, lm.net.length);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const clf = classifierFor(flags.model, lm, attribute, 1500, flags.json);
+    control = { classifier: clf.classifier, params: clf.params, label, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) };
+  }
+  const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
+  const sentences = sampleSentences(lm, n, new Rng(seed), textSampler(flags, lm, argv)(), { clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
+  if (flags.out) writeFileAtomic(flags.out, flags.out.endsWith(".json") ? JSON.stringify(sentences) + "\n" : sentences.join("\n") + "\n");
+  if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
+  for (const s of sentences) console.log(s);
+}
+
+export function run(argv: string[]): void {
+  const flags = parse(argv, ...flagTables);
+  if (flags.help) return void console.log(help);
+  if (!flags.model) throw new UsageError("--model DIR is required");
+  const lm = loadTextLM(flags.model);
+  const corpus = corpusOf(lm.config);
+  if (!corpus.builtin) throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
+  const attribute = attributeFlag(flags.attribute);
+  const classifier = classifierFor(flags.model, lm, attribute, 1500, flags.json);
+  const started = performance.now();
+  const report = evaluateText(lm, corpus, textSampler(flags, lm, argv), {
+    n: intFlag("n", flags.n, { min: 1 }),
+    seed: intFlag("seed", flags.seed, { min: 0 }),
+    clamp: !flags["no-clamp"],
+    control: { classifier, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) },
+    infillKeep: num("infill-keep", flags["infill-keep"], false),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.json) return void console.log(JSON.stringify({ ...report, seconds }));
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  console.log(`${report.n} samples of ${flags.model} (${formatSeconds(seconds)}):`);
+  console.log(`  parse rate ${pct(report.parseRate)}; distinct-1/2/3 ${report.distinct[1].toFixed(3)}/${report.distinct[2].toFixed(3)}/${report.distinct[3].toFixed(3)}; copied from training ${pct(report.copyRate)}`);
+  if (report.control) {
+    const c = report.control;
+    console.log(`  control ${c.attribute}: ${pct(c.unguided)} unguided, ${pct(c.guided)} guided (scale ${c.scale}, fluency ${c.fluency}; guided parse rate ${pct(c.guidedParseRate)})`);
+  }
+  if (report.infill) console.log(`  infilling (${pct(report.infill.keep)} of positions fixed): ${pct(report.infill.success)} parse and keep every fixed word`);
+  for (const s of report.examples) console.log(`    ${s}`);
+}
+
+/** The value of `--name V` or `--name=V` in argv (undefined when absent): how train/sample see a text run before parsing their own flags. */
+export function flagValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}

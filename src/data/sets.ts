@@ -1,0 +1,28 @@
+/** Helpers on point sets: labels, class counts and subsets (no file system). */
+import { DataError } from "../errors.js";
+import type { PointSet } from "./toy.js";
+
+/** The labels of a set, or an error naming the data set when it has none. */
+export function requireLabels(set: PointSet, spec: string): Int32Array {
+  if (!set.labels) {
+    throw new DataError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: name a label column)`);
+  }
+  return set.labels;
+}
+
+/** Number of classes of a labelled set: max label + 1. */
+export function classCount(set: PointSet, spec: string): number {
+  return Math.max(...requireLabels(set, spec)) + 1;
+}
+
+/** The points of row indices `idx`. */
+export function subset(set: PointSet, idx: ArrayLike<number>): PointSet {
+  const points = new Float32Array(idx.length * set.dim);
+  const labels = set.labels ? new Int32Array(idx.length) : undefined;
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
+    points.set(set.points.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim);
+    if (labels) labels[i] = set.labels![r]!;
+  }
+  return { points, n: idx.length, dim: set.dim, ...(labels ? { labels } : {}), ...(set.shape ? { shape: set.shape } : {}) };
+}

@@ -1,0 +1,120 @@
+/** A Diffusion-LM run's config (`RunConfig` with a "text" model), and its noise-aware classifiers'. */
+import { defaultAdam } from "../train/adam.js";
+import { validateRunConfig, type RunConfig } from "../train/config.js";
+import { ConfigError } from "../errors.js";
+import type { TextNetConfig } from "./model.js";
+import type { TextCorpus } from "./data.js";
+import { longestSentence, Tokenizer } from "./tokenizer.js";
+
+/** What a user may set for a Diffusion-LM run (the rest are defaults). */
+export interface TextRunOptions {
+  /** training steps (default 6000) */
+  steps?: number;
+  /** sentences per batch (default 64) */
+  batch?: number;
+  /** learning rate (default 3e-3, warm-up over 100 steps, cosine decay to a tenth) */
+  lr?: number;
+  /** word-embedding dimension d (default 16) */
+  embedDim?: number;
+  /** transformer width (default 128), layers (3) and heads (4) */
+  width?: number;
+  layers?: number;
+  heads?: number;
+  /** noise schedule (default "sqrt", Diffusion-LM's) and timesteps (default 0: continuous time) */
+  schedule?: string;
+  timesteps?: number;
+  /** tokens per sequence (default: the longest training sentence) */
+  length?: number;
+  seed?: number;
+  emaDecay?: number;
+}
+
+/** The config of a Diffusion-LM run on `corpus` with vocabulary `tokenizer` (target x_0; validated). */
+export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextRunOptions = {}): RunConfig {
+  const length = o.length ?? longestSentence(corpus.train);
+  if (length < 1) throw new ConfigError("the training sentences are empty");
+  const steps = o.steps ?? 6000;
+  const text: TextNetConfig = {
+    words: [...tokenizer.words],
+    length,
+    embedDim: o.embedDim ?? 16,
+    width: o.width ?? 128,
+    layers: o.layers ?? 3,
+    heads: o.heads ?? 4,
+    timeEmbedding: 64,
+  };
+  return validateRunConfig(
+    {
+      format: "vdm-run-1",
+      data: { spec: corpus.spec, dim: length, mean: [0], std: [1], train: corpus.train.length, test: corpus.test.length },
+      model: { kind: "text", text },
+      target: "x0",
+      loss: "simple",
+      schedule: o.schedule ?? "sqrt",
+      timesteps: o.timesteps ?? 0,
+      batch: o.batch ?? 64,
+      steps,
+      seed: o.seed ?? 0,
+      adam: {
+        ...defaultAdam,
+        lr: o.lr ?? 3e-3,
+        warmup: Math.min(100, Math.ceil(steps / 20)),
+        decay: { kind: "cosine", steps, final: 0.1 },
+        emaDecay: o.emaDecay ?? 0.995,
+      },
+      checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
+    } satisfies RunConfig,
+    "text run options",
+  );
+}
+
+/** Options of a text classifier run. */
+export interface TextClassifierOptions {
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  width?: number;
+  layers?: number;
+  seed?: number;
+}
+
+/**
+ * The config of a noise-aware classifier p_φ(y | x_t, t) for attribute `attribute` (classes
+ * `classNames`) of the language model `lm`: the same schedule and timesteps, data = the sentences'
+ * embeddings under the LM's (frozen) E, [length, embedDim] per example.
+ */
+export function textClassifierConfig(lm: RunConfig, attribute: string, classNames: string[], train: number, o: TextClassifierOptions = {}): RunConfig {
+  if (lm.model.kind !== "text" || lm.task === "classifier") throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
+  const { length, embedDim, words } = lm.model.text;
+  const steps = o.steps ?? 1500;
+  const text: TextNetConfig = {
+    words,
+    length,
+    embedDim,
+    width: o.width ?? 64,
+    layers: o.layers ?? 2,
+    heads: 4,
+    timeEmbedding: 64,
+    outputs: classNames.length,
+    attribute,
+    classNames,
+  };
+  return validateRunConfig(
+    {
+      format: "vdm-run-1",
+      task: "classifier",
+      data: { spec: lm.data.spec, dim: length * embedDim, shape: [length, embedDim], mean: [0], std: [1], train, test: 0 },
+      model: { kind: "text", text },
+      target: "x0",
+      loss: "simple",
+      schedule: lm.schedule,
+      timesteps: lm.timesteps,
+      batch: o.batch ?? 64,
+      steps,
+      seed: o.seed ?? 0,
+      adam: { ...defaultAdam, lr: o.lr ?? 1e-3, warmup: Math.min(100, Math.ceil(steps / 20)), decay: { kind: "cosine", steps, final: 0.1 }, emaDecay: 0.99 },
+      checkpointEvery: Math.max(100, Math.ceil(steps / 5)),
+    } satisfies RunConfig,
+    "text classifier options",
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * Sampling sentences from a Diffusion-LM run with any sampler: the text denoiser wrapped, as the
+ * controls ask, in classifier guidance with the fluency term (`guidedTextModel`), infilling
+ * (`infillModel`) and clamping (`clampedModel`), then the final x rounded to the nearest words.
+ */
+import type { Rng } from "../engine/index.js";
+import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import type { Model } from "../diffusion/model.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import type { Classifier } from "../models/mlp.js";
+import type { Sampler } from "../sample/sampler.js";
+import { ConfigError } from "../errors.js";
+import { buildProcess, type RunConfig } from "../train/config.js";
+import { loadRun } from "../train/load.js";
+import { guidedTextModel } from "./guidance.js";
+import { infillModel } from "./infill.js";
+import { textModel, type TextNetConfig, type TextParams } from "./model.js";
+import { clampedModel, roundToIds } from "./rounding.js";
+import { Tokenizer } from "./tokenizer.js";
+
+/** A trained Diffusion-LM: its config, network, parameters (borrowed by everything built on it), process and vocabulary. */
+export interface TextLM {
+  config: RunConfig;
+  net: TextNetConfig;
+  model: Model<TextParams>;
+  params: TextParams;
+  process: DiffusionProcess;
+  tokenizer: Tokenizer;
+}
+
+/** The LM of a text run's config and parameters (`params` borrowed). */
+export function textLM(config: RunConfig, params: TextParams): TextLM {
+  if (config.model.kind !== "text" || config.task === "classifier") throw new ConfigError(`run "${config.data.spec}" is not a Diffusion-LM language model`);
+  const net = config.model.text;
+  return { config, net, model: textModel(net), params, process: buildProcess(config), tokenizer: new Tokenizer(net.words) };
+}
+
+/** A text run from its checkpoint directory (EMA parameters). */
+export function loadTextLM(dir: string): TextLM {
+  const run = loadRun(dir);
+  return textLM(run.config, run.denoiser.params as TextParams);
+}
+
+/** Classifier guidance for `sampleTextIds`: a noise-aware classifier, the target class (one for all samples, or one per sample), the scale S and the fluency weight λ. */
+export interface TextControl {
+  classifier: Classifier;
+  /** the classifier's parameters (borrowed) */
+  params: JsTree<Array>;
+  label: number | Int32Array;
+  scale: number;
+  /** λ of the fluency term (default 0: none) */
+  fluency?: number;
+}
+
+/** Fixed words for infilling: ids and a mask (1 = fixed), each [n·length] row-major. */
+export interface TextInfill {
+  ids: Int32Array;
+  mask: Float32Array;
+}
+
+/** Options of `sampleTextIds`. */
+export interface TextSampleOptions {
+  /** snap x̂_0 to the nearest embedding at every step (default true) */
+  clamp?: boolean;
+  control?: TextControl;
+  infill?: TextInfill;
+}
+
+/**
+ * n sequences of token ids ([n·length], row-major) drawn with `sampler` from x_T ~ N(0, I) of shape
+ * [n, length, d], then rounded to the nearest embeddings. Borrows the LM's (and classifier's) params.
+ */
+export function sampleTextIds(lm: TextLM, n: number, rng: Rng, sampler: Sampler, { clamp = true, control, infill }: TextSampleOptions = {}): Int32Array {
+  const { length: L, embedDim: d } = lm.net;
+  let model: Model = lm.model as Model;
+  let params: JsTree<Array> = lm.params;
+  let embeddingOf = (p: JsTree<Array>) => (p as TextParams).embedding!;
+  const made: Array[] = [];
+  const keep = (a: Array) => (made.push(a), a);
+  if (control) {
+    model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? 0) as Model;
+    params = { net: params, classifier: control.params, labels: keep(typeof control.label === "number" ? np.full([n], control.label, { dtype: np.int32 }) : np.array(control.label, { dtype: np.int32 })), scale: keep(np.array([control.scale])) };
+    const inner = embeddingOf;
+    embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);
+  }
+  if (infill) {
+    if (infill.ids.length !== n * L || infill.mask.length !== n * L) throw new ConfigError(`infilling needs ${n}·${L} ids and mask entries, got ${infill.ids.length} and ${infill.mask.length}`);
+    model = infillModel(model, embeddingOf) as Model;
+    params = { net: params, known: keep(np.array(infill.ids, { dtype: np.int32 }).reshape([n, L])), mask: keep(np.array(infill.mask).reshape([n, L])) };
+    const inner = embeddingOf;
+    embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);
+  }
+  if (clamp) model = clampedModel(model, embeddingOf);
+  try {
+    const x = sampler.sample({ model, params }, [n, L, d], rng);
+    return roundToIds(x, lm.params.embedding!.ref);
+  } finally {
+    tree.dispose(made);
+  }
+}
+
+/** `sampleTextIds` decoded to sentences (PAD dropped). */
+export function sampleSentences(lm: TextLM, n: number, rng: Rng, sampler: Sampler, options: TextSampleOptions = {}): string[] {
+  const ids = sampleTextIds(lm, n, rng, sampler, options);
+  const L = lm.net.length;
+  return globalThis.Array.from({ length: n }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
+}

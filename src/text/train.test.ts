@@ -1,0 +1,52 @@
+/**
+ * A small Diffusion-LM run through the library's trainer, on the built-in grammar restricted to one
+ * template (the whole grammar needs thousands of steps: see the README), judged by the exact parser:
+ * most samples parse, under DDIM and DPM-Solver++ 2M with clamping, and classifier guidance on the
+ * food slot raises control success far above the unguided rate (1/8 of the samples that parse).
+ *
+ * Thresholds from a measured run (800 steps, width 64, 96 samples; DDIM on 20 levels): parse rate
+ * 0.66 (DPM-Solver++ 2M on 10 levels: 0.79), food control 0.03 unguided and 0.30 guided at scale 3
+ * (standard errors about 0.05; the test took 75 s on two shared cores).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Rng } from "../engine/index.js";
+import { DdimSampler } from "../sample/ddim.js";
+import { DpmSolverSampler } from "../sample/dpm-solver.js";
+import { train } from "../train/trainer.js";
+import { useEngine } from "../testing/helpers.js";
+import { trainTextClassifier } from "./classifier.js";
+import { textRunConfig } from "./config.js";
+import { tokenPoints } from "./data.js";
+import { parseRate } from "./eval.js";
+import { evaluateText } from "./evaluate.js";
+import { restaurantSentences } from "./grammar.js";
+import { sampleSentences, textLM } from "./sample.js";
+import type { TextParams } from "./model.js";
+import { Tokenizer } from "./tokenizer.js";
+
+useEngine("wasm");
+
+describe("a small Diffusion-LM run on the built-in grammar", () => {
+  it("samples that mostly parse, with few-step samplers and clamping; guidance raises control success", (t) => {
+    const corpus = { spec: "text:restaurants", train: restaurantSentences(2000, 0, [3]), test: restaurantSentences(96, 1, [3]), builtin: true };
+    const tokenizer = Tokenizer.fromSentences(corpus.train);
+    const config = textRunConfig(corpus, tokenizer, { steps: 800, width: 64 });
+    assert.equal(config.model.kind, "text");
+    const length = config.model.kind === "text" ? config.model.text.length : 0;
+    const { state } = train(config, tokenPoints(tokenizer, corpus.train, length));
+    const lm = textLM(config, state.ema as TextParams);
+    const n = 96;
+    const report = evaluateText(lm, corpus, () => new DdimSampler(lm.process, { steps: 20 }), {
+      n,
+      control: { classifier: trainTextClassifier(lm, corpus.train, "food", { steps: 300 }), scale: 3 },
+      infillKeep: 0,
+    });
+    assert.ok(report.parseRate >= 0.45, `DDIM parse rate ${report.parseRate}`);
+    const dpm = parseRate(sampleSentences(lm, n, new Rng(9), new DpmSolverSampler(lm.process, { steps: 10 })));
+    assert.ok(dpm >= 0.55, `DPM-Solver++ 2M (10 levels) parse rate ${dpm}`);
+    const { unguided, guided } = report.control!;
+    t.diagnostic(`parse rate ${report.parseRate} (DDIM 20), ${dpm} (DPM-Solver++ 2M 10); food control ${unguided} unguided, ${guided} guided`);
+    assert.ok(guided >= unguided + 0.12, `food control: ${unguided} unguided, ${guided} guided`);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * One training step and a run of them, with no file system: the loss of each kind of run, the
+ * jitted step (loss, gradients, AdamW, EMA), and `TrainingRun`, which draws each step's batch
+ * from a seeded stream exactly as `train` does. `train` (trainer.ts) adds checkpoints and
+ * resuming from a directory; the browser playground steps a `TrainingRun` itself.
+ */
+import { realize, Rng } from "../engine/index.js";
+import { jit, nn, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { qSample } from "../diffusion/forward.js";
+import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
+import type { Model } from "../diffusion/model.js";
+import { toEps } from "../diffusion/parameterization.js";
+import { levelUniforms, type DiffusionProcess, type Weighting } from "../diffusion/process.js";
+import { isLearnedSchedule } from "../schedule/learned.js";
+import { learnedScheduleObjective, meanObjective, type Objective } from "./objective.js";
+import { requireLabels } from "../data/sets.js";
+import type { PointSet } from "../data/toy.js";
+import { normalize } from "../data/normalize.js";
+import type { TrainingState } from "../io/state.js";
+import type { Classifier } from "../models/mlp.js";
+import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig, type AdamState } from "./adam.js";
+import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, noiseShape, type RunConfig } from "./config.js";
+import { textObjective } from "../text/loss.js";
+import type { TextParams } from "../text/model.js";
+
+/**
+ * Model parameters as a tree of arrays.
+ * @inline
+ */
+type Params = JsTree<Array>;
+
+/** Thrown by `train` when a step's loss is NaN or ±∞; the last good checkpoint is left in place. */
+export class NonFiniteLossError extends Error {}
+
+/**
+ * The per-example training loss for x_0 [B, ...] with noise ε and uniforms u ([B]):
+ * "simple" — the target's own MSE at a uniform level; "elbo" — the one-sample estimate of the
+ * ELBO's diffusion term. Consumes everything.
+ */
+export function trainingLoss(model: Model, process: DiffusionProcess, weighting: Weighting, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels?: Array): Array {
+  const { t, gamma, weight } = process.levelsFromUniform(u, table, weighting);
+  const xt = qSample(x0.ref, gamma.ref, eps.ref);
+  const pred = model.apply(params, xt.ref, t, gamma.ref, labels);
+  if (weighting === "simple") {
+    tree.dispose([weight, xt]);
+    return simpleLoss(pred, model.target, x0, eps, gamma);
+  }
+  x0.dispose();
+  return weightedEpsError(eps, toEps(pred, model.target, xt, gamma), weight);
+}
+
+/**
+ * The cross-entropy −log p_φ(y | x_t, t) of a noise-aware classifier on x_t ~ q(x_t | x_0) at
+ * uniformly drawn levels, per example. Consumes everything.
+ */
+export function classifierLoss(classifier: Classifier, process: DiffusionProcess, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels: Array): Array {
+  const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
+  weight.dispose();
+  const xt = qSample(x0, gamma.ref, eps);
+  return crossEntropy(classifier.logits(params, xt, t, gamma), labels, classifier.classes);
+}
+
+/**
+ * The cross-entropy −log p_φ(y | x_0) of a classifier of clean data (t = 0, γ = −∞: no noise),
+ * per example. Consumes everything.
+ */
+export function cleanClassifierLoss(classifier: Classifier, params: Params, x0: Array, labels: Array): Array {
+  const B = x0.shape[0]!;
+  return crossEntropy(classifier.logits(params, x0, np.zeros([B]), np.full([B], -Infinity)), labels, classifier.classes);
+}
+
+/** −log softmax(logits)_y per example: logits [B, K], labels [B] → [B]. Consumes both. */
+function crossEntropy(logits: Array, labels: Array, classes: number): Array {
+  return np.negative(np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(labels, classes)), -1));
+}
+
+/** A training batch: data, noise, level uniforms, the γ table (empty in continuous time) and labels. */
+export type Batch = { x0: Array; eps: Array; u: Array; table: Array; labels: Array };
+
+/** The batch of x_0, ε, u and labels for a fixed schedule's `process` (its γ table added), or null for a learned schedule. */
+export function batchOf(process: DiffusionProcess | null, x0: Array, eps: Array, u: Array, labels: Array): Batch {
+  return { x0, eps, u, table: process?.gammaTable() ?? np.zeros([0]), labels };
+}
+
+/** What a run's steps minimise: its denoiser's loss (labels only for conditional models), with a learned schedule the VDM objective, or its classifier's loss. */
+export function runObjective(config: RunConfig): Objective {
+  if (isLearnedSchedule(config.schedule)) return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
+  const process = buildProcess(config);
+  const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
+  if (config.task === "classifier") {
+    const classifier = buildClassifier(config);
+    if (config.clean) {
+      // the batch's noise, levels and γ table are unused: the classifier sees x_0
+      return meanObjective((params, b) => (tree.dispose([b.eps, b.u, b.table]), cleanClassifierLoss(classifier, params, b.x0, b.labels)));
+    }
+    return meanObjective((params, b) => classifierLoss(classifier, process, params, b.x0, b.eps, b.u, table(b), b.labels));
+  }
+  const model = buildModel(config);
+  if (config.model.kind === "text") return textObjective(model as unknown as Model<TextParams>, process); // Diffusion-LM: x0 holds token ids
+  return meanObjective((params, b) => {
+    const labels = model.classes > 0 ? b.labels : (b.labels.dispose(), undefined);
+    return trainingLoss(model, process, config.loss, params, b.x0, b.eps, b.u, table(b), labels);
+  });
+}
+
+/** One step: (params, adam, ema, batch, scalars) → new state, the batch's mean loss and the variance of its per-example estimates. */
+export function trainStep(objective: Objective, adam: AdamConfig) {
+  return (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
+    const { loss, variance, grads } = objective(tree.ref(params), batch);
+    const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
+    return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss, variance };
+  };
+}
+
+/** `trainStep`, jitted. */
+export function makeTrainStep(objective: Objective, adam: AdamConfig) {
+  return jit(trainStep(objective, adam));
+}
+
+/** What a training step updates. */
+export type StepState = { params: Params; adam: AdamState; ema: Params };
+
+/** Runs training steps on a state it holds: in jax-js (`jaxStepper`) or elsewhere (onnx/train.ts). */
+export interface Stepper {
+  /** One step on `batch` (consumed); returns the batch's mean loss and the variance of its per-example estimates. */
+  step(batch: Batch, scalars: ReturnType<typeof stepScalars>): StepResult;
+  /** The current state, owned by the stepper (valid until the next step or `close`). */
+  state(): StepState;
+  /** Release the stepper and its state. */
+  close(): void;
+}
+
+/** What one step reports. */
+export type StepResult = { loss: number; variance: number };
+
+/** Makes a stepper for a run's objective, starting from `initial` (taken over). */
+export type StepperFactory = (objective: Objective, adam: AdamConfig, initial: StepState, example: Batch) => Stepper;
+
+/** The jitted step in jax-js. */
+export const jaxStepper: StepperFactory = (objective, adam, initial, example) => {
+  tree.dispose(example);
+  const step = makeTrainStep(objective, adam);
+  let state = initial;
+  return {
+    step(batch, s) {
+      const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
+      const loss = (out.loss.dataSync() as Float32Array)[0]!;
+      const variance = (out.variance.dataSync() as Float32Array)[0]!;
+      realize(tree.leaves(out.ema)[0]!);
+      state = { params: out.params, adam: out.adam, ema: out.ema };
+      return { loss, variance };
+    },
+    state: () => state,
+    close() {
+      step.dispose();
+      tree.dispose([state.params, state.adam, state.ema]);
+    },
+  };
+};
+
+/** Fresh state: parameters from the seed, EMA = parameters, zero moments. */
+export function initialState(config: RunConfig): { state: TrainingState; rng: Rng } {
+  const rng = new Rng(config.seed);
+  const params = initParams(config, rng);
+  const ema = tree.map((p: Array) => p.ref.add(0), params);
+  return { state: { params, ema, adam: adamInit(params), step: 0, rng: rng.state(), losses: new Float32Array(0), variances: new Float32Array(0) }, rng };
+}
+
+
+/**
+ * A run's training steps, one at a time: each `step()` draws the next batch from the run's seeded
+ * stream (data rows, label dropout, ε and levels, in `train`'s order) and takes one step, so a
+ * run stepped here equals `train` on the same config and data bit for bit. Start from fresh
+ * parameters (`start` omitted) or from a saved state (taken over).
+ */
+export class TrainingRun {
+  readonly config: RunConfig;
+  /** steps completed */
+  step: number;
+  readonly losses: number[];
+  readonly variances: number[];
+  readonly rng: Rng;
+  #stepper: Stepper;
+  #data: PointSet;
+  #normalized: Float32Array;
+  #fixed: DiffusionProcess | null;
+  #labelled: boolean;
+  #classes: number;
+
+  constructor(config: RunConfig, data: PointSet, { start, makeStepper = jaxStepper }: { start?: TrainingState; makeStepper?: StepperFactory } = {}) {
+    this.config = config;
+    // a fixed schedule's process gives the batches their γ table (a learned schedule's levels come from its parameters)
+    this.#fixed = isLearnedSchedule(config.schedule) ? null : buildProcess(config);
+    this.#classes = labelClasses(config);
+    this.#labelled = config.task === "classifier" || this.#classes > 0;
+    if (this.#labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= this.#classes)) throw new Error(`labels must lie in 0..${this.#classes - 1}`);
+    const { dim: D, mean, std } = config.data;
+    if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
+    let state: TrainingState;
+    if (start) {
+      state = start;
+      this.rng = Rng.fromState(state.rng);
+    } else {
+      const fresh = initialState(config);
+      state = fresh.state;
+      this.rng = fresh.rng;
+    }
+    this.step = state.step;
+    this.losses = [...state.losses];
+    this.variances = [...state.variances];
+    this.#data = data;
+    this.#normalized = normalize(data.points, { mean, std });
+    const shape = [config.batch, ...dataShape(config)];
+    const B = config.batch;
+    const example = batchOf(this.#fixed, np.zeros(shape), np.zeros([B, ...noiseShape(config)]), np.zeros([B]), np.zeros([B], { dtype: np.int32 }));
+    this.#stepper = makeStepper(runObjective(config), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
+  }
+
+  /** One step on the next batch; returns its mean loss and the variance of its per-example estimates (recorded unless non-finite). */
+  next(): StepResult {
+    const { config } = this;
+    const { batch: B } = config;
+    const D = config.data.dim;
+    const data = this.#data;
+    const rng = this.rng;
+    const u = rng.uniform([B]).dataSync() as Float32Array;
+    const x = new Float32Array(B * D);
+    const labels = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      const r = Math.min(data.n - 1, Math.floor(u[b]! * data.n));
+      x.set(this.#normalized.subarray(r * D, (r + 1) * D), b * D);
+      if (this.#labelled) labels[b] = data.labels![r]!;
+    }
+    const dropout = config.task === "classifier" ? 0 : (config.cfgDropout ?? 0);
+    if (dropout > 0) {
+      // classifier-free guidance: drop each label to "no label" (index `classes`) with probability p
+      const drop = rng.uniform([B]).dataSync() as Float32Array;
+      for (let b = 0; b < B; b++) if (drop[b]! < dropout) labels[b] = this.#classes;
+    }
+    const shape = [B, ...dataShape(config)];
+    // (ε is drawn before u, as always: resumed runs continue the same random stream)
+    const batch = batchOf(this.#fixed, np.array(x).reshape(shape), rng.normal([B, ...noiseShape(config)]), levelUniforms(rng, B, config.timesteps === 0), np.array(labels, { dtype: np.int32 }));
+    const result = this.#stepper.step(batch, stepScalars(config.adam, this.step));
+    if (Number.isFinite(result.loss)) {
+      this.losses.push(result.loss);
+      this.variances.push(result.variance);
+      this.step++;
+    }
+    return result;
+  }
+
+  /** The current state (parameters owned by the run: valid until the next step or `close`). */
+  state(): TrainingState {
+    return { ...this.#stepper.state(), step: this.step, rng: this.rng.state(), losses: Float32Array.from(this.losses), variances: Float32Array.from(this.variances) };
+  }
+
+  /** Release the stepper and its state. */
+  close(): void {
+    this.#stepper.close();
+  }
+}
