@@ -2,7 +2,8 @@
  * Training speed of the same model in Node and in the page, and the time to generate 16 images in
  * the page. Needs `npx tsc -p tsconfig.json --outDir DIST` (default dist/) and `npm run build:playground`.
  *   node playground/scripts/bench.mjs [--dist dist] [--steps 500] [--chromium /usr/bin/chromium]
- * Node runs the library's train() (1 thread, then VDM_THREADS=2 in a child); the page trains the same
+ * Node runs the library's train() in a child: jax-js at 1 and 2 threads, and the ONNX Runtime stepper
+ * (the CLI's default backend) at 1 thread; the page trains the same
  * config (moons, MLP 2→128×3→2, batch 256, cosine T = 1000, seed 0) in its worker, served
  * cross-origin isolated (jax-js's thread pool) and plain (one thread).
  */
@@ -19,6 +20,9 @@ const steps = Number(opt.steps);
 const dist = resolve(ROOT, opt.dist);
 
 if (process.env.BENCH_CHILD) {
+  // the thread count is fixed before the library (jax-js) loads
+  const { configureEngine } = await import(pathToFileURL(join(dist, "engine/configure.js")).href);
+  configureEngine({ threads: Number(process.env.BENCH_THREADS) });
   const { initEngine, shutdownEngine } = await import(pathToFileURL(join(dist, "engine/index.js")).href);
   const { loadSplit } = await import(pathToFileURL(join(dist, "data/index.js")).href);
   const { runConfigFor } = await import(pathToFileURL(join(dist, "train/config.js")).href);
@@ -26,18 +30,20 @@ if (process.env.BENCH_CHILD) {
   await initEngine();
   const split = loadSplit("moons", 0);
   const config = runConfigFor("moons", split, { steps, hidden: 128, layers: 3, batch: 256, lr: 0.002, schedule: "cosine", timesteps: 1000, seed: 0 });
-  const r = train(config, split.train);
+  const backend = process.env.BENCH_BACKEND;
+  const makeStepper = backend === "onnx" ? (await import(pathToFileURL(join(dist, "onnx/train.js")).href)).onnxStepper({ threads: 1 }) : undefined;
+  const r = train(config, split.train, makeStepper ? { makeStepper } : {});
   console.log(JSON.stringify({ stepsPerSecond: r.stepsPerSecond, lastLoss: r.state.losses.at(-1) }));
   await shutdownEngine();
   process.exit(0);
 }
 
-const node = (threads) => {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--dist", opt.dist, "--steps", String(steps)], { env: { ...process.env, BENCH_CHILD: "1", VDM_THREADS: String(threads) }, encoding: "utf8" });
+const node = (threads, backend = "jax") => {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--dist", opt.dist, "--steps", String(steps)], { env: { ...process.env, BENCH_CHILD: "1", BENCH_THREADS: String(threads), BENCH_BACKEND: backend }, encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").pop());
 };
-const results = { steps, node1: node(1), node2: node(2) };
+const results = { steps, node1: node(1), node2: node(2), nodeOnnx1: node(1, "onnx") };
 if (!opt["node-only"]) {
   const site = join(ROOT, "dist-playground");
   if (!existsSync(join(site, "index.html"))) throw new Error("build the playground first: npm run build:playground");

@@ -6,9 +6,16 @@ import type { TextNetConfig } from "./model.js";
 import type { TextCorpus } from "./data.js";
 import { longestSentence, Tokenizer } from "./tokenizer.js";
 
-/** What a user may set for a Diffusion-LM run (the rest are defaults). */
+/**
+ * The defaults of {@link TextRunOptions}, in one place (the CLI's flag table reads them too). 10,000
+ * steps: on text:restaurants the parse rate of 200 samples was 55.5 % after 6,000 steps and 71 % after
+ * that run was resumed to 10,000.
+ */
+export const textRunDefaults = { steps: 10000, batch: 64, lr: 3e-3, embedDim: 16, width: 128, layers: 3, heads: 4, schedule: "sqrt", timesteps: 0 } as const;
+
+/** What a user may set for a Diffusion-LM run (the rest are defaults: {@link textRunDefaults}). */
 export interface TextRunOptions {
-  /** training steps (default 6000) */
+  /** training steps (default 10000) */
   steps?: number;
   /** sentences per batch (default 64) */
   batch?: number;
@@ -33,14 +40,14 @@ export interface TextRunOptions {
 export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextRunOptions = {}): RunConfig {
   const length = o.length ?? longestSentence(corpus.train);
   if (length < 1) throw new ConfigError("the training sentences are empty");
-  const steps = o.steps ?? 6000;
+  const steps = o.steps ?? textRunDefaults.steps;
   const text: TextNetConfig = {
     words: [...tokenizer.words],
     length,
-    embedDim: o.embedDim ?? 16,
-    width: o.width ?? 128,
-    layers: o.layers ?? 3,
-    heads: o.heads ?? 4,
+    embedDim: o.embedDim ?? textRunDefaults.embedDim,
+    width: o.width ?? textRunDefaults.width,
+    layers: o.layers ?? textRunDefaults.layers,
+    heads: o.heads ?? textRunDefaults.heads,
     timeEmbedding: 64,
   };
   return validateRunConfig(
@@ -50,14 +57,14 @@ export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextR
       model: { kind: "text", text },
       target: "x0",
       loss: "simple",
-      schedule: o.schedule ?? "sqrt",
-      timesteps: o.timesteps ?? 0,
-      batch: o.batch ?? 64,
+      schedule: o.schedule ?? textRunDefaults.schedule,
+      timesteps: o.timesteps ?? textRunDefaults.timesteps,
+      batch: o.batch ?? textRunDefaults.batch,
       steps,
       seed: o.seed ?? 0,
       adam: {
         ...defaultAdam,
-        lr: o.lr ?? 3e-3,
+        lr: o.lr ?? textRunDefaults.lr,
         warmup: Math.min(100, Math.ceil(steps / 20)),
         decay: { kind: "cosine", steps, final: 0.1 },
         emaDecay: o.emaDecay ?? 0.995,

@@ -35,7 +35,9 @@ export const help = helpText(
   `vdm sample --model <DIR|oracle> --n K --out FILE.{json,csv,png,npy} [--sampler NAME and its flags] [--trajectory]
            [--class K|all --guidance none|cfg|classifier --scale S] [--backend auto|onnx|jax]
            oracle only: --data ${oracleDataHelp} [--schedule S] [--timesteps T]`,
-  `Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
+  `(A Diffusion-LM run prints sentences instead: vdm sample --model RUN --help with RUN a text run.)
+
+Image models write a grid of the n samples to FILE.png (or their 0..255 pixel values, one row per
 image, to .json/.csv). FILE.npy is a NumPy array: images uint8 [n, rows, cols], points float32
 [n, D]; with --class, the labels go to FILE's stem + ".labels.npy" (int32 [n]). --class all samples
 classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per class).`,

@@ -13,7 +13,7 @@ import type { Sampler } from "../../sample/sampler.js";
 import { attributeValue, type Attribute } from "../../text/grammar.js";
 import { isAttribute, loadTextClassifier, trainTextClassifier, type TextClassifier } from "../../text/classifier.js";
 import { loadTextCorpus, tokenPoints, type TextCorpus } from "../../text/data.js";
-import { textRunConfig } from "../../text/config.js";
+import { textRunConfig, textRunDefaults } from "../../text/config.js";
 import { evaluateText } from "../../text/evaluate.js";
 import { infillPattern, repeatRows } from "../../text/infill.js";
 import { parseRate } from "../../text/eval.js";
@@ -36,15 +36,15 @@ export const textTrainFlags = defineFlags(
   {
     data: { value: "text:NAME|text:FILE", help: "the sentences" },
     out: { value: "DIR", help: "where the run goes (required)" },
-    steps: { default: "6000", value: "N", help: "training steps" },
-    batch: { default: "64", value: "B", help: "sentences per batch" },
-    lr: { default: "0.003", value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
-    "embed-dim": { default: "16", value: "D", help: "word-embedding dimension" },
-    width: { default: "128", value: "W", help: "transformer width" },
-    layers: { default: "3", value: "N", help: "transformer layers" },
-    heads: { default: "4", value: "H", help: "attention heads" },
-    schedule: { default: "sqrt", value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
-    timesteps: { default: "0", value: "T", help: "diffusion steps (0 = continuous time)" },
+    steps: { default: String(textRunDefaults.steps), value: "N", help: "training steps" },
+    batch: { default: String(textRunDefaults.batch), value: "B", help: "sentences per batch" },
+    lr: { default: String(textRunDefaults.lr), value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
+    "embed-dim": { default: String(textRunDefaults.embedDim), value: "D", help: "word-embedding dimension" },
+    width: { default: String(textRunDefaults.width), value: "W", help: "transformer width" },
+    layers: { default: String(textRunDefaults.layers), value: "N", help: "transformer layers" },
+    heads: { default: String(textRunDefaults.heads), value: "H", help: "attention heads" },
+    schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
+    timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
     length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
     classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
     "classifier-steps": { default: "1500", value: "N", help: "steps of each classifier" },
@@ -156,9 +156,16 @@ export function trainText(argv: string[]): void {
   const net = config.model.text;
   const tokenizer = new Tokenizer(net.words);
   mkdirSync(flags.out, { recursive: true });
-  const progress = new Progress("train", config.steps, 0, process.stderr, flags.json);
+  let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const started = performance.now();
-  const result = train(config, tokenPoints(tokenizer, corpus.train, net.length), { checkpointDir: flags.out, resume: flags.resume, onProgress: (p) => progress.update(p.step, p.loss) });
+  const result = train(config, tokenPoints(tokenizer, corpus.train, net.length), {
+    checkpointDir: flags.out,
+    resume: flags.resume,
+    onProgress: (p) => {
+      progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
+      progress.update(p.step, p.loss);
+    },
+  });
   const trainSeconds = (performance.now() - started) / 1000;
   const lm = textLM(config, result.state.ema as TextParams);
   const wanted = flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "") : corpus.builtin ? ["food"] : [];

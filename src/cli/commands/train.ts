@@ -76,7 +76,9 @@ export const summary = "train a denoiser (or with --conditional p(x|y)), write a
 
 export const help = helpText(
   `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume]`,
-  `Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
+  `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
+
+Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
 geometric ladder 0.01..10, σ̃²-weighted denoising score matching), checkpointing into DIR (config.json +
 state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | samples),
