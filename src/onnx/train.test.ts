@@ -16,6 +16,9 @@ import { makeRunConfig, type RunConfig, type RunOptions } from "../train/config.
 import { isLearnedSchedule } from "../schedule/learned.js";
 import { loadRun } from "../train/load.js";
 import { NonFiniteLossError, train } from "../train/trainer.js";
+import { loadTextCorpus, tokenPoints } from "../text/data.js";
+import { textRunConfig } from "../text/config.js";
+import { Tokenizer } from "../text/tokenizer.js";
 import { onnxStepper } from "./train.js";
 
 useEngine("wasm");
@@ -59,6 +62,16 @@ describe("training steps in ONNX Runtime", () => {
       assertSameRun(ours, theirs, config);
     });
   }
+
+  it("match jax-js's for a Diffusion-LM run (token ids in, embeddings learned, rounding loss)", () => {
+    const corpus = loadTextCorpus("text:restaurants", 0, { train: 200, test: 10 });
+    const tokenizer = Tokenizer.fromSentences(corpus.train);
+    const config = textRunConfig(corpus, tokenizer, { steps: 20, batch: 16, width: 16, layers: 1, heads: 2 });
+    const data = tokenPoints(tokenizer, corpus.train, config.data.dim);
+    const ours = train(config, data).state;
+    const theirs = train(config, data, { makeStepper: onnxStepper() }).state;
+    assertSameRun(ours, theirs, config);
+  });
 
   it("write checkpoints a jax-js run resumes from", () => {
     const config = tinyConfig();

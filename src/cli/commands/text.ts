@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig } from "../../io/checkpoint.js";
 import { validateRunConfig, type RunConfig } from "../../train/config.js";
 import { train } from "../../train/trainer.js";
+import { onnxStepper } from "../../onnx/train.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { attributeValue, type Attribute } from "../../text/grammar.js";
 import { isAttribute, loadTextClassifier, trainTextClassifier, type TextClassifier } from "../../text/classifier.js";
@@ -21,6 +22,7 @@ import { loadTextLM, sampleSentences, textLM, type TextLM } from "../../text/sam
 import { Tokenizer } from "../../text/tokenizer.js";
 import type { TextParams } from "../../text/model.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { makeSampler, num, samplerFlags } from "../samplers.js";
 
@@ -125,8 +127,8 @@ function attributeFlag(raw: string): Attribute {
 
 /** `vdm train --data text:…`. */
 export function trainText(argv: string[]): void {
-  const flags = parse(argv, textTrainFlags);
-  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute.", textTrainFlags));
+  const flags = parse(argv, textTrainFlags, backendFlags);
+  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute. The training step runs in ONNX Runtime when it loads (--backend).", textTrainFlags, backendFlags));
   if (!flags.out) throw new UsageError("--out DIR is required");
   const seed = intFlag("seed", flags.seed, { min: 0 });
   let config: RunConfig;
@@ -157,6 +159,7 @@ export function trainText(argv: string[]): void {
   const tokenizer = new Tokenizer(net.words);
   mkdirSync(flags.out, { recursive: true });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
+  const backend = parseBackend(flags);
   const started = performance.now();
   const result = train(config, tokenPoints(tokenizer, corpus.train, net.length), {
     checkpointDir: flags.out,
@@ -165,6 +168,7 @@ export function trainText(argv: string[]): void {
       progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
       progress.update(p.step, p.loss);
     },
+    ...(backend.onnx ? { makeStepper: onnxStepper({ threads: backend.threads }) } : {}),
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const lm = textLM(config, result.state.ema as TextParams);
