@@ -132,7 +132,7 @@ export { textLoss, textLossTerms, textLossEnds, textObjective, type TextLossTerm
 export { nearestTokens, clampToEmbeddings, roundToIds, clampedModel } from "./text/rounding.js";
 export { fluencyModel, guidedTextModel, roundingLogProb, type GuidedTextParams } from "./text/guidance.js";
 export { infillModel, infillPattern, repeatRows, type InfillParams } from "./text/infill.js";
-export { textRunConfig, textRunDefaults, textClassifierConfig, type TextRunOptions, type TextClassifierOptions } from "./text/config.js";
+export { textRunConfig, textRunDefaults, textClassifierConfig, TEXT_CLASSIFIER_STEPS, type TextRunOptions, type TextClassifierOptions } from "./text/config.js";
 export { textLM, loadTextLM, sampleTextIds, sampleSentences, type TextLM, type TextControl, type TextInfill, type TextSampleOptions } from "./text/sample.js";
 export { trainTextClassifier, loadTextClassifier, classifierPoints, isAttribute, type TextClassifier } from "./text/classifier.js";
 export { parseRate, controlSuccess, distinctN, copyRate, infillSuccess, proportionError } from "./text/eval.js";

@@ -75,8 +75,12 @@ export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextR
   );
 }
 
+/** The training steps of a text classifier run unless {@link TextClassifierOptions} says otherwise. */
+export const TEXT_CLASSIFIER_STEPS = 1500;
+
 /** Options of a text classifier run. */
 export interface TextClassifierOptions {
+  /** training steps (default {@link TEXT_CLASSIFIER_STEPS}) */
   steps?: number;
   batch?: number;
   lr?: number;
@@ -93,7 +97,7 @@ export interface TextClassifierOptions {
 export function textClassifierConfig(lm: RunConfig, attribute: string, classNames: string[], train: number, o: TextClassifierOptions = {}): RunConfig {
   if (lm.model.kind !== "text" || lm.task === "classifier") throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
   const { length, embedDim, words } = lm.model.text;
-  const steps = o.steps ?? 1500;
+  const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;
   const text: TextNetConfig = {
     words,
     length,

@@ -14,7 +14,7 @@ import type { Sampler } from "../../sample/sampler.js";
 import { attributeValue, type Attribute } from "../../text/grammar.js";
 import { isAttribute, loadTextClassifier, trainTextClassifier, type TextClassifier } from "../../text/classifier.js";
 import { loadTextCorpus, tokenPoints, type TextCorpus } from "../../text/data.js";
-import { textRunConfig, textRunDefaults } from "../../text/config.js";
+import { TEXT_CLASSIFIER_STEPS, textRunConfig, textRunDefaults } from "../../text/config.js";
 import { evaluateText } from "../../text/evaluate.js";
 import { infillPattern, repeatRows } from "../../text/infill.js";
 import { parseRate } from "../../text/eval.js";
@@ -49,7 +49,7 @@ export const textTrainFlags = defineFlags(
     timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
     length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
     classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
-    "classifier-steps": { default: "1500", value: "N", help: "steps of each classifier" },
+    "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
     resume: { type: "boolean", help: "continue the run in --out" },
   },
 );
@@ -97,7 +97,7 @@ type SamplerFlagValues = Parameters<typeof makeSampler>[0];
 
 /** The sampler for a text model: the flags' (DDIM on 50 levels unless --sampler/--sample-steps say otherwise). */
 function textSampler(flags: SamplerFlagValues, lm: TextLM, argv: string[]): () => Sampler {
-  const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const given = (name: string) => flagValue(argv, name) !== undefined;
   const f = { ...flags, ...(given("sampler") ? {} : { sampler: TEXT_SAMPLER.sampler }), ...(given("sample-steps") || given("sampler") ? {} : { "sample-steps": TEXT_SAMPLER.steps }) };
   return () => makeSampler(f, { process: lm.process, normalization: { mean: [0], std: [1] } });
 }
@@ -231,7 +231,7 @@ export function sampleText(argv: string[]): void {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const clf = classifierFor(flags.model, lm, attribute, 1500, flags.json);
+    const clf = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
     control = { classifier: clf.classifier, params: clf.params, label, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) };
   }
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
@@ -249,7 +249,7 @@ export function run(argv: string[]): void {
   const corpus = corpusOf(lm.config);
   if (!corpus.builtin) throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
   const attribute = attributeFlag(flags.attribute);
-  const classifier = classifierFor(flags.model, lm, attribute, 1500, flags.json);
+  const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
   const started = performance.now();
   const report = evaluateText(lm, corpus, textSampler(flags, lm, argv), {
     n: intFlag("n", flags.n, { min: 1 }),
