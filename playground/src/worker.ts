@@ -24,7 +24,7 @@ import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/lange
 import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
 import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
 import { getSchedule } from "../../src/schedule/index.js";
-import { buildProcess, runConfigFor, trainedModel, type RunConfig } from "../../src/train/config.js";
+import { buildProcess, normalizationOf, runConfigFor, trainedModel, type RunConfig } from "../../src/train/config.js";
 import { restoreRun, type LoadedRun } from "../../src/train/restore.js";
 import { TrainingRun } from "../../src/train/step.js";
 import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
@@ -130,10 +130,6 @@ function current(): { config: RunConfig; denoiser: Denoiser; process: DiffusionP
   throw new Error("no model yet: configure training or load a checkpoint");
 }
 
-function zOf(c: RunConfig) {
-  return { mean: c.data.mean, std: c.data.std };
-}
-
 // ---------------------------------------------------------------- sampling
 
 function makeSampler(name: string, process: DiffusionProcess, steps: number): Sampler {
@@ -220,10 +216,10 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     if (schedule === "learned") {
       if (!run || run.config.schedule !== "learned") throw new Error("train with the learned schedule first");
       process = buildProcess(run.config, run.state().params);
-      z = zOf(run.config);
+      z = normalizationOf(run.config);
     } else {
       process = new DiffusionProcess(getSchedule(schedule), 0);
-      if (config) z = zOf(config);
+      if (config) z = normalizationOf(config);
     }
     const { tMin, tMax } = process.schedule;
     const at = (u: number) => tMin + (tMax - tMin) * u;
@@ -246,7 +242,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   sample({ sampler: name, steps, n, seed, paths }) {
     if (!data) throw new Error("no data");
     const { config: c, denoiser, process } = current();
-    const z = zOf(c);
+    const z = normalizationOf(c);
     const sampler = makeSampler(name, process, steps);
     const frames: Float32Array[] = [];
     const t0 = performance.now();
@@ -265,7 +261,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   elbo({ n, seed }) {
     if (!data) throw new Error("no data");
     const { config: c, denoiser, process } = current();
-    const z = zOf(c);
+    const z = normalizationOf(c);
     const m = Math.min(n, data.test.n);
     const test: PointSet = { points: data.test.points.slice(0, 2 * m), n: m, dim: 2 };
     const result = heldOutElbo(denoiser, process, z, test, new Rng(seed), { samples: 16 });
@@ -312,7 +308,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
       const c = current();
       den = c.denoiser;
       process = c.process;
-      z = zOf(c.config);
+      z = normalizationOf(c.config);
       points = data ? data.test.points.slice(0, 1000) : new Float32Array();
     } else {
       const mixture = builtinMixture(source);
