@@ -103,6 +103,7 @@ export { AncestralSampler, type AncestralVariance } from "./sample/ancestral.js"
 export { PredictorCorrectorSampler, type PredictorCorrectorOptions } from "./sample/pc.js";
 export { LangevinSampler, AnnealedLangevinSampler, type LangevinOptions, type AnnealedLangevinOptions } from "./sample/langevin.js";
 export { vpScore, veScore } from "./sample/score.js";
+export { levelSampler, levelSamplerNames, isLevelSamplerName, type LevelSamplerName, type LevelSamplerOptions } from "./sample/by-name.js";
 
 // guidance
 export { conditionalModel, cfgModel, classifierGuidedModel } from "./guidance/guided.js";

@@ -15,11 +15,8 @@ import { drawSamples, heldOutElbo } from "../../src/eval/run.js";
 import { cfgModel } from "../../src/guidance/guided.js";
 import { encodeTrainingState, encodeWeights } from "../../src/io/state.js";
 import { mixtureParams, oracleModel } from "../../src/models/oracle.js";
-import { AncestralSampler } from "../../src/sample/ancestral.js";
-import { DdimSampler } from "../../src/sample/ddim.js";
 import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
-import { EulerSampler } from "../../src/sample/euler.js";
-import { HeunSampler } from "../../src/sample/heun.js";
+import { isLevelSamplerName, levelSampler } from "../../src/sample/by-name.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/langevin.js";
 import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
 import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
@@ -133,22 +130,8 @@ function current(): { config: RunConfig; denoiser: Denoiser; process: DiffusionP
 // ---------------------------------------------------------------- sampling
 
 function makeSampler(name: string, process: DiffusionProcess, steps: number): Sampler {
-  switch (name) {
-    case "ancestral":
-      return new AncestralSampler(process, "posterior", steps);
-    case "ddim":
-      return new DdimSampler(process, { steps });
-    case "dpm++2m":
-      return new DpmSolverSampler(process, { steps, order: 2 });
-    case "dpm++3m":
-      return new DpmSolverSampler(process, { steps, order: 3 });
-    case "euler":
-      return new EulerSampler(process, { steps });
-    case "heun":
-      return new HeunSampler(process, { steps });
-    default:
-      throw new Error(`unknown sampler "${name}"`);
-  }
+  if (!isLevelSamplerName(name)) throw new Error(`unknown sampler "${name}"`);
+  return levelSampler(name, process, { steps });
 }
 
 // ---------------------------------------------------------------- images

@@ -1,21 +1,18 @@
 /** `--sampler` and its knobs, shared by the commands that sample. */
 import type { Normalization } from "../data/normalize.js";
 import type { ResolvedModel } from "./model.js";
-import { AncestralSampler, type AncestralVariance } from "../sample/ancestral.js";
+import type { AncestralVariance } from "../sample/ancestral.js";
 import type { Init } from "../sample/init.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../sample/langevin.js";
-import { DdimSampler } from "../sample/ddim.js";
-import { DpmSolverSampler } from "../sample/dpm-solver.js";
-import { EulerSampler } from "../sample/euler.js";
-import { HeunSampler } from "../sample/heun.js";
 import { ODE_SIGMA_MAX } from "../sample/predict.js";
+import { isLevelSamplerName, levelSampler, levelSamplerNames } from "../sample/by-name.js";
 import { spacings, type Spacing } from "../diffusion/process.js";
 import { PredictorCorrectorSampler } from "../sample/pc.js";
 import type { Sampler } from "../sample/sampler.js";
 import { geometricSigmas } from "../sample/score.js";
 import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
 
-export const samplerNames = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"] as const;
+export const samplerNames = [...levelSamplerNames, "pc", "langevin", "annealed-langevin"] as const;
 
 /** The few-step samplers of the probability-flow ODE (their default number of levels is DEFAULT_FAST_STEPS). */
 const fastSamplers = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun"];
@@ -109,18 +106,10 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
   if (steps !== undefined && process.T > 0 && steps > process.T) throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
   const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved);
   const levels = { steps, spacing: (flags.spacing || undefined) as Spacing | undefined, sigmaMax };
+  if (isLevelSamplerName(flags.sampler)) {
+    return levelSampler(flags.sampler, process, { ...levels, variance: variance as AncestralVariance, ...(flags.sampler === "ddim" ? { eta: num("eta", flags.eta, false) } : {}) });
+  }
   switch (flags.sampler) {
-    case "dpm++2m":
-    case "dpm++3m":
-      return new DpmSolverSampler(process, { ...levels, order: flags.sampler === "dpm++2m" ? 2 : 3 });
-    case "ddim":
-      return new DdimSampler(process, { ...levels, eta: num("eta", flags.eta, false) });
-    case "euler":
-      return new EulerSampler(process, levels);
-    case "heun":
-      return new HeunSampler(process, levels);
-    case "ancestral":
-      return new AncestralSampler(process, variance as AncestralVariance, steps, levels.spacing, sigmaMax);
     case "langevin": {
       const sigma = num("sigma", flags.sigma, false);
       // a trained model's score at σ̃ = 0 divides its ε̂ by σ = 0; the oracle's score is exact there
