@@ -1,9 +1,12 @@
-/** Image layers against direct loops in float64 (on the exact cpu device), and conv's gradient against finite differences. */
+/**
+ * Image layers against direct loops in float64 (on the exact cpu device), in both layouts (NHWC, and
+ * NCHW as exported networks run them), and conv's gradient against finite differences.
+ */
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
 import { grad, numpy as np } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
+import { avgPool2, conv3x3, groupNorm, pointwise, selfAttention, upsample2, type Layout } from "./layers.js";
 
 useEngine("wasm");
 
@@ -27,10 +30,31 @@ function convReference(): number[] {
   return out;
 }
 
+const layouts: Layout[] = ["NHWC", "NCHW"];
+/** f applied to the NHWC image x in `layout`, its result read back in NHWC. */
+function inLayout(layout: Layout, x: np.Array, f: (x: np.Array) => np.Array): Float64Array {
+  const y = f(layout === "NCHW" ? x.transpose([0, 3, 1, 2]) : x);
+  return (layout === "NCHW" ? y.transpose([0, 2, 3, 1]) : y).dataSync() as Float64Array;
+}
+
 describe("image layers (float64 against direct loops)", () => {
-  it("conv3x3 equals the direct zero-padded convolution", () => {
-    const y = conv3x3(exactArray(xs).reshape([B, H, W, C]), exactArray(ws).reshape([3, 3, C, O]), exactArray(bs));
-    assertClose(y.dataSync() as Float64Array, convReference(), { rtol: 1e-12, atol: 1e-12, label: "conv3x3" });
+  it("conv3x3 equals the direct zero-padded convolution, in both layouts", () => {
+    for (const layout of layouts) {
+      const y = inLayout(layout, exactArray(xs).reshape([B, H, W, C]), (x) => conv3x3(x, exactArray(ws).reshape([3, 3, C, O]), exactArray(bs), layout));
+      assertClose(y, convReference(), { rtol: 1e-12, atol: 1e-12, label: `conv3x3 ${layout}` });
+    }
+  });
+
+  it("pointwise applies the dense layer at every position, in both layouts", () => {
+    const w = values(C * O, 4);
+    const want: number[] = [];
+    for (let b = 0; b < B; b++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) for (let o = 0; o < O; o++) {
+      want.push(bs[o]! + Array.from({ length: C }, (_, c) => at(xs, [B, H, W, C], b, i, j, c) * w[c * O + o]!).reduce((s, v) => s + v, 0));
+    }
+    for (const layout of layouts) {
+      const y = inLayout(layout, exactArray(xs).reshape([B, H, W, C]), (x) => pointwise(x, { w: exactArray(w).reshape([C, O]), b: exactArray(bs) }, layout));
+      assertClose(y, want, { rtol: 1e-12, atol: 1e-12, label: `pointwise ${layout}` });
+    }
   });
 
   it("conv3x3's gradient with respect to the weights matches central differences", () => {
@@ -44,11 +68,11 @@ describe("image layers (float64 against direct loops)", () => {
     assertClose([0, 7, 31, ws.length - 1].map((k) => g[k]!), fd, { rtol: 1e-6, atol: 1e-8, label: "∂/∂w" });
   });
 
-  it("groupNorm normalises each (example, group) over space and the group's channels", () => {
+  for (const layout of layouts) it(`groupNorm normalises each (example, group) over space and the group's channels (${layout})`, () => {
     const Cg = 4, G = 2;
     const x = values(B * H * W * Cg, 5);
     const scale = [1.5, 0.5, 2, 1], shift = [0.1, -0.2, 0, 0.3];
-    const y = groupNorm(exactArray(x).reshape([B, H, W, Cg]), exactArray(scale), exactArray(shift), G).dataSync() as Float64Array;
+    const y = inLayout(layout, exactArray(x).reshape([B, H, W, Cg]), (v) => groupNorm(v, exactArray(scale), exactArray(shift), G, layout));
     const want = new Array<number>(x.length);
     for (let b = 0; b < B; b++) for (let g = 0; g < G; g++) {
       const idx: number[] = [];
@@ -57,13 +81,13 @@ describe("image layers (float64 against direct loops)", () => {
       const v = idx.reduce((s, i) => s + (x[i]! - m) ** 2, 0) / idx.length;
       for (const i of idx) want[i] = ((x[i]! - m) / Math.sqrt(v + 1e-5)) * scale[i % Cg]! + shift[i % Cg]!;
     }
-    assertClose(y, want, { rtol: 1e-12, atol: 1e-12, label: "groupNorm" });
+    assertClose(y, want, { rtol: 1e-12, atol: 1e-12, label: `groupNorm ${layout}` });
   });
 
-  it("avgPool2 averages 2×2 blocks and upsample2 repeats each pixel 2×2", () => {
+  for (const layout of layouts) it(`avgPool2 averages 2×2 blocks and upsample2 repeats each pixel 2×2 (${layout})`, () => {
     const x = exactArray(xs).reshape([B, H, W, C]);
-    const pooled = avgPool2(x.ref).dataSync() as Float64Array;
-    const up = upsample2(x).dataSync() as Float64Array;
+    const pooled = inLayout(layout, x.ref, (v) => avgPool2(v, layout));
+    const up = inLayout(layout, x, (v) => upsample2(v, layout));
     const wantPool: number[] = [];
     const wantUp: number[] = [];
     for (let b = 0; b < B; b++) for (let i = 0; i < H / 2; i++) for (let j = 0; j < W / 2; j++) for (let c = 0; c < C; c++) {
@@ -72,22 +96,19 @@ describe("image layers (float64 against direct loops)", () => {
     for (let b = 0; b < B; b++) for (let i = 0; i < 2 * H; i++) for (let j = 0; j < 2 * W; j++) for (let c = 0; c < C; c++) {
       wantUp.push(at(xs, [B, H, W, C], b, Math.floor(i / 2), Math.floor(j / 2), c));
     }
-    assertClose(pooled, wantPool, { rtol: 1e-12, atol: 1e-14, label: "avgPool2" });
-    assertClose(up, wantUp, { rtol: 0, atol: 0, label: "upsample2" });
+    assertClose(pooled, wantPool, { rtol: 1e-12, atol: 1e-14, label: `avgPool2 ${layout}` });
+    assertClose(up, wantUp, { rtol: 0, atol: 0, label: `upsample2 ${layout}` });
   });
 
-  it("selfAttention equals per-head softmax(q kᵀ/√d) v from direct loops", () => {
+  for (const layout of layouts) it(`selfAttention equals per-head softmax(q kᵀ/√d) v from direct loops (${layout})`, () => {
     const [Ca, heads] = [4, 2];
     const d = Ca / heads;
     const N = H * W;
     const x = values(B * N * Ca, 7);
     const wq = values(Ca * 3 * Ca, 8), bq = values(3 * Ca, 9), wo = values(Ca * Ca, 10), bo = values(Ca, 11);
-    const y = selfAttention(
-      exactArray(x).reshape([B, H, W, Ca]),
-      { w: exactArray(wq).reshape([Ca, 3 * Ca]), b: exactArray(bq) },
-      { w: exactArray(wo).reshape([Ca, Ca]), b: exactArray(bo) },
-      heads,
-    ).dataSync() as Float64Array;
+    const y = inLayout(layout, exactArray(x).reshape([B, H, W, Ca]), (v) =>
+      selfAttention(v, { w: exactArray(wq).reshape([Ca, 3 * Ca]), b: exactArray(bq) }, { w: exactArray(wo).reshape([Ca, Ca]), b: exactArray(bo) }, heads, layout),
+    );
     const want: number[] = [];
     for (let b = 0; b < B; b++) {
       // qkv[p][j] = Σ_c x[b,p,c] wq[c,j] + bq[j]; column j = part·C + head·d + e
@@ -101,6 +122,6 @@ describe("image layers (float64 against direct loops)", () => {
       }
       for (let p = 0; p < N; p++) for (let j = 0; j < Ca; j++) want.push(bo[j]! + o[p]!.reduce((s, v, c) => s + v * wo[c * Ca + j]!, 0));
     }
-    assertClose(y, want, { rtol: 1e-10, atol: 1e-12, label: "selfAttention" });
+    assertClose(y, want, { rtol: 1e-10, atol: 1e-12, label: `selfAttention ${layout}` });
   });
 });

@@ -16,10 +16,11 @@
  */
 import { Rng } from "../engine/index.js";
 import { numpy as np, type Array } from "../engine/jax.js";
+import { tracing } from "../engine/tracing.js";
 import { silu } from "../schedule/schedule.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
-import { avgPool2, conv3x3, groupNorm, selfAttention, upsample2 } from "./layers.js";
+import { avgPool2, channelAxis, conv3x3, groupNorm, perChannel, pointwise, selfAttention, upsample2, type Layout } from "./layers.js";
 import { affine, dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
 
 /** Shape of the U-Net denoiser (or noise-aware classifier) for images [H, W, C]. */
@@ -160,32 +161,34 @@ export function initUNet(config: UNetConfig, rng: Rng): UNetParams {
 }
 
 /** silu(GroupNorm(x)). */
-function normAct(x: Array, n: Norm, groups: number): Array {
-  return silu(groupNorm(x, n.scale, n.shift, groups));
+function normAct(x: Array, n: Norm, groups: number, layout: Layout): Array {
+  return silu(groupNorm(x, n.scale, n.shift, groups, layout));
 }
 
-function applyResBlock(h: Array, e: Array, p: ResBlock, groups: number): Array {
-  const [B, H, W, Cin] = h.shape as [number, number, number, number];
-  const a = conv3x3(normAct(h.ref, p.norm1, groups), p.conv1.w, p.conv1.b);
-  const Cout = a.shape[3]!;
-  const withTime = a.add(affine(e, p.time).reshape([B, 1, 1, Cout]));
-  const r = conv3x3(normAct(withTime, p.norm2, groups), p.conv2.w, p.conv2.b);
-  const skip = p.skip ? affine(h.reshape([B * H * W, Cin]), p.skip).reshape([B, H, W, Cout]) : h;
+function applyResBlock(h: Array, e: Array, p: ResBlock, groups: number, layout: Layout): Array {
+  const a = conv3x3(normAct(h.ref, p.norm1, groups, layout), p.conv1.w, p.conv1.b, layout);
+  const withTime = a.add(perChannel(affine(e, p.time), layout));
+  const r = conv3x3(normAct(withTime, p.norm2, groups, layout), p.conv2.w, p.conv2.b, layout);
+  const skip = p.skip ? pointwise(h, p.skip, layout) : h;
   return skip.add(r);
 }
 
-function applyAttention(h: Array, p: Attention, heads: number, groups: number): Array {
-  return h.ref.add(selfAttention(groupNorm(h, p.norm.scale, p.norm.shift, groups), p.qkv, p.out, heads));
+function applyAttention(h: Array, p: Attention, heads: number, groups: number, layout: Layout): Array {
+  return h.ref.add(selfAttention(groupNorm(h, p.norm.scale, p.norm.shift, groups, layout), p.qkv, p.out, heads, layout));
 }
 
-function applyLevel(h: Array, e: Array, p: Level, config: UNetConfig): Array {
-  const out = applyResBlock(h, e, p.block, config.groups);
-  return p.attention ? applyAttention(out, p.attention, config.heads, config.groups) : out;
+function applyLevel(h: Array, e: Array, p: Level, config: UNetConfig, layout: Layout): Array {
+  const out = applyResBlock(h, e, p.block, config.groups, layout);
+  return p.attention ? applyAttention(out, p.attention, config.heads, config.groups, layout) : out;
 }
 
-/** The network on x [B, H, W, C] at t [B] (labels [B] for a conditional network). Consumes all. */
+/**
+ * The network on x [B, H, W, C] at t [B] (labels [B] for a conditional network). Consumes all.
+ * Traced for ONNX export it runs in NCHW inside (layers.ts), transposing x in and its output back.
+ */
 export function unetForward(params: UNetParams, x: Array, t: Array, config: UNetConfig, labels?: Array): Array {
   const B = x.shape[0]!;
+  const layout: Layout = tracing().export ? "NCHW" : "NHWC";
   let e = affine(silu(affine(timeEmbedding(t, config.timeEmbedding), params.embed[0])), params.embed[1]);
   if (params.label) {
     const ids = labels ?? np.full([B], config.classes!, { dtype: np.int32 });
@@ -195,28 +198,29 @@ export function unetForward(params: UNetParams, x: Array, t: Array, config: UNet
   }
   e = silu(e);
   const L = config.multipliers.length;
-  let h = conv3x3(x, params.input.w, params.input.b);
+  let h = conv3x3(layout === "NCHW" ? x.transpose([0, 3, 1, 2]) : x, params.input.w, params.input.b, layout);
   const skips: Array[] = [];
   params.down.forEach((level, l) => {
-    h = applyLevel(h, e.ref, level, config);
+    h = applyLevel(h, e.ref, level, config, layout);
     if (params.up) skips.push(h.ref);
-    if (l < L - 1) h = avgPool2(h);
+    if (l < L - 1) h = avgPool2(h, layout);
   });
   const m = params.middle;
-  h = applyResBlock(h, e.ref, m.first, config.groups);
-  h = applyAttention(h, m.attention, config.heads, config.groups);
-  h = applyResBlock(h, e.ref, m.second, config.groups);
+  h = applyResBlock(h, e.ref, m.first, config.groups, layout);
+  h = applyAttention(h, m.attention, config.heads, config.groups, layout);
+  h = applyResBlock(h, e.ref, m.second, config.groups, layout);
   if (params.output.dense) {
     e.dispose();
-    const pooled = np.mean(normAct(h, params.output.norm, config.groups), [1, 2]);
+    const pooled = np.mean(normAct(h, params.output.norm, config.groups, layout), layout === "NHWC" ? [1, 2] : [2, 3]);
     return affine(pooled, params.output.dense);
   }
   for (let l = L - 1; l >= 0; l--) {
-    if (l < L - 1) h = upsample2(h);
-    h = applyLevel(np.concatenate([h, skips[l]!], 3), e.ref, params.up![l]!, config);
+    if (l < L - 1) h = upsample2(h, layout);
+    h = applyLevel(np.concatenate([h, skips[l]!], channelAxis(layout)), e.ref, params.up![l]!, config, layout);
   }
   e.dispose();
-  return conv3x3(normAct(h, params.output.norm, config.groups), params.output.conv!.w, params.output.conv!.b);
+  const out = conv3x3(normAct(h, params.output.norm, config.groups, layout), params.output.conv!.w, params.output.conv!.b, layout);
+  return layout === "NCHW" ? out.transpose([0, 2, 3, 1]) : out;
 }
 
 /** The U-Net as a diffusion `Model` predicting `target`. */
