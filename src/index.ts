@@ -50,7 +50,7 @@ export {
 export { DiffusionProcess, spacings, type Spacing, type Levels, type Level, type KlLevels, type Weighting } from "./diffusion/process.js";
 export { qSample, qStep, posteriorMean, posteriorVariance } from "./diffusion/forward.js";
 export { targets, toEps, toX0, convert, type Target } from "./diffusion/parameterization.js";
-export { gammaConditioned, type Model, type HostPredictor } from "./diffusion/model.js";
+export { gammaConditioned, type Model, type HostPredictor, type CompiledStep } from "./diffusion/model.js";
 export type { FlowFunction, FlowValue } from "./diffusion/flow.js";
 export type { DecoderKind } from "./diffusion/decoder.js";
 export {

@@ -403,7 +403,9 @@ describe("images from the command line", () => {
       const b = vdm("sample", "--model", out, "--n", "3", "--sample-steps", "4", "--seed", "5", "--backend", backend, "--out", join(dir, `${backend}.json`));
       assert.equal(b.code, 0, b.stderr);
     }
-    assertClose(json("onnx.json").flat(), json("jax.json").flat(), { atol: 0.01, label: "pixels (0..255), ONNX vs jax-js" });
+    // float32 rounding, ordered differently by the two runtimes, relative to the values: this briefly
+    // trained model's unclipped pixels reach the thousands
+    assertClose(json("onnx.json").flat(), json("jax.json").flat(), { rtol: 1e-5, atol: 0.01, label: "pixels (0..255), ONNX vs jax-js" });
     const evOnnx = JSON.parse(vdm("eval", "--model", out, "--n", "4", "--elbo-samples", "1", "--json", "--backend", "onnx").stdout);
     assertClose([evOnnx.bpd], [e.bpd], { rtol: 1e-4, label: "bits/dim, ONNX vs jax-js" });
     const ex = vdm("export", "--model", out, "--out", join(dir, "net.onnx"), "--batch", "2", "--json");

@@ -29,11 +29,32 @@ export interface Model<P extends JsTree<Array> = JsTree<Array>> {
 export interface HostPredictor {
   /** The model's prediction for x_t [B, ...] at t, γ_t [B] (and labels [B]); consumes its arguments. */
   predict(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
+  /**
+   * Optional: `f` (a function of arrays around this model's predictions, as `jitFor` takes) run
+   * wholly outside jax-js, e.g. a sampler's whole step as one ONNX graph. While it traces `f`, the
+   * model's `apply` is the network itself (`traced`).
+   * @typeParam F - the function's type, kept by the compiled step
+   */
+  compile?<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F>;
+  /** The network as jax-js operations (for `compile`'s trace); consumes its arguments. */
+  traced?(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
 }
 
+/**
+ * A function compiled by `jitFor` (or a host's `compile`): called like `f`, released by `dispose`.
+ * @typeParam F - the function compiled
+ */
+export type CompiledStep<F extends (...args: any[]) => JsTree<Array>> = ((...args: Parameters<F>) => ReturnType<F>) & {
+  /** Release what the compiled step holds (its compiled graphs and sessions). */
+  dispose(): void;
+};
+
 type HostCall = { host: HostPredictor; args: Array[] };
-/** While `jitFor` traces: the host calls met ("capture") or their answers ("replay"). */
-let hostCalls: { capture: HostCall[] } | { replay: Array[] } | null = null;
+/**
+ * While `jitFor` traces: the host calls met ("capture") or their answers ("replay"); while a host
+ * compiles a whole function, "inline" (the network traced in place).
+ */
+let hostCalls: { capture: HostCall[] } | { replay: Array[] } | "inline" | null = null;
 
 function withHostCalls<T>(mode: NonNullable<typeof hostCalls>, f: () => T): T {
   const outer = hostCalls;
@@ -51,6 +72,10 @@ function withHostCalls<T>(mode: NonNullable<typeof hostCalls>, f: () => T): T {
  */
 export function hostApply(host: HostPredictor, xt: Array, t: Array, gamma: Array, labels?: Array): Array {
   if (!hostCalls) return host.predict(xt, t, gamma, labels);
+  if (hostCalls === "inline") {
+    if (!host.traced) throw new Error("a host model without a traceable network was met while a whole step was compiled");
+    return host.traced(xt, t, gamma, labels);
+  }
   if ("capture" in hostCalls) {
     const zeros = np.zeros(xt.shape, { dtype: xt.dtype });
     hostCalls.capture.push({ host, args: labels ? [xt, t, gamma, labels] : [xt, t, gamma] });
@@ -62,14 +87,21 @@ export function hostApply(host: HostPredictor, xt: Array, t: Array, gamma: Array
   return out;
 }
 
+/** `f()` with every host model's `apply` traced as its network (`HostPredictor.traced`), for a host's `compile`. */
+export function withTracedHosts<T>(f: () => T): T {
+  return withHostCalls("inline", f);
+}
+
 /**
- * `f` compiled with jit. When `model` is a host model, f is split at its host calls: one jitted
- * pass computes their inputs, the host computes the predictions, and a second jitted pass
- * computes f from them; so only the network leaves jax-js, not the arithmetic around it.
+ * `f` compiled with jit. When `model` is a host model that compiles whole functions (`compile`:
+ * ONNX Runtime), f runs there in one call, network and arithmetic around it. Other host models
+ * split f at their host calls: one jitted pass computes their inputs, the host computes the
+ * predictions, and a second jitted pass computes f from them.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- jit's own constraint
 export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model, f: F): ReturnType<typeof jit<F>> {
   if (!model.host) return jit(f);
+  if (model.host.compile) return model.host.compile(f) as unknown as ReturnType<typeof jit<F>>;
   let hosts: HostPredictor[] = [];
   const captureJit = jit((...args: Parameters<F>) => {
     const calls: HostCall[] = [];

@@ -40,17 +40,23 @@ export function exportOnnx(f: (...args: Array[]) => Array, inputs: OnnxInput[], 
 
 /** The ONNX bytes of `f` traced at `inputs`, with its outputs named `outputs` (default o0, o1, …). */
 export function exportOnnxOutputs(f: (...args: Array[]) => Array[], inputs: OnnxInput[], outputs?: string[]): Uint8Array {
+  return exportGraph(f, inputs, outputs, false).bytes;
+}
+
+/** `f` traced at `inputs` as ONNX, with the inputs the graph declares (all, or with `prune` only those an output depends on). */
+function exportGraph(f: (...args: Array[]) => Array[], inputs: OnnxInput[], outputs: string[] | undefined, prune: boolean): { bytes: Uint8Array; inputs: OnnxInput[] } {
   const examples = inputs.map((i) => np.zeros(i.shape, { dtype: i.dtype ?? np.float32 }));
   const { jaxpr: closed } = tracingFor({ export: true }, () => makeJaxpr(f)(...examples));
   try {
     const names = outputs ?? closed.jaxpr.outs.map((_, k) => `o${k}`);
-    return encodeJaxpr(closed.mapJaxpr((j) => j.flatten().simplify()), inputs.map((i) => i.name), names);
+    const { bytes, declared } = encodeGraph(closed.mapJaxpr((j) => j.flatten().simplify()), inputs.map((i) => i.name), names, prune);
+    return { bytes, inputs: inputs.filter((i) => declared.has(i.name)) };
   } finally {
     closed.dispose();
   }
 }
 
-/** A function of array trees as ONNX: leaves in tree.flatten order are inputs i0, i1, … and outputs o0, o1, …. */
+/** A function of array trees as ONNX: leaves in tree.flatten order are inputs i0, i1, … (leaf k is `ik`) and outputs o0, o1, …. */
 export interface TreeExport {
   bytes: Uint8Array;
   inputs: OnnxInput[];
@@ -59,8 +65,11 @@ export interface TreeExport {
   outputTree: JsTreeDef;
 }
 
-/** `f` traced at the shapes of `args` (which are only read for their shapes and dtypes). */
-export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args: JsTree<Array>[]): TreeExport {
+/**
+ * `f` traced at the shapes of `args` (which are only read for their shapes and dtypes). With
+ * `pruneInputs`, leaves no output depends on are not inputs of the graph (`inputs` lists those that are).
+ */
+export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args: JsTree<Array>[], { pruneInputs = false } = {}): TreeExport {
   const [leaves, def] = tree.flatten(args) as [Array[], JsTreeDef];
   let outputTree: JsTreeDef | undefined;
   let count = 0;
@@ -69,8 +78,7 @@ export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args:
     [outputTree, count] = [outDef, out.length];
     return out;
   };
-  const inputs = leaves.map((l, i): OnnxInput => ({ name: `i${i}`, shape: [...l.shape], dtype: l.dtype }));
-  const bytes = exportOnnxOutputs(flat, inputs);
+  const { bytes, inputs } = exportGraph(flat, leaves.map((l, i): OnnxInput => ({ name: `i${i}`, shape: [...l.shape], dtype: l.dtype })), undefined, pruneInputs);
   return { bytes, inputs, outputs: globalThis.Array.from({ length: count }, (_, k) => `o${k}`), outputTree: outputTree! };
 }
 
@@ -107,6 +115,7 @@ class Graph {
   readonly #names = new Map<Var, string>();
   readonly #producers = new Map<Var, Eqn>();
   readonly #uses = new Map<Var, number>();
+  readonly #readers = new Map<Var, Eqn[]>();
   readonly #constants = new Map<string, string>();
   #next = 0;
 
@@ -130,6 +139,12 @@ class Graph {
   /** Count each variable's readers: the equations that take it (once per operand) and the outputs. */
   countUses(j: Jaxpr): void {
     for (const a of [...j.eqns.flatMap((e) => e.inputs), ...j.outs]) if (!isLit(a)) this.#uses.set(a, (this.#uses.get(a) ?? 0) + 1);
+    for (const e of j.eqns) for (const a of e.inputs) if (!isLit(a)) this.#readers.set(a, [...(this.#readers.get(a) ?? []), e]);
+  }
+
+  /** The equations that take `v` (see countUses). */
+  readers(v: Var): Eqn[] {
+    return this.#readers.get(v) ?? [];
   }
 
   /** How many readers `v` has (see countUses). */
@@ -188,7 +203,7 @@ class Graph {
    * The nodes and initializers that `outputs` depend on (dead code removed: operands that `dot`
    * read from before a broadcast, values only a gradient's unused branch needed).
    */
-  live(outputs: string[]): { nodes: Message[]; initializers: Message[] } {
+  live(outputs: string[]): { nodes: Message[]; initializers: Message[]; needed: Set<string> } {
     const needed = new Set(outputs);
     const nodes: Message[] = [];
     for (const n of [...this.#nodes].reverse()) {
@@ -197,7 +212,7 @@ class Graph {
       for (const i of n.inputs) needed.add(i);
     }
     const initializers = [...this.#initializers].filter(([name]) => needed.has(name)).map(([, t]) => t);
-    return { nodes: nodes.reverse(), initializers };
+    return { nodes: nodes.reverse(), initializers, needed };
   }
 }
 
@@ -340,16 +355,26 @@ function widenInnerBroadcast(g: Graph, name: string, shape: readonly number[], o
 }
 
 /**
- * The z of reciprocal(exp(−z) + 1) = sigmoid(z) when `e` is that reciprocal and the negation, the
- * exponential and the sum have no other reader (the form sigmoid takes when traced for export,
- * schedule/schedule.ts); else null. ONNX Runtime's Sigmoid is one pass over the data instead of four;
- * in a training step the gradient reads the exponential, so only forward passes qualify.
+ * The x of x · sigmoid(x) (SiLU) when `e` is that sigmoid as traced for export (schedule/schedule.ts):
+ * reciprocal(exp(−max(x, c)) + 1) with c ≤ −80 (or without the clamp), whose clamp, negation,
+ * exponential and sum have no other reader and whose only reader multiplies it by x; else null.
+ * ONNX Runtime's Sigmoid is one pass over the data instead of four (it fuses x · Sigmoid(x) into one
+ * QuickGelu), needs no clamp (the values differ below −80 only, both under 2e−35), and is accurate
+ * in absolute terms only: sigmoid(−20) came out as 0, not 2e−9, so other sigmoids (a schedule's α²,
+ * σ²) stay as traced. In a training step the gradient reads the exponential, so only forward passes qualify.
  */
-function sigmoidArgument(g: Graph, e: Eqn): Atom | null {
+function siluArgument(g: Graph, e: Eqn): Atom | null {
   const sum = soleProducer(g, e.inputs[0], "add");
   const one = sum?.inputs.findIndex((a) => isLit(a) && a.value === 1);
   if (e.primitive !== "reciprocal" || !sum || one === undefined || one < 0) return null;
-  return soleProducer(g, soleProducer(g, sum.inputs[1 - one], "exp")?.inputs[0], "neg")?.inputs[0] ?? null;
+  const z = soleProducer(g, soleProducer(g, sum.inputs[1 - one], "exp")?.inputs[0], "neg")?.inputs[0];
+  if (!z) return null;
+  const clamp = soleProducer(g, z, "max");
+  const floor = clamp?.inputs.findIndex((a) => isLit(a) && a.value <= -80);
+  const x = clamp && floor !== undefined && floor >= 0 ? clamp.inputs[1 - floor]! : z;
+  const sigmoid = e.outBinders[0]!;
+  const readers = g.readers(sigmoid);
+  return g.uses(sigmoid) === 1 && readers[0]?.primitive === "mul" && readers[0].inputs.includes(x) ? x : null;
 }
 
 /** The `primitive` equation that defines `a` when `a` has no other reader, else undefined. */
@@ -412,8 +437,8 @@ function equation(g: Graph, e: Eqn): void {
     const n = g.name(a, op === "where" ? (i === 0 ? np.bool : out.aval.dtype) : partner);
     return elementwise && !isLit(a) ? widenInnerBroadcast(g, n, a.aval.shape, out.aval.shape) : n;
   });
-  const sigmoidOf = sigmoidArgument(g, e);
-  if (sigmoidOf) g.node("Sigmoid", [g.name(sigmoidOf)], [], name);
+  const siluOf = siluArgument(g, e);
+  if (siluOf) g.node("Sigmoid", [g.name(siluOf)], [], name);
   else if (sub) g.node("Sub", ins, [], name);
   else if (UNARY[op]) g.node(UNARY[op], ins, [], name);
   else if (BINARY[op]) g.node(BINARY[op], ins, [], name);
@@ -458,6 +483,11 @@ function equation(g: Graph, e: Eqn): void {
 
 /** A ModelProto for a closed Jaxpr whose arguments are named `inputNames` and results `outputNames`. */
 export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNames: string[]): Uint8Array {
+  return encodeGraph(closed, inputNames, outputNames, false).bytes;
+}
+
+/** `encodeJaxpr`, declaring with `prune` only the inputs an output depends on; `declared` names the inputs declared. */
+function encodeGraph(closed: ClosedJaxpr, inputNames: string[], outputNames: string[], prune: boolean): { bytes: Uint8Array; declared: Set<string> } {
   const { jaxpr, consts } = closed;
   const nConsts = consts.length;
   if (jaxpr.inBinders.length !== nConsts + inputNames.length) {
@@ -466,6 +496,7 @@ export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNam
   if (jaxpr.outs.length !== outputNames.length) throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
   const g = new Graph();
   const graph = new Message().string(2, "vdm");
+  const declarations: [string, Message][] = [];
   jaxpr.inBinders.forEach((v, i) => {
     if (i < nConsts) {
       const values = (consts[i] as unknown as Array).ref.dataSync() as unknown as ArrayBufferView;
@@ -473,7 +504,7 @@ export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNam
     } else {
       const name = inputNames[i - nConsts]!;
       g.bind(v, name);
-      graph.message(11, new Message().string(1, name).message(2, tensorType(v.aval.dtype, v.aval.shape)));
+      declarations.push([name, new Message().string(1, name).message(2, tensorType(v.aval.dtype, v.aval.shape))]);
     }
   });
   g.countUses(jaxpr);
@@ -482,13 +513,16 @@ export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNam
     g.node("Identity", [g.name(out)], [], outputNames[k]!);
     graph.message(12, new Message().string(1, outputNames[k]!).message(2, tensorType(out.aval.dtype, out.aval.shape)));
   });
-  const { nodes, initializers } = g.live(outputNames);
+  const { nodes, initializers, needed } = g.live(outputNames);
+  const declared = declarations.filter(([name]) => !prune || needed.has(name));
+  for (const [, d] of declared) graph.message(11, d);
   for (const n of nodes) graph.message(1, n);
   for (const t of initializers) graph.message(5, t);
-  return new Message()
+  const bytes = new Message()
     .int(1, IR_VERSION)
     .string(2, "vdm")
     .message(7, graph)
     .message(8, new Message().string(1, "").int(2, OPSET))
     .encode();
+  return { bytes, declared: new Set(declared.map(([name]) => name)) };
 }

@@ -167,7 +167,7 @@ describe("sampling through ONNX Runtime", () => {
     assertClose(draw(onnx(model, params), params), ref, { ...tolerance(ref), label: "ancestral samples" });
   });
 
-  it("classifier-free guided samples (two ONNX calls a step) agree with jax-js's", () => {
+  it("classifier-free guided samples (both predictions in one ONNX graph a step) agree with jax-js's", () => {
     const p = () => ({ net: params, labels: np.array(Int32Array.from({ length: 64 }, (_, i) => i % 4), { dtype: np.int32 }), scale: np.array([2]) });
     const ref = draw(cfgModel(model), p());
     assertClose(draw(cfgModel(onnx(model, params)), p()), ref, { ...tolerance(ref), label: "CFG samples" });
