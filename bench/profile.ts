@@ -95,7 +95,7 @@ const sessionOptions = (threads: number, extra: object = {}) => ({
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
   enableMemPattern: false,
-  extra: { session: { intra_op: { allow_spinning: "0" } } },
+  extra: { session: { intra_op: { allow_spinning: "1" } } },
   ...extra,
 });
 

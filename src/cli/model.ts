@@ -4,6 +4,7 @@ import { knownDensityNames, knownMixture } from "../data/known.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { onnxModel } from "../onnx/model.js";
+import type { SessionOptions } from "../onnx/runtime.js";
 import { backendNames, chooseBackend, type BackendName } from "../onnx/available.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
@@ -65,13 +66,15 @@ export const backendFlags = defineFlags("Backend", {
   // measured on 2 cores (npm run bench): 2 threads took 0.6–0.85× the time of 1 for U-Net steps,
   // forward passes and sampling, and the same for the small 2-D step
   "onnx-threads": { default: String(availableParallelism()), value: "N", help: "ONNX Runtime's intra-op threads (the default is this machine's core count)" },
+  "onnx-no-spin": { type: "boolean", help: "idle ONNX Runtime threads sleep instead of spinning while they wait for work (for a machine busy with other jobs, where spinning threads slow the working ones)" },
 });
 
 type BackendFlags = FlagValues<typeof backendFlags.specs>;
 
 export interface Backend {
   onnx: boolean;
-  threads: number;
+  /** ONNX Runtime's session options: intra-op threads and spinning */
+  session: SessionOptions;
 }
 
 let announced = false;
@@ -86,10 +89,10 @@ export function parseBackend(flags: Partial<BackendFlags>): Backend {
     announced = true;
     console.error(`backend: ${choice.reason}`);
   }
-  return { onnx: choice.onnx, threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }) };
+  return { onnx: choice.onnx, session: { threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }), spin: !flags["onnx-no-spin"] } };
 }
 
-const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({ model: onnxModel(denoiser.model, denoiser.params, { threads: backend.threads }), params: denoiser.params });
+const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({ model: onnxModel(denoiser.model, denoiser.params, backend.session), params: denoiser.params });
 
 /** `denoiser` with its network on `backend` (for as long as the process runs). */
 export function onBackend(denoiser: Denoiser, backend: Backend): Denoiser {

@@ -60,6 +60,13 @@ function onnxRuntime(): Ort {
 export interface SessionOptions {
   /** ONNX Runtime's intra-op threads (default 1, as jax-js on wasm) */
   threads?: number;
+  /**
+   * With more than one thread, idle pool threads wait for work by spinning (default true, ONNX
+   * Runtime's own default and OpenMP's habit): measured on 2 quiet cores, a U-Net training step at
+   * 2 threads took 0.81× the time without, the default 2-D step 0.73×. On a machine busy with other
+   * work the spinning threads take the cores the working ones need (0.5× the speed there): pass false.
+   */
+  spin?: boolean;
 }
 
 export class OnnxSession {
@@ -70,7 +77,7 @@ export class OnnxSession {
   #closed = false;
 
   /** Load `model` (ONNX bytes). */
-  constructor(model: Uint8Array, { threads = 1 }: SessionOptions = {}) {
+  constructor(model: Uint8Array, { threads = 1, spin = true }: SessionOptions = {}) {
     this.#native(() =>
       this.#session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
         intraOpNumThreads: threads,
@@ -78,9 +85,7 @@ export class OnnxSession {
         graphOptimizationLevel: "all",
         // measured: the default memory pattern planner pre-allocated ~700 MB more for a U-Net training step
         enableMemPattern: false,
-        // measured: with more than one thread, pool threads that spin while waiting for work took the
-        // cores the working threads needed on a loaded machine (U-Net step at 2 threads: 0.5× the time without)
-        extra: { session: { intra_op: { allow_spinning: "0" } } },
+        extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
       }),
     );
   }

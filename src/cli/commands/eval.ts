@@ -47,7 +47,7 @@ function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: Poi
   const sessions: { close(): void }[] = [];
   const flow = backend.onnx
     ? (exact: boolean) => {
-        const f = onnxFlow(resolved.jaxDenoiser.model, resolved.jaxDenoiser.params, exact, { threads: backend.threads });
+        const f = onnxFlow(resolved.jaxDenoiser.model, resolved.jaxDenoiser.params, exact, backend.session);
         sessions.push(f);
         return f;
       }

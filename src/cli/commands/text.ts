@@ -168,7 +168,7 @@ export function trainText(argv: string[]): void {
       progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
       progress.update(p.step, p.loss);
     },
-    ...(backend.onnx ? { makeStepper: onnxStepper({ threads: backend.threads }) } : {}),
+    ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const lm = textLM(config, result.state.ema as TextParams);

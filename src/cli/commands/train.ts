@@ -232,7 +232,7 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
       progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.quiet);
       progress.update(p.step, p.loss, p.variance);
     },
-    ...(backend.onnx ? { makeStepper: onnxStepper({ threads: backend.threads }) } : {}),
+    ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
     ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
   });
   return { ...result, config, dir, split, trainSeconds: (performance.now() - started) / 1000 };
