@@ -8,7 +8,7 @@
  * diffusion) and in bits per dimension. In continuous time the sum becomes
  * L_∞ = ½ ∫ γ'(t) E‖ε − ε̂(x_t, t)‖² dt (Kingma et al. 2021).
  */
-import type { Rng } from "../engine/index.js";
+import { filled, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { decoderLogLikelihood, type DecoderKind } from "./decoder.js";
 import { qSample } from "./forward.js";
@@ -155,7 +155,7 @@ export class ElboEstimator {
     const T = chain.T;
     const batch = x0.shape[0]!;
     const D = dimsOf(x0.shape);
-    const full = (v: number) => np.full([batch], v);
+    const full = (v: number) => filled(batch, v);
     const read = (a: Array) => Float64Array.from(a.dataSync() as Float32Array);
     // ½ D (r − 1 − log r): the variance part of a KL between isotropic Gaussians of variances v_q and v_p = v_q/r
     const varianceKl = (r: number) => 0.5 * D * (r - 1 - Math.log(r));
@@ -194,7 +194,7 @@ export class ElboEstimator {
   terms(params: Params, x0: Array, rng: Rng, { mode = "exact", samples = 1 }: ElboOptions = {}): ElboTerms {
     const process = this.process;
     const batch = x0.shape[0]!;
-    const full = (v: number) => np.full([batch], v);
+    const full = (v: number) => filled(batch, v);
 
     const rec = process.reconstructionLevel();
     // x_1 = α_1 x_0 + σ_1 ε

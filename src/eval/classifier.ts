@@ -1,5 +1,5 @@
 /** Accuracy of a noise-aware classifier on held-out points noised to chosen times. */
-import type { Rng } from "../engine/index.js";
+import { filled, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { qSample } from "../diffusion/forward.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
@@ -10,7 +10,7 @@ import type { Classifier } from "../models/mlp.js";
 /** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
 export function classify(classifier: Classifier, params: JsTree<Array>, x: Array, t: number, gamma: number): Int32Array {
   const n = x.shape[0]!;
-  const logits = classifier.logits(tree.ref(params), x, np.full([n], t), np.full([n], gamma));
+  const logits = classifier.logits(tree.ref(params), x, filled(n, t), filled(n, gamma));
   return Int32Array.from(np.argmax(logits, -1).dataSync() as Int32Array);
 }
 

@@ -12,7 +12,7 @@
  * 8-bit data are first spread uniformly over their bins (x + u − ½, u ~ U[0, 1)), so that bits/dim
  * bound the discrete data's and compare with published ODE numbers.
  */
-import type { Rng } from "../engine/index.js";
+import { filled, type Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { flowFunction, type FlowFunction } from "../diffusion/flow.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
@@ -91,8 +91,8 @@ export function odeLikelihood(den: Denoiser, process: DiffusionProcess, z: Norma
       const out = flow(
         tree.ref(den.params),
         np.array(Float32Array.from(y.subarray(0, m * D))).reshape([m, ...shape]),
-        np.full([m], process.timeAtGamma(gamma)),
-        np.full([m], gamma),
+        filled(m, process.timeAtGamma(gamma)),
+        filled(m, gamma),
         divergence === "hutchinson" ? np.array(probe).reshape([m, ...shape]) : np.zeros([1]),
       );
       const f = new Float64Array(m * D + m);

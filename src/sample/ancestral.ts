@@ -4,7 +4,7 @@
  * with σ_i² = Σ_q(i) = β̃_i ("posterior") or σ_i² = β_i ("beta"), and no noise on the last step.
  * On N < T levels of a chain (respaced), the same formulas between consecutive chosen levels.
  */
-import { realize, type Rng } from "../engine/index.js";
+import { filled, realize, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
 import { jitFor, type Model } from "../diffusion/model.js";
@@ -50,7 +50,7 @@ export class AncestralSampler implements Sampler {
     const n = shape[0]!;
     let x = rng.normal(shape);
     for (let i = t.length - 1; i >= 1; i--) {
-      x = step(tree.ref(params), x, rng.normal(shape), np.full([n], t[i]!), np.full([n], gamma[i - 1]!), np.full([n], gamma[i]!), i > 1 ? 1 : 0);
+      x = step(tree.ref(params), x, rng.normal(shape), filled(n, t[i]!), filled(n, gamma[i - 1]!), filled(n, gamma[i]!), i > 1 ? 1 : 0);
       realize(x);
       onStep?.(i - 1, x);
     }

@@ -6,7 +6,7 @@
  * η_i = ε·σ_i²/σ_L² and K steps per level, then (optionally) Tweedie's denoising step
  * x ← x + σ_L² s(x, σ_L).
  */
-import { realize, type Rng } from "../engine/index.js";
+import { filled, realize, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
@@ -36,7 +36,7 @@ function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: num
   const t = process.timeOfGamma(gamma);
   const step = langevinStep(den.model);
   for (let k = 0; k < K; k++) {
-    x = step(tree.ref(den.params), x, rng.normal(x.shape), np.full([n], t), np.full([n], gamma), eta);
+    x = step(tree.ref(den.params), x, rng.normal(x.shape), filled(n, t), filled(n, gamma), eta);
     realize(x);
     onStep?.(x);
   }
@@ -119,7 +119,7 @@ export class AnnealedLangevinSampler implements Sampler {
     if (!denoise) return x;
     const n = shape[0]!;
     const gamma = gammaOfSigma(last);
-    const s = veScore(den.model, tree.ref(den.params), x.ref, np.full([n], this.process.timeOfGamma(gamma)), np.full([n], gamma));
+    const s = veScore(den.model, tree.ref(den.params), x.ref, filled(n, this.process.timeOfGamma(gamma)), filled(n, gamma));
     return x.add(s.mul(last * last)); // Tweedie: E[x_0 | x̃] = x̃ + σ² ∇ log p_σ(x̃)
   }
 }

@@ -17,7 +17,7 @@ export interface PredictorCorrectorOptions {
  *   ε_i = 2 α_i (r ‖z‖ / ‖s‖)²,  x ← x + ε_i s(x, t_i) + √(2 ε_i) z,
  * with α_i = ᾱ_i/ᾱ_{i−1} and the norms averaged over the batch (as score_sde does).
  */
-import { realize, type Rng } from "../engine/index.js";
+import { filled, realize, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
@@ -67,7 +67,7 @@ export class PredictorCorrectorSampler implements Sampler {
     const alphaBar = (g: number) => 1 / (1 + Math.exp(g));
     let x = rng.normal(shape);
     for (let i = t.length - 1; i >= 1; i--) {
-      const full = (v: number) => np.full([n], v);
+      const full = (v: number) => filled(n, v);
       for (let k = 0; k < this.options.correctorSteps; k++) {
         x = fns.correct(tree.ref(params), x, rng.normal(shape), full(t[i]!), full(gamma[i]!), this.options.snr, alphaBar(gamma[i]!) / alphaBar(gamma[i - 1]!));
       }

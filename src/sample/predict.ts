@@ -2,7 +2,8 @@
  * What the ODE samplers consume: the model's data prediction x̂_0(x_t) at one level, from any
  * target (one shared conversion, `toX0`), and the scalars α, σ of a level in float64 on the host.
  */
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { filled } from "../engine/index.js";
+import { tree, type Array, type JsTree } from "../engine/jax.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import type { Denoiser } from "./sampler.js";
@@ -42,7 +43,7 @@ export function predictX0(den: Denoiser, x: Array, t: number, gamma: number): Ar
   let f = predictors.get(den.model);
   if (!f) predictors.set(den.model, (f = makeX0Predictor(den.model)));
   const n = x.shape[0]!;
-  return f(tree.ref(den.params), x.ref, np.full([n], t), np.full([n], gamma));
+  return f(tree.ref(den.params), x.ref, filled(n, t), filled(n, gamma));
 }
 
 /** α = √sigmoid(−γ) and σ = √sigmoid(γ) of a level in float64 (γ = −∞: α = 1, σ = 0). */

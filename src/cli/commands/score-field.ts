@@ -1,4 +1,5 @@
 /** `vdm score-field`: the score ∇ log p_σ̃ as arrows over the data, one panel per noise level. */
+import { filled } from "../../engine/index.js";
 import { numpy as np, tree } from "../../engine/jax.js";
 import { loadSplit } from "../../data/index.js";
 import { normalize } from "../../data/normalize.js";
@@ -46,7 +47,7 @@ export function run(argv: string[]): void {
   const panels = sigmas.map((sigma) => {
     const gamma = gammaOfSigma(sigma);
     const n = G * G;
-    const s = veScore(resolved.denoiser.model, tree.ref(resolved.denoiser.params), np.array(normalize(grid, z)).reshape([n, 2]), np.full([n], resolved.process.timeOfGamma(gamma)), np.full([n], gamma)).dataSync() as Float32Array;
+    const s = veScore(resolved.denoiser.model, tree.ref(resolved.denoiser.params), np.array(normalize(grid, z)).reshape([n, 2]), filled(n, resolved.process.timeOfGamma(gamma)), filled(n, gamma)).dataSync() as Float32Array;
     // score in data coordinates: ∂/∂x = (1/std) ∂/∂x'; arrows scaled so that the longest is 0.9 of a grid cell
     const scores = Array.from({ length: n }, (_, k) => [s[2 * k]! / z.std[0]!, s[2 * k + 1]! / z.std[1]!] as const);
     const longest = Math.max(...scores.map(([u, v]) => Math.hypot(u, v)), 1e-12);

@@ -1,6 +1,6 @@
 /** `vdm train`: train a denoiser on a 2-D set (or the user's points) and write pictures and metrics. */
 import { join } from "node:path";
-import { Rng } from "../../engine/index.js";
+import { filled, Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
 import { qSample } from "../../diffusion/forward.js";
 import { parseTarget } from "../../diffusion/parameterization.js";
@@ -161,7 +161,7 @@ function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: numb
   const rng = new Rng(0);
   const panels = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const i = Math.round(f * last);
-    const xt = i === 0 ? points : (qSample(np.array(points).reshape([n, dim]), np.full([n], levels.gamma[i]!), rng.normal([n, dim])).dataSync() as Float32Array);
+    const xt = i === 0 ? points : (qSample(np.array(points).reshape([n, dim]), filled(n, levels.gamma[i]!), rng.normal([n, dim])).dataSync() as Float32Array);
     return { title: f === 0 ? "t = 0 (x_0)" : f === 1 ? "t = 1 (x_T)" : `t = ${f}`, points: xt, dim };
   });
   return scatterChart(panels, { title: `${data}: the forward process q(x_t | x_0), normalised coordinates`, bounds: { xmin: -3, xmax: 3, ymin: -3, ymax: 3 }, size: 200 });
