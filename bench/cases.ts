@@ -8,7 +8,8 @@
  *
  * CASE is BASE_tN (BASE in `BASES`): N threads for jax-js (`configureEngine`, before the library
  * loads) and for ONNX Runtime (the sessions' intra-op threads). BACKEND is auto (default: ONNX
- * Runtime when onnxruntime-node loads), onnx or jax. A soak case takes RUNS as its number of
+ * Runtime when onnxruntime-node loads), onnx or jax. Training cases take as many steps per run as
+ * the stepper takes in one call and report times per step. A soak case takes RUNS as its number of
  * steps and reports the slope of resident memory after its first quarter. The library is loaded
  * from dist/ (the package's build), or from the folder VDM_BENCH_DIST names, relative to the
  * repository root. Prints one JSON line {ms (median), times, params, peak_rss_mb, threads,
@@ -43,6 +44,8 @@ const root = join(here, "..");
 interface Case {
   params: number;
   run: () => void;
+  /** training steps one run takes (its time is reported per step) */
+  steps?: number;
 }
 
 function median(xs: number[]): number {
@@ -104,7 +107,10 @@ async function main() {
     makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });
   const countParams = (params: Params) => tree.leaves(params).reduce((s, p) => s + p.size, 0);
 
-  /** One optimiser step exactly as the trainer takes it (batch upload, the step, loss read back). */
+  /**
+   * Optimiser steps exactly as the trainer takes them (batches drawn and uploaded, the steps, losses
+   * read back): as many at once as the stepper takes in one call (`Stepper.chunk`), timed per step.
+   */
   function trainStep(config: RunConfig): Case {
     const rng = new Rng(0);
     const process = buildProcess(config);
@@ -116,10 +122,13 @@ async function main() {
     const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
     const stepper = makeStepper(runObjective(config), config.adam, initial, batch(np.zeros(shape)));
     let k = 0;
+    const { chunk } = stepper;
     return {
       params: count,
+      steps: chunk,
       run() {
-        stepper.step(batch(rng.normal(shape)), stepScalars(config.adam, k++));
+        const batches = Array.from({ length: chunk }, () => batch(rng.normal(shape)));
+        stepper.steps(batches, batches.map(() => stepScalars(config.adam, k++)));
       },
     };
   }
@@ -170,15 +179,16 @@ async function main() {
 
   const times: number[] = [];
   const extra: Record<string, unknown> = {};
+  const perRun = c.steps ?? 1;
   if (kind.startsWith("soak")) {
     // RSS sampled 50 times; the slope is fitted after the first quarter (the warm-up)
     const every = Math.max(1, Math.floor(runs / 50));
     const samples: [number, number][] = [];
-    for (let k = 0; k < runs; k++) {
+    for (let k = 0; k < runs; k += perRun) {
       const start = performance.now();
       c.run();
-      times.push(performance.now() - start);
-      if ((k + 1) % every === 0) samples.push([k + 1, process.memoryUsage.rss() / 2 ** 20]);
+      times.push((performance.now() - start) / perRun);
+      if (Math.floor((k + perRun) / every) > Math.floor(k / every)) samples.push([k + perRun, process.memoryUsage.rss() / 2 ** 20]);
     }
     const after = samples.filter(([s]) => s > Math.floor(runs / 4));
     extra.rss_slope_mb_per_1k_steps = slopePer1k(after.map(([s]) => s), after.map(([, v]) => v));
@@ -188,7 +198,7 @@ async function main() {
     for (let i = 0; i < runs; i++) {
       const start = performance.now();
       c.run();
-      times.push(performance.now() - start);
+      times.push((performance.now() - start) / perRun);
     }
   }
   const result = {

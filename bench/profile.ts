@@ -65,7 +65,7 @@ async function exportCase(base: string, out: string) {
     // as onnxStepper runs it: the packed state's outputs carried to its inputs, loss and variance fetched
     const step = exportStep(runObjective(config), config.adam, params, example);
     ({ bytes, carry } = step);
-    outputs = [step.loss, step.variance];
+    outputs = [...step.loss, ...step.variance];
     inputs = step.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? "float32" }));
   }
   writeFileSync(out, bytes);

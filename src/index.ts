@@ -74,7 +74,7 @@ export type { CnnConfig, CnnParams } from "./models/cnn.js";
 export { oracleModel, mixtureParams, mixtureLogDensity, type MixtureParams } from "./models/oracle.js";
 
 // training
-export { train, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type Batch } from "./train/trainer.js";
+export { train, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type HostScalars, type Batch } from "./train/trainer.js";
 export { learnedScheduleObjective, meanObjective, type Objective, type ObjectiveValue } from "./train/objective.js";
 export {
   makeRunConfig,
@@ -160,5 +160,5 @@ export { imageQuality, imageLogits, loadFeatureClassifier, qualityReference, typ
 export { exportOnnx, type OnnxInput } from "./onnx/export.js";
 export { onnxModel, exportModel, type OnnxModel } from "./onnx/model.js";
 export type { SessionOptions } from "./onnx/runtime.js";
-export { onnxStepper } from "./onnx/train.js";
+export { onnxStepper, stepsPerCall, type StepperOptions } from "./onnx/train.js";
 export { chooseBackend, onnxRuntimeLoads, backendNames, type BackendName, type BackendChoice } from "./onnx/available.js";

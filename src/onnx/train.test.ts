@@ -73,6 +73,15 @@ describe("training steps in ONNX Runtime", () => {
     assertSameRun(ours, theirs, config);
   });
 
+  it("take the same steps several at a time in one call as one at a time, checkpoints between the calls", () => {
+    const config = tinyConfig(); // checkpoints every 10 steps: calls of 4 steps, and single steps up to each checkpoint
+    const single = train(config, split.train, { checkpointDir: tmp("single"), makeStepper: onnxStepper({ chunk: 1 }) }).state;
+    const dir = tmp("chunked");
+    const chunked = train(config, split.train, { checkpointDir: dir, makeStepper: onnxStepper({ chunk: 4 }) }).state;
+    assertSameRun(single, chunked, config);
+    assert.equal(loadRun(dir, { ema: false }).state!.step, 40);
+  });
+
   it("write checkpoints a jax-js run resumes from", () => {
     const config = tinyConfig();
     const whole = train(config, split.train, { checkpointDir: tmp("whole") }).state;
@@ -90,5 +99,18 @@ describe("training steps in ONNX Runtime", () => {
     const run = loadRun(dir, { ema: false });
     assert.ok(run.state!.step >= 1);
     for (const loss of run.state!.losses) assert.ok(Number.isFinite(loss));
+    // several steps per call: the same step is named as when jax-js takes them one at a time
+    const stepOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return /at step (\d+)/.exec((err as Error).message)?.[1];
+      }
+      return undefined;
+    };
+    const chunked = { ...tinyConfig({ lr: 1e30 }), checkpointEvery: 20 };
+    const named = stepOf(() => train(chunked, split.train, { makeStepper: onnxStepper({ chunk: 4 }) }));
+    assert.ok(named !== undefined && Number(named) > 1, `step ${named}`);
+    assert.equal(named, stepOf(() => train(chunked, split.train)));
   });
 });

@@ -7,7 +7,7 @@
  * and four scalars and reads back the loss and its variance; `state()` unpacks the state for checkpoints.
  */
 import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
-import { trainStep, type StepperFactory, type StepState } from "../train/trainer.js";
+import { trainStep, type HostScalars, type StepperFactory, type StepResult, type StepState } from "../train/trainer.js";
 import type { AdamConfig } from "../train/adam.js";
 import type { Objective } from "../train/objective.js";
 import type { Batch } from "../train/step.js";
@@ -92,77 +92,144 @@ export class Packing {
   }
 }
 
-/** A training step exported to ONNX: the graph and the names a stepper feeds, carries and reads. */
+/** Training steps exported to ONNX: the graph and the names a stepper feeds, carries and reads. */
 export interface ExportedStep {
   bytes: Uint8Array;
   inputs: OnnxInput[];
   /** the packed state's inputs [params, m, v, ema], `packing.shapes().length` per tree */
   stateIn: string[];
-  /** new state output → the state input it becomes at the next step */
+  /** new state output → the state input it becomes at the next call */
   carry: Record<string, string>;
-  /** the batch's inputs (in tree.leaves order) and those of lr, the two bias corrections, the EMA decay */
-  batchIn: string[];
-  scalarsIn: string[];
-  /** the loss and variance outputs */
-  loss: string;
-  variance: string;
+  /** per step: the batch's inputs (in tree.leaves order), and those of lr, the two bias corrections, the EMA decay */
+  batchIn: string[][];
+  scalarsIn: string[][];
+  /** per step: the loss and variance outputs */
+  loss: string[];
+  variance: string[];
   packing: Packing;
 }
 
 /**
- * `trainStep(objective, adam)` on the packed state (`Packing` of trees shaped like `params`) at the
- * shapes of `example` (both only read for their shapes), exported to ONNX.
+ * `count` consecutive `trainStep(objective, adam)`s (default 1) on the packed state (`Packing` of
+ * trees shaped like `params`), each on its own batch shaped like `example` (both only read for
+ * their shapes), exported to ONNX as one graph.
  */
-export function exportStep(objective: Objective, adam: AdamConfig, params: JsTree<Array>, example: Batch): ExportedStep {
+export function exportStep(objective: Objective, adam: AdamConfig, params: JsTree<Array>, example: Batch, count = 1): ExportedStep {
   const packing = new Packing(params);
   const packedObjective: Objective = (p, batch) => {
     const { loss, variance, grads } = objective(packing.unpack(p as Array[]), batch);
     return { loss, variance, grads: packing.pack(grads) };
   };
+  const step = trainStep(packedObjective, adam);
+  const steps = (params: Array[], opt: { m: Array[]; v: Array[] }, ema: Array[], batches: Batch[], scalars: Array[][]) => {
+    let state = { params, adam: opt, ema };
+    const results = batches.map((batch, k) => {
+      const [lr, correction1, correction2, emaDecay] = scalars[k] as [Array, Array, Array, Array];
+      const out = step(state.params, state.adam, state.ema, batch, lr, correction1, correction2, emaDecay);
+      state = { params: out.params as Array[], adam: out.adam as { m: Array[]; v: Array[] }, ema: out.ema as Array[] };
+      return { loss: out.loss, variance: out.variance };
+    });
+    return { ...state, results };
+  };
   // lr, the two bias corrections and the EMA decay: scalars fed at every step
-  const scalars = [0, 0, 0, 0].map(() => np.zeros([]));
   const packed = () => packing.shapes().map((shape) => np.zeros(shape));
-  const args = [packed(), { m: packed(), v: packed() }, packed(), example, ...scalars] as JsTree<Array>[];
-  const exported = exportTree(trainStep(packedObjective, adam) as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
-  tree.dispose([args.slice(0, 3), scalars]);
-  const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names, ...string[]];
-  const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; loss: string; variance: string };
-  const [paramsIn, adamIn, emaIn, batchIn, ...scalarsIn] = inputNames;
-  // the packed state [params, m, v, ema]; the new one becomes the next step's input, held by the session
+  const examples = globalThis.Array.from({ length: count }, (_, k) => (k === 0 ? example : tree.map((a: Array) => np.zerosLike(a.ref), example as unknown as JsTree<Array>) as unknown as Batch));
+  const scalars = examples.map(() => [0, 0, 0, 0].map(() => np.zeros([])));
+  const args = [packed(), { m: packed(), v: packed() }, packed(), examples, scalars] as JsTree<Array>[];
+  const exported = exportTree(steps as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
+  tree.dispose([args.slice(0, 3), examples.slice(1) as unknown as JsTree<Array>, scalars]);
+  const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names[], string[][]];
+  const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; results: { loss: string; variance: string }[] };
+  const [paramsIn, adamIn, emaIn, batchIn, scalarsIn] = inputNames;
+  // the packed state [params, m, v, ema]; the new one becomes the next call's input, held by the session
   const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
   const stateOut = leaves([outputNames.params, outputNames.adam.m, outputNames.adam.v, outputNames.ema]);
   const carry = Object.fromEntries(stateOut.map((o, k) => [o, stateIn[k]!]));
-  return { bytes: exported.bytes, inputs: exported.inputs, stateIn, carry, batchIn: leaves(batchIn), scalarsIn, loss: outputNames.loss, variance: outputNames.variance, packing };
+  return {
+    bytes: exported.bytes,
+    inputs: exported.inputs,
+    stateIn,
+    carry,
+    batchIn: batchIn.map((b) => leaves(b)),
+    scalarsIn,
+    loss: outputNames.results.map((r) => r.loss),
+    variance: outputNames.results.map((r) => r.variance),
+    packing,
+  };
 }
 
-/** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
-export function onnxStepper(options: SessionOptions = {}): StepperFactory {
-  return (objective, adam, initial, example) => {
-    const exported = exportStep(objective, adam, initial.params, example);
-    const { packing, stateIn, carry, batchIn, scalarsIn } = exported;
-    const initialPacked = [initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t));
+/**
+ * Steps per ONNX Runtime call for a model of `size` parameters: 4 below 200,000 (the 2-D MLPs, whose
+ * steps take ~1.5 ms: one call of four steps took 0.8× the time of four calls, the state handed back
+ * to JavaScript once instead of four times), else 1 (a larger step's call overhead is a few per cent
+ * of it, and the unrolled graph would take four times as long to export and load).
+ */
+export function stepsPerCall(size: number): number {
+  return size < 200_000 ? 4 : 1;
+}
 
-    const session = new OnnxSession(exported.bytes, options);
-    session.hold(Object.fromEntries(initialPacked.map((t, k) => [stateIn[k]!, t])));
-    tree.dispose(example); // (packHost consumed the initial state)
+/** Options of `onnxStepper`: the sessions' options, and the steps per call (default `stepsPerCall` of the model's size). */
+export type StepperOptions = SessionOptions & { chunk?: number };
+
+/** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
+export function onnxStepper(options: StepperOptions = {}): StepperFactory {
+  return (objective, adam, initial, example) => {
+    const size = (tree.leaves(initial.params) as Array[]).reduce((n, p) => n + p.size, 0);
+    const chunk = options.chunk ?? stepsPerCall(size);
+    // the parameters' shapes and the example batch, kept for graphs exported later
+    const shapes = { params: tree.map((p: Array) => np.zerosLike(p.ref), initial.params) };
+    // a session for single steps, and one for `chunk` steps at a time, sharing the state (handed over when the other runs)
+    const graphs = new Map<number, { session: OnnxSession; exported: ExportedStep }>();
+    const graphFor = (count: number) => {
+      let g = graphs.get(count);
+      if (!g) {
+        const exported = exportStep(objective, adam, shapes.params, example, count);
+        graphs.set(count, (g = { session: new OnnxSession(exported.bytes, options), exported }));
+      }
+      return g;
+    };
+    const first = graphFor(1);
+    const { packing, stateIn } = first.exported;
+    first.session.hold(Object.fromEntries([initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t)).map((t, k) => [stateIn[k]!, t]))); // (consumes the initial state)
+    let holder = first.session; // the session holding the current state
     let cached: StepState | null = null;
     const dropCache = () => {
       if (cached) tree.dispose([cached.params, cached.adam, cached.ema]);
       cached = null;
     };
-    return {
-      step(batch, s) {
-        dropCache();
-        const feeds: Record<string, HostTensor> = {};
+    /** `batches.length` steps in one call of the graph for that many. */
+    const run = (batches: Batch[], scalars: HostScalars[]): StepResult[] => {
+      const { session, exported } = graphFor(batches.length);
+      if (session !== holder) {
+        session.hold(Object.fromEntries(holder.read(stateIn).map((t, k) => [stateIn[k]!, t])));
+        holder = session;
+      }
+      const feeds: Record<string, HostTensor> = {};
+      batches.forEach((batch, k) => {
         const batchLeaves = tree.leaves(batch as unknown as JsTree<Array>) as Array[];
-        batchIn.forEach((name, k) => (feeds[name] = toHost(batchLeaves[k]!)));
-        [s.lr, s.correction1, s.correction2, s.emaDecay].forEach((v, k) => (feeds[scalarsIn[k]!] = { data: Float32Array.of(v), dims: [] }));
-        const [loss, variance] = session.runOutputs(feeds, [exported.loss, exported.variance], carry);
-        return { loss: loss!.data[0]!, variance: variance!.data[0]! };
+        exported.batchIn[k]!.forEach((name, j) => (feeds[name] = toHost(batchLeaves[j]!)));
+        const s = scalars[k]!;
+        [s.lr, s.correction1, s.correction2, s.emaDecay].forEach((v, j) => (feeds[exported.scalarsIn[k]![j]!] = { data: Float32Array.of(v), dims: [] }));
+      });
+      const out = session.runOutputs(feeds, [...exported.loss, ...exported.variance], exported.carry);
+      return batches.map((_, k) => ({ loss: out[k]!.data[0]!, variance: out[batches.length + k]!.data[0]! }));
+    };
+    return {
+      chunk,
+      steps(batches, scalars) {
+        dropCache();
+        // whole chunks in one call each, a remainder one step at a time
+        const results: StepResult[] = [];
+        for (let k = 0; k < batches.length; ) {
+          const n = batches.length - k >= chunk ? chunk : 1;
+          results.push(...run(batches.slice(k, k + n), scalars.slice(k, k + n)));
+          k += n;
+        }
+        return results;
       },
       state() {
         if (!cached) {
-          const state = session.read(stateIn);
+          const state = holder.read(stateIn);
           const vectors = state.length / 4; // packed vectors per tree
           const [params, m, v, ema] = [0, 1, 2, 3].map((k) => packing.unpackHost(state.slice(k * vectors, (k + 1) * vectors)));
           cached = { params: params!, adam: { m: m!, v: v! }, ema: ema! };
@@ -171,7 +238,8 @@ export function onnxStepper(options: SessionOptions = {}): StepperFactory {
       },
       close() {
         dropCache();
-        session.close();
+        for (const g of graphs.values()) g.session.close();
+        tree.dispose([shapes.params, example as unknown as JsTree<Array>]);
       },
     };
   };

@@ -120,10 +120,26 @@ export function makeTrainStep(objective: Objective, adam: AdamConfig) {
 /** What a training step updates. */
 export type StepState = { params: Params; adam: AdamState; ema: Params };
 
+/** A step's scalars on the host, as `stepScalars` gives them. */
+export interface HostScalars {
+  /** the learning rate after warm-up and decay */
+  lr: number;
+  /** Adam's bias corrections 1 − β₁^(k+1) and 1 − β₂^(k+1) */
+  correction1: number;
+  correction2: number;
+  /** the EMA's decay */
+  emaDecay: number;
+}
+
 /** Runs training steps on a state it holds: in jax-js (`jaxStepper`) or elsewhere (onnx/train.ts). */
 export interface Stepper {
-  /** One step on `batch` (consumed); returns the batch's mean loss and the variance of its per-example estimates. */
-  step(batch: Batch, scalars: ReturnType<typeof stepScalars>): StepResult;
+  /** How many steps it takes at best in one call of `steps` (1: one at a time). */
+  readonly chunk: number;
+  /**
+   * Steps on `batches` (consumed) in order, step k with `scalars[k]`; returns each batch's mean loss
+   * and the variance of its per-example estimates. Any number of batches; `chunk` at a time is fastest.
+   */
+  steps(batches: Batch[], scalars: HostScalars[]): StepResult[];
   /** The current state, owned by the stepper (valid until the next step or `close`). */
   state(): StepState;
   /** Release the stepper and its state. */
@@ -142,14 +158,17 @@ export const jaxStepper: StepperFactory = (objective, adam, initial, example) =>
   const step = makeTrainStep(objective, adam);
   let state = initial;
   return {
-    step(batch, s) {
-      const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
-      const loss = (out.loss.dataSync() as Float32Array)[0]!;
-      const variance = (out.variance.dataSync() as Float32Array)[0]!;
-      realize(tree.leaves(out.ema)[0]!);
-      state = { params: out.params, adam: out.adam, ema: out.ema };
-      return { loss, variance };
-    },
+    chunk: 1,
+    steps: (batches, scalars) =>
+      batches.map((batch, k) => {
+        const s = scalars[k]!;
+        const out = step(state.params, state.adam, state.ema, batch, s.lr, s.correction1, s.correction2, s.emaDecay);
+        const loss = (out.loss.dataSync() as Float32Array)[0]!;
+        const variance = (out.variance.dataSync() as Float32Array)[0]!;
+        realize(tree.leaves(out.ema)[0]!);
+        state = { params: out.params, adam: out.adam, ema: out.ema };
+        return { loss, variance };
+      }),
     state: () => state,
     close() {
       step.dispose();
@@ -216,8 +235,37 @@ export class TrainingRun {
     this.#stepper = makeStepper(runObjective(config), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
   }
 
+  /** Steps the stepper takes at best in one call (see `nextSteps`). */
+  get chunk(): number {
+    return this.#stepper.chunk;
+  }
+
   /** One step on the next batch; returns its mean loss and the variance of its per-example estimates (recorded unless non-finite). */
   next(): StepResult {
+    return this.nextSteps(1)[0]!;
+  }
+
+  /**
+   * `count` steps on the next batches, drawn in order as `count` calls of `next` draw them (so the
+   * run is the same either way), taken by the stepper in one call. Results are recorded up to the
+   * first non-finite loss, which ends the list.
+   */
+  nextSteps(count: number): StepResult[] {
+    const batches = globalThis.Array.from({ length: count }, () => this.#nextBatch());
+    const scalars = batches.map((_, k) => stepScalars(this.config.adam, this.step + k));
+    const results = this.#stepper.steps(batches, scalars);
+    const bad = results.findIndex((r) => !Number.isFinite(r.loss));
+    const kept = bad < 0 ? results : results.slice(0, bad);
+    for (const r of kept) {
+      this.losses.push(r.loss);
+      this.variances.push(r.variance);
+    }
+    this.step += kept.length;
+    return bad < 0 ? results : results.slice(0, bad + 1);
+  }
+
+  /** The next batch of the run's stream (data rows, label dropout, ε and levels). */
+  #nextBatch(): Batch {
     const { config } = this;
     const { batch: B } = config;
     const D = config.data.dim;
@@ -239,14 +287,7 @@ export class TrainingRun {
     }
     const shape = [B, ...dataShape(config)];
     // (ε is drawn before u, as always: resumed runs continue the same random stream)
-    const batch = batchOf(this.#fixed, np.array(x).reshape(shape), rng.normal([B, ...noiseShape(config)]), levelUniforms(rng, B, config.timesteps === 0), np.array(labels, { dtype: np.int32 }));
-    const result = this.#stepper.step(batch, stepScalars(config.adam, this.step));
-    if (Number.isFinite(result.loss)) {
-      this.losses.push(result.loss);
-      this.variances.push(result.variance);
-      this.step++;
-    }
-    return result;
+    return batchOf(this.#fixed, np.array(x).reshape(shape), rng.normal([B, ...noiseShape(config)]), levelUniforms(rng, B, config.timesteps === 0), np.array(labels, { dtype: np.int32 }));
   }
 
   /** The current state (parameters owned by the run: valid until the next step or `close`). */

@@ -28,6 +28,7 @@ export {
   type StepState,
   type Stepper,
   type StepResult,
+  type HostScalars,
   type StepperFactory,
 } from "./step.js";
 
@@ -56,7 +57,7 @@ export interface TrainOptions {
   onProgress?: (progress: TrainProgress) => void;
   /** called after each checkpoint is written (e.g. to draw a sample grid); the state is borrowed */
   onCheckpoint?: (state: TrainingState) => void;
-  /** stops training after the current step; the result then has `completed: false` */
+  /** stops training after the current step (or the few the stepper takes at once); the result then has `completed: false` */
   signal?: AbortSignal;
   /** where the steps run (default: jax-js, `jaxStepper`; ONNX Runtime: `onnxStepper()`) */
   makeStepper?: StepperFactory;
@@ -109,18 +110,23 @@ export function train(config: RunConfig, data: PointSet, { checkpointDir, resume
   let done = run.step;
   let state: TrainingState;
   try {
-    for (let k = run.step; k < steps && !signal?.aborted; k++) {
-      const { loss, variance } = run.next();
-      if (!Number.isFinite(loss)) {
-        throw new NonFiniteLossError(
-          `loss is ${loss} at step ${k + 1}; stopped. ` +
-            (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${checkpointDir} is kept.` : `No checkpoint had been written yet.`) +
-            ` Try a lower learning rate.`,
-        );
+    while (run.step < steps && !signal?.aborted) {
+      // as many steps as the stepper takes at once, up to the next checkpoint (and the first step alone: it compiles)
+      const k = run.step;
+      const toCheckpoint = config.checkpointEvery - (k % config.checkpointEvery);
+      const count = k === firstStep ? 1 : Math.min(run.chunk, steps - k, toCheckpoint);
+      for (const [j, { loss, variance }] of run.nextSteps(count).entries()) {
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteLossError(
+            `loss is ${loss} at step ${k + j + 1}; stopped. ` +
+              (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${checkpointDir} is kept.` : `No checkpoint had been written yet.`) +
+              ` Try a lower learning rate.`,
+          );
+        }
+        if (k + j === firstStep) timedFrom = performance.now();
+        done = k + j + 1;
+        onProgress?.({ step: done, steps, firstStep, loss, variance });
       }
-      if (k === firstStep) timedFrom = performance.now();
-      done = k + 1;
-      onProgress?.({ step: done, steps, firstStep, loss, variance });
       if (done % config.checkpointEvery === 0 || done === steps) save(done);
     }
     if (done < steps && done > lastSaved) save(done); // stopped by the signal
