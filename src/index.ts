@@ -74,7 +74,7 @@ export type { CnnConfig, CnnParams } from "./models/cnn.js";
 export { oracleModel, mixtureParams, mixtureLogDensity, type MixtureParams } from "./models/oracle.js";
 
 // training
-export { train, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type HostScalars, type Batch } from "./train/trainer.js";
+export { train, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type Batch } from "./train/trainer.js";
 export { learnedScheduleObjective, meanObjective, type Objective, type ObjectiveValue } from "./train/objective.js";
 export {
   makeRunConfig,
@@ -89,7 +89,7 @@ export {
   type ModelSpec,
   type UNetOptions,
 } from "./train/config.js";
-export { defaultAdam, type AdamConfig, type AdamState } from "./train/adam.js";
+export { defaultAdam, type AdamConfig, type AdamState, type HostScalars } from "./train/adam.js";
 
 // samplers
 export type { Sampler, Denoiser, SampleOptions } from "./sample/sampler.js";

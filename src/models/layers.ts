@@ -17,6 +17,7 @@
  */
 import { lax, nn, numpy as np, type Array } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
+import { affine, type Dense } from "./mlp.js";
 
 /** Where an image's channels are: last (NHWC) or second (NCHW). */
 export type Layout = "NHWC" | "NCHW";
@@ -73,11 +74,11 @@ export function conv3x3(x: Array, w: Array, bias: Array, layout: Layout = "NHWC"
 }
 
 /** y[b,i,j,o] = b[o] + Σ_c x[b,i,j,c]·w[c,o]: a dense layer { w [C, O], b [O] } at every position (a 1×1 convolution). */
-export function pointwise(x: Array, layer: { w: Array; b: Array }, layout: Layout = "NHWC"): Array {
+export function pointwise(x: Array, layer: Dense, layout: Layout = "NHWC"): Array {
   const [B, H, W, C] = imageDims(x, layout);
   const O = layer.w.shape[1]!;
   if (layout === "NCHW") return lax.conv(x, layer.w.transpose([1, 0]).reshape([O, C, 1, 1]), [1, 1], [[0, 0], [0, 0]]).add(perChannel(layer.b, layout));
-  return np.matmul(x.reshape([B * H * W, C]), layer.w).add(layer.b).reshape([B, H, W, O]);
+  return affine(x.reshape([B * H * W, C]), layer).reshape([B, H, W, O]);
 }
 
 /** GroupNorm: (x − μ_g)/√(σ_g² + ε)·scale + shift, statistics per example and channel group. */
@@ -101,10 +102,15 @@ export function avgPool2(x: Array, layout: Layout = "NHWC"): Array {
   if (layout === "NCHW") {
     // pairs of columns averaged by a product with P[j, ⌊j/2⌋] = ½, then pairs of whole rows: averaging
     // (or, in the gradient, broadcasting) the innermost pairs in place runs one element at a time in ONNX Runtime
-    const P = np.broadcastTo(np.eye(W / 2, W / 2, { dtype: x.dtype, device: x.device }).reshape([W / 2, 1, W / 2]), [W / 2, 2, W / 2]).reshape([W, W / 2]).mul(0.5);
+    const P = pairs(W / 2, x).transpose([1, 0]).mul(0.5);
     return np.mean(np.matmul(x.reshape([B * C * H, W]), P).reshape([B, C, H / 2, 2, W / 2]), 3);
   }
   return np.mean(x.reshape([B, H / 2, 2, W / 2, 2, C]), [2, 4]);
+}
+
+/** The 0/1 matrix U [n, 2n] with U[j, 2j] = U[j, 2j + 1] = 1, in `like`'s dtype and on its device. */
+function pairs(n: number, like: Array): Array {
+  return np.broadcastTo(np.eye(n, n, { dtype: like.dtype, device: like.device }).reshape([n, n, 1]), [n, n, 2]).reshape([n, 2 * n]);
 }
 
 /** Nearest-neighbour 2× upsampling: [B, H, W, C] → [B, 2H, 2W, C] (in `layout`). */
@@ -114,8 +120,7 @@ export function upsample2(x: Array, layout: Layout = "NHWC"): Array {
     // columns doubled by a product with the 0/1 matrix U[j, 2j] = U[j, 2j + 1] = 1 (exact: one term is
     // x, the others 0), rows by a broadcast over whole rows: a broadcast that doubles every element in
     // place runs one element at a time (ONNX Runtime's Expand: 11 ms of a 100 ms U-Net forward pass)
-    const U = np.broadcastTo(np.eye(W, W, { dtype: x.dtype, device: x.device }).reshape([W, W, 1]), [W, W, 2]).reshape([W, 2 * W]);
-    const columns = np.matmul(x.reshape([B * C * H, W]), U);
+    const columns = np.matmul(x.reshape([B * C * H, W]), pairs(W, x));
     return np.broadcastTo(columns.reshape([B, C, H, 1, 2 * W]), [B, C, H, 2, 2 * W]).reshape([B, C, 2 * H, 2 * W]);
   }
   return np.broadcastTo(x.reshape([B, H, 1, W, 1, C]), [B, H, 2, W, 2, C]).reshape([B, 2 * H, 2 * W, C]);

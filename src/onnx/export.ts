@@ -114,8 +114,8 @@ class Graph {
   readonly #initializers = new Map<string, Message>();
   readonly #names = new Map<Var, string>();
   readonly #producers = new Map<Var, Eqn>();
-  readonly #uses = new Map<Var, number>();
   readonly #readers = new Map<Var, Eqn[]>();
+  readonly #outputReads = new Map<Var, number>();
   readonly #constants = new Map<string, string>();
   #next = 0;
 
@@ -136,20 +136,20 @@ class Graph {
     for (const v of e.outBinders) this.#producers.set(v, e);
   }
 
-  /** Count each variable's readers: the equations that take it (once per operand) and the outputs. */
+  /** Record each variable's readers: the equations that take it (once per operand) and the outputs. */
   countUses(j: Jaxpr): void {
-    for (const a of [...j.eqns.flatMap((e) => e.inputs), ...j.outs]) if (!isLit(a)) this.#uses.set(a, (this.#uses.get(a) ?? 0) + 1);
-    for (const e of j.eqns) for (const a of e.inputs) if (!isLit(a)) this.#readers.set(a, [...(this.#readers.get(a) ?? []), e]);
+    for (const e of j.eqns) for (const a of e.inputs) if (!isLit(a)) this.#readers.get(a)?.push(e) ?? this.#readers.set(a, [e]);
+    for (const a of j.outs) if (!isLit(a)) this.#outputReads.set(a, (this.#outputReads.get(a) ?? 0) + 1);
   }
 
-  /** The equations that take `v` (see countUses). */
+  /** The equations that take `v`, once per operand (see countUses). */
   readers(v: Var): Eqn[] {
     return this.#readers.get(v) ?? [];
   }
 
-  /** How many readers `v` has (see countUses). */
+  /** How many readers `v` has: equations (once per operand) and outputs (see countUses). */
   uses(v: Var): number {
-    return this.#uses.get(v) ?? 0;
+    return this.readers(v).length + (this.#outputReads.get(v) ?? 0);
   }
 
   /** The value name of an atom; literals take `dtype` (their partner's) when given. */

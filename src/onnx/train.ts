@@ -7,8 +7,8 @@
  * and four scalars and reads back the loss and its variance; `state()` unpacks the state for checkpoints.
  */
 import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
-import { trainStep, type HostScalars, type StepperFactory, type StepResult, type StepState } from "../train/trainer.js";
-import type { AdamConfig } from "../train/adam.js";
+import { trainStep, type StepperFactory, type StepResult, type StepState } from "../train/trainer.js";
+import type { AdamConfig, HostScalars } from "../train/adam.js";
 import type { Objective } from "../train/objective.js";
 import type { Batch } from "../train/step.js";
 import { exportTree, type OnnxInput } from "./export.js";
@@ -176,19 +176,15 @@ export function onnxStepper(options: StepperOptions = {}): StepperFactory {
   return (objective, adam, initial, example) => {
     const size = (tree.leaves(initial.params) as Array[]).reduce((n, p) => n + p.size, 0);
     const chunk = options.chunk ?? stepsPerCall(size);
-    // the parameters' shapes and the example batch, kept for graphs exported later
-    const shapes = { params: tree.map((p: Array) => np.zerosLike(p.ref), initial.params) };
     // a session for single steps, and one for `chunk` steps at a time, sharing the state (handed over when the other runs)
-    const graphs = new Map<number, { session: OnnxSession; exported: ExportedStep }>();
-    const graphFor = (count: number) => {
-      let g = graphs.get(count);
-      if (!g) {
-        const exported = exportStep(objective, adam, shapes.params, example, count);
-        graphs.set(count, (g = { session: new OnnxSession(exported.bytes, options), exported }));
-      }
-      return g;
-    };
-    const first = graphFor(1);
+    const graphs = new Map(
+      [...new Set([1, chunk])].map((count) => {
+        const exported = exportStep(objective, adam, initial.params, example, count);
+        return [count, { session: new OnnxSession(exported.bytes, options), exported }] as const;
+      }),
+    );
+    tree.dispose(example);
+    const first = graphs.get(1)!;
     const { packing, stateIn } = first.exported;
     first.session.hold(Object.fromEntries([initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t)).map((t, k) => [stateIn[k]!, t]))); // (consumes the initial state)
     let holder = first.session; // the session holding the current state
@@ -197,9 +193,9 @@ export function onnxStepper(options: StepperOptions = {}): StepperFactory {
       if (cached) tree.dispose([cached.params, cached.adam, cached.ema]);
       cached = null;
     };
-    /** `batches.length` steps in one call of the graph for that many. */
+    /** `batches.length` steps (1 or `chunk`) in one call of the graph for that many. */
     const run = (batches: Batch[], scalars: HostScalars[]): StepResult[] => {
-      const { session, exported } = graphFor(batches.length);
+      const { session, exported } = graphs.get(batches.length)!;
       if (session !== holder) {
         session.hold(Object.fromEntries(holder.read(stateIn).map((t, k) => [stateIn[k]!, t])));
         holder = session;
@@ -239,7 +235,6 @@ export function onnxStepper(options: StepperOptions = {}): StepperFactory {
       close() {
         dropCache();
         for (const g of graphs.values()) g.session.close();
-        tree.dispose([shapes.params, example as unknown as JsTree<Array>]);
       },
     };
   };

@@ -54,8 +54,19 @@ export function adamInit(params: Params): AdamState {
   return { m: tree.map((p: Array) => np.zerosLike(p.ref), params), v: tree.map((p: Array) => np.zerosLike(p.ref), params) };
 }
 
+/** A step's scalars on the host. */
+export interface HostScalars {
+  /** the learning rate after warm-up and decay */
+  lr: number;
+  /** Adam's bias corrections 1 − β₁^(k+1) and 1 − β₂^(k+1) */
+  correction1: number;
+  correction2: number;
+  /** the EMA's decay */
+  emaDecay: number;
+}
+
 /** Host-side scalars of step k (0-based): warmed-up learning rate, bias corrections, EMA decay. */
-export function stepScalars(config: AdamConfig, k: number) {
+export function stepScalars(config: AdamConfig, k: number): HostScalars {
   return {
     lr: config.lr * Math.min(1, (k + 1) / Math.max(1, config.warmup)) * decayFactor(config, k),
     correction1: 1 - config.beta1 ** (k + 1),

@@ -18,7 +18,7 @@ import type { PointSet } from "../data/toy.js";
 import { normalize } from "../data/normalize.js";
 import type { TrainingState } from "../io/state.js";
 import type { Classifier } from "../models/mlp.js";
-import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig, type AdamState } from "./adam.js";
+import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig, type AdamState, type HostScalars } from "./adam.js";
 import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, noiseShape, type RunConfig } from "./config.js";
 import { textObjective } from "../text/loss.js";
 import type { TextParams } from "../text/model.js";
@@ -119,17 +119,6 @@ export function makeTrainStep(objective: Objective, adam: AdamConfig) {
 
 /** What a training step updates. */
 export type StepState = { params: Params; adam: AdamState; ema: Params };
-
-/** A step's scalars on the host, as `stepScalars` gives them. */
-export interface HostScalars {
-  /** the learning rate after warm-up and decay */
-  lr: number;
-  /** Adam's bias corrections 1 − β₁^(k+1) and 1 − β₂^(k+1) */
-  correction1: number;
-  correction2: number;
-  /** the EMA's decay */
-  emaDecay: number;
-}
 
 /** Runs training steps on a state it holds: in jax-js (`jaxStepper`) or elsewhere (onnx/train.ts). */
 export interface Stepper {

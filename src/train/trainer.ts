@@ -28,7 +28,6 @@ export {
   type StepState,
   type Stepper,
   type StepResult,
-  type HostScalars,
   type StepperFactory,
 } from "./step.js";
 
