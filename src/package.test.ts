@@ -1,11 +1,11 @@
 /**
  * The package as a user gets it: `npm pack`'s file list (runtime code, types, data and shipped
- * models; no tests), then installed into an empty project, imported by its name, trained and
- * sampled.
+ * models; no tests), then installed into an empty project (ONNX Runtime included, though its own
+ * install script fails without network), imported by its name, trained and sampled.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-function run(command: string, args: string[], cwd: string) {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300_000 });
+function run(command: string, args: string[], cwd: string, env = process.env) {
+  const r = spawnSync(command, args, { cwd, env, encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, `${command} ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -32,7 +32,21 @@ describe("the npm package", () => {
 
     const app = mkdtempSync(join(tmpdir(), "vdm-app-"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", join(packed, info!.filename)], app);
+    // a normal install where onnxruntime-node's postinstall cannot reach its CUDA download (a proxy
+    // that refuses connections stands for no network; its script honours GLOBAL_AGENT_HTTPS_PROXY):
+    // npm drops the optional package, and vdm's postinstall keeps a copy of its CPU binaries
+    const offline = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9", ONNXRUNTIME_NODE_INSTALL: "" };
+    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(packed, info!.filename)], app, offline);
+    assert.ok(!existsSync(join(app, "node_modules", "onnxruntime-node")), "npm kept onnxruntime-node: the failing download was not simulated");
+    const fast = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-onnx"], { cwd: app, encoding: "utf8" });
+    assert.equal(fast.status, 0, fast.stderr);
+    assert.match(fast.stderr, /backend: ONNX Runtime \(onnxruntime-node loaded from vdm's vendor\/ copy\)/);
+    // where it still cannot load, one loud notice that names the loss and the fix
+    rmSync(join(app, "node_modules", "vdm", "vendor"), { recursive: true });
+    const slow = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-jax"], { cwd: app, encoding: "utf8" });
+    assert.equal(slow.status, 0, slow.stderr);
+    assert.equal(slow.stderr.match(/ONNX Runtime is not available/g)?.length, 1, slow.stderr);
+    assert.match(slow.stderr, /3–5× slower[\s\S]*Fix: npm install onnxruntime-node --onnxruntime-node-install=skip/);
     copyFileSync(join(ROOT, "dist-examples", "train-and-sample.js"), join(app, "main.js"));
     const out = JSON.parse(run(process.execPath, ["main.js", "50"], app).trim().split("\n").pop()!);
     assert.ok(Number.isFinite(out.energyDistance), JSON.stringify(out));

@@ -5,7 +5,7 @@ import { identityNormalization, type Normalization } from "../data/normalize.js"
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";
-import { backendNames, chooseBackend, type BackendName } from "../onnx/available.js";
+import { backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads, type BackendName } from "../onnx/available.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape, type RunConfig } from "../train/config.js";
@@ -79,6 +79,19 @@ export interface Backend {
 
 let announced = false;
 
+/** The loud notice for "auto" falling back to jax-js: what the user loses, why, and how to fix it. */
+function slowEngineWarning(): string {
+  const rule = "!".repeat(78);
+  return [
+    rule,
+    "! vdm: ONNX Runtime is not available, so this runs on jax-js: training and sampling are 3–5× slower.",
+    `! Why: ${onnxRuntimeLoads().detail}`,
+    `! Fix: ${onnxRuntimeFix}`,
+    "! (--backend jax chooses jax-js on purpose, without this notice.)",
+    rule,
+  ].join("\n");
+}
+
 /** The backend the flags ask for; "auto" says once on stderr which it picked and why. */
 export function parseBackend(flags: Partial<BackendFlags>): Backend {
   const { backend, "onnx-threads": threads } = backendFlags.specs;
@@ -87,7 +100,7 @@ export function parseBackend(flags: Partial<BackendFlags>): Backend {
   const choice = chooseBackend(name as BackendName);
   if (name === "auto" && !announced) {
     announced = true;
-    console.error(`backend: ${choice.reason}`);
+    console.error(choice.onnx ? `backend: ${choice.reason}` : slowEngineWarning());
   }
   return { onnx: choice.onnx, session: { threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }), spin: !flags["onnx-no-spin"] } };
 }

@@ -6,7 +6,8 @@
  * `run`, `dispose`), which runs the session and returns its outputs. Inputs and outputs are the
  * callers' own buffers: nothing is copied between threads.
  */
-import { createRequire } from "node:module";
+import { ConfigError } from "../errors.js";
+import { onnxRuntimeFix, onnxRuntimeLoads } from "./available.js";
 import { numpy as np, type Array } from "../engine/jax.js";
 
 export interface HostTensor {
@@ -43,15 +44,12 @@ let ort: Ort | undefined;
 /** onnxruntime-node's tensor class and native session, loaded (and its environment set up) once. */
 function onnxRuntime(): Ort {
   if (!ort) {
-    const require = createRequire(import.meta.url);
-    try {
-      const { Tensor } = require("onnxruntime-node") as Pick<Ort, "Tensor">;
-      const { binding, initOrt } = require("onnxruntime-node/dist/binding.js") as { binding: { InferenceSession: Ort["NativeSession"] }; initOrt(): void };
-      initOrt();
-      ort = { NativeSession: binding.InferenceSession, Tensor };
-    } catch {
-      throw new Error("the ONNX backend needs the optional package onnxruntime-node: npm install onnxruntime-node");
-    }
+    const { require, detail } = onnxRuntimeLoads();
+    if (!require) throw new ConfigError(`the ONNX backend needs onnxruntime-node (${detail}). Fix: ${onnxRuntimeFix}`);
+    const { Tensor } = require("onnxruntime-node") as Pick<Ort, "Tensor">;
+    const { binding, initOrt } = require("onnxruntime-node/dist/binding.js") as { binding: { InferenceSession: Ort["NativeSession"] }; initOrt(): void };
+    initOrt();
+    ort = { NativeSession: binding.InferenceSession, Tensor };
   }
   return ort;
 }
