@@ -33,10 +33,13 @@ describe("--backend auto", () => {
 M._resolveFilename = function (request, ...rest) { if (request === "onnxruntime-node") throw new Error("Cannot find module 'onnxruntime-node'"); return resolve.call(this, request, ...rest); };\n`);
     const absent = vdmWith({ NODE_OPTIONS: `--require ${block}` }, ...args);
     assert.equal(absent.code, 0, absent.stderr);
-    assert.match(absent.stderr, /^backend: jax-js \(onnxruntime-node could not be loaded: Cannot find module 'onnxruntime-node'; install it for 3–5× faster networks\)$/m);
+    assert.match(absent.stderr, /^! vdm: ONNX Runtime is not available, so this runs on jax-js: training and sampling are 3–5× slower\.$/m);
+    assert.match(absent.stderr, /^! Why: onnxruntime-node could not be loaded: Cannot find module 'onnxruntime-node'$/m);
+    assert.match(absent.stderr, /^! Fix: npm install onnxruntime-node --onnxruntime-node-install=skip$/m);
+    assert.equal(absent.stderr.match(/not available/g)?.length, 1, "said once");
     assert.equal(JSON.parse(readFileSync(join(dir, "x.json"), "utf8")).length, 50);
     const jax = vdm(...args, "--backend", "jax");
-    assert.doesNotMatch(jax.stderr, /backend:/, "an explicit choice needs no notice");
+    assert.doesNotMatch(jax.stderr, /backend:|not available/, "an explicit choice needs no notice");
   });
 });
 
