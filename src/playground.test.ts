@@ -78,7 +78,7 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     await page.click("#tr-apply");
     await waitFor(`document.body.dataset.step === "0"`);
     // the untrained model's samples (same sampler and seed as after training)
-    await tab("sample");
+    await tab("sampling");
     await page.click("#smp-run");
     await waitFor(`document.body.dataset.sampled === "1"`);
     untrainedEnergy = Number(await page.evaluate(() => document.body.dataset.energy));
@@ -96,7 +96,7 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     await page.waitForTimeout(600); // the loss chart's last render
     await shot("train");
 
-    await tab("sample");
+    await tab("sampling");
     await page.evaluate(() => delete document.body.dataset.sampled);
     await page.click("#smp-run");
     await waitFor(`document.body.dataset.sampled === "1"`);
