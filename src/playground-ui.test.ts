@@ -111,7 +111,7 @@ describe("the playground's page", { timeout: 180_000 }, () => {
     await page.evaluate(() => (location.hash = "#/score"));
     await waitFor(`document.querySelector("#sc-chart svg")`);
     const field = await legendEntriesDrawn(page, "sc-chart");
-    assert.deepEqual(field.map((e) => e.label), ["held-out data", "score"]);
+    assert.deepEqual(field.map((e) => e.label), ["samples of the density", "score"]); // exact ncsn-gmm: its own samples, no data set
     for (const e of field) assert.ok(e.drawn, `the score field's legend lists "${e.label}" but draws nothing in ${e.color}`);
     await page.evaluate(() => (location.hash = "#/guidance"));
     await waitFor(`document.body.dataset.guidance !== undefined`);

@@ -542,9 +542,12 @@ $("smp-run").addEventListener("click", () =>
 
 async function scoreField(): Promise<void> {
   const sigma = num("sc-sigma");
+  const source = val("sc-source");
   $("sc-sigma-out").textContent = sigma.toFixed(2);
-  const r = await request("score", { source: val("sc-source"), sigma, grid: 18 });
-  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${val("sc-source")}; arrows scaled to the longest)`, bounds: r.bounds, size: 420 }));
+  const r = await request("score", { source, sigma, grid: 18 });
+  // the worker's points: held-out data for the trained model, fresh samples of an exact density
+  const pointsLabel = source === "trained" ? "held-out data" : "samples of the density";
+  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${source}; arrows scaled to the longest)`, bounds: r.bounds, size: 420, pointsLabel }));
 }
 const scoreThrottled = throttled(scoreField);
 $("sc-sigma").addEventListener("input", scoreThrottled);
