@@ -7,13 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize as normalizePath } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { Rng } from "./engine/index.js";
 import { numpy as np, tree } from "./engine/jax.js";
 import { loadSplit } from "./data/index.js";
@@ -22,30 +20,9 @@ import { runConfigFor } from "./train/config.js";
 import { loadRun } from "./train/load.js";
 import { train } from "./train/trainer.js";
 import { assertClose, useEngine } from "./testing/helpers.js";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.VDM_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(ROOT, "artifacts", "playground");
-/** Flags that keep Chromium off the network (a closed network refuses its background connections). */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml", ".png": "image/png" };
+import { ARTIFACTS, ROOT, startPlayground, waitForPage, type Playground } from "./testing/playground.js";
 
 useEngine("wasm");
-
-/** A static file server for `root` with the COOP/COEP headers that make the page cross-origin isolated. */
-function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalizePath(decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname)).replace(/^[/\\]+/, "");
-    const file = join(root, path || "index.html");
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
-}
 
 /** Fixed inputs for forward passes: 8 points at 8 times. */
 const X = [-1, 0.5, 0, 0, 1.2, -0.3, 2, 1, -0.5, -1.5, 0.3, 0.8, -2, 2, 1, 1];
@@ -60,48 +37,31 @@ function nodePrediction(dir: string): number[] {
 }
 
 describe("the browser playground", { timeout: 240_000 }, () => {
-  let browser: Browser | undefined;
+  let playground: Playground | undefined;
   let page: Page;
-  let server: Server | undefined;
-  let site = "";
   const errors: string[] = [];
   const work = mkdtempSync(join(tmpdir(), "vdm-playground-"));
 
   /** Call the page's worker (the page's test hook). */
   const request = <R>(type: string, args: object): Promise<R> =>
     page.evaluate(([t, a]) => (window as unknown as { vdm: { request: (t: string, a: object) => Promise<unknown> } }).vdm.request(t as string, a as object), [type, args] as const) as Promise<R>;
-  const waitFor = (condition: string, timeout = 120_000) =>
-    page.waitForFunction(`(${condition}) || document.getElementById("error").textContent`, undefined, { timeout }).then(async () => {
-      const error = await page.textContent("#error");
-      assert.equal(error, "", `the page shows an error: ${error}`);
-    });
+  const waitFor = (condition: string, timeout?: number) => waitForPage(page, condition, timeout);
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const tab = (name: string) => page.click(`button[data-tab=${name}]`);
+  const tab = (name: string) => page.click(`#tabs [data-tab=${name}]`);
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`the playground tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set VDM_CHROMIUM to a Chromium binary)`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const { build } = await import("vite");
-    site = join(work, "site");
-    await build({ configFile: join(ROOT, "playground", "vite.config.ts"), logLevel: "error", build: { outDir: site, emptyOutDir: true } });
-    let url: string;
-    ({ server, url } = await serve(site));
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+    playground = await startPlayground(join(work, "site"));
+    page = await playground.browser.newPage({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(`console: ${m.text()}`);
     });
     page.on("pageerror", (e) => errors.push(`page: ${e.message}`));
-    await page.goto(url);
+    await page.goto(playground.url);
     await waitFor(`document.body.dataset.ready === "1"`, 60_000);
   });
 
   after(async () => {
-    await browser?.close();
-    server?.close();
+    await playground?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -118,7 +78,7 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     await page.click("#tr-apply");
     await waitFor(`document.body.dataset.step === "0"`);
     // the untrained model's samples (same sampler and seed as after training)
-    await tab("sample");
+    await tab("sampling");
     await page.click("#smp-run");
     await waitFor(`document.body.dataset.sampled === "1"`);
     untrainedEnergy = Number(await page.evaluate(() => document.body.dataset.energy));
@@ -136,7 +96,7 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     await page.waitForTimeout(600); // the loss chart's last render
     await shot("train");
 
-    await tab("sample");
+    await tab("sampling");
     await page.evaluate(() => delete document.body.dataset.sampled);
     await page.click("#smp-run");
     await waitFor(`document.body.dataset.sampled === "1"`);

@@ -65,7 +65,7 @@ if (!opt["node-only"]) {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 60000 });
     const engine = await page.textContent("#engine");
-    await page.click("button[data-tab=train]");
+    await page.click("#tabs [data-tab=train]");
     await page.fill("#tr-steps", String(steps));
     await page.click("#tr-apply");
     await page.waitForFunction(() => document.body.dataset.step === "0");
@@ -75,7 +75,7 @@ if (!opt["node-only"]) {
     const lastLoss = await page.evaluate(() => window.vdm.losses().at(-1));
     let images = null;
     if (isolated || process.env.BENCH_IMAGES_BOTH) {
-      await page.click("button[data-tab=images]");
+      await page.click("#tabs [data-tab=images]");
       await page.fill("#im-n", "16");
       await page.fill("#im-steps", "20");
       await page.fill("#im-scale", "4");

@@ -3,7 +3,7 @@
  * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/charts.ts) rendered by vega.
  */
 import { compile } from "vega-lite";
-import { parse, View } from "vega";
+import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { lineChart, lossChart, scoreFieldChart } from "../../src/plot/charts.js";
 import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
@@ -116,32 +116,65 @@ interface Layer {
   alpha?: number;
 }
 
-/** Scatter plots of 2-D point layers on a canvas, with optional paths (each a list of [x, y]). */
+/** Colour of the points a layer draws without labels or its own colour. */
+const POINT_COLOR = PALETTE[0]!;
+/** Colour of scatter paths and of the dot at each path's end. */
+const PATH_COLOR = "#d62728";
+
+/** d3's linear scale (vega's): round tick values over a domain. */
+const linearScale = scale("linear") as () => { domain(d: number[]): { ticks(count: number): number[]; tickFormat(count: number): (v: number) => string } };
+
+/** Light grid lines at round values of both axes, labelled along the bottom and left edges (x = 0 and y = 0 darker). */
+function drawAxes(ctx: CanvasRenderingContext2D, bounds: Bounds, px: (x: number) => number, py: (y: number) => number): void {
+  const { width: W, height: H } = ctx.canvas;
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = "#888";
+  ctx.lineWidth = 1;
+  for (const axis of ["x", "y"] as const) {
+    const s = linearScale().domain(axis === "x" ? [bounds.xmin, bounds.xmax] : [bounds.ymin, bounds.ymax]);
+    const label = s.tickFormat(6);
+    for (const v of s.ticks(6)) {
+      const at = Math.round(axis === "x" ? px(v) : py(v)) + 0.5;
+      ctx.strokeStyle = v === 0 ? "#ddd" : "#f2f2f2";
+      ctx.beginPath();
+      if (axis === "x") {
+        ctx.moveTo(at, 0);
+        ctx.lineTo(at, H);
+      } else {
+        ctx.moveTo(0, at);
+        ctx.lineTo(W, at);
+      }
+      ctx.stroke();
+      // labels clear of the edges and of the corner where the two rows of labels meet
+      if (axis === "x" ? at < 24 || at > W - 12 : at < 8 || at > H - 18) continue;
+      ctx.textAlign = axis === "x" ? "center" : "left";
+      ctx.textBaseline = axis === "x" ? "bottom" : "middle";
+      if (axis === "x") ctx.fillText(label(v), at, H - 2);
+      else ctx.fillText(label(v), 3, at);
+    }
+  }
+}
+
+/** Scatter plots of 2-D point layers on a canvas over labelled grid lines, with optional paths (each a list of [x, y]). */
 function scatter(canvas: HTMLCanvasElement, layers: Layer[], bounds: Bounds, paths: [number, number][][] = []): void {
   const ctx = canvas.getContext("2d")!;
   const { width: W, height: H } = canvas;
   ctx.clearRect(0, 0, W, H);
   const px = (x: number) => ((x - bounds.xmin) / (bounds.xmax - bounds.xmin)) * W;
   const py = (y: number) => H - ((y - bounds.ymin) / (bounds.ymax - bounds.ymin)) * H;
-  ctx.strokeStyle = "#eee";
-  ctx.beginPath();
-  ctx.moveTo(px(0), 0);
-  ctx.lineTo(px(0), H);
-  ctx.moveTo(0, py(0));
-  ctx.lineTo(W, py(0));
-  ctx.stroke();
+  drawAxes(ctx, bounds, px, py);
   for (const layer of layers) {
     const r = layer.size ?? 1.6;
     ctx.globalAlpha = layer.alpha ?? 0.6;
     for (let i = 0; i + 1 < layer.points.length; i += 2) {
-      ctx.fillStyle = layer.labels ? PALETTE[layer.labels[i / 2]! % PALETTE.length]! : (layer.color ?? "#1f77b4");
+      ctx.fillStyle = layer.labels ? PALETTE[layer.labels[i / 2]! % PALETTE.length]! : (layer.color ?? POINT_COLOR);
       ctx.beginPath();
       ctx.arc(px(layer.points[i]!), py(layer.points[i + 1]!), r, 0, 2 * Math.PI);
       ctx.fill();
     }
   }
   ctx.globalAlpha = 0.9;
-  ctx.strokeStyle = "#d62728";
+  ctx.strokeStyle = PATH_COLOR;
   ctx.lineWidth = 1.2;
   for (const path of paths) {
     ctx.beginPath();
@@ -149,7 +182,7 @@ function scatter(canvas: HTMLCanvasElement, layers: Layer[], bounds: Bounds, pat
     ctx.stroke();
     const last = path[path.length - 1];
     if (last) {
-      ctx.fillStyle = "#d62728";
+      ctx.fillStyle = PATH_COLOR;
       ctx.beginPath();
       ctx.arc(px(last[0]), py(last[1]), 3, 0, 2 * Math.PI);
       ctx.fill();
@@ -158,18 +191,69 @@ function scatter(canvas: HTMLCanvasElement, layers: Layer[], bounds: Bounds, pat
   ctx.globalAlpha = 1;
 }
 
+/** One entry of a canvas's legend: what it is, in the colour the canvas draws it with (as a dot or a line). */
+interface LegendEntry {
+  label: string;
+  color: string;
+  shape?: "dot" | "line";
+}
+
+/** Fill the legend list `id` under a canvas with `entries`. */
+function legend(id: string, entries: LegendEntry[]): void {
+  $(id).replaceChildren(
+    ...entries.map(({ label, color, shape = "dot" }) => {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = `swatch ${shape}`;
+      swatch.style.background = color;
+      item.append(swatch, label);
+      return item;
+    }),
+  );
+}
+
+/** Legend entries for points coloured by label (as `scatter` colours them): "<name> k" for each label present. */
+function labelEntries(labels: ArrayLike<number>, name: string): LegendEntry[] {
+  return [...new Set(Array.from(labels))].sort((a, b) => a - b).map((k) => ({ label: `${name} ${k}`, color: PALETTE[k % PALETTE.length]! }));
+}
+
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits)) : String(v));
 
 // ---------------------------------------------------------------- tabs
 
-document.querySelectorAll<HTMLButtonElement>("#tabs button").forEach((b) =>
-  b.addEventListener("click", () => {
-    document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
-    document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === `tab-${b.dataset.tab}`));
-    onTab[b.dataset.tab!]?.();
-  }),
-);
+/**
+ * Each tab has a URL: its link's hash, #/<name> (#/forward, #/sampling, …), so a tab can be linked
+ * and the browser's back and forward buttons move between tabs. The page shows the tab its hash names.
+ */
+const tabLinks = [...document.querySelectorAll<HTMLAnchorElement>("#tabs a")];
+const TABS = tabLinks.map((a) => a.dataset.tab!);
+/** What a tab runs when it is shown (redraws that need the worker), by name. */
 const onTab: Record<string, () => void> = {};
+/** Whether the worker has the data, so a tab's `onTab` can run. */
+let ready = false;
+
+/** The tab named by `hash` ("#/forward" → "forward"; "" → the first tab), or an error naming the tabs. */
+function tabOfHash(hash: string): string {
+  const name = decodeURIComponent(hash.replace(/^#\/?/, "")) || TABS[0]!;
+  if (!TABS.includes(name)) throw new Error(`no tab "${name}" in this page: the tabs are ${TABS.map((t) => `#/${t}`).join(", ")}`);
+  return name;
+}
+
+/** Show the tab the URL's hash names (the first tab and an error if it names none) and run its `onTab` once the page is ready. */
+function route(): void {
+  let tab = TABS[0]!;
+  try {
+    tab = tabOfHash(location.hash);
+    $("error").textContent = "";
+  } catch (err) {
+    showError((err as Error).message);
+  }
+  tabLinks.forEach((a) => a.classList.toggle("active", a.dataset.tab === tab));
+  document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === `tab-${tab}`));
+  if (ready) onTab[tab]?.();
+}
+window.addEventListener("hashchange", route);
+route();
 
 // ---------------------------------------------------------------- data
 
@@ -196,13 +280,16 @@ async function loadData(): Promise<void> {
   dataLabels = r.labels;
   dataBounds = spec === "drawn" ? DRAW_BOUNDS : boundsOf(r.points);
   drawData();
-  $("data-info").textContent = `${r.n} training points`;
+  $("data-info").textContent = `${r.n.toLocaleString("en")} training points${r.n > dataPoints.length / 2 ? ` (${(dataPoints.length / 2).toLocaleString("en")} shown)` : ""}`;
   document.body.dataset.data = spec;
   await applySettings();
 }
 
+/** Draw the data on the Data tab, coloured by label where it has labels, with its legend; "clear drawing" only while drawing. */
 function drawData(): void {
+  $<HTMLButtonElement>("data-clear").disabled = val("data-spec") !== "drawn";
   scatter($("data-canvas"), [{ points: dataPoints, labels: dataLabels, alpha: 0.5 }], dataBounds);
+  legend("data-legend", dataLabels ? labelEntries(dataLabels, "label") : [{ label: val("data-spec") === "drawn" ? "your points" : "training points", color: POINT_COLOR }]);
 }
 
 $("data-spec").addEventListener("change", () => void guarded(loadData));
@@ -289,6 +376,10 @@ listeners.push((e) => {
   }
 });
 
+/** T only while it counts: the learned schedule trains in continuous time (T = 0), whatever T says. */
+const syncT = () => ($<HTMLInputElement>("tr-T").disabled = val("tr-schedule") === "learned");
+$("tr-schedule").addEventListener("change", syncT);
+syncT();
 $("tr-apply").addEventListener("click", () => void guarded(applySettings));
 $("tr-start").addEventListener("click", () => void guarded(() => request("start", {})));
 $("tr-pause").addEventListener("click", () => void guarded(() => request("pause", {})));
@@ -352,8 +443,11 @@ async function forward(): Promise<void> {
   $("fwd-t-out").textContent = t.toFixed(2);
   const r = await request("forward", { schedule: val("fwd-schedule"), t, n: 1500, seed: 1 });
   scatter($("fwd-canvas"), [{ points: r.points, alpha: 0.5 }], boundsOf([...dataPoints, ...r.points.slice(0, 600)]));
+  legend("fwd-legend", [{ label: `x_t = α_t x₀ + σ_t ε at t = ${t.toFixed(2)}, for ${(r.points.length / 2).toLocaleString("en")} training points x₀`, color: POINT_COLOR }]);
   $("fwd-info").textContent = `γ(t) = ${fmt(r.gamma)}   SNR(t) = ${fmt(r.snr)}   ᾱ_t = ${fmt(r.alphaBar)}`;
-  const marker = { name: `t = ${t.toFixed(2)}`, x: [t], y: [r.snr] };
+  // the chosen t: a vertical line across the curves' range (a line through one point draws nothing)
+  const values = [...r.curve.snr, ...r.curve.alphaBar].filter((v) => Number.isFinite(v) && v > 0);
+  const marker = { name: `t = ${t.toFixed(2)}`, x: [t, t], y: [Math.min(...values), Math.max(...values)] };
   await chart(
     "fwd-chart",
     lineChart(
@@ -410,11 +504,19 @@ $("elbo-run").addEventListener("click", () =>
 // ---------------------------------------------------------------- sampling
 
 $("smp-steps").addEventListener("input", () => ($("smp-steps-out").textContent = val("smp-steps")));
+/** What the sampling canvas draws: the training data, the samples and the first samples' paths through the sampler's steps. */
+const SAMPLING = { data: "#bbb", samples: POINT_COLOR, paths: 24 };
+legend("smp-legend", [
+  { label: "training data", color: SAMPLING.data },
+  { label: "samples", color: SAMPLING.samples },
+  { label: `paths of ${SAMPLING.paths} samples over the sampler's steps`, color: PATH_COLOR, shape: "line" },
+  { label: "where each path ends", color: PATH_COLOR },
+]);
 let animation = 0;
 $("smp-run").addEventListener("click", () =>
   void guarded(async () => {
     $("smp-info").textContent = "sampling…";
-    const paths = 24;
+    const paths = SAMPLING.paths;
     const r = await request("sample", { sampler: val("smp-sampler"), steps: num("smp-steps"), n: num("smp-n"), seed: 1, paths });
     $("smp-info").textContent = `NFE ${r.nfe}, ${fmt(r.ms, 0)} ms; energy distance to held-out data ${fmt(r.energy, 4)} (noise floor ${fmt(r.floor, 4)})`;
     document.body.dataset.energy = String(r.energy);
@@ -428,7 +530,7 @@ $("smp-run").addEventListener("click", () =>
       if (cancel !== animation) return;
       const k = Math.min(frames.length, 1 + Math.floor(((performance.now() - t0) / duration) * frames.length));
       const done = k >= frames.length;
-      scatter($("smp-canvas"), [{ points: dataPoints, color: "#bbb", alpha: 0.3 }, ...(done ? [{ points: r.points, color: "#1f77b4", alpha: 0.6 }] : [])], bounds, trajectories(k));
+      scatter($("smp-canvas"), [{ points: dataPoints, color: SAMPLING.data, alpha: 0.3 }, ...(done ? [{ points: r.points, color: SAMPLING.samples, alpha: 0.6 }] : [])], bounds, trajectories(k));
       if (!done) requestAnimationFrame(frame);
       else document.body.dataset.sampled = "1";
     };
@@ -440,9 +542,12 @@ $("smp-run").addEventListener("click", () =>
 
 async function scoreField(): Promise<void> {
   const sigma = num("sc-sigma");
+  const source = val("sc-source");
   $("sc-sigma-out").textContent = sigma.toFixed(2);
-  const r = await request("score", { source: val("sc-source"), sigma, grid: 18 });
-  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${val("sc-source")}; arrows scaled to the longest)`, bounds: r.bounds, size: 420 }));
+  const r = await request("score", { source, sigma, grid: 18 });
+  // the worker's points: held-out data for the trained model, fresh samples of an exact density
+  const pointsLabel = source === "trained" ? "held-out data" : "samples of the density";
+  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${source}; arrows scaled to the longest)`, bounds: r.bounds, size: 420, pointsLabel }));
 }
 const scoreThrottled = throttled(scoreField);
 $("sc-sigma").addEventListener("input", scoreThrottled);
@@ -475,9 +580,12 @@ async function guidance(): Promise<void> {
   const scale = num("gd-scale");
   $("gd-scale-out").textContent = String(scale);
   const cls = num("gd-class");
-  const r = await request("guidance", { cls, scale, n: 500, seed: 2, steps: 20 });
-  scatter($("gd-canvas"), [{ points: r.data, labels: r.dataLabels, alpha: 0.15 }, { points: r.points, color: "#000", alpha: 0.7, size: 1.8 }], { xmin: -3.5, xmax: 3.5, ymin: -3.5, ymax: 3.5 });
-  $("gd-info").textContent = `w = ${scale}: ${(100 * r.accuracy).toFixed(1)} % of 500 samples in class ${cls}; RMS distance to its mean ${fmt(r.spread)}`;
+  const n = 500;
+  const r = await request("guidance", { cls, scale, n, seed: 2, steps: 20 });
+  const sampleColor = "#000";
+  scatter($("gd-canvas"), [{ points: r.data, labels: r.dataLabels, alpha: 0.15 }, { points: r.points, color: sampleColor, alpha: 0.7, size: 1.8 }], { xmin: -3.5, xmax: 3.5, ymin: -3.5, ymax: 3.5 });
+  legend("gd-legend", [{ label: `${n} guided samples of class ${cls} (w = ${scale})`, color: sampleColor }, ...labelEntries(r.dataLabels, "data of class")]);
+  $("gd-info").textContent = `w = ${scale}: ${(100 * r.accuracy).toFixed(1)} % of ${n} samples in class ${cls}; RMS distance to its mean ${fmt(r.spread)}`;
   document.body.dataset.guidance = String(r.accuracy);
 }
 const guidanceThrottled = throttled(guidance);
@@ -493,7 +601,8 @@ $("im-run").addEventListener("click", () =>
   void guarded(async () => {
     $("im-info").textContent = "loading the model and sampling…";
     const n = num("im-n");
-    const r = await request("images", { cls: num("im-class"), scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
+    const cls = num("im-class");
+    const r = await request("images", { cls, scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
     const cols = Math.ceil(Math.sqrt(n));
     const rows = Math.ceil(n / cols);
     const canvas = $<HTMLCanvasElement>("im-canvas");
@@ -513,6 +622,7 @@ $("im-run").addEventListener("click", () =>
       octx.putImageData(tile, 0, 0);
       ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
     }
+    $("im-caption").textContent = cls >= 0 ? `all ${n} of class ${cls}: ${CLASSES[cls]}` : `classes, left to right and top to bottom: ${r.labels.map((k) => CLASSES[k]).join(", ")}`;
     $("im-info").textContent = `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms)`;
     document.body.dataset.images = String(n);
     document.body.dataset.imagesMs = String(r.ms);
@@ -525,6 +635,8 @@ void guarded(async () => {
   const r = await request("init", {});
   $("engine").textContent = `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
   await loadData();
+  ready = true;
+  route(); // the tab the URL names, now that it can draw
   document.body.dataset.ready = "1";
 });
 
