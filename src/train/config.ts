@@ -17,7 +17,7 @@ import { gammaConditioned } from "../diffusion/model.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { exampleShape } from "../data/toy.js";
 import { fitNormalization, pixelNormalization, type Normalization } from "../data/normalize.js";
-import type { Split } from "../data/index.js";
+import type { Split, SplitOptions } from "../data/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 import { ConfigError } from "../errors.js";
 import { targets } from "../diffusion/parameterization.js";
@@ -247,7 +247,7 @@ export function makeRunConfig(
  * const config = runConfigFor("moons", split, { steps: 2000, schedule: "learned", timesteps: 0 });
  * ```
  */
-export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: { labelColumn?: string; dataDir?: string } = {}): RunConfig {
+export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: Pick<SplitOptions, "labelColumn" | "dataDir"> = {}): RunConfig {
   const image = split.train.shape !== undefined && split.train.shape.length === 3;
   const z = image ? pixelNormalization : fitNormalization(split.train);
   return makeRunConfig(
