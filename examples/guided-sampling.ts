@@ -17,7 +17,7 @@ const guided = {
   params: { net: run.denoiser.params, labels: np.full([n], label, { dtype: np.int32 }), scale: np.array([scale]) },
 };
 const sampler = new DpmSolverSampler(run.process, { steps: 20 });
-const pixels = drawSamples(guided, run.process, run.normalization, shape, n, new Rng(7), sampler); // 0..255
+const pixels = drawSamples(guided, run.process, { normalization: run.normalization, shape, n, rng: new Rng(7), sampler }); // 0..255
 const classifier = loadFeatureClassifier();
 const x = np.array(normalize(pixels, classifier.normalization)).reshape([n, ...shape]);
 const predicted = Array.from(np.argmax(imageLogits(classifier, x), -1).dataSync() as Int32Array);

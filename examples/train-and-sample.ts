@@ -17,6 +17,6 @@ const { state } = train(config, split.train, {
   },
 });
 const { denoiser, process: diffusion } = trainedModel(config, state.ema);
-const samples = drawSamples(denoiser, diffusion, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(diffusion, { steps: 20 }));
+const samples = drawSamples(denoiser, diffusion, { normalization: normalizationOf(config), shape: [2], n: 1000, rng: new Rng(1), sampler: new DpmSolverSampler(diffusion, { steps: 20 }) });
 console.log(JSON.stringify({ steps, energyDistance: energyDistance(samples, split.test.points, 2) }));
 await shutdownEngine();

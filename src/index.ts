@@ -9,8 +9,8 @@
  * await initEngine();
  * const split = loadSplit("moons", 0);
  * const config = runConfigFor("moons", split, { steps: 2000 });
- * const { denoiser, process } = trainedModel(config, train(config, split.train).state.ema);
- * const points = drawSamples(denoiser, process, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(process, { steps: 20 }));
+ * const { denoiser, process: diffusion } = trainedModel(config, train(config, split.train).state.ema);
+ * const points = drawSamples(denoiser, diffusion, { normalization: normalizationOf(config), shape: [2], n: 1000, rng: new Rng(1), sampler: new DpmSolverSampler(diffusion, { steps: 20 }) });
  * ```
  * @packageDocumentation
  */
@@ -99,7 +99,7 @@ export { DpmSolverSampler, type DpmSolverOptions, type DpmSolverOrder } from "./
 export { DdimSampler, type DdimOptions } from "./sample/ddim.js";
 export { EulerSampler } from "./sample/euler.js";
 export { HeunSampler } from "./sample/heun.js";
-export { AncestralSampler, type AncestralVariance } from "./sample/ancestral.js";
+export { AncestralSampler, type AncestralOptions, type AncestralVariance } from "./sample/ancestral.js";
 export { PredictorCorrectorSampler, type PredictorCorrectorOptions } from "./sample/pc.js";
 export { LangevinSampler, AnnealedLangevinSampler, type LangevinOptions, type AnnealedLangevinOptions } from "./sample/langevin.js";
 export { vpScore, veScore } from "./sample/score.js";
@@ -127,34 +127,34 @@ export {
   type ParsedSentence,
   type Attribute,
 } from "./text/grammar.js";
-export { loadTextCorpus, isTextSpec, tokenPoints, BUILTIN_CORPUS, type TextCorpus } from "./text/data.js";
+export { loadTextCorpus, isTextSpec, tokenPoints, BUILTIN_CORPUS, type TextCorpus, type TextCorpusOptions } from "./text/data.js";
 export { textModel, textClassifier, initTextNet, textForward, validateTextNet, layerNorm, embed, type TextNetConfig, type TextParams } from "./text/model.js";
 export { textLoss, textLossTerms, textLossEnds, textObjective, type TextLossTerms, type TextLossEnds } from "./text/loss.js";
 export { nearestTokens, clampToEmbeddings, roundToIds, clampedModel } from "./text/rounding.js";
 export { fluencyModel, guidedTextModel, roundingLogProb, type GuidedTextParams } from "./text/guidance.js";
 export { infillModel, infillPattern, repeatRows, type InfillParams } from "./text/infill.js";
-export { textRunConfig, textRunDefaults, textClassifierConfig, TEXT_CLASSIFIER_STEPS, type TextRunOptions, type TextClassifierOptions } from "./text/config.js";
+export { textRunConfig, textRunDefaults, textClassifierConfig, TEXT_CLASSIFIER_STEPS, type TextRunOptions, type TextClassifierOptions, type TextClassifierTask } from "./text/config.js";
 export { textLM, loadTextLM, sampleTextIds, sampleSentences, type TextLM, type TextControl, type TextInfill, type TextSampleOptions } from "./text/sample.js";
-export { trainTextClassifier, loadTextClassifier, classifierPoints, isAttribute, type TextClassifier } from "./text/classifier.js";
+export { trainTextClassifier, loadTextClassifier, classifierPoints, isAttribute, type TextClassifier, type TrainTextClassifierOptions } from "./text/classifier.js";
 export { parseRate, controlSuccess, distinctN, copyRate, infillSuccess, proportionError } from "./text/eval.js";
 export { evaluateText, type TextEvalOptions, type TextEvalReport } from "./text/evaluate.js";
 
 // data
-export { loadSplit, classCount, toyNames, imageNames, knownDensityNames, knownMixture, sampleMixture, type PointSet, type Split, type GaussianMixture } from "./data/index.js";
+export { loadSplit, classCount, toyNames, imageNames, knownDensityNames, knownMixture, sampleMixture, type PointSet, type Split, type SplitOptions, type GaussianMixture } from "./data/index.js";
 export { fitNormalization, normalize, denormalize, type Normalization } from "./data/normalize.js";
 
 // checkpoints and shipped models
 export { saveCheckpoint, saveWeights, loadCheckpoint, readCheckpointConfig, type TrainingState } from "./io/checkpoint.js";
-export { loadRun, loadClassifier, type LoadedRun, type LoadedClassifier } from "./train/load.js";
+export { loadRun, loadClassifier, type LoadedRun, type LoadedClassifier, type LoadRunOptions } from "./train/load.js";
 export { modelDirectory, shippedModelNames } from "./train/shipped.js";
 
 // evaluation
-export { drawSamples, heldOutElbo, evaluate, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions } from "./eval/run.js";
-export { studyElboEstimators, type EstimatorStudy, type EstimatorSummary } from "./eval/elbo-variance.js";
+export { drawSamples, heldOutElbo, evaluate, type DrawSamplesOptions, type EvaluateOptions, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions } from "./eval/run.js";
+export { studyElboEstimators, type EstimatorStudy, type EstimatorStudyOptions, type EstimatorSummary } from "./eval/elbo-variance.js";
 export { odeLikelihood, type OdeLikelihood, type OdeLikelihoodOptions, type DivergenceKind } from "./eval/ode-likelihood.js";
 export { energyDistance } from "./eval/energy.js";
 export { frechetDistance } from "./eval/frechet.js";
-export { imageQuality, imageLogits, loadFeatureClassifier, qualityReference, type FeatureClassifier, type QualityReference, type ImageQuality } from "./eval/quality.js";
+export { imageQuality, imageLogits, loadFeatureClassifier, qualityReference, type FeatureClassifier, type QualityReference, type ImageQuality, type QualityOptions, type ImageQualityOptions } from "./eval/quality.js";
 
 // ONNX: export any jax-js function, run models and training steps in ONNX Runtime
 export { exportOnnx, type OnnxInput } from "./onnx/export.js";

@@ -161,7 +161,7 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     const elbo = await request<{ nats: number; terms: { reconstruction: number; prior: number; diffusion: number } }>("elbo", { n: 200, seed: 3 });
     const run = loadRun(dir);
     const test = { points: split.test.points.slice(0, 400), n: 200, dim: 2 };
-    const node = heldOutElbo(run.denoiser, run.process, run.normalization, test, new Rng(3), { samples: 16 });
+    const node = heldOutElbo(run.denoiser, run.process, test, { normalization: run.normalization, rng: new Rng(3), samples: 16 });
     assertClose([elbo.nats, elbo.terms.reconstruction, elbo.terms.prior, elbo.terms.diffusion], [node.nats, node.terms.reconstruction, node.terms.prior, node.terms.diffusion], { rtol: 1e-3, atol: 1e-6, label: "ELBO (page vs Node)" });
     console.log(`# ELBO of the CLI run: page ${elbo.nats} nats, Node ${node.nats} nats`);
   });

@@ -229,7 +229,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const sampler = makeSampler(name, process, steps);
     const frames: Float32Array[] = [];
     const t0 = performance.now();
-    const points = drawSamples(denoiser, process, z, [2], n, new Rng(seed), sampler, {
+    const points = drawSamples(denoiser, process, { normalization: z, shape: [2], n, rng: new Rng(seed), sampler,
       onStep: (_i, x) => {
         frames.push(denormalize((x.ref.slice([0, paths]).dataSync() as Float32Array), z));
       },
@@ -247,7 +247,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const z = normalizationOf(c);
     const m = Math.min(n, data.test.n);
     const test: PointSet = { points: data.test.points.slice(0, 2 * m), n: m, dim: 2 };
-    const result = heldOutElbo(denoiser, process, z, test, new Rng(seed), { samples: 16 });
+    const result = heldOutElbo(denoiser, process, test, { normalization: z, rng: new Rng(seed), samples: 16 });
     // the diffusion term per level: discrete, L_{t−1} = E KL(q(x_{t−1}|x_t,x_0) ‖ p(x_{t−1}|x_t)) at 50 steps;
     // continuous, the integrand ½γ'(t) E‖ε − ε̂‖² of L_∞ = ∫ … dt at 50 times
     const x0 = np.array(normalize(test.points, z)).reshape([m, 2]);
@@ -359,7 +359,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const model = oracleModel("eps", K);
     const process = new DiffusionProcess(getSchedule("cosine"), 1000);
     const den = { model: cfgModel(model), params: { net: mixtureParams(mixture), labels: np.full([n], cls, { dtype: np.int32 }), scale: np.array([scale]) } };
-    const points = drawSamples(den, process, { mean: [0, 0], std: [1, 1] }, [2], n, new Rng(seed), new DpmSolverSampler(process, { steps }));
+    const points = drawSamples(den, process, { shape: [2], n, rng: new Rng(seed), sampler: new DpmSolverSampler(process, { steps }) });
     const assigned = componentOf(mixture, points);
     const accuracy = assigned.reduce((a, k) => a + (k === cls ? 1 : 0), 0) / n;
     // spread: RMS distance from the class mean
@@ -376,7 +376,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const labels = Int32Array.from({ length: n }, (_, i) => (cls >= 0 ? cls : i % 10));
     const den = { model: cfgModel(model), params: { net: params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) } };
     const t0 = performance.now();
-    const pixels = drawSamples(den, loaded.process, loaded.normalization, [28, 28, 1], n, new Rng(seed), new DpmSolverSampler(loaded.process, { steps }));
+    const pixels = drawSamples(den, loaded.process, { normalization: loaded.normalization, shape: [28, 28, 1], n, rng: new Rng(seed), sampler: new DpmSolverSampler(loaded.process, { steps }) });
     const ms = performance.now() - t0;
     return { pixels, labels: Array.from(labels), ms, perImage: ms / n, loadMs };
   },

@@ -23,13 +23,26 @@ export interface Split {
   test: PointSet;
 }
 
+/** Options of `loadSplit`: how many points of each part, where image sets live, and a CSV file's label column. */
+export interface SplitOptions {
+  /** training points drawn (built-in sets and mixture files) or images read at most (image sets, 0 = all); default 20000 */
+  train?: number;
+  /** held-out points drawn, or test images read at most (0 = all); default 2000 */
+  test?: number;
+  /** a CSV file's class-label column, by 0-based index or header name (default "": no labels) */
+  labelColumn?: string;
+  /** the directory of an image set's IDX files (default "": the full set in /usr/share/datasets/fashion-mnist when installed, else the bundled subset) */
+  dataDir?: string;
+}
+
 /**
  * Train and held-out points for `spec` (a built-in name, an image set, or a file path). Image
  * sets come from `dataDir` (default: `defaultImageDir()`), their own train/test files, at most
  * `train`/`test` images of each (0 = all). Built-in sets and mixture files draw `train` and
  * `test` points (labelled by component) from the streams `seed` and `seed ^ 0x5eed`.
  */
-export function loadSplit(spec: string, seed: number, { train = 20000, test = 2000, labelColumn = "", dataDir = "" } = {}): Split {
+export function loadSplit(spec: string, seed: number, options: SplitOptions = {}): Split {
+  const { train = 20000, test = 2000, labelColumn = "", dataDir = "" } = options;
   if (isImageSet(spec)) {
     const dir = dataDir || defaultImageDir();
     return { train: readImages(dir, "train", train), test: readImages(dir, "t10k", test) };

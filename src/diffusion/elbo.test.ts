@@ -170,7 +170,7 @@ describe("the derivation's two forms of the discrete ELBO, each from one draw of
     for (const T of [10, 100]) {
       for (const point of POINTS) {
         const x0 = np.array(Array.from({ length: n }, () => point));
-        const study = studyElboEstimators(estimatorOf(T), params(), x0, new Rng(T), 2);
+        const study = studyElboEstimators(estimatorOf(T), params(), x0, { rng: new Rng(T), draws: 2 });
         x0.dispose();
         const want = -reference(grid(T), point).elbo;
         for (const name of ["denoising", "consistency"] as const) {
@@ -186,7 +186,7 @@ describe("the derivation's two forms of the discrete ELBO, each from one draw of
   it("the consistency form's terms vary more than the denoising terms, per t and in the one-term estimate training uses", () => {
     const T = 100;
     const x0 = np.array(Array.from({ length: n }, (_, b) => POINTS[b % POINTS.length]!));
-    const study = studyElboEstimators(estimatorOf(T), params(), x0, new Rng(3), 4);
+    const study = studyElboEstimators(estimatorOf(T), params(), x0, { rng: new Rng(3), draws: 4 });
     x0.dispose();
     const { denoising, consistency } = study.estimators;
     const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);

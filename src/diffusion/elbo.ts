@@ -48,9 +48,10 @@ export type ElboMode = "exact" | "mc";
 export interface ElboOptions {
   /**
    * "exact": every diffusion term t = 2..T (one noise draw each); "mc": an unbiased estimate
-   * from `samples` uniformly drawn terms per example. Continuous time is always "mc".
+   * from `samples` uniformly drawn terms per example. Continuous time is always "mc". Default "exact".
    */
   mode?: ElboMode;
+  /** terms (values of t) drawn per example in "mc" mode (default 1) */
   samples?: number;
 }
 
@@ -191,7 +192,8 @@ export class ElboEstimator {
   }
 
   /** The three terms for each example of x0 ([B, ...]). Borrows params and x0. */
-  terms(params: Params, x0: Array, rng: Rng, { mode = "exact", samples = 1 }: ElboOptions = {}): ElboTerms {
+  terms(params: Params, x0: Array, rng: Rng, options: ElboOptions = {}): ElboTerms {
+    const { mode = "exact", samples = 1 } = options;
     const process = this.process;
     const batch = x0.shape[0]!;
     const full = (v: number) => filled(batch, v);

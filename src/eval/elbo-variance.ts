@@ -4,7 +4,7 @@
  * whose terms each depend on one. Both estimate the same −ELBO; the study measures how much each
  * varies from one draw of the forward chain to the next, per example and per t.
  */
-import type { Rng } from "../engine/index.js";
+import { Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
 import { chainEstimatorNames, type ChainEstimatorName, type ElboEstimator } from "../diffusion/elbo.js";
 import { dimsOf } from "../diffusion/shapes.js";
@@ -77,11 +77,20 @@ function oneTermVariance(terms: PerExample[], draws: number): number {
   return total / B;
 }
 
+/** Options of `studyElboEstimators`: how many draws of the forward chain, from which stream. */
+export interface EstimatorStudyOptions {
+  /** independent draws of the forward chain per example, at least 2 (default 8) */
+  draws?: number;
+  /** the random stream of the chain's noise (default `new Rng(0)`) */
+  rng?: Rng;
+}
+
 /**
  * `draws` independent draws of the forward chain for every example of x0 ([B, ...], borrowed),
  * both estimators from each (borrows params). Needs a discrete process and draws ≥ 2.
  */
-export function studyElboEstimators(estimator: ElboEstimator, params: Parameters<ElboEstimator["chainEstimates"]>[0], x0: JaxArray, rng: Rng, draws: number): EstimatorStudy {
+export function studyElboEstimators(estimator: ElboEstimator, params: Parameters<ElboEstimator["chainEstimates"]>[0], x0: JaxArray, options: EstimatorStudyOptions = {}): EstimatorStudy {
+  const { draws = 8, rng = new Rng(0) } = options;
   if (!(Number.isInteger(draws) && draws >= 2)) throw new Error(`the variance across draws needs at least 2 draws, got ${draws}`);
   const T = estimator.process.T;
   const B = x0.shape[0]!;

@@ -31,7 +31,7 @@ describe("probability-flow ODE likelihood of the exact oracle", () => {
     it(`${name}: log p(x) from the ODE equals the exact log q(x) at the starting level, point by point`, () => {
       const D = mixture.means[0]!.length;
       const test = sampleMixtureWithLabels(mixture, 24, new Rng(4));
-      const got = odeLikelihood({ model: oracleModel("eps"), params: mixtureParams(mixture) }, process, identityNormalization(D), test, new Rng(5), { rtol: 1e-6, atol: 1e-6 });
+      const got = odeLikelihood({ model: oracleModel("eps"), params: mixtureParams(mixture) }, process, test, { normalization: identityNormalization(D), rng: new Rng(5), rtol: 1e-6, atol: 1e-6 });
       const g0 = process.reconstructionLevel().gamma;
       const exact = mixtureLogDensity(mixtureParams(mixture), np.array(test.points).reshape([test.n, D]), np.full([test.n], g0)).dataSync() as Float32Array;
       assert.equal(got.divergence, "exact");

@@ -12,12 +12,12 @@
  * 8-bit data are first spread uniformly over their bins (x + u − ½, u ~ U[0, 1)), so that bits/dim
  * bound the discrete data's and compare with published ODE numbers.
  */
-import { filled, type Rng } from "../engine/index.js";
+import { filled, Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { flowFunction, type FlowFunction } from "../diffusion/flow.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { exampleShape, type PointSet } from "../data/toy.js";
-import { logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
+import { identityNormalization, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
 import { solveOde } from "../ode/dopri5.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { meanAndStdError } from "./likelihood.js";
@@ -26,21 +26,27 @@ import type { BatchOptions } from "./run.js";
 /** How ∇·f is computed: "exact" (D forward-mode products) or "hutchinson" (one Rademacher probe, unbiased). */
 export type DivergenceKind = "exact" | "hutchinson";
 
-/** Options of `odeLikelihood`: batching, the Dormand–Prince tolerances (default 1e−5 each) or fixed steps, and more. */
+/** Options of `odeLikelihood`: the data's normalisation, the random stream, the Dormand–Prince tolerances or fixed steps, batching, and more. */
 export interface OdeLikelihoodOptions extends BatchOptions {
+  /** the normalisation the model was trained in (`normalizationOf(config)`, `run.normalization`): the test points are normalised and its log-Jacobian added (default: none, the test points are in the model's coordinates) */
+  normalization?: Normalization;
+  /** the random stream for Hutchinson's probes and the dequantisation noise (default `new Rng(0)`) */
+  rng?: Rng;
+  /** Dormand–Prince relative tolerance (default 1e−5) */
   rtol?: number;
+  /** Dormand–Prince absolute tolerance (default 1e−5) */
   atol?: number;
-  /** fixed Dormand–Prince steps instead of tolerances */
+  /** fixed Dormand–Prince steps instead of tolerances (default: adaptive steps) */
   steps?: number;
   /** σ̃ of the prior level at most (default: the process's whole range) */
   sigmaMax?: number;
-  /** default: exact up to 16 dimensions, Hutchinson above */
+  /** how ∇·f is computed (default: exact up to 16 dimensions, Hutchinson above) */
   divergence?: DivergenceKind;
-  /** uniform dequantisation of 8-bit data (images) */
+  /** uniform dequantisation of 8-bit data (images; default false) */
   dequantize?: boolean;
   /** what evaluates f and ∇·f (default: `flowFunction` of the denoiser's model, in jax-js) */
   flow?: (exact: boolean) => FlowFunction;
-  /** after each accepted ODE step of a batch: how far through [γ_0, γ_1] it is, and its evaluations */
+  /** after each accepted ODE step of a batch: how far through [γ_0, γ_1] it is, and its evaluations (default: none) */
   onStep?: (fraction: number, evaluations: number) => void;
 }
 
@@ -70,8 +76,8 @@ function standardNormalLogDensity(y: Float64Array, m: number, D: number): Float6
 }
 
 /** The probability-flow log-likelihood of `test` under a jax-js denoiser (borrowed), in batches. */
-export function odeLikelihood(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, rng: Rng, options: OdeLikelihoodOptions = {}): OdeLikelihood {
-  const { rtol = 1e-5, atol = 1e-5, steps, dequantize = false, batch = test.n, onBatch, onStep } = options;
+export function odeLikelihood(den: Denoiser, process: DiffusionProcess, test: PointSet, options: OdeLikelihoodOptions = {}): OdeLikelihood {
+  const { normalization: z = identityNormalization(test.dim), rng = new Rng(0), rtol = 1e-5, atol = 1e-5, steps, dequantize = false, batch = test.n, onBatch, onStep } = options;
   const shape = exampleShape(test);
   const D = test.dim;
   const divergence = options.divergence ?? (D <= 16 ? "exact" : "hutchinson");

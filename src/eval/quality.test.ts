@@ -47,7 +47,7 @@ describe("the shipped Fashion-MNIST feature classifier", () => {
     assert.ok(reference.accuracy! >= 0.85, `reference accuracy ${reference.accuracy}`);
     // real images from the training split, with their labels as the "requested" ones
     const real = first(split.train, n);
-    const good = imageQuality(net, real.points, reference, real.labels);
+    const good = imageQuality(net, real.points, reference, { labels: real.labels });
     const noise = imageQuality(net, new Rng(4).uniform([n * 784], 0, 255).dataSync() as Float32Array, reference);
     assert.equal(good.noiseFloor, reference.noiseFloor);
     assert.ok(good.accuracy! >= 0.85, `accuracy of real images ${good.accuracy}`);

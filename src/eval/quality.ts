@@ -110,12 +110,24 @@ export interface QualityReference {
   accuracy?: number;
 }
 
+/** How `qualityReference` and `imageQuality` run the feature classifier. */
+export interface QualityOptions {
+  /** images per network call (default 250) */
+  batch?: number;
+}
+
+/** Options of `imageQuality`: the classes the samples were drawn for, and batching. */
+export interface ImageQualityOptions extends QualityOptions {
+  /** the class each sample was drawn for (conditional sampling), [n]; with them the result has `accuracy` (default: none) */
+  labels?: Int32Array;
+}
+
 /**
  * The reference side of `imageQuality` for n samples: features of the first 2n images of
  * `reference` (pixels, e.g. the test set; at least 2n images) and the noise floor. Computed once,
  * it serves any number of sample sets of size n. Reads reference; borrows net.
  */
-export function qualityReference(net: FeatureClassifier, reference: PointSet, n: number, options: { batch?: number } = {}): QualityReference {
+export function qualityReference(net: FeatureClassifier, reference: PointSet, n: number, options: QualityOptions = {}): QualityReference {
   if (reference.shape?.join() !== net.shape.join()) throw new Error(`reference images are ${reference.shape?.join("×") ?? `${reference.dim}-D points`}, the classifier sees ${net.shape.join("×")}`);
   if (!Number.isInteger(n) || n < 2 || 2 * n > reference.n) {
     throw new Error(`the sample-quality reference for ${n} samples needs 2·${n} reference images (samples are compared with the first ${n}, the noise floor with the next ${n}), got ${reference.n}`);
@@ -146,11 +158,12 @@ export interface ImageQuality {
 
 /**
  * Sample quality of n generated images (pixels [n, H, W, C], as `drawSamples` returns them)
- * against `reference` (from `qualityReference` at the same n); `labels` [n] are the classes the
+ * against `reference` (from `qualityReference` at the same n); `options.labels` [n] are the classes the
  * samples were drawn for (conditional sampling), if any. Reads its arguments; borrows net.
  */
-export function imageQuality(net: FeatureClassifier, generated: Float32Array, reference: QualityReference, labels?: Int32Array, options: { batch?: number } = {}): ImageQuality {
-  const { features, classes } = describeImages(net, generated, options);
+export function imageQuality(net: FeatureClassifier, generated: Float32Array, reference: QualityReference, options: ImageQualityOptions = {}): ImageQuality {
+  const { labels, batch } = options;
+  const { features, classes } = describeImages(net, generated, { batch });
   const n = classes.length;
   if (n !== reference.n) throw new Error(`${n} generated images against a reference made for ${reference.n}`);
   if (labels && labels.length !== n) throw new Error(`${labels.length} labels for ${n} generated images`);

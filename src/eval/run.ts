@@ -13,7 +13,7 @@ import { meanAndStdError } from "./likelihood.js";
 import { ElboEstimator, summarizeElbo, type ElboTerms } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
-import { denormalize, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
+import { denormalize, identityNormalization, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import type { Denoiser, SampleOptions, Sampler } from "../sample/sampler.js";
 import { energyDistance } from "./energy.js";
@@ -51,21 +51,37 @@ export function referenceSample(spec: string, train: PointSet, n: number, seed: 
 
 /** How evaluation splits its work into batches. */
 export interface BatchOptions {
-  /** examples per network call (bounds memory: activations grow with the batch) */
+  /** examples per network call (bounds memory: activations grow with the batch; default: all at once) */
   batch?: number;
-  /** called after each batch with the number of examples done */
+  /** called after each batch with the number of examples done (default: none) */
   onBatch?: (done: number) => void;
 }
 
 /** One denoiser for every batch, or one made for examples start..start+m−1 (e.g. holding their labels). */
 export type BatchDenoiser = Denoiser | ((start: number, m: number) => Denoiser);
 
+/** Options of `drawSamples`: what to draw, how many, from which stream and sampler, in which batches. */
+export interface DrawSamplesOptions extends BatchOptions, SampleOptions {
+  /** the shape of one example, e.g. [2] for points or [28, 28, 1] for images (required) */
+  shape: number[];
+  /** how many examples to draw (default 1000) */
+  n?: number;
+  /** the normalisation the model was trained in (`normalizationOf(config)`, `run.normalization`), undone on the samples (default: none, samples in the model's coordinates) */
+  normalization?: Normalization;
+  /** the random stream (default `new Rng(0)`) */
+  rng?: Rng;
+  /** the sampler (default ancestral sampling over the process's own levels, `new AncestralSampler(process)`) */
+  sampler?: Sampler;
+}
+
 /**
  * Samples in data space: draw n examples of `shape` in normalised space (ancestral sampling by
- * default), `batch` at a time, then map back.
+ * default), `batch` at a time, then map back through the normalisation.
  */
-export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, z: Normalization, shape: number[], n: number, rng: Rng, sampler: Sampler = new AncestralSampler(process), { batch = n, onBatch, onStep }: BatchOptions & SampleOptions = {}): Float32Array {
+export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, options: DrawSamplesOptions): Float32Array {
+  const { shape, n = 1000, rng = new Rng(0), sampler = new AncestralSampler(process), batch = n, onBatch, onStep } = options;
   const dim = shape.reduce((a, b) => a * b, 1);
+  const z = options.normalization ?? identityNormalization(dim);
   const out = new Float32Array(n * dim);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
@@ -76,10 +92,15 @@ export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, z: No
   return denormalize(out, z);
 }
 
-/** Options of `heldOutElbo`: batching, the decoder (default "gaussian") and t-draws per example (default 64). */
+/** Options of `heldOutElbo`: the data's normalisation, the random stream, the decoder, t-draws per example and batching. */
 export interface ElboEvalOptions extends BatchOptions {
+  /** the normalisation the model was trained in (`normalizationOf(config)`, `run.normalization`): the test points are normalised and its log-Jacobian added (default: none, the test points are in the model's coordinates) */
+  normalization?: Normalization;
+  /** the random stream for the draws over t and ε (default `new Rng(0)`) */
+  rng?: Rng;
+  /** the decoder p(x | z_0): "gaussian" or "discretized" for 8-bit data (default "gaussian") */
   decoder?: DecoderKind;
-  /** draws over t per example when the sum over t is estimated (long or continuous chains) */
+  /** draws over t per example when the sum over t is estimated (long or continuous chains; default 64) */
   samples?: number;
 }
 
@@ -89,7 +110,8 @@ export interface ElboEvalOptions extends BatchOptions {
  * (log p(x) = log p(x') + log|∂x'/∂x|); the discretised decoder is already a probability mass
  * on the 8-bit grid, so its bits/dim are the published kind.
  */
-export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, rng: Rng, { decoder = "gaussian", batch = test.n, samples = 64, onBatch }: ElboEvalOptions = {}): HeldOutElbo {
+export function heldOutElbo(den: Denoiser, process: DiffusionProcess, test: PointSet, options: ElboEvalOptions = {}): HeldOutElbo {
+  const { normalization: z = identityNormalization(test.dim), rng = new Rng(0), decoder = "gaussian", batch = test.n, samples = 64, onBatch } = options;
   const shape = exampleShape(test);
   const normalized = normalize(test.points, z);
   const estimator = new ElboEstimator(den.model, process, decoder);
@@ -120,11 +142,26 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normali
   };
 }
 
-/** `reference` should hold n points, so that the noise floor is measured at the samples' size. */
-export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, reference: PointSet, rng: Rng, n = 1000, sampler?: Sampler): Evaluation {
+/** Options of `evaluate`: the noise floor's reference sample, the data's normalisation, the random stream, how many samples and the sampler. */
+export interface EvaluateOptions {
+  /** an independent data sample of n points, for the noise floor: the energy distance between it and `test` at the samples' size (required) */
+  reference: PointSet;
+  /** the normalisation the model was trained in, for both the ELBO and the samples (default: none) */
+  normalization?: Normalization;
+  /** the random stream, used by the ELBO and then the samples (default `new Rng(0)`) */
+  rng?: Rng;
+  /** how many samples to draw (default 1000) */
+  n?: number;
+  /** the sampler (default ancestral sampling over the process's own levels) */
+  sampler?: Sampler;
+}
+
+/** The held-out −ELBO (`heldOutElbo`), n fresh samples (`drawSamples`) and their energy distance to `test`, with the noise floor. */
+export function evaluate(den: Denoiser, process: DiffusionProcess, test: PointSet, options: EvaluateOptions): Evaluation {
+  const { reference, normalization, rng = new Rng(0), n = 1000, sampler } = options;
   const D = test.dim;
-  const elbo = heldOutElbo(den, process, z, test, rng);
-  const samples = drawSamples(den, process, z, exampleShape(test), n, rng, sampler);
+  const elbo = heldOutElbo(den, process, test, { normalization, rng });
+  const samples = drawSamples(den, process, { shape: exampleShape(test), n, normalization, rng, sampler });
   return {
     ...elbo,
     energyDistance: energyDistance(samples, test.points, D),

@@ -155,7 +155,7 @@ describe("sampling through ONNX Runtime", () => {
   const model = mlpModel(config, "eps");
   const params = filled(initMlp(config, new Rng(2)));
   const steps = 50;
-  const draw = (m: Model, p: JsTree<Array>) => read(new AncestralSampler(process, "posterior", steps).sample({ model: m, params: p }, [64, 2], new Rng(9)));
+  const draw = (m: Model, p: JsTree<Array>) => read(new AncestralSampler(process, { steps }).sample({ model: m, params: p }, [64, 2], new Rng(9)));
   /**
    * Each step moves x by a combination of x and the prediction with coefficients ≤ 1, so per-step
    * prediction differences (≤ 1e−4 of its scale, above) add up over the 50 steps to ≤ 5e−3 of it.

@@ -168,8 +168,11 @@ export function stepsPerCall(size: number): number {
   return size < 200_000 ? 4 : 1;
 }
 
-/** Options of `onnxStepper`: the sessions' options, and the steps per call (default `stepsPerCall` of the model's size). */
-export type StepperOptions = SessionOptions & { chunk?: number };
+/** Options of `onnxStepper`: the sessions' options, and the steps per call. */
+export interface StepperOptions extends SessionOptions {
+  /** training steps per ONNX Runtime call (default `stepsPerCall` of the model's parameter count: 4 below 200,000, else 1) */
+  chunk?: number;
+}
 
 /** A `StepperFactory` for the trainer (`train(…, { makeStepper: onnxStepper() })`). */
 export function onnxStepper(options: StepperOptions = {}): StepperFactory {

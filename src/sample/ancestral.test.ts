@@ -17,7 +17,7 @@ useEngine("wasm");
 const N = 4000;
 
 function draw(data: string, T: number, variance: AncestralVariance, target: "eps" | "x0" | "v" | "score" = "eps") {
-  const sampler = new AncestralSampler(new DiffusionProcess(getSchedule("cosine"), T), variance, 500);
+  const sampler = new AncestralSampler(new DiffusionProcess(getSchedule("cosine"), T), { variance, steps: 500 });
   const x = sampler.sample({ model: oracleModel(target), params: mixtureParams(knownMixture(data)) }, [N, 2], new Rng(11));
   return x.dataSync() as Float32Array;
 }

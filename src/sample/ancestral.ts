@@ -9,12 +9,21 @@ import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
-import type { DiffusionProcess, Spacing, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
+import type { LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /** The ancestral step's noise variance: the posterior's β̃_i ("posterior") or the forward step's β_i ("beta"). */
 export type AncestralVariance = "posterior" | "beta";
+
+/** Options of `AncestralSampler`: its levels (default: every level of the chain, up to the whole range) and the reverse steps' variance. */
+export interface AncestralOptions extends LevelOptions {
+  /** σ̃ of the noisiest level at most (default: the whole range) */
+  sigmaMax?: number;
+  /** the reverse steps' variance: the posterior's β̃_i or the forward step's β_i (default "posterior") */
+  variance?: AncestralVariance;
+}
 
 /**
  * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) with any prediction target, on the whole
@@ -25,16 +34,13 @@ export class AncestralSampler implements Sampler {
   readonly #steps = new WeakMap<Model, ReturnType<typeof makeAncestralStep>>();
 
   readonly levels: Levels;
+  readonly variance: AncestralVariance;
   constructor(
     readonly process: DiffusionProcess,
-    readonly variance: AncestralVariance = "posterior",
-    /** number of steps N (default: the whole chain in discrete time, 1000 in continuous time) */
-    steps?: number,
-    spacing: Spacing = "uniform",
-    /** σ̃ of the noisiest level at most (default: the whole range) */
-    sigmaMax = Infinity,
+    options: AncestralOptions = {},
   ) {
-    this.levels = process.samplingLevels(steps, spacing, sigmaMax);
+    this.variance = options.variance ?? "posterior";
+    this.levels = process.samplingLevels(options.steps, options.spacing ?? "uniform", options.sigmaMax ?? Infinity);
   }
 
   /** network evaluations per sample: one per level */
@@ -42,7 +48,8 @@ export class AncestralSampler implements Sampler {
     return this.levels.t.length - 1;
   }
 
-  sample(denoiser: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(denoiser: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { model, params } = denoiser;
     let step = this.#steps.get(model);
     if (!step) this.#steps.set(model, (step = makeAncestralStep(model, this.variance)));

@@ -52,6 +52,6 @@ export function levelSampler(name: LevelSamplerName, process: DiffusionProcess, 
     case "heun":
       return new HeunSampler(process, options);
     case "ancestral":
-      return new AncestralSampler(process, options.variance, options.steps, options.spacing, options.sigmaMax);
+      return new AncestralSampler(process, options);
   }
 }

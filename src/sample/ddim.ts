@@ -38,7 +38,8 @@ export class DdimSampler implements Sampler {
     return this.levels.t.length - 1;
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { t, gamma } = this.levels;
     const eta = this.options.eta ?? 0;
     let x = rng.normal(shape);
@@ -62,7 +63,8 @@ export class DdimSampler implements Sampler {
    * from level s to t uses the prediction at (x_s, s): x_t = α_t x̂_0 + σ_t ε̂; from the data
    * (σ_s = 0) the slope ε̂ is its limit 0, so x_1 = α_1 x_0. NFE = N − 1.
    */
-  invert(den: Denoiser, x0: Array, { onStep }: SampleOptions = {}): Array {
+  invert(den: Denoiser, x0: Array, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { t, gamma } = this.levels;
     let x = x0.ref.mul(alphaSigma(gamma[1]!).alpha);
     onStep?.(1, x);

@@ -49,7 +49,8 @@ export class DpmSolverSampler implements Sampler {
     return this.levels.t.length - 1;
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { t, gamma } = this.levels;
     const N = t.length - 1;
     const lambda = (g: number) => -g / 2;

@@ -48,7 +48,8 @@ export class EulerSampler implements Sampler {
     return axpby(1, xTilde, sigmaTilde(gamma[i - 1]!) - sigmaTilde(gamma[i]!), d);
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { t, gamma } = this.levels;
     let x = rng.normal(shape);
     for (let i = t.length - 1; i >= 1; i--) {

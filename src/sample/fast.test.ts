@@ -93,7 +93,7 @@ describe("DDIM's η", () => {
       const process = new DiffusionProcess(getSchedule("cosine"), T);
       const den = { model: oracleModel("v"), params: mixtureParams(knownMixture("eight-gaussians")) };
       const a = read(new DdimSampler(process, { steps: 50, eta: 1, sigmaMax: Infinity }).sample(den, [300, 2], new Rng(3)));
-      const b = read(new AncestralSampler(process, "posterior", 50).sample(den, [300, 2], new Rng(3)));
+      const b = read(new AncestralSampler(process, { steps: 50 }).sample(den, [300, 2], new Rng(3)));
       // the same Gaussian steps written two ways (DDIM's ε̂ form, the posterior mean's x_t/x̂_0 form):
       // float32 rounding over 50 steps, measured up to 1.1e-4
       assertClose(a, b, { atol: 1e-3, label: "ddim η = 1 vs ancestral" });

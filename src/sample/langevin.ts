@@ -45,27 +45,27 @@ function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: num
 
 /** Options of `LangevinSampler`. */
 export interface LangevinOptions {
-  /** the NCSN noise level σ̃ whose score is followed (0: the clean data's) */
+  /** the NCSN noise level σ̃ whose score is followed (0: the clean data's; required) */
   sigma: number;
-  /** number of steps (= NFE) */
+  /** number of steps (= NFE; required) */
   steps: number;
-  /** η, the step size */
+  /** η, the step size (required) */
   stepSize: number;
-  /** where the chains start */
+  /** where the chains start (required) */
   init: Init;
 }
 
 /** Options of `AnnealedLangevinSampler`. */
 export interface AnnealedLangevinOptions {
-  /** the noise levels σ̃_1 > … > σ̃_L */
+  /** the noise levels σ̃_1 > … > σ̃_L (required) */
   sigmas: number[];
-  /** Langevin steps per level */
+  /** Langevin steps per level (required) */
   stepsPerLevel: number;
-  /** ε: the step at level i is η_i = ε σ_i²/σ_L² */
+  /** ε: the step at level i is η_i = ε σ_i²/σ_L² (required) */
   epsilon: number;
-  /** where the chains start */
+  /** where the chains start (required) */
   init: Init;
-  /** finish with Tweedie's denoising step x + σ_L² s(x, σ_L) */
+  /** finish with Tweedie's denoising step x + σ_L² s(x, σ_L) (required) */
   denoise: boolean;
 }
 
@@ -85,7 +85,8 @@ export class LangevinSampler implements Sampler {
     return this.options.steps;
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { sigma, steps: K, stepSize, init } = this.options;
     let k = K;
     return runLevel(den, this.process, initialPoints(init, shape, rng), sigma, stepSize, K, rng, onStep && ((x) => onStep(--k, x)));
@@ -108,7 +109,8 @@ export class AnnealedLangevinSampler implements Sampler {
     return this.options.sigmas.length * this.options.stepsPerLevel + (this.options.denoise ? 1 : 0);
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { sigmas, stepsPerLevel: K, epsilon, init, denoise } = this.options;
     const last = sigmas[sigmas.length - 1]!;
     let remaining = sigmas.length * K;

@@ -1,10 +1,10 @@
 /** Options of `PredictorCorrectorSampler`. */
 export interface PredictorCorrectorOptions {
-  /** the signal-to-noise ratio r of the corrector's step rule */
+  /** the signal-to-noise ratio r of the corrector's step rule (required) */
   snr: number;
-  /** Langevin corrections per level */
+  /** Langevin corrections per level (required) */
   correctorSteps: number;
-  /** the predictor's (ancestral step's) variance */
+  /** the predictor's (ancestral step's) variance (required) */
   variance: AncestralVariance;
   /** number of levels N (default: the whole chain, or 1000 in continuous time) */
   steps?: number;
@@ -58,7 +58,8 @@ export class PredictorCorrectorSampler implements Sampler {
     return (this.levels.t.length - 1) * (1 + this.options.correctorSteps);
   }
 
-  sample(den: Denoiser, shape: number[], rng: Rng, { onStep }: SampleOptions = {}): Array {
+  sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
+    const { onStep } = options;
     const { model, params } = den;
     let fns = this.#cache.get(model);
     if (!fns) this.#cache.set(model, (fns = { predict: makeAncestralStep(model, this.options.variance), correct: makeCorrector(model) }));

@@ -21,9 +21,11 @@ export const ODE_SIGMA_MAX = 80;
 
 /** Where an ODE sampler puts its N levels (see `DiffusionProcess.samplingLevels`). */
 export interface LevelOptions {
+  /** the number of steps N (default: every step of a discrete chain (up to σ̃_max), 1000 in continuous time) */
   steps?: number;
+  /** where the N levels lie: "uniform" in t, evenly in "log-snr", or "trailing" (default: the sampler's own, "uniform" for most and "log-snr" for DPM-Solver++) */
   spacing?: Spacing;
-  /** σ̃ of the noisiest level at most (default ODE_SIGMA_MAX) */
+  /** σ̃ of the noisiest level at most (default 80, `ODE_SIGMA_MAX`; ancestral sampling: the whole range) */
   sigmaMax?: number;
 }
 

@@ -15,7 +15,7 @@ export interface Denoiser {
 
 /** Options of `Sampler.sample`. */
 export interface SampleOptions {
-  /** called after each step with the step index reached (0 = data) and the current x (borrowed) */
+  /** called after each step with the step index reached (0 = data) and the current x (borrowed; default: none) */
   onStep?: (index: number, x: Array) => void;
 }
 

@@ -52,15 +52,18 @@ export interface TextClassifier {
   params: JsTree<Array>;
 }
 
+/** Options of `trainTextClassifier`: the classifier run's (`TextClassifierOptions`) and the trainer's (`TrainOptions`: checkpointing, progress, …). */
+export interface TrainTextClassifierOptions extends TextClassifierOptions, TrainOptions {}
+
 /**
  * Train a noise-aware classifier of `attribute` for `lm` on `sentences` (checkpoint in
  * `options.checkpointDir` when given), with the library's trainer.
  */
-export function trainTextClassifier(lm: TextLM, sentences: readonly string[], attribute: Attribute, options: TextClassifierOptions = {}, trainOptions: TrainOptions = {}): TextClassifier {
+export function trainTextClassifier(lm: TextLM, sentences: readonly string[], attribute: Attribute, options: TrainTextClassifierOptions = {}): TextClassifier {
   const data = classifierPoints(lm, sentences, attribute);
   const classNames = attributeClasses(attribute, lm.net.length);
-  const config = textClassifierConfig(lm.config, attribute, classNames, data.n, options);
-  const { state } = train(config, data, trainOptions);
+  const config = textClassifierConfig(lm.config, { attribute, classNames, train: data.n }, options);
+  const { state } = train(config, data, options);
   tree.dispose([state.params, state.adam]);
   return { attribute, classNames, classifier: buildClassifier(config), params: state.ema };
 }

@@ -23,16 +23,21 @@ export interface TextRunOptions {
   lr?: number;
   /** word-embedding dimension d (default 16) */
   embedDim?: number;
-  /** transformer width (default 128), layers (3) and heads (4) */
+  /** transformer width (default 128) */
   width?: number;
+  /** transformer layers (default 3) */
   layers?: number;
+  /** attention heads (default 4) */
   heads?: number;
-  /** noise schedule (default "sqrt", Diffusion-LM's) and timesteps (default 0: continuous time) */
+  /** noise schedule (default "sqrt", Diffusion-LM's) */
   schedule?: string;
+  /** T, the chain's steps (default 0: continuous time) */
   timesteps?: number;
   /** tokens per sequence (default: the longest training sentence) */
   length?: number;
+  /** the run's seed: initial parameters, batches and noise (default 0) */
   seed?: number;
+  /** EMA decay of the parameters (default 0.995) */
   emaDecay?: number;
 }
 
@@ -82,19 +87,35 @@ export const TEXT_CLASSIFIER_STEPS = 1500;
 export interface TextClassifierOptions {
   /** training steps (default {@link TEXT_CLASSIFIER_STEPS}) */
   steps?: number;
+  /** examples per training step (default 64) */
   batch?: number;
+  /** Adam's peak learning rate (default 1e−3) */
   lr?: number;
+  /** the transformer's width (default 64) */
   width?: number;
+  /** transformer layers (default 2) */
   layers?: number;
+  /** the run's seed: initial parameters and batches (default 0) */
   seed?: number;
 }
 
+/** What a text classifier run classifies (`textClassifierConfig`): the attribute, its classes and how many training examples there are. */
+export interface TextClassifierTask {
+  /** the attribute classified, e.g. "food" */
+  attribute: string;
+  /** the classes' names, in label order */
+  classNames: string[];
+  /** the number of training examples (recorded in the config's data) */
+  train: number;
+}
+
 /**
- * The config of a noise-aware classifier p_φ(y | x_t, t) for attribute `attribute` (classes
- * `classNames`) of the language model `lm`: the same schedule and timesteps, data = the sentences'
+ * The config of a noise-aware classifier p_φ(y | x_t, t) for `task.attribute` (classes
+ * `task.classNames`) of the language model `lm`: the same schedule and timesteps, data = the sentences'
  * embeddings under the LM's (frozen) E, [length, embedDim] per example.
  */
-export function textClassifierConfig(lm: RunConfig, attribute: string, classNames: string[], train: number, o: TextClassifierOptions = {}): RunConfig {
+export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o: TextClassifierOptions = {}): RunConfig {
+  const { attribute, classNames, train } = task;
   if (lm.model.kind !== "text" || lm.task === "classifier") throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
   const { length, embedDim, words } = lm.model.text;
   const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;

@@ -46,7 +46,7 @@ const samplers: [string, () => Sampler][] = [
   ["dpm++2m", () => new DpmSolverSampler(process, { steps: 6 })],
   ["euler", () => new EulerSampler(process, { steps: 6 })],
   ["heun", () => new HeunSampler(process, { steps: 4 })],
-  ["ancestral", () => new AncestralSampler(process, "posterior", 6)],
+  ["ancestral", () => new AncestralSampler(process, { steps: 6 })],
 ];
 
 describe("clamping, guidance and infilling with the few-step samplers", () => {
@@ -80,8 +80,8 @@ describe("clamping, guidance and infilling with the few-step samplers", () => {
     // a denoiser that follows x_t (ε̂ = 0, so x̂_0 = x_t/α_t): guidance then moves what it returns
     const follower: TextLM = { ...lm, model: { target: "eps", classes: 0, apply: (p, xt, t, gamma) => (tree.dispose([p, t, gamma]), np.zerosLike(xt)) } as Model<TextParams> };
     for (const [name, make] of samplers) {
-      const plain = sampleTextIds(follower, n, new Rng(3), make());
-      const guided = sampleTextIds(follower, n, new Rng(3), make(), { control: { classifier, params: clfParams, label: 0, scale: 30, fluency: 0.5 } });
+      const plain = sampleTextIds(follower, n, { rng: new Rng(3), sampler: make() });
+      const guided = sampleTextIds(follower, n, { rng: new Rng(3), sampler: make(), control: { classifier, params: clfParams, label: 0, scale: 30, fluency: 0.5 } });
       assert.ok(guided.every((id) => id >= 0 && id < 8), name);
       const [p0, p1] = [targetProb(plain), targetProb(guided)];
       assert.ok(p1 > p0, `${name}: p(target) ${p0.toFixed(3)} unguided, ${p1.toFixed(3)} guided`);
@@ -97,7 +97,7 @@ describe("clamping, guidance and infilling with the few-step samplers", () => {
       ids[k] = mask[k] ? 2 + (k % 6) : 0;
     }
     for (const [name, make] of samplers) {
-      const out = sampleTextIds(lm, n, new Rng(4), make(), { infill: { ids, mask } });
+      const out = sampleTextIds(lm, n, { rng: new Rng(4), sampler: make(), infill: { ids, mask } });
       for (let k = 0; k < n * 6; k++) if (mask[k]) assert.equal(out[k], ids[k], `${name}: position ${k}`);
     }
   });

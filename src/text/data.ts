@@ -25,12 +25,21 @@ export function isTextSpec(spec: string): boolean {
   return spec.startsWith("text:");
 }
 
+/** Options of `loadTextCorpus`: how many sentences the built-in grammar draws. */
+export interface TextCorpusOptions {
+  /** training sentences drawn from the built-in grammar (default 4000; a file keeps all its lines) */
+  train?: number;
+  /** held-out sentences drawn from the built-in grammar (default 500) */
+  test?: number;
+}
+
 /**
  * The corpus a spec names. `text:restaurants`: `train` and `test` sentences drawn from the grammar
  * (seeds `seed` and `seed + 1`). `text:FILE`: the file's non-empty lines (trimmed), every tenth
  * line (the 10th, 20th, …) held out; a missing file, or one with fewer than two sentences, is a DataError.
  */
-export function loadTextCorpus(spec: string, seed = 0, { train = 4000, test = 500 } = {}): TextCorpus {
+export function loadTextCorpus(spec: string, seed = 0, options: TextCorpusOptions = {}): TextCorpus {
+  const { train = 4000, test = 500 } = options;
   if (!isTextSpec(spec)) throw new DataError(`"${spec}" is not a text data set (text:${BUILTIN_CORPUS} or text:FILE)`);
   const source = spec.slice("text:".length);
   if (source === BUILTIN_CORPUS) return { spec, train: restaurantSentences(train, seed), test: restaurantSentences(test, seed + 1), builtin: true };

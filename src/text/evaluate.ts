@@ -15,10 +15,11 @@ import type { TextCorpus } from "./data.js";
 export interface TextEvalOptions {
   /** samples per measurement (default 200) */
   n?: number;
+  /** the seed of every measurement's random stream (default 0) */
   seed?: number;
   /** snap x̂_0 to the embeddings at every step (default true) */
   clamp?: boolean;
-  /** classifier guidance to measure (absent: no control numbers) */
+  /** classifier guidance to measure: the classifier, the scale S and the fluency weight λ (default 0); default: none, no control numbers */
   control?: { classifier: TextClassifier; scale: number; fluency?: number };
   /** the share of each held-out sentence's positions fixed for infilling (default 0.5; 0: no infilling) */
   infillKeep?: number;
@@ -40,11 +41,12 @@ export interface TextEvalReport {
  * Evaluate `lm` with samplers from `makeSampler` on `corpus` (its training sentences for the copy
  * rate, its held-out ones for infilling). Parse-based numbers need the built-in grammar.
  */
-export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => Sampler, { n = 200, seed = 0, clamp = true, control, infillKeep = 0.5 }: TextEvalOptions = {}): TextEvalReport {
+export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => Sampler, options: TextEvalOptions = {}): TextEvalReport {
+  const { n = 200, seed = 0, clamp = true, control, infillKeep = 0.5 } = options;
   const L = lm.net.length;
   const decode = (ids: Int32Array) => Array.from({ length: ids.length / L }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
   const tokensOf = (ids: Int32Array, k: number) => lm.tokenizer.tokens(ids.subarray(k * L, (k + 1) * L));
-  const plainIds = sampleTextIds(lm, n, new Rng(seed + 101), makeSampler(), { clamp });
+  const plainIds = sampleTextIds(lm, n, { rng: new Rng(seed + 101), sampler: makeSampler(), clamp });
   const plain = decode(plainIds);
   const report: TextEvalReport = {
     n,
@@ -59,7 +61,7 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
     const K = attribute === "length" ? L + 1 : SLOT_VALUES[attribute].length;
     const targets = Int32Array.from({ length: n }, (_, k) => k % K);
     const success = (ids: Int32Array) => Array.from(targets).filter((y, k) => parseTokens(tokensOf(ids, k)) !== null && attributeClass(attribute, tokensOf(ids, k)) === y).length / n;
-    const guidedIds = sampleTextIds(lm, n, new Rng(seed + 202), makeSampler(), { clamp, control: { classifier: classifier.classifier, params: classifier.params, label: targets, scale, fluency } });
+    const guidedIds = sampleTextIds(lm, n, { rng: new Rng(seed + 202), sampler: makeSampler(), clamp, control: { classifier: classifier.classifier, params: classifier.params, label: targets, scale, fluency } });
     const guided = decode(guidedIds);
     report.control = {
       attribute,
@@ -82,7 +84,7 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
       ids.set(lm.tokenizer.encode(s, L, true), k * L);
       for (let l = 0; l < L; l++) mask[k * L + l] = random() < infillKeep ? 1 : 0;
     });
-    const filled = sampleTextIds(lm, m, new Rng(seed + 303), makeSampler(), { clamp, infill: { ids, mask } });
+    const filled = sampleTextIds(lm, m, { rng: new Rng(seed + 303), sampler: makeSampler(), clamp, infill: { ids, mask } });
     let ok = 0;
     let parsed = 0;
     const examples: { fixed: string; sample: string }[] = [];

@@ -3,11 +3,12 @@
  * controls ask, in classifier guidance with the fluency term (`guidedTextModel`), infilling
  * (`infillModel`) and clamping (`clampedModel`), then the final x rounded to the nearest words.
  */
-import type { Rng } from "../engine/index.js";
+import { Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import type { Classifier } from "../models/mlp.js";
+import { AncestralSampler } from "../sample/ancestral.js";
 import type { Sampler } from "../sample/sampler.js";
 import { ConfigError } from "../errors.js";
 import { buildProcess, type RunConfig } from "../train/config.js";
@@ -58,19 +59,26 @@ export interface TextInfill {
   mask: Float32Array;
 }
 
-/** Options of `sampleTextIds`. */
+/** Options of `sampleTextIds` and `sampleSentences`: the sampler, the random stream, clamping, and the controls. */
 export interface TextSampleOptions {
+  /** the sampler (default ancestral sampling over the process's own levels, `new AncestralSampler(lm.process)`) */
+  sampler?: Sampler;
+  /** the random stream (default `new Rng(0)`) */
+  rng?: Rng;
   /** snap x̂_0 to the nearest embedding at every step (default true) */
   clamp?: boolean;
+  /** classifier guidance towards a class of an attribute (default: none, unguided) */
   control?: TextControl;
+  /** words held fixed, the rest filled in (default: none) */
   infill?: TextInfill;
 }
 
 /**
- * n sequences of token ids ([n·length], row-major) drawn with `sampler` from x_T ~ N(0, I) of shape
+ * n sequences of token ids ([n·length], row-major) drawn with `options.sampler` from x_T ~ N(0, I) of shape
  * [n, length, d], then rounded to the nearest embeddings. Borrows the LM's (and classifier's) params.
  */
-export function sampleTextIds(lm: TextLM, n: number, rng: Rng, sampler: Sampler, { clamp = true, control, infill }: TextSampleOptions = {}): Int32Array {
+export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions = {}): Int32Array {
+  const { sampler = new AncestralSampler(lm.process), rng = new Rng(0), clamp = true, control, infill } = options;
   const { length: L, embedDim: d } = lm.net;
   let model: Model = lm.model as Model;
   let params: JsTree<Array> = lm.params;
@@ -100,8 +108,8 @@ export function sampleTextIds(lm: TextLM, n: number, rng: Rng, sampler: Sampler,
 }
 
 /** `sampleTextIds` decoded to sentences (PAD dropped). */
-export function sampleSentences(lm: TextLM, n: number, rng: Rng, sampler: Sampler, options: TextSampleOptions = {}): string[] {
-  const ids = sampleTextIds(lm, n, rng, sampler, options);
+export function sampleSentences(lm: TextLM, n: number, options: TextSampleOptions = {}): string[] {
+  const ids = sampleTextIds(lm, n, options);
   const L = lm.net.length;
   return globalThis.Array.from({ length: n }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
 }

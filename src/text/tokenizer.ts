@@ -46,7 +46,8 @@ export class Tokenizer {
   }
 
   /** The vocabulary of `sentences`: every word seen at least `minCount` times. */
-  static fromSentences(sentences: readonly string[], { minCount = 1 }: VocabularyOptions = {}): Tokenizer {
+  static fromSentences(sentences: readonly string[], options: VocabularyOptions = {}): Tokenizer {
+    const { minCount = 1 } = options;
     const counts = new Map<string, number>();
     for (const s of sentences) for (const w of tokenize(s)) counts.set(w, (counts.get(w) ?? 0) + 1);
     counts.delete(PAD);

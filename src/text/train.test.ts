@@ -43,7 +43,7 @@ describe("a small Diffusion-LM run on the built-in grammar", () => {
       infillKeep: 0,
     });
     assert.ok(report.parseRate >= 0.45, `DDIM parse rate ${report.parseRate}`);
-    const dpm = parseRate(sampleSentences(lm, n, new Rng(9), new DpmSolverSampler(lm.process, { steps: 10 })));
+    const dpm = parseRate(sampleSentences(lm, n, { rng: new Rng(9), sampler: new DpmSolverSampler(lm.process, { steps: 10 }) }));
     assert.ok(dpm >= 0.55, `DPM-Solver++ 2M (10 levels) parse rate ${dpm}`);
     const { unguided, guided } = report.control!;
     t.diagnostic(`parse rate ${report.parseRate} (DDIM 20), ${dpm} (DPM-Solver++ 2M 10); food control ${unguided} unguided, ${guided} guided`);

@@ -17,7 +17,7 @@ import { gammaConditioned } from "../diffusion/model.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { exampleShape } from "../data/toy.js";
 import { fitNormalization, pixelNormalization, type Normalization } from "../data/normalize.js";
-import type { Split } from "../data/index.js";
+import type { Split, SplitOptions } from "../data/index.js";
 import { defaultAdam, type AdamConfig } from "./adam.js";
 import { ConfigError } from "../errors.js";
 import { targets } from "../diffusion/parameterization.js";
@@ -79,39 +79,56 @@ export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: 
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
+  /** channels of the first stage (default 32; the CNN: 16) */
   base?: number;
+  /** each stage's channels as multiples of `base` (default [1, 2, 2]; the CNN: [1, 2]) */
   multipliers?: number[];
+  /** the stages with self-attention (default [2]) */
   attention?: number[];
 }
 
 /** What a user may set on the command line; everything else comes from the defaults. */
 export interface RunOptions {
+  /** what the network predicts: "eps", "x0", "v" or "score" (default "eps") */
   target?: Target;
+  /** the training loss's weighting: "simple" or "elbo" (default "simple"; "elbo" with a learned schedule) */
   loss?: Weighting;
+  /** the noise schedule's name, fixed or learned (default "cosine"; images "log-snr-linear"; ncsn "geometric") */
   schedule?: string;
+  /** T, the chain's steps; 0 for continuous time (default 1000; images and ncsn 0) */
   timesteps?: number;
+  /** training steps (default: the data set's, e.g. 4000 for moons) */
   steps?: number;
+  /** examples per step (default 256; images 32) */
   batch?: number;
+  /** Adam's peak learning rate, after a warm-up over the first 5% of steps (at most 200) (default 2e−3; images 1e−3) */
   lr?: number;
   /** cosine decay of the learning rate over the run down to a tenth (default: constant) */
   lrDecay?: "cosine";
   /** EMA decay of the parameters (default 0.999) */
   emaDecay?: number;
+  /** the MLP's hidden width (default 128; also the CNN classifier's) */
   hidden?: number;
+  /** the MLP's hidden layers (default 3) */
   layers?: number;
+  /** random Fourier features of the MLP's input (default 0: none) */
   fourierFeatures?: number;
+  /** the run's seed: initial parameters, batches and noise (default 0) */
   seed?: number;
   /**
    * "ncsn": VE input scaling on the geometric ladder, continuous σ̃, ε-target (σ̃²-weighted DSM);
    * "unet": the image U-Net (the default for image data);
-   * "cnn": a small CNN classifier of clean images (classifiers only; see CnnConfig)
+   * "cnn": a small CNN classifier of clean images (classifiers only; see CnnConfig).
+   * Default "mlp" for points, "unet" for images.
    */
   architecture?: "mlp" | "ncsn" | "unet" | "cnn";
+  /** the U-Net's (and CNN's) channels and attention (default: see `UNetOptions`) */
   unet?: UNetOptions;
-  /** a conditional denoiser over this many classes */
+  /** a conditional denoiser over this many classes (default: unconditional) */
   classes?: number;
+  /** with `classes`: the share of training examples whose label is dropped, for classifier-free guidance (default 0.15) */
   cfgDropout?: number;
-  /** train a noise-aware classifier over this many classes instead of a denoiser */
+  /** train a noise-aware classifier over this many classes instead of a denoiser (default: a denoiser) */
   classifierClasses?: number;
 }
 
@@ -230,7 +247,7 @@ export function makeRunConfig(
  * const config = runConfigFor("moons", split, { steps: 2000, schedule: "learned", timesteps: 0 });
  * ```
  */
-export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: { labelColumn?: string; dataDir?: string } = {}): RunConfig {
+export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: Pick<SplitOptions, "labelColumn" | "dataDir"> = {}): RunConfig {
   const image = split.train.shape !== undefined && split.train.shape.length === 3;
   const z = image ? pixelNormalization : fitNormalization(split.train);
   return makeRunConfig(

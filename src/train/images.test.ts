@@ -43,7 +43,7 @@ describe("a U-Net on images", () => {
   );
   const test = subset(split.test, Array.from({ length: 64 }, (_, i) => i));
   const bpd = (params: Parameters<typeof heldOutElbo>[0]["params"]) =>
-    heldOutElbo({ model: buildModel(config), params }, process, pixelNormalization, test, new Rng(9), { decoder: "discretized", batch: 32, samples: 8 });
+    heldOutElbo({ model: buildModel(config), params }, process, test, { normalization: pixelNormalization, rng: new Rng(9), decoder: "discretized", batch: 32, samples: 8 });
   const process = buildProcess(config);
   const D = 784;
 

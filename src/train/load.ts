@@ -8,9 +8,15 @@ import type { Classifier } from "../models/mlp.js";
 import { buildClassifier, buildProcess, initParams, normalizationOf, validateRunConfig, type RunConfig } from "./config.js";
 import { restoreRun, runOf, type LoadedRun } from "./restore.js";
 
+/** Options of `loadRun`. */
+export interface LoadRunOptions {
+  /** the exponential moving average of the parameters (true) or the last step's (false); default true */
+  ema?: boolean;
+}
+
 /** A run's model from a training checkpoint or exported weights (`saveWeights`); EMA parameters unless `ema` is false. */
-export function loadRun(dir: string, { ema = true } = {}): LoadedRun {
-  return runOf(readCheckpointConfig(dir, validateRunConfig), readStateFile(dir), { ema, source: dir });
+export function loadRun(dir: string, options: LoadRunOptions = {}): LoadedRun {
+  return runOf(readCheckpointConfig(dir, validateRunConfig), readStateFile(dir), { ema: options.ema ?? true, source: dir });
 }
 
 export { restoreRun, type LoadedRun };

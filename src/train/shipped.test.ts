@@ -28,13 +28,13 @@ describe("the shipped Fashion-MNIST model", () => {
     assert.equal(run.denoiser.model.classes, 10);
     const labels = Int32Array.from({ length: 10 }, (_, i) => i);
     const den = { model: conditionalModel(run.denoiser.model), params: { net: tree.ref(run.denoiser.params), labels: np.array(labels, { dtype: np.int32 }) } };
-    const pixels = drawSamples(den, run.process, run.normalization, [28, 28, 1], 10, new Rng(1), new DpmSolverSampler(run.process, { steps: 10 }));
+    const pixels = drawSamples(den, run.process, { normalization: run.normalization, shape: [28, 28, 1], n: 10, rng: new Rng(1), sampler: new DpmSolverSampler(run.process, { steps: 10 }) });
     assert.equal(pixels.length, 10 * 784);
     assert.ok(pixels.every(Number.isFinite), "finite pixels");
     // mostly inside 0..255 (a sample may overshoot a little: the decoder is applied in bits/dim, not here)
     assert.ok(pixels.filter((v) => v >= -10 && v <= 265).length > 0.99 * pixels.length, "pixels in range");
     const test = subset(loadSplit("fashion-mnist", 0, { train: 0, test: 0, dataDir: bundledFashionMnist }).test, Int32Array.from({ length: 8 }, (_, i) => i));
-    const elbo = heldOutElbo(run.denoiser, run.process, run.normalization, test, new Rng(2), { decoder: "discretized", samples: 2 });
+    const elbo = heldOutElbo(run.denoiser, run.process, test, { normalization: run.normalization, rng: new Rng(2), decoder: "discretized", samples: 2 });
     assert.ok(Number.isFinite(elbo.bpd) && elbo.bpd > 0 && elbo.bpd < 8, `bits/dim ${elbo.bpd}`);
   });
 });

@@ -130,7 +130,7 @@ describe("a short run on moons", () => {
     const process = buildProcess(config);
     const n = 1000;
     const model = buildModel(config);
-    const samples = drawSamples({ model, params: state.ema }, process, zz, [2], n, new Rng(5));
+    const samples = drawSamples({ model, params: state.ema }, process, { normalization: zz, shape: [2], n, rng: new Rng(5) });
     const ed = energyDistance(samples, full.test.points, 2);
     const floor = energyDistance(referenceSample("moons", full.train, n, 0).points, full.test.points, 2);
     // baseline: the Gaussian with the data's mean and (diagonal) spread

@@ -47,16 +47,16 @@ export interface TrainOptions {
   /**
    * Where the run's checkpoint goes (config.json + state.safetensors, rewritten atomically every
    * `config.checkpointEvery` steps, at the end and when stopped by `signal`). Without it nothing
-   * is written.
+   * is written (the default).
    */
   checkpointDir?: string;
   /** continue the run saved in `checkpointDir` from its step (default false) */
   resume?: boolean;
-  /** called after every step */
+  /** called after every step (default: none) */
   onProgress?: (progress: TrainProgress) => void;
-  /** called after each checkpoint is written (e.g. to draw a sample grid); the state is borrowed */
+  /** called after each checkpoint is written (e.g. to draw a sample grid); the state is borrowed (default: none) */
   onCheckpoint?: (state: TrainingState) => void;
-  /** stops training after the current step (or the few the stepper takes at once); the result then has `completed: false` */
+  /** stops training after the current step (or the few the stepper takes at once); the result then has `completed: false` (default: none, run every step) */
   signal?: AbortSignal;
   /** where the steps run (default: jax-js, `jaxStepper`; ONNX Runtime: `onnxStepper()`) */
   makeStepper?: StepperFactory;
@@ -84,7 +84,8 @@ export interface TrainResult {
  * const { state } = train(config, split.train, { checkpointDir: "runs/moons", onProgress: (p) => console.log(p.step, p.loss) });
  * ```
  */
-export function train(config: RunConfig, data: PointSet, { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper }: TrainOptions = {}): TrainResult {
+export function train(config: RunConfig, data: PointSet, options: TrainOptions = {}): TrainResult {
+  const { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper } = options;
   if (resume && !checkpointDir) throw new ConfigError("resuming a run needs the checkpoint directory it was saved in (checkpointDir)");
   let start: TrainingState | undefined;
   if (resume) {

@@ -131,7 +131,7 @@ function compareEstimators(flags: Parsed<typeof flagTables>): void {
   const studies: EstimatorStudy[] = timesteps.map((T) => {
     const estimator = new ElboEstimator(resolved.denoiser.model, new DiffusionProcess(resolved.process.schedule, T), decoder);
     const started = performance.now();
-    const study = studyElboEstimators(estimator, resolved.denoiser.params, x0, rng, draws);
+    const study = studyElboEstimators(estimator, resolved.denoiser.params, x0, { rng, draws });
     if (!flags.json) console.error(`T = ${T}: ${draws} draws of the chain for ${study.examples} examples in ${formatSeconds((performance.now() - started) / 1000)}`);
     return study;
   });

@@ -53,7 +53,7 @@ function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: Poi
       }
     : undefined;
   try {
-    return odeLikelihood(resolved.jaxDenoiser, resolved.process, resolved.normalization, test, rng, {
+    return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, { normalization: resolved.normalization, rng,
       rtol: num("rtol", flags.rtol),
       atol: num("atol", flags.atol),
       steps: flags["ode-steps"] === "" ? undefined : intFlag("ode-steps", flags["ode-steps"], { min: 1 }),
@@ -134,7 +134,7 @@ export function run(argv: string[]): void {
   const n = intFlag("n", flags.n, { min: 2 });
   const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
   const sampler = makeSampler(flags, resolved);
-  const ev = evaluate(resolved.denoiser, resolved.process, resolved.normalization, split.test, reference, new Rng(seed + 1), n, sampler);
+  const ev = evaluate(resolved.denoiser, resolved.process, split.test, { reference, normalization: resolved.normalization, rng: new Rng(seed + 1), n, sampler });
   const ode = flags.likelihood === "ode" ? odeFromFlags(resolved, flags, split.test, new Rng(seed + 3), false) : undefined;
   const exact = resolved.oracle ? exactNats(resolved.data, split.test) : undefined;
   const out = { bpd: ev.bpd, nats: ev.nats, natsStdError: ev.stdError, terms: ev.terms, ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}), energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(ode ? { ode: odeJson(ode) } : {}), ...(exact ? { exact } : {}) };
@@ -159,8 +159,8 @@ function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof
   const sampler = makeSampler(flags, resolved);
   const scale = labels ? guidanceScale(resolved, flags) : 0;
   const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
-  const x = drawSamples(den, resolved.process, resolved.normalization, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, reportBatches("quality samples", n, false));
-  const { predicted: _perSample, ...q } = imageQuality(net, x, reference, labels);
+  const x = drawSamples(den, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, ...reportBatches("quality samples", n, false) });
+  const { predicted: _perSample, ...q } = imageQuality(net, x, reference, { labels });
   return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale } : {}) };
 }
 
@@ -171,7 +171,7 @@ function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
   console.error(`eval: the ELBO of ${test.n} test images (--n) with ${flags["elbo-samples"]} draws of t each (--elbo-samples)${flags.likelihood === "ode" ? ", then their probability-flow ODE likelihood" : ""}; progress below`);
   const started = performance.now();
-  const elbo = heldOutElbo(resolved.denoiser, resolved.process, resolved.normalization, test, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 1), {
+  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, { normalization: resolved.normalization, rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 1),
     decoder: data.decoder ?? "discretized",
     samples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
     ...reportBatches("eval (test bits/dim)", test.n, false),

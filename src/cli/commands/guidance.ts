@@ -111,8 +111,8 @@ function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoi
   const grid = new Canvas(classes * shown * W, scales.length * H);
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const table = scales.map((scale, r) => {
-    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, resolved.normalization, resolved.shape, total, new Rng(seed), sampler, reportBatches(`scale ${scale}`, total, false));
-    const q = imageQuality(net, pixels, reference, requested);
+    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n: total, rng: new Rng(seed), sampler, ...reportBatches(`scale ${scale}`, total, false) });
+    const q = imageQuality(net, pixels, reference, { labels: requested });
     const perClass = Array.from({ length: classes }, (_, y) => q.predicted.subarray(y * n, (y + 1) * n).filter((p) => p === y).length / n);
     for (let y = 0; y < classes; y++) {
       const cell = pixels.subarray(y * n * H * W, (y * n + shown) * H * W);

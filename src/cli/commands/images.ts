@@ -33,7 +33,7 @@ export const reportBatches = (label: string, total: number, quiet: boolean): Bat
  */
 export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess, losses: ArrayLike<number>): void {
   const shape = dataShape(config);
-  const samples = drawSamples(den, process, normalizationOf(config), shape, 16, new Rng(config.seed + 7), new AncestralSampler(process, "posterior", PROGRESS_STEPS));
+  const samples = drawSamples(den, process, { normalization: normalizationOf(config), shape, n: 16, rng: new Rng(config.seed + 7), sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }) });
   const png = imageGrid(samples, shape, 16, { cols: 4 }).png();
   writeFileAtomic(join(dir, `grid-${step}.png`), png);
   writeFileAtomic(join(dir, "grid.png"), png);
@@ -52,7 +52,7 @@ export function classRows(den: Denoiser, process: DiffusionProcess, z: Normaliza
     made.push({ net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) });
     return { model, params: made.at(-1)! };
   };
-  const samples = drawSamples(guided, process, z, shape, classes * perClass, rng, sampler, batches);
+  const samples = drawSamples(guided, process, { normalization: z, shape, n: classes * perClass, rng, sampler, ...batches });
   tree.dispose(made);
   return samples;
 }
@@ -74,11 +74,11 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
   const rng = new Rng(config.seed + 1);
   const test = subset(split.test, Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i));
   let started = performance.now();
-  const elbo = heldOutElbo(den, process, z, test, rng, { decoder: config.data.decoder ?? "discretized", samples: o.elboSamples, ...reportBatches("eval (test bits/dim)", test.n, o.quiet) });
+  const elbo = heldOutElbo(den, process, test, { normalization: z, rng, decoder: config.data.decoder ?? "discretized", samples: o.elboSamples, ...reportBatches("eval (test bits/dim)", test.n, o.quiet) });
   const evalSeconds = (performance.now() - started) / 1000;
-  const sampler = new AncestralSampler(process, "posterior", o.sampleSteps);
+  const sampler = new AncestralSampler(process, { steps: o.sampleSteps });
   started = performance.now();
-  const samples = drawSamples(den, process, z, shape, 64, rng, sampler, reportBatches("samples", 64, o.quiet));
+  const samples = drawSamples(den, process, { normalization: z, shape, n: 64, rng, sampler, ...reportBatches("samples", 64, o.quiet) });
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
   writeFileAtomic(written[0]!, sideBySide([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());

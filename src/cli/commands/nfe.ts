@@ -138,7 +138,7 @@ export function run(argv: string[]): void {
     for (const steps of stepsList) {
       const s = makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved);
       const started = performance.now();
-      const x = drawSamples(resolved.denoiser, resolved.process, resolved.normalization, resolved.shape, n, new Rng(seed + 11), s, image ? reportBatches(`${sampler} N=${steps}`, n, false) : {});
+      const x = drawSamples(resolved.denoiser, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(seed + 11), sampler: s, ...(image ? reportBatches(`${sampler} N=${steps}`, n, false) : {}) });
       const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
       rows.push(row);
       if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);

@@ -76,7 +76,7 @@ export function run(argv: string[]): void {
   const scale = labels ? guidanceScale(resolved, flags) : 0;
   const denoiser: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
   // images go through the network in batches (memory grows with the batch); points all at once
-  const points = drawSamples(denoiser, resolved.process, z, resolved.shape, n, new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler, {
+  const points = drawSamples(denoiser, resolved.process, { normalization: z, shape: resolved.shape, n, rng: new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler,
     ...(image ? reportBatches("samples", n, false) : {}),
     onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
   });

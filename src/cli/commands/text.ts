@@ -115,7 +115,7 @@ function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: num
   if (!corpus.builtin && attribute !== "length") throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
   const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
   const started = performance.now();
-  const clf = trainTextClassifier(lm, corpus.train, attribute, { steps, seed: lm.config.seed }, { checkpointDir: path, onProgress: (p) => progress.update(p.step, p.loss) });
+  const clf = trainTextClassifier(lm, corpus.train, attribute, { steps, seed: lm.config.seed, checkpointDir: path, onProgress: (p) => progress.update(p.step, p.loss) });
   if (!quiet) console.error(`trained the ${attribute} classifier in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`);
   return clf;
 }
@@ -179,7 +179,7 @@ export function trainText(argv: string[]): void {
     classifierFor(flags.out, lm, attributeFlag(a), intFlag("classifier-steps", flags["classifier-steps"], { min: 1 }), flags.json);
     classifierSeconds[a] = (performance.now() - t0) / 1000;
   }
-  const sentences = sampleSentences(lm, 100, new Rng(seed + 1), textSampler(parse([], samplerFlags), lm, [])());
+  const sentences = sampleSentences(lm, 100, { rng: new Rng(seed + 1), sampler: textSampler(parse([], samplerFlags), lm, [])() });
   const metrics = {
     data: config.data.spec,
     steps: config.steps,
@@ -235,7 +235,7 @@ export function sampleText(argv: string[]): void {
     control = { classifier: clf.classifier, params: clf.params, label, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) };
   }
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
-  const sentences = sampleSentences(lm, n, new Rng(seed), textSampler(flags, lm, argv)(), { clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
+  const sentences = sampleSentences(lm, n, { rng: new Rng(seed), sampler: textSampler(flags, lm, argv)(), clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
   if (flags.out) writeFileAtomic(flags.out, flags.out.endsWith(".json") ? JSON.stringify(sentences) + "\n" : sentences.join("\n") + "\n");
   if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
   for (const s of sentences) console.log(s);

@@ -116,7 +116,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const n = Math.min(1000, split.test.n);
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
   const z = normalizationOf(config);
-  const ev = evaluate(den, process, z, split.test, reference, rng, n);
+  const ev = evaluate(den, process, split.test, { reference, normalization: z, rng, n });
   const dim = config.data.dim;
   const samples = scatterChart(
     [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `samples (${n})`, points: ev.samples, dim }],
