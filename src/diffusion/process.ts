@@ -22,9 +22,9 @@ export type Weighting = "simple" | "elbo";
 
 /**
  * How the continuous-time ELBO draws the level of its diffusion term L_∞ = ½ ∫ γ'(t) E‖ε − ε̂‖² dt
- * (see `DiffusionProcess.levelsFromUniform`): "gamma", uniform in γ (L_∞ = ½ ∫ E‖ε − ε̂‖² dγ over
- * [γ(tMin), γ(tMax)]: the weight is constant, whatever the schedule's shape); "time", uniform in t
- * with weight ½γ'(t), which varies as much as γ' does (cosine: by orders of magnitude near t = 1).
+ * (see `DiffusionProcess.levelsFromUniform`): "gamma", uniform in γ (L_∞ = ½ ∫ E‖ε − ε̂‖² dγ from
+ * γ(tMin) to γ(tMax), so the weight is constant, whatever the schedule's shape); "time", uniform in
+ * t with weight ½γ'(t), which varies as much as γ' does (cosine: by orders of magnitude near t = 1).
  */
 export const levelSamplings = ["gamma", "time"] as const;
 /** One of `levelSamplings`: "gamma" (uniform in γ = −log SNR) or "time" (uniform in t). */
