@@ -14,6 +14,7 @@ import { getSchedule, learnedSchedule, initLearnedSchedule, scheduleNames, type 
 import { useEngine } from "../testing/helpers.js";
 import { ElboEstimator } from "./elbo.js";
 import { DiffusionProcess, type LevelSampling } from "./process.js";
+import { trainingLoss } from "../train/step.js";
 
 useEngine("wasm");
 
@@ -124,6 +125,24 @@ describe("the continuous ELBO's levels drawn uniformly in γ", () => {
     // measured (seed 7, 3,000 draws): the one-draw variance uniform in t is 8.5×, 1,100× and 17× that
     // uniform in γ (548, 514, 591): γ'(t) of the cosine schedule blows up near t = 1
     ratios.forEach((r, p) => assert.ok(r > 4, `x0=${POINTS[p]}: the variance uniform in t is only ${r.toFixed(2)}× that uniform in γ`));
+  });
+
+  it("the training ELBO loss draws its levels the same way: unbiased for L_∞, with the γ-uniform variance (cosine)", () => {
+    const cosine = getSchedule("cosine");
+    const process = new DiffusionProcess(cosine, 0);
+    const params = mixtureParams({ weights: [1], means: [MU], variances: [S.map((s) => s * s)] });
+    const rows = Array.from({ length: N }, () => POINTS).flat();
+    const rng = new Rng(11);
+    const loss = trainingLoss(oracleModel("eps"), process, "elbo", params, np.array(rows), rng.normal([rows.length, 2]), process.uniforms(rng, rows.length), null).dataSync() as Float32Array;
+    const byTime = diffusionEstimates(cosine, "time");
+    POINTS.forEach((x0, p) => {
+      const xs = Array.from(loss).filter((_, b) => b % POINTS.length === p);
+      const mean = xs.reduce((s, v) => s + v, 0) / N;
+      const variance = xs.reduce((s, v) => s + (v - mean) ** 2, 0) / (N - 1);
+      const want = continuousDiffusion(x0, cosineGamma(cosine.tMin), cosineGamma(cosine.tMax));
+      assert.ok(Math.abs(mean - want) < 5 * Math.sqrt(variance / N) + 1e-3 * want, `x0=${x0}: training loss ${mean}, exact ${want}`);
+      assert.ok(variance < byTime[p]!.variance / 4, `x0=${x0}: training loss variance ${variance}, uniform in t ${byTime[p]!.variance}`);
+    });
   });
 
   it("a learned schedule (no inverse) keeps drawing uniformly in t, weight ½γ'(t)", () => {
