@@ -38,6 +38,12 @@ export const BASES = {
 } as const;
 export type Base = keyof typeof BASES;
 
+/**
+ * The 2-D cases' chain: the discrete cosine schedule (T = 1000) with the simple loss, which the
+ * peers (bench/peer.py, peer_jax.py) implement; the library's 2-D default is continuous time.
+ */
+export const DISCRETE_COSINE = { schedule: "cosine", timesteps: 1000, loss: "simple" } as const;
+
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
@@ -101,7 +107,7 @@ async function main() {
 
   /** A 2-D MLP run: the default model (3×128) at batch 256, the larger one (4×256) otherwise. */
   const mlpConfig = (batch: number): RunConfig =>
-    makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 });
+    makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) });
   /** The default Fashion-MNIST U-Net (base 32, multipliers 1,2,2, attention at 7×7), continuous time. */
   const unetConfig = (batch: number): RunConfig =>
     makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });

@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { DISCRETE_COSINE } from "./cases.js";
 
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +48,7 @@ async function exportCase(base: string, out: string) {
   const batch = Number(m[2]);
   const config =
     m[1] === "mlp_step"
-      ? makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 })
+      ? makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) })
       : makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });
   const rng = new Rng(0);
   const params = initParams(config, rng);

@@ -47,7 +47,7 @@ export {
 } from "./schedule/index.js";
 
 // the diffusion process, its parameterisations and the ELBO
-export { DiffusionProcess, spacings, type Spacing, type Levels, type Level, type KlLevels, type Weighting } from "./diffusion/process.js";
+export { DiffusionProcess, spacings, type Spacing, type Levels, type Level, type KlLevels, type Weighting, levelSamplings, type LevelSampling } from "./diffusion/process.js";
 export { qSample, qStep, posteriorMean, posteriorVariance } from "./diffusion/forward.js";
 export { targets, toEps, toX0, convert, type Target } from "./diffusion/parameterization.js";
 export { gammaConditioned, type Model, type HostPredictor, type CompiledStep } from "./diffusion/model.js";

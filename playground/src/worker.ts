@@ -70,6 +70,9 @@ function configFor(s: TrainSettings, d: Data): RunConfig {
     lr: s.lr,
     schedule: s.schedule,
     timesteps: learned ? 0 : s.timesteps,
+    // the playground's own defaults (cosine, T = 1000) train on the simple loss, as they always
+    // have; a learned schedule trains on the ELBO
+    loss: learned ? "elbo" : "simple",
     steps: s.steps,
     seed: s.seed,
   });

@@ -6,7 +6,8 @@
  *
  * Each term is reported as a cost in nats per example (so −ELBO = reconstruction + prior +
  * diffusion) and in bits per dimension. In continuous time the sum becomes
- * L_∞ = ½ ∫ γ'(t) E‖ε − ε̂(x_t, t)‖² dt (Kingma et al. 2021).
+ * L_∞ = ½ ∫ γ'(t) E‖ε − ε̂(x_t, t)‖² dt = ½ ∫ E‖ε − ε̂(x_γ)‖² dγ (Kingma et al. 2021), estimated
+ * at levels drawn uniformly in γ (or in t: `ElboOptions.levels`).
  */
 import { filled, type Rng } from "../engine/index.js";
 import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
@@ -16,7 +17,7 @@ import { dimsOf, sumDims } from "./shapes.js";
 import { priorKl, weightedEpsError } from "./losses.js";
 import { jitFor, type Model } from "./model.js";
 import { toEps, toX0 } from "./parameterization.js";
-import type { DiffusionProcess, KlLevels } from "./process.js";
+import type { DiffusionProcess, KlLevels, LevelSampling } from "./process.js";
 
 /** Per-example costs in nats. */
 export interface ElboTerms {
@@ -53,6 +54,8 @@ export interface ElboOptions {
   mode?: ElboMode;
   /** terms (values of t) drawn per example in "mc" mode (default 1) */
   samples?: number;
+  /** continuous time: how the diffusion term's level is drawn (default "gamma": uniform in γ; see `LevelSampling`) */
+  levels?: LevelSampling;
 }
 
 /**
@@ -193,7 +196,7 @@ export class ElboEstimator {
 
   /** The three terms for each example of x0 ([B, ...]). Borrows params and x0. */
   terms(params: Params, x0: Array, rng: Rng, options: ElboOptions = {}): ElboTerms {
-    const { mode = "exact", samples = 1 } = options;
+    const { mode = "exact", samples = 1, levels = "gamma" } = options;
     const process = this.process;
     const batch = x0.shape[0]!;
     const full = (v: number) => filled(batch, v);
@@ -223,7 +226,7 @@ export class ElboEstimator {
         add(process.levelsAtSteps(np.full([batch], i, { dtype: np.int32 }), process.gammaTable()!, 1), 1);
       }
     } else {
-      for (let k = 0; k < samples; k++) add(process.levelsFromUniform(process.uniforms(rng, batch), process.gammaTable(), "elbo"), 1 / samples);
+      for (let k = 0; k < samples; k++) add(process.levelsFromUniform(process.uniforms(rng, batch), process.gammaTable(), "elbo", levels), 1 / samples);
       if (samples >= 2) diffusionVariance = squares.map((sq, b) => (sq - samples * diffusion[b]! ** 2) / (samples - 1));
     }
 

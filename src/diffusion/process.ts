@@ -20,6 +20,16 @@ export interface KlLevels {
 /** "simple": t uniform, weight 1. "elbo": the diffusion term's unbiased one-sample estimate. */
 export type Weighting = "simple" | "elbo";
 
+/**
+ * How the continuous-time ELBO draws the level of its diffusion term L_∞ = ½ ∫ γ'(t) E‖ε − ε̂‖² dt
+ * (see `DiffusionProcess.levelsFromUniform`): "gamma", uniform in γ (L_∞ = ½ ∫ E‖ε − ε̂‖² dγ from
+ * γ(tMin) to γ(tMax), so the weight is constant, whatever the schedule's shape); "time", uniform in
+ * t with weight ½γ'(t), which varies as much as γ' does (cosine: by orders of magnitude near t = 1).
+ */
+export const levelSamplings = ["gamma", "time"] as const;
+/** One of `levelSamplings`: "gamma" (uniform in γ = −log SNR) or "time" (uniform in t). */
+export type LevelSampling = (typeof levelSamplings)[number];
+
 /** How a sampler places its N levels (see `DiffusionProcess.samplingLevels`). */
 export const spacings = ["uniform", "log-snr", "trailing"] as const;
 /** How a sampler places its levels: "uniform" in t, evenly in "log-snr" (γ), or "trailing". */
@@ -94,6 +104,8 @@ export class DiffusionProcess {
   readonly chain: DiscreteSchedule | null;
   readonly #gammaTable: Float32Array | null;
   #timeTable: { t: Float64Array; gamma: Float64Array } | null = null;
+  /** [γ(tMin), γ(tMax)] in float64 for levels uniform in γ (continuous time, a schedule with an inverse), read here: not inside a trace */
+  readonly #gammaEnds: [number, number] | null;
 
   constructor(
     readonly schedule: NoiseSchedule,
@@ -103,6 +115,7 @@ export class DiffusionProcess {
     if (!Number.isInteger(T) || T < 0) throw new Error(`timesteps must be an integer >= 0, got ${T}`);
     this.chain = T > 0 ? discretize(schedule, T) : null;
     this.#gammaTable = this.chain ? Float32Array.from(this.chain.gamma) : null;
+    this.#gammaEnds = T === 0 && schedule.inverse ? [this.gammaAt(schedule.tMin), this.gammaAt(schedule.tMax)] : null;
   }
 
   get continuous(): boolean {
@@ -230,14 +243,25 @@ export class DiffusionProcess {
   /**
    * Levels for uniforms u ∈ [0, 1) ([B]); pure jax, usable inside jit. Consumes u and table.
    * Discrete, "simple": i ∈ {1..T}; "elbo": i ∈ {2..T} weighted by (T − 1)·½ expm1(γ_i − γ_{i−1}).
-   * Continuous: t = tMin + (tMax − tMin)u; "elbo" weight (tMax − tMin)·½ γ'(t).
+   * Continuous, "simple": t = tMin + (tMax − tMin)u. Continuous, "elbo": with `sampling` "gamma"
+   * (the default) and a schedule with an inverse, γ = γ_min + (γ_max − γ_min)u (γ_min = γ(tMin),
+   * γ_max = γ(tMax)), t = γ⁻¹(γ) for the network, weight ½(γ_max − γ_min): the same expectation as
+   * "time" (by the substitution γ = γ(t)) with a constant weight, so for a schedule other than
+   * linear log-SNR a lower variance. Otherwise ("time", or a learned schedule, whose shape is
+   * itself trained as this distribution) t = tMin + (tMax − tMin)u, weight (tMax − tMin)·½ γ'(t).
    */
-  levelsFromUniform(u: Array, table: Array | null, weighting: Weighting): KlLevels {
+  levelsFromUniform(u: Array, table: Array | null, weighting: Weighting, sampling: LevelSampling = "gamma"): KlLevels {
     if (table) {
       const { steps, count } = stepsFromUniform(u, this.T, weighting);
       return this.levelsAtSteps(steps, table, weighting === "simple" ? 1 : count);
     }
     const { tMin, tMax } = this.schedule;
+    if (weighting === "elbo" && sampling === "gamma" && this.#gammaEnds) {
+      const [gammaMin, gammaMax] = this.#gammaEnds;
+      const gamma = u.mul(gammaMax - gammaMin).add(gammaMin);
+      const t = np.clip(this.schedule.inverse!(gamma.ref), tMin, tMax);
+      return { t, gamma: gamma.ref, weight: np.onesLike(gamma).mul(0.5 * (gammaMax - gammaMin)) };
+    }
     const t = u.mul(tMax - tMin).add(tMin);
     if (weighting === "simple") {
       const gamma = this.schedule.gamma(t.ref);

@@ -218,7 +218,7 @@ class Graph {
 
 const UNARY: Record<string, string> = {
   neg: "Neg", reciprocal: "Reciprocal", exp: "Exp", log: "Log", sin: "Sin", cos: "Cos",
-  sqrt: "Sqrt", floor: "Floor", ceil: "Ceil", erf: "Erf", stop_gradient: "Identity",
+  sqrt: "Sqrt", floor: "Floor", ceil: "Ceil", erf: "Erf", atan: "Atan", stop_gradient: "Identity",
 };
 const BINARY: Record<string, string> = { add: "Add", mul: "Mul", min: "Min", max: "Max" };
 const COMPARE: Record<string, string> = { less: "Less", less_equal: "LessOrEqual", equal: "Equal" };

@@ -1,6 +1,6 @@
 /** The fixed schedules: DDPM linear-β, cosine, and VDM's linear log-SNR. */
 import { numpy as np, type Array } from "../engine/jax.js";
-import type { NoiseSchedule } from "./schedule.js";
+import { softplus, type NoiseSchedule } from "./schedule.js";
 
 /** DDPM's β range for T = 1000 (Ho et al. 2020): β_1 = 1e-4, β_T = 0.02. */
 const DDPM_BETA_START = 1e-4;
@@ -24,6 +24,12 @@ export function linearSchedule(): NoiseSchedule {
     gamma(t: Array): Array {
       const negLogAlphaBar = t.ref.mul(betaMin).add(np.square(t).mul(0.5 * (betaMax - betaMin)));
       return np.log(np.expm1(negLogAlphaBar));
+    },
+    /** −log ᾱ = softplus(γ) = ℓ, the root of β_min t + ½(β_max − β_min) t² = ℓ: t = 2ℓ/(β_min + √(β_min² + 2(β_max − β_min)ℓ)). */
+    inverse(gamma: Array): Array {
+      const negLogAlphaBar = softplus(gamma);
+      const root = np.sqrt(negLogAlphaBar.ref.mul(2 * (betaMax - betaMin)).add(betaMin * betaMin));
+      return negLogAlphaBar.mul(2).div(root.add(betaMin));
     },
     betas(T: number): Float64Array {
       const scale = DDPM_T / T;
@@ -54,6 +60,14 @@ export function cosineSchedule(s = 0.008): NoiseSchedule {
       const numerator = np.sin(b.ref.sub(a)).mul(np.sin(b.ref.add(a)));
       return np.log(numerator).sub(np.log(np.square(np.cos(b))));
     },
+    /**
+     * From e^γ = f(0)/f(t) − 1: tan²b = tan²a + e^γ/cos²a, so b = atan(√(tan²a + e^γ/cos²a)) and
+     * t = b·2(1 + s)/π − s (atan is well conditioned at both ends, unlike acos or asin).
+     */
+    inverse(gamma: Array): Array {
+      const tan2b = np.exp(gamma).mul(1 / Math.cos(a) ** 2).add(Math.tan(a) ** 2);
+      return np.atan(np.sqrt(tan2b)).mul((2 * (1 + s)) / Math.PI).sub(s);
+    },
   };
 }
 
@@ -75,5 +89,7 @@ export function logSnrLinearSchedule(gammaMin = -13.3, gammaMax = 5): NoiseSched
     tMin: 0,
     tMax: 1,
     gamma: (t: Array): Array => t.mul(gammaMax - gammaMin).add(gammaMin),
+    /** t = (γ − γ_min)/(γ_max − γ_min) */
+    inverse: (gamma: Array): Array => gamma.sub(gammaMin).mul(1 / (gammaMax - gammaMin)),
   };
 }

@@ -20,6 +20,13 @@ export interface NoiseSchedule {
    * so the same formula serves float64 tables (on `cpu`) and float32 training (on `wasm`).
    */
   gamma(t: Array): Array;
+  /**
+   * γ⁻¹: the time t at which the schedule reaches level γ, for γ in [γ(tMin), γ(tMax)], in closed
+   * form. Consumes `gamma` and keeps its dtype and device, like `gamma`. Fixed schedules have it;
+   * learned ones do not (their networks are conditioned on γ, and their shape is trained as the
+   * distribution of levels: see `DiffusionProcess.levelsFromUniform`).
+   */
+  inverse?(gamma: Array): Array;
   /** Continuous-time domain: the least noisy latent sits at tMin, the prior at tMax. */
   readonly tMin: number;
   readonly tMax: number;

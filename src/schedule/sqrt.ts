@@ -1,6 +1,6 @@
 /** Diffusion-LM's sqrt schedule (Li et al. 2022). */
 import { numpy as np, type Array } from "../engine/jax.js";
-import type { NoiseSchedule } from "./schedule.js";
+import { sigmoid, type NoiseSchedule } from "./schedule.js";
 
 /**
  * The sqrt schedule of Diffusion-LM (Li et al. 2022): ᾱ(t) = 1 − √(t + s), s = 1e-4, so
@@ -20,6 +20,10 @@ export function sqrtSchedule(s = 1e-4): NoiseSchedule {
     gamma(t: Array): Array {
       const root = np.sqrt(t.add(s));
       return np.log(root.ref).sub(np.log(np.maximum(np.negative(root).add(1), 1e-12)));
+    },
+    /** γ = logit √(t + s), so √(t + s) = sigmoid(γ) and t = sigmoid(γ)² − s. */
+    inverse(gamma: Array): Array {
+      return np.square(sigmoid(gamma)).sub(s);
     },
   };
 }

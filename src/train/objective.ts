@@ -72,7 +72,9 @@ interface ScheduleLevels {
 function scheduleLevels(schedule: NoiseSchedule, T: number, u: Array): ScheduleLevels {
   const ends = (t: number) => schedule.gamma(np.array([t]));
   if (T === 0) {
-    const { t, gamma, weight } = new DiffusionProcess(schedule, 0).levelsFromUniform(u, null, "elbo");
+    // uniform in t: the learned shape γ(t) is the distribution of levels that the interior's
+    // variance gradient tunes (a learned schedule has no inverse for "gamma" in any case)
+    const { t, gamma, weight } = new DiffusionProcess(schedule, 0).levelsFromUniform(u, null, "elbo", "time");
     t.dispose();
     return { gamma, weight, gammaReconstruction: ends(schedule.tMin), gammaPrior: ends(schedule.tMax) };
   }

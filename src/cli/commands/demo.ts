@@ -11,7 +11,11 @@ export const summary = "the built-in default job: train on moons, sample, write 
 export const help = helpText(
   `vdm demo [--out DIR]`,
   `Trains the default MLP on the built-in "moons" set (about 10 seconds on two cores with ONNX Runtime, a minute in jax-js), evaluates it on
-held-out points, and writes DIR/samples.png, loss.png, forward.png and metrics.json.`,
+held-out points, and writes DIR/samples.png, loss.png, forward.png and metrics.json.
+The defaults are a variational diffusion model at its best on points: continuous time, VDM's linear
+log-SNR schedule, trained on the ELBO (held-out 0.754 bits/dim; the earlier default, the discrete
+cosine chain with the simple loss, gives 1.780: vdm train --data moons --schedule cosine
+--timesteps 1000 --loss simple --out DIR).`,
   ...flagTables,
 );
 

@@ -28,8 +28,8 @@ import { flagValue, trainText } from "./text.js";
 export const trainFlags = defineFlags("Training", {
   data: { default: "moons", value: "D", help: `a built-in set (${[...toyNames, ...imageNames].join(", ")}), FILE.csv or FILE.json` },
   out: { value: "DIR", help: "the checkpoint directory (required)" },
-  timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 1000; images and --net ncsn: 0)" },
-  schedule: { value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`, help: "the noise schedule (default: cosine; images: log-snr-linear; --net ncsn: geometric)" },
+  timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 0)" },
+  schedule: { value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`, help: "the noise schedule (default: log-snr-linear; --net ncsn: geometric)" },
   batch: { value: "B", help: "examples per step (default: 256; images: 32)" },
   lr: { value: "LR", help: "the learning rate (default: 2e-3; images: 1e-3)" },
   "lr-decay": { default: "none", value: "none|cosine", help: "cosine: decay the learning rate to a tenth over the run" },
@@ -55,7 +55,7 @@ const denoiserFlags = defineFlags("Denoiser", {
   net: { value: "mlp|ncsn|unet", help: "the network (default: mlp for points, unet for images)" },
   steps: { value: "N", help: "training steps (default: the data set's)" },
   target: { default: "eps", value: "eps|x0|v|score", help: "what the network predicts" },
-  loss: { value: "simple|elbo", help: "the loss (default: simple; learned schedules: elbo)" },
+  loss: { value: "simple|elbo", help: "the loss (default: elbo; simple for images on a fixed schedule and for --net ncsn)" },
   conditional: { type: "boolean", help: "train p(x | y) on the data's labels (see above)" },
   "cfg-dropout": { default: "0.15", value: "P", help: "--conditional: the probability that a label is dropped to \"no label\"" },
 });
@@ -78,7 +78,9 @@ export const help = helpText(
   `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume]`,
   `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
 
-Trains an MLP denoiser (defaults tuned per built-in set; cosine schedule, T = 1000), or with
+Trains an MLP denoiser (defaults tuned per built-in set; continuous time on the ELBO with VDM's linear
+log-SNR schedule; the discrete cosine chain with the simple loss, the earlier default, is
+--schedule cosine --timesteps 1000 --loss simple), or with
 --net ncsn an NCSN-style score model (the network sees x̃ = x_0 + σ̃ε, σ̃ log-uniform on NCSN's
 geometric ladder 0.01..10, σ̃²-weighted denoising score matching), checkpointing into DIR (config.json +
 state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | samples),
