@@ -1,0 +1,104 @@
+/** Pictures a person can read: every grid cell in its place, grey unlabelled points, histograms of 1-D data. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { NO_LABEL, scatterChart, scatterGridChart } from "./charts.js";
+import { chartPng, chartSvg } from "./render.js";
+
+/** A drawn item of the scenegraph, at its position in the whole picture. */
+interface Placed {
+  marktype: string;
+  x: number;
+  y: number;
+  text?: string;
+  fill?: string;
+}
+
+/** Every item of the chart's scenegraph with its absolute position (groups' offsets added up). */
+function placedItems(spec: TopLevelSpec): Placed[] {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  view.run();
+  const out: Placed[] = [];
+  type Item = { x?: number; y?: number; text?: string; fill?: string; items?: Mark[] };
+  type Mark = { marktype: string; items: Item[] };
+  const walk = (mark: Mark, x0: number, y0: number) => {
+    for (const item of mark.items) {
+      const [x, y] = [x0 + (item.x ?? 0), y0 + (item.y ?? 0)];
+      if (mark.marktype === "group") for (const m of item.items ?? []) walk(m, x, y);
+      else out.push({ marktype: mark.marktype, x, y, ...(item.text !== undefined ? { text: String(item.text) } : {}), ...(item.fill ? { fill: item.fill } : {}) });
+    }
+  };
+  walk((view.scenegraph() as unknown as { root: Mark }).root, 0, 0);
+  view.finalize();
+  return out;
+}
+
+/** Index of `v` among the sorted distinct values `of` (within half a pixel). */
+const rank = (of: number[], v: number) => [...new Set(of.map(Math.round))].sort((a, b) => a - b).findIndex((u) => Math.abs(u - v) <= 1);
+
+describe("scatter grid", () => {
+  // 2 rows × 3 columns; cell (row r, column c) holds 1 + 3r + c points at the origin, but cell (0, 1)'s only point is far out of view
+  const bounds = { xmin: -1, xmax: 1, ymin: -1, ymax: 1 };
+  const cells = ["0", "10"].flatMap((row, r) =>
+    ["0", "1", "2"].map((column, c) => ({ row, column, dim: 2, points: r === 0 && c === 1 ? [50, 50] : Array.from({ length: 2 * (1 + 3 * r + c) }, () => 0) })),
+  );
+  const spec = scatterGridChart(cells, { title: "grid", bounds, rowTitle: "guidance scale", columnTitle: "class" });
+
+  it("keeps every cell in its row and column when one has no point in view", () => {
+    const circles = placedItems(spec).filter((p) => p.marktype === "symbol");
+    const [xs, ys] = [circles.map((p) => p.x), circles.map((p) => p.y)];
+    const counts = new Map<string, number>();
+    for (const p of circles) counts.set(`${rank(ys, p.y)},${rank(xs, p.x)}`, (counts.get(`${rank(ys, p.y)},${rank(xs, p.x)}`) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries([...counts].sort()), { "0,0": 1, "0,2": 3, "1,0": 4, "1,1": 5, "1,2": 6 });
+  });
+
+  it("titles every cell, the empty one included, in reading order", () => {
+    const texts = placedItems(spec).filter((p) => p.marktype === "text");
+    const title = (t: string) => texts.filter((p) => p.text === t);
+    for (const c of ["class 0", "class 1", "class 2"]) assert.equal(title(c).length, 2, c);
+    assert.equal(title("1 outside the view").length, 1);
+    assert.ok(title("guidance scale 0")[0]!.y < title("guidance scale 10")[0]!.y);
+    const [emptyCell, below] = title("class 1").sort((a, b) => a.y - b.y);
+    assert.ok(Math.abs(emptyCell!.x - below!.x) < 1, "the empty cell's title sits above its column");
+    assert.ok(Math.abs(title("class 2")[0]!.x - title("class 2")[1]!.x) < 1, "the cells after it stay in their columns");
+  });
+});
+
+describe("scatter panels with and without labels", () => {
+  const spec = scatterChart(
+    [{ title: "held-out data", points: [0, 0, 0.5, 0.5], dim: 2, labels: [0, 1] }, { title: "samples", points: [0.2, 0.2, -0.3, 0.1], dim: 2 }],
+    { title: "data | samples" },
+  );
+
+  it("draws unlabelled points in a grey that is no class's colour, and names it in the legend", () => {
+    const items = placedItems(spec);
+    const fills = items.filter((p) => p.marktype === "symbol").map((p) => p.fill);
+    const [class0, class1, unlabelled] = [fills[0]!, fills[1]!, fills[2]!];
+    assert.equal(fills[3], unlabelled);
+    assert.ok(unlabelled !== class0 && unlabelled !== class1, `unlabelled ${unlabelled}, classes ${class0} ${class1}`);
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(unlabelled.slice(i, i + 2), 16));
+    assert.ok(r === g && g === b, `unlabelled points are grey, got ${unlabelled}`);
+    assert.ok(items.some((p) => p.marktype === "text" && p.text === NO_LABEL), "the legend names the unlabelled points");
+  });
+});
+
+describe("1-D data", () => {
+  // two clusters at −2 and 2
+  const points = Float32Array.from({ length: 400 }, (_, i) => (i % 2 ? 2 : -2) + ((i * 0.618) % 1) - 0.5);
+  const spec = scatterChart([{ title: "held-out data", points, dim: 1 }, { title: "samples", points: points.subarray(0, 100), dim: 1 }], { title: "1-D" });
+
+  it("is drawn as histograms of density (bars, no points on a made-up second axis)", () => {
+    const svg = chartSvg(spec);
+    assert.equal((svg.match(/aria-roledescription="circle"/g) ?? []).length, 0);
+    assert.ok((svg.match(/aria-roledescription="bar"/g) ?? []).length >= 4);
+    assert.ok(svg.includes(">density</text>") && !svg.includes(">dimension 2</text>"));
+    assert.ok(chartPng(spec).length > 100);
+  });
+
+  it("bars of a panel integrate to 1 (all points in view)", () => {
+    const panel = (spec as { hconcat: { layer: { data: { values: { x: number; x2: number; density: number }[] } }[] }[] }).hconcat[0]!.layer[0]!.data.values;
+    const area = panel.reduce((s, r) => s + r.density * (r.x2 - r.x), 0);
+    assert.ok(Math.abs(area - 1) < 1e-3, `area ${area}`);
+  });
+});
