@@ -5,6 +5,8 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { NO_LABEL, scatterChart, scatterGridChart } from "./charts.js";
 import { chartPng, chartSvg } from "./render.js";
+import { imageFigurePng, imageFigureSvg } from "./figure.js";
+import { fashionMnistClasses } from "../data/images.js";
 
 /** A drawn item of the scenegraph, at its position in the whole picture. */
 interface Placed {
@@ -100,5 +102,35 @@ describe("1-D data", () => {
     const panel = (spec as { hconcat: { layer: { data: { values: { x: number; x2: number; density: number }[] } }[] }[] }).hconcat[0]!.layer[0]!.data.values;
     const area = panel.reduce((s, r) => s + r.density * (r.x2 - r.x), 0);
     assert.ok(Math.abs(area - 1) < 1e-3, `area ${area}`);
+  });
+});
+
+describe("image figure", () => {
+  // 2 rows × 4 columns of 3×3 grey images, columns in pairs under a class name, rows labelled
+  const shape = [3, 3, 1];
+  const pixels = Float32Array.from({ length: 8 * 9 }, (_, i) => (i * 7) % 256);
+  const figure = { title: "a <title> & more", zoom: 4, panels: [{ title: "samples", pixels, shape, n: 8, cols: 4, columnSpan: 2, columnLabels: [fashionMnistClasses[0]!, fashionMnistClasses[9]!], rowLabels: ["w = 0", "w = 3"] }] };
+  const svg = imageFigureSvg(figure);
+  const texts = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), text: m[3]! }));
+  const image = svg.match(/<image x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"/)!.slice(1).map(Number) as [number, number, number, number];
+  const at = (t: string) => texts.find((p) => p.text === t)!;
+
+  it("names the classes over their columns and the rows beside theirs, with the title escaped", () => {
+    assert.ok(at("a &lt;title&gt; &amp; more"));
+    const [x, y, w, h] = image;
+    assert.deepEqual([w, h], [4 * (3 * 4 + 2) + 2, 2 * (3 * 4 + 2) + 2]);
+    // each class over its two columns' middle, above the grid; each row label left of its row's middle
+    const pitch = 3 * 4 + 2;
+    assert.equal(at("T-shirt/top").x, x + 1 + pitch);
+    assert.equal(at("Ankle boot").x, x + 1 + 3 * pitch);
+    assert.ok(at("T-shirt/top").y < y && at("Ankle boot").y < y && at("samples").y < Math.min(at("T-shirt/top").y, at("Ankle boot").y));
+    assert.ok(at("w = 0").x < x && Math.abs(at("w = 0").y - (y + 1 + 0.5 * pitch)) < 12 && Math.abs(at("w = 3").y - (y + 1 + 1.5 * pitch)) < 12);
+  });
+
+  it("rasterises at one pixel per SVG unit (the grid unresampled)", () => {
+    const png = Buffer.from(imageFigurePng(figure));
+    const [width, height] = svg.match(/^<svg[^>]* width="(\d+)" height="(\d+)"/)!.slice(1).map(Number);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [width, height]);
+    assert.ok(width! >= image[0] + image[2] && height! >= image[1] + image[3]);
   });
 });

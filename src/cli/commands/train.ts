@@ -22,6 +22,7 @@ import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
+import { pictureFlags, zoomFlag } from "../pictures.js";
 import { flagValue, trainText } from "./text.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
@@ -69,7 +70,7 @@ const imageReportFlags = defineFlags("Image reports", {
 });
 
 /** The flag tables `vdm train` parses, in the order its help lists them. */
-export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, backendFlags] as const;
+export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, pictureFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
@@ -251,6 +252,7 @@ export function run(argv: string[]): void {
     sampleSteps: intFlag("sample-steps", flags["sample-steps"], { min: 1 }),
     cfgScale: Number(flags["cfg-scale"]),
     quiet: flags.quiet,
+    zoom: zoomFlag(flags),
   };
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);
@@ -266,7 +268,7 @@ export function run(argv: string[]): void {
     (c, s) => {
       if (!c.data.shape) return;
       const trained = trainedModel(c, s.ema);
-      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step)));
+      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom));
     },
   );
   const { denoiser, process } = trainedModel(config, state.ema);
