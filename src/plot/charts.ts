@@ -64,6 +64,8 @@ const pointOpacity = (n: number) => Math.min(0.8, Math.max(0.15, 300 / Math.max(
 /** One scatter panel: 2-D points (the first two coordinates of rows of `dim`), optionally coloured by label, with optional paths; 1-D points (`dim` 1) are drawn as a histogram. */
 export interface ScatterPanel {
   title: string;
+  /** a second line under the title, e.g. a measurement of the panel's points */
+  subtitle?: string;
   points: ArrayLike<number>;
   dim: number;
   /** one integer label per point: points are coloured by it, with a legend */
@@ -126,10 +128,14 @@ interface AxisTitles {
   y: string | null;
 }
 
-/** A panel's title with notes on what it leaves out: "title (note, note)", or the notes as a subtitle line (narrow grid cells). */
-function panelTitle(title: string, notes: string[], subtitled: boolean): Panel["title"] {
-  if (notes.length === 0) return title;
-  return subtitled ? { text: title, subtitle: notes.join(", ") } : `${title} (${notes.join(", ")})`;
+/**
+ * A panel's title with its subtitle and notes on what it leaves out: "title (note, note)", or the
+ * notes as a subtitle line (narrow grid cells), under the panel's own subtitle.
+ */
+function panelTitle({ title, subtitle }: ScatterPanel, notes: string[], subtitled: boolean): Panel["title"] {
+  const text = notes.length && !subtitled ? `${title} (${notes.join(", ")})` : title;
+  const lines = [...(subtitle ? [subtitle] : []), ...(notes.length && subtitled ? [notes.join(", ")] : [])];
+  return lines.length ? { text, subtitle: lines } : text;
 }
 
 /** Bins of a 1-D panel's histogram over the bounds' x range. */
@@ -143,7 +149,8 @@ const HISTOGRAM_BINS = 40;
 function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: AxisTitles, color: ColorChannel | undefined, subtitled: boolean): Panel {
   const n = Math.floor(panel.points.length / panel.dim);
   const width = (bounds.xmax - bounds.xmin) / HISTOGRAM_BINS;
-  const counts = new Map<string, number>(); // "bin label" → count
+  const labelOf = (i: number) => (panel.labels ? String(panel.labels[i]) : NO_LABEL);
+  const counts = Array.from({ length: HISTOGRAM_BINS }, () => new Map<string, number>()); // per bin: label → count
   let outside = 0;
   for (let i = 0; i < n; i++) {
     const x = panel.points[i * panel.dim]!;
@@ -151,13 +158,19 @@ function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes:
       outside++;
       continue;
     }
-    const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor((x - bounds.xmin) / width));
-    const key = `${bin} ${panel.labels ? String(panel.labels[i]) : color ? NO_LABEL : ""}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const bin = counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((x - bounds.xmin) / width))]!;
+    bin.set(labelOf(i), (bin.get(labelOf(i)) ?? 0) + 1);
   }
-  const rows = [...counts].map(([key, count]) => {
-    const [bin, label] = [Number(key.slice(0, key.indexOf(" "))), key.slice(key.indexOf(" ") + 1)];
-    return { x: short(bounds.xmin + bin * width), x2: short(bounds.xmin + (bin + 1) * width), density: short(count / (n * width)), ...(color ? { label } : {}) };
+  // each bin's labels stacked in the legend's order, from 0 up
+  const order = color?.scale.domain ?? [NO_LABEL];
+  const rows = counts.flatMap((bin, k) => {
+    let below = 0;
+    return order.filter((label) => bin.has(label)).map((label) => {
+      const density = bin.get(label)! / (n * width);
+      const row = { x: short(bounds.xmin + k * width), x2: short(bounds.xmin + (k + 1) * width), y: short(below + density), y2: short(below), ...(color ? { label } : {}) };
+      below += density;
+      return row;
+    });
   });
   const bars: Layer = {
     data: { values: rows },
@@ -165,11 +178,12 @@ function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes:
     encoding: {
       x: { field: "x", type: "quantitative", title: axes.x, scale: { domain: [short(bounds.xmin), short(bounds.xmax)], nice: false, zero: false } },
       x2: { field: "x2" },
-      y: { field: "density", type: "quantitative", title: axes.y === null ? null : "density", stack: "zero" },
+      y: { field: "y", type: "quantitative", title: axes.y === null ? null : "density", scale: { zero: true } },
+      y2: { field: "y2" },
       ...(color ? { color } : {}),
     },
   };
-  return { title: panelTitle(panel.title, outside ? [`${outside} outside the view`] : [], subtitled), width: size, height: Math.round(size * 0.75), layer: [bars] };
+  return { title: panelTitle(panel, outside ? [`${outside} outside the view`] : [], subtitled), width: size, height: Math.round(size * 0.75), layer: [bars] };
 }
 
 /** A scatter panel spec: the points (coloured by label if the chart has labels) and the panel's paths; a histogram for 1-D points. */
@@ -186,7 +200,7 @@ function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: A
     encoding: { ...position, ...(color ? { color } : {}) },
   };
   const notes = [...(shown < n ? [`first ${shown} of ${n} points`] : []), ...(visible.length < rows.length ? [`${rows.length - visible.length} outside the view`] : [])];
-  return { title: panelTitle(panel.title, notes, subtitled), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
+  return { title: panelTitle(panel, notes, subtitled), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
 }
 
 /** The common bounds of panels' points: of both coordinates, or for 1-D points of x alone (y is then unused). */

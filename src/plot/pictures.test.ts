@@ -85,6 +85,13 @@ describe("scatter panels with and without labels", () => {
   });
 });
 
+describe("a panel's subtitle", () => {
+  it("is drawn under its title (e.g. the modes' shares of Langevin samples)", () => {
+    const svg = chartSvg(scatterChart([{ title: "plain Langevin", subtitle: "modes 0 / 1: 50.0% / 50.0%", points: [0, 0], dim: 2 }], { title: "t" }));
+    assert.ok(svg.includes(">plain Langevin</text>") && svg.includes(">modes 0 / 1: 50.0% / 50.0%</text>"));
+  });
+});
+
 describe("1-D data", () => {
   // two clusters at −2 and 2
   const points = Float32Array.from({ length: 400 }, (_, i) => (i % 2 ? 2 : -2) + ((i * 0.618) % 1) - 0.5);
@@ -98,10 +105,16 @@ describe("1-D data", () => {
     assert.ok(chartPng(spec).length > 100);
   });
 
-  it("bars of a panel integrate to 1 (all points in view)", () => {
-    const panel = (spec as { hconcat: { layer: { data: { values: { x: number; x2: number; density: number }[] } }[] }[] }).hconcat[0]!.layer[0]!.data.values;
-    const area = panel.reduce((s, r) => s + r.density * (r.x2 - r.x), 0);
+  it("bars of a panel integrate to 1 (all points in view), stacked from 0 by label", () => {
+    type Bar = { x: number; x2: number; y: number; y2: number; label?: string };
+    const bars = (chart: TopLevelSpec) => (chart as { hconcat: { layer: { data: { values: Bar[] } }[] }[] }).hconcat[0]!.layer[0]!.data.values;
+    const area = bars(spec).reduce((s, r) => s + (r.y - r.y2) * (r.x2 - r.x), 0);
     assert.ok(Math.abs(area - 1) < 1e-3, `area ${area}`);
+    assert.ok(bars(spec).every((r) => r.y2 === 0));
+    const labelled = bars(scatterChart([{ title: "by class", points: [0, 0, 0, 1], dim: 1, labels: [0, 1, 1, 0] }], { title: "t", bounds: { xmin: -1, xmax: 1, ymin: 0, ymax: 0 } }));
+    const first = labelled.filter((r) => r.x === labelled[0]!.x);
+    assert.deepEqual(first.map((r) => [r.label, r.y2 === 0, r.y2 > 0]), [["0", true, false], ["1", false, true]]);
+    assert.equal(first[1]!.y2, first[0]!.y);
   });
 });
 

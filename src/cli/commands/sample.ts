@@ -48,7 +48,9 @@ classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per
 
 /** The chart of 2-D samples (rows of `dim`), coloured by requested class where given, with the tracked trajectories. */
 function samplesChart(points: Float32Array, dim: number, labels: Int32Array | null, paths: number[][], title: string) {
-  const panel = { title: paths.length ? `samples with ${paths.length} trajectories` : "samples", points, dim, paths, ...(labels ? { labels, labelTitle: "requested class" } : {}) };
+  // 1-D samples are a histogram: their trajectories stay in the .trajectory.json
+  const drawn = dim > 1 ? paths : [];
+  const panel = { title: drawn.length ? `samples with ${drawn.length} trajectories` : "samples", points, dim, paths: drawn, ...(labels ? { labels, labelTitle: "requested class" } : {}) };
   return scatterChart([panel], { title });
 }
 
@@ -73,6 +75,7 @@ export function run(argv: string[]): void {
   const format = extname(flags.out).toLowerCase();
   if (![".json", ".csv", ".png", ".npy"].includes(format)) throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   const n = intFlag("n", flags.n, { min: 1 });
+  const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
@@ -101,7 +104,7 @@ export function run(argv: string[]): void {
   else if (image) {
     const kind = guidanceKind(resolved, flags);
     const guidance = kind === "none" ? kind : `${kind} guidance ${kind === "cfg" ? "w" : "γ"} = ${scale}`;
-    writeFileAtomic(flags.out, imageSamplesPng(points, resolved.shape, n, resolved.data, classes, labels && !classes ? single : null, guidance, zoomFlag(flags), `${flags.model} (${sampler.name}, ${sampler.nfe} NFE)`));
+    writeFileAtomic(flags.out, imageSamplesPng(points, resolved.shape, n, resolved.data, classes, labels && !classes ? single : null, guidance, zoom, `${flags.model} (${sampler.name}, ${sampler.nfe} NFE)`));
   }
   else writeFileAtomic(flags.out, chartPng(samplesChart(points, D, labels, flags.trajectory ? paths : [], `${n} samples of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model} (${sampler.name}, ${sampler.nfe} NFE)`)));
   const written = [flags.out];

@@ -14,7 +14,7 @@ import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js
 import { boundsOf, lossChart, scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
-import { normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
+import { labelClasses, normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { train } from "../../train/trainer.js";
 import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
@@ -120,7 +120,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const ev = evaluate(den, process, z, split.test, reference, rng, n);
   const dim = config.data.dim;
   const samples = scatterChart(
-    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `samples (${n})`, points: ev.samples, dim }],
+    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `${labelClasses(config) > 0 ? "unconditional samples" : "samples"} (${n})`, points: ev.samples, dim }],
     { title: `${config.data.spec}: held-out data | samples`, bounds: boundsOf(split.test.points, 0.05, dim) },
   );
   writeFileAtomic(join(dir, "samples.png"), chartPng(samples));
