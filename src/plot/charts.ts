@@ -203,6 +203,9 @@ function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: A
   return { title: panelTitle(panel, notes, subtitled), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
 }
 
+/** The x axis's title when none is given: "x" for 1-D points (a histogram's only coordinate), else "dimension 1". */
+const defaultXTitle = (oneD: boolean) => (oneD ? "x" : "dimension 1");
+
 /** The common bounds of panels' points: of both coordinates, or for 1-D points of x alone (y is then unused). */
 const panelBounds = (panels: ScatterPanel[]) => boundsOf(panels.flatMap((p) => pointRows(p.points, p.dim).flatMap((r) => [r.x, r.y])));
 
@@ -212,14 +215,14 @@ const panelBounds = (panels: ScatterPanel[]) => boundsOf(panels.flatMap((p) => p
  * drawn as histograms on a common x axis. Where some panels have labels, points of the others are
  * grey and the legend names them `NO_LABEL`.
  */
-export function scatterChart(panels: ScatterPanel[], { title, bounds, size = 300, xTitle = "dimension 1", yTitle = "dimension 2" }: ScatterOptions): TopLevelSpec {
+export function scatterChart(panels: ScatterPanel[], { title, bounds, size = 300, xTitle, yTitle = "dimension 2" }: ScatterOptions): TopLevelSpec {
   const b = bounds ?? panelBounds(panels);
   const color = labelColors(panels);
   const oneD = panels.every((p) => p.dim === 1);
   return {
     $schema: SCHEMA,
     title,
-    hconcat: panels.map((p) => scatterPanel(p, b, size, { x: oneD && xTitle === "dimension 1" ? "x" : xTitle, y: yTitle }, color)),
+    hconcat: panels.map((p) => scatterPanel(p, b, size, { x: xTitle ?? defaultXTitle(oneD), y: yTitle }, color)),
     ...(oneD ? { resolve: { scale: { y: "shared" } } } : {}),
   };
 }
@@ -247,7 +250,7 @@ export interface ScatterGridOptions extends ScatterOptions {
  * under a row header "rowTitle row". Every cell keeps its place whatever it holds (a cell with no
  * points in view is an empty panel; a pair with no cell, a blank one). 1-D points: histograms.
  */
-export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 160, xTitle = "dimension 1", yTitle = "dimension 2", rowTitle, columnTitle }: ScatterGridOptions): TopLevelSpec {
+export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 160, xTitle, yTitle = "dimension 2", rowTitle, columnTitle }: ScatterGridOptions): TopLevelSpec {
   const panelOf = (c: ScatterCell): ScatterPanel => ({ title: `${columnTitle} ${c.column}`, points: c.points, dim: c.dim });
   const b = bounds ?? panelBounds(cells.map(panelOf));
   const inOrder = (key: "row" | "column") => [...new Set(cells.map((c) => c[key]))];
@@ -263,7 +266,7 @@ export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 1
       spacing: GRID_SPACING,
       hconcat: columns.map((column, c) => {
         const cell = cells.find((x) => x.row === row && x.column === column) ?? { row, column, points: [], dim: cells[0]!.dim };
-        return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? (oneD && xTitle === "dimension 1" ? "x" : xTitle) : null, y: c === 0 ? yTitle : null }, undefined, true);
+        return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? xTitle ?? defaultXTitle(oneD) : null, y: c === 0 ? yTitle : null }, undefined, true);
       }),
     })),
     ...(oneD ? { resolve: { scale: { y: "shared" } } } : {}),
