@@ -268,6 +268,7 @@ export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 1
         const cell = cells.find((x) => x.row === row && x.column === column) ?? { row, column, points: [], dim: cells[0]!.dim };
         return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? xTitle ?? defaultXTitle(oneD) : null, y: c === 0 ? yTitle : null }, undefined, true);
       }),
+      ...(oneD ? { resolve: { scale: { y: "shared" as const } } } : {}),
     })),
     ...(oneD ? { resolve: { scale: { y: "shared" } } } : {}),
   };

@@ -85,6 +85,20 @@ describe("scatter panels with and without labels", () => {
   });
 });
 
+describe("a grid of 1-D cells", () => {
+  it("draws histograms on one density axis shared by every row and column", () => {
+    const cells = ["0", "1"].flatMap((row) => ["a", "b"].map((column) => ({ row, column, dim: 1, points: row === "0" ? [0, 0.1, 0.5] : [0, 0, 0, 0.01] })));
+    const names: string[] = [];
+    type Group = { type?: string; scales?: { name: string }[]; marks?: Group[] };
+    const walk = (g: Group) => {
+      for (const scale of g.scales ?? []) names.push(scale.name);
+      for (const m of g.marks ?? []) if (m.type === "group") walk(m);
+    };
+    walk(compile(scatterGridChart(cells, { title: "t", rowTitle: "r", columnTitle: "c" })).spec as Group);
+    assert.deepEqual(names.filter((n) => /(^|_)y$/.test(n)), ["y"]);
+  });
+});
+
 describe("a panel's subtitle", () => {
   it("is drawn under its title (e.g. the modes' shares of Langevin samples)", () => {
     const svg = chartSvg(scatterChart([{ title: "plain Langevin", subtitle: "modes 0 / 1: 50.0% / 50.0%", points: [0, 0], dim: 2 }], { title: "t" }));
