@@ -129,13 +129,12 @@ interface AxisTitles {
 }
 
 /**
- * A panel's title with its subtitle and notes on what it leaves out: "title (note, note)", or the
- * notes as a subtitle line (narrow grid cells), under the panel's own subtitle.
+ * A panel's title, with its subtitle and the notes on what it leaves out (e.g. "3 outside the view")
+ * as lines under it: a long title would push the panels apart (and in a grid, over the next cell).
  */
-function panelTitle({ title, subtitle }: ScatterPanel, notes: string[], subtitled: boolean): Panel["title"] {
-  const text = notes.length && !subtitled ? `${title} (${notes.join(", ")})` : title;
-  const lines = [...(subtitle ? [subtitle] : []), ...(notes.length && subtitled ? [notes.join(", ")] : [])];
-  return lines.length ? { text, subtitle: lines } : text;
+function panelTitle({ title, subtitle }: ScatterPanel, notes: string[]): Panel["title"] {
+  const lines = [...(subtitle ? [subtitle] : []), ...(notes.length ? [notes.join(", ")] : [])];
+  return lines.length ? { text: title, subtitle: lines } : title;
 }
 
 /** Bins of a 1-D panel's histogram over the bounds' x range. */
@@ -146,7 +145,7 @@ const HISTOGRAM_BINS = 40;
  * density count / (n · bin width) of the n points drawn (stacked by label where given), so that
  * panels with different n compare.
  */
-function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: AxisTitles, color: ColorChannel | undefined, subtitled: boolean): Panel {
+function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: AxisTitles, color: ColorChannel | undefined): Panel {
   const n = Math.floor(panel.points.length / panel.dim);
   const width = (bounds.xmax - bounds.xmin) / HISTOGRAM_BINS;
   const labelOf = (i: number) => (panel.labels ? String(panel.labels[i]) : NO_LABEL);
@@ -183,12 +182,12 @@ function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes:
       ...(color ? { color } : {}),
     },
   };
-  return { title: panelTitle(panel, outside ? [`${outside} outside the view`] : [], subtitled), width: size, height: Math.round(size * 0.75), layer: [bars] };
+  return { title: panelTitle(panel, outside ? [`${outside} outside the view`] : []), width: size, height: Math.round(size * 0.75), layer: [bars] };
 }
 
 /** A scatter panel spec: the points (coloured by label if the chart has labels) and the panel's paths; a histogram for 1-D points. */
-function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: AxisTitles, color: ColorChannel | undefined, subtitled = false): Panel {
-  if (panel.dim === 1) return histogramPanel(panel, bounds, size, axes, color, subtitled);
+function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: AxisTitles, color: ColorChannel | undefined): Panel {
+  if (panel.dim === 1) return histogramPanel(panel, bounds, size, axes, color);
   const n = Math.floor(panel.points.length / panel.dim);
   const shown = Math.min(n, MAX_PANEL_POINTS);
   const rows = pointRows(panel.points, panel.dim, panel.labels, shown).map((r) => (color && !panel.labels ? { ...r, label: NO_LABEL } : r));
@@ -200,7 +199,7 @@ function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: A
     encoding: { ...position, ...(color ? { color } : {}) },
   };
   const notes = [...(shown < n ? [`first ${shown} of ${n} points`] : []), ...(visible.length < rows.length ? [`${rows.length - visible.length} outside the view`] : [])];
-  return { title: panelTitle(panel, notes, subtitled), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
+  return { title: panelTitle(panel, notes), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
 }
 
 /** The x axis's title when none is given: "x" for 1-D points (a histogram's only coordinate), else "dimension 1". */
@@ -266,7 +265,7 @@ export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 1
       spacing: GRID_SPACING,
       hconcat: columns.map((column, c) => {
         const cell = cells.find((x) => x.row === row && x.column === column) ?? { row, column, points: [], dim: cells[0]!.dim };
-        return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? xTitle ?? defaultXTitle(oneD) : null, y: c === 0 ? yTitle : null }, undefined, true);
+        return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? xTitle ?? defaultXTitle(oneD) : null, y: c === 0 ? yTitle : null }, undefined);
       }),
       ...(oneD ? { resolve: { scale: { y: "shared" as const } } } : {}),
     })),
