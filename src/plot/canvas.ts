@@ -1,4 +1,4 @@
-/** A small RGBA raster for pictures of images: grids of images, side by side, as PNG files. */
+/** A small RGBA raster for pictures of images: grids of images as PNG files (figure.ts adds the words). */
 import { encodePng } from "../io/png.js";
 
 export type Color = [number, number, number];
@@ -18,30 +18,23 @@ export class Canvas {
     this.rgba.set(color, (y * this.width + x) * 4);
   }
 
-  /** Paste another canvas with its top left corner at (x, y). */
-  blit(other: Canvas, x: number, y: number): void {
-    for (let r = 0; r < other.height; r++) {
-      for (let c = 0; c < other.width; c++) {
-        const i = (r * other.width + c) * 4;
-        this.pixel(x + c, y + r, [other.rgba[i]!, other.rgba[i + 1]!, other.rgba[i + 2]!]);
-      }
-    }
-  }
-
   /** The raster as a PNG file. */
   png(): Uint8Array {
     return encodePng(this.width, this.height, this.rgba);
   }
 }
 
+/** Pixels of white between and around the images of a grid. */
+export const GUTTER = 2;
+
 /**
  * A grid of images ([n, H, W, C] row-major, 8-bit values 0..255, C = 1 or 3), `cols` per row,
- * each pixel drawn as a `scale`×`scale` square, with a 2-pixel white gutter.
+ * each pixel drawn as a `scale`×`scale` square, with a white gutter of GUTTER pixels.
  */
 export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number, { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {}): Canvas {
   const [H, W, C] = shape as [number, number, number];
   if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
-  const gutter = 2;
+  const gutter = GUTTER;
   const rows = Math.ceil(n / cols);
   const c = new Canvas(cols * (W * scale + gutter) + gutter, rows * (H * scale + gutter) + gutter);
   const byte = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
@@ -54,12 +47,4 @@ export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number,
     }
   }
   return c;
-}
-
-/** Canvases (e.g. image grids) side by side, top-aligned, on white. */
-export function sideBySide(panels: Canvas[]): Canvas {
-  const out = new Canvas(panels.reduce((s, p) => s + p.width, 0), Math.max(...panels.map((p) => p.height)));
-  let x = 0;
-  for (const p of panels) out.blit(p, x, 0), (x += p.width);
-  return out;
 }

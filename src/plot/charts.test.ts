@@ -95,7 +95,7 @@ describe("a large scatter panel", () => {
   it("draws its first 5000 points and says so", () => {
     const svg = chartSvg(scatterChart([{ title: "many", points: spiral(6000), dim: 2 }], { title: "cap" }));
     assert.equal(count(svg, 'aria-roledescription="circle"'), 5000);
-    assert.ok(svg.includes(">many (first 5000 of 6000 points)</text>"));
+    assert.ok(svg.includes(">many</text>") && svg.includes(">first 5000 of 6000 points</text>"));
   });
 });
 
@@ -105,7 +105,7 @@ describe("a scatter panel on fixed bounds", () => {
     const spec = scatterChart([{ title: "samples", points, dim: 2 }], { title: "outliers", bounds: { xmin: -1, xmax: 1, ymin: -1, ymax: 1 } });
     const svg = chartSvg(spec);
     assert.equal(count(svg, 'aria-roledescription="circle"'), 2);
-    assert.ok(svg.includes(">samples (2 outside the view)</text>"));
+    assert.ok(svg.includes(">samples</text>") && svg.includes(">2 outside the view</text>"));
     assert.ok(chartPng(spec).length > 100);
   });
 });

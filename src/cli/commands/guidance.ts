@@ -11,7 +11,9 @@ import { componentOf, knownMixture } from "../../data/known.js";
 import { denormalize, normalize } from "../../data/normalize.js";
 import { classify } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { Canvas, imageGrid } from "../../plot/canvas.js";
+import { className } from "../../data/images.js";
+import { imageFigurePng } from "../../plot/figure.js";
+import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { loadClassifier } from "../../train/load.js";
@@ -39,7 +41,7 @@ const guidanceCommandFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm guidance` parses, in the order its help lists them. */
-export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags] as const;
+export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags, pictureFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "judge accuracy and diversity of guided samples across scales and classes";
@@ -102,31 +104,51 @@ export function run(argv: string[]): void {
 }
 
 /** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
-function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
+function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string; zoom: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
   const total = classes * n;
   const { net, reference } = imageJudge(resolved, total);
   const requested = Int32Array.from({ length: total }, (_, i) => Math.floor(i / n));
   const shown = Math.min(8, n);
-  const [H, W] = resolved.shape as [number, number, number];
-  const grid = new Canvas(classes * shown * W, scales.length * H);
+  const zoom = zoomFlag(flags);
+  const picture = guidanceImageGrid(resolved.shape, classes, scales.length, shown);
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const table = scales.map((scale, r) => {
     const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n: total, rng: new Rng(seed), sampler, ...reportBatches(`scale ${scale}`, total, false) });
     const q = imageQuality(net, pixels, reference, { labels: requested });
     const perClass = Array.from({ length: classes }, (_, y) => q.predicted.subarray(y * n, (y + 1) * n).filter((p) => p === y).length / n);
-    for (let y = 0; y < classes; y++) {
-      const cell = pixels.subarray(y * n * H * W, (y * n + shown) * H * W);
-      grid.blit(imageGrid(cell, resolved.shape, shown, { cols: shown, scale: 1 }), y * shown * W, r * H);
-    }
+    picture.place(r, pixels, n);
     return { scale, accuracy: q.accuracy!, frechet: q.frechet, noiseFloor: q.noiseFloor, perClass };
   });
   mkdirSync(flags.out, { recursive: true });
   writeFileAtomic(join(flags.out, "guidance.json"), JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe, table }, null, 2) + "\n");
-  writeFileAtomic(join(flags.out, "guidance.png"), grid.png());
+  const symbol = flags.guidance === "cfg" ? "w" : "γ";
+  const rowLabels = table.map((row) => `${symbol} = ${row.scale}: ${(100 * row.accuracy).toFixed(0)}% right`);
+  const columnLabels = Array.from({ length: classes }, (_, k) => className(resolved.data, k));
+  const title = `${flags.guidance} guidance of ${flags.model}: ${shown} of ${n} samples per class and scale (% judged the requested class by the shipped classifier)`;
+  writeFileAtomic(join(flags.out, "guidance.png"), imageFigurePng({ title, panels: [{ ...picture.panel, rowLabels, columnLabels }], zoom }));
   if (flags.json) return void console.log(JSON.stringify(table));
   console.log(`${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`);
   for (const row of table) console.log(`  scale ${String(row.scale).padStart(5)}: accuracy ${row.accuracy.toFixed(3)}  Fréchet ${row.frechet.toFixed(1)}`);
   console.log(`wrote ${join(flags.out, "guidance.json")}, ${join(flags.out, "guidance.png")}`);
+}
+
+/**
+ * The pixels of the image guidance grid: for each scale a band of two rows, and in it for each
+ * class a block of its first `shown` samples (⌈shown/2⌉ a row; empty places white).
+ * `place(r, pixels, n)` copies the samples of scale r (n per class, classes in order) into the band.
+ */
+function guidanceImageGrid(shape: number[], classes: number, scales: number, shown: number) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const perRow = Math.ceil(shown / 2), rowsPer = Math.ceil(shown / perRow);
+  const cols = classes * perRow;
+  const pixels = new Float32Array(scales * rowsPer * cols * size).fill(255);
+  const place = (r: number, samples: Float32Array, n: number) => {
+    for (let y = 0; y < classes; y++) for (let k = 0; k < shown; k++) {
+      const at = (r * rowsPer + Math.floor(k / perRow)) * cols + y * perRow + (k % perRow);
+      pixels.set(samples.subarray((y * n + k) * size, (y * n + k + 1) * size), at * size);
+    }
+  };
+  return { place, panel: { pixels, shape, n: scales * rowsPer * cols, cols, columnSpan: perRow, rowSpan: rowsPer } };
 }
 
 /** RMS distance of points [n, D] to their mean. */

@@ -8,7 +8,8 @@ import type { Normalization } from "../../data/normalize.js";
 import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { imageGrid, sideBySide } from "../../plot/canvas.js";
+import { className } from "../../data/images.js";
+import { imageFigurePng } from "../../plot/figure.js";
 import { lossChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
@@ -28,13 +29,14 @@ export const reportBatches = (label: string, total: number, quiet: boolean): Bat
 };
 
 /**
- * At checkpoint `step`: DIR/grid-STEP.png with 16 samples of `den` (the EMA model), the same as
- * DIR/grid.png (the latest), and DIR/loss.png with the losses so far, so a long run can be watched.
+ * At checkpoint `step`: DIR/grid-STEP.png with 16 samples of `den` (the EMA model; each image pixel
+ * `zoom`×`zoom`), the same as DIR/grid.png (the latest), and DIR/loss.png with the losses so far,
+ * so a long run can be watched.
  */
-export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess, losses: ArrayLike<number>): void {
+export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess, losses: ArrayLike<number>, zoom: number): void {
   const shape = dataShape(config);
   const samples = drawSamples(den, process, { normalization: normalizationOf(config), shape, n: 16, rng: new Rng(config.seed + 7), sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }) });
-  const png = imageGrid(samples, shape, 16, { cols: 4 }).png();
+  const png = imageFigurePng({ title: `${config.data.spec} at step ${step}: 16 samples (EMA weights, ${PROGRESS_STEPS} ancestral steps)`, panels: [{ pixels: samples, shape, n: 16, cols: 4 }], zoom });
   writeFileAtomic(join(dir, `grid-${step}.png`), png);
   writeFileAtomic(join(dir, "grid.png"), png);
   writeFileAtomic(join(dir, "loss.png"), chartPng(lossChart(losses)));
@@ -65,6 +67,8 @@ export interface ImageReportOptions {
   cfgScale: number;
   /** no progress lines */
   quiet: boolean;
+  /** each image pixel of the PNG grids is drawn zoom × zoom */
+  zoom: number;
 }
 
 /** Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. */
@@ -81,14 +85,20 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
   const samples = drawSamples(den, process, { normalization: z, shape, n: 64, rng, sampler, ...reportBatches("samples", 64, o.quiet) });
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
-  writeFileAtomic(written[0]!, sideBySide([imageGrid(split.test.points.subarray(0, 64 * test.dim), shape, 64, { cols: 8 }), imageGrid(samples, shape, 64, { cols: 8 })]).png());
+  const panels = [
+    { title: "held-out test images", pixels: split.test.points.subarray(0, 64 * test.dim), shape, n: Math.min(64, split.test.n), cols: 8 },
+    { title: `samples (${o.sampleSteps} ancestral steps)`, pixels: samples, shape, n: 64, cols: 8 },
+  ];
+  writeFileAtomic(written[0]!, imageFigurePng({ title: `${config.data.spec} after ${config.steps} training steps: held-out | samples`, panels, zoom: o.zoom }));
   writeFileAtomic(written[1]!, chartPng(lossChart(losses)));
   const classes = labelClasses(config);
   if (classes > 0) {
     const perClass = 4;
     const rows = classRows(den, process, z, shape, classes, perClass, o.cfgScale, new Rng(config.seed + 3), sampler, reportBatches("guided samples", classes * perClass, o.quiet));
     written.push(join(dir, "cfg.png"));
-    writeFileAtomic(join(dir, "cfg.png"), imageGrid(rows, shape, classes * perClass, { cols: perClass }).png());
+    const rowLabels = Array.from({ length: classes }, (_, k) => className(config.data.spec, k));
+    const title = `${config.data.spec}: ${perClass} samples per class, classifier-free guidance w = ${o.cfgScale}`;
+    writeFileAtomic(join(dir, "cfg.png"), imageFigurePng({ title, panels: [{ pixels: rows, shape, n: classes * perClass, cols: perClass, rowLabels }], zoom: o.zoom }));
   }
   written.push(join(dir, "metrics.json"));
   const metrics = {

@@ -4,13 +4,15 @@ import { Rng } from "../../engine/index.js";
 import { denormalize } from "../../data/normalize.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { npyBytes } from "../../io/npy.js";
-import { imageGrid } from "../../plot/canvas.js";
+import { className } from "../../data/images.js";
+import { imageFigurePng } from "../../plot/figure.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { guidanceFlags, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { pictureFlags, zoomFlag } from "../pictures.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { reportBatches } from "./images.js";
 import { flagValue, isTextRun, sampleText } from "./text.js";
@@ -26,7 +28,7 @@ const sampleFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm sample` parses, in the order its help lists them. */
-export const flagTables = [sampleFlags, modelFlags, samplerFlags, guidanceFlags, backendFlags] as const;
+export const flagTables = [sampleFlags, modelFlags, samplerFlags, guidanceFlags, pictureFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "draw samples from a checkpoint or the exact oracle";
@@ -46,8 +48,22 @@ classes 0..K−1 in turn (sample i has class i mod K; a grid gets one column per
 
 /** The chart of 2-D samples (rows of `dim`), coloured by requested class where given, with the tracked trajectories. */
 function samplesChart(points: Float32Array, dim: number, labels: Int32Array | null, paths: number[][], title: string) {
-  const panel = { title: paths.length ? `samples with ${paths.length} trajectories` : "samples", points, dim, paths, ...(labels ? { labels, labelTitle: "requested class" } : {}) };
+  // 1-D samples are a histogram: their trajectories stay in the .trajectory.json
+  const drawn = dim > 1 ? paths : [];
+  const panel = { title: drawn.length ? `samples with ${drawn.length} trajectories` : "samples", points, dim, paths: drawn, ...(labels ? { labels, labelTitle: "requested class" } : {}) };
   return scatterChart([panel], { title });
+}
+
+/**
+ * The PNG of image samples: a grid of the n images with a title naming the model, sampler, class
+ * and guidance; with --class all one column per class, headed by the class's name.
+ */
+function imageSamplesPng(pixels: Float32Array, shape: number[], n: number, data: string, classes: number, single: number | null, guidance: string, zoom: number, about: string): Uint8Array {
+  const conditioned = single !== null || classes > 0 ? `, ${guidance === "none" ? "conditional" : guidance}` : "";
+  const what = single !== null ? `${className(data, single)} (class ${single})${conditioned}` : classes > 0 ? `one column per class${conditioned}` : "";
+  const title = `${n} samples of ${about}${what ? `: ${what}` : ""}`;
+  const columns = classes > 0 ? { cols: classes, columnLabels: Array.from({ length: classes }, (_, k) => className(data, k)) } : { cols: Math.ceil(Math.sqrt(n)) };
+  return imageFigurePng({ title, panels: [{ pixels, shape, n, ...columns }], zoom });
 }
 
 export function run(argv: string[]): void {
@@ -59,6 +75,7 @@ export function run(argv: string[]): void {
   const format = extname(flags.out).toLowerCase();
   if (![".json", ".csv", ".png", ".npy"].includes(format)) throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   const n = intFlag("n", flags.n, { min: 1 });
+  const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
@@ -84,7 +101,11 @@ export function run(argv: string[]): void {
   if (format === ".json") writeFileAtomic(flags.out, JSON.stringify(rows) + "\n");
   else if (format === ".csv") writeFileAtomic(flags.out, [Array.from({ length: D }, (_, d) => `x${d}`).join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");
   else if (format === ".npy") writeFileAtomic(flags.out, image ? npyBytes(Uint8Array.from(points, (v) => Math.min(255, Math.max(0, Math.round(v)))), [n, ...resolved.shape.slice(0, 2)]) : npyBytes(points, [n, D]));
-  else if (image) writeFileAtomic(flags.out, imageGrid(points, resolved.shape, n, classes ? { cols: classes } : {}).png());
+  else if (image) {
+    const kind = guidanceKind(resolved, flags);
+    const guidance = kind === "none" ? kind : `${kind} guidance ${kind === "cfg" ? "w" : "γ"} = ${scale}`;
+    writeFileAtomic(flags.out, imageSamplesPng(points, resolved.shape, n, resolved.data, classes, labels && !classes ? single : null, guidance, zoom, `${flags.model} (${sampler.name}, ${sampler.nfe} NFE)`));
+  }
   else writeFileAtomic(flags.out, chartPng(samplesChart(points, D, labels, flags.trajectory ? paths : [], `${n} samples of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model} (${sampler.name}, ${sampler.nfe} NFE)`)));
   const written = [flags.out];
   if (labels && format === ".npy") {

@@ -8,12 +8,13 @@ import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
-import { modelFlags, resolveModel } from "../model.js";
+import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
 
 /** `vdm score-field`'s own flags. */
 const scoreFieldFlags = defineFlags("Flags", {
   out: { value: "FILE.png", help: "where the picture goes (required)" },
-  sigmas: { default: "0,1,5", value: "LIST", help: "the levels σ̃, one panel each" },
+  sigmas: { value: "LIST", help: "the levels σ̃, one panel each (default: 0,1,5 for the oracle; for a trained model its least noisy level σ̃_min, 1, 5)" },
   grid: { default: "21", value: "G", help: "arrows per side of the grid" },
 });
 
@@ -26,9 +27,31 @@ export const summary = "the score as arrows over the data at chosen noise levels
 export const help = helpText(
   `vdm score-field --model <DIR|oracle> [--data D] --out FILE.png [--sigmas LIST] [--grid G]`,
   `Draws the VE score ∇_x log p_σ̃(x) on a grid over the data for each σ̃ in --sigmas (in the
-model's normalised coordinates; 0 = the clean data, for the oracle), over held-out points.`,
+model's normalised coordinates), over held-out points. σ̃ = 0 is the clean data, whose score only
+the oracle knows; a trained model learned the score at its levels σ̃ = e^{γ/2} from the least
+noisy, σ̃_min, to the most noisy, σ̃_max, and draws only those.`,
   ...flagTables,
 );
+
+/** The levels σ̃ = e^{γ/2} a trained model learned the score at: from its least noisy latent (the reconstruction term's) to its most noisy (the prior term's). */
+function learnedSigmas(process: DiffusionProcess): { min: number; max: number } {
+  return { min: Math.exp(process.reconstructionLevel().gamma / 2), max: Math.exp(process.priorLevel().gamma / 2) };
+}
+
+/** The default panels: σ̃ = 0, 1, 5 for the oracle (exact at every level); for a trained model its σ̃_min, then 1 and 5 where it learned them. */
+function defaultSigmas(resolved: ResolvedModel): number[] {
+  if (resolved.oracle) return [0, 1, 5];
+  const { min, max } = learnedSigmas(resolved.process);
+  return [min, ...[1, 5].filter((s) => s > min && s <= max)];
+}
+
+/** A UsageError naming the levels of `sigmas` a trained model did not learn (σ̃ = 0 included: its score there is undefined, −ε̂/σ with σ = 0). */
+function checkLearned(sigmas: number[], { min, max }: { min: number; max: number }): void {
+  const outside = sigmas.filter((s) => !(s >= min * (1 - 1e-9) && s <= max * (1 + 1e-9)));
+  if (outside.length === 0) return;
+  const range = `σ̃ from ${min.toPrecision(3)} (its least noisy level) to ${max.toPrecision(3)}`;
+  throw new UsageError(`--sigmas ${outside.join(",")}: a trained model learned the score only at ${range}${outside.includes(0) ? "; at σ̃ = 0 (the clean data) its score is undefined (−ε̂/σ with σ = 0): only --model oracle draws it" : ""}`);
+}
 
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
@@ -36,8 +59,10 @@ export function run(argv: string[]): void {
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
   const resolved = resolveModel(flags);
   if (resolved.dim !== 2) throw new UsageError(`score-field draws 2-D data; the model has ${resolved.dim} dimensions`);
-  const sigmas = flags.sigmas.split(",").map(Number);
+  const sigmas = flags.sigmas ? flags.sigmas.split(",").map(Number) : defaultSigmas(resolved);
   if (sigmas.some((s) => !(s >= 0))) throw new UsageError(`--sigmas must be non-negative numbers, got "${flags.sigmas}"`);
+  const learned = resolved.oracle ? undefined : learnedSigmas(resolved.process);
+  if (learned) checkLearned(sigmas, learned);
   const G = intFlag("grid", flags.grid, { min: 2 });
   const test = loadSplit(resolved.data, resolved.seed).test;
   const z = resolved.normalization;
@@ -53,10 +78,10 @@ export function run(argv: string[]): void {
     const longest = Math.max(...scores.map(([u, v]) => Math.hypot(u, v)), 1e-12);
     const scale = (0.9 * Math.min(b.xmax - b.xmin, b.ymax - b.ymin)) / (G - 1) / longest;
     const arrows: Arrow[] = scores.map(([u, v], k) => ({ x: grid[2 * k]!, y: grid[2 * k + 1]!, dx: u * scale, dy: v * scale }));
-    return { title: `σ̃ = ${sigma}`, arrows };
+    return { title: `σ̃ = ${Number(sigma.toPrecision(3))}${sigma === learned?.min ? " (least noisy)" : ""}`, arrows };
   });
   const model = flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model;
   writeFileAtomic(flags.out, chartPng(scoreFieldChart(panels, test.points, { title: `score ∇ log p_σ̃(x) of ${model} over held-out data (arrows scaled per panel)`, bounds: b })));
   if (flags.json) console.log(JSON.stringify({ written: flags.out, sigmas }));
-  else console.log(`wrote ${flags.out} (σ̃ = ${sigmas.join(", ")})`);
+  else console.log(`wrote ${flags.out} (σ̃ = ${sigmas.map((s) => Number(s.toPrecision(3))).join(", ")})`);
 }

@@ -14,7 +14,7 @@ import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js
 import { boundsOf, lossChart, scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
-import { normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
+import { labelClasses, normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { train } from "../../train/trainer.js";
 import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
@@ -22,6 +22,7 @@ import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
+import { pictureFlags, zoomFlag } from "../pictures.js";
 import { flagValue, trainText } from "./text.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
@@ -69,7 +70,7 @@ const imageReportFlags = defineFlags("Image reports", {
 });
 
 /** The flag tables `vdm train` parses, in the order its help lists them. */
-export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, backendFlags] as const;
+export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, pictureFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
@@ -121,7 +122,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const ev = evaluate(den, process, split.test, { reference, normalization: z, rng, n });
   const dim = config.data.dim;
   const samples = scatterChart(
-    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `samples (${n})`, points: ev.samples, dim }],
+    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `${labelClasses(config) > 0 ? "unconditional samples" : "samples"} (${n})`, points: ev.samples, dim }],
     { title: `${config.data.spec}: held-out data | samples`, bounds: boundsOf(split.test.points, 0.05, dim) },
   );
   writeFileAtomic(join(dir, "samples.png"), chartPng(samples));
@@ -253,6 +254,7 @@ export function run(argv: string[]): void {
     sampleSteps: intFlag("sample-steps", flags["sample-steps"], { min: 1 }),
     cfgScale: Number(flags["cfg-scale"]),
     quiet: flags.quiet,
+    zoom: zoomFlag(flags),
   };
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);
@@ -268,7 +270,7 @@ export function run(argv: string[]): void {
     (c, s) => {
       if (!c.data.shape) return;
       const trained = trainedModel(c, s.ema);
-      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step)));
+      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom));
     },
   );
   const { denoiser, process } = trainedModel(config, state.ema);
