@@ -9,8 +9,8 @@
  * await initEngine();
  * const split = loadSplit("moons", 0);
  * const config = runConfigFor("moons", split, { steps: 2000 });
- * const { denoiser, process } = trainedModel(config, train(config, split.train).state.ema);
- * const points = drawSamples(denoiser, process, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(process, { steps: 20 }));
+ * const { denoiser, process: diffusion } = trainedModel(config, train(config, split.train).state.ema);
+ * const points = drawSamples(denoiser, diffusion, normalizationOf(config), [2], 1000, new Rng(1), new DpmSolverSampler(diffusion, { steps: 20 }));
  * ```
  * @packageDocumentation
  */
@@ -149,7 +149,7 @@ export { loadRun, loadClassifier, type LoadedRun, type LoadedClassifier } from "
 export { modelDirectory, shippedModelNames } from "./train/shipped.js";
 
 // evaluation
-export { drawSamples, heldOutElbo, evaluate, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions } from "./eval/run.js";
+export { drawSamples, heldOutElbo, evaluate, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions, type EvaluationBatches } from "./eval/run.js";
 export { studyElboEstimators, type EstimatorStudy, type EstimatorSummary } from "./eval/elbo-variance.js";
 export { odeLikelihood, type OdeLikelihood, type OdeLikelihoodOptions, type DivergenceKind } from "./eval/ode-likelihood.js";
 export { energyDistance } from "./eval/energy.js";

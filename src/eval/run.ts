@@ -120,11 +120,17 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, z: Normali
   };
 }
 
+/** How `evaluate` batches its two phases (and reports their progress). */
+export interface EvaluationBatches {
+  elbo?: BatchOptions;
+  samples?: BatchOptions;
+}
+
 /** `reference` should hold n points, so that the noise floor is measured at the samples' size. */
-export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, reference: PointSet, rng: Rng, n = 1000, sampler?: Sampler): Evaluation {
+export function evaluate(den: Denoiser, process: DiffusionProcess, z: Normalization, test: PointSet, reference: PointSet, rng: Rng, n = 1000, sampler?: Sampler, batches: EvaluationBatches = {}): Evaluation {
   const D = test.dim;
-  const elbo = heldOutElbo(den, process, z, test, rng);
-  const samples = drawSamples(den, process, z, exampleShape(test), n, rng, sampler);
+  const elbo = heldOutElbo(den, process, z, test, rng, batches.elbo);
+  const samples = drawSamples(den, process, z, exampleShape(test), n, rng, sampler, batches.samples);
   return {
     ...elbo,
     energyDistance: energyDistance(samples, test.points, D),

@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
 import { modelFlags, resolveModel } from "../model.js";
 
 /** `vdm score-field`'s own flags. */
@@ -34,11 +34,10 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
+  const sigmas = numberListFlag("sigmas", flags.sigmas, { min: 0 });
+  const G = intFlag("grid", flags.grid, { min: 2 });
   const resolved = resolveModel(flags);
   if (resolved.dim !== 2) throw new UsageError(`score-field draws 2-D data; the model has ${resolved.dim} dimensions`);
-  const sigmas = flags.sigmas.split(",").map(Number);
-  if (sigmas.some((s) => !(s >= 0))) throw new UsageError(`--sigmas must be non-negative numbers, got "${flags.sigmas}"`);
-  const G = intFlag("grid", flags.grid, { min: 2 });
   const test = loadSplit(resolved.data, resolved.seed).test;
   const z = resolved.normalization;
   const b = boundsOf(test.points, 0.15);
