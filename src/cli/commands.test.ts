@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closest, editDistance } from "./args.js";
+import { Progress } from "./progress.js";
 import { loadTextCorpus } from "../text/data.js";
 import { textRunConfig } from "../text/config.js";
 import { Tokenizer } from "../text/tokenizer.js";
@@ -150,6 +151,16 @@ describe("progress", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^samples 100000\/200001 /m);
     assert.match(r.stderr, /^samples 200001\/200001 /m);
+  });
+});
+
+describe("Progress", () => {
+  it("prints a count once: the last step and the end of its batch both reaching the total make one line", () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => void lines.push(s) } as unknown as NodeJS.WriteStream;
+    const progress = new Progress("ODE likelihood", 50, 0, stream);
+    for (const done of [10, 50, 50]) progress.update(done);
+    assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), ["ODE likelihood 10/50", "ODE likelihood 50/50"]);
   });
 });
 
