@@ -149,7 +149,7 @@ export { loadRun, loadClassifier, type LoadedRun, type LoadedClassifier, type Lo
 export { modelDirectory, shippedModelNames } from "./train/shipped.js";
 
 // evaluation
-export { drawSamples, heldOutElbo, evaluate, type DrawSamplesOptions, type EvaluateOptions, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions } from "./eval/run.js";
+export { drawSamples, heldOutElbo, evaluate, type DrawSamplesOptions, type EvaluateOptions, type HeldOutElbo, type Evaluation, type BatchDenoiser, type BatchOptions, type ElboEvalOptions, type EvaluationBatches } from "./eval/run.js";
 export { studyElboEstimators, type EstimatorStudy, type EstimatorStudyOptions, type EstimatorSummary } from "./eval/elbo-variance.js";
 export { odeLikelihood, type OdeLikelihood, type OdeLikelihoodOptions, type DivergenceKind } from "./eval/ode-likelihood.js";
 export { energyDistance } from "./eval/energy.js";

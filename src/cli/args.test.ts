@@ -17,10 +17,10 @@ describe("parse", () => {
   });
 
   it("rejects unknown flags, positionals, a value for a switch, and omitted flags", () => {
-    assert.throws(() => parse(["--bogus"], table), { code: "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
+    assert.throws(() => parse(["--bogus"], table), /unknown flag --bogus \(--help lists the flags\)$/);
     assert.throws(() => parse(["stray"], table), { code: "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" });
     assert.throws(() => parse(["--loud=yes"], table), { code: "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" });
-    assert.throws(() => parse(["--name", "x"], omit(table, "name")), { code: "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
+    assert.throws(() => parse(["--name", "x"], omit(table, "name")), /unknown flag --name/);
   });
 
   it("refuses a flag defined twice", () => {
@@ -108,7 +108,7 @@ describe("every command's --help", () => {
           const entry = listed.get(flag);
           const r = await runHelp(command, [entry && !entry.value ? `--${flag}` : `--${flag}=1`]);
           if (entry) assert.ok("printed" in r, `--${flag} is listed but the parser says: ${"error" in r ? r.error.message : ""}`);
-          else assert.equal("error" in r && r.error.code, "ERR_PARSE_ARGS_UNKNOWN_OPTION", `--${flag} is accepted but not listed`);
+          else assert.match("error" in r ? r.error.message : "", new RegExp(`^unknown flag --${flag}\\b`), `--${flag} is accepted but not listed`);
         }
       });
 

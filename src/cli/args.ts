@@ -53,7 +53,35 @@ export const commonFlags = defineFlags("Common flags", {
 
 const defaultOf = (spec: FlagSpec): string => String(spec.default ?? "");
 
-/** Parse `argv` strictly (unknown flags are errors) against `groups` and the common flags. */
+/**
+ * The optimal-string-alignment distance between a and b: the fewest insertions, deletions,
+ * substitutions and swaps of adjacent characters that turn one into the other (the usual
+ * dynamic programme over prefixes, O(|a|·|b|)).
+ */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `word` in edit distance, if it is a plausible typo (at most a third of the word's characters off, at least one). */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const distance = editDistance(word, c);
+    if (distance < bestDistance) [best, bestDistance] = [c, distance];
+  }
+  return best;
+}
+
+/** Parse `argv` strictly (unknown flags are errors, naming the nearest known flag) against `groups` and the common flags. */
 export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): Parsed<G> {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const { specs } of [...groups, commonFlags]) {
@@ -63,8 +91,16 @@ export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups:
       options[name] = spec.type === "boolean" ? { type: "boolean", default: false, ...short } : { type: "string", default: defaultOf(spec), ...short };
     }
   }
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  return values as Parsed<G>;
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Parsed<G>;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const flag = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(e.message)?.[1] : undefined;
+    if (flag === undefined) throw err;
+    const name = flag.replace(/^--?/, "");
+    const near = closest(name, Object.keys(options));
+    throw new UsageError(`unknown flag ${flag}${near ? `; did you mean --${near}?` : " (--help lists the flags)"}`);
+  }
 }
 
 /** Width of a help line, and the widest flag column before the help moves to its own line. */
@@ -119,6 +155,13 @@ export function intFlag(name: string, raw: string | undefined, { min = -Infinity
 export function intListFlag(name: string, raw: string | undefined, bounds: { min?: number; max?: number } = {}): number[] {
   if (raw === undefined) throw new UsageError(`--${name} is required`);
   return raw.split(",").map((part) => intFlag(name, part, bounds));
+}
+
+/** A comma-separated list of numbers >= `min`, e.g. `--scales 0,1,3`. */
+export function numberListFlag(name: string, raw: string, { min = -Infinity } = {}): number[] {
+  const values = raw.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
+  if (values.some((v) => !Number.isFinite(v) || v < min)) throw new UsageError(`--${name} must be a comma-separated list of numbers${min === -Infinity ? "" : ` >= ${min}`}, got "${raw}"`);
+  return values;
 }
 
 /** A mistake in how the command was called: printed without a stack trace. */

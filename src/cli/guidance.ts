@@ -43,6 +43,15 @@ export function guidanceScale(resolved: ResolvedModel, flags: Pick<Flags, "guida
   return scale;
 }
 
+/**
+ * Check the flags' guidance towards `classes` before any work (the guidance kind, the classes'
+ * range, the classifier and its fit to the model): build the guided denoiser of each distinct class
+ * once and release it.
+ */
+export function checkGuidance(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): void {
+  tree.dispose(guidedDenoiser(resolved, flags, Int32Array.from(new Set(classes)), scale).params);
+}
+
 /** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
 export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): Denoiser {
   const { model, params } = resolved.denoiser;

@@ -1,6 +1,6 @@
 /** The `vdm` command line. */
 import { shutdownEngine, initEngine } from "../engine/index.js";
-import { UsageError, type FlagGroup } from "./args.js";
+import { closest, UsageError, type FlagGroup } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
@@ -47,7 +47,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`vdm: unknown command "${name}" (known: ${Object.keys(COMMANDS).join(", ")})`);
+    const near = closest(name, Object.keys(COMMANDS));
+    console.error(`vdm: unknown command "${name}"${near ? `; did you mean "${near}"?` : ` (known: ${Object.keys(COMMANDS).join(", ")})`}`);
     return 2;
   }
   try {

@@ -8,7 +8,8 @@ import type { SessionOptions } from "../onnx/runtime.js";
 import { backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads, type BackendName } from "../onnx/available.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
-import { dataShape, type RunConfig } from "../train/config.js";
+import { dataShape, validateRunConfig, type RunConfig } from "../train/config.js";
+import { readCheckpointConfig } from "../io/checkpoint.js";
 import { loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
 import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
@@ -130,6 +131,16 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
   return { ...resolved, jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
 }
 
+/**
+ * Refuse, as a usage error, a checkpoint that --model cannot take: a Diffusion-LM (text) run, which
+ * has commands of its own, or a classifier, which goes to --classifier/--judge.
+ */
+function checkDenoiserRun(dir: string): void {
+  const config = readCheckpointConfig(dir, validateRunConfig);
+  if (config.task === "classifier") throw new UsageError(`${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`);
+  if (config.model.kind === "text") throw new UsageError(`${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`);
+}
+
 function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> {
   if (flags.model === "") throw new UsageError(`--model is required: a checkpoint directory, a model shipped with the package (${shippedModelNames[0]}) or "oracle"`);
   if (flags.model === "oracle") {
@@ -149,7 +160,9 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
       oracle: { classes: mixture.weights.length },
     };
   }
-  const run = loadRun(modelDirectory(flags.model));
+  const dir = modelDirectory(flags.model);
+  checkDenoiserRun(dir);
+  const run = loadRun(dir);
   const { config } = run;
   return {
     denoiser: run.denoiser,

@@ -6,6 +6,8 @@ export class Progress {
   readonly #start = performance.now();
   #lastDraw = 0;
   #nextLine: number;
+  /** the count of the last plain line (a repeated count is not printed again) */
+  #lastLine = -1;
   readonly #tty: boolean;
 
   constructor(
@@ -33,8 +35,9 @@ export class Progress {
       const filled = Math.round((width * done) / this.total);
       this.stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}\x1b[K`);
       if (done >= this.total) this.stream.write("\n");
-    } else if (done >= this.#nextLine || done >= this.total || now - this.#lastDraw >= 30_000) {
+    } else if ((done !== this.#lastLine && (done >= this.#nextLine || done >= this.total)) || now - this.#lastDraw >= 30_000) {
       this.#lastDraw = now;
+      this.#lastLine = done;
       this.stream.write(text + "\n");
       this.#nextLine = done + Math.max(1, Math.ceil(this.total / 10));
     }

@@ -142,7 +142,15 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, test: Poin
   };
 }
 
-/** Options of `evaluate`: the noise floor's reference sample, the data's normalisation, the random stream, how many samples and the sampler. */
+/** How `evaluate` batches its two phases (and reports their progress). */
+export interface EvaluationBatches {
+  /** the held-out ELBO's batches and progress (default: one batch, no progress) */
+  elbo?: BatchOptions;
+  /** the samples' batches and progress (default: one batch, no progress) */
+  samples?: BatchOptions;
+}
+
+/** Options of `evaluate`: the noise floor's reference sample, the data's normalisation, the random stream, how many samples, the sampler and the batches. */
 export interface EvaluateOptions {
   /** an independent data sample of n points, for the noise floor: the energy distance between it and `test` at the samples' size (required) */
   reference: PointSet;
@@ -154,14 +162,16 @@ export interface EvaluateOptions {
   n?: number;
   /** the sampler (default ancestral sampling over the process's own levels) */
   sampler?: Sampler;
+  /** how the ELBO and the samples are batched, with progress (default: one batch each) */
+  batches?: EvaluationBatches;
 }
 
 /** The held-out −ELBO (`heldOutElbo`), n fresh samples (`drawSamples`) and their energy distance to `test`, with the noise floor. */
 export function evaluate(den: Denoiser, process: DiffusionProcess, test: PointSet, options: EvaluateOptions): Evaluation {
-  const { reference, normalization, rng = new Rng(0), n = 1000, sampler } = options;
+  const { reference, normalization, rng = new Rng(0), n = 1000, sampler, batches = {} } = options;
   const D = test.dim;
-  const elbo = heldOutElbo(den, process, test, { normalization, rng });
-  const samples = drawSamples(den, process, { shape: exampleShape(test), n, normalization, rng, sampler });
+  const elbo = heldOutElbo(den, process, test, { normalization, rng, ...batches.elbo });
+  const samples = drawSamples(den, process, { shape: exampleShape(test), n, normalization, rng, sampler, ...batches.samples });
   return {
     ...elbo,
     energyDistance: energyDistance(samples, test.points, D),

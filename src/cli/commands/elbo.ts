@@ -16,7 +16,7 @@ import { studyElboEstimators, type EstimatorStudy } from "../../eval/elbo-varian
 import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
-import { formatSeconds } from "../progress.js";
+import { formatSeconds, Progress } from "../progress.js";
 import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { printTable } from "./schedule.js";
@@ -91,9 +91,12 @@ export function run(argv: string[]): void {
 
   const x0 = sampleMixture(mixture, n, rng);
   const params = mixtureParams(mixture);
-  const reports: ElboReport[] = timesteps.map((T) => {
+  const progress = new Progress("ELBO (numbers of steps T done)", timesteps.length, 0, process.stderr, flags.json);
+  const reports: ElboReport[] = timesteps.map((T, i) => {
     const estimator = new ElboEstimator(oracleModel("eps"), new DiffusionProcess(schedule, T), "gaussian");
-    return elboReport(estimator, params, x0, rng, { mode: "exact", samples }, params);
+    const report = elboReport(estimator, params, x0, rng, { mode: "exact", samples }, params);
+    progress.update(i + 1);
+    return report;
   });
   x0.dispose();
 

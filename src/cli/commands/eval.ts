@@ -1,14 +1,14 @@
 /** `vdm eval`: bits/dim with the three ELBO terms and the energy distance on held-out data. */
 import { Rng } from "../../engine/index.js";
-import { loadSplit } from "../../data/index.js";
+import { loadSplit, subset } from "../../data/index.js";
 import { drawSamples, evaluate, heldOutElbo, referenceSample, type BatchDenoiser } from "../../eval/run.js";
 import { defineFlags, helpText, intFlag, omit, parse, UsageError, type FlagValues } from "../args.js";
-import { reportBatches } from "./images.js";
-import { backendFlags, modelFlags, parseBackend, resolveModel, type ResolvedModel } from "../model.js";
+import { POINT_BATCH, reportBatches } from "./images.js";
+import { backendFlags, modelFlags, parseBackend, resolveModel, type Backend, type ResolvedModel } from "../model.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
 import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
-import { odeLikelihood, type DivergenceKind, type OdeLikelihood } from "../../eval/ode-likelihood.js";
+import { odeLikelihood, type DivergenceKind, type OdeLikelihood, type OdeLikelihoodOptions } from "../../eval/ode-likelihood.js";
 import type { PointSet } from "../../data/toy.js";
 import type { Rng as RngType } from "../../engine/index.js";
 import { Progress } from "../progress.js";
@@ -16,7 +16,7 @@ import { numpy as np } from "../../engine/jax.js";
 import { knownMixture } from "../../data/known.js";
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 
@@ -35,15 +35,36 @@ comparable with published ODE numbers. The path ends where the ODE samplers star
 default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx the
 drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`,
 );
-type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { json: boolean; "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
+type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
 
-/** The probability-flow log-likelihood of `test` as the flags ask, with progress on stderr. */
-function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: PointSet, rng: RngType, image: boolean): OdeLikelihood {
+/** What --likelihood ode asks for, checked before any work: the solver's options and the backend of its drift. */
+interface OdeRequest {
+  options: Pick<OdeLikelihoodOptions, "rtol" | "atol" | "steps" | "divergence" | "sigmaMax">;
+  backend: Backend;
+}
+
+/** The flags' --likelihood: undefined for elbo, the ODE's options for ode (a usage error for anything wrong in them). */
+function odeRequest(resolved: ResolvedModel, flags: LikelihoodFlags): OdeRequest | undefined {
+  if (flags.likelihood === "elbo") return undefined;
   if (flags.divergence !== "" && flags.divergence !== "exact" && flags.divergence !== "hutchinson") throw new UsageError(`--divergence must be exact or hutchinson, got "${flags.divergence}"`);
+  return {
+    options: {
+      rtol: num("rtol", flags.rtol),
+      atol: num("atol", flags.atol),
+      steps: flags["ode-steps"] === "" ? undefined : intFlag("ode-steps", flags["ode-steps"], { min: 1 }),
+      divergence: (flags.divergence || undefined) as DivergenceKind | undefined,
+      sigmaMax: maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX,
+    },
+    backend: parseBackend(flags),
+  };
+}
+
+/** The probability-flow log-likelihood of `test` as `request` asks, with progress on stderr. */
+function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointSet, rng: RngType, image: boolean): OdeLikelihood {
   const batch = image ? 16 : test.n;
   const progress = new Progress("ODE likelihood", test.n, 0, process.stderr, false);
   let done = 0;
-  const backend = parseBackend(flags);
+  const { backend } = request;
   const sessions: { close(): void }[] = [];
   const flow = backend.onnx
     ? (exact: boolean) => {
@@ -54,12 +75,8 @@ function odeFromFlags(resolved: ResolvedModel, flags: LikelihoodFlags, test: Poi
     : undefined;
   try {
     return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, { normalization: resolved.normalization, rng,
-      rtol: num("rtol", flags.rtol),
-      atol: num("atol", flags.atol),
-      steps: flags["ode-steps"] === "" ? undefined : intFlag("ode-steps", flags["ode-steps"], { min: 1 }),
-      divergence: (flags.divergence || undefined) as DivergenceKind | undefined,
+      ...request.options,
       dequantize: image,
-      sigmaMax: maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX,
       batch,
       onBatch: (n) => progress.update((done = n)),
       onStep: (fraction) => progress.update(Math.min(test.n, done + Math.floor(fraction * Math.min(batch, test.n - done)))),
@@ -85,7 +102,7 @@ const odeLine = (ode: OdeLikelihood) =>
 
 /** `vdm eval`'s own flags. */
 const evalFlags = defineFlags("Flags", {
-  n: { default: "1000", value: "N", help: "held-out points (image models: test images)" },
+  n: { default: "1000", value: "N", help: "held-out points (image models: test images), the first N of the test set: the ELBO and the ODE likelihood are of these; 2-D models also draw N samples for the energy distance" },
 });
 
 /** What `vdm eval` of an image model takes besides. */
@@ -127,62 +144,74 @@ export function run(argv: string[]): void {
   const resolved = resolveModel(flags);
   if (resolved.shape.length === 3) return evalImages(resolved, flags);
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
-  // the held-out split of the run's own seed; --seed drives the samples
-  const split = loadSplit(resolved.data, resolved.seed);
   const seed = intFlag("seed", flags.seed, { min: 0 });
-  if (split.test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
   const n = intFlag("n", flags.n, { min: 2 });
-  const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
   const sampler = makeSampler(flags, resolved);
-  const ev = evaluate(resolved.denoiser, resolved.process, split.test, { reference, normalization: resolved.normalization, rng: new Rng(seed + 1), n, sampler });
-  const ode = flags.likelihood === "ode" ? odeFromFlags(resolved, flags, split.test, new Rng(seed + 3), false) : undefined;
-  const exact = resolved.oracle ? exactNats(resolved.data, split.test) : undefined;
-  const out = { bpd: ev.bpd, nats: ev.nats, natsStdError: ev.stdError, terms: ev.terms, ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}), energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(ode ? { ode: odeJson(ode) } : {}), ...(exact ? { exact } : {}) };
+  const ode = odeRequest(resolved, flags);
+  // the held-out split of the run's own seed (its first n points); --seed drives the samples
+  const split = loadSplit(resolved.data, resolved.seed);
+  if (split.test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
+  const test = subset(split.test, Array.from({ length: Math.min(n, split.test.n) }, (_, i) => i));
+  const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
+  const ev = evaluate(resolved.denoiser, resolved.process, test, { reference, normalization: resolved.normalization, rng: new Rng(seed + 1), n, sampler, batches: {
+    elbo: reportBatches("eval (held-out ELBO)", test.n, false, POINT_BATCH),
+    samples: reportBatches("eval (samples)", n, false, POINT_BATCH),
+  } });
+  const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), false) : undefined;
+  const exact = resolved.oracle ? exactNats(resolved.data, test) : undefined;
+  const out = { n: test.n, samples: n, bpd: ev.bpd, nats: ev.nats, natsStdError: ev.stdError, terms: ev.terms, ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}), energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(likelihood ? { ode: odeJson(likelihood) } : {}), ...(exact ? { exact } : {}) };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim = ${ev.nats.toFixed(4)} ± ${ev.stdError.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
+  console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim on ${test.n} held-out points = ${ev.nats.toFixed(4)} ± ${ev.stdError.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
   if (ev.diffusionVariance !== undefined) console.log(varianceLine(ev.diffusionVariance));
-  if (ode) console.log(odeLine(ode));
+  if (likelihood) console.log(odeLine(likelihood));
   if (exact) console.log(`exact −log p(x) of the data density: ${exact.bpd.toFixed(4)} ± ${exact.bpdStdError.toFixed(4)} bits/dim = ${exact.nats.toFixed(4)} nats`);
-  console.log(`energy distance ${ev.energyDistance.toExponential(3)} (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`);
+  console.log(`energy distance ${ev.energyDistance.toExponential(3)} between ${n} samples and the held-out points (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`);
 }
 
-/**
- * Sample quality of an image model: n samples from the flags' sampler (a conditional model draws
- * classes 0..K−1 in turn, with the flags' guidance) against 2n test images in the shipped
- * classifier's features: Fréchet distance, its noise floor, and the class accuracy.
- */
-function imageQualityFromFlags(resolved: ResolvedModel, flags: Parameters<typeof makeSampler>[0] & Parameters<typeof guidanceScale>[1] & Parameters<typeof guidedDenoiser>[1] & Record<"quality-n" | "data-dir" | "seed", string>) {
+type QualityFlags = Parameters<typeof makeSampler>[0] & Parameters<typeof guidanceScale>[1] & Parameters<typeof guidedDenoiser>[1] & Record<"quality-n" | "data-dir" | "seed", string>;
+
+/** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance scale. */
+function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
   const n = intFlag("quality-n", flags["quality-n"], { min: 2 });
-  const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
   const classes = resolved.denoiser.model.classes;
   const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
   const sampler = makeSampler(flags, resolved);
   const scale = labels ? guidanceScale(resolved, flags) : 0;
+  if (labels) checkGuidance(resolved, flags, labels, scale);
+  return { n, labels, sampler, scale };
+}
+
+/**
+ * Sample quality of an image model as `request` asks (see qualityRequest) against 2n test images
+ * in the shipped classifier's features: Fréchet distance, its noise floor, and the class accuracy.
+ */
+function imageQualityFromFlags(resolved: ResolvedModel, flags: QualityFlags, { n, labels, sampler, scale }: ReturnType<typeof qualityRequest>) {
+  const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
   const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
   const x = drawSamples(den, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, ...reportBatches("quality samples", n, false) });
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, { labels });
   return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale } : {}) };
 }
 
-function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & Parameters<typeof imageQualityFromFlags>[1] & { n: string; "elbo-samples": string; quality: boolean }): void {
+function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & QualityFlags & { n: string; "elbo-samples": string; quality: boolean; json: boolean }): void {
   const data = resolved.dataConfig!;
   const n = intFlag("n", flags.n, { min: 1 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const samples = intFlag("elbo-samples", flags["elbo-samples"], { min: 1 });
+  const ode = odeRequest(resolved, flags);
+  const qualityWanted = flags.quality ? qualityRequest(resolved, flags) : undefined;
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
-  console.error(`eval: the ELBO of ${test.n} test images (--n) with ${flags["elbo-samples"]} draws of t each (--elbo-samples)${flags.likelihood === "ode" ? ", then their probability-flow ODE likelihood" : ""}; progress below`);
+  console.error(`eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`);
   const started = performance.now();
-  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, { normalization: resolved.normalization, rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 1),
-    decoder: data.decoder ?? "discretized",
-    samples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
-    ...reportBatches("eval (test bits/dim)", test.n, false),
-  });
-  const ode = flags.likelihood === "ode" ? odeFromFlags(resolved, flags, test, new Rng(intFlag("seed", flags.seed, { min: 0 }) + 3), true) : undefined;
-  const quality = flags.quality ? imageQualityFromFlags(resolved, flags) : undefined;
-  const out = { ...elbo, testImages: test.n, ...(ode ? { ode: odeJson(ode) } : {}), ...(quality ? { quality } : {}), seconds: (performance.now() - started) / 1000 };
+  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, { normalization: resolved.normalization, rng: new Rng(seed + 1), decoder: data.decoder ?? "discretized", samples, ...reportBatches("eval (test bits/dim)", test.n, false) });
+  const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), true) : undefined;
+  const quality = qualityWanted ? imageQualityFromFlags(resolved, flags, qualityWanted) : undefined;
+  const out = { n: test.n, ...elbo, testImages: test.n, ...(likelihood ? { ode: odeJson(likelihood) } : {}), ...(quality ? { quality } : {}), seconds: (performance.now() - started) / 1000 };
   if (flags.json) return void console.log(JSON.stringify(out));
   console.log(`${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`);
   if (elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
-  if (ode) console.log(odeLine(ode));
+  if (likelihood) console.log(odeLine(likelihood));
   if (quality) {
     console.log(`sample quality (${quality.n} samples, ${quality.sampler}, ${quality.nfe} NFE${quality.guidance ? `, guidance ${quality.guidance} at ${quality.scale}` : ""}): Fréchet distance ${quality.frechet.toFixed(2)} (noise floor ${quality.noiseFloor.toFixed(2)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`);
   }

@@ -17,9 +17,9 @@ import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { loadClassifier } from "../../train/load.js";
-import { defineFlags, helpText, intFlag, omit, parse, UsageError } from "../args.js";
-import { guidanceFlags, guidedDenoiser } from "../guidance.js";
-import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
+import { defineFlags, helpText, intFlag, numberListFlag, omit, parse, UsageError } from "../args.js";
+import { checkGuidance, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 import { drawSamples } from "../../eval/run.js";
@@ -41,7 +41,7 @@ const guidanceCommandFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm guidance` parses, in the order its help lists them. */
-export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags, pictureFlags] as const;
+export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags, pictureFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "judge accuracy and diversity of guided samples across scales and classes";
@@ -62,21 +62,22 @@ samples per class and scale.`,
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError("--guidance must be cfg or classifier");
-  const resolved = resolveModel(flags);
+  if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
   const n = intFlag("n", flags.n, { min: 2 });
-  const scales = flags.scales.split(",").map(Number);
-  if (scales.some((s) => !(s >= 0))) throw new UsageError(`--scales must be numbers >= 0, got "${flags.scales}"`);
+  const scales = numberListFlag("scales", flags.scales, { min: 0 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const zoom = zoomFlag(flags);
+  const resolved = resolveModel(flags);
   const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? loadClassifier(flags.classifier).classifier.classes : 0));
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
   const sampler = makeSampler(flags, resolved);
-  if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n });
+  const requested = Int32Array.from({ length: classes * n }, (_, i) => Math.floor(i / n));
+  checkGuidance(resolved, flags, requested, scales[0]!);
+  if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
   const judge = makeJudge(flags.judge, resolved.data, z);
   const D = resolved.dim;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
   // one sampling run per scale: n samples of every class in one batch
-  const requested = Int32Array.from({ length: classes * n }, (_, i) => Math.floor(i / n));
   const rows = scales.map((scale) => {
     const den = guidedDenoiser(resolved, flags, requested, scale);
     const all = denormalize(sampler.sample(den, [classes * n, D], new Rng(seed)).dataSync() as Float32Array, z);
@@ -104,14 +105,11 @@ export function run(argv: string[]): void {
 }
 
 /** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
-function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { seed: string; out: string; json: boolean; model: string; zoom: string }, sampler: Sampler, { classes, scales, n }: { classes: number; scales: number[]; n: number }): void {
+function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { out: string; json: boolean; model: string }, sampler: Sampler, { classes, scales, n, requested, seed, zoom }: { classes: number; scales: number[]; n: number; requested: Int32Array; seed: number; zoom: number }): void {
   const total = classes * n;
   const { net, reference } = imageJudge(resolved, total);
-  const requested = Int32Array.from({ length: total }, (_, i) => Math.floor(i / n));
   const shown = Math.min(8, n);
-  const zoom = zoomFlag(flags);
   const picture = guidanceImageGrid(resolved.shape, classes, scales.length, shown);
-  const seed = intFlag("seed", flags.seed, { min: 0 });
   const table = scales.map((scale, r) => {
     const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n: total, rng: new Rng(seed), sampler, ...reportBatches(`scale ${scale}`, total, false) });
     const q = imageQuality(net, pixels, reference, { labels: requested });

@@ -22,10 +22,17 @@ const PROGRESS_STEPS = 50;
 /** Images per network call in the report (activation memory grows with it; wasm has 4 GiB). */
 const REPORT_BATCH = 16;
 
-/** Batches of a report phase, with progress on stderr. */
-export const reportBatches = (label: string, total: number, quiet: boolean): BatchOptions => {
-  const progress = new Progress(label, total, 0, process.stderr, quiet);
-  return { batch: REPORT_BATCH, onBatch: (done) => progress.update(done) };
+/**
+ * 2-D points per sampler or ELBO call in the commands that take any number of them (`vdm sample
+ * --n 2000000`): small enough for a progress line every few seconds, large enough that a call's
+ * fixed cost is negligible.
+ */
+export const POINT_BATCH = 100_000;
+
+/** Batches of a report phase (`batch` examples each: images by default), with progress on stderr when there is more than one. */
+export const reportBatches = (label: string, total: number, quiet: boolean, batch = REPORT_BATCH): BatchOptions => {
+  const progress = new Progress(label, total, 0, process.stderr, quiet || total <= batch);
+  return { batch, onBatch: (done) => progress.update(done) };
 };
 
 /**

@@ -16,6 +16,7 @@ import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
 import { defineFlags, helpText, intFlag, parse } from "../args.js";
+import { Progress } from "../progress.js";
 
 /** `vdm langevin-demo`'s own flags. */
 const langevinDemoFlags = defineFlags("Flags", {
@@ -52,8 +53,12 @@ export function run(argv: string[]): void {
   const levels = 10;
   const plain = new LangevinSampler(process, { sigma: 0, steps, stepSize: 0.1, init });
   const annealed = new AnnealedLangevinSampler(process, { sigmas: geometricSigmas(20, 1, levels), stepsPerLevel: Math.floor(steps / levels), epsilon: 0.1, init, denoise: false });
-  const run = (s: typeof plain | typeof annealed) => s.sample(den, [n, 2], new Rng(seed)).dataSync() as Float32Array;
-  const [xPlain, xAnnealed] = [run(plain), run(annealed)];
+  // each sampler's steps count down to 0: progress is the steps taken
+  const run = (label: string, s: typeof plain | typeof annealed, total: number) => {
+    const progress = new Progress(label, total, 0, globalThis.process.stderr, flags.json);
+    return s.sample(den, [n, 2], new Rng(seed), { onStep: (index) => progress.update(total - index) }).dataSync() as Float32Array;
+  };
+  const [xPlain, xAnnealed] = [run("plain Langevin", plain, steps), run("annealed Langevin", annealed, levels * Math.floor(steps / levels))];
   const result = {
     n,
     steps,

@@ -15,10 +15,10 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
-import { defineFlags, helpText, intFlag, omit, parse } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, omit, parse, UsageError } from "../args.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { reportBatches } from "./images.js";
+import { POINT_BATCH, reportBatches } from "./images.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
 
@@ -126,25 +126,25 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  const names = flags.samplers.split(",").map((name) => name.trim());
+  if (names.some((name) => name === "")) throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
+  const stepsList = intListFlag("steps", flags.steps, { min: 1 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
-  const names = flags.samplers.split(",").filter(Boolean);
-  const stepsList = flags.steps.split(",").map((s) => intFlag("steps", s, { min: 1 }));
   const image = resolved.shape.length === 3;
   const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  // every sampler at every N is built first, so that a bad name or flag fails before any sampling
+  const runs = names.flatMap((sampler) => stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })));
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
-  const rows: Row[] = [];
-  for (const sampler of names) {
-    for (const steps of stepsList) {
-      const s = makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved);
-      const started = performance.now();
-      const x = drawSamples(resolved.denoiser, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(seed + 11), sampler: s, ...(image ? reportBatches(`${sampler} N=${steps}`, n, false) : {}) });
-      const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
-      rows.push(row);
-      if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);
-    }
-  }
   mkdirSync(flags.out, { recursive: true });
+  const rows: Row[] = [];
+  for (const { sampler, steps, s } of runs) {
+    const started = performance.now();
+    const x = drawSamples(resolved.denoiser, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(seed + 11), sampler: s, ...reportBatches(`${sampler} N=${steps}`, n, false, image ? undefined : POINT_BATCH) });
+    const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
+    rows.push(row);
+    if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);
+  }
   const result = { model: flags.model, data: resolved.data, n, metric, reference, rows };
   writeFileAtomic(join(flags.out, "nfe.json"), JSON.stringify(result, null, 2) + "\n");
   const series = names.map((name) => ({ name, x: rows.filter((r) => r.sampler === name).map((r) => r.nfe), y: rows.filter((r) => r.sampler === name).map((r) => r.error) }));

@@ -11,10 +11,10 @@ import { chartPng } from "../../plot/render.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
-import { reportBatches } from "./images.js";
+import { POINT_BATCH, reportBatches } from "./images.js";
 import { flagValue, isTextRun, sampleText } from "./text.js";
 
 /** How many samples --trajectory follows. */
@@ -84,18 +84,26 @@ export function run(argv: string[]): void {
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
   const sampler = makeSampler(flags, resolved);
-  if (flags.guidance && flags.class === "") throw new UsageError("--guidance needs --class K");
+  for (const name of ["guidance", "scale", "classifier"] as const) if (flags[name] && flags.class === "") throw new UsageError(`--${name} needs --class K (or --class all)`);
   // --class K: every sample of class K; --class all: classes 0..K−1 in turn (sample i has class i mod K)
   const classes = flags.class === "all" ? resolved.oracle?.classes ?? resolved.denoiser.model.classes : 0;
   if (flags.class === "all" && classes === 0) throw new UsageError("--class all needs a conditional model (or the oracle of a mixture)");
   const single = flags.class === "" || flags.class === "all" ? 0 : intFlag("class", flags.class, { min: 0 });
   const labels = flags.class === "" ? null : Int32Array.from({ length: n }, (_, i) => (classes ? i % classes : single));
   const scale = labels ? guidanceScale(resolved, flags) : 0;
+  if (labels) checkGuidance(resolved, flags, labels, scale);
+  const seed = intFlag("seed", flags.seed, { min: 0 });
   const denoiser: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
-  // images go through the network in batches (memory grows with the batch); points all at once
-  const points = drawSamples(denoiser, resolved.process, { normalization: z, shape: resolved.shape, n, rng: new Rng(intFlag("seed", flags.seed, { min: 0 })), sampler,
-    ...(image ? reportBatches("samples", n, false) : {}),
-    onStep: flags.trajectory ? (_i, xi) => record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
+  // the network sees images 16 at a time (memory grows with the batch), points POINT_BATCH at a time; --trajectory follows the first batch's first samples
+  const batches = reportBatches("samples", n, false, image ? undefined : POINT_BATCH);
+  let firstBatch = true;
+  const points = drawSamples(denoiser, resolved.process, { normalization: z, shape: resolved.shape, n, rng: new Rng(seed), sampler,
+    ...batches,
+    onBatch: (done) => {
+      firstBatch = false;
+      batches.onBatch?.(done);
+    },
+    onStep: flags.trajectory ? (_i, xi) => firstBatch && record(denormalize(xi.ref.slice([0, paths.length]).dataSync() as Float32Array, z)) : undefined,
   });
   const rows = Array.from({ length: n }, (_, i) => Array.from(points.subarray(i * D, (i + 1) * D)));
   if (format === ".json") writeFileAtomic(flags.out, JSON.stringify(rows) + "\n");

@@ -8,7 +8,7 @@ import { chartSvg } from "../../plot/render.js";
 import { discretize, gammaWithDerivative, getSchedule, scheduleNames, type NoiseSchedule } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
-import { defineFlags, helpText, intFlag, parse } from "../args.js";
+import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
 
 /** `vdm schedule`'s flags. */
 const scheduleFlags = defineFlags("Flags", {
@@ -51,9 +51,11 @@ function gammaGrid(schedule: NoiseSchedule, points: number): { t: number[]; gamm
 }
 
 function runSchedule(dir: string, flags: { out: string; points: string; json: boolean }): void {
+  const points = intFlag("points", flags.points, { min: 2 });
+  if (flags.out && !flags.out.endsWith(".svg")) throw new UsageError(`--out must be a .svg file (the chart is SVG), got "${flags.out}"`);
   const run = loadRun(modelDirectory(dir));
   const schedule = run.process.schedule;
-  const grid = gammaGrid(schedule, intFlag("points", flags.points, { min: 2 }));
+  const grid = gammaGrid(schedule, points);
   const [gammaMin, gammaMax] = [grid.gamma[0]!, grid.gamma[grid.gamma.length - 1]!]; // γ(tMin), γ(tMax)
   const out = flags.out || join(modelDirectory(dir), "snr.svg");
   const curve = (s: NoiseSchedule, name: string) => {

@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
 import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
 
@@ -57,13 +57,13 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
+  const requested = flags.sigmas ? numberListFlag("sigmas", flags.sigmas, { min: 0 }) : undefined;
+  const G = intFlag("grid", flags.grid, { min: 2 });
   const resolved = resolveModel(flags);
   if (resolved.dim !== 2) throw new UsageError(`score-field draws 2-D data; the model has ${resolved.dim} dimensions`);
-  const sigmas = flags.sigmas ? flags.sigmas.split(",").map(Number) : defaultSigmas(resolved);
-  if (sigmas.some((s) => !(s >= 0))) throw new UsageError(`--sigmas must be non-negative numbers, got "${flags.sigmas}"`);
+  const sigmas = requested ?? defaultSigmas(resolved);
   const learned = resolved.oracle ? undefined : learnedSigmas(resolved.process);
   if (learned) checkLearned(sigmas, learned);
-  const G = intFlag("grid", flags.grid, { min: 2 });
   const test = loadSplit(resolved.data, resolved.seed).test;
   const z = resolved.normalization;
   const b = boundsOf(test.points, 0.15);

@@ -3,7 +3,7 @@
  * for a text model (`sampleText`) and `vdm eval-text` (this module's command).
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig } from "../../io/checkpoint.js";
@@ -24,10 +24,25 @@ import type { TextParams } from "../../text/model.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
 import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { makeSampler, num, samplerFlags } from "../samplers.js";
+import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
-const TEXT_SAMPLER = { sampler: "ddim", steps: "50" };
+export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
+
+/** The sampler flags with the text default (TEXT_SAMPLER) for --sampler, and its number of levels. */
+const textSamplerFlags = defineFlags(
+  samplerFlags.title,
+  {
+    ...samplerFlags.specs,
+    sampler: { ...samplerFlags.specs.sampler, default: TEXT_SAMPLER.sampler },
+    "sample-steps": { ...samplerFlags.specs["sample-steps"], help: `the number of levels N (default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}; other samplers as for 2-D and image models: ${DEFAULT_FAST_STEPS} for the ODE samplers, the whole chain for ancestral and pc)` },
+  },
+  samplerFlags.note,
+);
+
+/** What --out of a text model's samples may be: one sentence per line, or a JSON array. */
+const TEXT_OUT = [".txt", ".json"];
 /** The default classifier-guidance scale S and fluency weight λ (measured: see the README). */
 export const DEFAULT_TEXT_SCALE = 3;
 export const DEFAULT_TEXT_FLUENCY = 0;
@@ -78,14 +93,14 @@ const evalTextFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm eval-text` parses, in the order its help lists them. */
-export const flagTables = [evalTextFlags, samplerFlags] as const;
+export const flagTables = [evalTextFlags, textSamplerFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "evaluate a Diffusion-LM run on the built-in grammar: parse rate, control, infilling, diversity";
 
 export const help = helpText(
   `vdm eval-text --model DIR [--n K] [--attribute food] [--scale S] [--fluency λ] [--sampler NAME ...]`,
-  `Samples a text run (default: DDIM, 50 levels, clamping) and reports, under the built-in grammar's
+  `Samples a text run (default: ${TEXT_SAMPLER.sampler} on ${TEXT_SAMPLER.steps} levels, with clamping) and reports, under the built-in grammar's
 exact parser: the share of samples that parse, distinct-1/2/3, the share copied verbatim from the
 training sentences, control success (the share that parse and state the target value; targets cycle
 over the attribute's values) without and with classifier guidance, and infilling of held-out
@@ -95,11 +110,16 @@ sentences with a share of their positions fixed (success: parses and keeps every
 
 type SamplerFlagValues = Parameters<typeof makeSampler>[0];
 
-/** The sampler for a text model: the flags' (DDIM on 50 levels unless --sampler/--sample-steps say otherwise). */
-function textSampler(flags: SamplerFlagValues, lm: TextLM, argv: string[]): () => Sampler {
-  const given = (name: string) => flagValue(argv, name) !== undefined;
-  const f = { ...flags, ...(given("sampler") ? {} : { sampler: TEXT_SAMPLER.sampler }), ...(given("sample-steps") || given("sampler") ? {} : { "sample-steps": TEXT_SAMPLER.steps }) };
-  return () => makeSampler(f, { process: lm.process, normalization: { mean: [0], std: [1] } });
+/**
+ * The samplers of a text model as textSamplerFlags ask (TEXT_SAMPLER.steps levels for
+ * TEXT_SAMPLER.sampler unless --sample-steps says otherwise). One is built at once, so that a bad
+ * flag fails before any work.
+ */
+function textSampler(flags: SamplerFlagValues, process: DiffusionProcess): () => Sampler {
+  const steps = flags["sample-steps"] || (flags.sampler === TEXT_SAMPLER.sampler ? String(TEXT_SAMPLER.steps) : "");
+  const make = () => makeSampler({ ...flags, "sample-steps": steps }, { process, normalization: { mean: [0], std: [1] } });
+  make();
+  return make;
 }
 
 /** The corpus a text run was trained on (regenerated from its config). */
@@ -113,6 +133,7 @@ function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: num
   if (existsSync(join(path, "config.json"))) return loadTextClassifier(path);
   const corpus = corpusOf(lm.config);
   if (!corpus.builtin && attribute !== "length") throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
+  if (!quiet) console.error(`steering by ${attribute} needs a noise-aware ${attribute} classifier, which ${dir} does not have yet: training one now (${steps} steps; kept in ${path} for later runs)`);
   const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
   const started = performance.now();
   const clf = trainTextClassifier(lm, corpus.train, attribute, { steps, seed: lm.config.seed, checkpointDir: path, onProgress: (p) => progress.update(p.step, p.loss) });
@@ -179,7 +200,7 @@ export function trainText(argv: string[]): void {
     classifierFor(flags.out, lm, attributeFlag(a), intFlag("classifier-steps", flags["classifier-steps"], { min: 1 }), flags.json);
     classifierSeconds[a] = (performance.now() - t0) / 1000;
   }
-  const sentences = sampleSentences(lm, 100, { rng: new Rng(seed + 1), sampler: textSampler(parse([], samplerFlags), lm, [])() });
+  const sentences = sampleSentences(lm, 100, { rng: new Rng(seed + 1), sampler: textSampler(parse([], textSamplerFlags), lm.process)() });
   const metrics = {
     data: config.data.spec,
     steps: config.steps,
@@ -214,12 +235,18 @@ export function isTextRun(dir: string): boolean {
 
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
 export function sampleText(argv: string[]): void {
-  const flags = parse(argv, textSampleFlags, samplerFlags);
-  if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...]", "Sentences from a Diffusion-LM run.", textSampleFlags, samplerFlags));
+  const flags = parse(argv, textSampleFlags, textSamplerFlags);
+  if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]", "Sentences from a Diffusion-LM run.", textSampleFlags, textSamplerFlags));
   if (!flags.model) throw new UsageError("--model DIR is required");
+  const format = extname(flags.out).toLowerCase();
+  if (flags.out && !TEXT_OUT.includes(format)) throw new UsageError(`--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`);
   const lm = loadTextLM(flags.model);
   const n = intFlag("n", flags.n, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
+  const scale = num("scale", flags.scale, false);
+  const fluency = num("fluency", flags.fluency, false);
+  const sampler = textSampler(flags, lm.process)();
+  const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
   let control;
   if (flags.control) {
     const [name, value] = flags.control.split("=");
@@ -232,11 +259,10 @@ export function sampleText(argv: string[]): void {
       throw new UsageError((e as Error).message);
     }
     const clf = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
-    control = { classifier: clf.classifier, params: clf.params, label, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) };
+    control = { classifier: clf.classifier, params: clf.params, label, scale, fluency };
   }
-  const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
-  const sentences = sampleSentences(lm, n, { rng: new Rng(seed), sampler: textSampler(flags, lm, argv)(), clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
-  if (flags.out) writeFileAtomic(flags.out, flags.out.endsWith(".json") ? JSON.stringify(sentences) + "\n" : sentences.join("\n") + "\n");
+  const sentences = sampleSentences(lm, n, { rng: new Rng(seed), sampler, clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
+  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? JSON.stringify(sentences) + "\n" : sentences.join("\n") + "\n");
   if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
   for (const s of sentences) console.log(s);
 }
@@ -245,19 +271,21 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.model) throw new UsageError("--model DIR is required");
+  if (existsSync(join(flags.model, "config.json")) && !isTextRun(flags.model)) throw new UsageError(`${flags.model} is not a Diffusion-LM (text) run; eval-text measures text runs (vdm train --data text:restaurants). For 2-D and image models: vdm eval --model ${flags.model}`);
   const lm = loadTextLM(flags.model);
   const corpus = corpusOf(lm.config);
   if (!corpus.builtin) throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
   const attribute = attributeFlag(flags.attribute);
+  const n = intFlag("n", flags.n, { min: 1 });
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const scale = num("scale", flags.scale, false);
+  const fluency = num("fluency", flags.fluency, false);
+  const infillKeep = num("infill-keep", flags["infill-keep"], false);
+  if (infillKeep > 1) throw new UsageError(`--infill-keep is a share of the positions, in [0, 1], got "${flags["infill-keep"]}"`);
+  const samplers = textSampler(flags, lm.process);
   const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
   const started = performance.now();
-  const report = evaluateText(lm, corpus, textSampler(flags, lm, argv), {
-    n: intFlag("n", flags.n, { min: 1 }),
-    seed: intFlag("seed", flags.seed, { min: 0 }),
-    clamp: !flags["no-clamp"],
-    control: { classifier, scale: num("scale", flags.scale, false), fluency: num("fluency", flags.fluency, false) },
-    infillKeep: num("infill-keep", flags["infill-keep"], false),
-  });
+  const report = evaluateText(lm, corpus, samplers, { n, seed, clamp: !flags["no-clamp"], control: { classifier, scale, fluency }, infillKeep });
   const seconds = (performance.now() - started) / 1000;
   if (flags.json) return void console.log(JSON.stringify({ ...report, seconds }));
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
