@@ -55,6 +55,14 @@ const defaultOf = (spec: FlagSpec): string => String(spec.default ?? "");
 
 /** Parse `argv` strictly (unknown flags are errors) against `groups` and the common flags. */
 export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): Parsed<G> {
+  return parseGiven(argv, ...groups).values;
+}
+
+/**
+ * `parse`, and the names of the flags `argv` actually gives: what tells `--hidden 128` from a
+ * default of 128 (e.g. which flags a resumed run must check against the run's own values).
+ */
+export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): { values: Parsed<G>; given: Set<string> } {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const { specs } of [...groups, commonFlags]) {
     for (const [name, spec] of Object.entries<FlagSpec>(specs)) {
@@ -63,8 +71,8 @@ export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups:
       options[name] = spec.type === "boolean" ? { type: "boolean", default: false, ...short } : { type: "string", default: defaultOf(spec), ...short };
     }
   }
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  return values as Parsed<G>;
+  const { values, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
+  return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
 }
 
 /** Width of a help line, and the widest flag column before the help moves to its own line. */
@@ -123,3 +131,6 @@ export function intListFlag(name: string, raw: string | undefined, bounds: { min
 
 /** A mistake in how the command was called: printed without a stack trace. */
 export class UsageError extends Error {}
+
+/** Work stopped by Ctrl-C (SIGINT), its message saying what was kept: the command exits with 130 (128 + SIGINT). */
+export class Interrupted extends Error {}
