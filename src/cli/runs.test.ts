@@ -140,6 +140,22 @@ describe("a run in --out", () => {
     assert.equal(json(join(pictured, "config.json")).task, "classifier");
   });
 
+  it("a Diffusion-LM run resumes with `vdm train --out DIR --resume`, refusing a contradicting --width and taking a new --lr", () => {
+    const lm = join(root, "lm");
+    const first = vdm("train", "--data", "text:restaurants", "--out", lm, "--steps", "2", "--width", "16", "--layers", "1", "--heads", "1", "--embed-dim", "8", "--batch", "8", "--no-report", "--json");
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(!existsSync(join(lm, "samples.txt")) && !existsSync(join(lm, "classifier-food")), "--no-report: no samples, no classifier");
+    const before = bytes(lm);
+    const wider = vdm("train", "--out", lm, "--resume", "--width", "32");
+    assert.equal(wider.code, 2, wider.stderr);
+    assert.match(wider.stderr, new RegExp(`--width 32 contradicts the run in ${re(lm)}, which has --width 16`));
+    assert.deepEqual(bytes(lm), before);
+    const more = vdm("train", "--out", lm, "--resume", "--steps", "3", "--lr", "1e-3", "--no-report", "--json");
+    assert.equal(more.code, 0, more.stderr);
+    assert.match(more.stderr, new RegExp(`resuming ${re(lm)} at step 2 of 3; --lr 1e-3 replaces 0.003, --steps 3 replaces 2`));
+    assert.equal(JSON.parse(more.stdout).steps, 3);
+  });
+
   it("Ctrl-C stops training with a checkpoint, says how to resume it and exits with 130; the run resumes", async () => {
     const stopped = join(root, "stopped");
     const r = await vdmInterrupted(/^train \d+\/100000/m, "train", "--data", "moons", "--out", stopped, "--steps", "100000", "--hidden", "16");
