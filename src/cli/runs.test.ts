@@ -156,7 +156,7 @@ describe("a run in --out", () => {
     assert.equal(JSON.parse(more.stdout).steps, 3);
   });
 
-  it("Ctrl-C stops training with a checkpoint, says how to resume it and exits with 130; the run resumes", async () => {
+  it("Ctrl-C stops training with a checkpoint, says how to resume it and exits with 130; the run resumes, and a later --resume writes the report it lacks", async () => {
     const stopped = join(root, "stopped");
     const r = await vdmInterrupted(/^train \d+\/100000/m, "train", "--data", "moons", "--out", stopped, "--steps", "100000", "--hidden", "16");
     assert.equal(r.code, 130, r.stderr);
@@ -168,7 +168,16 @@ describe("a run in --out", () => {
     const resumed = vdm("train", "--out", stopped, "--resume", "--steps", String(step + 5), "--no-report", "--quiet");
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming ${re(stopped)} at step ${step} of ${step + 5}`));
-    assert.equal(json(join(stopped, "metrics.json")).steps, step + 5);
+    const facts = json(join(stopped, "metrics.json"));
+    assert.equal(facts.steps, step + 5);
+    // the report --no-report skipped is written by a --resume with nothing left to train
+    const report = vdm("train", "--out", stopped, "--resume", "--quiet", "--json");
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, new RegExp(`the run in ${re(stopped)} has done all its ${step + 5} steps; writing the report it lacks`));
+    assert.ok(existsSync(join(stopped, "samples.png")));
+    const metrics = json(join(stopped, "metrics.json"));
+    assert.ok(Number.isFinite(metrics.bpd));
+    assert.equal(metrics.trainSeconds, facts.trainSeconds, "no training, no added seconds");
   });
 
   it("vdm demo replaces a run it wrote (twice in a row), and only that", async () => {

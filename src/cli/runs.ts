@@ -29,8 +29,9 @@ export function runFlags(changeable: readonly string[]) {
     },
     `A DIR that already holds a run is refused without --resume or --force. Ctrl-C stops training after
 the current step, saves the checkpoint and prints the command that resumes it (exit code 130).
-A resumed run's metrics.json counts trainSeconds over all its invocations; resuming a run that has
-done all its steps writes nothing.`,
+A resumed run's metrics.json counts trainSeconds over all its invocations. Resuming a run that has
+done all its steps writes nothing, unless its report is missing (--no-report, or stopped during the
+report): then it writes the report.`,
   );
 }
 
@@ -146,18 +147,33 @@ function sameValue(a: string, b: string): boolean {
   return a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y) ? x === y : a === b;
 }
 
-/** Where a resumed run stands: its config (with the changes applied), the steps done, and whether none are left. */
+/** Where a resumed run stands: its config (with the changes applied), the steps done, and whether there is nothing left to do. */
 export interface Resumption {
   config: RunConfig;
   done: number;
-  finished: boolean;
+  /** all steps done and the report written (or --no-report): the command ends, writing nothing */
+  nothingLeft: boolean;
+}
+
+/** The keys of metrics.json that training alone writes (a report adds others). */
+const FACT_KEYS = new Set(["data", "steps", "trainSeconds", "stepsPerSecond", "finalLoss"]);
+
+/** Whether the run in `dir` has a report: a metrics.json with more than the training facts. */
+function hasReport(dir: string): boolean {
+  try {
+    return Object.keys(JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as object).some((key) => !FACT_KEYS.has(key));
+  } catch {
+    return false;
+  }
 }
 
 /**
  * The config a resumed run in `dir` trains with. Each flag in `given` that `table` knows is checked
  * against the run: one that differs is applied if the run may change it, else an error naming the
  * flag, the run's value and the given one. --steps may only grow (below the steps done: an error).
- * Says on stderr where the run resumes and what changed, or that nothing is left to train.
+ * A run with all its steps done has nothing left unless its report is missing (trained with
+ * --no-report, or stopped during the report) and --no-report is not given: then the report is
+ * written. Says on stderr where the run resumes and what changed, or what is left.
  */
 export function resumeRun(dir: string, kind: RunKind, flags: Record<string, string | boolean>, given: ReadonlySet<string>, table: Readonly<Record<string, ResumeFlag>>): Resumption {
   let config = readCheckpointConfig(dir, validateRunConfig);
@@ -183,10 +199,12 @@ export function resumeRun(dir: string, kind: RunKind, flags: Record<string, stri
     if (steps !== config.steps) changes.push(`--steps ${steps} replaces ${config.steps}`);
     config = { ...config, steps };
   }
-  const finished = done >= config.steps;
-  if (finished) console.error(`nothing left to train: the run in ${dir} has done all its ${config.steps} steps; its checkpoint, pictures and metrics stay as they are (--steps N above ${done} trains further)`);
+  const trained = done >= config.steps;
+  const nothingLeft = trained && (flags["no-report"] === true || hasReport(dir));
+  if (nothingLeft) console.error(`nothing left to train: the run in ${dir} has done all its ${config.steps} steps; its checkpoint, pictures and metrics stay as they are (--steps N above ${done} trains further)`);
+  else if (trained) console.error(`the run in ${dir} has done all its ${config.steps} steps; writing the report it lacks`);
   else console.error(`resuming ${dir} at step ${done} of ${config.steps}${changes.length > 0 ? `; ${changes.join(", ")}` : ""}`);
-  return { config, done, finished };
+  return { config, done, nothingLeft };
 }
 
 /** The mean of the last k values of `a` (0 when empty). */
@@ -224,16 +242,18 @@ export function trainingFacts(steps: number, losses: ArrayLike<number>, trainSec
   return { steps, trainSeconds, ...(Number.isFinite(stepsPerSecond) ? { stepsPerSecond } : {}), finalLoss: meanOfLast(losses, 100) };
 }
 
-/** Write DIR/metrics.json with the training facts only (no report), and `data` naming the data set. */
+/** Write DIR/metrics.json with the training facts only (until a report replaces it), and `data` naming the data set. */
 export function writeTrainingFacts(dir: string, data: string, facts: TrainingFacts): void {
   writeFileAtomic(join(dir, "metrics.json"), JSON.stringify({ data, ...facts }, null, 2) + "\n");
 }
 
 /**
  * "4000 steps in 12s (612.3 steps/s)"; for a resumed run "steps 3000 to 6000 in 5s (612.3
- * steps/s), 12s of training in all"; without a rate when none was measured.
+ * steps/s), 12s of training in all", or "4000 steps, trained earlier in 12s" when none ran now;
+ * without a rate when none was measured.
  */
 export function trainedSummary(facts: TrainingFacts, firstStep: number, seconds: number, digits = 1): string {
+  if (facts.steps === firstStep) return `${facts.steps} steps, trained earlier in ${formatSeconds(facts.trainSeconds)}`;
   const rate = facts.stepsPerSecond === undefined ? "" : ` (${facts.stepsPerSecond.toFixed(digits)} steps/s)`;
   if (firstStep === 0) return `${facts.steps} steps in ${formatSeconds(seconds)}${rate}`;
   return `steps ${firstStep} to ${facts.steps} in ${formatSeconds(seconds)}${rate}, ${formatSeconds(facts.trainSeconds)} of training in all`;

@@ -156,7 +156,7 @@ export async function trainText(argv: string[]): Promise<void> {
   let firstStep = 0;
   if (flags.resume) {
     const resumed = resumeRun(flags.out, "text", flags, given, textResumeFlags);
-    if (resumed.finished) return;
+    if (resumed.nothingLeft) return;
     ({ config, done: firstStep } = resumed);
     corpus = corpusOf(config);
   } else {
@@ -199,11 +199,11 @@ export async function trainText(argv: string[]): Promise<void> {
       ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = result.state.step > firstStep ? (performance.now() - started) / 1000 : 0;
   const facts = trainingFacts(result.state.step, result.state.losses, earlier + seconds, result.stepsPerSecond);
   const trained = `trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${trainedSummary(facts, firstStep, seconds)}`;
+  writeTrainingFacts(flags.out, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed || flags["no-report"]) {
-    writeTrainingFacts(flags.out, config.data.spec, facts);
     if (!result.completed) throw interrupted("text", flags.out, result.state.step, config.steps);
     if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
     console.log(trained);

@@ -247,8 +247,8 @@ export interface TrainedRun {
  * config, and train it with progress until done or Ctrl-C; returns what the reports need, or
  * undefined when a resumed run had nothing left to train. `options` adds what the command decides
  * (target, loss, classes, …); `owner` is `vdm demo`, which replaces its own runs.
- * A run stopped by Ctrl-C writes its training facts to metrics.json and ends with `Interrupted`;
- * with --no-report the facts are written here too.
+ * The training facts go to metrics.json (until the report replaces them); a run stopped by Ctrl-C
+ * then ends with `Interrupted`.
  */
 export async function trainFromFlags(
   flags: TrainFlags,
@@ -265,7 +265,7 @@ export async function trainFromFlags(
   let firstStep = 0;
   if (flags.resume) {
     const resumed = resumeRun(dir, kind, flags, given, resumeFlags);
-    if (resumed.finished) return undefined;
+    if (resumed.nothingLeft) return undefined;
     ({ config, done: firstStep } = resumed);
   } else {
     const seed = intFlag("seed", flags.seed, { min: 0 });
@@ -319,10 +319,10 @@ export async function trainFromFlags(
       ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
   const { state } = result;
+  const seconds = state.step > firstStep ? (performance.now() - started) / 1000 : 0;
   const facts = trainingFacts(state.step, state.losses, earlier + seconds, result.stepsPerSecond);
-  if (!result.completed || flags["no-report"]) writeTrainingFacts(dir, config.data.spec, facts);
+  writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
   return { config, dir, split, state, facts, firstStep, seconds };
 }
