@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -75,6 +75,14 @@ describe("a run in --out", () => {
       assert.doesNotMatch(r.stderr, /^train /m, "refused before any training");
     }
     assert.deepEqual(bytes(run), before);
+    // another program's config.json is not a run: left alone, --force or not
+    const foreign = join(root, "foreign");
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, "config.json"), '{"name": "my app"}\n');
+    const r = vdm("train", "--data", "moons", "--out", foreign, ...tiny, "--force");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${re(join(foreign, "config.json"))} is not a vdm run's config`));
+    assert.equal(readFileSync(join(foreign, "config.json"), "utf8"), '{"name": "my app"}\n');
   });
 
   it("--resume refuses flags that contradict the run, naming the flag and both values, and --steps below the steps done", () => {

@@ -60,6 +60,15 @@ function holdsRun(dir: string): boolean {
   return existsSync(join(dir, "config.json"));
 }
 
+/** Whether `dir`'s config.json is a vdm run's (format "vdm-run-1"), not some other program's file of that name. */
+function isVdmRun(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { format?: unknown }).format === "vdm-run-1";
+  } catch {
+    return false;
+  }
+}
+
 /** The run in `dir` in a few words for messages ("a moons denoiser run at step 400 of 4000"), or "a run" when unreadable. */
 function describeRun(dir: string): string {
   try {
@@ -101,9 +110,10 @@ export interface OutOptions {
 
 /**
  * Check --out before any work starts: a DIR that holds a run (a config.json) is refused unless
- * `resume` (continue it), `force` (replace it) or `owner` wrote it. Returns the step that makes DIR
- * the new run's, to be taken once the run's flags have been checked: it deletes the old run's
- * files (RUN_FILE: none of the user's others), saying which on stderr, and marks an owner's run.
+ * `resume` (continue it), `force` (replace it) or `owner` wrote it; a config.json that is not a
+ * vdm run's is never written over. Returns the step that makes DIR the new run's, to be taken once
+ * the run's flags have been checked: it deletes the old run's files (RUN_FILE: none of the user's
+ * others), saying which on stderr, and marks an owner's run.
  */
 export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions): () => void {
   if (resume && force) throw new UsageError("--resume continues the run in --out and --force replaces it: give one of them");
@@ -113,7 +123,9 @@ export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions
   }
   const mark = owner ? join(dir, `.vdm-${owner}`) : undefined;
   const owned = mark !== undefined && existsSync(mark);
-  if (holdsRun(dir) && !force && !owned) {
+  const held = holdsRun(dir);
+  if (held && !isVdmRun(dir)) throw new UsageError(`${join(dir, "config.json")} is not a vdm run's config, so ${dir} is left alone (--force too): choose another --out`);
+  if (held && !force && !owned) {
     throw new UsageError(
       owner
         ? `${dir} already holds ${describeRun(dir)} that vdm ${owner} did not write; --force replaces it (deleting its checkpoint, pictures and metrics), --out DIR writes elsewhere`
@@ -121,7 +133,7 @@ export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions
     );
   }
   return () => {
-    const removed = force || owned ? removeRunFiles(dir).filter((name) => name !== ".vdm-demo") : [];
+    const removed = held && (force || owned) ? removeRunFiles(dir).filter((name) => name !== ".vdm-demo") : [];
     if (removed.length > 0) console.error(`replacing the run in ${dir}: deleted ${removed.join(", ")}`);
     mkdirSync(dir, { recursive: true });
     if (mark) writeFileAtomic(mark, `written by vdm ${owner}, which replaces this run when it runs again\n`);
