@@ -186,6 +186,7 @@ describe("a run in --out", () => {
     const metrics = json(join(stopped, "metrics.json"));
     assert.ok(Number.isFinite(metrics.bpd));
     assert.equal(metrics.trainSeconds, facts.trainSeconds, "no training, no added seconds");
+    assert.equal(metrics.stepsPerSecond, facts.stepsPerSecond, "the last measured speed is kept");
   });
 
   it("vdm demo replaces a run it wrote (twice in a row), and only that", async () => {

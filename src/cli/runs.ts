@@ -239,19 +239,28 @@ export interface TrainingFacts {
   finalLoss: number;
 }
 
-/** The training seconds of a resumed run's earlier invocations: its metrics.json's trainSeconds (0 when there is none). */
-export function earlierTrainSeconds(dir: string): number {
+/** What a resumed run's metrics.json says of its earlier invocations: the training seconds and the last measured speed (nothing when absent). */
+export function earlierFacts(dir: string): Partial<Pick<TrainingFacts, "trainSeconds" | "stepsPerSecond">> {
   try {
-    const t = (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { trainSeconds?: unknown }).trainSeconds;
-    return typeof t === "number" && t >= 0 ? t : 0;
+    const m = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as Record<string, unknown>;
+    const number = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+    const [trainSeconds, stepsPerSecond] = [number(m.trainSeconds), number(m.stepsPerSecond)];
+    return { ...(trainSeconds !== undefined ? { trainSeconds } : {}), ...(stepsPerSecond !== undefined ? { stepsPerSecond } : {}) };
   } catch {
-    return 0;
+    return {};
   }
 }
 
-/** The facts of a run at step `steps` with `losses`, after `trainSeconds` in all, this invocation at `stepsPerSecond` (NaN: unmeasured). */
-export function trainingFacts(steps: number, losses: ArrayLike<number>, trainSeconds: number, stepsPerSecond: number): TrainingFacts {
-  return { steps, trainSeconds, ...(Number.isFinite(stepsPerSecond) ? { stepsPerSecond } : {}), finalLoss: meanOfLast(losses, 100) };
+/**
+ * The facts of a run at `state.step` (with its losses) after an invocation that started at
+ * `firstStep` and trained for `seconds` at `stepsPerSecond` (NaN: unmeasured), following the
+ * `earlier` ones: the seconds add up; an invocation that ran no step adds none and keeps the
+ * earlier speed.
+ */
+export function trainingFacts(state: { step: number; losses: ArrayLike<number> }, firstStep: number, seconds: number, stepsPerSecond: number, earlier: ReturnType<typeof earlierFacts>): TrainingFacts {
+  const ran = state.step > firstStep;
+  const rate = ran ? stepsPerSecond : (earlier.stepsPerSecond ?? NaN);
+  return { steps: state.step, trainSeconds: (earlier.trainSeconds ?? 0) + (ran ? seconds : 0), ...(Number.isFinite(rate) ? { stepsPerSecond: rate } : {}), finalLoss: meanOfLast(state.losses, 100) };
 }
 
 /** Write DIR/metrics.json with the training facts only (until a report replaces it), and `data` naming the data set. */

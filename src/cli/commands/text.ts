@@ -25,7 +25,7 @@ import { defineFlags, helpText, intFlag, parse, parseGiven, UsageError } from ".
 import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { makeSampler, num, samplerFlags } from "../samplers.js";
-import { checkOut, earlierTrainSeconds, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
+import { checkOut, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 const TEXT_SAMPLER = { sampler: "ddim", steps: "50" };
@@ -184,7 +184,7 @@ export async function trainText(argv: string[]): Promise<void> {
   const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
-  const earlier = flags.resume ? earlierTrainSeconds(flags.out) : 0;
+  const earlier = flags.resume ? earlierFacts(flags.out) : {};
   claim();
   const started = performance.now();
   const result = await stopOnCtrlC((signal) =>
@@ -199,8 +199,8 @@ export async function trainText(argv: string[]): Promise<void> {
       ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
     }),
   );
-  const seconds = result.state.step > firstStep ? (performance.now() - started) / 1000 : 0;
-  const facts = trainingFacts(result.state.step, result.state.losses, earlier + seconds, result.stepsPerSecond);
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(result.state, firstStep, seconds, result.stepsPerSecond, earlier);
   const trained = `trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${trainedSummary(facts, firstStep, seconds)}`;
   writeTrainingFacts(flags.out, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed || flags["no-report"]) {

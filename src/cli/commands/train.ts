@@ -23,7 +23,7 @@ import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 import { flagValue, isTextRun, trainText } from "./text.js";
-import { checkOut, earlierTrainSeconds, flagText, interrupted, meanOfLast, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag, type RunKind, type TrainingFacts } from "../runs.js";
+import { checkOut, earlierFacts, flagText, interrupted, meanOfLast, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag, type RunKind, type TrainingFacts } from "../runs.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = defineFlags("Training", {
@@ -302,7 +302,7 @@ export async function trainFromFlags(
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
   const backend = parseBackend(flags);
-  const earlier = flags.resume ? earlierTrainSeconds(dir) : 0;
+  const earlier = flags.resume ? earlierFacts(dir) : {};
   claim();
   const started = performance.now();
   let progress: Progress | undefined;
@@ -320,8 +320,8 @@ export async function trainFromFlags(
     }),
   );
   const { state } = result;
-  const seconds = state.step > firstStep ? (performance.now() - started) / 1000 : 0;
-  const facts = trainingFacts(state.step, state.losses, earlier + seconds, result.stepsPerSecond);
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(state, firstStep, seconds, result.stepsPerSecond, earlier);
   writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
   return { config, dir, split, state, facts, firstStep, seconds };
