@@ -64,7 +64,7 @@ describe("a run in --out", () => {
     const held = `${re(run)} already holds a moons denoiser run at step 20 of 20`;
     const cases: [string[], RegExp][] = [
       [["train", "--data", "moons", "--out", run, ...tiny, "--hidden", "32"], new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`)],
-      [["train-classifier", "--data", "moons", "--out", run, ...tiny], new RegExp(`${held}; --resume continues it .*, --force replaces it`)],
+      [["train-classifier", "--data", "moons", "--out", run, ...tiny], new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`)],
       [["train", "--data", "text:restaurants", "--out", run, "--steps", "3"], new RegExp(`${held}; --resume continues it .*, --force replaces it`)],
       [["demo", "--out", run], new RegExp(`${held} that vdm demo did not write; --force replaces it`)],
     ];

@@ -69,6 +69,15 @@ function isVdmRun(dir: string): boolean {
   }
 }
 
+/** The kind of the run in `dir` (undefined when its config cannot be read). */
+function kindIn(dir: string): RunKind | undefined {
+  try {
+    return kindOf(readCheckpointConfig(dir, validateRunConfig));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The run in `dir` in a few words for messages ("a moons denoiser run at step 400 of 4000"), or "a run" when unreadable. */
 function describeRun(dir: string): string {
   try {
@@ -129,7 +138,7 @@ export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions
     throw new UsageError(
       owner
         ? `${dir} already holds ${describeRun(dir)} that vdm ${owner} did not write; --force replaces it (deleting its checkpoint, pictures and metrics), --out DIR writes elsewhere`
-        : `${dir} already holds ${describeRun(dir)}; --resume continues it (${resumeCommand(kind, dir)}), --force replaces it (deleting its checkpoint, pictures and metrics), or choose another --out`,
+        : `${dir} already holds ${describeRun(dir)}; --resume continues it (${resumeCommand(kindIn(dir) ?? kind, dir)}), --force replaces it (deleting its checkpoint, pictures and metrics), or choose another --out`,
     );
   }
   return () => {
