@@ -74,7 +74,7 @@ export type { CnnConfig, CnnParams } from "./models/cnn.js";
 export { oracleModel, mixtureParams, mixtureLogDensity, type MixtureParams } from "./models/oracle.js";
 
 // training
-export { train, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type Batch } from "./train/trainer.js";
+export { train, trainAsync, jaxStepper, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult, type Stepper, type StepperFactory, type StepState, type StepResult, type Batch } from "./train/trainer.js";
 export { learnedScheduleObjective, meanObjective, type Objective, type ObjectiveValue } from "./train/objective.js";
 export {
   makeRunConfig,

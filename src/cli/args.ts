@@ -83,6 +83,14 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 
 /** Parse `argv` strictly (unknown flags are errors, naming the nearest known flag) against `groups` and the common flags. */
 export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): Parsed<G> {
+  return parseGiven(argv, ...groups).values;
+}
+
+/**
+ * `parse`, and the names of the flags `argv` actually gives: what tells `--hidden 128` from a
+ * default of 128 (e.g. which flags a resumed run must check against the run's own values).
+ */
+export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): { values: Parsed<G>; given: Set<string> } {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const { specs } of [...groups, commonFlags]) {
     for (const [name, spec] of Object.entries<FlagSpec>(specs)) {
@@ -92,7 +100,8 @@ export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups:
     }
   }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Parsed<G>;
+    const { values, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
+    return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
     const flag = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(e.message)?.[1] : undefined;
@@ -166,3 +175,6 @@ export function numberListFlag(name: string, raw: string, { min = -Infinity } = 
 
 /** A mistake in how the command was called: printed without a stack trace. */
 export class UsageError extends Error {}
+
+/** Work stopped by Ctrl-C (SIGINT), its message saying what was kept: the command exits with 130 (128 + SIGINT). */
+export class Interrupted extends Error {}

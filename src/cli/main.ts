@@ -1,6 +1,6 @@
 /** The `vdm` command line. */
 import { shutdownEngine, initEngine } from "../engine/index.js";
-import { closest, UsageError, type FlagGroup } from "./args.js";
+import { closest, Interrupted, UsageError, type FlagGroup } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
@@ -56,6 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (err) {
+    if (err instanceof Interrupted) {
+      console.error(`vdm ${name}: ${err.message}`);
+      return 130;
+    }
     const e = err as Error & { code?: string };
     const usageLike = err instanceof UsageError || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
     console.error(`vdm ${name}: ${usageLike ? "" : "error: "}${e.message}`);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
-import { decodeStateFile, encodeTrainingState, encodeWeights, stateOrWeights, trainingStateOf, type Params, type StateFile, type TrainingState } from "./state.js";
+import { decodeStateFile, encodeTrainingState, encodeWeights, stateOrWeights, stepOf, trainingStateOf, type Params, type StateFile, type TrainingState } from "./state.js";
 
 export { namedLeaves, mapNamed, type Params, type TrainingState } from "./state.js";
 
@@ -71,6 +71,11 @@ export function saveWeights(dir: string, config: object, ema: Params, metadata: 
  */
 export function loadCheckpoint(dir: string, template: Params): { state: TrainingState } | { ema: Params } {
   return stateOrWeights(readStateFile(dir), template);
+}
+
+/** The steps the training checkpoint in `dir` has completed (a `CheckpointError` for exported weights). */
+export function checkpointStep(dir: string): number {
+  return stepOf(readStateFile(dir));
 }
 
 /** Load the state into trees shaped like `template` (borrowed, for structure and shapes only). */

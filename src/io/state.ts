@@ -101,12 +101,19 @@ export function stateOrWeights(file: StateFile, template: Params): { state: Trai
   return file.metadata.format === WEIGHTS_FORMAT ? { ema: takeTree(file, template, "ema") } : { state: trainingStateOf(file, template) };
 }
 
-/** The training state in a state file (an error for exported weights), shaped like `template` (borrowed). */
-export function trainingStateOf(file: StateFile, template: Params): TrainingState {
-  const { path, tensors, metadata } = file;
+/** The steps a training state file has completed (an error for exported weights, which have none). */
+export function stepOf(file: StateFile): number {
+  const { path, metadata } = file;
   if (metadata.format === WEIGHTS_FORMAT) throw new CheckpointError(`checkpoint ${path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`);
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new CheckpointError(`checkpoint ${path}: bad step "${metadata.step}"`);
+  return step;
+}
+
+/** The training state in a state file (an error for exported weights), shaped like `template` (borrowed). */
+export function trainingStateOf(file: StateFile, template: Params): TrainingState {
+  const { path, tensors } = file;
+  const step = stepOf(file);
   const rng = tensors["rng"];
   const losses = tensors["losses"];
   const variances = tensors["loss_variances"];

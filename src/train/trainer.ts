@@ -85,7 +85,37 @@ export interface TrainResult {
  * ```
  */
 export function train(config: RunConfig, data: PointSet, options: TrainOptions = {}): TrainResult {
-  const { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper } = options;
+  const loop = trainingLoop(config, data, options);
+  for (;;) {
+    const next = loop.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** How long `trainAsync` trains at most before it hands control back to the event loop (ms). */
+const YIELD_EVERY_MS = 50;
+
+/**
+ * `train`, handing control back to the event loop between the stepper's calls (at most every
+ * 50 ms), so that timers, I/O and signal handlers run while it trains: a Ctrl-C handler that
+ * aborts `signal` then stops the run after the current step(s), with a checkpoint written.
+ */
+export async function trainAsync(config: RunConfig, data: PointSet, options: TrainOptions = {}): Promise<TrainResult> {
+  const loop = trainingLoop(config, data, options);
+  const pause = globalThis.setImmediate ?? ((f: () => void) => setTimeout(f, 0));
+  let ranFrom = performance.now();
+  for (;;) {
+    const next = loop.next();
+    if (next.done) return next.value;
+    if (performance.now() - ranFrom >= YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => pause(resolve));
+      ranFrom = performance.now();
+    }
+  }
+}
+
+/** The loop of `train`, yielding after each call of the stepper (`train` runs it through, `trainAsync` pauses at the yields). */
+function* trainingLoop(config: RunConfig, data: PointSet, { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper }: TrainOptions): Generator<void, TrainResult> {
   if (resume && !checkpointDir) throw new ConfigError("resuming a run needs the checkpoint directory it was saved in (checkpointDir)");
   let start: TrainingState | undefined;
   if (resume) {
@@ -128,6 +158,7 @@ export function train(config: RunConfig, data: PointSet, options: TrainOptions =
         onProgress?.({ step: done, steps, firstStep, loss, variance });
       }
       if (done % config.checkpointEvery === 0 || done === steps) save(done);
+      yield;
     }
     if (done < steps && done > lastSaved) save(done); // stopped by the signal
     const last = run.state();

@@ -2,13 +2,13 @@
  * Diffusion-LM on the command line: `vdm train --data text:…` (`trainText`), `vdm sample --model M`
  * for a text model (`sampleText`) and `vdm eval-text` (this module's command).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { extname, join } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig } from "../../io/checkpoint.js";
 import { validateRunConfig, type RunConfig } from "../../train/config.js";
-import { train } from "../../train/trainer.js";
+import { trainAsync } from "../../train/trainer.js";
 import { onnxStepper } from "../../onnx/train.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { attributeValue, type Attribute } from "../../text/grammar.js";
@@ -21,11 +21,12 @@ import { parseRate } from "../../text/eval.js";
 import { loadTextLM, sampleSentences, textLM, type TextLM } from "../../text/sample.js";
 import { Tokenizer } from "../../text/tokenizer.js";
 import type { TextParams } from "../../text/model.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, parse, parseGiven, UsageError } from "../args.js";
 import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
+import { checkOut, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
@@ -65,9 +66,28 @@ export const textTrainFlags = defineFlags(
     length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
     classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
     "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
-    resume: { type: "boolean", help: "continue the run in --out" },
   },
 );
+
+/** --resume, --force and --no-report of `vdm train --data text:…` (a resumed run takes a new learning rate). */
+const textRunFlags = runFlags(["lr"]);
+
+const textNetOf = (c: RunConfig) => (c.model.kind === "text" ? c.model.text : undefined);
+
+/** What a resumed Diffusion-LM run checks, flag by flag: the run's value, and for --lr the change. */
+const textResumeFlags: Record<string, ResumeFlag> = {
+  data: { of: (c) => c.data.spec },
+  seed: { of: (c) => String(c.seed) },
+  batch: { of: (c) => String(c.batch) },
+  "embed-dim": { of: (c) => flagText(textNetOf(c)?.embedDim) },
+  width: { of: (c) => flagText(textNetOf(c)?.width) },
+  layers: { of: (c) => flagText(textNetOf(c)?.layers) },
+  heads: { of: (c) => flagText(textNetOf(c)?.heads) },
+  length: { of: (c) => flagText(textNetOf(c)?.length) },
+  schedule: { of: (c) => c.schedule },
+  timesteps: { of: (c) => String(c.timesteps) },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: num("lr", raw) } }) },
+};
 
 /** `vdm sample`'s flags for a text model. */
 export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR of a text run)", {
@@ -146,19 +166,22 @@ function attributeFlag(raw: string): Attribute {
   return raw;
 }
 
-/** `vdm train --data text:…`. */
-export function trainText(argv: string[]): void {
-  const flags = parse(argv, textTrainFlags, backendFlags);
-  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute. The training step runs in ONNX Runtime when it loads (--backend).", textTrainFlags, backendFlags));
+/** `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run). */
+export async function trainText(argv: string[]): Promise<void> {
+  const { values: flags, given } = parseGiven(argv, textTrainFlags, textRunFlags, backendFlags);
+  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). The training step runs in ONNX Runtime when it loads (--backend).", textTrainFlags, textRunFlags, backendFlags));
   if (!flags.out) throw new UsageError("--out DIR is required");
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const claim = checkOut(flags.out, { resume: flags.resume, force: flags.force, kind: "text" });
   let config: RunConfig;
   let corpus: TextCorpus;
+  let firstStep = 0;
   if (flags.resume) {
-    config = readCheckpointConfig(flags.out, validateRunConfig);
-    config = { ...config, steps: intFlag("steps", flags.steps, { min: 1 }) };
+    const resumed = resumeRun(flags.out, "text", flags, given, textResumeFlags);
+    if (resumed.nothingLeft) return;
+    ({ config, done: firstStep } = resumed);
     corpus = corpusOf(config);
   } else {
+    const seed = intFlag("seed", flags.seed, { min: 0 });
     corpus = loadTextCorpus(flags.data, seed);
     const tokenizer = Tokenizer.fromSentences(corpus.train);
     config = textRunConfig(corpus, tokenizer, {
@@ -178,45 +201,56 @@ export function trainText(argv: string[]): void {
   if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
   const net = config.model.text;
   const tokenizer = new Tokenizer(net.words);
-  mkdirSync(flags.out, { recursive: true });
+  const wanted = flags["no-report"] ? [] : flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
+  const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
+  const earlier = flags.resume ? earlierFacts(flags.out) : {};
+  claim();
   const started = performance.now();
-  const result = train(config, tokenPoints(tokenizer, corpus.train, net.length), {
-    checkpointDir: flags.out,
-    resume: flags.resume,
-    onProgress: (p) => {
-      progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
-      progress.update(p.step, p.loss);
-    },
-    ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
-  });
-  const trainSeconds = (performance.now() - started) / 1000;
+  const result = await stopOnCtrlC((signal) =>
+    trainAsync(config, tokenPoints(tokenizer, corpus.train, net.length), {
+      checkpointDir: flags.out,
+      resume: flags.resume,
+      signal,
+      onProgress: (p) => {
+        progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
+        progress.update(p.step, p.loss);
+      },
+      ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(result.state, firstStep, seconds, result.stepsPerSecond, earlier);
+  const trained = `trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${trainedSummary(facts, firstStep, seconds)}`;
+  writeTrainingFacts(flags.out, config.data.spec, facts); // kept if the report is skipped or stopped
+  if (!result.completed || flags["no-report"]) {
+    if (!result.completed) throw interrupted("text", flags.out, result.state.step, config.steps);
+    if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
+    console.log(trained);
+    return void console.log(`wrote ${flags.out} (no report: --no-report)`);
+  }
   const lm = textLM(config, result.state.ema as TextParams);
-  const wanted = flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "") : corpus.builtin ? ["food"] : [];
   const classifierSeconds: Record<string, number> = {};
   for (const a of wanted) {
     const t0 = performance.now();
-    classifierFor(flags.out, lm, attributeFlag(a), intFlag("classifier-steps", flags["classifier-steps"], { min: 1 }), flags.json);
+    classifierFor(flags.out, lm, a, classifierSteps, flags.json);
     classifierSeconds[a] = (performance.now() - t0) / 1000;
   }
-  const sentences = sampleSentences(lm, 100, { rng: new Rng(seed + 1), sampler: textSampler(parse([], textSamplerFlags), lm.process)() });
+  const sentences = sampleSentences(lm, 100, { rng: new Rng(config.seed + 1), sampler: textSampler(parse([], textSamplerFlags), lm.process)() });
   const metrics = {
     data: config.data.spec,
-    steps: config.steps,
     vocabulary: net.words.length,
     length: net.length,
-    trainSeconds,
-    stepsPerSecond: result.stepsPerSecond,
+    ...facts,
     classifierSeconds,
-    finalLoss: result.state.losses[result.state.losses.length - 1],
     ...(corpus.builtin ? { parseRate: parseRate(sentences) } : {}),
     samples: sentences.slice(0, 12),
   };
   writeFileAtomic(join(flags.out, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   writeFileAtomic(join(flags.out, "samples.txt"), sentences.join("\n") + "\n");
   if (flags.json) return void console.log(JSON.stringify(metrics));
-  console.log(`trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${config.steps} steps in ${formatSeconds(trainSeconds)}`);
+  console.log(trained);
   if (metrics.parseRate !== undefined) console.log(`parse rate of 100 samples (DDIM, 50 levels, clamping): ${metrics.parseRate.toFixed(2)}`);
   for (const s of sentences.slice(0, 5)) console.log(`  ${s}`);
   console.log(`wrote ${flags.out}`);

@@ -4,11 +4,11 @@ import { Rng } from "../../engine/index.js";
 import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/config.js";
-import { formatSeconds } from "../progress.js";
 import { classCount } from "../../data/index.js";
-import { defineFlags, helpText, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, parseGiven, UsageError } from "../args.js";
 import { backendFlags } from "../model.js";
-import { imageTrainFlags, trainFlags, trainFromFlags } from "./train.js";
+import { trainedSummary } from "../runs.js";
+import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "./train.js";
 
 /** `vdm train-classifier`'s own flags. */
 const classifierFlags = defineFlags("Classifier", {
@@ -17,17 +17,17 @@ const classifierFlags = defineFlags("Classifier", {
 });
 
 /** The flag tables `vdm train-classifier` parses, in the order its help lists them. */
-export const flagTables = [classifierFlags, trainFlags, imageTrainFlags, backendFlags] as const;
+export const flagTables = [classifierFlags, trainFlags, trainRunFlags, imageTrainFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "a noise-aware classifier p(y | x_t, t) for classifier guidance";
 
 export const help = helpText(
-  `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T] [--resume]`,
+  `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T] [--resume | --force] [--no-report]`,
   `Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,
 with the same schedule as the diffusion model it will guide: an MLP for points, the U-Net's encoder
 for images. Writes DIR/config.json, DIR/state.safetensors and DIR/metrics.json with the held-out
-accuracy at t = 0, ¼, ½, ¾ and 1.
+accuracy at t = 0, ¼, ½, ¾ and 1 (--no-report: the training facts only).
 
 --net cnn (images) trains a small CNN on clean images instead (no noise, γ = −∞; not for guidance):
 conv3x3 + SiLU + 2×2 average pooling per stage with --base × --multipliers channels, then a dense
@@ -43,23 +43,29 @@ function parseClassifierNet(raw: string): "mlp" | "unet" | "cnn" | undefined {
   return raw;
 }
 
-export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+export async function run(argv: string[]): Promise<void> {
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   const net = parseClassifierNet(flags.net);
-  const { config, dir, split, state, stepsPerSecond, trainSeconds } = trainFromFlags(
-    flags,
-    (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data), ...(net ? { architecture: net } : {}) }),
-  );
+  const trained = await trainFromFlags(flags, given, "classifier", (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data), ...(net ? { architecture: net } : {}) }));
+  if (!trained) return;
+  const { config, dir, split, state, facts } = trained;
+  const kind = config.clean ? "clean-data" : "noise-aware";
+  const summary = `trained a ${labelClasses(config)}-class ${kind} classifier on ${config.data.spec}: ${trainedSummary(facts, trained.firstStep, trained.seconds)}`;
+  if (flags["no-report"]) {
+    if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
+    console.log(summary);
+    return void console.log(`wrote ${dir} (no report: --no-report)`);
+  }
   const process = buildProcess(config);
   // a clean classifier is judged on clean data only; images go 500 per network call
   const times = (config.clean ? [0] : [0, 0.25, 0.5, 0.75, 1]).map((f) => f * process.schedule.tMax);
   const batch = config.data.shape ? 500 : split.test.n;
   const accuracy = accuracyOverTime(buildClassifier(config), state.ema, process, normalizationOf(config), split.test, times, new Rng(config.seed + 1), batch);
-  const metrics = { data: config.data.spec, steps: config.steps, classes: labelClasses(config), heldOut: split.test.n, times, accuracy, stepsPerSecond, trainSeconds };
+  const metrics = { data: config.data.spec, classes: labelClasses(config), heldOut: split.test.n, times, accuracy, ...facts };
   writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   if (flags.json) return void console.log(JSON.stringify(metrics));
-  console.log(`trained a ${metrics.classes}-class ${config.clean ? "clean-data" : "noise-aware"} classifier on ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)}`);
+  console.log(summary);
   console.log(`held-out accuracy (${metrics.heldOut} examples) at t = ${times.map((t) => t.toFixed(2)).join(", ")}: ${accuracy.map((a) => a.toFixed(3)).join(", ")}`);
   console.log(`wrote ${dir}`);
 }

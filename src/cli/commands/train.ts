@@ -10,20 +10,21 @@ import { systemFashionMnist } from "../../data/images.js";
 import { normalize } from "../../data/normalize.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { readCheckpointConfig, type TrainingState } from "../../io/checkpoint.js";
+import type { TrainingState } from "../../io/checkpoint.js";
 import { boundsOf, lossChart, scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
-import { labelClasses, normalizationOf, runConfigFor, trainedModel, validateRunConfig, type RunConfig, type RunOptions } from "../../train/config.js";
-import { formatSeconds, Progress } from "../progress.js";
-import { train } from "../../train/trainer.js";
-import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
+import { labelClasses, normalizationOf, runConfigFor, trainedModel, type RunConfig, type RunOptions } from "../../train/config.js";
+import { Progress } from "../progress.js";
+import { trainAsync } from "../../train/trainer.js";
+import { defineFlags, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
 import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
-import { flagValue, trainText } from "./text.js";
+import { flagValue, isTextRun, trainText } from "./text.js";
+import { checkOut, earlierFacts, flagText, interrupted, meanOfLast, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag, type RunKind, type TrainingFacts } from "../runs.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = defineFlags("Training", {
@@ -39,7 +40,6 @@ export const trainFlags = defineFlags("Training", {
   layers: { default: "3", value: "L", help: "layers of the MLP" },
   "fourier-features": { default: "0", value: "F", help: "random Fourier features of the MLP's input (0: none)" },
   "label-column": { value: "COL", help: "a CSV column (0-based index or header name) that holds the labels" },
-  resume: { type: "boolean", help: "continue DIR's run where it stopped (a larger --steps extends it)" },
   quiet: { type: "boolean", help: "no progress lines" },
 });
 
@@ -69,14 +69,20 @@ const imageReportFlags = defineFlags("Image reports", {
   "cfg-scale": { default: String(DEFAULT_CFG_SCALE), value: "W", help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png" },
 });
 
+/** The flags a resumed run of `vdm train` or `vdm train-classifier` takes new values of: the optimiser's, and where the images are. */
+const changeable = ["lr", "ema-decay", "data-dir"] as const;
+
+/** --resume, --force and --no-report of `vdm train` and `vdm train-classifier`. */
+export const trainRunFlags = runFlags(changeable);
+
 /** The flag tables `vdm train` parses, in the order its help lists them. */
-export const flagTables = [denoiserFlags, trainFlags, imageTrainFlags, imageReportFlags, pictureFlags, backendFlags] as const;
+export const flagTables = [denoiserFlags, trainFlags, trainRunFlags, imageTrainFlags, imageReportFlags, pictureFlags, backendFlags] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
 
 export const help = helpText(
-  `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume]`,
+  `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
   `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
 
 Trains an MLP denoiser (defaults tuned per built-in set; continuous time on the ELBO with VDM's linear
@@ -86,7 +92,8 @@ log-SNR schedule; the discrete cosine chain with the simple loss, the earlier de
 geometric ladder 0.01..10, σ̃²-weighted denoising score matching), checkpointing into DIR (config.json +
 state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | samples),
 DIR/forward.png (the forward process x_0 … x_T) and DIR/metrics.json (bits/dim with the three ELBO
-terms, energy distance to held-out data and its noise floor, steps/s).
+terms, energy distance to held-out data and its noise floor, steps/s); --no-report stops after the
+checkpoint.
 --conditional trains p(x | y) on the data's labels with a learned label embedding; each label is
 dropped to "no label" with probability --cfg-dropout, so one model serves classifier-free guidance.
 
@@ -151,11 +158,6 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   return metrics;
 }
 
-function meanOfLast(a: Float32Array, k: number): number {
-  const tail = a.subarray(Math.max(0, a.length - k));
-  return tail.reduce((s, v) => s + v, 0) / Math.max(1, tail.length);
-}
-
 /** The chart of q(x_t | x_0) for held-out points (normalised coordinates): scatter panels x_0 … x_T at t = 0, ¼, ½, ¾, 1. */
 function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: number, data: string) {
   const levels = process.samplingLevels(process.T > 0 ? Math.min(100, process.T) : 100);
@@ -176,28 +178,105 @@ function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
   return raw;
 }
 
-type TrainFlags = Parsed<[typeof trainFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: string };
+type TrainFlags = Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: string };
+
+/** A positive learning rate from --lr. */
+function lrFlag(raw: string): number {
+  const lr = Number(raw);
+  if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${raw}"`);
+  return lr;
+}
+
+/** An EMA decay in (0, 1) from --ema-decay. */
+function emaDecayFlag(raw: string): number {
+  const d = Number(raw);
+  if (!(d > 0 && d < 1)) throw new UsageError(`--ema-decay must be in (0, 1), got "${raw}"`);
+  return d;
+}
+
+const mlpOf = (c: RunConfig) => (c.model.kind === "mlp" ? c.model.mlp : undefined);
+const unetOf = (c: RunConfig) => (c.model.kind === "unet" ? c.model.unet : undefined);
+const cnnOf = (c: RunConfig) => (c.model.kind === "cnn" ? c.model.cnn : undefined);
+
+/** --net of a run: the MLP with VE input scaling is NCSN's. */
+function netOf(c: RunConfig): string | undefined {
+  if (c.model.kind === "mlp") return c.model.mlp.inputScaling === "ve" ? "ncsn" : "mlp";
+  return c.model.kind === "text" ? undefined : c.model.kind;
+}
 
 /**
- * Build (or, with --resume, read) the run's config, train it with progress, and return what the
- * reports need. `options` adds what the command decides (target, loss, classes, …).
+ * What a resumed `vdm train` or `vdm train-classifier` run checks, flag by flag: the run's value
+ * (the CNN keeps its channels, base × multipliers, as a list) and, for `changeable`, the change.
  */
-export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => RunOptions, onCheckpoint?: (config: RunConfig, state: TrainingState) => void) {
+const resumeFlags: Record<string, ResumeFlag> & Record<(typeof changeable)[number], ResumeFlag> = {
+  data: { of: (c) => c.data.spec },
+  seed: { of: (c) => String(c.seed) },
+  timesteps: { of: (c) => String(c.timesteps) },
+  schedule: { of: (c) => c.schedule },
+  batch: { of: (c) => String(c.batch) },
+  hidden: { of: (c) => flagText(mlpOf(c)?.hidden ?? cnnOf(c)?.hidden) },
+  layers: { of: (c) => flagText(mlpOf(c)?.layers) },
+  "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
+  "label-column": { of: (c) => c.data.labelColumn ?? "" },
+  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0]) },
+  multipliers: { of: (c) => unetOf(c)?.multipliers.join(",") ?? cnnOf(c)?.channels.map((ch, _, all) => ch / all[0]!).join(",") },
+  attention: { of: (c) => unetOf(c)?.attention.join(",") },
+  net: { of: netOf },
+  target: { of: (c) => c.target },
+  loss: { of: (c) => c.loss },
+  conditional: { of: (c) => String(c.cfgDropout !== undefined) },
+  "cfg-dropout": { of: (c) => flagText(c.cfgDropout) },
+  "lr-decay": { of: (c) => (c.adam.decay ? "cosine" : "none") },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: lrFlag(raw) } }) },
+  "ema-decay": { of: (c) => String(c.adam.emaDecay), apply: (c, raw) => ({ ...c, adam: { ...c.adam, emaDecay: emaDecayFlag(raw) } }) },
+  "data-dir": { of: (c) => c.data.dataDir ?? "", apply: (c, raw) => ({ ...c, data: { ...c.data, dataDir: raw } }) },
+};
+
+/** What `trainFromFlags` gives the reports: the trained run, its training facts and where they stand. */
+export interface TrainedRun {
+  config: RunConfig;
+  dir: string;
+  split: { train: PointSet; test: PointSet };
+  state: TrainingState;
+  /** what metrics.json holds of the training; the reports add theirs */
+  facts: TrainingFacts;
+  /** the step this invocation started from, and its seconds */
+  firstStep: number;
+  seconds: number;
+}
+
+/**
+ * Check --out (see `checkOut`), build (or, with --resume, read and check: `resumeRun`) the run's
+ * config, and train it with progress until done or Ctrl-C; returns what the reports need, or
+ * undefined when a resumed run had nothing left to train. `options` adds what the command decides
+ * (target, loss, classes, …); `owner` is `vdm demo`, which replaces its own runs.
+ * The training facts go to metrics.json (until the report replaces them); a run stopped by Ctrl-C
+ * then ends with `Interrupted`.
+ */
+export async function trainFromFlags(
+  flags: TrainFlags,
+  given: ReadonlySet<string>,
+  kind: RunKind,
+  options: (train: PointSet) => RunOptions,
+  onCheckpoint?: (config: RunConfig, state: TrainingState) => void,
+  owner?: "demo",
+): Promise<TrainedRun | undefined> {
   if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
   const dir = flags.out;
+  const claim = checkOut(dir, { resume: flags.resume, force: flags.force, kind, ...(owner ? { owner } : {}) });
   let config: RunConfig;
+  let firstStep = 0;
   if (flags.resume) {
-    config = readCheckpointConfig(dir, validateRunConfig);
-    if (flags.steps) config = { ...config, steps: intFlag("steps", flags.steps, { min: 1 }) };
+    const resumed = resumeRun(dir, kind, flags, given, resumeFlags);
+    if (resumed.nothingLeft) return undefined;
+    ({ config, done: firstStep } = resumed);
   } else {
     const seed = intFlag("seed", flags.seed, { min: 0 });
     const image = isImageSet(flags.data);
     const split = loadSplit(flags.data, seed, image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] });
-    const lr = flags.lr === "" ? undefined : Number(flags.lr);
-    if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${flags.lr}"`);
+    const lr = flags.lr === "" ? undefined : lrFlag(flags.lr);
     if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine") throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
-    const emaDecay = flags["ema-decay"] === "" ? undefined : Number(flags["ema-decay"]);
-    if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) throw new UsageError(`--ema-decay must be in (0, 1), got "${flags["ema-decay"]}"`);
+    const emaDecay = flags["ema-decay"] === "" ? undefined : emaDecayFlag(flags["ema-decay"]);
     const unet = {
       ...(flags.base ? { base: intFlag("base", flags.base, { min: 1 }) } : {}),
       ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
@@ -225,25 +304,43 @@ export function trainFromFlags(flags: TrainFlags, options: (train: PointSet) => 
     );
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
-  const started = performance.now();
   const backend = parseBackend(flags);
+  const earlier = flags.resume ? earlierFacts(dir) : {};
+  claim();
+  const started = performance.now();
   let progress: Progress | undefined;
-  const result = train(config, split.train, {
-    checkpointDir: dir,
-    resume: flags.resume,
-    onProgress: (p) => {
-      progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.quiet);
-      progress.update(p.step, p.loss, p.variance);
-    },
-    ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
-    ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
-  });
-  return { ...result, config, dir, split, trainSeconds: (performance.now() - started) / 1000 };
+  const result = await stopOnCtrlC((signal) =>
+    trainAsync(config, split.train, {
+      checkpointDir: dir,
+      resume: flags.resume,
+      signal,
+      onProgress: (p) => {
+        progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.quiet);
+        progress.update(p.step, p.loss, p.variance);
+      },
+      ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
+      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
+    }),
+  );
+  const { state } = result;
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(state, firstStep, seconds, result.stepsPerSecond, earlier);
+  writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
+  if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
+  return { config, dir, split, state, facts, firstStep, seconds };
 }
 
-export function run(argv: string[]): void {
-  if (flagValue(argv, "data")?.startsWith("text:")) return trainText(argv); // Diffusion-LM (commands/text.ts)
-  const flags = parse(argv, ...flagTables);
+/** `vdm train`. */
+export function run(argv: string[]): Promise<void> {
+  return trainDenoiser(argv);
+}
+
+/** `vdm train` and `vdm demo` (`owner`, which may replace its own runs): a Diffusion-LM goes to `trainText`. */
+export async function trainDenoiser(argv: string[], owner?: "demo"): Promise<void> {
+  const out = flagValue(argv, "out");
+  const text = flagValue(argv, "data")?.startsWith("text:") || (argv.includes("--resume") && out !== undefined && isTextRun(out));
+  if (text) return trainText(argv); // Diffusion-LM (commands/text.ts)
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
   const dropout = Number(flags["cfg-dropout"]);
@@ -258,33 +355,48 @@ export function run(argv: string[]): void {
   };
   if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
   const net = parseNet(flags.net);
-  const backend = parseBackend(flags);
-  const { config, dir, split, state, stepsPerSecond, trainSeconds } = trainFromFlags(
+  const trained = await trainFromFlags(
     flags,
+    given,
+    "denoiser",
     (trainSet) => ({
       target: parseTarget(flags.target),
       ...(flags.loss ? { loss: flags.loss as Weighting } : {}),
       ...(net ? { architecture: net } : {}),
       ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
     }),
-    (c, s) => {
-      if (!c.data.shape) return;
-      const trained = trainedModel(c, s.ema);
-      withBackend(trained.denoiser, backend, (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom));
-    },
+    flags["no-report"]
+      ? undefined
+      : (c, s) => {
+          if (!c.data.shape) return;
+          const trained = trainedModel(c, s.ema);
+          withBackend(trained.denoiser, parseBackend(flags), (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom));
+        },
+    owner,
   );
+  if (!trained) return;
+  const { config, dir, split, state, facts } = trained;
+  const summary = (digits: number) => `trained ${config.data.spec}: ${trainedSummary(facts, trained.firstStep, trained.seconds, digits)}`;
+  if (flags["no-report"]) {
+    if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
+    console.log(summary(1));
+    console.log(`wrote ${["config.json", "state.safetensors", "metrics.json"].map((f) => join(dir, f)).join(", ")} (no report: --no-report)`);
+    return;
+  }
   const { denoiser, process } = trainedModel(config, state.ema);
+  const backend = parseBackend(flags);
+  const extra = { trainSeconds: facts.trainSeconds, ...(facts.stepsPerSecond !== undefined ? { stepsPerSecond: facts.stepsPerSecond } : {}) };
   if (config.data.shape) {
-    const metrics = withBackend(denoiser, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, { stepsPerSecond, trainSeconds }));
+    const metrics = withBackend(denoiser, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, extra));
     if (flags.json) return void console.log(JSON.stringify(metrics));
-    console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(2)} steps/s)`);
+    console.log(summary(2));
     console.log(`test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`);
     console.log(`wrote ${metrics.written.join(", ")}`);
     return;
   }
-  const metrics = withBackend(denoiser, backend, (den) => report(config, dir, den, process, split, state.losses, { stepsPerSecond, trainSeconds }));
+  const metrics = withBackend(denoiser, backend, (den) => report(config, dir, den, process, split, state.losses, extra));
   if (flags.json) return void console.log(JSON.stringify(metrics));
-  console.log(`trained ${config.data.spec}: ${config.steps} steps in ${formatSeconds(trainSeconds)} (${stepsPerSecond.toFixed(1)} steps/s)`);
+  console.log(summary(1));
   console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim = ${metrics.nats.toFixed(3)} ± ${metrics.natsStdError.toFixed(3)} nats (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)})`);
   if (metrics.diffusionVariance !== undefined) console.log(`variance of the one-draw diffusion-term estimate: ${metrics.diffusionVariance.toPrecision(4)} nats² per example; γ at the reconstruction and prior latents: ${metrics.gamma.reconstruction.toFixed(3)}, ${metrics.gamma.prior.toFixed(3)}`);
   console.log(`energy distance ${metrics.energyDistance.toExponential(2)} (noise floor ${metrics.noiseFloor.toExponential(2)})`);

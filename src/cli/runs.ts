@@ -1,0 +1,315 @@
+/**
+ * The run in a training command's --out: a directory that holds a run is refused unless the user
+ * continues it (--resume) or replaces it (--force); a resumed run checks the flags given against
+ * its own values; what training leaves in metrics.json (the total training time across
+ * invocations); and Ctrl-C, which stops training with a checkpoint and says how to resume it.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.js";
+import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
+import { validateRunConfig, type RunConfig } from "../train/config.js";
+import { defineFlags, Interrupted, intFlag, UsageError } from "./args.js";
+import { formatSeconds } from "./progress.js";
+
+/**
+ * --resume, --force and --no-report of a training command; `changeable` names the flags whose new
+ * values a resumed run takes (besides a larger --steps).
+ */
+export function runFlags(changeable: readonly string[]) {
+  return defineFlags(
+    "The run in --out",
+    {
+      resume: {
+        type: "boolean",
+        help: `continue DIR's run from its last checkpoint: a larger --steps trains further; ${changeable.map((f) => `--${f}`).join(", ")} take new values; a flag that would change the run's model, data or process is an error`,
+      },
+      force: { type: "boolean", help: "replace the run in DIR: its files (checkpoint, pictures, grids, metrics, samples, classifiers) are deleted first; other files stay" },
+      "no-report": { type: "boolean", help: "train only: no evaluation, samples, grids or pictures (those of an earlier report stay); metrics.json then holds the training facts only (steps, trainSeconds, stepsPerSecond, finalLoss)" },
+    },
+    `A DIR that already holds a run is refused without --resume or --force. Ctrl-C stops training after
+the current step, saves the checkpoint and prints the command that resumes it (exit code 130).
+A resumed run's metrics.json counts trainSeconds over all its invocations. Resuming a run that has
+done all its steps writes nothing, unless its report is missing (--no-report, or stopped during the
+report): then it writes the report.`,
+  );
+}
+
+/** What a training command trains; it decides which command resumes a run. */
+export type RunKind = "denoiser" | "classifier" | "text";
+
+/** The kind of run `config` describes. */
+export function kindOf(config: RunConfig): RunKind {
+  return config.task === "classifier" ? "classifier" : config.model.kind === "text" ? "text" : "denoiser";
+}
+
+const COMMAND_OF: Record<RunKind, string> = { denoiser: "vdm train", classifier: "vdm train-classifier", text: "vdm train" };
+
+/** `s` as one shell word (quoted when it holds anything but plain path characters). */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command line that continues the run of `kind` in `dir`. */
+export function resumeCommand(kind: RunKind, dir: string): string {
+  return `${COMMAND_OF[kind]} --out ${shellWord(dir)} --resume`;
+}
+
+/** Whether `dir` holds a run (a config.json). */
+function holdsRun(dir: string): boolean {
+  return existsSync(join(dir, "config.json"));
+}
+
+/** Whether `dir`'s config.json is a vdm run's (format "vdm-run-1"), not some other program's file of that name. */
+function isVdmRun(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { format?: unknown }).format === "vdm-run-1";
+  } catch {
+    return false;
+  }
+}
+
+/** The kind of the run in `dir` (undefined when its config cannot be read). */
+function kindIn(dir: string): RunKind | undefined {
+  try {
+    return kindOf(readCheckpointConfig(dir, validateRunConfig));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run in `dir` in a few words for messages ("a moons denoiser run at step 400 of 4000"), or "a run" when unreadable. */
+function describeRun(dir: string): string {
+  try {
+    const config = readCheckpointConfig(dir, validateRunConfig);
+    let step = "?";
+    try {
+      step = String(checkpointStep(dir));
+    } catch {
+      // a run without a readable state file is still a run; its step is unknown
+    }
+    return `a ${config.data.spec} ${kindOf(config) === "text" ? "Diffusion-LM" : kindOf(config)} run at step ${step} of ${config.steps}`;
+  } catch {
+    return "a run";
+  }
+}
+
+/**
+ * The files and folders a training command writes into its run directory (what --force deletes),
+ * with the leftovers of interrupted atomic writes (NAME.PID.tmp).
+ */
+const RUN_FILE = /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
+
+/** Delete the run files of `dir` (RUN_FILE), leaving any other file; returns their names. */
+function removeRunFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir).filter((name) => RUN_FILE.test(name)).sort();
+  for (const name of names) rmSync(join(dir, name), { recursive: true, force: true });
+  return names;
+}
+
+/** How a command treats --out: continue, replace, and the command that may replace its own runs. */
+export interface OutOptions {
+  resume: boolean;
+  force: boolean;
+  kind: RunKind;
+  /** `vdm demo`: it marks its runs (DIR/.vdm-demo) and replaces a marked run without --force */
+  owner?: "demo";
+}
+
+/**
+ * Check --out before any work starts: a DIR that holds a run (a config.json) is refused unless
+ * `resume` (continue it), `force` (replace it) or `owner` wrote it; a config.json that is not a
+ * vdm run's is never written over. Returns the step that makes DIR the new run's, to be taken once
+ * the run's flags have been checked: it deletes the old run's files (RUN_FILE: none of the user's
+ * others), saying which on stderr, and marks an owner's run.
+ */
+export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions): () => void {
+  if (resume && force) throw new UsageError("--resume continues the run in --out and --force replaces it: give one of them");
+  if (resume) {
+    if (!holdsRun(dir)) throw new UsageError(`--resume: ${dir} holds no run to continue (no config.json); without --resume a new run starts there`);
+    return () => {};
+  }
+  const mark = owner ? join(dir, `.vdm-${owner}`) : undefined;
+  const owned = mark !== undefined && existsSync(mark);
+  const held = holdsRun(dir);
+  if (held && !isVdmRun(dir)) throw new UsageError(`${join(dir, "config.json")} is not a vdm run's config, so ${dir} is left alone (--force too): choose another --out`);
+  if (held && !force && !owned) {
+    throw new UsageError(
+      owner
+        ? `${dir} already holds ${describeRun(dir)} that vdm ${owner} did not write; --force replaces it (deleting its checkpoint, pictures and metrics), --out DIR writes elsewhere`
+        : `${dir} already holds ${describeRun(dir)}; --resume continues it (${resumeCommand(kindIn(dir) ?? kind, dir)}), --force replaces it (deleting its checkpoint, pictures and metrics), or choose another --out`,
+    );
+  }
+  return () => {
+    const removed = held && (force || owned) ? removeRunFiles(dir).filter((name) => name !== ".vdm-demo") : [];
+    if (removed.length > 0) console.error(`replacing the run in ${dir}: deleted ${removed.join(", ")}`);
+    mkdirSync(dir, { recursive: true });
+    if (mark) writeFileAtomic(mark, `written by vdm ${owner}, which replaces this run when it runs again\n`);
+  };
+}
+
+/**
+ * A flag that a resumed run checks: `of` gives the run's value as the flag would be written
+ * (undefined: the run has no such setting); `apply`, for a flag the run may change (one that
+ * leaves its model, data and process alone), gives the config with the new value.
+ */
+export interface ResumeFlag {
+  of(config: RunConfig): string | undefined;
+  apply?(config: RunConfig, raw: string): RunConfig;
+}
+
+/** A number (or absent value) as a flag would be written. */
+export const flagText = (v: number | undefined): string | undefined => (v === undefined ? undefined : String(v));
+
+/** Whether two flag values agree: as numbers when both are ("1e-3" and "0.001"), else as text. */
+function sameValue(a: string, b: string): boolean {
+  const [x, y] = [Number(a), Number(b)];
+  return a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y) ? x === y : a === b;
+}
+
+/** Where a resumed run stands: its config (with the changes applied), the steps done, and whether there is nothing left to do. */
+export interface Resumption {
+  config: RunConfig;
+  done: number;
+  /** all steps done and the report written (or --no-report): the command ends, writing nothing */
+  nothingLeft: boolean;
+}
+
+/** The keys of metrics.json that training alone writes (a report adds others). */
+const FACT_KEYS = new Set(["data", "steps", "trainSeconds", "stepsPerSecond", "finalLoss"]);
+
+/** Whether the run in `dir` has a report: a metrics.json with more than the training facts. */
+function hasReport(dir: string): boolean {
+  try {
+    return Object.keys(JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as object).some((key) => !FACT_KEYS.has(key));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The config a resumed run in `dir` trains with. Each flag in `given` that `table` knows is checked
+ * against the run: one that differs is applied if the run may change it, else an error naming the
+ * flag, the run's value and the given one. --steps may only grow (below the steps done: an error).
+ * A run with all its steps done has nothing left unless its report is missing (trained with
+ * --no-report, or stopped during the report) and --no-report is not given: then the report is
+ * written. Says on stderr where the run resumes and what changed, or what is left.
+ */
+export function resumeRun(dir: string, kind: RunKind, flags: Record<string, string | boolean>, given: ReadonlySet<string>, table: Readonly<Record<string, ResumeFlag>>): Resumption {
+  let config = readCheckpointConfig(dir, validateRunConfig);
+  if (kindOf(config) !== kind) throw new UsageError(`${dir} holds ${describeRun(dir)}; ${resumeCommand(kindOf(config), dir)} continues it`);
+  const done = checkpointStep(dir);
+  const changes: string[] = [];
+  for (const name of given) {
+    const flag = table[name];
+    if (!flag) continue;
+    const raw = String(flags[name]);
+    const ours = flag.of(config);
+    if (ours !== undefined && sameValue(raw, ours)) continue;
+    if (!flag.apply) {
+      const keeps = `a resumed run keeps its model, data and process; --force starts a new run in ${dir} instead`;
+      throw new UsageError(ours === undefined ? `--${name} ${raw} does not apply to the run in ${dir} (${describeRun(dir)}): ${keeps}` : `--${name} ${raw} contradicts the run in ${dir}, which has --${name} ${ours}: ${keeps}`);
+    }
+    config = flag.apply(config, raw);
+    changes.push(`--${name} ${raw} replaces ${ours}`);
+  }
+  if (given.has("steps")) {
+    const steps = intFlag("steps", String(flags.steps), { min: 1 });
+    if (steps < done) throw new UsageError(`--steps ${steps} is below the ${done} steps the run in ${dir} has done: a resumed run trains further (--steps above ${done})`);
+    if (steps !== config.steps) changes.push(`--steps ${steps} replaces ${config.steps}`);
+    config = { ...config, steps };
+  }
+  const trained = done >= config.steps;
+  const nothingLeft = trained && (flags["no-report"] === true || hasReport(dir));
+  if (nothingLeft) console.error(`nothing left to train: the run in ${dir} has done all its ${config.steps} steps; its checkpoint, pictures and metrics stay as they are (--steps N above ${done} trains further)`);
+  else if (trained) console.error(`the run in ${dir} has done all its ${config.steps} steps; writing the report it lacks`);
+  else console.error(`resuming ${dir} at step ${done} of ${config.steps}${changes.length > 0 ? `; ${changes.join(", ")}` : ""}`);
+  return { config, done, nothingLeft };
+}
+
+/** The mean of the last k values of `a` (0 when empty). */
+export function meanOfLast(a: ArrayLike<number>, k: number): number {
+  let sum = 0;
+  const from = Math.max(0, a.length - k);
+  for (let i = from; i < a.length; i++) sum += a[i]!;
+  return sum / Math.max(1, a.length - from);
+}
+
+/**
+ * What is known of a run once it has trained, as metrics.json holds it: the steps done, the
+ * training time over all invocations, this invocation's speed (absent when too few steps ran to
+ * measure it) and the mean loss of the last 100 steps.
+ */
+export interface TrainingFacts {
+  steps: number;
+  trainSeconds: number;
+  stepsPerSecond?: number;
+  finalLoss: number;
+}
+
+/** What a resumed run's metrics.json says of its earlier invocations: the training seconds and the last measured speed (nothing when absent). */
+export function earlierFacts(dir: string): Partial<Pick<TrainingFacts, "trainSeconds" | "stepsPerSecond">> {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as Record<string, unknown>;
+    const number = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+    const [trainSeconds, stepsPerSecond] = [number(m.trainSeconds), number(m.stepsPerSecond)];
+    return { ...(trainSeconds !== undefined ? { trainSeconds } : {}), ...(stepsPerSecond !== undefined ? { stepsPerSecond } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The facts of a run at `state.step` (with its losses) after an invocation that started at
+ * `firstStep` and trained for `seconds` at `stepsPerSecond` (NaN: unmeasured), following the
+ * `earlier` ones: the seconds add up; an invocation that ran no step adds none and keeps the
+ * earlier speed.
+ */
+export function trainingFacts(state: { step: number; losses: ArrayLike<number> }, firstStep: number, seconds: number, stepsPerSecond: number, earlier: ReturnType<typeof earlierFacts>): TrainingFacts {
+  const ran = state.step > firstStep;
+  const rate = ran ? stepsPerSecond : (earlier.stepsPerSecond ?? NaN);
+  return { steps: state.step, trainSeconds: (earlier.trainSeconds ?? 0) + (ran ? seconds : 0), ...(Number.isFinite(rate) ? { stepsPerSecond: rate } : {}), finalLoss: meanOfLast(state.losses, 100) };
+}
+
+/** Write DIR/metrics.json with the training facts only (until a report replaces it), and `data` naming the data set. */
+export function writeTrainingFacts(dir: string, data: string, facts: TrainingFacts): void {
+  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify({ data, ...facts }, null, 2) + "\n");
+}
+
+/**
+ * "4000 steps in 12s (612.3 steps/s)"; for a resumed run "steps 3000 to 6000 in 5s (612.3
+ * steps/s), 12s of training in all", or "4000 steps, trained earlier in 12s" when none ran now;
+ * without a rate when none was measured.
+ */
+export function trainedSummary(facts: TrainingFacts, firstStep: number, seconds: number, digits = 1): string {
+  if (facts.steps === firstStep) return `${facts.steps} steps, trained earlier in ${formatSeconds(facts.trainSeconds)}`;
+  const rate = facts.stepsPerSecond === undefined ? "" : ` (${facts.stepsPerSecond.toFixed(digits)} steps/s)`;
+  if (firstStep === 0) return `${facts.steps} steps in ${formatSeconds(seconds)}${rate}`;
+  return `steps ${firstStep} to ${facts.steps} in ${formatSeconds(seconds)}${rate}, ${formatSeconds(facts.trainSeconds)} of training in all`;
+}
+
+/**
+ * `f` with a signal that Ctrl-C (SIGINT) aborts, so that training stops after its current
+ * step(s) and writes its checkpoint; a second Ctrl-C quits at once (exit code 130).
+ */
+export async function stopOnCtrlC<T>(f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    console.error("\nCtrl-C: stopping after this step and saving the checkpoint (Ctrl-C again quits without saving)");
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    return await f(controller.signal);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+/** The error that ends a run Ctrl-C stopped at step `done` of `steps`: where its checkpoint is and the command that resumes it. */
+export function interrupted(kind: RunKind, dir: string, done: number, steps: number): Interrupted {
+  if (!holdsRun(dir)) return new Interrupted(`stopped by Ctrl-C before the first step; nothing was saved`);
+  return new Interrupted(`stopped by Ctrl-C at step ${done} of ${steps}; the checkpoint in ${dir} holds step ${done}. Resume it with:\n  ${resumeCommand(kind, dir)}`);
+}
