@@ -35,7 +35,9 @@ describe("the npm package", () => {
     // a normal install where onnxruntime-node's postinstall cannot reach its CUDA download (a proxy
     // that refuses connections stands for no network; its script honours GLOBAL_AGENT_HTTPS_PROXY):
     // npm drops the optional package, and vdm's postinstall keeps a copy of its CPU binaries
-    const offline = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9", ONNXRUNTIME_NODE_INSTALL: "" };
+    // (without the npm_* variables of an enclosing `npm test`: this repository's ignore-scripts among them)
+    const user = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+    const offline = { ...user, GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9", ONNXRUNTIME_NODE_INSTALL: "" };
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(packed, info!.filename)], app, offline);
     assert.ok(!existsSync(join(app, "node_modules", "onnxruntime-node")), "npm kept onnxruntime-node: the failing download was not simulated");
     const fast = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-onnx"], { cwd: app, encoding: "utf8" });
