@@ -5,7 +5,7 @@
  * invocations); and Ctrl-C, which stops training with a checkpoint and says how to resume it.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
 import { validateRunConfig, type RunConfig } from "../train/config.js";
@@ -99,6 +99,19 @@ function describeRun(dir: string): string {
  * with the leftovers of interrupted atomic writes (NAME.PID.tmp).
  */
 const RUN_FILE = /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
+
+/**
+ * Check a command's --out FILE before any work: a file that a training command wrote into a run
+ * directory (RUN_FILE: its config, checkpoint, metrics or report pictures) is refused, so samples,
+ * an ONNX export or a chart never replace the run they came from.
+ */
+export function checkOutFile(file: string): void {
+  const dir = dirname(file);
+  const name = basename(file);
+  if (RUN_FILE.test(name) && isVdmRun(dir)) {
+    throw new UsageError(`--out ${file} is a file of the run in ${dir} (its ${name}); writing there would replace it: choose another file name or directory`);
+  }
+}
 
 /** Delete the run files of `dir` (RUN_FILE), leaving any other file; returns their names. */
 function removeRunFiles(dir: string): string[] {

@@ -9,6 +9,7 @@ import { imageFigurePng } from "../../plot/figure.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { checkOutFile } from "../runs.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
@@ -74,6 +75,7 @@ export function run(argv: string[]): void {
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");
   const format = extname(flags.out).toLowerCase();
   if (![".json", ".csv", ".png", ".npy"].includes(format)) throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
+  checkOutFile(flags.out);
   const n = intFlag("n", flags.n, { min: 1 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);

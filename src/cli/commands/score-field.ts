@@ -8,6 +8,7 @@ import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
 import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
+import { checkOutFile } from "../runs.js";
 import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
 
@@ -57,6 +58,7 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
+  checkOutFile(flags.out);
   const requested = flags.sigmas ? numberListFlag("sigmas", flags.sigmas, { min: 0 }) : undefined;
   const G = intFlag("grid", flags.grid, { min: 2 });
   const resolved = resolveModel(flags);

@@ -26,7 +26,7 @@ import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
-import { checkOut, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
+import { checkOut, checkOutFile, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
@@ -274,6 +274,7 @@ export function sampleText(argv: string[]): void {
   if (!flags.model) throw new UsageError("--model DIR is required");
   const format = extname(flags.out).toLowerCase();
   if (flags.out && !TEXT_OUT.includes(format)) throw new UsageError(`--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`);
+  if (flags.out) checkOutFile(flags.out);
   const lm = loadTextLM(flags.model);
   const n = intFlag("n", flags.n, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
