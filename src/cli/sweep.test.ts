@@ -21,13 +21,25 @@ function vdm(...args: string[]) {
 const root = mkdtempSync(join(tmpdir(), "vdm-sweep-"));
 /** A tiny 2-D run (moons, 20 steps, no report) that every test reads. */
 const run = join(root, "run");
+/** A tiny moons classifier (2 classes, 20 steps). */
+const classifier = join(root, "classifier");
 const runFiles = ["config.json", "state.safetensors", "metrics.json"];
 const bytes = () => runFiles.map((f) => readFileSync(join(run, f)));
 
 before(() => {
   const r = vdm("train", "--data", "moons", "--out", run, "--steps", "20", "--hidden", "16", "--timesteps", "50", "--quiet", "--no-report");
   assert.equal(r.code, 0, r.stderr);
+  const c = vdm("train-classifier", "--data", "moons", "--out", classifier, "--steps", "20", "--no-report", "--quiet");
+  assert.equal(c.code, 0, c.stderr);
 });
+
+/** `vdm args` is refused as a usage mistake (exit 2, no "error:") with a message matching `message`. */
+function refused(message: RegExp, ...args: string[]): void {
+  const r = vdm(...args);
+  assert.equal(r.code, 2, r.stderr + r.stdout);
+  assert.doesNotMatch(r.stderr, /error:/);
+  assert.match(r.stderr, message);
+}
 
 describe("an --out FILE never replaces a file of a run", () => {
   for (const [command, file, ...rest] of [
@@ -43,4 +55,13 @@ describe("an --out FILE never replaces a file of a run", () => {
       assert.deepEqual(bytes(), before);
     });
   }
+});
+
+describe("a class or classifier that does not fit the model is a usage mistake (exit 2) naming the flag", () => {
+  const oracle8 = ["--model", "oracle", "--data", "eight-gaussians"];
+  it("vdm sample --class 9 of eight Gaussians", () => refused(/--class 9: class 9 is out of range: the model knows classes 0\.\.7/, "sample", ...oracle8, "--class", "9", "--n", "3", "--out", join(root, "s.json")));
+  it("vdm sample --class 0 of an unconditional run", () => refused(/--class 0: this model is unconditional/, "sample", "--model", run, "--class", "0", "--n", "3", "--out", join(root, "s.json")));
+  it("vdm sample --classifier given a denoiser's run", () => refused(/--classifier .*: this checkpoint is a denoiser, not a classifier/, "sample", "--model", run, "--class", "0", "--guidance", "classifier", "--classifier", run, "--n", "3", "--out", join(root, "s.json")));
+  it("vdm guidance --judge given a denoiser's run", () => refused(/--judge .*: this checkpoint is a denoiser, not a classifier/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", run, "--n", "3", "--out", join(root, "g")));
+  it("vdm guidance --judge given a classifier of other classes", () => refused(/--judge .*: the classifier knows 2 classes \(moons\), the guided model 8 \(eight-gaussians\)/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", classifier, "--n", "3", "--out", join(root, "g")));
 });

@@ -16,9 +16,8 @@ import { imageFigurePng } from "../../plot/figure.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { loadClassifier } from "../../train/load.js";
 import { defineFlags, helpText, intFlag, numberListFlag, omit, parse, UsageError } from "../args.js";
-import { checkGuidance, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
@@ -68,14 +67,14 @@ export function run(argv: string[]): void {
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
-  const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? loadClassifier(flags.classifier).classifier.classes : 0));
+  const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? classifierFlag("classifier", flags.classifier).classifier.classes : 0));
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
   const sampler = makeSampler(flags, resolved);
   const requested = Int32Array.from({ length: classes * n }, (_, i) => Math.floor(i / n));
   checkGuidance(resolved, flags, requested, scales[0]!);
   if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
-  const judge = makeJudge(flags.judge, resolved.data, z);
+  const judge = makeJudge(flags.judge, resolved.data, z, classes);
   const D = resolved.dim;
   // one sampling run per scale: n samples of every class in one batch
   const rows = scales.map((scale) => {
@@ -156,13 +155,18 @@ function spread(x: Float32Array, D: number): number {
   return Math.sqrt(x.reduce((s, v, i) => s + (v - mean[i % D]!) ** 2, 0) / n);
 }
 
-/** The judge: the exact Bayes classifier of a known mixture, or a trained classifier at the least noisy level. */
-function makeJudge(spec: string, data: string, z: { mean: number[]; std: number[] }): (x: Float32Array) => Int32Array {
+/**
+ * The judge: the exact Bayes classifier of a known mixture, or a trained classifier at the least
+ * noisy level, which must see the model's dimensions and know its `classes`.
+ */
+function makeJudge(spec: string, data: string, z: { mean: number[]; std: number[] }, classes: number): (x: Float32Array) => Int32Array {
   if (spec === "exact") {
     const mixture = knownMixture(data);
     return (x) => componentOf(mixture, x);
   }
-  const c = loadClassifier(spec);
+  const c = classifierFlag("judge", spec);
+  if (c.config.data.dim !== z.mean.length) throw new UsageError(`--judge ${spec}: the classifier sees ${c.config.data.dim}-D data, the model ${z.mean.length}-D`);
+  if (c.classifier.classes !== classes) throw new UsageError(`--judge ${spec}: the classifier knows ${c.classifier.classes} classes (${c.config.data.spec}), the guided model ${classes} (${data})`);
   const t = c.process.schedule.tMin;
   return (x) => {
     const D = z.mean.length;
