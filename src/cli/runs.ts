@@ -4,7 +4,7 @@
  * its own values; what training leaves in metrics.json (the total training time across
  * invocations); and Ctrl-C, which stops training with a checkpoint and says how to resume it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
@@ -100,6 +100,11 @@ function describeRun(dir: string): string {
  */
 const RUN_FILE = /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
 
+/** Check a command's --out DIR before any work: a file of that name (not a directory) is refused, not found when the results are written. */
+export function checkOutDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is a file; --out names the directory the results go into`);
+}
+
 /**
  * Check a command's --out FILE before any work: a file that a training command wrote into a run
  * directory (RUN_FILE: its config, checkpoint, metrics or report pictures) is refused, so samples,
@@ -139,6 +144,7 @@ export interface OutOptions {
  */
 export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions): () => void {
   if (resume && force) throw new UsageError("--resume continues the run in --out and --force replaces it: give one of them");
+  checkOutDir(dir);
   if (resume) {
     if (!holdsRun(dir)) throw new UsageError(`--resume: ${dir} holds no run to continue (no config.json); without --resume a new run starts there`);
     return () => {};

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -64,4 +64,22 @@ describe("a class or classifier that does not fit the model is a usage mistake (
   it("vdm sample --classifier given a denoiser's run", () => refused(/--classifier .*: this checkpoint is a denoiser, not a classifier/, "sample", "--model", run, "--class", "0", "--guidance", "classifier", "--classifier", run, "--n", "3", "--out", join(root, "s.json")));
   it("vdm guidance --judge given a denoiser's run", () => refused(/--judge .*: this checkpoint is a denoiser, not a classifier/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", run, "--n", "3", "--out", join(root, "g")));
   it("vdm guidance --judge given a classifier of other classes", () => refused(/--judge .*: the classifier knows 2 classes \(moons\), the guided model 8 \(eight-gaussians\)/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", classifier, "--n", "3", "--out", join(root, "g")));
+});
+
+describe("an --out DIR that is a file is refused before any work (it failed with EEXIST after the work)", () => {
+  const file = join(root, "a-file");
+  before(() => writeFileSync(file, "mine\n"));
+  for (const args of [
+    ["train", "--data", "moons", "--steps", "5"],
+    ["train-classifier", "--data", "moons", "--steps", "5"],
+    ["nfe", "--model", "oracle", "--data", "gaussian", "--samplers", "ddim", "--steps", "2", "--n", "10"],
+    ["guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "cfg", "--scales", "0", "--n", "2"],
+    ["langevin-demo", "--n", "10"],
+    ["elbo", "--estimators", "denoising", "--timesteps", "5", "--n", "4", "--draws", "2"],
+  ]) {
+    it(`vdm ${args[0]} --out FILE`, () => {
+      refused(/--out .*a-file is a file; --out names the directory/, ...args, "--out", file);
+      assert.equal(readFileSync(file, "utf8"), "mine\n");
+    });
+  }
 });

@@ -18,6 +18,7 @@ import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { printTable } from "./schedule.js";
 
@@ -114,6 +115,7 @@ export function run(argv: string[]): void {
 
 /** `vdm elbo --estimators`: the derivation's estimators side by side (see the help). */
 function compareEstimators(flags: Parsed<typeof flagTables>): void {
+  checkOutDir(flags.out);
   const names = flags.estimators.split(",").map((name) => name.trim()) as ChainEstimatorName[];
   for (const name of names) if (!chainEstimatorNames.includes(name)) throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
   const timesteps = intListFlag("timesteps", flags.timesteps || ESTIMATORS.timesteps, { min: 1 });

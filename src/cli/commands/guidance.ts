@@ -17,6 +17,7 @@ import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { defineFlags, helpText, intFlag, numberListFlag, omit, parse, UsageError } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
@@ -61,6 +62,7 @@ samples per class and scale.`,
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  checkOutDir(flags.out);
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
   const n = intFlag("n", flags.n, { min: 2 });
   const scales = numberListFlag("scales", flags.scales, { min: 0 });

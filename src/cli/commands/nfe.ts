@@ -16,6 +16,7 @@ import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
 import { defineFlags, helpText, intFlag, intListFlag, omit, parse, UsageError } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
@@ -126,6 +127,7 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  checkOutDir(flags.out);
   const names = flags.samplers.split(",").map((name) => name.trim());
   if (names.some((name) => name === "")) throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
   const stepsList = intListFlag("steps", flags.steps, { min: 1 });
