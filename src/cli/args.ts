@@ -100,16 +100,45 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
     }
   }
   try {
-    const { values, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
+    const { values, tokens } = parseArgs({ args: withNegativeValues(argv, options), options, strict: true, allowPositionals: false, tokens: true });
     return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      // a value-taking flag at the end of the line, or followed by another flag
+      const name = /--([\w-]+)/.exec(e.message)?.[1];
+      const spec = name === undefined ? undefined : groupsSpec([...groups, commonFlags], name);
+      if (name !== undefined && spec !== undefined && spec.type !== "boolean") throw new UsageError(`--${name} needs a value (--${name} ${spec.value ?? "VALUE"}; one that starts with "-" is written --${name}=-...)`);
+    }
     const flag = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(e.message)?.[1] : undefined;
     if (flag === undefined) throw err;
     const name = flag.replace(/^--?/, "");
     const near = closest(name, Object.keys(options));
     throw new UsageError(`unknown flag ${flag}${near ? `; did you mean --${near}?` : " (--help lists the flags)"}`);
   }
+}
+
+/** The spec of flag --`name` in `groups`. */
+function groupsSpec(groups: readonly FlagGroup[], name: string): FlagSpec | undefined {
+  return groups.map(({ specs }) => (specs as Record<string, FlagSpec>)[name]).find((spec) => spec !== undefined);
+}
+
+/**
+ * `argv` with a negative number after a value-taking flag joined to it (`--seed -1` → `--seed=-1`),
+ * so that the flag's own check names the problem instead of the parser calling the value a flag.
+ */
+function withNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig["options"]>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--?([\w-]+)$/.exec(argv[i]!)?.[1];
+    const option = name === undefined ? undefined : argv[i]!.startsWith("--") ? options[name] : Object.values(options).find((o) => o.short === name);
+    const next = argv[i + 1];
+    if (option?.type === "string" && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** Width of a help line, and the widest flag column before the help moves to its own line. */

@@ -83,3 +83,12 @@ describe("an --out DIR that is a file is refused before any work (it failed with
     });
   }
 });
+
+describe("a negative number or a missing value is named by the flag's own check (the parser said the value was ambiguous)", () => {
+  const oracle = ["sample", "--model", "oracle", "--data", "gaussian", "--out", join(root, "s.json")];
+  it("--class -1", () => refused(/--class must be an integer >= 0, got "-1"/, ...oracle, "--class", "-1", "--n", "3"));
+  it("--n -3", () => refused(/--n must be an integer >= 1, got "-3"/, ...oracle, "--n", "-3"));
+  it("--seed -1", () => refused(/--seed must be an integer >= 0, got "-1"/, ...oracle, "--n", "3", "--seed", "-1"));
+  it("--n with no value before another flag", () => refused(/^vdm sample: --n needs a value \(--n K;/m, "sample", "--model", "oracle", "--data", "gaussian", "--n", "--out", join(root, "s.json")));
+  it("--out at the end of the line", () => refused(/^vdm sample: --out needs a value \(--out FILE;/m, "sample", "--model", "oracle", "--data", "gaussian", "--out"));
+});
