@@ -92,3 +92,17 @@ describe("a negative number or a missing value is named by the flag's own check 
   it("--n with no value before another flag", () => refused(/^vdm sample: --n needs a value \(--n K;/m, "sample", "--model", "oracle", "--data", "gaussian", "--n", "--out", join(root, "s.json")));
   it("--out at the end of the line", () => refused(/^vdm sample: --out needs a value \(--out FILE;/m, "sample", "--model", "oracle", "--data", "gaussian", "--out"));
 });
+
+describe("a flag that does not apply is refused, not ignored", () => {
+  it("--schedule with a checkpoint (oracle only: the run has its own)", () => refused(/--schedule is for --model oracle; the checkpoint .* has its own \(--schedule log-snr-linear\)/, "sample", "--model", run, "--schedule", "linear", "--n", "3", "--out", join(root, "s.json")));
+  it("--timesteps with a checkpoint", () => refused(/--timesteps is for --model oracle; the checkpoint .* has its own \(--timesteps 50\)/, "sample", "--model", run, "--timesteps", "7", "--n", "3", "--out", join(root, "s.json")));
+  it("the oracle still takes them, and defaults to cosine with 1000 steps", () => {
+    const nfe = (...extra: string[]) => {
+      const r = vdm("eval", "--model", "oracle", "--data", "gaussian", "--sampler", "ancestral", "--n", "20", "--json", ...extra);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).nfe; // ancestral takes every step of the chain
+    };
+    assert.equal(nfe(), 1000);
+    assert.equal(nfe("--schedule", "linear", "--timesteps", "100"), 100);
+  });
+});

@@ -122,7 +122,8 @@ function compareEstimators(flags: Parsed<typeof flagTables>): void {
   const n = intFlag("n", flags.n || ESTIMATORS.n, { min: 2 });
   const draws = intFlag("draws", flags.draws, { min: 2 });
   const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
-  const resolved = resolveModel({ ...flags, timesteps: "0" });
+  // the oracle on --schedule in continuous time (discretised to each T below); a run has its own schedule
+  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: "0" } : { schedule: "", timesteps: "" }) });
   let x0: Array;
   if (resolved.oracle) {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);
