@@ -202,6 +202,12 @@ export function numberListFlag(name: string, raw: string, { min = -Infinity } = 
   return values;
 }
 
+/** Refuse the flags among `names` that the command line gave (`given`, from parseGiven): where they do not apply, `why` says so. */
+export function refuseGiven(given: ReadonlySet<string>, names: Iterable<string>, why: string): void {
+  const wrong = [...names].filter((name) => given.has(name));
+  if (wrong.length > 0) throw new UsageError(`${wrong.map((name) => `--${name}`).join(", ")}: ${why}`);
+}
+
 /** A mistake in how the command was called: printed without a stack trace. */
 export class UsageError extends Error {}
 

@@ -106,3 +106,11 @@ describe("a flag that does not apply is refused, not ignored", () => {
     assert.equal(nfe("--schedule", "linear", "--timesteps", "100"), 100);
   });
 });
+
+describe("vdm eval refuses the flags its model or mode does not use (they were silently ignored)", () => {
+  it("--data-dir and --elbo-samples of a 2-D model", () => refused(/--data-dir, --elbo-samples: image models only/, "eval", "--model", run, "--data-dir", root, "--elbo-samples", "3", "--n", "20"));
+  it("--guidance of a 2-D model", () => refused(/--guidance: image models only/, "eval", "--model", run, "--guidance", "cfg", "--n", "20"));
+  it("the ODE solver's flags without --likelihood ode", () => refused(/--rtol, --ode-steps: the ODE solver's flags apply with --likelihood ode only/, "eval", "--model", run, "--rtol", "1e-3", "--ode-steps", "4", "--n", "20"));
+  it("the sampler of an image model without --quality", () => refused(/--sampler, --sample-steps: these apply to the samples of --quality only/, "eval", "--model", "fashion-mnist", "--sampler", "ddim", "--sample-steps", "5", "--n", "2"));
+  it("--n 1 of an image model (its standard error printed as NaN)", () => refused(/--n must be an integer >= 2, got "1"/, "eval", "--model", "fashion-mnist", "--n", "1"));
+});
