@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -113,4 +113,13 @@ describe("vdm eval refuses the flags its model or mode does not use (they were s
   it("the ODE solver's flags without --likelihood ode", () => refused(/--rtol, --ode-steps: the ODE solver's flags apply with --likelihood ode only/, "eval", "--model", run, "--rtol", "1e-3", "--ode-steps", "4", "--n", "20"));
   it("the sampler of an image model without --quality", () => refused(/--sampler, --sample-steps: these apply to the samples of --quality only/, "eval", "--model", "fashion-mnist", "--sampler", "ddim", "--sample-steps", "5", "--n", "2"));
   it("--n 1 of an image model (its standard error printed as NaN)", () => refused(/--n must be an integer >= 2, got "1"/, "eval", "--model", "fashion-mnist", "--n", "1"));
+});
+
+describe("vdm train of a text run", () => {
+  it('--classifiers "" trains no classifier (it fell back to the default, food)', () => {
+    const out = join(root, "text");
+    const r = vdm("train", "--data", "text:restaurants", "--out", out, "--steps", "2", "--width", "16", "--layers", "1", "--embed-dim", "4", "--classifiers", "", "--classifier-steps", "2");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(out).filter((name) => name.startsWith("classifier-")), []);
+  });
 });

@@ -64,7 +64,7 @@ export const textTrainFlags = defineFlags(
     schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
     timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
     length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
-    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
+    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for, \"\" for none (default: food for text:restaurants; none for files except length)" },
     "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
   },
 );
@@ -201,7 +201,7 @@ export async function trainText(argv: string[]): Promise<void> {
   if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
   const net = config.model.text;
   const tokenizer = new Tokenizer(net.words);
-  const wanted = flags["no-report"] ? [] : flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
+  const wanted = flags["no-report"] ? [] : given.has("classifiers") ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
   const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
