@@ -4,6 +4,7 @@
  * Names are fixed across commands (see README).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError } from "../errors.js";
 
 /** One flag: a string (default "", meaning "unset") or an on/off switch (off by default). */
 export interface FlagSpec {
@@ -200,6 +201,19 @@ export function numberListFlag(name: string, raw: string, { min = -Infinity } = 
   const values = raw.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
   if (values.some((v) => !Number.isFinite(v) || v < min)) throw new UsageError(`--${name} must be a comma-separated list of numbers${min === -Infinity ? "" : ` >= ${min}`}, got "${raw}"`);
   return values;
+}
+
+/**
+ * f(), with a ConfigError it throws (a value or combination of options the library refuses)
+ * reported as the usage mistake it is, the options having come from the command line; `about`
+ * (e.g. "--class 9") goes before the library's message.
+ */
+export function asUsage<T>(f: () => T, about?: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ConfigError ? new UsageError(about ? `${about}: ${e.message}` : e.message) : e;
+  }
 }
 
 /** Refuse the flags among `names` that the command line gave (`given`, from parseGiven): where they do not apply, `why` says so. */

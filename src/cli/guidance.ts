@@ -1,11 +1,10 @@
 /** `--class K --guidance none|cfg|classifier --scale S [--classifier DIR]`: the denoiser to sample. */
 import { numpy as np, tree } from "../engine/jax.js";
-import { ConfigError } from "../errors.js";
 import { checkClass, cfgModel, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
 import { oracleClassifier } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { loadClassifier, type LoadedClassifier } from "../train/load.js";
-import { defineFlags, UsageError, type FlagValues } from "./args.js";
+import { asUsage, defineFlags, UsageError, type FlagValues } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
 /**
@@ -55,11 +54,7 @@ export function checkGuidance(resolved: ResolvedModel, flags: Pick<Flags, "guida
 
 /** The classifier checkpoint in `dir` that --`flag` names; a run that is no classifier (a denoiser's) is a usage mistake naming the flag. */
 export function classifierFlag(flag: string, dir: string): LoadedClassifier {
-  try {
-    return loadClassifier(dir);
-  } catch (e) {
-    throw e instanceof ConfigError ? new UsageError(`--${flag} ${dir}: ${e.message}`) : e;
-  }
+  return asUsage(() => loadClassifier(dir), `--${flag} ${dir}`);
 }
 
 /** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
@@ -67,15 +62,7 @@ export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guid
   const { model, params } = resolved.denoiser;
   const kind = guidanceKind(resolved, flags);
   const labels = () => np.array(classes, { dtype: np.int32 });
-  // a class the model does not know is a usage mistake (--class), not a failure
-  const check = (known: number) =>
-    classes.forEach((label) => {
-      try {
-        checkClass(label, known);
-      } catch (e) {
-        throw e instanceof ConfigError ? new UsageError(`--class ${label}: ${e.message}`) : e;
-      }
-    });
+  const check = (known: number) => classes.forEach((label) => asUsage(() => checkClass(label, known), `--class ${label}`));
   switch (kind) {
     case "none":
       check(model.classes);

@@ -123,3 +123,10 @@ describe("vdm train of a text run", () => {
     assert.deepEqual(readdirSync(out).filter((name) => name.startsWith("classifier-")), []);
   });
 });
+
+describe("a misspelt name or a refused combination of options is a usage mistake (it printed error: with exit 1)", () => {
+  it("vdm train --data moonz suggests moons", () => refused(/unknown dataset "moonz" .*; did you mean "moons"\?$/m, "train", "--data", "moonz", "--out", join(root, "o"), "--steps", "5"));
+  it("vdm sample --model oracle --data gausian suggests gaussian", () => refused(/no closed-form density for data set "gausian" .*; did you mean "gaussian"\?$/m, "sample", "--model", "oracle", "--data", "gausian", "--n", "3", "--out", join(root, "s.json")));
+  it("vdm schedule --schedule cosin suggests cosine", () => refused(/unknown schedule "cosin" .*; did you mean "cosine"\?$/m, "schedule", "--schedule", "cosin"));
+  it("vdm train --schedule learned --loss simple", () => refused(/a learned schedule trains through the ELBO/, "train", "--data", "moons", "--schedule", "learned", "--loss", "simple", "--out", join(root, "o"), "--steps", "5"));
+});

@@ -17,7 +17,7 @@ import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
 import { labelClasses, normalizationOf, runConfigFor, trainedModel, type RunConfig, type RunOptions } from "../../train/config.js";
 import { Progress } from "../progress.js";
 import { trainAsync } from "../../train/trainer.js";
-import { defineFlags, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
+import { asUsage, defineFlags, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
 import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
@@ -282,7 +282,8 @@ export async function trainFromFlags(
       ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
       ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
     };
-    config = runConfigFor(
+    // the config's options come from the flags: what the library refuses in them is a usage mistake
+    config = asUsage(() => runConfigFor(
       flags.data,
       split,
       {
@@ -301,7 +302,7 @@ export async function trainFromFlags(
         ...options(split.train),
       },
       { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
-    );
+    ));
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
   const backend = parseBackend(flags);
