@@ -130,3 +130,17 @@ describe("a misspelt name or a refused combination of options is a usage mistake
   it("vdm schedule --schedule cosin suggests cosine", () => refused(/unknown schedule "cosin" .*; did you mean "cosine"\?$/m, "schedule", "--schedule", "cosin"));
   it("vdm train --schedule learned --loss simple", () => refused(/a learned schedule trains through the ELBO/, "train", "--data", "moons", "--schedule", "learned", "--loss", "simple", "--out", join(root, "o"), "--steps", "5"));
 });
+
+describe("score-field --grid", () => {
+  it("a grid beyond 100 arrows per side is refused (400 failed with \"Maximum call stack size exceeded\")", () =>
+    refused(/--grid must be an integer in \[2, 100\], got "400"/, "score-field", "--model", "oracle", "--data", "eight-gaussians", "--grid", "400", "--sigmas", "1", "--out", join(root, "sf.png")));
+});
+
+describe("long work shows progress", () => {
+  it("vdm guidance of a 2-D model counts the sampler's steps over all scales, then says it draws the picture", () => {
+    const r = vdm("guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "cfg", "--scales", "0,3", "--n", "5", "--out", join(root, "g"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^guided samples \(steps of 2 scales\) 40\/40 /m);
+    assert.match(r.stderr, /^drawing guidance\.png: 16 cells of 5 samples$/m);
+  });
+});

@@ -27,6 +27,7 @@ import type { Sampler } from "../../sample/sampler.js";
 import { reportBatches } from "./images.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { loadSplit } from "../../data/index.js";
+import { Progress } from "../progress.js";
 
 /** `vdm guidance`'s own flags (it samples every class at every scale). */
 const guidanceCommandFlags = defineFlags("Flags", {
@@ -78,10 +79,17 @@ export function run(argv: string[]): void {
   if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
   const judge = makeJudge(flags.judge, resolved.data, z, classes);
   const D = resolved.dim;
-  // one sampling run per scale: n samples of every class in one batch
-  const rows = scales.map((scale) => {
+  // one sampling run per scale: n samples of every class in one batch; progress counts the sampler's
+  // steps over all scales (the step index it reaches counts down to 0, so the first gives the steps per run)
+  let progress: Progress | undefined;
+  const rows = scales.map((scale, s) => {
     const den = guidedDenoiser(resolved, flags, requested, scale);
-    const all = denormalize(sampler.sample(den, [classes * n, D], new Rng(seed)).dataSync() as Float32Array, z);
+    const onStep = (index: number) => {
+      progress ??= new Progress(`guided samples (steps of ${scales.length} scales)`, scales.length * (index + 1), 0, process.stderr, flags.json);
+      const perScale = progress.total / scales.length;
+      progress.update(s * perScale + perScale - index);
+    };
+    const all = denormalize(sampler.sample(den, [classes * n, D], new Rng(seed), { onStep }).dataSync() as Float32Array, z);
     const verdicts = judge(all);
     return Array.from({ length: classes }, (_, label) => {
       const x = all.subarray(label * n * D, (label + 1) * n * D);
@@ -95,6 +103,7 @@ export function run(argv: string[]): void {
   const bounds = boundsOf(loadSplit(resolved.data, resolved.seed).test.points, 0.05, resolved.dim);
   const cells = rows.flat().map((cell) => ({ row: String(cell.scale), column: String(cell.label), points: cell.samples, dim: resolved.dim }));
   const title = `${flags.guidance} guidance of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model}: ${n} samples per cell`;
+  if (!flags.json) console.error(`drawing guidance.png: ${cells.length} cells of ${n} samples`); // seconds for many points
   writeFileAtomic(join(flags.out, "guidance.png"), chartPng(scatterGridChart(cells, { title, bounds, rowTitle: "guidance scale", columnTitle: "class" })));
   if (flags.json) return void console.log(JSON.stringify(table));
   console.log(`${flags.guidance} guidance, judge ${flags.judge}, ${n} samples per cell: accuracy / spread averaged over ${classes} classes`);
