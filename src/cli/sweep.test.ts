@@ -144,3 +144,12 @@ describe("long work shows progress", () => {
     assert.match(r.stderr, /^drawing guidance\.png: 16 cells of 5 samples$/m);
   });
 });
+
+describe("vdm train refuses the flags its data make moot (they were silently ignored)", () => {
+  const train = (...extra: string[]) => ["train", "--data", "moons", "--steps", "3", "--out", join(root, "moot"), "--no-report", ...extra];
+  it("the U-Net's and the image reports' flags for points", () => refused(/--base, --eval-images, --zoom: image data only; --data moons is points/, ...train("--base", "8", "--eval-images", "3", "--zoom", "3")));
+  it("--data-dir for points", () => refused(/--data-dir: image data only/, ...train("--data-dir", root)));
+  it("--label-column for a built-in set", () => refused(/--label-column: names a column of a CSV file; --data moons is not one/, ...train("--label-column", "2")));
+  it("--cfg-dropout without --conditional", () => refused(/--cfg-dropout: these apply to a conditional model only \(--conditional\)/, ...train("--cfg-dropout", "0.3")));
+  it("vdm train-classifier --multipliers for points", () => refused(/--multipliers: image data only/, "train-classifier", "--data", "moons", "--steps", "3", "--out", join(root, "moot-c"), "--no-report", "--multipliers", "1,2"));
+});
