@@ -153,3 +153,10 @@ describe("vdm train refuses the flags its data make moot (they were silently ign
   it("--cfg-dropout without --conditional", () => refused(/--cfg-dropout: these apply to a conditional model only \(--conditional\)/, ...train("--cfg-dropout", "0.3")));
   it("vdm train-classifier --multipliers for points", () => refused(/--multipliers: image data only/, "train-classifier", "--data", "moons", "--steps", "3", "--out", join(root, "moot-c"), "--no-report", "--multipliers", "1,2"));
 });
+
+describe("sample, guidance and nfe refuse the flags their model does not use (they were silently ignored)", () => {
+  it("vdm sample --zoom of a 2-D model", () => refused(/--zoom: image models only/, "sample", "--model", run, "--n", "3", "--zoom", "3", "--out", join(root, "z.png")));
+  it("vdm guidance --zoom of a 2-D model", () => refused(/--zoom: image models only/, "guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "cfg", "--scales", "0", "--n", "2", "--zoom", "3", "--out", join(root, "g")));
+  it("vdm guidance --judge of an image model (judged by the shipped classifier)", () => refused(/--judge: 2-D models only/, "guidance", "--model", "fashion-mnist", "--guidance", "cfg", "--judge", "exact", "--n", "2", "--out", join(root, "g")));
+  it("vdm nfe --data-dir of a 2-D model", () => refused(/--data-dir: image models only/, "nfe", "--model", run, "--samplers", "ddim", "--steps", "2", "--n", "10", "--data-dir", root, "--out", join(root, "n")));
+});

@@ -16,7 +16,7 @@ import { imageFigurePng } from "../../plot/figure.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, numberListFlag, omit, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkOutDir } from "../runs.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
@@ -61,7 +61,7 @@ samples per class and scale.`,
 );
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
@@ -76,7 +76,11 @@ export function run(argv: string[]): void {
   const sampler = makeSampler(flags, resolved);
   const requested = Int32Array.from({ length: classes * n }, (_, i) => Math.floor(i / n));
   checkGuidance(resolved, flags, requested, scales[0]!);
-  if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
+  if (resolved.shape.length === 3) {
+    refuseGiven(given, ["judge"], "2-D models only: image samples are judged by the shipped Fashion-MNIST classifier");
+    return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
+  }
+  refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
   const judge = makeJudge(flags.judge, resolved.data, z, classes);
   const D = resolved.dim;
   // one sampling run per scale: n samples of every class in one batch; progress counts the sampler's

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
-import { defineFlags, helpText, intFlag, intListFlag, omit, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkOutDir } from "../runs.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
@@ -125,7 +125,7 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
   const names = flags.samplers.split(",").map((name) => name.trim());
@@ -134,6 +134,7 @@ export function run(argv: string[]): void {
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
+  if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
   const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) => stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })));

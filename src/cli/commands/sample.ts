@@ -8,7 +8,7 @@ import { className } from "../../data/images.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkOutFile } from "../runs.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
@@ -70,7 +70,7 @@ function imageSamplesPng(pixels: Float32Array, shape: number[], n: number, data:
 export function run(argv: string[]): void {
   const textModel = flagValue(argv, "model");
   if (textModel && isTextRun(textModel)) return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");
   const format = extname(flags.out).toLowerCase();
@@ -82,6 +82,7 @@ export function run(argv: string[]): void {
   const D = resolved.dim;
   const z = resolved.normalization;
   const image = resolved.shape.length === 3;
+  if (!image) refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
   if (image && flags.trajectory) throw new UsageError("--trajectory draws 2-D paths; it is not available for image models");
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
