@@ -160,3 +160,9 @@ describe("sample, guidance and nfe refuse the flags their model does not use (th
   it("vdm guidance --judge of an image model (judged by the shipped classifier)", () => refused(/--judge: 2-D models only/, "guidance", "--model", "fashion-mnist", "--guidance", "cfg", "--judge", "exact", "--n", "2", "--out", join(root, "g")));
   it("vdm nfe --data-dir of a 2-D model", () => refused(/--data-dir: image models only/, "nfe", "--model", run, "--samplers", "ddim", "--steps", "2", "--n", "10", "--data-dir", root, "--out", join(root, "n")));
 });
+
+describe("vdm elbo refuses the flags of its other mode (they were silently ignored)", () => {
+  it("--out and --draws without --estimators", () => refused(/--draws, --out: --estimators only/, "elbo", "--out", join(root, "e"), "--draws", "3"));
+  it("--samples with --estimators", () => refused(/--samples: continuous time's draws of t/, "elbo", "--estimators", "denoising", "--samples", "3", "--out", join(root, "e")));
+  it("--schedule with --estimators of a trained run", () => refused(/--schedule: the oracle's; the run .* has its own/, "elbo", "--estimators", "denoising", "--model", run, "--schedule", "cosine", "--out", join(root, "e")));
+});

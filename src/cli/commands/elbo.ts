@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, parseGiven, refuseGiven, UsageError, type Parsed } from "../args.js";
 import { checkOutDir } from "../runs.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { printTable } from "./schedule.js";
@@ -75,8 +75,12 @@ OUT/variance-T<T>.svg with each term's variance per t; OUT/elbo-estimators.json 
 );
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  if (flags.estimators) {
+    refuseGiven(given, ["samples"], "continuous time's draws of t, which --estimators (discrete chains) does not take");
+    if (flags.model !== "oracle") refuseGiven(given, ["schedule"], `the oracle's; the run ${flags.model} has its own`);
+  } else refuseGiven(given, ["draws", "out"], "--estimators only (the term table is printed)");
   // the oracle's data default to "gaussian"; a trained run's to its own
   if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
   if (flags.estimators) return compareEstimators(flags);
