@@ -106,13 +106,16 @@ export function checkOutDir(dir: string): void {
 }
 
 /**
- * Check a command's --out FILE before any work: a file that a training command wrote into a run
- * directory (RUN_FILE: its config, checkpoint, metrics or report pictures) is refused, so samples,
- * an ONNX export or a chart never replace the run they came from.
+ * Check a command's --out FILE before any work: its directory must exist (else the work was lost
+ * at the write), and a file that a training command wrote into a run directory (RUN_FILE: its
+ * config, checkpoint, metrics or report pictures) is refused, so samples or a chart never replace
+ * the run they came from.
  */
 export function checkOutFile(file: string): void {
   const dir = dirname(file);
   const name = basename(file);
+  if (!existsSync(dir)) throw new UsageError(`--out ${file}: the directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${file}: ${dir} is a file, not a directory`);
   if (RUN_FILE.test(name) && isVdmRun(dir)) {
     throw new UsageError(`--out ${file} is a file of the run in ${dir} (its ${name}); writing there would replace it: choose another file name or directory`);
   }

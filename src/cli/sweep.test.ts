@@ -166,3 +166,14 @@ describe("vdm elbo refuses the flags of its other mode (they were silently ignor
   it("--samples with --estimators", () => refused(/--samples: continuous time's draws of t/, "elbo", "--estimators", "denoising", "--samples", "3", "--out", join(root, "e")));
   it("--schedule with --estimators of a trained run", () => refused(/--schedule: the oracle's; the run .* has its own/, "elbo", "--estimators", "denoising", "--model", run, "--schedule", "cosine", "--out", join(root, "e")));
 });
+
+describe("an --out FILE in a directory that does not exist is refused before any work (the work was lost at the write: ENOENT ... .tmp)", () => {
+  for (const [command, file, ...rest] of [
+    ["sample", "a.json", "--model", "oracle", "--data", "gaussian", "--n", "3"],
+    ["export", "x.onnx", "--model", "oracle", "--data", "gaussian"],
+    ["score-field", "x.png", "--model", "oracle", "--data", "eight-gaussians"],
+    ["schedule", "x.svg", "--model", "fashion-mnist"],
+  ] as const) {
+    it(`vdm ${command}`, () => refused(/--out .*: the directory .*no-such-dir does not exist/, command, ...rest, "--out", join(root, "no-such-dir", file)));
+  }
+});
