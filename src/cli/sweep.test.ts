@@ -177,3 +177,14 @@ describe("an --out FILE in a directory that does not exist is refused before any
     it(`vdm ${command}`, () => refused(/--out .*: the directory .*no-such-dir does not exist/, command, ...rest, "--out", join(root, "no-such-dir", file)));
   }
 });
+
+describe("vdm sample names the flags of the other kind of model (it said only \"unknown flag\")", () => {
+  it("--control of a 2-D model", () => refused(/unknown flag --control here: Diffusion-LM \(text\) runs only; .*run is a 2-D or image model/, "sample", "--model", run, "--control", "food=Italian", "--n", "3", "--out", join(root, "s.json")));
+  it("--infill of the oracle", () => refused(/unknown flag --infill here: Diffusion-LM \(text\) runs only; oracle is the oracle of a density/, "sample", "--model", "oracle", "--data", "gaussian", "--infill", "a _", "--n", "3", "--out", join(root, "s.json")));
+  it("--class and --zoom of a text run", () => {
+    const out = join(root, "text-k");
+    const r = vdm("train", "--data", "text:restaurants", "--out", out, "--steps", "2", "--width", "16", "--layers", "1", "--embed-dim", "4", "--no-report");
+    assert.equal(r.code, 0, r.stderr);
+    refused(/unknown flag --class here: 2-D and image models only; .* is a Diffusion-LM \(text\) run/, "sample", "--model", out, "--class", "0", "--zoom", "2");
+  });
+});

@@ -8,7 +8,7 @@ import { className } from "../../data/images.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, parseGiven, refuseGiven, UsageError, type FlagGroup } from "../args.js";
 import { checkOutFile } from "../runs.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
@@ -16,7 +16,7 @@ import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenois
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
-import { flagValue, isTextRun, sampleText } from "./text.js";
+import { flagValue, isTextRun, sampleText, textSampleFlagTables } from "./text.js";
 
 /** How many samples --trajectory follows. */
 const TRACKED = 8;
@@ -67,9 +67,27 @@ function imageSamplesPng(pixels: Float32Array, shape: number[], n: number, data:
   return imageFigurePng({ title, panels: [{ pixels, shape, n, ...columns }], zoom });
 }
 
+/** The flags of `groups`. */
+const namesOf = (...groups: readonly FlagGroup[]) => new Set(groups.flatMap((g) => Object.keys(g.specs)));
+
+/**
+ * Refuse the first flag `argv` gives that only the other kind of model takes (`mine` are this
+ * kind's, `theirs` the other's), saying whose it is, not only that it is unknown.
+ */
+function refuseOtherKind(argv: readonly string[], mine: Set<string>, theirs: Set<string>, whose: string): void {
+  const given = argv.flatMap((a) => /^--([\w-]+)/.exec(a)?.[1] ?? []);
+  const wrong = given.find((name) => theirs.has(name) && !mine.has(name));
+  if (wrong !== undefined) throw new UsageError(`unknown flag --${wrong} here: ${whose}`);
+}
+
 export function run(argv: string[]): void {
-  const textModel = flagValue(argv, "model");
-  if (textModel && isTextRun(textModel)) return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+  const model = flagValue(argv, "model");
+  const [pointsAndImages, text] = [namesOf(...flagTables), namesOf(...textSampleFlagTables)];
+  if (model && isTextRun(model)) {
+    refuseOtherKind(argv, text, pointsAndImages, `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`);
+    return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+  }
+  refuseOtherKind(argv, pointsAndImages, text, `Diffusion-LM (text) runs only${model ? `; ${model} is ${model === "oracle" ? "the oracle of a density" : "a 2-D or image model"}` : ""}`);
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");

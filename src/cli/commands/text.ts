@@ -101,6 +101,9 @@ export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR o
   out: { value: "FILE", help: "also write the sentences to FILE (.txt: one per line; .json)" },
 });
 
+/** The flag tables `vdm sample` of a text run parses. */
+export const textSampleFlagTables = [textSampleFlags, textSamplerFlags] as const;
+
 /** `vdm eval-text`'s own flags. */
 const evalTextFlags = defineFlags("Flags", {
   model: { value: "DIR", help: "the text run (trained on text:restaurants)" },
@@ -269,7 +272,7 @@ export function isTextRun(dir: string): boolean {
 
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
 export function sampleText(argv: string[]): void {
-  const flags = parse(argv, textSampleFlags, textSamplerFlags);
+  const flags = parse(argv, ...textSampleFlagTables);
   if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]", "Sentences from a Diffusion-LM run.", textSampleFlags, textSamplerFlags));
   if (!flags.model) throw new UsageError("--model DIR is required");
   const format = extname(flags.out).toLowerCase();
