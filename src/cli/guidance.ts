@@ -72,6 +72,7 @@ export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guid
       return { model: cfgModel(model), params: { net: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
     case "classifier": {
       if (resolved.oracle) {
+        if (flags.classifier) throw new UsageError(`--classifier ${flags.classifier}: the oracle guides with its exact classifier (the mixture's component posterior); a trained classifier guides a trained model`);
         check(resolved.oracle.classes);
         return { model: classifierGuidedModel(model, oracleClassifier(resolved.oracle.classes)), params: { net: tree.ref(params), classifier: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
       }

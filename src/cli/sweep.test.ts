@@ -63,6 +63,7 @@ describe("a class or classifier that does not fit the model is a usage mistake (
   it("vdm sample --class 0 of an unconditional run", () => refused(/--class 0: this model is unconditional/, "sample", "--model", run, "--class", "0", "--n", "3", "--out", join(root, "s.json")));
   it("vdm sample --classifier given a denoiser's run", () => refused(/--classifier .*: this checkpoint is a denoiser, not a classifier/, "sample", "--model", run, "--class", "0", "--guidance", "classifier", "--classifier", run, "--n", "3", "--out", join(root, "s.json")));
   it("vdm guidance --judge given a denoiser's run", () => refused(/--judge .*: this checkpoint is a denoiser, not a classifier/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", run, "--n", "3", "--out", join(root, "g")));
+  it("vdm guidance --classifier of the oracle (it guides with its exact classifier; the trained one was ignored)", () => refused(/--classifier .*: the oracle guides with its exact classifier/, "guidance", ...oracle8, "--guidance", "classifier", "--classifier", classifier, "--scales", "0", "--n", "2", "--out", join(root, "g")));
   it("vdm guidance --judge given a classifier of other classes", () => refused(/--judge .*: the classifier knows 2 classes \(moons\), the guided model 8 \(eight-gaussians\)/, "guidance", ...oracle8, "--guidance", "classifier", "--judge", classifier, "--n", "3", "--out", join(root, "g")));
 });
 
