@@ -189,3 +189,9 @@ describe("vdm sample names the flags of the other kind of model (it said only \"
     refused(/unknown flag --class here: 2-D and image models only; .* is a Diffusion-LM \(text\) run/, "sample", "--model", out, "--class", "0", "--zoom", "2");
   });
 });
+
+describe("vdm nfe --samplers", () => {
+  const nfe = (samplers: string) => ["nfe", "--model", "oracle", "--data", "gaussian", "--samplers", samplers, "--steps", "2,4", "--n", "10", "--out", join(root, "n")];
+  it("refuses a Langevin sampler, whose cost --steps does not set (its rows repeated one run under every N)", () => refused(/--samplers langevin: its cost is set by its own flags/, ...nfe("ddim,langevin")));
+  it("refuses a sampler named twice", () => refused(/--samplers names ddim twice/, ...nfe("ddim,euler,ddim")));
+});
