@@ -138,6 +138,12 @@ describe("score-field --grid", () => {
 });
 
 describe("long work shows progress", () => {
+  it("vdm elbo counts the diffusion terms within each T (one T of 20 000 steps ran minutes in silence)", () => {
+    const r = vdm("elbo", "--timesteps", "30,0", "--samples", "4", "--n", "50");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^ELBO \(diffusion terms of T = 30, 0\) 33\/33 /m);
+  });
+
   it("vdm guidance of a 2-D model counts the sampler's steps over all scales, then says it draws the picture", () => {
     const r = vdm("guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "cfg", "--scales", "0,3", "--n", "5", "--out", join(root, "g"));
     assert.equal(r.code, 0, r.stderr);

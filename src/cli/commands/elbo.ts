@@ -96,12 +96,13 @@ export function run(argv: string[]): void {
 
   const x0 = sampleMixture(mixture, n, rng);
   const params = mixtureParams(mixture);
-  const progress = new Progress("ELBO (numbers of steps T done)", timesteps.length, 0, process.stderr, flags.json);
-  const reports: ElboReport[] = timesteps.map((T, i) => {
+  // progress over the diffusion terms of every T: T − 1 of them in discrete time, --samples draws in continuous time
+  const terms = timesteps.reduce((sum, T) => sum + (T === 0 ? samples : T - 1), 0);
+  const progress = new Progress(`ELBO (diffusion terms of T = ${timesteps.join(", ")})`, terms, 0, process.stderr, flags.json);
+  let done = 0;
+  const reports: ElboReport[] = timesteps.map((T) => {
     const estimator = new ElboEstimator(oracleModel("eps"), new DiffusionProcess(schedule, T), "gaussian");
-    const report = elboReport(estimator, params, x0, rng, { mode: "exact", samples }, params);
-    progress.update(i + 1);
-    return report;
+    return elboReport(estimator, params, x0, rng, { mode: "exact", samples, onTerm: () => progress.update(++done) }, params);
   });
   x0.dispose();
 
