@@ -16,9 +16,13 @@
 
 /** Base class of every error the library throws on purpose. */
 export class VdmError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** For a name that is none of those an option takes (a data set, a schedule): the name given and the names known, from which a caller may suggest the nearest. */
+  readonly unknown?: { name: string; known: readonly string[] };
+
+  constructor(message: string, options?: { cause?: unknown; unknown?: { name: string; known: readonly string[] } }) {
     super(message, options);
     this.name = new.target.name;
+    if (options?.unknown) this.unknown = options.unknown;
   }
 }
 

@@ -4,6 +4,7 @@
  * Names are fixed across commands (see README).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError } from "../errors.js";
 
 /** One flag: a string (default "", meaning "unset") or an on/off switch (off by default). */
 export interface FlagSpec {
@@ -100,16 +101,45 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
     }
   }
   try {
-    const { values, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
+    const { values, tokens } = parseArgs({ args: withNegativeValues(argv, options), options, strict: true, allowPositionals: false, tokens: true });
     return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      // a value-taking flag at the end of the line, or followed by another flag
+      const name = /--([\w-]+)/.exec(e.message)?.[1];
+      const spec = name === undefined ? undefined : groupsSpec([...groups, commonFlags], name);
+      if (name !== undefined && spec !== undefined && spec.type !== "boolean") throw new UsageError(`--${name} needs a value (--${name} ${spec.value ?? "VALUE"}; one that starts with "-" is written --${name}=-...)`);
+    }
     const flag = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(e.message)?.[1] : undefined;
     if (flag === undefined) throw err;
     const name = flag.replace(/^--?/, "");
     const near = closest(name, Object.keys(options));
     throw new UsageError(`unknown flag ${flag}${near ? `; did you mean --${near}?` : " (--help lists the flags)"}`);
   }
+}
+
+/** The spec of flag --`name` in `groups`. */
+function groupsSpec(groups: readonly FlagGroup[], name: string): FlagSpec | undefined {
+  return groups.map(({ specs }) => (specs as Record<string, FlagSpec>)[name]).find((spec) => spec !== undefined);
+}
+
+/**
+ * `argv` with a negative number after a value-taking flag joined to it (`--seed -1` → `--seed=-1`),
+ * so that the flag's own check names the problem instead of the parser calling the value a flag.
+ */
+function withNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig["options"]>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--?([\w-]+)$/.exec(argv[i]!)?.[1];
+    const option = name === undefined ? undefined : argv[i]!.startsWith("--") ? options[name] : Object.values(options).find((o) => o.short === name);
+    const next = argv[i + 1];
+    if (option?.type === "string" && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** Width of a help line, and the widest flag column before the help moves to its own line. */
@@ -171,6 +201,25 @@ export function numberListFlag(name: string, raw: string, { min = -Infinity } = 
   const values = raw.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
   if (values.some((v) => !Number.isFinite(v) || v < min)) throw new UsageError(`--${name} must be a comma-separated list of numbers${min === -Infinity ? "" : ` >= ${min}`}, got "${raw}"`);
   return values;
+}
+
+/**
+ * f(), with a ConfigError it throws (a value or combination of options the library refuses)
+ * reported as the usage mistake it is, the options having come from the command line; `about`
+ * (e.g. "--class 9") goes before the library's message.
+ */
+export function asUsage<T>(f: () => T, about?: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ConfigError ? new UsageError(about ? `${about}: ${e.message}` : e.message) : e;
+  }
+}
+
+/** Refuse the flags among `names` that the command line gave (`given`, from parseGiven): where they do not apply, `why` says so. */
+export function refuseGiven(given: ReadonlySet<string>, names: Iterable<string>, why: string): void {
+  const wrong = [...names].filter((name) => given.has(name));
+  if (wrong.length > 0) throw new UsageError(`${wrong.map((name) => `--${name}`).join(", ")}: ${why}`);
 }
 
 /** A mistake in how the command was called: printed without a stack trace. */

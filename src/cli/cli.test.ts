@@ -76,11 +76,11 @@ describe("vdm schedule --json", () => {
 describe("errors", () => {
   it("unknown schedule, bad timesteps, unknown flag and unknown command are named", () => {
     const cases: [string[], RegExp, number][] = [
-      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/, 1],
+      [["schedule", "--schedule", "quadratic"], /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/, 2],
       [["schedule", "--timesteps=-3"], /--timesteps must be an integer >= 0, got "-3"/, 2],
       [["schedule", "--timesteps", "ten"], /--timesteps must be an integer >= 0, got "ten"/, 2],
       [["schedule", "--bogus"], /unknown flag --bogus/, 2],
-      [["elbo", "--data", "moons"], /no closed-form density for data set "moons"/, 1],
+      [["elbo", "--data", "moons"], /no closed-form density for data set "moons"/, 2],
       [["fly"], /unknown command "fly"/, 2],
     ];
     for (const [args, pattern, code] of cases) {
@@ -252,7 +252,7 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
 
   it("a learned schedule with the simple loss, or for a classifier, is refused with the reason", () => {
     const r = vdm("train", "--data", "moons", "--schedule", "learned", "--loss", "simple", "--out", join(dir, "bad"));
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /a learned schedule trains through the ELBO \(loss "elbo"\), not the "simple" loss/);
     const u = vdm("train", "--data", "moons", "--schedule", "learnt", "--out", join(dir, "bad"));
     assert.match(u.stderr, /unknown schedule "learnt" \(known: linear, cosine, log-snr-linear, geometric, sqrt, learned, learned-linear\)/);

@@ -3,8 +3,8 @@ import { numpy as np, tree } from "../engine/jax.js";
 import { checkClass, cfgModel, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
 import { oracleClassifier } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { loadClassifier } from "../train/load.js";
-import { defineFlags, UsageError, type FlagValues } from "./args.js";
+import { loadClassifier, type LoadedClassifier } from "../train/load.js";
+import { asUsage, defineFlags, UsageError, type FlagValues } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
 /**
@@ -52,12 +52,17 @@ export function checkGuidance(resolved: ResolvedModel, flags: Pick<Flags, "guida
   tree.dispose(guidedDenoiser(resolved, flags, Int32Array.from(new Set(classes)), scale).params);
 }
 
+/** The classifier checkpoint in `dir` that --`flag` names; a run that is no classifier (a denoiser's) is a usage mistake naming the flag. */
+export function classifierFlag(flag: string, dir: string): LoadedClassifier {
+  return asUsage(() => loadClassifier(dir), `--${flag} ${dir}`);
+}
+
 /** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
 export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): Denoiser {
   const { model, params } = resolved.denoiser;
   const kind = guidanceKind(resolved, flags);
   const labels = () => np.array(classes, { dtype: np.int32 });
-  const check = (known: number) => classes.forEach((label) => checkClass(label, known));
+  const check = (known: number) => classes.forEach((label) => asUsage(() => checkClass(label, known), `--class ${label}`));
   switch (kind) {
     case "none":
       check(model.classes);
@@ -67,19 +72,20 @@ export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guid
       return { model: cfgModel(model), params: { net: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
     case "classifier": {
       if (resolved.oracle) {
+        if (flags.classifier) throw new UsageError(`--classifier ${flags.classifier}: the oracle guides with its exact classifier (the mixture's component posterior); a trained classifier guides a trained model`);
         check(resolved.oracle.classes);
         return { model: classifierGuidedModel(model, oracleClassifier(resolved.oracle.classes)), params: { net: tree.ref(params), classifier: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
       }
       if (!flags.classifier) throw new UsageError("--guidance classifier needs --classifier DIR (a checkpoint from vdm train-classifier)");
-      const c = loadClassifier(flags.classifier);
-      if (c.config.clean) throw new Error(`the classifier in ${flags.classifier} was trained on clean data only; classifier guidance needs a noise-aware one (vdm train-classifier without --net cnn)`);
-      if (c.config.data.dim !== resolved.dim) throw new Error(`the classifier sees ${c.config.data.dim}-D data, the model ${resolved.dim}-D`);
+      const c = classifierFlag("classifier", flags.classifier);
+      if (c.config.clean) throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained on clean data only; classifier guidance needs a noise-aware one (vdm train-classifier without --net cnn)`);
+      if (c.config.data.dim !== resolved.dim) throw new UsageError(`--classifier ${flags.classifier}: the classifier sees ${c.config.data.dim}-D data, the model ${resolved.dim}-D`);
       if (c.config.data.mean.some((m, d) => Math.abs(m - resolved.normalization.mean[d]!) > 1e-6 * (1 + Math.abs(m)) || Math.abs(c.config.data.std[d]! - resolved.normalization.std[d]!) > 1e-6 * c.config.data.std[d]!)) {
-        throw new Error("the classifier was trained with a different data normalisation than the model");
+        throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained with a different data normalisation than the model`);
       }
-      if (c.config.schedule !== resolved.scheduleName) throw new Error(`the classifier was trained on the ${c.config.schedule} schedule, the model on ${resolved.scheduleName}`);
+      if (c.config.schedule !== resolved.scheduleName) throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained on the ${c.config.schedule} schedule, the model on ${resolved.scheduleName}`);
       classes.forEach((label) => {
-        if (label >= c.classifier.classes) throw new Error(`class ${label} is out of range: the classifier knows classes 0..${c.classifier.classes - 1}`);
+        if (label >= c.classifier.classes) throw new UsageError(`--class ${label}: class ${label} is out of range: the classifier knows classes 0..${c.classifier.classes - 1}`);
       });
       return { model: classifierGuidedModel(model, c.classifier), params: { net: tree.ref(params), classifier: c.params, labels: labels(), scale: np.array([scale]) } };
     }

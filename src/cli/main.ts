@@ -1,5 +1,6 @@
 /** The `vdm` command line. */
 import { shutdownEngine, initEngine } from "../engine/index.js";
+import { VdmError } from "../errors.js";
 import { closest, Interrupted, UsageError, type FlagGroup } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
@@ -61,8 +62,11 @@ export async function main(argv: string[]): Promise<number> {
       return 130;
     }
     const e = err as Error & { code?: string };
-    const usageLike = err instanceof UsageError || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
-    console.error(`vdm ${name}: ${usageLike ? "" : "error: "}${e.message}`);
+    // a name that is none of those an option takes (a data set, a schedule) is a usage mistake: suggest the nearest
+    const unknown = err instanceof VdmError ? err.unknown : undefined;
+    const usageLike = err instanceof UsageError || unknown !== undefined || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
+    const near = unknown && closest(unknown.name, unknown.known);
+    console.error(`vdm ${name}: ${usageLike ? "" : "error: "}${e.message}${near ? `; did you mean "${near}"?` : ""}`);
     if (!usageLike && process.env.VDM_DEBUG) console.error(e.stack);
     return usageLike ? 2 : 1;
   } finally {

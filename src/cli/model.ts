@@ -45,14 +45,19 @@ export const oracleDataHelp = `<${knownDensityNames.join("|")}|FILE.json>`;
 export const mixtureFileHelp = `FILE.json is a Gaussian mixture of any dimension D: {"weights": [w_1, ...], "means": [[...D values], ...],
 "stds": [[...D per-dimension standard deviations], ...]} or "covariances": [[[...D values] x D], ...] instead of "stds".`;
 
+/** The oracle's noise schedule and number of steps when --schedule and --timesteps are not given. */
+const ORACLE_SCHEDULE = "cosine";
+const ORACLE_TIMESTEPS = 1000;
+
 /** `--model` and `--data`, and what the oracle needs besides (a checkpoint carries its own). */
 export const modelFlags = defineFlags(
   "Model",
   {
     model: { value: "DIR|oracle", help: `a checkpoint directory, a model shipped with the package (${shippedModelNames.join(", ")}), or oracle: the exact denoiser of a known density (required)` },
     data: { value: "D", help: `the data set (default: the checkpoint's); with --model oracle required: ${oracleDataHelp}` },
-    schedule: { default: "cosine", value: "S", help: "oracle only: the noise schedule" },
-    timesteps: { default: "1000", value: "T", help: "oracle only: the number of steps (0 = continuous time)" },
+    // no default in the table: a value given with a checkpoint (which has its own) is refused, not ignored
+    schedule: { value: "S", help: `oracle only: the noise schedule (default: ${ORACLE_SCHEDULE})` },
+    timesteps: { value: "T", help: `oracle only: the number of steps (0 = continuous time) (default: ${ORACLE_TIMESTEPS})` },
   },
   mixtureFileHelp,
 );
@@ -150,13 +155,13 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
     return {
       // the score target is exact at every level, the clean data (σ = 0) included; the labels are the components
       denoiser: { model: oracleModel("score", mixture.weights.length), params: mixtureParams(mixture) },
-      process: new DiffusionProcess(getSchedule(flags.schedule), intFlag("timesteps", flags.timesteps, { min: 0 })),
+      process: new DiffusionProcess(getSchedule(flags.schedule || ORACLE_SCHEDULE), flags.timesteps ? intFlag("timesteps", flags.timesteps, { min: 0 }) : ORACLE_TIMESTEPS),
       normalization: identityNormalization(dim),
       data: flags.data,
       dim,
       shape: [dim],
       seed: 0,
-      scheduleName: flags.schedule,
+      scheduleName: flags.schedule || ORACLE_SCHEDULE,
       oracle: { classes: mixture.weights.length },
     };
   }
@@ -164,6 +169,9 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
   checkDenoiserRun(dir);
   const run = loadRun(dir);
   const { config } = run;
+  for (const [name, own] of [["schedule", config.schedule], ["timesteps", String(config.timesteps)]] as const) {
+    if (flags[name]) throw new UsageError(`--${name} is for --model oracle; the checkpoint ${flags.model} has its own (--${name} ${own})`);
+  }
   return {
     denoiser: run.denoiser,
     process: run.process,

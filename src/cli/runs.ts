@@ -4,8 +4,8 @@
  * its own values; what training leaves in metrics.json (the total training time across
  * invocations); and Ctrl-C, which stops training with a checkpoint and says how to resume it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
 import { validateRunConfig, type RunConfig } from "../train/config.js";
@@ -100,6 +100,27 @@ function describeRun(dir: string): string {
  */
 const RUN_FILE = /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
 
+/** Check a command's --out DIR before any work: a file of that name (not a directory) is refused, not found when the results are written. */
+export function checkOutDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is a file; --out names the directory the results go into`);
+}
+
+/**
+ * Check a command's --out FILE before any work: its directory must exist (else the work was lost
+ * at the write), and a file that a training command wrote into a run directory (RUN_FILE: its
+ * config, checkpoint, metrics or report pictures) is refused, so samples or a chart never replace
+ * the run they came from.
+ */
+export function checkOutFile(file: string): void {
+  const dir = dirname(file);
+  const name = basename(file);
+  if (!existsSync(dir)) throw new UsageError(`--out ${file}: the directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${file}: ${dir} is a file, not a directory`);
+  if (RUN_FILE.test(name) && isVdmRun(dir)) {
+    throw new UsageError(`--out ${file} is a file of the run in ${dir} (its ${name}); writing there would replace it: choose another file name or directory`);
+  }
+}
+
 /** Delete the run files of `dir` (RUN_FILE), leaving any other file; returns their names. */
 function removeRunFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -126,6 +147,7 @@ export interface OutOptions {
  */
 export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions): () => void {
   if (resume && force) throw new UsageError("--resume continues the run in --out and --force replaces it: give one of them");
+  checkOutDir(dir);
   if (resume) {
     if (!holdsRun(dir)) throw new UsageError(`--resume: ${dir} holds no run to continue (no config.json); without --resume a new run starts there`);
     return () => {};

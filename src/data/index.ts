@@ -4,6 +4,7 @@
  * draw them from independent streams of the seed, point files are split 90/10 by a seeded shuffle.
  */
 import { Rng } from "../engine/index.js";
+import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { sampleMixtureWithLabels } from "./known.js";
@@ -35,11 +36,15 @@ export interface SplitOptions {
   dataDir?: string;
 }
 
+/** The fewest points a data file may hold: 2 held out, and at least as many to train on. */
+const MIN_FILE_POINTS = 4;
+
 /**
  * Train and held-out points for `spec` (a built-in name, an image set, or a file path). Image
  * sets come from `dataDir` (default: `defaultImageDir()`), their own train/test files, at most
  * `train`/`test` images of each (0 = all). Built-in sets and mixture files draw `train` and
- * `test` points (labelled by component) from the streams `seed` and `seed ^ 0x5eed`.
+ * `test` points (labelled by component) from the streams `seed` and `seed ^ 0x5eed`. A file of
+ * points (at least MIN_FILE_POINTS) is shuffled by `seed` and 10 % of it, at least 2, held out.
  */
 export function loadSplit(spec: string, seed: number, options: SplitOptions = {}): Split {
   const { train = 20000, test = 2000, labelColumn = "", dataDir = "" } = options;
@@ -52,9 +57,11 @@ export function loadSplit(spec: string, seed: number, options: SplitOptions = {}
   if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
   const data = readDataFile(spec, labelColumn);
   if ("weights" in data) return draw((n, rng) => sampleMixtureWithLabels(data, n, rng));
+  // a held-out set of one point has no standard error (the report printed ± NaN)
+  if (data.n < MIN_FILE_POINTS) throw new DataError(`${spec}: ${data.n} points are too few: at least ${MIN_FILE_POINTS} (10 % of them, at least 2, are held out for evaluation)`);
   const order = Array.from({ length: data.n }, (_, i) => i);
   const u = new Rng(seed).uniform([data.n]).dataSync() as Float32Array;
   order.sort((a, b) => u[a]! - u[b]! || a - b);
-  const nTest = Math.max(1, Math.round(data.n * 0.1));
+  const nTest = Math.max(2, Math.round(data.n * 0.1));
   return { train: subset(data, order.slice(nTest)), test: subset(data, order.slice(0, nTest)) };
 }

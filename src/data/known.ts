@@ -19,7 +19,7 @@ export function knownMixture(specOrPath: string): GaussianMixture {
   const m = builtinMixture(specOrPath);
   if (m) return m;
   if (!specOrPath.endsWith(".json")) {
-    throw new DataError(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`);
+    throw new DataError(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`, { unknown: { name: specOrPath, known: knownDensityNames } });
   }
   const data = readDataFile(specOrPath);
   if (!("weights" in data)) {

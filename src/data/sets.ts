@@ -12,7 +12,8 @@ export function requireLabels(set: PointSet, spec: string): Int32Array {
 
 /** Number of classes of a labelled set: max label + 1. */
 export function classCount(set: PointSet, spec: string): number {
-  return Math.max(...requireLabels(set, spec)) + 1;
+  // a loop, not Math.max(...labels): spreading 130 000 labels overflows the stack
+  return requireLabels(set, spec).reduce((m, y) => Math.max(m, y), -1) + 1;
 }
 
 /** The points of row indices `idx`. */

@@ -103,5 +103,5 @@ export function toySplit(name: string, seed: number, { train = 20000, test = 200
 }
 
 export function unknownDataset(name: string): DataError {
-  return new DataError(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist, read from a directory of IDX files; or a path to a .csv or .json file)`);
+  return new DataError(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist, read from a directory of IDX files; or a path to a .csv or .json file)`, { unknown: { name, known: [...toyNames, "fashion-mnist"] } });
 }

@@ -56,6 +56,8 @@ export interface ElboOptions {
   samples?: number;
   /** continuous time: how the diffusion term's level is drawn (default "gamma": uniform in γ; see `LevelSampling`) */
   levels?: LevelSampling;
+  /** called after each diffusion term is evaluated for the whole batch (exact mode: T − 1 calls, one per t; "mc": `samples` calls), for progress (default: none) */
+  onTerm?: () => void;
 }
 
 /**
@@ -196,7 +198,7 @@ export class ElboEstimator {
 
   /** The three terms for each example of x0 ([B, ...]). Borrows params and x0. */
   terms(params: Params, x0: Array, rng: Rng, options: ElboOptions = {}): ElboTerms {
-    const { mode = "exact", samples = 1, levels = "gamma" } = options;
+    const { mode = "exact", samples = 1, levels = "gamma", onTerm } = options;
     const process = this.process;
     const batch = x0.shape[0]!;
     const full = (v: number) => filled(batch, v);
@@ -218,6 +220,7 @@ export class ElboEstimator {
         diffusion[b]! += values[b]! * factor;
         squares[b]! += values[b]! ** 2;
       }
+      onTerm?.();
     };
     if (process.T === 1) {
       // no denoising terms: the chain is x_0 → x_1 only

@@ -2,6 +2,7 @@
 import { cosineSchedule, geometricSchedule, linearSchedule, logSnrLinearSchedule } from "./fixed.js";
 import { sqrtSchedule } from "./sqrt.js";
 import type { NoiseSchedule } from "./schedule.js";
+import { ConfigError } from "../errors.js";
 
 export * from "./schedule.js";
 export * from "./discrete.js";
@@ -22,6 +23,6 @@ export const scheduleNames: readonly string[] = Object.keys(REGISTRY);
 /** A fixed schedule by name; unknown names are an error that lists the known ones. */
 export function getSchedule(name: string): NoiseSchedule {
   const make = REGISTRY[name];
-  if (!make) throw new Error(`unknown schedule "${name}" (known: ${scheduleNames.join(", ")})`);
+  if (!make) throw new ConfigError(`unknown schedule "${name}" (known: ${scheduleNames.join(", ")})`, { unknown: { name, known: scheduleNames } });
   return make();
 }

@@ -206,7 +206,10 @@ export function makeRunConfig(
   const learned = isLearnedSchedule(schedule);
   if (learned && classifier) throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
   if (learned && o.loss === "simple") throw new ConfigError(`a learned schedule trains through the ELBO (loss "elbo"), not the "simple" loss`);
-  if (!learned && !scheduleNames.includes(schedule)) throw new ConfigError(`unknown schedule "${schedule}" (known: ${[...scheduleNames, ...learnedScheduleKinds].join(", ")})`);
+  if (!learned && !scheduleNames.includes(schedule)) {
+    const known = [...scheduleNames, ...learnedScheduleKinds];
+    throw new ConfigError(`unknown schedule "${schedule}" (known: ${known.join(", ")})`, { unknown: { name: schedule, known } });
+  }
   // VDM's continuous-time linear log-SNR schedule (its ELBO weighting equals the simple loss up to
   // a constant). Points train on the ELBO: on moons, swiss-roll and checkerboard it gives 0.6–1.1
   // bits/dim less than the simple loss on the discrete cosine chain (T = 1000), with a one-draw

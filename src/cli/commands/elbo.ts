@@ -17,7 +17,8 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { defineFlags, helpText, intFlag, intListFlag, parse, UsageError, type Parsed } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, parseGiven, refuseGiven, UsageError, type Parsed } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { printTable } from "./schedule.js";
 
@@ -74,8 +75,12 @@ OUT/variance-T<T>.svg with each term's variance per t; OUT/elbo-estimators.json 
 );
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  if (flags.estimators) {
+    refuseGiven(given, ["samples"], "continuous time's draws of t, which --estimators (discrete chains) does not take");
+    if (flags.model !== "oracle") refuseGiven(given, ["schedule"], `the oracle's; the run ${flags.model} has its own`);
+  } else refuseGiven(given, ["draws", "out"], "--estimators only (the term table is printed)");
   // the oracle's data default to "gaussian"; a trained run's to its own
   if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
   if (flags.estimators) return compareEstimators(flags);
@@ -91,12 +96,13 @@ export function run(argv: string[]): void {
 
   const x0 = sampleMixture(mixture, n, rng);
   const params = mixtureParams(mixture);
-  const progress = new Progress("ELBO (numbers of steps T done)", timesteps.length, 0, process.stderr, flags.json);
-  const reports: ElboReport[] = timesteps.map((T, i) => {
+  // progress over the diffusion terms of every T: T − 1 of them in discrete time, --samples draws in continuous time
+  const terms = timesteps.reduce((sum, T) => sum + (T === 0 ? samples : T - 1), 0);
+  const progress = new Progress(`ELBO (diffusion terms of T = ${timesteps.join(", ")})`, terms, 0, process.stderr, flags.json);
+  let done = 0;
+  const reports: ElboReport[] = timesteps.map((T) => {
     const estimator = new ElboEstimator(oracleModel("eps"), new DiffusionProcess(schedule, T), "gaussian");
-    const report = elboReport(estimator, params, x0, rng, { mode: "exact", samples }, params);
-    progress.update(i + 1);
-    return report;
+    return elboReport(estimator, params, x0, rng, { mode: "exact", samples, onTerm: () => progress.update(++done) }, params);
   });
   x0.dispose();
 
@@ -114,13 +120,15 @@ export function run(argv: string[]): void {
 
 /** `vdm elbo --estimators`: the derivation's estimators side by side (see the help). */
 function compareEstimators(flags: Parsed<typeof flagTables>): void {
+  checkOutDir(flags.out);
   const names = flags.estimators.split(",").map((name) => name.trim()) as ChainEstimatorName[];
   for (const name of names) if (!chainEstimatorNames.includes(name)) throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
   const timesteps = intListFlag("timesteps", flags.timesteps || ESTIMATORS.timesteps, { min: 1 });
   const n = intFlag("n", flags.n || ESTIMATORS.n, { min: 2 });
   const draws = intFlag("draws", flags.draws, { min: 2 });
   const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
-  const resolved = resolveModel({ ...flags, timesteps: "0" });
+  // the oracle on --schedule in continuous time (discretised to each T below); a run has its own schedule
+  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: "0" } : { schedule: "", timesteps: "" }) });
   let x0: Array;
   if (resolved.oracle) {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);

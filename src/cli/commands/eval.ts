@@ -2,7 +2,7 @@
 import { Rng } from "../../engine/index.js";
 import { loadSplit, subset } from "../../data/index.js";
 import { drawSamples, evaluate, heldOutElbo, referenceSample, type BatchDenoiser } from "../../eval/run.js";
-import { defineFlags, helpText, intFlag, omit, parse, UsageError, type FlagValues } from "../args.js";
+import { defineFlags, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError, type FlagValues } from "../args.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
 import { backendFlags, modelFlags, parseBackend, resolveModel, type Backend, type ResolvedModel } from "../model.js";
 import { onnxFlow } from "../../onnx/flow.js";
@@ -138,12 +138,19 @@ their requested class.`,
 const varianceLine = (v: number) => `variance of the one-draw diffusion-term estimate (one t, one ε): ${v.toPrecision(4)} nats² per example`;
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
+  if (flags.likelihood === "elbo") refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);
-  if (resolved.shape.length === 3) return evalImages(resolved, flags);
+  const guidance = Object.keys(omit(guidanceFlags, "class").specs);
+  if (resolved.shape.length === 3) {
+    // without --quality nothing is sampled: the sampler's and the guidance's flags would do nothing (--max-sigma also ends the ODE's path)
+    if (!flags.quality) refuseGiven(given, ["quality-n", ...guidance, ...Object.keys(samplerFlags.specs).filter((name) => !(flags.likelihood === "ode" && name === "max-sigma"))], "these apply to the samples of --quality only");
+    return evalImages(resolved, flags);
+  }
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
+  refuseGiven(given, ["data-dir", "elbo-samples", "quality-n", ...guidance], "image models only (a 2-D model's ELBO and samples are of its own held-out points, unconditional)");
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const n = intFlag("n", flags.n, { min: 2 });
   const sampler = makeSampler(flags, resolved);
@@ -195,7 +202,7 @@ function imageQualityFromFlags(resolved: ResolvedModel, flags: QualityFlags, { n
 
 function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & QualityFlags & { n: string; "elbo-samples": string; quality: boolean; json: boolean }): void {
   const data = resolved.dataConfig!;
-  const n = intFlag("n", flags.n, { min: 1 });
+  const n = intFlag("n", flags.n, { min: 2 }); // a standard error needs two images
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const samples = intFlag("elbo-samples", flags["elbo-samples"], { min: 1 });
   const ode = odeRequest(resolved, flags);

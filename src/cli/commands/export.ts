@@ -3,6 +3,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { exportModel, modelInputs } from "../../onnx/model.js";
 import { OPSET } from "../../onnx/export.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { checkOutFile } from "../runs.js";
 import { modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 
 /** `vdm export`'s own flags. */
@@ -31,6 +32,7 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".onnx")) throw new UsageError(`--out must be a .onnx file, got "${flags.out}"`);
+  checkOutFile(flags.out);
   const batch = intFlag("batch", flags.batch, { min: 1 });
   // the export traces the jax-js network itself
   const { denoiser, shape } = resolveModel({ ...flags, backend: "jax" });

@@ -16,9 +16,9 @@ import { imageFigurePng } from "../../plot/figure.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { loadClassifier } from "../../train/load.js";
-import { defineFlags, helpText, intFlag, numberListFlag, omit, parse, UsageError } from "../args.js";
-import { checkGuidance, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { checkOutDir } from "../runs.js";
+import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
 import { imageJudge } from "../quality.js";
@@ -27,6 +27,7 @@ import type { Sampler } from "../../sample/sampler.js";
 import { reportBatches } from "./images.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { loadSplit } from "../../data/index.js";
+import { Progress } from "../progress.js";
 
 /** `vdm guidance`'s own flags (it samples every class at every scale). */
 const guidanceCommandFlags = defineFlags("Flags", {
@@ -60,27 +61,39 @@ samples per class and scale.`,
 );
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  checkOutDir(flags.out);
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
   const n = intFlag("n", flags.n, { min: 2 });
   const scales = numberListFlag("scales", flags.scales, { min: 0 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
-  const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? loadClassifier(flags.classifier).classifier.classes : 0));
+  const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? classifierFlag("classifier", flags.classifier).classifier.classes : 0));
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
   const sampler = makeSampler(flags, resolved);
   const requested = Int32Array.from({ length: classes * n }, (_, i) => Math.floor(i / n));
   checkGuidance(resolved, flags, requested, scales[0]!);
-  if (resolved.shape.length === 3) return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
-  const judge = makeJudge(flags.judge, resolved.data, z);
+  if (resolved.shape.length === 3) {
+    refuseGiven(given, ["judge"], "2-D models only: image samples are judged by the shipped Fashion-MNIST classifier");
+    return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
+  }
+  refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
+  const judge = makeJudge(flags.judge, resolved.data, z, classes);
   const D = resolved.dim;
-  // one sampling run per scale: n samples of every class in one batch
-  const rows = scales.map((scale) => {
+  // one sampling run per scale: n samples of every class in one batch; progress counts the sampler's
+  // steps over all scales (the step index it reaches counts down to 0, so the first gives the steps per run)
+  let progress: Progress | undefined;
+  const rows = scales.map((scale, s) => {
     const den = guidedDenoiser(resolved, flags, requested, scale);
-    const all = denormalize(sampler.sample(den, [classes * n, D], new Rng(seed)).dataSync() as Float32Array, z);
+    const onStep = (index: number) => {
+      progress ??= new Progress(`guided samples (steps of ${scales.length} scales)`, scales.length * (index + 1), 0, process.stderr, flags.json);
+      const perScale = progress.total / scales.length;
+      progress.update(s * perScale + perScale - index);
+    };
+    const all = denormalize(sampler.sample(den, [classes * n, D], new Rng(seed), { onStep }).dataSync() as Float32Array, z);
     const verdicts = judge(all);
     return Array.from({ length: classes }, (_, label) => {
       const x = all.subarray(label * n * D, (label + 1) * n * D);
@@ -94,6 +107,7 @@ export function run(argv: string[]): void {
   const bounds = boundsOf(loadSplit(resolved.data, resolved.seed).test.points, 0.05, resolved.dim);
   const cells = rows.flat().map((cell) => ({ row: String(cell.scale), column: String(cell.label), points: cell.samples, dim: resolved.dim }));
   const title = `${flags.guidance} guidance of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model}: ${n} samples per cell`;
+  if (!flags.json) console.error(`drawing guidance.png: ${cells.length} cells of ${n} samples`); // seconds for many points
   writeFileAtomic(join(flags.out, "guidance.png"), chartPng(scatterGridChart(cells, { title, bounds, rowTitle: "guidance scale", columnTitle: "class" })));
   if (flags.json) return void console.log(JSON.stringify(table));
   console.log(`${flags.guidance} guidance, judge ${flags.judge}, ${n} samples per cell: accuracy / spread averaged over ${classes} classes`);
@@ -156,13 +170,18 @@ function spread(x: Float32Array, D: number): number {
   return Math.sqrt(x.reduce((s, v, i) => s + (v - mean[i % D]!) ** 2, 0) / n);
 }
 
-/** The judge: the exact Bayes classifier of a known mixture, or a trained classifier at the least noisy level. */
-function makeJudge(spec: string, data: string, z: { mean: number[]; std: number[] }): (x: Float32Array) => Int32Array {
+/**
+ * The judge: the exact Bayes classifier of a known mixture, or a trained classifier at the least
+ * noisy level, which must see the model's dimensions and know its `classes`.
+ */
+function makeJudge(spec: string, data: string, z: { mean: number[]; std: number[] }, classes: number): (x: Float32Array) => Int32Array {
   if (spec === "exact") {
     const mixture = knownMixture(data);
     return (x) => componentOf(mixture, x);
   }
-  const c = loadClassifier(spec);
+  const c = classifierFlag("judge", spec);
+  if (c.config.data.dim !== z.mean.length) throw new UsageError(`--judge ${spec}: the classifier sees ${c.config.data.dim}-D data, the model ${z.mean.length}-D`);
+  if (c.classifier.classes !== classes) throw new UsageError(`--judge ${spec}: the classifier knows ${c.classifier.classes} classes (${c.config.data.spec}), the guided model ${classes} (${data})`);
   const t = c.process.schedule.tMin;
   return (x) => {
     const D = z.mean.length;

@@ -16,6 +16,7 @@ import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
 import { defineFlags, helpText, intFlag, parse } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { Progress } from "../progress.js";
 
 /** `vdm langevin-demo`'s own flags. */
@@ -43,6 +44,7 @@ scores, both from uniform noise on [−8, 8]² with --steps steps in total. Prin
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  checkOutDir(flags.out);
   const n = intFlag("n", flags.n, { min: 1 });
   const steps = intFlag("steps", flags.steps, { min: 10 });
   const seed = intFlag("seed", flags.seed, { min: 0 });

@@ -15,7 +15,8 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
-import { defineFlags, helpText, intFlag, intListFlag, omit, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { checkOutDir } from "../runs.js";
 import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
@@ -27,7 +28,7 @@ const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
 /** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
 const nfeFlags = defineFlags("Flags", {
-  samplers: { default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", value: "LIST", help: "the samplers to compare" },
+  samplers: { default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", value: "LIST", help: "the samplers to compare, each once (not langevin or annealed-langevin, which have no N)" },
   steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
   n: { value: "N", help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)` },
   out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
@@ -124,14 +125,21 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
 }
 
 export function run(argv: string[]): void {
-  const flags = parse(argv, ...flagTables);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  checkOutDir(flags.out);
   const names = flags.samplers.split(",").map((name) => name.trim());
   if (names.some((name) => name === "")) throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`--samplers names ${twice} twice`);
+  // the Langevin samplers' cost is their own step flags', not N: their rows would repeat one run under every N
+  const unleveled = names.find((name) => name === "langevin" || name === "annealed-langevin");
+  if (unleveled !== undefined) throw new UsageError(`--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`);
   const stepsList = intListFlag("steps", flags.steps, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
+  if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
   const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) => stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })));

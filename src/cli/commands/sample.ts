@@ -8,14 +8,15 @@ import { className } from "../../data/images.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, parseGiven, refuseGiven, UsageError, type FlagGroup } from "../args.js";
+import { checkOutFile } from "../runs.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { drawSamples, type BatchDenoiser } from "../../eval/run.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
-import { flagValue, isTextRun, sampleText } from "./text.js";
+import { flagValue, isTextRun, sampleText, textSampleFlagTables } from "./text.js";
 
 /** How many samples --trajectory follows. */
 const TRACKED = 8;
@@ -66,20 +67,40 @@ function imageSamplesPng(pixels: Float32Array, shape: number[], n: number, data:
   return imageFigurePng({ title, panels: [{ pixels, shape, n, ...columns }], zoom });
 }
 
+/** The flags of `groups`. */
+const namesOf = (...groups: readonly FlagGroup[]) => new Set(groups.flatMap((g) => Object.keys(g.specs)));
+
+/**
+ * Refuse the first flag `argv` gives that only the other kind of model takes (`mine` are this
+ * kind's, `theirs` the other's), saying whose it is, not only that it is unknown.
+ */
+function refuseOtherKind(argv: readonly string[], mine: Set<string>, theirs: Set<string>, whose: string): void {
+  const given = argv.flatMap((a) => /^--([\w-]+)/.exec(a)?.[1] ?? []);
+  const wrong = given.find((name) => theirs.has(name) && !mine.has(name));
+  if (wrong !== undefined) throw new UsageError(`unknown flag --${wrong} here: ${whose}`);
+}
+
 export function run(argv: string[]): void {
-  const textModel = flagValue(argv, "model");
-  if (textModel && isTextRun(textModel)) return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
-  const flags = parse(argv, ...flagTables);
+  const model = flagValue(argv, "model");
+  const [pointsAndImages, text] = [namesOf(...flagTables), namesOf(...textSampleFlagTables)];
+  if (model && isTextRun(model)) {
+    refuseOtherKind(argv, text, pointsAndImages, `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`);
+    return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+  }
+  refuseOtherKind(argv, pointsAndImages, text, `Diffusion-LM (text) runs only${model ? `; ${model} is ${model === "oracle" ? "the oracle of a density" : "a 2-D or image model"}` : ""}`);
+  const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out) throw new UsageError("--out FILE is required (.json, .csv, .png or .npy)");
   const format = extname(flags.out).toLowerCase();
   if (![".json", ".csv", ".png", ".npy"].includes(format)) throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
+  checkOutFile(flags.out);
   const n = intFlag("n", flags.n, { min: 1 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
   const image = resolved.shape.length === 3;
+  if (!image) refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
   if (image && flags.trajectory) throw new UsageError("--trajectory draws 2-D paths; it is not available for image models");
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));

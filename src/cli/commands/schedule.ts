@@ -9,6 +9,7 @@ import { discretize, gammaWithDerivative, getSchedule, scheduleNames, type Noise
 import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { checkOutFile } from "../runs.js";
 
 /** `vdm schedule`'s flags. */
 const scheduleFlags = defineFlags("Flags", {
@@ -53,6 +54,7 @@ function gammaGrid(schedule: NoiseSchedule, points: number): { t: number[]; gamm
 function runSchedule(dir: string, flags: { out: string; points: string; json: boolean }): void {
   const points = intFlag("points", flags.points, { min: 2 });
   if (flags.out && !flags.out.endsWith(".svg")) throw new UsageError(`--out must be a .svg file (the chart is SVG), got "${flags.out}"`);
+  if (flags.out) checkOutFile(flags.out);
   const run = loadRun(modelDirectory(dir));
   const schedule = run.process.schedule;
   const grid = gammaGrid(schedule, points);

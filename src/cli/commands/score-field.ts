@@ -8,14 +8,18 @@ import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
 import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
+import { checkOutFile } from "../runs.js";
 import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
 
 /** `vdm score-field`'s own flags. */
+/** The most arrows per side: a panel is 300 pixels wide, so 100 arrows get 3 pixels each; more only cost time (400 overflowed the stack). */
+const MAX_GRID = 100;
+
 const scoreFieldFlags = defineFlags("Flags", {
   out: { value: "FILE.png", help: "where the picture goes (required)" },
   sigmas: { value: "LIST", help: "the levels σ̃, one panel each (default: 0,1,5 for the oracle; for a trained model its least noisy level σ̃_min, 1, 5)" },
-  grid: { default: "21", value: "G", help: "arrows per side of the grid" },
+  grid: { default: "21", value: "G", help: `arrows per side of the grid, at most ${MAX_GRID}` },
 });
 
 /** The flag tables `vdm score-field` parses, in the order its help lists them. */
@@ -57,8 +61,9 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
+  checkOutFile(flags.out);
   const requested = flags.sigmas ? numberListFlag("sigmas", flags.sigmas, { min: 0 }) : undefined;
-  const G = intFlag("grid", flags.grid, { min: 2 });
+  const G = intFlag("grid", flags.grid, { min: 2, max: MAX_GRID });
   const resolved = resolveModel(flags);
   if (resolved.dim !== 2) throw new UsageError(`score-field draws 2-D data; the model has ${resolved.dim} dimensions`);
   const sigmas = requested ?? defaultSigmas(resolved);
@@ -75,7 +80,7 @@ export function run(argv: string[]): void {
     const s = veScore(resolved.denoiser.model, tree.ref(resolved.denoiser.params), np.array(normalize(grid, z)).reshape([n, 2]), filled(n, resolved.process.timeOfGamma(gamma)), filled(n, gamma)).dataSync() as Float32Array;
     // score in data coordinates: ∂/∂x = (1/std) ∂/∂x'; arrows scaled so that the longest is 0.9 of a grid cell
     const scores = Array.from({ length: n }, (_, k) => [s[2 * k]! / z.std[0]!, s[2 * k + 1]! / z.std[1]!] as const);
-    const longest = Math.max(...scores.map(([u, v]) => Math.hypot(u, v)), 1e-12);
+    const longest = scores.reduce((m, [u, v]) => Math.max(m, Math.hypot(u, v)), 1e-12);
     const scale = (0.9 * Math.min(b.xmax - b.xmin, b.ymax - b.ymin)) / (G - 1) / longest;
     const arrows: Arrow[] = scores.map(([u, v], k) => ({ x: grid[2 * k]!, y: grid[2 * k + 1]!, dx: u * scale, dy: v * scale }));
     return { title: `σ̃ = ${Number(sigma.toPrecision(3))}${sigma === learned?.min ? " (least noisy)" : ""}`, arrows };

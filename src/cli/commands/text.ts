@@ -26,7 +26,7 @@ import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
-import { checkOut, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
+import { checkOut, checkOutFile, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
@@ -64,7 +64,7 @@ export const textTrainFlags = defineFlags(
     schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
     timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
     length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
-    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for (default: food for text:restaurants; none for files except length)" },
+    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for, \"\" for none (default: food for text:restaurants; none for files except length)" },
     "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
   },
 );
@@ -100,6 +100,9 @@ export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR o
   "no-clamp": { type: "boolean", help: "do not snap x̂_0 to the nearest word embedding at each step" },
   out: { value: "FILE", help: "also write the sentences to FILE (.txt: one per line; .json)" },
 });
+
+/** The flag tables `vdm sample` of a text run parses. */
+export const textSampleFlagTables = [textSampleFlags, textSamplerFlags] as const;
 
 /** `vdm eval-text`'s own flags. */
 const evalTextFlags = defineFlags("Flags", {
@@ -201,7 +204,7 @@ export async function trainText(argv: string[]): Promise<void> {
   if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
   const net = config.model.text;
   const tokenizer = new Tokenizer(net.words);
-  const wanted = flags["no-report"] ? [] : flags.classifiers ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
+  const wanted = flags["no-report"] ? [] : given.has("classifiers") ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
   const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
@@ -269,11 +272,12 @@ export function isTextRun(dir: string): boolean {
 
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
 export function sampleText(argv: string[]): void {
-  const flags = parse(argv, textSampleFlags, textSamplerFlags);
+  const flags = parse(argv, ...textSampleFlagTables);
   if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]", "Sentences from a Diffusion-LM run.", textSampleFlags, textSamplerFlags));
   if (!flags.model) throw new UsageError("--model DIR is required");
   const format = extname(flags.out).toLowerCase();
   if (flags.out && !TEXT_OUT.includes(format)) throw new UsageError(`--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`);
+  if (flags.out) checkOutFile(flags.out);
   const lm = loadTextLM(flags.model);
   const n = intFlag("n", flags.n, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });

@@ -17,7 +17,7 @@ import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
 import { labelClasses, normalizationOf, runConfigFor, trainedModel, type RunConfig, type RunOptions } from "../../train/config.js";
 import { Progress } from "../progress.js";
 import { trainAsync } from "../../train/trainer.js";
-import { defineFlags, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
+import { asUsage, defineFlags, refuseGiven, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
 import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
@@ -273,6 +273,9 @@ export async function trainFromFlags(
   } else {
     const seed = intFlag("seed", flags.seed, { min: 0 });
     const image = isImageSet(flags.data);
+    // flags that the data make moot are refused, not ignored (a command's own tables may lack some: given holds only what it parsed)
+    if (!image) refuseGiven(given, [imageTrainFlags, imageReportFlags, pictureFlags].flatMap((g) => Object.keys(g.specs)), `image data only; --data ${flags.data} is points`);
+    if (!flags.data.toLowerCase().endsWith(".csv")) refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
     const split = loadSplit(flags.data, seed, image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] });
     const lr = flags.lr === "" ? undefined : lrFlag(flags.lr);
     if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine") throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
@@ -282,7 +285,8 @@ export async function trainFromFlags(
       ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
       ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
     };
-    config = runConfigFor(
+    // the config's options come from the flags: what the library refuses in them is a usage mistake
+    config = asUsage(() => runConfigFor(
       flags.data,
       split,
       {
@@ -301,7 +305,7 @@ export async function trainFromFlags(
         ...options(split.train),
       },
       { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
-    );
+    ));
   }
   const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
   const backend = parseBackend(flags);
@@ -343,6 +347,7 @@ export async function trainDenoiser(argv: string[], owner?: "demo"): Promise<voi
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
+  if (!flags.resume && !flags.conditional) refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
   const dropout = Number(flags["cfg-dropout"]);
   if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--cfg-dropout must be in [0, 1), got "${flags["cfg-dropout"]}"`);
   const imageOptions = {
