@@ -10,6 +10,7 @@ import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape, validateRunConfig, type RunConfig } from "../train/config.js";
 import { readCheckpointConfig } from "../io/checkpoint.js";
+import { kindOf } from "./runs.js";
 import { loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
 import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
@@ -141,9 +142,9 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
  * has commands of its own, or a classifier, which goes to --classifier/--judge.
  */
 function checkDenoiserRun(dir: string): void {
-  const config = readCheckpointConfig(dir, validateRunConfig);
-  if (config.task === "classifier") throw new UsageError(`${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`);
-  if (config.model.kind === "text") throw new UsageError(`${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`);
+  const kind = kindOf(readCheckpointConfig(dir, validateRunConfig));
+  if (kind === "classifier") throw new UsageError(`${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`);
+  if (kind === "text") throw new UsageError(`${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`);
 }
 
 function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> {

@@ -69,8 +69,8 @@ function isVdmRun(dir: string): boolean {
   }
 }
 
-/** The kind of the run in `dir` (undefined when its config cannot be read). */
-function kindIn(dir: string): RunKind | undefined {
+/** The kind of the run in `dir` (undefined when it holds none or its config cannot be read). */
+export function kindIn(dir: string): RunKind | undefined {
   try {
     return kindOf(readCheckpointConfig(dir, validateRunConfig));
   } catch {

@@ -6,8 +6,7 @@ import { existsSync } from "node:fs";
 import { extname, join } from "node:path";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { readCheckpointConfig } from "../../io/checkpoint.js";
-import { validateRunConfig, type RunConfig } from "../../train/config.js";
+import type { RunConfig } from "../../train/config.js";
 import { trainAsync } from "../../train/trainer.js";
 import { onnxStepper } from "../../onnx/train.js";
 import type { Sampler } from "../../sample/sampler.js";
@@ -26,7 +25,7 @@ import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
-import { checkOut, checkOutFile, earlierFacts, flagText, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
+import { checkOut, checkOutFile, earlierFacts, flagText, kindIn, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
@@ -261,13 +260,7 @@ export async function trainText(argv: string[]): Promise<void> {
 
 /** Whether a checkpoint directory holds a text run. */
 export function isTextRun(dir: string): boolean {
-  if (!existsSync(join(dir, "config.json"))) return false;
-  try {
-    const config = readCheckpointConfig(dir, validateRunConfig);
-    return config.model.kind === "text" && config.task !== "classifier";
-  } catch {
-    return false;
-  }
+  return kindIn(dir) === "text";
 }
 
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
