@@ -1,26 +1,18 @@
 /**
  * Controllable generation against exact references: with the oracle's exact conditional and
  * unconditional scores and the exact noise-aware classifier, classifier guidance at scale 1 samples
- * p(x | y) and classifier-free guidance at w = 0 is conditional sampling, bit for bit. Then trained
- * parts: a noise-aware classifier's accuracy over t and a conditional MLP's class fidelity.
+ * p(x | y) and classifier-free guidance at w = 0 is conditional sampling, bit for bit. The trained parts
+ * (a noise-aware classifier, a conditional MLP) are in trained.test.ts.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
-import { numpy as np, tree } from "../engine/jax.js";
+import { numpy as np } from "../engine/jax.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { componentOf, knownMixture } from "../data/known.js";
-import { loadSplit } from "../data/index.js";
-import { fitNormalization, denormalize } from "../data/normalize.js";
-import { accuracyOverTime } from "../eval/classifier.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
-import { buildClassifier, buildModel, buildProcess, makeRunConfig } from "../train/config.js";
-import { train } from "../train/trainer.js";
 import { useEngine } from "../testing/helpers.js";
 import { cfgModel, checkClass, classifierGuidedModel, conditionalModel } from "./guided.js";
 
@@ -63,38 +55,5 @@ describe("guidance with exact scores", () => {
   it("class indices are checked", () => {
     assert.throws(() => checkClass(8, 8), /class 8 is out of range: the model knows classes 0..7/);
     assert.throws(() => checkClass(0, 0), /this model is unconditional/);
-  });
-});
-
-describe("trained parts on eight-gaussians", () => {
-  const split = loadSplit("eight-gaussians", 0, { train: 10000, test: 2000 });
-  const z = fitNormalization(split.train);
-  const data = { spec: "eight-gaussians", dim: 2, ...z, train: split.train.n, test: split.test.n };
-  const dir = (name: string) => mkdtempSync(join(tmpdir(), `vdm-${name}-`));
-
-  it("a noise-aware classifier is accurate on clean held-out data and degrades gracefully to chance with t", () => {
-    const config = makeRunConfig(data, { classifierClasses: 8, steps: 1500 });
-    const { state } = train(config, split.train, { checkpointDir: dir("clf") });
-    const p = buildProcess(config);
-    const times = [0, 0.2, 0.4, 0.6, 0.8, 0.999];
-    const acc = accuracyOverTime(buildClassifier(config), state.ema, p, z, split.test, times, new Rng(2));
-    const se = (a: number) => Math.sqrt((a * (1 - a)) / split.test.n) + 1 / split.test.n;
-    assert.ok(acc[0]! > 0.95, `clean accuracy ${acc[0]}`);
-    for (let i = 1; i < acc.length; i++) assert.ok(acc[i]! <= acc[i - 1]! + 5 * se(acc[i - 1]!), `accuracy rose from ${acc[i - 1]} to ${acc[i]} at t = ${times[i]}`);
-    assert.ok(Math.abs(acc[acc.length - 1]! - 1 / 8) < 5 * se(1 / 8) + 0.05, `accuracy at t = 1: ${acc[acc.length - 1]} (chance 0.125)`);
-  });
-
-  it("a conditional MLP trained with label dropout samples the requested class", () => {
-    const config = makeRunConfig(data, { classes: 8, cfgDropout: 0.15, steps: 1500 });
-    const { state } = train(config, split.train, { checkpointDir: dir("cond") });
-    const n = 500;
-    const model = buildModel(config);
-    const x = new AncestralSampler(new DiffusionProcess(getSchedule(config.schedule), config.timesteps)).sample(
-      { model: conditionalModel(model), params: { net: tree.ref(state.ema), labels: np.full([n], 5, { dtype: np.int32 }) } },
-      [n, 2],
-      new Rng(8),
-    );
-    const judged = componentOf(mix, denormalize(x.dataSync() as Float32Array, z)).filter((k) => k === 5).length / n;
-    assert.ok(judged > 0.9, `fraction of class-5 samples judged class 5: ${judged}`);
   });
 });
