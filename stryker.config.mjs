@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs";
 
 /** The math core: schedules, the diffusion process, ELBO and decoder, target conversions, samplers,
  * guidance, the optimiser and EMA, the ODE solver and likelihood, the metrics, the text loss and rounding. */
-const mutate = [
+export const mutate = [
   "src/schedule/*.ts",
   "src/diffusion/*.ts",
   "src/sample/*.ts",
@@ -31,7 +31,7 @@ const mutate = [
  * runs (sampler moments and convergence over many steps, Langevin's 3,000-step chains, the ELBO's
  * 5-standard-error checks).
  */
-const leftOut = new Set([
+export const leftOut = new Set([
   "train/train.test.js",
   "train/images.test.js",
   "train/shipped.test.js",
