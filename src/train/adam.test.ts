@@ -40,6 +40,10 @@ describe("AdamW step scalars", () => {
     for (const [k, lr] of expected) assertClose([stepScalars(config, k).lr], [lr], { rtol: 1e-15, label: `lr at k = ${k}` });
     assertClose([decayFactor(config, 4)], [0.6], { rtol: 1e-15, label: "factor at k = 4" });
     assert.equal(decayFactor({ ...config, decay: undefined }, 4), 1, "no decay");
+    for (const steps of [1, 3, 7, 10, 999, 12345]) {
+      const decay = { kind: "cosine" as const, steps, final: 0.1 };
+      for (const k of [steps, steps + 1, 10 * steps]) assert.equal(decayFactor({ ...config, decay }, k), 0.1, `steps ${steps}, k = ${k}: exactly final`);
+    }
   });
 
   it("without decay: a constant rate after the warm-up; a warm-up of 0 or 1 step starts at the full rate", () => {
