@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
 import { tree, type Array } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { adamInit, adamUpdate, decayFactor, emaUpdate, globalNorm, stepScalars, type AdamConfig, type AdamState, type Params } from "./adam.js";
+import { adamInit, adamUpdate, decayFactor, defaultAdam, emaUpdate, globalNorm, stepScalars, type AdamConfig, type AdamState, type Params } from "./adam.js";
 
 useEngine("cpu");
 
@@ -20,6 +20,12 @@ const read = (x: Array): number[] => [...(x.ref.dataSync() as Float64Array)];
 /** cos(π/8) and cos(π/4), for the cosine decay at k/steps = 1/8, 2/8 */
 const COS_PI_8 = Math.sqrt(2 + Math.SQRT2) / 2;
 const COS_PI_4 = Math.SQRT2 / 2;
+
+describe("AdamW defaults", () => {
+  it("are the documented ones: lr 1e−3, β₁ 0.9, β₂ 0.999, ε 1e−8, no weight decay, clipping at norm 1, 100 warm-up steps, EMA 0.999, no decay", () => {
+    assert.deepEqual(defaultAdam, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 100, emaDecay: 0.999 });
+  });
+});
 
 describe("AdamW step scalars", () => {
   const config: AdamConfig = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 4, decay: { kind: "cosine", steps: 8, final: 0.2 }, emaDecay: 0.999 };
