@@ -63,10 +63,11 @@ export function textLossTerms(model: Model<TextParams>, process: DiffusionProces
   const sq = (a: Array) => np.mean(np.square(a), [1, 2]);
   const denoising = sq(pred.ref.slice([0, B]).sub(e.ref));
   const firstQ = sq(pred.slice([B, B + Q]).sub(e.ref.slice([0, Q]))).mul(B / Q);
-  const reconstruction = Q < B ? np.concatenate([firstQ, np.zeros([B - Q])], 0) : firstQ;
+  const reconstruction = np.concatenate([firstQ, np.zeros([B - Q])], 0);
   const alphaT2 = 1 / (1 + Math.exp(ends.priorGamma)); // α_T² = sigmoid(−γ_T)
   const prior = sq(e).mul(alphaT2);
   const logits = np.matmul(x1.reshape([B * L, d]), head.transpose());
+  // Stryker disable next-line UnaryOperator: logits and log-probabilities are 2-D, where axis +1 is axis −1
   const logp = np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(ids.astype(np.int32).reshape([B * L]), V)), -1);
   const rounding = np.negative(np.mean(logp.reshape([B, L]), 1));
   return { denoising, reconstruction, prior, rounding };

@@ -80,8 +80,8 @@ export function stepScalars(config: AdamConfig, k: number): HostScalars {
 export function decayFactor(config: AdamConfig, k: number): number {
   const d = config.decay;
   if (!d) return 1;
-  if (k >= d.steps) return d.final;
-  return d.final + (1 - d.final) * 0.5 * (1 + Math.cos((Math.PI * k) / d.steps));
+  // from `steps` on the cosine stays at cos π = −1 (to the last bit), so the factor is `final`
+  return d.final + (1 - d.final) * 0.5 * (1 + Math.cos((Math.PI * Math.min(k, d.steps)) / d.steps));
 }
 
 /** ‖g‖ over every leaf of a tree. Borrows the tree. */
@@ -107,12 +107,14 @@ export function adamUpdate(
     g = tree.map((x: Array) => x.mul(scale.ref), g);
     scale.dispose();
   }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: λ ≥ 0 is validated, and at λ = 0 the decay term λp is exactly 0, so reading λ ≥ 0 or true here gives the same parameters (the line's other mutants, false and λ ≤ 0, fail adam.test.ts)
+  const decays = config.weightDecay > 0;
   const m = tree.map((mi: Array, gi: Array) => mi.mul(config.beta1).add(gi.mul(1 - config.beta1)), state.m, tree.ref(g));
   const v = tree.map((vi: Array, gi: Array) => vi.mul(config.beta2).add(np.square(gi).mul(1 - config.beta2)), state.v, g);
   const next = tree.map(
     (p: Array, mi: Array, vi: Array) => {
       const step = mi.div(s.correction1.ref).div(np.sqrt(vi.div(s.correction2.ref)).add(config.eps));
-      const decay = config.weightDecay > 0 && p.ndim >= 2 ? p.ref.mul(config.weightDecay) : null;
+      const decay = decays && p.ndim >= 2 ? p.ref.mul(config.weightDecay) : null;
       return p.sub((decay ? step.add(decay) : step).mul(s.lr.ref));
     },
     params,
