@@ -14,6 +14,8 @@ import type { NoiseSchedule } from "../schedule/index.js";
  * passed: like a trained network, it reads its noise level from t, so a sampler that hands it the
  * wrong t gets another level's prediction. The γ it is passed is cross-checked rather than
  * ignored: the prediction moves by γ − γ(t), so a γ that disagrees with t is seen as well.
+ * jit rounds a traced function's numeric constants to float32: for exact references, give it a
+ * schedule whose constants are exact in float32 (e.g. γ(t) = −8 + 16t).
  */
 export function timedOracle(schedule: NoiseSchedule): Model<MixtureParams> {
   const oracle = oracleModel("x0");
