@@ -203,22 +203,47 @@ describe("stochastic samplers' steps with their noise fixed (float64, a model re
     });
   }
 
-  it("predictor–corrector: per level 2 corrections x += ε s + √(2ε) z, ε = 2 (ᾱ_i/ᾱ_{i−1}) (r ‖z‖/‖s‖)² (norms averaged over the batch), then the ancestral step", () => {
-    const [snr, correctorSteps] = [0.16, 2];
-    const sampler = new PredictorCorrectorSampler(process, { snr, correctorSteps, variance: "posterior", steps: 3 });
-    assert.equal(sampler.nfe, 9);
-    const { t, gamma } = sampler.levels;
-    const norm = (v: Vec) => [0, 1, 2, 3].reduce((s, b) => s + Math.hypot(v[2 * b]!, v[2 * b + 1]!), 0) / 4;
-    checkSteps(sampler, (i, x, draw) => {
-      for (let k = 0; k < correctorSteps; k++) {
-        const s = vpScore(x, t[i]!, gamma[i]!);
-        const z = draw();
-        const eps = 2 * (sigmoid(-gamma[i]!) / sigmoid(-gamma[i - 1]!)) * ((snr * norm(z)) / norm(s)) ** 2;
-        x = x.map((v, d) => v + eps * s[d]! + Math.sqrt(2 * eps) * z[d]!);
-      }
-      const [gt, gs] = [Math.fround(gamma[i]!), Math.fround(gamma[i - 1]!)];
-      return ancestralStep(x, model(x, t[i]!, gamma[i]!), gt, gs, "posterior", i > 1 ? draw() : (draw(), null));
-    }, { rtol: 5e-8, atol: 5e-8 }, "pc"); // measured 8.2e-9 (float32 α, σ of the level in the score)
+  for (const variance of ["posterior", "beta"] as const) {
+    it(`predictor–corrector (σ² = ${variance}): per level 2 corrections x += ε s + √(2ε) z, ε = 2 (ᾱ_i/ᾱ_{i−1}) (r ‖z‖/‖s‖)² (norms averaged over the batch), then the ancestral step`, () => {
+      const [snr, correctorSteps] = [0.16, 2];
+      const sampler = new PredictorCorrectorSampler(process, { snr, correctorSteps, variance, steps: 3 });
+      assert.equal(sampler.nfe, 9);
+      const { t, gamma } = sampler.levels;
+      const norm = (v: Vec) => [0, 1, 2, 3].reduce((s, b) => s + Math.hypot(v[2 * b]!, v[2 * b + 1]!), 0) / 4;
+      checkSteps(sampler, (i, x, draw) => {
+        for (let k = 0; k < correctorSteps; k++) {
+          const s = vpScore(x, t[i]!, gamma[i]!);
+          const z = draw();
+          const eps = 2 * (sigmoid(-gamma[i]!) / sigmoid(-gamma[i - 1]!)) * ((snr * norm(z)) / norm(s)) ** 2;
+          x = x.map((v, d) => v + eps * s[d]! + Math.sqrt(2 * eps) * z[d]!);
+        }
+        const [gt, gs] = [Math.fround(gamma[i]!), Math.fround(gamma[i - 1]!)];
+        return ancestralStep(x, model(x, t[i]!, gamma[i]!), gt, gs, variance, i > 1 ? draw() : (draw(), null));
+      }, { rtol: 5e-8, atol: 5e-8 }, `pc ${variance}`); // measured 8.2e-9 (float32 α, σ of the level in the score)
+    });
+  }
+});
+
+describe("sampling without a step callback", () => {
+  it("gives what the run that reports its steps gives, for every sampler", () => {
+    const init = { kind: "gaussian", std: 2 } as const;
+    const samplers: Sampler[] = [
+      new DdimSampler(process, { steps: 3, eta: 0.5 }),
+      new EulerSampler(process, { steps: 3 }),
+      new HeunSampler(process, { steps: 3 }),
+      new DpmSolverSampler(process, { steps: 4, order: 3 }),
+      new AncestralSampler(process, { steps: 3 }),
+      new PredictorCorrectorSampler(process, { snr: 0.1, correctorSteps: 1, variance: "beta", steps: 3 }),
+      new LangevinSampler(process, { sigma: 0.5, steps: 2, stepSize: 0.05, init }),
+      new AnnealedLangevinSampler(process, { sigmas: [1, 0.5], stepsPerLevel: 1, epsilon: 0.02, init, denoise: true }),
+    ];
+    for (const sampler of samplers) {
+      const quiet = sampler.sample(den(), SHAPE, new RecordedRng(4).asRng).dataSync();
+      assert.deepEqual(quiet, record(sampler, 4).out, sampler.name);
+    }
+    const ddim = samplers[0] as DdimSampler;
+    const x0 = () => np.array([[0.3, -1.2], [2, 0.1], [-0.7, 0.9], [1.4, -2.2]], { dtype: np.float64 });
+    assert.deepEqual(ddim.invert(den(), x0()).dataSync(), ddim.invert(den(), x0(), { onStep: () => {} }).dataSync(), "DDIM inversion");
   });
 });
 
