@@ -52,6 +52,7 @@ export class AncestralSampler implements Sampler {
     const { onStep } = options;
     const { model, params } = denoiser;
     let step = this.#steps.get(model);
+    // Stryker disable next-line ConditionalExpression: always compiling a fresh step (condition true) gives the same step, only slower
     if (!step) this.#steps.set(model, (step = makeAncestralStep(model, this.variance)));
     const { t, gamma } = this.levels;
     const n = shape[0]!;

@@ -62,6 +62,7 @@ export class PredictorCorrectorSampler implements Sampler {
     const { onStep } = options;
     const { model, params } = den;
     let fns = this.#cache.get(model);
+    // Stryker disable next-line ConditionalExpression: always compiling fresh steps (condition true) gives the same steps, only slower
     if (!fns) this.#cache.set(model, (fns = { predict: makeAncestralStep(model, this.options.variance), correct: makeCorrector(model) }));
     const { t, gamma } = this.levels;
     const n = shape[0]!;
