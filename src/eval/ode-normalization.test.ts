@@ -69,7 +69,8 @@ describe("the ODE likelihood of Gaussian data under a non-identity normalisation
     // measured 1.3e-6
     got.logLikelihood.forEach((lp, i) => assert.ok(Math.abs(lp - exact([test.points[2 * i]!, test.points[2 * i + 1]!], g1)) < 1e-5, `point ${i}: ${lp}`));
     const sigma0 = Math.exp(G0 / 2);
-    assert.throws(() => odeLikelihood(den, process, test, { sigmaMax: sigma0 / 2 }), new RegExp(`σ̃_max = ${sigma0 / 2} is below the least noisy level`));
+    // at exactly the starting level the range [γ_0, γ_1] is empty: refused too (2 log e^{γ_0/2} = γ_0 in float64 here)
+    for (const sigmaMax of [sigma0 / 2, sigma0]) assert.throws(() => odeLikelihood(den, process, test, { sigmaMax }), new RegExp(`σ̃_max = ${sigmaMax} is below the least noisy level`));
   });
 });
 
@@ -113,6 +114,12 @@ describe("what the ODE likelihood passes to the flow, and how it reads the resul
       assert.equal(e, 1 + 6 * (k + 1));
     });
     assert.equal(progress.length, 4);
+  });
+
+  it("the exact divergence draws nothing from the random stream", () => {
+    const rng = new Rng(3);
+    odeLikelihood(den, process, pointSet([[0.2, 0.3]]), { flow: linearFlow().factory, steps: 1, rng });
+    assert.deepEqual(rng.uniform([4]).dataSync(), new Rng(3).uniform([4]).dataSync());
   });
 
   it("Hutchinson: one Rademacher probe per example, fixed along its path; dequantisation spreads points over their bins; batches", () => {
