@@ -27,7 +27,7 @@ const prior = (name: ChainEstimatorName, b: number, k: number) => offset[name] +
 const term = (name: ChainEstimatorName, i: number, b: number, k: number) => offset[name] * (i + 1) + [0.4, -1.1, 2.6][k]! * (b + 1) * (i + 1) ** 2 + (name === "consistency" ? k * k : 0);
 
 /** An estimator whose chain estimates are the numbers above, draw after draw; records the streams it was given. */
-function fixedEstimator() {
+function fixedEstimator(T = 4) {
   const streams: Rng[] = [];
   const estimator = {
     process: { T },
@@ -85,6 +85,17 @@ describe("the chain estimators' study, by hand", () => {
       close(got.oneTermVariance, average(oneTerm), `${name} one-term variance`);
       assert.deepEqual(got.perT.t, name === "denoising" ? [2, 3, 4] : [1, 2, 3]);
       got.perT.variance.forEach((v, i) => close(v, average(examples.map((b) => variance(draws.map((k) => term(name, i, b, k))))), `${name} variance of term ${i}`));
+    }
+  });
+
+  it("T = 1 (no terms): the one-term variance is 0 and there is nothing per t", () => {
+    const { estimator } = fixedEstimator(1);
+    const x0 = np.zeros([B, DIMS]);
+    const study = studyElboEstimators(estimator, {}, x0, { draws: DRAWS });
+    x0.dispose();
+    for (const name of chainEstimatorNames) {
+      assert.equal(study.estimators[name].oneTermVariance, 0);
+      assert.deepEqual(study.estimators[name].perT, { t: [], variance: [] });
     }
   });
 
