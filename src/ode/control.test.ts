@@ -67,6 +67,11 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
       got.y.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-13 * Math.abs(expected[i]!), `λ = ${lambda}, ${steps} steps, component ${i}: ${v} vs ${expected[i]}`));
       assert.deepEqual([got.evaluations, got.accepted, got.rejected], [1 + 6 * steps, steps, 0]);
     }
+    // a span of 1e−7: the end test is relative to the span (1e−12·|span|), so all 10 steps are taken
+    const short = solveOde((_s, y) => Float64Array.of(-3 * y[0]!), Float64Array.of(2), 0, 1e-7, { steps: 10 });
+    assert.equal(short.evaluations, 61);
+    // measured 8.9e-16
+    assert.ok(Math.abs(short.y[0]! - 2 * R(-3e-8) ** 10) <= 5e-15, `${short.y[0]}`);
   });
 
   it("one step integrates a quartic in s exactly (the nodes and weights have order 5)", () => {
@@ -89,6 +94,8 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
       [[-1.5], [2], 3, 0, 1e-6, { times: 1e-11, y: 2e-14 }], // backwards
       [[-1, -0.1, 2], [0.3, -2, 1], 0, 1.5, 1e-9, { times: 2e-8, y: 4e-15 }],
       [[-4, 1], [0, 0], 0, 1, 1e-6, { times: 1e-15, y: 0 }], // y = 0: the 1e−6 starting step, then growth by the maximal factor 5
+      // ‖y‖ = 5e−6 in the error norm (the root mean square over 4 components, not their root sum of squares, 1e−5): 1e−6 start
+      [[-1, -2, -0.5, -1.5], [5e-12, 5e-12, 5e-12, 5e-12], 0, 1, 1e-6, { times: 1e-15, y: 1e-15 }],
     ];
     let rejected = 0;
     for (const [lambda, y0, s0, s1, tol, tolerance] of cases) {
@@ -106,10 +113,14 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
     assert.ok(rejected > 0, "some case rejects a step");
   });
 
-  it("starting steps: 1e−6 when f vanishes at the start, the whole span when it is shorter than Hairer's guess", () => {
+  it("starting steps: 1e−6 when f vanishes at the start, Hairer's guess when ‖y‖ and ‖f‖ are exactly 1e−5, the whole span when it is shorter", () => {
     const first: number[] = [];
     solveOde((s, y) => Float64Array.of(s * y[0]!), Float64Array.of(1), 0, 1, { onStep: (s) => first.push(s) });
     assert.equal(first[0], 1e-6);
+    // atol 1 and rtol 1e−300: the error norm of y = 1e−5 and of f = 1e−5 is exactly 1e−5, not below the threshold: h₀ = 0.01·1e−5/1e−5
+    const atThreshold: number[] = [];
+    solveOde(() => Float64Array.of(1e-5), Float64Array.of(1e-5), 0, 1, { atol: 1, rtol: 1e-300, onStep: (s) => atThreshold.push(s) });
+    assert.equal(atThreshold[0], 0.01);
     const short = solveOde((_s, y) => Float64Array.of(-0.1 * y[0]!), Float64Array.of(1), 0, 1e-3);
     assert.deepEqual([short.accepted, short.rejected, short.evaluations], [1, 0, 7]);
   });
