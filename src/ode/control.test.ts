@@ -67,6 +67,14 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
       got.y.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-13 * Math.abs(expected[i]!), `λ = ${lambda}, ${steps} steps, component ${i}: ${v} vs ${expected[i]}`));
       assert.deepEqual([got.evaluations, got.accepted, got.rejected], [1 + 6 * steps, steps, 0]);
     }
+    // fixed steps are all (s1 − s0)/steps, the last one included (here s overshoots 1 by an ulp at the end)
+    const times: number[] = [];
+    solveOde((_s, y) => Float64Array.of(-y[0]!), Float64Array.of(1), 0, 1, { steps: 9, onStep: (s) => times.push(s) });
+    times.reduce((previous, s) => (assert.equal(s, previous + 1 / 9), s), 0);
+    assert.equal(times.length, 9);
+    // an empty span: no step, f once
+    const empty = solveOde((_s, y) => Float64Array.of(-y[0]!), Float64Array.of(1.25), 0.5, 0.5);
+    assert.deepEqual([empty.y[0], empty.evaluations, empty.accepted], [1.25, 1, 0]);
     // a span of 1e−7: the end test is relative to the span (1e−12·|span|), so all 10 steps are taken
     const short = solveOde((_s, y) => Float64Array.of(-3 * y[0]!), Float64Array.of(2), 0, 1e-7, { steps: 10 });
     assert.equal(short.evaluations, 61);
@@ -88,14 +96,15 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
   it("adaptive runs on linear systems take exactly the replayed steps, rejections included", () => {
     // The error estimate is a difference of two solutions that agree to ~err·tol, so its rounding, relative to
     // it, is ~1e−16/tol: the replayed step sizes drift from the solver's by about that much (measured, on the
-    // step ends relative to the span and on y: 7e−14, 6e−13 | 1.1e−12, 1.7e−15 | 2.0e−9, 3.5e−16 | 0, 0).
+    // step ends relative to the span and on y: 7e−14, 6e−13 | 1.1e−12, 1.7e−15 | 2.0e−9, 3.5e−16 | 0, 0 | 0, 3.0e−15).
     const cases: [number[], number[], number, number, number, { times: number; y: number }][] = [
       [[-30, 0.8], [1, 0.5], 0, 2, 1e-3, { times: 5e-13, y: 5e-12 }], // a stiff member: steps grow until rejected
       [[-1.5], [2], 3, 0, 1e-6, { times: 1e-11, y: 2e-14 }], // backwards
       [[-1, -0.1, 2], [0.3, -2, 1], 0, 1.5, 1e-9, { times: 2e-8, y: 4e-15 }],
       [[-4, 1], [0, 0], 0, 1, 1e-6, { times: 1e-15, y: 0 }], // y = 0: the 1e−6 starting step, then growth by the maximal factor 5
       // ‖y‖ = 5e−6 in the error norm (the root mean square over 4 components, not their root sum of squares, 1e−5): 1e−6 start
-      [[-1, -2, -0.5, -1.5], [5e-12, 5e-12, 5e-12, 5e-12], 0, 1, 1e-6, { times: 1e-15, y: 1e-15 }],
+      // (and ‖f‖ above 1e−5: the 1e−6 comes from ‖y‖ alone)
+      [[-10, -20, -5, -15], [5e-12, 5e-12, 5e-12, 5e-12], 0, 1, 1e-6, { times: 1e-15, y: 2e-14 }],
     ];
     let rejected = 0;
     for (const [lambda, y0, s0, s1, tol, tolerance] of cases) {
