@@ -139,6 +139,17 @@ describe("symmetric eigendecomposition (Jacobi)", () => {
   });
 });
 
+describe("Jacobi rotations", () => {
+  it("equal diagonal entries (θ = 0): the 45° rotation", () => {
+    const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2);
+    const sorted = Array.from(values).sort();
+    // measured 4.4e-16
+    assert.ok(Math.abs(sorted[0]! - 1) < 4e-15 && Math.abs(sorted[1]! - 3) < 4e-15, `eigenvalues ${sorted}`);
+    // columns ±(1, ∓1)/√2: measured 1.1e-16
+    for (const v of vectors!) assert.ok(Math.abs(Math.abs(v) - Math.SQRT1_2) < 1e-15, `|V| entries ${Array.from(vectors!)}`);
+  });
+});
+
 describe("the PSD square root", () => {
   it("squares back to the matrix, and takes rounding-level negative eigenvalues as 0", () => {
     const n = 5;
