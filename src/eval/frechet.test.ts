@@ -148,6 +148,16 @@ describe("Jacobi rotations", () => {
     // columns ±(1, ∓1)/√2: measured 1.1e-16
     for (const v of vectors!) assert.ok(Math.abs(Math.abs(v) - Math.SQRT1_2) < 1e-15, `|V| entries ${Array.from(vectors!)}`);
   });
+
+  it("a zero coupling between equal diagonal entries is skipped, a coupling far below the diagonal gap (|θ| > 1e150) handled", () => {
+    // pair (0, 1): a_pq = 0 with a_pp = a_qq (θ would be 0/0); the (0, 2) coupling keeps the sweeps going
+    const first = Array.from(symmetricEigen([2, 0, 1, 0, 2, 0, 1, 0, 5], 3).values).sort((x, y) => x - y);
+    // pair (0, 1): θ = (2 − 1)/(2·1e−160) = 5e159, whose square overflows; the (1, 2) coupling keeps the sweeps going
+    const second = Array.from(symmetricEigen([1, 1e-160, 0, 1e-160, 2, 0.5, 0, 0.5, 3], 3).values).sort((x, y) => x - y);
+    const cases = [[first, [(7 - Math.sqrt(13)) / 2, 2, (7 + Math.sqrt(13)) / 2]], [second, [1, (5 - Math.SQRT2) / 2, (5 + Math.SQRT2) / 2]]] as const;
+    // measured 8.9e-16
+    for (const [got, want] of cases) got.forEach((v, k) => assert.ok(Math.abs(v - want[k]!) < 5e-15, `eigenvalues ${got} vs ${want}`));
+  });
 });
 
 describe("the PSD square root", () => {
@@ -230,6 +240,7 @@ describe("Fréchet distance", () => {
     assert.equal(frechetNoiseFloor(ref, F, 50), frechetDistance(ref.subarray(0, 50 * F), ref.subarray(50 * F), F));
     assert.throws(() => frechetNoiseFloor(ref, F, 51), /needs 2·51 reference rows, got 100/);
     assert.throws(() => frechetNoiseFloor(ref, F, 1), /the noise floor for 1 samples needs 2·1 reference rows/);
+    assert.equal(frechetNoiseFloor(ref, F, 2), frechetDistance(ref.subarray(0, 2 * F), ref.subarray(2 * F, 4 * F), F));
   });
 
   it("is exactly 0, not a rounding-level negative, for identical sets whose unclipped sum rounds below 0", () => {
@@ -239,6 +250,13 @@ describe("Fréchet distance", () => {
       const x = Float64Array.from({ length: 30 }, () => uniform() - 0.5);
       assert.equal(frechetDistance(x, x, 3), 0, `seed ${seed}`);
     }
+  });
+
+  it("fits two rows: their midpoint and half their squared difference", () => {
+    const g = fitGaussian([1, 5, 3, -1], 2);
+    assert.deepEqual(Array.from(g.mean), [2, 2]);
+    // (x₁ − μ)(x₁ − μ)ᵀ + (x₂ − μ)(x₂ − μ)ᵀ over n − 1 = 1: d = (−1, 3) and (1, −3)
+    assert.deepEqual(Array.from(g.cov), [2, -6, -6, 18]);
   });
 
   it("refuses mismatched or too small inputs", () => {

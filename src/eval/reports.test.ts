@@ -105,6 +105,7 @@ describe("the chain estimators' study, by hand", () => {
     studyElboEstimators(estimator, {}, x0);
     assert.equal(streams.length, 8);
     assert.ok(streams.every((s) => s instanceof Rng && s === streams[0]));
+    assert.equal(studyElboEstimators(estimator, {}, x0, { draws: 2 }).draws, 2);
     for (const draws of [1, 2.5, 0]) assert.throws(() => studyElboEstimators(estimator, {}, x0, { draws }), new RegExp(`needs at least 2 draws, got ${draws}`));
     x0.dispose();
   });
