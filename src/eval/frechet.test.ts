@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fitGaussian, frechetDistance, frechetDistanceOfGaussians, frechetNoiseFloor, symmetricEigen } from "./frechet.js";
+import { fitGaussian, frechetDistance, frechetDistanceOfGaussians, frechetNoiseFloor, sqrtPsd, symmetricEigen } from "./frechet.js";
 import { mulberry32 } from "../data/mulberry32.js";
 
 /** Seeded standard normals (mulberry32 + Box–Muller), independent of the library's Rng. */
@@ -139,6 +139,45 @@ describe("symmetric eigendecomposition (Jacobi)", () => {
   });
 });
 
+describe("Jacobi rotations", () => {
+  it("equal diagonal entries (θ = 0): the 45° rotation", () => {
+    const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2);
+    const sorted = Array.from(values).sort();
+    // measured 4.4e-16
+    assert.ok(Math.abs(sorted[0]! - 1) < 4e-15 && Math.abs(sorted[1]! - 3) < 4e-15, `eigenvalues ${sorted}`);
+    // columns ±(1, ∓1)/√2: measured 1.1e-16
+    for (const v of vectors!) assert.ok(Math.abs(Math.abs(v) - Math.SQRT1_2) < 1e-15, `|V| entries ${Array.from(vectors!)}`);
+  });
+
+  it("a zero coupling between equal diagonal entries is skipped, a coupling far below the diagonal gap (|θ| > 1e150) handled", () => {
+    // pair (0, 1): a_pq = 0 with a_pp = a_qq (θ would be 0/0); the (0, 2) coupling keeps the sweeps going
+    const first = Array.from(symmetricEigen([2, 0, 1, 0, 2, 0, 1, 0, 5], 3).values).sort((x, y) => x - y);
+    // pair (0, 1): θ = (2 − 1)/(2·1e−160) = 5e159, whose square overflows; the (1, 2) coupling keeps the sweeps going
+    const second = Array.from(symmetricEigen([1, 1e-160, 0, 1e-160, 2, 0.5, 0, 0.5, 3], 3).values).sort((x, y) => x - y);
+    const cases = [[first, [(7 - Math.sqrt(13)) / 2, 2, (7 + Math.sqrt(13)) / 2]], [second, [1, (5 - Math.SQRT2) / 2, (5 + Math.SQRT2) / 2]]] as const;
+    // measured 8.9e-16
+    for (const [got, want] of cases) got.forEach((v, k) => assert.ok(Math.abs(v - want[k]!) < 5e-15, `eigenvalues ${got} vs ${want}`));
+  });
+});
+
+describe("the PSD square root", () => {
+  it("squares back to the matrix, and takes rounding-level negative eigenvalues as 0", () => {
+    const n = 5;
+    const M = fitGaussian(correlated(31, 12, n), n).cov;
+    const root = sqrtPsd(M, n);
+    // measured 2.0e-15 relative to the largest entry
+    const scale = Math.max(...M.map(Math.abs));
+    mul(root, root, n).forEach((v, k) => assert.ok(Math.abs(v - M[k]!) < 2e-14 * scale, `(√M)²[${k}] = ${v}, M = ${M[k]}`));
+    // diag(4, −1e−14) rotated by 45°: the root is diag(2, 0) rotated the same way
+    const c = Math.SQRT1_2;
+    const rotated = (a: number, b: number) => Float64Array.of(c * c * (a + b), c * c * (a - b), c * c * (a - b), c * c * (a + b));
+    const clipped = sqrtPsd(rotated(4, -1e-14), 2);
+    // measured 4.4e-16
+    clipped.forEach((v, k) => assert.ok(Math.abs(v - rotated(2, 0)[k]!) < 2e-15, `root[${k}] = ${v}`));
+    assert.equal(symmetricEigen(M, n, { vectors: false }).vectors, null);
+  });
+});
+
 describe("Fréchet distance", () => {
   it("is zero for identical feature sets", () => {
     const F = 16;
@@ -198,6 +237,33 @@ describe("Fréchet distance", () => {
     const F = 4;
     const ref = correlated(21, 100, F);
     assert.equal(frechetNoiseFloor(ref, F, 30), frechetDistance(ref.subarray(0, 30 * F), ref.subarray(30 * F, 60 * F), F));
+    assert.equal(frechetNoiseFloor(ref, F, 50), frechetDistance(ref.subarray(0, 50 * F), ref.subarray(50 * F), F));
     assert.throws(() => frechetNoiseFloor(ref, F, 51), /needs 2·51 reference rows, got 100/);
+    assert.throws(() => frechetNoiseFloor(ref, F, 1), /the noise floor for 1 samples needs 2·1 reference rows/);
+    assert.equal(frechetNoiseFloor(ref, F, 2), frechetDistance(ref.subarray(0, 2 * F), ref.subarray(2 * F, 4 * F), F));
+  });
+
+  it("is exactly 0, not a rounding-level negative, for identical sets whose unclipped sum rounds below 0", () => {
+    // uniform points in 3-D: for these seeds the traces minus twice the root's trace round to −5e−17 … −4e−16
+    for (const seed of [1, 3, 4]) {
+      const uniform = mulberry32(seed);
+      const x = Float64Array.from({ length: 30 }, () => uniform() - 0.5);
+      assert.equal(frechetDistance(x, x, 3), 0, `seed ${seed}`);
+    }
+  });
+
+  it("fits two rows: their midpoint and half their squared difference", () => {
+    const g = fitGaussian([1, 5, 3, -1], 2);
+    assert.deepEqual(Array.from(g.mean), [2, 2]);
+    // (x₁ − μ)(x₁ − μ)ᵀ + (x₂ − μ)(x₂ − μ)ᵀ over n − 1 = 1: d = (−1, 3) and (1, −3)
+    assert.deepEqual(Array.from(g.cov), [2, -6, -6, 18]);
+  });
+
+  it("refuses mismatched or too small inputs", () => {
+    assert.throws(() => fitGaussian([1, 2, 3], 3), /fitting a Gaussian needs at least 2 rows of 3 features, got 3 values/);
+    assert.throws(() => fitGaussian([1, 2, 3, 4], 3), /needs at least 2 rows of 3 features, got 4 values/);
+    assert.throws(() => symmetricEigen([1, 2, 3], 2), /symmetricEigen: expected 2×2 values, got 3/);
+    const g = (dim: number) => ({ dim, mean: new Float64Array(dim), cov: new Float64Array(dim * dim) });
+    assert.throws(() => frechetDistanceOfGaussians(g(2), g(3)), /Fréchet distance: 2 features against 3/);
   });
 });

@@ -14,7 +14,7 @@ export interface ElboReport extends ElboSummary {
   gapStdError?: number;
 }
 
-/** Mean and standard error of the mean. */
+/** Mean and standard error of the mean (NaN for one value: 0/0). */
 export function meanAndStdError(xs: ArrayLike<number>): { mean: number; se: number } {
   const n = xs.length;
   let mean = 0;
@@ -22,7 +22,7 @@ export function meanAndStdError(xs: ArrayLike<number>): { mean: number; se: numb
   mean /= n;
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (xs[i]! - mean) ** 2;
-  return { mean, se: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN };
+  return { mean, se: Math.sqrt(ss / (n - 1) / n) };
 }
 
 /**

@@ -55,5 +55,8 @@ describe("guidance with exact scores", () => {
   it("class indices are checked", () => {
     assert.throws(() => checkClass(8, 8), /class 8 is out of range: the model knows classes 0..7/);
     assert.throws(() => checkClass(0, 0), /this model is unconditional/);
+    assert.throws(() => checkClass(-1, 8), /class -1 is out of range: the model knows classes 0..7/);
+    assert.throws(() => checkClass(2.5, 8), /class 2.5 is out of range/);
+    for (const label of [0, 7]) assert.doesNotThrow(() => checkClass(label, 8));
   });
 });

@@ -67,8 +67,10 @@ export function classifierGuidedModel(model: Model, classifier: Classifier): Mod
       // Σ_b log p_φ(y_b | x_b): examples are independent, so its gradient is per-example.
       // (A one-hot product, not a gather: the gather's gradient is a scatter, which jit cannot compile.)
       const oneHot = nn.oneHot(p.labels, classifier.classes);
+      // Stryker disable next-line UnaryOperator: the logits are [B, classes], so axis +1 is axis −1
       const logLikelihood = (x: Array) => np.sum(nn.logSoftmax(classifier.logits(p.classifier, x, t.ref, gamma.ref), -1).mul(oneHot.ref));
       const g = grad(logLikelihood)(xt);
+      // Stryker disable next-line ArrayDeclaration: releases memory only; no value depends on it
       tree.dispose([t, gamma, oneHot]);
       return score.add(g.mul(p.scale));
     },
