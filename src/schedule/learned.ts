@@ -72,7 +72,8 @@ export function initLearnedSchedule(kind: LearnedScheduleKind, rng: Rng, init: L
  */
 function like(p: Array, t: Array): Array {
   if (p.dtype === t.dtype && (p.device === t.device || p.device === undefined || t.device === undefined)) return p.ref;
-  return np.array(Float64Array.from(p.ref.dataSync() as Float32Array), { dtype: t.dtype, device: t.device }).reshape(p.shape);
+  // a plain array: np.array refuses a typed array of another dtype (a Float64Array for a float32 t)
+  return np.array(globalThis.Array.from(p.ref.dataSync()), { dtype: t.dtype, device: t.device }).reshape(p.shape);
 }
 
 /** γ̃(t) for t [N, 1] → [N, 1]. Borrows the parameters. */
