@@ -164,13 +164,17 @@ export class DiffusionProcess {
   }
 
   /**
-   * t at level γ by linear interpolation in a table: the chain's (γ_i, i/T) in discrete time, or
-   * 4,097 points of the continuous γ(t) (t within ~1e−6 of `timeOfGamma`, cheap enough for every
-   * evaluation of an ODE in γ). Clamped to the table's ends.
+   * t at level γ, cheap enough for every evaluation of an ODE in γ: in continuous time the schedule's
+   * closed-form γ⁻¹ where it has one, clamped to [tMin, tMax]; otherwise linear interpolation in a
+   * table, the chain's (γ_i, i/T) in discrete time or 4,097 points of the continuous γ(t) (a learned
+   * schedule), clamped to the table's ends. (A table uniform in t cannot serve the fixed schedules:
+   * near tMin, where t grows like e^γ, its first interval put t at up to 3× `timeOfGamma`'s.)
    */
   timeAtGamma(gamma: number): number {
+    const { tMin, tMax, inverse } = this.schedule;
+    if (!this.chain && inverse) return Math.min(tMax, Math.max(tMin, (inverse(exactArray([gamma])).dataSync() as Float64Array)[0]!));
     if (!this.#timeTable) {
-      const t = this.chain ? this.chain.t.subarray(1) : Float64Array.from({ length: 4097 }, (_, k) => this.schedule.tMin + ((this.schedule.tMax - this.schedule.tMin) * k) / 4096);
+      const t = this.chain ? this.chain.t.subarray(1) : Float64Array.from({ length: 4097 }, (_, k) => tMin + ((tMax - tMin) * k) / 4096);
       const g = this.chain ? this.chain.gamma.subarray(1) : (this.schedule.gamma(exactArray(t)).dataSync() as Float64Array);
       this.#timeTable = { t, gamma: g };
     }
@@ -242,7 +246,7 @@ export class DiffusionProcess {
 
   /**
    * Levels for uniforms u ∈ [0, 1) ([B]); pure jax, usable inside jit. Consumes u and table.
-   * Discrete, "simple": i ∈ {1..T}; "elbo": i ∈ {2..T} weighted by (T − 1)·½ expm1(γ_i − γ_{i−1}).
+   * Discrete, "simple": i ∈ {1..T}, weight 1; "elbo": i ∈ {2..T} weighted by (T − 1)·½ expm1(γ_i − γ_{i−1}).
    * Continuous, "simple": t = tMin + (tMax − tMin)u. Continuous, "elbo": with `sampling` "gamma"
    * (the default) and a schedule with an inverse, γ = γ_min + (γ_max − γ_min)u (γ_min = γ(tMin),
    * γ_max = γ(tMax)), t = γ⁻¹(γ) for the network, weight ½(γ_max − γ_min): the same expectation as
@@ -253,7 +257,10 @@ export class DiffusionProcess {
   levelsFromUniform(u: Array, table: Array | null, weighting: Weighting, sampling: LevelSampling = "gamma"): KlLevels {
     if (table) {
       const { steps, count } = stepsFromUniform(u, this.T, weighting);
-      return this.levelsAtSteps(steps, table, weighting === "simple" ? 1 : count);
+      const levels = this.levelsAtSteps(steps, table, count);
+      if (weighting === "elbo") return levels;
+      levels.weight.dispose();
+      return { ...levels, weight: np.onesLike(levels.gamma.ref) };
     }
     const { tMin, tMax } = this.schedule;
     if (weighting === "elbo" && sampling === "gamma" && this.#gammaEnds) {
