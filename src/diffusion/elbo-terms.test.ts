@@ -161,23 +161,25 @@ describe("discrete ELBO terms with fixed noise (log-snr-linear, γ from −7 to 
 
   it("Monte-Carlo mode: step i = 2 + ⌊u(T − 1)⌋ with weight (T − 1), averaged over the samples, and their variance", () => {
     const T = 5;
-    // two samples per example; the last u of each draw sits at the top of the range (step T)
+    // three samples per example; the last u of the first draw sits at the top of the range (step T)
     const u = [
       [0.0, 0.3, 0.999],
       [0.62, 0.26, 0.75],
+      [0.4, 0.9, 0.1],
     ];
     const rng = new ScriptedRng(u);
     let terms = 0;
-    const got = estimate("eps", T, rng, { mode: "mc", samples: 2, onTerm: () => terms++ });
-    assert.equal(terms, 2, "one onTerm per sample");
+    const got = estimate("eps", T, rng, { mode: "mc", samples: 3, onTerm: () => terms++ });
+    assert.equal(terms, 3, "one onTerm per sample");
     const one = (k: number, b: number) => {
       const i = 2 + Math.floor(u[k]![b]! * (T - 1));
       return (T - 1) * denoisingKl("eps", X0[b]!, row(rng.normalDraws[k + 1]!, b), f32(i / T), chainGamma(T, i - 1), chainGamma(T, i));
     };
-    const draws = X0.map((_, b) => [one(0, b), one(1, b)]);
-    // measured: 6.8e-8 relative (mean), 9.7e-7 (variance, a difference of squares)
-    assertClose(got.diffusion, draws.map(([a, c]) => (a! + c!) / 2), { rtol: 6e-7, label: "mean of two one-term estimates" });
-    assertClose(got.diffusionVariance!, draws.map(([a, c]) => (a! - c!) ** 2 / 2), { rtol: 8e-6, label: "their sample variance" });
+    const draws = X0.map((_, b) => [0, 1, 2].map((k) => one(k, b)));
+    const mean = (v: number[]) => v.reduce((acc, x) => acc + x, 0) / v.length;
+    // measured: 6.4e-8 relative (mean), 3.2e-7 (variance, a difference of squares)
+    assertClose(got.diffusion, draws.map(mean), { rtol: 6e-7, label: "mean of three one-term estimates" });
+    assertClose(got.diffusionVariance!, draws.map((v) => v.reduce((acc, x) => acc + (x - mean(v)) ** 2, 0) / 2), { rtol: 3e-6, label: "their sample variance" });
   });
 
   it("T = 1: no diffusion terms in either mode, the prior and reconstruction at the single latent", () => {
@@ -280,6 +282,7 @@ describe("continuous ELBO terms with fixed noise (cosine, s = 0.008)", () => {
 
   it("reconstruction at tMin and prior at tMax (continuous time is Monte-Carlo whatever the mode)", () => {
     const { got, rng } = run("gamma", 0.4);
+    assert.equal(got.diffusionVariance, undefined, "one sample: no variance");
     const want = X0.map((_, b) => reconstructionAndPrior("eps", b, row(rng.normalDraws[0]!, b), f32(1e-5), f32(gamma(1e-5)), f32(gamma(0.999))));
     // measured: 1.6e-9 and 6.6e-11 relative (γ(tMin) and γ(tMax) in float32)
     assertClose(got.reconstruction, want.map((w) => w.reconstruction), { rtol: 1.5e-8, label: "reconstruction" });
@@ -310,6 +313,15 @@ describe("continuous ELBO terms with fixed noise (cosine, s = 0.008)", () => {
     });
     // measured: 4.6e-7 relative (t in float32)
     assertClose(got.diffusion, want, { rtol: 4e-6, label: "L_∞ one draw, uniform in t" });
+  });
+});
+
+describe("chainEstimates' domain", () => {
+  it("needs a discrete process", () => {
+    const estimator = new ElboEstimator(referenceModel("eps"), new DiffusionProcess(cosineSchedule(), 0), "gaussian");
+    const x0 = exactArray(X0.flat()).reshape([B, D]);
+    assert.throws(() => estimator.chainEstimates(params(), x0, new ScriptedRng().asRng()), /the consistency estimator needs a discrete process \(T >= 1\)/);
+    x0.dispose();
   });
 });
 
