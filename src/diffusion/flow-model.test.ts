@@ -151,6 +151,30 @@ describe("host models inside jitFor", () => {
     f.dispose();
   });
 
+  it("passes labels and plain numbers through, and refuses a step that calls its host more often than when traced", () => {
+    const seen: number[][] = [];
+    const labelled: HostPredictor = {
+      predict(xt, t, gamma, labels) {
+        seen.push(read(labels!));
+        tree.dispose([t, gamma]);
+        return xt.mul(2);
+      },
+    };
+    const model = hostModel(labelled);
+    const f = jitFor(model, (x: JaxArray, labels: JaxArray, k: number) => model.apply(exactArray([0]), x.ref, exactArray([0, 0]), exactArray([0, 0]), labels).mul(k).add(x));
+    assert.deepEqual(read(f(exactArray([1, 2]).reshape([2, 1]), np.array([3, 1], { dtype: np.int32 }), 2.5)), [6, 12]);
+    assert.deepEqual(seen, [[3, 1]]);
+    f.dispose();
+    let traces = 0;
+    const plain = hostModel(doubling());
+    const growing = jitFor(plain, (x: JaxArray) => {
+      traces++;
+      const once = plain.apply(exactArray([0]), x.ref, exactArray([0]), exactArray([0]));
+      return traces === 1 ? once.add(x) : once.add(plain.apply(exactArray([0]), x, exactArray([0]), exactArray([0])));
+    });
+    assert.throws(() => growing(exactArray([1])), /a host model was called more often than when its step was traced/);
+  });
+
   it("eagerly, apply is the host's prediction; a host that compiles takes f whole", () => {
     const host = doubling();
     assert.deepEqual(read(hostApply(host, exactArray([1, 2]).reshape([1, 2]), exactArray([0.5]), exactArray([0]))), [2.5, 4.5]);
