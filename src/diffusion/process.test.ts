@@ -40,6 +40,8 @@ describe("respace", () => {
     assert.deepEqual(respace(squares, 4, "log-snr"), [1, 6, 8, 10]);
     for (const spacing of ["uniform", "log-snr", "trailing"] as const) assert.deepEqual(respace(squares, 1, spacing), [10], spacing);
     assert.deepEqual(respace(linearTable(6), 6, "uniform"), [1, 2, 3, 4, 5, 6]);
+    // log-snr target 2.5 lies as near γ_2 as γ_3: the first wins
+    assert.deepEqual(respace(linearTable(4), 3, "log-snr"), [1, 2, 4]);
   });
 
   it("pushes apart steps that share a target, keeping them within 1..T", () => {
