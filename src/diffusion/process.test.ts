@@ -42,14 +42,19 @@ describe("respace", () => {
     assert.deepEqual(respace(linearTable(6), 6, "uniform"), [1, 2, 3, 4, 5, 6]);
     // log-snr target 2.5 lies as near γ_2 as γ_3: the first wins
     assert.deepEqual(respace(linearTable(4), 3, "log-snr"), [1, 2, 4]);
+    // uniform ignores γ: on γ_i = i² it is 1 + 9k/3, not the log-snr steps above
+    assert.deepEqual(respace(squares, 4, "uniform"), [1, 4, 7, 10]);
+    // log-snr spans γ_1..γ_T: on γ_i = 10i + 3 the targets 13, 43, 73, 103 are steps 1, 4, 7, 10
+    assert.deepEqual(respace(Float64Array.from({ length: 11 }, (_, i) => (i === 0 ? -Infinity : 10 * i + 3)), 4, "log-snr"), [1, 4, 7, 10]);
   });
 
   it("pushes apart steps that share a target, keeping them within 1..T", () => {
     // γ_i = e^i, T = 6: targets e, 136, 270, 403 → nearest steps 1, 5, 5, 6 → 1, 4, 5, 6
     const exps = Float64Array.from({ length: 7 }, (_, i) => (i === 0 ? -Infinity : Math.exp(i)));
     assert.deepEqual(respace(exps, 4, "log-snr"), [1, 4, 5, 6]);
-    // targets 1, 1, 2 (uniform, N = 3 of T = 2 is more than the chain: still distinct where it can be)
-    assert.deepEqual(respace(linearTable(3), 3, "trailing"), [1, 2, 3]);
+    // γ_i = −1/i, T = 6: targets −1, −0.72, −0.44, −0.17 → nearest steps 1, 2, 2, 6 → 1, 2, 3, 6 (pushed up)
+    const reciprocal = Float64Array.from({ length: 7 }, (_, i) => (i === 0 ? -Infinity : -1 / i));
+    assert.deepEqual(respace(reciprocal, 4, "log-snr"), [1, 2, 3, 6]);
   });
 });
 
@@ -152,6 +157,15 @@ describe("the time of a level", () => {
       assertClose([p.timeAtGamma(g)], [cosInverse(g)], { atol: 1e-15, label: `timeAtGamma(${g})` });
     }
     assert.deepEqual([p.timeOfGamma(-30), p.timeOfGamma(30), p.timeAtGamma(-30), p.timeAtGamma(30)], [1e-5, 0.999, 1e-5, 0.999]);
+    // the ends themselves, exactly (bisection would land a few ulps inside)
+    assert.deepEqual([p.timeOfGamma(p.gammaAt(1e-5)), p.timeOfGamma(p.gammaAt(0.999))], [1e-5, 0.999]);
+  });
+
+  it("timeAtGamma of a schedule without an inverse spans its own [tMin, tMax] with the table", () => {
+    const p = new DiffusionProcess({ ...cosineSchedule(), inverse: undefined }, 0);
+    assert.deepEqual([p.timeAtGamma(-30), p.timeAtGamma(30)], [1e-5, 0.999]);
+    // measured: 1.3e-9 absolute in mid-range (linear interpolation in steps of 2.4e-4)
+    assertClose([0.3, 0.6].map((t) => p.timeAtGamma(cosGamma(t))), [0.3, 0.6], { atol: 1e-8, label: "interpolated" });
   });
 
   it("timeAtGamma of a learned schedule (no inverse) interpolates 4,097 points of γ(t)", () => {
@@ -224,6 +238,8 @@ describe("samplers' levels", () => {
     assert.throws(() => cosine().samplingLevels(2.5), /sampling steps must be an integer >= 1, got 2.5/);
     assert.throws(() => cosine().samplingLevels(3, "karras" as never), /unknown spacing "karras" \(known: uniform, log-snr, trailing\)/);
     assert.throws(() => cosine().samplingLevels(3, "uniform", 0), /the largest noise level σ̃_max must be > 0, got 0/);
+    // a cap exactly at a step keeps it: σ̃ = 1 is γ = 0 = γ_3
+    assert.deepEqual(Array.from(p.samplingLevels(undefined, "uniform", 1).t), [0, 0.2, 0.4, 0.6]);
     // a cap below every step keeps the first
     assert.deepEqual(chainGamma(p.samplingLevels(1, "uniform", 1e-3)), [-Infinity, -4]);
   });
