@@ -117,6 +117,7 @@ export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model
     const outputs = capture(...args.map(keep)).map(([xt, t, gamma, labels], k) => hosts[k]!.predict(xt!, t!, gamma!, labels));
     return replay(outputs, ...args);
   };
+  // Stryker disable next-line ArrowFunction: releasing the compiled graphs frees memory; no result depends on it
   const dispose = () => (captureJit.dispose(), replayJit.dispose());
   return Object.assign(step, { dispose }) as unknown as ReturnType<typeof jit<F>>;
 }
