@@ -56,6 +56,7 @@ export function respace(gamma: Float64Array, N: number, spacing: Spacing): numbe
   };
   const steps = globalThis.Array.from({ length: N }, (_, k) => Math.min(T, Math.max(1, target(k))));
   for (let k = 1; k < N; k++) steps[k] = Math.max(steps[k]!, steps[k - 1]! + 1); // distinct, ascending
+  // Stryker disable next-line EqualityOperator: for N <= T the first step needs no cap: its target is step 1, or round(T/N) <= T − N + 1 since (N − 1)(N − T) <= 0
   for (let k = N - 1; k >= 0; k--) steps[k] = Math.min(steps[k]!, T - (N - 1 - k)); // within 1..T
   return steps;
 }
@@ -115,6 +116,7 @@ export class DiffusionProcess {
     if (!Number.isInteger(T) || T < 0) throw new Error(`timesteps must be an integer >= 0, got ${T}`);
     this.chain = T > 0 ? discretize(schedule, T) : null;
     this.#gammaTable = this.chain ? Float32Array.from(this.chain.gamma) : null;
+    // Stryker disable next-line ConditionalExpression: a discrete process never reads the ends (its levels come from the chain)
     this.#gammaEnds = T === 0 && schedule.inverse ? [this.gammaAt(schedule.tMin), this.gammaAt(schedule.tMax)] : null;
   }
 
@@ -157,6 +159,7 @@ export class DiffusionProcess {
     let [lo, hi] = [tMin, tMax];
     for (let k = 0; k < 60; k++) {
       const mid = (lo + hi) / 2;
+      // Stryker disable next-line EqualityOperator: at γ(mid) = γ exactly either half keeps the root, and both close on it
       if (this.gammaAt(mid) < gamma) lo = mid;
       else hi = mid;
     }
@@ -164,22 +167,31 @@ export class DiffusionProcess {
   }
 
   /**
-   * t at level γ by linear interpolation in a table: the chain's (γ_i, i/T) in discrete time, or
-   * 4,097 points of the continuous γ(t) (t within ~1e−6 of `timeOfGamma`, cheap enough for every
-   * evaluation of an ODE in γ). Clamped to the table's ends.
+   * t at level γ, cheap enough for every evaluation of an ODE in γ: in continuous time the schedule's
+   * closed-form γ⁻¹ where it has one, clamped to [tMin, tMax]; otherwise linear interpolation in a
+   * table, the chain's (γ_i, i/T) in discrete time or 4,097 points of the continuous γ(t) (a learned
+   * schedule), clamped to the table's ends. (A table uniform in t cannot serve the fixed schedules:
+   * near tMin, where t grows like e^γ, its first interval put t at up to 3× `timeOfGamma`'s.)
    */
   timeAtGamma(gamma: number): number {
+    const { tMin, tMax, inverse } = this.schedule;
+    if (!this.chain && inverse) return Math.min(tMax, Math.max(tMin, (inverse(exactArray([gamma])).dataSync() as Float64Array)[0]!));
+    // Stryker disable next-line ConditionalExpression: a cache; building the same table again gives the same numbers
     if (!this.#timeTable) {
-      const t = this.chain ? this.chain.t.subarray(1) : Float64Array.from({ length: 4097 }, (_, k) => this.schedule.tMin + ((this.schedule.tMax - this.schedule.tMin) * k) / 4096);
+      const t = this.chain ? this.chain.t.subarray(1) : Float64Array.from({ length: 4097 }, (_, k) => tMin + ((tMax - tMin) * k) / 4096);
       const g = this.chain ? this.chain.gamma.subarray(1) : (this.schedule.gamma(exactArray(t)).dataSync() as Float64Array);
       this.#timeTable = { t, gamma: g };
     }
     const { t, gamma: g } = this.#timeTable;
+    // Stryker disable next-line EqualityOperator: at γ = g[0] the interpolation below also gives t[0]
     if (!(gamma > g[0]!)) return t[0]!;
+    // Stryker disable next-line EqualityOperator: at γ = the last g the interpolation below gives the last t (to rounding)
     if (!(gamma < g[g.length - 1]!)) return t[t.length - 1]!;
+    // Stryker disable next-line ArithmeticOperator: a hi past the end halves back (g[mid] is undefined there, so hi = mid) before any use
     let [lo, hi] = [0, g.length - 1];
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
+      // Stryker disable next-line EqualityOperator: at g[mid] = γ exactly both intervals interpolate to t[mid] (to rounding)
       if (g[mid]! <= gamma) lo = mid;
       else hi = mid;
     }
@@ -216,6 +228,7 @@ export class DiffusionProcess {
     const N = steps ?? 1000;
     checkSteps(N, spacing);
     const tMin = this.schedule.tMin;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: timeOfGamma(γ) is tMax itself for γ >= γ(tMax)
     const tMax = this.gammaAt(this.schedule.tMax) > maxGamma ? this.timeOfGamma(maxGamma) : this.schedule.tMax;
     let t: Float64Array;
     if (spacing === "log-snr") {
@@ -242,7 +255,7 @@ export class DiffusionProcess {
 
   /**
    * Levels for uniforms u ∈ [0, 1) ([B]); pure jax, usable inside jit. Consumes u and table.
-   * Discrete, "simple": i ∈ {1..T}; "elbo": i ∈ {2..T} weighted by (T − 1)·½ expm1(γ_i − γ_{i−1}).
+   * Discrete, "simple": i ∈ {1..T}, weight 1; "elbo": i ∈ {2..T} weighted by (T − 1)·½ expm1(γ_i − γ_{i−1}).
    * Continuous, "simple": t = tMin + (tMax − tMin)u. Continuous, "elbo": with `sampling` "gamma"
    * (the default) and a schedule with an inverse, γ = γ_min + (γ_max − γ_min)u (γ_min = γ(tMin),
    * γ_max = γ(tMax)), t = γ⁻¹(γ) for the network, weight ½(γ_max − γ_min): the same expectation as
@@ -253,7 +266,10 @@ export class DiffusionProcess {
   levelsFromUniform(u: Array, table: Array | null, weighting: Weighting, sampling: LevelSampling = "gamma"): KlLevels {
     if (table) {
       const { steps, count } = stepsFromUniform(u, this.T, weighting);
-      return this.levelsAtSteps(steps, table, weighting === "simple" ? 1 : count);
+      const levels = this.levelsAtSteps(steps, table, count);
+      if (weighting === "elbo") return levels;
+      levels.weight.dispose();
+      return { ...levels, weight: np.onesLike(levels.gamma.ref) };
     }
     const { tMin, tMax } = this.schedule;
     if (weighting === "elbo" && sampling === "gamma" && this.#gammaEnds) {

@@ -41,6 +41,7 @@ function betasFromGamma(schedule: NoiseSchedule, T: number): Float64Array {
   const maxBeta = schedule.maxBeta ?? 1;
   const betas = new Float64Array(T);
   let prevLogAlphaBar = 0;
+  // Stryker disable next-line EqualityOperator: k = T reads past the end (NaN) and writes past the end of a Float64Array, which JS ignores
   for (let k = 0; k < T; k++) {
     const logAlphaBar = -softplusGamma[k]!;
     betas[k] = Math.min(-Math.expm1(logAlphaBar - prevLogAlphaBar), maxBeta);

@@ -36,6 +36,7 @@ export function linearSchedule(): NoiseSchedule {
       const start = DDPM_BETA_START * scale;
       const end = DDPM_BETA_END * scale;
       const out = new Float64Array(T);
+      // Stryker disable next-line EqualityOperator: i = T writes past the end of a Float64Array, which JS ignores
       for (let i = 0; i < T; i++) out[i] = T === 1 ? start : start + ((end - start) * i) / (T - 1);
       return out;
     },

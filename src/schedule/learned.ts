@@ -71,8 +71,15 @@ export function initLearnedSchedule(kind: LearnedScheduleKind, rng: Rng, init: L
  * Under a trace (tracers have no device) only the dtype must match.
  */
 function like(p: Array, t: Array): Array {
-  if (p.dtype === t.dtype && (p.device === t.device || p.device === undefined || t.device === undefined)) return p.ref;
-  return np.array(Float64Array.from(p.ref.dataSync() as Float32Array), { dtype: t.dtype, device: t.device }).reshape(p.shape);
+  const sameDevice =
+    // Stryker disable next-line ConditionalExpression: on the same device the copy below holds the same numbers (borrowing only saves it)
+    p.device === t.device ||
+    p.device === undefined || // p traced (the schedule being trained): it has no data to copy
+    // Stryker disable next-line ConditionalExpression: a copy of p's numbers enters a trace as a constant equal to p
+    t.device === undefined;
+  if (p.dtype === t.dtype && sameDevice) return p.ref;
+  // a plain array: np.array refuses a typed array of another dtype (a Float64Array for a float32 t)
+  return np.array(globalThis.Array.from(p.ref.dataSync()), { dtype: t.dtype, device: t.device }).reshape(p.shape);
 }
 
 /** γ̃(t) for t [N, 1] → [N, 1]. Borrows the parameters. */
