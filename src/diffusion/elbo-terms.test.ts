@@ -167,19 +167,23 @@ describe("discrete ELBO terms with fixed noise (log-snr-linear, γ from −7 to 
       [0.62, 0.26, 0.75],
       [0.4, 0.9, 0.1],
     ];
-    const rng = new ScriptedRng(u);
-    let terms = 0;
-    const got = estimate("eps", T, rng, { mode: "mc", samples: 3, onTerm: () => terms++ });
-    assert.equal(terms, 3, "one onTerm per sample");
-    const one = (k: number, b: number) => {
-      const i = 2 + Math.floor(u[k]![b]! * (T - 1));
-      return (T - 1) * denoisingKl("eps", X0[b]!, row(rng.normalDraws[k + 1]!, b), f32(i / T), chainGamma(T, i - 1), chainGamma(T, i));
-    };
-    const draws = X0.map((_, b) => [0, 1, 2].map((k) => one(k, b)));
-    const mean = (v: number[]) => v.reduce((acc, x) => acc + x, 0) / v.length;
-    // measured: 6.4e-8 relative (mean), 3.2e-7 (variance, a difference of squares)
-    assertClose(got.diffusion, draws.map(mean), { rtol: 6e-7, label: "mean of three one-term estimates" });
-    assertClose(got.diffusionVariance!, draws.map((v) => v.reduce((acc, x) => acc + (x - mean(v)) ** 2, 0) / 2), { rtol: 3e-6, label: "their sample variance" });
+    // two samples as well as three: the variance needs at least two (and at two its divisor is 1)
+    for (const samples of [2, 3]) {
+      const rng = new ScriptedRng(u.slice(0, samples));
+      let terms = 0;
+      const got = estimate("eps", T, rng, { mode: "mc", samples, onTerm: () => terms++ });
+      assert.equal(terms, samples, "one onTerm per sample");
+      const one = (k: number, b: number) => {
+        const i = 2 + Math.floor(u[k]![b]! * (T - 1));
+        return (T - 1) * denoisingKl("eps", X0[b]!, row(rng.normalDraws[k + 1]!, b), f32(i / T), chainGamma(T, i - 1), chainGamma(T, i));
+      };
+      const draws = X0.map((_, b) => Array.from({ length: samples }, (_, k) => one(k, b)));
+      const mean = (v: number[]) => v.reduce((acc, x) => acc + x, 0) / v.length;
+      // measured (three samples): 6.4e-8 relative (mean), 3.2e-7 (variance, a difference of squares)
+      assertClose(got.diffusion, draws.map(mean), { rtol: 6e-7, label: `mean of ${samples} one-term estimates` });
+      assert.ok(got.diffusionVariance, `a variance from ${samples} samples`);
+      assertClose(got.diffusionVariance, draws.map((v) => v.reduce((acc, x) => acc + (x - mean(v)) ** 2, 0) / (samples - 1)), { rtol: 3e-6, label: `the sample variance of ${samples}` });
+    }
   });
 
   it("T = 1: no diffusion terms in either mode, the prior and reconstruction at the single latent", () => {
