@@ -11,6 +11,7 @@ import { describe, it } from "node:test";
 import { exactArray, type Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
 import { cosineSchedule, logSnrLinearSchedule } from "../schedule/index.js";
+import { sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { ElboEstimator, summarizeElbo, type ElboTerms } from "./elbo.js";
 import type { Model } from "./model.js";
@@ -19,7 +20,6 @@ import { DiffusionProcess } from "./process.js";
 
 useEngine("cpu");
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const f32 = Math.fround;
 
 /** The per-dimension offsets the reference network adds, scaled by its time input. */

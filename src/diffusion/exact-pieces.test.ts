@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
+import { sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { continuousWeight, klWeight, priorKl, simpleLoss } from "./losses.js";
 import { posteriorMean, posteriorVariance, qSample, qStep, transitionVariance } from "./forward.js";
@@ -15,13 +16,12 @@ import { alphaOf, dimsOf, perExample, sigmaOf, sumDims } from "./shapes.js";
 useEngine("cpu");
 
 const read = (a: ReturnType<typeof exactArray>) => Array.from(a.dataSync() as Float64Array);
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 // two examples of three dimensions
 const GAMMA = [-2.5, 1.5];
 const X0 = [0.4, -1.3, 2.1, 0.9, 0.05, -0.6];
 const EPS = [1.1, -0.2, 0.7, -1.4, 0.3, 0.8];
-const at = (b: number) => ({ a: Math.sqrt(sig(-GAMMA[b]!)), s: Math.sqrt(sig(GAMMA[b]!)) });
+const at = (b: number) => ({ a: Math.sqrt(sigmoid(-GAMMA[b]!)), s: Math.sqrt(sigmoid(GAMMA[b]!)) });
 /** per element k (example ⌊k/3⌋) */
 const perElement = (fn: (k: number, a: number, s: number, b: number) => number) => X0.map((_, k) => fn(k, at(Math.floor(k / 3)).a, at(Math.floor(k / 3)).s, Math.floor(k / 3)));
 const mat = (v: number[]) => exactArray(v).reshape([2, 3]);
@@ -72,7 +72,7 @@ describe("losses", () => {
       const got = read(simpleLoss(mat(PRED), target, mat(X0), mat(EPS), exactArray(GAMMA)));
       const want = [0, 1].map((b) => {
         const mean = [0, 1, 2].reduce((acc, d) => acc + (PRED[3 * b + d]! - truth[target][3 * b + d]!) ** 2, 0) / 3;
-        return target === "score" ? mean * sig(GAMMA[b]!) : mean;
+        return target === "score" ? mean * sigmoid(GAMMA[b]!) : mean;
       });
       // measured: 2.2e-16 relative
       assertClose(got, want, { rtol: 1e-14, label: target });
@@ -108,7 +108,7 @@ describe("forward process", () => {
     const gs = [-6, 0.5];
     const gt = GAMMA.map((g, b) => g + [1.2, 3][b]!);
     const ref = (b: number) => {
-      const [as, at2, ss, st] = [Math.sqrt(sig(-gs[b]!)), Math.sqrt(sig(-gt[b]!)), sig(gs[b]!), sig(gt[b]!)];
+      const [as, at2, ss, st] = [Math.sqrt(sigmoid(-gs[b]!)), Math.sqrt(sigmoid(-gt[b]!)), sigmoid(gs[b]!), sigmoid(gt[b]!)];
       return { ratio: at2 / as, variance: st - (at2 / as) ** 2 * ss };
     };
     // measured: exact and 1.6e-16 relative
@@ -126,7 +126,7 @@ describe("forward process", () => {
     const xt = EPS;
     const got = read(posteriorMean(mat(xt), mat(X0), exactArray(gs), exactArray(GAMMA)));
     const coef = (b: number) => {
-      const [abs, abt] = [sig(-gs[b]!), sig(-GAMMA[b]!)];
+      const [abs, abt] = [sigmoid(-gs[b]!), sigmoid(-GAMMA[b]!)];
       return { xt: (Math.sqrt(abt / abs) * (1 - abs)) / (1 - abt), x0: (Math.sqrt(abs) * (1 - abt / abs)) / (1 - abt), v: ((1 - abt / abs) * (1 - abs)) / (1 - abt) };
     };
     // measured: 1.8e-15 and 4.6e-14 relative (the DDPM forms lose digits to 1 − α_{t|s}²)

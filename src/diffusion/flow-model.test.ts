@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
 import { numpy as np, tree, type Array as JaxArray } from "../engine/jax.js";
+import { sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { flowFunction, flowWithDivergence } from "./flow.js";
 import { gammaConditioned, hostApply, jitFor, withTracedHosts, type HostPredictor, type Model } from "./model.js";
@@ -15,7 +16,6 @@ import type { Target } from "./parameterization.js";
 useEngine("cpu");
 
 const read = (a: JaxArray) => Array.from(a.dataSync() as Float64Array);
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 // the network: pred = M x + t·c + 0.1 γ per example, M = [[0.5, 0.2], [−0.3, 0.8]]
 const M = [
@@ -42,8 +42,8 @@ const net = (b: number) => X[b]!.map((_, i) => M[i]![0]! * X[b]![0]! + M[i]![1]!
 
 /** x̂_0 and the trace of ∂x̂_0/∂x per example: x̂_0 = pred (x0 target) or (x − σ pred)/α (eps target). */
 function reference(target: "x0" | "eps", b: number, probe?: number[]) {
-  const a = Math.sqrt(sig(-G[b]!));
-  const s = Math.sqrt(sig(G[b]!));
+  const a = Math.sqrt(sigmoid(-G[b]!));
+  const s = Math.sqrt(sigmoid(G[b]!));
   const p = net(b);
   const x0 = target === "x0" ? p : X[b]!.map((x, i) => (x - s * p[i]!) / a);
   // J = M or (I − σM)/α; the exact trace, or vᵀJv for a probe v

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { exactArray, type Rng } from "../engine/index.js";
 import { numpy as np, type Array as JaxArray } from "../engine/jax.js";
 import { cosineSchedule, discretize, learnedSchedule, logSnrLinearSchedule } from "../schedule/index.js";
+import { cosineClosedForm } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { DiffusionProcess, levelUniforms, respace, stepsFromUniform } from "./process.js";
 
@@ -16,15 +17,7 @@ useEngine("cpu");
 const read = (a: JaxArray) => Array.from(a.dataSync() as Float32Array | Float64Array);
 const f32 = Math.fround;
 
-// cosine, s = 0.008, in closed form
-const S = 0.008;
-const angle = (t: number) => ((t + S) / (1 + S)) * (Math.PI / 2);
-const f = (t: number) => Math.cos(angle(t)) ** 2;
-// f(0) − f(t) = (cos b₀ − cos b)(cos b₀ + cos b), cos b₀ − cos b = 2 sin((b + b₀)/2) sin((b − b₀)/2): no cancellation near t = 0
-const fDrop = (t: number) => 2 * Math.sin((angle(t) + angle(0)) / 2) * Math.sin((angle(t) - angle(0)) / 2) * (Math.cos(angle(0)) + Math.cos(angle(t)));
-const cosGamma = (t: number) => Math.log(fDrop(t) / f(t));
-const cosDgamma = (t: number) => ((Math.sin(2 * angle(t)) * Math.PI) / (2 * (1 + S))) * (1 / fDrop(t) + 1 / f(t));
-const cosInverse = (g: number) => (Math.acos(Math.sqrt(f(0) / (1 + Math.exp(g)))) * 2 * (1 + S)) / Math.PI - S;
+const { gamma: cosGamma, dgamma: cosDgamma, inverse: cosInverse } = cosineClosedForm;
 
 /** A stand-in for `Rng` that hands out the given uniforms in order. */
 const scriptedUniforms = (draws: number[][]) => ({ uniform: (shape: number[]) => exactArray(draws.shift()!).reshape(shape) }) as unknown as Rng;

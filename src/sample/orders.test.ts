@@ -16,6 +16,7 @@ import { numpy as np } from "../engine/jax.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { mixtureParams } from "../models/oracle.js";
 import { logSnrLinearSchedule } from "../schedule/index.js";
+import { alpha, sigma } from "../testing/reference.js";
 import { useEngine } from "../testing/helpers.js";
 import { RecordedRng, timedOracle } from "../testing/timed-oracle.js";
 import { DdimSampler } from "./ddim.js";
@@ -31,8 +32,6 @@ const process = new DiffusionProcess(schedule, 0);
 const MU = [1.5, -0.5];
 const S2 = [0.25, 1.44];
 const den = () => ({ model: timedOracle(schedule), params: mixtureParams({ weights: [1], means: [MU], variances: [S2] }, np.float64) });
-const alpha = (g: number) => Math.sqrt(1 / (1 + Math.exp(g)));
-const sigma = (g: number) => Math.sqrt(1 / (1 + Math.exp(-g)));
 
 /** max |x_1 − exact| of a sampler over 8 points from the same x_T */
 function odeError(sampler: Sampler & { levels: { gamma: Float64Array } }): number {

@@ -13,6 +13,7 @@ import { numpy as np } from "../engine/jax.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { mixtureParams } from "../models/oracle.js";
 import type { NoiseSchedule } from "../schedule/index.js";
+import { alpha, sigma, sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { RecordedRng, timedOracle } from "../testing/timed-oracle.js";
 import { AncestralSampler, type AncestralVariance } from "./ancestral.js";
@@ -36,9 +37,6 @@ const den = () => ({ model: timedOracle(schedule), params: mixtureParams({ weigh
 
 // ---- float64 references ----
 type Vec = Float64Array;
-const sigmoid = (g: number) => 1 / (1 + Math.exp(-g));
-const alpha = (g: number) => Math.sqrt(sigmoid(-g));
-const sigma = (g: number) => Math.sqrt(sigmoid(g));
 const gammaOfTime = (t: number) => 16 * t * t - 8;
 const timeOfGamma = (g: number) => Math.sqrt((g + 8) / 16);
 /** what the model returns at x, passed (t, γ) as float32: E[x_0 | x] at γ(t), moved by γ − γ(t) */

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
+import { cosineClosedForm, sigmoid as sig } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import {
   cosineSchedule,
@@ -33,7 +34,6 @@ import {
 useEngine("cpu");
 
 const read = (a: np.Array) => Array.from(a.dataSync() as Float64Array);
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** A schedule's closed forms in float64. */
 interface ClosedForm {
@@ -52,19 +52,7 @@ const linear: ClosedForm = {
   inverse: (g) => (-0.1 + Math.sqrt(0.01 + 39.8 * Math.log1p(Math.exp(g)))) / 19.9,
 };
 
-// cosine: ᾱ = f(t)/f(0), f = cos²(b), b = (t + s)/(1 + s)·π/2
-const S = 0.008;
-const angle = (t: number) => ((t + S) / (1 + S)) * (Math.PI / 2);
-const f = (t: number) => Math.cos(angle(t)) ** 2;
-// f(0) − f(t) = (cos b₀ − cos b)(cos b₀ + cos b), cos b₀ − cos b = 2 sin((b + b₀)/2) sin((b − b₀)/2): no cancellation near t = 0
-const fDrop = (t: number) => 2 * Math.sin((angle(t) + angle(0)) / 2) * Math.sin((angle(t) - angle(0)) / 2) * (Math.cos(angle(0)) + Math.cos(angle(t)));
-const cosine: ClosedForm = {
-  schedule: cosineSchedule(),
-  gamma: (t) => Math.log(fDrop(t) / f(t)),
-  // γ = log(f(0) − f) − log f, f' = −sin(2b)·π/(2(1 + s))
-  dgamma: (t) => ((Math.sin(2 * angle(t)) * Math.PI) / (2 * (1 + S))) * (1 / fDrop(t) + 1 / f(t)),
-  inverse: (g) => (Math.acos(Math.sqrt(f(0) / (1 + Math.exp(g)))) * 2 * (1 + S)) / Math.PI - S,
-};
+const cosine: ClosedForm = { schedule: cosineSchedule(), ...cosineClosedForm };
 
 const logSnrLinear: ClosedForm = {
   schedule: logSnrLinearSchedule(),

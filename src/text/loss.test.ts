@@ -15,6 +15,7 @@ import { numpy as np, tree, type Array } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { logSnrLinearSchedule } from "../schedule/fixed.js";
+import { alpha, sigma } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import type { TextParams } from "./model.js";
 import { textLoss, textLossEnds, textLossTerms, textObjective, type TextLossEnds } from "./loss.js";
@@ -25,8 +26,6 @@ const L = 3, d = 2, V = 4;
 /** γ(t) = −3 + 7t */
 const schedule = () => logSnrLinearSchedule(-3, 4);
 const gammaOf = (t: number) => -3 + 7 * t;
-const alpha = (g: number) => Math.sqrt(1 / (1 + Math.exp(g)));
-const sigma = (g: number) => Math.sqrt(1 / (1 + Math.exp(-g)));
 
 const E = globalThis.Array.from({ length: V * d }, (_, i) => Math.sin(i + 1));
 const IDS = [0, 1, 2, 3, 1, 2, 2, 0, 3, 1, 1, 1, 0, 3, 2];
