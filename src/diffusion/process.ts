@@ -245,12 +245,19 @@ export class DiffusionProcess {
 
   /**
    * Discrete levels at integer steps i ([B], int32) from the γ table: t = i/T, γ_i, and the
-   * KL weight ½ expm1(γ_i − γ_{i−1}) · scale. Pure jax: usable inside jit. Consumes its arrays.
+   * KL weight ½ expm1(γ_i − γ_{i−1}) · scale, or weight 1 for `scale` null (the simple loss, which
+   * reads no γ_{i−1}). Pure jax: usable inside jit. Consumes its arrays.
    */
-  levelsAtSteps(steps: Array, table: Array, scale: number): KlLevels {
+  levelsAtSteps(steps: Array, table: Array, scale: number | null): KlLevels {
     const gammaT = np.take(table.ref, steps.ref);
-    const gammaS = np.take(table, steps.ref.sub(1));
-    return { t: steps.astype(np.float32).mul(1 / this.T), gamma: gammaT.ref, weight: klWeight(gammaS, gammaT).mul(scale) };
+    let weight: Array;
+    if (scale === null) {
+      table.dispose();
+      weight = np.onesLike(gammaT.ref);
+    } else {
+      weight = klWeight(np.take(table, steps.ref.sub(1)), gammaT.ref).mul(scale);
+    }
+    return { t: steps.astype(np.float32).mul(1 / this.T), gamma: gammaT, weight };
   }
 
   /**
@@ -266,10 +273,7 @@ export class DiffusionProcess {
   levelsFromUniform(u: Array, table: Array | null, weighting: Weighting, sampling: LevelSampling = "gamma"): KlLevels {
     if (table) {
       const { steps, count } = stepsFromUniform(u, this.T, weighting);
-      const levels = this.levelsAtSteps(steps, table, count);
-      if (weighting === "elbo") return levels;
-      levels.weight.dispose();
-      return { ...levels, weight: np.onesLike(levels.gamma.ref) };
+      return this.levelsAtSteps(steps, table, weighting === "elbo" ? count : null);
     }
     const { tMin, tMax } = this.schedule;
     if (weighting === "elbo" && sampling === "gamma" && this.#gammaEnds) {
