@@ -77,7 +77,16 @@ interface Peer {
 const isSoak = (base: string) => base.startsWith("soak");
 
 function parseArgs(argv: string[]) {
-  const o = { cases: [] as string[], threads: [1, 2], runs: 0, soakSteps: 0, json: false, smoke: false, backend: "auto", peers: ["torch", "jax"] };
+  const o = {
+    cases: [] as string[],
+    threads: [1, 2],
+    runs: 0,
+    soakSteps: 0,
+    json: false,
+    smoke: false,
+    backend: "auto",
+    peers: ["torch", "jax"],
+  };
   const list = (v: string | undefined) => (v ?? "").split(",").filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -89,9 +98,13 @@ function parseArgs(argv: string[]) {
     else if (a === "--soak-steps") o.soakSteps = Number(argv[++i]);
     else if (a === "--backend") o.backend = argv[++i] ?? "";
     else if (a === "--peers") o.peers = list(argv[++i]);
-    else throw new Error(`unknown argument "${a}" (use --cases a,b --threads 1,2 --runs N --soak-steps N --backend auto|onnx|jax --peers torch,jax --smoke --json)`);
+    else
+      throw new Error(
+        `unknown argument "${a}" (use --cases a,b --threads 1,2 --runs N --soak-steps N --backend auto|onnx|jax --peers torch,jax --smoke --json)`,
+      );
   }
-  if (!o.threads.length || !o.threads.every((t) => Number.isInteger(t) && t >= 1)) throw new Error("--threads must list positive whole numbers");
+  if (!o.threads.length || !o.threads.every((t) => Number.isInteger(t) && t >= 1))
+    throw new Error("--threads must list positive whole numbers");
   if (!(Number.isInteger(o.runs) && o.runs >= 0)) throw new Error("--runs must be a whole number");
   if (!(Number.isInteger(o.soakSteps) && o.soakSteps >= 0)) throw new Error("--soak-steps must be a whole number");
   if (!["auto", "onnx", "jax"].includes(o.backend)) throw new Error(`--backend must be auto, onnx or jax, got "${o.backend}"`);
@@ -107,7 +120,8 @@ function parseArgs(argv: string[]) {
   return { ...o, names };
 }
 
-const imports = (python: string, module: string) => existsSync(python) && spawnSync(python, ["-c", `import ${module}`], { encoding: "utf8" }).status === 0;
+const imports = (python: string, module: string) =>
+  existsSync(python) && spawnSync(python, ["-c", `import ${module}`], { encoding: "utf8" }).status === 0;
 
 /** The peers found here, by name. */
 function findPeers(wanted: string[]): { peers: Peer[]; missing: string[] } {
@@ -157,7 +171,9 @@ for (const name of opts.names) {
   const [, base, t] = /^(.+)_t(\d+)$/.exec(name)! as unknown as [string, Base, string];
   const threads = Number(t);
   const [defaultRuns, defaultWarmup] = RUNS[base];
-  const runs = isSoak(base) ? opts.soakSteps || (opts.smoke ? SMOKE_SOAK_STEPS[base]! : defaultRuns) : opts.runs || (opts.smoke ? 1 : defaultRuns);
+  const runs = isSoak(base)
+    ? opts.soakSteps || (opts.smoke ? SMOKE_SOAK_STEPS[base]! : defaultRuns)
+    : opts.runs || (opts.smoke ? 1 : defaultRuns);
   const warmup = isSoak(base) ? 0 : opts.smoke ? Math.min(1, defaultWarmup) : defaultWarmup;
   const log = (s: string) => console.error(s);
   log(`${name}: ours…`);
@@ -173,7 +189,8 @@ for (const name of opts.names) {
       console.error(`${name} (${peer.name}) failed: ${theirs}`);
       continue;
     }
-    if (theirs.params !== ours.params) throw new Error(`${name}: parameter counts differ (ours ${ours.params}, ${peer.name} ${theirs.params}); not the same model`);
+    if (theirs.params !== ours.params)
+      throw new Error(`${name}: parameter counts differ (ours ${ours.params}, ${peer.name} ${theirs.params}); not the same model`);
     versions[peer.name] = theirs.version ?? peer.name;
     row.peers[peer.name] = theirs.ms;
     row.peer_rss_mb[peer.name] = theirs.peak_rss_mb;
@@ -182,7 +199,11 @@ for (const name of opts.names) {
   const fastest = Object.entries(row.peers).sort((a, b) => a[1] - b[1])[0];
   if (fastest) [row.fastest_peer, row.ratio] = [fastest[0], ours.ms / fastest[1]];
   table[name] = row;
-  log(`${name}: ours ${ours.ms.toFixed(1)} ms (${ours.backend})${Object.entries(row.peers).map(([p, ms]) => `, ${p} ${ms.toFixed(1)} ms`).join("")}`);
+  log(
+    `${name}: ours ${ours.ms.toFixed(1)} ms (${ours.backend})${Object.entries(row.peers)
+      .map(([p, ms]) => `, ${p} ${ms.toFixed(1)} ms`)
+      .join("")}`,
+  );
 }
 
 if (opts.json) {
@@ -190,12 +211,38 @@ if (opts.json) {
 } else {
   const names = peers.map((p) => p.name);
   const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "—" : v.toFixed(d));
-  const rows = [["case", "ours ms", ...names.map((n) => `${n} ms`), "fastest", "ours/fastest", "ours MB", ...names.map((n) => `${n} MB`), "MB/1k steps (ours, peers)"]];
+  const rows = [
+    [
+      "case",
+      "ours ms",
+      ...names.map((n) => `${n} ms`),
+      "fastest",
+      "ours/fastest",
+      "ours MB",
+      ...names.map((n) => `${n} MB`),
+      "MB/1k steps (ours, peers)",
+    ],
+  ];
   for (const [name, r] of Object.entries(table)) {
-    const slope = r.rss_slope_mb_per_1k_steps ? Object.values(r.rss_slope_mb_per_1k_steps).map((v) => v.toFixed(2)).join(", ") : "";
-    rows.push([name, fmt(r.ours_ms), ...names.map((n) => fmt(r.peers[n])), r.fastest_peer ?? "—", fmt(r.ratio, 2), fmt(r.peak_rss_mb, 0), ...names.map((n) => fmt(r.peer_rss_mb[n], 0)), slope]);
+    const slope = r.rss_slope_mb_per_1k_steps
+      ? Object.values(r.rss_slope_mb_per_1k_steps)
+          .map((v) => v.toFixed(2))
+          .join(", ")
+      : "";
+    rows.push([
+      name,
+      fmt(r.ours_ms),
+      ...names.map((n) => fmt(r.peers[n])),
+      r.fastest_peer ?? "—",
+      fmt(r.ratio, 2),
+      fmt(r.peak_rss_mb, 0),
+      ...names.map((n) => fmt(r.peer_rss_mb[n], 0)),
+      slope,
+    ]);
   }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  "));
-  console.log(`ours: ${backend}; ${Object.values(versions).join(", ") || "no peers"}; ${cores} cores; medians after warm-up; peak RSS per process (MB)`);
+  console.log(
+    `ours: ${backend}; ${Object.values(versions).join(", ") || "no peers"}; ${cores} cores; medians after warm-up; peak RSS per process (MB)`,
+  );
 }

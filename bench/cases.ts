@@ -78,12 +78,17 @@ export function slopePer1k(xs: number[], ys: number[]): number {
 async function main() {
   const [name = "", runsArg = "5", warmupArg = "1", backendArg = "auto"] = process.argv.slice(2);
   const m = /^(.+)_t(\d+)$/.exec(name);
-  if (!m || !(m[1]! in BASES)) throw new Error(`unknown case "${name}" (known: ${Object.keys(BASES).map((b) => `${b}_tN`).join(", ")})`);
+  if (!m || !(m[1]! in BASES))
+    throw new Error(
+      `unknown case "${name}" (known: ${Object.keys(BASES)
+        .map((b) => `${b}_tN`)
+        .join(", ")})`,
+    );
   const base = m[1] as Base;
   const threads = Number(m[2]);
   const [runs, warmup] = [Number(runsArg), Number(warmupArg)];
 
-  const dist = pathToFileURL(join(root, process.env.VDM_BENCH_DIST || "dist") + "/");
+  const dist = pathToFileURL(`${join(root, process.env.VDM_BENCH_DIST || "dist")}/`);
   const load = <T>(path: string) => import(new URL(path, dist).href) as Promise<T>;
   // the engine's thread count is fixed when jax-js loads: configure it before anything else
   const { configureEngine } = await load<typeof import("vdm-dist/engine/configure.js")>("engine/configure.js");
@@ -95,7 +100,8 @@ async function main() {
   const { onnxModel } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
   const { onnxStepper } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
   const { adamInit, stepScalars } = await load<typeof import("vdm-dist/train/adam.js")>("train/adam.js");
-  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } = await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
+  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } =
+    await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
   const { batchOf, jaxStepper, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
   const { AncestralSampler } = await load<typeof import("vdm-dist/sample/ancestral.js")>("sample/ancestral.js");
   const { DpmSolverSampler } = await load<typeof import("vdm-dist/sample/dpm-solver.js")>("sample/dpm-solver.js");
@@ -107,10 +113,16 @@ async function main() {
 
   /** A 2-D MLP run: the default model (3×128) at batch 256, the larger one (4×256) otherwise. */
   const mlpConfig = (batch: number): RunConfig =>
-    makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) });
+    makeRunConfig(
+      { spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 },
+      { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) },
+    );
   /** The default Fashion-MNIST U-Net (base 32, multipliers 1,2,2, attention at 7×7), continuous time. */
   const unetConfig = (batch: number): RunConfig =>
-    makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });
+    makeRunConfig(
+      { spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] },
+      { batch, steps: 1000 },
+    );
   const countParams = (params: Params) => tree.leaves(params).reduce((s, p) => s + p.size, 0);
 
   /**
@@ -123,7 +135,8 @@ async function main() {
     const params = initParams(config, rng);
     const count = countParams(params);
     const shape = [config.batch, ...dataShape(config)];
-    const batch = (x0: Array) => batchOf(process, x0, rng.normal(shape), process.uniforms(rng, config.batch), np.zeros([config.batch], { dtype: np.int32 }));
+    const batch = (x0: Array) =>
+      batchOf(process, x0, rng.normal(shape), process.uniforms(rng, config.batch), np.zeros([config.batch], { dtype: np.int32 }));
     const makeStepper = onnx ? onnxStepper({ threads }) : jaxStepper;
     const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
     const stepper = makeStepper(runObjective(config), config.adam, initial, batch(np.zeros(shape)));
@@ -134,7 +147,10 @@ async function main() {
       steps: chunk,
       run() {
         const batches = Array.from({ length: chunk }, () => batch(rng.normal(shape)));
-        stepper.steps(batches, batches.map(() => stepScalars(config.adam, k++)));
+        stepper.steps(
+          batches,
+          batches.map(() => stepScalars(config.adam, k++)),
+        );
       },
     };
   }
@@ -177,11 +193,15 @@ async function main() {
   const size = Number(/_[bn](\d+)$/.exec(base)![1]);
   const kind = base.replace(/_[bn]\d+$/, "");
   const c: Case =
-    kind === "mlp_step" || kind === "soak_2d" ? trainStep(mlpConfig(size))
-    : kind === "unet_step" || kind === "soak_unet" ? trainStep(unetConfig(size))
-    : kind === "unet_forward" ? unetForward(size)
-    : kind === "sample_2d" ? sample2d(size)
-    : sampleImages(size);
+    kind === "mlp_step" || kind === "soak_2d"
+      ? trainStep(mlpConfig(size))
+      : kind === "unet_step" || kind === "soak_unet"
+        ? trainStep(unetConfig(size))
+        : kind === "unet_forward"
+          ? unetForward(size)
+          : kind === "sample_2d"
+            ? sample2d(size)
+            : sampleImages(size);
 
   const times: number[] = [];
   const extra: Record<string, unknown> = {};
@@ -197,7 +217,10 @@ async function main() {
       if (Math.floor((k + perRun) / every) > Math.floor(k / every)) samples.push([k + perRun, process.memoryUsage.rss() / 2 ** 20]);
     }
     const after = samples.filter(([s]) => s > Math.floor(runs / 4));
-    extra.rss_slope_mb_per_1k_steps = slopePer1k(after.map(([s]) => s), after.map(([, v]) => v));
+    extra.rss_slope_mb_per_1k_steps = slopePer1k(
+      after.map(([s]) => s),
+      after.map(([, v]) => v),
+    );
     extra.rss_mb = samples.map(([, v]) => Math.round(v * 10) / 10);
   } else {
     for (let i = 0; i < warmup; i++) c.run();

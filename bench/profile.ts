@@ -17,12 +17,12 @@
  * Inputs are filled with values in [0, 1) (Adam's second moments must not be negative). The
  * library is loaded from dist/ or the folder VDM_BENCH_DIST names, as in cases.ts.
  */
+
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DISCRETE_COSINE } from "./cases.js";
-
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -34,13 +34,14 @@ interface InputSpec {
 }
 
 async function exportCase(base: string, out: string) {
-  const dist = pathToFileURL(join(root, process.env.VDM_BENCH_DIST || "dist") + "/");
+  const dist = pathToFileURL(`${join(root, process.env.VDM_BENCH_DIST || "dist")}/`);
   const load = <T>(path: string) => import(new URL(path, dist).href) as Promise<T>;
   const { initEngine, Rng, shutdownEngine } = await load<typeof import("vdm-dist/engine/index.js")>("engine/index.js");
   const { numpy: np } = await load<typeof import("vdm-dist/engine/jax.js")>("engine/jax.js");
   const { exportModel, modelInputs } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
   const { exportStep } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
-  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } = await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
+  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } =
+    await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
   const { batchOf, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
   await initEngine("wasm");
   const m = /^(mlp_step|unet_step|unet_forward)_b(\d+)$/.exec(base);
@@ -48,8 +49,14 @@ async function exportCase(base: string, out: string) {
   const batch = Number(m[2]);
   const config =
     m[1] === "mlp_step"
-      ? makeRunConfig({ spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 }, { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) })
-      : makeRunConfig({ spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] }, { batch, steps: 1000 });
+      ? makeRunConfig(
+          { spec: "bench-2d", dim: 2, mean: [0, 0], std: [1, 1], train: 0, test: 0 },
+          { ...DISCRETE_COSINE, ...(batch === 256 ? { batch, steps: 1000 } : { hidden: 256, layers: 4, batch, steps: 1000 }) },
+        )
+      : makeRunConfig(
+          { spec: "fashion-mnist", dim: 784, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [28, 28, 1] },
+          { batch, steps: 1000 },
+        );
   const rng = new Rng(0);
   const params = initParams(config, rng);
   const shape = [batch, ...dataShape(config)];
@@ -62,7 +69,13 @@ async function exportCase(base: string, out: string) {
     inputs = modelInputs(buildModel(config), shape).map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? "float32" }));
   } else {
     const process = buildProcess(config);
-    const example = batchOf(process, np.zeros(shape), rng.normal(shape), process.uniforms(rng, batch), np.zeros([batch], { dtype: np.int32 }));
+    const example = batchOf(
+      process,
+      np.zeros(shape),
+      rng.normal(shape),
+      process.uniforms(rng, batch),
+      np.zeros([batch], { dtype: np.int32 }),
+    );
     // as onnxStepper runs it: the packed state's outputs carried to its inputs, loss and variance fetched
     const step = exportStep(runObjective(config), config.adam, params, example);
     ({ bytes, carry } = step);
@@ -70,7 +83,7 @@ async function exportCase(base: string, out: string) {
     inputs = step.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? "float32" }));
   }
   writeFileSync(out, bytes);
-  writeFileSync(out.replace(/\.onnx$/, "") + ".json", JSON.stringify({ inputs, outputs, carry }));
+  writeFileSync(`${out.replace(/\.onnx$/, "")}.json`, JSON.stringify({ inputs, outputs, carry }));
   console.log(`${out}: ${(bytes.length / 1024).toFixed(0)} KiB, ${inputs.length} inputs`);
   await shutdownEngine();
 }
@@ -101,7 +114,7 @@ const sessionOptions = (threads: number, extra: object = {}) => ({
 });
 
 function feedsFor(file: string): Record<string, OrtTensor> {
-  const { inputs } = JSON.parse(readFileSync(file.replace(/\.onnx$/, "") + ".json", "utf8")) as { inputs: InputSpec[] };
+  const { inputs } = JSON.parse(readFileSync(`${file.replace(/\.onnx$/, "")}.json`, "utf8")) as { inputs: InputSpec[] };
   const feeds: Record<string, OrtTensor> = {};
   let seed = 1;
   for (const i of inputs) {
@@ -109,7 +122,7 @@ function feedsFor(file: string): Record<string, OrtTensor> {
     if (i.dtype === "int32") feeds[i.name] = new ort.Tensor("int32", new Int32Array(n), i.shape);
     else {
       const v = new Float32Array(n);
-      for (let k = 0; k < n; k++) v[k] = ((Math.sin(++seed * 12.9898) * 43758.5453) % 1 + 1) % 1;
+      for (let k = 0; k < n; k++) v[k] = (((Math.sin(++seed * 12.9898) * 43758.5453) % 1) + 1) % 1;
       feeds[i.name] = new ort.Tensor("float32", v, i.shape);
     }
   }
@@ -125,7 +138,10 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 
 async function profile(file: string, threads: number, runs: number) {
   const prefix = join(root, `ort-profile-${process.pid}`);
-  const session = await ort.InferenceSession.create(readFileSync(file), sessionOptions(threads, { enableProfiling: true, profileFilePrefix: prefix }));
+  const session = await ort.InferenceSession.create(
+    readFileSync(file),
+    sessionOptions(threads, { enableProfiling: true, profileFilePrefix: prefix }),
+  );
   const feeds = feedsFor(file);
   await session.run(feeds); // warm-up
   const times: number[] = [];
@@ -139,7 +155,12 @@ async function profile(file: string, threads: number, runs: number) {
   const { readdirSync } = await import("node:fs");
   const trace = readdirSync(root).find((f) => f.startsWith(`ort-profile-${process.pid}`));
   if (!trace) throw new Error("no profile written");
-  const events = JSON.parse(readFileSync(join(root, trace), "utf8")) as { cat: string; name: string; dur: number; args?: { op_name?: string; output_size?: string } }[];
+  const events = JSON.parse(readFileSync(join(root, trace), "utf8")) as {
+    cat: string;
+    name: string;
+    dur: number;
+    args?: { op_name?: string; output_size?: string };
+  }[];
   rmSync(join(root, trace));
   const byOp = new Map<string, { us: number; count: number }>();
   const byNode = new Map<string, { us: number; op: string }>();
@@ -160,12 +181,15 @@ async function profile(file: string, threads: number, runs: number) {
   console.log(`${file}: ${threads} thread(s), median run ${median(times).toFixed(1)} ms; kernels ${perRun(total).toFixed(1)} ms per run`);
   console.log("op type            ms/run   share  nodes");
   for (const [op, o] of [...byOp].sort((a, b) => b[1].us - a[1].us)) {
-    console.log(`${op.padEnd(18)} ${perRun(o.us).toFixed(2).padStart(7)}  ${((100 * o.us) / total).toFixed(1).padStart(5)}%  ${(o.count / (runs + 1)).toFixed(0).padStart(5)}`);
+    console.log(
+      `${op.padEnd(18)} ${perRun(o.us).toFixed(2).padStart(7)}  ${((100 * o.us) / total).toFixed(1).padStart(5)}%  ${(o.count / (runs + 1)).toFixed(0).padStart(5)}`,
+    );
   }
   const top = Number(process.env.PROFILE_TOP || 25);
   console.log(`costliest nodes (PROFILE_TOP=${top}${process.env.PROFILE_OP ? `, PROFILE_OP=${process.env.PROFILE_OP}` : ""}):`);
   const nodes = [...byNode].filter(([, n]) => !process.env.PROFILE_OP || n.op === process.env.PROFILE_OP);
-  for (const [name, n] of nodes.sort((a, b) => b[1].us - a[1].us).slice(0, top)) console.log(`  ${perRun(n.us).toFixed(2).padStart(7)} ms  ${n.op.padEnd(14)} ${name.replace(/_kernel_time$/, "")}`);
+  for (const [name, n] of nodes.sort((a, b) => b[1].us - a[1].us).slice(0, top))
+    console.log(`  ${perRun(n.us).toFixed(2).padStart(7)} ms  ${n.op.padEnd(14)} ${name.replace(/_kernel_time$/, "")}`);
 }
 
 /**
@@ -173,11 +197,16 @@ async function profile(file: string, threads: number, runs: number) {
  * run synchronously on this thread), the outputs fetched and the state carried as the stepper does.
  */
 async function ab(fileA: string, fileB: string, runs: number, threads: number) {
-  const dist = pathToFileURL(join(root, process.env.VDM_BENCH_DIST || "dist") + "/");
+  const dist = pathToFileURL(`${join(root, process.env.VDM_BENCH_DIST || "dist")}/`);
   const { OnnxSession } = (await import(new URL("onnx/runtime.js", dist).href)) as typeof import("vdm-dist/onnx/runtime.js");
   const open = (f: string) => {
-    const { outputs, carry = {} } = JSON.parse(readFileSync(f.replace(/\.onnx$/, "") + ".json", "utf8")) as { outputs: string[]; carry?: Record<string, string> };
-    const all = Object.entries(feedsFor(f)).map(([k, t]) => [k, { data: t.data as Float32Array, dims: (t as unknown as { dims: number[] }).dims }] as const);
+    const { outputs, carry = {} } = JSON.parse(readFileSync(`${f.replace(/\.onnx$/, "")}.json`, "utf8")) as {
+      outputs: string[];
+      carry?: Record<string, string>;
+    };
+    const all = Object.entries(feedsFor(f)).map(
+      ([k, t]) => [k, { data: t.data as Float32Array, dims: (t as unknown as { dims: number[] }).dims }] as const,
+    );
     const held = new Set(Object.values(carry));
     const session = new OnnxSession(readFileSync(f), { threads });
     session.hold(Object.fromEntries(all.filter(([k]) => held.has(k))));
@@ -204,7 +233,19 @@ async function ab(fileA: string, fileB: string, runs: number, threads: number) {
   }
   a.session.close();
   b.session.close();
-  console.log(JSON.stringify({ a: fileA, b: fileB, runs, threads, a_ms: median(ta), b_ms: median(tb), ratio_b_over_a: median(ratios), ratio_q25: quantile(ratios, 0.25), ratio_q75: quantile(ratios, 0.75) }));
+  console.log(
+    JSON.stringify({
+      a: fileA,
+      b: fileB,
+      runs,
+      threads,
+      a_ms: median(ta),
+      b_ms: median(tb),
+      ratio_b_over_a: median(ratios),
+      ratio_q25: quantile(ratios, 0.25),
+      ratio_q75: quantile(ratios, 0.75),
+    }),
+  );
 }
 
 const [cmd, ...args] = process.argv.slice(2);

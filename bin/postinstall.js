@@ -15,7 +15,7 @@
  * lost (it runs on jax-js, 3–5× slower) and how to fix it.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
@@ -37,7 +37,8 @@ function loadsFrom(from) {
 
 const platformBinaries = `${process.platform}/${process.arch}`;
 /** Whether a path of the onnxruntime-node package is another platform's binaries (not copied). */
-const otherPlatform = (rel) => /^bin[\\/]napi-v6[\\/]/.test(rel) && !rel.replaceAll("\\", "/").startsWith(`bin/napi-v6/${process.platform}`);
+const otherPlatform = (rel) =>
+  /^bin[\\/]napi-v6[\\/]/.test(rel) && !rel.replaceAll("\\", "/").startsWith(`bin/napi-v6/${process.platform}`);
 
 /** The installed package directory of `name` as Node would find it from `from`, or null (package.json may not be exported, so no resolve). */
 function packageDir(name, from) {
@@ -75,13 +76,17 @@ function unpack(name, version, tmp) {
   const npm = process.env.npm_execpath;
   const args = ["pack", `${name}@${version}`, "--pack-destination", tmp, "--json", "--prefer-offline", "--ignore-scripts"];
   const options = { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] };
-  const out = npm ? execFileSync(process.execPath, [npm, ...args], options) : execFileSync("npm", args, { ...options, shell: process.platform === "win32" });
+  const out = npm
+    ? execFileSync(process.execPath, [npm, ...args], options)
+    : execFileSync("npm", args, { ...options, shell: process.platform === "win32" });
   const [{ filename }] = JSON.parse(out);
   const target = join(vendor, name);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const exclude = ["win32", "darwin", "linux"].filter((p) => p !== process.platform).map((p) => `--exclude=package/bin/napi-v6/${p}`);
-  execFileSync("tar", ["-xzf", join(tmp, basename(filename)), "-C", target, "--strip-components=1", ...exclude], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("tar", ["-xzf", join(tmp, basename(filename)), "-C", target, "--strip-components=1", ...exclude], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   return JSON.parse(readFileSync(join(target, "package.json"), "utf8"));
 }
 
@@ -91,7 +96,9 @@ function main() {
   if (omitted || !version) return;
   const installed = packageDir("onnxruntime-node", root);
   if (installed && !downloadFailed(installed)) return;
-  say(`onnxruntime-node's own postinstall could not download its optional CUDA provider, so npm drops the package; keeping a copy of its CPU binaries, all vdm needs, in ${vendor}`);
+  say(
+    `onnxruntime-node's own postinstall could not download its optional CUDA provider, so npm drops the package; keeping a copy of its CPU binaries, all vdm needs, in ${vendor}`,
+  );
   if (installed) {
     copyPackage("onnxruntime-node", installed);
     const common = packageDir("onnxruntime-common", installed);
@@ -105,13 +112,16 @@ function main() {
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  if (!existsSync(join(vendor, "onnxruntime-common", "package.json")) || !loadsFrom(join(root, "vendor"))) throw new Error("the copy is incomplete");
+  if (!existsSync(join(vendor, "onnxruntime-common", "package.json")) || !loadsFrom(join(root, "vendor")))
+    throw new Error("the copy is incomplete");
   say(`ONNX Runtime is ready (${readdirSync(vendor).join(", ")})`);
 }
 
 try {
   main();
 } catch (err) {
-  say(`could not provide ONNX Runtime (${String(err?.message ?? err).split("\n")[0]}); vdm will run on jax-js, 3–5× slower. Fix: npm install onnxruntime-node --onnxruntime-node-install=skip`);
+  say(
+    `could not provide ONNX Runtime (${String(err?.message ?? err).split("\n")[0]}); vdm will run on jax-js, 3–5× slower. Fix: npm install onnxruntime-node --onnxruntime-node-install=skip`,
+  );
   if (existsSync(vendor)) rmSync(join(root, "vendor"), { recursive: true, force: true });
 }

@@ -6,7 +6,19 @@
  *   node dist-examples/export-onnx.js [out = mlp.onnx]
  */
 import { writeFileSync } from "node:fs";
-import { buildModel, exportModel, initEngine, initParams, jax, loadSplit, onnxModel, onnxRuntimeLoads, Rng, runConfigFor, shutdownEngine } from "vdm";
+import {
+  buildModel,
+  exportModel,
+  initEngine,
+  initParams,
+  jax,
+  loadSplit,
+  onnxModel,
+  onnxRuntimeLoads,
+  Rng,
+  runConfigFor,
+  shutdownEngine,
+} from "vdm";
 
 const out = process.argv[2] ?? "mlp.onnx";
 await initEngine();

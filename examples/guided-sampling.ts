@@ -5,7 +5,20 @@
  *
  *   node dist-examples/guided-sampling.js [class = 1 (trouser)] [w = 3] [n = 8]
  */
-import { cfgModel, DpmSolverSampler, drawSamples, imageLogits, initEngine, jax, loadFeatureClassifier, loadRun, modelDirectory, normalize, Rng, shutdownEngine } from "vdm";
+import {
+  cfgModel,
+  DpmSolverSampler,
+  drawSamples,
+  imageLogits,
+  initEngine,
+  jax,
+  loadFeatureClassifier,
+  loadRun,
+  modelDirectory,
+  normalize,
+  Rng,
+  shutdownEngine,
+} from "vdm";
 
 const [label, scale, n] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 8)];
 await initEngine();

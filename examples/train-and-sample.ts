@@ -4,7 +4,19 @@
  *
  *   node dist-examples/train-and-sample.js [steps = 2000] [checkpoint dir]
  */
-import { DpmSolverSampler, drawSamples, energyDistance, initEngine, loadSplit, Rng, runConfigFor, shutdownEngine, train, trainedModel, normalizationOf } from "vdm";
+import {
+  DpmSolverSampler,
+  drawSamples,
+  energyDistance,
+  initEngine,
+  loadSplit,
+  normalizationOf,
+  Rng,
+  runConfigFor,
+  shutdownEngine,
+  train,
+  trainedModel,
+} from "vdm";
 
 const steps = Number(process.argv[2] ?? 2000);
 await initEngine();
@@ -17,6 +29,12 @@ const { state } = train(config, split.train, {
   },
 });
 const { denoiser, process: diffusion } = trainedModel(config, state.ema);
-const samples = drawSamples(denoiser, diffusion, { normalization: normalizationOf(config), shape: [2], n: 1000, rng: new Rng(1), sampler: new DpmSolverSampler(diffusion, { steps: 20 }) });
+const samples = drawSamples(denoiser, diffusion, {
+  normalization: normalizationOf(config),
+  shape: [2],
+  n: 1000,
+  rng: new Rng(1),
+  sampler: new DpmSolverSampler(diffusion, { steps: 20 }),
+});
 console.log(JSON.stringify({ steps, energyDistance: energyDistance(samples, split.test.points, 2) }));
 await shutdownEngine();

@@ -5,8 +5,9 @@
  * COOP/COEP headers make the page cross-origin isolated on the dev server and `vite preview`, so
  * jax-js can run its wasm kernels on a pool of workers; a static host without them gets one thread.
  */
-import { fileURLToPath } from "node:url";
+
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,7 +30,9 @@ function browserEnginePlugin(): Plugin {
       if (resolve(from) === engineDir && source in browserEngine) return browserEngine[source];
       // the page must not pull in Node: name the library module that does, so it can be split
       if (source.startsWith("node:") && importer.startsWith(repo)) {
-        this.error(`the playground imports ${importer.slice(repo.length + 1)}, which imports ${source}: move what the page needs into a module without Node imports`);
+        this.error(
+          `the playground imports ${importer.slice(repo.length + 1)}, which imports ${source}: move what the page needs into a module without Node imports`,
+        );
       }
       return null;
     },

@@ -8,10 +8,16 @@ import { encodeIdx, readIdxPair } from "../dist/data/idx.js";
 const source = process.argv[2] ?? "/usr/share/datasets/fashion-mnist";
 const out = new URL("../data/fashion-mnist/", import.meta.url);
 mkdirSync(out, { recursive: true });
-for (const [prefix, n] of [["train", 2000], ["t10k", 500]]) {
+for (const [prefix, n] of [
+  ["train", 2000],
+  ["t10k", 500],
+]) {
   const { images, labels } = readIdxPair(source, prefix);
   const [, rows, cols] = images.shape;
-  writeFileSync(new URL(`${prefix}-images-idx3-ubyte.gz`, out), gzipSync(encodeIdx([n, rows, cols], images.data.subarray(0, n * rows * cols)), { level: 9 }));
+  writeFileSync(
+    new URL(`${prefix}-images-idx3-ubyte.gz`, out),
+    gzipSync(encodeIdx([n, rows, cols], images.data.subarray(0, n * rows * cols)), { level: 9 }),
+  );
   writeFileSync(new URL(`${prefix}-labels-idx1-ubyte.gz`, out), gzipSync(encodeIdx([n], labels.subarray(0, n)), { level: 9 }));
 }
 console.log(`wrote ${out.pathname}`);

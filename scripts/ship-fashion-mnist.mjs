@@ -24,7 +24,9 @@ const commit = execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim
 // the whole EMA tree (a learned schedule's parameters sit beside the network's)
 saveWeights(out, { ...run.config, data }, run.state.ema, { step: String(run.state.step), commit });
 const minutes = (s) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-writeFileSync(join(out, "TRAINING.md"), `# The built-in model "fashion-mnist"
+writeFileSync(
+  join(out, "TRAINING.md"),
+  `# The built-in model "fashion-mnist"
 
 A class-conditional U-Net (${run.config.model.kind === "unet" ? `base ${run.config.model.unet.base}, multipliers ${run.config.model.unet.multipliers.join(",")}` : ""}) trained by this library; EMA parameters only.
 
@@ -34,6 +36,7 @@ A class-conditional U-Net (${run.config.model.kind === "unet" ? `base ${run.conf
 - training time: ${minutes(metrics.trainSeconds)} on two cores (${metrics.stepsPerSecond.toFixed(2)} steps/s)
 - commit: ${commit}
 - test bits/dim in the run's report (${metrics.testImages} test images): ${metrics.bpd.toFixed(4)}
-`);
+`,
+);
 console.log(`wrote ${out}`);
 await shutdownEngine();

@@ -8,6 +8,19 @@ import { main } from "../dist/cli/main.js";
 const source = process.argv[2] ?? "/usr/share/datasets/fashion-mnist";
 const out = new URL("../models/fashion-mnist-classifier/", import.meta.url).pathname;
 process.exitCode = await main([
-  "train-classifier", "--data", "fashion-mnist", "--data-dir", source, "--net", "cnn",
-  "--steps", "6000", "--batch", "128", "--backend", "onnx", "--out", out,
+  "train-classifier",
+  "--data",
+  "fashion-mnist",
+  "--data-dir",
+  source,
+  "--net",
+  "cnn",
+  "--steps",
+  "6000",
+  "--batch",
+  "128",
+  "--backend",
+  "onnx",
+  "--out",
+  out,
 ]);

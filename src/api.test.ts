@@ -21,7 +21,16 @@ const MAX_PARAMETERS = 4;
  * traced functions: x̂ conversions, scores, the ELBO's and the text loss's per-example costs, and
  * the network interface every model implements.
  */
-const FORMULAS = new Set(["convert", "vpScore", "veScore", "reconstructionCost", "diffusionCost", "textLoss", "textLossTerms", "Model.apply"]);
+const FORMULAS = new Set([
+  "convert",
+  "vpScore",
+  "veScore",
+  "reconstructionCost",
+  "diffusionCost",
+  "textLoss",
+  "textLossTerms",
+  "Model.apply",
+]);
 
 /** A public callable: its name (Class.method for members) and its declaration. */
 interface Callable {
@@ -31,7 +40,13 @@ interface Callable {
 
 /** Every function, and every public constructor and method of a class or interface, exported from the entry points. */
 function publicCallables(): { callables: Callable[]; checker: ts.TypeChecker } {
-  const program = ts.createProgram(ENTRIES, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram(ENTRIES, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const callables: Callable[] = [];
   const seen = new Set<ts.Node>();
@@ -64,16 +79,33 @@ describe("the public API's signatures", () => {
 
   it("finds the library's calls in the declarations", () => {
     const names = new Set(callables.map((c) => c.name));
-    for (const name of ["drawSamples", "heldOutElbo", "evaluate", "odeLikelihood", "train", "AncestralSampler.constructor", "DdimSampler.sample", "cfgModel", ...FORMULAS]) assert.ok(names.has(name), `${name} not found among ${names.size} public calls`);
+    for (const name of [
+      "drawSamples",
+      "heldOutElbo",
+      "evaluate",
+      "odeLikelihood",
+      "train",
+      "AncestralSampler.constructor",
+      "DdimSampler.sample",
+      "cfgModel",
+      ...FORMULAS,
+    ])
+      assert.ok(names.has(name), `${name} not found among ${names.size} public calls`);
   });
 
   it("takes no destructured parameter (documented as __namedParameters)", () => {
     const destructured = callables.filter((c) => c.decl.parameters.some((p) => !ts.isIdentifier(p.name))).map((c) => c.name);
-    assert.deepEqual(destructured, [], `name these options parameters (e.g. \`options: XOptions = {}\`) and destructure them in the body: ${destructured.join(", ")}`);
+    assert.deepEqual(
+      destructured,
+      [],
+      `name these options parameters (e.g. \`options: XOptions = {}\`) and destructure them in the body: ${destructured.join(", ")}`,
+    );
   });
 
   it(`takes at most ${MAX_PARAMETERS} parameters, the last an options object where more are needed`, () => {
-    const long = callables.filter((c) => c.decl.parameters.length > MAX_PARAMETERS && !FORMULAS.has(c.name)).map((c) => `${c.name}(${c.decl.parameters.map((p) => p.name.getText()).join(", ")})`);
+    const long = callables
+      .filter((c) => c.decl.parameters.length > MAX_PARAMETERS && !FORMULAS.has(c.name))
+      .map((c) => `${c.name}(${c.decl.parameters.map((p) => p.name.getText()).join(", ")})`);
     assert.deepEqual(long, [], `move all but the obvious positionals into an options object: ${long.join("; ")}`);
   });
 
@@ -84,7 +116,8 @@ describe("the public API's signatures", () => {
         if (!p.type || !/Options\b/.test(p.type.getText())) continue;
         for (const field of checker.getPropertiesOfType(checker.getTypeFromTypeNode(p.type))) {
           const doc = ts.displayPartsToString(field.getDocumentationComment(checker));
-          if (!/\b(default|required)\b/i.test(doc)) undocumented.push(`${name}: ${p.type.getText()}.${field.name}${doc ? "" : " (no doc comment)"}`);
+          if (!/\b(default|required)\b/i.test(doc))
+            undocumented.push(`${name}: ${p.type.getText()}.${field.name}${doc ? "" : " (no doc comment)"}`);
         }
       }
     }

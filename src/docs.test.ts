@@ -8,7 +8,11 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 describe("the API reference", () => {
   it("documents every public export (typedoc, warnings as errors)", () => {
-    const r = spawnSync(process.execPath, ["node_modules/typedoc/bin/typedoc", "--emit", "none"], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync(process.execPath, ["node_modules/typedoc/bin/typedoc", "--emit", "none"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 300_000,
+    });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   });
 });

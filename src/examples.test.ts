@@ -23,7 +23,10 @@ describe("examples/", () => {
   it("train-and-sample: a short moons run samples closer to the data than the untrained model", () => {
     const trained = example("train-and-sample", "600");
     const untrained = example("train-and-sample", "1");
-    assert.ok(trained.energyDistance < untrained.energyDistance / 5, `energy distance ${trained.energyDistance} after 600 steps, ${untrained.energyDistance} untrained`);
+    assert.ok(
+      trained.energyDistance < untrained.energyDistance / 5,
+      `energy distance ${trained.energyDistance} after 600 steps, ${untrained.energyDistance} untrained`,
+    );
   });
 
   it("evaluate-bits-per-dim: the shipped Fashion-MNIST model", () => {

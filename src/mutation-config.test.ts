@@ -15,13 +15,19 @@ const config = (await import(at.href)) as { default: { tap: { testFiles: string[
 function sourcesOf(pattern: string): string[] {
   const slash = pattern.lastIndexOf("/");
   const [folder, name] = [pattern.slice(0, slash), pattern.slice(slash + 1)];
-  const names = name.startsWith("{") ? name.slice(1, name.indexOf("}")).split(",").map((n) => `${n}.ts`) : readdirSync(folder).filter((f) => f.endsWith(".ts"));
+  const names = name.startsWith("{")
+    ? name
+        .slice(1, name.indexOf("}"))
+        .split(",")
+        .map((n) => `${n}.ts`)
+    : readdirSync(folder).filter((f) => f.endsWith(".ts"));
   return names.filter((n) => !n.endsWith(".test.ts") && n !== "index.ts" && existsSync(`${folder}/${n}`));
 }
 
 describe("the mutation-testing config", () => {
   it("leaves out only test files that exist, and runs only test files that exist", () => {
-    for (const file of config.leftOut) assert.ok(existsSync(`src/${file.replace(/\.js$/, ".ts")}`), `left-out test file ${file} does not exist`);
+    for (const file of config.leftOut)
+      assert.ok(existsSync(`src/${file.replace(/\.js$/, ".ts")}`), `left-out test file ${file} does not exist`);
     assert.ok(config.default.tap.testFiles.length >= 10);
     for (const file of config.default.tap.testFiles) {
       assert.ok(existsSync(file), `mutation test file ${file} does not exist`);

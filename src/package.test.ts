@@ -22,9 +22,22 @@ function run(command: string, args: string[], cwd: string, env = process.env) {
 describe("the npm package", () => {
   it("holds code, types, data and models but no tests, and works installed elsewhere by its name", () => {
     const packed = mkdtempSync(join(tmpdir(), "vdm-pack-"));
-    const [info] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packed], ROOT)) as { filename: string; size: number; files: { path: string }[] }[];
+    const [info] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packed], ROOT)) as {
+      filename: string;
+      size: number;
+      files: { path: string }[];
+    }[];
     const files = info!.files.map((f) => f.path);
-    for (const wanted of ["dist/index.js", "dist/index.d.ts", "bin/vdm.js", "models/fashion-mnist/state.safetensors", "models/fashion-mnist-classifier/state.safetensors", "data/fashion-mnist/t10k-images-idx3-ubyte.gz", "README.md", "package.json"]) {
+    for (const wanted of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "bin/vdm.js",
+      "models/fashion-mnist/state.safetensors",
+      "models/fashion-mnist-classifier/state.safetensors",
+      "data/fashion-mnist/t10k-images-idx3-ubyte.gz",
+      "README.md",
+      "package.json",
+    ]) {
       assert.ok(files.includes(wanted), `${wanted} is not in the package`);
     }
     const unwanted = files.filter((f) => /\.test\.|\.fixture\.|(^|\/)testing\//.test(f));
@@ -39,13 +52,22 @@ describe("the npm package", () => {
     const user = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
     const offline = { ...user, GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9", ONNXRUNTIME_NODE_INSTALL: "" };
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(packed, info!.filename)], app, offline);
-    assert.ok(!existsSync(join(app, "node_modules", "onnxruntime-node")), "npm kept onnxruntime-node: the failing download was not simulated");
-    const fast = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-onnx"], { cwd: app, encoding: "utf8" });
+    assert.ok(
+      !existsSync(join(app, "node_modules", "onnxruntime-node")),
+      "npm kept onnxruntime-node: the failing download was not simulated",
+    );
+    const fast = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-onnx"], {
+      cwd: app,
+      encoding: "utf8",
+    });
     assert.equal(fast.status, 0, fast.stderr);
     assert.match(fast.stderr, /backend: ONNX Runtime \(onnxruntime-node loaded from vdm's vendor\/ copy\)/);
     // where it still cannot load, one loud notice that names the loss and the fix
     rmSync(join(app, "node_modules", "vdm", "vendor"), { recursive: true });
-    const slow = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-jax"], { cwd: app, encoding: "utf8" });
+    const slow = spawnSync("npx", ["--no-install", "vdm", "train", "--data", "moons", "--steps", "8", "--out", "run-jax"], {
+      cwd: app,
+      encoding: "utf8",
+    });
     assert.equal(slow.status, 0, slow.stderr);
     assert.equal(slow.stderr.match(/ONNX Runtime is not available/g)?.length, 1, slow.stderr);
     assert.match(slow.stderr, /3–5× slower[\s\S]*Fix: npm install onnxruntime-node --onnxruntime-node-install=skip/);
@@ -54,16 +76,21 @@ describe("the npm package", () => {
     assert.ok(Number.isFinite(out.energyDistance), JSON.stringify(out));
 
     // the thread count through the "vdm/engine" entry, before "vdm" loads; and the installed command
-    writeFileSync(join(app, "threads.js"), [
-      'import { configureEngine } from "vdm/engine";',
-      "configureEngine({ threads: 2 });",
-      'const { engineThreads, initEngine, shutdownEngine } = await import("vdm");',
-      "await initEngine();",
-      'console.log(JSON.stringify({ threads: engineThreads(), workers: typeof Worker === "function" }));',
-      "await shutdownEngine();",
-    ].join("\n"));
+    writeFileSync(
+      join(app, "threads.js"),
+      [
+        'import { configureEngine } from "vdm/engine";',
+        "configureEngine({ threads: 2 });",
+        'const { engineThreads, initEngine, shutdownEngine } = await import("vdm");',
+        "await initEngine();",
+        'console.log(JSON.stringify({ threads: engineThreads(), workers: typeof Worker === "function" }));',
+        "await shutdownEngine();",
+      ].join("\n"),
+    );
     assert.deepEqual(JSON.parse(run(process.execPath, ["threads.js"], app)), { threads: 2, workers: true });
-    const schedule = JSON.parse(run("npx", ["--no-install", "vdm", "schedule", "--schedule", "cosine", "--timesteps", "10", "--json"], app));
+    const schedule = JSON.parse(
+      run("npx", ["--no-install", "vdm", "schedule", "--schedule", "cosine", "--timesteps", "10", "--json"], app),
+    );
     assert.equal(schedule.beta.length, 10, "vdm schedule --json from the installed package");
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { ARTIFACTS, startPlayground, waitForPage, type Playground } from "./testing/playground.js";
+import { ARTIFACTS, type Playground, startPlayground, waitForPage } from "./testing/playground.js";
 
 /** The tabs, by the name in their URL. */
 const TABS = ["data", "forward", "train", "elbo", "sampling", "score", "guidance", "images"];
@@ -18,7 +18,8 @@ const TABS = ["data", "forward", "train", "elbo", "sampling", "score", "guidance
 function legendEntriesDrawn(page: Page, id: string): Promise<{ label: string; color: string; drawn: boolean }[]> {
   return page.evaluate((id) => {
     const svg = document.querySelector(`#${id} svg`)!;
-    const colorOf = (e: Element) => [e.getAttribute("stroke"), e.getAttribute("fill")].find((c) => c && c !== "none" && c !== "transparent") ?? "";
+    const colorOf = (e: Element) =>
+      [e.getAttribute("stroke"), e.getAttribute("fill")].find((c) => c && c !== "none" && c !== "transparent") ?? "";
     const labels = [...svg.querySelectorAll(".role-legend-label text")].map((t) => t.textContent ?? "");
     const marks = [...svg.querySelectorAll(".role-mark path, .role-mark line, .role-mark circle, .role-mark rect")] as SVGGraphicsElement[];
     return [...svg.querySelectorAll(".role-legend-symbol path")].map((symbol, k) => {
@@ -38,7 +39,9 @@ describe("the playground's page", { timeout: 180_000 }, () => {
   /** The tab shown (its section's name) and the tab links marked active. */
   const shown = () =>
     page.evaluate(() => ({
-      sections: [...document.querySelectorAll<HTMLElement>("section.tab")].filter((s) => s.offsetParent !== null).map((s) => s.id.replace(/^tab-/, "")),
+      sections: [...document.querySelectorAll<HTMLElement>("section.tab")]
+        .filter((s) => s.offsetParent !== null)
+        .map((s) => s.id.replace(/^tab-/, "")),
       links: [...document.querySelectorAll<HTMLElement>("#tabs .active")].map((a) => a.dataset.tab),
     }));
   const legendOf = (id: string) => page.$$eval(`#${id} li`, (items) => items.map((li) => li.textContent));
@@ -67,7 +70,10 @@ describe("the playground's page", { timeout: 180_000 }, () => {
 
   it("draws every entry of the forward-process chart's legend, the chosen t's marker too", async () => {
     const entries = await legendEntriesDrawn(page, "fwd-chart");
-    assert.deepEqual(entries.map((e) => e.label), ["SNR(t)", "ᾱ_t", "t = 0.30"]);
+    assert.deepEqual(
+      entries.map((e) => e.label),
+      ["SNR(t)", "ᾱ_t", "t = 0.30"],
+    );
     for (const e of entries) assert.ok(e.drawn, `the legend lists "${e.label}" (${e.color}) but the chart draws nothing in that colour`);
     assert.match((await legendOf("fwd-legend")).join(" "), /x_t = α_t x₀ \+ σ_t ε at t = 0\.30, for 1,500 training points/);
     await page.screenshot({ path: join(ARTIFACTS, "ui-forward.png"), fullPage: true });
@@ -100,7 +106,12 @@ describe("the playground's page", { timeout: 180_000 }, () => {
   });
 
   it("says what the sampling canvas draws, and shows it", async () => {
-    assert.deepEqual(await legendOf("smp-legend"), ["training data", "samples", "paths of 24 samples over the sampler's steps", "where each path ends"]);
+    assert.deepEqual(await legendOf("smp-legend"), [
+      "training data",
+      "samples",
+      "paths of 24 samples over the sampler's steps",
+      "where each path ends",
+    ]);
     await page.click("#smp-run");
     await waitFor(`document.body.dataset.sampled === "1"`);
     await page.screenshot({ path: join(ARTIFACTS, "ui-sampling.png"), fullPage: true });
@@ -111,11 +122,17 @@ describe("the playground's page", { timeout: 180_000 }, () => {
     await page.evaluate(() => (location.hash = "#/score"));
     await waitFor(`document.querySelector("#sc-chart svg")`);
     const field = await legendEntriesDrawn(page, "sc-chart");
-    assert.deepEqual(field.map((e) => e.label), ["samples of the density", "score"]); // exact ncsn-gmm: its own samples, no data set
+    assert.deepEqual(
+      field.map((e) => e.label),
+      ["samples of the density", "score"],
+    ); // exact ncsn-gmm: its own samples, no data set
     for (const e of field) assert.ok(e.drawn, `the score field's legend lists "${e.label}" but draws nothing in ${e.color}`);
     await page.evaluate(() => (location.hash = "#/guidance"));
     await waitFor(`document.body.dataset.guidance !== undefined`);
-    assert.deepEqual(await legendOf("gd-legend"), ["500 guided samples of class 0 (w = 0)", ...Array.from({ length: 8 }, (_, k) => `data of class ${k}`)]);
+    assert.deepEqual(await legendOf("gd-legend"), [
+      "500 guided samples of class 0 (w = 0)",
+      ...Array.from({ length: 8 }, (_, k) => `data of class ${k}`),
+    ]);
   });
 
   it("disables the controls that would do nothing: T under the learned schedule, clearing a drawing of a built-in set", async () => {

@@ -12,15 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
+import { loadSplit } from "./data/index.js";
 import { Rng } from "./engine/index.js";
 import { numpy as np, tree } from "./engine/jax.js";
-import { loadSplit } from "./data/index.js";
 import { heldOutElbo } from "./eval/run.js";
+import { assertClose, useEngine } from "./testing/helpers.js";
+import { ARTIFACTS, type Playground, ROOT, startPlayground, waitForPage } from "./testing/playground.js";
 import { runConfigFor } from "./train/config.js";
 import { loadRun } from "./train/load.js";
 import { train } from "./train/trainer.js";
-import { assertClose, useEngine } from "./testing/helpers.js";
-import { ARTIFACTS, ROOT, startPlayground, waitForPage, type Playground } from "./testing/playground.js";
 
 useEngine("wasm");
 
@@ -32,7 +32,12 @@ const T = [0.02, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.98];
 function nodePrediction(dir: string): number[] {
   const run = loadRun(dir);
   const gammas = T.map((t) => run.process.gammaAt(t));
-  const pred = run.denoiser.model.apply(tree.ref(run.denoiser.params), np.array(Float32Array.from(X)).reshape([8, 2]), np.array(Float32Array.from(T)), np.array(Float32Array.from(gammas)));
+  const pred = run.denoiser.model.apply(
+    tree.ref(run.denoiser.params),
+    np.array(Float32Array.from(X)).reshape([8, 2]),
+    np.array(Float32Array.from(T)),
+    np.array(Float32Array.from(gammas)),
+  );
   return Array.from(pred.dataSync() as Float32Array);
 }
 
@@ -44,7 +49,11 @@ describe("the browser playground", { timeout: 240_000 }, () => {
 
   /** Call the page's worker (the page's test hook). */
   const request = <R>(type: string, args: object): Promise<R> =>
-    page.evaluate(([t, a]) => (window as unknown as { vdm: { request: (t: string, a: object) => Promise<unknown> } }).vdm.request(t as string, a as object), [type, args] as const) as Promise<R>;
+    page.evaluate(
+      ([t, a]) =>
+        (window as unknown as { vdm: { request: (t: string, a: object) => Promise<unknown> } }).vdm.request(t as string, a as object),
+      [type, args] as const,
+    ) as Promise<R>;
   const waitFor = (condition: string, timeout?: number) => waitForPage(page, condition, timeout);
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   const tab = (name: string) => page.click(`#tabs [data-tab=${name}]`);
@@ -140,9 +149,15 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     // and the command line samples from it
     // (the CLI of this build: bin/vdm.js with this folder's cli/ in place of dist/cli/)
     const runner = join(work, "vdm.mjs");
-    writeFileSync(runner, `import { start } from ${JSON.stringify(new URL("./cli/start.js", import.meta.url).href)};\nprocess.exitCode = await start(process.argv.slice(2), process.env);\n`);
+    writeFileSync(
+      runner,
+      `import { start } from ${JSON.stringify(new URL("./cli/start.js", import.meta.url).href)};\nprocess.exitCode = await start(process.argv.slice(2), process.env);\n`,
+    );
     const out = join(dir, "samples.json");
-    const r = spawnSync(process.execPath, [runner, "sample", "--model", dir, "--n", "20", "--out", out], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, [runner, "sample", "--model", dir, "--n", "20", "--out", out], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, `vdm sample --model <page checkpoint>: ${r.stderr}`);
     assert.ok(existsSync(out), r.stdout);
   });
@@ -158,11 +173,18 @@ describe("the browser playground", { timeout: 240_000 }, () => {
     await waitFor(`document.body.dataset.loaded === "training state:60"`);
     const inPage = await request<{ prediction: number[] }>("predict", { x: X, t: T });
     assertClose(inPage.prediction, nodePrediction(dir), { rtol: 1e-4, atol: 1e-5, label: "prediction (page vs Node)" });
-    const elbo = await request<{ nats: number; terms: { reconstruction: number; prior: number; diffusion: number } }>("elbo", { n: 200, seed: 3 });
+    const elbo = await request<{ nats: number; terms: { reconstruction: number; prior: number; diffusion: number } }>("elbo", {
+      n: 200,
+      seed: 3,
+    });
     const run = loadRun(dir);
     const test = { points: split.test.points.slice(0, 400), n: 200, dim: 2 };
     const node = heldOutElbo(run.denoiser, run.process, test, { normalization: run.normalization, rng: new Rng(3), samples: 16 });
-    assertClose([elbo.nats, elbo.terms.reconstruction, elbo.terms.prior, elbo.terms.diffusion], [node.nats, node.terms.reconstruction, node.terms.prior, node.terms.diffusion], { rtol: 1e-3, atol: 1e-6, label: "ELBO (page vs Node)" });
+    assertClose(
+      [elbo.nats, elbo.terms.reconstruction, elbo.terms.prior, elbo.terms.diffusion],
+      [node.nats, node.terms.reconstruction, node.terms.prior, node.terms.diffusion],
+      { rtol: 1e-3, atol: 1e-6, label: "ELBO (page vs Node)" },
+    );
     console.log(`# ELBO of the CLI run: page ${elbo.nats} nats, Node ${node.nats} nats`);
   });
 
@@ -215,7 +237,11 @@ describe("the browser playground", { timeout: 240_000 }, () => {
   });
 
   it("the page's own TypeScript type-checks (playground/tsconfig.json)", () => {
-    const r = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "playground", "tsconfig.json")], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "playground", "tsconfig.json")],
+      { encoding: "utf8", timeout: 120_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 

@@ -2,9 +2,10 @@
  * The playground page: controls, canvases and Vega charts. All computation happens in the worker
  * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/charts.ts) rendered by vega.
  */
-import { compile } from "vega-lite";
+
 import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
+import { compile } from "vega-lite";
 import { lineChart, lossChart, scoreFieldChart } from "../../src/plot/charts.js";
 import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
 
@@ -122,7 +123,9 @@ const POINT_COLOR = PALETTE[0]!;
 const PATH_COLOR = "#d62728";
 
 /** d3's linear scale (vega's): round tick values over a domain. */
-const linearScale = scale("linear") as () => { domain(d: number[]): { ticks(count: number): number[]; tickFormat(count: number): (v: number) => string } };
+const linearScale = scale("linear") as () => {
+  domain(d: number[]): { ticks(count: number): number[]; tickFormat(count: number): (v: number) => string };
+};
 
 /** Light grid lines at round values of both axes, labelled along the bottom and left edges (x = 0 and y = 0 darker). */
 function drawAxes(ctx: CanvasRenderingContext2D, bounds: Bounds, px: (x: number) => number, py: (y: number) => number): void {
@@ -214,10 +217,13 @@ function legend(id: string, entries: LegendEntry[]): void {
 
 /** Legend entries for points coloured by label (as `scatter` colours them): "<name> k" for each label present. */
 function labelEntries(labels: ArrayLike<number>, name: string): LegendEntry[] {
-  return [...new Set(Array.from(labels))].sort((a, b) => a - b).map((k) => ({ label: `${name} ${k}`, color: PALETTE[k % PALETTE.length]! }));
+  return [...new Set(Array.from(labels))]
+    .sort((a, b) => a - b)
+    .map((k) => ({ label: `${name} ${k}`, color: PALETTE[k % PALETTE.length]! }));
 }
 
-const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits)) : String(v));
+const fmt = (v: number, digits = 3) =>
+  Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits)) : String(v);
 
 // ---------------------------------------------------------------- tabs
 
@@ -280,7 +286,8 @@ async function loadData(): Promise<void> {
   dataLabels = r.labels;
   dataBounds = spec === "drawn" ? DRAW_BOUNDS : boundsOf(r.points);
   drawData();
-  $("data-info").textContent = `${r.n.toLocaleString("en")} training points${r.n > dataPoints.length / 2 ? ` (${(dataPoints.length / 2).toLocaleString("en")} shown)` : ""}`;
+  $("data-info").textContent =
+    `${r.n.toLocaleString("en")} training points${r.n > dataPoints.length / 2 ? ` (${(dataPoints.length / 2).toLocaleString("en")} shown)` : ""}`;
   document.body.dataset.data = spec;
   await applySettings();
 }
@@ -289,7 +296,12 @@ async function loadData(): Promise<void> {
 function drawData(): void {
   $<HTMLButtonElement>("data-clear").disabled = val("data-spec") !== "drawn";
   scatter($("data-canvas"), [{ points: dataPoints, labels: dataLabels, alpha: 0.5 }], dataBounds);
-  legend("data-legend", dataLabels ? labelEntries(dataLabels, "label") : [{ label: val("data-spec") === "drawn" ? "your points" : "training points", color: POINT_COLOR }]);
+  legend(
+    "data-legend",
+    dataLabels
+      ? labelEntries(dataLabels, "label")
+      : [{ label: val("data-spec") === "drawn" ? "your points" : "training points", color: POINT_COLOR }],
+  );
 }
 
 $("data-spec").addEventListener("change", () => void guarded(loadData));
@@ -366,7 +378,8 @@ listeners.push((e) => {
   losses.push(...e.losses);
   const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(1)} steps/s` : "";
   const loss = losses.length ? `loss ${fmt(losses[losses.length - 1]!)}` : "";
-  $("tr-status").textContent = `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed}`;
+  $("tr-status").textContent =
+    `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed}`;
   document.body.dataset.step = String(e.step);
   document.body.dataset.training = e.running ? "running" : e.done ? "done" : "paused";
   document.body.dataset.stepsPerSecond = String(e.stepsPerSecond);
@@ -383,12 +396,14 @@ syncT();
 $("tr-apply").addEventListener("click", () => void guarded(applySettings));
 $("tr-start").addEventListener("click", () => void guarded(() => request("start", {})));
 $("tr-pause").addEventListener("click", () => void guarded(() => request("pause", {})));
-$("tr-reset").addEventListener("click", () =>
-  void guarded(async () => {
-    losses = [];
-    await request("reset", {});
-    await chart("tr-chart", lossChart([]));
-  }),
+$("tr-reset").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      losses = [];
+      await request("reset", {});
+      await chart("tr-chart", lossChart([]));
+    }),
 );
 
 function download(name: string, bytes: Uint8Array | string, type: string): void {
@@ -402,38 +417,42 @@ function download(name: string, bytes: Uint8Array | string, type: string): void 
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-$("tr-save").addEventListener("click", () =>
-  void guarded(async () => {
-    const r = await request("save", {});
-    download("config.json", r.config, "application/json");
-    await new Promise((res) => setTimeout(res, 300)); // browsers may drop a second download started at once
-    download("state.safetensors", r.state, "application/octet-stream");
-    $("tr-status").textContent += `  — saved step ${r.step}`;
-  }),
+$("tr-save").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      const r = await request("save", {});
+      download("config.json", r.config, "application/json");
+      await new Promise((res) => setTimeout(res, 300)); // browsers may drop a second download started at once
+      download("state.safetensors", r.state, "application/octet-stream");
+      $("tr-status").textContent += `  — saved step ${r.step}`;
+    }),
 );
 
-$("tr-load").addEventListener("change", () =>
-  void guarded(async () => {
-    const files = [...($<HTMLInputElement>("tr-load").files ?? [])];
-    const cfg = files.find((f) => f.name.endsWith(".json"));
-    const st = files.find((f) => f.name.endsWith(".safetensors"));
-    if (!cfg || !st) throw new Error("choose both files of a checkpoint folder: config.json and state.safetensors");
-    const r = await request("load", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
-    $("tr-config").textContent = r.config;
-    const c = JSON.parse(r.config) as { data: { spec: string } };
-    if (DATASETS.includes(c.data.spec) && c.data.spec !== "drawn" && val("data-spec") !== c.data.spec) {
-      ($("data-spec") as HTMLSelectElement).value = c.data.spec;
-      const d = await request("data", { spec: c.data.spec });
-      dataPoints = d.points;
-      dataLabels = d.labels;
-      dataBounds = boundsOf(d.points);
-      drawData();
-    }
-    if (r.kind === "weights") losses = [];
-    $("tr-status").textContent = `loaded ${r.kind} (step ${r.step})`;
-    document.body.dataset.loaded = `${r.kind}:${r.step}`;
-    if (r.kind === "weights") await chart("tr-chart", lossChart([]));
-  }),
+$("tr-load").addEventListener(
+  "change",
+  () =>
+    void guarded(async () => {
+      const files = [...($<HTMLInputElement>("tr-load").files ?? [])];
+      const cfg = files.find((f) => f.name.endsWith(".json"));
+      const st = files.find((f) => f.name.endsWith(".safetensors"));
+      if (!cfg || !st) throw new Error("choose both files of a checkpoint folder: config.json and state.safetensors");
+      const r = await request("load", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
+      $("tr-config").textContent = r.config;
+      const c = JSON.parse(r.config) as { data: { spec: string } };
+      if (DATASETS.includes(c.data.spec) && c.data.spec !== "drawn" && val("data-spec") !== c.data.spec) {
+        ($("data-spec") as HTMLSelectElement).value = c.data.spec;
+        const d = await request("data", { spec: c.data.spec });
+        dataPoints = d.points;
+        dataLabels = d.labels;
+        dataBounds = boundsOf(d.points);
+        drawData();
+      }
+      if (r.kind === "weights") losses = [];
+      $("tr-status").textContent = `loaded ${r.kind} (step ${r.step})`;
+      document.body.dataset.loaded = `${r.kind}:${r.step}`;
+      if (r.kind === "weights") await chart("tr-chart", lossChart([]));
+    }),
 );
 
 // ---------------------------------------------------------------- forward process
@@ -443,21 +462,28 @@ async function forward(): Promise<void> {
   $("fwd-t-out").textContent = t.toFixed(2);
   const r = await request("forward", { schedule: val("fwd-schedule"), t, n: 1500, seed: 1 });
   scatter($("fwd-canvas"), [{ points: r.points, alpha: 0.5 }], boundsOf([...dataPoints, ...r.points.slice(0, 600)]));
-  legend("fwd-legend", [{ label: `x_t = α_t x₀ + σ_t ε at t = ${t.toFixed(2)}, for ${(r.points.length / 2).toLocaleString("en")} training points x₀`, color: POINT_COLOR }]);
+  legend("fwd-legend", [
+    {
+      label: `x_t = α_t x₀ + σ_t ε at t = ${t.toFixed(2)}, for ${(r.points.length / 2).toLocaleString("en")} training points x₀`,
+      color: POINT_COLOR,
+    },
+  ]);
   $("fwd-info").textContent = `γ(t) = ${fmt(r.gamma)}   SNR(t) = ${fmt(r.snr)}   ᾱ_t = ${fmt(r.alphaBar)}`;
   // the chosen t: a vertical line across the curves' range (a line through one point draws nothing)
   const values = [...r.curve.snr, ...r.curve.alphaBar].filter((v) => Number.isFinite(v) && v > 0);
   const marker = { name: `t = ${t.toFixed(2)}`, x: [t, t], y: [Math.min(...values), Math.max(...values)] };
   await chart(
     "fwd-chart",
-    lineChart(
-      [
-        { name: "SNR(t)", x: r.curve.t, y: r.curve.snr },
-        { name: "ᾱ_t", x: r.curve.t, y: r.curve.alphaBar },
-        marker,
-      ],
-      { title: `${val("fwd-schedule")} schedule`, xTitle: "t", yTitle: "SNR(t), ᾱ_t (log scale)", yLog: true, points: false, width: 360, height: 300, colors: ["#1f77b4", "#2ca02c", "#d62728"] },
-    ),
+    lineChart([{ name: "SNR(t)", x: r.curve.t, y: r.curve.snr }, { name: "ᾱ_t", x: r.curve.t, y: r.curve.alphaBar }, marker], {
+      title: `${val("fwd-schedule")} schedule`,
+      xTitle: "t",
+      yTitle: "SNR(t), ᾱ_t (log scale)",
+      yLog: true,
+      points: false,
+      width: 360,
+      height: 300,
+      colors: ["#1f77b4", "#2ca02c", "#d62728"],
+    }),
   );
 }
 const forwardThrottled = throttled(forward);
@@ -467,38 +493,45 @@ onTab.forward = forwardThrottled;
 
 // ---------------------------------------------------------------- ELBO
 
-$("elbo-run").addEventListener("click", () =>
-  void guarded(async () => {
-    $("elbo-info").textContent = "evaluating…";
-    const r = await request("elbo", { n: 500, seed: 0 });
-    $("elbo-info").textContent = `−ELBO = ${fmt(r.nats)} ± ${fmt(r.stdError)} nats = ${fmt(r.bpd)} bits/dim   (reconstruction ${fmt(r.terms.reconstruction)}, prior ${fmt(r.terms.prior)}, diffusion ${fmt(r.terms.diffusion)})`;
-    document.body.dataset.elbo = String(r.nats);
-    const terms = [
-      { term: "reconstruction", nats: r.terms.reconstruction },
-      { term: "prior matching", nats: r.terms.prior },
-      { term: "diffusion", nats: r.terms.diffusion },
-    ];
-    await chart("elbo-terms", {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: "the three terms (nats per example)",
-      width: 260,
-      height: 260,
-      data: { values: terms },
-      mark: { type: "bar", tooltip: true },
-      encoding: { x: { field: "term", type: "nominal", sort: null, title: null }, y: { field: "nats", type: "quantitative", title: "nats" }, color: { field: "term", type: "nominal", legend: null } },
-    });
-    await chart(
-      "elbo-chart",
-      lineChart([{ name: r.continuous ? "½ γ'(t) E‖ε − ε̂‖²" : "L_{t−1}", x: r.perT.t, y: r.perT.value }], {
-        title: r.continuous ? "the diffusion term's integrand over t" : "each diffusion term L_{t−1} (KL, nats)",
-        xTitle: "t",
-        yTitle: "nats",
-        yLog: r.perT.value.every((v) => v > 0),
-        width: 420,
+$("elbo-run").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      $("elbo-info").textContent = "evaluating…";
+      const r = await request("elbo", { n: 500, seed: 0 });
+      $("elbo-info").textContent =
+        `−ELBO = ${fmt(r.nats)} ± ${fmt(r.stdError)} nats = ${fmt(r.bpd)} bits/dim   (reconstruction ${fmt(r.terms.reconstruction)}, prior ${fmt(r.terms.prior)}, diffusion ${fmt(r.terms.diffusion)})`;
+      document.body.dataset.elbo = String(r.nats);
+      const terms = [
+        { term: "reconstruction", nats: r.terms.reconstruction },
+        { term: "prior matching", nats: r.terms.prior },
+        { term: "diffusion", nats: r.terms.diffusion },
+      ];
+      await chart("elbo-terms", {
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        title: "the three terms (nats per example)",
+        width: 260,
         height: 260,
-      }),
-    );
-  }),
+        data: { values: terms },
+        mark: { type: "bar", tooltip: true },
+        encoding: {
+          x: { field: "term", type: "nominal", sort: null, title: null },
+          y: { field: "nats", type: "quantitative", title: "nats" },
+          color: { field: "term", type: "nominal", legend: null },
+        },
+      });
+      await chart(
+        "elbo-chart",
+        lineChart([{ name: r.continuous ? "½ γ'(t) E‖ε − ε̂‖²" : "L_{t−1}", x: r.perT.t, y: r.perT.value }], {
+          title: r.continuous ? "the diffusion term's integrand over t" : "each diffusion term L_{t−1} (KL, nats)",
+          xTitle: "t",
+          yTitle: "nats",
+          yLog: r.perT.value.every((v) => v > 0),
+          width: 420,
+          height: 260,
+        }),
+      );
+    }),
 );
 
 // ---------------------------------------------------------------- sampling
@@ -513,29 +546,46 @@ legend("smp-legend", [
   { label: "where each path ends", color: PATH_COLOR },
 ]);
 let animation = 0;
-$("smp-run").addEventListener("click", () =>
-  void guarded(async () => {
-    $("smp-info").textContent = "sampling…";
-    const paths = SAMPLING.paths;
-    const r = await request("sample", { sampler: val("smp-sampler"), steps: num("smp-steps"), n: num("smp-n"), seed: 1, paths });
-    $("smp-info").textContent = `NFE ${r.nfe}, ${fmt(r.ms, 0)} ms; energy distance to held-out data ${fmt(r.energy, 4)} (noise floor ${fmt(r.floor, 4)})`;
-    document.body.dataset.energy = String(r.energy);
-    const bounds = dataBounds;
-    const frames = r.frames;
-    const cancel = ++animation;
-    const trajectories = (upTo: number) => Array.from({ length: Math.min(paths, (frames[0]?.length ?? 0) / 2) }, (_, p) => frames.slice(0, upTo).map((f) => [f[2 * p]!, f[2 * p + 1]!] as [number, number]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
-    const duration = 1500;
-    const t0 = performance.now();
-    const frame = () => {
-      if (cancel !== animation) return;
-      const k = Math.min(frames.length, 1 + Math.floor(((performance.now() - t0) / duration) * frames.length));
-      const done = k >= frames.length;
-      scatter($("smp-canvas"), [{ points: dataPoints, color: SAMPLING.data, alpha: 0.3 }, ...(done ? [{ points: r.points, color: SAMPLING.samples, alpha: 0.6 }] : [])], bounds, trajectories(k));
-      if (!done) requestAnimationFrame(frame);
-      else document.body.dataset.sampled = "1";
-    };
-    frame();
-  }),
+$("smp-run").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      $("smp-info").textContent = "sampling…";
+      const paths = SAMPLING.paths;
+      const r = await request("sample", { sampler: val("smp-sampler"), steps: num("smp-steps"), n: num("smp-n"), seed: 1, paths });
+      $("smp-info").textContent =
+        `NFE ${r.nfe}, ${fmt(r.ms, 0)} ms; energy distance to held-out data ${fmt(r.energy, 4)} (noise floor ${fmt(r.floor, 4)})`;
+      document.body.dataset.energy = String(r.energy);
+      const bounds = dataBounds;
+      const frames = r.frames;
+      const cancel = ++animation;
+      const trajectories = (upTo: number) =>
+        Array.from({ length: Math.min(paths, (frames[0]?.length ?? 0) / 2) }, (_, p) =>
+          frames
+            .slice(0, upTo)
+            .map((f) => [f[2 * p]!, f[2 * p + 1]!] as [number, number])
+            .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+        );
+      const duration = 1500;
+      const t0 = performance.now();
+      const frame = () => {
+        if (cancel !== animation) return;
+        const k = Math.min(frames.length, 1 + Math.floor(((performance.now() - t0) / duration) * frames.length));
+        const done = k >= frames.length;
+        scatter(
+          $("smp-canvas"),
+          [
+            { points: dataPoints, color: SAMPLING.data, alpha: 0.3 },
+            ...(done ? [{ points: r.points, color: SAMPLING.samples, alpha: 0.6 }] : []),
+          ],
+          bounds,
+          trajectories(k),
+        );
+        if (!done) requestAnimationFrame(frame);
+        else document.body.dataset.sampled = "1";
+      };
+      frame();
+    }),
 );
 
 // ---------------------------------------------------------------- score field and Langevin
@@ -547,7 +597,15 @@ async function scoreField(): Promise<void> {
   const r = await request("score", { source, sigma, grid: 18 });
   // the worker's points: held-out data for the trained model, fresh samples of an exact density
   const pointsLabel = source === "trained" ? "held-out data" : "samples of the density";
-  await chart("sc-chart", scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, { title: `the score ∇ log p_σ̃ (${source}; arrows scaled to the longest)`, bounds: r.bounds, size: 420, pointsLabel }));
+  await chart(
+    "sc-chart",
+    scoreFieldChart([{ title: `σ̃ = ${sigma.toFixed(2)}`, arrows: r.arrows }], r.points, {
+      title: `the score ∇ log p_σ̃ (${source}; arrows scaled to the longest)`,
+      bounds: r.bounds,
+      size: 420,
+      pointsLabel,
+    }),
+  );
 }
 const scoreThrottled = throttled(scoreField);
 $("sc-sigma").addEventListener("input", scoreThrottled);
@@ -559,18 +617,22 @@ const shareText = (s: number[]) => `heavy mode (−5,−5): ${(100 * s[0]!).toFi
 listeners.push((e) => {
   if (e.event !== "langevin") return;
   scatter($(`lg-${e.which}`), [{ points: e.points, alpha: 0.35, size: 1.3 }], LG_BOUNDS);
-  $(`lg-${e.which}-cap`).textContent = `${e.which === "plain" ? "plain Langevin" : "annealed Langevin"}: ${e.remaining} steps left — ${shareText(e.shares)}`;
+  $(`lg-${e.which}-cap`).textContent =
+    `${e.which === "plain" ? "plain Langevin" : "annealed Langevin"}: ${e.remaining} steps left — ${shareText(e.shares)}`;
 });
-$("lg-run").addEventListener("click", () =>
-  void guarded(async () => {
-    $("lg-info").textContent = "running…";
-    const r = await request("langevin", { n: num("lg-n"), stepsPerLevel: num("lg-steps"), seed: 0 });
-    $("lg-info").textContent = `true weights 80 % / 20 %; plain ${(100 * r.plain[0]!).toFixed(1)} %, annealed ${(100 * r.annealed[0]!).toFixed(1)} % in the heavy mode (${fmt(r.ms / 1000, 1)} s)`;
-    $("lg-plain-cap").textContent = `plain Langevin (clean score): ${shareText(r.plain)}`;
-    $("lg-annealed-cap").textContent = `annealed Langevin (σ̃ 20 → 1): ${shareText(r.annealed)}`;
-    document.body.dataset.annealedHeavy = String(r.annealed[0]);
-    document.body.dataset.plainHeavy = String(r.plain[0]);
-  }),
+$("lg-run").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      $("lg-info").textContent = "running…";
+      const r = await request("langevin", { n: num("lg-n"), stepsPerLevel: num("lg-steps"), seed: 0 });
+      $("lg-info").textContent =
+        `true weights 80 % / 20 %; plain ${(100 * r.plain[0]!).toFixed(1)} %, annealed ${(100 * r.annealed[0]!).toFixed(1)} % in the heavy mode (${fmt(r.ms / 1000, 1)} s)`;
+      $("lg-plain-cap").textContent = `plain Langevin (clean score): ${shareText(r.plain)}`;
+      $("lg-annealed-cap").textContent = `annealed Langevin (σ̃ 20 → 1): ${shareText(r.annealed)}`;
+      document.body.dataset.annealedHeavy = String(r.annealed[0]);
+      document.body.dataset.plainHeavy = String(r.plain[0]);
+    }),
 );
 
 // ---------------------------------------------------------------- guidance
@@ -583,9 +645,20 @@ async function guidance(): Promise<void> {
   const n = 500;
   const r = await request("guidance", { cls, scale, n, seed: 2, steps: 20 });
   const sampleColor = "#000";
-  scatter($("gd-canvas"), [{ points: r.data, labels: r.dataLabels, alpha: 0.15 }, { points: r.points, color: sampleColor, alpha: 0.7, size: 1.8 }], { xmin: -3.5, xmax: 3.5, ymin: -3.5, ymax: 3.5 });
-  legend("gd-legend", [{ label: `${n} guided samples of class ${cls} (w = ${scale})`, color: sampleColor }, ...labelEntries(r.dataLabels, "data of class")]);
-  $("gd-info").textContent = `w = ${scale}: ${(100 * r.accuracy).toFixed(1)} % of ${n} samples in class ${cls}; RMS distance to its mean ${fmt(r.spread)}`;
+  scatter(
+    $("gd-canvas"),
+    [
+      { points: r.data, labels: r.dataLabels, alpha: 0.15 },
+      { points: r.points, color: sampleColor, alpha: 0.7, size: 1.8 },
+    ],
+    { xmin: -3.5, xmax: 3.5, ymin: -3.5, ymax: 3.5 },
+  );
+  legend("gd-legend", [
+    { label: `${n} guided samples of class ${cls} (w = ${scale})`, color: sampleColor },
+    ...labelEntries(r.dataLabels, "data of class"),
+  ]);
+  $("gd-info").textContent =
+    `w = ${scale}: ${(100 * r.accuracy).toFixed(1)} % of ${n} samples in class ${cls}; RMS distance to its mean ${fmt(r.spread)}`;
   document.body.dataset.guidance = String(r.accuracy);
 }
 const guidanceThrottled = throttled(guidance);
@@ -596,44 +669,54 @@ onTab.guidance = guidanceThrottled;
 // ---------------------------------------------------------------- images
 
 const CLASSES = ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
-$("im-class").innerHTML = [`<option value="-1">all (one per class in turn)</option>`, ...CLASSES.map((c, k) => `<option value="${k}">${k}: ${c}</option>`)].join("");
-$("im-run").addEventListener("click", () =>
-  void guarded(async () => {
-    $("im-info").textContent = "loading the model and sampling…";
-    const n = num("im-n");
-    const cls = num("im-class");
-    const r = await request("images", { cls, scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
-    const cols = Math.ceil(Math.sqrt(n));
-    const rows = Math.ceil(n / cols);
-    const canvas = $<HTMLCanvasElement>("im-canvas");
-    const scale = 4;
-    canvas.width = cols * 28 * scale;
-    canvas.height = rows * 28 * scale;
-    const ctx = canvas.getContext("2d")!;
-    const tile = ctx.createImageData(28, 28);
-    const off = new OffscreenCanvas(28, 28);
-    const octx = off.getContext("2d")!;
-    ctx.imageSmoothingEnabled = false;
-    for (let k = 0; k < n; k++) {
-      for (let p = 0; p < 784; p++) {
-        const v = Math.max(0, Math.min(255, Math.round(r.pixels[k * 784 + p]!)));
-        tile.data.set([v, v, v, 255], 4 * p);
+$("im-class").innerHTML = [
+  `<option value="-1">all (one per class in turn)</option>`,
+  ...CLASSES.map((c, k) => `<option value="${k}">${k}: ${c}</option>`),
+].join("");
+$("im-run").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      $("im-info").textContent = "loading the model and sampling…";
+      const n = num("im-n");
+      const cls = num("im-class");
+      const r = await request("images", { cls, scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
+      const cols = Math.ceil(Math.sqrt(n));
+      const rows = Math.ceil(n / cols);
+      const canvas = $<HTMLCanvasElement>("im-canvas");
+      const scale = 4;
+      canvas.width = cols * 28 * scale;
+      canvas.height = rows * 28 * scale;
+      const ctx = canvas.getContext("2d")!;
+      const tile = ctx.createImageData(28, 28);
+      const off = new OffscreenCanvas(28, 28);
+      const octx = off.getContext("2d")!;
+      ctx.imageSmoothingEnabled = false;
+      for (let k = 0; k < n; k++) {
+        for (let p = 0; p < 784; p++) {
+          const v = Math.max(0, Math.min(255, Math.round(r.pixels[k * 784 + p]!)));
+          tile.data.set([v, v, v, 255], 4 * p);
+        }
+        octx.putImageData(tile, 0, 0);
+        ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
       }
-      octx.putImageData(tile, 0, 0);
-      ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
-    }
-    $("im-caption").textContent = cls >= 0 ? `all ${n} of class ${cls}: ${CLASSES[cls]}` : `classes, left to right and top to bottom: ${r.labels.map((k) => CLASSES[k]).join(", ")}`;
-    $("im-info").textContent = `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms)`;
-    document.body.dataset.images = String(n);
-    document.body.dataset.imagesMs = String(r.ms);
-  }),
+      $("im-caption").textContent =
+        cls >= 0
+          ? `all ${n} of class ${cls}: ${CLASSES[cls]}`
+          : `classes, left to right and top to bottom: ${r.labels.map((k) => CLASSES[k]).join(", ")}`;
+      $("im-info").textContent =
+        `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms)`;
+      document.body.dataset.images = String(n);
+      document.body.dataset.imagesMs = String(r.ms);
+    }),
 );
 
 // ---------------------------------------------------------------- start
 
 void guarded(async () => {
   const r = await request("init", {});
-  $("engine").textContent = `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
+  $("engine").textContent =
+    `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
   await loadData();
   ready = true;
   route(); // the tab the URL names, now that it can draw

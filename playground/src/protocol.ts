@@ -22,14 +22,52 @@ export interface Requests {
   start: { args: Record<string, never>; result: { started: boolean } };
   pause: { args: Record<string, never>; result: { step: number } };
   reset: { args: Record<string, never>; result: { step: number } };
-  forward: { args: { schedule: string; t: number; n: number; seed: number }; result: { points: Float32Array; gamma: number; snr: number; alphaBar: number; curve: { t: number[]; snr: number[]; alphaBar: number[] } } };
-  sample: { args: { sampler: string; steps: number; n: number; seed: number; paths: number }; result: { points: Float32Array; frames: Float32Array[]; energy: number; floor: number; nfe: number; ms: number } };
-  elbo: { args: { n: number; seed: number }; result: { bpd: number; nats: number; stdError: number; terms: { reconstruction: number; prior: number; diffusion: number }; perT: { t: number[]; value: number[] }; continuous: boolean } };
+  forward: {
+    args: { schedule: string; t: number; n: number; seed: number };
+    result: {
+      points: Float32Array;
+      gamma: number;
+      snr: number;
+      alphaBar: number;
+      curve: { t: number[]; snr: number[]; alphaBar: number[] };
+    };
+  };
+  sample: {
+    args: { sampler: string; steps: number; n: number; seed: number; paths: number };
+    result: { points: Float32Array; frames: Float32Array[]; energy: number; floor: number; nfe: number; ms: number };
+  };
+  elbo: {
+    args: { n: number; seed: number };
+    result: {
+      bpd: number;
+      nats: number;
+      stdError: number;
+      terms: { reconstruction: number; prior: number; diffusion: number };
+      perT: { t: number[]; value: number[] };
+      continuous: boolean;
+    };
+  };
   predict: { args: { x: number[]; t: number[] }; result: { prediction: number[]; target: string } };
-  score: { args: { source: string; sigma: number; grid: number }; result: { arrows: { x: number; y: number; dx: number; dy: number }[]; points: Float32Array; bounds: { xmin: number; xmax: number; ymin: number; ymax: number } } };
-  langevin: { args: { n: number; stepsPerLevel: number; seed: number }; result: { plain: number[]; annealed: number[]; weights: number[]; ms: number } };
-  guidance: { args: { cls: number; scale: number; n: number; seed: number; steps: number }; result: { points: Float32Array; accuracy: number; spread: number; data: Float32Array; dataLabels: Int32Array } };
-  images: { args: { cls: number; scale: number; steps: number; n: number; seed: number }; result: { pixels: Float32Array; labels: number[]; ms: number; perImage: number; loadMs: number } };
+  score: {
+    args: { source: string; sigma: number; grid: number };
+    result: {
+      arrows: { x: number; y: number; dx: number; dy: number }[];
+      points: Float32Array;
+      bounds: { xmin: number; xmax: number; ymin: number; ymax: number };
+    };
+  };
+  langevin: {
+    args: { n: number; stepsPerLevel: number; seed: number };
+    result: { plain: number[]; annealed: number[]; weights: number[]; ms: number };
+  };
+  guidance: {
+    args: { cls: number; scale: number; n: number; seed: number; steps: number };
+    result: { points: Float32Array; accuracy: number; spread: number; data: Float32Array; dataLabels: Int32Array };
+  };
+  images: {
+    args: { cls: number; scale: number; steps: number; n: number; seed: number };
+    result: { pixels: Float32Array; labels: number[]; ms: number; perImage: number; loadMs: number };
+  };
   save: { args: Record<string, never>; result: { config: string; state: Uint8Array; step: number } };
   load: { args: { config: string; state: Uint8Array }; result: { step: number; kind: string; config: string } };
 }

@@ -2,31 +2,32 @@
  * The playground's worker: all of jax-js and the library run here, so the page stays responsive.
  * Everything is the library's own code (../../src); this file only wires requests to it.
  */
-import { initEngine, Rng, threads } from "../../src/engine/index.js";
-import { numpy as np, tree, type Array as JaxArray } from "../../src/engine/jax.js";
-import { toyNames, toySplit, type PointSet } from "../../src/data/toy.js";
+
+import fashionConfig from "../../models/fashion-mnist/config.json";
+import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
 import { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels } from "../../src/data/mixtures.js";
 import { denormalize, normalize } from "../../src/data/normalize.js";
-import { qSample } from "../../src/diffusion/forward.js";
+import { type PointSet, toyNames, toySplit } from "../../src/data/toy.js";
 import { diffusionCost } from "../../src/diffusion/elbo.js";
+import { qSample } from "../../src/diffusion/forward.js";
 import { DiffusionProcess } from "../../src/diffusion/process.js";
+import { initEngine, Rng, threads } from "../../src/engine/index.js";
+import { type Array as JaxArray, numpy as np, tree } from "../../src/engine/jax.js";
 import { energyDistance } from "../../src/eval/energy.js";
 import { drawSamples, heldOutElbo } from "../../src/eval/run.js";
 import { cfgModel } from "../../src/guidance/guided.js";
 import { encodeTrainingState, encodeWeights } from "../../src/io/state.js";
 import { mixtureParams, oracleModel } from "../../src/models/oracle.js";
-import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
 import { isLevelSamplerName, levelSampler } from "../../src/sample/by-name.js";
+import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/langevin.js";
 import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
 import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
 import { getSchedule } from "../../src/schedule/index.js";
-import { buildProcess, normalizationOf, runConfigFor, trainedModel, type RunConfig } from "../../src/train/config.js";
-import { restoreRun, type LoadedRun } from "../../src/train/restore.js";
+import { buildProcess, normalizationOf, type RunConfig, runConfigFor, trainedModel } from "../../src/train/config.js";
+import { type LoadedRun, restoreRun } from "../../src/train/restore.js";
 import { TrainingRun } from "../../src/train/step.js";
 import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
-import fashionConfig from "../../models/fashion-mnist/config.json";
-import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
 
 type Result<K extends keyof Requests> = Requests[K]["result"];
 const post = (message: Reply | Event, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -94,7 +95,15 @@ function newRun(): void {
 
 function progress(fresh: number[]): void {
   if (!run) return;
-  post({ event: "progress", step: run.step, steps: run.config.steps, losses: fresh, stepsPerSecond: timing.ms > 0 ? (1000 * timing.steps) / timing.ms : NaN, running, done: run.step >= run.config.steps });
+  post({
+    event: "progress",
+    step: run.step,
+    steps: run.config.steps,
+    losses: fresh,
+    stepsPerSecond: timing.ms > 0 ? (1000 * timing.steps) / timing.ms : NaN,
+    running,
+    done: run.step >= run.config.steps,
+  });
 }
 
 async function trainLoop(): Promise<void> {
@@ -200,7 +209,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     let process: DiffusionProcess;
     let z = { mean: [0, 0], std: [1, 1] };
     if (schedule === "learned") {
-      if (!run || run.config.schedule !== "learned") throw new Error("train with the learned schedule first");
+      if (run?.config.schedule !== "learned") throw new Error("train with the learned schedule first");
       process = buildProcess(run.config, run.state().params);
       z = normalizationOf(run.config);
     } else {
@@ -232,9 +241,14 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const sampler = makeSampler(name, process, steps);
     const frames: Float32Array[] = [];
     const t0 = performance.now();
-    const points = drawSamples(denoiser, process, { normalization: z, shape: [2], n, rng: new Rng(seed), sampler,
+    const points = drawSamples(denoiser, process, {
+      normalization: z,
+      shape: [2],
+      n,
+      rng: new Rng(seed),
+      sampler,
       onStep: (_i, x) => {
-        frames.push(denormalize((x.ref.slice([0, paths]).dataSync() as Float32Array), z));
+        frames.push(denormalize(x.ref.slice([0, paths]).dataSync() as Float32Array, z));
       },
     });
     const ms = performance.now() - t0;
@@ -269,7 +283,15 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
         levels = process.levelsAtSteps(np.full([m], i, { dtype: np.int32 }), process.gammaTable()!, 1);
       }
       const tValue = (levels.t.ref.slice([0, 1]).dataSync() as Float32Array)[0]!;
-      const cost = diffusionCost(denoiser.model, tree.ref(denoiser.params), x0.ref, rng.normal([m, 2]), levels.t, levels.gamma, levels.weight);
+      const cost = diffusionCost(
+        denoiser.model,
+        tree.ref(denoiser.params),
+        x0.ref,
+        rng.normal([m, 2]),
+        levels.t,
+        levels.gamma,
+        levels.weight,
+      );
       perT.t.push(tValue);
       perT.value.push((np.mean(cost).dataSync() as Float32Array)[0]!);
     }
@@ -281,7 +303,12 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const { denoiser, process } = current();
     const n = t.length;
     const gammas = t.map((ti) => process.gammaAt(ti));
-    const pred = denoiser.model.apply(tree.ref(denoiser.params), np.array(Float32Array.from(x)).reshape([n, 2]), np.array(Float32Array.from(t)), np.array(Float32Array.from(gammas)));
+    const pred = denoiser.model.apply(
+      tree.ref(denoiser.params),
+      np.array(Float32Array.from(x)).reshape([n, 2]),
+      np.array(Float32Array.from(t)),
+      np.array(Float32Array.from(gammas)),
+    );
     return { prediction: Array.from(pred.dataSync() as Float32Array), target: denoiser.model.target };
   },
 
@@ -315,7 +342,10 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const cells: number[] = [];
     for (let i = 0; i < grid; i++) {
       for (let j = 0; j < grid; j++) {
-        cells.push(bounds.xmin + ((i + 0.5) / grid) * (bounds.xmax - bounds.xmin), bounds.ymin + ((j + 0.5) / grid) * (bounds.ymax - bounds.ymin));
+        cells.push(
+          bounds.xmin + ((i + 0.5) / grid) * (bounds.xmax - bounds.xmin),
+          bounds.ymin + ((j + 0.5) / grid) * (bounds.ymax - bounds.ymin),
+        );
       }
     }
     const n = grid * grid;
@@ -323,7 +353,13 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const sigmaN = sigma / Math.max(z.std[0]!, z.std[1]!);
     const gamma = sigma > 0 ? gammaOfSigma(sigmaN) : -Infinity;
     const tLevel = Number.isFinite(gamma) ? process.timeOfGamma(gamma) : 0;
-    const s = veScore(den.model, tree.ref(den.params), np.array(normalize(Float32Array.from(cells), z)).reshape([n, 2]), np.full([n], tLevel), np.full([n], gamma));
+    const s = veScore(
+      den.model,
+      tree.ref(den.params),
+      np.array(normalize(Float32Array.from(cells), z)).reshape([n, 2]),
+      np.full([n], tLevel),
+      np.full([n], gamma),
+    );
     const values = s.dataSync() as Float32Array;
     const scores = Array.from({ length: n }, (_, k) => [values[2 * k]! / z.std[0]!, values[2 * k + 1]! / z.std[1]!] as const);
     // arrows scaled so the longest is 1.5 cells
@@ -349,8 +385,16 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
       const points = x.ref.dataSync() as Float32Array;
       post({ event: "langevin", which, remaining, shares: componentFractions(mixture, points), points: points.slice(0, 2000) });
     };
-    const plain = new LangevinSampler(process, { sigma: 0, steps, stepSize: 0.1, init }).sample(den, [n, 2], new Rng(seed), { onStep: stream("plain") });
-    const annealed = new AnnealedLangevinSampler(process, { sigmas: geometricSigmas(20, 1, levels), stepsPerLevel, epsilon: 0.1, init, denoise: false }).sample(den, [n, 2], new Rng(seed), { onStep: stream("annealed") });
+    const plain = new LangevinSampler(process, { sigma: 0, steps, stepSize: 0.1, init }).sample(den, [n, 2], new Rng(seed), {
+      onStep: stream("plain"),
+    });
+    const annealed = new AnnealedLangevinSampler(process, {
+      sigmas: geometricSigmas(20, 1, levels),
+      stepsPerLevel,
+      epsilon: 0.1,
+      init,
+      denoise: false,
+    }).sample(den, [n, 2], new Rng(seed), { onStep: stream("annealed") });
     const shares = (x: JaxArray) => componentFractions(mixture, x.dataSync() as Float32Array);
     return { plain: shares(plain), annealed: shares(annealed), weights: mixture.weights, ms: performance.now() - t0 };
   },
@@ -361,7 +405,10 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const K = mixture.weights.length;
     const model = oracleModel("eps", K);
     const process = new DiffusionProcess(getSchedule("cosine"), 1000);
-    const den = { model: cfgModel(model), params: { net: mixtureParams(mixture), labels: np.full([n], cls, { dtype: np.int32 }), scale: np.array([scale]) } };
+    const den = {
+      model: cfgModel(model),
+      params: { net: mixtureParams(mixture), labels: np.full([n], cls, { dtype: np.int32 }), scale: np.array([scale]) },
+    };
     const points = drawSamples(den, process, { shape: [2], n, rng: new Rng(seed), sampler: new DpmSolverSampler(process, { steps }) });
     const assigned = componentOf(mixture, points);
     const accuracy = assigned.reduce((a, k) => a + (k === cls ? 1 : 0), 0) / n;
@@ -377,9 +424,18 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const { loaded, loadMs } = await imageModel();
     const { model, params } = loaded.denoiser;
     const labels = Int32Array.from({ length: n }, (_, i) => (cls >= 0 ? cls : i % 10));
-    const den = { model: cfgModel(model), params: { net: params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) } };
+    const den = {
+      model: cfgModel(model),
+      params: { net: params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) },
+    };
     const t0 = performance.now();
-    const pixels = drawSamples(den, loaded.process, { normalization: loaded.normalization, shape: [28, 28, 1], n, rng: new Rng(seed), sampler: new DpmSolverSampler(loaded.process, { steps }) });
+    const pixels = drawSamples(den, loaded.process, {
+      normalization: loaded.normalization,
+      shape: [28, 28, 1],
+      n,
+      rng: new Rng(seed),
+      sampler: new DpmSolverSampler(loaded.process, { steps }),
+    });
     const ms = performance.now() - t0;
     return { pixels, labels: Array.from(labels), ms, perImage: ms / n, loadMs };
   },
@@ -387,9 +443,10 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   save() {
     if (run) {
       const state = encodeTrainingState(run.state());
-      return { config: JSON.stringify(run.config, null, 2) + "\n", state, step: run.step };
+      return { config: `${JSON.stringify(run.config, null, 2)}\n`, state, step: run.step };
     }
-    if (loadedWeights) return { config: JSON.stringify(loadedWeights.config, null, 2) + "\n", state: encodeWeights(loadedWeights.denoiser.params), step: 0 };
+    if (loadedWeights)
+      return { config: `${JSON.stringify(loadedWeights.config, null, 2)}\n`, state: encodeWeights(loadedWeights.denoiser.params), step: 0 };
     throw new Error("nothing to save: train or load a model first");
   },
 

@@ -1,19 +1,26 @@
 /** The flag tables: the parser and the help come from one table, and every command's help matches its parser. */
 import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
-import { commonFlags, defineFlags, helpText, omit, parse, type FlagSpec } from "./args.js";
+import { commonFlags, defineFlags, type FlagSpec, helpText, omit, parse } from "./args.js";
 import { COMMANDS, type Command } from "./main.js";
 
-const table = defineFlags("Things", {
-  count: { default: 3, value: "N", help: "how many" },
-  name: { value: "S", help: "what to call it" },
-  loud: { type: "boolean", short: "l", help: "shout" },
-}, "Some prose.");
+const table = defineFlags(
+  "Things",
+  {
+    count: { default: 3, value: "N", help: "how many" },
+    name: { value: "S", help: "what to call it" },
+    loud: { type: "boolean", short: "l", help: "shout" },
+  },
+  "Some prose.",
+);
 
 describe("parse", () => {
   it("gives defaults, values, switches and the common flags", () => {
     assert.deepEqual({ ...parse([], table) }, { count: "3", name: "", loud: false, seed: "0", json: false, help: false });
-    assert.deepEqual({ ...parse(["--count", "5", "-l", "--name=x", "--json", "-h"], table) }, { count: "5", name: "x", loud: true, seed: "0", json: true, help: true });
+    assert.deepEqual(
+      { ...parse(["--count", "5", "-l", "--name=x", "--json", "-h"], table) },
+      { count: "5", name: "x", loud: true, seed: "0", json: true, help: true },
+    );
   });
 
   it("rejects unknown flags, positionals, a value for a switch, and omitted flags", () => {
@@ -54,7 +61,10 @@ Common flags:
     const long = defineFlags("Long", { "a-rather-long-flag-name": { value: "VALUE", help: Array(40).fill("word").join(" ") } });
     const lines = helpText("u", "", long).split("\n");
     assert.deepEqual(lines.slice(0, 4), ["u", "", "Long:", "  --a-rather-long-flag-name VALUE"]);
-    assert.ok(lines.every((l) => l.length <= 100), "no line over 100 characters");
+    assert.ok(
+      lines.every((l) => l.length <= 100),
+      "no line over 100 characters",
+    );
     assert.match(lines[4]!, /^ {30}word word/);
   });
 });
@@ -108,7 +118,12 @@ describe("every command's --help", () => {
           const entry = listed.get(flag);
           const r = await runHelp(command, [entry && !entry.value ? `--${flag}` : `--${flag}=1`]);
           if (entry) assert.ok("printed" in r, `--${flag} is listed but the parser says: ${"error" in r ? r.error.message : ""}`);
-          else assert.match("error" in r ? r.error.message : "", new RegExp(`^unknown flag --${flag}\\b`), `--${flag} is accepted but not listed`);
+          else
+            assert.match(
+              "error" in r ? r.error.message : "",
+              new RegExp(`^unknown flag --${flag}\\b`),
+              `--${flag} is accepted but not listed`,
+            );
         }
       });
 
@@ -124,7 +139,11 @@ describe("every command's --help", () => {
           }
           const value = String(parsed[flag]);
           assert.equal(value, String(spec.default ?? ""), `--${flag}'s default`);
-          if (value !== "") assert.ok(listed.get(flag)!.text.endsWith(`(default: ${value})`), `--${flag} shows (default: ${value}): "${listed.get(flag)!.text}"`);
+          if (value !== "")
+            assert.ok(
+              listed.get(flag)!.text.endsWith(`(default: ${value})`),
+              `--${flag} shows (default: ${value}): "${listed.get(flag)!.text}"`,
+            );
         }
       });
 
@@ -132,7 +151,8 @@ describe("every command's --help", () => {
         // "vdm train --conditional" or "vdm train --data moons --schedule cosine" names another command's flags
         const own = command.help.replace(/vdm [a-z-]+(\s+--?[a-z0-9+-]+(\s+[^\s-]\S*)?)+/g, (m) => (m.startsWith(`vdm ${name} `) ? m : ""));
         const listed = listedFlags(command.help);
-        for (const [, flag] of own.matchAll(/(?<![\w-])--([a-z][a-z0-9+-]*)/g)) assert.ok(listed.has(flag!), `the help mentions --${flag}, which vdm ${name} does not take`);
+        for (const [, flag] of own.matchAll(/(?<![\w-])--([a-z][a-z0-9+-]*)/g))
+          assert.ok(listed.has(flag!), `the help mentions --${flag}, which vdm ${name} does not take`);
       });
     });
   }

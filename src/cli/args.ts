@@ -3,7 +3,7 @@
  * the parser (defaults, types, short names) and the flag listing of each command's --help come.
  * Names are fixed across commands (see README).
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 
 /** One flag: a string (default "", meaning "unset") or an on/off switch (off by default). */
@@ -29,7 +29,9 @@ export interface FlagGroup<T extends FlagSpecs = FlagSpecs> {
 /** The parsed values of `T`'s flags: strings, or booleans for switches. */
 export type FlagValues<T extends FlagSpecs> = { -readonly [K in keyof T]: T[K] extends { type: "boolean" } ? boolean : string };
 
-type GroupValues<G extends readonly FlagGroup[]> = G extends readonly [FlagGroup<infer T>, ...infer R extends readonly FlagGroup[]] ? FlagValues<T> & GroupValues<R> : unknown;
+type GroupValues<G extends readonly FlagGroup[]> = G extends readonly [FlagGroup<infer T>, ...infer R extends readonly FlagGroup[]]
+  ? FlagValues<T> & GroupValues<R>
+  : unknown;
 
 /** What `parse` returns for `groups`: their values and the common flags'. */
 export type Parsed<G extends readonly FlagGroup[]> = GroupValues<G> & FlagValues<typeof commonFlags.specs>;
@@ -97,11 +99,18 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
     for (const [name, spec] of Object.entries<FlagSpec>(specs)) {
       if (name in options) throw new Error(`flag --${name} is defined twice`);
       const short = spec.short ? { short: spec.short } : {};
-      options[name] = spec.type === "boolean" ? { type: "boolean", default: false, ...short } : { type: "string", default: defaultOf(spec), ...short };
+      options[name] =
+        spec.type === "boolean" ? { type: "boolean", default: false, ...short } : { type: "string", default: defaultOf(spec), ...short };
     }
   }
   try {
-    const { values, tokens } = parseArgs({ args: withNegativeValues(argv, options), options, strict: true, allowPositionals: false, tokens: true });
+    const { values, tokens } = parseArgs({
+      args: withNegativeValues(argv, options),
+      options,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
     return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -109,7 +118,10 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
       // a value-taking flag at the end of the line, or followed by another flag
       const name = /--([\w-]+)/.exec(e.message)?.[1];
       const spec = name === undefined ? undefined : groupsSpec([...groups, commonFlags], name);
-      if (name !== undefined && spec !== undefined && spec.type !== "boolean") throw new UsageError(`--${name} needs a value (--${name} ${spec.value ?? "VALUE"}; one that starts with "-" is written --${name}=-...)`);
+      if (name !== undefined && spec !== undefined && spec.type !== "boolean")
+        throw new UsageError(
+          `--${name} needs a value (--${name} ${spec.value ?? "VALUE"}; one that starts with "-" is written --${name}=-...)`,
+        );
     }
     const flag = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(e.message)?.[1] : undefined;
     if (flag === undefined) throw err;
@@ -132,7 +144,8 @@ function withNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const name = /^--?([\w-]+)$/.exec(argv[i]!)?.[1];
-    const option = name === undefined ? undefined : argv[i]!.startsWith("--") ? options[name] : Object.values(options).find((o) => o.short === name);
+    const option =
+      name === undefined ? undefined : argv[i]!.startsWith("--") ? options[name] : Object.values(options).find((o) => o.short === name);
     const next = argv[i + 1];
     if (option?.type === "string" && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
       out.push(`${argv[i]}=${next}`);
@@ -176,7 +189,9 @@ export function helpText(usage: string, description: string, ...groups: readonly
     const lines = head.length > column ? [`  ${head}`, indent + first] : [`  ${head.padEnd(column)}  ${first}`];
     return [...lines, ...rest.map((l) => indent + l)].join("\n");
   };
-  const sections = all.map((g) => [`${g.title}:`, ...Object.entries<FlagSpec>(g.specs).map(([name, spec]) => entry(name, spec)), ...(g.note ? [g.note] : [])].join("\n"));
+  const sections = all.map((g) =>
+    [`${g.title}:`, ...Object.entries<FlagSpec>(g.specs).map(([name, spec]) => entry(name, spec)), ...(g.note ? [g.note] : [])].join("\n"),
+  );
   return [usage, description, ...sections].filter((s) => s !== "").join("\n\n");
 }
 
@@ -199,7 +214,8 @@ export function intListFlag(name: string, raw: string | undefined, bounds: { min
 /** A comma-separated list of numbers >= `min`, e.g. `--scales 0,1,3`. */
 export function numberListFlag(name: string, raw: string, { min = -Infinity } = {}): number[] {
   const values = raw.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
-  if (values.some((v) => !Number.isFinite(v) || v < min)) throw new UsageError(`--${name} must be a comma-separated list of numbers${min === -Infinity ? "" : ` >= ${min}`}, got "${raw}"`);
+  if (values.some((v) => !Number.isFinite(v) || v < min))
+    throw new UsageError(`--${name} must be a comma-separated list of numbers${min === -Infinity ? "" : ` >= ${min}`}, got "${raw}"`);
   return values;
 }
 

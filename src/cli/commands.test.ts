@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { describe, it } from "node:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closest, editDistance } from "./args.js";
-import { Progress } from "./progress.js";
-import { loadTextCorpus } from "../text/data.js";
 import { textRunConfig } from "../text/config.js";
+import { loadTextCorpus } from "../text/data.js";
 import { Tokenizer } from "../text/tokenizer.js";
+import { closest, editDistance } from "./args.js";
 import { TEXT_SAMPLER } from "./commands/text.js";
+import { Progress } from "./progress.js";
 
 const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -28,7 +28,26 @@ function vdm(...args: string[]) {
 
 describe("vdm eval --n", () => {
   it("limits the ELBO, the ODE likelihood and the samples to n held-out points, and reports n", () => {
-    const r = vdm("eval", "--model", "oracle", "--data", "gaussian", "--timesteps", "100", "--sample-steps", "5", "--likelihood", "ode", "--ode-steps", "2", "--n", "30", "--json", "--backend", "jax");
+    const r = vdm(
+      "eval",
+      "--model",
+      "oracle",
+      "--data",
+      "gaussian",
+      "--timesteps",
+      "100",
+      "--sample-steps",
+      "5",
+      "--likelihood",
+      "ode",
+      "--ode-steps",
+      "2",
+      "--n",
+      "30",
+      "--json",
+      "--backend",
+      "jax",
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.n, 30, "held-out points");
@@ -56,7 +75,10 @@ describe("a Diffusion-LM (text) run given to a command for 2-D and image models"
     it(`vdm ${args[0]} says so and names the text commands`, () => {
       const r = vdm(args[0]!, "--model", dir, ...args.slice(1));
       assert.equal(r.code, 2, r.stderr);
-      assert.equal(r.stderr.trim(), `vdm ${args[0]}: ${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`);
+      assert.equal(
+        r.stderr.trim(),
+        `vdm ${args[0]}: ${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`,
+      );
       assert.equal(existsSync(out) || existsSync(join(dir, "x.png")) || existsSync(join(dir, "x.onnx")), false, "nothing written");
     });
   }
@@ -78,7 +100,21 @@ describe("a Diffusion-LM (text) run given to a command for 2-D and image models"
 describe("every argument is checked before any work", () => {
   it("vdm nfe with a bad sampler in --samplers fails before sampling the good ones", () => {
     const out = join(mkdtempSync(join(tmpdir(), "vdm-nfe-")), "nfe");
-    const r = vdm("nfe", "--model", "oracle", "--data", "gaussian", "--samplers", "dpm++2m,bogus", "--n", "20000", "--out", out, "--backend", "jax");
+    const r = vdm(
+      "nfe",
+      "--model",
+      "oracle",
+      "--data",
+      "gaussian",
+      "--samplers",
+      "dpm++2m,bogus",
+      "--n",
+      "20000",
+      "--out",
+      out,
+      "--backend",
+      "jax",
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /unknown sampler "bogus"/);
     assert.doesNotMatch(r.stderr, /dpm\+\+2m\s+N=/, "no row of the first sampler");
@@ -86,7 +122,19 @@ describe("every argument is checked before any work", () => {
   });
 
   it("number lists: an empty entry is an error, not a zero", () => {
-    const g = vdm("guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "classifier", "--scales", "1,,3", "--out", join(tmpdir(), "vdm-never"));
+    const g = vdm(
+      "guidance",
+      "--model",
+      "oracle",
+      "--data",
+      "eight-gaussians",
+      "--guidance",
+      "classifier",
+      "--scales",
+      "1,,3",
+      "--out",
+      join(tmpdir(), "vdm-never"),
+    );
     assert.equal(g.code, 2, g.stderr);
     assert.match(g.stderr, /--scales must be a comma-separated list of numbers >= 0, got "1,,3"/);
     const s = vdm("score-field", "--model", "oracle", "--data", "gaussian", "--sigmas", "0,,1", "--out", join(tmpdir(), "vdm-never.png"));
@@ -98,7 +146,26 @@ describe("every argument is checked before any work", () => {
 describe("flags the README promises", () => {
   it("vdm guidance takes --backend", () => {
     const out = join(mkdtempSync(join(tmpdir(), "vdm-guidance-")), "g");
-    const r = vdm("guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "classifier", "--scales", "1", "--n", "5", "--sample-steps", "5", "--backend", "jax", "--out", out, "--json");
+    const r = vdm(
+      "guidance",
+      "--model",
+      "oracle",
+      "--data",
+      "eight-gaussians",
+      "--guidance",
+      "classifier",
+      "--scales",
+      "1",
+      "--n",
+      "5",
+      "--sample-steps",
+      "5",
+      "--backend",
+      "jax",
+      "--out",
+      out,
+      "--json",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).length, 8, "one row per class");
   });
@@ -117,7 +184,10 @@ describe("the text commands' help", () => {
     const r = vdm("eval-text", "--help");
     assert.equal(r.code, 0, r.stderr);
     const text = r.stdout.replace(/\s+/g, " ");
-    assert.match(text, new RegExp(`--sampler NAME the sampler \\(see below\\) \\(default: ${TEXT_SAMPLER.sampler.replace(/\+/g, "\\+")}\\)`));
+    assert.match(
+      text,
+      new RegExp(`--sampler NAME the sampler \\(see below\\) \\(default: ${TEXT_SAMPLER.sampler.replace(/\+/g, "\\+")}\\)`),
+    );
     assert.match(text, new RegExp(`--sample-steps N the number of levels N \\(default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}`));
     assert.equal(TEXT_SAMPLER.sampler, "ddim", "the measured default (README, Diffusion-LM)");
   });
@@ -147,7 +217,23 @@ describe("did you mean", () => {
 describe("progress", () => {
   it("vdm sample of many points draws them in batches and says how far it is", () => {
     const out = join(mkdtempSync(join(tmpdir(), "vdm-many-")), "x.npy");
-    const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--n", "200001", "--sampler", "ddim", "--sample-steps", "2", "--out", out, "--backend", "jax");
+    const r = vdm(
+      "sample",
+      "--model",
+      "oracle",
+      "--data",
+      "gaussian",
+      "--n",
+      "200001",
+      "--sampler",
+      "ddim",
+      "--sample-steps",
+      "2",
+      "--out",
+      out,
+      "--backend",
+      "jax",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^samples 100000\/200001 /m);
     assert.match(r.stderr, /^samples 200001\/200001 /m);
@@ -160,7 +246,10 @@ describe("Progress", () => {
     const stream = { isTTY: false, write: (s: string) => void lines.push(s) } as unknown as NodeJS.WriteStream;
     const progress = new Progress("ODE likelihood", 50, 0, stream);
     for (const done of [10, 50, 50]) progress.update(done);
-    assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), ["ODE likelihood 10/50", "ODE likelihood 50/50"]);
+    assert.deepEqual(
+      lines.map((l) => l.split(" ").slice(0, 3).join(" ")),
+      ["ODE likelihood 10/50", "ODE likelihood 50/50"],
+    );
   });
 });
 

@@ -1,10 +1,10 @@
 /** `--class K --guidance none|cfg|classifier --scale S [--classifier DIR]`: the denoiser to sample. */
 import { numpy as np, tree } from "../engine/jax.js";
-import { checkClass, cfgModel, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
+import { cfgModel, checkClass, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
 import { oracleClassifier } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { loadClassifier, type LoadedClassifier } from "../train/load.js";
-import { asUsage, defineFlags, UsageError, type FlagValues } from "./args.js";
+import { type LoadedClassifier, loadClassifier } from "../train/load.js";
+import { asUsage, defineFlags, type FlagValues, UsageError } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
 /**
@@ -24,7 +24,10 @@ export const guidanceFlags = defineFlags("Conditional sampling", {
     value: "none|cfg|classifier",
     help: "none: the conditional model itself; cfg: classifier-free, ε̃ = (1 + w)ε(x, y) − w ε(x, ∅); classifier: s̃ = s + γ ∇ log p_φ(y | x_t) (the oracle uses the exact classifier) (default: cfg for a model trained with label dropout (vdm train --conditional), else none)",
   },
-  scale: { value: "W", help: `the guidance scale, w for cfg, γ for classifier (default: ${DEFAULT_CFG_SCALE} for cfg, ${DEFAULT_CLASSIFIER_SCALE} for classifier)` },
+  scale: {
+    value: "W",
+    help: `the guidance scale, w for cfg, γ for classifier (default: ${DEFAULT_CFG_SCALE} for cfg, ${DEFAULT_CLASSIFIER_SCALE} for classifier)`,
+  },
   classifier: { value: "DIR", help: "classifier guidance's classifier, from vdm train-classifier" },
 });
 
@@ -48,7 +51,12 @@ export function guidanceScale(resolved: ResolvedModel, flags: Pick<Flags, "guida
  * range, the classifier and its fit to the model): build the guided denoiser of each distinct class
  * once and release it.
  */
-export function checkGuidance(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): void {
+export function checkGuidance(
+  resolved: ResolvedModel,
+  flags: Pick<Flags, "guidance" | "classifier">,
+  classes: Int32Array,
+  scale: number,
+): void {
   tree.dispose(guidedDenoiser(resolved, flags, Int32Array.from(new Set(classes)), scale).params);
 }
 
@@ -58,7 +66,12 @@ export function classifierFlag(flag: string, dir: string): LoadedClassifier {
 }
 
 /** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
-export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "classifier">, classes: Int32Array, scale: number): Denoiser {
+export function guidedDenoiser(
+  resolved: ResolvedModel,
+  flags: Pick<Flags, "guidance" | "classifier">,
+  classes: Int32Array,
+  scale: number,
+): Denoiser {
   const { model, params } = resolved.denoiser;
   const kind = guidanceKind(resolved, flags);
   const labels = () => np.array(classes, { dtype: np.int32 });
@@ -72,22 +85,51 @@ export function guidedDenoiser(resolved: ResolvedModel, flags: Pick<Flags, "guid
       return { model: cfgModel(model), params: { net: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
     case "classifier": {
       if (resolved.oracle) {
-        if (flags.classifier) throw new UsageError(`--classifier ${flags.classifier}: the oracle guides with its exact classifier (the mixture's component posterior); a trained classifier guides a trained model`);
+        if (flags.classifier)
+          throw new UsageError(
+            `--classifier ${flags.classifier}: the oracle guides with its exact classifier (the mixture's component posterior); a trained classifier guides a trained model`,
+          );
         check(resolved.oracle.classes);
-        return { model: classifierGuidedModel(model, oracleClassifier(resolved.oracle.classes)), params: { net: tree.ref(params), classifier: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
+        return {
+          model: classifierGuidedModel(model, oracleClassifier(resolved.oracle.classes)),
+          params: { net: tree.ref(params), classifier: tree.ref(params), labels: labels(), scale: np.array([scale]) },
+        };
       }
       if (!flags.classifier) throw new UsageError("--guidance classifier needs --classifier DIR (a checkpoint from vdm train-classifier)");
       const c = classifierFlag("classifier", flags.classifier);
-      if (c.config.clean) throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained on clean data only; classifier guidance needs a noise-aware one (vdm train-classifier without --net cnn)`);
-      if (c.config.data.dim !== resolved.dim) throw new UsageError(`--classifier ${flags.classifier}: the classifier sees ${c.config.data.dim}-D data, the model ${resolved.dim}-D`);
-      if (c.config.data.mean.some((m, d) => Math.abs(m - resolved.normalization.mean[d]!) > 1e-6 * (1 + Math.abs(m)) || Math.abs(c.config.data.std[d]! - resolved.normalization.std[d]!) > 1e-6 * c.config.data.std[d]!)) {
-        throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained with a different data normalisation than the model`);
+      if (c.config.clean)
+        throw new UsageError(
+          `--classifier ${flags.classifier}: the classifier was trained on clean data only; classifier guidance needs a noise-aware one (vdm train-classifier without --net cnn)`,
+        );
+      if (c.config.data.dim !== resolved.dim)
+        throw new UsageError(
+          `--classifier ${flags.classifier}: the classifier sees ${c.config.data.dim}-D data, the model ${resolved.dim}-D`,
+        );
+      if (
+        c.config.data.mean.some(
+          (m, d) =>
+            Math.abs(m - resolved.normalization.mean[d]!) > 1e-6 * (1 + Math.abs(m)) ||
+            Math.abs(c.config.data.std[d]! - resolved.normalization.std[d]!) > 1e-6 * c.config.data.std[d]!,
+        )
+      ) {
+        throw new UsageError(
+          `--classifier ${flags.classifier}: the classifier was trained with a different data normalisation than the model`,
+        );
       }
-      if (c.config.schedule !== resolved.scheduleName) throw new UsageError(`--classifier ${flags.classifier}: the classifier was trained on the ${c.config.schedule} schedule, the model on ${resolved.scheduleName}`);
+      if (c.config.schedule !== resolved.scheduleName)
+        throw new UsageError(
+          `--classifier ${flags.classifier}: the classifier was trained on the ${c.config.schedule} schedule, the model on ${resolved.scheduleName}`,
+        );
       classes.forEach((label) => {
-        if (label >= c.classifier.classes) throw new UsageError(`--class ${label}: class ${label} is out of range: the classifier knows classes 0..${c.classifier.classes - 1}`);
+        if (label >= c.classifier.classes)
+          throw new UsageError(
+            `--class ${label}: class ${label} is out of range: the classifier knows classes 0..${c.classifier.classes - 1}`,
+          );
       });
-      return { model: classifierGuidedModel(model, c.classifier), params: { net: tree.ref(params), classifier: c.params, labels: labels(), scale: np.array([scale]) } };
+      return {
+        model: classifierGuidedModel(model, c.classifier),
+        params: { net: tree.ref(params), classifier: c.params, labels: labels(), scale: np.array([scale]) },
+      };
     }
     default:
       throw new UsageError(`--guidance must be none, cfg or classifier, got "${kind}"`);

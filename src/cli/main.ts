@@ -1,20 +1,20 @@
 /** The `vdm` command line. */
-import { shutdownEngine, initEngine } from "../engine/index.js";
+import { initEngine, shutdownEngine } from "../engine/index.js";
 import { VdmError } from "../errors.js";
-import { closest, Interrupted, UsageError, type FlagGroup } from "./args.js";
+import { closest, type FlagGroup, Interrupted, UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
 import * as exportCommand from "./commands/export.js";
 import * as guidance from "./commands/guidance.js";
-import * as trainClassifier from "./commands/train-classifier.js";
 import * as langevinDemo from "./commands/langevin-demo.js";
 import * as nfe from "./commands/nfe.js";
-import * as scoreField from "./commands/score-field.js";
 import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
-import * as train from "./commands/train.js";
+import * as scoreField from "./commands/score-field.js";
 import * as evalText from "./commands/text.js";
+import * as train from "./commands/train.js";
+import * as trainClassifier from "./commands/train-classifier.js";
 
 export interface Command {
   /** the flag tables its parser takes (besides the common flags), which its help lists */
@@ -24,7 +24,21 @@ export interface Command {
   run(argv: string[]): void | Promise<void>;
 }
 
-export const COMMANDS: Record<string, Command> = { demo, train, "train-classifier": trainClassifier, sample, eval: evalCommand, nfe, export: exportCommand, guidance, "score-field": scoreField, "langevin-demo": langevinDemo, schedule, elbo, "eval-text": evalText };
+export const COMMANDS: Record<string, Command> = {
+  demo,
+  train,
+  "train-classifier": trainClassifier,
+  sample,
+  eval: evalCommand,
+  nfe,
+  export: exportCommand,
+  guidance,
+  "score-field": scoreField,
+  "langevin-demo": langevinDemo,
+  schedule,
+  elbo,
+  "eval-text": evalText,
+};
 
 /** `vdm --help`: one line per command from its `summary`, then what every command shares. */
 function usage(): string {
@@ -64,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as Error & { code?: string };
     // a name that is none of those an option takes (a data set, a schedule) is a usage mistake: suggest the nearest
     const unknown = err instanceof VdmError ? err.unknown : undefined;
-    const usageLike = err instanceof UsageError || unknown !== undefined || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
+    const usageLike =
+      err instanceof UsageError || unknown !== undefined || (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
     const near = unknown && closest(unknown.name, unknown.known);
     console.error(`vdm ${name}: ${usageLike ? "" : "error: "}${e.message}${near ? `; did you mean "${near}"?` : ""}`);
     if (!usageLike && process.env.VDM_DEBUG) console.error(e.stack);

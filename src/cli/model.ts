@@ -1,20 +1,21 @@
 /** `--model`: a checkpoint directory, or `oracle` (the exact denoiser of a known density). */
-import { DiffusionProcess } from "../diffusion/process.js";
+
+import { availableParallelism } from "node:os";
 import { knownDensityNames, knownMixture } from "../data/known.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
+import { DiffusionProcess } from "../diffusion/process.js";
+import { readCheckpointConfig } from "../io/checkpoint.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
+import { type BackendName, backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads } from "../onnx/available.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";
-import { backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads, type BackendName } from "../onnx/available.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
-import { dataShape, validateRunConfig, type RunConfig } from "../train/config.js";
-import { readCheckpointConfig } from "../io/checkpoint.js";
-import { kindOf } from "./runs.js";
+import { dataShape, type RunConfig, validateRunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
-import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
-import { availableParallelism } from "node:os";
+import { defineFlags, type FlagValues, intFlag, UsageError } from "./args.js";
+import { kindOf } from "./runs.js";
 
 export interface ResolvedModel {
   /** the model on the chosen backend */
@@ -54,7 +55,10 @@ const ORACLE_TIMESTEPS = 1000;
 export const modelFlags = defineFlags(
   "Model",
   {
-    model: { value: "DIR|oracle", help: `a checkpoint directory, a model shipped with the package (${shippedModelNames.join(", ")}), or oracle: the exact denoiser of a known density (required)` },
+    model: {
+      value: "DIR|oracle",
+      help: `a checkpoint directory, a model shipped with the package (${shippedModelNames.join(", ")}), or oracle: the exact denoiser of a known density (required)`,
+    },
     data: { value: "D", help: `the data set (default: the checkpoint's); with --model oracle required: ${oracleDataHelp}` },
     // no default in the table: a value given with a checkpoint (which has its own) is refused, not ignored
     schedule: { value: "S", help: `oracle only: the noise schedule (default: ${ORACLE_SCHEDULE})` },
@@ -72,8 +76,15 @@ export const backendFlags = defineFlags("Backend", {
   },
   // measured on 2 cores (npm run bench): 2 threads took 0.6–0.85× the time of 1 for U-Net steps,
   // forward passes and sampling, and the same for the small 2-D step
-  "onnx-threads": { default: String(availableParallelism()), value: "N", help: "ONNX Runtime's intra-op threads (the default is this machine's core count)" },
-  "onnx-no-spin": { type: "boolean", help: "idle ONNX Runtime threads sleep instead of spinning while they wait for work (for a machine busy with other jobs, where spinning threads slow the working ones)" },
+  "onnx-threads": {
+    default: String(availableParallelism()),
+    value: "N",
+    help: "ONNX Runtime's intra-op threads (the default is this machine's core count)",
+  },
+  "onnx-no-spin": {
+    type: "boolean",
+    help: "idle ONNX Runtime threads sleep instead of spinning while they wait for work (for a machine busy with other jobs, where spinning threads slow the working ones)",
+  },
 });
 
 type BackendFlags = FlagValues<typeof backendFlags.specs>;
@@ -109,10 +120,16 @@ export function parseBackend(flags: Partial<BackendFlags>): Backend {
     announced = true;
     console.error(choice.onnx ? `backend: ${choice.reason}` : slowEngineWarning());
   }
-  return { onnx: choice.onnx, session: { threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }), spin: !flags["onnx-no-spin"] } };
+  return {
+    onnx: choice.onnx,
+    session: { threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }), spin: !flags["onnx-no-spin"] },
+  };
 }
 
-const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({ model: onnxModel(denoiser.model, denoiser.params, backend.session), params: denoiser.params });
+const onnxDenoiser = (denoiser: Denoiser, backend: Backend) => ({
+  model: onnxModel(denoiser.model, denoiser.params, backend.session),
+  params: denoiser.params,
+});
 
 /** `denoiser` with its network on `backend` (for as long as the process runs). */
 export function onBackend(denoiser: Denoiser, backend: Backend): Denoiser {
@@ -143,20 +160,33 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
  */
 function checkDenoiserRun(dir: string): void {
   const kind = kindOf(readCheckpointConfig(dir, validateRunConfig));
-  if (kind === "classifier") throw new UsageError(`${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`);
-  if (kind === "text") throw new UsageError(`${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`);
+  if (kind === "classifier")
+    throw new UsageError(
+      `${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`,
+    );
+  if (kind === "text")
+    throw new UsageError(
+      `${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`,
+    );
 }
 
 function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> {
-  if (flags.model === "") throw new UsageError(`--model is required: a checkpoint directory, a model shipped with the package (${shippedModelNames[0]}) or "oracle"`);
+  if (flags.model === "")
+    throw new UsageError(
+      `--model is required: a checkpoint directory, a model shipped with the package (${shippedModelNames[0]}) or "oracle"`,
+    );
   if (flags.model === "oracle") {
-    if (!flags.data) throw new UsageError(`--model oracle needs --data ${oracleDataHelp} (a data set with a known density, or a Gaussian mixture file)`);
+    if (!flags.data)
+      throw new UsageError(`--model oracle needs --data ${oracleDataHelp} (a data set with a known density, or a Gaussian mixture file)`);
     const mixture = knownMixture(flags.data);
     const dim = mixture.means[0]!.length;
     return {
       // the score target is exact at every level, the clean data (σ = 0) included; the labels are the components
       denoiser: { model: oracleModel("score", mixture.weights.length), params: mixtureParams(mixture) },
-      process: new DiffusionProcess(getSchedule(flags.schedule || ORACLE_SCHEDULE), flags.timesteps ? intFlag("timesteps", flags.timesteps, { min: 0 }) : ORACLE_TIMESTEPS),
+      process: new DiffusionProcess(
+        getSchedule(flags.schedule || ORACLE_SCHEDULE),
+        flags.timesteps ? intFlag("timesteps", flags.timesteps, { min: 0 }) : ORACLE_TIMESTEPS,
+      ),
       normalization: identityNormalization(dim),
       data: flags.data,
       dim,
@@ -170,7 +200,10 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
   checkDenoiserRun(dir);
   const run = loadRun(dir);
   const { config } = run;
-  for (const [name, own] of [["schedule", config.schedule], ["timesteps", String(config.timesteps)]] as const) {
+  for (const [name, own] of [
+    ["schedule", config.schedule],
+    ["timesteps", String(config.timesteps)],
+  ] as const) {
     if (flags[name]) throw new UsageError(`--${name} is for --model oracle; the checkpoint ${flags.model} has its own (--${name} ${own})`);
   }
   return {

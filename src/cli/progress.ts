@@ -38,7 +38,7 @@ export class Progress {
     } else if ((done !== this.#lastLine && (done >= this.#nextLine || done >= this.total)) || now - this.#lastDraw >= 30_000) {
       this.#lastDraw = now;
       this.#lastLine = done;
-      this.stream.write(text + "\n");
+      this.stream.write(`${text}\n`);
       this.#nextLine = done + Math.max(1, Math.ceil(this.total / 10));
     }
   }

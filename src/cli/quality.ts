@@ -1,6 +1,6 @@
 /** The image-quality judge of the commands that sample image models (`eval --quality`, `nfe`, `guidance`). */
 import { loadSplit } from "../data/index.js";
-import { loadFeatureClassifier, qualityReference, type FeatureClassifier, type QualityReference } from "../eval/quality.js";
+import { type FeatureClassifier, loadFeatureClassifier, type QualityReference, qualityReference } from "../eval/quality.js";
 import type { ResolvedModel } from "./model.js";
 
 /**
@@ -9,6 +9,10 @@ import type { ResolvedModel } from "./model.js";
  */
 export function imageJudge(resolved: ResolvedModel, n: number, dataDir = ""): { net: FeatureClassifier; reference: QualityReference } {
   const net = loadFeatureClassifier();
-  const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: 2 * n, dataDir: dataDir || resolved.dataConfig?.dataDir || "" }).test;
+  const test = loadSplit(resolved.data, resolved.seed, {
+    train: 1,
+    test: 2 * n,
+    dataDir: dataDir || resolved.dataConfig?.dataDir || "",
+  }).test;
   return { net, reference: qualityReference(net, test, n) };
 }

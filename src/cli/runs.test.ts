@@ -63,9 +63,18 @@ describe("a run in --out", () => {
     const before = bytes(run);
     const held = `${re(run)} already holds a moons denoiser run at step 20 of 20`;
     const cases: [string[], RegExp][] = [
-      [["train", "--data", "moons", "--out", run, ...tiny, "--hidden", "32"], new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`)],
-      [["train-classifier", "--data", "moons", "--out", run, ...tiny], new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`)],
-      [["train", "--data", "text:restaurants", "--out", run, "--steps", "3"], new RegExp(`${held}; --resume continues it .*, --force replaces it`)],
+      [
+        ["train", "--data", "moons", "--out", run, ...tiny, "--hidden", "32"],
+        new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`),
+      ],
+      [
+        ["train-classifier", "--data", "moons", "--out", run, ...tiny],
+        new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`),
+      ],
+      [
+        ["train", "--data", "text:restaurants", "--out", run, "--steps", "3"],
+        new RegExp(`${held}; --resume continues it .*, --force replaces it`),
+      ],
       [["demo", "--out", run], new RegExp(`${held} that vdm demo did not write; --force replaces it`)],
     ];
     for (const [args, pattern] of cases) {
@@ -103,13 +112,32 @@ describe("a run in --out", () => {
     }
     const wrongCommand = vdm("train-classifier", "--out", run, "--resume");
     assert.equal(wrongCommand.code, 2);
-    assert.match(wrongCommand.stderr, new RegExp(`holds a moons denoiser run at step 20 of 20; vdm train --out ${re(run)} --resume continues it`));
+    assert.match(
+      wrongCommand.stderr,
+      new RegExp(`holds a moons denoiser run at step 20 of 20; vdm train --out ${re(run)} --resume continues it`),
+    );
     assert.deepEqual(bytes(run), before);
   });
 
   it("--resume applies a new --lr and more --steps, says so, and adds up trainSeconds", () => {
     const earlier = json(join(run, "metrics.json")).trainSeconds;
-    const r = vdm("train", "--out", run, "--resume", "--steps", "30", "--lr", "1e-3", "--data", "moons", "--hidden", "16", "--no-report", "--quiet", "--json");
+    const r = vdm(
+      "train",
+      "--out",
+      run,
+      "--resume",
+      "--steps",
+      "30",
+      "--lr",
+      "1e-3",
+      "--data",
+      "moons",
+      "--hidden",
+      "16",
+      "--no-report",
+      "--quiet",
+      "--json",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`^resuming ${re(run)} at step 20 of 30; --lr 1e-3 replaces 0.002, --steps 30 replaces 20$`, "m"));
     const config = json(join(run, "config.json"));
@@ -142,15 +170,41 @@ describe("a run in --out", () => {
     writeFileSync(join(pictured, "notes.txt"), "mine");
     const clf = vdm("train-classifier", "--data", "moons", "--out", pictured, ...tiny, "--force", "--no-report");
     assert.equal(clf.code, 0, clf.stderr);
-    assert.match(clf.stderr, new RegExp(`replacing the run in ${re(pictured)}: deleted config.json, forward.png, grid-100.png, loss.png, metrics.json, samples.png, state.safetensors`));
-    for (const f of ["samples.png", "loss.png", "forward.png", "grid-100.png"]) assert.ok(!existsSync(join(pictured, f)), `${f} was deleted`);
+    assert.match(
+      clf.stderr,
+      new RegExp(
+        `replacing the run in ${re(pictured)}: deleted config.json, forward.png, grid-100.png, loss.png, metrics.json, samples.png, state.safetensors`,
+      ),
+    );
+    for (const f of ["samples.png", "loss.png", "forward.png", "grid-100.png"])
+      assert.ok(!existsSync(join(pictured, f)), `${f} was deleted`);
     assert.equal(readFileSync(join(pictured, "notes.txt"), "utf8"), "mine");
     assert.equal(json(join(pictured, "config.json")).task, "classifier");
   });
 
   it("a Diffusion-LM run resumes with `vdm train --out DIR --resume`, refusing a contradicting --width and taking a new --lr", () => {
     const lm = join(root, "lm");
-    const first = vdm("train", "--data", "text:restaurants", "--out", lm, "--steps", "2", "--width", "16", "--layers", "1", "--heads", "1", "--embed-dim", "8", "--batch", "8", "--no-report", "--json");
+    const first = vdm(
+      "train",
+      "--data",
+      "text:restaurants",
+      "--out",
+      lm,
+      "--steps",
+      "2",
+      "--width",
+      "16",
+      "--layers",
+      "1",
+      "--heads",
+      "1",
+      "--embed-dim",
+      "8",
+      "--batch",
+      "8",
+      "--no-report",
+      "--json",
+    );
     assert.equal(first.code, 0, first.stderr);
     assert.ok(!existsSync(join(lm, "samples.txt")) && !existsSync(join(lm, "classifier-food")), "--no-report: no samples, no classifier");
     const before = bytes(lm);
@@ -166,9 +220,23 @@ describe("a run in --out", () => {
 
   it("Ctrl-C stops training with a checkpoint, says how to resume it and exits with 130; the run resumes, and a later --resume writes the report it lacks", async () => {
     const stopped = join(root, "stopped");
-    const r = await vdmInterrupted(/^train \d+\/100000/m, "train", "--data", "moons", "--out", stopped, "--steps", "100000", "--hidden", "16");
+    const r = await vdmInterrupted(
+      /^train \d+\/100000/m,
+      "train",
+      "--data",
+      "moons",
+      "--out",
+      stopped,
+      "--steps",
+      "100000",
+      "--hidden",
+      "16",
+    );
     assert.equal(r.code, 130, r.stderr);
-    const m = new RegExp(`stopped by Ctrl-C at step (\\d+) of 100000; the checkpoint in ${re(stopped)} holds step \\1\\. Resume it with:\\n  vdm train --out ${re(stopped)} --resume$`, "m").exec(r.stderr);
+    const m = new RegExp(
+      `stopped by Ctrl-C at step (\\d+) of 100000; the checkpoint in ${re(stopped)} holds step \\1\\. Resume it with:\\n  vdm train --out ${re(stopped)} --resume$`,
+      "m",
+    ).exec(r.stderr);
     assert.ok(m, r.stderr);
     const step = Number(m[1]);
     assert.ok(step > 0);
@@ -195,7 +263,8 @@ describe("a run in --out", () => {
       const r = await vdmInterrupted(/^train \d+\/4000/m, "demo", "--out", demo);
       assert.equal(r.code, 130, `run ${time}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`Resume it with:\\n  vdm train --out ${re(demo)} --resume$`, "m"));
-      if (time === 2) assert.match(r.stderr, new RegExp(`replacing the run in ${re(demo)}: deleted config.json, metrics.json, state.safetensors`));
+      if (time === 2)
+        assert.match(r.stderr, new RegExp(`replacing the run in ${re(demo)}: deleted config.json, metrics.json, state.safetensors`));
     }
     assert.ok(existsSync(join(demo, ".vdm-demo")));
   });

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
-import { validateRunConfig, type RunConfig } from "../train/config.js";
+import { type RunConfig, validateRunConfig } from "../train/config.js";
 import { defineFlags, Interrupted, intFlag, UsageError } from "./args.js";
 import { formatSeconds } from "./progress.js";
 
@@ -24,8 +24,14 @@ export function runFlags(changeable: readonly string[]) {
         type: "boolean",
         help: `continue DIR's run from its last checkpoint: a larger --steps trains further; ${changeable.map((f) => `--${f}`).join(", ")} take new values; a flag that would change the run's model, data or process is an error`,
       },
-      force: { type: "boolean", help: "replace the run in DIR: its files (checkpoint, pictures, grids, metrics, samples, classifiers) are deleted first; other files stay" },
-      "no-report": { type: "boolean", help: "train only: no evaluation, samples, grids or pictures (those of an earlier report stay); metrics.json then holds the training facts only (steps, trainSeconds, stepsPerSecond, finalLoss)" },
+      force: {
+        type: "boolean",
+        help: "replace the run in DIR: its files (checkpoint, pictures, grids, metrics, samples, classifiers) are deleted first; other files stay",
+      },
+      "no-report": {
+        type: "boolean",
+        help: "train only: no evaluation, samples, grids or pictures (those of an earlier report stay); metrics.json then holds the training facts only (steps, trainSeconds, stepsPerSecond, finalLoss)",
+      },
     },
     `A DIR that already holds a run is refused without --resume or --force. Ctrl-C stops training after
 the current step, saves the checkpoint and prints the command that resumes it (exit code 130).
@@ -98,11 +104,13 @@ function describeRun(dir: string): string {
  * The files and folders a training command writes into its run directory (what --force deletes),
  * with the leftovers of interrupted atomic writes (NAME.PID.tmp).
  */
-const RUN_FILE = /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
+const RUN_FILE =
+  /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
 
 /** Check a command's --out DIR before any work: a file of that name (not a directory) is refused, not found when the results are written. */
 export function checkOutDir(dir: string): void {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is a file; --out names the directory the results go into`);
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new UsageError(`--out ${dir} is a file; --out names the directory the results go into`);
 }
 
 /**
@@ -117,14 +125,18 @@ export function checkOutFile(file: string): void {
   if (!existsSync(dir)) throw new UsageError(`--out ${file}: the directory ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${file}: ${dir} is a file, not a directory`);
   if (RUN_FILE.test(name) && isVdmRun(dir)) {
-    throw new UsageError(`--out ${file} is a file of the run in ${dir} (its ${name}); writing there would replace it: choose another file name or directory`);
+    throw new UsageError(
+      `--out ${file} is a file of the run in ${dir} (its ${name}); writing there would replace it: choose another file name or directory`,
+    );
   }
 }
 
 /** Delete the run files of `dir` (RUN_FILE), leaving any other file; returns their names. */
 function removeRunFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const names = readdirSync(dir).filter((name) => RUN_FILE.test(name)).sort();
+  const names = readdirSync(dir)
+    .filter((name) => RUN_FILE.test(name))
+    .sort();
   for (const name of names) rmSync(join(dir, name), { recursive: true, force: true });
   return names;
 }
@@ -149,13 +161,17 @@ export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions
   if (resume && force) throw new UsageError("--resume continues the run in --out and --force replaces it: give one of them");
   checkOutDir(dir);
   if (resume) {
-    if (!holdsRun(dir)) throw new UsageError(`--resume: ${dir} holds no run to continue (no config.json); without --resume a new run starts there`);
+    if (!holdsRun(dir))
+      throw new UsageError(`--resume: ${dir} holds no run to continue (no config.json); without --resume a new run starts there`);
     return () => {};
   }
   const mark = owner ? join(dir, `.vdm-${owner}`) : undefined;
   const owned = mark !== undefined && existsSync(mark);
   const held = holdsRun(dir);
-  if (held && !isVdmRun(dir)) throw new UsageError(`${join(dir, "config.json")} is not a vdm run's config, so ${dir} is left alone (--force too): choose another --out`);
+  if (held && !isVdmRun(dir))
+    throw new UsageError(
+      `${join(dir, "config.json")} is not a vdm run's config, so ${dir} is left alone (--force too): choose another --out`,
+    );
   if (held && !force && !owned) {
     throw new UsageError(
       owner
@@ -218,7 +234,13 @@ function hasReport(dir: string): boolean {
  * --no-report, or stopped during the report) and --no-report is not given: then the report is
  * written. Says on stderr where the run resumes and what changed, or what is left.
  */
-export function resumeRun(dir: string, kind: RunKind, flags: Record<string, string | boolean>, given: ReadonlySet<string>, table: Readonly<Record<string, ResumeFlag>>): Resumption {
+export function resumeRun(
+  dir: string,
+  kind: RunKind,
+  flags: Record<string, string | boolean>,
+  given: ReadonlySet<string>,
+  table: Readonly<Record<string, ResumeFlag>>,
+): Resumption {
   let config = readCheckpointConfig(dir, validateRunConfig);
   if (kindOf(config) !== kind) throw new UsageError(`${dir} holds ${describeRun(dir)}; ${resumeCommand(kindOf(config), dir)} continues it`);
   const done = checkpointStep(dir);
@@ -231,20 +253,30 @@ export function resumeRun(dir: string, kind: RunKind, flags: Record<string, stri
     if (ours !== undefined && sameValue(raw, ours)) continue;
     if (!flag.apply) {
       const keeps = `a resumed run keeps its model, data and process; --force starts a new run in ${dir} instead`;
-      throw new UsageError(ours === undefined ? `--${name} ${raw} does not apply to the run in ${dir} (${describeRun(dir)}): ${keeps}` : `--${name} ${raw} contradicts the run in ${dir}, which has --${name} ${ours}: ${keeps}`);
+      throw new UsageError(
+        ours === undefined
+          ? `--${name} ${raw} does not apply to the run in ${dir} (${describeRun(dir)}): ${keeps}`
+          : `--${name} ${raw} contradicts the run in ${dir}, which has --${name} ${ours}: ${keeps}`,
+      );
     }
     config = flag.apply(config, raw);
     changes.push(`--${name} ${raw} replaces ${ours}`);
   }
   if (given.has("steps")) {
     const steps = intFlag("steps", String(flags.steps), { min: 1 });
-    if (steps < done) throw new UsageError(`--steps ${steps} is below the ${done} steps the run in ${dir} has done: a resumed run trains further (--steps above ${done})`);
+    if (steps < done)
+      throw new UsageError(
+        `--steps ${steps} is below the ${done} steps the run in ${dir} has done: a resumed run trains further (--steps above ${done})`,
+      );
     if (steps !== config.steps) changes.push(`--steps ${steps} replaces ${config.steps}`);
     config = { ...config, steps };
   }
   const trained = done >= config.steps;
   const nothingLeft = trained && (flags["no-report"] === true || hasReport(dir));
-  if (nothingLeft) console.error(`nothing left to train: the run in ${dir} has done all its ${config.steps} steps; its checkpoint, pictures and metrics stay as they are (--steps N above ${done} trains further)`);
+  if (nothingLeft)
+    console.error(
+      `nothing left to train: the run in ${dir} has done all its ${config.steps} steps; its checkpoint, pictures and metrics stay as they are (--steps N above ${done} trains further)`,
+    );
   else if (trained) console.error(`the run in ${dir} has done all its ${config.steps} steps; writing the report it lacks`);
   else console.error(`resuming ${dir} at step ${done} of ${config.steps}${changes.length > 0 ? `; ${changes.join(", ")}` : ""}`);
   return { config, done, nothingLeft };
@@ -288,15 +320,26 @@ export function earlierFacts(dir: string): Partial<Pick<TrainingFacts, "trainSec
  * `earlier` ones: the seconds add up; an invocation that ran no step adds none and keeps the
  * earlier speed.
  */
-export function trainingFacts(state: { step: number; losses: ArrayLike<number> }, firstStep: number, seconds: number, stepsPerSecond: number, earlier: ReturnType<typeof earlierFacts>): TrainingFacts {
+export function trainingFacts(
+  state: { step: number; losses: ArrayLike<number> },
+  firstStep: number,
+  seconds: number,
+  stepsPerSecond: number,
+  earlier: ReturnType<typeof earlierFacts>,
+): TrainingFacts {
   const ran = state.step > firstStep;
   const rate = ran ? stepsPerSecond : (earlier.stepsPerSecond ?? NaN);
-  return { steps: state.step, trainSeconds: (earlier.trainSeconds ?? 0) + (ran ? seconds : 0), ...(Number.isFinite(rate) ? { stepsPerSecond: rate } : {}), finalLoss: meanOfLast(state.losses, 100) };
+  return {
+    steps: state.step,
+    trainSeconds: (earlier.trainSeconds ?? 0) + (ran ? seconds : 0),
+    ...(Number.isFinite(rate) ? { stepsPerSecond: rate } : {}),
+    finalLoss: meanOfLast(state.losses, 100),
+  };
 }
 
 /** Write DIR/metrics.json with the training facts only (until a report replaces it), and `data` naming the data set. */
 export function writeTrainingFacts(dir: string, data: string, facts: TrainingFacts): void {
-  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify({ data, ...facts }, null, 2) + "\n");
+  writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify({ data, ...facts }, null, 2)}\n`);
 }
 
 /**
@@ -333,5 +376,7 @@ export async function stopOnCtrlC<T>(f: (signal: AbortSignal) => Promise<T>): Pr
 /** The error that ends a run Ctrl-C stopped at step `done` of `steps`: where its checkpoint is and the command that resumes it. */
 export function interrupted(kind: RunKind, dir: string, done: number, steps: number): Interrupted {
   if (!holdsRun(dir)) return new Interrupted(`stopped by Ctrl-C before the first step; nothing was saved`);
-  return new Interrupted(`stopped by Ctrl-C at step ${done} of ${steps}; the checkpoint in ${dir} holds step ${done}. Resume it with:\n  ${resumeCommand(kind, dir)}`);
+  return new Interrupted(
+    `stopped by Ctrl-C at step ${done} of ${steps}; the checkpoint in ${dir} holds step ${done}. Resume it with:\n  ${resumeCommand(kind, dir)}`,
+  );
 }

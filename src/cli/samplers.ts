@@ -1,16 +1,16 @@
 /** `--sampler` and its knobs, shared by the commands that sample. */
 import type { Normalization } from "../data/normalize.js";
-import type { ResolvedModel } from "./model.js";
+import { type Spacing, spacings } from "../diffusion/process.js";
 import type { AncestralVariance } from "../sample/ancestral.js";
+import { isLevelSamplerName, levelSampler, levelSamplerNames } from "../sample/by-name.js";
 import type { Init } from "../sample/init.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../sample/langevin.js";
-import { ODE_SIGMA_MAX } from "../sample/predict.js";
-import { isLevelSamplerName, levelSampler, levelSamplerNames } from "../sample/by-name.js";
-import { spacings, type Spacing } from "../diffusion/process.js";
 import { PredictorCorrectorSampler } from "../sample/pc.js";
+import { ODE_SIGMA_MAX } from "../sample/predict.js";
 import type { Sampler } from "../sample/sampler.js";
 import { geometricSigmas } from "../sample/score.js";
-import { defineFlags, intFlag, UsageError, type FlagValues } from "./args.js";
+import { defineFlags, type FlagValues, intFlag, UsageError } from "./args.js";
+import type { ResolvedModel } from "./model.js";
 
 export const samplerNames = [...levelSamplerNames, "pc", "langevin", "annealed-langevin"] as const;
 
@@ -26,8 +26,14 @@ export const samplerFlags = defineFlags(
   "Sampler",
   {
     sampler: { default: DEFAULT_SAMPLER, value: "NAME", help: "the sampler (see below)" },
-    "sample-steps": { value: "N", help: `the number of levels N (default: ${DEFAULT_FAST_STEPS} for ${fastSamplers.join(", ")}; ancestral and pc: the whole chain in discrete time, 1000 in continuous time)` },
-    spacing: { value: "S", help: "where the levels lie: uniform (in t), log-snr (evenly in γ = −log SNR; the default of dpm++) or trailing (t_k = t_max·k/N)" },
+    "sample-steps": {
+      value: "N",
+      help: `the number of levels N (default: ${DEFAULT_FAST_STEPS} for ${fastSamplers.join(", ")}; ancestral and pc: the whole chain in discrete time, 1000 in continuous time)`,
+    },
+    spacing: {
+      value: "S",
+      help: "where the levels lie: uniform (in t), log-snr (evenly in γ = −log SNR; the default of dpm++) or trailing (t_k = t_max·k/N)",
+    },
     "max-sigma": {
       value: "S",
       help: `caps the noisiest level at σ̃ = e^{γ/2} ≤ S (default: ${ODE_SIGMA_MAX} for ${fastSamplers.join(", ")}, none for ancestral and pc, and none with the exact oracle): beyond it a trained network's x̂_0 is too inaccurate to start a deterministic path`,
@@ -80,7 +86,11 @@ function parseInit(raw: string, fallback: Init, z: Normalization): Init {
   const [kind, a, b] = raw.split(":");
   if (kind === "gaussian" && a !== undefined && b === undefined) return { kind: "gaussian", std: num("init", a) };
   if (kind === "uniform" && a !== undefined && b !== undefined && Number(a) < Number(b)) {
-    return { kind: "uniform", low: z.mean.map((m, d) => (Number(a) - m) / z.std[d]!), high: z.mean.map((m, d) => (Number(b) - m) / z.std[d]!) };
+    return {
+      kind: "uniform",
+      low: z.mean.map((m, d) => (Number(a) - m) / z.std[d]!),
+      high: z.mean.map((m, d) => (Number(b) - m) / z.std[d]!),
+    };
   }
   throw new UsageError(`--init must be uniform:LOW:HIGH (LOW < HIGH) or gaussian:STD, got "${raw}"`);
 }
@@ -99,21 +109,30 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
   const { process, normalization: z } = resolved;
   const variance = flags.variance;
   if (variance !== "posterior" && variance !== "beta") throw new UsageError(`--variance must be posterior or beta, got "${variance}"`);
-  if (flags.spacing !== "" && !(spacings as readonly string[]).includes(flags.spacing)) throw new UsageError(`--spacing must be one of ${spacings.join(", ")}, got "${flags.spacing}"`);
+  if (flags.spacing !== "" && !(spacings as readonly string[]).includes(flags.spacing))
+    throw new UsageError(`--spacing must be one of ${spacings.join(", ")}, got "${flags.spacing}"`);
   const fast = fastSamplers.includes(flags.sampler);
   const stepsRaw = flags["sample-steps"] || (fast ? String(DEFAULT_FAST_STEPS) : "");
   const steps = stepsRaw === "" ? undefined : intFlag("sample-steps", stepsRaw, { min: 1 });
-  if (steps !== undefined && process.T > 0 && steps > process.T) throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
+  if (steps !== undefined && process.T > 0 && steps > process.T)
+    throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
   const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved);
   const levels = { steps, spacing: (flags.spacing || undefined) as Spacing | undefined, sigmaMax };
   if (isLevelSamplerName(flags.sampler)) {
-    return levelSampler(flags.sampler, process, { ...levels, variance: variance as AncestralVariance, ...(flags.sampler === "ddim" ? { eta: num("eta", flags.eta, false) } : {}) });
+    return levelSampler(flags.sampler, process, {
+      ...levels,
+      variance: variance as AncestralVariance,
+      ...(flags.sampler === "ddim" ? { eta: num("eta", flags.eta, false) } : {}),
+    });
   }
   switch (flags.sampler) {
     case "langevin": {
       const sigma = num("sigma", flags.sigma, false);
       // a trained model's score at σ̃ = 0 divides its ε̂ by σ = 0; the oracle's score is exact there
-      if (sigma === 0 && !resolved.oracle) throw new UsageError("--sigma 0 asks a trained model for the clean data's score, which it does not have (ε̂/σ with σ = 0): give --sigma > 0, e.g. 0.05");
+      if (sigma === 0 && !resolved.oracle)
+        throw new UsageError(
+          "--sigma 0 asks a trained model for the clean data's score, which it does not have (ε̂/σ with σ = 0): give --sigma > 0, e.g. 0.05",
+        );
       return new LangevinSampler(process, {
         sigma,
         steps: intFlag("langevin-steps", flags["langevin-steps"], { min: 1 }),
@@ -123,7 +142,8 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
     }
     case "annealed-langevin": {
       const sigmaMax = num("sigma-max", flags["sigma-max"]);
-      if (flags.denoise !== "true" && flags.denoise !== "false") throw new UsageError(`--denoise must be true or false, got "${flags.denoise}"`);
+      if (flags.denoise !== "true" && flags.denoise !== "false")
+        throw new UsageError(`--denoise must be true or false, got "${flags.denoise}"`);
       return new AnnealedLangevinSampler(process, {
         sigmas: geometricSigmas(sigmaMax, num("sigma-min", flags["sigma-min"]), intFlag("levels", flags.levels, { min: 1 })),
         stepsPerLevel: intFlag("steps-per-level", flags["steps-per-level"], { min: 1 }),

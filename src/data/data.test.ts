@@ -21,7 +21,11 @@ describe("built-in 2-D sets", () => {
       assert.equal(a.points.length, 1000);
       assert.ok(a.points.every(Number.isFinite), name);
       assert.deepEqual(a.points, b.points, `${name} reproducible`);
-      if (a.labels) assert.ok(a.labels.every((l) => l >= 0 && l < 8), name);
+      if (a.labels)
+        assert.ok(
+          a.labels.every((l) => l >= 0 && l < 8),
+          name,
+        );
     }
     assert.equal(toyData("swiss-roll", 10, new Rng(0)).labels, undefined);
     assert.deepEqual(new Set(toyData("eight-gaussians", 2000, new Rng(0)).labels), new Set([0, 1, 2, 3, 4, 5, 6, 7]));

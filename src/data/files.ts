@@ -37,7 +37,10 @@ export function parseCsv(text: string, source = "CSV", labelColumn = ""): PointS
       }
       throw new DataError(`${source} line ${k + 1}: field ${bad + 1} (${describeValue(fields[bad])}) is not a finite number`);
     }
-    if (huge >= 0) throw new DataError(`${source} line ${k + 1}: field ${huge + 1} (${describeValue(fields[huge])}) is beyond the float32 range of points`);
+    if (huge >= 0)
+      throw new DataError(
+        `${source} line ${k + 1}: field ${huge + 1} (${describeValue(fields[huge])}) is beyond the float32 range of points`,
+      );
     if (dim === 0) dim = numbers.length;
     if (numbers.length !== dim) throw new DataError(`${source} line ${k + 1}: expected ${dim} values, got ${numbers.length}`);
     rows.push(numbers);
@@ -45,13 +48,28 @@ export function parseCsv(text: string, source = "CSV", labelColumn = ""): PointS
   if (labelColumn === "") return toPointSet(rows, dim, source);
   const names = header.names;
   const column = /^\d+$/.test(labelColumn) ? Number(labelColumn) : (names ?? []).indexOf(labelColumn);
-  if (column < 0 || column >= dim) throw new DataError(`${source}: no label column "${labelColumn}" (${dim} columns${names ? `: ${names.slice(0, 8).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n)).join(", ")}${names.length > 8 ? ", …" : ""}` : ""})`);
+  if (column < 0 || column >= dim)
+    throw new DataError(
+      `${source}: no label column "${labelColumn}" (${dim} columns${
+        names
+          ? `: ${names
+              .slice(0, 8)
+              .map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n))
+              .join(", ")}${names.length > 8 ? ", …" : ""}`
+          : ""
+      })`,
+    );
   const labels = rows.map((r, i) => {
     const y = r[column]!;
-    if (!Number.isInteger(y) || y < 0 || y > 0x7fffffff) throw new DataError(`${source}: label ${y} of point ${i} is not a non-negative 32-bit integer`);
+    if (!Number.isInteger(y) || y < 0 || y > 0x7fffffff)
+      throw new DataError(`${source}: label ${y} of point ${i} is not a non-negative 32-bit integer`);
     return y;
   });
-  const set = toPointSet(rows.map((r) => r.filter((_, j) => j !== column)), dim - 1, source);
+  const set = toPointSet(
+    rows.map((r) => r.filter((_, j) => j !== column)),
+    dim - 1,
+    source,
+  );
   return { ...set, labels: Int32Array.from(labels) };
 }
 

@@ -28,7 +28,10 @@ describe("IDX", () => {
     float[2] = 0x0d;
     assert.throws(() => parseIdx(float, "f"), /f: element type 0xd is not unsigned bytes/);
     assert.throws(() => parseIdx(good.subarray(0, 9), "f"), /f: truncated header/);
-    assert.throws(() => parseIdx(good.subarray(0, good.length - 5), "f"), /f: 19 data bytes, but the header's shape \[3, 2, 4\] needs 24 \(truncated\)/);
+    assert.throws(
+      () => parseIdx(good.subarray(0, good.length - 5), "f"),
+      /f: 19 data bytes, but the header's shape \[3, 2, 4\] needs 24 \(truncated\)/,
+    );
     assert.throws(() => parseIdx(Uint8Array.from([...good, 1]), "f"), /f: 25 data bytes, but the header's shape \[3, 2, 4\] needs 24/);
     assert.throws(() => parseIdx(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), "f"), /f: corrupt gzip data/);
   });

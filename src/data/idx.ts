@@ -27,7 +27,8 @@ export function parseIdx(bytes: Uint8Array, source = "IDX", { maxBytes = maxIdxB
       raw = gunzipSync(raw, { maxOutputLength: maxBytes });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === "ERR_BUFFER_TOO_LARGE") throw new DataError(`${source}: the gzip data inflate to more than ${maxBytes} bytes`, { cause: err });
+      if (e.code === "ERR_BUFFER_TOO_LARGE")
+        throw new DataError(`${source}: the gzip data inflate to more than ${maxBytes} bytes`, { cause: err });
       throw new DataError(`${source}: corrupt gzip data (${e.message})`, { cause: err });
     }
   }
@@ -41,7 +42,9 @@ export function parseIdx(bytes: Uint8Array, source = "IDX", { maxBytes = maxIdxB
   const count = shape.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * ndim;
   if (raw.length - start !== count) {
-    throw new DataError(`${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`);
+    throw new DataError(
+      `${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`,
+    );
   }
   return { shape, data: raw.slice(start) };
 }
@@ -65,7 +68,11 @@ export function readIdxPair(dir: string, prefix: "train" | "t10k"): ImageSet {
   if (images.shape.length !== 3) throw new DataError(`${imagesPath}: expected [n, rows, cols], got [${images.shape.join(", ")}]`);
   if (images.shape.includes(0)) throw new DataError(`${imagesPath}: no pixels in images of shape [${images.shape.join(", ")}]`);
   if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
-    throw new DataError(labels.shape.length !== 1 ? `${labelsPath}: expected [n] labels, got [${labels.shape.join(", ")}]` : `${labelsPath}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+    throw new DataError(
+      labels.shape.length !== 1
+        ? `${labelsPath}: expected [n] labels, got [${labels.shape.join(", ")}]`
+        : `${labelsPath}: ${labels.shape[0]} labels for ${images.shape[0]} images`,
+    );
   }
   return { images, labels: labels.data };
 }

@@ -17,10 +17,22 @@ export const imageNames: readonly string[] = ["fashion-mnist"];
 export const isImageSet = (name: string): boolean => imageNames.includes(name);
 
 /** Fashion-MNIST's ten classes, by label 0..9 (Xiao, Rasul and Vollgraf 2017). */
-export const fashionMnistClasses: readonly string[] = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+export const fashionMnistClasses: readonly string[] = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
 
 /** The name of label `k` of data set `data`: a Fashion-MNIST garment, else "class k". */
-export const className = (data: string, k: number): string => (data === "fashion-mnist" ? fashionMnistClasses[k] : undefined) ?? `class ${k}`;
+export const className = (data: string, k: number): string =>
+  (data === "fashion-mnist" ? fashionMnistClasses[k] : undefined) ?? `class ${k}`;
 
 /** Debian's dataset-fashion-mnist installs the full set here. */
 export const systemFashionMnist = "/usr/share/datasets/fashion-mnist";
@@ -29,7 +41,10 @@ export const systemFashionMnist = "/usr/share/datasets/fashion-mnist";
 export const bundledFashionMnist = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "fashion-mnist");
 
 export function defaultImageDir(): string {
-  return existsSync(join(systemFashionMnist, "train-images-idx3-ubyte.gz")) || existsSync(join(systemFashionMnist, "train-images-idx3-ubyte")) ? systemFashionMnist : bundledFashionMnist;
+  return existsSync(join(systemFashionMnist, "train-images-idx3-ubyte.gz")) ||
+    existsSync(join(systemFashionMnist, "train-images-idx3-ubyte"))
+    ? systemFashionMnist
+    : bundledFashionMnist;
 }
 
 /** The images of one IDX pair as [n, rows, cols, 1] pixels with labels; at most `limit` of them (0 = all). */

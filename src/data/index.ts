@@ -8,15 +8,15 @@ import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { sampleMixtureWithLabels } from "./known.js";
-import { isToy, toySplit, unknownDataset, type PointSet } from "./toy.js";
 import { subset } from "./sets.js";
+import { isToy, type PointSet, toySplit, unknownDataset } from "./toy.js";
 
-export type { PointSet };
-export { requireLabels, classCount, subset } from "./sets.js";
-export { toyNames, isToy, exampleShape } from "./toy.js";
-export { imageNames, isImageSet, defaultImageDir, pixelNormalization } from "./images.js";
+export { type GaussianMixture, mixtureMoments } from "../models/mixture.js";
+export { defaultImageDir, imageNames, isImageSet, pixelNormalization } from "./images.js";
 export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
-export { mixtureMoments, type GaussianMixture } from "../models/mixture.js";
+export { classCount, requireLabels, subset } from "./sets.js";
+export { exampleShape, isToy, toyNames } from "./toy.js";
+export type { PointSet };
 
 /** A data set's training and held-out test points (`loadSplit`). */
 export interface Split {
@@ -52,13 +52,19 @@ export function loadSplit(spec: string, seed: number, options: SplitOptions = {}
     const dir = dataDir || defaultImageDir();
     return { train: readImages(dir, "train", train), test: readImages(dir, "t10k", test) };
   }
-  const draw = (generate: (n: number, rng: Rng) => PointSet): Split => ({ train: generate(train, new Rng(seed)), test: generate(test, new Rng(seed ^ 0x5eed)) });
+  const draw = (generate: (n: number, rng: Rng) => PointSet): Split => ({
+    train: generate(train, new Rng(seed)),
+    test: generate(test, new Rng(seed ^ 0x5eed)),
+  });
   if (isToy(spec)) return toySplit(spec, seed, { train, test });
   if (!/\.(csv|json)$/.test(spec)) throw unknownDataset(spec);
   const data = readDataFile(spec, labelColumn);
   if ("weights" in data) return draw((n, rng) => sampleMixtureWithLabels(data, n, rng));
   // a held-out set of one point has no standard error (the report printed ± NaN)
-  if (data.n < MIN_FILE_POINTS) throw new DataError(`${spec}: ${data.n} points are too few: at least ${MIN_FILE_POINTS} (10 % of them, at least 2, are held out for evaluation)`);
+  if (data.n < MIN_FILE_POINTS)
+    throw new DataError(
+      `${spec}: ${data.n} points are too few: at least ${MIN_FILE_POINTS} (10 % of them, at least 2, are held out for evaluation)`,
+    );
   const order = Array.from({ length: data.n }, (_, i) => i);
   const u = new Rng(seed).uniform([data.n]).dataSync() as Float32Array;
   order.sort((a, b) => u[a]! - u[b]! || a - b);

@@ -9,7 +9,7 @@ import type { GaussianMixture } from "../models/mixture.js";
 import { readDataFile } from "./files.js";
 import { builtinMixture, knownDensityNames } from "./mixtures.js";
 
-export { knownDensityNames, builtinMixture, sampleMixtureWithLabels, sampleMixture, componentOf, componentFractions } from "./mixtures.js";
+export { builtinMixture, componentFractions, componentOf, knownDensityNames, sampleMixture, sampleMixtureWithLabels } from "./mixtures.js";
 
 /**
  * The mixture of a built-in set with a closed-form density, or the one in a .json file (an error
@@ -19,12 +19,16 @@ export function knownMixture(specOrPath: string): GaussianMixture {
   const m = builtinMixture(specOrPath);
   if (m) return m;
   if (!specOrPath.endsWith(".json")) {
-    throw new DataError(`no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`, { unknown: { name: specOrPath, known: knownDensityNames } });
+    throw new DataError(
+      `no closed-form density for data set "${specOrPath}" (known: ${knownDensityNames.join(", ")}; or FILE.json, a Gaussian mixture)`,
+      { unknown: { name: specOrPath, known: knownDensityNames } },
+    );
   }
   const data = readDataFile(specOrPath);
   if (!("weights" in data)) {
-    throw new DataError(`${specOrPath} holds points (a JSON array), not a Gaussian mixture (a JSON object {"weights", "means", "stds" or "covariances"})`);
+    throw new DataError(
+      `${specOrPath} holds points (a JSON array), not a Gaussian mixture (a JSON object {"weights", "means", "stds" or "covariances"})`,
+    );
   }
   return data;
 }
-

@@ -13,8 +13,8 @@ import { exactArray } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { mixtureLogDensity, mixtureParams, mixturePosterior } from "../models/oracle.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { knownMixture } from "./known.js";
 import { loadSplit, mixtureMoments } from "./index.js";
+import { knownMixture } from "./known.js";
 
 useEngine("wasm");
 
@@ -28,13 +28,32 @@ function file(content: unknown): string {
 }
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-const GOOD = { weights: [0.4, 0.6], means: [[0, 1], [2, -1]], covariances: [[[1, 0.5], [0.5, 2]], [[0.5, 0.3], [0.3, 0.4]]] };
+const GOOD = {
+  weights: [0.4, 0.6],
+  means: [
+    [0, 1],
+    [2, -1],
+  ],
+  covariances: [
+    [
+      [1, 0.5],
+      [0.5, 2],
+    ],
+    [
+      [0.5, 0.3],
+      [0.3, 0.4],
+    ],
+  ],
+};
 
 describe("Gaussian-mixture files", () => {
   it("every malformed file gets an error naming the file and the problem", () => {
     const cases: [unknown, RegExp][] = [
       ["{ weights: [1] }", /not valid JSON/],
-      [42, /expected a JSON object \{"weights", "means", "stds" or "covariances"\} describing a Gaussian mixture \(or an array of points\), got 42/],
+      [
+        42,
+        /expected a JSON object \{"weights", "means", "stds" or "covariances"\} describing a Gaussian mixture \(or an array of points\), got 42/,
+      ],
       [{ means: [[0]], stds: [[1]] }, /missing field "weights"/],
       [{ weights: [1], stds: [[1]] }, /missing field "means"/],
       [{ weights: [1], means: [[0]] }, /missing field "stds" \(per-dimension standard deviations\) or "covariances"/],
@@ -44,13 +63,50 @@ describe("Gaussian-mixture files", () => {
       [{ weights: [-0.5, 1.5], means: [[0], [1]], stds: [[1], [1]] }, /weights\[0\] = -0.5 is not positive/],
       [{ weights: [0.5, 0.4], means: [[0], [1]], stds: [[1], [1]] }, /weights sum to 0.9, not 1/],
       [{ weights: [0.5, 0.5], means: [[0, 0], [1]], stds: [[1, 1], [1]] }, /component 1: means\[1\] has 1 entries, expected D = 2/],
-      [{ weights: [0.5, 0.5], means: [[0, 0], [1, 1]], stds: [[1, 1], [1, 1, 1]] }, /component 1: stds\[1\] has 3 entries, expected D = 2/],
+      [
+        {
+          weights: [0.5, 0.5],
+          means: [
+            [0, 0],
+            [1, 1],
+          ],
+          stds: [
+            [1, 1],
+            [1, 1, 1],
+          ],
+        },
+        /component 1: stds\[1\] has 3 entries, expected D = 2/,
+      ],
       [{ weights: [0.5, 0.5], means: [[0], [1]], stds: [[1]] }, /stds has 1 entries, expected 2 \(one per weight\)/],
       [{ weights: [0.5, 0.5], means: [[0]], stds: [[1], [1]] }, /means has 1 entries, expected 2 \(one per weight\)/],
       [{ weights: [1], means: [[0, 0]], stds: [[1, 0]] }, /component 0: stds\[0\]\[1\] = 0 is not positive/],
       [{ weights: [1], means: [[0, 0]], covariances: [[[1, 0]]] }, /component 0: covariance has 1 rows, expected D = 2/],
-      [{ weights: [1], means: [[0, 0]], covariances: [[[1, 0.5], [0.4, 1]]] }, /component 0: covariance is not symmetric \(\[0\]\[1\] = 0.5, \[1\]\[0\] = 0.4\)/],
-      [{ ...GOOD, covariances: [GOOD.covariances[0], [[1, 2], [2, 1]]] }, /component 1: covariance is not positive definite \(eigenvalues from -1\.000 to 3\.000\)/],
+      [
+        {
+          weights: [1],
+          means: [[0, 0]],
+          covariances: [
+            [
+              [1, 0.5],
+              [0.4, 1],
+            ],
+          ],
+        },
+        /component 0: covariance is not symmetric \(\[0\]\[1\] = 0.5, \[1\]\[0\] = 0.4\)/,
+      ],
+      [
+        {
+          ...GOOD,
+          covariances: [
+            GOOD.covariances[0],
+            [
+              [1, 2],
+              [2, 1],
+            ],
+          ],
+        },
+        /component 1: covariance is not positive definite \(eigenvalues from -1\.000 to 3\.000\)/,
+      ],
       ['{"weights": [1], "means": [[0, 1e999]], "stds": [[1, 1]]}', /means\[0\]\[1\] is not a finite number \(null\)/],
       [{ weights: [1], means: [[0, null]], stds: [[1, 1]] }, /means\[0\]\[1\] is not a finite number \(null\)/],
       [{ weights: ["1"], means: [[0]], stds: [[1]] }, /weights\[0\] is not a finite number \("1"\)/],
@@ -60,7 +116,10 @@ describe("Gaussian-mixture files", () => {
     for (const [content, message] of cases) {
       const path = file(content);
       const named = new RegExp(`^${escape(path)}: .*${message.source}`);
-      for (const [via, read] of [["knownMixture", () => knownMixture(path)], ["loadSplit", () => loadSplit(path, 0)]] as const) {
+      for (const [via, read] of [
+        ["knownMixture", () => knownMixture(path)],
+        ["loadSplit", () => loadSplit(path, 0)],
+      ] as const) {
         assert.throws(read, (err: Error) => named.test(err.message) || assert.fail(`${via} ${JSON.stringify(content)}: ${err.message}`));
       }
     }
@@ -72,7 +131,10 @@ describe("Gaussian-mixture files", () => {
     assert.equal(split.train.n + split.test.n, 20);
     assert.equal(split.train.dim, 2);
     assert.throws(() => knownMixture(path), new RegExp(`${escape(path)} holds points \\(a JSON array\\), not a Gaussian mixture`));
-    assert.throws(() => knownMixture("moons"), /no closed-form density for data set "moons" \(known: gaussian, eight-gaussians, ncsn-gmm; or FILE.json, a Gaussian mixture\)/);
+    assert.throws(
+      () => knownMixture("moons"),
+      /no closed-form density for data set "moons" \(known: gaussian, eight-gaussians, ncsn-gmm; or FILE.json, a Gaussian mixture\)/,
+    );
   });
 
   it("weights summing to 1 within 1e-6 are accepted and renormalised", () => {
@@ -94,9 +156,17 @@ describe("Gaussian-mixture files", () => {
       const [a, v] = [Math.sqrt(a2), a2 * 0.25 + s2];
       return { logq: -0.5 * ((xt - a * 1.5) ** 2 / v + Math.log(2 * Math.PI * v)), x0: 1.5 + ((a * 0.25) / v) * (xt - a * 1.5) };
     });
-    assertClose(logq.dataSync() as Float64Array, stats.map((s) => s.logq), { rtol: 1e-6, atol: 1e-6, label: "log q" });
+    assertClose(
+      logq.dataSync() as Float64Array,
+      stats.map((s) => s.logq),
+      { rtol: 1e-6, atol: 1e-6, label: "log q" },
+    );
     const { x0 } = mixturePosterior(mixtureParams(m, np.float64), exactArray(x).reshape([3, 1]), exactArray(gammas));
-    assertClose(x0.dataSync() as Float64Array, stats.map((s) => s.x0), { rtol: 1e-6, atol: 1e-6, label: "E[x0|xt]" });
+    assertClose(
+      x0.dataSync() as Float64Array,
+      stats.map((s) => s.x0),
+      { rtol: 1e-6, atol: 1e-6, label: "E[x0|xt]" },
+    );
 
     const { train, test } = loadSplit(path, 3, { train: 4000, test: 1000 });
     assert.equal(train.dim, 1);
@@ -127,11 +197,26 @@ describe("Gaussian-mixture files", () => {
     };
     check(x, mean[0]!, "mean x");
     check(y, mean[1]!, "mean y");
-    check(x.map((v) => (v - mx) ** 2), covariance[0]![0]!, "var x");
-    check(y.map((v) => (v - my) ** 2), covariance[1]![1]!, "var y");
-    const se = check(x.map((v, i) => (v - mx) * (y[i]! - my)), covariance[0]![1]!, "cov xy");
+    check(
+      x.map((v) => (v - mx) ** 2),
+      covariance[0]![0]!,
+      "var x",
+    );
+    check(
+      y.map((v) => (v - my) ** 2),
+      covariance[1]![1]!,
+      "var y",
+    );
+    const se = check(
+      x.map((v, i) => (v - mx) * (y[i]! - my)),
+      covariance[0]![1]!,
+      "cov xy",
+    );
     // a sampler that drew each component axis-aligned would miss Σ_k π_k Σ_k[0][1] of cov xy
     const within = GOOD.weights.reduce((s, w, k) => s + w * GOOD.covariances[k]![0]![1]!, 0);
-    assert.ok(Math.abs(within) > 10 * se, `the within-component covariance ${within} is too small for the test to see an axis-aligned sampler`);
+    assert.ok(
+      Math.abs(within) > 10 * se,
+      `the within-component covariance ${within} is too small for the test to see an axis-aligned sampler`,
+    );
   });
 });

@@ -11,7 +11,7 @@
  * with the file and name the field, the component and what is wrong.
  */
 import { DataError } from "../errors.js";
-import { fullCovarianceMixture, principalAxes, type GaussianMixture } from "../models/mixture.js";
+import { fullCovarianceMixture, type GaussianMixture, principalAxes } from "../models/mixture.js";
 
 const FIELDS = ["weights", "means", "stds", "covariances"];
 
@@ -23,7 +23,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function describeValue(value: unknown): string {
   if (Array.isArray(value)) {
-    if (value.length <= 8 && value.every((v) => v === null || typeof v === "number" || typeof v === "boolean")) return shorten(JSON.stringify(value));
+    if (value.length <= 8 && value.every((v) => v === null || typeof v === "number" || typeof v === "boolean"))
+      return shorten(JSON.stringify(value));
     return `an array of ${value.length}`;
   }
   if (isObject(value)) return "an object";
@@ -37,14 +38,26 @@ const shorten = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMixture {
   const fail = (what: string) => new DataError(`${source}: ${what}`);
   if (!isObject(value)) {
-    throw fail(`expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(value) ? "an array" : describeValue(value)}`);
+    throw fail(
+      `expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(value) ? "an array" : describeValue(value)}`,
+    );
   }
   const unknown = Object.keys(value).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw fail(`unknown field ${unknown.slice(0, 5).map((k) => shorten(JSON.stringify(k))).join(", ")}${unknown.length > 5 ? ", …" : ""} (a mixture has "weights", "means" and "stds" or "covariances")`);
+  if (unknown.length)
+    throw fail(
+      `unknown field ${unknown
+        .slice(0, 5)
+        .map((k) => shorten(JSON.stringify(k)))
+        .join(", ")}${unknown.length > 5 ? ", …" : ""} (a mixture has "weights", "means" and "stds" or "covariances")`,
+    );
   for (const field of ["weights", "means"]) if (!(field in value)) throw fail(`missing field "${field}"`);
   const [hasStds, hasCovariances] = ["stds" in value, "covariances" in value];
   if (hasStds === hasCovariances) {
-    throw fail(hasStds ? `give "stds" or "covariances", not both` : `missing field "stds" (per-dimension standard deviations) or "covariances" (D × D matrices)`);
+    throw fail(
+      hasStds
+        ? `give "stds" or "covariances", not both`
+        : `missing field "stds" (per-dimension standard deviations) or "covariances" (D × D matrices)`,
+    );
   }
 
   /** value at `path` as an array of `length` entries (any length when undefined); `why` explains the length. */
@@ -83,7 +96,8 @@ export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMix
     stds.forEach((row, k) =>
       row.forEach((s, d) => {
         if (!(s > 0)) throw fail(`component ${k}: stds[${k}][${d}] = ${s} is not positive`);
-        if (!(s * s > 0 && Number.isFinite(s * s))) throw fail(`component ${k}: stds[${k}][${d}] = ${s} is out of range (its square is ${s * s})`);
+        if (!(s * s > 0 && Number.isFinite(s * s)))
+          throw fail(`component ${k}: stds[${k}][${d}] = ${s} is out of range (its square is ${s * s})`);
       }),
     );
     return { weights, means, variances: stds.map((row) => row.map((s) => s * s)) };

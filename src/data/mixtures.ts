@@ -3,8 +3,8 @@
  * points of any mixture. No file system: `known.ts` adds mixtures read from files.
  */
 import type { Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
-import { componentLogJoint, fromAxes, principalAxes, type GaussianMixture } from "../models/mixture.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { componentLogJoint, fromAxes, type GaussianMixture, principalAxes } from "../models/mixture.js";
 import type { PointSet } from "./toy.js";
 
 const KNOWN: Record<string, GaussianMixture> = {
@@ -13,11 +13,24 @@ const KNOWN: Record<string, GaussianMixture> = {
   /** Eight modes on the circle of radius 2, std 0.2, equal weights */
   "eight-gaussians": {
     weights: globalThis.Array.from({ length: 8 }, () => 1 / 8),
-    means: globalThis.Array.from({ length: 8 }, (_: unknown, k: number) => [2 * Math.cos((Math.PI * k) / 4), 2 * Math.sin((Math.PI * k) / 4)]),
+    means: globalThis.Array.from({ length: 8 }, (_: unknown, k: number) => [
+      2 * Math.cos((Math.PI * k) / 4),
+      2 * Math.sin((Math.PI * k) / 4),
+    ]),
     variances: globalThis.Array.from({ length: 8 }, () => [0.04, 0.04]),
   },
   /** NCSN's two far-apart modes: 0.8·N((−5, −5), I) + 0.2·N((5, 5), I) */
-  "ncsn-gmm": { weights: [0.8, 0.2], means: [[-5, -5], [5, 5]], variances: [[1, 1], [1, 1]] },
+  "ncsn-gmm": {
+    weights: [0.8, 0.2],
+    means: [
+      [-5, -5],
+      [5, 5],
+    ],
+    variances: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
 };
 
 /** Built-in data sets whose density is a known Gaussian mixture: "gaussian", "eight-gaussians", "ncsn-gmm". */
@@ -46,7 +59,10 @@ export function sampleMixtureWithLabels(m: GaussianMixture, n: number, rng: Rng)
     const k = found < 0 ? m.weights.length - 1 : found;
     labels[i] = k;
     const c = axes[k]!;
-    const offset = fromAxes(c, c.variances.map((v, j) => Math.sqrt(v) * z[i * D + j]!));
+    const offset = fromAxes(
+      c,
+      c.variances.map((v, j) => Math.sqrt(v) * z[i * D + j]!),
+    );
     for (let d = 0; d < D; d++) points[i * D + d] = m.means[k]![d]! + offset[d]!;
   }
   return { points, n, dim: D, labels };

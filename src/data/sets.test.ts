@@ -28,6 +28,9 @@ describe("loadSplit of a small points file", () => {
   it("refuses fewer than 4 points, naming the file", () => {
     const file = join(dir, "three.json");
     writeFileSync(file, "[[1,2],[3,4],[5,6]]");
-    assert.throws(() => loadSplit(file, 0), (e: Error) => e instanceof DataError && /three\.json: 3 points are too few: at least 4/.test(e.message));
+    assert.throws(
+      () => loadSplit(file, 0),
+      (e: Error) => e instanceof DataError && /three\.json: 3 points are too few: at least 4/.test(e.message),
+    );
   });
 });

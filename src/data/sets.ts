@@ -5,7 +5,9 @@ import type { PointSet } from "./toy.js";
 /** The labels of a set, or an error naming the data set when it has none. */
 export function requireLabels(set: PointSet, spec: string): Int32Array {
   if (!set.labels) {
-    throw new DataError(`data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: name a label column)`);
+    throw new DataError(
+      `data set "${spec}" has no labels (built-in sets with classes: moons, eight-gaussians, checkerboard, circles, ncsn-gmm; CSV files: name a label column)`,
+    );
   }
   return set.labels;
 }

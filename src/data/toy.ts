@@ -28,7 +28,11 @@ const uniform = (rng: Rng, n: number) => rng.uniform([n]).dataSync() as Float32A
 const normal = (rng: Rng, n: number) => rng.normal([n]).dataSync() as Float32Array;
 
 /** Build a set from per-point (x, y, label) given uniforms u, v, w and normals a, b. */
-function fromUniforms(n: number, rng: Rng, f: (u: number, v: number, w: number, a: number, b: number) => [number, number, number]): PointSet {
+function fromUniforms(
+  n: number,
+  rng: Rng,
+  f: (u: number, v: number, w: number, a: number, b: number) => [number, number, number],
+): PointSet {
   const [u, v, w, a, b] = [uniform(rng, n), uniform(rng, n), uniform(rng, n), normal(rng, n), normal(rng, n)];
   const points = new Float32Array(2 * n);
   const labels = new Int32Array(n);
@@ -103,5 +107,8 @@ export function toySplit(name: string, seed: number, { train = 20000, test = 200
 }
 
 export function unknownDataset(name: string): DataError {
-  return new DataError(`unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist, read from a directory of IDX files; or a path to a .csv or .json file)`, { unknown: { name, known: [...toyNames, "fashion-mnist"] } });
+  return new DataError(
+    `unknown dataset "${name}" (built in: ${toyNames.join(", ")}; images: fashion-mnist, read from a directory of IDX files; or a path to a .csv or .json file)`,
+    { unknown: { name, known: [...toyNames, "fashion-mnist"] } },
+  );
 }

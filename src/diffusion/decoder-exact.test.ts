@@ -25,8 +25,18 @@ function logProbs(mean: number, gamma: number, bins: number): number[] {
 describe("discretized decoder (float64)", () => {
   it("the log-probability of every one of the 256 values, for means inside, at the edge of and beyond [−1, 1]", () => {
     const grid = Array.from({ length: 256 }, (_, k) => (2 * k) / 255 - 1);
-    for (const [mean, gamma] of [[-0.97, -5], [1.3, -11], [0.5, -3]] as const) {
-      const got = read(discretizedLogLikelihood(exactArray(grid).reshape([256, 1]), exactArray(grid.map(() => mean)).reshape([256, 1]), exactArray(grid.map(() => gamma))));
+    for (const [mean, gamma] of [
+      [-0.97, -5],
+      [1.3, -11],
+      [0.5, -3],
+    ] as const) {
+      const got = read(
+        discretizedLogLikelihood(
+          exactArray(grid).reshape([256, 1]),
+          exactArray(grid.map(() => mean)).reshape([256, 1]),
+          exactArray(grid.map(() => gamma)),
+        ),
+      );
       // measured: 3.1e-15 relative over all bins (log-probabilities down to −4e6)
       assertClose(got, logProbs(mean, gamma, 256), { rtol: 3e-14, atol: 1e-14, label: `mean ${mean}, γ ${gamma}` });
     }
@@ -34,7 +44,14 @@ describe("discretized decoder (float64)", () => {
 
   it("other bin counts: bins = 5 puts the values at −1, −½, 0, ½, 1", () => {
     const grid = [-1, -0.5, 0, 0.5, 1];
-    const got = read(discretizedLogLikelihood(exactArray(grid).reshape([5, 1]), exactArray([0.3, 0.3, 0.3, 0.3, 0.3]).reshape([5, 1]), exactArray([-1, -1, -1, -1, -1]), 5));
+    const got = read(
+      discretizedLogLikelihood(
+        exactArray(grid).reshape([5, 1]),
+        exactArray([0.3, 0.3, 0.3, 0.3, 0.3]).reshape([5, 1]),
+        exactArray([-1, -1, -1, -1, -1]),
+        5,
+      ),
+    );
     // measured: 1.3e-16 relative
     assertClose(got, logProbs(0.3, -1, 5), { rtol: 1e-14, label: "5 bins" });
   });
@@ -48,8 +65,10 @@ describe("discretized decoder (float64)", () => {
     const got = read(discretizedLogLikelihood(exactArray(x0).reshape([2, 2, 2]), exactArray(mean).reshape([2, 2, 2]), exactArray(gamma)));
     // measured: exact (same operations in the same order per bin)
     assertClose(got, want, { rtol: 1e-14, label: "[2, 2, 2]" });
-    const dispatched = read(decoderLogLikelihood("discretized", exactArray(x0).reshape([2, 2, 2]), exactArray(mean).reshape([2, 2, 2]), exactArray(gamma)));
-    assert.deepEqual(dispatched, got, "decoderLogLikelihood(\"discretized\") is the discretized decoder");
+    const dispatched = read(
+      decoderLogLikelihood("discretized", exactArray(x0).reshape([2, 2, 2]), exactArray(mean).reshape([2, 2, 2]), exactArray(gamma)),
+    );
+    assert.deepEqual(dispatched, got, 'decoderLogLikelihood("discretized") is the discretized decoder');
   });
 });
 
@@ -58,7 +77,13 @@ describe("gaussian decoder (float64)", () => {
     const x0 = [0.3, -1.2, 2.0, 0.5, 0.1, 0.1, -0.4, 1.7];
     const mean = [0.1, -1.0, 2.5, 0.5, -0.3, 0.2, -0.4, 1.0];
     const gamma = [-3, 1.5];
-    const want = [0, 1].map((b) => [0, 1, 2, 3].reduce((s, d) => s - 0.5 * Math.log(2 * Math.PI * Math.exp(gamma[b]!)) - (x0[4 * b + d]! - mean[4 * b + d]!) ** 2 / (2 * Math.exp(gamma[b]!)), 0));
+    const want = [0, 1].map((b) =>
+      [0, 1, 2, 3].reduce(
+        (s, d) =>
+          s - 0.5 * Math.log(2 * Math.PI * Math.exp(gamma[b]!)) - (x0[4 * b + d]! - mean[4 * b + d]!) ** 2 / (2 * Math.exp(gamma[b]!)),
+        0,
+      ),
+    );
     const args = () => [exactArray(x0).reshape([2, 2, 2]), exactArray(mean).reshape([2, 2, 2]), exactArray(gamma)] as const;
     // measured: exact
     assertClose(read(gaussianLogLikelihood(...args())), want, { rtol: 1e-14, label: "gaussian" });

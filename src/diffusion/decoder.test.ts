@@ -11,7 +11,12 @@ useEngine("wasm");
 describe("decoders", () => {
   it("discretized: p(x_0 = x_k | x_1) sums to 1 over the 256 values and matches a direct softmax", () => {
     const grid = Array.from({ length: 256 }, (_, k) => (2 * k) / 255 - 1);
-    for (const [mean, gamma] of [[0.1, -8], [-0.97, -5], [1.3, -11], [0.0, 2]] as const) {
+    for (const [mean, gamma] of [
+      [0.1, -8],
+      [-0.97, -5],
+      [1.3, -11],
+      [0.0, 2],
+    ] as const) {
       const x0 = np.array(grid).reshape([256, 1]);
       const logp = discretizedLogLikelihood(x0, np.full([256, 1], mean), np.full([256], gamma)).dataSync() as Float32Array;
       const total = logp.reduce((s, v) => s + Math.exp(v), 0);
@@ -26,7 +31,10 @@ describe("decoders", () => {
   });
 
   it("discretized: 8-bit data sums over dimensions", () => {
-    const x0 = np.array([[-1, 1], [0.0039215686, -0.0039215686]]); // k = 0, 255; 128, 127
+    const x0 = np.array([
+      [-1, 1],
+      [0.0039215686, -0.0039215686],
+    ]); // k = 0, 255; 128, 127
     // x̂_0 on the data value, SNR e^14: a neighbour one bin (2/255) away has logit −½·(2/255)²·e^14 ≈ −37
     const sharp = discretizedLogLikelihood(x0.ref, x0.ref, np.full([2], -14)).dataSync() as Float32Array;
     for (const v of sharp) assert.ok(v > -1e-5 && v <= 1e-6, `log p ${v}`);

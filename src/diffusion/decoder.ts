@@ -3,7 +3,7 @@
  * least noisy latent (level γ_1), with variance 1/SNR_1 = e^{γ_1}: the spread of q(x_1|x_0)
  * mapped back to data scale (Var[x_1/α_1 | x_0] = σ_1²/α_1²).
  */
-import { nn, numpy as np, type Array } from "../engine/jax.js";
+import { type Array, nn, numpy as np } from "../engine/jax.js";
 import { perExample, sumDims } from "./shapes.js";
 
 /**
@@ -17,7 +17,12 @@ export function gaussianLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array): A
   const g = perExample(gamma1, x0.shape);
   // −½ log 2π − ½ γ − ½ e^{−γ} (x_0 − x̂_0)²
   const quad = np.exp(np.negative(g.ref)).mul(np.square(x0.sub(x0Hat)));
-  return sumDims(quad.add(g).add(Math.log(2 * Math.PI)).mul(-0.5));
+  return sumDims(
+    quad
+      .add(g)
+      .add(Math.log(2 * Math.PI))
+      .mul(-0.5),
+  );
 }
 
 /**
@@ -29,18 +34,26 @@ export function discretizedLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array,
   const shape = x0.shape;
   const grid = np.linspace(-1, 1, bins).reshape([...shape.map(() => 1), bins]);
   const snr = np.exp(np.negative(perExample(gamma1, [...shape, bins])));
-  const logits = np.square(x0Hat.reshape([...shape, 1]).sub(grid)).mul(snr).mul(-0.5);
+  const logits = np
+    .square(x0Hat.reshape([...shape, 1]).sub(grid))
+    .mul(snr)
+    .mul(-0.5);
   const logProbs = nn.logSoftmax(logits, -1);
   // the observed bin's log-probability as a one-hot product (a gather's gradient is a scatter, which
   // jit cannot compile); x_0 lies on the grid, so floor(k + ½) finds k (np.round's ties-to-even needs
   // a modulo, which the ONNX exporter does not write)
-  const index = np.floor(x0.add(1).mul((bins - 1) / 2).add(0.5)).astype(np.int32);
+  const index = np
+    .floor(
+      x0
+        .add(1)
+        .mul((bins - 1) / 2)
+        .add(0.5),
+    )
+    .astype(np.int32);
   // Stryker disable next-line UnaryOperator: summing axis 1 first instead of the last leaves sumDims the same total over every axis but the batch
   return sumDims(np.sum(logProbs.mul(nn.oneHot(index, bins)), -1));
 }
 
 export function decoderLogLikelihood(kind: DecoderKind, x0: Array, x0Hat: Array, gamma1: Array): Array {
-  return kind === "gaussian"
-    ? gaussianLogLikelihood(x0, x0Hat, gamma1)
-    : discretizedLogLikelihood(x0, x0Hat, gamma1);
+  return kind === "gaussian" ? gaussianLogLikelihood(x0, x0Hat, gamma1) : discretizedLogLikelihood(x0, x0Hat, gamma1);
 }

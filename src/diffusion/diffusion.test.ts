@@ -10,8 +10,8 @@ import { numpy as np } from "../engine/jax.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { posteriorMean, posteriorVariance, qSample, qStep } from "./forward.js";
-import { convert, targets, type Target } from "./parameterization.js";
 import { weightedEpsError } from "./losses.js";
+import { convert, type Target, targets } from "./parameterization.js";
 import { DiffusionProcess } from "./process.js";
 
 useEngine("wasm");
@@ -40,12 +40,14 @@ describe("posterior q(x_{t−1} | x_t, x_0)", () => {
       const n = 400001;
       const sd = Math.sqrt(Math.min(priorVar, betas[t]!));
       const centre = (priorMean / priorVar + (a * xt) / betas[t]!) / (1 / priorVar + (a * a) / betas[t]!);
-      let z = 0, m1 = 0, m2 = 0;
+      let z = 0,
+        m1 = 0,
+        m2 = 0;
       for (let k = 0; k < n; k++) {
-        const x = centre + (((k / (n - 1)) * 2 - 1) * 12 * sd);
+        const x = centre + ((k / (n - 1)) * 2 - 1) * 12 * sd;
         const logp = -0.5 * ((x - priorMean) ** 2 / priorVar + (xt - a * x) ** 2 / betas[t]!);
         const w = Math.exp(logp);
-        z += w, m1 += w * x, m2 += w * x * x;
+        (z += w), (m1 += w * x), (m2 += w * x * x);
       }
       const mean = m1 / z;
       const variance = m2 / z - mean * mean;
@@ -64,7 +66,14 @@ describe("forward process", () => {
     const chain = new DiffusionProcess(getSchedule("cosine"), 100).chain!;
     for (const t of [1, 2, 50, 100]) {
       const run = (eps: number) =>
-        data(qStep(exactArray([2]).reshape([1, 1]), exactArray([chain.gamma[t - 1]!]), exactArray([chain.gamma[t]!]), exactArray([eps]).reshape([1, 1])))[0]!;
+        data(
+          qStep(
+            exactArray([2]).reshape([1, 1]),
+            exactArray([chain.gamma[t - 1]!]),
+            exactArray([chain.gamma[t]!]),
+            exactArray([eps]).reshape([1, 1]),
+          ),
+        )[0]!;
       const mean = run(0);
       assertClose([mean], [Math.sqrt(chain.alpha[t]!) * 2], { rtol: 1e-9, label: `mean t=${t}` });
       assertClose([run(1) - mean], [Math.sqrt(chain.beta[t]!)], { rtol: 1e-7, label: `std t=${t}` });
@@ -82,7 +91,8 @@ describe("forward process", () => {
       const a = Math.sqrt(chain.alphaBar[t]!);
       const v = 1 - chain.alphaBar[t]!;
       for (let d = 0; d < 2; d++) {
-        let m = 0, s = 0;
+        let m = 0,
+          s = 0;
         for (let k = 0; k < N; k++) m += xt[2 * k + d]!;
         m /= N;
         for (let k = 0; k < N; k++) s += (xt[2 * k + d]! - m) ** 2;

@@ -11,9 +11,9 @@ import { describe, it } from "node:test";
 import { exactArray, type Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
 import { cosineSchedule, logSnrLinearSchedule } from "../schedule/index.js";
-import { sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { ElboEstimator, summarizeElbo, type ElboTerms } from "./elbo.js";
+import { sigmoid } from "../testing/reference.js";
+import { ElboEstimator, type ElboTerms, summarizeElbo } from "./elbo.js";
 import type { Model } from "./model.js";
 import type { Target } from "./parameterization.js";
 import { DiffusionProcess } from "./process.js";
@@ -40,7 +40,10 @@ function referenceModel(target: Target): Model<{ c: JaxArray }> {
     target,
     classes: 0,
     apply(params, xt, t, gamma) {
-      return xt.mul(0.8).add(t.reshape([-1, 1]).mul(params.c)).sub(gamma.reshape([-1, 1]).mul(0.02));
+      return xt
+        .mul(0.8)
+        .add(t.reshape([-1, 1]).mul(params.c))
+        .sub(gamma.reshape([-1, 1]).mul(0.02));
     },
   };
 }
@@ -78,13 +81,20 @@ class ScriptedRng {
   #seed = 1;
   constructor(readonly uniforms: number[][] = []) {}
   normal(shape: number[]): JaxArray {
-    const v = normals(this.#seed++, shape.reduce((a, b) => a * b, 1));
+    const v = normals(
+      this.#seed++,
+      shape.reduce((a, b) => a * b, 1),
+    );
     this.normalDraws.push(v);
     return exactArray(v).reshape(shape);
   }
   uniform(shape: number[]): JaxArray {
     const v = this.uniforms[this.uniformDraws.length]!;
-    assert.equal(v.length, shape.reduce((a, b) => a * b, 1), "scripted uniforms of the wrong size");
+    assert.equal(
+      v.length,
+      shape.reduce((a, b) => a * b, 1),
+      "scripted uniforms of the wrong size",
+    );
     this.uniformDraws.push(v);
     return exactArray(v).reshape(shape);
   }
@@ -146,16 +156,36 @@ describe("discrete ELBO terms with fixed noise (log-snr-linear, γ from −7 to 
       assert.equal(rng.normalDraws.length, T, "one noise draw for x_1 and one per diffusion term");
       assert.equal(got.diffusionVariance, undefined);
       const want = X0.map((x0, b) => {
-        const { reconstruction, prior } = reconstructionAndPrior(target, b, row(rng.normalDraws[0]!, b), f32(1 / T), chainGamma(T, 1), chainGamma(T, T));
+        const { reconstruction, prior } = reconstructionAndPrior(
+          target,
+          b,
+          row(rng.normalDraws[0]!, b),
+          f32(1 / T),
+          chainGamma(T, 1),
+          chainGamma(T, T),
+        );
         let diffusion = 0;
-        for (let i = 2; i <= T; i++) diffusion += denoisingKl(target, x0, row(rng.normalDraws[i - 1]!, b), f32(i / T), chainGamma(T, i - 1), chainGamma(T, i));
+        for (let i = 2; i <= T; i++)
+          diffusion += denoisingKl(target, x0, row(rng.normalDraws[i - 1]!, b), f32(i / T), chainGamma(T, i - 1), chainGamma(T, i));
         return { reconstruction, prior, diffusion };
       });
       // float64 but for t and γ, which the process hands over in float32 (so α_t, σ_t are float32):
       // measured worst relative errors 2.7e-7 (reconstruction, x0 target), 6.9e-15 (prior), 3.8e-8 (diffusion)
-      assertClose(got.reconstruction, want.map((w) => w.reconstruction), { rtol: 2e-6, label: `${target} reconstruction` });
-      assertClose(got.prior, want.map((w) => w.prior), { rtol: 1e-13, label: `${target} prior` });
-      assertClose(got.diffusion, want.map((w) => w.diffusion), { rtol: 4e-7, label: `${target} diffusion` });
+      assertClose(
+        got.reconstruction,
+        want.map((w) => w.reconstruction),
+        { rtol: 2e-6, label: `${target} reconstruction` },
+      );
+      assertClose(
+        got.prior,
+        want.map((w) => w.prior),
+        { rtol: 1e-13, label: `${target} prior` },
+      );
+      assertClose(
+        got.diffusion,
+        want.map((w) => w.diffusion),
+        { rtol: 4e-7, label: `${target} diffusion` },
+      );
     }
   });
 
@@ -182,7 +212,11 @@ describe("discrete ELBO terms with fixed noise (log-snr-linear, γ from −7 to 
       // measured (three samples): 6.4e-8 relative (mean), 3.2e-7 (variance, a difference of squares)
       assertClose(got.diffusion, draws.map(mean), { rtol: 6e-7, label: `mean of ${samples} one-term estimates` });
       assert.ok(got.diffusionVariance, `a variance from ${samples} samples`);
-      assertClose(got.diffusionVariance, draws.map((v) => v.reduce((acc, x) => acc + (x - mean(v)) ** 2, 0) / (samples - 1)), { rtol: 3e-6, label: `the sample variance of ${samples}` });
+      assertClose(
+        got.diffusionVariance,
+        draws.map((v) => v.reduce((acc, x) => acc + (x - mean(v)) ** 2, 0) / (samples - 1)),
+        { rtol: 3e-6, label: `the sample variance of ${samples}` },
+      );
     }
   });
 
@@ -195,8 +229,16 @@ describe("discrete ELBO terms with fixed noise (log-snr-linear, γ from −7 to 
       assert.deepEqual(Array.from(got.diffusion), [0, 0, 0]);
       const want = X0.map((_, b) => reconstructionAndPrior("eps", b, row(rng.normalDraws[0]!, b), 1, f32(GMAX), f32(GMAX)));
       // measured: 7.3e-9 and 6.9e-15 relative
-      assertClose(got.reconstruction, want.map((w) => w.reconstruction), { rtol: 6e-8, label: `${mode} reconstruction` });
-      assertClose(got.prior, want.map((w) => w.prior), { rtol: 1e-13, label: `${mode} prior` });
+      assertClose(
+        got.reconstruction,
+        want.map((w) => w.reconstruction),
+        { rtol: 6e-8, label: `${mode} reconstruction` },
+      );
+      assertClose(
+        got.prior,
+        want.map((w) => w.prior),
+        { rtol: 1e-13, label: `${mode} prior` },
+      );
     }
   });
 });
@@ -224,7 +266,8 @@ describe("chainEstimates with one fixed draw of the forward chain (log-snr-linea
       X0.forEach((x0, b) => {
         // x_t = √α_t x_{t−1} + √β_t ε_t
         const xs = [x0];
-        for (let t = 1; t <= T; t++) xs.push(xs[t - 1]!.map((v, d) => Math.sqrt(alpha[t]!) * v + Math.sqrt(beta[t]!) * row(rng.normalDraws[t - 1]!, b)[d]!));
+        for (let t = 1; t <= T; t++)
+          xs.push(xs[t - 1]!.map((v, d) => Math.sqrt(alpha[t]!) * v + Math.sqrt(beta[t]!) * row(rng.normalDraws[t - 1]!, b)[d]!));
         const x0Hat = (t: number) => predictions(target, xs[t]!, f32(t / T), chainGamma(T, t)).x0;
         const want: Record<string, number> = {
           reconstruction: gaussianCost(x0, x0Hat(1), chainGamma(T, 1)),
@@ -243,7 +286,10 @@ describe("chainEstimates with one fixed draw of the forward chain (log-snr-linea
           const meanP = xs[t]!.map((v, d) => coefXt * v + coefX0 * hat[d]!); // of p_θ(x_{t−1} | x_t)
           const meanQ = xs[t - 2]!.map((v) => Math.sqrt(alpha[t - 1]!) * v); // of q(x_{t−1} | x_{t−2})
           want[`denoising ${t}`] = 0.5 * (snr[t - 1]! - snr[t]!) * x0.reduce((s, x, d) => s + (x - hat[d]!) ** 2, 0);
-          want[`consistency ${t - 1}`] = xs[t - 1]!.reduce((s, x, d) => s + logNormal(x, meanQ[d]!, beta[t - 1]!) - logNormal(x, meanP[d]!, variance), 0);
+          want[`consistency ${t - 1}`] = xs[t - 1]!.reduce(
+            (s, x, d) => s + logNormal(x, meanQ[d]!, beta[t - 1]!) - logNormal(x, meanP[d]!, variance),
+            0,
+          );
           want[`consistency-kl ${t - 1}`] = meanQ.reduce((s, m, d) => s + gaussKl(m, beta[t - 1]!, meanP[d]!, variance), 0);
           have[`denoising ${t}`] = got.terms.denoising[t - 2]![b]!;
           have[`consistency ${t - 1}`] = got.terms.consistency[t - 2]![b]!;
@@ -268,7 +314,7 @@ describe("continuous ELBO terms with fixed noise (cosine, s = 0.008)", () => {
   const f = (t: number) => Math.cos(angle(t)) ** 2;
   const gamma = (t: number) => Math.log((f(0) - f(t)) / f(t));
   // γ' = −f'·f(0)/((f(0) − f) f), f' = −sin(2b)·π/(2(1 + s))
-  const dgamma = (t: number) => ((Math.sin(2 * angle(t)) * Math.PI) / (2 * (1 + s)) * f(0)) / ((f(0) - f(t)) * f(t));
+  const dgamma = (t: number) => (((Math.sin(2 * angle(t)) * Math.PI) / (2 * (1 + s))) * f(0)) / ((f(0) - f(t)) * f(t));
   // γ⁻¹ from f(t) = f(0)/(1 + e^γ): b = acos(√(f(0)/(1 + e^γ)))
   const inverse = (g: number) => (Math.acos(Math.sqrt(f(0) / (1 + Math.exp(g)))) * 2 * (1 + s)) / Math.PI - s;
   assert.ok(Math.abs(a - angle(0)) < 1e-15);
@@ -287,10 +333,20 @@ describe("continuous ELBO terms with fixed noise (cosine, s = 0.008)", () => {
   it("reconstruction at tMin and prior at tMax (continuous time is Monte-Carlo whatever the mode)", () => {
     const { got, rng } = run("gamma", 0.4);
     assert.equal(got.diffusionVariance, undefined, "one sample: no variance");
-    const want = X0.map((_, b) => reconstructionAndPrior("eps", b, row(rng.normalDraws[0]!, b), f32(1e-5), f32(gamma(1e-5)), f32(gamma(0.999))));
+    const want = X0.map((_, b) =>
+      reconstructionAndPrior("eps", b, row(rng.normalDraws[0]!, b), f32(1e-5), f32(gamma(1e-5)), f32(gamma(0.999))),
+    );
     // measured: 1.6e-9 and 6.6e-11 relative (γ(tMin) and γ(tMax) in float32)
-    assertClose(got.reconstruction, want.map((w) => w.reconstruction), { rtol: 1.5e-8, label: "reconstruction" });
-    assertClose(got.prior, want.map((w) => w.prior), { rtol: 6e-10, label: "prior" });
+    assertClose(
+      got.reconstruction,
+      want.map((w) => w.reconstruction),
+      { rtol: 1.5e-8, label: "reconstruction" },
+    );
+    assertClose(
+      got.prior,
+      want.map((w) => w.prior),
+      { rtol: 6e-10, label: "prior" },
+    );
   });
 
   it("levels uniform in γ: γ = γ_min + (γ_max − γ_min)u_b, t = γ⁻¹(γ) for the network, weight ½(γ_max − γ_min)", () => {
@@ -324,17 +380,30 @@ describe("chainEstimates' domain", () => {
   it("needs a discrete process", () => {
     const estimator = new ElboEstimator(referenceModel("eps"), new DiffusionProcess(cosineSchedule(), 0), "gaussian");
     const x0 = exactArray(X0.flat()).reshape([B, D]);
-    assert.throws(() => estimator.chainEstimates(params(), x0, new ScriptedRng().asRng()), /the consistency estimator needs a discrete process \(T >= 1\)/);
+    assert.throws(
+      () => estimator.chainEstimates(params(), x0, new ScriptedRng().asRng()),
+      /the consistency estimator needs a discrete process \(T >= 1\)/,
+    );
     x0.dispose();
   });
 });
 
 describe("summarizeElbo", () => {
   it("means over examples, nats = their sum, bits/dim = nats/(D ln 2)", () => {
-    const terms = { reconstruction: Float64Array.of(1, 2, 6), prior: Float64Array.of(0.5, 0.25, 0.75), diffusion: Float64Array.of(4, 5, 9) };
+    const terms = {
+      reconstruction: Float64Array.of(1, 2, 6),
+      prior: Float64Array.of(0.5, 0.25, 0.75),
+      diffusion: Float64Array.of(4, 5, 9),
+    };
     const got = summarizeElbo(terms, 3);
     const bpd = (n: number) => n / (3 * Math.log(2));
-    assertClose([got.terms.reconstruction, got.terms.prior, got.terms.diffusion, got.nats], [3, 0.5, 6, 9.5], { rtol: 1e-15, label: "nats" });
-    assertClose([got.termsBpd.reconstruction, got.termsBpd.prior, got.termsBpd.diffusion, got.bpd], [bpd(3), bpd(0.5), bpd(6), bpd(9.5)], { rtol: 1e-15, label: "bpd" });
+    assertClose([got.terms.reconstruction, got.terms.prior, got.terms.diffusion, got.nats], [3, 0.5, 6, 9.5], {
+      rtol: 1e-15,
+      label: "nats",
+    });
+    assertClose([got.termsBpd.reconstruction, got.termsBpd.prior, got.termsBpd.diffusion, got.bpd], [bpd(3), bpd(0.5), bpd(6), bpd(9.5)], {
+      rtol: 1e-15,
+      label: "bpd",
+    });
   });
 });

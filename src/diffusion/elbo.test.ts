@@ -10,12 +10,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
+import { studyElboEstimators } from "../eval/elbo-variance.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { logSnrLinearSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { ElboEstimator } from "./elbo.js";
 import { DiffusionProcess } from "./process.js";
-import { studyElboEstimators } from "../eval/elbo-variance.js";
 
 useEngine("wasm");
 
@@ -35,7 +35,11 @@ function err2(g: number, x0: number, mu: number, s: number): number {
 
 /** Closed-form terms (costs, nats) for latents at levels gammas[0] < … < gammas[T−1]. */
 function reference(gammas: number[], x0: number[]) {
-  let reconstruction = 0, prior = 0, diffusion = 0, logpTheta = 0, logpData = 0;
+  let reconstruction = 0,
+    prior = 0,
+    diffusion = 0,
+    logpTheta = 0,
+    logpData = 0;
   const T = gammas.length;
   for (let d = 0; d < x0.length; d++) {
     const [x, mu, s] = [x0[d]!, MU[d]!, S[d]!];
@@ -45,16 +49,23 @@ function reference(gammas: number[], x0: number[]) {
     prior += 0.5 * (sigmoid(-gT) * (x * x - 1) + Math.log1p(Math.exp(-gT)));
     for (let i = 1; i < T; i++) diffusion += 0.5 * (Math.exp(-gammas[i - 1]!) - Math.exp(-gammas[i]!)) * err2(gammas[i]!, x, mu, s);
     // Exact model marginal: x_T ~ N(0,1); x_{i−1} = A x_i + B + N(0, β̃); x_0 = E[x_0|x_1] + N(0, e^{γ_1}).
-    let m = 0, V = 1;
+    let m = 0,
+      V = 1;
     const lin = (g: number) => {
-      const a = Math.sqrt(sigmoid(-g)), v = sigmoid(g), k = (a * s * s) / (a * a * s * s + v);
+      const a = Math.sqrt(sigmoid(-g)),
+        v = sigmoid(g),
+        k = (a * s * s) / (a * a * s * s + v);
       return { a, v, k, c: mu - k * a * mu };
     };
     for (let i = T - 1; i >= 1; i--) {
-      const t = lin(gammas[i]!), sPrev = lin(gammas[i - 1]!);
+      const t = lin(gammas[i]!),
+        sPrev = lin(gammas[i - 1]!);
       const r = -Math.expm1(gammas[i - 1]! - gammas[i]!); // 1 − SNR_t/SNR_s
-      const coefXt = (t.a / sPrev.a) * (sPrev.v / t.v), coefX0 = sPrev.a * r, varQ = r * sPrev.v;
-      const A = coefXt + coefX0 * t.k, B = coefX0 * t.c;
+      const coefXt = (t.a / sPrev.a) * (sPrev.v / t.v),
+        coefX0 = sPrev.a * r,
+        varQ = r * sPrev.v;
+      const A = coefXt + coefX0 * t.k,
+        B = coefX0 * t.c;
       m = A * m + B;
       V = A * A * V + varQ;
     }
@@ -78,10 +89,20 @@ function continuousReference(x0: number[]) {
     const w = j === 0 || j === n ? 1 : j % 2 ? 4 : 2;
     for (let d = 0; d < x0.length; d++) diffusion += (w * h * 0.5 * Math.exp(-g) * err2(g, x0[d]!, MU[d]!, S[d]!)) / 3;
   }
-  return { reconstruction: ends.reconstruction, prior: ends.prior, diffusion, elbo: -(ends.reconstruction + ends.prior + diffusion), logpData: ends.logpData };
+  return {
+    reconstruction: ends.reconstruction,
+    prior: ends.prior,
+    diffusion,
+    elbo: -(ends.reconstruction + ends.prior + diffusion),
+    logpData: ends.logpData,
+  };
 }
 
-const POINTS = [[0.5, -1], [1.6, 0.8], [-0.9, -3.5]];
+const POINTS = [
+  [0.5, -1],
+  [1.6, 0.8],
+  [-0.9, -3.5],
+];
 const N = 4000; // noise draws per point
 
 /** Library ELBO terms for each point: mean and standard error over N draws of the noise. */
@@ -99,7 +120,9 @@ function libraryTerms(T: number, mode: "exact" | "mc" = T > 0 ? "exact" : "mc", 
       const sd = Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / (N - 1));
       return { mean, se: sd / Math.sqrt(N) };
     };
-    const r = stats(terms.reconstruction), pr = stats(terms.prior), df = stats(terms.diffusion);
+    const r = stats(terms.reconstruction),
+      pr = stats(terms.prior),
+      df = stats(terms.diffusion);
     return { reconstruction: r, prior: pr, diffusion: df, elbo: -(r.mean + pr.mean + df.mean), se: Math.hypot(r.se, df.se) };
   });
 }
@@ -121,7 +144,10 @@ describe("ELBO of the exact denoiser on Gaussian data", () => {
           const tol = 5 * se + 1e-4 * Math.abs(ref[term]) + 1e-4;
           assert.ok(Math.abs(mean - ref[term]) < tol, `T=${T} x0=${x0} ${term}: ${mean} vs ${ref[term]} ± ${tol}`);
         }
-        assert.ok(Math.abs(got.prior.mean - ref.prior) < 1e-5 * Math.abs(ref.prior) + 1e-7, `T=${T} prior ${got.prior.mean} vs ${ref.prior}`);
+        assert.ok(
+          Math.abs(got.prior.mean - ref.prior) < 1e-5 * Math.abs(ref.prior) + 1e-7,
+          `T=${T} prior ${got.prior.mean} vs ${ref.prior}`,
+        );
       });
     }
   });
@@ -163,7 +189,8 @@ describe("ELBO of the exact denoiser on Gaussian data", () => {
 describe("the derivation's two forms of the discrete ELBO, each from one draw of the forward chain", () => {
   const params = () => mixtureParams({ weights: [1], means: [MU], variances: [S.map((s) => s * s)] });
   const grid = (T: number) => Array.from({ length: T }, (_, i) => GMIN + ((GMAX - GMIN) * (i + 1)) / T);
-  const estimatorOf = (T: number) => new ElboEstimator(oracleModel("eps"), new DiffusionProcess(logSnrLinearSchedule(GMIN, GMAX), T), "gaussian");
+  const estimatorOf = (T: number) =>
+    new ElboEstimator(oracleModel("eps"), new DiffusionProcess(logSnrLinearSchedule(GMIN, GMAX), T), "gaussian");
   const n = 400; // independent chains per point (the standard errors are over these)
 
   it("denoising matching and consistency estimate the same closed-form −ELBO; the literal two-latent KL does not (T = 10, 100)", () => {
@@ -175,7 +202,10 @@ describe("the derivation's two forms of the discrete ELBO, each from one draw of
         const want = -reference(grid(T), point).elbo;
         for (const name of ["denoising", "consistency"] as const) {
           const { nats, stdError } = study.estimators[name];
-          assert.ok(Math.abs(nats - want) < 5 * stdError + 1e-4 * Math.abs(want), `T=${T} x0=${point} ${name}: ${nats} vs ${want} ± ${5 * stdError}`);
+          assert.ok(
+            Math.abs(nats - want) < 5 * stdError + 1e-4 * Math.abs(want),
+            `T=${T} x0=${point} ${name}: ${nats} vs ${want} ± ${5 * stdError}`,
+          );
         }
         const kl = study.estimators["consistency-kl"];
         assert.ok(kl.nats - want > 10 * kl.stdError, `T=${T} x0=${point}: the two-latent KL form gave ${kl.nats}, the −ELBO is ${want}`);
@@ -190,8 +220,14 @@ describe("the derivation's two forms of the discrete ELBO, each from one draw of
     x0.dispose();
     const { denoising, consistency } = study.estimators;
     const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-    assert.ok(sum(consistency.perT.variance) > 5 * sum(denoising.perT.variance), `Σ_t variances: consistency ${sum(consistency.perT.variance)}, denoising ${sum(denoising.perT.variance)}`);
-    assert.ok(consistency.oneTermVariance > 5 * denoising.oneTermVariance, `one-term variances: consistency ${consistency.oneTermVariance}, denoising ${denoising.oneTermVariance}`);
+    assert.ok(
+      sum(consistency.perT.variance) > 5 * sum(denoising.perT.variance),
+      `Σ_t variances: consistency ${sum(consistency.perT.variance)}, denoising ${sum(denoising.perT.variance)}`,
+    );
+    assert.ok(
+      consistency.oneTermVariance > 5 * denoising.oneTermVariance,
+      `one-term variances: consistency ${consistency.oneTermVariance}, denoising ${denoising.oneTermVariance}`,
+    );
   });
 
   it("coincide draw by draw for T = 1 (the VAE case)", () => {
@@ -200,6 +236,8 @@ describe("the derivation's two forms of the discrete ELBO, each from one draw of
     x0.dispose();
     assert.deepEqual(e.terms, { denoising: [], consistency: [], "consistency-kl": [] });
     const { denoising, consistency } = e.prior;
-    denoising.forEach((d, b) => assert.ok(Math.abs(d - consistency[b]!) < 1e-6 * Math.abs(d) + 1e-6, `point ${b}: prior ${d} vs ${consistency[b]}`));
+    denoising.forEach((d, b) =>
+      assert.ok(Math.abs(d - consistency[b]!) < 1e-6 * Math.abs(d) + 1e-6, `point ${b}: prior ${d} vs ${consistency[b]}`),
+    );
   });
 });

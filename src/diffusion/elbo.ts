@@ -10,14 +10,14 @@
  * at levels drawn uniformly in γ (or in t: `ElboOptions.levels`).
  */
 import { filled, type Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
-import { decoderLogLikelihood, type DecoderKind } from "./decoder.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { type DecoderKind, decoderLogLikelihood } from "./decoder.js";
 import { qSample } from "./forward.js";
-import { dimsOf, sumDims } from "./shapes.js";
 import { priorKl, weightedEpsError } from "./losses.js";
 import { jitFor, type Model } from "./model.js";
 import { toEps, toX0 } from "./parameterization.js";
 import type { DiffusionProcess, KlLevels, LevelSampling } from "./process.js";
+import { dimsOf, sumDims } from "./shapes.js";
 
 /** Per-example costs in nats. */
 export interface ElboTerms {
@@ -70,7 +70,16 @@ type Params = JsTree<Array>;
  * The reconstruction cost −log p_θ(x_0 | x_1) per example, the decoder centred on the model's
  * x̂_0(x_1) at level (t, γ) ([B] each). Consumes every argument.
  */
-export function reconstructionCost(model: Model, decoder: DecoderKind, params: Params, x0: Array, x1: Array, t: Array, gamma: Array, labels?: Array): Array {
+export function reconstructionCost(
+  model: Model,
+  decoder: DecoderKind,
+  params: Params,
+  x0: Array,
+  x1: Array,
+  t: Array,
+  gamma: Array,
+  labels?: Array,
+): Array {
   const pred = model.apply(params, x1.ref, t, gamma.ref, labels);
   const x0Hat = toX0(pred, model.target, x1, gamma.ref);
   return np.negative(decoderLogLikelihood(decoder, x0, x0Hat, gamma));
@@ -80,7 +89,16 @@ export function reconstructionCost(model: Model, decoder: DecoderKind, params: P
  * One draw of a diffusion term: weight · ‖ε − ε̂(x_t)‖² with x_t = α_t x_0 + σ_t ε, per example
  * (`weight` as from `DiffusionProcess.levelsFromUniform`). Consumes every argument.
  */
-export function diffusionCost(model: Model, params: Params, x0: Array, eps: Array, t: Array, gamma: Array, weight: Array, labels?: Array): Array {
+export function diffusionCost(
+  model: Model,
+  params: Params,
+  x0: Array,
+  eps: Array,
+  t: Array,
+  gamma: Array,
+  weight: Array,
+  labels?: Array,
+): Array {
   const xt = qSample(x0, gamma.ref, eps.ref);
   const pred = model.apply(params, xt.ref, t, gamma.ref, labels);
   return weightedEpsError(eps, toEps(pred, model.target, xt, gamma), weight);
@@ -131,23 +149,39 @@ export class ElboEstimator {
   ) {
     const target = model.target;
     // −log p_θ(x_0 | x_1) for a given x_1
-    this.#reconstruction = jitFor(model, (params: Params, x0: Array, x1: Array, t: Array, gamma: Array) => reconstructionCost(model, decoder, params, x0, x1, t, gamma));
+    this.#reconstruction = jitFor(model, (params: Params, x0: Array, x1: Array, t: Array, gamma: Array) =>
+      reconstructionCost(model, decoder, params, x0, x1, t, gamma),
+    );
     // one level t of `chainEstimates` (x_{t−2}, x_{t−1}, x_t given): with x̂_0 = x̂_0(x_t),
     // μ_θ = c_t x_t + c_0 x̂_0 the mean of p_θ(x_{t−1}|x_t) and m = √α_{t−1} x_{t−2} that of
     // q(x_{t−1}|x_{t−2}), the sums ‖x_0 − x̂_0‖², ‖m − μ_θ‖², ‖x_{t−1} − μ_θ‖², ‖x_{t−1} − m‖² per example
-    this.#chainLevel = jitFor(model, (params: Params, x0: Array, previous: Array, current: Array, xt: Array, t: Array, gamma: Array, c: { sqrtAlphaPrevious: number; coefXt: number; coefX0: number }) => {
-      const pred = model.apply(params, xt.ref, t, gamma.ref);
-      const x0Hat = toX0(pred, target, xt.ref, gamma);
-      const denoising = sumDims(np.square(x0.sub(x0Hat.ref)));
-      const mean = xt.mul(c.coefXt).add(x0Hat.mul(c.coefX0));
-      const m = previous.mul(c.sqrtAlphaPrevious);
-      const meanGap = sumDims(np.square(m.ref.sub(mean.ref)));
-      const currentToP = sumDims(np.square(current.ref.sub(mean)));
-      const currentToQ = sumDims(np.square(current.sub(m)));
-      return [denoising, meanGap, currentToP, currentToQ];
-    });
+    this.#chainLevel = jitFor(
+      model,
+      (
+        params: Params,
+        x0: Array,
+        previous: Array,
+        current: Array,
+        xt: Array,
+        t: Array,
+        gamma: Array,
+        c: { sqrtAlphaPrevious: number; coefXt: number; coefX0: number },
+      ) => {
+        const pred = model.apply(params, xt.ref, t, gamma.ref);
+        const x0Hat = toX0(pred, target, xt.ref, gamma);
+        const denoising = sumDims(np.square(x0.sub(x0Hat.ref)));
+        const mean = xt.mul(c.coefXt).add(x0Hat.mul(c.coefX0));
+        const m = previous.mul(c.sqrtAlphaPrevious);
+        const meanGap = sumDims(np.square(m.ref.sub(mean.ref)));
+        const currentToP = sumDims(np.square(current.ref.sub(mean)));
+        const currentToQ = sumDims(np.square(current.sub(m)));
+        return [denoising, meanGap, currentToP, currentToQ];
+      },
+    );
     // weight · ‖ε − ε̂(x_t)‖²
-    this.#diffusionTerm = jitFor(model, (params: Params, x0: Array, eps: Array, t: Array, gamma: Array, weight: Array) => diffusionCost(model, params, x0, eps, t, gamma, weight));
+    this.#diffusionTerm = jitFor(model, (params: Params, x0: Array, eps: Array, t: Array, gamma: Array, weight: Array) =>
+      diffusionCost(model, params, x0, eps, t, gamma, weight),
+    );
   }
 
   /**
@@ -178,9 +212,22 @@ export class ElboEstimator {
       const variance = chain.posteriorVariance[t]!; // of p_θ(x_{t−1} | x_t)
       const betaPrevious = chain.beta[t - 1]!; // the variance of q(x_{t−1} | x_{t−2})
       const c = { sqrtAlphaPrevious: Math.sqrt(chain.alpha[t - 1]!), coefXt: chain.posteriorCoefXt[t]!, coefX0: chain.posteriorCoefX0[t]! };
-      const sums = this.#chainLevel(tree.ref(params), x0.ref, previous, current.ref, next.ref, full(chain.t[t]!), full(chain.gamma[t]!), c).map(read);
+      const sums = this.#chainLevel(
+        tree.ref(params),
+        x0.ref,
+        previous,
+        current.ref,
+        next.ref,
+        full(chain.t[t]!),
+        full(chain.gamma[t]!),
+        c,
+      ).map(read);
       denoising.push(sums[0]!.map((v) => 0.5 * (chain.snr[t - 1]! - chain.snr[t]!) * v));
-      consistency.push(sums[2]!.map((toP, b) => (0.5 * toP) / variance - (0.5 * sums[3]![b]!) / betaPrevious + 0.5 * D * Math.log(variance / betaPrevious)));
+      consistency.push(
+        sums[2]!.map(
+          (toP, b) => (0.5 * toP) / variance - (0.5 * sums[3]![b]!) / betaPrevious + 0.5 * D * Math.log(variance / betaPrevious),
+        ),
+      );
       consistencyKl.push(sums[1]!.map((gap) => (0.5 * gap) / variance + varianceKl(betaPrevious / variance)));
       previous = current;
       current = next;
@@ -231,7 +278,8 @@ export class ElboEstimator {
         add(process.levelsAtSteps(np.full([batch], i, { dtype: np.int32 }), process.gammaTable()!, 1), 1);
       }
     } else {
-      for (let k = 0; k < samples; k++) add(process.levelsFromUniform(process.uniforms(rng, batch), process.gammaTable(), "elbo", levels), 1 / samples);
+      for (let k = 0; k < samples; k++)
+        add(process.levelsFromUniform(process.uniforms(rng, batch), process.gammaTable(), "elbo", levels), 1 / samples);
       if (samples >= 2) diffusionVariance = squares.map((sq, b) => (sq - samples * diffusion[b]! ** 2) / (samples - 1));
     }
 
@@ -257,4 +305,3 @@ export function summarizeElbo(terms: ElboTerms, dims: number): ElboSummary {
     termsBpd: { reconstruction: toBpd(t.reconstruction), prior: toBpd(t.prior), diffusion: toBpd(t.diffusion) },
   };
 }
-

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
-import { sigmoid } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { continuousWeight, klWeight, priorKl, simpleLoss } from "./losses.js";
+import { sigmoid } from "../testing/reference.js";
 import { posteriorMean, posteriorVariance, qSample, qStep, transitionVariance } from "./forward.js";
-import { convert, parseTarget, scoreFromEps, targets, trueTarget, vFrom, type Target } from "./parameterization.js";
+import { continuousWeight, klWeight, priorKl, simpleLoss } from "./losses.js";
+import { convert, parseTarget, scoreFromEps, type Target, targets, trueTarget, vFrom } from "./parameterization.js";
 import { alphaOf, dimsOf, perExample, sigmaOf, sumDims } from "./shapes.js";
 
 useEngine("cpu");
@@ -23,7 +23,8 @@ const X0 = [0.4, -1.3, 2.1, 0.9, 0.05, -0.6];
 const EPS = [1.1, -0.2, 0.7, -1.4, 0.3, 0.8];
 const at = (b: number) => ({ a: Math.sqrt(sigmoid(-GAMMA[b]!)), s: Math.sqrt(sigmoid(GAMMA[b]!)) });
 /** per element k (example ⌊k/3⌋) */
-const perElement = (fn: (k: number, a: number, s: number, b: number) => number) => X0.map((_, k) => fn(k, at(Math.floor(k / 3)).a, at(Math.floor(k / 3)).s, Math.floor(k / 3)));
+const perElement = (fn: (k: number, a: number, s: number, b: number) => number) =>
+  X0.map((_, k) => fn(k, at(Math.floor(k / 3)).a, at(Math.floor(k / 3)).s, Math.floor(k / 3)));
 const mat = (v: number[]) => exactArray(v).reshape([2, 3]);
 
 describe("targets", () => {
@@ -101,7 +102,11 @@ describe("losses", () => {
 describe("forward process", () => {
   it("qSample = α x_0 + σ ε per example", () => {
     // measured: 1.2e-16 relative
-    assertClose(read(qSample(mat(X0), exactArray(GAMMA), mat(EPS))), perElement((k, a, s) => a * X0[k]! + s * EPS[k]!), { rtol: 1e-15, label: "qSample" });
+    assertClose(
+      read(qSample(mat(X0), exactArray(GAMMA), mat(EPS))),
+      perElement((k, a, s) => a * X0[k]! + s * EPS[k]!),
+      { rtol: 1e-15, label: "qSample" },
+    );
   });
 
   it("qStep = (α_t/α_s) x_s + σ_{t|s} ε, and transitionVariance σ_{t|s}² = σ_t² − (α_t/α_s)² σ_s²", () => {
@@ -112,7 +117,11 @@ describe("forward process", () => {
       return { ratio: at2 / as, variance: st - (at2 / as) ** 2 * ss };
     };
     // measured: exact and 1.6e-16 relative
-    assertClose(read(transitionVariance(exactArray(gs), exactArray(gt))), [0, 1].map((b) => ref(b).variance), { rtol: 1e-15, label: "σ_{t|s}²" });
+    assertClose(
+      read(transitionVariance(exactArray(gs), exactArray(gt))),
+      [0, 1].map((b) => ref(b).variance),
+      { rtol: 1e-15, label: "σ_{t|s}²" },
+    );
     const got = read(qStep(mat(X0), exactArray(gs), exactArray(gt), mat(EPS)));
     const want = X0.map((x, k) => {
       const { ratio, variance } = ref(Math.floor(k / 3));
@@ -127,11 +136,23 @@ describe("forward process", () => {
     const got = read(posteriorMean(mat(xt), mat(X0), exactArray(gs), exactArray(GAMMA)));
     const coef = (b: number) => {
       const [abs, abt] = [sigmoid(-gs[b]!), sigmoid(-GAMMA[b]!)];
-      return { xt: (Math.sqrt(abt / abs) * (1 - abs)) / (1 - abt), x0: (Math.sqrt(abs) * (1 - abt / abs)) / (1 - abt), v: ((1 - abt / abs) * (1 - abs)) / (1 - abt) };
+      return {
+        xt: (Math.sqrt(abt / abs) * (1 - abs)) / (1 - abt),
+        x0: (Math.sqrt(abs) * (1 - abt / abs)) / (1 - abt),
+        v: ((1 - abt / abs) * (1 - abs)) / (1 - abt),
+      };
     };
     // measured: 1.8e-15 and 4.6e-14 relative (the DDPM forms lose digits to 1 − α_{t|s}²)
-    assertClose(got, X0.map((x, k) => coef(Math.floor(k / 3)).xt * xt[k]! + coef(Math.floor(k / 3)).x0 * x), { rtol: 1.5e-14, label: "μ_q" });
-    assertClose(read(posteriorVariance(exactArray(gs), exactArray(GAMMA))), [0, 1].map((b) => coef(b).v), { rtol: 1e-13, label: "Σ_q" });
+    assertClose(
+      got,
+      X0.map((x, k) => coef(Math.floor(k / 3)).xt * xt[k]! + coef(Math.floor(k / 3)).x0 * x),
+      { rtol: 1.5e-14, label: "μ_q" },
+    );
+    assertClose(
+      read(posteriorVariance(exactArray(gs), exactArray(GAMMA))),
+      [0, 1].map((b) => coef(b).v),
+      { rtol: 1e-13, label: "Σ_q" },
+    );
   });
 });
 
@@ -143,8 +164,22 @@ describe("batch helpers", () => {
     assert.deepEqual([dimsOf([7]), dimsOf([7, 3]), dimsOf([7, 4, 5])], [1, 3, 20]);
     const a = alphaOf(exactArray(GAMMA), [2, 3]);
     const s = sigmaOf(exactArray(GAMMA), [2, 3]);
-    assert.deepEqual([a.shape, s.shape], [[2, 1], [2, 1]]);
-    assertClose(read(a), [0, 1].map((b) => at(b).a), { rtol: 1e-15, label: "α" });
-    assertClose(read(s), [0, 1].map((b) => at(b).s), { rtol: 1e-15, label: "σ" });
+    assert.deepEqual(
+      [a.shape, s.shape],
+      [
+        [2, 1],
+        [2, 1],
+      ],
+    );
+    assertClose(
+      read(a),
+      [0, 1].map((b) => at(b).a),
+      { rtol: 1e-15, label: "α" },
+    );
+    assertClose(
+      read(s),
+      [0, 1].map((b) => at(b).s),
+      { rtol: 1e-15, label: "σ" },
+    );
   });
 });

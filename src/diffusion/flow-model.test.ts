@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
-import { numpy as np, tree, type Array as JaxArray } from "../engine/jax.js";
-import { sigmoid } from "../testing/reference.js";
+import { type Array as JaxArray, numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { sigmoid } from "../testing/reference.js";
 import { flowFunction, flowWithDivergence } from "./flow.js";
-import { gammaConditioned, hostApply, jitFor, withTracedHosts, type HostPredictor, type Model } from "./model.js";
+import { gammaConditioned, type HostPredictor, hostApply, jitFor, type Model, withTracedHosts } from "./model.js";
 import type { Target } from "./parameterization.js";
 
 useEngine("cpu");
@@ -27,7 +27,10 @@ const linearModel = (target: Target): Model<{ m: JaxArray; c: JaxArray }> => ({
   target,
   classes: 0,
   apply(params, xt, t, gamma) {
-    return np.matmul(xt, params.m.transpose()).add(t.reshape([-1, 1]).mul(params.c)).add(gamma.reshape([-1, 1]).mul(0.1));
+    return np
+      .matmul(xt, params.m.transpose())
+      .add(t.reshape([-1, 1]).mul(params.c))
+      .add(gamma.reshape([-1, 1]).mul(0.1));
   },
 });
 const params = () => ({ m: exactArray(M.flat()).reshape([2, 2]), c: exactArray(C).reshape([1, 2]) });
@@ -66,21 +69,45 @@ describe("probability-flow drift and divergence", () => {
       const exact = flowWithDivergence(model, params(), ...inputs(), null);
       const want = [0, 1].map((b) => reference(target, b));
       // measured: 2.2e-15 relative (the eps target's drift), 1e-15 elsewhere
-      assertClose(read(exact.drift), want.flatMap((w) => w.drift), { rtol: 1e-14, label: "drift" });
-      assertClose(read(exact.divergence), want.map((w) => w.divergence), { rtol: 1e-14, label: "divergence" });
+      assertClose(
+        read(exact.drift),
+        want.flatMap((w) => w.drift),
+        { rtol: 1e-14, label: "drift" },
+      );
+      assertClose(
+        read(exact.divergence),
+        want.map((w) => w.divergence),
+        { rtol: 1e-14, label: "divergence" },
+      );
       const probed = flowWithDivergence(model, params(), ...inputs(), exactArray(PROBE).reshape([2, 2]));
       const wantProbed = [0, 1].map((b) => reference(target, b, PROBE.slice(2 * b, 2 * b + 2)));
-      assertClose(read(probed.drift), wantProbed.flatMap((w) => w.drift), { rtol: 1e-14, label: "drift (probe)" });
-      assertClose(read(probed.divergence), wantProbed.map((w) => w.divergence), { rtol: 1e-14, label: "divergence (probe)" });
+      assertClose(
+        read(probed.drift),
+        wantProbed.flatMap((w) => w.drift),
+        { rtol: 1e-14, label: "drift (probe)" },
+      );
+      assertClose(
+        read(probed.divergence),
+        wantProbed.map((w) => w.divergence),
+        { rtol: 1e-14, label: "divergence (probe)" },
+      );
       // the jitted function of each mode, one per model and mode
       const jitted = flowFunction(model, true);
       assert.equal(flowFunction(model, true), jitted);
       assert.notEqual(flowFunction(model, false), jitted);
       const out = jitted(params(), ...inputs(), exactArray(PROBE).reshape([2, 2]));
-      assertClose(read(out.divergence), want.map((w) => w.divergence), { rtol: 1e-14, label: "jitted exact divergence (the probe ignored)" });
+      assertClose(
+        read(out.divergence),
+        want.map((w) => w.divergence),
+        { rtol: 1e-14, label: "jitted exact divergence (the probe ignored)" },
+      );
       out.drift.dispose();
       const outProbe = flowFunction(model, false)(params(), ...inputs(), exactArray(PROBE).reshape([2, 2]));
-      assertClose(read(outProbe.divergence), wantProbed.map((w) => w.divergence), { rtol: 1e-14, label: "jitted probe divergence" });
+      assertClose(
+        read(outProbe.divergence),
+        wantProbed.map((w) => w.divergence),
+        { rtol: 1e-14, label: "jitted probe divergence" },
+      );
       outProbe.drift.dispose();
     });
   }
@@ -105,7 +132,12 @@ describe("models asked by γ", () => {
     };
     const model = gammaConditioned(inner, -10, 6);
     assert.deepEqual([model.target, model.classes, model.host], ["v", 3, undefined]);
-    const out = model.apply({ k: exactArray([2]) }, exactArray([1, 1, 1, 1, 1]).reshape([5, 1]), exactArray([9, 9, 9, 9, 9]), exactArray([-10, -2, 6, -100, Infinity]));
+    const out = model.apply(
+      { k: exactArray([2]) },
+      exactArray([1, 1, 1, 1, 1]).reshape([5, 1]),
+      exactArray([9, 9, 9, 9, 9]),
+      exactArray([-10, -2, 6, -100, Infinity]),
+    );
     assert.deepEqual(seen, [[0, 0.5, 1, -0.25, 1.25]]);
     assert.deepEqual(read(out), [2, 2.5, 3, 1.75, 3.25]);
     const host: HostPredictor = { predict: (xt) => xt };
@@ -137,7 +169,8 @@ describe("host models inside jitFor", () => {
       return hostApply(host, xt, t, gamma, labels);
     },
   });
-  const step = (model: Model) => (params: JaxArray, x: JaxArray, t: JaxArray, g: JaxArray) => model.apply(params, x.ref.mul(3), t, g).mul(x).add(1);
+  const step = (model: Model) => (params: JaxArray, x: JaxArray, t: JaxArray, g: JaxArray) =>
+    model.apply(params, x.ref.mul(3), t, g).mul(x).add(1);
 
   it("splits f at the host call: its inputs from the first pass, the prediction on the host, f from it", () => {
     const host = doubling();
@@ -146,7 +179,10 @@ describe("host models inside jitFor", () => {
     const t = [0.25, 0.75];
     const out = f(exactArray([0]), exactArray(x).reshape([2, 2]), exactArray(t), exactArray([-1, 2]));
     // (2·3x + t)·x + 1
-    assert.deepEqual(read(out), x.map((v, k) => (6 * v + t[Math.floor(k / 2)]!) * v + 1));
+    assert.deepEqual(
+      read(out),
+      x.map((v, k) => (6 * v + t[Math.floor(k / 2)]!) * v + 1),
+    );
     assert.deepEqual(host.calls, [[x.map((v) => 3 * v), t, [-1, 2]]]);
     f.dispose();
   });
@@ -161,7 +197,12 @@ describe("host models inside jitFor", () => {
       },
     };
     const model = hostModel(labelled);
-    const f = jitFor(model, (x: JaxArray, labels: JaxArray, k: number) => model.apply(exactArray([0]), x.ref, exactArray([0, 0]), exactArray([0, 0]), labels).mul(k).add(x));
+    const f = jitFor(model, (x: JaxArray, labels: JaxArray, k: number) =>
+      model
+        .apply(exactArray([0]), x.ref, exactArray([0, 0]), exactArray([0, 0]), labels)
+        .mul(k)
+        .add(x),
+    );
     assert.deepEqual(read(f(exactArray([1, 2]).reshape([2, 1]), np.array([3, 1], { dtype: np.int32 }), 2.5)), [6, 12]);
     assert.deepEqual(seen, [[3, 1]]);
     f.dispose();
@@ -192,10 +233,16 @@ describe("host models inside jitFor", () => {
   });
 
   it("withTracedHosts runs the host's traced network in place, and refuses a host without one", () => {
-    const traced: HostPredictor = { predict: () => assert.fail("not on the host"), traced: (xt, t, gamma) => (t.dispose(), gamma.dispose(), xt.mul(5)) };
+    const traced: HostPredictor = {
+      predict: () => assert.fail("not on the host"),
+      traced: (xt, t, gamma) => (t.dispose(), gamma.dispose(), xt.mul(5)),
+    };
     const out = withTracedHosts(() => hostApply(traced, exactArray([1, 2]), exactArray([0]), exactArray([0])));
     assert.deepEqual(read(out), [5, 10]);
-    assert.throws(() => withTracedHosts(() => hostApply(doubling(), exactArray([1]), exactArray([0]), exactArray([0]))), /a host model without a traceable network was met while a whole step was compiled/);
+    assert.throws(
+      () => withTracedHosts(() => hostApply(doubling(), exactArray([1]), exactArray([0]), exactArray([0]))),
+      /a host model without a traceable network was met while a whole step was compiled/,
+    );
     // the mode ends with the call: eagerly the host predicts again
     assert.deepEqual(read(hostApply(doubling(), exactArray([1]).reshape([1, 1]), exactArray([0]), exactArray([0]))), [2]);
   });

@@ -8,7 +8,7 @@
  * exactly (D forward-mode products with the basis vectors) or by Hutchinson's estimator vᵀ(∂x̂_0/∂x)v
  * with a Rademacher probe v (E[vvᵀ] = I).
  */
-import { jvp, jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { type Array, type JsTree, jit, jvp, numpy as np, tree } from "../engine/jax.js";
 import type { Model } from "./model.js";
 import { toX0 } from "./parameterization.js";
 import { dimsOf, perExample, sigmoid, sumDims } from "./shapes.js";
@@ -44,14 +44,25 @@ export function flowWithDivergence(model: Model, params: JsTree<Array>, x: Array
   tree.dispose([params, t, gamma]);
   const alpha = perExample(a.ref, shape);
   const drift = alpha.ref.mul(x).sub(prediction!).mul(alpha.mul(0.5));
-  const divergence = np.square(a.ref).mul(0.5 * dimsOf(shape)).sub(a.mul(trace!).mul(0.5));
+  const divergence = np
+    .square(a.ref)
+    .mul(0.5 * dimsOf(shape))
+    .sub(a.mul(trace!).mul(0.5));
   return { drift, divergence };
 }
 
 /** e_1..e_D for a batch shaped `shape`: each [B, ...] with a one at one data position. */
 function basis(shape: readonly number[]): Array[] {
   const D = dimsOf(shape);
-  return globalThis.Array.from({ length: D }, (_, d) => np.broadcastTo(np.eye(D).slice([d, d + 1]).reshape([1, ...shape.slice(1)]), [...shape]));
+  return globalThis.Array.from({ length: D }, (_, d) =>
+    np.broadcastTo(
+      np
+        .eye(D)
+        .slice([d, d + 1])
+        .reshape([1, ...shape.slice(1)]),
+      [...shape],
+    ),
+  );
 }
 
 const jitted = new WeakMap<Model, { exact: ReturnType<typeof makeFlow>; probe: ReturnType<typeof makeFlow> }>();
@@ -69,7 +80,8 @@ export type FlowFunction = (params: JsTree<Array>, x: Array, t: Array, gamma: Ar
 
 /** The jitted `flowWithDivergence` of `model` (one compiled function per model and mode). Consumes its arrays. */
 export function flowFunction(model: Model, exact: boolean): FlowFunction {
-  if (model.host) throw new Error("the probability-flow divergence differentiates the network: use a jax-js model (the ONNX backend wraps it elsewhere)");
+  if (model.host)
+    throw new Error("the probability-flow divergence differentiates the network: use a jax-js model (the ONNX backend wraps it elsewhere)");
   let fns = jitted.get(model);
   if (!fns) jitted.set(model, (fns = { exact: makeFlow(model, true), probe: makeFlow(model, false) }));
   return (exact ? fns.exact : fns.probe) as unknown as FlowFunction;

@@ -2,7 +2,7 @@
  * The fixed linear-Gaussian encoder. All levels are given by γ = −log SNR (per example, [B]);
  * γ = −∞ is the data itself. Every function consumes its array arguments.
  */
-import { numpy as np, type Array } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 import { posteriorCoefficients } from "../schedule/schedule.js";
 import { alphaOf, perExample, sigmaOf, sigmoid } from "./shapes.js";
 

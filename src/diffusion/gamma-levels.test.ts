@@ -10,17 +10,21 @@ import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
-import { getSchedule, learnedSchedule, initLearnedSchedule, scheduleNames, type NoiseSchedule } from "../schedule/index.js";
+import { getSchedule, initLearnedSchedule, learnedSchedule, type NoiseSchedule, scheduleNames } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
+import { trainingLoss } from "../train/step.js";
 import { ElboEstimator } from "./elbo.js";
 import { DiffusionProcess, type LevelSampling } from "./process.js";
-import { trainingLoss } from "../train/step.js";
 
 useEngine("wasm");
 
 const MU = [0.5, -1];
 const S = [0.7, 1.3];
-const POINTS = [[0.5, -1], [1.6, 0.8], [-0.9, -3.5]];
+const POINTS = [
+  [0.5, -1],
+  [1.6, 0.8],
+  [-0.9, -3.5],
+];
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** The cosine schedule's γ(t) = log((f(0) − f(t))/f(t)), f(t) = cos²((t + s)/(1 + s)·π/2), s = 0.008, in float64. */
@@ -95,16 +99,29 @@ describe("the continuous ELBO's levels drawn uniformly in γ", () => {
       for (let b = 0; b < B; b++) {
         const want = gMin! + (gMax! - gMin!) * u[b]!;
         assert.ok(Math.abs(gamma[b]! - want) < 1e-5 * (1 + Math.abs(want)), `${name}: γ = ${gamma[b]}, want ${want}`);
-        assert.ok(Math.abs(weight[b]! - 0.5 * (gMax! - gMin!)) < 1e-5 * (gMax! - gMin!), `${name}: weight ${weight[b]}, want ${0.5 * (gMax! - gMin!)}`);
+        assert.ok(
+          Math.abs(weight[b]! - 0.5 * (gMax! - gMin!)) < 1e-5 * (gMax! - gMin!),
+          `${name}: weight ${weight[b]}, want ${0.5 * (gMax! - gMin!)}`,
+        );
         assert.ok(t[b]! >= s.tMin && t[b]! <= s.tMax, `${name}: t = ${t[b]} outside [${s.tMin}, ${s.tMax}]`);
-        assert.ok(Math.abs(gammaOfT[b]! - gamma[b]!) < 1e-3 * (1 + Math.abs(gamma[b]!)), `${name}: γ(t) = ${gammaOfT[b]} at the level γ = ${gamma[b]}`);
+        assert.ok(
+          Math.abs(gammaOfT[b]! - gamma[b]!) < 1e-3 * (1 + Math.abs(gamma[b]!)),
+          `${name}: γ(t) = ${gammaOfT[b]} at the level γ = ${gamma[b]}`,
+        );
       }
     }
   });
 
   it("for linear log-SNR, uniform in γ is uniform in t: the same draws give the same estimates", () => {
     const [byGamma, byTime] = (["gamma", "time"] as const).map((levels) => diffusionEstimates(getSchedule("log-snr-linear"), levels, 3));
-    byGamma.forEach((g, p) => g.values.forEach((v, b) => assert.ok(Math.abs(v - byTime[p]!.values[b]!) < 1e-4 * (1 + Math.abs(v)), `point ${p}, draw ${b}: ${v} by γ, ${byTime[p]!.values[b]} by t`)));
+    byGamma.forEach((g, p) =>
+      g.values.forEach((v, b) =>
+        assert.ok(
+          Math.abs(v - byTime[p]!.values[b]!) < 1e-4 * (1 + Math.abs(v)),
+          `point ${p}, draw ${b}: ${v} by γ, ${byTime[p]!.values[b]} by t`,
+        ),
+      ),
+    );
   });
 
   it("cosine: uniform in γ and uniform in t both match the exact L_∞ (quadrature in γ) within their standard errors, and γ varies far less", () => {
@@ -133,7 +150,16 @@ describe("the continuous ELBO's levels drawn uniformly in γ", () => {
     const params = mixtureParams({ weights: [1], means: [MU], variances: [S.map((s) => s * s)] });
     const rows = Array.from({ length: N }, () => POINTS).flat();
     const rng = new Rng(11);
-    const loss = trainingLoss(oracleModel("eps"), process, "elbo", params, np.array(rows), rng.normal([rows.length, 2]), process.uniforms(rng, rows.length), null).dataSync() as Float32Array;
+    const loss = trainingLoss(
+      oracleModel("eps"),
+      process,
+      "elbo",
+      params,
+      np.array(rows),
+      rng.normal([rows.length, 2]),
+      process.uniforms(rng, rows.length),
+      null,
+    ).dataSync() as Float32Array;
     const byTime = diffusionEstimates(cosine, "time");
     POINTS.forEach((x0, p) => {
       const xs = Array.from(loss).filter((_, b) => b % POINTS.length === p);
@@ -151,7 +177,10 @@ describe("the continuous ELBO's levels drawn uniformly in γ", () => {
     assert.equal(schedule.inverse, undefined);
     const u = np.array([0.1, 0.5, 0.9]);
     const levels = new DiffusionProcess(schedule, 0).levelsFromUniform(u, null, "elbo");
-    assert.deepEqual(Array.from(levels.t.dataSync() as Float32Array).map((v) => Math.round(v * 1e6) / 1e6), [0.1, 0.5, 0.9]);
+    assert.deepEqual(
+      Array.from(levels.t.dataSync() as Float32Array).map((v) => Math.round(v * 1e6) / 1e6),
+      [0.1, 0.5, 0.9],
+    );
     levels.gamma.dispose();
     levels.weight.dispose();
   });

@@ -2,9 +2,9 @@
  * Training losses and the ELBO's diffusion terms, per example ([B]). Every function consumes its
  * array arguments.
  */
-import { numpy as np, type Array } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 import { softplus } from "../schedule/schedule.js";
-import { trueTarget, type Target } from "./parameterization.js";
+import { type Target, trueTarget } from "./parameterization.js";
 import { perExample, sigmoid, sumDims } from "./shapes.js";
 
 /**

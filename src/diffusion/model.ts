@@ -1,5 +1,5 @@
 /** What a sampler or the ELBO needs from a denoiser: a pure function of (params, x_t, t, γ_t). */
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import type { Target } from "./parameterization.js";
 
 /**

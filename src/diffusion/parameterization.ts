@@ -5,7 +5,7 @@
  *   score s = ∇ log q(x_t) = −ε/σ_t (Tweedie: E[x_0|x_t] = (x_t + σ_t² s)/α_t).
  * Every function consumes its array arguments.
  */
-import { numpy as np, type Array } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 import { alphaOf, sigmaOf } from "./shapes.js";
 
 /** What a denoiser predicts: ε, x_0, v = α_t ε − σ_t x_0, or the score ∇ log q(x_t) = −ε/σ_t. */

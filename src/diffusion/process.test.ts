@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, type Rng } from "../engine/index.js";
-import { numpy as np, type Array as JaxArray } from "../engine/jax.js";
+import { type Array as JaxArray, numpy as np } from "../engine/jax.js";
 import { cosineSchedule, discretize, learnedSchedule, logSnrLinearSchedule } from "../schedule/index.js";
-import { cosineClosedForm } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { cosineClosedForm } from "../testing/reference.js";
 import { DiffusionProcess, levelUniforms, respace, stepsFromUniform } from "./process.js";
 
 useEngine("cpu");
@@ -20,7 +20,8 @@ const f32 = Math.fround;
 const { gamma: cosGamma, dgamma: cosDgamma, inverse: cosInverse } = cosineClosedForm;
 
 /** A stand-in for `Rng` that hands out the given uniforms in order. */
-const scriptedUniforms = (draws: number[][]) => ({ uniform: (shape: number[]) => exactArray(draws.shift()!).reshape(shape) }) as unknown as Rng;
+const scriptedUniforms = (draws: number[][]) =>
+  ({ uniform: (shape: number[]) => exactArray(draws.shift()!).reshape(shape) }) as unknown as Rng;
 
 describe("respace", () => {
   const linearTable = (T: number) => Float64Array.from({ length: T + 1 }, (_, i) => (i === 0 ? -Infinity : i));
@@ -38,7 +39,14 @@ describe("respace", () => {
     // uniform ignores γ: on γ_i = i² it is 1 + 9k/3, not the log-snr steps above
     assert.deepEqual(respace(squares, 4, "uniform"), [1, 4, 7, 10]);
     // log-snr spans γ_1..γ_T: on γ_i = 10i + 3 the targets 13, 43, 73, 103 are steps 1, 4, 7, 10
-    assert.deepEqual(respace(Float64Array.from({ length: 11 }, (_, i) => (i === 0 ? -Infinity : 10 * i + 3)), 4, "log-snr"), [1, 4, 7, 10]);
+    assert.deepEqual(
+      respace(
+        Float64Array.from({ length: 11 }, (_, i) => (i === 0 ? -Infinity : 10 * i + 3)),
+        4,
+        "log-snr",
+      ),
+      [1, 4, 7, 10],
+    );
   });
 
   it("pushes apart steps that share a target, keeping them within 1..T", () => {
@@ -102,7 +110,11 @@ describe("the ELBO's levels", () => {
     assert.deepEqual(read(levels.t), [0.4, 1, 0.6].map(f32));
     assert.deepEqual(read(levels.gamma), [-2, 4, 0].map(f32));
     // measured: 3e-8 relative (float32)
-    assertClose(read(levels.weight), [3, 3, 3].map((scale) => 0.5 * Math.expm1(2) * scale), { rtol: 3e-7, label: "weight" });
+    assertClose(
+      read(levels.weight),
+      [3, 3, 3].map((scale) => 0.5 * Math.expm1(2) * scale),
+      { rtol: 3e-7, label: "weight" },
+    );
   });
 
   it("levelsFromUniform, discrete: simple over 1..T with weight 1; elbo over 2..T with weight (T − 1)·½ expm1(Δγ)", () => {
@@ -113,7 +125,11 @@ describe("the ELBO's levels", () => {
     const elbo = p.levelsFromUniform(exactArray(u), p.gammaTable(), "elbo");
     assert.deepEqual([read(elbo.t), read(elbo.gamma)], [[0.4, 0.8, 1].map(f32), [-2, 2, 4].map(f32)]);
     // measured: 3e-8 relative (float32)
-    assertClose(read(elbo.weight), [4, 4, 4].map((n) => n * 0.5 * Math.expm1(2)), { rtol: 3e-7, label: "weight" });
+    assertClose(
+      read(elbo.weight),
+      [4, 4, 4].map((n) => n * 0.5 * Math.expm1(2)),
+      { rtol: 3e-7, label: "weight" },
+    );
   });
 
   it("levelsFromUniform, continuous: simple t = tMin + (tMax − tMin)u with weight 1; elbo in t with weight (tMax − tMin)·½γ'(t); elbo in γ within [tMin, tMax]", () => {
@@ -128,7 +144,11 @@ describe("the ELBO's levels", () => {
     const byTime = p.levelsFromUniform(np.array(u), null, "elbo", "time");
     assertClose(read(byTime.t), t, { rtol: 3e-7, label: "elbo t" });
     // measured: 6.6e-5 relative (γ' of float32 t, steep near tMax)
-    assertClose(read(byTime.weight), t.map((v) => (0.999 - 1e-5) * 0.5 * cosDgamma(v)), { rtol: 4e-4, label: "elbo weight" });
+    assertClose(
+      read(byTime.weight),
+      t.map((v) => (0.999 - 1e-5) * 0.5 * cosDgamma(v)),
+      { rtol: 4e-4, label: "elbo weight" },
+    );
     const byGamma = p.levelsFromUniform(np.array(u), null, "elbo");
     const [gMin, gMax] = [cosGamma(1e-5), cosGamma(0.999)];
     const gamma = u.map((v) => gMin + (gMax - gMin) * f32(v));
@@ -137,7 +157,11 @@ describe("the ELBO's levels", () => {
     // measured: 1e-7 relative (γ), 7e-8 absolute (t = γ⁻¹(γ) in float32), 3.5e-9 relative (weight)
     assertClose(read(byGamma.gamma), gamma, { rtol: 1e-6, label: "γ" });
     assertClose(times, gamma.map(cosInverse), { atol: 5e-7, label: "t" });
-    assertClose(read(byGamma.weight), [0, 1, 2, 3].map(() => 0.5 * (gMax - gMin)), { rtol: 3e-8, label: "weight" });
+    assertClose(
+      read(byGamma.weight),
+      [0, 1, 2, 3].map(() => 0.5 * (gMax - gMin)),
+      { rtol: 3e-8, label: "weight" },
+    );
   });
 });
 
@@ -158,17 +182,29 @@ describe("the time of a level", () => {
     const p = new DiffusionProcess({ ...cosineSchedule(), inverse: undefined }, 0);
     assert.deepEqual([p.timeAtGamma(-30), p.timeAtGamma(30)], [1e-5, 0.999]);
     // measured: 1.3e-9 absolute in mid-range (linear interpolation in steps of 2.4e-4)
-    assertClose([0.3, 0.6].map((t) => p.timeAtGamma(cosGamma(t))), [0.3, 0.6], { atol: 1e-8, label: "interpolated" });
+    assertClose(
+      [0.3, 0.6].map((t) => p.timeAtGamma(cosGamma(t))),
+      [0.3, 0.6],
+      { atol: 1e-8, label: "interpolated" },
+    );
   });
 
   it("timeAtGamma of a learned schedule (no inverse) interpolates 4,097 points of γ(t)", () => {
-    const params = { gammaMin: np.array([-9]), gammaMax: np.array([6]), interior: { w1: np.array([[0.5]]), b1: np.array([0.1]), w2: np.array([[1.5, -2]]), b2: np.array([0, 0.5]), w3: np.array([[1], [2]]) } };
+    const params = {
+      gammaMin: np.array([-9]),
+      gammaMax: np.array([6]),
+      interior: { w1: np.array([[0.5]]), b1: np.array([0.1]), w2: np.array([[1.5, -2]]), b2: np.array([0, 0.5]), w3: np.array([[1], [2]]) },
+    };
     const schedule = learnedSchedule("learned", params);
     const p = new DiffusionProcess(schedule, 0);
     const t = [0.003, 0.2, 0.5, 0.97];
     const gamma = Array.from(schedule.gamma(exactArray(t)).dataSync() as Float64Array);
     // measured: 7.7e-10 absolute (linear interpolation in steps of 1/4096)
-    assertClose(gamma.map((g) => p.timeAtGamma(g)), t, { atol: 5e-9, label: "timeAtGamma(γ(t))" });
+    assertClose(
+      gamma.map((g) => p.timeAtGamma(g)),
+      t,
+      { atol: 5e-9, label: "timeAtGamma(γ(t))" },
+    );
     assert.deepEqual([p.timeAtGamma(-10), p.timeAtGamma(7)], [0, 1]);
   });
 
@@ -178,7 +214,11 @@ describe("the time of a level", () => {
     const chain = discretize(cosineSchedule(), T);
     const g = [chain.gamma[1]!, 0.3 * chain.gamma[3]! + 0.7 * chain.gamma[4]!, chain.gamma[7]!, 0.5 * (chain.gamma[9]! + chain.gamma[10]!)];
     // measured: 5.6e-17 absolute
-    assertClose(g.map((v) => p.timeAtGamma(v)), [0.1, 0.37, 0.7, 0.95], { atol: 1e-15, label: "interpolated t" });
+    assertClose(
+      g.map((v) => p.timeAtGamma(v)),
+      [0.1, 0.37, 0.7, 0.95],
+      { atol: 1e-15, label: "interpolated t" },
+    );
     assert.deepEqual([p.timeAtGamma(chain.gamma[1]! - 1), p.timeAtGamma(chain.gamma[T]! + 1)], [0.1, 1]);
   });
 });
@@ -196,11 +236,18 @@ describe("samplers' levels", () => {
     // measured: 1.1e-14 relative
     assertClose(Array.from(uniform.gamma.subarray(1)), tu.map(cosGamma), { rtol: 1e-13, label: "uniform γ" });
     const trailing = p.samplingLevels(N, "trailing");
-    assertClose(Array.from(trailing.t), [0, ...[1, 2, 3, 4, 5].map((k) => 1e-5 + ((0.999 - 1e-5) * k) / 5)], { rtol: 1e-15, label: "trailing t" });
+    assertClose(Array.from(trailing.t), [0, ...[1, 2, 3, 4, 5].map((k) => 1e-5 + ((0.999 - 1e-5) * k) / 5)], {
+      rtol: 1e-15,
+      label: "trailing t",
+    });
     const logSnr = p.samplingLevels(N, "log-snr");
     const [g0, g1] = [cosGamma(1e-5), cosGamma(0.999)];
     // measured: 2.9e-13 absolute (γ(t) of the bisected t, where γ' reaches 2000)
-    assertClose(Array.from(logSnr.gamma.subarray(1)), [0, 1, 2, 3, 4].map((k) => g0 + ((g1 - g0) * k) / 4), { atol: 1e-12, label: "log-snr γ" });
+    assertClose(
+      Array.from(logSnr.gamma.subarray(1)),
+      [0, 1, 2, 3, 4].map((k) => g0 + ((g1 - g0) * k) / 4),
+      { atol: 1e-12, label: "log-snr γ" },
+    );
     assert.deepEqual(Array.from(p.samplingLevels(1, "uniform").t), [0, 0.999]);
     assert.deepEqual(Array.from(p.samplingLevels(1, "log-snr").t), [0, 0.999]);
     assert.equal(p.samplingLevels().t.length, 1001, "1000 levels by default");
@@ -213,7 +260,11 @@ describe("samplers' levels", () => {
     assertClose(Array.from(levels.t), [0, 1e-5, (1e-5 + tMax) / 2, tMax], { atol: 1e-14, label: "capped t" });
     // measured: 9.6e-16 relative
     assertClose([levels.gamma[3]!], [2 * Math.log(10)], { rtol: 1e-14, label: "capped γ" });
-    assert.deepEqual(Array.from(cosine().samplingLevels(2, "uniform", 1e6).t), [0, 1e-5, 0.999], "a cap above the schedule's top changes nothing");
+    assert.deepEqual(
+      Array.from(cosine().samplingLevels(2, "uniform", 1e6).t),
+      [0, 1e-5, 0.999],
+      "a cap above the schedule's top changes nothing",
+    );
   });
 
   it("discrete: the whole chain by default, respaced sub-chains, the cap at a chain step, and its errors", () => {
@@ -225,7 +276,10 @@ describe("samplers' levels", () => {
     assert.deepEqual(Array.from(p.samplingLevels(2, "trailing").t), [0, 0.6, 1]);
     // σ̃ ≤ e^{1.5}: γ ≤ 3, the top step is 4 (γ_4 = 2)
     assert.deepEqual(chainGamma(p.samplingLevels(undefined, "uniform", Math.exp(1.5))), [-Infinity, -4, -2, 0, 2]);
-    assert.throws(() => p.samplingLevels(5, "uniform", Math.exp(1.5)), /a chain of T = 5 steps capped at σ̃ ≤ 4.48\d+ \(step 4\) can be sampled in at most 4 steps, got 5/);
+    assert.throws(
+      () => p.samplingLevels(5, "uniform", Math.exp(1.5)),
+      /a chain of T = 5 steps capped at σ̃ ≤ 4.48\d+ \(step 4\) can be sampled in at most 4 steps, got 5/,
+    );
     assert.throws(() => p.samplingLevels(6), /a chain of T = 5 steps can be sampled in at most 5 steps, got 6/);
     assert.throws(() => p.samplingLevels(0), /sampling steps must be an integer >= 1, got 0/);
     assert.throws(() => cosine().samplingLevels(2.5), /sampling steps must be an integer >= 1, got 2.5/);

@@ -5,8 +5,8 @@
  * examples and diffusion terms with their weights.
  */
 import { exactArray, type Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
-import { discretize, type DiscreteSchedule } from "../schedule/discrete.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type DiscreteSchedule, discretize } from "../schedule/discrete.js";
 import { gammaWithDerivative, type NoiseSchedule } from "../schedule/schedule.js";
 import { continuousWeight, klWeight } from "./losses.js";
 
@@ -70,7 +70,13 @@ export function stepsFromUniform(u: Array, T: number, weighting: Weighting): { s
   const first = weighting === "simple" ? 1 : 2;
   const count = T - first + 1;
   if (count < 1) throw new Error(`the ELBO weighting needs T >= 2, got T = ${T}`);
-  return { steps: np.minimum(np.floor(u.mul(count)), count - 1).astype(np.int32).add(first), count };
+  return {
+    steps: np
+      .minimum(np.floor(u.mul(count)), count - 1)
+      .astype(np.int32)
+      .add(first),
+    count,
+  };
 }
 
 /** `DiffusionProcess.uniforms` for a process that is `continuous` or not. */
@@ -221,9 +227,15 @@ export class DiffusionProcess {
       while (top > 1 && gamma[top]! > maxGamma) top--;
       const N = steps ?? top;
       checkSteps(N, spacing);
-      if (N > top) throw new Error(`a chain of T = ${this.T} steps${top < this.T ? ` capped at σ̃ ≤ ${sigmaMax} (step ${top})` : ""} can be sampled in at most ${top} steps, got ${N}`);
+      if (N > top)
+        throw new Error(
+          `a chain of T = ${this.T} steps${top < this.T ? ` capped at σ̃ ≤ ${sigmaMax} (step ${top})` : ""} can be sampled in at most ${top} steps, got ${N}`,
+        );
       const chosen = respace(gamma.subarray(0, top + 1), N, spacing);
-      return { t: Float64Array.from([0, ...chosen.map((i) => this.chain!.t[i]!)]), gamma: Float64Array.from([-Infinity, ...chosen.map((i) => gamma[i]!)]) };
+      return {
+        t: Float64Array.from([0, ...chosen.map((i) => this.chain!.t[i]!)]),
+        gamma: Float64Array.from([-Infinity, ...chosen.map((i) => gamma[i]!)]),
+      };
     }
     const N = steps ?? 1000;
     checkSteps(N, spacing);

@@ -1,5 +1,5 @@
 /** Batch helpers: per-example scalars broadcast against [B, ...] data, and sums over data dims. */
-import { numpy as np, type Array } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 import { sigmoid } from "../schedule/schedule.js";
 
 /** Reshape a per-example vector [B] to [B, 1, …, 1] to broadcast against `like` ([B, ...]). */

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { useEngine } from "../testing/helpers.js";
-import { exactArray, Rng } from "./index.js";
 import { ConfigError } from "../errors.js";
+import { useEngine } from "../testing/helpers.js";
 import { configureEngine } from "./configure.js";
+import { exactArray, Rng } from "./index.js";
 import { threads } from "./setup.js";
 
 useEngine("wasm");
@@ -31,13 +31,23 @@ describe("engine", () => {
   it("the thread count is fixed once jax-js has loaded: the same count is accepted, another one is a ConfigError", () => {
     assert.equal(threads, 1);
     assert.equal(configureEngine({ threads: 1 }), 1);
-    assert.throws(() => configureEngine({ threads: 2 }), (e: Error) => e instanceof ConfigError && /already runs with 1 thread: .*before importing "vdm"/.test(e.message));
-    assert.throws(() => configureEngine({ threads: 0 }), (e: Error) => e instanceof ConfigError && /threads must be a positive integer, got 0/.test(e.message));
+    assert.throws(
+      () => configureEngine({ threads: 2 }),
+      (e: Error) => e instanceof ConfigError && /already runs with 1 thread: .*before importing "vdm"/.test(e.message),
+    );
+    assert.throws(
+      () => configureEngine({ threads: 0 }),
+      (e: Error) => e instanceof ConfigError && /threads must be a positive integer, got 0/.test(e.message),
+    );
   });
 
   it("the CLI reads VDM_THREADS and refuses a bad value before loading the engine", () => {
     const bin = fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
-    const r = spawnSync(process.execPath, [bin, "schedule", "--help"], { env: { ...process.env, VDM_THREADS: "two" }, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [bin, "schedule", "--help"], {
+      env: { ...process.env, VDM_THREADS: "two" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /VDM_THREADS must be a positive integer, got "two"/);
   });

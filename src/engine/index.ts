@@ -5,10 +5,10 @@
  * `@jax-js/jax` directly, so that the Node polyfills and the optional thread pool are in place
  * before jax-js loads.
  */
-import { defaultDevice, init, jit, numpy as np, random, type Array, type Device } from "./jax.js";
+import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
+import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
 import { threads } from "./setup.js";
 import { terminateWorkers } from "./workers.js";
-import { normal as hostNormal, splitKey, uniform as hostUniform, type Key } from "./random.js";
 
 export { threads };
 
@@ -95,7 +95,8 @@ export class Rng {
   #draw(kind: "normal" | "uniform", shape: number[]): Array {
     const key = this.#nextKey();
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n <= HOST_DRAW_LIMIT && defaultDevice() === "wasm") return np.array((kind === "normal" ? hostNormal : hostUniform)(key, n)).reshape(shape);
+    if (n <= HOST_DRAW_LIMIT && defaultDevice() === "wasm")
+      return np.array((kind === "normal" ? hostNormal : hostUniform)(key, n)).reshape(shape);
     return sampler(kind, shape)(np.array(key, { dtype: np.uint32 }));
   }
 

@@ -9,9 +9,7 @@
 
 type AnyIterator = Iterator<unknown> & Iterable<unknown>;
 
-const iteratorPrototype = Object.getPrototypeOf(
-  Object.getPrototypeOf([][Symbol.iterator]()),
-) as Record<string, unknown>;
+const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as Record<string, unknown>;
 
 function define(name: string, value: (this: AnyIterator, ...args: never[]) => unknown): void {
   if (typeof iteratorPrototype[name] !== "function") {

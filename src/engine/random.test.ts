@@ -2,10 +2,11 @@
  * The host's random numbers (random.ts) against jax-js's own `random` on the wasm device, bit for
  * bit: keys, uniform and normal draws, and an `Rng` stream against the same stream in jax-js.
  */
-import { before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
 import { initEngine, Rng } from "./index.js";
-import { numpy as np, random, type Array } from "./jax.js";
+import { type Array, numpy as np, random } from "./jax.js";
 import { normal, splitKey, uniform } from "./random.js";
 
 const bitsOf = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -57,11 +58,19 @@ describe("host random numbers equal jax-js's on wasm", () => {
   it("an Rng stream equals the same splits and draws made by jax-js, on either side of the host limit", () => {
     const rng = new Rng(7);
     let key = random.key(7);
-    for (const [kind, shape] of [["normal", [256, 2]], ["uniform", [256]], ["normal", [100, 100]], ["uniform", [3]], ["normal", [1]]] as const) {
+    for (const [kind, shape] of [
+      ["normal", [256, 2]],
+      ["uniform", [256]],
+      ["normal", [100, 100]],
+      ["uniform", [3]],
+      ["normal", [1]],
+    ] as const) {
       const both = random.split(key, 2).dataSync() as Uint32Array;
       key = np.array(both.slice(0, 2), { dtype: np.uint32 });
       const subKey = np.array(both.slice(2, 4), { dtype: np.uint32 });
-      const theirs = (kind === "normal" ? random.normal(subKey, [...shape]) : random.uniform(subKey, [...shape])).dataSync() as Float32Array;
+      const theirs = (
+        kind === "normal" ? random.normal(subKey, [...shape]) : random.uniform(subKey, [...shape])
+      ).dataSync() as Float32Array;
       const ours = (kind === "normal" ? rng.normal([...shape]) : rng.uniform([...shape])).dataSync() as Float32Array;
       assert.equal(firstDifference(ours, theirs), null, `${kind} ${shape}`);
     }

@@ -1,10 +1,11 @@
 /** Accuracy of a noise-aware classifier on held-out points noised to chosen times. */
-import { filled, type Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
+import { type Normalization, normalize } from "../data/normalize.js";
+import { exampleShape, type PointSet } from "../data/toy.js";
 import { qSample } from "../diffusion/forward.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
-import { exampleShape, type PointSet } from "../data/toy.js";
-import { normalize, type Normalization } from "../data/normalize.js";
+import { filled, type Rng } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import type { Classifier } from "../models/mlp.js";
 
 /** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
@@ -18,7 +19,16 @@ export function classify(classifier: Classifier, params: JsTree<Array>, x: Array
  * Accuracy at each time in `times`: x_t ~ q(x_t | x_0) for the held-out x_0, then argmax;
  * `batch` examples per network call (default: all at once). Borrows params.
  */
-export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, process: DiffusionProcess, z: Normalization, test: PointSet, times: number[], rng: Rng, batch = test.n): number[] {
+export function accuracyOverTime(
+  classifier: Classifier,
+  params: JsTree<Array>,
+  process: DiffusionProcess,
+  z: Normalization,
+  test: PointSet,
+  times: number[],
+  rng: Rng,
+  batch = test.n,
+): number[] {
   if (!test.labels) throw new Error("held-out data have no labels");
   const x0 = normalize(test.points, z);
   return times.map((t) => {
@@ -27,7 +37,11 @@ export function accuracyOverTime(classifier: Classifier, params: JsTree<Array>, 
     for (let start = 0; start < test.n; start += batch) {
       const m = Math.min(batch, test.n - start);
       const shape = [m, ...exampleShape(test)];
-      const xt = qSample(np.array(x0.subarray(start * test.dim, (start + m) * test.dim)).reshape(shape), np.full([m], gamma), rng.normal(shape));
+      const xt = qSample(
+        np.array(x0.subarray(start * test.dim, (start + m) * test.dim)).reshape(shape),
+        np.full([m], gamma),
+        rng.normal(shape),
+      );
       const predicted = classify(classifier, params, xt, t, gamma);
       hits += predicted.reduce((h, y, i) => h + (y === test.labels![start + i] ? 1 : 0), 0);
     }

@@ -4,12 +4,12 @@
  * whose terms each depend on one. Both estimate the same −ELBO; the study measures how much each
  * varies from one draw of the forward chain to the next, per example and per t.
  */
+
+import { type ChainEstimatorName, chainEstimatorNames, type ElboEstimator } from "../diffusion/elbo.js";
+import { dimsOf } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
-import { chainEstimatorNames, type ChainEstimatorName, type ElboEstimator } from "../diffusion/elbo.js";
-import { dimsOf } from "../diffusion/shapes.js";
 import { meanAndStdError } from "./likelihood.js";
-
 
 /** One chain estimator's −ELBO and how much its estimates vary across draws of the forward chain. */
 export interface EstimatorSummary {
@@ -91,18 +91,29 @@ export interface EstimatorStudyOptions {
  * `draws` independent draws of the forward chain for every example of x0 ([B, ...], borrowed),
  * both estimators from each (borrows params). Needs a discrete process and draws ≥ 2.
  */
-export function studyElboEstimators(estimator: ElboEstimator, params: Parameters<ElboEstimator["chainEstimates"]>[0], x0: JaxArray, options: EstimatorStudyOptions = {}): EstimatorStudy {
+export function studyElboEstimators(
+  estimator: ElboEstimator,
+  params: Parameters<ElboEstimator["chainEstimates"]>[0],
+  x0: JaxArray,
+  options: EstimatorStudyOptions = {},
+): EstimatorStudy {
   const { draws = 8, rng = new Rng(0) } = options;
   if (!(Number.isInteger(draws) && draws >= 2)) throw new Error(`the variance across draws needs at least 2 draws, got ${draws}`);
   const T = estimator.process.T;
   const B = x0.shape[0]!;
   const perExample = () => new PerExample(B);
   const totals = Object.fromEntries(chainEstimatorNames.map((name) => [name, perExample()])) as Record<ChainEstimatorName, PerExample>;
-  const terms = Object.fromEntries(chainEstimatorNames.map((name) => [name, Array.from({ length: T - 1 }, perExample)])) as Record<ChainEstimatorName, PerExample[]>;
+  const terms = Object.fromEntries(chainEstimatorNames.map((name) => [name, Array.from({ length: T - 1 }, perExample)])) as Record<
+    ChainEstimatorName,
+    PerExample[]
+  >;
   for (let k = 0; k < draws; k++) {
     const e = estimator.chainEstimates(params, x0, rng);
     for (const name of chainEstimatorNames) {
-      const total = Float64Array.from(e.reconstruction, (r, b) => r + e.prior[name][b]! + e.terms[name].reduce((s, term) => s + term[b]!, 0));
+      const total = Float64Array.from(
+        e.reconstruction,
+        (r, b) => r + e.prior[name][b]! + e.terms[name].reduce((s, term) => s + term[b]!, 0),
+      );
       totals[name].add(total);
       e.terms[name].forEach((term, i) => terms[name][i]!.add(term));
     }
@@ -121,5 +132,13 @@ export function studyElboEstimators(estimator: ElboEstimator, params: Parameters
       perT: { t: terms[name].map((_, i) => i + first), variance: terms[name].map((acc) => acc.meanVariance(draws)) },
     };
   };
-  return { timesteps: T, examples: B, draws, estimators: Object.fromEntries(chainEstimatorNames.map((name) => [name, summary(name)])) as Record<ChainEstimatorName, EstimatorSummary> };
+  return {
+    timesteps: T,
+    examples: B,
+    draws,
+    estimators: Object.fromEntries(chainEstimatorNames.map((name) => [name, summary(name)])) as Record<
+      ChainEstimatorName,
+      EstimatorSummary
+    >,
+  };
 }

@@ -22,7 +22,8 @@ function cramer(x: number[], y: number[]): number {
 
 /** −Σ_{p,q} w_p w_q ‖z_p − z_q‖ over the rows z of x [n, dim] and y [m, dim] pooled, w_p = 1/n on x and −1/m on y. */
 function signedMeasureEnergy(x: ArrayLike<number>, y: ArrayLike<number>, dim: number): number {
-  const rows = (a: ArrayLike<number>) => Array.from({ length: a.length / dim }, (_, i) => Array.from({ length: dim }, (_, d) => a[i * dim + d]!));
+  const rows = (a: ArrayLike<number>) =>
+    Array.from({ length: a.length / dim }, (_, i) => Array.from({ length: dim }, (_, d) => a[i * dim + d]!));
   const [xs, ys] = [rows(x), rows(y)];
   const pooled = [...xs.map((z) => ({ z, w: 1 / xs.length })), ...ys.map((z) => ({ z, w: -1 / ys.length }))];
   let total = 0;
@@ -35,10 +36,17 @@ describe("energy distance", () => {
     const uniform = mulberry32(17);
     const points = (count: number, spread: number) => Float64Array.from({ length: count }, () => spread * (2 * uniform() - 1));
     const errors: number[] = [];
-    for (const [n, m, spread] of [[9, 6, 1], [4, 11, 3], [1, 1, 2]] as const) {
+    for (const [n, m, spread] of [
+      [9, 6, 1],
+      [4, 11, 3],
+      [1, 1, 2],
+    ] as const) {
       const x = points(3 * n, spread);
       const y = points(3 * m, 1).map((v, i) => v + (i % 3 === 1 ? 0.4 : -0.2));
-      for (const [a, b] of [[x, y], [Float32Array.from(x), Float32Array.from(y)]] as const) {
+      for (const [a, b] of [
+        [x, y],
+        [Float32Array.from(x), Float32Array.from(y)],
+      ] as const) {
         const expected = signedMeasureEnergy(a, b, 3);
         errors.push(Math.abs(energyDistance(a, b, 3) - expected) / expected);
       }
@@ -49,7 +57,12 @@ describe("energy distance", () => {
 
   it("refuses an empty sample or a length that is not a whole number of points", () => {
     const x = Float64Array.of(1, 2, 3, 4);
-    for (const [a, b] of [[x, new Float64Array(0)], [new Float64Array(0), x], [x.subarray(0, 3), x], [x, x.subarray(0, 3)]]) {
+    for (const [a, b] of [
+      [x, new Float64Array(0)],
+      [new Float64Array(0), x],
+      [x.subarray(0, 3), x],
+      [x, x.subarray(0, 3)],
+    ]) {
       assert.throws(() => energyDistance(a!, b!, 2), /energy distance needs two non-empty samples/);
     }
   });

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fitGaussian, frechetDistance, frechetDistanceOfGaussians, frechetNoiseFloor, sqrtPsd, symmetricEigen } from "./frechet.js";
 import { mulberry32 } from "../data/mulberry32.js";
+import { fitGaussian, frechetDistance, frechetDistanceOfGaussians, frechetNoiseFloor, sqrtPsd, symmetricEigen } from "./frechet.js";
 
 /** Seeded standard normals (mulberry32 + Box–Muller), independent of the library's Rng. */
 function normals(seed: number, count: number): Float64Array {
@@ -20,11 +20,12 @@ function correlated(seed: number, n: number, F: number, shift = 0): Float64Array
   const z = normals(seed, n * F);
   const a = normals(seed + 1000, F * F);
   const x = new Float64Array(n * F);
-  for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) {
-    let s = shift;
-    for (let k = 0; k < F; k++) s += z[i * F + k]! * a[k * F + j]!;
-    x[i * F + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < F; j++) {
+      let s = shift;
+      for (let k = 0; k < F; k++) s += z[i * F + k]! * a[k * F + j]!;
+      x[i * F + j] = s;
+    }
   return x;
 }
 
@@ -69,11 +70,12 @@ function directFrechet(x: Float64Array, y: Float64Array, F: number): number {
     const n = d.length / F;
     const mean = Array.from({ length: F }, (_, f) => d.filter((_, i) => i % F === f).reduce((s, v) => s + v, 0) / n);
     const cov = new Float64Array(F * F);
-    for (let p = 0; p < F; p++) for (let q = 0; q < F; q++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += (d[i * F + p]! - mean[p]!) * (d[i * F + q]! - mean[q]!);
-      cov[p * F + q] = s / (n - 1);
-    }
+    for (let p = 0; p < F; p++)
+      for (let q = 0; q < F; q++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += (d[i * F + p]! - mean[p]!) * (d[i * F + q]! - mean[q]!);
+        cov[p * F + q] = s / (n - 1);
+      }
     return { mean, cov };
   };
   const a = moments(x);
@@ -116,25 +118,32 @@ const traceSum = (x: Float64Array, y: Float64Array, F: number) => {
 describe("symmetric eigendecomposition (Jacobi)", () => {
   it("satisfies A V = V diag(λ) with orthonormal V, repeated eigenvalues included", () => {
     const n = 12;
-    const cases = [correlated(3, 30, n), (() => {
-      // I + u uᵀ: eigenvalue 1 eleven times and 1 + ‖u‖² once
-      const u = normals(9, n);
-      return Float64Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 1 : 0) + u[Math.floor(k / n)]! * u[k % n]!);
-    })()];
+    const cases = [
+      correlated(3, 30, n),
+      (() => {
+        // I + u uᵀ: eigenvalue 1 eleven times and 1 + ‖u‖² once
+        const u = normals(9, n);
+        return Float64Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 1 : 0) + u[Math.floor(k / n)]! * u[k % n]!);
+      })(),
+    ];
     for (const [c, raw] of cases.entries()) {
       const A = c === 0 ? fitGaussian(raw, n).cov : raw;
       const { values, vectors } = symmetricEigen(A, n);
       const V = vectors!;
       let scale = 0;
       for (const v of A) scale = Math.max(scale, Math.abs(v));
-      for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
-        let av = 0;
-        for (let j = 0; j < n; j++) av += A[i * n + j]! * V[j * n + k]!;
-        assert.ok(Math.abs(av - values[k]! * V[i * n + k]!) < 1e-12 * scale, `case ${c}: (AV)[${i},${k}] = ${av}, λv = ${values[k]! * V[i * n + k]!}`);
-        let vv = 0;
-        for (let j = 0; j < n; j++) vv += V[j * n + i]! * V[j * n + k]!;
-        assert.ok(Math.abs(vv - (i === k ? 1 : 0)) < 1e-12, `case ${c}: (VᵀV)[${i},${k}] = ${vv}`);
-      }
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < n; k++) {
+          let av = 0;
+          for (let j = 0; j < n; j++) av += A[i * n + j]! * V[j * n + k]!;
+          assert.ok(
+            Math.abs(av - values[k]! * V[i * n + k]!) < 1e-12 * scale,
+            `case ${c}: (AV)[${i},${k}] = ${av}, λv = ${values[k]! * V[i * n + k]!}`,
+          );
+          let vv = 0;
+          for (let j = 0; j < n; j++) vv += V[j * n + i]! * V[j * n + k]!;
+          assert.ok(Math.abs(vv - (i === k ? 1 : 0)) < 1e-12, `case ${c}: (VᵀV)[${i},${k}] = ${vv}`);
+        }
     }
   });
 });
@@ -154,7 +163,10 @@ describe("Jacobi rotations", () => {
     const first = Array.from(symmetricEigen([2, 0, 1, 0, 2, 0, 1, 0, 5], 3).values).sort((x, y) => x - y);
     // pair (0, 1): θ = (2 − 1)/(2·1e−160) = 5e159, whose square overflows; the (1, 2) coupling keeps the sweeps going
     const second = Array.from(symmetricEigen([1, 1e-160, 0, 1e-160, 2, 0.5, 0, 0.5, 3], 3).values).sort((x, y) => x - y);
-    const cases = [[first, [(7 - Math.sqrt(13)) / 2, 2, (7 + Math.sqrt(13)) / 2]], [second, [1, (5 - Math.SQRT2) / 2, (5 + Math.SQRT2) / 2]]] as const;
+    const cases = [
+      [first, [(7 - Math.sqrt(13)) / 2, 2, (7 + Math.sqrt(13)) / 2]],
+      [second, [1, (5 - Math.SQRT2) / 2, (5 + Math.SQRT2) / 2]],
+    ] as const;
     // measured 8.9e-16
     for (const [got, want] of cases) got.forEach((v, k) => assert.ok(Math.abs(v - want[k]!) < 5e-15, `eigenvalues ${got} vs ${want}`));
   });
@@ -209,7 +221,11 @@ describe("Fréchet distance", () => {
   });
 
   it("matches a direct computation with the Denman–Beavers square root of Σ_a Σ_b", () => {
-    for (const [seed, F, n, m] of [[5, 3, 20, 25], [6, 6, 40, 30], [7, 10, 60, 80]] as const) {
+    for (const [seed, F, n, m] of [
+      [5, 3, 20, 25],
+      [6, 6, 40, 30],
+      [7, 10, 60, 80],
+    ] as const) {
       const x = correlated(seed, n, F, 0.2);
       const y = correlated(seed + 50, m, F, -0.1);
       const got = frechetDistance(x, y, F);
@@ -225,7 +241,8 @@ describe("Fréchet distance", () => {
     const Q = orthogonal(13, F);
     const rotate = (d: Float64Array) => {
       const out = new Float64Array(d.length);
-      for (let i = 0; i < d.length / F; i++) for (let j = 0; j < F; j++) for (let k = 0; k < F; k++) out[i * F + j]! += d[i * F + k]! * Q[k * F + j]!;
+      for (let i = 0; i < d.length / F; i++)
+        for (let j = 0; j < F; j++) for (let k = 0; k < F; k++) out[i * F + j]! += d[i * F + k]! * Q[k * F + j]!;
       return out;
     };
     const before = frechetDistance(x, y, F);

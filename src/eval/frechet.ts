@@ -62,7 +62,11 @@ export function fitGaussian(x: ArrayLike<number>, dim: number): Gaussian {
  * column k of V. Cyclic Jacobi: each rotation zeroes one off-diagonal pair, sweeps run until the
  * off-diagonal mass is at rounding level. Reads a; returns new arrays.
  */
-export function symmetricEigen(a: ArrayLike<number>, n: number, { vectors = true } = {}): { values: Float64Array; vectors: Float64Array | null } {
+export function symmetricEigen(
+  a: ArrayLike<number>,
+  n: number,
+  { vectors = true } = {},
+): { values: Float64Array; vectors: Float64Array | null } {
   if (a.length !== n * n) throw new Error(`symmetricEigen: expected ${n}×${n} values, got ${a.length}`);
   const A = new Float64Array(n * n);
   // Stryker disable next-line EqualityOperator: p = n writes past the end (dropped); q = n writes NaN to A[(p + 1)·n], which row p + 1 then overwrites

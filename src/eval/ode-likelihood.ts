@@ -12,12 +12,13 @@
  * 8-bit data are first spread uniformly over their bins (x + u − ½, u ~ U[0, 1)), so that bits/dim
  * bound the discrete data's and compare with published ODE numbers.
  */
+
+import { identityNormalization, logDetJacobian, type Normalization, normalize } from "../data/normalize.js";
+import { exampleShape, type PointSet } from "../data/toy.js";
+import { type FlowFunction, flowFunction } from "../diffusion/flow.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
-import { flowFunction, type FlowFunction } from "../diffusion/flow.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
-import { exampleShape, type PointSet } from "../data/toy.js";
-import { identityNormalization, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
 import { solveOde } from "../ode/dopri5.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { meanAndStdError } from "./likelihood.js";
@@ -77,7 +78,17 @@ function standardNormalLogDensity(y: Float64Array, m: number, D: number): Float6
 
 /** The probability-flow log-likelihood of `test` under a jax-js denoiser (borrowed), in batches. */
 export function odeLikelihood(den: Denoiser, process: DiffusionProcess, test: PointSet, options: OdeLikelihoodOptions = {}): OdeLikelihood {
-  const { normalization: z = identityNormalization(test.dim), rng = new Rng(0), rtol = 1e-5, atol = 1e-5, steps, dequantize = false, batch = test.n, onBatch, onStep } = options;
+  const {
+    normalization: z = identityNormalization(test.dim),
+    rng = new Rng(0),
+    rtol = 1e-5,
+    atol = 1e-5,
+    steps,
+    dequantize = false,
+    batch = test.n,
+    onBatch,
+    onStep,
+  } = options;
   const shape = exampleShape(test);
   const D = test.dim;
   const divergence = options.divergence ?? (D <= 16 ? "exact" : "hutchinson");
@@ -91,7 +102,10 @@ export function odeLikelihood(den: Denoiser, process: DiffusionProcess, test: Po
   for (let start = 0; start < test.n; start += batch) {
     const m = Math.min(batch, test.n - start);
     // Stryker disable next-line EqualityOperator: u = 0.5 exactly gives −1 or +1, either a fair Rademacher draw; no other u tells < from ≤
-    const probe = divergence === "hutchinson" ? Float32Array.from(rng.uniform([m * D]).dataSync() as Float32Array, (u) => (u < 0.5 ? -1 : 1)) : new Float32Array(1);
+    const probe =
+      divergence === "hutchinson"
+        ? Float32Array.from(rng.uniform([m * D]).dataSync() as Float32Array, (u) => (u < 0.5 ? -1 : 1))
+        : new Float32Array(1);
     const y0 = new Float64Array(m * D + m);
     y0.set(x.subarray(start * D, (start + m) * D));
     const rhs = (gamma: number, y: Float64Array) => {
@@ -119,7 +133,16 @@ export function odeLikelihood(den: Denoiser, process: DiffusionProcess, test: Po
   // Stryker disable next-line EqualityOperator: logLikelihood[n] is past the typed array's end: the write is dropped
   for (let i = 0; i < test.n; i++) logLikelihood[i] += jacobian;
   const { mean, se } = meanAndStdError(logLikelihood);
-  return { logLikelihood, nats: -mean, natsStdError: se, bpd: -mean / (D * Math.LN2), bpdStdError: se / (D * Math.LN2), evaluations: evaluations / test.n, divergence, gamma: [g0, g1] };
+  return {
+    logLikelihood,
+    nats: -mean,
+    natsStdError: se,
+    bpd: -mean / (D * Math.LN2),
+    bpdStdError: se / (D * Math.LN2),
+    evaluations: evaluations / test.n,
+    divergence,
+    gamma: [g0, g1],
+  };
 }
 
 /** x + u − ½ with u ~ U[0, 1) per value: 8-bit values spread over their unit bins. */

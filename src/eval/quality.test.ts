@@ -4,18 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { bundledFashionMnist } from "../data/images.js";
+import { loadSplit, subset } from "../data/index.js";
+import { normalize } from "../data/normalize.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { loadSplit, subset } from "../data/index.js";
-import { bundledFashionMnist } from "../data/images.js";
-import { normalize } from "../data/normalize.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { describeImages, imageFeatures, imageLogits, imageQuality, loadFeatureClassifier, qualityReference } from "./quality.js";
 
 useEngine("wasm");
 
 const split = loadSplit("fashion-mnist", 0, { train: 0, test: 0, dataDir: bundledFashionMnist });
-const first = (set: typeof split.test, n: number) => subset(set, Array.from({ length: n }, (_, i) => i));
+const first = (set: typeof split.test, n: number) =>
+  subset(
+    set,
+    Array.from({ length: n }, (_, i) => i),
+  );
 
 describe("the shipped Fashion-MNIST feature classifier", () => {
   const net = loadFeatureClassifier();
@@ -55,6 +59,9 @@ describe("the shipped Fashion-MNIST feature classifier", () => {
     assert.ok(reference.noiseFloor < 0.2 * noise.frechet, `noise floor ${reference.noiseFloor} vs noise images ${noise.frechet}`);
     assert.ok(good.frechet < 1.5 * reference.noiseFloor, `real images ${good.frechet} vs noise floor ${reference.noiseFloor}`);
     assert.throws(() => qualityReference(net, split.test, 251), /needs 2·251 reference images/);
-    assert.throws(() => imageQuality(net, first(split.train, 10).points, reference), /10 generated images against a reference made for 250/);
+    assert.throws(
+      () => imageQuality(net, first(split.train, 10).points, reference),
+      /10 generated images against a reference made for 250/,
+    );
   });
 });

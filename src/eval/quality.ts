@@ -12,15 +12,16 @@
  * model's [−1, 1] denormalised to 0..255), clipped to [0, 255] — the range real images lie in — and
  * normalised as the classifier was trained. The library never prints; nothing here draws samples.
  */
-import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
-import { subset, type PointSet } from "../data/index.js";
-import { normalize, type Normalization } from "../data/normalize.js";
-import { cnnFeatures, cnnHead, type CnnParams } from "../models/cnn.js";
+
+import { join } from "node:path";
+import { type PointSet, subset } from "../data/index.js";
+import { type Normalization, normalize } from "../data/normalize.js";
+import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
+import { CheckpointError } from "../errors.js";
+import { type CnnParams, cnnFeatures, cnnHead } from "../models/cnn.js";
 import { dataShape, type RunConfig } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
 import { shippedModelsDir } from "../train/shipped.js";
-import { join } from "node:path";
-import { CheckpointError } from "../errors.js";
 import { frechetDistance, frechetNoiseFloor } from "./frechet.js";
 
 /** The Fashion-MNIST feature classifier shipped with the package. */
@@ -46,9 +47,18 @@ export function loadFeatureClassifier(dir: string = shippedFeatureClassifier): F
   const spec = c.config.model;
   if (spec.kind !== "cnn" || !c.config.clean) {
     tree.dispose(c.params);
-    throw new CheckpointError(`checkpoint ${dir} is not a clean-image CNN classifier (a classifier run with a "cnn" model of clean images)`);
+    throw new CheckpointError(
+      `checkpoint ${dir} is not a clean-image CNN classifier (a classifier run with a "cnn" model of clean images)`,
+    );
   }
-  return { config: c.config, params: c.params as CnnParams, normalization: c.normalization, shape: dataShape(c.config), features: spec.cnn.hidden, classes: spec.cnn.outputs };
+  return {
+    config: c.config,
+    params: c.params as CnnParams,
+    normalization: c.normalization,
+    shape: dataShape(c.config),
+    features: spec.cnn.hidden,
+    classes: spec.cnn.outputs,
+  };
 }
 
 /** Penultimate activations f(x) [N, F] of images x [N, H, W, C] in model coordinates. Consumes x; borrows net. */
@@ -80,11 +90,18 @@ function describeStep(net: FeatureClassifier) {
  * Features [n, F] (float64) and predicted classes [n] of n images given as pixels [n, H, W, C]
  * (0..255, clipped to that range), `batch` images per network call. Reads pixels; borrows net.
  */
-export function describeImages(net: FeatureClassifier, pixels: Float32Array, { batch = 250 } = {}): { features: Float64Array; classes: Int32Array } {
+export function describeImages(
+  net: FeatureClassifier,
+  pixels: Float32Array,
+  { batch = 250 } = {},
+): { features: Float64Array; classes: Int32Array } {
   const dim = net.shape.reduce((a, b) => a * b, 1);
   const n = pixels.length / dim;
   if (!Number.isInteger(n) || n < 1) throw new Error(`expected images of ${net.shape.join("×")} pixels, got ${pixels.length} values`);
-  const x = normalize(pixels.map((v) => Math.min(255, Math.max(0, v))), net.normalization);
+  const x = normalize(
+    pixels.map((v) => Math.min(255, Math.max(0, v))),
+    net.normalization,
+  );
   const F = net.features;
   const features = new Float64Array(n * F);
   const classes = new Int32Array(n);
@@ -128,11 +145,19 @@ export interface ImageQualityOptions extends QualityOptions {
  * it serves any number of sample sets of size n. Reads reference; borrows net.
  */
 export function qualityReference(net: FeatureClassifier, reference: PointSet, n: number, options: QualityOptions = {}): QualityReference {
-  if (reference.shape?.join() !== net.shape.join()) throw new Error(`reference images are ${reference.shape?.join("×") ?? `${reference.dim}-D points`}, the classifier sees ${net.shape.join("×")}`);
+  if (reference.shape?.join() !== net.shape.join())
+    throw new Error(
+      `reference images are ${reference.shape?.join("×") ?? `${reference.dim}-D points`}, the classifier sees ${net.shape.join("×")}`,
+    );
   if (!Number.isInteger(n) || n < 2 || 2 * n > reference.n) {
-    throw new Error(`the sample-quality reference for ${n} samples needs 2·${n} reference images (samples are compared with the first ${n}, the noise floor with the next ${n}), got ${reference.n}`);
+    throw new Error(
+      `the sample-quality reference for ${n} samples needs 2·${n} reference images (samples are compared with the first ${n}, the noise floor with the next ${n}), got ${reference.n}`,
+    );
   }
-  const both = subset(reference, Int32Array.from({ length: 2 * n }, (_, i) => i));
+  const both = subset(
+    reference,
+    Int32Array.from({ length: 2 * n }, (_, i) => i),
+  );
   const { features, classes } = describeImages(net, both.points, options);
   const labels = both.labels;
   return {
@@ -161,7 +186,12 @@ export interface ImageQuality {
  * against `reference` (from `qualityReference` at the same n); `options.labels` [n] are the classes the
  * samples were drawn for (conditional sampling), if any. Reads its arguments; borrows net.
  */
-export function imageQuality(net: FeatureClassifier, generated: Float32Array, reference: QualityReference, options: ImageQualityOptions = {}): ImageQuality {
+export function imageQuality(
+  net: FeatureClassifier,
+  generated: Float32Array,
+  reference: QualityReference,
+  options: ImageQualityOptions = {},
+): ImageQuality {
   const { labels, batch } = options;
   const { features, classes } = describeImages(net, generated, { batch });
   const n = classes.length;

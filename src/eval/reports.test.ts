@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type ChainEstimates, type ChainEstimatorName, chainEstimatorNames, type ElboEstimator } from "../diffusion/elbo.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { chainEstimatorNames, type ChainEstimates, type ChainEstimatorName, type ElboEstimator } from "../diffusion/elbo.js";
 import { mixtureParams } from "../models/oracle.js";
 import { useEngine } from "../testing/helpers.js";
 import { studyElboEstimators } from "./elbo-variance.js";
@@ -24,7 +24,8 @@ const DRAWS = 3;
 const reconstruction = (b: number, k: number) => 1.5 + 0.25 * b - 0.5 * k;
 const offset: Record<ChainEstimatorName, number> = { denoising: 0.1, consistency: -0.7, "consistency-kl": 2.3 };
 const prior = (name: ChainEstimatorName, b: number, k: number) => offset[name] + 0.3 * b * k;
-const term = (name: ChainEstimatorName, i: number, b: number, k: number) => offset[name] * (i + 1) + [0.4, -1.1, 2.6][k]! * (b + 1) * (i + 1) ** 2 + (name === "consistency" ? k * k : 0);
+const term = (name: ChainEstimatorName, i: number, b: number, k: number) =>
+  offset[name] * (i + 1) + [0.4, -1.1, 2.6][k]! * (b + 1) * (i + 1) ** 2 + (name === "consistency" ? k * k : 0);
 
 /** An estimator whose chain estimates are the numbers above, draw after draw; records the streams it was given. */
 function fixedEstimator(T = 4) {
@@ -34,7 +35,8 @@ function fixedEstimator(T = 4) {
     chainEstimates(_params: unknown, _x0: unknown, rng: Rng): ChainEstimates {
       const k = streams.length;
       streams.push(rng);
-      const perName = <V>(f: (name: ChainEstimatorName) => V) => Object.fromEntries(chainEstimatorNames.map((name) => [name, f(name)])) as Record<ChainEstimatorName, V>;
+      const perName = <V>(f: (name: ChainEstimatorName) => V) =>
+        Object.fromEntries(chainEstimatorNames.map((name) => [name, f(name)])) as Record<ChainEstimatorName, V>;
       return {
         reconstruction: Float64Array.from({ length: B }, (_, b) => reconstruction(b, k)),
         prior: perName((name) => Float64Array.from({ length: B }, (_, b) => prior(name, b, k))),
@@ -52,7 +54,8 @@ const variance = (v: number[]) => {
 };
 const average = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 // the same sums in another order: measured 2.2e-16 relative at most
-const close = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 2e-15 * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
+const close = (got: number, want: number, what: string) =>
+  assert.ok(Math.abs(got - want) <= 2e-15 * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
 
 describe("the chain estimators' study, by hand", () => {
   it("means, standard errors, bits/dim, variances across draws and the one-term variance", () => {
@@ -63,7 +66,10 @@ describe("the chain estimators' study, by hand", () => {
     x0.dispose();
     assert.deepEqual([study.timesteps, study.examples, study.draws], [T, B, DRAWS]);
     assert.equal(streams.length, DRAWS);
-    assert.ok(streams.every((s) => s === rng), "every draw comes from the given stream");
+    assert.ok(
+      streams.every((s) => s === rng),
+      "every draw comes from the given stream",
+    );
     const draws = [...Array(DRAWS).keys()];
     const examples = [...Array(B).keys()];
     const terms = [...Array(T - 1).keys()];
@@ -84,7 +90,9 @@ describe("the chain estimators' study, by hand", () => {
       });
       close(got.oneTermVariance, average(oneTerm), `${name} one-term variance`);
       assert.deepEqual(got.perT.t, name === "denoising" ? [2, 3, 4] : [1, 2, 3]);
-      got.perT.variance.forEach((v, i) => close(v, average(examples.map((b) => variance(draws.map((k) => term(name, i, b, k))))), `${name} variance of term ${i}`));
+      got.perT.variance.forEach((v, i) =>
+        close(v, average(examples.map((b) => variance(draws.map((k) => term(name, i, b, k))))), `${name} variance of term ${i}`),
+      );
     }
   });
 
@@ -106,7 +114,8 @@ describe("the chain estimators' study, by hand", () => {
     assert.equal(streams.length, 8);
     assert.ok(streams.every((s) => s instanceof Rng && s === streams[0]));
     assert.equal(studyElboEstimators(estimator, {}, x0, { draws: 2 }).draws, 2);
-    for (const draws of [1, 2.5, 0]) assert.throws(() => studyElboEstimators(estimator, {}, x0, { draws }), new RegExp(`needs at least 2 draws, got ${draws}`));
+    for (const draws of [1, 2.5, 0])
+      assert.throws(() => studyElboEstimators(estimator, {}, x0, { draws }), new RegExp(`needs at least 2 draws, got ${draws}`));
     x0.dispose();
   });
 });
@@ -117,7 +126,11 @@ describe("the ELBO report, by hand", () => {
     const costs = { reconstruction: [1.1, 0.4, 2.2, -0.3], prior: [0.01, 0.02, 0.5, 0.03], diffusion: [3, 2.5, 1.25, 4] };
     const estimator = {
       process: { T: 7 },
-      terms: () => ({ reconstruction: Float64Array.from(costs.reconstruction), prior: Float64Array.from(costs.prior), diffusion: Float64Array.from(costs.diffusion) }),
+      terms: () => ({
+        reconstruction: Float64Array.from(costs.reconstruction),
+        prior: Float64Array.from(costs.prior),
+        diffusion: Float64Array.from(costs.diffusion),
+      }),
     } as unknown as ElboEstimator;
     const x0 = np.array(x).reshape([4, 1]);
     const [mu, s2] = [0.5, 1.7];

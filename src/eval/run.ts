@@ -4,19 +4,20 @@
  * the held-out points next to the same distance between two independent data samples (the
  * noise floor: what a perfect model would score at this sample size).
  */
-import { Rng } from "../engine/index.js";
+
+import { denormalize, identityNormalization, logDetJacobian, type Normalization, normalize } from "../data/normalize.js";
 import { subset } from "../data/sets.js";
-import { exampleShape, isToy, toyData } from "../data/toy.js";
-import { numpy as np } from "../engine/jax.js";
-import type { DecoderKind } from "../diffusion/decoder.js";
-import { meanAndStdError } from "./likelihood.js";
-import { ElboEstimator, summarizeElbo, type ElboTerms } from "../diffusion/elbo.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
 import type { PointSet } from "../data/toy.js";
-import { denormalize, identityNormalization, logDetJacobian, normalize, type Normalization } from "../data/normalize.js";
+import { exampleShape, isToy, toyData } from "../data/toy.js";
+import type { DecoderKind } from "../diffusion/decoder.js";
+import { ElboEstimator, type ElboTerms, summarizeElbo } from "../diffusion/elbo.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import { Rng } from "../engine/index.js";
+import { numpy as np } from "../engine/jax.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import type { Denoiser, SampleOptions, Sampler } from "../sample/sampler.js";
 import { energyDistance } from "./energy.js";
+import { meanAndStdError } from "./likelihood.js";
 
 /** −ELBO on held-out data in data space: nats per example, bits/dim, and the three terms in nats. */
 export interface HeldOutElbo {
@@ -46,7 +47,10 @@ export interface Evaluation extends HeldOutElbo {
  */
 export function referenceSample(spec: string, train: PointSet, n: number, seed: number): PointSet {
   if (isToy(spec)) return toyData(spec, n, new Rng(seed + 2));
-  return subset(train, Array.from({ length: Math.min(train.n, n) }, (_, i) => i));
+  return subset(
+    train,
+    Array.from({ length: Math.min(train.n, n) }, (_, i) => i),
+  );
 }
 
 /** How evaluation splits its work into batches. */
@@ -111,7 +115,14 @@ export interface ElboEvalOptions extends BatchOptions {
  * on the 8-bit grid, so its bits/dim are the published kind.
  */
 export function heldOutElbo(den: Denoiser, process: DiffusionProcess, test: PointSet, options: ElboEvalOptions = {}): HeldOutElbo {
-  const { normalization: z = identityNormalization(test.dim), rng = new Rng(0), decoder = "gaussian", batch = test.n, samples = 64, onBatch } = options;
+  const {
+    normalization: z = identityNormalization(test.dim),
+    rng = new Rng(0),
+    decoder = "gaussian",
+    batch = test.n,
+    samples = 64,
+    onBatch,
+  } = options;
   const shape = exampleShape(test);
   const normalized = normalize(test.points, z);
   const estimator = new ElboEstimator(den.model, process, decoder);

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
 import { targets } from "../diffusion/parameterization.js";
-import { mixtureParams, oracleClassifier, oracleModel, type GaussianMixture } from "../models/oracle.js";
+import { exactArray } from "../engine/index.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type GaussianMixture, mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { cfgModel, classifierGuidedModel, conditionalModel } from "./guided.js";
 
@@ -19,12 +19,26 @@ useEngine("cpu");
 
 const MIX: GaussianMixture = {
   weights: [0.2, 0.5, 0.3],
-  means: [[-1.5, 0.5], [1, 1.2], [0.3, -1.4]],
-  variances: [[0.3, 0.8], [0.5, 0.1], [1.2, 0.4]],
+  means: [
+    [-1.5, 0.5],
+    [1, 1.2],
+    [0.3, -1.4],
+  ],
+  variances: [
+    [0.3, 0.8],
+    [0.5, 0.1],
+    [1.2, 0.4],
+  ],
 };
 const K = MIX.weights.length;
 // points, levels and labels all differ, so a guided model that mixes up examples or levels shows
-const XT = [[-1.2, 0.9], [0.3, -0.2], [1.5, 0.4], [-0.4, -1.1], [0.8, 2.1]];
+const XT = [
+  [-1.2, 0.9],
+  [0.3, -0.2],
+  [1.5, 0.4],
+  [-0.4, -1.1],
+  [0.8, 2.1],
+];
 const GAMMAS = [-4, -1, 0.5, 2, -2.5];
 const LABELS = [1, 0, 2, 1, 2];
 
@@ -54,7 +68,11 @@ function exactScores(x: number[], gamma: number): { perComponent: number[][]; un
 
 const read = (a: Array) => globalThis.Array.from(a.dataSync() as Float64Array);
 const labels = () => np.array(Int32Array.from(LABELS), { dtype: np.int32 });
-const inputs = (): [Array, Array, Array] => [exactArray(XT.flat()).reshape([XT.length, 2]), np.zeros([XT.length], { dtype: np.float64 }), exactArray(GAMMAS)];
+const inputs = (): [Array, Array, Array] => [
+  exactArray(XT.flat()).reshape([XT.length, 2]),
+  np.zeros([XT.length], { dtype: np.float64 }),
+  exactArray(GAMMAS),
+];
 
 describe("guided predictions against the closed-form guided scores of a Gaussian mixture (float64)", () => {
   it("the conditional model is the oracle at each example's own label", () => {
@@ -66,7 +84,9 @@ describe("guided predictions against the closed-form guided scores of a Gaussian
       const expected = read(oracleModel(target, K).apply(mixtureParams(MIX, np.float64), ...inputs(), labels()));
       assert.deepEqual(got, expected);
     }
-    const eps = read(conditionalModel(oracleModel("score", K)).apply({ net: mixtureParams(MIX, np.float64), labels: labels() }, ...inputs()));
+    const eps = read(
+      conditionalModel(oracleModel("score", K)).apply({ net: mixtureParams(MIX, np.float64), labels: labels() }, ...inputs()),
+    );
     const expected = XT.flatMap((x, i) => exactScores(x, GAMMAS[i]!).perComponent[LABELS[i]!]!);
     // measured 4.4e-16
     assertClose(eps, expected, { rtol: 2e-15, atol: 2e-15, label: "conditional score" });
@@ -99,7 +119,12 @@ describe("guided predictions against the closed-form guided scores of a Gaussian
         const model = classifierGuidedModel(oracleModel(target, K), oracleClassifier(K));
         assert.equal(model.target, "score");
         assert.equal(model.classes, 0);
-        const params = { net: mixtureParams(MIX, np.float64), classifier: mixtureParams(MIX, np.float64), labels: labels(), scale: exactArray([scale]) };
+        const params = {
+          net: mixtureParams(MIX, np.float64),
+          classifier: mixtureParams(MIX, np.float64),
+          labels: labels(),
+          scale: exactArray([scale]),
+        };
         const got = read(model.apply(params, ...inputs()));
         // measured 2.1e-14 absolute, 2.7e-14 relative (from x0)
         assertClose(got, expected, { rtol: 1e-13, atol: 1e-13, label: `classifier guidance γ_c = ${scale} from ${target}` });

@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { componentOf, knownMixture } from "../data/known.js";
+import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { DiffusionProcess } from "../diffusion/process.js";
-import { componentOf, knownMixture } from "../data/known.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
@@ -32,10 +32,14 @@ function moments(x: Float32Array) {
 
 describe("guidance with exact scores", () => {
   const base = oracleModel("eps", 8);
-  const sample = (den: Parameters<AncestralSampler["sample"]>[0]) => new AncestralSampler(process).sample(den, [N, 2], new Rng(4)).dataSync() as Float32Array;
+  const sample = (den: Parameters<AncestralSampler["sample"]>[0]) =>
+    new AncestralSampler(process).sample(den, [N, 2], new Rng(4)).dataSync() as Float32Array;
 
   it("classifier guidance at scale 1 samples p(x | y): component y's mean and variance, judged all y", () => {
-    const x = sample({ model: classifierGuidedModel(base, oracleClassifier(8)), params: { net: mixtureParams(mix), classifier: mixtureParams(mix), labels: labels(), scale: np.array([1]) } });
+    const x = sample({
+      model: classifierGuidedModel(base, oracleClassifier(8)),
+      params: { net: mixtureParams(mix), classifier: mixtureParams(mix), labels: labels(), scale: np.array([1]) },
+    });
     const judged = componentOf(mix, x).filter((k) => k === Y).length / N;
     assert.ok(judged > 0.995, `fraction judged class ${Y}: ${judged}`);
     const { m, v } = moments(x);

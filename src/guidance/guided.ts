@@ -10,10 +10,11 @@
  * - classifier guidance (Dhariwal & Nichol 2021), in score space with scale γ_c:
  *       s̃ = ∇ log p(x_t) + γ_c·∇_{x_t} log p_φ(y | x_t, t)   (γ_c = 1: exactly p(x_t | y) for exact parts)
  */
-import { grad, nn, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
-import { ConfigError } from "../errors.js";
 import { convert, toEps } from "../diffusion/parameterization.js";
+import { type Array, grad, type JsTree, nn, numpy as np, tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import type { Classifier } from "../models/mlp.js";
 
 /**
@@ -24,7 +25,8 @@ type Tree = JsTree<Array>;
 
 /** y ∈ {0..classes−1} for every sample, with a clear error otherwise. */
 export function checkClass(label: number, classes: number): void {
-  if (classes === 0) throw new ConfigError("this model is unconditional: sampling a class needs a conditional model (one trained with class labels)");
+  if (classes === 0)
+    throw new ConfigError("this model is unconditional: sampling a class needs a conditional model (one trained with class labels)");
   if (!Number.isInteger(label) || label < 0 || label >= classes) {
     throw new ConfigError(`class ${label} is out of range: the model knows classes 0..${classes - 1}`);
   }
@@ -57,7 +59,10 @@ export function cfgModel(model: Model): Model<{ net: Tree; labels: Array; scale:
 }
 
 /** Classifier guidance: params { net, classifier, labels, scale } (scale = γ_c, [1]). Predicts the score. */
-export function classifierGuidedModel(model: Model, classifier: Classifier): Model<{ net: Tree; classifier: Tree; labels: Array; scale: Array }> {
+export function classifierGuidedModel(
+  model: Model,
+  classifier: Classifier,
+): Model<{ net: Tree; classifier: Tree; labels: Array; scale: Array }> {
   return {
     target: "score",
     classes: 0,

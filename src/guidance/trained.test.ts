@@ -8,18 +8,18 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loadSplit } from "../data/index.js";
+import { componentOf, knownMixture } from "../data/known.js";
+import { denormalize, fitNormalization } from "../data/normalize.js";
+import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
-import { DiffusionProcess } from "../diffusion/process.js";
-import { componentOf, knownMixture } from "../data/known.js";
-import { loadSplit } from "../data/index.js";
-import { fitNormalization, denormalize } from "../data/normalize.js";
 import { accuracyOverTime } from "../eval/classifier.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
+import { useEngine } from "../testing/helpers.js";
 import { buildClassifier, buildModel, buildProcess, makeRunConfig } from "../train/config.js";
 import { train } from "../train/trainer.js";
-import { useEngine } from "../testing/helpers.js";
 import { conditionalModel } from "./guided.js";
 
 useEngine("wasm");
@@ -40,7 +40,8 @@ describe("trained parts on eight-gaussians", () => {
     const acc = accuracyOverTime(buildClassifier(config), state.ema, p, z, split.test, times, new Rng(2));
     const se = (a: number) => Math.sqrt((a * (1 - a)) / split.test.n) + 1 / split.test.n;
     assert.ok(acc[0]! > 0.95, `clean accuracy ${acc[0]}`);
-    for (let i = 1; i < acc.length; i++) assert.ok(acc[i]! <= acc[i - 1]! + 5 * se(acc[i - 1]!), `accuracy rose from ${acc[i - 1]} to ${acc[i]} at t = ${times[i]}`);
+    for (let i = 1; i < acc.length; i++)
+      assert.ok(acc[i]! <= acc[i - 1]! + 5 * se(acc[i - 1]!), `accuracy rose from ${acc[i - 1]} to ${acc[i]} at t = ${times[i]}`);
     assert.ok(Math.abs(acc[acc.length - 1]! - 1 / 8) < 5 * se(1 / 8) + 0.05, `accuracy at t = 1: ${acc[acc.length - 1]} (chance 0.125)`);
   });
 

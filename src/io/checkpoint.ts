@@ -8,9 +8,19 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
-import { decodeStateFile, encodeTrainingState, encodeWeights, stateOrWeights, stepOf, trainingStateOf, type Params, type StateFile, type TrainingState } from "./state.js";
+import {
+  decodeStateFile,
+  encodeTrainingState,
+  encodeWeights,
+  type Params,
+  type StateFile,
+  stateOrWeights,
+  stepOf,
+  type TrainingState,
+  trainingStateOf,
+} from "./state.js";
 
-export { namedLeaves, mapNamed, type Params, type TrainingState } from "./state.js";
+export { mapNamed, namedLeaves, type Params, type TrainingState } from "./state.js";
 
 const CONFIG = "config.json";
 const STATE = "state.safetensors";
@@ -19,7 +29,7 @@ const STATE = "state.safetensors";
 export function saveCheckpoint(dir: string, config: object, state: TrainingState): void {
   mkdirSync(dir, { recursive: true });
   const bytes = encodeTrainingState(state);
-  writeFileAtomic(join(dir, CONFIG), JSON.stringify(config, null, 2) + "\n");
+  writeFileAtomic(join(dir, CONFIG), `${JSON.stringify(config, null, 2)}\n`);
   writeFileAtomic(join(dir, STATE), bytes);
 }
 
@@ -48,7 +58,9 @@ export function readStateFile(dir: string): StateFile {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new CheckpointError(`checkpoint ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new CheckpointError(`checkpoint ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      cause: err,
+    });
   }
   return decodeStateFile(bytes, path);
 }
@@ -61,7 +73,7 @@ export function readStateFile(dir: string): StateFile {
 export function saveWeights(dir: string, config: object, ema: Params, metadata: Record<string, string> = {}): void {
   mkdirSync(dir, { recursive: true });
   const bytes = encodeWeights(ema, metadata);
-  writeFileAtomic(join(dir, CONFIG), JSON.stringify(config, null, 2) + "\n");
+  writeFileAtomic(join(dir, CONFIG), `${JSON.stringify(config, null, 2)}\n`);
   writeFileAtomic(join(dir, STATE), bytes);
 }
 

@@ -11,15 +11,15 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { gzipSync } from "node:zlib";
-import { CheckpointError, ConfigError, DataError, VdmError } from "../errors.js";
-import { encodeIdx, parseIdx } from "../data/idx.js";
 import { jsonPoints, parseCsv, parseJson, parseJsonPoints } from "../data/files.js";
+import { encodeIdx, parseIdx } from "../data/idx.js";
 import { mixtureFromJson } from "../data/mixture-file.js";
-import type { PointSet } from "../data/toy.js";
-import type { GaussianMixture } from "../models/mixture.js";
-import { dataShape, labelClasses, makeRunConfig, validateRunConfig, type RunConfig } from "../train/config.js";
-import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import { mulberry32 } from "../data/mulberry32.js";
+import type { PointSet } from "../data/toy.js";
+import { CheckpointError, ConfigError, DataError, type VdmError } from "../errors.js";
+import type { GaussianMixture } from "../models/mixture.js";
+import { dataShape, labelClasses, makeRunConfig, type RunConfig, validateRunConfig } from "../train/config.js";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 const CASES = 1000;
 /** the slowest a single case may be (a case over it is timed again, to forgive a GC pause) */
@@ -50,7 +50,26 @@ class Random {
 // corruptions
 
 /** Sizes and numbers that break readers: negative, fractional, overflowing, non-finite. */
-const NASTY_NUMBERS = [0, -1, -0, 0.5, 1e-320, 2 ** 31, 2 ** 32, 2 ** 32 + 4, 2 ** 53, 2 ** 53 + 2, 1e15, 1e39, 1e308, -1e308, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+const NASTY_NUMBERS = [
+  0,
+  -1,
+  -0,
+  0.5,
+  1e-320,
+  2 ** 31,
+  2 ** 32,
+  2 ** 32 + 4,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e15,
+  1e39,
+  1e308,
+  -1e308,
+  Number.MAX_VALUE,
+  NaN,
+  Infinity,
+  -Infinity,
+];
 const NASTY_STRINGS = ["", "NaN", "Infinity", "-Infinity", "1e999", "0x10", "__proto__", "constructor", "toString", "\u0000", "é", "🙂"];
 const LONG = 100_000;
 
@@ -74,7 +93,9 @@ function corruptBytes(r: Random, bytes: Uint8Array, fields: { offset: number; wi
       // bytes inserted or removed in the middle
       const at = r.int(out.length);
       const junk = Uint8Array.from({ length: 1 + r.int(32) }, () => r.int(256));
-      return r.chance(0.5) ? Uint8Array.from([...out.subarray(0, at), ...junk, ...out.subarray(at)]) : Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + 1 + r.int(32))]);
+      return r.chance(0.5)
+        ? Uint8Array.from([...out.subarray(0, at), ...junk, ...out.subarray(at)])
+        : Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + 1 + r.int(32))]);
     }
     case 4: // garbage appended
       return Uint8Array.from([...out, ...Array.from({ length: 1 + r.int(64) }, () => r.int(256))]);
@@ -156,14 +177,25 @@ function corruptJson(r: Random, valid: Json, text: boolean): { value?: unknown; 
         set(r.pick(NASTY_STRINGS));
         break;
       case 4: // a very long value
-        set(r.pick<() => unknown>([() => "x".repeat(LONG), () => Array.from({ length: LONG }, (_, i) => i % 7), () => Array.from({ length: 2000 }, () => [1, 2])])());
+        set(
+          r.pick<() => unknown>([
+            () => "x".repeat(LONG),
+            () => Array.from({ length: LONG }, (_, i) => i % 7),
+            () => Array.from({ length: 2000 }, () => [1, 2]),
+          ])(),
+        );
         break;
       case 5: // deep nesting
         set(text ? DEEP : nest(r.pick([100, 1000, 10000])));
         break;
       case 6: // an unknown field
         if (current && typeof current === "object" && !Array.isArray(current)) {
-          Object.defineProperty(current, r.pick(["extra", "__proto__", "constructor", "x".repeat(1000)]), { value: r.pick<Json>([1, "a", null]), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(current, r.pick(["extra", "__proto__", "constructor", "x".repeat(1000)]), {
+            value: r.pick<Json>([1, "a", null]),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         } else set(r.pick(NASTY_NUMBERS));
         break;
       case 7: // a number nudged off its value
@@ -215,7 +247,16 @@ function corruptText(r: Random, s: string): string {
  * and `check` asserts that a successful result is well formed. A thrown error must be an
  * `expected` class (a `VdmError`) with a message naming `source`.
  */
-function fuzz<I, O>(t: TestContext, name: string, seed: number, make: (r: Random) => I, read: (input: I) => O, check: (out: O, input: I) => void, expected: new (...args: never[]) => VdmError, source: string) {
+function fuzz<I, O>(
+  t: TestContext,
+  name: string,
+  seed: number,
+  make: (r: Random) => I,
+  read: (input: I) => O,
+  check: (out: O, input: I) => void,
+  expected: new (...args: never[]) => VdmError,
+  source: string,
+) {
   const tally = { ok: 0, typed: 0 };
   let total = 0;
   let slowest = 0;
@@ -250,7 +291,10 @@ function fuzz<I, O>(t: TestContext, name: string, seed: number, make: (r: Random
       assert.ok(err.message.length < 1000, `${where}: a ${err.message.length}-character message: ${err.message.slice(0, 200)}…`);
       assert.doesNotMatch(err.message, /(^|\s)--[a-z]/, `${where}: a command-line flag in a library message: ${err.message}`);
       tally.typed++;
-      const kind = err.message.slice(source.length).replace(/-?\d[\d.e+-]*/g, "#").slice(0, 60);
+      const kind = err.message
+        .slice(source.length)
+        .replace(/-?\d[\d.e+-]*/g, "#")
+        .slice(0, 60);
       if (!first.has(kind)) first.set(kind, `case ${i}`);
     } else {
       try {
@@ -262,7 +306,9 @@ function fuzz<I, O>(t: TestContext, name: string, seed: number, make: (r: Random
     }
   }
   const wall = performance.now() - start;
-  t.diagnostic(`${name}: ${CASES} cases (${tally.typed} ${expected.name}s of ${first.size} kinds, ${tally.ok} parsed) in ${wall.toFixed(0)} ms (reading ${total.toFixed(0)} ms), slowest ${slowest.toFixed(1)} ms`);
+  t.diagnostic(
+    `${name}: ${CASES} cases (${tally.typed} ${expected.name}s of ${first.size} kinds, ${tally.ok} parsed) in ${wall.toFixed(0)} ms (reading ${total.toFixed(0)} ms), slowest ${slowest.toFixed(1)} ms`,
+  );
   assert.ok(total <= TOTAL_MS, `${name}: ${CASES} cases took ${total.toFixed(0)} ms of reading, over ${TOTAL_MS} ms`);
   assert.ok(tally.typed > CASES / 10 && tally.ok + tally.typed === CASES, `${name}: too few corruptions were caught (${tally.typed})`);
 }
@@ -276,7 +322,10 @@ function checkPoints(set: PointSet): void {
   assert.ok(set.points.every(Number.isFinite), "a non-finite coordinate");
   if (set.labels) {
     assert.equal(set.labels.length, set.n);
-    assert.ok(set.labels.every((y) => y >= 0), "a negative label");
+    assert.ok(
+      set.labels.every((y) => y >= 0),
+      "a negative label",
+    );
   }
 }
 
@@ -285,7 +334,10 @@ function checkMixture(m: GaussianMixture): void {
   assert.ok(K >= 1);
   const D = m.means[0]!.length;
   assert.ok(D >= 1);
-  assert.ok(m.weights.every((w) => w > 0 && Number.isFinite(w)), "weights positive");
+  assert.ok(
+    m.weights.every((w) => w > 0 && Number.isFinite(w)),
+    "weights positive",
+  );
   assert.ok(Math.abs(m.weights.reduce((a, b) => a + b, 0) - 1) < 1e-9, "weights sum to 1");
   assert.equal(m.means.length, K);
   assert.equal(m.variances.length, K);
@@ -293,7 +345,11 @@ function checkMixture(m: GaussianMixture): void {
     assert.ok(m.means[k]!.length === D && m.means[k]!.every(Number.isFinite), `means[${k}]`);
     assert.ok(m.variances[k]!.length === D && m.variances[k]!.every((v) => v > 0 && Number.isFinite(v)), `variances[${k}]`);
     const c = m.covariances?.[k];
-    if (c) assert.ok(c.length === D && c.every((row, d) => row.length === D && row.every(Number.isFinite) && row[d] === m.variances[k]![d]), `covariances[${k}]`);
+    if (c)
+      assert.ok(
+        c.length === D && c.every((row, d) => row.length === D && row.every(Number.isFinite) && row[d] === m.variances[k]![d]),
+        `covariances[${k}]`,
+      );
   }
 }
 
@@ -328,17 +384,25 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
       t,
       "safetensors",
       0x5afe,
-      (r) => (r.chance(0.5) ? corruptBytes(r, valid, [{ offset: 0, width: 8, be: false }]) : withHeader(r, corruptJson(r, header, true).text!)),
+      (r) =>
+        r.chance(0.5) ? corruptBytes(r, valid, [{ offset: 0, width: 8, be: false }]) : withHeader(r, corruptJson(r, header, true).text!),
       (bytes) => decodeSafetensors(bytes, "fuzz.safetensors"),
       ({ tensors, metadata }) => {
         for (const [name, tensor] of Object.entries(tensors)) {
           assert.ok(["F32", "F64", "I32", "U32"].includes(tensor.dtype), `${name}: dtype ${tensor.dtype}`);
           assert.ok(tensor.shape.every(isCount), `${name}: shape [${tensor.shape}]`);
-          assert.equal(tensor.data.length, tensor.shape.reduce((a, b) => a * b, 1), `${name}: ${tensor.data.length} values for shape [${tensor.shape}]`);
+          assert.equal(
+            tensor.data.length,
+            tensor.shape.reduce((a, b) => a * b, 1),
+            `${name}: ${tensor.data.length} values for shape [${tensor.shape}]`,
+          );
           const array = { F32: Float32Array, F64: Float64Array, I32: Int32Array, U32: Uint32Array }[tensor.dtype];
           assert.ok(tensor.data instanceof array, `${name}: data is not a ${array.name}`);
         }
-        assert.ok(Object.values(metadata).every((v) => typeof v === "string"), "metadata of strings");
+        assert.ok(
+          Object.values(metadata).every((v) => typeof v === "string"),
+          "metadata of strings",
+        );
       },
       CheckpointError,
       "fuzz.safetensors: ",
@@ -366,7 +430,10 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
       ({ shape, data }) => {
         assert.ok(shape.length >= 1 && shape.every(isCount), `shape [${shape}]`);
         assert.ok(data instanceof Uint8Array);
-        assert.equal(data.length, shape.reduce((a, b) => a * b, 1));
+        assert.equal(
+          data.length,
+          shape.reduce((a, b) => a * b, 1),
+        );
       },
       DataError,
       "fuzz.idx: ",
@@ -376,7 +443,10 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
   it("IDX reader: a gzip bomb stops at the inflated-size limit", () => {
     const bomb = gzipSync(new Uint8Array(2 ** 22)); // 4 MiB of zeros in ~4 kB
     assert.ok(bomb.length < 10_000);
-    assert.throws(() => parseIdx(bomb, "bomb.gz", { maxBytes: 2 ** 20 }), (err: Error) => err instanceof DataError && /bomb.gz: the gzip data inflate to more than 1048576 bytes/.test(err.message));
+    assert.throws(
+      () => parseIdx(bomb, "bomb.gz", { maxBytes: 2 ** 20 }),
+      (err: Error) => err instanceof DataError && /bomb.gz: the gzip data inflate to more than 1048576 bytes/.test(err.message),
+    );
   });
 
   it("CSV points reader", (t) => {
@@ -418,7 +488,12 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
   });
 
   it("JSON points reader", (t) => {
-    const valid: Json = [[0.5, -1], [1000, 2.25], [-3, 4], [7, 0.008]];
+    const valid: Json = [
+      [0.5, -1],
+      [1000, 2.25],
+      [-3, 4],
+      [7, 0.008],
+    ];
     fuzz(
       t,
       "JSON points",
@@ -432,8 +507,34 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
   });
 
   it("Gaussian-mixture reader", (t) => {
-    const diagonal: Json = { weights: [0.25, 0.75], means: [[0, 1], [2, -1]], stds: [[1, 0.5], [0.3, 0.3]] };
-    const full: Json = { weights: [0.4, 0.6], means: [[0, 1], [2, -1]], covariances: [[[1, 0.5], [0.5, 2]], [[0.5, 0.3], [0.3, 0.4]]] };
+    const diagonal: Json = {
+      weights: [0.25, 0.75],
+      means: [
+        [0, 1],
+        [2, -1],
+      ],
+      stds: [
+        [1, 0.5],
+        [0.3, 0.3],
+      ],
+    };
+    const full: Json = {
+      weights: [0.4, 0.6],
+      means: [
+        [0, 1],
+        [2, -1],
+      ],
+      covariances: [
+        [
+          [1, 0.5],
+          [0.5, 2],
+        ],
+        [
+          [0.5, 0.3],
+          [0.3, 0.4],
+        ],
+      ],
+    };
     fuzz(
       t,
       "mixture",
@@ -475,9 +576,16 @@ describe("fuzzing the readers: typed errors or well-formed results, quickly", ()
         assert.equal(config, input, "the validated config is the value given");
         assert.ok(Number.isSafeInteger(config.steps) && config.steps >= 1, `steps ${config.steps}`);
         assert.ok(Number.isSafeInteger(config.data.dim) && config.data.dim >= 1, `dim ${config.data.dim}`);
-        assert.equal(dataShape(config).reduce((a, b) => a * b, 1), config.data.dim, "the example shape holds dim values");
+        assert.equal(
+          dataShape(config).reduce((a, b) => a * b, 1),
+          config.data.dim,
+          "the example shape holds dim values",
+        );
         assert.ok(isCount(labelClasses(config)), "label classes");
-        assert.ok(config.data.std.every((s) => s > 0 && Number.isFinite(s)), "std");
+        assert.ok(
+          config.data.std.every((s) => s > 0 && Number.isFinite(s)),
+          "std",
+        );
       },
       ConfigError,
       "fuzz config.json: ",

@@ -45,7 +45,8 @@ describe("safetensors", () => {
 
 describe("PNG", () => {
   it("has a valid signature, IHDR, CRCs, and scanlines that inflate back to the pixels", () => {
-    const w = 3, h = 2;
+    const w = 3,
+      h = 2;
     const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37) % 256);
     const png = Buffer.from(encodePng(w, h, rgba));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -13,12 +13,19 @@ function readNpy(bytes: Uint8Array): { descr: string; fortran: boolean; shape: n
   assert.ok(header.endsWith("\n"), "header ends in a newline");
   const descr = /'descr':\s*'([^']+)'/.exec(header)![1]!;
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)![1] === "True";
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)![1]!.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = /'shape':\s*\(([^)]*)\)/
+    .exec(header)![1]!
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const view = new DataView(bytes.buffer, bytes.byteOffset + 10 + headerLength);
   const count = shape.reduce((a, b) => a * b, 1);
   const size = { "<f4": 4, "<i4": 4, "|u1": 1 }[descr]!;
   assert.equal(view.byteLength, count * size, "data length");
-  const values = Array.from({ length: count }, (_, i) => (descr === "<f4" ? view.getFloat32(4 * i, true) : descr === "<i4" ? view.getInt32(4 * i, true) : view.getUint8(i)));
+  const values = Array.from({ length: count }, (_, i) =>
+    descr === "<f4" ? view.getFloat32(4 * i, true) : descr === "<i4" ? view.getInt32(4 * i, true) : view.getUint8(i),
+  );
   return { descr, fortran, shape, values };
 }
 

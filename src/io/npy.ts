@@ -21,7 +21,7 @@ export function npyBytes(data: NpyData, shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let header = `{'descr': '${descr(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const preamble = 10; // magic (6) + version (2) + header length (2)
-  header += " ".repeat(64 - ((preamble + header.length + 1) % 64 || 64)) + "\n";
+  header += `${" ".repeat(64 - ((preamble + header.length + 1) % 64 || 64))}\n`;
   const out = new Uint8Array(preamble + header.length + data.byteLength);
   out.set([0x93, ...Buffer.from("NUMPY", "latin1"), 1, 0]);
   new DataView(out.buffer).setUint16(8, header.length, true);

@@ -31,12 +31,16 @@ function dtypeOf(data: TensorData): DType {
   return "U32";
 }
 
-export function encodeSafetensors(tensors: Record<string, { shape: number[]; data: TensorData }>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, { shape: number[]; data: TensorData }>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new CheckpointError(`tensor ${name}: shape [${t.shape}] needs ${count} values, has ${t.data.length}`);
+    if (count !== t.data.length)
+      throw new CheckpointError(`tensor ${name}: shape [${t.shape}] needs ${count} values, has ${t.data.length}`);
     header[name] = { dtype: dtypeOf(t.data), shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
@@ -55,7 +59,10 @@ export function encodeSafetensors(tensors: Record<string, { shape: number[]; dat
 }
 
 /** Parse safetensors bytes; every inconsistency is a `CheckpointError` naming `source` and the problem. */
-export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = "safetensors",
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const fail = (msg: string): never => {
     throw new CheckpointError(`${source}: ${msg}`);
   };
@@ -76,7 +83,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): { 
   let end = 0;
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") {
-      if (!isRecord(info) || !Object.values(info).every((v) => typeof v === "string")) fail(`corrupt header: __metadata__ is not an object of strings`);
+      if (!isRecord(info) || !Object.values(info).every((v) => typeof v === "string"))
+        fail(`corrupt header: __metadata__ is not an object of strings`);
       metadata = info as Record<string, string>;
       continue;
     }
@@ -86,8 +94,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): { 
     const { dtype, shape, data_offsets: offsets } = info;
     if (typeof dtype !== "string" || !Object.hasOwn(DTYPES, dtype)) return fail(`tensor ${label}: unsupported dtype ${describe(dtype)}`);
     const spec = DTYPES[dtype as DType];
-    if (!Array.isArray(shape) || !shape.every(isSize)) return fail(`tensor ${label}: shape ${describe(shape)} is not a list of non-negative integers`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) return fail(`tensor ${label}: data_offsets ${describe(offsets)} are not two non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isSize))
+      return fail(`tensor ${label}: shape ${describe(shape)} is not a list of non-negative integers`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize))
+      return fail(`tensor ${label}: data_offsets ${describe(offsets)} are not two non-negative integers`);
     const [b, e] = offsets as [number, number];
     if (b > e) fail(`tensor ${label}: data_offsets [${b}, ${e}] run backwards`);
     if (e > dataLength) fail(`truncated: tensor ${label} ends at byte ${e} of ${dataLength}`);

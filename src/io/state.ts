@@ -3,7 +3,7 @@
  * weights to bytes and back, with no file system (the browser playground builds and reads
  * checkpoints in memory; `checkpoint.ts` puts them in directories).
  */
-import { numpy as np, type Array as JaxArray, type JsTree } from "../engine/jax.js";
+import { type Array as JaxArray, type JsTree, numpy as np } from "../engine/jax.js";
 import { CheckpointError } from "../errors.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor, type TensorData } from "./safetensors.js";
 
@@ -60,9 +60,9 @@ export function encodeTrainingState(state: TrainingState): Uint8Array {
   add(state.ema, "ema");
   add(state.adam.m, "adam.m");
   add(state.adam.v, "adam.v");
-  tensors["rng"] = { shape: [state.rng.length], data: state.rng };
-  tensors["losses"] = { shape: [state.losses.length], data: state.losses };
-  tensors["loss_variances"] = { shape: [state.variances.length], data: state.variances };
+  tensors.rng = { shape: [state.rng.length], data: state.rng };
+  tensors.losses = { shape: [state.losses.length], data: state.losses };
+  tensors.loss_variances = { shape: [state.variances.length], data: state.variances };
   return encodeSafetensors(tensors, { step: String(state.step), format: "vdm-1" });
 }
 
@@ -90,7 +90,8 @@ function takeTree(file: StateFile, template: Params, prefix: string): Params {
   return mapNamed(template, prefix, (name, like) => {
     const t = file.tensors[name];
     if (!t) throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} is missing`);
-    if (t.shape.join() !== like.shape.join()) throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
+    if (t.shape.join() !== like.shape.join())
+      throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} has shape [${t.shape}], the model needs [${like.shape}]`);
     if (t.dtype !== "F32") throw new CheckpointError(`checkpoint ${file.path}: tensor ${name} holds ${t.dtype}, the model needs F32`);
     return np.array(t.data as Float32Array).reshape(t.shape);
   });
@@ -104,7 +105,10 @@ export function stateOrWeights(file: StateFile, template: Params): { state: Trai
 /** The steps a training state file has completed (an error for exported weights, which have none). */
 export function stepOf(file: StateFile): number {
   const { path, metadata } = file;
-  if (metadata.format === WEIGHTS_FORMAT) throw new CheckpointError(`checkpoint ${path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`);
+  if (metadata.format === WEIGHTS_FORMAT)
+    throw new CheckpointError(
+      `checkpoint ${path} holds exported EMA weights only: it samples and evaluates, but cannot be resumed or give training parameters`,
+    );
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new CheckpointError(`checkpoint ${path}: bad step "${metadata.step}"`);
   return step;
@@ -114,14 +118,18 @@ export function stepOf(file: StateFile): number {
 export function trainingStateOf(file: StateFile, template: Params): TrainingState {
   const { path, tensors } = file;
   const step = stepOf(file);
-  const rng = tensors["rng"];
-  const losses = tensors["losses"];
-  const variances = tensors["loss_variances"];
+  const rng = tensors.rng;
+  const losses = tensors.losses;
+  const variances = tensors.loss_variances;
   if (!rng || !losses) throw new CheckpointError(`checkpoint ${path}: rng or loss history missing`);
-  if (rng.dtype !== "U32" || rng.shape.join() !== "2") throw new CheckpointError(`checkpoint ${path}: rng is ${rng.dtype} [${rng.shape}], expected a key of U32 [2]`);
-  if (losses.dtype !== "F32" || losses.shape.length !== 1) throw new CheckpointError(`checkpoint ${path}: losses are ${losses.dtype} [${losses.shape}], expected an F32 vector`);
+  if (rng.dtype !== "U32" || rng.shape.join() !== "2")
+    throw new CheckpointError(`checkpoint ${path}: rng is ${rng.dtype} [${rng.shape}], expected a key of U32 [2]`);
+  if (losses.dtype !== "F32" || losses.shape.length !== 1)
+    throw new CheckpointError(`checkpoint ${path}: losses are ${losses.dtype} [${losses.shape}], expected an F32 vector`);
   if (variances && (variances.dtype !== "F32" || variances.data.length !== losses.data.length)) {
-    throw new CheckpointError(`checkpoint ${path}: loss_variances are ${variances.dtype} [${variances.shape}], expected F32 [${losses.data.length}] like the losses`);
+    throw new CheckpointError(
+      `checkpoint ${path}: loss_variances are ${variances.dtype} [${variances.shape}], expected F32 [${losses.data.length}] like the losses`,
+    );
   }
   return {
     params: takeTree(file, template, "params"),

@@ -8,22 +8,41 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { bundledFashionMnist } from "../data/images.js";
+import { loadSplit, pixelNormalization } from "../data/index.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
-import { loadSplit, pixelNormalization } from "../data/index.js";
-import { bundledFashionMnist } from "../data/images.js";
 import { accuracyOverTime } from "../eval/classifier.js";
 import { onnxStepper } from "../onnx/train.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { buildClassifier, buildModel, buildProcess, initParams, makeRunConfig, normalizationOf, type RunOptions } from "../train/config.js";
 import { train } from "../train/trainer.js";
-import { cnnFeatures, cnnHead, type CnnParams } from "./cnn.js";
+import { type CnnParams, cnnFeatures, cnnHead } from "./cnn.js";
 
 useEngine("wasm");
 
 const split = loadSplit("fashion-mnist", 0, { train: 0, test: 0, dataDir: bundledFashionMnist });
-const data = { spec: "fashion-mnist", dim: 784, shape: [28, 28, 1], ...pixelNormalization, train: split.train.n, test: split.test.n, dataDir: bundledFashionMnist };
-const tiny = (o: RunOptions = {}) => makeRunConfig(data, { architecture: "cnn", classifierClasses: 10, unet: { base: 4 }, hidden: 16, steps: 60, batch: 32, lr: 3e-3, seed: 5, ...o });
+const data = {
+  spec: "fashion-mnist",
+  dim: 784,
+  shape: [28, 28, 1],
+  ...pixelNormalization,
+  train: split.train.n,
+  test: split.test.n,
+  dataDir: bundledFashionMnist,
+};
+const tiny = (o: RunOptions = {}) =>
+  makeRunConfig(data, {
+    architecture: "cnn",
+    classifierClasses: 10,
+    unet: { base: 4 },
+    hidden: 16,
+    steps: 60,
+    batch: 32,
+    lr: 3e-3,
+    seed: 5,
+    ...o,
+  });
 
 describe("CNN classifier of clean images", () => {
   it("is a clean classifier config: conv stages base·multipliers, features of width hidden; only for image classifiers", () => {
@@ -33,7 +52,14 @@ describe("CNN classifier of clean images", () => {
     assert.deepEqual(config.model, { kind: "cnn", cnn: { shape: [28, 28, 1], channels: [4, 8], hidden: 16, outputs: 10 } });
     assert.throws(() => buildModel(config), /classifier, not a denoiser/);
     assert.throws(() => makeRunConfig(data, { architecture: "cnn" }), /classifier of clean images, not a denoiser/);
-    assert.throws(() => makeRunConfig({ spec: "moons", dim: 2, mean: [0, 0], std: [1, 1], train: 10, test: 10 }, { architecture: "cnn", classifierClasses: 2 }), /needs image data/);
+    assert.throws(
+      () =>
+        makeRunConfig(
+          { spec: "moons", dim: 2, mean: [0, 0], std: [1, 1], train: 10, test: 10 },
+          { architecture: "cnn", classifierClasses: 2 },
+        ),
+      /needs image data/,
+    );
   });
 
   it("logits are the head of the features, and ignore t and γ", () => {
@@ -58,7 +84,16 @@ describe("CNN classifier of clean images", () => {
     const first = ours.state.losses.slice(0, 10).reduce((s, v) => s + v, 0) / 10;
     const last = ours.state.losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
     assert.ok(first > 2 && last < 0.75 * first, `loss ${first.toFixed(3)} → ${last.toFixed(3)} (chance: ln 10 = 2.303)`);
-    const [accuracy] = accuracyOverTime(buildClassifier(config), ours.state.params, buildProcess(config), normalizationOf(config), split.test, [0], new Rng(0), 250);
+    const [accuracy] = accuracyOverTime(
+      buildClassifier(config),
+      ours.state.params,
+      buildProcess(config),
+      normalizationOf(config),
+      split.test,
+      [0],
+      new Rng(0),
+      250,
+    );
     assert.ok(accuracy! > 0.5, `held-out accuracy ${accuracy} after ${config.steps} steps (chance 0.1)`);
   });
 });

@@ -10,11 +10,11 @@
  * and is not a noise-aware classifier for guidance. Every function consumes its array arguments.
  */
 import type { Rng } from "../engine/index.js";
-import { type Array } from "../engine/jax.js";
+import type { Array } from "../engine/jax.js";
 import { silu } from "../schedule/schedule.js";
 import { avgPool2, conv3x3 } from "./layers.js";
-import { affine, dense, type Classifier, type Dense } from "./mlp.js";
-import { conv, type Conv } from "./unet.js";
+import { affine, type Classifier, type Dense, dense } from "./mlp.js";
+import { type Conv, conv } from "./unet.js";
 
 /** Shape of the clean-image CNN classifier: image shape, channels per conv stage, feature width, classes. */
 export interface CnnConfig {

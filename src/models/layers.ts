@@ -15,7 +15,7 @@
  * training step in ONNX Runtime), and GroupNorm's statistics then reduce over contiguous memory.
  * Every function consumes its array arguments.
  */
-import { lax, nn, numpy as np, type Array } from "../engine/jax.js";
+import { type Array, lax, nn, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
 import { affine, type Dense } from "./mlp.js";
 
@@ -55,11 +55,26 @@ export function conv3x3(x: Array, w: Array, bias: Array, layout: Layout = "NHWC"
   const O = w.shape[3]!;
   if (tracing().export || layout === "NCHW") {
     // one convolution operator (NCHW, kernel [O, C, 3, 3]) for runtimes with a native kernel
-    const y = lax.conv(layout === "NCHW" ? x : x.transpose([0, 3, 1, 2]), w.transpose([3, 2, 0, 1]), [1, 1], [[1, 1], [1, 1]]).add(perChannel(bias, "NCHW"));
+    const y = lax
+      .conv(
+        layout === "NCHW" ? x : x.transpose([0, 3, 1, 2]),
+        w.transpose([3, 2, 0, 1]),
+        [1, 1],
+        [
+          [1, 1],
+          [1, 1],
+        ],
+      )
+      .add(perChannel(bias, "NCHW"));
     return layout === "NCHW" ? y : y.transpose([0, 2, 3, 1]);
   }
   const [B, H, W, C] = x.shape as [number, number, number, number];
-  const padded = np.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const padded = np.pad(x, [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ]);
   let out: Array | null = null;
   for (let dy = 0; dy < 3; dy++) {
     for (let dx = 0; dx < 3; dx++) {
@@ -77,7 +92,18 @@ export function conv3x3(x: Array, w: Array, bias: Array, layout: Layout = "NHWC"
 export function pointwise(x: Array, layer: Dense, layout: Layout = "NHWC"): Array {
   const [B, H, W, C] = imageDims(x, layout);
   const O = layer.w.shape[1]!;
-  if (layout === "NCHW") return lax.conv(x, layer.w.transpose([1, 0]).reshape([O, C, 1, 1]), [1, 1], [[0, 0], [0, 0]]).add(perChannel(layer.b, layout));
+  if (layout === "NCHW")
+    return lax
+      .conv(
+        x,
+        layer.w.transpose([1, 0]).reshape([O, C, 1, 1]),
+        [1, 1],
+        [
+          [0, 0],
+          [0, 0],
+        ],
+      )
+      .add(perChannel(layer.b, layout));
   return affine(x.reshape([B * H * W, C]), layer).reshape([B, H, W, O]);
 }
 
@@ -86,7 +112,13 @@ export function groupNorm(x: Array, scale: Array, shift: Array, groups: number, 
   const [B, H, W, C] = imageDims(x, layout);
   if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
   // [B, HW, G, C/G] reduced over axes 1 and 3 (NHWC), or [B, G, C/G·HW] over axis 2 (NCHW)
-  const [grouped, axes] = layout === "NHWC" ? [[B, H * W, groups, C / groups], [1, 3]] : [[B, groups, (C / groups) * H * W], [2]];
+  const [grouped, axes] =
+    layout === "NHWC"
+      ? [
+          [B, H * W, groups, C / groups],
+          [1, 3],
+        ]
+      : [[B, groups, (C / groups) * H * W], [2]];
   const g = x.reshape(grouped);
   const mean = np.mean(g.ref, axes, { keepdims: true });
   const centred = g.sub(mean);
@@ -102,7 +134,9 @@ export function avgPool2(x: Array, layout: Layout = "NHWC"): Array {
   if (layout === "NCHW") {
     // pairs of columns averaged by a product with P[j, ⌊j/2⌋] = ½, then pairs of whole rows: averaging
     // (or, in the gradient, broadcasting) the innermost pairs in place runs one element at a time in ONNX Runtime
-    const P = pairs(W / 2, x).transpose([1, 0]).mul(0.5);
+    const P = pairs(W / 2, x)
+      .transpose([1, 0])
+      .mul(0.5);
     return np.mean(np.matmul(x.reshape([B * C * H, W]), P).reshape([B, C, H / 2, 2, W / 2]), 3);
   }
   return np.mean(x.reshape([B, H / 2, 2, W / 2, 2, C]), [2, 4]);
@@ -131,12 +165,24 @@ export function upsample2(x: Array, layout: Layout = "NHWC"): Array {
  *   [q | k | v] = x W_qkv + b_qkv,  o_h = softmax(q_h k_hᵀ/√d) v_h,  y = [o_1 … o_heads] W_o + b_o.
  * W_qkv [C, 3C] holds q, k, v (each head's d columns in order); the residual is the caller's.
  */
-export function selfAttention(x: Array, qkv: { w: Array; b: Array }, out: { w: Array; b: Array }, heads: number, layout: Layout = "NHWC"): Array {
+export function selfAttention(
+  x: Array,
+  qkv: { w: Array; b: Array },
+  out: { w: Array; b: Array },
+  heads: number,
+  layout: Layout = "NHWC",
+): Array {
   const [B, H, W, C] = imageDims(x, layout);
   if (C % heads !== 0) throw new Error(`selfAttention: ${C} channels do not split into ${heads} heads`);
   const N = H * W;
   const d = C / heads;
-  const positions = layout === "NHWC" ? x.reshape([B * N, C]) : x.reshape([B, C, N]).transpose([0, 2, 1]).reshape([B * N, C]);
+  const positions =
+    layout === "NHWC"
+      ? x.reshape([B * N, C])
+      : x
+          .reshape([B, C, N])
+          .transpose([0, 2, 1])
+          .reshape([B * N, C]);
   const proj = np.matmul(positions, qkv.w).add(qkv.b).reshape([B, N, 3, heads, d]);
   // q, k as [B, heads, N, d] and v as [B, heads, d, N], each in its own buffer, so that both
   // matmuls below reduce over a contiguous axis of both operands (see `forMatmul`)
@@ -144,7 +190,10 @@ export function selfAttention(x: Array, qkv: { w: Array; b: Array }, out: { w: A
   const [q, k, vT] = [part(0, [0, 2, 1, 3]), part(1, [0, 2, 1, 3]), part(2, [0, 2, 3, 1])];
   proj.dispose();
   const weights = nn.softmax(np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(d)), -1);
-  const o = np.matmul(weights, vT.transpose([0, 1, 3, 2])).transpose([0, 2, 1, 3]).reshape([B * N, C]);
+  const o = np
+    .matmul(weights, vT.transpose([0, 1, 3, 2]))
+    .transpose([0, 2, 1, 3])
+    .reshape([B * N, C]);
   const y = np.matmul(o, out.w).add(out.b);
   return layout === "NHWC" ? y.reshape([B, H, W, C]) : y.reshape([B, N, C]).transpose([0, 2, 1]).reshape([B, C, H, W]);
 }

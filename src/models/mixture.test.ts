@@ -7,23 +7,40 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
-import { jit, numpy as np, type Array } from "../engine/jax.js";
-import { classifierGuidedModel } from "../guidance/guided.js";
 import { componentOf } from "../data/known.js";
 import { convert } from "../diffusion/parameterization.js";
+import { exactArray } from "../engine/index.js";
+import { type Array, jit, numpy as np } from "../engine/jax.js";
+import { classifierGuidedModel } from "../guidance/guided.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { fullCovarianceMixture, mixtureMoments, symmetricEigen, type GaussianMixture } from "./mixture.js";
+import { fullCovarianceMixture, type GaussianMixture, mixtureMoments, symmetricEigen } from "./mixture.js";
 import { mixtureLogDensity, mixtureParams, mixturePosterior, oracleClassifier, oracleModel } from "./oracle.js";
 
 useEngine("cpu");
 
 type M2 = [[number, number], [number, number]];
 const WEIGHTS = [0.35, 0.65];
-const MEANS = [[-1, 0.5], [1.2, -0.4]];
-const COVS: M2[] = [[[1.0, 0.6], [0.6, 0.5]], [[0.3, -0.2], [-0.2, 0.8]]];
+const MEANS = [
+  [-1, 0.5],
+  [1.2, -0.4],
+];
+const COVS: M2[] = [
+  [
+    [1.0, 0.6],
+    [0.6, 0.5],
+  ],
+  [
+    [0.3, -0.2],
+    [-0.2, 0.8],
+  ],
+];
 const MIX = fullCovarianceMixture(WEIGHTS, MEANS, COVS);
-const XT = [[-1.2, 0.9], [0.3, -0.2], [1.5, 0.4], [-0.4, -1.1]];
+const XT = [
+  [-1.2, 0.9],
+  [0.3, -0.2],
+  [1.5, 0.4],
+  [-0.4, -1.1],
+];
 const GAMMAS = [-4, -1, 0.5, 2];
 
 /** α² = sigmoid(−γ), σ² = sigmoid(γ) */
@@ -48,11 +65,23 @@ function solve2(S: M2, y: number[]): number[] {
 const noised = (k: number, gamma: number): M2 => {
   const { alpha2, sigma2 } = levels(gamma);
   const S = COVS[k]!;
-  return [[alpha2 * S[0][0] + sigma2, alpha2 * S[0][1]], [alpha2 * S[1][0], alpha2 * S[1][1] + sigma2]];
+  return [
+    [alpha2 * S[0][0] + sigma2, alpha2 * S[0][1]],
+    [alpha2 * S[1][0], alpha2 * S[1][1] + sigma2],
+  ];
 };
 
 /** log π_k + log N(x; α μ_k, α² Σ_k + σ² I) for each k, directly. */
-const logJoint = (x: number[], gamma: number) => WEIGHTS.map((w, k) => Math.log(w) + logNormal2(x, MEANS[k]!.map((m) => Math.sqrt(levels(gamma).alpha2) * m), noised(k, gamma)));
+const logJoint = (x: number[], gamma: number) =>
+  WEIGHTS.map(
+    (w, k) =>
+      Math.log(w) +
+      logNormal2(
+        x,
+        MEANS[k]!.map((m) => Math.sqrt(levels(gamma).alpha2) * m),
+        noised(k, gamma),
+      ),
+  );
 const logSumExp = (v: number[]) => Math.max(...v) + Math.log(v.reduce((s, x) => s + Math.exp(x - Math.max(...v)), 0));
 const logq = (x: number[], gamma: number) => logSumExp(logJoint(x, gamma));
 
@@ -85,18 +114,39 @@ describe("the oracle with full covariances (2-D, correlated, float64)", () => {
   it("log q_t(x) equals the written-out 2×2 Gaussian densities, the data density (γ = −∞) included", () => {
     const gammas = [-Infinity, ...GAMMAS.slice(1)];
     const got = read(mixtureLogDensity(params(), batch(XT), exactArray(gammas)));
-    assertClose(got, XT.map((x, i) => logq(x, gammas[i]!)), { rtol: 1e-12, atol: 1e-12, label: "log q" });
+    assertClose(
+      got,
+      XT.map((x, i) => logq(x, gammas[i]!)),
+      { rtol: 1e-12, atol: 1e-12, label: "log q" },
+    );
   });
 
   it("E[x_0|x_t] equals quadrature of x_0 over p(x_0) N(x_t; α x_0, σ² I)", () => {
     const { x0 } = mixturePosterior(params(), batch(XT), exactArray(GAMMAS));
-    assertClose(read(x0), XT.flatMap((x, i) => posteriorMean(x, GAMMAS[i]!)), { rtol: 1e-8, atol: 1e-9, label: "E[x0|xt]" });
+    assertClose(
+      read(x0),
+      XT.flatMap((x, i) => posteriorMean(x, GAMMAS[i]!)),
+      { rtol: 1e-8, atol: 1e-9, label: "E[x0|xt]" },
+    );
   });
 
   it("the score equals central differences of the written-out log-density", () => {
     const { score } = mixturePosterior(params(), batch(XT), exactArray(GAMMAS));
     const h = 1e-5;
-    const fd = XT.flatMap((x, i) => [0, 1].map((d) => (logq(x.map((v, e) => v + (e === d ? h : 0)), GAMMAS[i]!) - logq(x.map((v, e) => v - (e === d ? h : 0)), GAMMAS[i]!)) / (2 * h)));
+    const fd = XT.flatMap((x, i) =>
+      [0, 1].map(
+        (d) =>
+          (logq(
+            x.map((v, e) => v + (e === d ? h : 0)),
+            GAMMAS[i]!,
+          ) -
+            logq(
+              x.map((v, e) => v - (e === d ? h : 0)),
+              GAMMAS[i]!,
+            )) /
+          (2 * h),
+      ),
+    );
     assertClose(read(score), fd, { rtol: 1e-7, atol: 1e-8, label: "score" });
   });
 
@@ -116,7 +166,10 @@ describe("the oracle with full covariances (2-D, correlated, float64)", () => {
       const k = [0, 1, 2, 1][i]!;
       if (k === 2) return posteriorMean(x, GAMMAS[i]!);
       const a = Math.sqrt(levels(GAMMAS[i]!).alpha2);
-      const y = solve2(noised(k, GAMMAS[i]!), x.map((v, d) => v - a * MEANS[k]![d]!));
+      const y = solve2(
+        noised(k, GAMMAS[i]!),
+        x.map((v, d) => v - a * MEANS[k]![d]!),
+      );
       const S = COVS[k]!;
       return [0, 1].map((d) => MEANS[k]![d]! + a * (S[d]![0]! * y[0]! + S[d]![1]! * y[1]!));
     });
@@ -126,11 +179,22 @@ describe("the oracle with full covariances (2-D, correlated, float64)", () => {
   it("classifier guidance at scale 1 (jax-js grad of the oracle classifier, jitted) gives the exact conditional score −(α² Σ_y + σ² I)⁻¹ (x_t − α μ_y)", () => {
     const guided = classifierGuidedModel(oracleModel("score"), oracleClassifier(2));
     const Y = [1, 0, 0, 1];
-    const step = jit((p: { net: unknown; classifier: unknown; labels: Array; scale: Array }, x: Array, g: Array) => guided.apply(p as never, x, np.zeros([4]), g));
-    const got = read(step({ net: params(), classifier: params(), labels: np.array(Int32Array.from(Y), { dtype: np.int32 }), scale: exactArray([1]) }, batch(XT), exactArray(GAMMAS)));
+    const step = jit((p: { net: unknown; classifier: unknown; labels: Array; scale: Array }, x: Array, g: Array) =>
+      guided.apply(p as never, x, np.zeros([4]), g),
+    );
+    const got = read(
+      step(
+        { net: params(), classifier: params(), labels: np.array(Int32Array.from(Y), { dtype: np.int32 }), scale: exactArray([1]) },
+        batch(XT),
+        exactArray(GAMMAS),
+      ),
+    );
     const expected = XT.flatMap((x, i) => {
       const a = Math.sqrt(levels(GAMMAS[i]!).alpha2);
-      return solve2(noised(Y[i]!, GAMMAS[i]!), x.map((v, d) => v - a * MEANS[Y[i]!]![d]!)).map((v) => -v);
+      return solve2(
+        noised(Y[i]!, GAMMAS[i]!),
+        x.map((v, d) => v - a * MEANS[Y[i]!]![d]!),
+      ).map((v) => -v);
     });
     assertClose(got, expected, { rtol: 1e-8, atol: 1e-9, label: "guided score" });
   });
@@ -162,13 +226,20 @@ describe("the oracle with full covariances (2-D, correlated, float64)", () => {
     });
     assert.deepEqual(got, direct);
     const axisAligned = componentOf({ weights: WEIGHTS, means: MEANS, variances: MIX.variances }, points);
-    assert.ok(axisAligned.some((k, i) => k !== direct[i]), "the correlations change no assignment: the test would prove nothing");
+    assert.ok(
+      axisAligned.some((k, i) => k !== direct[i]),
+      "the correlations change no assignment: the test would prove nothing",
+    );
   });
 });
 
 describe("a rotated axis-aligned mixture (3-D) is the axis-aligned one in rotated coordinates", () => {
   const rot = (axis: [number, number], angle: number) => {
-    const R = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const R = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
     const [p, q] = axis;
     [R[p]![p], R[p]![q], R[q]![p], R[q]![q]] = [Math.cos(angle), -Math.sin(angle), Math.sin(angle), Math.cos(angle)];
     return R;
@@ -176,14 +247,33 @@ describe("a rotated axis-aligned mixture (3-D) is the axis-aligned one in rotate
   const matmul = (A: number[][], B: number[][]) => A.map((row) => B[0]!.map((_, j) => row.reduce((s, a, k) => s + a * B[k]![j]!, 0)));
   const R = matmul(rot([0, 1], 0.7), rot([1, 2], -0.4));
   const apply = (v: number[]) => R.map((row) => row.reduce((s, r, j) => s + r * v[j]!, 0));
-  const diag: GaussianMixture = { weights: [0.4, 0.6], means: [[0.5, -1, 0.3], [-0.8, 0.6, 1.1]], variances: [[0.5, 1.5, 0.2], [0.7, 0.7, 0.7]] };
+  const diag: GaussianMixture = {
+    weights: [0.4, 0.6],
+    means: [
+      [0.5, -1, 0.3],
+      [-0.8, 0.6, 1.1],
+    ],
+    variances: [
+      [0.5, 1.5, 0.2],
+      [0.7, 0.7, 0.7],
+    ],
+  };
   // component 0 rotated (a full covariance), component 1 isotropic (stays diagonal: the oracle's identity block)
-  const rotated = fullCovarianceMixture(
-    diag.weights,
-    diag.means.map(apply),
-    [matmul(matmul(R, diag.variances[0]!.map((v, d) => [0, 1, 2].map((e) => (d === e ? v : 0)))), R[0]!.map((_, j) => R.map((row) => row[j]!))), [0, 1, 2].map((d) => [0, 1, 2].map((e) => (d === e ? 0.7 : 0)))],
-  );
-  const X = [[0.2, -0.5, 1.0], [-1.1, 0.3, 0.4], [0.9, 1.2, -0.7]];
+  const rotated = fullCovarianceMixture(diag.weights, diag.means.map(apply), [
+    matmul(
+      matmul(
+        R,
+        diag.variances[0]!.map((v, d) => [0, 1, 2].map((e) => (d === e ? v : 0))),
+      ),
+      R[0]!.map((_, j) => R.map((row) => row[j]!)),
+    ),
+    [0, 1, 2].map((d) => [0, 1, 2].map((e) => (d === e ? 0.7 : 0))),
+  ]);
+  const X = [
+    [0.2, -0.5, 1.0],
+    [-1.1, 0.3, 0.4],
+    [0.9, 1.2, -0.7],
+  ];
   const G = [-3, 0, 1.5];
 
   it("log q_t, E[x_0|x_t] and the score agree (R x for x, det R = 1)", () => {
@@ -196,18 +286,28 @@ describe("a rotated axis-aligned mixture (3-D) is the axis-aligned one in rotate
     assertClose(read(r.x0), rows(d.x0).flatMap(apply), { rtol: 1e-12, atol: 1e-12, label: "E[x0|xt]" });
     assertClose(read(r.score), rows(d.score).flatMap(apply), { rtol: 1e-12, atol: 1e-12, label: "score" });
     const logD = read(mixtureLogDensity(mixtureParams(diag, np.float64), batch(X), exactArray(G)));
-    assertClose(read(mixtureLogDensity(mixtureParams(rotated, np.float64), batch(X.map(apply)), exactArray(G))), logD, { rtol: 1e-12, atol: 1e-12, label: "log q" });
+    assertClose(read(mixtureLogDensity(mixtureParams(rotated, np.float64), batch(X.map(apply)), exactArray(G))), logD, {
+      rtol: 1e-12,
+      atol: 1e-12,
+      label: "log q",
+    });
   });
 });
 
 describe("symmetricEigen (Jacobi)", () => {
   it("A = V diag(λ) Vᵀ with VᵀV = I for a 5×5 symmetric matrix", () => {
     const n = 5;
-    const A = globalThis.Array.from({ length: n }, (_, i) => globalThis.Array.from({ length: n }, (_, j) => Math.sin(1 + i + j) + (i === j ? 2 : 0) + 0.3 * Math.cos(i * j)));
+    const A = globalThis.Array.from({ length: n }, (_, i) =>
+      globalThis.Array.from({ length: n }, (_, j) => Math.sin(1 + i + j) + (i === j ? 2 : 0) + 0.3 * Math.cos(i * j)),
+    );
     const { values, vectors: V } = symmetricEigen(A);
     const rebuilt = A.map((_, i) => A.map((_, j) => values.reduce((s, l, k) => s + V[i]![k]! * l * V[j]![k]!, 0)));
     assertClose(rebuilt.flat(), A.flat(), { atol: 1e-12, label: "V diag(λ) Vᵀ" });
     const gram = A.map((_, i) => A.map((_, j) => V.reduce((s, row) => s + row[i]! * row[j]!, 0)));
-    assertClose(gram.flat(), A.flat().map((_, k) => (Math.floor(k / n) === k % n ? 1 : 0)), { atol: 1e-12, label: "VᵀV" });
+    assertClose(
+      gram.flat(),
+      A.flat().map((_, k) => (Math.floor(k / n) === k % n ? 1 : 0)),
+      { atol: 1e-12, label: "VᵀV" },
+    );
   });
 });

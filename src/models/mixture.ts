@@ -121,16 +121,19 @@ export function principalAxes(m: GaussianMixture, source = "mixture"): Principal
     if (cov.length !== D || cov.some((row) => row.length !== D)) throw fail(`component ${k}: covariance must be ${D} × ${D} (D = ${D})`);
     if (!cov.every((row) => row.every(finite))) throw fail(`component ${k}: covariance has a non-finite entry`);
     for (let d = 0; d < D; d++) {
-      if (cov[d]![d] !== variances[d]) throw fail(`component ${k}: covariance diagonal [${d}][${d}] = ${cov[d]![d]} differs from variances[${d}] = ${variances[d]}`);
+      if (cov[d]![d] !== variances[d])
+        throw fail(`component ${k}: covariance diagonal [${d}][${d}] = ${cov[d]![d]} differs from variances[${d}] = ${variances[d]}`);
       for (let e = d + 1; e < D; e++) {
         const [x, y] = [cov[d]![e]!, cov[e]![d]!];
-        if (Math.abs(x - y) > 1e-9 * Math.max(Math.abs(x), Math.abs(y))) throw fail(`component ${k}: covariance is not symmetric ([${d}][${e}] = ${x}, [${e}][${d}] = ${y})`);
+        if (Math.abs(x - y) > 1e-9 * Math.max(Math.abs(x), Math.abs(y)))
+          throw fail(`component ${k}: covariance is not symmetric ([${d}][${e}] = ${x}, [${e}][${d}] = ${y})`);
       }
     }
     const { values, vectors } = isDiagonal(cov) ? { values: variances.slice(), vectors: undefined } : symmetricEigen(cov);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
     // λ_min ≤ 1e-12 λ_max is singular in any precision the oracle computes in
-    if (!(lo > 1e-12 * hi)) throw fail(`component ${k}: covariance is not positive definite (eigenvalues from ${lo.toPrecision(4)} to ${hi.toPrecision(4)})`);
+    if (!(lo > 1e-12 * hi))
+      throw fail(`component ${k}: covariance is not positive definite (eigenvalues from ${lo.toPrecision(4)} to ${hi.toPrecision(4)})`);
     return vectors ? { variances: values, axes: vectors } : { variances: values };
   });
 }
@@ -161,7 +164,10 @@ export function componentLogJoint(m: GaussianMixture): (x: ArrayLike<number>) =>
   const logNorm = axes.map((c, k) => Math.log(m.weights[k]!) - 0.5 * c.variances.reduce((s, v) => s + Math.log(2 * Math.PI * v), 0));
   return (x) =>
     axes.map((c, k) => {
-      const r = toAxes(c, Array.from(x, (xd, d) => xd - m.means[k]![d]!));
+      const r = toAxes(
+        c,
+        Array.from(x, (xd, d) => xd - m.means[k]![d]!),
+      );
       return logNorm[k]! - 0.5 * r.reduce((s, rj, j) => s + (rj * rj) / c.variances[j]!, 0);
     });
 }
@@ -178,7 +184,8 @@ export function mixtureMoments(m: GaussianMixture): { mean: number[]; covariance
   const covariance = mean.map(() => mean.map(() => 0));
   m.weights.forEach((w, k) => {
     const [S, mu] = [covarianceOf(m, k), m.means[k]!];
-    for (let d = 0; d < D; d++) for (let e = 0; e < D; e++) covariance[d]![e]! += w * (S[d]![e]! + (mu[d]! - mean[d]!) * (mu[e]! - mean[e]!));
+    for (let d = 0; d < D; d++)
+      for (let e = 0; e < D; e++) covariance[d]![e]! += w * (S[d]![e]! + (mu[d]! - mean[d]!) * (mu[e]! - mean[e]!));
   });
   return { mean, covariance };
 }

@@ -5,12 +5,13 @@
  *   h_1 = silu(W_in x̃ + b_in + A_1 e),  h_{l+1} = h_l + silu(W_l h_l + b_l + A_{l+1} e),
  *   e = silu(W_e emb(t) + b_e),  output = W_out h_L + b_out.
  */
-import { Rng } from "../engine/index.js";
-import { numpy as np, type Array, type JsTree } from "../engine/jax.js";
-import { silu } from "../schedule/schedule.js";
-import { alphaOf } from "../diffusion/shapes.js";
+
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
+import { alphaOf } from "../diffusion/shapes.js";
+import { Rng } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
+import { silu } from "../schedule/schedule.js";
 
 /**
  * Shape of the MLP denoiser (or classifier): data dimension `dim`, `layers` hidden layers of
@@ -74,8 +75,16 @@ export function initMlp(config: MlpConfig, rng: Rng): MlpParams {
 /** Sinusoidal embedding of t ([B] in [0, 1]) → [B, E]. */
 export function timeEmbedding(t: Array, E: number): Array {
   const half = E / 2;
-  const freqs = np.exp(np.arange(half).astype(np.float32).mul(-Math.log(10000) / half));
-  const angles = t.mul(1000).reshape([-1, 1]).mul(freqs.reshape([1, half]));
+  const freqs = np.exp(
+    np
+      .arange(half)
+      .astype(np.float32)
+      .mul(-Math.log(10000) / half),
+  );
+  const angles = t
+    .mul(1000)
+    .reshape([-1, 1])
+    .mul(freqs.reshape([1, half]));
   return np.concatenate([np.sin(angles.ref), np.cos(angles)], 1);
 }
 

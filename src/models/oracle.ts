@@ -10,24 +10,25 @@
  * Both are computed directly, not through each other, so Tweedie's formula can be tested on them.
  * A single Gaussian is the mixture with K = 1.
  */
-import { nn, numpy as np, tree, type Array } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
-import type { Classifier } from "./mlp.js";
-import { toEps, vFrom, type Target } from "../diffusion/parameterization.js";
+import { type Target, toEps, vFrom } from "../diffusion/parameterization.js";
 import { sigmoid } from "../diffusion/shapes.js";
-import { principalAxes, toAxes, type GaussianMixture } from "./mixture.js";
+import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
+import { type GaussianMixture, principalAxes, toAxes } from "./mixture.js";
+import type { Classifier } from "./mlp.js";
 
 export {
   componentLogJoint,
   covarianceOf,
   fullCovarianceMixture,
+  type GaussianMixture,
   isotropicGaussian,
   mixtureMoments,
+  type PrincipalAxes,
   principalAxes,
   symmetricEigen,
   validateMixture,
-  type GaussianMixture,
-  type PrincipalAxes,
 } from "./mixture.js";
 
 /**
@@ -47,8 +48,14 @@ export function mixtureParams(m: GaussianMixture, dtype: np.DType = np.float32):
   const D = m.means[0]!.length;
   const params: MixtureParams = {
     logWeights: np.array(m.weights.map(Math.log), { dtype }),
-    means: np.array(components.map((c, k) => toAxes(c, m.means[k]!)), { dtype }),
-    variances: np.array(components.map((c) => c.variances), { dtype }),
+    means: np.array(
+      components.map((c, k) => toAxes(c, m.means[k]!)),
+      { dtype },
+    ),
+    variances: np.array(
+      components.map((c) => c.variances),
+      { dtype },
+    ),
   };
   if (!components.some((c) => c.axes)) return params;
   const identityRow = (d: number) => globalThis.Array.from({ length: D }, (_, e) => (d === e ? 1 : 0));
@@ -98,7 +105,16 @@ function components(p: MixtureParams, xt: Array, gamma: Array, labels?: Array) {
   const means = p.means.reshape([1, K, D]);
   const r = toPrincipal(p.axes?.ref, xt, K).sub(alpha.ref.mul(means.ref)); // U_kᵀ x_t − α U_kᵀ μ_k
   // log π_k − ½ Σ_j (r_kj²/v_kj + log v_kj + log 2π)
-  const logDensity = np.sum(np.square(r.ref).div(v.ref).add(np.log(v.ref)).add(Math.log(2 * Math.PI)), 2).mul(-0.5);
+  const logDensity = np
+    .sum(
+      np
+        .square(r.ref)
+        .div(v.ref)
+        .add(np.log(v.ref))
+        .add(Math.log(2 * Math.PI)),
+      2,
+    )
+    .mul(-0.5);
   const logits = logDensity.add(labels ? labelledLogWeights(p.logWeights, labels) : p.logWeights.reshape([1, -1]));
   return { logits, r, v, alpha, means, variances, axes: p.axes };
 }

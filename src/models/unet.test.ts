@@ -6,24 +6,37 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
-import { grad, numpy as np, tree, type Array } from "../engine/jax.js";
+import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
 import { namedLeaves } from "../io/checkpoint.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { initUNet, unetForward, validateUNet, type UNetConfig, type UNetParams } from "./unet.js";
+import { initUNet, type UNetConfig, type UNetParams, unetForward, validateUNet } from "./unet.js";
 
 useEngine("cpu");
 
-const config: UNetConfig = { shape: [4, 4, 1], base: 4, multipliers: [1, 2], attention: [1], heads: 2, groups: 2, timeEmbedding: 4, classes: 3 };
-const values = (n: number, seed: number) => globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
+const config: UNetConfig = {
+  shape: [4, 4, 1],
+  base: 4,
+  multipliers: [1, 2],
+  attention: [1],
+  heads: 2,
+  groups: 2,
+  timeEmbedding: 4,
+  classes: 3,
+};
+const values = (n: number, seed: number) =>
+  globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
 
 /** Every parameter set to deterministic float64 values (the zero-initialised output layers included, so all paths carry gradient). */
 function exactParams(): UNetParams {
   let seed = 0;
-  return tree.map((p: Array) => {
-    const v = exactArray(values(p.size, seed++)).reshape(p.shape);
-    p.dispose();
-    return v;
-  }, initUNet(config, new Rng(0))) as UNetParams;
+  return tree.map(
+    (p: Array) => {
+      const v = exactArray(values(p.size, seed++)).reshape(p.shape);
+      p.dispose();
+      return v;
+    },
+    initUNet(config, new Rng(0)),
+  ) as UNetParams;
 }
 
 const B = 2;
@@ -42,7 +55,19 @@ describe("U-Net (float64)", () => {
     const gradient = (tree.leaves(grad(loss)(tree.ref(params))) as Array[]).map((g) => g.dataSync() as Float64Array);
     const L = lossValue(tree.ref(params));
     const [leaves, def] = tree.flatten(params) as [Array[], ReturnType<typeof tree.flatten>[1]];
-    const picks = ["input.w", "down.0.block.conv1.w", "down.1.block.skip.w", "down.1.attention.qkv.w", "middle.attention.out.w", "middle.second.norm2.scale", "up.0.block.conv2.w", "up.1.block.time.w", "embed.0.w", "label", "output.conv.w"];
+    const picks = [
+      "input.w",
+      "down.0.block.conv1.w",
+      "down.1.block.skip.w",
+      "down.1.attention.qkv.w",
+      "middle.attention.out.w",
+      "middle.second.norm2.scale",
+      "up.0.block.conv2.w",
+      "up.1.block.time.w",
+      "embed.0.w",
+      "label",
+      "output.conv.w",
+    ];
     const h = 1e-6;
     for (const pick of picks) {
       const k = names.indexOf(`p.${pick}`);

@@ -14,14 +14,15 @@
  * (and the middle) attend over their positions. The last convolution of each block and of the output
  * starts at zero scale, so an untrained network is close to the identity on its skip path.
  */
-import { Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
-import { tracing } from "../engine/tracing.js";
-import { silu } from "../schedule/schedule.js";
+
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
-import { avgPool2, channelAxis, conv3x3, groupNorm, perChannel, pointwise, selfAttention, upsample2, type Layout } from "./layers.js";
-import { affine, dense, timeEmbedding, type Classifier, type Dense } from "./mlp.js";
+import type { Rng } from "../engine/index.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { tracing } from "../engine/tracing.js";
+import { silu } from "../schedule/schedule.js";
+import { avgPool2, channelAxis, conv3x3, groupNorm, type Layout, perChannel, pointwise, selfAttention, upsample2 } from "./layers.js";
+import { affine, type Classifier, type Dense, dense, timeEmbedding } from "./mlp.js";
 
 /** Shape of the U-Net denoiser (or noise-aware classifier) for images [H, W, C]. */
 export interface UNetConfig {

@@ -38,7 +38,9 @@ function replay(lambda: number[], y0: number[], s0: number, s1: number, tol: num
   while (Math.abs(s1 - s) > 1e-12 * Math.abs(span)) {
     if (Math.abs(h) > Math.abs(s1 - s)) h = s1 - s;
     const next = y.map((v, i) => R(h * lambda[i]!) * v);
-    const err = Math.max(...y.map((v, i) => Math.abs(errorPolynomial(h * lambda[i]!) * v) / (tol + tol * Math.max(Math.abs(v), Math.abs(next[i]!)))));
+    const err = Math.max(
+      ...y.map((v, i) => Math.abs(errorPolynomial(h * lambda[i]!) * v) / (tol + tol * Math.max(Math.abs(v), Math.abs(next[i]!)))),
+    );
     evaluations += 6;
     if (err <= 1) {
       s += h;
@@ -53,18 +55,31 @@ function replay(lambda: number[], y0: number[], s0: number, s1: number, tol: num
 
 function solve(lambda: number[], y0: number[], s0: number, s1: number, tol: number): Run {
   const steps: [number, number][] = [];
-  const got = solveOde((_s, y) => y.map((v, i) => lambda[i]! * v), Float64Array.from(y0), s0, s1, { rtol: tol, atol: tol, onStep: (s, e) => steps.push([s, e]) });
+  const got = solveOde((_s, y) => y.map((v, i) => lambda[i]! * v), Float64Array.from(y0), s0, s1, {
+    rtol: tol,
+    atol: tol,
+    onStep: (s, e) => steps.push([s, e]),
+  });
   return { y: Array.from(got.y), steps, accepted: got.accepted, rejected: got.rejected, evaluations: got.evaluations };
 }
 
 describe("Dormand–Prince 5(4) against its closed-form step and the documented controller", () => {
   it("fixed steps on y' = λy multiply y by R(hλ) each step, forwards and backwards", () => {
-    for (const [lambda, s0, s1, steps] of [[-2.3, 0, 1.7, 5], [0.9, 2, -1, 7], [-11, 0, 0.6, 3]] as const) {
+    for (const [lambda, s0, s1, steps] of [
+      [-2.3, 0, 1.7, 5],
+      [0.9, 2, -1, 7],
+      [-11, 0, 0.6, 3],
+    ] as const) {
       const got = solveOde((_s, y) => Float64Array.of(lambda * y[0]!, -lambda * y[1]!), Float64Array.of(1.5, -0.5), s0, s1, { steps });
       const h = (s1 - s0) / steps;
       const expected = [1.5 * R(h * lambda) ** steps, -0.5 * R(-h * lambda) ** steps];
       // measured 2.4e-14 relative (λ = −11: R(−2.2) = 0.21 from terms up to 2.2)
-      got.y.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-13 * Math.abs(expected[i]!), `λ = ${lambda}, ${steps} steps, component ${i}: ${v} vs ${expected[i]}`));
+      got.y.forEach((v, i) =>
+        assert.ok(
+          Math.abs(v - expected[i]!) <= 1e-13 * Math.abs(expected[i]!),
+          `λ = ${lambda}, ${steps} steps, component ${i}: ${v} vs ${expected[i]}`,
+        ),
+      );
       assert.deepEqual([got.evaluations, got.accepted, got.rejected], [1 + 6 * steps, steps, 0]);
     }
     // fixed steps are all (s1 − s0)/steps, the last one included (here s overshoots 1 by an ulp at the end)
@@ -84,7 +99,10 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
 
   it("one step integrates a quartic in s exactly (the nodes and weights have order 5)", () => {
     const f = (s: number) => Float64Array.of(5 * s ** 4 - 3 * s ** 2 + 2 * s, 4 * s ** 3);
-    for (const [s0, s1] of [[0, 1], [0.5, -1.2]] as const) {
+    for (const [s0, s1] of [
+      [0, 1],
+      [0.5, -1.2],
+    ] as const) {
       const got = solveOde(f, Float64Array.of(0, 0), s0, s1, { steps: 1 });
       const F = (s: number) => [s ** 5 - s ** 3 + s ** 2, s ** 4];
       const expected = F(s1).map((v, i) => v - F(s0)[i]!);
@@ -114,9 +132,14 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
       assert.deepEqual([got.accepted, got.rejected, got.evaluations], [want.accepted, want.rejected, want.evaluations], label);
       got.steps.forEach(([s, e], k) => {
         assert.equal(e, want.steps[k]![1], `${label}: evaluations at step ${k}`);
-        assert.ok(Math.abs(s - want.steps[k]![0]) <= tolerance.times * Math.abs(s1 - s0), `${label}: step ${k} ends at ${s}, replayed ${want.steps[k]![0]}`);
+        assert.ok(
+          Math.abs(s - want.steps[k]![0]) <= tolerance.times * Math.abs(s1 - s0),
+          `${label}: step ${k} ends at ${s}, replayed ${want.steps[k]![0]}`,
+        );
       });
-      got.y.forEach((v, i) => assert.ok(Math.abs(v - want.y[i]!) <= tolerance.y * Math.abs(want.y[i]!), `${label}: y[${i}] ${v} vs ${want.y[i]}`));
+      got.y.forEach((v, i) =>
+        assert.ok(Math.abs(v - want.y[i]!) <= tolerance.y * Math.abs(want.y[i]!), `${label}: y[${i}] ${v} vs ${want.y[i]}`),
+      );
       rejected += got.rejected;
     }
     assert.ok(rejected > 0, "some case rejects a step");
@@ -137,10 +160,16 @@ describe("Dormand–Prince 5(4) against its closed-form step and the documented 
   it("checks its inputs and counts evaluations against the budget exactly", () => {
     const f = (_s: number, y: Float64Array) => Float64Array.of(-y[0]!);
     const y0 = Float64Array.of(1);
-    for (const [rtol, atol] of [[0, 1e-6], [1e-6, 0], [-1, 1e-6], [NaN, 1e-6]]) {
+    for (const [rtol, atol] of [
+      [0, 1e-6],
+      [1e-6, 0],
+      [-1, 1e-6],
+      [NaN, 1e-6],
+    ]) {
       assert.throws(() => solveOde(f, y0, 0, 1, { rtol, atol }), new RegExp(`ODE tolerances must be > 0, got rtol ${rtol}, atol ${atol}`));
     }
-    for (const steps of [0, 2.5, -1]) assert.throws(() => solveOde(f, y0, 0, 1, { steps }), new RegExp(`ODE steps must be an integer >= 1, got ${steps}`));
+    for (const steps of [0, 2.5, -1])
+      assert.throws(() => solveOde(f, y0, 0, 1, { steps }), new RegExp(`ODE steps must be an integer >= 1, got ${steps}`));
     assert.throws(() => solveOde(() => Float64Array.of(1, 2), y0, 0, 1), /the ODE's right-hand side has 2 entries, the state 1/);
     assert.equal(solveOde(f, y0, 0, 1, { steps: 10, maxEvaluations: 61 }).evaluations, 61);
     assert.throws(() => solveOde(f, y0, 0, 1, { steps: 10, maxEvaluations: 60 }), /more than 60 evaluations/);

@@ -25,10 +25,17 @@ describe("Dormand–Prince 5(4)", () => {
     const err = (steps: number) => Math.abs(solveOde(f, Float64Array.of(1), 0, 3, { steps }).y[0]! - Math.exp(-4.5));
     // measured 46, 39, 36 from 16 to 128 steps: approaching 32 from above
     const ratios = [16, 32, 64].map((n) => err(n) / err(2 * n));
-    assert.ok(ratios.every((r, i) => r > 32 * 0.9 && r < 32 * 1.6 && (i === 0 || r < ratios[i - 1]!)), `ratios ${ratios}`);
+    assert.ok(
+      ratios.every((r, i) => r > 32 * 0.9 && r < 32 * 1.6 && (i === 0 || r < ratios[i - 1]!)),
+      `ratios ${ratios}`,
+    );
     assert.equal(solveOde(f, Float64Array.of(1), 0, 3, { steps: 10 }).evaluations, 61);
   });
   it("stops with a clear error past the evaluation budget", () => {
-    assert.throws(() => solveOde((_s, y) => Float64Array.of(-1000 * y[0]!), Float64Array.of(1), 0, 100, { rtol: 1e-10, atol: 1e-12, maxEvaluations: 500 }), /more than 500 evaluations/);
+    assert.throws(
+      () =>
+        solveOde((_s, y) => Float64Array.of(-1000 * y[0]!), Float64Array.of(1), 0, 100, { rtol: 1e-10, atol: 1e-12, maxEvaluations: 500 }),
+      /more than 500 evaluations/,
+    );
   });
 });

@@ -41,10 +41,24 @@ const A = [
   [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
 ];
 /** 5th-order weights are A[6]; these are the differences b₅ − b₄ for the error estimate */
-const E = [35 / 384 - 5179 / 57600, 0, 500 / 1113 - 7571 / 16695, 125 / 192 - 393 / 640, -2187 / 6784 + 92097 / 339200, 11 / 84 - 187 / 2100, -1 / 40];
+const E = [
+  35 / 384 - 5179 / 57600,
+  0,
+  500 / 1113 - 7571 / 16695,
+  125 / 192 - 393 / 640,
+  -2187 / 6784 + 92097 / 339200,
+  11 / 84 - 187 / 2100,
+  -1 / 40,
+];
 
 /** y' = f(s, y) from y(s0) = y0 to s1. f must return a fresh array of y's length. */
-export function solveOde(f: (s: number, y: Float64Array) => Float64Array, y0: Float64Array, s0: number, s1: number, options: OdeOptions = {}): OdeSolution {
+export function solveOde(
+  f: (s: number, y: Float64Array) => Float64Array,
+  y0: Float64Array,
+  s0: number,
+  s1: number,
+  options: OdeOptions = {},
+): OdeSolution {
   const { rtol = 1e-5, atol = 1e-5, steps, maxEvaluations = 100_000, onStep } = options;
   if (!(rtol > 0 && atol > 0)) throw new Error(`ODE tolerances must be > 0, got rtol ${rtol}, atol ${atol}`);
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) throw new Error(`ODE steps must be an integer >= 1, got ${steps}`);
@@ -64,7 +78,7 @@ export function solveOde(f: (s: number, y: Float64Array) => Float64Array, y0: Fl
   };
   let y = Float64Array.from(y0);
   let s = s0;
-  let k1 = call(s, y);
+  const k1 = call(s, y);
   let h: number;
   if (steps !== undefined) h = span / steps;
   else {

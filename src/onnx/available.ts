@@ -37,7 +37,11 @@ export function onnxRuntimeLoads(): { loaded: boolean; detail: string; require?:
       const require = createRequire(from);
       try {
         require("onnxruntime-node");
-        probe = { loaded: true, detail: from === searchFrom[0] ? "onnxruntime-node loaded" : "onnxruntime-node loaded from vdm's vendor/ copy", require };
+        probe = {
+          loaded: true,
+          detail: from === searchFrom[0] ? "onnxruntime-node loaded" : "onnxruntime-node loaded from vdm's vendor/ copy",
+          require,
+        };
         break;
       } catch (err) {
         errors.push(String((err as Error).message).split("\n")[0]!);
@@ -53,5 +57,7 @@ export function chooseBackend(name: BackendName): BackendChoice {
   if (name === "jax") return { onnx: false, reason: "jax-js, as asked" };
   if (name === "onnx") return { onnx: true, reason: "ONNX Runtime, as asked" };
   const { loaded, detail } = onnxRuntimeLoads();
-  return loaded ? { onnx: true, reason: `ONNX Runtime (${detail})` } : { onnx: false, reason: `jax-js (${detail}): training and sampling run 3–5× slower than with ONNX Runtime. Fix: ${onnxRuntimeFix}` };
+  return loaded
+    ? { onnx: true, reason: `ONNX Runtime (${detail})` }
+    : { onnx: false, reason: `jax-js (${detail}): training and sampling run 3–5× slower than with ONNX Runtime. Fix: ${onnxRuntimeFix}` };
 }

@@ -14,7 +14,7 @@
  * Layers trace with the export flag on (engine/tracing.ts), so a convolution arrives as one `conv`
  * and becomes ONNX Conv. Shapes are the traced ones: a model exported for batch B runs at batch B.
  */
-import { makeJaxpr, numpy as np, tree, type Array, type ClosedJaxpr, type DType, type JsTree, type JsTreeDef } from "../engine/jax.js";
+import { type Array, type ClosedJaxpr, type DType, type JsTree, type JsTreeDef, makeJaxpr, numpy as np, tree } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
 import { Message } from "./protobuf.js";
 
@@ -44,12 +44,22 @@ export function exportOnnxOutputs(f: (...args: Array[]) => Array[], inputs: Onnx
 }
 
 /** `f` traced at `inputs` as ONNX, with the inputs the graph declares (all, or with `prune` only those an output depends on). */
-function exportGraph(f: (...args: Array[]) => Array[], inputs: OnnxInput[], outputs: string[] | undefined, prune: boolean): { bytes: Uint8Array; inputs: OnnxInput[] } {
+function exportGraph(
+  f: (...args: Array[]) => Array[],
+  inputs: OnnxInput[],
+  outputs: string[] | undefined,
+  prune: boolean,
+): { bytes: Uint8Array; inputs: OnnxInput[] } {
   const examples = inputs.map((i) => np.zeros(i.shape, { dtype: i.dtype ?? np.float32 }));
   const { jaxpr: closed } = tracingFor({ export: true }, () => makeJaxpr(f)(...examples));
   try {
     const names = outputs ?? closed.jaxpr.outs.map((_, k) => `o${k}`);
-    const { bytes, declared } = encodeGraph(closed.mapJaxpr((j) => j.flatten().simplify()), inputs.map((i) => i.name), names, prune);
+    const { bytes, declared } = encodeGraph(
+      closed.mapJaxpr((j) => j.flatten().simplify()),
+      inputs.map((i) => i.name),
+      names,
+      prune,
+    );
     return { bytes, inputs: inputs.filter((i) => declared.has(i.name)) };
   } finally {
     closed.dispose();
@@ -69,7 +79,11 @@ export interface TreeExport {
  * `f` traced at the shapes of `args` (which are only read for their shapes and dtypes). With
  * `pruneInputs`, leaves no output depends on are not inputs of the graph (`inputs` lists those that are).
  */
-export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args: JsTree<Array>[], { pruneInputs = false } = {}): TreeExport {
+export function exportTree(
+  f: (...args: JsTree<Array>[]) => JsTree<Array>,
+  args: JsTree<Array>[],
+  { pruneInputs = false } = {},
+): TreeExport {
   const [leaves, def] = tree.flatten(args) as [Array[], JsTreeDef];
   let outputTree: JsTreeDef | undefined;
   let count = 0;
@@ -78,7 +92,12 @@ export function exportTree(f: (...args: JsTree<Array>[]) => JsTree<Array>, args:
     [outputTree, count] = [outDef, out.length];
     return out;
   };
-  const { bytes, inputs } = exportGraph(flat, leaves.map((l, i): OnnxInput => ({ name: `i${i}`, shape: [...l.shape], dtype: l.dtype })), undefined, pruneInputs);
+  const { bytes, inputs } = exportGraph(
+    flat,
+    leaves.map((l, i): OnnxInput => ({ name: `i${i}`, shape: [...l.shape], dtype: l.dtype })),
+    undefined,
+    pruneInputs,
+  );
   return { bytes, inputs, outputs: globalThis.Array.from({ length: count }, (_, k) => `o${k}`), outputTree: outputTree! };
 }
 
@@ -164,7 +183,14 @@ class Graph {
 
   /** A scalar constant. */
   scalar(value: number, dt: DType): string {
-    const values = dt === "bool" ? Uint8Array.of(value ? 1 : 0) : dt === "int32" ? Int32Array.of(value) : dt === "float64" ? Float64Array.of(value) : Float32Array.of(value);
+    const values =
+      dt === "bool"
+        ? Uint8Array.of(value ? 1 : 0)
+        : dt === "int32"
+          ? Int32Array.of(value)
+          : dt === "float64"
+            ? Float64Array.of(value)
+            : Float32Array.of(value);
     return this.constant(`${dt}:${value}`, values, [], dt);
   }
 
@@ -174,7 +200,11 @@ class Graph {
     if (known) return known;
     const name = `c${this.#next++}`;
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    const tensor = new Message().ints(1, dims).int(2, dtype === "int64" ? INT64 : dataType(dtype)).string(8, name).bytes(9, raw.slice());
+    const tensor = new Message()
+      .ints(1, dims)
+      .int(2, dtype === "int64" ? INT64 : dataType(dtype))
+      .string(8, name)
+      .bytes(9, raw.slice());
     this.#initializers.set(name, tensor);
     if (key !== null) this.#constants.set(key, name);
     return name;
@@ -217,8 +247,18 @@ class Graph {
 }
 
 const UNARY: Record<string, string> = {
-  neg: "Neg", reciprocal: "Reciprocal", exp: "Exp", log: "Log", sin: "Sin", cos: "Cos",
-  sqrt: "Sqrt", floor: "Floor", ceil: "Ceil", erf: "Erf", atan: "Atan", stop_gradient: "Identity",
+  neg: "Neg",
+  reciprocal: "Reciprocal",
+  exp: "Exp",
+  log: "Log",
+  sin: "Sin",
+  cos: "Cos",
+  sqrt: "Sqrt",
+  floor: "Floor",
+  ceil: "Ceil",
+  erf: "Erf",
+  atan: "Atan",
+  stop_gradient: "Identity",
 };
 const BINARY: Record<string, string> = { add: "Add", mul: "Mul", min: "Min", max: "Max" };
 const COMPARE: Record<string, string> = { less: "Less", less_equal: "LessOrEqual", equal: "Equal" };
@@ -250,7 +290,8 @@ function beforeBroadcast(g: Graph, v: Var): Operand | null {
     return { name: g.node("Transpose", [inner.name], [attr.ints("perm", perm)]), shape: perm.map((p) => inner.shape[p]!) };
   }
   // a reshape that only adds or drops axes of size 1 keeps the others in order
-  const from = input.aval.shape, to = v.aval.shape;
+  const from = input.aval.shape,
+    to = v.aval.shape;
   const kept = (dims: readonly number[]) => dims.flatMap((d, i) => (d === 1 ? [] : [i]));
   const [keptFrom, keptTo] = [kept(from), kept(to)];
   if (keptFrom.length !== keptTo.length || keptFrom.some((i, k) => from[i] !== to[keptTo[k]!])) return null;
@@ -309,7 +350,9 @@ function weightGradientConv(g: Graph, e: Eqn, out: string): void {
   const [, , oh, ow] = e.outBinders[0]!.aval.shape as number[];
   const pads = e.params.padding as [number, number][];
   const left = g.name(lhs);
-  const padded = pads.some(([a, b]) => a !== 0 || b !== 0) ? g.node("Pad", [left, g.int64s([0, 0, pads[0]![0], pads[1]![0], 0, 0, pads[0]![1], pads[1]![1]])]) : left;
+  const padded = pads.some(([a, b]) => a !== 0 || b !== 0)
+    ? g.node("Pad", [left, g.int64s([0, 0, pads[0]![0], pads[1]![0], 0, 0, pads[0]![1], pads[1]![1]])])
+    : left;
   const K = C! * kh! * kw!;
   const kernel = g.node("Reshape", [transposed(g, rhs, [1, 2, 3, 0]), g.int64s([K, O!])]);
   const taps: string[] = [];
@@ -424,7 +467,8 @@ function equation(g: Graph, e: Eqn): void {
     return;
   }
   const [out] = e.outBinders;
-  if (!out || e.outBinders.length !== 1) throw new Error(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
+  if (!out || e.outBinders.length !== 1)
+    throw new Error(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
   const name = g.fresh();
   g.bind(out, name);
   const p = e.params;
@@ -457,12 +501,22 @@ function equation(g: Graph, e: Eqn): void {
     g.node("Pad", [ins[0]!, g.int64s([...width.map((w) => w[0]), ...width.map((w) => w[1])])], [], name);
   } else if (op === "shrink") {
     const slice = p.slice as [number, number][];
-    g.node("Slice", [ins[0]!, g.int64s(slice.map((s) => s[0])), g.int64s(slice.map((s) => s[1])), g.int64s(slice.map((_, i) => i))], [], name);
+    g.node(
+      "Slice",
+      [ins[0]!, g.int64s(slice.map((s) => s[0])), g.int64s(slice.map((s) => s[1])), g.int64s(slice.map((_, i) => i))],
+      [],
+      name,
+    );
   } else if (op === "flip") {
     // reversed along each axis: a slice from the last element down with step −1
     const axes = p.axis as number[];
     const dims = axes.map((a) => out.aval.shape[a]!);
-    g.node("Slice", [ins[0]!, g.int64s(axes.map(() => -1)), g.int64s(dims.map((d) => -d - 1)), g.int64s(axes), g.int64s(axes.map(() => -1))], [], name);
+    g.node(
+      "Slice",
+      [ins[0]!, g.int64s(axes.map(() => -1)), g.int64s(dims.map((d) => -d - 1)), g.int64s(axes), g.int64s(axes.map(() => -1))],
+      [],
+      name,
+    );
   } else if (op === "reduce" && REDUCE[p.op]) {
     if (p.axis.length === 0) g.node("Identity", ins, [], name);
     else reduceByRuns(g, REDUCE[p.op]!, ins[0]!, p.axis, name);
@@ -470,7 +524,11 @@ function equation(g: Graph, e: Eqn): void {
   else if (op === "conv" && p.vmapDims === 0 && p.lhsDilation.every((d: number) => d === 1)) {
     const pads = p.padding as [number, number][];
     if (isWeightGradient(e)) return weightGradientConv(g, e, name);
-    const convAttrs = [attr.ints("strides", p.strides), attr.ints("dilations", p.rhsDilation), attr.ints("pads", [...pads.map((q) => q[0]), ...pads.map((q) => q[1])])];
+    const convAttrs = [
+      attr.ints("strides", p.strides),
+      attr.ints("dilations", p.rhsDilation),
+      attr.ints("pads", [...pads.map((q) => q[0]), ...pads.map((q) => q[1])]),
+    ];
     g.node("Conv", ins, convAttrs, name);
   } else if (op === "scatter" && p.op === "add" && p.axis.length === 1 && p.axis[0] === 0 && p.outDim === 0) {
     // zeros(shape) with updates[j] added at row indices[j] (the gradient of a row gather)
@@ -487,13 +545,19 @@ export function encodeJaxpr(closed: ClosedJaxpr, inputNames: string[], outputNam
 }
 
 /** `encodeJaxpr`, declaring with `prune` only the inputs an output depends on; `declared` names the inputs declared. */
-function encodeGraph(closed: ClosedJaxpr, inputNames: string[], outputNames: string[], prune: boolean): { bytes: Uint8Array; declared: Set<string> } {
+function encodeGraph(
+  closed: ClosedJaxpr,
+  inputNames: string[],
+  outputNames: string[],
+  prune: boolean,
+): { bytes: Uint8Array; declared: Set<string> } {
   const { jaxpr, consts } = closed;
   const nConsts = consts.length;
   if (jaxpr.inBinders.length !== nConsts + inputNames.length) {
     throw new Error(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
   }
-  if (jaxpr.outs.length !== outputNames.length) throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
+  if (jaxpr.outs.length !== outputNames.length)
+    throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
   const g = new Graph();
   const graph = new Message().string(2, "vdm");
   const declarations: [string, Message][] = [];

@@ -4,14 +4,20 @@
  * traced by jax-js and exported once per input shape, so the ODE likelihood of image models runs at
  * ONNX Runtime's speed. Inputs x, t, γ, probe; outputs drift, divergence.
  */
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
-import { flowWithDivergence, type FlowFunction } from "../diffusion/flow.js";
+
+import { type FlowFunction, flowWithDivergence } from "../diffusion/flow.js";
 import type { Model } from "../diffusion/model.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import { exportOnnxOutputs } from "./export.js";
-import { OnnxSession, toHost, type SessionOptions } from "./runtime.js";
+import { OnnxSession, type SessionOptions, toHost } from "./runtime.js";
 
 /** A `FlowFunction` for `model` at `params` (borrowed; keep them alive) in ONNX Runtime, with `close()` for its sessions. */
-export function onnxFlow(model: Model, params: JsTree<Array>, exact: boolean, options: SessionOptions = {}): FlowFunction & { close(): void } {
+export function onnxFlow(
+  model: Model,
+  params: JsTree<Array>,
+  exact: boolean,
+  options: SessionOptions = {},
+): FlowFunction & { close(): void } {
   const sessions = new Map<string, OnnxSession>();
   const flow = (p: JsTree<Array>, x: Array, t: Array, gamma: Array, probe: Array) => {
     tree.dispose(p);
@@ -26,13 +32,24 @@ export function onnxFlow(model: Model, params: JsTree<Array>, exact: boolean, op
           if (exact) vs!.dispose();
           return [value.drift, value.divergence];
         },
-        [{ name: "x", shape: [...shape] }, { name: "t", shape: [B] }, { name: "gamma", shape: [B] }, { name: "probe", shape: exact ? [1] : [...shape] }],
+        [
+          { name: "x", shape: [...shape] },
+          { name: "t", shape: [B] },
+          { name: "gamma", shape: [B] },
+          { name: "probe", shape: exact ? [1] : [...shape] },
+        ],
         ["drift", "divergence"],
       );
       sessions.set(key, (session = new OnnxSession(bytes, options)));
     }
-    const [drift, divergence] = session.runOutputs({ x: toHost(x), t: toHost(t), gamma: toHost(gamma), probe: toHost(probe) }, ["drift", "divergence"]);
-    return { drift: np.array(drift!.data as Float32Array).reshape(drift!.dims), divergence: np.array(divergence!.data as Float32Array).reshape(divergence!.dims) };
+    const [drift, divergence] = session.runOutputs({ x: toHost(x), t: toHost(t), gamma: toHost(gamma), probe: toHost(probe) }, [
+      "drift",
+      "divergence",
+    ]);
+    return {
+      drift: np.array(drift!.data as Float32Array).reshape(drift!.dims),
+      divergence: np.array(divergence!.data as Float32Array).reshape(divergence!.dims),
+    };
   };
   return Object.assign(flow, {
     close() {

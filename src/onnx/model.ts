@@ -6,10 +6,11 @@
  * whole functions: a sampler's step compiled with `jitFor` (network and the arithmetic around it)
  * is exported as one graph and runs in one ONNX Runtime call.
  */
-import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
-import { hostApply, withTracedHosts, type CompiledStep, type HostPredictor, type Model } from "../diffusion/model.js";
+
+import { type CompiledStep, type HostPredictor, hostApply, type Model, withTracedHosts } from "../diffusion/model.js";
+import { type Array, type JsTree, type JsTreeDef, numpy as np, tree } from "../engine/jax.js";
 import { exportOnnx, exportTree, type OnnxInput, type TreeExport } from "./export.js";
-import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
+import { type HostTensor, OnnxSession, type SessionOptions, toHost } from "./runtime.js";
 
 /** A `Model` whose predictions run in ONNX Runtime (one session per batch shape); `close` releases them. */
 export interface OnnxModel<P extends JsTree<Array>> extends Model<P> {
@@ -20,7 +21,11 @@ export interface OnnxModel<P extends JsTree<Array>> extends Model<P> {
 /** The ONNX inputs of `model` at batch shape `shape` ([B, ...]): x, t, γ (and labels if conditional). */
 export function modelInputs(model: Model, shape: readonly number[]): OnnxInput[] {
   const B = shape[0]!;
-  const inputs: OnnxInput[] = [{ name: "x", shape: [...shape] }, { name: "t", shape: [B] }, { name: "gamma", shape: [B] }];
+  const inputs: OnnxInput[] = [
+    { name: "x", shape: [...shape] },
+    { name: "t", shape: [B] },
+    { name: "gamma", shape: [B] },
+  ];
   return model.classes ? [...inputs, { name: "labels", shape: [B], dtype: np.int32 }] : inputs;
 }
 
@@ -39,7 +44,8 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
   const steps = new Set<Map<string, CompiledGraph>>();
   const predictor: HostPredictor = {
     // a conditional model without labels is asked for "no label" (class `classes`), as `predict` asks
-    traced: (xt, t, gamma, labels) => model.apply(tree.ref(params), xt, t, gamma, model.classes ? labels ?? noLabel(model, xt.shape[0]!) : labels),
+    traced: (xt, t, gamma, labels) =>
+      model.apply(tree.ref(params), xt, t, gamma, model.classes ? (labels ?? noLabel(model, xt.shape[0]!)) : labels),
     compile<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F> {
       const graphs = new Map<string, CompiledGraph>();
       steps.add(graphs);
@@ -103,7 +109,12 @@ const isArray = (leaf: unknown): leaf is Array => typeof leaf === "object" && le
  * signature, then run. Consumes the array arguments, as jit does.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- jit's own constraint
-function runWhole<F extends (...args: any[]) => JsTree<Array>>(f: F, args: unknown[], graphs: Map<string, CompiledGraph>, options: SessionOptions): ReturnType<F> {
+function runWhole<F extends (...args: any[]) => JsTree<Array>>(
+  f: F,
+  args: unknown[],
+  graphs: Map<string, CompiledGraph>,
+  options: SessionOptions,
+): ReturnType<F> {
   const [raw, def] = tree.flatten(args as JsTree<Array>) as [unknown[], JsTreeDef];
   const leaves = raw.map((l) => (typeof l === "number" ? np.array(l, { dtype: np.float32 }) : l));
   const positions = leaves.flatMap((l, k) => (isArray(l) ? [k] : []));

@@ -6,9 +6,10 @@
  * `run`, `dispose`), which runs the session and returns its outputs. Inputs and outputs are the
  * callers' own buffers: nothing is copied between threads.
  */
+
+import { type Array, numpy as np } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { onnxRuntimeFix, onnxRuntimeLoads } from "./available.js";
-import { numpy as np, type Array } from "../engine/jax.js";
 
 export interface HostTensor {
   data: Float32Array | Int32Array;
@@ -19,7 +20,10 @@ export interface HostTensor {
 export function toHost(a: Array): HostTensor {
   const dims = [...a.shape];
   const values = a.dataSync(); // a buffer of its own: converted (float64 on cpu) only when needed
-  const data = a.dtype === np.int32 || values instanceof Float32Array ? (values as Float32Array | Int32Array) : Float32Array.from(values as Float64Array);
+  const data =
+    a.dtype === np.int32 || values instanceof Float32Array
+      ? (values as Float32Array | Int32Array)
+      : Float32Array.from(values as Float64Array);
   return { data, dims };
 }
 
@@ -47,7 +51,10 @@ function onnxRuntime(): Ort {
     const { require, detail } = onnxRuntimeLoads();
     if (!require) throw new ConfigError(`the ONNX backend needs onnxruntime-node (${detail}). Fix: ${onnxRuntimeFix}`);
     const { Tensor } = require("onnxruntime-node") as Pick<Ort, "Tensor">;
-    const { binding, initOrt } = require("onnxruntime-node/dist/binding.js") as { binding: { InferenceSession: Ort["NativeSession"] }; initOrt(): void };
+    const { binding, initOrt } = require("onnxruntime-node/dist/binding.js") as {
+      binding: { InferenceSession: Ort["NativeSession"] };
+      initOrt(): void;
+    };
     initOrt();
     ort = { NativeSession: binding.InferenceSession, Tensor };
   }

@@ -11,14 +11,14 @@ import { describe, it } from "node:test";
 import { loadSplit } from "../data/index.js";
 import { fitNormalization } from "../data/normalize.js";
 import { namedLeaves } from "../io/checkpoint.js";
-import { assertClose, useEngine } from "../testing/helpers.js";
-import { makeRunConfig, type RunConfig, type RunOptions } from "../train/config.js";
 import { isLearnedSchedule } from "../schedule/learned.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import { textRunConfig } from "../text/config.js";
+import { loadTextCorpus, tokenPoints } from "../text/data.js";
+import { Tokenizer } from "../text/tokenizer.js";
+import { makeRunConfig, type RunConfig, type RunOptions } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { NonFiniteLossError, train } from "../train/trainer.js";
-import { loadTextCorpus, tokenPoints } from "../text/data.js";
-import { textRunConfig } from "../text/config.js";
-import { Tokenizer } from "../text/tokenizer.js";
 import { onnxStepper } from "./train.js";
 
 useEngine("wasm");
@@ -28,11 +28,15 @@ const split = loadSplit("moons", 0, { train: 2000, test: 1000 });
 const z = fitNormalization(split.train);
 
 function tinyConfig(options: RunOptions = {}): RunConfig {
-  const config = makeRunConfig({ spec: "moons", dim: 2, ...z, train: split.train.n, test: split.test.n }, { steps: 40, hidden: 16, layers: 2, batch: 32, ...options });
+  const config = makeRunConfig(
+    { spec: "moons", dim: 2, ...z, train: split.train.n, test: split.test.n },
+    { steps: 40, hidden: 16, layers: 2, batch: 32, ...options },
+  );
   return { ...config, checkpointEvery: 10 };
 }
 
-const values = (t: Parameters<typeof namedLeaves>[0]) => Float32Array.from(namedLeaves(t, "p").flatMap(([, a]) => Array.from(a.ref.dataSync() as Float32Array)));
+const values = (t: Parameters<typeof namedLeaves>[0]) =>
+  Float32Array.from(namedLeaves(t, "p").flatMap(([, a]) => Array.from(a.ref.dataSync() as Float32Array)));
 
 /**
  * Both backends run the same float32 operations in different orders: losses agree to ~1e−6
@@ -53,7 +57,13 @@ function assertSameRun(a: ReturnType<typeof train>["state"], b: ReturnType<typeo
 }
 
 describe("training steps in ONNX Runtime", () => {
-  const cases: RunOptions[] = [{}, { schedule: "cosine", timesteps: 1000, loss: "simple" }, { schedule: "cosine", loss: "elbo", target: "v" }, { schedule: "learned", timesteps: 0 }, { schedule: "learned-linear" }];
+  const cases: RunOptions[] = [
+    {},
+    { schedule: "cosine", timesteps: 1000, loss: "simple" },
+    { schedule: "cosine", loss: "elbo", target: "v" },
+    { schedule: "learned", timesteps: 0 },
+    { schedule: "learned-linear" },
+  ];
   for (const options of cases) {
     it(`match jax-js's, loss for loss (${JSON.stringify(options)})`, () => {
       const config = tinyConfig(options);
@@ -95,7 +105,11 @@ describe("training steps in ONNX Runtime", () => {
   it("stop on a non-finite loss with the step named, keeping the last good checkpoint", () => {
     const dir = tmp("nan");
     const config = { ...tinyConfig({ lr: 1e30 }), checkpointEvery: 1 };
-    assert.throws(() => train(config, split.train, { checkpointDir: dir, makeStepper: onnxStepper() }), (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step \d+; stopped\. The last good checkpoint/.test(err.message));
+    assert.throws(
+      () => train(config, split.train, { checkpointDir: dir, makeStepper: onnxStepper() }),
+      (err: Error) =>
+        err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step \d+; stopped\. The last good checkpoint/.test(err.message),
+    );
     const run = loadRun(dir, { ema: false });
     assert.ok(run.state!.step >= 1);
     for (const loss of run.state!.losses) assert.ok(Number.isFinite(loss));
@@ -111,6 +125,9 @@ describe("training steps in ONNX Runtime", () => {
     const chunked = { ...tinyConfig({ lr: 1e30 }), checkpointEvery: 20 };
     const named = stepOf(() => train(chunked, split.train, { makeStepper: onnxStepper({ chunk: 4 }) }));
     assert.ok(named !== undefined && Number(named) > 1, `step ${named}`);
-    assert.equal(named, stepOf(() => train(chunked, split.train)));
+    assert.equal(
+      named,
+      stepOf(() => train(chunked, split.train)),
+    );
   });
 });

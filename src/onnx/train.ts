@@ -6,13 +6,13 @@
  * the session's held tensors between steps (carried outputs → inputs), so a step passes only the batch
  * and four scalars and reads back the loss and its variance; `state()` unpacks the state for checkpoints.
  */
-import { numpy as np, tree, type Array, type JsTree, type JsTreeDef } from "../engine/jax.js";
-import { trainStep, type StepperFactory, type StepResult, type StepState } from "../train/trainer.js";
+import { type Array, type JsTree, type JsTreeDef, numpy as np, tree } from "../engine/jax.js";
 import type { AdamConfig, HostScalars } from "../train/adam.js";
 import type { Objective } from "../train/objective.js";
 import type { Batch } from "../train/step.js";
+import { type StepperFactory, type StepResult, type StepState, trainStep } from "../train/trainer.js";
 import { exportTree, type OnnxInput } from "./export.js";
-import { OnnxSession, toHost, type HostTensor, type SessionOptions } from "./runtime.js";
+import { type HostTensor, OnnxSession, type SessionOptions, toHost } from "./runtime.js";
 
 type Names = JsTree<string>;
 const leaves = (t: Names | Names[]) => tree.leaves(t as Names) as string[];
@@ -50,7 +50,14 @@ export class Packing {
   pack(t: JsTree<Array>): Array[] {
     const leafs = tree.leaves(t) as Array[];
     const shapes = this.shapes();
-    return this.#groups.map((g, k) => np.concatenate(g.map((i) => leafs[i]!.reshape([-1])), 0).reshape(shapes[k]!));
+    return this.#groups.map((g, k) =>
+      np
+        .concatenate(
+          g.map((i) => leafs[i]!.reshape([-1])),
+          0,
+        )
+        .reshape(shapes[k]!),
+    );
   }
 
   /** The tree packed in `packed` (consumed). */
@@ -79,10 +86,12 @@ export class Packing {
   /** The tree packed in the host tensors `packed`. */
   unpackHost(packed: HostTensor[]): JsTree<Array> {
     const leafs: Array[] = [];
-    this.#groups.forEach((g, k) => g.reduce((offset, i) => {
-      leafs[i] = np.array(packed[k]!.data.slice(offset, offset + this.#size(i)) as Float32Array).reshape(this.#shapes[i]!);
-      return offset + this.#size(i);
-    }, 0));
+    this.#groups.forEach((g, k) =>
+      g.reduce((offset, i) => {
+        leafs[i] = np.array(packed[k]!.data.slice(offset, offset + this.#size(i)) as Float32Array).reshape(this.#shapes[i]!);
+        return offset + this.#size(i);
+      }, 0),
+    );
     return tree.unflatten(this.#def, leafs) as JsTree<Array>;
   }
 
@@ -133,13 +142,23 @@ export function exportStep(objective: Objective, adam: AdamConfig, params: JsTre
   };
   // lr, the two bias corrections and the EMA decay: scalars fed at every step
   const packed = () => packing.shapes().map((shape) => np.zeros(shape));
-  const examples = globalThis.Array.from({ length: count }, (_, k) => (k === 0 ? example : tree.map((a: Array) => np.zerosLike(a.ref), example as unknown as JsTree<Array>) as unknown as Batch));
+  const examples = globalThis.Array.from({ length: count }, (_, k) =>
+    k === 0 ? example : (tree.map((a: Array) => np.zerosLike(a.ref), example as unknown as JsTree<Array>) as unknown as Batch),
+  );
   const scalars = examples.map(() => [0, 0, 0, 0].map(() => np.zeros([])));
   const args = [packed(), { m: packed(), v: packed() }, packed(), examples, scalars] as JsTree<Array>[];
   const exported = exportTree(steps as unknown as (...a: JsTree<Array>[]) => JsTree<Array>, args);
   tree.dispose([args.slice(0, 3), examples.slice(1) as unknown as JsTree<Array>, scalars]);
-  const inputNames = tree.unflatten(tree.flatten(args)[1], exported.inputs.map((i) => i.name)) as unknown as [Names, { m: Names; v: Names }, Names, Names[], string[][]];
-  const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as { params: Names; adam: { m: Names; v: Names }; ema: Names; results: { loss: string; variance: string }[] };
+  const inputNames = tree.unflatten(
+    tree.flatten(args)[1],
+    exported.inputs.map((i) => i.name),
+  ) as unknown as [Names, { m: Names; v: Names }, Names, Names[], string[][]];
+  const outputNames = tree.unflatten(exported.outputTree, exported.outputs) as unknown as {
+    params: Names;
+    adam: { m: Names; v: Names };
+    ema: Names;
+    results: { loss: string; variance: string }[];
+  };
   const [paramsIn, adamIn, emaIn, batchIn, scalarsIn] = inputNames;
   // the packed state [params, m, v, ema]; the new one becomes the next call's input, held by the session
   const stateIn = leaves([paramsIn, adamIn.m, adamIn.v, emaIn]);
@@ -189,7 +208,11 @@ export function onnxStepper(options: StepperOptions = {}): StepperFactory {
     tree.dispose(example);
     const first = graphs.get(1)!;
     const { packing, stateIn } = first.exported;
-    first.session.hold(Object.fromEntries([initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t)).map((t, k) => [stateIn[k]!, t]))); // (consumes the initial state)
+    first.session.hold(
+      Object.fromEntries(
+        [initial.params, initial.adam.m, initial.adam.v, initial.ema].flatMap((t) => packing.packHost(t)).map((t, k) => [stateIn[k]!, t]),
+      ),
+    ); // (consumes the initial state)
     let holder = first.session; // the session holding the current state
     let cached: StepState | null = null;
     const dropCache = () => {
@@ -208,7 +231,9 @@ export function onnxStepper(options: StepperOptions = {}): StepperFactory {
         const batchLeaves = tree.leaves(batch as unknown as JsTree<Array>) as Array[];
         exported.batchIn[k]!.forEach((name, j) => (feeds[name] = toHost(batchLeaves[j]!)));
         const s = scalars[k]!;
-        [s.lr, s.correction1, s.correction2, s.emaDecay].forEach((v, j) => (feeds[exported.scalarsIn[k]![j]!] = { data: Float32Array.of(v), dims: [] }));
+        [s.lr, s.correction1, s.correction2, s.emaDecay].forEach(
+          (v, j) => (feeds[exported.scalarsIn[k]![j]!] = { data: Float32Array.of(v), dims: [] }),
+        );
       });
       const out = session.runOutputs(feeds, [...exported.loss, ...exported.variance], exported.carry);
       return batches.map((_, k) => ({ loss: out[k]!.data[0]!, variance: out[batches.length + k]!.data[0]! }));

@@ -7,7 +7,11 @@ export type Color = [number, number, number];
 export class Canvas {
   readonly rgba: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background: Color = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Color = [255, 255, 255],
+  ) {
     this.rgba = new Uint8Array(width * height * 4);
     for (let i = 0; i < width * height; i++) this.rgba.set([...background, 255], i * 4);
   }
@@ -31,7 +35,12 @@ export const GUTTER = 2;
  * A grid of images ([n, H, W, C] row-major, 8-bit values 0..255, C = 1 or 3), `cols` per row,
  * each pixel drawn as a `scale`×`scale` square, with a white gutter of GUTTER pixels.
  */
-export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number, { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {}): Canvas {
+export function imageGrid(
+  pixels: ArrayLike<number>,
+  shape: number[],
+  n: number,
+  { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {},
+): Canvas {
   const [H, W, C] = shape as [number, number, number];
   if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
   const gutter = GUTTER;
@@ -40,11 +49,15 @@ export function imageGrid(pixels: ArrayLike<number>, shape: number[], n: number,
   const byte = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
   for (let k = 0; k < n; k++) {
     const [x0, y0] = [gutter + (k % cols) * (W * scale + gutter), gutter + Math.floor(k / cols) * (H * scale + gutter)];
-    for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
-      const at = ((k * H + i) * W + j) * C;
-      const color: Color = C === 1 ? [byte(pixels[at]!), byte(pixels[at]!), byte(pixels[at]!)] : [byte(pixels[at]!), byte(pixels[at + 1]!), byte(pixels[at + 2]!)];
-      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) c.pixel(x0 + j * scale + dx, y0 + i * scale + dy, color);
-    }
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < W; j++) {
+        const at = ((k * H + i) * W + j) * C;
+        const color: Color =
+          C === 1
+            ? [byte(pixels[at]!), byte(pixels[at]!), byte(pixels[at]!)]
+            : [byte(pixels[at]!), byte(pixels[at + 1]!), byte(pixels[at + 2]!)];
+        for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) c.pixel(x0 + j * scale + dx, y0 + i * scale + dy, color);
+      }
   }
   return c;
 }

@@ -1,6 +1,7 @@
 /** Chart specs rendered to SVG and PNG: axis titles, one mark per point, legends, PNG size and content. */
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import { inflateSync } from "node:zlib";
 import * as vega from "vega";
 import { compile } from "vega-lite";
@@ -62,7 +63,10 @@ function darkPixels({ width, rgba }: { width: number; rgba: Uint8Array }, y0: nu
 describe("scatter chart", () => {
   const labels = Int32Array.from({ length: 37 }, (_, i) => i % 3);
   const spec = scatterChart(
-    [{ title: "held-out data", points: spiral(37), dim: 2, labels }, { title: "samples", points: spiral(11), dim: 2 }],
+    [
+      { title: "held-out data", points: spiral(37), dim: 2, labels },
+      { title: "samples", points: spiral(11), dim: 2 },
+    ],
     { title: "data | samples", xTitle: "first coordinate", yTitle: "second coordinate" },
   );
 
@@ -72,7 +76,8 @@ describe("scatter chart", () => {
 
   it("draws its axis titles, panel titles and one mark per point", () => {
     const svg = chartSvg(spec);
-    for (const text of ["data | samples", "held-out data", "samples", "first coordinate", "second coordinate"]) assert.ok(svg.includes(`>${text}</text>`), text);
+    for (const text of ["data | samples", "held-out data", "samples", "first coordinate", "second coordinate"])
+      assert.ok(svg.includes(`>${text}</text>`), text);
     assert.equal(count(svg, 'aria-roledescription="circle"'), 37 + 11);
   });
 
@@ -102,7 +107,10 @@ describe("a large scatter panel", () => {
 describe("a scatter panel on fixed bounds", () => {
   it("leaves out the points outside them, says how many, and still rasterises (far-off clipped marks crashed resvg)", () => {
     const points = Float32Array.from([0, 0, 0.5, 0.5, -900, 40, 1e6, -1e6]);
-    const spec = scatterChart([{ title: "samples", points, dim: 2 }], { title: "outliers", bounds: { xmin: -1, xmax: 1, ymin: -1, ymax: 1 } });
+    const spec = scatterChart([{ title: "samples", points, dim: 2 }], {
+      title: "outliers",
+      bounds: { xmin: -1, xmax: 1, ymin: -1, ymax: 1 },
+    });
     const svg = chartSvg(spec);
     assert.equal(count(svg, 'aria-roledescription="circle"'), 2);
     assert.ok(svg.includes(">samples</text>") && svg.includes(">2 outside the view</text>"));
@@ -112,7 +120,11 @@ describe("a scatter panel on fixed bounds", () => {
 
 describe("chart PNG", () => {
   const spec = scatterChart([{ title: "points", points: spiral(50), dim: 2 }], { title: "A TITLE IN BLACK", size: 120 });
-  const svgSize = (svg: string) => svg.match(/^<svg[^>]* width="(\d+)" height="(\d+)"/)!.slice(1).map(Number);
+  const svgSize = (svg: string) =>
+    svg
+      .match(/^<svg[^>]* width="(\d+)" height="(\d+)"/)!
+      .slice(1)
+      .map(Number);
 
   it("has the SVG's size times the scale", () => {
     const [w, h] = svgSize(chartSvg(spec));
@@ -162,10 +174,17 @@ describe("line chart", () => {
 describe("score field chart", () => {
   it("draws one shaft per arrow and a head turned along each (clockwise from up)", () => {
     const bounds = { xmin: -2, xmax: 2, ymin: -1, ymax: 1 };
-    const arrows = [{ x: 0, y: 0, dx: 1, dy: 0 }, { x: 0, y: 0, dx: 0, dy: -0.5 }, { x: 1, y: 0, dx: 0, dy: 0 }];
+    const arrows = [
+      { x: 0, y: 0, dx: 1, dy: 0 },
+      { x: 0, y: 0, dx: 0, dy: -0.5 },
+      { x: 1, y: 0, dx: 0, dy: 0 },
+    ];
     const svg = chartSvg(scoreFieldChart([{ title: "σ̃ = 1", arrows }], spiral(5), { title: "field", bounds }));
     assert.equal(count(svg, 'aria-roledescription="rule mark"'), 3);
-    assert.deepEqual([...svg.matchAll(/angle: (-?[\d.]+)"/g)].map((m) => Number(m[1])), [90, 180]);
+    assert.deepEqual(
+      [...svg.matchAll(/angle: (-?[\d.]+)"/g)].map((m) => Number(m[1])),
+      [90, 180],
+    );
     assert.equal(count(svg, 'aria-roledescription="circle"'), 5);
     for (const text of ["σ̃ = 1", "held-out data", "score"]) assert.ok(svg.includes(`>${text}</text>`), text);
   });

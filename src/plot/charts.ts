@@ -31,7 +31,8 @@ export function boundsOf(points: ArrayLike<number>, margin = 0.05, dim = 2): Bou
     (xmin = Math.min(xmin, x)), (xmax = Math.max(xmax, x)), (ymin = Math.min(ymin, y)), (ymax = Math.max(ymax, y));
   }
   if (!Number.isFinite(xmin)) return { xmin: -1, xmax: 1, ymin: -1, ymax: 1 };
-  const dx = Math.max(xmax - xmin, 1e-6) * margin, dy = Math.max(ymax - ymin, 1e-6) * margin;
+  const dx = Math.max(xmax - xmin, 1e-6) * margin,
+    dy = Math.max(ymax - ymin, 1e-6) * margin;
   return { xmin: xmin - dx, xmax: xmax + dx, ymin: ymin - dy, ymax: ymax + dy };
 }
 
@@ -41,13 +42,28 @@ const short = (v: number) => Number(v.toPrecision(5));
 /** x and y encodings over fixed bounds (no rounding of the domain, no forced zero). */
 function planeAxes(bounds: Bounds, xTitle: string | null, yTitle: string | null): { x: Position; y: Position } {
   return {
-    x: { field: "x", type: "quantitative", title: xTitle, scale: { domain: [short(bounds.xmin), short(bounds.xmax)], nice: false, zero: false } },
-    y: { field: "y", type: "quantitative", title: yTitle, scale: { domain: [short(bounds.ymin), short(bounds.ymax)], nice: false, zero: false } },
+    x: {
+      field: "x",
+      type: "quantitative",
+      title: xTitle,
+      scale: { domain: [short(bounds.xmin), short(bounds.xmax)], nice: false, zero: false },
+    },
+    y: {
+      field: "y",
+      type: "quantitative",
+      title: yTitle,
+      scale: { domain: [short(bounds.ymin), short(bounds.ymax)], nice: false, zero: false },
+    },
   };
 }
 
 /** Rows {x, y} of the first two coordinates of the first `limit` rows of `dim` (the second is 0 for 1-D data), with `label` where given. */
-function pointRows(points: ArrayLike<number>, dim: number, labels?: ArrayLike<number>, limit = Infinity): { x: number; y: number; label?: string }[] {
+function pointRows(
+  points: ArrayLike<number>,
+  dim: number,
+  labels?: ArrayLike<number>,
+  limit = Infinity,
+): { x: number; y: number; label?: string }[] {
   return Array.from({ length: Math.min(limit, Math.floor(points.length / dim)) }, (_, i) => ({
     x: short(points[i * dim]!),
     y: dim > 1 ? short(points[i * dim + 1]!) : 0,
@@ -91,7 +107,11 @@ function pathLayers(paths: ArrayLike<number>[], dim: number, axes: { x: Position
   const rows = paths.flatMap((p, path) => pointRows(p, dim).map((r, step) => ({ ...r, path, step })));
   const ends = paths.flatMap((p) => pointRows(p, dim).slice(-1));
   return [
-    { data: { values: rows }, mark: { type: "line", clip: true, color: "#d62728", strokeWidth: 1.2, opacity: 0.9 }, encoding: { ...axes, detail: { field: "path", type: "nominal" }, order: { field: "step", type: "quantitative" } } },
+    {
+      data: { values: rows },
+      mark: { type: "line", clip: true, color: "#d62728", strokeWidth: 1.2, opacity: 0.9 },
+      encoding: { ...axes, detail: { field: "path", type: "nominal" }, order: { field: "step", type: "quantitative" } },
+    },
     { data: { values: ends }, mark: { type: "circle", clip: true, color: "#d62728", size: 30, opacity: 1 }, encoding: axes },
   ];
 }
@@ -110,7 +130,13 @@ const LABEL_COLORS = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#e
 const NO_LABEL_COLOR = "#666666";
 
 /** The colour channel shared by a chart's panels: one entry per label of any panel (in numeric order), and `NO_LABEL` in grey when some panels have no labels. */
-type ColorChannel = { field: "label"; type: "nominal"; title: string; scale: { domain: string[]; range: string[] }; legend: { symbolOpacity: number } };
+type ColorChannel = {
+  field: "label";
+  type: "nominal";
+  title: string;
+  scale: { domain: string[]; range: string[] };
+  legend: { symbolOpacity: number };
+};
 
 /** The shared colour channel of `panels`, or undefined when none has labels (then points take Vega's default colour). */
 function labelColors(panels: ScatterPanel[]): ColorChannel | undefined {
@@ -119,7 +145,13 @@ function labelColors(panels: ScatterPanel[]): ColorChannel | undefined {
   const labels = [...new Set(labelled.flatMap((p) => Array.from(p.labels!, Number)))].sort((a, b) => a - b).map(String);
   const domain = labelled.length < panels.length ? [...labels, NO_LABEL] : labels;
   const range = domain.map((l, i) => (l === NO_LABEL ? NO_LABEL_COLOR : LABEL_COLORS[i % LABEL_COLORS.length]!));
-  return { field: "label", type: "nominal", title: labelled[0]!.labelTitle ?? "class", scale: { domain, range }, legend: { symbolOpacity: 1 } };
+  return {
+    field: "label",
+    type: "nominal",
+    title: labelled[0]!.labelTitle ?? "class",
+    scale: { domain, range },
+    legend: { symbolOpacity: 1 },
+  };
 }
 
 /** Where a panel sits, for its axis titles: a grid shows them only on its left column (y) and bottom row (x). */
@@ -164,25 +196,43 @@ function histogramPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes:
   const order = color?.scale.domain ?? [NO_LABEL];
   const rows = counts.flatMap((bin, k) => {
     let below = 0;
-    return order.filter((label) => bin.has(label)).map((label) => {
-      const density = bin.get(label)! / (n * width);
-      const row = { x: short(bounds.xmin + k * width), x2: short(bounds.xmin + (k + 1) * width), y: short(below + density), y2: short(below), ...(color ? { label } : {}) };
-      below += density;
-      return row;
-    });
+    return order
+      .filter((label) => bin.has(label))
+      .map((label) => {
+        const density = bin.get(label)! / (n * width);
+        const row = {
+          x: short(bounds.xmin + k * width),
+          x2: short(bounds.xmin + (k + 1) * width),
+          y: short(below + density),
+          y2: short(below),
+          ...(color ? { label } : {}),
+        };
+        below += density;
+        return row;
+      });
   });
   const bars: Layer = {
     data: { values: rows },
     mark: { type: "bar", clip: true, opacity: 0.85, ...(color ? {} : { color: "#4c78a8" }) },
     encoding: {
-      x: { field: "x", type: "quantitative", title: axes.x, scale: { domain: [short(bounds.xmin), short(bounds.xmax)], nice: false, zero: false } },
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: axes.x,
+        scale: { domain: [short(bounds.xmin), short(bounds.xmax)], nice: false, zero: false },
+      },
       x2: { field: "x2" },
       y: { field: "y", type: "quantitative", title: axes.y === null ? null : "density", scale: { zero: true } },
       y2: { field: "y2" },
       ...(color ? { color } : {}),
     },
   };
-  return { title: panelTitle(panel, outside ? [`${outside} outside the view`] : []), width: size, height: Math.round(size * 0.75), layer: [bars] };
+  return {
+    title: panelTitle(panel, outside ? [`${outside} outside the view`] : []),
+    width: size,
+    height: Math.round(size * 0.75),
+    layer: [bars],
+  };
 }
 
 /** A scatter panel spec: the points (coloured by label if the chart has labels) and the panel's paths; a histogram for 1-D points. */
@@ -198,8 +248,16 @@ function scatterPanel(panel: ScatterPanel, bounds: Bounds, size: number, axes: A
     mark: { type: "circle", clip: true, size: 10, opacity: pointOpacity(shown) },
     encoding: { ...position, ...(color ? { color } : {}) },
   };
-  const notes = [...(shown < n ? [`first ${shown} of ${n} points`] : []), ...(visible.length < rows.length ? [`${rows.length - visible.length} outside the view`] : [])];
-  return { title: panelTitle(panel, notes), width: size, height: size, layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])] };
+  const notes = [
+    ...(shown < n ? [`first ${shown} of ${n} points`] : []),
+    ...(visible.length < rows.length ? [`${rows.length - visible.length} outside the view`] : []),
+  ];
+  return {
+    title: panelTitle(panel, notes),
+    width: size,
+    height: size,
+    layer: [points, ...(panel.paths?.length ? pathLayers(panel.paths, panel.dim, position) : [])],
+  };
 }
 
 /** The x axis's title when none is given: "x" for 1-D points (a histogram's only coordinate), else "dimension 1". */
@@ -214,7 +272,10 @@ const panelBounds = (panels: ScatterPanel[]) => boundsOf(panels.flatMap((p) => p
  * drawn as histograms on a common x axis. Where some panels have labels, points of the others are
  * grey and the legend names them `NO_LABEL`.
  */
-export function scatterChart(panels: ScatterPanel[], { title, bounds, size = 300, xTitle, yTitle = "dimension 2" }: ScatterOptions): TopLevelSpec {
+export function scatterChart(
+  panels: ScatterPanel[],
+  { title, bounds, size = 300, xTitle, yTitle = "dimension 2" }: ScatterOptions,
+): TopLevelSpec {
   const b = bounds ?? panelBounds(panels);
   const color = labelColors(panels);
   const oneD = panels.every((p) => p.dim === 1);
@@ -249,7 +310,10 @@ export interface ScatterGridOptions extends ScatterOptions {
  * under a row header "rowTitle row". Every cell keeps its place whatever it holds (a cell with no
  * points in view is an empty panel; a pair with no cell, a blank one). 1-D points: histograms.
  */
-export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 160, xTitle, yTitle = "dimension 2", rowTitle, columnTitle }: ScatterGridOptions): TopLevelSpec {
+export function scatterGridChart(
+  cells: ScatterCell[],
+  { title, bounds, size = 160, xTitle, yTitle = "dimension 2", rowTitle, columnTitle }: ScatterGridOptions,
+): TopLevelSpec {
   const panelOf = (c: ScatterCell): ScatterPanel => ({ title: `${columnTitle} ${c.column}`, points: c.points, dim: c.dim });
   const b = bounds ?? panelBounds(cells.map(panelOf));
   const inOrder = (key: "row" | "column") => [...new Set(cells.map((c) => c[key]))];
@@ -265,7 +329,13 @@ export function scatterGridChart(cells: ScatterCell[], { title, bounds, size = 1
       spacing: GRID_SPACING,
       hconcat: columns.map((column, c) => {
         const cell = cells.find((x) => x.row === row && x.column === column) ?? { row, column, points: [], dim: cells[0]!.dim };
-        return scatterPanel(panelOf(cell), b, size, { x: r === rows.length - 1 ? xTitle ?? defaultXTitle(oneD) : null, y: c === 0 ? yTitle : null }, undefined);
+        return scatterPanel(
+          panelOf(cell),
+          b,
+          size,
+          { x: r === rows.length - 1 ? (xTitle ?? defaultXTitle(oneD)) : null, y: c === 0 ? yTitle : null },
+          undefined,
+        );
       }),
       ...(oneD ? { resolve: { scale: { y: "shared" as const } } } : {}),
     })),
@@ -301,7 +371,9 @@ export interface LineChartOptions {
 function seriesRows(series: Series[], xLog: boolean, yLog: boolean): { series: string; x: number; y: number }[] {
   const drawable = (v: number, log: boolean) => Number.isFinite(v) && (!log || v > 0);
   return series.flatMap((s) =>
-    Array.from({ length: Math.min(s.x.length, s.y.length) }, (_, i) => ({ series: s.name, x: short(s.x[i]!), y: short(s.y[i]!) })).filter((r) => drawable(r.x, xLog) && drawable(r.y, yLog)),
+    Array.from({ length: Math.min(s.x.length, s.y.length) }, (_, i) => ({ series: s.name, x: short(s.x[i]!), y: short(s.y[i]!) })).filter(
+      (r) => drawable(r.x, xLog) && drawable(r.y, yLog),
+    ),
   );
 }
 
@@ -309,7 +381,21 @@ function seriesRows(series: Series[], xLog: boolean, yLog: boolean): { series: s
  * A line chart of several named series, each y against x, with a legend naming them in order:
  * loss curves, ELBO-term variances, SNR(t) (`yLog`), quality against NFE (`xLog`, `yLog`).
  */
-export function lineChart(series: Series[], { title, xTitle, yTitle, legendTitle = "series", xLog = false, yLog = false, points = true, colors, width = 520, height = 320 }: LineChartOptions): TopLevelSpec {
+export function lineChart(
+  series: Series[],
+  {
+    title,
+    xTitle,
+    yTitle,
+    legendTitle = "series",
+    xLog = false,
+    yLog = false,
+    points = true,
+    colors,
+    width = 520,
+    height = 320,
+  }: LineChartOptions,
+): TopLevelSpec {
   const names = series.map((s) => s.name);
   return {
     $schema: SCHEMA,
@@ -321,7 +407,14 @@ export function lineChart(series: Series[], { title, xTitle, yTitle, legendTitle
     encoding: {
       x: { field: "x", type: "quantitative", title: xTitle, scale: xLog ? { type: "log" } : { zero: false } },
       y: { field: "y", type: "quantitative", title: yTitle, scale: yLog ? { type: "log" } : { zero: false } },
-      color: { field: "series", type: "nominal", title: legendTitle, sort: names, scale: { domain: names, ...(colors ? { range: colors } : {}) }, legend: { labelLimit: 400 } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: legendTitle,
+        sort: names,
+        scale: { domain: names, ...(colors ? { range: colors } : {}) },
+        legend: { labelLimit: 400 },
+      },
     },
   };
 }
@@ -337,7 +430,9 @@ const LOSS_POINTS = 1000;
 export function lossChart(losses: ArrayLike<number>): TopLevelSpec {
   const ys = Array.from(losses).filter(Number.isFinite);
   const block = Math.max(1, Math.ceil(ys.length / LOSS_POINTS));
-  const steps: number[] = [], means: number[] = [], averages: number[] = [];
+  const steps: number[] = [],
+    means: number[] = [],
+    averages: number[] = [];
   let average = ys[0] ?? 0;
   for (let start = 0; start < ys.length; start += block) {
     const chunk = ys.slice(start, start + block);
@@ -351,7 +446,14 @@ export function lossChart(losses: ArrayLike<number>): TopLevelSpec {
       { name: block > 1 ? `loss (mean of ${block} steps)` : "loss", x: steps, y: means },
       { name: "moving average (0.98)", x: steps, y: averages },
     ],
-    { title: `training loss over ${ys.length} steps`, xTitle: "training step", yTitle: "loss", yLog: ys.length > 0 && ys.every((v) => v > 0), points: false, colors: ["#aec7e8", "#1f77b4"] },
+    {
+      title: `training loss over ${ys.length} steps`,
+      xTitle: "training step",
+      yTitle: "loss",
+      yLog: ys.length > 0 && ys.every((v) => v > 0),
+      points: false,
+      colors: ["#aec7e8", "#1f77b4"],
+    },
   );
 }
 
@@ -394,20 +496,54 @@ const ARROW_HEAD = "M0,0L-0.4,1L0.4,1Z";
 const FIELD_COLORS = { data: "#9e9e9e", score: "#d62728" };
 
 /** The layers of one score-field panel: the data points, each arrow's shaft (a rule) and its head (a triangle turned along it). */
-function scoreFieldLayers(panel: ScoreFieldPanel, points: ArrayLike<number>, pointsLabel: string, bounds: Bounds, { width, height }: { width: number; height: number }, xTitle: string, yTitle: string): Layer[] {
+function scoreFieldLayers(
+  panel: ScoreFieldPanel,
+  points: ArrayLike<number>,
+  pointsLabel: string,
+  bounds: Bounds,
+  { width, height }: { width: number; height: number },
+  xTitle: string,
+  yTitle: string,
+): Layer[] {
   const axes = planeAxes(bounds, xTitle, yTitle);
-  const color = { field: "kind", type: "nominal" as const, title: null, scale: { domain: [pointsLabel, "score"], range: [FIELD_COLORS.data, FIELD_COLORS.score] } };
+  const color = {
+    field: "kind",
+    type: "nominal" as const,
+    title: null,
+    scale: { domain: [pointsLabel, "score"], range: [FIELD_COLORS.data, FIELD_COLORS.score] },
+  };
   // pixels per data unit, to turn each head along its shaft as drawn (vega angles: degrees clockwise from up)
   const [sx, sy] = [width / (bounds.xmax - bounds.xmin), height / (bounds.ymax - bounds.ymin)];
-  const arrows = panel.arrows.map((a) => ({ kind: "score", x: short(a.x), y: short(a.y), x2: short(a.x + a.dx), y2: short(a.y + a.dy), angle: short((Math.atan2(a.dx * sx, a.dy * sy) * 180) / Math.PI), pixels: short(Math.hypot(a.dx * sx, a.dy * sy)) }));
+  const arrows = panel.arrows.map((a) => ({
+    kind: "score",
+    x: short(a.x),
+    y: short(a.y),
+    x2: short(a.x + a.dx),
+    y2: short(a.y + a.dy),
+    angle: short((Math.atan2(a.dx * sx, a.dy * sy) * 180) / Math.PI),
+    pixels: short(Math.hypot(a.dx * sx, a.dy * sy)),
+  }));
   const headed = arrows.filter((a) => a.pixels >= 3); // a head on a shorter arrow would point nowhere in particular
   return [
-    { data: { values: pointRows(points, 2, undefined, MAX_PANEL_POINTS).map((r) => ({ ...r, kind: pointsLabel })) }, mark: { type: "circle", clip: true, size: 8, opacity: 0.5 }, encoding: { ...axes, color } },
-    { data: { values: arrows }, mark: { type: "rule", clip: true, strokeWidth: 1.2 }, encoding: { ...axes, x2: { field: "x2" }, y2: { field: "y2" }, color } },
+    {
+      data: { values: pointRows(points, 2, undefined, MAX_PANEL_POINTS).map((r) => ({ ...r, kind: pointsLabel })) },
+      mark: { type: "circle", clip: true, size: 8, opacity: 0.5 },
+      encoding: { ...axes, color },
+    },
+    {
+      data: { values: arrows },
+      mark: { type: "rule", clip: true, strokeWidth: 1.2 },
+      encoding: { ...axes, x2: { field: "x2" }, y2: { field: "y2" }, color },
+    },
     {
       data: { values: headed },
       mark: { type: "point", shape: ARROW_HEAD, filled: true, clip: true, size: 60, opacity: 1 },
-      encoding: { x: { ...axes.x, field: "x2" }, y: { ...axes.y, field: "y2" }, angle: { field: "angle", type: "quantitative", scale: null }, color },
+      encoding: {
+        x: { ...axes.x, field: "x2" },
+        y: { ...axes.y, field: "y2" },
+        angle: { field: "angle", type: "quantitative", scale: null },
+        color,
+      },
     },
   ];
 }
@@ -416,7 +552,19 @@ function scoreFieldLayers(panel: ScoreFieldPanel, points: ArrayLike<number>, poi
  * The score as arrows over a grid, one panel per noise level, over 2-D data points (rows of 2):
  * each panel's arrows start at the grid points; the legend names the data and the score.
  */
-export function scoreFieldChart(panels: ScoreFieldPanel[], points: ArrayLike<number>, { title, bounds, size = 300, xTitle = "dimension 1", yTitle = "dimension 2", pointsLabel = "held-out data" }: ScoreFieldOptions): TopLevelSpec {
+export function scoreFieldChart(
+  panels: ScoreFieldPanel[],
+  points: ArrayLike<number>,
+  { title, bounds, size = 300, xTitle = "dimension 1", yTitle = "dimension 2", pointsLabel = "held-out data" }: ScoreFieldOptions,
+): TopLevelSpec {
   const area = equalAspect(bounds, size);
-  return { $schema: SCHEMA, title, hconcat: panels.map((p) => ({ title: p.title, ...area, layer: scoreFieldLayers(p, points, pointsLabel, bounds, area, xTitle, yTitle) })) };
+  return {
+    $schema: SCHEMA,
+    title,
+    hconcat: panels.map((p) => ({
+      title: p.title,
+      ...area,
+      layer: scoreFieldLayers(p, points, pointsLabel, bounds, area, xTitle, yTitle),
+    })),
+  };
 }

@@ -84,7 +84,9 @@ function layoutPanel(p: ImagePanel, zoom: number): PanelLayout {
         const line = staggered ? labelLines - 1 - (g % 2) : 0; // 0: the line next to the grid
         parts.push(textAt(label, gx + GUTTER / 2 + (g + 0.5) * span * pitchX, gy - 5 - line * (FONT + 4)));
       });
-      p.rowLabels?.forEach((label, r) => parts.push(textAt(label, gx - 6, gy + GUTTER / 2 + (r + 0.5) * rowSpan * pitchY + FONT / 3, { anchor: "end" })));
+      p.rowLabels?.forEach((label, r) =>
+        parts.push(textAt(label, gx - 6, gy + GUTTER / 2 + (r + 0.5) * rowSpan * pitchY + FONT / 3, { anchor: "end" })),
+      );
       return parts.join("");
     },
   };

@@ -39,7 +39,10 @@ export function chartSvg(spec: TopLevelSpec): string {
     const run = view as unknown as RunView;
     const [pad, origin] = [run.padding(), view.origin()];
     const renderer = new SVGStringRenderer(view.loader())
-      .initialize(null, run._viewWidth + pad.left + pad.right, run._viewHeight + pad.top + pad.bottom, [pad.left + origin[0]!, pad.top + origin[1]!])
+      .initialize(null, run._viewWidth + pad.left + pad.right, run._viewHeight + pad.top + pad.bottom, [
+        pad.left + origin[0]!,
+        pad.top + origin[1]!,
+      ])
       .background(view.background());
     return renderer.render(run.scenegraph().root).svg();
   } finally {

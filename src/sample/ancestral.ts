@@ -4,13 +4,14 @@
  * with σ_i² = Σ_q(i) = β̃_i ("posterior") or σ_i² = β_i ("beta"), and no noise on the last step.
  * On N < T levels of a chain (respaced), the same formulas between consecutive chosen levels.
  */
-import { filled, realize, type Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
+import { filled, type Rng, realize } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import type { LevelOptions } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 

@@ -6,10 +6,11 @@
  * Euler's step in x̃ = x/α, σ̃ = e^{γ/2}); η = 1 is ancestral sampling with the posterior variance
  * on the same levels. The last step, to the data (σ_s = 0), returns x̂_0. NFE = N.
  */
-import { realize, type Rng } from "../engine/index.js";
-import type { Array } from "../engine/jax.js";
+
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
-import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
+import { type Rng, realize } from "../engine/index.js";
+import type { Array } from "../engine/jax.js";
+import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /** Options of `DdimSampler`: its levels, and η. */

@@ -16,10 +16,11 @@
  * Step k of N (k = 0 first) uses order min(order, k + 1, N − k): lower orders while the history
  * fills and on the final steps (the last, to the data, has h = ∞ and returns m_0). NFE = N.
  */
-import { realize, type Rng } from "../engine/index.js";
-import { tree, type Array } from "../engine/jax.js";
+
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
-import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
+import { type Rng, realize } from "../engine/index.js";
+import { type Array, tree } from "../engine/jax.js";
+import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /** The multistep order of DPM-Solver++: 2 (default) or 3. */

@@ -5,10 +5,11 @@
  * and a step from σ̃_t to σ̃_s is x̃_s = x̃_t + (σ̃_s − σ̃_t)·d(x̃_t, σ̃_t). On N levels, NFE = N; the
  * last step (σ̃_s = 0) returns x̂_0. (Algebraically the same step as DDIM with η = 0.)
  */
-import { realize, type Rng } from "../engine/index.js";
-import type { Array } from "../engine/jax.js";
+
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
-import { alphaSigma, axpby, odeLevels, predictX0, type LevelOptions } from "./predict.js";
+import { type Rng, realize } from "../engine/index.js";
+import type { Array } from "../engine/jax.js";
+import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /** σ̃ = σ/α = e^{γ/2} of a level (0 for the data). */

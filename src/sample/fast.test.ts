@@ -9,10 +9,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { componentOf, knownMixture, sampleMixture } from "../data/known.js";
+import { DiffusionProcess, respace, type Spacing } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { DiffusionProcess, respace, type Spacing } from "../diffusion/process.js";
-import { componentOf, knownMixture, sampleMixture } from "../data/known.js";
 import { cfgModel, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
@@ -28,7 +28,10 @@ useEngine("wasm");
 
 const MU = 1.5;
 const S = 0.5;
-const gaussian = (): Denoiser => ({ model: oracleModel("eps"), params: mixtureParams({ weights: [1], means: [[MU]], variances: [[S * S]] }) });
+const gaussian = (): Denoiser => ({
+  model: oracleModel("eps"),
+  params: mixtureParams({ weights: [1], means: [[MU]], variances: [[S * S]] }),
+});
 const read = (x: { dataSync(): unknown }) => x.dataSync() as Float32Array;
 
 type Make = (process: DiffusionProcess, steps: number, spacing: Spacing) => Sampler & { levels: { gamma: Float64Array } };
@@ -54,7 +57,10 @@ function odeError(sampler: Sampler & { levels: { gamma: Float64Array } }, n = 50
 }
 
 describe("deterministic samplers converge to the exact probability-flow ODE solution", () => {
-  for (const [T, schedule, spacing] of [[0, "cosine", "log-snr"], [1000, "linear", "uniform"]] as const) {
+  for (const [T, schedule, spacing] of [
+    [0, "cosine", "log-snr"],
+    [1000, "linear", "uniform"],
+  ] as const) {
     const process = new DiffusionProcess(getSchedule(schedule), T);
     for (const [name, order, make] of DETERMINISTIC) {
       it(`${name}, ${schedule}, T = ${T || "continuous"}, ${spacing} spacing: error shrinks ~2^${order} per doubling of N`, () => {
@@ -72,7 +78,11 @@ describe("deterministic samplers converge to the exact probability-flow ODE solu
   it("DPM-Solver++ 3M is more accurate than 2M, and 2M than DDIM, at 40 and 80 steps", () => {
     const process = new DiffusionProcess(getSchedule("cosine"), 0);
     for (const N of [40, 80]) {
-      const [ddim, two, three] = [new DdimSampler(process, { steps: N, spacing: "log-snr" }), new DpmSolverSampler(process, { order: 2, steps: N }), new DpmSolverSampler(process, { order: 3, steps: N })].map((s) => odeError(s));
+      const [ddim, two, three] = [
+        new DdimSampler(process, { steps: N, spacing: "log-snr" }),
+        new DpmSolverSampler(process, { order: 2, steps: N }),
+        new DpmSolverSampler(process, { order: 3, steps: N }),
+      ].map((s) => odeError(s));
       assert.ok(three! < two! && two! < ddim!, `N = ${N}: 3M ${three}, 2M ${two}, DDIM ${ddim}`);
     }
   });
@@ -155,7 +165,13 @@ describe("conditional and guided models sample their class with every few-step s
   const dens: [string, () => Denoiser][] = [
     ["conditional", () => ({ model: conditionalModel(base), params: { net: mixtureParams(mix), labels: labels() } })],
     ["cfg w = 1", () => ({ model: cfgModel(base), params: { net: mixtureParams(mix), labels: labels(), scale: np.array([1]) } })],
-    ["classifier γ = 1", () => ({ model: classifierGuidedModel(base, oracleClassifier(8)), params: { net: mixtureParams(mix), classifier: mixtureParams(mix), labels: labels(), scale: np.array([1]) } })],
+    [
+      "classifier γ = 1",
+      () => ({
+        model: classifierGuidedModel(base, oracleClassifier(8)),
+        params: { net: mixtureParams(mix), classifier: mixtureParams(mix), labels: labels(), scale: np.array([1]) },
+      }),
+    ],
   ];
   const samplers = (): Sampler[] => [
     new DdimSampler(process, { steps: 20 }),
@@ -183,8 +199,14 @@ describe("sampling levels", () => {
       for (const N of [1, 5, 37, 1000]) {
         const s = respace(gamma, N, spacing);
         assert.equal(s.length, N);
-        s.forEach((v, k) => assert.ok(Number.isInteger(v) && v >= 1 && v <= 1000 && (k === 0 || v > s[k - 1]!), `${spacing} N = ${N}: ${s.slice(0, 8)}`));
-        if (N === 1000) assert.deepEqual(s, Array.from({ length: 1000 }, (_, i) => i + 1));
+        s.forEach((v, k) =>
+          assert.ok(Number.isInteger(v) && v >= 1 && v <= 1000 && (k === 0 || v > s[k - 1]!), `${spacing} N = ${N}: ${s.slice(0, 8)}`),
+        );
+        if (N === 1000)
+          assert.deepEqual(
+            s,
+            Array.from({ length: 1000 }, (_, i) => i + 1),
+          );
       }
     }
     assert.deepEqual(respace(gamma, 10, "trailing"), [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
@@ -196,7 +218,12 @@ describe("sampling levels", () => {
     for (let k = 2; k <= 9; k++) assert.ok(Math.abs(continuous[k]! - continuous[k - 1]! - step) < 1e-6 * Math.abs(step), `γ gap ${k}`);
     const s = respace(gamma, 9, "log-snr");
     const target = (k: number) => gamma[1]! + ((gamma[1000]! - gamma[1]!) * k) / 8;
-    s.forEach((i, k) => assert.ok(Math.abs(gamma[i]! - target(k)) <= Math.max(Math.abs(gamma[i]! - gamma[i - 1]!), Math.abs((gamma[i + 1] ?? gamma[i]!) - gamma[i]!)), `step ${i} γ ${gamma[i]} vs ${target(k)}`));
+    s.forEach((i, k) =>
+      assert.ok(
+        Math.abs(gamma[i]! - target(k)) <= Math.max(Math.abs(gamma[i]! - gamma[i - 1]!), Math.abs((gamma[i + 1] ?? gamma[i]!) - gamma[i]!)),
+        `step ${i} γ ${gamma[i]} vs ${target(k)}`,
+      ),
+    );
   });
   it("rejects more steps than the chain has", () => {
     assert.throws(() => new DiffusionProcess(getSchedule("cosine"), 100).samplingLevels(101), /at most 100 steps/);

@@ -5,8 +5,8 @@
  * except on the last step (σ̃_s = 0), which stays Euler. On N levels, NFE = 2N − 1.
  */
 import type { Array } from "../engine/jax.js";
-import { alphaSigma, axpby } from "./predict.js";
 import { EulerSampler, karrasSlope, sigmaTilde } from "./euler.js";
+import { alphaSigma, axpby } from "./predict.js";
 import type { Denoiser } from "./sampler.js";
 
 export class HeunSampler extends EulerSampler {

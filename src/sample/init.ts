@@ -1,6 +1,6 @@
 /** Where Langevin chains start: a uniform box or an isotropic Gaussian, in model coordinates. */
 import type { Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 
 /** Where Langevin chains start (model coordinates): uniform in the box [low, high], or N(0, std² I). */
 export type Init = { kind: "uniform"; low: number[]; high: number[] } | { kind: "gaussian"; std: number };

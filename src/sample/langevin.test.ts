@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { componentFractions, knownMixture } from "../data/known.js";
+import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { DiffusionProcess } from "../diffusion/process.js";
-import { componentFractions, knownMixture } from "../data/known.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
@@ -23,10 +23,20 @@ const gmm = knownMixture("ncsn-gmm");
 
 describe("scores in NCSN coordinates", () => {
   it("the VE score of a VP ε-model equals ∇ log Σ π_k N(x; μ_k, (s_k² + σ̃²) I)", () => {
-    const points = [[-4, -6], [0.5, 0.2], [6, 4.5]];
+    const points = [
+      [-4, -6],
+      [0.5, 0.2],
+      [6, 4.5],
+    ];
     for (const sigma of [0.3, 2, 7]) {
       const n = points.length;
-      const got = veScore(oracleModel("eps"), mixtureParams(gmm), np.array(points), np.zeros([n]), np.full([n], gammaOfSigma(sigma))).dataSync() as Float32Array;
+      const got = veScore(
+        oracleModel("eps"),
+        mixtureParams(gmm),
+        np.array(points),
+        np.zeros([n]),
+        np.full([n], gammaOfSigma(sigma)),
+      ).dataSync() as Float32Array;
       const want = points.flatMap(([x, y]) => {
         const comps = gmm.weights.map((w, k) => {
           const v = gmm.variances[k]![0]! + sigma * sigma;
@@ -52,7 +62,13 @@ describe("Langevin on ncsn-gmm with the exact scores (same uniform start, 3,000 
   it("annealed Langevin puts 0.8 of the samples in the heavy mode", () => {
     // NCSN's toy settings (σ̃ 20 → 1, ε = 0.1); with 100 steps per level the heavy mode gets ~0.78,
     // a finite-budget bias that 300 steps per level removes (measured 0.798 at n = 10,000)
-    const sampler = new AnnealedLangevinSampler(cosine, { sigmas: geometricSigmas(20, 1, 10), stepsPerLevel: 300, epsilon: 0.1, init, denoise: false });
+    const sampler = new AnnealedLangevinSampler(cosine, {
+      sigmas: geometricSigmas(20, 1, 10),
+      stepsPerLevel: 300,
+      epsilon: 0.1,
+      init,
+      denoise: false,
+    });
     const heavy = componentFractions(gmm, sampler.sample(den, [n, 2], new Rng(21)).dataSync() as Float32Array)[0]!;
     assert.ok(Math.abs(heavy - 0.8) < tol, `heavy-mode fraction ${heavy} vs 0.8 ± ${tol}`);
   });
@@ -60,16 +76,24 @@ describe("Langevin on ncsn-gmm with the exact scores (same uniform start, 3,000 
   it("plain Langevin on the clean score misses the weights (chains stay in their starting basin)", () => {
     const sampler = new LangevinSampler(cosine, { sigma: 0, steps: 3000, stepSize: 0.1, init });
     const heavy = componentFractions(gmm, sampler.sample(den, [n, 2], new Rng(21)).dataSync() as Float32Array)[0]!;
-    assert.ok(Math.abs(heavy - 0.8) > 40 * tol / 5, `heavy-mode fraction ${heavy} should be far from 0.8`);
+    assert.ok(Math.abs(heavy - 0.8) > (40 * tol) / 5, `heavy-mode fraction ${heavy} should be far from 0.8`);
   });
 });
 
 describe("predictor–corrector", () => {
   it("with the oracle recovers the Gaussian's mean and variances (5 standard errors)", () => {
     const N = 4000;
-    const sampler = new PredictorCorrectorSampler(new DiffusionProcess(getSchedule("cosine"), 0), { snr: 0.16, correctorSteps: 1, variance: "posterior", steps: 500 });
-    const x = sampler.sample({ model: oracleModel("eps"), params: mixtureParams(knownMixture("gaussian")) }, [N, 2], new Rng(3)).dataSync() as Float32Array;
-    const mu = [1, -0.5], v = [0.36, 1.44];
+    const sampler = new PredictorCorrectorSampler(new DiffusionProcess(getSchedule("cosine"), 0), {
+      snr: 0.16,
+      correctorSteps: 1,
+      variance: "posterior",
+      steps: 500,
+    });
+    const x = sampler
+      .sample({ model: oracleModel("eps"), params: mixtureParams(knownMixture("gaussian")) }, [N, 2], new Rng(3))
+      .dataSync() as Float32Array;
+    const mu = [1, -0.5],
+      v = [0.36, 1.44];
     for (const d of [0, 1]) {
       const xs = x.filter((_, i) => i % 2 === d);
       const m = xs.reduce((s, a) => s + a, 0) / N;

@@ -6,11 +6,12 @@
  * η_i = ε·σ_i²/σ_L² and K steps per level, then (optionally) Tweedie's denoising step
  * x ← x + σ_L² s(x, σ_L).
  */
-import { filled, realize, type Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
 import { jitFor, type Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
-import { initialPoints, type Init } from "./init.js";
+import { filled, type Rng, realize } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { type Init, initialPoints } from "./init.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 import { gammaOfSigma, veScore } from "./score.js";
 
@@ -31,7 +32,16 @@ function langevinStep(model: Model) {
 }
 
 /** Run K Langevin steps at level σ with step η from x (consumed); returns the new x. */
-function runLevel(den: Denoiser, process: DiffusionProcess, x: Array, sigma: number, eta: number, K: number, rng: Rng, onStep?: (x: Array) => void): Array {
+function runLevel(
+  den: Denoiser,
+  process: DiffusionProcess,
+  x: Array,
+  sigma: number,
+  eta: number,
+  K: number,
+  rng: Rng,
+  onStep?: (x: Array) => void,
+): Array {
   const n = x.shape[0]!;
   const gamma = gammaOfSigma(sigma);
   const t = process.timeOfGamma(gamma);
@@ -117,7 +127,16 @@ export class AnnealedLangevinSampler implements Sampler {
     let remaining = sigmas.length * K;
     let x = initialPoints(init, shape, rng);
     for (const sigma of sigmas) {
-      x = runLevel(den, this.process, x, sigma, (epsilon * sigma * sigma) / (last * last), K, rng, onStep && ((xi) => onStep(--remaining, xi)));
+      x = runLevel(
+        den,
+        this.process,
+        x,
+        sigma,
+        (epsilon * sigma * sigma) / (last * last),
+        K,
+        rng,
+        onStep && ((xi) => onStep(--remaining, xi)),
+      );
     }
     if (!denoise) return x;
     const n = shape[0]!;

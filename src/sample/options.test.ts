@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DiffusionProcess, type Levels } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { DiffusionProcess, type Levels } from "../diffusion/process.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { AncestralSampler } from "./ancestral.js";
@@ -45,7 +45,11 @@ describe("samplers by name", () => {
     assert.equal((levelSampler("dpm++2m", continuous, { steps: 2 }) as DpmSolverSampler).order, 2);
     assert.equal((levelSampler("ddim", continuous, { steps: 2, eta: 0.5 }) as DdimSampler).options.eta, 0.5);
     assert.equal((levelSampler("ancestral", continuous, { steps: 2, variance: "beta" }) as AncestralSampler).variance, "beta");
-    sameLevels((levelSampler("euler", continuous, { steps: 7, spacing: "trailing", sigmaMax: 20 }) as EulerSampler).levels, continuous.samplingLevels(7, "trailing", 20), "euler's options");
+    sameLevels(
+      (levelSampler("euler", continuous, { steps: 7, spacing: "trailing", sigmaMax: 20 }) as EulerSampler).levels,
+      continuous.samplingLevels(7, "trailing", 20),
+      "euler's options",
+    );
   });
 
   it("knows its names and no others", () => {
@@ -56,27 +60,48 @@ describe("samplers by name", () => {
 
 describe("default levels and knobs", () => {
   it("ODE samplers: N levels uniform in t (DPM-Solver++: in log-SNR) up to σ̃ = 80; ancestral: the whole range", () => {
-    for (const make of [(o: LevelOptions = { steps: 2 }) => new DdimSampler(continuous, o), (o: LevelOptions = { steps: 2 }) => new EulerSampler(continuous, o), (o: LevelOptions = { steps: 2 }) => new HeunSampler(continuous, o)]) {
+    for (const make of [
+      (o: LevelOptions = { steps: 2 }) => new DdimSampler(continuous, o),
+      (o: LevelOptions = { steps: 2 }) => new EulerSampler(continuous, o),
+      (o: LevelOptions = { steps: 2 }) => new HeunSampler(continuous, o),
+    ]) {
       sameLevels(make({ steps: 6 }).levels, continuous.samplingLevels(6, "uniform", 80), make().name);
-      sameLevels(make({ steps: 6, spacing: "log-snr", sigmaMax: 5 }).levels, continuous.samplingLevels(6, "log-snr", 5), `${make().name} with options`);
+      sameLevels(
+        make({ steps: 6, spacing: "log-snr", sigmaMax: 5 }).levels,
+        continuous.samplingLevels(6, "log-snr", 5),
+        `${make().name} with options`,
+      );
     }
     const dpm = new DpmSolverSampler(continuous, { steps: 6 });
     assert.equal(dpm.order, 2);
     assert.equal(dpm.name, "dpm++2m");
     sameLevels(dpm.levels, continuous.samplingLevels(6, "log-snr", 80), "dpm++2m");
-    sameLevels(new DpmSolverSampler(continuous, { steps: 6, spacing: "uniform", sigmaMax: 5 }).levels, continuous.samplingLevels(6, "uniform", 5), "dpm++2m with options");
+    sameLevels(
+      new DpmSolverSampler(continuous, { steps: 6, spacing: "uniform", sigmaMax: 5 }).levels,
+      continuous.samplingLevels(6, "uniform", 5),
+      "dpm++2m with options",
+    );
     const ancestral = new AncestralSampler(continuous, { steps: 6 });
     assert.equal(ancestral.variance, "posterior");
     sameLevels(ancestral.levels, continuous.samplingLevels(6, "uniform", Infinity), "ancestral");
-    sameLevels(new AncestralSampler(continuous, { steps: 6, spacing: "log-snr", sigmaMax: 5 }).levels, continuous.samplingLevels(6, "log-snr", 5), "ancestral with options");
-    sameLevels(new PredictorCorrectorSampler(continuous, { snr: 0.1, correctorSteps: 1, variance: "beta", steps: 6 }).levels, continuous.samplingLevels(6), "pc");
+    sameLevels(
+      new AncestralSampler(continuous, { steps: 6, spacing: "log-snr", sigmaMax: 5 }).levels,
+      continuous.samplingLevels(6, "log-snr", 5),
+      "ancestral with options",
+    );
+    sameLevels(
+      new PredictorCorrectorSampler(continuous, { snr: 0.1, correctorSteps: 1, variance: "beta", steps: 6 }).levels,
+      continuous.samplingLevels(6),
+      "pc",
+    );
   });
 
   it("on a chain, every step up to σ̃ = 80 (ODE samplers) or all T (ancestral, predictor–corrector)", () => {
     let top = 50;
     while (Math.exp(chain.chain!.gamma[top]! / 2) > 80) top--;
     assert.ok(top < 50);
-    for (const sampler of [new DdimSampler(chain), new EulerSampler(chain), new DpmSolverSampler(chain)]) assert.equal(sampler.nfe, top, sampler.name);
+    for (const sampler of [new DdimSampler(chain), new EulerSampler(chain), new DpmSolverSampler(chain)])
+      assert.equal(sampler.nfe, top, sampler.name);
     assert.equal(new AncestralSampler(chain).nfe, 50);
     assert.equal(new PredictorCorrectorSampler(chain, { snr: 0.1, correctorSteps: 2, variance: "beta" }).nfe, 150);
     assert.equal(new HeunSampler(chain).nfe, 2 * top - 1);
@@ -85,13 +110,17 @@ describe("default levels and knobs", () => {
 
 describe("NFE", () => {
   it("per sampler: N, 2N − 1 for Heun, N(1 + corrections) for predictor–corrector, the steps for Langevin", () => {
-    for (const Sampler of [DdimSampler, EulerSampler, DpmSolverSampler, AncestralSampler]) assert.equal(new Sampler(continuous, { steps: 9 }).nfe, 9, Sampler.name);
+    for (const Sampler of [DdimSampler, EulerSampler, DpmSolverSampler, AncestralSampler])
+      assert.equal(new Sampler(continuous, { steps: 9 }).nfe, 9, Sampler.name);
     assert.equal(new HeunSampler(continuous, { steps: 9 }).nfe, 17);
     assert.equal(new PredictorCorrectorSampler(continuous, { snr: 0.1, correctorSteps: 3, variance: "posterior", steps: 9 }).nfe, 36);
     const init = { kind: "gaussian", std: 1 } as const;
     assert.equal(new LangevinSampler(continuous, { sigma: 0.1, steps: 13, stepSize: 0.1, init }).nfe, 13);
     for (const denoise of [false, true]) {
-      assert.equal(new AnnealedLangevinSampler(continuous, { sigmas: [3, 2, 1], stepsPerLevel: 4, epsilon: 0.1, init, denoise }).nfe, 12 + (denoise ? 1 : 0));
+      assert.equal(
+        new AnnealedLangevinSampler(continuous, { sigmas: [3, 2, 1], stepsPerLevel: 4, epsilon: 0.1, init, denoise }).nfe,
+        12 + (denoise ? 1 : 0),
+      );
     }
   });
 });
@@ -100,13 +129,20 @@ describe("checks on the options", () => {
   it("DDIM's η ≥ 0; DPM-Solver++'s order 2 or 3", () => {
     for (const eta of [-0.1, NaN]) assert.throws(() => new DdimSampler(continuous, { steps: 3, eta }), /DDIM's η must be >= 0/);
     assert.doesNotThrow(() => new DdimSampler(continuous, { steps: 3, eta: 0 }));
-    for (const order of [1, 4]) assert.throws(() => new DpmSolverSampler(continuous, { steps: 3, order: order as 2 }), /DPM-Solver\+\+ order must be 2 or 3/);
+    for (const order of [1, 4])
+      assert.throws(() => new DpmSolverSampler(continuous, { steps: 3, order: order as 2 }), /DPM-Solver\+\+ order must be 2 or 3/);
   });
 
   it("the uniform start box needs one bound per data dimension on each side", () => {
     const rng = new Rng(1);
-    assert.throws(() => initialPoints({ kind: "uniform", low: [0], high: [1, 1] }, [3, 2], rng), /uniform start box needs 2 bounds per side/);
-    assert.throws(() => initialPoints({ kind: "uniform", low: [0, 0], high: [1] }, [3, 2], rng), /uniform start box needs 2 bounds per side/);
+    assert.throws(
+      () => initialPoints({ kind: "uniform", low: [0], high: [1, 1] }, [3, 2], rng),
+      /uniform start box needs 2 bounds per side/,
+    );
+    assert.throws(
+      () => initialPoints({ kind: "uniform", low: [0, 0], high: [1] }, [3, 2], rng),
+      /uniform start box needs 2 bounds per side/,
+    );
     const x = initialPoints({ kind: "uniform", low: [-1, 10], high: [1, 10.5] }, [200, 2], rng).dataSync() as Float32Array;
     x.forEach((v, i) => assert.ok(i % 2 ? v >= 10 && v < 10.5 : v >= -1 && v < 1, `${i}: ${v}`));
   });
@@ -119,7 +155,12 @@ describe("checks on the options", () => {
     assertClose(geometricSigmas(10, 0.1, 3), [10, 1, 0.1], { rtol: 1e-15, label: "ladder" });
     assertClose(geometricSigmas(8, 1, 4), [8, 4, 2, 1], { rtol: 1e-15, label: "ladder" });
     assert.deepEqual(geometricSigmas(5, 1, 1), [5]);
-    for (const [hi, lo] of [[1, 1], [1, 2], [1, 0]]) assert.throws(() => geometricSigmas(hi!, lo!, 3), /need sigmaMax > sigmaMin > 0/);
+    for (const [hi, lo] of [
+      [1, 1],
+      [1, 2],
+      [1, 0],
+    ])
+      assert.throws(() => geometricSigmas(hi!, lo!, 3), /need sigmaMax > sigmaMin > 0/);
     for (const levels of [0, 2.5]) assert.throws(() => geometricSigmas(10, 1, levels), /levels must be an integer >= 1/);
   });
 
@@ -129,6 +170,9 @@ describe("checks on the options", () => {
     assertClose([alpha, sigma], [0.5, Math.sqrt(3) / 2], { rtol: 1e-15, label: "α, σ" });
     assert.equal(sigmaTilde(-Infinity), 0);
     assertClose([sigmaTilde(Math.log(9))], [3], { rtol: 1e-15, label: "σ̃" });
-    assert.deepEqual(axpby(2, np.array([1, 2], { dtype: np.float64 }), -3, np.array([5, 7], { dtype: np.float64 })).dataSync(), Float64Array.from([-13, -17]));
+    assert.deepEqual(
+      axpby(2, np.array([1, 2], { dtype: np.float64 }), -3, np.array([5, 7], { dtype: np.float64 })).dataSync(),
+      Float64Array.from([-13, -17]),
+    );
   });
 });

@@ -12,12 +12,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { numpy as np } from "../engine/jax.js";
 import { DiffusionProcess } from "../diffusion/process.js";
+import { numpy as np } from "../engine/jax.js";
 import { mixtureParams } from "../models/oracle.js";
 import { logSnrLinearSchedule } from "../schedule/index.js";
-import { alpha, sigma } from "../testing/reference.js";
 import { useEngine } from "../testing/helpers.js";
+import { alpha, sigma } from "../testing/reference.js";
 import { RecordedRng, timedOracle } from "../testing/timed-oracle.js";
 import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
@@ -44,7 +44,9 @@ function odeError(sampler: Sampler & { levels: { gamma: Float64Array } }): numbe
   let error = 0;
   xT.forEach((v, k) => {
     const [m, s2] = [MU[k % 2]!, S2[k % 2]!];
-    const exact = alpha(g1) * m + (Math.sqrt(alpha(g1) ** 2 * s2 + sigma(g1) ** 2) * (v - alpha(gT) * m)) / Math.sqrt(alpha(gT) ** 2 * s2 + sigma(gT) ** 2);
+    const exact =
+      alpha(g1) * m +
+      (Math.sqrt(alpha(g1) ** 2 * s2 + sigma(g1) ** 2) * (v - alpha(gT) * m)) / Math.sqrt(alpha(gT) ** 2 * s2 + sigma(gT) ** 2);
     error = Math.max(error, Math.abs(x1![k]! - exact));
   });
   return error;

@@ -10,6 +10,9 @@ export interface PredictorCorrectorOptions {
   steps?: number;
 }
 
+import { jitFor, type Model } from "../diffusion/model.js";
+import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import { sumDims } from "../diffusion/shapes.js";
 /**
  * Predictor–corrector sampling (Song et al. 2021) for the VP process: at each level i = N..1,
  * `correctorSteps` Langevin corrections on the VP score, then one ancestral prediction to i−1.
@@ -17,12 +20,9 @@ export interface PredictorCorrectorOptions {
  *   ε_i = 2 α_i (r ‖z‖ / ‖s‖)²,  x ← x + ε_i s(x, t_i) + √(2 ε_i) z,
  * with α_i = ᾱ_i/ᾱ_{i−1} and the norms averaged over the batch (as score_sde does).
  */
-import { filled, realize, type Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
-import { jitFor, type Model } from "../diffusion/model.js";
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
-import { sumDims } from "../diffusion/shapes.js";
-import { makeAncestralStep, type AncestralVariance } from "./ancestral.js";
+import { filled, type Rng, realize } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { type AncestralVariance, makeAncestralStep } from "./ancestral.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 import { vpScore } from "./score.js";
 
@@ -71,7 +71,15 @@ export class PredictorCorrectorSampler implements Sampler {
     for (let i = t.length - 1; i >= 1; i--) {
       const full = (v: number) => filled(n, v);
       for (let k = 0; k < this.options.correctorSteps; k++) {
-        x = fns.correct(tree.ref(params), x, rng.normal(shape), full(t[i]!), full(gamma[i]!), this.options.snr, alphaBar(gamma[i]!) / alphaBar(gamma[i - 1]!));
+        x = fns.correct(
+          tree.ref(params),
+          x,
+          rng.normal(shape),
+          full(t[i]!),
+          full(gamma[i]!),
+          this.options.snr,
+          alphaBar(gamma[i]!) / alphaBar(gamma[i - 1]!),
+        );
       }
       x = fns.predict(tree.ref(params), x, rng.normal(shape), full(t[i]!), full(gamma[i - 1]!), full(gamma[i]!), i > 1 ? 1 : 0);
       realize(x);

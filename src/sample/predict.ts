@@ -2,12 +2,13 @@
  * What the ODE samplers consume: the model's data prediction x̂_0(x_t) at one level, from any
  * target (one shared conversion, `toX0`), and the scalars α, σ of a level in float64 on the host.
  */
-import { filled } from "../engine/index.js";
-import { tree, type Array, type JsTree } from "../engine/jax.js";
+
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
-import type { Denoiser } from "./sampler.js";
 import type { DiffusionProcess, Spacing } from "../diffusion/process.js";
+import { filled } from "../engine/index.js";
+import { type Array, type JsTree, tree } from "../engine/jax.js";
+import type { Denoiser } from "./sampler.js";
 
 /**
  * The noisiest level the ODE samplers start from, as σ̃ = σ/α = e^{γ/2} (Karras et al. 2022's
@@ -37,7 +38,9 @@ export function odeLevels(process: DiffusionProcess, options: LevelOptions, spac
 const predictors = new WeakMap<Model, ReturnType<typeof makeX0Predictor>>();
 
 function makeX0Predictor(model: Model) {
-  return jitFor(model, (params: JsTree<Array>, x: Array, t: Array, gamma: Array) => toX0(model.apply(params, x.ref, t, gamma.ref), model.target, x, gamma));
+  return jitFor(model, (params: JsTree<Array>, x: Array, t: Array, gamma: Array) =>
+    toX0(model.apply(params, x.ref, t, gamma.ref), model.target, x, gamma),
+  );
 }
 
 /** x̂_0(x, t, γ) for a batch x [B, ...] at one level (t, γ): one network evaluation. Borrows x and params. */

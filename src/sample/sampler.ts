@@ -3,9 +3,10 @@
  * Models are passed as (model, params), so trained networks and the exact oracle are
  * interchangeable. Each sampler lives in its own file and registers under a name.
  */
+
+import type { Model } from "../diffusion/model.js";
 import type { Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
-import type { Model } from "../diffusion/model.js";
 
 /** A model with its parameters: what samplers, the ELBO and evaluation take. */
 export interface Denoiser {

@@ -5,10 +5,11 @@
  *   ∇_{x̃} log p_σ̃(x̃)   = α_t · ∇_{x_t} log q_t(α_t x̃)                 (VE score)
  * γ = −∞ is the clean data (α = 1, σ̃ = 0). Both consume x, t and gamma; params as in Model.apply.
  */
-import type { Array, JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import { convert } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
+import type { Array, JsTree } from "../engine/jax.js";
 
 /** The VP score ∇_{x_t} log q_t(x_t) = −ε̂/σ_t at x_t, from any prediction target; consumes its arrays, params included. */
 export function vpScore(model: Model, params: JsTree<Array>, xt: Array, t: Array, gamma: Array): Array {

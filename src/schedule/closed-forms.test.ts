@@ -10,8 +10,8 @@ import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
-import { cosineClosedForm, sigmoid as sig } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { cosineClosedForm, sigmoid as sig } from "../testing/reference.js";
 import {
   cosineSchedule,
   defaultLearnedInit,
@@ -24,11 +24,11 @@ import {
   learnedSchedule,
   linearSchedule,
   logSnrLinearSchedule,
+  type NoiseSchedule,
   posteriorCoefficients,
   sigmoid,
   softplus,
   sqrtSchedule,
-  type NoiseSchedule,
 } from "./index.js";
 
 useEngine("cpu");
@@ -82,7 +82,13 @@ const forms: Record<string, ClosedForm> = { linear, cosine, "log-snr-linear": lo
 
 describe("fixed schedules against closed forms (float64)", () => {
   it("the registry's schedules are these, with their domains", () => {
-    const domains: Record<string, [number, number]> = { linear: [1e-5, 1], cosine: [1e-5, 0.999], "log-snr-linear": [0, 1], geometric: [0, 1], sqrt: [0, 0.999] };
+    const domains: Record<string, [number, number]> = {
+      linear: [1e-5, 1],
+      cosine: [1e-5, 0.999],
+      "log-snr-linear": [0, 1],
+      geometric: [0, 1],
+      sqrt: [0, 0.999],
+    };
     for (const [name, [tMin, tMax]] of Object.entries(domains)) {
       const s = getSchedule(name);
       assert.deepEqual([s.name, s.tMin, s.tMax], [name, tMin, tMax]);
@@ -102,24 +108,43 @@ describe("fixed schedules against closed forms (float64)", () => {
       assertClose(read(g), t.map(form.gamma), { rtol: 2e-13, atol: 1e-14, label: `${name} γ` });
       assertClose(read(dg), t.map(form.dgamma), { rtol: 1e-12, label: `${name} γ'` });
       const levels = t.map(form.gamma);
-      assertClose(read(form.schedule.inverse!(exactArray(levels))), levels.map(form.inverse), { rtol: 1e-12, atol: 3e-14, label: `${name} γ⁻¹` });
+      assertClose(read(form.schedule.inverse!(exactArray(levels))), levels.map(form.inverse), {
+        rtol: 1e-12,
+        atol: 3e-14,
+        label: `${name} γ⁻¹`,
+      });
     });
   }
 
   it("sqrt floors 1 − √(t + s) at 1e-12 where ᾱ would cross 0 (t ≥ 1 − s)", () => {
     const g = read(sqrtSchedule().gamma(exactArray([1, 1.5])));
-    assertClose(g, [0.5 * Math.log(1 + SQ) - Math.log(1e-12), 0.5 * Math.log(1.5 + SQ) - Math.log(1e-12)], { rtol: 1e-15, label: "floored γ" });
+    assertClose(g, [0.5 * Math.log(1 + SQ) - Math.log(1e-12), 0.5 * Math.log(1.5 + SQ) - Math.log(1e-12)], {
+      rtol: 1e-15,
+      label: "floored γ",
+    });
   });
 
   it("other parameters: cosine's s, sqrt's s, log-snr-linear's and geometric's ends", () => {
     const t = [0.2, 0.6];
     const s = 0.05;
     const b = (u: number) => ((u + s) / (1 + s)) * (Math.PI / 2);
-    assertClose(read(cosineSchedule(s).gamma(exactArray(t))), t.map((u) => Math.log(Math.cos(b(0)) ** 2 / Math.cos(b(u)) ** 2 - 1)), { rtol: 1e-13, label: "cosine s = 0.05" });
+    assertClose(
+      read(cosineSchedule(s).gamma(exactArray(t))),
+      t.map((u) => Math.log(Math.cos(b(0)) ** 2 / Math.cos(b(u)) ** 2 - 1)),
+      { rtol: 1e-13, label: "cosine s = 0.05" },
+    );
     const r = (u: number) => Math.sqrt(u + 0.01);
-    assertClose(read(sqrtSchedule(0.01).gamma(exactArray(t))), t.map((u) => Math.log(r(u) / (1 - r(u)))), { rtol: 1e-13, label: "sqrt s = 0.01" });
+    assertClose(
+      read(sqrtSchedule(0.01).gamma(exactArray(t))),
+      t.map((u) => Math.log(r(u) / (1 - r(u)))),
+      { rtol: 1e-13, label: "sqrt s = 0.01" },
+    );
     assertClose(read(logSnrLinearSchedule(-4, 6).gamma(exactArray(t))), [-2, 2], { rtol: 1e-15, label: "log-snr-linear(−4, 6)" });
-    assertClose(read(geometricSchedule(0.1, 100).gamma(exactArray(t))), t.map((u) => 2 * Math.log(0.1 ** (1 - u) * 100 ** u)), { rtol: 1e-13, label: "geometric(0.1, 100)" });
+    assertClose(
+      read(geometricSchedule(0.1, 100).gamma(exactArray(t))),
+      t.map((u) => 2 * Math.log(0.1 ** (1 - u) * 100 ** u)),
+      { rtol: 1e-13, label: "geometric(0.1, 100)" },
+    );
   });
 
   it("reject parameters that give no schedule", () => {
@@ -154,7 +179,13 @@ describe("discrete chains", () => {
 
 describe("posterior coefficients and the stable functions", () => {
   it("posteriorCoefficients against DDPM's forms in ᾱ_s, ᾱ_t, including s = the data (γ_s = −∞)", () => {
-    const pairs = [[-Infinity, -3], [-5, -4.9], [-2, 3], [4, 9], [-12, 10]] as const;
+    const pairs = [
+      [-Infinity, -3],
+      [-5, -4.9],
+      [-2, 3],
+      [4, 9],
+      [-12, 10],
+    ] as const;
     const { coefXt, coefX0, variance } = posteriorCoefficients(exactArray(pairs.map((p) => p[0])), exactArray(pairs.map((p) => p[1])));
     const want = pairs.map(([gs, gt]) => {
       const [as, at] = [sig(-gs), sig(-gt)];
@@ -162,9 +193,21 @@ describe("posterior coefficients and the stable functions", () => {
       return { xt: (Math.sqrt(a) * (1 - as)) / (1 - at), x0: (Math.sqrt(as) * (1 - a)) / (1 - at), v: ((1 - a) * (1 - as)) / (1 - at) };
     });
     // measured: 1.2e-12 relative (the DDPM forms lose digits to 1 − ᾱ_t near 1 and 1 − α_{t|s}² near 0)
-    assertClose(read(coefXt), want.map((w) => w.xt), { rtol: 1e-11, atol: 1e-300, label: "coefXt" });
-    assertClose(read(coefX0), want.map((w) => w.x0), { rtol: 1e-11, label: "coefX0" });
-    assertClose(read(variance), want.map((w) => w.v), { rtol: 1e-11, atol: 1e-300, label: "variance" });
+    assertClose(
+      read(coefXt),
+      want.map((w) => w.xt),
+      { rtol: 1e-11, atol: 1e-300, label: "coefXt" },
+    );
+    assertClose(
+      read(coefX0),
+      want.map((w) => w.x0),
+      { rtol: 1e-11, label: "coefX0" },
+    );
+    assertClose(
+      read(variance),
+      want.map((w) => w.v),
+      { rtol: 1e-11, atol: 1e-300, label: "variance" },
+    );
   });
 
   it("softplus(x) = log(1 + eˣ) in both tails and at ±∞", () => {
@@ -198,7 +241,13 @@ describe("learned schedules against their network in plain JS (float64)", () => 
     return {
       gammaMin: a([-6], [1]),
       gammaMax: a([3], [1]),
-      interior: { w1: a([interior.w1], [1, 1]), b1: a([interior.b1], [1]), w2: a(interior.w2, [1, H]), b2: a(interior.b2, [H]), w3: a(interior.w3, [H, 1]) },
+      interior: {
+        w1: a([interior.w1], [1, 1]),
+        b1: a([interior.b1], [1]),
+        w2: a(interior.w2, [1, H]),
+        b2: a(interior.b2, [H]),
+        w3: a(interior.w3, [H, 1]),
+      },
     };
   };
   const t = [0, 0.15, 0.5, 0.85, 1];
@@ -220,7 +269,11 @@ describe("learned schedules against their network in plain JS (float64)", () => 
       const [, dg] = gammaWithDerivative(s, exactArray(t.slice(1, 4)));
       const h = 1e-6;
       // measured: 1.3e-10 relative (the central difference's own error)
-      assertClose(read(dg), t.slice(1, 4).map((u) => (gammaJs(u + h) - gammaJs(u - h)) / (2 * h)), { rtol: 1.3e-9, label: `${device} γ'` });
+      assertClose(
+        read(dg),
+        t.slice(1, 4).map((u) => (gammaJs(u + h) - gammaJs(u - h)) / (2 * h)),
+        { rtol: 1.3e-9, label: `${device} γ'` },
+      );
       tree.dispose(p);
     }
   });
@@ -229,7 +282,11 @@ describe("learned schedules against their network in plain JS (float64)", () => 
     const p = { gammaMin: np.array([-5]), gammaMax: np.array([7]) };
     const s = learnedSchedule("learned-linear", p);
     assert.equal(s.name, "learned-linear");
-    assertClose(read(s.gamma(exactArray(t))), t.map((u) => -5 + 12 * u), { rtol: 1e-15, atol: 1e-15, label: "learned-linear" });
+    assertClose(
+      read(s.gamma(exactArray(t))),
+      t.map((u) => -5 + 12 * u),
+      { rtol: 1e-15, atol: 1e-15, label: "learned-linear" },
+    );
     tree.dispose(p);
   });
 
@@ -243,7 +300,13 @@ describe("learned schedules against their network in plain JS (float64)", () => 
     const w3 = Array.from(draws.normal([5, 1]).dataSync() as Float32Array).map((v) => v / 5);
     const i = p.interior!;
     assert.deepEqual([read(p.gammaMin), read(p.gammaMax), read(i.w1), read(i.b1), read(i.b2)], [[-2], [1], [1], [0], [0, 0, 0, 0, 0]]);
-    assert.deepEqual([i.w2.shape, i.w3.shape], [[1, 5], [5, 1]]);
+    assert.deepEqual(
+      [i.w2.shape, i.w3.shape],
+      [
+        [1, 5],
+        [5, 1],
+      ],
+    );
     assertClose(read(i.w2), w2, { rtol: 0, label: "w2" });
     // measured: 2.3e-8 (w3/H rounded to float32)
     assertClose(read(i.w3), w3, { rtol: 1e-7, label: "w3" });
@@ -253,7 +316,10 @@ describe("learned schedules against their network in plain JS (float64)", () => 
     assert.equal(isLearnedSchedule("learned"), true);
     assert.equal(isLearnedSchedule("learned-linear"), true);
     assert.equal(isLearnedSchedule("cosine"), false);
-    assert.throws(() => initLearnedSchedule("learned", new Rng(1), { gammaMin: 2, gammaMax: 2, hidden: 4 }), /a learned schedule needs γ_min < γ_max, got 2 and 2/);
+    assert.throws(
+      () => initLearnedSchedule("learned", new Rng(1), { gammaMin: 2, gammaMax: 2, hidden: 4 }),
+      /a learned schedule needs γ_min < γ_max, got 2 and 2/,
+    );
     const ends = { gammaMin: np.array([-1]), gammaMax: np.array([1]) };
     assert.throws(() => learnedSchedule("learned", ends), /the parameters do not match a "learned" schedule/);
     const full = paramsOn("cpu");

@@ -4,7 +4,7 @@
  */
 import { exactArray } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
-import { posteriorCoefficients, softplus, type NoiseSchedule } from "./schedule.js";
+import { type NoiseSchedule, posteriorCoefficients, softplus } from "./schedule.js";
 
 /**
  * A schedule discretised to T steps (`discretize`): float64 tables indexed 0..T, latents x_1..x_T

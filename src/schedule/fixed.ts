@@ -1,6 +1,6 @@
 /** The fixed schedules: DDPM linear-β, cosine, and VDM's linear log-SNR. */
-import { numpy as np, type Array } from "../engine/jax.js";
-import { softplus, type NoiseSchedule } from "./schedule.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type NoiseSchedule, softplus } from "./schedule.js";
 
 /** DDPM's β range for T = 1000 (Ho et al. 2020): β_1 = 1e-4, β_T = 0.02. */
 const DDPM_BETA_START = 1e-4;
@@ -66,8 +66,14 @@ export function cosineSchedule(s = 0.008): NoiseSchedule {
      * t = b·2(1 + s)/π − s (atan is well conditioned at both ends, unlike acos or asin).
      */
     inverse(gamma: Array): Array {
-      const tan2b = np.exp(gamma).mul(1 / Math.cos(a) ** 2).add(Math.tan(a) ** 2);
-      return np.atan(np.sqrt(tan2b)).mul((2 * (1 + s)) / Math.PI).sub(s);
+      const tan2b = np
+        .exp(gamma)
+        .mul(1 / Math.cos(a) ** 2)
+        .add(Math.tan(a) ** 2);
+      return np
+        .atan(np.sqrt(tan2b))
+        .mul((2 * (1 + s)) / Math.PI)
+        .sub(s);
     },
   };
 }

@@ -8,9 +8,10 @@
  *   of their own, so the interior shape and the endpoints learn separately.
  * Both implement `NoiseSchedule`, so callers use them like a fixed schedule.
  */
-import { numpy as np, type Array } from "../engine/jax.js";
-import { sigmoid, softplus, type NoiseSchedule } from "./schedule.js";
+
 import type { Rng } from "../engine/index.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type NoiseSchedule, sigmoid, softplus } from "./schedule.js";
 
 /** The learned schedule kinds: "learned" (monotone network) and "learned-linear" (learned endpoints). */
 export const learnedScheduleKinds = ["learned", "learned-linear"] as const;
@@ -49,8 +50,13 @@ export interface LearnedScheduleInit {
 export const defaultLearnedInit: LearnedScheduleInit = { gammaMin: -13.3, gammaMax: 5, hidden: 1024 };
 
 /** Initial parameters (float32). */
-export function initLearnedSchedule(kind: LearnedScheduleKind, rng: Rng, init: LearnedScheduleInit = defaultLearnedInit): LearnedScheduleParams {
-  if (!(init.gammaMin < init.gammaMax)) throw new Error(`a learned schedule needs γ_min < γ_max, got ${init.gammaMin} and ${init.gammaMax}`);
+export function initLearnedSchedule(
+  kind: LearnedScheduleKind,
+  rng: Rng,
+  init: LearnedScheduleInit = defaultLearnedInit,
+): LearnedScheduleParams {
+  if (!(init.gammaMin < init.gammaMax))
+    throw new Error(`a learned schedule needs γ_min < γ_max, got ${init.gammaMin} and ${init.gammaMax}`);
   const ends = { gammaMin: np.array([init.gammaMin]), gammaMax: np.array([init.gammaMax]) };
   if (kind === "learned-linear") return ends;
   const H = init.hidden;

@@ -8,7 +8,16 @@ import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { grad, numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { discretize, gammaWithDerivative, getSchedule, initLearnedSchedule, learnedSchedule, scheduleNames, sigmoid, silu } from "./index.js";
+import {
+  discretize,
+  gammaWithDerivative,
+  getSchedule,
+  initLearnedSchedule,
+  learnedSchedule,
+  scheduleNames,
+  sigmoid,
+  silu,
+} from "./index.js";
 
 useEngine("wasm");
 
@@ -31,7 +40,11 @@ function checkAgainst(name: string, T: number, betas: number[], rtol: number) {
   const ref = chainFromBetas(betas);
   const tail = (a: Float64Array) => Array.from(a.subarray(1));
   assertClose(tail(d.beta), betas, { rtol, label: `${name} beta` });
-  assertClose(tail(d.alpha), betas.map((b) => 1 - b), { rtol, label: `${name} alpha` });
+  assertClose(
+    tail(d.alpha),
+    betas.map((b) => 1 - b),
+    { rtol, label: `${name} alpha` },
+  );
   assertClose(tail(d.alphaBar), ref.alphaBar, { rtol, label: `${name} alphaBar` });
   assertClose(tail(d.snr), ref.snr, { rtol, label: `${name} snr` });
   // β̃_1 = 0 exactly; the rest relative.
@@ -62,16 +75,16 @@ describe("discrete schedules match the standard β-first definitions", () => {
     const T = 2000;
     const alphaBar = (t: number) => 1 - Math.sqrt(t + 1e-4);
     // β-first: β_i = 1 − ᾱ(i/T)/ᾱ((i−1)/T) with ᾱ_0 = 1 (the data), clipped where ᾱ crosses 0
-    const betas = Array.from({ length: T }, (_, i) => Math.min(1 - Math.max(alphaBar((i + 1) / T), 1e-12) / (i === 0 ? 1 : alphaBar(i / T)), 0.999));
+    const betas = Array.from({ length: T }, (_, i) =>
+      Math.min(1 - Math.max(alphaBar((i + 1) / T), 1e-12) / (i === 0 ? 1 : alphaBar(i / T)), 0.999),
+    );
     assert.equal(betas[T - 1], 0.999, "the last sqrt β is clipped");
     checkAgainst("sqrt", T, betas, 1e-8);
   });
 
   it("log-snr-linear: ᾱ_i = sigmoid(−γ(i/T)), γ from −13.3 to 5", () => {
     const T = 50;
-    const alphaBar = Array.from({ length: T + 1 }, (_, i) =>
-      i === 0 ? 1 : 1 / (1 + Math.exp(-13.3 + 18.3 * (i / T))),
-    );
+    const alphaBar = Array.from({ length: T + 1 }, (_, i) => (i === 0 ? 1 : 1 / (1 + Math.exp(-13.3 + 18.3 * (i / T)))));
     const betas = alphaBar.slice(1).map((a, i) => 1 - a / alphaBar[i]!);
     checkAgainst("log-snr-linear", T, betas, 1e-9);
   });
@@ -146,7 +159,10 @@ describe("continuous γ(t)", () => {
 
 describe("registry", () => {
   it("names the known schedules when asked for an unknown one", () => {
-    assert.throws(() => getSchedule("quadratic"), /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/);
+    assert.throws(
+      () => getSchedule("quadratic"),
+      /unknown schedule "quadratic" \(known: linear, cosine, log-snr-linear, geometric, sqrt\)/,
+    );
   });
   it("rejects a non-integer or non-positive T", () => {
     assert.throws(() => discretize(getSchedule("cosine"), 0), /T >= 1, got 0/);
@@ -179,6 +195,6 @@ describe("sigmoid", () => {
     assertClose(got, want, { rtol: 1e-15, label: "sigmoid" });
     const g = grad((v: np.Array) => np.sum(silu(v)))(np.array([-200, -90, -10, 0, 10, 200])).dataSync() as Float32Array;
     for (const v of g) assert.ok(Number.isFinite(v), `silu' = ${v}`);
-    assertClose([g[2]!, g[3]!], [1 / (1 + Math.exp(10)) * (1 + -10 * (1 - 1 / (1 + Math.exp(10)))), 0.5], { rtol: 1e-5, label: "silu'" });
+    assertClose([g[2]!, g[3]!], [(1 / (1 + Math.exp(10))) * (1 + -10 * (1 - 1 / (1 + Math.exp(10)))), 0.5], { rtol: 1e-5, label: "silu'" });
   });
 });

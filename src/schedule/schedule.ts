@@ -5,7 +5,7 @@
  *   ᾱ(t) = α_t² = sigmoid(−γ(t)),  σ_t² = 1 − ᾱ(t) = sigmoid(γ(t)),  SNR(t) = exp(−γ(t)).
  * A discrete chain of T steps puts latents x_1..x_T at t_i = i/T; x_0 is the data (γ_0 = −∞).
  */
-import { jvp, numpy as np, type Array } from "../engine/jax.js";
+import { type Array, jvp, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
 
 /**
@@ -52,10 +52,7 @@ export function gammaWithDerivative(schedule: NoiseSchedule, t: Array): [Array, 
  * For s = t−1 on the discrete chain these are DDPM's √ᾱ_{t−1}β_t/(1−ᾱ_t), √α_t(1−ᾱ_{t−1})/(1−ᾱ_t)
  * and β̃_t; γ_s = −∞ (s is the data) gives coefX0 = 1, coefXt = 0, variance 0. Consumes both.
  */
-export function posteriorCoefficients(
-  gammaS: Array,
-  gammaT: Array,
-): { coefXt: Array; coefX0: Array; variance: Array } {
+export function posteriorCoefficients(gammaS: Array, gammaT: Array): { coefXt: Array; coefX0: Array; variance: Array } {
   const sigma2S = sigmoid(gammaS.ref);
   const alphaS = np.exp(softplus(gammaS.ref).mul(-0.5)); // √sigmoid(−γ_s)
   const alphaT = np.exp(softplus(gammaT.ref).mul(-0.5));

@@ -1,6 +1,6 @@
 /** Diffusion-LM's sqrt schedule (Li et al. 2022). */
-import { numpy as np, type Array } from "../engine/jax.js";
-import { sigmoid, type NoiseSchedule } from "./schedule.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type NoiseSchedule, sigmoid } from "./schedule.js";
 
 /**
  * The sqrt schedule of Diffusion-LM (Li et al. 2022): ᾱ(t) = 1 − √(t + s), s = 1e-4, so

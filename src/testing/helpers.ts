@@ -1,7 +1,7 @@
 /** Shared test utilities: engine start-up and float comparisons that report the worst index. */
 import assert from "node:assert/strict";
 import { before } from "node:test";
-import { initEngine, type EngineDevice } from "../engine/index.js";
+import { type EngineDevice, initEngine } from "../engine/index.js";
 
 /** Start the engine once for a test file. */
 export function useEngine(device: EngineDevice = "wasm"): void {

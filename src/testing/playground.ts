@@ -16,8 +16,25 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ARTIFACTS = join(ROOT, "artifacts", "playground");
 const CHROMIUM = process.env.VDM_CHROMIUM ?? "/usr/bin/chromium";
 /** Flags that keep Chromium off the network (a closed network refuses its background connections). */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml", ".png": "image/png" };
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+};
 
 /** A static file server for `root` with the COOP/COEP headers that make the page cross-origin isolated. */
 function serve(root: string): Promise<{ server: Server; url: string }> {
@@ -28,10 +45,16 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
       res.writeHead(404).end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+    res.writeHead(200, {
+      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
     res.end(readFileSync(file));
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })),
+  );
 }
 
 /** The built playground served on `url`, and a headless Chromium to open it in. */
@@ -45,7 +68,9 @@ export interface Playground {
 /** Build the playground into `site` (a fresh folder), serve it and launch Chromium (an error says how to get it if it is missing). */
 export async function startPlayground(site: string): Promise<Playground> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the playground tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set VDM_CHROMIUM to a Chromium binary)`);
+    throw new Error(
+      `the playground tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set VDM_CHROMIUM to a Chromium binary)`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   const { build } = await import("vite");

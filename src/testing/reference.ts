@@ -17,7 +17,8 @@ const S = 0.008;
 const angle = (t: number) => ((t + S) / (1 + S)) * (Math.PI / 2);
 const f = (t: number) => Math.cos(angle(t)) ** 2;
 // f(0) − f(t) = (cos b₀ − cos b)(cos b₀ + cos b), cos b₀ − cos b = 2 sin((b + b₀)/2) sin((b − b₀)/2): no cancellation near t = 0
-const fDrop = (t: number) => 2 * Math.sin((angle(t) + angle(0)) / 2) * Math.sin((angle(t) - angle(0)) / 2) * (Math.cos(angle(0)) + Math.cos(angle(t)));
+const fDrop = (t: number) =>
+  2 * Math.sin((angle(t) + angle(0)) / 2) * Math.sin((angle(t) - angle(0)) / 2) * (Math.cos(angle(0)) + Math.cos(angle(t)));
 
 /** The cosine schedule's γ(t) = log((f(0) − f(t))/f(t)), its derivative and its inverse, in float64. */
 export const cosineClosedForm = {

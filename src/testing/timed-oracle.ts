@@ -2,11 +2,12 @@
  * Reference models and noise for exact sampler tests: the oracle asked about its noise level by t,
  * as a trained network is, and a random stream that hands out float64 draws and keeps a copy of each.
  */
-import { Rng } from "../engine/index.js";
-import { numpy as np, type Array } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import { perExample } from "../diffusion/shapes.js";
-import { oracleModel, type MixtureParams } from "../models/oracle.js";
+import { Rng } from "../engine/index.js";
+import { type Array, numpy as np } from "../engine/jax.js";
+import { type MixtureParams, oracleModel } from "../models/oracle.js";
 import type { NoiseSchedule } from "../schedule/index.js";
 
 /**

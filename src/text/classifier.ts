@@ -4,14 +4,14 @@
  * frozen E: x_0 = E[w] [length, d], x_t ~ q(x_t | x_0) on the LM's own schedule.
  */
 import type { PointSet } from "../data/toy.js";
-import type { Classifier } from "../models/mlp.js";
-import { tree, type Array, type JsTree } from "../engine/jax.js";
-import { buildClassifier } from "../train/config.js";
+import { type Array, type JsTree, tree } from "../engine/jax.js";
 import { DataError } from "../errors.js";
+import type { Classifier } from "../models/mlp.js";
+import { buildClassifier } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
-import { train, type TrainOptions } from "../train/trainer.js";
-import { attributeClass, attributeClasses, attributes, type Attribute } from "./grammar.js";
-import { textClassifierConfig, type TextClassifierOptions } from "./config.js";
+import { type TrainOptions, train } from "../train/trainer.js";
+import { type TextClassifierOptions, textClassifierConfig } from "./config.js";
+import { type Attribute, attributeClass, attributeClasses, attributes } from "./grammar.js";
 import type { TextLM } from "./sample.js";
 import { tokenize } from "./tokenizer.js";
 
@@ -59,7 +59,12 @@ export interface TrainTextClassifierOptions extends TextClassifierOptions, Train
  * Train a noise-aware classifier of `attribute` for `lm` on `sentences` (checkpoint in
  * `options.checkpointDir` when given), with the library's trainer.
  */
-export function trainTextClassifier(lm: TextLM, sentences: readonly string[], attribute: Attribute, options: TrainTextClassifierOptions = {}): TextClassifier {
+export function trainTextClassifier(
+  lm: TextLM,
+  sentences: readonly string[],
+  attribute: Attribute,
+  options: TrainTextClassifierOptions = {},
+): TextClassifier {
   const data = classifierPoints(lm, sentences, attribute);
   const classNames = attributeClasses(attribute, lm.net.length);
   const config = textClassifierConfig(lm.config, { attribute, classNames, train: data.n }, options);
@@ -72,7 +77,8 @@ export function trainTextClassifier(lm: TextLM, sentences: readonly string[], at
 export function loadTextClassifier(dir: string): TextClassifier {
   const { config, classifier, params } = loadClassifier(dir);
   const net = config.model.kind === "text" ? config.model.text : null;
-  if (!net?.attribute || !net.classNames) throw new DataError(`${dir} does not hold a text classifier (a run with a text model, attribute and class names)`);
+  if (!net?.attribute || !net.classNames)
+    throw new DataError(`${dir} does not hold a text classifier (a run with a text model, attribute and class names)`);
   if (!isAttribute(net.attribute)) throw new DataError(`${dir}: unknown attribute "${net.attribute}"`);
   return { attribute: net.attribute, classNames: net.classNames, classifier, params };
 }

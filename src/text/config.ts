@@ -1,17 +1,28 @@
 /** A Diffusion-LM run's config (`RunConfig` with a "text" model), and its noise-aware classifiers'. */
-import { defaultAdam } from "../train/adam.js";
-import { validateRunConfig, type RunConfig } from "../train/config.js";
+
 import { ConfigError } from "../errors.js";
-import type { TextNetConfig } from "./model.js";
+import { defaultAdam } from "../train/adam.js";
+import { type RunConfig, validateRunConfig } from "../train/config.js";
 import type { TextCorpus } from "./data.js";
-import { longestSentence, Tokenizer } from "./tokenizer.js";
+import type { TextNetConfig } from "./model.js";
+import { longestSentence, type Tokenizer } from "./tokenizer.js";
 
 /**
  * The defaults of {@link TextRunOptions}, in one place (the CLI's flag table reads them too). 10,000
  * steps: on text:restaurants the parse rate of 200 samples was 55.5 % after 6,000 steps and 75 % after
  * 10,000.
  */
-export const textRunDefaults = { steps: 10000, batch: 64, lr: 3e-3, embedDim: 16, width: 128, layers: 3, heads: 4, schedule: "sqrt", timesteps: 0 } as const;
+export const textRunDefaults = {
+  steps: 10000,
+  batch: 64,
+  lr: 3e-3,
+  embedDim: 16,
+  width: 128,
+  layers: 3,
+  heads: 4,
+  schedule: "sqrt",
+  timesteps: 0,
+} as const;
 
 /** What a user may set for a Diffusion-LM run (the rest are defaults: {@link textRunDefaults}). */
 export interface TextRunOptions {
@@ -116,7 +127,8 @@ export interface TextClassifierTask {
  */
 export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o: TextClassifierOptions = {}): RunConfig {
   const { attribute, classNames, train } = task;
-  if (lm.model.kind !== "text" || lm.task === "classifier") throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
+  if (lm.model.kind !== "text" || lm.task === "classifier")
+    throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
   const { length, embedDim, words } = lm.model.text;
   const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;
   const text: TextNetConfig = {
@@ -144,7 +156,13 @@ export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o:
       batch: o.batch ?? 64,
       steps,
       seed: o.seed ?? 0,
-      adam: { ...defaultAdam, lr: o.lr ?? 1e-3, warmup: Math.min(100, Math.ceil(steps / 20)), decay: { kind: "cosine", steps, final: 0.1 }, emaDecay: 0.99 },
+      adam: {
+        ...defaultAdam,
+        lr: o.lr ?? 1e-3,
+        warmup: Math.min(100, Math.ceil(steps / 20)),
+        decay: { kind: "cosine", steps, final: 0.1 },
+        emaDecay: 0.99,
+      },
       checkpointEvery: Math.max(100, Math.ceil(steps / 5)),
     } satisfies RunConfig,
     "text classifier options",

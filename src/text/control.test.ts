@@ -6,23 +6,23 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Model } from "../diffusion/model.js";
+import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { nn, numpy as np, tree } from "../engine/jax.js";
-import { DiffusionProcess } from "../diffusion/process.js";
-import type { Model } from "../diffusion/model.js";
-import { getSchedule } from "../schedule/index.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { DdimSampler } from "../sample/ddim.js";
 import { DpmSolverSampler } from "../sample/dpm-solver.js";
 import { EulerSampler } from "../sample/euler.js";
 import { HeunSampler } from "../sample/heun.js";
 import type { Sampler } from "../sample/sampler.js";
+import { getSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
-import { initTextNet, textClassifier, textModel, type TextNetConfig, type TextParams } from "./model.js";
+import { validateRunConfig } from "../train/config.js";
+import { initTextNet, type TextNetConfig, type TextParams, textClassifier, textModel } from "./model.js";
 import { clampedModel, nearestTokens } from "./rounding.js";
 import { sampleTextIds, type TextLM } from "./sample.js";
 import { PAD, Tokenizer, UNK } from "./tokenizer.js";
-import { validateRunConfig } from "../train/config.js";
 
 useEngine("wasm");
 
@@ -32,8 +32,18 @@ const process = new DiffusionProcess(getSchedule("sqrt"), 0);
 const params = initTextNet(net, new Rng(1));
 const lm: TextLM = {
   config: validateRunConfig({
-    format: "vdm-run-1", data: { spec: "text:test", dim: 6, mean: [0], std: [1], train: 1, test: 0 }, model: { kind: "text", text: net }, target: "x0", loss: "simple",
-    schedule: "sqrt", timesteps: 0, batch: 4, steps: 1, seed: 0, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 0, emaDecay: 0.99 }, checkpointEvery: 1,
+    format: "vdm-run-1",
+    data: { spec: "text:test", dim: 6, mean: [0], std: [1], train: 1, test: 0 },
+    model: { kind: "text", text: net },
+    target: "x0",
+    loss: "simple",
+    schedule: "sqrt",
+    timesteps: 0,
+    batch: 4,
+    steps: 1,
+    seed: 0,
+    adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 0, emaDecay: 0.99 },
+    checkpointEvery: 1,
   }),
   net,
   model: textModel(net),
@@ -60,7 +70,9 @@ describe("clamping, guidance and infilling with the few-step samplers", () => {
         x.dispose();
         continue;
       }
-      const snapped = np.matmul(nn.oneHot(nearestTokens(x.ref, params.embedding!.ref).reshape([48]), 8), params.embedding!.ref).dataSync() as Float32Array;
+      const snapped = np
+        .matmul(nn.oneHot(nearestTokens(x.ref, params.embedding!.ref).reshape([48]), 8), params.embedding!.ref)
+        .dataSync() as Float32Array;
       x.dispose();
       assert.deepEqual(Array.from(values), Array.from(snapped), `${name}: the samples are embedding rows`);
     }
@@ -78,11 +90,25 @@ describe("clamping, guidance and infilling with the few-step samplers", () => {
       return Array.from({ length: n }, (_, k) => p[k * 3]!).reduce((a, b) => a + b, 0) / n;
     };
     // a denoiser that follows x_t (ε̂ = 0, so x̂_0 = x_t/α_t): guidance then moves what it returns
-    const follower: TextLM = { ...lm, model: { target: "eps", classes: 0, apply: (p, xt, t, gamma) => (tree.dispose([p, t, gamma]), np.zerosLike(xt)) } as Model<TextParams> };
+    const follower: TextLM = {
+      ...lm,
+      model: {
+        target: "eps",
+        classes: 0,
+        apply: (p, xt, t, gamma) => (tree.dispose([p, t, gamma]), np.zerosLike(xt)),
+      } as Model<TextParams>,
+    };
     for (const [name, make] of samplers) {
       const plain = sampleTextIds(follower, n, { rng: new Rng(3), sampler: make() });
-      const guided = sampleTextIds(follower, n, { rng: new Rng(3), sampler: make(), control: { classifier, params: clfParams, label: 0, scale: 30, fluency: 0.5 } });
-      assert.ok(guided.every((id) => id >= 0 && id < 8), name);
+      const guided = sampleTextIds(follower, n, {
+        rng: new Rng(3),
+        sampler: make(),
+        control: { classifier, params: clfParams, label: 0, scale: 30, fluency: 0.5 },
+      });
+      assert.ok(
+        guided.every((id) => id >= 0 && id < 8),
+        name,
+      );
       const [p0, p1] = [targetProb(plain), targetProb(guided)];
       assert.ok(p1 > p0, `${name}: p(target) ${p0.toFixed(3)} unguided, ${p1.toFixed(3)} guided`);
     }

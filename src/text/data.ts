@@ -42,9 +42,14 @@ export function loadTextCorpus(spec: string, seed = 0, options: TextCorpusOption
   const { train = 4000, test = 500 } = options;
   if (!isTextSpec(spec)) throw new DataError(`"${spec}" is not a text data set (text:${BUILTIN_CORPUS} or text:FILE)`);
   const source = spec.slice("text:".length);
-  if (source === BUILTIN_CORPUS) return { spec, train: restaurantSentences(train, seed), test: restaurantSentences(test, seed + 1), builtin: true };
-  if (source === "" || !existsSync(source)) throw new DataError(`text file "${source}" does not exist (text:${BUILTIN_CORPUS} is the built-in corpus)`);
-  const lines = readFileSync(source, "utf8").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  if (source === BUILTIN_CORPUS)
+    return { spec, train: restaurantSentences(train, seed), test: restaurantSentences(test, seed + 1), builtin: true };
+  if (source === "" || !existsSync(source))
+    throw new DataError(`text file "${source}" does not exist (text:${BUILTIN_CORPUS} is the built-in corpus)`);
+  const lines = readFileSync(source, "utf8")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   if (lines.length < 2) throw new DataError(`text file "${source}" has ${lines.length} sentence(s); it needs at least two (one per line)`);
   const held = (k: number) => k % 10 === 9;
   return { spec, train: lines.filter((_, k) => !held(k)), test: lines.filter((_, k) => held(k)), builtin: false };

@@ -2,7 +2,7 @@
  * Measures of generated text: the share that parses under the built-in grammar, control success,
  * distinct-n diversity and the share copied from the training set.
  */
-import { attributeClass, parseSentence, type Attribute } from "./grammar.js";
+import { type Attribute, attributeClass, parseSentence } from "./grammar.js";
 import { tokenize } from "./tokenizer.js";
 
 /** The share of `sentences` that are sentences of the built-in grammar (`parseSentence`); 0 for none. */

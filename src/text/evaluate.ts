@@ -5,11 +5,11 @@
  */
 import { Rng } from "../engine/index.js";
 import type { Sampler } from "../sample/sampler.js";
-import { SLOT_VALUES, attributeClass, parseTokens } from "./grammar.js";
-import { copyRate, distinctN, parseRate } from "./eval.js";
 import type { TextClassifier } from "./classifier.js";
-import { sampleTextIds, type TextLM } from "./sample.js";
 import type { TextCorpus } from "./data.js";
+import { copyRate, distinctN, parseRate } from "./eval.js";
+import { attributeClass, parseTokens, SLOT_VALUES } from "./grammar.js";
+import { sampleTextIds, type TextLM } from "./sample.js";
 
 /** Options of `evaluateText`. */
 export interface TextEvalOptions {
@@ -33,7 +33,15 @@ export interface TextEvalReport {
   copyRate: number;
   /** up to 12 unguided samples */
   examples: string[];
-  control?: { attribute: string; scale: number; fluency: number; unguided: number; guided: number; guidedParseRate: number; examples: string[] };
+  control?: {
+    attribute: string;
+    scale: number;
+    fluency: number;
+    unguided: number;
+    guided: number;
+    guidedParseRate: number;
+    examples: string[];
+  };
   infill?: { keep: number; success: number; parseRate: number; examples: { fixed: string; sample: string }[] };
 }
 
@@ -44,7 +52,8 @@ export interface TextEvalReport {
 export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => Sampler, options: TextEvalOptions = {}): TextEvalReport {
   const { n = 200, seed = 0, clamp = true, control, infillKeep = 0.5 } = options;
   const L = lm.net.length;
-  const decode = (ids: Int32Array) => Array.from({ length: ids.length / L }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
+  const decode = (ids: Int32Array) =>
+    Array.from({ length: ids.length / L }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
   const tokensOf = (ids: Int32Array, k: number) => lm.tokenizer.tokens(ids.subarray(k * L, (k + 1) * L));
   const plainIds = sampleTextIds(lm, n, { rng: new Rng(seed + 101), sampler: makeSampler(), clamp });
   const plain = decode(plainIds);
@@ -60,8 +69,15 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
     const attribute = classifier.attribute;
     const K = attribute === "length" ? L + 1 : SLOT_VALUES[attribute].length;
     const targets = Int32Array.from({ length: n }, (_, k) => k % K);
-    const success = (ids: Int32Array) => Array.from(targets).filter((y, k) => parseTokens(tokensOf(ids, k)) !== null && attributeClass(attribute, tokensOf(ids, k)) === y).length / n;
-    const guidedIds = sampleTextIds(lm, n, { rng: new Rng(seed + 202), sampler: makeSampler(), clamp, control: { classifier: classifier.classifier, params: classifier.params, label: targets, scale, fluency } });
+    const success = (ids: Int32Array) =>
+      Array.from(targets).filter((y, k) => parseTokens(tokensOf(ids, k)) !== null && attributeClass(attribute, tokensOf(ids, k)) === y)
+        .length / n;
+    const guidedIds = sampleTextIds(lm, n, {
+      rng: new Rng(seed + 202),
+      sampler: makeSampler(),
+      clamp,
+      control: { classifier: classifier.classifier, params: classifier.params, label: targets, scale, fluency },
+    });
     const guided = decode(guidedIds);
     report.control = {
       attribute,
@@ -79,7 +95,7 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
     const ids = new Int32Array(m * L);
     const mask = new Float32Array(m * L);
     let state = (seed * 7919 + 17) >>> 0;
-    const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
     rows.forEach((s, k) => {
       ids.set(lm.tokenizer.encode(s, L, true), k * L);
       for (let l = 0; l < L; l++) mask[k * L + l] = random() < infillKeep ? 1 : 0;
@@ -96,7 +112,9 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
       if (parses) parsed++;
       if (parses && kept) ok++;
       if (examples.length < 6) {
-        const fixed = Array.from({ length: L }, (_, l) => (mask[k * L + l] === 1 ? (lm.tokenizer.words[ids[k * L + l]!] ?? "?") : "_")).join(" ");
+        const fixed = Array.from({ length: L }, (_, l) =>
+          mask[k * L + l] === 1 ? (lm.tokenizer.words[ids[k * L + l]!] ?? "?") : "_",
+        ).join(" ");
         examples.push({ fixed, sample: lm.tokenizer.decode(row) });
       }
     }

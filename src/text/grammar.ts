@@ -4,16 +4,30 @@
  * parser that decides whether a token sequence is a sentence of the grammar and which slot values
  * it states. Articles agree with the next word ("an Italian", "a cheap").
  */
+
+import { mulberry32 } from "../data/mulberry32.js";
 import { ConfigError } from "../errors.js";
 import { detokenize, tokenize } from "./tokenizer.js";
-import { mulberry32 } from "../data/mulberry32.js";
 
 /** The grammar's slots. */
 export type Slot = "name" | "food" | "price" | "area" | "rating";
 
 /** Every slot's values, in class order (a classifier's class k is values[k]; class values.length is "absent"). */
 export const SLOT_VALUES: Readonly<Record<Slot, readonly string[]>> = {
-  name: ["Aromi", "Zizzi", "Cotto", "Strada", "Fitzbillies", "Alimentum", "Blue Spice", "The Eagle", "The Mill", "The Phoenix", "The Punter", "The Golden Curry"],
+  name: [
+    "Aromi",
+    "Zizzi",
+    "Cotto",
+    "Strada",
+    "Fitzbillies",
+    "Alimentum",
+    "Blue Spice",
+    "The Eagle",
+    "The Mill",
+    "The Phoenix",
+    "The Punter",
+    "The Golden Curry",
+  ],
   food: ["Italian", "French", "Chinese", "Indian", "Japanese", "English", "Thai", "Mexican"],
   price: ["cheap", "moderate", "expensive"],
   area: ["city centre", "riverside", "old town"],
@@ -36,7 +50,23 @@ const ART: Item = { article: true };
 const TEMPLATES: readonly Item[][] = [
   [S("name"), "is", ART, S("price", "adjective"), S("food"), "restaurant", "in", "the", S("area"), "."],
   [S("name"), "serves", S("food"), "food", "with", S("price", "noun"), "prices", "in", "the", S("area"), "."],
-  ["In", "the", S("area"), ",", S("name"), "offers", S("price", "adjective"), S("food"), "food", "rated", S("rating"), "out", "of", "5", "."],
+  [
+    "In",
+    "the",
+    S("area"),
+    ",",
+    S("name"),
+    "offers",
+    S("price", "adjective"),
+    S("food"),
+    "food",
+    "rated",
+    S("rating"),
+    "out",
+    "of",
+    "5",
+    ".",
+  ],
   [S("name"), "is", ART, S("food"), "restaurant", "rated", S("rating"), "out", "of", "5", "."],
   ["There", "is", ART, S("price", "adjective"), S("food"), "place", "called", S("name"), "in", "the", S("area"), "."],
   [S("name"), ",", "in", "the", S("area"), ",", "serves", S("food"), "food", "and", "is", "rated", S("rating"), "out", "of", "5", "."],
@@ -100,7 +130,8 @@ export function templateSlots(template: number): Slot[] {
  * restaurant in the riverside.").
  */
 export function restaurantSentences(n: number, seed: number, templates: readonly number[] = TEMPLATES.map((_, k) => k)): string[] {
-  if (templates.length === 0 || templates.some((k) => !TEMPLATES[k])) throw new ConfigError(`templates must be a non-empty list of 0..${TEMPLATE_COUNT - 1}, got [${templates.join(", ")}]`);
+  if (templates.length === 0 || templates.some((k) => !TEMPLATES[k]))
+    throw new ConfigError(`templates must be a non-empty list of 0..${TEMPLATE_COUNT - 1}, got [${templates.join(", ")}]`);
   const random = mulberry32(seed * 2654435761 + 12345);
   const pick = <T>(xs: readonly T[]) => xs[Math.min(xs.length - 1, Math.floor(random() * xs.length))]!;
   return Array.from({ length: n }, () => {
@@ -129,14 +160,22 @@ export function parseSentence(sentence: string): ParsedSentence | null {
   return parseTokens(tokenize(sentence));
 }
 
-function matchFrom(items: readonly Item[], i: number, tokens: readonly string[], pos: number, slots: Partial<Record<Slot, string>>): boolean {
+function matchFrom(
+  items: readonly Item[],
+  i: number,
+  tokens: readonly string[],
+  pos: number,
+  slots: Partial<Record<Slot, string>>,
+): boolean {
   if (i === items.length) return pos === tokens.length;
   const item = items[i]!;
   if (typeof item === "string") return tokens[pos] === item && matchFrom(items, i + 1, tokens, pos + 1, slots);
   if ("article" in item) {
     const word = tokens[pos];
     const next = tokens[pos + 1];
-    return (word === "a" || word === "an") && next !== undefined && article(next) === word && matchFrom(items, i + 1, tokens, pos + 1, slots);
+    return (
+      (word === "a" || word === "an") && next !== undefined && article(next) === word && matchFrom(items, i + 1, tokens, pos + 1, slots)
+    );
   }
   for (const value of SLOT_VALUES[item.slot]) {
     const words = surface(item.slot, value, item.form);
@@ -180,7 +219,11 @@ export function attributeClass(attribute: Attribute, tokens: readonly string[]):
  */
 export function attributeValue(attribute: Attribute, value: string, maxLength: number): number {
   const classes = attributeClasses(attribute, maxLength);
-  const k = attribute === "length" ? classes.indexOf(value) : classes.slice(0, -1).findIndex((c) => c.toLowerCase() === value.toLowerCase());
-  if (k < 0) throw new ConfigError(`"${value}" is not a value of ${attribute} (known: ${attribute === "length" ? `0..${maxLength}` : classes.slice(0, -1).join(", ")})`);
+  const k =
+    attribute === "length" ? classes.indexOf(value) : classes.slice(0, -1).findIndex((c) => c.toLowerCase() === value.toLowerCase());
+  if (k < 0)
+    throw new ConfigError(
+      `"${value}" is not a value of ${attribute} (known: ${attribute === "length" ? `0..${maxLength}` : classes.slice(0, -1).join(", ")})`,
+    );
   return k;
 }

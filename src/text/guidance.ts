@@ -10,9 +10,10 @@
  * λ log p_θ(x_{t−1} | x_t) inside a few gradient steps on x_{t−1}; that form is tied to the
  * ancestral step, this one is a plain model and so plugs into the few-step samplers too.
  */
-import { lax, nn, numpy as np, tree, valueAndGrad, type Array, type JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import { convert, toX0 } from "../diffusion/parameterization.js";
+import { type Array, type JsTree, lax, nn, numpy as np, tree, valueAndGrad } from "../engine/jax.js";
 import { classifierGuidedModel } from "../guidance/guided.js";
 import type { Classifier } from "../models/mlp.js";
 
@@ -58,7 +59,12 @@ export type GuidedTextParams<P extends JsTree<Array>> = { net: P; classifier: Js
  * Classifier guidance for text: `classifierGuidedModel` (src/guidance) on top of `fluencyModel`
  * when `fluency` > 0. Predicts the guided score; params { net, classifier, labels, scale }.
  */
-export function guidedTextModel<P extends JsTree<Array>>(model: Model<P>, embeddingOf: (params: P) => Array, classifier: Classifier, fluency = 0): Model<GuidedTextParams<P>> {
+export function guidedTextModel<P extends JsTree<Array>>(
+  model: Model<P>,
+  embeddingOf: (params: P) => Array,
+  classifier: Classifier,
+  fluency = 0,
+): Model<GuidedTextParams<P>> {
   const base = fluency > 0 ? fluencyModel(model, embeddingOf, fluency) : model;
   return classifierGuidedModel(base as Model, classifier) as unknown as Model<GuidedTextParams<P>>;
 }

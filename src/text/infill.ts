@@ -5,12 +5,13 @@
  * so every sampler's step moves the fixed positions along q(x_t | x_0 = E[w]) and the free ones
  * along the model's prediction, which attends to the fixed ones.
  */
-import { numpy as np, type Array, type JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
+import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { embed } from "./model.js";
-import { tokenize, type Tokenizer } from "./tokenizer.js";
+import { type Tokenizer, tokenize } from "./tokenizer.js";
 
 /** The params of `infillModel`: the model's, the known ids [B, L] and the mask [B, L] (1 = fixed, 0 = generate). */
 export type InfillParams<P extends JsTree<Array>> = { net: P; known: Array; mask: Array };
@@ -38,7 +39,8 @@ export function infillModel<P extends JsTree<Array>>(model: Model<P>, embeddingO
  */
 export function infillPattern(tokenizer: Tokenizer, pattern: string, length: number): { ids: Int32Array; mask: Float32Array } {
   const tokens = tokenize(pattern);
-  if (tokens.length > length) throw new ConfigError(`the infilling pattern has ${tokens.length} tokens, more than the model's length ${length}`);
+  if (tokens.length > length)
+    throw new ConfigError(`the infilling pattern has ${tokens.length} tokens, more than the model's length ${length}`);
   const unknown = tokens.filter((w) => w !== "_" && !tokenizer.has(w));
   if (unknown.length) throw new ConfigError(`the infilling pattern has words outside the vocabulary: ${unknown.join(", ")}`);
   const ids = new Int32Array(length);

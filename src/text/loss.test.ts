@@ -10,19 +10,21 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
-import { numpy as np, tree, type Array } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
+import { exactArray } from "../engine/index.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
 import { logSnrLinearSchedule } from "../schedule/fixed.js";
-import { alpha, sigma } from "../testing/reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { alpha, sigma } from "../testing/reference.js";
+import { type TextLossEnds, textLoss, textLossEnds, textLossTerms, textObjective } from "./loss.js";
 import type { TextParams } from "./model.js";
-import { textLoss, textLossEnds, textLossTerms, textObjective, type TextLossEnds } from "./loss.js";
 
 useEngine("cpu");
 
-const L = 3, d = 2, V = 4;
+const L = 3,
+  d = 2,
+  V = 4;
 /** γ(t) = −3 + 7t */
 const schedule = () => logSnrLinearSchedule(-3, 4);
 const gammaOf = (t: number) => -3 + 7 * t;
@@ -40,7 +42,10 @@ const model: Model<TextParams> = {
   apply(params, x, t, gamma) {
     tree.dispose(params);
     const B = x.shape[0]!;
-    return x.mul(0.8).add(t.reshape([B, 1, 1]).mul(0.5)).sub(gamma.reshape([B, 1, 1]).mul(0.05));
+    return x
+      .mul(0.8)
+      .add(t.reshape([B, 1, 1]).mul(0.5))
+      .sub(gamma.reshape([B, 1, 1]).mul(0.05));
   },
 };
 const params = (): TextParams => ({ embedding: exactArray(E).reshape([V, d]) }) as unknown as TextParams;
@@ -53,12 +58,16 @@ function reference(B: number, levels: { t: number; gamma: number }[], ends: { t1
   const out: Terms = { denoising: [], reconstruction: [], prior: [], rounding: [] };
   for (let b = 0; b < B; b++) {
     const { t, gamma } = levels[b]!;
-    let denoising = 0, reconstruction = 0, prior = 0, rounding = 0;
+    let denoising = 0,
+      reconstruction = 0,
+      prior = 0,
+      rounding = 0;
     for (let l = 0; l < L; l++) {
       const id = IDS[b * L + l]!;
       const x1: number[] = [];
       for (let k = 0; k < d; k++) {
-        const e = E[id * d + k]!, eps = EPS[(b * L + l) * d + k]!;
+        const e = E[id * d + k]!,
+          eps = EPS[(b * L + l) * d + k]!;
         const xt = alpha(gamma) * e + sigma(gamma) * eps;
         x1.push(alpha(ends.gamma1) * e + sigma(ends.gamma1) * eps);
         denoising += (standIn(xt, t, gamma) - e) ** 2 / (L * d);
@@ -93,7 +102,10 @@ describe("Diffusion-LM loss terms against a float64 reference with fixed noise",
   it("reads the chain's ends: x_1 at (tMin, γ(tMin)) or (1/T, γ_1), the prior at γ(tMax) or γ_T", () => {
     assert.deepEqual(textLossEnds(new DiffusionProcess(schedule(), 0)), { first: { t: 0, gamma: -3 }, priorGamma: 4 });
     const discrete = textLossEnds(new DiffusionProcess(schedule(), 4));
-    assertClose([discrete.first.t, discrete.first.gamma, discrete.priorGamma], [0.25, gammaOf(0.25), gammaOf(1)], { atol: 4e-15, label: "T = 4" }); // measured 8.9e-16 (the chain's γ_1)
+    assertClose([discrete.first.t, discrete.first.gamma, discrete.priorGamma], [0.25, gammaOf(0.25), gammaOf(1)], {
+      atol: 4e-15,
+      label: "T = 4",
+    }); // measured 8.9e-16 (the chain's γ_1)
   });
 
   for (const B of [5, 1]) {
@@ -102,8 +114,13 @@ describe("Diffusion-LM loss terms against a float64 reference with fixed noise",
       const ends = textLossEnds(process);
       const { ids, eps, u } = inputs(B);
       const terms = textLossTerms(model, process, params(), ids, eps, u, null, ends);
-      const ref = reference(B, U.slice(0, B).map((t) => ({ t, gamma: gammaOf(t) })), { t1: 0, gamma1: -3, gammaT: 4 });
-      for (const key of ["denoising", "reconstruction", "prior", "rounding"] as const) assertClose(read(terms[key]), ref[key], { ...TOL, label: key });
+      const ref = reference(
+        B,
+        U.slice(0, B).map((t) => ({ t, gamma: gammaOf(t) })),
+        { t1: 0, gamma1: -3, gammaT: 4 },
+      );
+      for (const key of ["denoising", "reconstruction", "prior", "rounding"] as const)
+        assertClose(read(terms[key]), ref[key], { ...TOL, label: key });
     });
   }
 
@@ -113,8 +130,13 @@ describe("Diffusion-LM loss terms against a float64 reference with fixed noise",
     const table = exactArray(process.chain!.gamma);
     const terms = textLossTerms(model, process, params(), ids, eps, u, table, textLossEnds(process));
     // u = 0.1, 0.3, 0.55, 0.7, 0.9 → steps 1, 2, 3, 3, 4
-    const ref = reference(5, [1, 2, 3, 3, 4].map((i) => ({ t: i / 4, gamma: gammaOf(i / 4) })), { t1: 0.25, gamma1: gammaOf(0.25), gammaT: 4 });
-    for (const key of ["denoising", "reconstruction", "prior", "rounding"] as const) assertClose(read(terms[key]), ref[key], { ...TOL, label: key });
+    const ref = reference(
+      5,
+      [1, 2, 3, 3, 4].map((i) => ({ t: i / 4, gamma: gammaOf(i / 4) })),
+      { t1: 0.25, gamma1: gammaOf(0.25), gammaT: 4 },
+    );
+    for (const key of ["denoising", "reconstruction", "prior", "rounding"] as const)
+      assertClose(read(terms[key]), ref[key], { ...TOL, label: key });
   });
 
   it("the loss is the sum of the terms, and the objective its batch mean with the batch variance (continuous and discrete time)", () => {
@@ -126,7 +148,10 @@ describe("Diffusion-LM loss terms against a float64 reference with fixed noise",
       const sums = ref.denoising.map((x, b) => x + ref.reconstruction[b]! + ref.prior[b]! + ref.rounding[b]!);
       const { ids, eps, u } = inputs(5);
       const table = () => (T === 0 ? np.zeros([0]) : exactArray(process.chain!.gamma));
-      assertClose(read(textLoss(model, process, params(), ids.ref, eps.ref, u.ref, T === 0 ? null : table(), ends)), sums, { ...TOL, label: `loss, T = ${T}` });
+      assertClose(read(textLoss(model, process, params(), ids.ref, eps.ref, u.ref, T === 0 ? null : table(), ends)), sums, {
+        ...TOL,
+        label: `loss, T = ${T}`,
+      });
       const { loss, variance, grads } = textObjective(model, process)(params(), { x0: ids, eps, u, table: table(), labels: np.zeros([5]) });
       tree.dispose(grads);
       const mean = sums.reduce((a, x) => a + x, 0) / 5;
@@ -140,7 +165,11 @@ describe("Diffusion-LM loss terms against a float64 reference with fixed noise",
     const ends: TextLossEnds = { first: { t: 0.2, gamma: -1 }, priorGamma: 1.5 };
     const { ids, eps, u } = inputs(5);
     const terms = textLossTerms(model, process, params(), ids, eps, u, null, ends);
-    const ref = reference(5, U.map((t) => ({ t, gamma: gammaOf(t) })), { t1: 0.2, gamma1: -1, gammaT: 1.5 });
+    const ref = reference(
+      5,
+      U.map((t) => ({ t, gamma: gammaOf(t) })),
+      { t1: 0.2, gamma1: -1, gammaT: 1.5 },
+    );
     for (const key of ["reconstruction", "prior", "rounding"] as const) assertClose(read(terms[key]), ref[key], { ...TOL, label: key });
     tree.dispose([terms.denoising]);
   });

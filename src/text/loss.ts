@@ -15,10 +15,11 @@
  * Means are over the L·d coordinates; x_1 shares ε with x_t. The embeddings E are part of the
  * parameters and receive gradients from all four terms.
  */
-import { nn, numpy as np, type Array } from "../engine/jax.js";
+
 import { qSample } from "../diffusion/forward.js";
 import type { Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
+import { type Array, nn, numpy as np } from "../engine/jax.js";
 import { meanObjective, type Objective } from "../train/objective.js";
 import { embed, type TextParams } from "./model.js";
 
@@ -47,7 +48,16 @@ export function textLossEnds(process: DiffusionProcess): TextLossEnds {
  * network pass on the B + Q latents (x_t and the first Q = ⌈B/4⌉ sentences' x_1 stacked). `ends`: `textLossEnds(process)`, computed
  * once outside jit. Consumes everything (params included).
  */
-export function textLossTerms(model: Model<TextParams>, process: DiffusionProcess, params: TextParams, ids: Array, eps: Array, u: Array, table: Array | null, ends: TextLossEnds): TextLossTerms {
+export function textLossTerms(
+  model: Model<TextParams>,
+  process: DiffusionProcess,
+  params: TextParams,
+  ids: Array,
+  eps: Array,
+  u: Array,
+  table: Array | null,
+  ends: TextLossEnds,
+): TextLossTerms {
   const [B, L] = ids.shape as [number, number];
   const E = params.embedding!;
   const [V, d] = E.shape as [number, number];
@@ -59,7 +69,12 @@ export function textLossTerms(model: Model<TextParams>, process: DiffusionProces
   const { first } = ends;
   const x1 = qSample(e.ref, np.full([B], first.gamma), eps);
   const Q = Math.ceil(B / 4);
-  const pred = model.apply(params, np.concatenate([xt, x1.ref.slice([0, Q])], 0), np.concatenate([t, np.full([Q], first.t)], 0), np.concatenate([gamma, np.full([Q], first.gamma)], 0));
+  const pred = model.apply(
+    params,
+    np.concatenate([xt, x1.ref.slice([0, Q])], 0),
+    np.concatenate([t, np.full([Q], first.t)], 0),
+    np.concatenate([gamma, np.full([Q], first.gamma)], 0),
+  );
   const sq = (a: Array) => np.mean(np.square(a), [1, 2]);
   const denoising = sq(pred.ref.slice([0, B]).sub(e.ref));
   const firstQ = sq(pred.slice([B, B + Q]).sub(e.ref.slice([0, Q]))).mul(B / Q);
@@ -74,7 +89,16 @@ export function textLossTerms(model: Model<TextParams>, process: DiffusionProces
 }
 
 /** The per-example loss, the sum of `textLossTerms` ([B]). Consumes everything. */
-export function textLoss(model: Model<TextParams>, process: DiffusionProcess, params: TextParams, ids: Array, eps: Array, u: Array, table: Array | null, ends: TextLossEnds): Array {
+export function textLoss(
+  model: Model<TextParams>,
+  process: DiffusionProcess,
+  params: TextParams,
+  ids: Array,
+  eps: Array,
+  u: Array,
+  table: Array | null,
+  ends: TextLossEnds,
+): Array {
   const { denoising, reconstruction, prior, rounding } = textLossTerms(model, process, params, ids, eps, u, table, ends);
   return denoising.add(reconstruction).add(prior).add(rounding);
 }

@@ -12,13 +12,14 @@
  *
  * LN is a LayerNorm (GroupNorm with one group over one position's channels).
  */
-import type { Rng } from "../engine/index.js";
-import { nn, numpy as np, tree, type Array } from "../engine/jax.js";
-import { silu } from "../schedule/schedule.js";
+
 import type { Model } from "../diffusion/model.js";
-import { groupNorm, selfAttention } from "../models/layers.js";
-import { affine, dense, timeEmbedding, type Classifier, type Dense } from "../models/mlp.js";
+import type { Rng } from "../engine/index.js";
+import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
+import { groupNorm, selfAttention } from "../models/layers.js";
+import { affine, type Classifier, type Dense, dense, timeEmbedding } from "../models/mlp.js";
+import { silu } from "../schedule/schedule.js";
 
 /** Shape of the text denoiser (or classifier) and its vocabulary, as stored in a run's config. */
 export interface TextNetConfig {
@@ -67,8 +68,12 @@ const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) }
 
 /** Checks a config's sizes; returns it. */
 export function validateTextNet(config: TextNetConfig): TextNetConfig {
-  if (config.words.length < 3) throw new ConfigError(`a text model needs a vocabulary of at least one word besides <pad> and <unk>, got ${config.words.length} entries`);
-  if (config.width % config.heads) throw new ConfigError(`the text model's width ${config.width} does not split into ${config.heads} heads`);
+  if (config.words.length < 3)
+    throw new ConfigError(
+      `a text model needs a vocabulary of at least one word besides <pad> and <unk>, got ${config.words.length} entries`,
+    );
+  if (config.width % config.heads)
+    throw new ConfigError(`the text model's width ${config.width} does not split into ${config.heads} heads`);
   if (config.timeEmbedding % 2) throw new ConfigError(`timeEmbedding must be even, got ${config.timeEmbedding}`);
   return config;
 }
@@ -110,7 +115,10 @@ function trunk(params: TextParams, x: Array, t: Array, config: TextNetConfig): {
   const W = config.width;
   params.embedding?.dispose();
   const e = affine(silu(affine(timeEmbedding(t, config.timeEmbedding), params.time[0])), params.time[1]);
-  let h = affine(x.reshape([B * L, d]), params.input).reshape([B, L, W]).add(params.position.reshape([1, L, W])).add(e.reshape([B, 1, W]));
+  let h = affine(x.reshape([B * L, d]), params.input)
+    .reshape([B, L, W])
+    .add(params.position.reshape([1, L, W]))
+    .add(e.reshape([B, 1, W]));
   for (const block of params.blocks) {
     const a = selfAttention(layerNorm(h.ref, block.norm1).reshape([B, 1, L, W]), block.qkv, block.out, config.heads).reshape([B, L, W]);
     h = h.add(a);

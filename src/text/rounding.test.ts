@@ -6,22 +6,26 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
-import { grad, numpy as np, tree, type Array } from "../engine/jax.js";
 import type { Model } from "../diffusion/model.js";
+import { exactArray } from "../engine/index.js";
+import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { clampedModel, clampToEmbeddings } from "./rounding.js";
 
 useEngine("cpu");
 
-const V = 5, d = 3, B = 2, L = 4;
+const V = 5,
+  d = 3,
+  B = 2,
+  L = 4;
 const E = globalThis.Array.from({ length: V * d }, (_, i) => 1.5 * Math.sin(2 * i + 1));
 const X = globalThis.Array.from({ length: B * L * d }, (_, i) => 2 * Math.cos(1.7 * i));
 
 /** The nearest row of E to each of the B·L points of x, by brute force. */
 function nearest(x: number[]): number[] {
   return globalThis.Array.from({ length: x.length / d }, (_, p) => {
-    let best = -1, bestDistance = Infinity;
+    let best = -1,
+      bestDistance = Infinity;
     for (let v = 0; v < V; v++) {
       let distance = 0;
       for (let k = 0; k < d; k++) distance += (x[p * d + k]! - E[v * d + k]!) ** 2;
@@ -46,10 +50,13 @@ describe("clamping to the word embeddings", () => {
     const clamped = clampedModel(epsModel, (p: P) => p.E);
     assert.equal(clamped.target, "x0");
     assert.equal(clamped.classes, 3);
-    const gamma = [0, 1], c = 0.3, beta = [1, -1, 0.5];
+    const gamma = [0, 1],
+      c = 0.3,
+      beta = [1, -1, 0.5];
     const x0 = X.map((x, i) => {
       const b = Math.floor(i / (L * d));
-      const a = Math.sqrt(1 / (1 + Math.exp(gamma[b]!))), s = Math.sqrt(1 / (1 + Math.exp(-gamma[b]!)));
+      const a = Math.sqrt(1 / (1 + Math.exp(gamma[b]!))),
+        s = Math.sqrt(1 / (1 + Math.exp(-gamma[b]!)));
       return (x - s * (c * x + beta[i % d]!)) / a;
     });
     const ids = nearest(x0);
@@ -58,7 +65,10 @@ describe("clamping to the word embeddings", () => {
     const params = { E: exactArray(E).reshape([V, d]), scale: exactArray([c]), bias: exactArray(beta) };
     const out = clamped.apply(params, exactArray(X).reshape([B, L, d]), exactArray([0.5, 0.6]), exactArray(gamma));
     assert.deepEqual(out.shape, [B, L, d]);
-    assert.deepEqual([...(out.dataSync() as Float64Array)], ids.flatMap((v) => E.slice(v * d, (v + 1) * d)));
+    assert.deepEqual(
+      [...(out.dataSync() as Float64Array)],
+      ids.flatMap((v) => E.slice(v * d, (v + 1) * d)),
+    );
   });
 
   it("no gradient flows through the choice: d/dx of a clamped sum is 0, d/dE counts each row's uses", () => {

@@ -2,9 +2,10 @@
  * Rounding vectors back to words, and Diffusion-LM's "clamping" trick as a model wrapper: the
  * predicted x̂_0 is snapped to the nearest word embedding at every step of any sampler.
  */
-import { lax, nn, numpy as np, type Array, type JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
+import { type Array, type JsTree, lax, nn, numpy as np } from "../engine/jax.js";
 
 /**
  * The nearest embedding row of every position: ids[b, ℓ] = argmin_v ‖x[b, ℓ] − E_v‖²
@@ -14,7 +15,10 @@ export function nearestTokens(x: Array, embedding: Array): Array {
   const [B, L, d] = x.shape as [number, number, number];
   const V = embedding.shape[0]!;
   const norms = np.sum(np.square(embedding.ref), 1).reshape([1, V]);
-  const scores = np.matmul(x.reshape([B * L, d]), embedding.transpose()).mul(2).sub(norms);
+  const scores = np
+    .matmul(x.reshape([B * L, d]), embedding.transpose())
+    .mul(2)
+    .sub(norms);
   // Stryker disable next-line UnaryOperator: the scores are 2-D, where axis +1 is axis −1
   return np.argmax(scores, -1).reshape([B, L]).astype(np.int32);
 }

@@ -3,19 +3,20 @@
  * controls ask, in classifier guidance with the fluency term (`guidedTextModel`), infilling
  * (`infillModel`) and clamping (`clampedModel`), then the final x rounded to the nearest words.
  */
-import { Rng } from "../engine/index.js";
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
 import type { Model } from "../diffusion/model.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
+import { Rng } from "../engine/index.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import type { Classifier } from "../models/mlp.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import type { Sampler } from "../sample/sampler.js";
-import { ConfigError } from "../errors.js";
 import { buildProcess, type RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { guidedTextModel } from "./guidance.js";
 import { infillModel } from "./infill.js";
-import { textModel, type TextNetConfig, type TextParams } from "./model.js";
+import { type TextNetConfig, type TextParams, textModel } from "./model.js";
 import { clampedModel, roundToIds } from "./rounding.js";
 import { Tokenizer } from "./tokenizer.js";
 
@@ -31,7 +32,8 @@ export interface TextLM {
 
 /** The LM of a text run's config and parameters (`params` borrowed). */
 export function textLM(config: RunConfig, params: TextParams): TextLM {
-  if (config.model.kind !== "text" || config.task === "classifier") throw new ConfigError(`run "${config.data.spec}" is not a Diffusion-LM language model`);
+  if (config.model.kind !== "text" || config.task === "classifier")
+    throw new ConfigError(`run "${config.data.spec}" is not a Diffusion-LM language model`);
   const net = config.model.text;
   return { config, net, model: textModel(net), params, process: buildProcess(config), tokenizer: new Tokenizer(net.words) };
 }
@@ -87,14 +89,26 @@ export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions 
   const keep = (a: Array) => (made.push(a), a);
   if (control) {
     model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? 0) as Model;
-    params = { net: params, classifier: control.params, labels: keep(typeof control.label === "number" ? np.full([n], control.label, { dtype: np.int32 }) : np.array(control.label, { dtype: np.int32 })), scale: keep(np.array([control.scale])) };
+    params = {
+      net: params,
+      classifier: control.params,
+      labels: keep(
+        typeof control.label === "number" ? np.full([n], control.label, { dtype: np.int32 }) : np.array(control.label, { dtype: np.int32 }),
+      ),
+      scale: keep(np.array([control.scale])),
+    };
     const inner = embeddingOf;
     embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);
   }
   if (infill) {
-    if (infill.ids.length !== n * L || infill.mask.length !== n * L) throw new ConfigError(`infilling needs ${n}·${L} ids and mask entries, got ${infill.ids.length} and ${infill.mask.length}`);
+    if (infill.ids.length !== n * L || infill.mask.length !== n * L)
+      throw new ConfigError(`infilling needs ${n}·${L} ids and mask entries, got ${infill.ids.length} and ${infill.mask.length}`);
     model = infillModel(model, embeddingOf) as Model;
-    params = { net: params, known: keep(np.array(infill.ids, { dtype: np.int32 }).reshape([n, L])), mask: keep(np.array(infill.mask).reshape([n, L])) };
+    params = {
+      net: params,
+      known: keep(np.array(infill.ids, { dtype: np.int32 }).reshape([n, L])),
+      mask: keep(np.array(infill.mask).reshape([n, L])),
+    };
     const inner = embeddingOf;
     embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);
   }

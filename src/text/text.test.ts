@@ -6,18 +6,28 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
-import { DiffusionProcess } from "../diffusion/process.js";
+import { DataError } from "../errors.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { DataError } from "../errors.js";
-import { attributeClass, parseSentence, parseTokens, realizeTemplate, restaurantSentences, SLOT_VALUES, TEMPLATE_COUNT, templateSlots, type Slot } from "./grammar.js";
-import { embed, initTextNet, textModel, type TextNetConfig } from "./model.js";
-import { textLossEnds, textLossTerms } from "./loss.js";
-import { clampToEmbeddings, nearestTokens, roundToIds } from "./rounding.js";
-import { detokenize, PAD, tokenize, Tokenizer, UNK } from "./tokenizer.js";
 import { copyRate, distinctN } from "./eval.js";
+import {
+  attributeClass,
+  parseSentence,
+  parseTokens,
+  realizeTemplate,
+  restaurantSentences,
+  SLOT_VALUES,
+  type Slot,
+  TEMPLATE_COUNT,
+  templateSlots,
+} from "./grammar.js";
+import { textLossEnds, textLossTerms } from "./loss.js";
+import { embed, initTextNet, type TextNetConfig, textModel } from "./model.js";
+import { clampToEmbeddings, nearestTokens, roundToIds } from "./rounding.js";
+import { detokenize, PAD, Tokenizer, tokenize, UNK } from "./tokenizer.js";
 
 useEngine("wasm");
 
@@ -50,7 +60,10 @@ describe("tokenizer", () => {
     assert.deepEqual(tok.words, [PAD, UNK, "a", ".", "b", "c"]);
     assert.deepEqual(tok.encode("a zebra", 4), [2, 1, 0, 0]);
     assert.equal(tok.decode([2, 1, 0, 0]), "a <unk>");
-    assert.throws(() => tok.encode("a a a a a", 4), (e: unknown) => e instanceof DataError && /has 5 tokens, more than the length 4/.test((e as Error).message));
+    assert.throws(
+      () => tok.encode("a a a a a", 4),
+      (e: unknown) => e instanceof DataError && /has 5 tokens, more than the length 4/.test((e as Error).message),
+    );
     assert.deepEqual(tok.encode("a a a a a", 4, true), [2, 2, 2, 2]);
   });
 });
@@ -71,7 +84,7 @@ describe("grammar", () => {
   it("agrees with the enumerated language on corrupted sentences, and rejects most of them", () => {
     const tok = Tokenizer.fromSentences(restaurantSentences(2000, 1));
     let seed = 11;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     let rejected = 0;
     const sentences = restaurantSentences(600, 9);
     for (const s of sentences) {
@@ -79,9 +92,12 @@ describe("grammar", () => {
       const i = Math.floor(random() * tokens.length);
       const kind = Math.floor(random() * 4);
       const bad = [...tokens];
-      if (kind === 0) bad.splice(i, 1); // drop a word
-      else if (kind === 1) bad[i] = tok.words[2 + Math.floor(random() * (tok.size - 2))]!; // replace it
-      else if (kind === 2 && i + 1 < bad.length) [bad[i], bad[i + 1]] = [bad[i + 1]!, bad[i]!]; // swap two
+      if (kind === 0)
+        bad.splice(i, 1); // drop a word
+      else if (kind === 1)
+        bad[i] = tok.words[2 + Math.floor(random() * (tok.size - 2))]!; // replace it
+      else if (kind === 2 && i + 1 < bad.length)
+        [bad[i], bad[i + 1]] = [bad[i + 1]!, bad[i]!]; // swap two
       else bad.splice(i, 0, tok.words[2 + Math.floor(random() * (tok.size - 2))]!); // insert one
       const member = all.has(bad.join(" "));
       assert.equal(parseTokens(bad) !== null, member, bad.join(" "));
@@ -113,7 +129,10 @@ describe("Diffusion-LM loss and rounding", () => {
     const model = textModel(net);
     const params = initTextNet(net, new Rng(3));
     const ids = [2, 3, 0, 4, 4, 2];
-    const B = 2, L = 3, d = 2, V = 5;
+    const B = 2,
+      L = 3,
+      d = 2,
+      V = 5;
     const eps = Array.from(new Rng(4).normal([B, L, d]).dataSync() as Float32Array);
     const u = [0.25, 0.8];
     const E = Array.from(params.embedding!.ref.dataSync() as Float32Array);
@@ -121,18 +140,37 @@ describe("Diffusion-LM loss and rounding", () => {
     const gammaOf = (t: number) => Math.log(Math.sqrt(t + 1e-4)) - Math.log(1 - Math.sqrt(t + 1e-4));
     const { tMin, tMax } = process.schedule;
     const ts = u.map((x) => tMin + (tMax - tMin) * x);
-    const g0 = gammaOf(0), gT = gammaOf(0.999);
-    const alpha = (g: number) => Math.sqrt(1 / (1 + Math.exp(g))), sigma = (g: number) => Math.sqrt(1 / (1 + Math.exp(-g)));
+    const g0 = gammaOf(0),
+      gT = gammaOf(0.999);
+    const alpha = (g: number) => Math.sqrt(1 / (1 + Math.exp(g))),
+      sigma = (g: number) => Math.sqrt(1 / (1 + Math.exp(-g)));
     const e = (b: number, l: number, k: number) => E[ids[b * L + l]! * d + k]!;
-    const latent = (g: number[]) => Array.from({ length: B * L * d }, (_, i) => { const b = Math.floor(i / (L * d)), l = Math.floor(i / d) % L, k = i % d; return alpha(g[b]!) * e(b, l, k) + sigma(g[b]!) * eps[i]!; });
-    const xt = latent(ts.map(gammaOf)), x1 = latent([g0, g0]);
-    const pred = Array.from(model.apply(tree.ref(params), np.array([...xt, ...x1]).reshape([2 * B, L, d]), np.array([...ts, 0, 0]), np.array([...ts.map(gammaOf), g0, g0])).dataSync() as Float32Array);
+    const latent = (g: number[]) =>
+      Array.from({ length: B * L * d }, (_, i) => {
+        const b = Math.floor(i / (L * d)),
+          l = Math.floor(i / d) % L,
+          k = i % d;
+        return alpha(g[b]!) * e(b, l, k) + sigma(g[b]!) * eps[i]!;
+      });
+    const xt = latent(ts.map(gammaOf)),
+      x1 = latent([g0, g0]);
+    const pred = Array.from(
+      model
+        .apply(
+          tree.ref(params),
+          np.array([...xt, ...x1]).reshape([2 * B, L, d]),
+          np.array([...ts, 0, 0]),
+          np.array([...ts.map(gammaOf), g0, g0]),
+        )
+        .dataSync() as Float32Array,
+    );
     const Q = Math.ceil(B / 4); // the t = 0 term is estimated on the first Q sentences, weighted B/Q
     const ref = { denoising: [0, 0], reconstruction: [0, 0], prior: [0, 0], rounding: [0, 0] };
     for (let b = 0; b < B; b++) {
       for (let l = 0; l < L; l++) {
         const logits: number[] = [];
-        for (let v = 0; v < V; v++) logits.push(Array.from({ length: d }, (_, k) => x1[(b * L + l) * d + k]! * E[v * d + k]!).reduce((x, y) => x + y, 0));
+        for (let v = 0; v < V; v++)
+          logits.push(Array.from({ length: d }, (_, k) => x1[(b * L + l) * d + k]! * E[v * d + k]!).reduce((x, y) => x + y, 0));
         const max = Math.max(...logits);
         const lse = max + Math.log(logits.reduce((s, z) => s + Math.exp(z - max), 0));
         ref.rounding[b]! += (lse - logits[ids[b * L + l]!]!) / L;
@@ -144,7 +182,16 @@ describe("Diffusion-LM loss and rounding", () => {
         }
       }
     }
-    const terms = textLossTerms(model, process, params, np.array(ids).reshape([B, L]), np.array(eps).reshape([B, L, d]), np.array(u), null, textLossEnds(process));
+    const terms = textLossTerms(
+      model,
+      process,
+      params,
+      np.array(ids).reshape([B, L]),
+      np.array(eps).reshape([B, L, d]),
+      np.array(u),
+      null,
+      textLossEnds(process),
+    );
     for (const key of ["denoising", "reconstruction", "prior", "rounding"] as const) {
       // measured: 5.7e-6 relative (the rounding term: wasm's float32 exp and log), 3.3e-7 or less for the others
       assertClose(terms[key].dataSync() as Float32Array, ref[key], { rtol: 3e-5, label: key });
@@ -158,24 +205,38 @@ describe("Diffusion-LM loss and rounding", () => {
     const ids = sentences.flatMap((s) => tok.encode(s, 20));
     const back = roundToIds(embed(np.array(ids).reshape([20, 20]), E.ref), E);
     assert.deepEqual(Array.from(back), ids);
-    assert.deepEqual(sentences.map((_, k) => tok.decode(back.subarray(k * 20, (k + 1) * 20))), sentences);
+    assert.deepEqual(
+      sentences.map((_, k) => tok.decode(back.subarray(k * 20, (k + 1) * 20))),
+      sentences,
+    );
   });
 
   it("nearest-token rounding and clamping equal a brute-force nearest neighbour", () => {
     const rng = new Rng(8);
-    const V = 7, d = 3, B = 4, L = 5;
+    const V = 7,
+      d = 3,
+      B = 4,
+      L = 5;
     const E = Array.from(rng.normal([V, d]).dataSync() as Float32Array);
     const x = Array.from(rng.normal([B, L, d]).mul(1.5).dataSync() as Float32Array);
     const expected = Array.from({ length: B * L }, (_, p) => {
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (let v = 0; v < V; v++) {
         const dist = Array.from({ length: d }, (_, k) => (x[p * d + k]! - E[v * d + k]!) ** 2).reduce((a, c) => a + c, 0);
         if (dist < bestD) [best, bestD] = [v, dist];
       }
       return best;
     });
-    assert.deepEqual(Array.from(nearestTokens(np.array(x).reshape([B, L, d]), np.array(E).reshape([V, d])).dataSync() as Int32Array), expected);
+    assert.deepEqual(
+      Array.from(nearestTokens(np.array(x).reshape([B, L, d]), np.array(E).reshape([V, d])).dataSync() as Int32Array),
+      expected,
+    );
     const clamped = clampToEmbeddings(np.array(x).reshape([B, L, d]), np.array(E).reshape([V, d])).dataSync() as Float32Array;
-    assertClose(clamped, expected.flatMap((v) => E.slice(v * d, (v + 1) * d)), { label: "clamped" }); // exact: a one-hot product
+    assertClose(
+      clamped,
+      expected.flatMap((v) => E.slice(v * d, (v + 1) * d)),
+      { label: "clamped" },
+    ); // exact: a one-hot product
   });
 });

@@ -17,7 +17,10 @@ const PUNCTUATION = /([.,;:!?])/g;
  * as tokens of their own ("centre." → "centre", "."). Case is kept.
  */
 export function tokenize(sentence: string): string[] {
-  return sentence.replace(PUNCTUATION, " $1 ").split(/\s+/).filter((w) => w !== "");
+  return sentence
+    .replace(PUNCTUATION, " $1 ")
+    .split(/\s+/)
+    .filter((w) => w !== "");
 }
 
 /** The inverse of `tokenize` for text written with single spaces: tokens joined by spaces, no space before punctuation. */
@@ -40,7 +43,8 @@ export class Tokenizer {
 
   /** A tokenizer over `words` (id = position; words[0] must be PAD and words[1] UNK, each word once). */
   constructor(readonly words: readonly string[]) {
-    if (words[0] !== PAD || words[1] !== UNK) throw new DataError(`a vocabulary must start with "${PAD}" and "${UNK}", got ${JSON.stringify(words.slice(0, 2))}`);
+    if (words[0] !== PAD || words[1] !== UNK)
+      throw new DataError(`a vocabulary must start with "${PAD}" and "${UNK}", got ${JSON.stringify(words.slice(0, 2))}`);
     this.#index = new Map(words.map((w, i) => [w, i]));
     if (this.#index.size !== words.length) throw new DataError("a vocabulary lists some word twice");
   }
@@ -77,7 +81,8 @@ export class Tokenizer {
    */
   encode(sentence: string, length: number, truncate = false): number[] {
     const tokens = tokenize(sentence);
-    if (tokens.length > length && !truncate) throw new DataError(`the sentence "${sentence}" has ${tokens.length} tokens, more than the length ${length}`);
+    if (tokens.length > length && !truncate)
+      throw new DataError(`the sentence "${sentence}" has ${tokens.length} tokens, more than the length ${length}`);
     const ids = tokens.slice(0, length).map((w) => this.id(w));
     while (ids.length < length) ids.push(0);
     return ids;

@@ -13,23 +13,28 @@ import { describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
 import { DdimSampler } from "../sample/ddim.js";
 import { DpmSolverSampler } from "../sample/dpm-solver.js";
-import { train } from "../train/trainer.js";
 import { useEngine } from "../testing/helpers.js";
+import { train } from "../train/trainer.js";
 import { trainTextClassifier } from "./classifier.js";
 import { textRunConfig } from "./config.js";
 import { tokenPoints } from "./data.js";
 import { parseRate } from "./eval.js";
 import { evaluateText } from "./evaluate.js";
 import { restaurantSentences } from "./grammar.js";
-import { sampleSentences, textLM } from "./sample.js";
 import type { TextParams } from "./model.js";
+import { sampleSentences, textLM } from "./sample.js";
 import { Tokenizer } from "./tokenizer.js";
 
 useEngine("wasm");
 
 describe("a small Diffusion-LM run on the built-in grammar", () => {
   it("samples that mostly parse, with few-step samplers and clamping; guidance raises control success", (t) => {
-    const corpus = { spec: "text:restaurants", train: restaurantSentences(2000, 0, [3]), test: restaurantSentences(96, 1, [3]), builtin: true };
+    const corpus = {
+      spec: "text:restaurants",
+      train: restaurantSentences(2000, 0, [3]),
+      test: restaurantSentences(96, 1, [3]),
+      builtin: true,
+    };
     const tokenizer = Tokenizer.fromSentences(corpus.train);
     const config = textRunConfig(corpus, tokenizer, { steps: 800, width: 64 });
     assert.equal(config.model.kind, "text");
@@ -46,7 +51,9 @@ describe("a small Diffusion-LM run on the built-in grammar", () => {
     const dpm = parseRate(sampleSentences(lm, n, { rng: new Rng(9), sampler: new DpmSolverSampler(lm.process, { steps: 10 }) }));
     assert.ok(dpm >= 0.55, `DPM-Solver++ 2M (10 levels) parse rate ${dpm}`);
     const { unguided, guided } = report.control!;
-    t.diagnostic(`parse rate ${report.parseRate} (DDIM 20), ${dpm} (DPM-Solver++ 2M 10); food control ${unguided} unguided, ${guided} guided`);
+    t.diagnostic(
+      `parse rate ${report.parseRate} (DDIM 20), ${dpm} (DPM-Solver++ 2M 10); food control ${unguided} unguided, ${guided} guided`,
+    );
     assert.ok(guided >= unguided + 0.12, `food control: ${unguided} unguided, ${guided} guided`);
   });
 });

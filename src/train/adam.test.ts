@@ -8,9 +8,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray } from "../engine/index.js";
-import { tree, type Array } from "../engine/jax.js";
+import { type Array, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { adamInit, adamUpdate, decayFactor, defaultAdam, emaUpdate, globalNorm, stepScalars, type AdamConfig, type AdamState, type Params } from "./adam.js";
+import {
+  type AdamConfig,
+  type AdamState,
+  adamInit,
+  adamUpdate,
+  decayFactor,
+  defaultAdam,
+  emaUpdate,
+  globalNorm,
+  type Params,
+  stepScalars,
+} from "./adam.js";
 
 useEngine("cpu");
 
@@ -23,12 +34,31 @@ const COS_PI_4 = Math.SQRT2 / 2;
 
 describe("AdamW defaults", () => {
   it("are the documented ones: lr 1e−3, β₁ 0.9, β₂ 0.999, ε 1e−8, no weight decay, clipping at norm 1, 100 warm-up steps, EMA 0.999, no decay", () => {
-    assert.deepEqual(defaultAdam, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 100, emaDecay: 0.999 });
+    assert.deepEqual(defaultAdam, {
+      lr: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      clipNorm: 1,
+      warmup: 100,
+      emaDecay: 0.999,
+    });
   });
 });
 
 describe("AdamW step scalars", () => {
-  const config: AdamConfig = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clipNorm: 1, warmup: 4, decay: { kind: "cosine", steps: 8, final: 0.2 }, emaDecay: 0.999 };
+  const config: AdamConfig = {
+    lr: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 0,
+    clipNorm: 1,
+    warmup: 4,
+    decay: { kind: "cosine", steps: 8, final: 0.2 },
+    emaDecay: 0.999,
+  };
 
   it("warms the learning rate up linearly over `warmup` steps, then decays it along a cosine to lr·final", () => {
     // lr·min(1, (k+1)/4)·(0.2 + 0.8·½(1 + cos(πk/8))), then lr·0.2 from k = 8 on
@@ -48,13 +78,17 @@ describe("AdamW step scalars", () => {
     assert.equal(decayFactor({ ...config, decay: undefined }, 4), 1, "no decay");
     for (const steps of [1, 3, 7, 10, 999, 12345]) {
       const decay = { kind: "cosine" as const, steps, final: 0.1 };
-      for (const k of [steps, steps + 1, 10 * steps]) assert.equal(decayFactor({ ...config, decay }, k), 0.1, `steps ${steps}, k = ${k}: exactly final`);
+      for (const k of [steps, steps + 1, 10 * steps])
+        assert.equal(decayFactor({ ...config, decay }, k), 0.1, `steps ${steps}, k = ${k}: exactly final`);
     }
   });
 
   it("without decay: a constant rate after the warm-up; a warm-up of 0 or 1 step starts at the full rate", () => {
     const constant = { ...config, decay: undefined, warmup: 100 };
-    assertClose([stepScalars(constant, 49).lr, stepScalars(constant, 99).lr, stepScalars(constant, 500).lr], [0.005, 0.01, 0.01], { rtol: 1e-15, label: "lr" });
+    assertClose([stepScalars(constant, 49).lr, stepScalars(constant, 99).lr, stepScalars(constant, 500).lr], [0.005, 0.01, 0.01], {
+      rtol: 1e-15,
+      label: "lr",
+    });
     for (const warmup of [0, 1]) assert.equal(stepScalars({ ...constant, warmup }, 0).lr, 0.01, `warm-up ${warmup}`);
   });
 
@@ -88,27 +122,53 @@ interface RefState {
 }
 
 describe("AdamW with global-norm clipping, and the EMA", () => {
-  const config: AdamConfig = { lr: 0.1, beta1: 0.8, beta2: 0.95, eps: 1e-3, weightDecay: 0.2, clipNorm: 1.5, warmup: 2, decay: { kind: "cosine", steps: 4, final: 0.1 }, emaDecay: 0.9 };
+  const config: AdamConfig = {
+    lr: 0.1,
+    beta1: 0.8,
+    beta2: 0.95,
+    eps: 1e-3,
+    weightDecay: 0.2,
+    clipNorm: 1.5,
+    warmup: 2,
+    decay: { kind: "cosine", steps: 4, final: 0.1 },
+    emaDecay: 0.9,
+  };
   /** leaves: w [2, 3] (a matrix: decayed), b [3] (a vector: not decayed), in tree order (keys sorted) */
   const shapes = { b: [3], w: [2, 3] };
-  const p0 = [[0.3, -0.2, 0.1], [1, -0.5, 0.25, 0.75, -1.25, 2]];
+  const p0 = [
+    [0.3, -0.2, 0.1],
+    [1, -0.5, 0.25, 0.75, -1.25, 2],
+  ];
   /** gradients of steps 0, 1, 2, with global norms 3.0104 (clipped to 1.5), 0.8322 (not clipped) and 4.5 (clipped) */
   const grads = [
-    [[1, -2, 0.5], [0.5, 0.25, -1, 1.5, 0, -0.5]],
-    [[0.1, 0.2, -0.3], [0.4, -0.05, 0.3, -0.2, 0.1, 0.5]],
-    [[-3, 0, 0], [0, 3, 0, 0, 1.5, 0]],
+    [
+      [1, -2, 0.5],
+      [0.5, 0.25, -1, 1.5, 0, -0.5],
+    ],
+    [
+      [0.1, 0.2, -0.3],
+      [0.4, -0.05, 0.3, -0.2, 0.1, 0.5],
+    ],
+    [
+      [-3, 0, 0],
+      [0, 3, 0, 0, 1.5, 0],
+    ],
   ];
   // the learning rate by hand: lr·min(1, (k+1)/2)·(0.1 + 0.9·½(1 + cos(πk/4)))
   const lrs = [0.1 * 0.5 * 1, 0.1 * (0.1 + 0.45 * (1 + COS_PI_4)), 0.1 * 0.55];
   const emaDecays = [0.1, 2 / 11, 0.25];
 
-  const toTree = (leaves: number[][]): Params => ({ b: exactArray(leaves[0]!).reshape(shapes.b), w: exactArray(leaves[1]!).reshape(shapes.w) });
+  const toTree = (leaves: number[][]): Params => ({
+    b: exactArray(leaves[0]!).reshape(shapes.b),
+    w: exactArray(leaves[1]!).reshape(shapes.w),
+  });
   const fromTree = (t: Params): number[][] => (tree.leaves(t) as Array[]).map(read);
 
   function referenceStep(s: RefState, g: number[][], k: number): RefState {
     const norm = Math.sqrt(g.flat().reduce((a, x) => a + x * x, 0));
     const scale = Math.min(1, config.clipNorm / norm);
-    const c1 = 1 - config.beta1 ** (k + 1), c2 = 1 - config.beta2 ** (k + 1);
+    const c1 = 1 - config.beta1 ** (k + 1),
+      c2 = 1 - config.beta2 ** (k + 1);
     const m = s.m.map((leaf, i) => leaf.map((mi, j) => config.beta1 * mi + (1 - config.beta1) * scale * g[i]![j]!));
     const v = s.v.map((leaf, i) => leaf.map((vi, j) => config.beta2 * vi + (1 - config.beta2) * (scale * g[i]![j]!) ** 2));
     const p = s.p.map((leaf, i) =>
@@ -156,10 +216,19 @@ describe("AdamW with global-norm clipping, and the EMA", () => {
   it("the first step moves each coordinate by lr·(g/(|g| + ε) + λp): Adam's bias-corrected first step, written out", () => {
     // k = 1: m̂ = g, v̂ = g², so the step is g/(|g| + ε); no clipping (clipNorm 0), no warm-up, no decay
     const plain: AdamConfig = { ...config, clipNorm: 0, warmup: 0, decay: undefined };
-    const g = [[100, -200, 0.001], [3, -4, 0, 50, 60, -70]]; // norm ≈ 240: clipNorm 0 leaves it alone
+    const g = [
+      [100, -200, 0.001],
+      [3, -4, 0, 50, 60, -70],
+    ]; // norm ≈ 240: clipNorm 0 leaves it alone
     const s = stepScalars(plain, 0);
-    const out = adamUpdate(toTree(p0), toTree(g), adamInit(toTree(p0)), plain, { lr: scalar(s.lr), correction1: scalar(s.correction1), correction2: scalar(s.correction2) });
-    const expected = p0.map((leaf, i) => leaf.map((p, j) => p - 0.1 * (g[i]![j]! / (Math.abs(g[i]![j]!) + 1e-3) + (i === 1 ? 0.2 * p : 0))));
+    const out = adamUpdate(toTree(p0), toTree(g), adamInit(toTree(p0)), plain, {
+      lr: scalar(s.lr),
+      correction1: scalar(s.correction1),
+      correction2: scalar(s.correction2),
+    });
+    const expected = p0.map((leaf, i) =>
+      leaf.map((p, j) => p - 0.1 * (g[i]![j]! / (Math.abs(g[i]![j]!) + 1e-3) + (i === 1 ? 0.2 * p : 0))),
+    );
     // measured: exact
     assertClose(fromTree(out.params).flat(), expected.flat(), { rtol: 1e-15, label: "first step" });
     tree.dispose([out.params, out.state]);

@@ -5,7 +5,7 @@
  *   ema ← d·ema + (1−d)·p
  * Pure functions of trees, for use inside one jitted training step.
  */
-import { numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 
 /**
  * Parameters (or gradients, or moments) as a tree of arrays.

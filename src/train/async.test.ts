@@ -14,11 +14,20 @@ import { train, trainAsync } from "./trainer.js";
 useEngine("wasm");
 
 const split = loadSplit("moons", 0, { train: 2000, test: 1000 });
-const long = { ...makeRunConfig({ spec: "moons", dim: 2, ...fitNormalization(split.train), train: split.train.n, test: split.test.n }, { steps: 1_000_000, hidden: 16, layers: 2, batch: 32 }), checkpointEvery: 10 };
-const leaves = (t: Parameters<typeof namedLeaves>[0]) => namedLeaves(t, "p").map(([n, a]) => [n, Array.from(a.ref.dataSync() as Float32Array)]);
+const long = {
+  ...makeRunConfig(
+    { spec: "moons", dim: 2, ...fitNormalization(split.train), train: split.train.n, test: split.test.n },
+    { steps: 1_000_000, hidden: 16, layers: 2, batch: 32 },
+  ),
+  checkpointEvery: 10,
+};
+const leaves = (t: Parameters<typeof namedLeaves>[0]) =>
+  namedLeaves(t, "p").map(([n, a]) => [n, Array.from(a.ref.dataSync() as Float32Array)]);
 
 describe("trainAsync", () => {
-  it("serves a timer while it trains: a signal aborted by the timer stops it with a checkpoint that resumes bit for bit", { timeout: 300_000 }, async () => {
+  it("serves a timer while it trains: a signal aborted by the timer stops it with a checkpoint that resumes bit for bit", {
+    timeout: 300_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "vdm-async-"));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 500);

@@ -2,25 +2,36 @@
  * A run's configuration — what `config.json` holds — with per-dataset defaults, and how to
  * rebuild the model, process and data normalisation from it.
  */
+
+import type { Split, SplitOptions } from "../data/index.js";
+import { fitNormalization, type Normalization, pixelNormalization } from "../data/normalize.js";
+import { exampleShape } from "../data/toy.js";
+import type { DecoderKind } from "../diffusion/decoder.js";
+import type { Model } from "../diffusion/model.js";
+import { gammaConditioned } from "../diffusion/model.js";
+import type { Target } from "../diffusion/parameterization.js";
+import { targets } from "../diffusion/parameterization.js";
+import { DiffusionProcess, type Weighting } from "../diffusion/process.js";
 import type { Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
-import { DiffusionProcess, type Weighting } from "../diffusion/process.js";
-import type { DecoderKind } from "../diffusion/decoder.js";
-import type { Target } from "../diffusion/parameterization.js";
-import type { Model } from "../diffusion/model.js";
-import { initMlp, mlpClassifier, mlpModel, type Classifier, type MlpConfig } from "../models/mlp.js";
-import { initUNet, unetClassifier, unetModel, type UNetConfig } from "../models/unet.js";
-import { cnnClassifier, initCnn, type CnnConfig } from "../models/cnn.js";
-import { initTextNet, textClassifier, textModel, type TextNetConfig } from "../text/model.js";
-import { defaultLearnedInit, getSchedule, initLearnedSchedule, isLearnedSchedule, learnedSchedule, learnedScheduleKinds, scheduleNames, type LearnedScheduleInit, type LearnedScheduleParams } from "../schedule/index.js";
-import { gammaConditioned } from "../diffusion/model.js";
-import type { Denoiser } from "../sample/sampler.js";
-import { exampleShape } from "../data/toy.js";
-import { fitNormalization, pixelNormalization, type Normalization } from "../data/normalize.js";
-import type { Split, SplitOptions } from "../data/index.js";
-import { defaultAdam, type AdamConfig } from "./adam.js";
 import { ConfigError } from "../errors.js";
-import { targets } from "../diffusion/parameterization.js";
+import { type CnnConfig, cnnClassifier, initCnn } from "../models/cnn.js";
+import { type Classifier, initMlp, type MlpConfig, mlpClassifier, mlpModel } from "../models/mlp.js";
+import { initUNet, type UNetConfig, unetClassifier, unetModel } from "../models/unet.js";
+import type { Denoiser } from "../sample/sampler.js";
+import {
+  defaultLearnedInit,
+  getSchedule,
+  initLearnedSchedule,
+  isLearnedSchedule,
+  type LearnedScheduleInit,
+  type LearnedScheduleParams,
+  learnedSchedule,
+  learnedScheduleKinds,
+  scheduleNames,
+} from "../schedule/index.js";
+import { initTextNet, type TextNetConfig, textClassifier, textModel } from "../text/model.js";
+import { type AdamConfig, defaultAdam } from "./adam.js";
 
 /**
  * A run's full configuration, as stored in its config.json: data and normalisation, model,
@@ -75,7 +86,11 @@ export interface RunConfig {
 }
 
 /** The network of a run: an MLP, a U-Net or (clean-image classifiers only) a CNN, with its config. */
-export type ModelSpec = { kind: "mlp"; mlp: MlpConfig } | { kind: "unet"; unet: UNetConfig } | { kind: "cnn"; cnn: CnnConfig } | { kind: "text"; text: TextNetConfig };
+export type ModelSpec =
+  | { kind: "mlp"; mlp: MlpConfig }
+  | { kind: "unet"; unet: UNetConfig }
+  | { kind: "cnn"; cnn: CnnConfig }
+  | { kind: "text"; text: TextNetConfig };
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
@@ -152,10 +167,7 @@ export function defaultSteps(spec: string): number {
  * A validated `RunConfig` for data described by `data` (normalisation given), with `o` over the
  * per-dataset and per-architecture defaults; throws `ConfigError` on an invalid combination.
  */
-export function makeRunConfig(
-  data: Omit<RunConfig["data"], "mean" | "std"> & { mean: number[]; std: number[] },
-  o: RunOptions,
-): RunConfig {
+export function makeRunConfig(data: Omit<RunConfig["data"], "mean" | "std"> & { mean: number[]; std: number[] }, o: RunOptions): RunConfig {
   const steps = o.steps ?? defaultSteps(data.spec);
   const image = data.shape !== undefined && data.shape.length === 3;
   const architecture = o.architecture ?? (image ? "unet" : "mlp");
@@ -169,7 +181,12 @@ export function makeRunConfig(
     const base = o.unet?.base ?? 16;
     model = {
       kind: "cnn",
-      cnn: { shape: data.shape as [number, number, number], channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m), hidden: o.hidden ?? 128, outputs: o.classifierClasses! },
+      cnn: {
+        shape: data.shape as [number, number, number],
+        channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m),
+        hidden: o.hidden ?? 128,
+        outputs: o.classifierClasses!,
+      },
     };
   } else if (architecture === "unet") {
     if (!image) throw new ConfigError(`the U-Net needs image data ([rows, cols, channels]); "${data.spec}" has ${data.dim}-D points`);
@@ -204,8 +221,10 @@ export function makeRunConfig(
   }
   const schedule = o.schedule ?? (ncsn ? "geometric" : "log-snr-linear");
   const learned = isLearnedSchedule(schedule);
-  if (learned && classifier) throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
-  if (learned && o.loss === "simple") throw new ConfigError(`a learned schedule trains through the ELBO (loss "elbo"), not the "simple" loss`);
+  if (learned && classifier)
+    throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
+  if (learned && o.loss === "simple")
+    throw new ConfigError(`a learned schedule trains through the ELBO (loss "elbo"), not the "simple" loss`);
   if (!learned && !scheduleNames.includes(schedule)) {
     const known = [...scheduleNames, ...learnedScheduleKinds];
     throw new ConfigError(`unknown schedule "${schedule}" (known: ${known.join(", ")})`, { unknown: { name: schedule, known } });
@@ -217,30 +236,33 @@ export function makeRunConfig(
   // chain is `{ schedule: "cosine", timesteps: 1000, loss: "simple" }`. Images keep the simple loss
   // (the recipe) and get the discretised 8-bit decoder, so bits/dim are the published kind.
   const pointDenoiser = !image && !ncsn && !classifier;
-  return validateRunConfig({
-    format: "vdm-run-1",
-    ...(classifier ? { task: "classifier" as const } : {}),
-    ...(architecture === "cnn" ? { clean: true } : {}),
-    ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
-    data: image ? { ...data, decoder: "discretized" } : data,
-    model,
-    target: o.target ?? "eps",
-    loss: o.loss ?? (learned || pointDenoiser ? "elbo" : "simple"),
-    schedule,
-    ...(learned ? { learnedSchedule: defaultLearnedInit } : {}),
-    timesteps: o.timesteps ?? 0,
-    batch: o.batch ?? (image ? 32 : 256),
-    steps,
-    seed: o.seed ?? 0,
-    adam: {
-      ...defaultAdam,
-      lr: o.lr ?? (image ? 1e-3 : 2e-3),
-      warmup: Math.min(200, Math.ceil(steps / 20)),
-      ...(o.lrDecay === "cosine" ? { decay: { kind: "cosine" as const, steps, final: 0.1 } } : {}),
-      ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),
-    },
-    checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
-  } satisfies RunConfig, "run options");
+  return validateRunConfig(
+    {
+      format: "vdm-run-1",
+      ...(classifier ? { task: "classifier" as const } : {}),
+      ...(architecture === "cnn" ? { clean: true } : {}),
+      ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
+      data: image ? { ...data, decoder: "discretized" } : data,
+      model,
+      target: o.target ?? "eps",
+      loss: o.loss ?? (learned || pointDenoiser ? "elbo" : "simple"),
+      schedule,
+      ...(learned ? { learnedSchedule: defaultLearnedInit } : {}),
+      timesteps: o.timesteps ?? 0,
+      batch: o.batch ?? (image ? 32 : 256),
+      steps,
+      seed: o.seed ?? 0,
+      adam: {
+        ...defaultAdam,
+        lr: o.lr ?? (image ? 1e-3 : 2e-3),
+        warmup: Math.min(200, Math.ceil(steps / 20)),
+        ...(o.lrDecay === "cosine" ? { decay: { kind: "cosine" as const, steps, final: 0.1 } } : {}),
+        ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),
+      },
+      checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
+    } satisfies RunConfig,
+    "run options",
+  );
 }
 
 /**
@@ -255,12 +277,22 @@ export function makeRunConfig(
  * const config = runConfigFor("moons", split, { steps: 2000, schedule: "learned", timesteps: 0 });
  * ```
  */
-export function runConfigFor(spec: string, split: Split, options: RunOptions = {}, source: Pick<SplitOptions, "labelColumn" | "dataDir"> = {}): RunConfig {
+export function runConfigFor(
+  spec: string,
+  split: Split,
+  options: RunOptions = {},
+  source: Pick<SplitOptions, "labelColumn" | "dataDir"> = {},
+): RunConfig {
   const image = split.train.shape !== undefined && split.train.shape.length === 3;
   const z = image ? pixelNormalization : fitNormalization(split.train);
   return makeRunConfig(
     {
-      spec, dim: split.train.dim, mean: z.mean, std: z.std, train: split.train.n, test: split.test.n,
+      spec,
+      dim: split.train.dim,
+      mean: z.mean,
+      std: z.std,
+      train: split.train.n,
+      test: split.test.n,
       ...(source.labelColumn ? { labelColumn: source.labelColumn } : {}),
       ...(split.train.shape ? { shape: split.train.shape } : {}),
       ...(source.dataDir ? { dataDir: source.dataDir } : {}),
@@ -287,7 +319,8 @@ export function initParams(config: RunConfig, rng: Rng): Params {
 }
 
 function learnedInit(config: RunConfig): LearnedScheduleInit {
-  if (!config.learnedSchedule) throw new ConfigError(`a run with schedule "${config.schedule}" needs its "learnedSchedule" starting point in config.json`);
+  if (!config.learnedSchedule)
+    throw new ConfigError(`a run with schedule "${config.schedule}" needs its "learnedSchedule" starting point in config.json`);
   return config.learnedSchedule;
 }
 
@@ -348,7 +381,8 @@ export function buildModel(config: RunConfig): Model {
 }
 
 export function buildClassifier(config: RunConfig): Classifier {
-  if (config.task !== "classifier") throw new ConfigError(`this checkpoint is a denoiser, not a classifier (a classifier's run has task "classifier")`);
+  if (config.task !== "classifier")
+    throw new ConfigError(`this checkpoint is a denoiser, not a classifier (a classifier's run has task "classifier")`);
   const spec = config.model;
   if (spec.kind === "mlp") return mlpClassifier(spec.mlp) as Classifier;
   if (spec.kind === "unet") return unetClassifier(spec.unet) as Classifier;
@@ -376,7 +410,8 @@ export function trainedModel(config: RunConfig, params: Params): { denoiser: Den
 /** A value in a config error: numbers as JavaScript writes them, short strings and flat lists as JSON, else a description. */
 function shownValue(v: unknown): string {
   if (v === undefined) return "nothing";
-  if (globalThis.Array.isArray(v)) return v.length <= 8 && v.every((x) => typeof x === "number") ? `[${v.join(", ")}]` : `an array of ${v.length}`;
+  if (globalThis.Array.isArray(v))
+    return v.length <= 8 && v.every((x) => typeof x === "number") ? `[${v.join(", ")}]` : `an array of ${v.length}`;
   if (typeof v === "object" && v !== null) return "an object";
   const s = typeof v === "string" ? JSON.stringify(v) : String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
@@ -407,36 +442,68 @@ export function validateRunConfig(value: unknown, source = "run config"): RunCon
     return isRecord(v) ? v : fail(at(parent, key), v === undefined ? "is missing (an object)" : "must be an object", v);
   };
   /** a finite number in [min, max] (open at min or max where `above`/`below`), an integer where `integer`; NaN when optional and absent */
-  const number = (o: Record<string, unknown>, parent: string, key: string, rule: { min?: number; max?: number; above?: boolean; below?: boolean; integer?: boolean; optional?: boolean; what: string }): number => {
+  const number = (
+    o: Record<string, unknown>,
+    parent: string,
+    key: string,
+    rule: { min?: number; max?: number; above?: boolean; below?: boolean; integer?: boolean; optional?: boolean; what: string },
+  ): number => {
     const v = o[key];
     if (v === undefined && rule.optional) return NaN;
     const { min = -Infinity, max = Infinity, above = false, below = false, integer = false } = rule;
-    const ok = typeof v === "number" && Number.isFinite(v) && (!integer || Number.isSafeInteger(v)) && (above ? v > min : v >= min) && (below ? v < max : v <= max);
+    const ok =
+      typeof v === "number" &&
+      Number.isFinite(v) &&
+      (!integer || Number.isSafeInteger(v)) &&
+      (above ? v > min : v >= min) &&
+      (below ? v < max : v <= max);
     return ok ? (v as number) : fail(at(parent, key), v === undefined ? `is missing (${rule.what})` : `must be ${rule.what}`, v);
   };
   const count = (o: Record<string, unknown>, parent: string, key: string, max: number, optional = false) =>
-    number(o, parent, key, { min: 1, max, integer: true, optional, what: max < Number.MAX_SAFE_INTEGER ? `a positive integer (at most ${max})` : "a positive integer" });
-  const oneOf = <T extends string>(o: Record<string, unknown>, parent: string, key: string, values: readonly T[], optional = false): T | undefined => {
+    number(o, parent, key, {
+      min: 1,
+      max,
+      integer: true,
+      optional,
+      what: max < Number.MAX_SAFE_INTEGER ? `a positive integer (at most ${max})` : "a positive integer",
+    });
+  const oneOf = <T extends string>(
+    o: Record<string, unknown>,
+    parent: string,
+    key: string,
+    values: readonly T[],
+    optional = false,
+  ): T | undefined => {
     const v = o[key];
     if (v === undefined && optional) return undefined;
-    return typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : fail(at(parent, key), v === undefined ? `is missing (one of ${values.join(", ")})` : `must be one of ${values.join(", ")}`, v);
+    return typeof v === "string" && (values as readonly string[]).includes(v)
+      ? (v as T)
+      : fail(at(parent, key), v === undefined ? `is missing (one of ${values.join(", ")})` : `must be one of ${values.join(", ")}`, v);
   };
   const string = (o: Record<string, unknown>, parent: string, key: string, optional = false) => {
     const v = o[key];
     if (v === undefined && optional) return;
-    if (typeof v !== "string" || (!optional && v === "")) fail(at(parent, key), v === undefined ? "is missing (a string)" : "must be a non-empty string", v);
+    if (typeof v !== "string" || (!optional && v === ""))
+      fail(at(parent, key), v === undefined ? "is missing (a string)" : "must be a non-empty string", v);
   };
   /** a list of numbers passing `check`, of `length` entries (or at least one, at most `maxLength`) */
-  const list = (o: Record<string, unknown>, parent: string, key: string, rule: { what: string; check: (x: number) => boolean; length?: number; maxLength?: number; optional?: boolean; empty?: boolean }): number[] | undefined => {
+  const list = (
+    o: Record<string, unknown>,
+    parent: string,
+    key: string,
+    rule: { what: string; check: (x: number) => boolean; length?: number; maxLength?: number; optional?: boolean; empty?: boolean },
+  ): number[] | undefined => {
     const v = o[key];
     const path = at(parent, key);
     if (v === undefined && rule.optional) return undefined;
-    if (!globalThis.Array.isArray(v)) return fail(path, v === undefined ? `is missing (a list of ${rule.what})` : `must be a list of ${rule.what}`, v);
+    if (!globalThis.Array.isArray(v))
+      return fail(path, v === undefined ? `is missing (a list of ${rule.what})` : `must be a list of ${rule.what}`, v);
     if (rule.length !== undefined && v.length !== rule.length) fail(path, `must have ${rule.length} entries`, v);
     if (v.length === 0 && !rule.empty) fail(path, "must not be empty", v);
     if (rule.maxLength !== undefined && v.length > rule.maxLength) fail(path, `must have at most ${rule.maxLength} entries`, v);
     v.forEach((x, i) => {
-      if (typeof x !== "number" || !Number.isFinite(x) || !rule.check(x)) fail(`${path}[${i}]`, `must be a ${rule.what.replace(/s$/, "")}`, x);
+      if (typeof x !== "number" || !Number.isFinite(x) || !rule.check(x))
+        fail(`${path}[${i}]`, `must be a ${rule.what.replace(/s$/, "")}`, x);
     });
     return v as number[];
   };
@@ -496,14 +563,20 @@ export function validateRunConfig(value: unknown, source = "run config"): RunCon
     imageShape();
     count(net, path, "base", 4096);
     list(net, path, "multipliers", { what: "positive integers", check: positiveInt(64), maxLength: 8 });
-    list(net, path, "attention", { what: "non-negative integers", check: (x) => Number.isSafeInteger(x) && x >= 0 && x < 8, maxLength: 8, empty: true });
+    list(net, path, "attention", {
+      what: "non-negative integers",
+      check: (x) => Number.isSafeInteger(x) && x >= 0 && x < 8,
+      maxLength: 8,
+      empty: true,
+    });
     count(net, path, "heads", 256);
     count(net, path, "groups", 4096);
     evenEmbedding();
     heads();
   } else if (kind === "text") {
     const words = net.words;
-    if (!globalThis.Array.isArray(words) || words.length < 3 || !words.every((w) => typeof w === "string")) fail(`${path}.words`, "must be a list of at least 3 words (the vocabulary)", words);
+    if (!globalThis.Array.isArray(words) || words.length < 3 || !words.every((w) => typeof w === "string"))
+      fail(`${path}.words`, "must be a list of at least 3 words (the vocabulary)", words);
     const length = count(net, path, "length", MAX_WIDTH);
     const embedDim = count(net, path, "embedDim", MAX_WIDTH);
     const width = count(net, path, "width", MAX_WIDTH);
@@ -532,7 +605,12 @@ export function validateRunConfig(value: unknown, source = "run config"): RunCon
     if (!(lo < hi)) fail("learnedSchedule.gammaMax", `must exceed gammaMin = ${lo}`, hi);
     count(init, "learnedSchedule", "hidden", MAX_WIDTH);
   }
-  number(c, "", "timesteps", { min: 0, max: MAX_DIM, integer: true, what: `a non-negative integer (0 = continuous time; at most ${MAX_DIM})` });
+  number(c, "", "timesteps", {
+    min: 0,
+    max: MAX_DIM,
+    integer: true,
+    what: `a non-negative integer (0 = continuous time; at most ${MAX_DIM})`,
+  });
   count(c, "", "batch", MAX_DIM);
   count(c, "", "steps", Number.MAX_SAFE_INTEGER);
   number(c, "", "seed", { min: 0, max: 2 ** 32 - 1, integer: true, what: "an integer in [0, 2^32)" });

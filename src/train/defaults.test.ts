@@ -15,7 +15,11 @@ const chain = (c: RunConfig) => ({ schedule: c.schedule, timesteps: c.timesteps,
 describe("run defaults", () => {
   it("points: continuous time, the ELBO, linear log-SNR; the earlier discrete cosine chain with the simple loss on request", () => {
     assert.deepEqual(chain(makeRunConfig(points, {})), { schedule: "log-snr-linear", timesteps: 0, loss: "elbo" });
-    assert.deepEqual(chain(makeRunConfig(points, { schedule: "cosine", timesteps: 1000, loss: "simple" })), { schedule: "cosine", timesteps: 1000, loss: "simple" });
+    assert.deepEqual(chain(makeRunConfig(points, { schedule: "cosine", timesteps: 1000, loss: "simple" })), {
+      schedule: "cosine",
+      timesteps: 1000,
+      loss: "simple",
+    });
     // a schedule chosen alone keeps continuous time and the ELBO
     assert.deepEqual(chain(makeRunConfig(points, { schedule: "cosine" })), { schedule: "cosine", timesteps: 0, loss: "elbo" });
   });

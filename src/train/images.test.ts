@@ -7,9 +7,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { Rng } from "../engine/index.js";
-import { loadSplit, pixelNormalization, subset } from "../data/index.js";
 import { bundledFashionMnist } from "../data/images.js";
+import { loadSplit, pixelNormalization, subset } from "../data/index.js";
+import { Rng } from "../engine/index.js";
 import { heldOutElbo } from "../eval/run.js";
 import { useEngine } from "../testing/helpers.js";
 import { buildModel, buildProcess, initParams, makeRunConfig } from "./config.js";
@@ -28,22 +28,45 @@ describe("Fashion-MNIST subset", () => {
     assert.ok(split.train.points.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
     const counts = new Array<number>(10).fill(0);
     split.train.labels!.forEach((y) => counts[y]!++);
-    assert.ok(counts.every((c) => c > 150), `every class appears: ${counts.join(", ")}`);
+    assert.ok(
+      counts.every((c) => c > 150),
+      `every class appears: ${counts.join(", ")}`,
+    );
   });
 
   it("names a missing directory or file", () => {
-    assert.throws(() => loadSplit("fashion-mnist", 0, { dataDir: "/nonexistent/fm" }), /no train-images-idx3-ubyte\[\.gz\] in \/nonexistent\/fm/);
+    assert.throws(
+      () => loadSplit("fashion-mnist", 0, { dataDir: "/nonexistent/fm" }),
+      /no train-images-idx3-ubyte\[\.gz\] in \/nonexistent\/fm/,
+    );
   });
 });
 
 describe("a U-Net on images", () => {
   const config = makeRunConfig(
-    { spec: "fashion-mnist", dim: 784, shape: [28, 28, 1], ...pixelNormalization, train: split.train.n, test: split.test.n, dataDir: bundledFashionMnist },
+    {
+      spec: "fashion-mnist",
+      dim: 784,
+      shape: [28, 28, 1],
+      ...pixelNormalization,
+      train: split.train.n,
+      test: split.test.n,
+      dataDir: bundledFashionMnist,
+    },
     { unet: { base: 8, multipliers: [1, 2], attention: [1] }, steps: 80, batch: 16, lr: 2e-3, seed: 3 },
   );
-  const test = subset(split.test, Array.from({ length: 64 }, (_, i) => i));
+  const test = subset(
+    split.test,
+    Array.from({ length: 64 }, (_, i) => i),
+  );
   const bpd = (params: Parameters<typeof heldOutElbo>[0]["params"]) =>
-    heldOutElbo({ model: buildModel(config), params }, process, test, { normalization: pixelNormalization, rng: new Rng(9), decoder: "discretized", batch: 32, samples: 8 });
+    heldOutElbo({ model: buildModel(config), params }, process, test, {
+      normalization: pixelNormalization,
+      rng: new Rng(9),
+      decoder: "discretized",
+      batch: 32,
+      samples: 8,
+    });
   const process = buildProcess(config);
   const D = 784;
 

@@ -1,12 +1,13 @@
 /** Rebuild a trained model from a checkpoint directory (EMA parameters by default). */
+
+import type { Normalization } from "../data/normalize.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
-import type { Normalization } from "../data/normalize.js";
 import { loadCheckpointState, readCheckpointConfig, readStateFile, type TrainingState } from "../io/checkpoint.js";
 import type { Classifier } from "../models/mlp.js";
-import { buildClassifier, buildProcess, initParams, normalizationOf, validateRunConfig, type RunConfig } from "./config.js";
-import { restoreRun, runOf, type LoadedRun } from "./restore.js";
+import { buildClassifier, buildProcess, initParams, normalizationOf, type RunConfig, validateRunConfig } from "./config.js";
+import { type LoadedRun, restoreRun, runOf } from "./restore.js";
 
 /** Options of `loadRun`. */
 export interface LoadRunOptions {
@@ -19,7 +20,7 @@ export function loadRun(dir: string, options: LoadRunOptions = {}): LoadedRun {
   return runOf(readCheckpointConfig(dir, validateRunConfig), readStateFile(dir), { ema: options.ema ?? true, source: dir });
 }
 
-export { restoreRun, type LoadedRun };
+export { type LoadedRun, restoreRun };
 
 /** A classifier checkpoint rebuilt by `loadClassifier`: config, classifier, EMA parameters, process, normalisation. */
 export interface LoadedClassifier {

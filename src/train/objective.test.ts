@@ -9,14 +9,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Rng } from "../engine/index.js";
-import { jit, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
 import { gammaConditioned } from "../diffusion/model.js";
+import { levelUniforms } from "../diffusion/process.js";
+import { Rng } from "../engine/index.js";
+import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import { mixtureParams, oracleModel } from "../models/oracle.js";
-import { initLearnedSchedule, learnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams } from "../schedule/learned.js";
+import { initLearnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../schedule/learned.js";
 import { useEngine } from "../testing/helpers.js";
 import { learnedScheduleObjective } from "./objective.js";
-import { levelUniforms } from "../diffusion/process.js";
 
 useEngine("wasm");
 
@@ -52,7 +52,10 @@ function setup(kind: LearnedScheduleKind) {
 /** One batch of data, noise and stratified uniforms. */
 function batch(rng: Rng) {
   const eps = rng.normal([B, 2]);
-  const x0 = rng.normal([B, 2]).mul(np.array([S])).add(np.array([MU]));
+  const x0 = rng
+    .normal([B, 2])
+    .mul(np.array([S]))
+    .add(np.array([MU]));
   return { x0, eps, u: levelUniforms(rng, B, true), table: np.zeros([0]), labels: np.zeros([B], { dtype: np.int32 }) };
 }
 
@@ -89,8 +92,14 @@ describe("a learned schedule's objective (exact denoiser, Gaussian data, continu
       const [loss, , gMin, gMax] = measure(s, s.schedule, 24, 3);
       const want = negativeElbo(ENDS.gammaMin, ENDS.gammaMax);
       assert.ok(Math.abs(loss!.mean - want) < 5 * loss!.se + 1e-3, `${kind}: loss ${loss!.mean} ± ${loss!.se}, −ELBO ${want}`);
-      assert.ok(Math.abs(gMin!.mean - fd.gammaMin) < 5 * gMin!.se + 1e-3, `${kind}: ∂/∂γ_min ${gMin!.mean} ± ${gMin!.se}, finite difference ${fd.gammaMin}`);
-      assert.ok(Math.abs(gMax!.mean - fd.gammaMax) < 5 * gMax!.se + 1e-4, `${kind}: ∂/∂γ_max ${gMax!.mean} ± ${gMax!.se}, finite difference ${fd.gammaMax}`);
+      assert.ok(
+        Math.abs(gMin!.mean - fd.gammaMin) < 5 * gMin!.se + 1e-3,
+        `${kind}: ∂/∂γ_min ${gMin!.mean} ± ${gMin!.se}, finite difference ${fd.gammaMin}`,
+      );
+      assert.ok(
+        Math.abs(gMax!.mean - fd.gammaMax) < 5 * gMax!.se + 1e-4,
+        `${kind}: ∂/∂γ_max ${gMax!.mean} ± ${gMax!.se}, finite difference ${fd.gammaMax}`,
+      );
       tree.dispose([s.schedule, s.denoiser]);
     }
   });
@@ -105,10 +114,14 @@ describe("a learned schedule's objective (exact denoiser, Gaussian data, continu
       const out = s.objective(params, batch(rng));
       const g = (out.grads as unknown as { schedule: LearnedScheduleParams }).schedule.interior!;
       // normalised gradient steps on the interior only
-      const interior = tree.map((p: Array, d: Array) => {
-        const norm = Math.sqrt((np.sum(np.square(d.ref)).dataSync() as Float32Array)[0]!) + 1e-12;
-        return p.ref.sub(d.ref.mul(0.05 / norm));
-      }, schedule.interior!, g) as LearnedScheduleParams["interior"];
+      const interior = tree.map(
+        (p: Array, d: Array) => {
+          const norm = Math.sqrt((np.sum(np.square(d.ref)).dataSync() as Float32Array)[0]!) + 1e-12;
+          return p.ref.sub(d.ref.mul(0.05 / norm));
+        },
+        schedule.interior!,
+        g,
+      ) as LearnedScheduleParams["interior"];
       tree.dispose([out.grads, out.loss, out.variance, schedule.interior]);
       schedule = { gammaMin: schedule.gammaMin, gammaMax: schedule.gammaMax, interior };
     }
@@ -117,7 +130,10 @@ describe("a learned schedule's objective (exact denoiser, Gaussian data, continu
     const [lossAfter, varAfter] = after;
     assert.ok(varAfter!.mean < 0.8 * varBefore!.mean, `variance ${varBefore!.mean} → ${varAfter!.mean}`);
     const want = negativeElbo(ENDS.gammaMin, ENDS.gammaMax);
-    for (const [label, l] of [["before", lossBefore!], ["after", lossAfter!]] as const) {
+    for (const [label, l] of [
+      ["before", lossBefore!],
+      ["after", lossAfter!],
+    ] as const) {
       assert.ok(Math.abs(l.mean - want) < 5 * l.se + 1e-3, `−ELBO ${label}: ${l.mean} ± ${l.se}, closed form ${want}`);
     }
     const sched = learnedSchedule("learned", schedule);

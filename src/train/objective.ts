@@ -4,15 +4,16 @@
  * per-example loss (`meanObjective`); runs with a learned schedule use the VDM objective
  * (`learnedScheduleObjective`), whose schedule gradient is assembled from plain gradients.
  */
-import { lax, numpy as np, tree, valueAndGrad, type Array, type JsTree } from "../engine/jax.js";
-import { tracingFor } from "../engine/tracing.js";
+
 import type { DecoderKind } from "../diffusion/decoder.js";
 import { diffusionCost, reconstructionCost } from "../diffusion/elbo.js";
 import { qSample } from "../diffusion/forward.js";
 import { klWeight, priorKl } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess, stepsFromUniform } from "../diffusion/process.js";
-import { learnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams } from "../schedule/learned.js";
+import { type Array, type JsTree, lax, numpy as np, tree, valueAndGrad } from "../engine/jax.js";
+import { tracingFor } from "../engine/tracing.js";
+import { type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../schedule/learned.js";
 import type { NoiseSchedule } from "../schedule/schedule.js";
 import type { Batch } from "./step.js";
 
@@ -80,7 +81,10 @@ function scheduleLevels(schedule: NoiseSchedule, T: number, u: Array): ScheduleL
   }
   const { steps, count } = stepsFromUniform(u, T, "elbo");
   const t = steps.ref.astype(np.float32).mul(1 / T);
-  const tPrevious = steps.sub(1).astype(np.float32).mul(1 / T);
+  const tPrevious = steps
+    .sub(1)
+    .astype(np.float32)
+    .mul(1 / T);
   const gamma = schedule.gamma(t);
   const weight = klWeight(schedule.gamma(tPrevious), gamma.ref).mul(count);
   return { gamma, weight, gammaReconstruction: ends(1 / T), gammaPrior: ends(1) };
@@ -116,7 +120,14 @@ export function learnedScheduleObjective(model: Model, kind: LearnedScheduleKind
   const levelsOf = (params: LearnedScheduleParams, u: Array) => scheduleLevels(learnedSchedule(kind, params), T, u);
 
   // per example: [mean −ELBO, aux d_b] as a function of the network and of the levels
-  const negativeElbo = (network: Params, gamma: Array, weight: Array, gammaReconstruction: Array, gammaPrior: Array, batch: { x0: Array; eps: Array; labels?: Array }) => {
+  const negativeElbo = (
+    network: Params,
+    gamma: Array,
+    weight: Array,
+    gammaReconstruction: Array,
+    gammaPrior: Array,
+    batch: { x0: Array; eps: Array; labels?: Array },
+  ) => {
     const { x0, eps, labels } = batch;
     const B = x0.shape[0]!;
     const perExample = (g: Array) => np.broadcastTo(g, [B]);
@@ -136,7 +147,14 @@ export function learnedScheduleObjective(model: Model, kind: LearnedScheduleKind
     const u = batch.u;
     const at = levelsOf(tree.map(lax.stopGradient, tree.ref(schedule)) as LearnedScheduleParams, u.ref);
     const [[loss, diffusion], [gNetwork, gGamma, gWeight, gRec, gPrior]] = tracingFor({ grad: true }, () =>
-      valueAndGrad(negativeElbo, { argnums: [0, 1, 2, 3, 4], hasAux: true })(network, at.gamma, at.weight, at.gammaReconstruction, at.gammaPrior, { x0: batch.x0, eps: batch.eps, ...(labels ? { labels } : {}) }),
+      valueAndGrad(negativeElbo, { argnums: [0, 1, 2, 3, 4], hasAux: true })(
+        network,
+        at.gamma,
+        at.weight,
+        at.gammaReconstruction,
+        at.gammaPrior,
+        { x0: batch.x0, eps: batch.eps, ...(labels ? { labels } : {}) },
+      ),
     );
     // ∇ log E[d²] = ∇E[d²]/E[d²]: the variance's gradient over a positive constant (the batch's second
     // moment), so its size does not grow with the data's dimension and swamp the global clipping norm
@@ -154,7 +172,11 @@ export function learnedScheduleObjective(model: Model, kind: LearnedScheduleKind
     const surrogate = (s: LearnedScheduleParams) => {
       if (!scale || !s.interior) return chain(levelsOf(s, u.ref), null, true);
       const frozen = (p: JsTree<Array>) => tree.map(lax.stopGradient, p);
-      const endsOnly = { gammaMin: s.gammaMin.ref, gammaMax: s.gammaMax.ref, interior: frozen(tree.ref(s.interior)) as LearnedScheduleParams["interior"] };
+      const endsOnly = {
+        gammaMin: s.gammaMin.ref,
+        gammaMax: s.gammaMax.ref,
+        interior: frozen(tree.ref(s.interior)) as LearnedScheduleParams["interior"],
+      };
       const interiorOnly = { gammaMin: lax.stopGradient(s.gammaMin), gammaMax: lax.stopGradient(s.gammaMax), interior: s.interior };
       return chain(levelsOf(endsOnly, u.ref), null, true).add(chain(levelsOf(interiorOnly, u.ref), scale.ref, false));
     };

@@ -3,14 +3,15 @@
  * state.safetensors' bytes), with no file system: what `loadRun` does for a directory, and what
  * the browser playground does with files a user picks or the page fetches.
  */
+
+import type { Normalization } from "../data/normalize.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
-import type { Normalization } from "../data/normalize.js";
-import { decodeStateFile, stateOrWeights, type StateFile, type TrainingState } from "../io/state.js";
-import type { Denoiser } from "../sample/sampler.js";
-import { initParams, normalizationOf, trainedModel, validateRunConfig, type RunConfig } from "./config.js";
 import { CheckpointError } from "../errors.js";
+import { decodeStateFile, type StateFile, stateOrWeights, type TrainingState } from "../io/state.js";
+import type { Denoiser } from "../sample/sampler.js";
+import { initParams, normalizationOf, type RunConfig, trainedModel, validateRunConfig } from "./config.js";
 
 /** A trained run rebuilt by `loadRun`: its config, denoiser, diffusion process and data normalisation. */
 export interface LoadedRun {
@@ -27,8 +28,15 @@ export interface LoadedRun {
  * checkpoint or exported weights); EMA parameters unless `ema` is false. `source` names the
  * checkpoint in errors.
  */
-export function restoreRun(configValue: unknown, stateBytes: Uint8Array, { ema = true, source = "checkpoint" }: { ema?: boolean; source?: string } = {}): LoadedRun {
-  return runOf(validateRunConfig(configValue, `${source}: config.json`), decodeStateFile(stateBytes, `${source}/state.safetensors`), { ema, source });
+export function restoreRun(
+  configValue: unknown,
+  stateBytes: Uint8Array,
+  { ema = true, source = "checkpoint" }: { ema?: boolean; source?: string } = {},
+): LoadedRun {
+  return runOf(validateRunConfig(configValue, `${source}: config.json`), decodeStateFile(stateBytes, `${source}/state.safetensors`), {
+    ema,
+    source,
+  });
 }
 
 /**

@@ -4,24 +4,25 @@
  * from a seeded stream exactly as `train` does. `train` (trainer.ts) adds checkpoints and
  * resuming from a directory; the browser playground steps a `TrainingRun` itself.
  */
-import { realize, Rng } from "../engine/index.js";
-import { jit, nn, numpy as np, tree, type Array, type JsTree } from "../engine/jax.js";
+
+import { normalize } from "../data/normalize.js";
+import { requireLabels } from "../data/sets.js";
+import type { PointSet } from "../data/toy.js";
 import { qSample } from "../diffusion/forward.js";
 import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";
 import { toEps } from "../diffusion/parameterization.js";
-import { levelUniforms, type DiffusionProcess, type Weighting } from "../diffusion/process.js";
-import { isLearnedSchedule } from "../schedule/learned.js";
-import { learnedScheduleObjective, meanObjective, type Objective } from "./objective.js";
-import { requireLabels } from "../data/sets.js";
-import type { PointSet } from "../data/toy.js";
-import { normalize } from "../data/normalize.js";
+import { type DiffusionProcess, levelUniforms, type Weighting } from "../diffusion/process.js";
+import { Rng, realize } from "../engine/index.js";
+import { type Array, type JsTree, jit, nn, numpy as np, tree } from "../engine/jax.js";
 import type { TrainingState } from "../io/state.js";
 import type { Classifier } from "../models/mlp.js";
-import { adamInit, adamUpdate, emaUpdate, stepScalars, type AdamConfig, type AdamState, type HostScalars } from "./adam.js";
-import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, noiseShape, type RunConfig } from "./config.js";
+import { isLearnedSchedule } from "../schedule/learned.js";
 import { textObjective } from "../text/loss.js";
 import type { TextParams } from "../text/model.js";
+import { type AdamConfig, type AdamState, adamInit, adamUpdate, emaUpdate, type HostScalars, stepScalars } from "./adam.js";
+import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, noiseShape, type RunConfig } from "./config.js";
+import { learnedScheduleObjective, meanObjective, type Objective } from "./objective.js";
 
 /**
  * Model parameters as a tree of arrays.
@@ -37,7 +38,17 @@ export class NonFiniteLossError extends Error {}
  * "simple" — the target's own MSE at a uniform level; "elbo" — the one-sample estimate of the
  * ELBO's diffusion term. Consumes everything.
  */
-export function trainingLoss(model: Model, process: DiffusionProcess, weighting: Weighting, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels?: Array): Array {
+export function trainingLoss(
+  model: Model,
+  process: DiffusionProcess,
+  weighting: Weighting,
+  params: Params,
+  x0: Array,
+  eps: Array,
+  u: Array,
+  table: Array | null,
+  labels?: Array,
+): Array {
   const { t, gamma, weight } = process.levelsFromUniform(u, table, weighting);
   const xt = qSample(x0.ref, gamma.ref, eps.ref);
   const pred = model.apply(params, xt.ref, t, gamma.ref, labels);
@@ -53,7 +64,16 @@ export function trainingLoss(model: Model, process: DiffusionProcess, weighting:
  * The cross-entropy −log p_φ(y | x_t, t) of a noise-aware classifier on x_t ~ q(x_t | x_0) at
  * uniformly drawn levels, per example. Consumes everything.
  */
-export function classifierLoss(classifier: Classifier, process: DiffusionProcess, params: Params, x0: Array, eps: Array, u: Array, table: Array | null, labels: Array): Array {
+export function classifierLoss(
+  classifier: Classifier,
+  process: DiffusionProcess,
+  params: Params,
+  x0: Array,
+  eps: Array,
+  u: Array,
+  table: Array | null,
+  labels: Array,
+): Array {
   const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
   weight.dispose();
   const xt = qSample(x0, gamma.ref, eps);
@@ -84,7 +104,8 @@ export function batchOf(process: DiffusionProcess | null, x0: Array, eps: Array,
 
 /** What a run's steps minimise: its denoiser's loss (labels only for conditional models), with a learned schedule the VDM objective, or its classifier's loss. */
 export function runObjective(config: RunConfig): Objective {
-  if (isLearnedSchedule(config.schedule)) return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
+  if (isLearnedSchedule(config.schedule))
+    return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
   const process = buildProcess(config);
   const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
   if (config.task === "classifier") {
@@ -105,7 +126,16 @@ export function runObjective(config: RunConfig): Objective {
 
 /** One step: (params, adam, ema, batch, scalars) → new state, the batch's mean loss and the variance of its per-example estimates. */
 export function trainStep(objective: Objective, adam: AdamConfig) {
-  return (params: Params, opt: { m: Params; v: Params }, ema: Params, batch: Batch, lr: Array, correction1: Array, correction2: Array, emaDecay: Array) => {
+  return (
+    params: Params,
+    opt: { m: Params; v: Params },
+    ema: Params,
+    batch: Batch,
+    lr: Array,
+    correction1: Array,
+    correction2: Array,
+    emaDecay: Array,
+  ) => {
     const { loss, variance, grads } = objective(tree.ref(params), batch);
     const next = adamUpdate(params, grads, opt, adam, { lr, correction1, correction2 });
     return { params: next.params, adam: next.state, ema: emaUpdate(ema, next.params, emaDecay), loss, variance };
@@ -171,9 +201,11 @@ export function initialState(config: RunConfig): { state: TrainingState; rng: Rn
   const rng = new Rng(config.seed);
   const params = initParams(config, rng);
   const ema = tree.map((p: Array) => p.ref.add(0), params);
-  return { state: { params, ema, adam: adamInit(params), step: 0, rng: rng.state(), losses: new Float32Array(0), variances: new Float32Array(0) }, rng };
+  return {
+    state: { params, ema, adam: adamInit(params), step: 0, rng: rng.state(), losses: new Float32Array(0), variances: new Float32Array(0) },
+    rng,
+  };
 }
-
 
 /**
  * A run's training steps, one at a time: each `step()` draws the next batch from the run's seeded
@@ -195,13 +227,18 @@ export class TrainingRun {
   #labelled: boolean;
   #classes: number;
 
-  constructor(config: RunConfig, data: PointSet, { start, makeStepper = jaxStepper }: { start?: TrainingState; makeStepper?: StepperFactory } = {}) {
+  constructor(
+    config: RunConfig,
+    data: PointSet,
+    { start, makeStepper = jaxStepper }: { start?: TrainingState; makeStepper?: StepperFactory } = {},
+  ) {
     this.config = config;
     // a fixed schedule's process gives the batches their γ table (a learned schedule's levels come from its parameters)
     this.#fixed = isLearnedSchedule(config.schedule) ? null : buildProcess(config);
     this.#classes = labelClasses(config);
     this.#labelled = config.task === "classifier" || this.#classes > 0;
-    if (this.#labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= this.#classes)) throw new Error(`labels must lie in 0..${this.#classes - 1}`);
+    if (this.#labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= this.#classes))
+      throw new Error(`labels must lie in 0..${this.#classes - 1}`);
     const { dim: D, mean, std } = config.data;
     if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
     let state: TrainingState;
@@ -220,7 +257,13 @@ export class TrainingRun {
     this.#normalized = normalize(data.points, { mean, std });
     const shape = [config.batch, ...dataShape(config)];
     const B = config.batch;
-    const example = batchOf(this.#fixed, np.zeros(shape), np.zeros([B, ...noiseShape(config)]), np.zeros([B]), np.zeros([B], { dtype: np.int32 }));
+    const example = batchOf(
+      this.#fixed,
+      np.zeros(shape),
+      np.zeros([B, ...noiseShape(config)]),
+      np.zeros([B]),
+      np.zeros([B], { dtype: np.int32 }),
+    );
     this.#stepper = makeStepper(runObjective(config), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
   }
 
@@ -276,12 +319,24 @@ export class TrainingRun {
     }
     const shape = [B, ...dataShape(config)];
     // (ε is drawn before u, as always: resumed runs continue the same random stream)
-    return batchOf(this.#fixed, np.array(x).reshape(shape), rng.normal([B, ...noiseShape(config)]), levelUniforms(rng, B, config.timesteps === 0), np.array(labels, { dtype: np.int32 }));
+    return batchOf(
+      this.#fixed,
+      np.array(x).reshape(shape),
+      rng.normal([B, ...noiseShape(config)]),
+      levelUniforms(rng, B, config.timesteps === 0),
+      np.array(labels, { dtype: np.int32 }),
+    );
   }
 
   /** The current state (parameters owned by the run: valid until the next step or `close`). */
   state(): TrainingState {
-    return { ...this.#stepper.state(), step: this.step, rng: this.rng.state(), losses: Float32Array.from(this.losses), variances: Float32Array.from(this.variances) };
+    return {
+      ...this.#stepper.state(),
+      step: this.step,
+      rng: this.rng.state(),
+      losses: Float32Array.from(this.losses),
+      variances: Float32Array.from(this.variances),
+    };
   }
 
   /** Release the stepper and its state. */

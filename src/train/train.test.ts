@@ -3,21 +3,21 @@
  * checkpoints and non-finite losses, and a short real run on moons judged by energy distance.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { Rng } from "../engine/index.js";
 import { loadSplit } from "../data/index.js";
 import { fitNormalization } from "../data/normalize.js";
+import { Rng } from "../engine/index.js";
 import { energyDistance } from "../eval/energy.js";
 import { drawSamples, referenceSample } from "../eval/run.js";
 import { namedLeaves, readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
+import { defaultAdam, stepScalars } from "./adam.js";
 import { buildModel, buildProcess, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { loadRun } from "./load.js";
 import { NonFiniteLossError, train } from "./trainer.js";
-import { defaultAdam, stepScalars } from "./adam.js";
 
 useEngine("wasm");
 
@@ -33,7 +33,8 @@ function tinyConfig(options: RunOptions & { checkpointEvery?: number } = {}): Ru
   return { ...config, checkpointEvery: options.checkpointEvery ?? 10 };
 }
 
-const leaves = (t: Parameters<typeof namedLeaves>[0]) => namedLeaves(t, "p").map(([n, a]) => [n, Array.from(a.ref.dataSync() as Float32Array)]);
+const leaves = (t: Parameters<typeof namedLeaves>[0]) =>
+  namedLeaves(t, "p").map(([n, a]) => [n, Array.from(a.ref.dataSync() as Float32Array)]);
 
 describe("checkpoints and resume", () => {
   it("a checkpoint reloads exactly what was trained", () => {
@@ -53,10 +54,16 @@ describe("checkpoints and resume", () => {
     assert.deepEqual(leaves(weights.denoiser.params), leaves(state.ema));
     assert.ok(statSync(join(exported, "state.safetensors")).size < statSync(join(dir, "state.safetensors")).size / 3.5);
     assert.throws(() => loadRun(exported, { ema: false }), /holds exported EMA weights only/);
-    assert.throws(() => train(tinyConfig({ steps: 50 }), split.train, { checkpointDir: exported, resume: true }), /exported EMA weights only: it samples and evaluates, but cannot be resumed/);
+    assert.throws(
+      () => train(tinyConfig({ steps: 50 }), split.train, { checkpointDir: exported, resume: true }),
+      /exported EMA weights only: it samples and evaluates, but cannot be resumed/,
+    );
   });
 
-  for (const options of [{ schedule: "cosine", timesteps: 1000, loss: "simple" as const }, { schedule: "cosine", target: "v" as const }]) {
+  for (const options of [
+    { schedule: "cosine", timesteps: 1000, loss: "simple" as const },
+    { schedule: "cosine", target: "v" as const },
+  ]) {
     it(`resuming equals an uninterrupted run, bit for bit (${JSON.stringify(options)})`, () => {
       const whole = train(tinyConfig(options), split.train, { checkpointDir: tmp("whole") }).state;
       const dir = tmp("parts");
@@ -83,7 +90,10 @@ describe("checkpoints and resume", () => {
         if (p.step === 15) controller.abort();
       },
     });
-    assert.deepEqual(seen, Array.from({ length: 15 }, (_, k) => k + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 15 }, (_, k) => k + 1),
+    );
     assert.equal(stopped.completed, false);
     assert.equal(stopped.state.step, 15);
     assert.equal(loadRun(dir, { ema: false }).state!.step, 15);
@@ -113,7 +123,9 @@ describe("checkpoints and resume", () => {
     const config = tinyConfig({ lr: 1e30, checkpointEvery: 1 });
     assert.throws(
       () => train(config, split.train, { checkpointDir: dir }),
-      (err: Error) => err instanceof NonFiniteLossError && /loss is (NaN|-?Infinity) at step (\d+); stopped\. The last good checkpoint \(step \d+\)/.test(err.message),
+      (err: Error) =>
+        err instanceof NonFiniteLossError &&
+        /loss is (NaN|-?Infinity) at step (\d+); stopped\. The last good checkpoint \(step \d+\)/.test(err.message),
     );
     const run = loadRun(dir, { ema: false });
     assert.ok(run.state!.step >= 1);
@@ -168,16 +180,27 @@ describe("a learned schedule trained with the denoiser", () => {
       assert.deepEqual(leaves(resumed.ema), leaves(straight.ema));
       assert.deepEqual(Array.from(resumed.variances), Array.from(straight.variances));
 
-      const { schedule } = straight.params as unknown as { schedule: { gammaMin: Parameters<typeof namedLeaves>[0]; gammaMax: Parameters<typeof namedLeaves>[0] } };
+      const { schedule } = straight.params as unknown as {
+        schedule: { gammaMin: Parameters<typeof namedLeaves>[0]; gammaMax: Parameters<typeof namedLeaves>[0] };
+      };
       const first = (t: Parameters<typeof namedLeaves>[0]) => (leaves(t)[0]![1] as number[])[0]!;
       const [gammaMin, gammaMax] = [first(schedule.gammaMin), first(schedule.gammaMax)];
-      assert.ok(gammaMin !== config.learnedSchedule!.gammaMin && gammaMax !== config.learnedSchedule!.gammaMax, `endpoints did not move: ${gammaMin}, ${gammaMax}`);
+      assert.ok(
+        gammaMin !== config.learnedSchedule!.gammaMin && gammaMax !== config.learnedSchedule!.gammaMax,
+        `endpoints did not move: ${gammaMin}, ${gammaMax}`,
+      );
       const process = buildProcess(config, straight.params);
       const n = 201;
       const g = Array.from({ length: n }, (_, i) => process.gammaAt(i / (n - 1)));
-      assert.ok(Math.abs(g[0]! - gammaMin) < 1e-4 && Math.abs(g[n - 1]! - gammaMax) < 1e-4, `γ(0) = ${g[0]} vs γ_min ${gammaMin}, γ(1) = ${g[n - 1]} vs γ_max ${gammaMax}`);
+      assert.ok(
+        Math.abs(g[0]! - gammaMin) < 1e-4 && Math.abs(g[n - 1]! - gammaMax) < 1e-4,
+        `γ(0) = ${g[0]} vs γ_min ${gammaMin}, γ(1) = ${g[n - 1]} vs γ_max ${gammaMax}`,
+      );
       for (let i = 1; i < n; i++) assert.ok(g[i]! > g[i - 1]!, `γ(${i / (n - 1)}) = ${g[i]} ≤ γ(${(i - 1) / (n - 1)}) = ${g[i - 1]}`);
-      assert.ok(straight.variances.every((v) => Number.isFinite(v) && v >= 0), "per-step loss variances");
+      assert.ok(
+        straight.variances.every((v) => Number.isFinite(v) && v >= 0),
+        "per-step loss variances",
+      );
     });
   }
 });

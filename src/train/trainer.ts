@@ -5,30 +5,31 @@
  * optimizer moments, EMA, loss history and the RNG key, so a resumed run equals an
  * uninterrupted one. The step itself and the batch stream are in `step.ts` (no file system).
  */
-import { tree } from "../engine/jax.js";
+
 import type { PointSet } from "../data/toy.js";
-import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
-import { initialState, jaxStepper, NonFiniteLossError, TrainingRun, type StepperFactory } from "./step.js";
-import type { RunConfig } from "./config.js";
+import { tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
+import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
+import type { RunConfig } from "./config.js";
+import { initialState, jaxStepper, NonFiniteLossError, type StepperFactory, TrainingRun } from "./step.js";
 
 export {
-  NonFiniteLossError,
-  trainingLoss,
+  type Batch,
+  batchOf,
   classifierLoss,
   cleanClassifierLoss,
-  batchOf,
-  runObjective,
-  trainStep,
-  makeTrainStep,
-  jaxStepper,
   initialState,
-  TrainingRun,
-  type Batch,
-  type StepState,
+  jaxStepper,
+  makeTrainStep,
+  NonFiniteLossError,
+  runObjective,
   type Stepper,
-  type StepResult,
   type StepperFactory,
+  type StepResult,
+  type StepState,
+  TrainingRun,
+  trainingLoss,
+  trainStep,
 } from "./step.js";
 
 /** Where training stands after a step (what `TrainOptions.onProgress` receives). */
@@ -115,7 +116,11 @@ export async function trainAsync(config: RunConfig, data: PointSet, options: Tra
 }
 
 /** The loop of `train`, yielding after each call of the stepper (`train` runs it through, `trainAsync` pauses at the yields). */
-function* trainingLoop(config: RunConfig, data: PointSet, { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper }: TrainOptions): Generator<void, TrainResult> {
+function* trainingLoop(
+  config: RunConfig,
+  data: PointSet,
+  { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper }: TrainOptions,
+): Generator<void, TrainResult> {
   if (resume && !checkpointDir) throw new ConfigError("resuming a run needs the checkpoint directory it was saved in (checkpointDir)");
   let start: TrainingState | undefined;
   if (resume) {
@@ -149,7 +154,9 @@ function* trainingLoop(config: RunConfig, data: PointSet, { checkpointDir, resum
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             `loss is ${loss} at step ${k + j + 1}; stopped. ` +
-              (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${checkpointDir} is kept.` : `No checkpoint had been written yet.`) +
+              (lastSaved > 0
+                ? `The last good checkpoint (step ${lastSaved}) in ${checkpointDir} is kept.`
+                : `No checkpoint had been written yet.`) +
               ` Try a lower learning rate.`,
           );
         }

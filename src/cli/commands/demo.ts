@@ -30,5 +30,8 @@ resumes it.`,
 export async function run(argv: string[]): Promise<void> {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  await train.trainDenoiser(["--data", "moons", "--out", flags.out, "--seed", flags.seed, ...(flags.json ? ["--json"] : []), ...(flags.force ? ["--force"] : [])], "demo");
+  await train.trainDenoiser(
+    ["--data", "moons", "--out", flags.out, "--seed", flags.seed, ...(flags.json ? ["--json"] : []), ...(flags.force ? ["--force"] : [])],
+    "demo",
+  );
 }

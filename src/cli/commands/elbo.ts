@@ -1,25 +1,25 @@
 /** `vdm elbo`: the ELBO's three terms for the exact denoiser of a known density, and its gap to log p. */
-import { Rng } from "../../engine/index.js";
-import { ElboEstimator } from "../../diffusion/elbo.js";
-import { DiffusionProcess } from "../../diffusion/process.js";
-import { knownMixture, sampleMixture } from "../../data/known.js";
-import { elboReport, type ElboReport } from "../../eval/likelihood.js";
-import { mixtureParams, oracleModel } from "../../models/oracle.js";
-import { getSchedule, scheduleNames } from "../../schedule/index.js";
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { numpy as np, type Array } from "../../engine/jax.js";
-import { chainEstimatorNames, type ChainEstimatorName } from "../../diffusion/elbo.js";
 import { loadSplit } from "../../data/index.js";
+import { knownMixture, sampleMixture } from "../../data/known.js";
 import { normalize } from "../../data/normalize.js";
-import { studyElboEstimators, type EstimatorStudy } from "../../eval/elbo-variance.js";
+import { type ChainEstimatorName, chainEstimatorNames, ElboEstimator } from "../../diffusion/elbo.js";
+import { DiffusionProcess } from "../../diffusion/process.js";
+import { Rng } from "../../engine/index.js";
+import { type Array, numpy as np } from "../../engine/jax.js";
+import { type EstimatorStudy, studyElboEstimators } from "../../eval/elbo-variance.js";
+import { type ElboReport, elboReport } from "../../eval/likelihood.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { mixtureParams, oracleModel } from "../../models/oracle.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
-import { formatSeconds, Progress } from "../progress.js";
-import { defineFlags, helpText, intFlag, intListFlag, parseGiven, refuseGiven, UsageError, type Parsed } from "../args.js";
-import { checkOutDir } from "../runs.js";
+import { getSchedule, scheduleNames } from "../../schedule/index.js";
+import { defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
+import { formatSeconds, Progress } from "../progress.js";
+import { checkOutDir } from "../runs.js";
 import { printTable } from "./schedule.js";
 
 /** --data for the oracle when not given. */
@@ -36,7 +36,10 @@ const elboFlags = defineFlags(
     data: { value: "D", help: `the data: ${oracleDataHelp} (default: ${ORACLE_DATA}; a trained run: its own)` },
     model: { default: "oracle", value: "oracle|RUN", help: "the exact denoiser, or (--estimators only) a trained run" },
     schedule: { default: "log-snr-linear", value: `<${scheduleNames.join("|")}>`, help: "the oracle's noise schedule" },
-    timesteps: { value: "LIST", help: `the numbers of steps T to compare, 0 = continuous time (default: ${TERMS.timesteps}; --estimators: ${ESTIMATORS.timesteps})` },
+    timesteps: {
+      value: "LIST",
+      help: `the numbers of steps T to compare, 0 = continuous time (default: ${TERMS.timesteps}; --estimators: ${ESTIMATORS.timesteps})`,
+    },
     n: { value: "N", help: `points (default: ${TERMS.n}; --estimators: ${ESTIMATORS.n} examples)` },
     samples: { default: "64", value: "K", help: "continuous time: draws of t per point" },
     estimators: { value: "LIST", help: `compare these estimators (${chainEstimatorNames.join(", ")}) instead` },
@@ -86,7 +89,10 @@ export function run(argv: string[]): void {
   if (flags.estimators) return compareEstimators(flags);
   flags.timesteps ||= TERMS.timesteps;
   flags.n ||= TERMS.n;
-  if (flags.model !== "oracle") throw new UsageError(`--model "${flags.model}": the term table is for the exact denoiser (--model oracle); --estimators compares the estimators for any model`);
+  if (flags.model !== "oracle")
+    throw new UsageError(
+      `--model "${flags.model}": the term table is for the exact denoiser (--model oracle); --estimators compares the estimators for any model`,
+    );
   const mixture = knownMixture(flags.data);
   const schedule = getSchedule(flags.schedule);
   const timesteps = intListFlag("timesteps", flags.timesteps, { min: 0 });
@@ -113,7 +119,17 @@ export function run(argv: string[]): void {
   console.log(`ELBO of the exact denoiser, ${flags.data} data (${n} points), schedule ${schedule.name}; costs in nats`);
   printTable(
     ["T", "reconstruction", "prior", "diffusion", "-ELBO", "bits/dim", "-log p", "gap", "± s.e."],
-    reports.map((r) => [r.timesteps, r.terms.reconstruction, r.terms.prior, r.terms.diffusion, r.nats, r.bpd, -r.logLikelihood!, r.gap!, r.gapStdError!]),
+    reports.map((r) => [
+      r.timesteps,
+      r.terms.reconstruction,
+      r.terms.prior,
+      r.terms.diffusion,
+      r.nats,
+      r.bpd,
+      -r.logLikelihood!,
+      r.gap!,
+      r.gapStdError!,
+    ]),
   );
   console.log("T = 0 is continuous time; gap = log p(x_0) − ELBO, averaged over the points.");
 }
@@ -122,7 +138,9 @@ export function run(argv: string[]): void {
 function compareEstimators(flags: Parsed<typeof flagTables>): void {
   checkOutDir(flags.out);
   const names = flags.estimators.split(",").map((name) => name.trim()) as ChainEstimatorName[];
-  for (const name of names) if (!chainEstimatorNames.includes(name)) throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
+  for (const name of names)
+    if (!chainEstimatorNames.includes(name))
+      throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
   const timesteps = intListFlag("timesteps", flags.timesteps || ESTIMATORS.timesteps, { min: 1 });
   const n = intFlag("n", flags.n || ESTIMATORS.n, { min: 2 });
   const draws = intFlag("draws", flags.draws, { min: 2 });
@@ -134,7 +152,11 @@ function compareEstimators(flags: Parsed<typeof flagTables>): void {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);
   } else {
     const data = resolved.dataConfig!;
-    const test = loadSplit(resolved.data, resolved.seed, resolved.shape.length === 3 ? { train: 1, test: n, dataDir: data.dataDir ?? "" } : {}).test;
+    const test = loadSplit(
+      resolved.data,
+      resolved.seed,
+      resolved.shape.length === 3 ? { train: 1, test: n, dataDir: data.dataDir ?? "" } : {},
+    ).test;
     const m = Math.min(n, test.n);
     x0 = np.array(normalize(test.points, resolved.normalization).subarray(0, m * test.dim)).reshape([m, ...resolved.shape]);
   }
@@ -143,7 +165,10 @@ function compareEstimators(flags: Parsed<typeof flagTables>): void {
     const estimator = new ElboEstimator(resolved.denoiser.model, new DiffusionProcess(resolved.process.schedule, T), decoder);
     const started = performance.now();
     const study = studyElboEstimators(estimator, resolved.denoiser.params, x0, { rng, draws });
-    if (!flags.json) console.error(`T = ${T}: ${draws} draws of the chain for ${study.examples} examples in ${formatSeconds((performance.now() - started) / 1000)}`);
+    if (!flags.json)
+      console.error(
+        `T = ${T}: ${draws} draws of the chain for ${study.examples} examples in ${formatSeconds((performance.now() - started) / 1000)}`,
+      );
     return study;
   });
   x0.dispose();
@@ -156,20 +181,37 @@ function compareEstimators(flags: Parsed<typeof flagTables>): void {
       return { name, x: t, y: variance.map((v) => (v > 0 ? v : NaN)) };
     });
     const file = join(flags.out, `variance-T${study.timesteps}.svg`);
-    writeFileAtomic(file, chartSvg(lineChart(series, { title: `Variance of each ELBO term across draws of the chain: ${label}, T = ${study.timesteps}`, xTitle: "t (the term's latent x_t)", yTitle: "variance per example (nats², log scale)", legendTitle: "estimator", xLog: true, yLog: true, points: study.timesteps <= 100 })));
+    writeFileAtomic(
+      file,
+      chartSvg(
+        lineChart(series, {
+          title: `Variance of each ELBO term across draws of the chain: ${label}, T = ${study.timesteps}`,
+          xTitle: "t (the term's latent x_t)",
+          yTitle: "variance per example (nats², log scale)",
+          legendTitle: "estimator",
+          xLog: true,
+          yLog: true,
+          points: study.timesteps <= 100,
+        }),
+      ),
+    );
     written.push(file);
   }
   const result = { model: flags.model, data: resolved.data, schedule: resolved.process.schedule.name, draws, studies };
-  writeFileAtomic(join(flags.out, "elbo-estimators.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileAtomic(join(flags.out, "elbo-estimators.json"), `${JSON.stringify(result, null, 2)}\n`);
   written.push(join(flags.out, "elbo-estimators.json"));
   if (flags.json) return void console.log(JSON.stringify(result));
-  console.log(`ELBO estimators of ${label} (schedule ${result.schedule}, ${studies[0]!.examples} examples, ${draws} draws of the chain each); nats`);
+  console.log(
+    `ELBO estimators of ${label} (schedule ${result.schedule}, ${studies[0]!.examples} examples, ${draws} draws of the chain each); nats`,
+  );
   printTable(
     ["T", "estimator", "-ELBO", "± s.e.", "var (all terms, one chain)", "var (one term)"],
-    studies.flatMap((s) => names.map((name) => {
-      const e = s.estimators[name];
-      return [s.timesteps, name, e.nats, e.stdError, e.chainVariance, e.oneTermVariance];
-    })),
+    studies.flatMap((s) =>
+      names.map((name) => {
+        const e = s.estimators[name];
+        return [s.timesteps, name, e.nats, e.stdError, e.chainVariance, e.oneTermVariance];
+      }),
+    ),
   );
   console.log(`wrote ${written.join(", ")}`);
 }

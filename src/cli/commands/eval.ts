@@ -1,34 +1,42 @@
 /** `vdm eval`: bits/dim with the three ELBO terms and the energy distance on held-out data. */
-import { Rng } from "../../engine/index.js";
+
 import { loadSplit, subset } from "../../data/index.js";
-import { drawSamples, evaluate, heldOutElbo, referenceSample, type BatchDenoiser } from "../../eval/run.js";
-import { defineFlags, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError, type FlagValues } from "../args.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
-import { backendFlags, modelFlags, parseBackend, resolveModel, type Backend, type ResolvedModel } from "../model.js";
-import { onnxFlow } from "../../onnx/flow.js";
-import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
-import { odeLikelihood, type DivergenceKind, type OdeLikelihood, type OdeLikelihoodOptions } from "../../eval/ode-likelihood.js";
+import { knownMixture } from "../../data/known.js";
 import type { PointSet } from "../../data/toy.js";
 import type { Rng as RngType } from "../../engine/index.js";
-import { Progress } from "../progress.js";
+import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
-import { knownMixture } from "../../data/known.js";
-import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { type DivergenceKind, type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
+import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
+import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
+import { onnxFlow } from "../../onnx/flow.js";
+import { ODE_SIGMA_MAX } from "../../sample/predict.js";
+import { defineFlags, type FlagValues, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
+import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
+import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
+import { POINT_BATCH, reportBatches } from "./images.js";
 
 /** `--likelihood ode` and its solver's flags. */
 const likelihoodFlags = defineFlags(
   "Likelihood",
   {
-    likelihood: { default: "elbo", value: "elbo|ode", help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood" },
+    likelihood: {
+      default: "elbo",
+      value: "elbo|ode",
+      help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood",
+    },
     rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver" },
     atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance" },
     "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations" },
-    divergence: { value: "exact|hutchinson", help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)" },
+    divergence: {
+      value: "exact|hutchinson",
+      help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)",
+    },
   },
   `With --likelihood ode, image pixels are dequantised uniformly over their 8-bit bins, so bits/dim are
 comparable with published ODE numbers. The path ends where the ODE samplers start (--max-sigma,
@@ -46,7 +54,8 @@ interface OdeRequest {
 /** The flags' --likelihood: undefined for elbo, the ODE's options for ode (a usage error for anything wrong in them). */
 function odeRequest(resolved: ResolvedModel, flags: LikelihoodFlags): OdeRequest | undefined {
   if (flags.likelihood === "elbo") return undefined;
-  if (flags.divergence !== "" && flags.divergence !== "exact" && flags.divergence !== "hutchinson") throw new UsageError(`--divergence must be exact or hutchinson, got "${flags.divergence}"`);
+  if (flags.divergence !== "" && flags.divergence !== "exact" && flags.divergence !== "hutchinson")
+    throw new UsageError(`--divergence must be exact or hutchinson, got "${flags.divergence}"`);
   return {
     options: {
       rtol: num("rtol", flags.rtol),
@@ -74,7 +83,9 @@ function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointS
       }
     : undefined;
   try {
-    return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, { normalization: resolved.normalization, rng,
+    return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, {
+      normalization: resolved.normalization,
+      rng,
       ...request.options,
       dequantize: image,
       batch,
@@ -89,20 +100,36 @@ function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointS
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
 function exactNats(data: string, test: PointSet) {
-  const logp = mixtureLogDensity(mixtureParams(knownMixture(data)), np.array(test.points).reshape([test.n, test.dim]), np.full([test.n], -Infinity)).dataSync() as Float32Array;
+  const logp = mixtureLogDensity(
+    mixtureParams(knownMixture(data)),
+    np.array(test.points).reshape([test.n, test.dim]),
+    np.full([test.n], -Infinity),
+  ).dataSync() as Float32Array;
   const { mean, se } = meanAndStdError(logp);
   return { nats: -mean, natsStdError: se, bpd: -mean / (test.dim * Math.LN2), bpdStdError: se / (test.dim * Math.LN2) };
 }
 
 /** The ODE result as JSON: bits/dim and nats with standard errors, and the evaluations used. */
-const odeJson = (ode: OdeLikelihood) => ({ bpd: ode.bpd, bpdStdError: ode.bpdStdError, nats: ode.nats, natsStdError: ode.natsStdError, evaluations: ode.evaluations, divergence: ode.divergence, gamma: ode.gamma });
+const odeJson = (ode: OdeLikelihood) => ({
+  bpd: ode.bpd,
+  bpdStdError: ode.bpdStdError,
+  nats: ode.nats,
+  natsStdError: ode.natsStdError,
+  evaluations: ode.evaluations,
+  divergence: ode.divergence,
+  gamma: ode.gamma,
+});
 
 const odeLine = (ode: OdeLikelihood) =>
   `probability-flow ODE: ${ode.bpd.toFixed(4)} ± ${ode.bpdStdError.toFixed(4)} bits/dim = ${ode.nats.toFixed(4)} ± ${ode.natsStdError.toFixed(4)} nats (−log p; ${ode.divergence} divergence, ${ode.evaluations.toFixed(0)} evaluations per point)`;
 
 /** `vdm eval`'s own flags. */
 const evalFlags = defineFlags("Flags", {
-  n: { default: "1000", value: "N", help: "held-out points (image models: test images), the first N of the test set: the ELBO and the ODE likelihood are of these; 2-D models also draw N samples for the energy distance" },
+  n: {
+    default: "1000",
+    value: "N",
+    help: "held-out points (image models: test images), the first N of the test set: the ELBO and the ODE likelihood are of these; 2-D models also draw N samples for the energy distance",
+  },
 });
 
 /** What `vdm eval` of an image model takes besides. */
@@ -114,7 +141,15 @@ const imageFlags = defineFlags("Images", {
 });
 
 /** The flag tables `vdm eval` parses, in the order its help lists them. */
-export const flagTables = [evalFlags, modelFlags, imageFlags, likelihoodFlags, samplerFlags, omit(guidanceFlags, "class"), backendFlags] as const;
+export const flagTables = [
+  evalFlags,
+  modelFlags,
+  imageFlags,
+  likelihoodFlags,
+  samplerFlags,
+  omit(guidanceFlags, "class"),
+  backendFlags,
+] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "bits/dim, ELBO terms and energy distance on held-out data; --likelihood ode for the exact likelihood";
@@ -135,47 +170,98 @@ their requested class.`,
   ...flagTables,
 );
 
-const varianceLine = (v: number) => `variance of the one-draw diffusion-term estimate (one t, one ε): ${v.toPrecision(4)} nats² per example`;
+const varianceLine = (v: number) =>
+  `variance of the one-draw diffusion-term estimate (one t, one ε): ${v.toPrecision(4)} nats² per example`;
 
 export function run(argv: string[]): void {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.likelihood !== "elbo" && flags.likelihood !== "ode") throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
-  if (flags.likelihood === "elbo") refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
+  if (flags.likelihood !== "elbo" && flags.likelihood !== "ode")
+    throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
+  if (flags.likelihood === "elbo")
+    refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);
   const guidance = Object.keys(omit(guidanceFlags, "class").specs);
   if (resolved.shape.length === 3) {
     // without --quality nothing is sampled: the sampler's and the guidance's flags would do nothing (--max-sigma also ends the ODE's path)
-    if (!flags.quality) refuseGiven(given, ["quality-n", ...guidance, ...Object.keys(samplerFlags.specs).filter((name) => !(flags.likelihood === "ode" && name === "max-sigma"))], "these apply to the samples of --quality only");
+    if (!flags.quality)
+      refuseGiven(
+        given,
+        [
+          "quality-n",
+          ...guidance,
+          ...Object.keys(samplerFlags.specs).filter((name) => !(flags.likelihood === "ode" && name === "max-sigma")),
+        ],
+        "these apply to the samples of --quality only",
+      );
     return evalImages(resolved, flags);
   }
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
-  refuseGiven(given, ["data-dir", "elbo-samples", "quality-n", ...guidance], "image models only (a 2-D model's ELBO and samples are of its own held-out points, unconditional)");
+  refuseGiven(
+    given,
+    ["data-dir", "elbo-samples", "quality-n", ...guidance],
+    "image models only (a 2-D model's ELBO and samples are of its own held-out points, unconditional)",
+  );
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const n = intFlag("n", flags.n, { min: 2 });
   const sampler = makeSampler(flags, resolved);
   const ode = odeRequest(resolved, flags);
   // the held-out split of the run's own seed (its first n points); --seed drives the samples
   const split = loadSplit(resolved.data, resolved.seed);
-  if (split.test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
-  const test = subset(split.test, Array.from({ length: Math.min(n, split.test.n) }, (_, i) => i));
+  if (split.test.dim !== resolved.dim)
+    throw new Error(`data "${resolved.data}" have ${split.test.dim} dimensions, the model ${resolved.dim}`);
+  const test = subset(
+    split.test,
+    Array.from({ length: Math.min(n, split.test.n) }, (_, i) => i),
+  );
   const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
-  const ev = evaluate(resolved.denoiser, resolved.process, test, { reference, normalization: resolved.normalization, rng: new Rng(seed + 1), n, sampler, batches: {
-    elbo: reportBatches("eval (held-out ELBO)", test.n, false, POINT_BATCH),
-    samples: reportBatches("eval (samples)", n, false, POINT_BATCH),
-  } });
+  const ev = evaluate(resolved.denoiser, resolved.process, test, {
+    reference,
+    normalization: resolved.normalization,
+    rng: new Rng(seed + 1),
+    n,
+    sampler,
+    batches: {
+      elbo: reportBatches("eval (held-out ELBO)", test.n, false, POINT_BATCH),
+      samples: reportBatches("eval (samples)", n, false, POINT_BATCH),
+    },
+  });
   const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), false) : undefined;
   const exact = resolved.oracle ? exactNats(resolved.data, test) : undefined;
-  const out = { n: test.n, samples: n, bpd: ev.bpd, nats: ev.nats, natsStdError: ev.stdError, terms: ev.terms, ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}), energyDistance: ev.energyDistance, noiseFloor: ev.noiseFloor, sampler: sampler.name, nfe: sampler.nfe, ...(likelihood ? { ode: odeJson(likelihood) } : {}), ...(exact ? { exact } : {}) };
+  const out = {
+    n: test.n,
+    samples: n,
+    bpd: ev.bpd,
+    nats: ev.nats,
+    natsStdError: ev.stdError,
+    terms: ev.terms,
+    ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}),
+    energyDistance: ev.energyDistance,
+    noiseFloor: ev.noiseFloor,
+    sampler: sampler.name,
+    nfe: sampler.nfe,
+    ...(likelihood ? { ode: odeJson(likelihood) } : {}),
+    ...(exact ? { exact } : {}),
+  };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim on ${test.n} held-out points = ${ev.nats.toFixed(4)} ± ${ev.stdError.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`);
+  console.log(
+    `${resolved.data}: ${ev.bpd.toFixed(4)} bits/dim on ${test.n} held-out points = ${ev.nats.toFixed(4)} ± ${ev.stdError.toFixed(4)} nats (reconstruction ${ev.terms.reconstruction.toFixed(4)}, prior ${ev.terms.prior.toFixed(5)}, diffusion ${ev.terms.diffusion.toFixed(4)})`,
+  );
   if (ev.diffusionVariance !== undefined) console.log(varianceLine(ev.diffusionVariance));
   if (likelihood) console.log(odeLine(likelihood));
-  if (exact) console.log(`exact −log p(x) of the data density: ${exact.bpd.toFixed(4)} ± ${exact.bpdStdError.toFixed(4)} bits/dim = ${exact.nats.toFixed(4)} nats`);
-  console.log(`energy distance ${ev.energyDistance.toExponential(3)} between ${n} samples and the held-out points (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`);
+  if (exact)
+    console.log(
+      `exact −log p(x) of the data density: ${exact.bpd.toFixed(4)} ± ${exact.bpdStdError.toFixed(4)} bits/dim = ${exact.nats.toFixed(4)} nats`,
+    );
+  console.log(
+    `energy distance ${ev.energyDistance.toExponential(3)} between ${n} samples and the held-out points (noise floor ${ev.noiseFloor.toExponential(3)}; ${sampler.name}, ${sampler.nfe} NFE)`,
+  );
 }
 
-type QualityFlags = Parameters<typeof makeSampler>[0] & Parameters<typeof guidanceScale>[1] & Parameters<typeof guidedDenoiser>[1] & Record<"quality-n" | "data-dir" | "seed", string>;
+type QualityFlags = Parameters<typeof makeSampler>[0] &
+  Parameters<typeof guidanceScale>[1] &
+  Parameters<typeof guidedDenoiser>[1] &
+  Record<"quality-n" | "data-dir" | "seed", string>;
 
 /** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance scale. */
 function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
@@ -192,15 +278,31 @@ function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
  * Sample quality of an image model as `request` asks (see qualityRequest) against 2n test images
  * in the shipped classifier's features: Fréchet distance, its noise floor, and the class accuracy.
  */
-function imageQualityFromFlags(resolved: ResolvedModel, flags: QualityFlags, { n, labels, sampler, scale }: ReturnType<typeof qualityRequest>) {
+function imageQualityFromFlags(
+  resolved: ResolvedModel,
+  flags: QualityFlags,
+  { n, labels, sampler, scale }: ReturnType<typeof qualityRequest>,
+) {
   const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
-  const den: BatchDenoiser = labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
-  const x = drawSamples(den, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5), sampler, ...reportBatches("quality samples", n, false) });
+  const den: BatchDenoiser = labels
+    ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale)
+    : resolved.denoiser;
+  const x = drawSamples(den, resolved.process, {
+    normalization: resolved.normalization,
+    shape: resolved.shape,
+    n,
+    rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5),
+    sampler,
+    ...reportBatches("quality samples", n, false),
+  });
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, { labels });
   return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale } : {}) };
 }
 
-function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & QualityFlags & { n: string; "elbo-samples": string; quality: boolean; json: boolean }): void {
+function evalImages(
+  resolved: ResolvedModel,
+  flags: LikelihoodFlags & QualityFlags & { n: string; "elbo-samples": string; quality: boolean; json: boolean },
+): void {
   const data = resolved.dataConfig!;
   const n = intFlag("n", flags.n, { min: 2 }); // a standard error needs two images
   const seed = intFlag("seed", flags.seed, { min: 0 });
@@ -209,17 +311,36 @@ function evalImages(resolved: ResolvedModel, flags: LikelihoodFlags & QualityFla
   const qualityWanted = flags.quality ? qualityRequest(resolved, flags) : undefined;
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
-  console.error(`eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`);
+  console.error(
+    `eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
+  );
   const started = performance.now();
-  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, { normalization: resolved.normalization, rng: new Rng(seed + 1), decoder: data.decoder ?? "discretized", samples, ...reportBatches("eval (test bits/dim)", test.n, false) });
+  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, {
+    normalization: resolved.normalization,
+    rng: new Rng(seed + 1),
+    decoder: data.decoder ?? "discretized",
+    samples,
+    ...reportBatches("eval (test bits/dim)", test.n, false),
+  });
   const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), true) : undefined;
   const quality = qualityWanted ? imageQualityFromFlags(resolved, flags, qualityWanted) : undefined;
-  const out = { n: test.n, ...elbo, testImages: test.n, ...(likelihood ? { ode: odeJson(likelihood) } : {}), ...(quality ? { quality } : {}), seconds: (performance.now() - started) / 1000 };
+  const out = {
+    n: test.n,
+    ...elbo,
+    testImages: test.n,
+    ...(likelihood ? { ode: odeJson(likelihood) } : {}),
+    ...(quality ? { quality } : {}),
+    seconds: (performance.now() - started) / 1000,
+  };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`);
+  console.log(
+    `${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`,
+  );
   if (elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
   if (likelihood) console.log(odeLine(likelihood));
   if (quality) {
-    console.log(`sample quality (${quality.n} samples, ${quality.sampler}, ${quality.nfe} NFE${quality.guidance ? `, guidance ${quality.guidance} at ${quality.scale}` : ""}): Fréchet distance ${quality.frechet.toFixed(2)} (noise floor ${quality.noiseFloor.toFixed(2)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`);
+    console.log(
+      `sample quality (${quality.n} samples, ${quality.sampler}, ${quality.nfe} NFE${quality.guidance ? `, guidance ${quality.guidance} at ${quality.scale}` : ""}): Fréchet distance ${quality.frechet.toFixed(2)} (noise floor ${quality.noiseFloor.toFixed(2)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`,
+    );
   }
 }

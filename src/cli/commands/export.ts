@@ -1,10 +1,10 @@
 /** `vdm export`: a checkpoint's network as an ONNX file, for ONNX Runtime or any other ONNX runtime. */
 import { writeFileAtomic } from "../../io/atomic.js";
-import { exportModel, modelInputs } from "../../onnx/model.js";
 import { OPSET } from "../../onnx/export.js";
+import { exportModel, modelInputs } from "../../onnx/model.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
-import { checkOutFile } from "../runs.js";
 import { modelFlags, oracleDataHelp, resolveModel } from "../model.js";
+import { checkOutFile } from "../runs.js";
 
 /** `vdm export`'s own flags. */
 const exportFlags = defineFlags("Flags", {
@@ -40,7 +40,15 @@ export function run(argv: string[]): void {
   const bytes = exportModel(denoiser.model, denoiser.params, batchShape);
   writeFileAtomic(flags.out, bytes);
   const inputs = modelInputs(denoiser.model, batchShape).map((i) => `${i.name} [${i.shape.join(", ")}]${i.dtype ? ` ${i.dtype}` : ""}`);
-  const out = { written: flags.out, bytes: bytes.length, inputs, output: `output [${batchShape.join(", ")}]`, target: denoiser.model.target };
+  const out = {
+    written: flags.out,
+    bytes: bytes.length,
+    inputs,
+    output: `output [${batchShape.join(", ")}]`,
+    target: denoiser.model.target,
+  };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(`wrote ${flags.out} (${(bytes.length / 1e6).toFixed(2)} MB): inputs ${inputs.join(", ")}; output [${batchShape.join(", ")}] predicts ${out.target}`);
+  console.log(
+    `wrote ${flags.out} (${(bytes.length / 1e6).toFixed(2)} MB): inputs ${inputs.join(", ")}; output [${batchShape.join(", ")}] predicts ${out.target}`,
+  );
 }

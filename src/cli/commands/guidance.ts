@@ -3,31 +3,32 @@
  * ask an independent judge which class each sample belongs to, and measure the within-class
  * spread; write a table (JSON) and a PNG grid (rows = scales, columns = classes).
  */
-import { join } from "node:path";
+
 import { mkdirSync } from "node:fs";
-import { Rng } from "../../engine/index.js";
-import { numpy as np } from "../../engine/jax.js";
+import { join } from "node:path";
+import { className } from "../../data/images.js";
+import { loadSplit } from "../../data/index.js";
 import { componentOf, knownMixture } from "../../data/known.js";
 import { denormalize, normalize } from "../../data/normalize.js";
+import { Rng } from "../../engine/index.js";
+import { numpy as np } from "../../engine/jax.js";
 import { classify } from "../../eval/classifier.js";
-import { writeFileAtomic } from "../../io/atomic.js";
-import { className } from "../../data/images.js";
-import { imageFigurePng } from "../../plot/figure.js";
-import { pictureFlags, zoomFlag } from "../pictures.js";
-import { boundsOf, scatterGridChart } from "../../plot/charts.js";
-import { chartPng } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkOutDir } from "../runs.js";
-import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
-import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { imageQuality } from "../../eval/quality.js";
-import { imageJudge } from "../quality.js";
 import { drawSamples } from "../../eval/run.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { boundsOf, scatterGridChart } from "../../plot/charts.js";
+import { imageFigurePng } from "../../plot/figure.js";
+import { chartPng } from "../../plot/render.js";
 import type { Sampler } from "../../sample/sampler.js";
-import { reportBatches } from "./images.js";
-import { makeSampler, samplerFlags } from "../samplers.js";
-import { loadSplit } from "../../data/index.js";
+import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
+import { pictureFlags, zoomFlag } from "../pictures.js";
 import { Progress } from "../progress.js";
+import { imageJudge } from "../quality.js";
+import { checkOutDir } from "../runs.js";
+import { makeSampler, samplerFlags } from "../samplers.js";
+import { reportBatches } from "./images.js";
 
 /** `vdm guidance`'s own flags (it samples every class at every scale). */
 const guidanceCommandFlags = defineFlags("Flags", {
@@ -42,7 +43,14 @@ const guidanceCommandFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm guidance` parses, in the order its help lists them. */
-export const flagTables = [guidanceCommandFlags, omit(guidanceFlags, "class", "guidance", "scale"), modelFlags, samplerFlags, pictureFlags, backendFlags] as const;
+export const flagTables = [
+  guidanceCommandFlags,
+  omit(guidanceFlags, "class", "guidance", "scale"),
+  modelFlags,
+  samplerFlags,
+  pictureFlags,
+  backendFlags,
+] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "judge accuracy and diversity of guided samples across scales and classes";
@@ -64,13 +72,16 @@ export function run(argv: string[]): void {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
-  if (flags.guidance !== "cfg" && flags.guidance !== "classifier") throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
+  if (flags.guidance !== "cfg" && flags.guidance !== "classifier")
+    throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
   const n = intFlag("n", flags.n, { min: 2 });
   const scales = numberListFlag("scales", flags.scales, { min: 0 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
-  const classes = resolved.oracle?.classes ?? (resolved.denoiser.model.classes || (flags.classifier ? classifierFlag("classifier", flags.classifier).classifier.classes : 0));
+  const classes =
+    resolved.oracle?.classes ??
+    (resolved.denoiser.model.classes || (flags.classifier ? classifierFlag("classifier", flags.classifier).classifier.classes : 0));
   if (classes === 0) throw new UsageError("the model is unconditional and no --classifier was given: nothing to guide towards");
   const z = resolved.normalization;
   const sampler = makeSampler(flags, resolved);
@@ -89,7 +100,13 @@ export function run(argv: string[]): void {
   const rows = scales.map((scale, s) => {
     const den = guidedDenoiser(resolved, flags, requested, scale);
     const onStep = (index: number) => {
-      progress ??= new Progress(`guided samples (steps of ${scales.length} scales)`, scales.length * (index + 1), 0, process.stderr, flags.json);
+      progress ??= new Progress(
+        `guided samples (steps of ${scales.length} scales)`,
+        scales.length * (index + 1),
+        0,
+        process.stderr,
+        flags.json,
+      );
       const perScale = progress.total / scales.length;
       progress.update(s * perScale + perScale - index);
     };
@@ -103,44 +120,84 @@ export function run(argv: string[]): void {
   });
   mkdirSync(flags.out, { recursive: true });
   const table = rows.flat().map(({ scale, label, accuracy, spread }) => ({ scale, class: label, accuracy, spread }));
-  writeFileAtomic(join(flags.out, "guidance.json"), JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: flags.judge, n, table }, null, 2) + "\n");
+  writeFileAtomic(
+    join(flags.out, "guidance.json"),
+    `${JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: flags.judge, n, table }, null, 2)}\n`,
+  );
   const bounds = boundsOf(loadSplit(resolved.data, resolved.seed).test.points, 0.05, resolved.dim);
-  const cells = rows.flat().map((cell) => ({ row: String(cell.scale), column: String(cell.label), points: cell.samples, dim: resolved.dim }));
+  const cells = rows
+    .flat()
+    .map((cell) => ({ row: String(cell.scale), column: String(cell.label), points: cell.samples, dim: resolved.dim }));
   const title = `${flags.guidance} guidance of ${flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model}: ${n} samples per cell`;
   if (!flags.json) console.error(`drawing guidance.png: ${cells.length} cells of ${n} samples`); // seconds for many points
-  writeFileAtomic(join(flags.out, "guidance.png"), chartPng(scatterGridChart(cells, { title, bounds, rowTitle: "guidance scale", columnTitle: "class" })));
+  writeFileAtomic(
+    join(flags.out, "guidance.png"),
+    chartPng(scatterGridChart(cells, { title, bounds, rowTitle: "guidance scale", columnTitle: "class" })),
+  );
   if (flags.json) return void console.log(JSON.stringify(table));
-  console.log(`${flags.guidance} guidance, judge ${flags.judge}, ${n} samples per cell: accuracy / spread averaged over ${classes} classes`);
+  console.log(
+    `${flags.guidance} guidance, judge ${flags.judge}, ${n} samples per cell: accuracy / spread averaged over ${classes} classes`,
+  );
   for (const row of rows) {
     const mean = (f: (c: (typeof row)[number]) => number) => row.reduce((s, c) => s + f(c), 0) / row.length;
-    console.log(`  scale ${String(row[0]!.scale).padStart(5)}: accuracy ${mean((c) => c.accuracy).toFixed(3)}  spread ${mean((c) => c.spread).toFixed(3)}`);
+    console.log(
+      `  scale ${String(row[0]!.scale).padStart(5)}: accuracy ${mean((c) => c.accuracy).toFixed(3)}  spread ${mean((c) => c.spread).toFixed(3)}`,
+    );
   }
   console.log(`wrote ${join(flags.out, "guidance.json")}, ${join(flags.out, "guidance.png")}`);
 }
 
 /** The image branch: accuracy per class and scale by the shipped classifier, and the Fréchet distance per scale. */
-function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoiser>[1] & { out: string; json: boolean; model: string }, sampler: Sampler, { classes, scales, n, requested, seed, zoom }: { classes: number; scales: number[]; n: number; requested: Int32Array; seed: number; zoom: number }): void {
+function runImages(
+  resolved: ResolvedModel,
+  flags: Parameters<typeof guidedDenoiser>[1] & { out: string; json: boolean; model: string },
+  sampler: Sampler,
+  {
+    classes,
+    scales,
+    n,
+    requested,
+    seed,
+    zoom,
+  }: { classes: number; scales: number[]; n: number; requested: Int32Array; seed: number; zoom: number },
+): void {
   const total = classes * n;
   const { net, reference } = imageJudge(resolved, total);
   const shown = Math.min(8, n);
   const picture = guidanceImageGrid(resolved.shape, classes, scales.length, shown);
   const table = scales.map((scale, r) => {
-    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n: total, rng: new Rng(seed), sampler, ...reportBatches(`scale ${scale}`, total, false) });
+    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, {
+      normalization: resolved.normalization,
+      shape: resolved.shape,
+      n: total,
+      rng: new Rng(seed),
+      sampler,
+      ...reportBatches(`scale ${scale}`, total, false),
+    });
     const q = imageQuality(net, pixels, reference, { labels: requested });
     const perClass = Array.from({ length: classes }, (_, y) => q.predicted.subarray(y * n, (y + 1) * n).filter((p) => p === y).length / n);
     picture.place(r, pixels, n);
     return { scale, accuracy: q.accuracy!, frechet: q.frechet, noiseFloor: q.noiseFloor, perClass };
   });
   mkdirSync(flags.out, { recursive: true });
-  writeFileAtomic(join(flags.out, "guidance.json"), JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe, table }, null, 2) + "\n");
+  writeFileAtomic(
+    join(flags.out, "guidance.json"),
+    `${JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe, table }, null, 2)}\n`,
+  );
   const symbol = flags.guidance === "cfg" ? "w" : "γ";
   const rowLabels = table.map((row) => `${symbol} = ${row.scale}: ${(100 * row.accuracy).toFixed(0)}% right`);
   const columnLabels = Array.from({ length: classes }, (_, k) => className(resolved.data, k));
   const title = `${flags.guidance} guidance of ${flags.model}: ${shown} of ${n} samples per class and scale (% judged the requested class by the shipped classifier)`;
-  writeFileAtomic(join(flags.out, "guidance.png"), imageFigurePng({ title, panels: [{ ...picture.panel, rowLabels, columnLabels }], zoom }));
+  writeFileAtomic(
+    join(flags.out, "guidance.png"),
+    imageFigurePng({ title, panels: [{ ...picture.panel, rowLabels, columnLabels }], zoom }),
+  );
   if (flags.json) return void console.log(JSON.stringify(table));
-  console.log(`${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`);
-  for (const row of table) console.log(`  scale ${String(row.scale).padStart(5)}: accuracy ${row.accuracy.toFixed(3)}  Fréchet ${row.frechet.toFixed(1)}`);
+  console.log(
+    `${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`,
+  );
+  for (const row of table)
+    console.log(`  scale ${String(row.scale).padStart(5)}: accuracy ${row.accuracy.toFixed(3)}  Fréchet ${row.frechet.toFixed(1)}`);
   console.log(`wrote ${join(flags.out, "guidance.json")}, ${join(flags.out, "guidance.png")}`);
 }
 
@@ -151,14 +208,16 @@ function runImages(resolved: ResolvedModel, flags: Parameters<typeof guidedDenoi
  */
 function guidanceImageGrid(shape: number[], classes: number, scales: number, shown: number) {
   const size = shape.reduce((a, b) => a * b, 1);
-  const perRow = Math.ceil(shown / 2), rowsPer = Math.ceil(shown / perRow);
+  const perRow = Math.ceil(shown / 2),
+    rowsPer = Math.ceil(shown / perRow);
   const cols = classes * perRow;
   const pixels = new Float32Array(scales * rowsPer * cols * size).fill(255);
   const place = (r: number, samples: Float32Array, n: number) => {
-    for (let y = 0; y < classes; y++) for (let k = 0; k < shown; k++) {
-      const at = (r * rowsPer + Math.floor(k / perRow)) * cols + y * perRow + (k % perRow);
-      pixels.set(samples.subarray((y * n + k) * size, (y * n + k + 1) * size), at * size);
-    }
+    for (let y = 0; y < classes; y++)
+      for (let k = 0; k < shown; k++) {
+        const at = (r * rowsPer + Math.floor(k / perRow)) * cols + y * perRow + (k % perRow);
+        pixels.set(samples.subarray((y * n + k) * size, (y * n + k + 1) * size), at * size);
+      }
   };
   return { place, panel: { pixels, shape, n: scales * rowsPer * cols, cols, columnSpan: perRow, rowSpan: rowsPer } };
 }
@@ -180,8 +239,12 @@ function makeJudge(spec: string, data: string, z: { mean: number[]; std: number[
     return (x) => componentOf(mixture, x);
   }
   const c = classifierFlag("judge", spec);
-  if (c.config.data.dim !== z.mean.length) throw new UsageError(`--judge ${spec}: the classifier sees ${c.config.data.dim}-D data, the model ${z.mean.length}-D`);
-  if (c.classifier.classes !== classes) throw new UsageError(`--judge ${spec}: the classifier knows ${c.classifier.classes} classes (${c.config.data.spec}), the guided model ${classes} (${data})`);
+  if (c.config.data.dim !== z.mean.length)
+    throw new UsageError(`--judge ${spec}: the classifier sees ${c.config.data.dim}-D data, the model ${z.mean.length}-D`);
+  if (c.classifier.classes !== classes)
+    throw new UsageError(
+      `--judge ${spec}: the classifier knows ${c.classifier.classes} classes (${c.config.data.spec}), the guided model ${classes} (${data})`,
+    );
   const t = c.process.schedule.tMin;
   return (x) => {
     const D = z.mean.length;

@@ -1,21 +1,21 @@
 /** What `vdm train` writes for image runs: sample grids during and after training, test bits/dim, a CFG grid. */
 import { join } from "node:path";
+import { className } from "../../data/images.js";
+import { type PointSet, subset } from "../../data/index.js";
+import type { Normalization } from "../../data/normalize.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np, tree } from "../../engine/jax.js";
-import type { DiffusionProcess } from "../../diffusion/process.js";
-import { subset, type PointSet } from "../../data/index.js";
-import type { Normalization } from "../../data/normalize.js";
-import { drawSamples, heldOutElbo, type BatchOptions } from "../../eval/run.js";
+import { type BatchOptions, drawSamples, heldOutElbo } from "../../eval/run.js";
 import { cfgModel } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { className } from "../../data/images.js";
-import { imageFigurePng } from "../../plot/figure.js";
 import { lossChart } from "../../plot/charts.js";
+import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
-import { Progress } from "../progress.js";
 import { dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
+import { Progress } from "../progress.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
 const PROGRESS_STEPS = 50;
@@ -40,10 +40,28 @@ export const reportBatches = (label: string, total: number, quiet: boolean, batc
  * `zoom`×`zoom`), the same as DIR/grid.png (the latest), and DIR/loss.png with the losses so far,
  * so a long run can be watched.
  */
-export function progressGrid(config: RunConfig, dir: string, step: number, den: Denoiser, process: DiffusionProcess, losses: ArrayLike<number>, zoom: number): void {
+export function progressGrid(
+  config: RunConfig,
+  dir: string,
+  step: number,
+  den: Denoiser,
+  process: DiffusionProcess,
+  losses: ArrayLike<number>,
+  zoom: number,
+): void {
   const shape = dataShape(config);
-  const samples = drawSamples(den, process, { normalization: normalizationOf(config), shape, n: 16, rng: new Rng(config.seed + 7), sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }) });
-  const png = imageFigurePng({ title: `${config.data.spec} at step ${step}: 16 samples (EMA weights, ${PROGRESS_STEPS} ancestral steps)`, panels: [{ pixels: samples, shape, n: 16, cols: 4 }], zoom });
+  const samples = drawSamples(den, process, {
+    normalization: normalizationOf(config),
+    shape,
+    n: 16,
+    rng: new Rng(config.seed + 7),
+    sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }),
+  });
+  const png = imageFigurePng({
+    title: `${config.data.spec} at step ${step}: 16 samples (EMA weights, ${PROGRESS_STEPS} ancestral steps)`,
+    panels: [{ pixels: samples, shape, n: 16, cols: 4 }],
+    zoom,
+  });
   writeFileAtomic(join(dir, `grid-${step}.png`), png);
   writeFileAtomic(join(dir, "grid.png"), png);
   writeFileAtomic(join(dir, "loss.png"), chartPng(lossChart(losses)));
@@ -53,7 +71,18 @@ export function progressGrid(config: RunConfig, dir: string, step: number, den: 
  * Class-conditional samples with classifier-free guidance at scale w: one row of `perClass`
  * samples per class, in data space.
  */
-export function classRows(den: Denoiser, process: DiffusionProcess, z: Normalization, shape: number[], classes: number, perClass: number, w: number, rng: Rng, sampler = new AncestralSampler(process), batches: BatchOptions = {}): Float32Array {
+export function classRows(
+  den: Denoiser,
+  process: DiffusionProcess,
+  z: Normalization,
+  shape: number[],
+  classes: number,
+  perClass: number,
+  w: number,
+  rng: Rng,
+  sampler = new AncestralSampler(process),
+  batches: BatchOptions = {},
+): Float32Array {
   const model = cfgModel(den.model);
   const made: Denoiser["params"][] = [];
   const guided = (start: number, m: number): Denoiser => {
@@ -79,13 +108,31 @@ export interface ImageReportOptions {
 }
 
 /** Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. */
-export function imageReport(config: RunConfig, dir: string, den: Denoiser, process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, o: ImageReportOptions, extra: Record<string, unknown>) {
+export function imageReport(
+  config: RunConfig,
+  dir: string,
+  den: Denoiser,
+  process: DiffusionProcess,
+  split: { train: PointSet; test: PointSet },
+  losses: Float32Array,
+  o: ImageReportOptions,
+  extra: Record<string, unknown>,
+) {
   const z = normalizationOf(config);
   const shape = dataShape(config);
   const rng = new Rng(config.seed + 1);
-  const test = subset(split.test, Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i));
+  const test = subset(
+    split.test,
+    Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i),
+  );
   let started = performance.now();
-  const elbo = heldOutElbo(den, process, test, { normalization: z, rng, decoder: config.data.decoder ?? "discretized", samples: o.elboSamples, ...reportBatches("eval (test bits/dim)", test.n, o.quiet) });
+  const elbo = heldOutElbo(den, process, test, {
+    normalization: z,
+    rng,
+    decoder: config.data.decoder ?? "discretized",
+    samples: o.elboSamples,
+    ...reportBatches("eval (test bits/dim)", test.n, o.quiet),
+  });
   const evalSeconds = (performance.now() - started) / 1000;
   const sampler = new AncestralSampler(process, { steps: o.sampleSteps });
   started = performance.now();
@@ -96,16 +143,33 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
     { title: "held-out test images", pixels: split.test.points.subarray(0, 64 * test.dim), shape, n: Math.min(64, split.test.n), cols: 8 },
     { title: `samples (${o.sampleSteps} ancestral steps)`, pixels: samples, shape, n: 64, cols: 8 },
   ];
-  writeFileAtomic(written[0]!, imageFigurePng({ title: `${config.data.spec} after ${config.steps} training steps: held-out | samples`, panels, zoom: o.zoom }));
+  writeFileAtomic(
+    written[0]!,
+    imageFigurePng({ title: `${config.data.spec} after ${config.steps} training steps: held-out | samples`, panels, zoom: o.zoom }),
+  );
   writeFileAtomic(written[1]!, chartPng(lossChart(losses)));
   const classes = labelClasses(config);
   if (classes > 0) {
     const perClass = 4;
-    const rows = classRows(den, process, z, shape, classes, perClass, o.cfgScale, new Rng(config.seed + 3), sampler, reportBatches("guided samples", classes * perClass, o.quiet));
+    const rows = classRows(
+      den,
+      process,
+      z,
+      shape,
+      classes,
+      perClass,
+      o.cfgScale,
+      new Rng(config.seed + 3),
+      sampler,
+      reportBatches("guided samples", classes * perClass, o.quiet),
+    );
     written.push(join(dir, "cfg.png"));
     const rowLabels = Array.from({ length: classes }, (_, k) => className(config.data.spec, k));
     const title = `${config.data.spec}: ${perClass} samples per class, classifier-free guidance w = ${o.cfgScale}`;
-    writeFileAtomic(join(dir, "cfg.png"), imageFigurePng({ title, panels: [{ pixels: rows, shape, n: classes * perClass, cols: perClass, rowLabels }], zoom: o.zoom }));
+    writeFileAtomic(
+      join(dir, "cfg.png"),
+      imageFigurePng({ title, panels: [{ pixels: rows, shape, n: classes * perClass, cols: perClass, rowLabels }], zoom: o.zoom }),
+    );
   }
   written.push(join(dir, "metrics.json"));
   const metrics = {
@@ -130,6 +194,6 @@ export function imageReport(config: RunConfig, dir: string, den: Denoiser, proce
     ...extra,
     written,
   };
-  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   return metrics;
 }

@@ -3,11 +3,12 @@
  * plain Langevin on the exact clean-data score and annealed Langevin on the exact noised scores
  * from the same uniform noise with the same budget of steps, and count samples per mode.
  */
-import { join } from "node:path";
+
 import { mkdirSync } from "node:fs";
-import { Rng } from "../../engine/index.js";
-import { DiffusionProcess } from "../../diffusion/process.js";
+import { join } from "node:path";
 import { componentFractions, componentOf, knownMixture, sampleMixtureWithLabels } from "../../data/known.js";
+import { DiffusionProcess } from "../../diffusion/process.js";
+import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { mixtureParams, oracleModel } from "../../models/oracle.js";
 import { scatterChart } from "../../plot/charts.js";
@@ -16,8 +17,8 @@ import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
 import { defineFlags, helpText, intFlag, parse } from "../args.js";
-import { checkOutDir } from "../runs.js";
 import { Progress } from "../progress.js";
+import { checkOutDir } from "../runs.js";
 
 /** `vdm langevin-demo`'s own flags. */
 const langevinDemoFlags = defineFlags("Flags", {
@@ -54,13 +55,22 @@ export function run(argv: string[]): void {
   const init = { kind: "uniform" as const, low: [-8, -8], high: [8, 8] };
   const levels = 10;
   const plain = new LangevinSampler(process, { sigma: 0, steps, stepSize: 0.1, init });
-  const annealed = new AnnealedLangevinSampler(process, { sigmas: geometricSigmas(20, 1, levels), stepsPerLevel: Math.floor(steps / levels), epsilon: 0.1, init, denoise: false });
+  const annealed = new AnnealedLangevinSampler(process, {
+    sigmas: geometricSigmas(20, 1, levels),
+    stepsPerLevel: Math.floor(steps / levels),
+    epsilon: 0.1,
+    init,
+    denoise: false,
+  });
   // each sampler's steps count down to 0: progress is the steps taken
   const run = (label: string, s: typeof plain | typeof annealed, total: number) => {
     const progress = new Progress(label, total, 0, globalThis.process.stderr, flags.json);
     return s.sample(den, [n, 2], new Rng(seed), { onStep: (index) => progress.update(total - index) }).dataSync() as Float32Array;
   };
-  const [xPlain, xAnnealed] = [run("plain Langevin", plain, steps), run("annealed Langevin", annealed, levels * Math.floor(steps / levels))];
+  const [xPlain, xAnnealed] = [
+    run("plain Langevin", plain, steps),
+    run("annealed Langevin", annealed, levels * Math.floor(steps / levels)),
+  ];
   const result = {
     n,
     steps,
@@ -75,13 +85,26 @@ export function run(argv: string[]): void {
   // each sample coloured by the mode it is counted in, and the fractions in the titles
   const share = (f: number[]) => `modes 0 / 1: ${f.map((v) => `${(100 * v).toFixed(1)}%`).join(" / ")}`;
   const panels = [
-    { title: "plain Langevin (clean score)", subtitle: share(result.plain), points: xPlain, dim: 2, labels: componentOf(mixture, xPlain), labelTitle: "mode" },
-    { title: `annealed Langevin (${levels} levels)`, subtitle: share(result.annealed), points: xAnnealed, dim: 2, labels: componentOf(mixture, xAnnealed) },
+    {
+      title: "plain Langevin (clean score)",
+      subtitle: share(result.plain),
+      points: xPlain,
+      dim: 2,
+      labels: componentOf(mixture, xPlain),
+      labelTitle: "mode",
+    },
+    {
+      title: `annealed Langevin (${levels} levels)`,
+      subtitle: share(result.annealed),
+      points: xAnnealed,
+      dim: 2,
+      labels: componentOf(mixture, xAnnealed),
+    },
     { title: "data", subtitle: share(mixture.weights), points: data.points, dim: 2, labels: data.labels },
   ];
   const title = `ncsn-gmm from uniform noise, ${steps} steps each; samples coloured by their mode, 0 at (−5, −5), 1 at (5, 5) (shares ± ${(100 * result.standardError).toFixed(1)}% s.e.)`;
   writeFileAtomic(join(flags.out, "langevin-vs-annealed.png"), chartPng(scatterChart(panels, { title, bounds })));
-  writeFileAtomic(join(flags.out, "modes.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileAtomic(join(flags.out, "modes.json"), `${JSON.stringify(result, null, 2)}\n`);
   if (flags.json) return void console.log(JSON.stringify(result));
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   console.log(`ncsn-gmm, ${n} samples, ${steps} steps each; true weights 80% / 20% (± ${pct(result.standardError)} s.e.)`);

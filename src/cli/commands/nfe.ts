@@ -4,33 +4,41 @@
  * (and of the mode weights) against the exact ones; a 2-D model: energy distance to held-out data
  * next to its noise floor; an image model: the Fréchet distance in a classifier's features.
  */
-import { join } from "node:path";
+
 import { mkdirSync } from "node:fs";
-import { Rng } from "../../engine/index.js";
-import { componentFractions, knownMixture } from "../../data/known.js";
+import { join } from "node:path";
 import { loadSplit } from "../../data/index.js";
+import { componentFractions, knownMixture } from "../../data/known.js";
+import { Rng } from "../../engine/index.js";
 import { energyDistance } from "../../eval/energy.js";
+import { imageQuality } from "../../eval/quality.js";
 import { drawSamples, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { type GaussianMixture, mixtureMoments } from "../../models/mixture.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
-import { mixtureMoments, type GaussianMixture } from "../../models/mixture.js";
 import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
+import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
-import { backendFlags, modelFlags, resolveModel, type ResolvedModel } from "../model.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
-import { imageQuality } from "../../eval/quality.js";
-import { imageJudge } from "../quality.js";
 
 /** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
 /** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
 const nfeFlags = defineFlags("Flags", {
-  samplers: { default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral", value: "LIST", help: "the samplers to compare, each once (not langevin or annealed-langevin, which have no N)" },
+  samplers: {
+    default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral",
+    value: "LIST",
+    help: "the samplers to compare, each once (not langevin or annealed-langevin, which have no N)",
+  },
   steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
-  n: { value: "N", help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)` },
+  n: {
+    value: "N",
+    help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)`,
+  },
   out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
   "data-dir": { value: "DIR", help: "image models: where the test images are (default: the run's)" },
 });
@@ -90,20 +98,41 @@ function sampleMoments(x: Float32Array, D: number): { mean: number[]; std: numbe
 }
 
 /** The quality measure of a model kind: metrics of n samples (data space), "error" the headline. */
-function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name: string; judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] }; reference: Record<string, number | number[]> } {
+function makeJudge(
+  resolved: ResolvedModel,
+  n: number,
+  dataDir: string,
+): {
+  name: string;
+  judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] };
+  reference: Record<string, number | number[]>;
+} {
   const D = resolved.dim;
   if (resolved.oracle) {
     const mixture = knownMixture(resolved.data);
     const exact = exactMoments(mixture);
     return {
       name: "moment error (max over dimensions of |mean − μ| and |std − s|)",
-      reference: { mean: exact.mean, std: exact.std, meanStdError: exact.std.map((s) => s / Math.sqrt(n)), stdStdError: exact.std.map((s) => s / Math.sqrt(2 * (n - 1))) },
+      reference: {
+        mean: exact.mean,
+        std: exact.std,
+        meanStdError: exact.std.map((s) => s / Math.sqrt(n)),
+        stdStdError: exact.std.map((s) => s / Math.sqrt(2 * (n - 1))),
+      },
       judge: (x) => {
         const got = sampleMoments(x, D);
         const meanError = Math.max(...got.mean.map((m, d) => Math.abs(m - exact.mean[d]!)));
         const stdError = Math.max(...got.std.map((s, d) => Math.abs(s - exact.std[d]!)));
-        const modeWeightError = mixture.weights.length > 1 ? Math.max(...componentFractions(mixture, x).map((f, k) => Math.abs(f - mixture.weights[k]!))) : 0;
-        return { error: Math.max(meanError, stdError, modeWeightError), mean: got.mean, std: got.std, meanError, stdError, modeWeightError };
+        const modeWeightError =
+          mixture.weights.length > 1 ? Math.max(...componentFractions(mixture, x).map((f, k) => Math.abs(f - mixture.weights[k]!))) : 0;
+        return {
+          error: Math.max(meanError, stdError, modeWeightError),
+          mean: got.mean,
+          std: got.std,
+          meanError,
+          stdError,
+          modeWeightError,
+        };
       },
     };
   }
@@ -111,7 +140,11 @@ function makeJudge(resolved: ResolvedModel, n: number, dataDir: string): { name:
     const split = loadSplit(resolved.data, resolved.seed);
     const reference = referenceSample(resolved.data, split.train, n, resolved.seed);
     const noiseFloor = energyDistance(reference.points, split.test.points, D);
-    return { name: "energy distance to held-out data", reference: { noiseFloor, heldOut: split.test.n }, judge: (x) => ({ error: energyDistance(x, split.test.points, D), noiseFloor }) };
+    return {
+      name: "energy distance to held-out data",
+      reference: { noiseFloor, heldOut: split.test.n },
+      judge: (x) => ({ error: energyDistance(x, split.test.points, D), noiseFloor }),
+    };
   }
   const { net, reference } = imageJudge(resolved, n, dataDir);
   return {
@@ -129,12 +162,16 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
   const names = flags.samplers.split(",").map((name) => name.trim());
-  if (names.some((name) => name === "")) throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
+  if (names.some((name) => name === ""))
+    throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) throw new UsageError(`--samplers names ${twice} twice`);
   // the Langevin samplers' cost is their own step flags', not N: their rows would repeat one run under every N
   const unleveled = names.find((name) => name === "langevin" || name === "annealed-langevin");
-  if (unleveled !== undefined) throw new UsageError(`--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`);
+  if (unleveled !== undefined)
+    throw new UsageError(
+      `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,
+    );
   const stepsList = intListFlag("steps", flags.steps, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
@@ -142,26 +179,61 @@ export function run(argv: string[]): void {
   if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
   const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
-  const runs = names.flatMap((sampler) => stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })));
+  const runs = names.flatMap((sampler) =>
+    stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })),
+  );
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   mkdirSync(flags.out, { recursive: true });
   const rows: Row[] = [];
   for (const { sampler, steps, s } of runs) {
     const started = performance.now();
-    const x = drawSamples(resolved.denoiser, resolved.process, { normalization: resolved.normalization, shape: resolved.shape, n, rng: new Rng(seed + 11), sampler: s, ...reportBatches(`${sampler} N=${steps}`, n, false, image ? undefined : POINT_BATCH) });
+    const x = drawSamples(resolved.denoiser, resolved.process, {
+      normalization: resolved.normalization,
+      shape: resolved.shape,
+      n,
+      rng: new Rng(seed + 11),
+      sampler: s,
+      ...reportBatches(`${sampler} N=${steps}`, n, false, image ? undefined : POINT_BATCH),
+    });
     const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
     rows.push(row);
-    if (!flags.json) console.error(`${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`);
+    if (!flags.json)
+      console.error(
+        `${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`,
+      );
   }
   const result = { model: flags.model, data: resolved.data, n, metric, reference, rows };
-  writeFileAtomic(join(flags.out, "nfe.json"), JSON.stringify(result, null, 2) + "\n");
-  const series = names.map((name) => ({ name, x: rows.filter((r) => r.sampler === name).map((r) => r.nfe), y: rows.filter((r) => r.sampler === name).map((r) => r.error) }));
-  const floor = typeof reference.noiseFloor === "number" ? [{ name: "noise floor", x: [Math.min(...rows.map((r) => r.nfe)), Math.max(...rows.map((r) => r.nfe))], y: [reference.noiseFloor, reference.noiseFloor] }] : [];
-  const chart = lineChart([...series, ...floor], { title: `${flags.model === "oracle" ? `oracle on ${resolved.data}` : flags.model}: quality against network evaluations (n = ${n})`, xTitle: "network evaluations per sample (NFE)", yTitle: metric.split(" (")[0]!, legendTitle: "sampler", xLog: true, yLog: true });
+  writeFileAtomic(join(flags.out, "nfe.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const series = names.map((name) => ({
+    name,
+    x: rows.filter((r) => r.sampler === name).map((r) => r.nfe),
+    y: rows.filter((r) => r.sampler === name).map((r) => r.error),
+  }));
+  const floor =
+    typeof reference.noiseFloor === "number"
+      ? [
+          {
+            name: "noise floor",
+            x: [Math.min(...rows.map((r) => r.nfe)), Math.max(...rows.map((r) => r.nfe))],
+            y: [reference.noiseFloor, reference.noiseFloor],
+          },
+        ]
+      : [];
+  const chart = lineChart([...series, ...floor], {
+    title: `${flags.model === "oracle" ? `oracle on ${resolved.data}` : flags.model}: quality against network evaluations (n = ${n})`,
+    xTitle: "network evaluations per sample (NFE)",
+    yTitle: metric.split(" (")[0]!,
+    legendTitle: "sampler",
+    xLog: true,
+    yLog: true,
+  });
   writeFileAtomic(join(flags.out, "nfe.svg"), chartSvg(chart));
   if (flags.json) return void console.log(JSON.stringify(result));
-  console.log(`${metric}, n = ${n}${typeof reference.noiseFloor === "number" ? `, noise floor ${reference.noiseFloor.toExponential(3)}` : ""}`);
+  console.log(
+    `${metric}, n = ${n}${typeof reference.noiseFloor === "number" ? `, noise floor ${reference.noiseFloor.toExponential(3)}` : ""}`,
+  );
   console.log(["sampler", ...stepsList.map((s) => `N=${s}`)].join("\t"));
-  for (const name of names) console.log([name, ...rows.filter((r) => r.sampler === name).map((r) => `${r.error.toExponential(2)} (${r.nfe})`)].join("\t"));
+  for (const name of names)
+    console.log([name, ...rows.filter((r) => r.sampler === name).map((r) => `${r.error.toExponential(2)} (${r.nfe})`)].join("\t"));
   console.log(`wrote ${join(flags.out, "nfe.json")}, ${join(flags.out, "nfe.svg")}`);
 }

@@ -1,11 +1,12 @@
 /** `vdm schedule`: the quantities of a noise schedule, as a table or JSON. */
-import { exactArray } from "../../engine/index.js";
+
 import { join } from "node:path";
+import { exactArray } from "../../engine/index.js";
 import { tree } from "../../engine/jax.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
-import { discretize, gammaWithDerivative, getSchedule, scheduleNames, type NoiseSchedule } from "../../schedule/index.js";
+import { discretize, gammaWithDerivative, getSchedule, type NoiseSchedule, scheduleNames } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
@@ -64,12 +65,32 @@ function runSchedule(dir: string, flags: { out: string; points: string; json: bo
     const g = gammaGrid(s, 201);
     return { name, x: g.t, y: g.gamma.map((v) => Math.exp(-v)) };
   };
-  const series = [curve(schedule, `${dir} (${schedule.name})`), ...REFERENCES.filter((n) => n !== schedule.name).map((n) => curve(getSchedule(n), n))];
-  writeFileAtomic(out, chartSvg(lineChart(series, { title: `SNR(t) = exp(−γ(t)) of ${dir} and the fixed schedules`, xTitle: "t", yTitle: "SNR(t) (log scale)", legendTitle: "schedule", yLog: true, points: false })));
+  const series = [
+    curve(schedule, `${dir} (${schedule.name})`),
+    ...REFERENCES.filter((n) => n !== schedule.name).map((n) => curve(getSchedule(n), n)),
+  ];
+  writeFileAtomic(
+    out,
+    chartSvg(
+      lineChart(series, {
+        title: `SNR(t) = exp(−γ(t)) of ${dir} and the fixed schedules`,
+        xTitle: "t",
+        yTitle: "SNR(t) (log scale)",
+        legendTitle: "schedule",
+        yLog: true,
+        points: false,
+      }),
+    ),
+  );
   tree.dispose(run.denoiser.params);
   if (flags.json) return void console.log(JSON.stringify({ model: dir, schedule: schedule.name, gammaMin, gammaMax, ...grid, chart: out }));
-  console.log(`schedule of ${dir}: ${schedule.name}, γ_min = γ(${schedule.tMin}) = ${gammaMin.toFixed(4)}, γ_max = γ(${schedule.tMax}) = ${gammaMax.toFixed(4)}`);
-  printTable(["t", "γ(t)", "SNR(t)"], grid.t.map((t, i) => [t, grid.gamma[i]!, Math.exp(-grid.gamma[i]!)]));
+  console.log(
+    `schedule of ${dir}: ${schedule.name}, γ_min = γ(${schedule.tMin}) = ${gammaMin.toFixed(4)}, γ_max = γ(${schedule.tMax}) = ${gammaMax.toFixed(4)}`,
+  );
+  printTable(
+    ["t", "γ(t)", "SNR(t)"],
+    grid.t.map((t, i) => [t, grid.gamma[i]!, Math.exp(-grid.gamma[i]!)]),
+  );
   console.log(`wrote ${out}`);
 }
 
@@ -86,20 +107,25 @@ export function run(argv: string[]): void {
     const rows = { t, gamma: g!, dgamma: dg!, alphaBar: g!.map((v) => 1 / (1 + Math.exp(v))), snr: g!.map((v) => Math.exp(-v)) };
     if (flags.json) return void console.log(JSON.stringify(rows));
     console.log(`schedule ${schedule.name}, continuous time on [${schedule.tMin}, ${schedule.tMax}]`);
-    printTable(["t", "γ(t)", "γ'(t)", "ᾱ(t)", "SNR(t)"], t.map((_, i) => [t[i]!, g![i]!, dg![i]!, rows.alphaBar[i]!, rows.snr[i]!]));
+    printTable(
+      ["t", "γ(t)", "γ'(t)", "ᾱ(t)", "SNR(t)"],
+      t.map((_, i) => [t[i]!, g![i]!, dg![i]!, rows.alphaBar[i]!, rows.snr[i]!]),
+    );
     return;
   }
 
   const d = discretize(schedule, T);
   const tail = (a: Float64Array) => Array.from(a.subarray(1));
   if (flags.json) {
-    console.log(JSON.stringify({
-      beta: tail(d.beta),
-      alpha: tail(d.alpha),
-      alphaBar: tail(d.alphaBar),
-      snr: tail(d.snr),
-      posteriorVariance: tail(d.posteriorVariance),
-    }));
+    console.log(
+      JSON.stringify({
+        beta: tail(d.beta),
+        alpha: tail(d.alpha),
+        alphaBar: tail(d.alphaBar),
+        snr: tail(d.snr),
+        posteriorVariance: tail(d.posteriorVariance),
+      }),
+    );
     return;
   }
   const n = Math.min(T, 10);

@@ -1,16 +1,17 @@
 /** `vdm score-field`: the score ∇ log p_σ̃ as arrows over the data, one panel per noise level. */
-import { filled } from "../../engine/index.js";
-import { numpy as np, tree } from "../../engine/jax.js";
+
 import { loadSplit } from "../../data/index.js";
 import { normalize } from "../../data/normalize.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
+import { filled } from "../../engine/index.js";
+import { numpy as np, tree } from "../../engine/jax.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { boundsOf, scoreFieldChart, type Arrow } from "../../plot/charts.js";
+import { type Arrow, boundsOf, scoreFieldChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
 import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
+import { modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { checkOutFile } from "../runs.js";
-import { modelFlags, resolveModel, type ResolvedModel } from "../model.js";
-import type { DiffusionProcess } from "../../diffusion/process.js";
 
 /** `vdm score-field`'s own flags. */
 /** The most arrows per side: a panel is 300 pixels wide, so 100 arrows get 3 pixels each; more only cost time (400 overflowed the stack). */
@@ -18,7 +19,10 @@ const MAX_GRID = 100;
 
 const scoreFieldFlags = defineFlags("Flags", {
   out: { value: "FILE.png", help: "where the picture goes (required)" },
-  sigmas: { value: "LIST", help: "the levels σ̃, one panel each (default: 0,1,5 for the oracle; for a trained model its least noisy level σ̃_min, 1, 5)" },
+  sigmas: {
+    value: "LIST",
+    help: "the levels σ̃, one panel each (default: 0,1,5 for the oracle; for a trained model its least noisy level σ̃_min, 1, 5)",
+  },
   grid: { default: "21", value: "G", help: `arrows per side of the grid, at most ${MAX_GRID}` },
 });
 
@@ -54,7 +58,9 @@ function checkLearned(sigmas: number[], { min, max }: { min: number; max: number
   const outside = sigmas.filter((s) => !(s >= min * (1 - 1e-9) && s <= max * (1 + 1e-9)));
   if (outside.length === 0) return;
   const range = `σ̃ from ${min.toPrecision(3)} (its least noisy level) to ${max.toPrecision(3)}`;
-  throw new UsageError(`--sigmas ${outside.join(",")}: a trained model learned the score only at ${range}${outside.includes(0) ? "; at σ̃ = 0 (the clean data) its score is undefined (−ε̂/σ with σ = 0): only --model oracle draws it" : ""}`);
+  throw new UsageError(
+    `--sigmas ${outside.join(",")}: a trained model learned the score only at ${range}${outside.includes(0) ? "; at σ̃ = 0 (the clean data) its score is undefined (−ε̂/σ with σ = 0): only --model oracle draws it" : ""}`,
+  );
 }
 
 export function run(argv: string[]): void {
@@ -73,11 +79,19 @@ export function run(argv: string[]): void {
   const z = resolved.normalization;
   const b = boundsOf(test.points, 0.15);
   const grid = new Float32Array(G * G * 2);
-  for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) grid.set([b.xmin + ((b.xmax - b.xmin) * i) / (G - 1), b.ymin + ((b.ymax - b.ymin) * j) / (G - 1)], (i * G + j) * 2);
+  for (let i = 0; i < G; i++)
+    for (let j = 0; j < G; j++)
+      grid.set([b.xmin + ((b.xmax - b.xmin) * i) / (G - 1), b.ymin + ((b.ymax - b.ymin) * j) / (G - 1)], (i * G + j) * 2);
   const panels = sigmas.map((sigma) => {
     const gamma = gammaOfSigma(sigma);
     const n = G * G;
-    const s = veScore(resolved.denoiser.model, tree.ref(resolved.denoiser.params), np.array(normalize(grid, z)).reshape([n, 2]), filled(n, resolved.process.timeOfGamma(gamma)), filled(n, gamma)).dataSync() as Float32Array;
+    const s = veScore(
+      resolved.denoiser.model,
+      tree.ref(resolved.denoiser.params),
+      np.array(normalize(grid, z)).reshape([n, 2]),
+      filled(n, resolved.process.timeOfGamma(gamma)),
+      filled(n, gamma),
+    ).dataSync() as Float32Array;
     // score in data coordinates: ∂/∂x = (1/std) ∂/∂x'; arrows scaled so that the longest is 0.9 of a grid cell
     const scores = Array.from({ length: n }, (_, k) => [s[2 * k]! / z.std[0]!, s[2 * k + 1]! / z.std[1]!] as const);
     const longest = scores.reduce((m, [u, v]) => Math.max(m, Math.hypot(u, v)), 1e-12);
@@ -86,7 +100,15 @@ export function run(argv: string[]): void {
     return { title: `σ̃ = ${Number(sigma.toPrecision(3))}${sigma === learned?.min ? " (least noisy)" : ""}`, arrows };
   });
   const model = flags.model === "oracle" ? `the oracle of ${resolved.data}` : flags.model;
-  writeFileAtomic(flags.out, chartPng(scoreFieldChart(panels, test.points, { title: `score ∇ log p_σ̃(x) of ${model} over held-out data (arrows scaled per panel)`, bounds: b })));
+  writeFileAtomic(
+    flags.out,
+    chartPng(
+      scoreFieldChart(panels, test.points, {
+        title: `score ∇ log p_σ̃(x) of ${model} over held-out data (arrows scaled per panel)`,
+        bounds: b,
+      }),
+    ),
+  );
   if (flags.json) console.log(JSON.stringify({ written: flags.out, sigmas }));
   else console.log(`wrote ${flags.out} (σ̃ = ${sigmas.map((s) => Number(s.toPrecision(3))).join(", ")})`);
 }

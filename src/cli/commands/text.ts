@@ -4,28 +4,42 @@
  */
 import { existsSync } from "node:fs";
 import { extname, join } from "node:path";
+import type { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import type { RunConfig } from "../../train/config.js";
-import { trainAsync } from "../../train/trainer.js";
 import { onnxStepper } from "../../onnx/train.js";
 import type { Sampler } from "../../sample/sampler.js";
-import { attributeValue, type Attribute } from "../../text/grammar.js";
-import { isAttribute, loadTextClassifier, trainTextClassifier, type TextClassifier } from "../../text/classifier.js";
-import { loadTextCorpus, tokenPoints, type TextCorpus } from "../../text/data.js";
+import { isAttribute, loadTextClassifier, type TextClassifier, trainTextClassifier } from "../../text/classifier.js";
 import { TEXT_CLASSIFIER_STEPS, textRunConfig, textRunDefaults } from "../../text/config.js";
-import { evaluateText } from "../../text/evaluate.js";
-import { infillPattern, repeatRows } from "../../text/infill.js";
+import { loadTextCorpus, type TextCorpus, tokenPoints } from "../../text/data.js";
 import { parseRate } from "../../text/eval.js";
-import { loadTextLM, sampleSentences, textLM, type TextLM } from "../../text/sample.js";
-import { Tokenizer } from "../../text/tokenizer.js";
+import { evaluateText } from "../../text/evaluate.js";
+import { type Attribute, attributeValue } from "../../text/grammar.js";
+import { infillPattern, repeatRows } from "../../text/infill.js";
 import type { TextParams } from "../../text/model.js";
+import { loadTextLM, sampleSentences, type TextLM, textLM } from "../../text/sample.js";
+import { Tokenizer } from "../../text/tokenizer.js";
+import type { RunConfig } from "../../train/config.js";
+import { trainAsync } from "../../train/trainer.js";
 import { defineFlags, helpText, intFlag, parse, parseGiven, UsageError } from "../args.js";
 import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
+import {
+  checkOut,
+  checkOutFile,
+  earlierFacts,
+  flagText,
+  interrupted,
+  kindIn,
+  type ResumeFlag,
+  resumeRun,
+  runFlags,
+  stopOnCtrlC,
+  trainedSummary,
+  trainingFacts,
+  writeTrainingFacts,
+} from "../runs.js";
 import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
-import type { DiffusionProcess } from "../../diffusion/process.js";
-import { checkOut, checkOutFile, earlierFacts, flagText, kindIn, interrupted, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag } from "../runs.js";
 
 /** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
 export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
@@ -36,7 +50,10 @@ const textSamplerFlags = defineFlags(
   {
     ...samplerFlags.specs,
     sampler: { ...samplerFlags.specs.sampler, default: TEXT_SAMPLER.sampler },
-    "sample-steps": { ...samplerFlags.specs["sample-steps"], help: `the number of levels N (default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}; other samplers as for 2-D and image models: ${DEFAULT_FAST_STEPS} for the ODE samplers, the whole chain for ancestral and pc)` },
+    "sample-steps": {
+      ...samplerFlags.specs["sample-steps"],
+      help: `the number of levels N (default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}; other samplers as for 2-D and image models: ${DEFAULT_FAST_STEPS} for the ODE samplers, the whole chain for ancestral and pc)`,
+    },
   },
   samplerFlags.note,
 );
@@ -48,25 +65,25 @@ export const DEFAULT_TEXT_SCALE = 3;
 export const DEFAULT_TEXT_FLUENCY = 0;
 
 /** `vdm train --data text:…`'s flags. */
-export const textTrainFlags = defineFlags(
-  "Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)",
-  {
-    data: { value: "text:NAME|text:FILE", help: "the sentences" },
-    out: { value: "DIR", help: "where the run goes (required)" },
-    steps: { default: String(textRunDefaults.steps), value: "N", help: "training steps" },
-    batch: { default: String(textRunDefaults.batch), value: "B", help: "sentences per batch" },
-    lr: { default: String(textRunDefaults.lr), value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
-    "embed-dim": { default: String(textRunDefaults.embedDim), value: "D", help: "word-embedding dimension" },
-    width: { default: String(textRunDefaults.width), value: "W", help: "transformer width" },
-    layers: { default: String(textRunDefaults.layers), value: "N", help: "transformer layers" },
-    heads: { default: String(textRunDefaults.heads), value: "H", help: "attention heads" },
-    schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
-    timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
-    length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
-    classifiers: { value: "A,B", help: "attributes to train guidance classifiers for, \"\" for none (default: food for text:restaurants; none for files except length)" },
-    "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
+export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)", {
+  data: { value: "text:NAME|text:FILE", help: "the sentences" },
+  out: { value: "DIR", help: "where the run goes (required)" },
+  steps: { default: String(textRunDefaults.steps), value: "N", help: "training steps" },
+  batch: { default: String(textRunDefaults.batch), value: "B", help: "sentences per batch" },
+  lr: { default: String(textRunDefaults.lr), value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
+  "embed-dim": { default: String(textRunDefaults.embedDim), value: "D", help: "word-embedding dimension" },
+  width: { default: String(textRunDefaults.width), value: "W", help: "transformer width" },
+  layers: { default: String(textRunDefaults.layers), value: "N", help: "transformer layers" },
+  heads: { default: String(textRunDefaults.heads), value: "H", help: "attention heads" },
+  schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
+  timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
+  length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
+  classifiers: {
+    value: "A,B",
+    help: 'attributes to train guidance classifiers for, "" for none (default: food for text:restaurants; none for files except length)',
   },
-);
+  "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
+});
 
 /** --resume, --force and --no-report of `vdm train --data text:…` (a resumed run takes a new learning rate). */
 const textRunFlags = runFlags(["lr"]);
@@ -92,9 +109,16 @@ const textResumeFlags: Record<string, ResumeFlag> = {
 export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR of a text run)", {
   model: { value: "DIR", help: "the text run" },
   n: { default: "20", value: "K", help: "the number of sentences" },
-  control: { value: "ATTR=VALUE", help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12" },
+  control: {
+    value: "ATTR=VALUE",
+    help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12",
+  },
   scale: { default: String(DEFAULT_TEXT_SCALE), value: "S", help: "the classifier-guidance scale" },
-  fluency: { default: String(DEFAULT_TEXT_FLUENCY), value: "λ", help: "the fluency term's weight (the model's own log-probability of its rounding)" },
+  fluency: {
+    default: String(DEFAULT_TEXT_FLUENCY),
+    value: "λ",
+    help: "the fluency term's weight (the model's own log-probability of its rounding)",
+  },
   infill: { value: "PATTERN", help: 'fixed words and blanks, e.g. "Cotto is an _ _ restaurant rated 5 out of 5." (_ = generate)' },
   "no-clamp": { type: "boolean", help: "do not snap x̂_0 to the nearest word embedding at each step" },
   out: { value: "FILE", help: "also write the sentences to FILE (.txt: one per line; .json)" },
@@ -154,11 +178,20 @@ function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: num
   const path = join(dir, `classifier-${attribute}`);
   if (existsSync(join(path, "config.json"))) return loadTextClassifier(path);
   const corpus = corpusOf(lm.config);
-  if (!corpus.builtin && attribute !== "length") throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
-  if (!quiet) console.error(`steering by ${attribute} needs a noise-aware ${attribute} classifier, which ${dir} does not have yet: training one now (${steps} steps; kept in ${path} for later runs)`);
+  if (!corpus.builtin && attribute !== "length")
+    throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
+  if (!quiet)
+    console.error(
+      `steering by ${attribute} needs a noise-aware ${attribute} classifier, which ${dir} does not have yet: training one now (${steps} steps; kept in ${path} for later runs)`,
+    );
   const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
   const started = performance.now();
-  const clf = trainTextClassifier(lm, corpus.train, attribute, { steps, seed: lm.config.seed, checkpointDir: path, onProgress: (p) => progress.update(p.step, p.loss) });
+  const clf = trainTextClassifier(lm, corpus.train, attribute, {
+    steps,
+    seed: lm.config.seed,
+    checkpointDir: path,
+    onProgress: (p) => progress.update(p.step, p.loss),
+  });
   if (!quiet) console.error(`trained the ${attribute} classifier in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`);
   return clf;
 }
@@ -171,7 +204,16 @@ function attributeFlag(raw: string): Attribute {
 /** `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run). */
 export async function trainText(argv: string[]): Promise<void> {
   const { values: flags, given } = parseGiven(argv, textTrainFlags, textRunFlags, backendFlags);
-  if (flags.help) return void console.log(helpText("vdm train --data text:restaurants|text:FILE --out DIR [flags]", "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). The training step runs in ONNX Runtime when it loads (--backend).", textTrainFlags, textRunFlags, backendFlags));
+  if (flags.help)
+    return void console.log(
+      helpText(
+        "vdm train --data text:restaurants|text:FILE --out DIR [flags]",
+        "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). The training step runs in ONNX Runtime when it loads (--backend).",
+        textTrainFlags,
+        textRunFlags,
+        backendFlags,
+      ),
+    );
   if (!flags.out) throw new UsageError("--out DIR is required");
   const claim = checkOut(flags.out, { resume: flags.resume, force: flags.force, kind: "text" });
   let config: RunConfig;
@@ -203,7 +245,16 @@ export async function trainText(argv: string[]): Promise<void> {
   if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
   const net = config.model.text;
   const tokenizer = new Tokenizer(net.words);
-  const wanted = flags["no-report"] ? [] : given.has("classifiers") ? flags.classifiers.split(",").filter((a) => a !== "").map(attributeFlag) : corpus.builtin ? (["food"] as const) : [];
+  const wanted = flags["no-report"]
+    ? []
+    : given.has("classifiers")
+      ? flags.classifiers
+          .split(",")
+          .filter((a) => a !== "")
+          .map(attributeFlag)
+      : corpus.builtin
+        ? (["food"] as const)
+        : [];
   const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
@@ -239,7 +290,10 @@ export async function trainText(argv: string[]): Promise<void> {
     classifierFor(flags.out, lm, a, classifierSteps, flags.json);
     classifierSeconds[a] = (performance.now() - t0) / 1000;
   }
-  const sentences = sampleSentences(lm, 100, { rng: new Rng(config.seed + 1), sampler: textSampler(parse([], textSamplerFlags), lm.process)() });
+  const sentences = sampleSentences(lm, 100, {
+    rng: new Rng(config.seed + 1),
+    sampler: textSampler(parse([], textSamplerFlags), lm.process)(),
+  });
   const metrics = {
     data: config.data.spec,
     vocabulary: net.words.length,
@@ -249,11 +303,12 @@ export async function trainText(argv: string[]): Promise<void> {
     ...(corpus.builtin ? { parseRate: parseRate(sentences) } : {}),
     samples: sentences.slice(0, 12),
   };
-  writeFileAtomic(join(flags.out, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
-  writeFileAtomic(join(flags.out, "samples.txt"), sentences.join("\n") + "\n");
+  writeFileAtomic(join(flags.out, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileAtomic(join(flags.out, "samples.txt"), `${sentences.join("\n")}\n`);
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(trained);
-  if (metrics.parseRate !== undefined) console.log(`parse rate of 100 samples (DDIM, 50 levels, clamping): ${metrics.parseRate.toFixed(2)}`);
+  if (metrics.parseRate !== undefined)
+    console.log(`parse rate of 100 samples (DDIM, 50 levels, clamping): ${metrics.parseRate.toFixed(2)}`);
   for (const s of sentences.slice(0, 5)) console.log(`  ${s}`);
   console.log(`wrote ${flags.out}`);
 }
@@ -266,10 +321,21 @@ export function isTextRun(dir: string): boolean {
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
 export function sampleText(argv: string[]): void {
   const flags = parse(argv, ...textSampleFlagTables);
-  if (flags.help) return void console.log(helpText("vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]", "Sentences from a Diffusion-LM run.", textSampleFlags, textSamplerFlags));
+  if (flags.help)
+    return void console.log(
+      helpText(
+        "vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]",
+        "Sentences from a Diffusion-LM run.",
+        textSampleFlags,
+        textSamplerFlags,
+      ),
+    );
   if (!flags.model) throw new UsageError("--model DIR is required");
   const format = extname(flags.out).toLowerCase();
-  if (flags.out && !TEXT_OUT.includes(format)) throw new UsageError(`--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`);
+  if (flags.out && !TEXT_OUT.includes(format))
+    throw new UsageError(
+      `--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`,
+    );
   if (flags.out) checkOutFile(flags.out);
   const lm = loadTextLM(flags.model);
   const n = intFlag("n", flags.n, { min: 1 });
@@ -292,8 +358,14 @@ export function sampleText(argv: string[]): void {
     const clf = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
     control = { classifier: clf.classifier, params: clf.params, label, scale, fluency };
   }
-  const sentences = sampleSentences(lm, n, { rng: new Rng(seed), sampler, clamp: !flags["no-clamp"], ...(control ? { control } : {}), ...(infill ? { infill } : {}) });
-  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? JSON.stringify(sentences) + "\n" : sentences.join("\n") + "\n");
+  const sentences = sampleSentences(lm, n, {
+    rng: new Rng(seed),
+    sampler,
+    clamp: !flags["no-clamp"],
+    ...(control ? { control } : {}),
+    ...(infill ? { infill } : {}),
+  });
+  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? `${JSON.stringify(sentences)}\n` : `${sentences.join("\n")}\n`);
   if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
   for (const s of sentences) console.log(s);
 }
@@ -302,10 +374,14 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   if (!flags.model) throw new UsageError("--model DIR is required");
-  if (existsSync(join(flags.model, "config.json")) && !isTextRun(flags.model)) throw new UsageError(`${flags.model} is not a Diffusion-LM (text) run; eval-text measures text runs (vdm train --data text:restaurants). For 2-D and image models: vdm eval --model ${flags.model}`);
+  if (existsSync(join(flags.model, "config.json")) && !isTextRun(flags.model))
+    throw new UsageError(
+      `${flags.model} is not a Diffusion-LM (text) run; eval-text measures text runs (vdm train --data text:restaurants). For 2-D and image models: vdm eval --model ${flags.model}`,
+    );
   const lm = loadTextLM(flags.model);
   const corpus = corpusOf(lm.config);
-  if (!corpus.builtin) throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
+  if (!corpus.builtin)
+    throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
   const attribute = attributeFlag(flags.attribute);
   const n = intFlag("n", flags.n, { min: 1 });
   const seed = intFlag("seed", flags.seed, { min: 0 });
@@ -316,17 +392,30 @@ export function run(argv: string[]): void {
   const samplers = textSampler(flags, lm.process);
   const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
   const started = performance.now();
-  const report = evaluateText(lm, corpus, samplers, { n, seed, clamp: !flags["no-clamp"], control: { classifier, scale, fluency }, infillKeep });
+  const report = evaluateText(lm, corpus, samplers, {
+    n,
+    seed,
+    clamp: !flags["no-clamp"],
+    control: { classifier, scale, fluency },
+    infillKeep,
+  });
   const seconds = (performance.now() - started) / 1000;
   if (flags.json) return void console.log(JSON.stringify({ ...report, seconds }));
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   console.log(`${report.n} samples of ${flags.model} (${formatSeconds(seconds)}):`);
-  console.log(`  parse rate ${pct(report.parseRate)}; distinct-1/2/3 ${report.distinct[1].toFixed(3)}/${report.distinct[2].toFixed(3)}/${report.distinct[3].toFixed(3)}; copied from training ${pct(report.copyRate)}`);
+  console.log(
+    `  parse rate ${pct(report.parseRate)}; distinct-1/2/3 ${report.distinct[1].toFixed(3)}/${report.distinct[2].toFixed(3)}/${report.distinct[3].toFixed(3)}; copied from training ${pct(report.copyRate)}`,
+  );
   if (report.control) {
     const c = report.control;
-    console.log(`  control ${c.attribute}: ${pct(c.unguided)} unguided, ${pct(c.guided)} guided (scale ${c.scale}, fluency ${c.fluency}; guided parse rate ${pct(c.guidedParseRate)})`);
+    console.log(
+      `  control ${c.attribute}: ${pct(c.unguided)} unguided, ${pct(c.guided)} guided (scale ${c.scale}, fluency ${c.fluency}; guided parse rate ${pct(c.guidedParseRate)})`,
+    );
   }
-  if (report.infill) console.log(`  infilling (${pct(report.infill.keep)} of positions fixed): ${pct(report.infill.success)} parse and keep every fixed word`);
+  if (report.infill)
+    console.log(
+      `  infilling (${pct(report.infill.keep)} of positions fixed): ${pct(report.infill.success)} parse and keep every fixed word`,
+    );
   for (const s of report.examples) console.log(`    ${s}`);
 }
 

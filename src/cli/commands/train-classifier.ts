@@ -1,10 +1,10 @@
 /** `vdm train-classifier`: a noise-aware classifier p_φ(y | x_t, t) for classifier guidance. */
 import { join } from "node:path";
+import { classCount } from "../../data/index.js";
 import { Rng } from "../../engine/index.js";
 import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/config.js";
-import { classCount } from "../../data/index.js";
 import { defineFlags, helpText, parseGiven, UsageError } from "../args.js";
 import { backendFlags } from "../model.js";
 import { trainedSummary } from "../runs.js";
@@ -47,7 +47,10 @@ export async function run(argv: string[]): Promise<void> {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   const net = parseClassifierNet(flags.net);
-  const trained = await trainFromFlags(flags, given, "classifier", (trainSet) => ({ classifierClasses: classCount(trainSet, flags.data), ...(net ? { architecture: net } : {}) }));
+  const trained = await trainFromFlags(flags, given, "classifier", (trainSet) => ({
+    classifierClasses: classCount(trainSet, flags.data),
+    ...(net ? { architecture: net } : {}),
+  }));
   if (!trained) return;
   const { config, dir, split, state, facts } = trained;
   const kind = config.clean ? "clean-data" : "noise-aware";
@@ -61,11 +64,22 @@ export async function run(argv: string[]): Promise<void> {
   // a clean classifier is judged on clean data only; images go 500 per network call
   const times = (config.clean ? [0] : [0, 0.25, 0.5, 0.75, 1]).map((f) => f * process.schedule.tMax);
   const batch = config.data.shape ? 500 : split.test.n;
-  const accuracy = accuracyOverTime(buildClassifier(config), state.ema, process, normalizationOf(config), split.test, times, new Rng(config.seed + 1), batch);
+  const accuracy = accuracyOverTime(
+    buildClassifier(config),
+    state.ema,
+    process,
+    normalizationOf(config),
+    split.test,
+    times,
+    new Rng(config.seed + 1),
+    batch,
+  );
   const metrics = { data: config.data.spec, classes: labelClasses(config), heldOut: split.test.n, times, accuracy, ...facts };
-  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(summary);
-  console.log(`held-out accuracy (${metrics.heldOut} examples) at t = ${times.map((t) => t.toFixed(2)).join(", ")}: ${accuracy.map((a) => a.toFixed(3)).join(", ")}`);
+  console.log(
+    `held-out accuracy (${metrics.heldOut} examples) at t = ${times.map((t) => t.toFixed(2)).join(", ")}: ${accuracy.map((a) => a.toFixed(3)).join(", ")}`,
+  );
   console.log(`wrote ${dir}`);
 }

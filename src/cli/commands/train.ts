@@ -1,37 +1,55 @@
 /** `vdm train`: train a denoiser on a 2-D set (or the user's points) and write pictures and metrics. */
 import { join } from "node:path";
-import { filled, Rng } from "../../engine/index.js";
-import { numpy as np } from "../../engine/jax.js";
+import { systemFashionMnist } from "../../data/images.js";
+import { classCount, imageNames, isImageSet, loadSplit, type PointSet, toyNames } from "../../data/index.js";
+import { normalize } from "../../data/normalize.js";
 import { qSample } from "../../diffusion/forward.js";
 import { parseTarget } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
-import { classCount, imageNames, isImageSet, loadSplit, toyNames, type PointSet } from "../../data/index.js";
-import { systemFashionMnist } from "../../data/images.js";
-import { normalize } from "../../data/normalize.js";
+import { filled, Rng } from "../../engine/index.js";
+import { numpy as np } from "../../engine/jax.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import type { TrainingState } from "../../io/checkpoint.js";
+import { onnxStepper } from "../../onnx/train.js";
 import { boundsOf, lossChart, scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
-import { labelClasses, normalizationOf, runConfigFor, trainedModel, type RunConfig, type RunOptions } from "../../train/config.js";
-import { Progress } from "../progress.js";
+import { labelClasses, normalizationOf, type RunConfig, type RunOptions, runConfigFor, trainedModel } from "../../train/config.js";
 import { trainAsync } from "../../train/trainer.js";
-import { asUsage, defineFlags, refuseGiven, helpText, intFlag, intListFlag, parseGiven, UsageError, type Parsed } from "../args.js";
-import { backendFlags, parseBackend, withBackend } from "../model.js";
-import { onnxStepper } from "../../onnx/train.js";
+import { asUsage, defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
-import { imageReport, progressGrid } from "./images.js";
+import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
+import { Progress } from "../progress.js";
+import {
+  checkOut,
+  earlierFacts,
+  flagText,
+  interrupted,
+  meanOfLast,
+  type ResumeFlag,
+  type RunKind,
+  resumeRun,
+  runFlags,
+  stopOnCtrlC,
+  type TrainingFacts,
+  trainedSummary,
+  trainingFacts,
+  writeTrainingFacts,
+} from "../runs.js";
+import { imageReport, progressGrid } from "./images.js";
 import { flagValue, isTextRun, trainText } from "./text.js";
-import { checkOut, earlierFacts, flagText, interrupted, meanOfLast, resumeRun, runFlags, stopOnCtrlC, trainedSummary, trainingFacts, writeTrainingFacts, type ResumeFlag, type RunKind, type TrainingFacts } from "../runs.js";
 
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = defineFlags("Training", {
   data: { default: "moons", value: "D", help: `a built-in set (${[...toyNames, ...imageNames].join(", ")}), FILE.csv or FILE.json` },
   out: { value: "DIR", help: "the checkpoint directory (required)" },
   timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 0)" },
-  schedule: { value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`, help: "the noise schedule (default: log-snr-linear; --net ncsn: geometric)" },
+  schedule: {
+    value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`,
+    help: "the noise schedule (default: log-snr-linear; --net ncsn: geometric)",
+  },
   batch: { value: "B", help: "examples per step (default: 256; images: 32)" },
   lr: { value: "LR", help: "the learning rate (default: 2e-3; images: 1e-3)" },
   "lr-decay": { default: "none", value: "none|cosine", help: "cosine: decay the learning rate to a tenth over the run" },
@@ -45,7 +63,10 @@ export const trainFlags = defineFlags("Training", {
 
 /** The image networks' flags, shared like trainFlags. */
 export const imageTrainFlags = defineFlags("Images (--data fashion-mnist)", {
-  "data-dir": { value: "DIR", help: `where the IDX files are (default: ${systemFashionMnist} when Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist)` },
+  "data-dir": {
+    value: "DIR",
+    help: `where the IDX files are (default: ${systemFashionMnist} when Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist)`,
+  },
   base: { value: "B", help: "the U-Net's base channels (default: 32; --net cnn: 16)" },
   multipliers: { value: "LIST", help: "channel multipliers per level (default: 1,2,2; --net cnn: 1,2)" },
   attention: { value: "LIST", help: "the U-Net's levels with self-attention (default: 2)" },
@@ -58,7 +79,7 @@ const denoiserFlags = defineFlags("Denoiser", {
   target: { default: "eps", value: "eps|x0|v|score", help: "what the network predicts" },
   loss: { value: "simple|elbo", help: "the loss (default: elbo; simple for images on a fixed schedule and for --net ncsn)" },
   conditional: { type: "boolean", help: "train p(x | y) on the data's labels (see above)" },
-  "cfg-dropout": { default: "0.15", value: "P", help: "--conditional: the probability that a label is dropped to \"no label\"" },
+  "cfg-dropout": { default: "0.15", value: "P", help: '--conditional: the probability that a label is dropped to "no label"' },
 });
 
 /** What `vdm train` reports at the end of an image run. */
@@ -66,7 +87,11 @@ const imageReportFlags = defineFlags("Image reports", {
   "eval-images": { default: "500", value: "N", help: "test images of the final bits/dim" },
   "elbo-samples": { default: "4", value: "K", help: "draws of t per test image" },
   "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples" },
-  "cfg-scale": { default: String(DEFAULT_CFG_SCALE), value: "W", help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png" },
+  "cfg-scale": {
+    default: String(DEFAULT_CFG_SCALE),
+    value: "W",
+    help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png",
+  },
 });
 
 /** The flags a resumed run of `vdm train` or `vdm train-classifier` takes new values of: the optimiser's, and where the images are. */
@@ -76,7 +101,15 @@ const changeable = ["lr", "ema-decay", "data-dir"] as const;
 export const trainRunFlags = runFlags(changeable);
 
 /** The flag tables `vdm train` parses, in the order its help lists them. */
-export const flagTables = [denoiserFlags, trainFlags, trainRunFlags, imageTrainFlags, imageReportFlags, pictureFlags, backendFlags] as const;
+export const flagTables = [
+  denoiserFlags,
+  trainFlags,
+  trainRunFlags,
+  imageTrainFlags,
+  imageReportFlags,
+  pictureFlags,
+  backendFlags,
+] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
@@ -121,7 +154,15 @@ one graph) and the reports' network in ONNX Runtime; checkpoints are the same ei
 );
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
-function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>[0], process: DiffusionProcess, split: { train: PointSet; test: PointSet }, losses: Float32Array, extra: Record<string, unknown>) {
+function report(
+  config: RunConfig,
+  dir: string,
+  den: Parameters<typeof evaluate>[0],
+  process: DiffusionProcess,
+  split: { train: PointSet; test: PointSet },
+  losses: Float32Array,
+  extra: Record<string, unknown>,
+) {
   const rng = new Rng(config.seed + 1);
   const n = Math.min(1000, split.test.n);
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
@@ -129,7 +170,10 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
   const ev = evaluate(den, process, split.test, { reference, normalization: z, rng, n });
   const dim = config.data.dim;
   const samples = scatterChart(
-    [{ title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels }, { title: `${labelClasses(config) > 0 ? "unconditional samples" : "samples"} (${n})`, points: ev.samples, dim }],
+    [
+      { title: `held-out data (${split.test.n})`, points: split.test.points, dim, labels: split.test.labels },
+      { title: `${labelClasses(config) > 0 ? "unconditional samples" : "samples"} (${n})`, points: ev.samples, dim },
+    ],
     { title: `${config.data.spec}: held-out data | samples`, bounds: boundsOf(split.test.points, 0.05, dim) },
   );
   writeFileAtomic(join(dir, "samples.png"), chartPng(samples));
@@ -154,7 +198,7 @@ function report(config: RunConfig, dir: string, den: Parameters<typeof evaluate>
     samples: n,
     ...extra,
   };
-  writeFileAtomic(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   return metrics;
 }
 
@@ -166,10 +210,17 @@ function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: numb
   const rng = new Rng(0);
   const panels = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const i = Math.round(f * last);
-    const xt = i === 0 ? points : (qSample(np.array(points).reshape([n, dim]), filled(n, levels.gamma[i]!), rng.normal([n, dim])).dataSync() as Float32Array);
+    const xt =
+      i === 0
+        ? points
+        : (qSample(np.array(points).reshape([n, dim]), filled(n, levels.gamma[i]!), rng.normal([n, dim])).dataSync() as Float32Array);
     return { title: f === 0 ? "t = 0 (x_0)" : f === 1 ? "t = 1 (x_T)" : `t = ${f}`, points: xt, dim };
   });
-  return scatterChart(panels, { title: `${data}: the forward process q(x_t | x_0), normalised coordinates`, bounds: { xmin: -3, xmax: 3, ymin: -3, ymax: 3 }, size: 200 });
+  return scatterChart(panels, {
+    title: `${data}: the forward process q(x_t | x_0), normalised coordinates`,
+    bounds: { xmin: -3, xmax: 3, ymin: -3, ymax: 3 },
+    size: 200,
+  });
 }
 
 function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
@@ -219,7 +270,13 @@ const resumeFlags: Record<string, ResumeFlag> & Record<(typeof changeable)[numbe
   "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
   "label-column": { of: (c) => c.data.labelColumn ?? "" },
   base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0]) },
-  multipliers: { of: (c) => unetOf(c)?.multipliers.join(",") ?? cnnOf(c)?.channels.map((ch, _, all) => ch / all[0]!).join(",") },
+  multipliers: {
+    of: (c) =>
+      unetOf(c)?.multipliers.join(",") ??
+      cnnOf(c)
+        ?.channels.map((ch, _, all) => ch / all[0]!)
+        .join(","),
+  },
   attention: { of: (c) => unetOf(c)?.attention.join(",") },
   net: { of: netOf },
   target: { of: (c) => c.target },
@@ -274,11 +331,22 @@ export async function trainFromFlags(
     const seed = intFlag("seed", flags.seed, { min: 0 });
     const image = isImageSet(flags.data);
     // flags that the data make moot are refused, not ignored (a command's own tables may lack some: given holds only what it parsed)
-    if (!image) refuseGiven(given, [imageTrainFlags, imageReportFlags, pictureFlags].flatMap((g) => Object.keys(g.specs)), `image data only; --data ${flags.data} is points`);
-    if (!flags.data.toLowerCase().endsWith(".csv")) refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
-    const split = loadSplit(flags.data, seed, image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] });
+    if (!image)
+      refuseGiven(
+        given,
+        [imageTrainFlags, imageReportFlags, pictureFlags].flatMap((g) => Object.keys(g.specs)),
+        `image data only; --data ${flags.data} is points`,
+      );
+    if (!flags.data.toLowerCase().endsWith(".csv"))
+      refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
+    const split = loadSplit(
+      flags.data,
+      seed,
+      image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
+    );
     const lr = flags.lr === "" ? undefined : lrFlag(flags.lr);
-    if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine") throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
+    if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine")
+      throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
     const emaDecay = flags["ema-decay"] === "" ? undefined : emaDecayFlag(flags["ema-decay"]);
     const unet = {
       ...(flags.base ? { base: intFlag("base", flags.base, { min: 1 }) } : {}),
@@ -286,28 +354,35 @@ export async function trainFromFlags(
       ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
     };
     // the config's options come from the flags: what the library refuses in them is a usage mistake
-    config = asUsage(() => runConfigFor(
-      flags.data,
-      split,
-      {
-        ...(flags.schedule ? { schedule: flags.schedule } : {}),
-        ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
-        ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
-        ...(flags.batch ? { batch: intFlag("batch", flags.batch, { min: 1 }) } : {}),
-        ...(lr !== undefined ? { lr } : {}),
-        ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
-        ...(emaDecay !== undefined ? { emaDecay } : {}),
-        unet,
-        hidden: intFlag("hidden", flags.hidden, { min: 1 }),
-        layers: intFlag("layers", flags.layers, { min: 1 }),
-        fourierFeatures: intFlag("fourier-features", flags["fourier-features"], { min: 0 }),
-        seed,
-        ...options(split.train),
-      },
-      { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
-    ));
+    config = asUsage(() =>
+      runConfigFor(
+        flags.data,
+        split,
+        {
+          ...(flags.schedule ? { schedule: flags.schedule } : {}),
+          ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
+          ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
+          ...(flags.batch ? { batch: intFlag("batch", flags.batch, { min: 1 }) } : {}),
+          ...(lr !== undefined ? { lr } : {}),
+          ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
+          ...(emaDecay !== undefined ? { emaDecay } : {}),
+          unet,
+          hidden: intFlag("hidden", flags.hidden, { min: 1 }),
+          layers: intFlag("layers", flags.layers, { min: 1 }),
+          fourierFeatures: intFlag("fourier-features", flags["fourier-features"], { min: 0 }),
+          seed,
+          ...options(split.train),
+        },
+        { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
+      ),
+    );
   }
-  const split = loadSplit(config.data.spec, config.seed, { train: config.data.train, test: config.data.test, labelColumn: config.data.labelColumn ?? "", dataDir: config.data.dataDir ?? "" });
+  const split = loadSplit(config.data.spec, config.seed, {
+    train: config.data.train,
+    test: config.data.test,
+    labelColumn: config.data.labelColumn ?? "",
+    dataDir: config.data.dataDir ?? "",
+  });
   const backend = parseBackend(flags);
   const earlier = flags.resume ? earlierFacts(dir) : {};
   claim();
@@ -346,8 +421,10 @@ export async function trainDenoiser(argv: string[], owner?: "demo"): Promise<voi
   if (text) return trainText(argv); // Diffusion-LM (commands/text.ts)
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo") throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
-  if (!flags.resume && !flags.conditional) refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
+  if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo")
+    throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
+  if (!flags.resume && !flags.conditional)
+    refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
   const dropout = Number(flags["cfg-dropout"]);
   if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--cfg-dropout must be in [0, 1), got "${flags["cfg-dropout"]}"`);
   const imageOptions = {
@@ -375,7 +452,9 @@ export async function trainDenoiser(argv: string[], owner?: "demo"): Promise<voi
       : (c, s) => {
           if (!c.data.shape) return;
           const trained = trainedModel(c, s.ema);
-          withBackend(trained.denoiser, parseBackend(flags), (den) => progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom));
+          withBackend(trained.denoiser, parseBackend(flags), (den) =>
+            progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom),
+          );
         },
     owner,
   );
@@ -385,25 +464,41 @@ export async function trainDenoiser(argv: string[], owner?: "demo"): Promise<voi
   if (flags["no-report"]) {
     if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
     console.log(summary(1));
-    console.log(`wrote ${["config.json", "state.safetensors", "metrics.json"].map((f) => join(dir, f)).join(", ")} (no report: --no-report)`);
+    console.log(
+      `wrote ${["config.json", "state.safetensors", "metrics.json"].map((f) => join(dir, f)).join(", ")} (no report: --no-report)`,
+    );
     return;
   }
   const { denoiser, process } = trainedModel(config, state.ema);
   const backend = parseBackend(flags);
-  const extra = { trainSeconds: facts.trainSeconds, ...(facts.stepsPerSecond !== undefined ? { stepsPerSecond: facts.stepsPerSecond } : {}) };
+  const extra = {
+    trainSeconds: facts.trainSeconds,
+    ...(facts.stepsPerSecond !== undefined ? { stepsPerSecond: facts.stepsPerSecond } : {}),
+  };
   if (config.data.shape) {
-    const metrics = withBackend(denoiser, backend, (den) => imageReport(config, dir, den, process, split, state.losses, imageOptions, extra));
+    const metrics = withBackend(denoiser, backend, (den) =>
+      imageReport(config, dir, den, process, split, state.losses, imageOptions, extra),
+    );
     if (flags.json) return void console.log(JSON.stringify(metrics));
     console.log(summary(2));
-    console.log(`test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`);
+    console.log(
+      `test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`,
+    );
     console.log(`wrote ${metrics.written.join(", ")}`);
     return;
   }
   const metrics = withBackend(denoiser, backend, (den) => report(config, dir, den, process, split, state.losses, extra));
   if (flags.json) return void console.log(JSON.stringify(metrics));
   console.log(summary(1));
-  console.log(`held-out: ${metrics.bpd.toFixed(3)} bits/dim = ${metrics.nats.toFixed(3)} ± ${metrics.natsStdError.toFixed(3)} nats (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)})`);
-  if (metrics.diffusionVariance !== undefined) console.log(`variance of the one-draw diffusion-term estimate: ${metrics.diffusionVariance.toPrecision(4)} nats² per example; γ at the reconstruction and prior latents: ${metrics.gamma.reconstruction.toFixed(3)}, ${metrics.gamma.prior.toFixed(3)}`);
+  console.log(
+    `held-out: ${metrics.bpd.toFixed(3)} bits/dim = ${metrics.nats.toFixed(3)} ± ${metrics.natsStdError.toFixed(3)} nats (reconstruction ${metrics.terms.reconstruction.toFixed(3)}, prior ${metrics.terms.prior.toFixed(4)}, diffusion ${metrics.terms.diffusion.toFixed(3)})`,
+  );
+  if (metrics.diffusionVariance !== undefined)
+    console.log(
+      `variance of the one-draw diffusion-term estimate: ${metrics.diffusionVariance.toPrecision(4)} nats² per example; γ at the reconstruction and prior latents: ${metrics.gamma.reconstruction.toFixed(3)}, ${metrics.gamma.prior.toFixed(3)}`,
+    );
   console.log(`energy distance ${metrics.energyDistance.toExponential(2)} (noise floor ${metrics.noiseFloor.toExponential(2)})`);
-  console.log(`wrote ${["config.json", "state.safetensors", "samples.png", "loss.png", "forward.png", "metrics.json"].map((f) => join(dir, f)).join(", ")}`);
+  console.log(
+    `wrote ${["config.json", "state.safetensors", "samples.png", "loss.png", "forward.png", "metrics.json"].map((f) => join(dir, f)).join(", ")}`,
+  );
 }
