@@ -46,7 +46,7 @@ export const leftOut = new Set([
   "models/cnn.test.js",
   "models/layers.test.js",
 ]);
-const folders = ["schedule", "diffusion", "sample", "guidance", "ode", "eval", "train", "text", "models"];
+const folders = ["schedule", "diffusion", "sample", "guidance", "ode", "eval", "train", "text", "models", "densities"];
 const testFiles = folders.flatMap((folder) =>
   readdirSync(`src/${folder}`)
     .filter((f) => f.endsWith(".test.ts"))

@@ -31,6 +31,7 @@ export {
   toyNames,
 } from "./data/index.js";
 export { denormalize, fitNormalization, type Normalization, normalize } from "./data/normalize.js";
+export { type MixtureParams, mixtureLogDensity, mixtureParams, oracleModel } from "./densities/oracle.js";
 export type { DecoderKind } from "./diffusion/decoder.js";
 export {
   type ChainEstimates,
@@ -102,7 +103,6 @@ export { loadCheckpoint, readCheckpointConfig, saveCheckpoint, saveWeights, type
 export type { CnnConfig, CnnParams } from "./models/cnn.js";
 // models
 export { type Classifier, type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel } from "./models/mlp.js";
-export { type MixtureParams, mixtureLogDensity, mixtureParams, oracleModel } from "./models/oracle.js";
 export { type Conv, initUNet, type UNetConfig, type UNetParams, unetClassifier, unetModel } from "./models/unet.js";
 export { type BackendChoice, type BackendName, backendNames, chooseBackend, onnxRuntimeLoads } from "./onnx/available.js";
 // ONNX: export any jax-js function, run models and training steps in ONNX Runtime

@@ -1,7 +1,8 @@
 /** `--class K --guidance none|cfg|classifier --scale S [--classifier DIR]`: the denoiser to sample. */
+
+import { oracleClassifier } from "../densities/oracle.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { cfgModel, checkClass, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
-import { oracleClassifier } from "../models/oracle.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { type LoadedClassifier, loadClassifier } from "../train/load.js";
 import { asUsage, defineFlags, type FlagValues, UsageError } from "./args.js";

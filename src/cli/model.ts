@@ -3,9 +3,9 @@
 import { availableParallelism } from "node:os";
 import { knownDensityNames, knownMixture } from "../data/known.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { readCheckpointConfig } from "../io/checkpoint.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { type BackendName, backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads } from "../onnx/available.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";

@@ -4,8 +4,8 @@
  * `DataError`s naming the file, the line or point, and the problem.
  */
 import { readFileSync } from "node:fs";
+import type { GaussianMixture } from "../densities/mixture.js";
 import { DataError } from "../errors.js";
-import type { GaussianMixture } from "../models/mixture.js";
 import { describeValue, mixtureFromJson } from "./mixture-file.js";
 import type { PointSet } from "./toy.js";
 

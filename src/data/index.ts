@@ -11,7 +11,7 @@ import { sampleMixtureWithLabels } from "./known.js";
 import { subset } from "./sets.js";
 import { isToy, type PointSet, toySplit, unknownDataset } from "./toy.js";
 
-export { type GaussianMixture, mixtureMoments } from "../models/mixture.js";
+export { type GaussianMixture, mixtureMoments } from "../densities/mixture.js";
 export { defaultImageDir, imageNames, isImageSet, pixelNormalization } from "./images.js";
 export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
 export { classCount, requireLabels, subset } from "./sets.js";

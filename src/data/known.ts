@@ -4,8 +4,9 @@
  * mixture in a FILE.json (see `mixture-file.ts`). The built-in ones and the sampling live in
  * `mixtures.ts` (no file system).
  */
+
+import type { GaussianMixture } from "../densities/mixture.js";
 import { DataError } from "../errors.js";
-import type { GaussianMixture } from "../models/mixture.js";
 import { readDataFile } from "./files.js";
 import { builtinMixture, knownDensityNames } from "./mixtures.js";
 

@@ -10,8 +10,9 @@
  * *array* in a .json data file is points instead (`files.ts`). Errors are `DataError`s that start
  * with the file and name the field, the component and what is wrong.
  */
+
+import { fullCovarianceMixture, type GaussianMixture, principalAxes } from "../densities/mixture.js";
 import { DataError } from "../errors.js";
-import { fullCovarianceMixture, type GaussianMixture, principalAxes } from "../models/mixture.js";
 
 const FIELDS = ["weights", "means", "stds", "covariances"];
 

@@ -2,9 +2,10 @@
  * The built-in data sets whose density is a known Gaussian mixture, and sampling and classifying
  * points of any mixture. No file system: `known.ts` adds mixtures read from files.
  */
+
+import { componentLogJoint, fromAxes, type GaussianMixture, principalAxes } from "../densities/mixture.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
-import { componentLogJoint, fromAxes, type GaussianMixture, principalAxes } from "../models/mixture.js";
 import type { PointSet } from "./toy.js";
 
 const KNOWN: Record<string, GaussianMixture> = {

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { studyElboEstimators } from "../eval/elbo-variance.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { logSnrLinearSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { ElboEstimator } from "./elbo.js";

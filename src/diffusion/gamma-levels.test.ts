@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { exactArray, Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { getSchedule, initLearnedSchedule, learnedSchedule, type NoiseSchedule, scheduleNames } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { trainingLoss } from "../train/step.js";

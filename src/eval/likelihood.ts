@@ -1,10 +1,10 @@
 /** ELBO reports: the three terms, bits/dim and, where the density is known, the gap to log p(x_0). */
 
+import { type MixtureParams, mixtureLogDensity } from "../densities/oracle.js";
 import { type ElboEstimator, type ElboOptions, type ElboSummary, summarizeElbo } from "../diffusion/elbo.js";
 import { dimsOf } from "../diffusion/shapes.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np, tree } from "../engine/jax.js";
-import { type MixtureParams, mixtureLogDensity } from "../models/oracle.js";
 
 export interface ElboReport extends ElboSummary {
   timesteps: number;

@@ -11,11 +11,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PointSet } from "../data/toy.js";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import type { FlowFunction } from "../diffusion/flow.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { type Array as JaxArray, numpy as np, tree } from "../engine/jax.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { odeLikelihood } from "./ode-likelihood.js";

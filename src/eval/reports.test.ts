@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams } from "../densities/oracle.js";
 import { type ChainEstimates, type ChainEstimatorName, chainEstimatorNames, type ElboEstimator } from "../diffusion/elbo.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { mixtureParams } from "../models/oracle.js";
 import { useEngine } from "../testing/helpers.js";
 import { studyElboEstimators } from "./elbo-variance.js";
 import { elboReport, meanAndStdError } from "./likelihood.js";

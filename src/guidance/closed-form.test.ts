@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type GaussianMixture, mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { targets } from "../diffusion/parameterization.js";
 import { exactArray } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
-import { type GaussianMixture, mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { cfgModel, classifierGuidedModel, conditionalModel } from "./guided.js";
 

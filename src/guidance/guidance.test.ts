@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { componentOf, knownMixture } from "../data/known.js";
+import { mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";

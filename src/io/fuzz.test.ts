@@ -16,8 +16,8 @@ import { encodeIdx, parseIdx } from "../data/idx.js";
 import { mixtureFromJson } from "../data/mixture-file.js";
 import { mulberry32 } from "../data/mulberry32.js";
 import type { PointSet } from "../data/toy.js";
+import type { GaussianMixture } from "../densities/mixture.js";
 import { CheckpointError, ConfigError, DataError, type VdmError } from "../errors.js";
-import type { GaussianMixture } from "../models/mixture.js";
 import { dataShape, labelClasses, makeRunConfig, type RunConfig, validateRunConfig } from "../train/config.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { knownMixture } from "../data/known.js";
+import { fullCovarianceMixture, mixtureParams, oracleModel } from "../densities/oracle.js";
 import { flowFunction } from "../diffusion/flow.js";
 import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess, levelUniforms } from "../diffusion/process.js";
@@ -14,7 +15,6 @@ import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import { cfgModel } from "../guidance/guided.js";
 import { initMlp, type MlpConfig, mlpModel } from "../models/mlp.js";
-import { fullCovarianceMixture, mixtureParams, oracleModel } from "../models/oracle.js";
 import { initUNet, type UNetConfig, unetModel } from "../models/unet.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { knownMixture } from "../data/known.js";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { AncestralSampler, type AncestralVariance } from "./ancestral.js";

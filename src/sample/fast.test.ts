@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { componentOf, knownMixture, sampleMixture } from "../data/known.js";
+import { mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess, respace, type Spacing } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { cfgModel, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
-import { mixtureParams, oracleClassifier, oracleModel } from "../models/oracle.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { AncestralSampler } from "./ancestral.js";

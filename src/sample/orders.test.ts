@@ -12,9 +12,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { numpy as np } from "../engine/jax.js";
-import { mixtureParams } from "../models/oracle.js";
 import { logSnrLinearSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
 import { alpha, sigma } from "../testing/reference.js";

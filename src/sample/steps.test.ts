@@ -9,9 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { numpy as np } from "../engine/jax.js";
-import { mixtureParams } from "../models/oracle.js";
 import type { NoiseSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { alpha, sigma, sigmoid } from "../testing/reference.js";

@@ -3,11 +3,11 @@
  * as a trained network is, and a random stream that hands out float64 draws and keeps a copy of each.
  */
 
+import { type MixtureParams, oracleModel } from "../densities/oracle.js";
 import type { Model } from "../diffusion/model.js";
 import { perExample } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
-import { type MixtureParams, oracleModel } from "../models/oracle.js";
 import type { NoiseSchedule } from "../schedule/index.js";
 
 /**

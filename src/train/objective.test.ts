@@ -9,11 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { gammaConditioned } from "../diffusion/model.js";
 import { levelUniforms } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
-import { mixtureParams, oracleModel } from "../models/oracle.js";
 import { initLearnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../schedule/learned.js";
 import { useEngine } from "../testing/helpers.js";
 import { learnedScheduleObjective } from "./objective.js";

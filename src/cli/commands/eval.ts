@@ -3,6 +3,7 @@
 import { loadSplit, subset } from "../../data/index.js";
 import { knownMixture } from "../../data/known.js";
 import type { PointSet } from "../../data/toy.js";
+import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
 import type { Rng as RngType } from "../../engine/index.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
@@ -10,7 +11,6 @@ import { meanAndStdError } from "../../eval/likelihood.js";
 import { type DivergenceKind, type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
-import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
 import { defineFlags, type FlagValues, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";

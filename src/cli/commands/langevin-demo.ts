@@ -7,10 +7,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { componentFractions, componentOf, knownMixture, sampleMixtureWithLabels } from "../../data/known.js";
+import { mixtureParams, oracleModel } from "../../densities/oracle.js";
 import { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { mixtureParams, oracleModel } from "../../models/oracle.js";
 import { scatterChart } from "../../plot/charts.js";
 import { chartPng } from "../../plot/render.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.js";
