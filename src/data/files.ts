@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { GaussianMixture } from "../densities/mixture.js";
 import { DataError } from "../errors.js";
 import { describeValue, mixtureFromJson } from "./mixture-file.js";
-import type { PointSet } from "./toy.js";
+import type { PointSet } from "./sets.js";
 
 /** The largest magnitude a float32 holds: points are stored as float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readIdxPair } from "./idx.js";
-import type { PointSet } from "./toy.js";
+import type { PointSet } from "./sets.js";
 
 /** Names of the built-in image data sets: "fashion-mnist". */
 export const imageNames: readonly string[] = ["fashion-mnist"];

@@ -8,14 +8,14 @@ import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
 import { sampleMixtureWithLabels } from "./known.js";
-import { subset } from "./sets.js";
-import { isToy, type PointSet, toySplit, unknownDataset } from "./toy.js";
+import { type PointSet, subset } from "./sets.js";
+import { isToy, toySplit, unknownDataset } from "./toy.js";
 
 export { type GaussianMixture, mixtureMoments } from "../densities/mixture.js";
 export { defaultImageDir, imageNames, isImageSet, pixelNormalization } from "./images.js";
 export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
-export { classCount, requireLabels, subset } from "./sets.js";
-export { exampleShape, isToy, toyNames } from "./toy.js";
+export { classCount, exampleShape, requireLabels, subset } from "./sets.js";
+export { isToy, toyNames } from "./toy.js";
 export type { PointSet };
 
 /** A data set's training and held-out test points (`loadSplit`). */

@@ -6,7 +6,7 @@
 import { componentLogJoint, fromAxes, type GaussianMixture, principalAxes } from "../densities/mixture.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
-import type { PointSet } from "./toy.js";
+import type { PointSet } from "./sets.js";
 
 const KNOWN: Record<string, GaussianMixture> = {
   /** N((1, −0.5), diag(0.6², 1.2²)) */

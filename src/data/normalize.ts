@@ -1,5 +1,5 @@
 /** Per-dimension standardisation x' = (x − mean)/std, and its log-Jacobian for likelihoods. */
-import type { PointSet } from "./toy.js";
+import type { PointSet } from "./sets.js";
 
 /** Per-dimension standardisation x' = (x − mean)/std (one entry shared by every pixel for images). */
 export interface Normalization {

@@ -1,6 +1,20 @@
-/** Helpers on point sets: labels, class counts and subsets (no file system). */
+/** Point sets and helpers on them: shapes, labels, class counts and subsets (no file system). */
 import { DataError } from "../errors.js";
-import type { PointSet } from "./toy.js";
+
+/** A data set of n points (or flattened images) of dimension dim, with optional labels. */
+export interface PointSet {
+  /** row-major [n, dim] */
+  points: Float32Array;
+  n: number;
+  dim: number;
+  /** class index per point, where the set has natural classes */
+  labels?: Int32Array;
+  /** the shape of one example when it is not a flat vector (images: [rows, cols, channels]) */
+  shape?: number[];
+}
+
+/** The shape of one example of `set`: its `shape`, or [dim]. */
+export const exampleShape = (set: { dim: number; shape?: number[] }): number[] => set.shape ?? [set.dim];
 
 /** The labels of a set, or an error naming the data set when it has none. */
 export function requireLabels(set: PointSet, spec: string): Int32Array {

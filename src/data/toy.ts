@@ -6,21 +6,7 @@
 import { Rng } from "../engine/index.js";
 import { DataError } from "../errors.js";
 import { builtinMixture, sampleMixtureWithLabels } from "./mixtures.js";
-
-/** A data set of n points (or flattened images) of dimension dim, with optional labels. */
-export interface PointSet {
-  /** row-major [n, dim] */
-  points: Float32Array;
-  n: number;
-  dim: number;
-  /** class index per point, where the set has natural classes */
-  labels?: Int32Array;
-  /** the shape of one example when it is not a flat vector (images: [rows, cols, channels]) */
-  shape?: number[];
-}
-
-/** The shape of one example of `set`: its `shape`, or [dim]. */
-export const exampleShape = (set: { dim: number; shape?: number[] }): number[] => set.shape ?? [set.dim];
+import type { PointSet } from "./sets.js";
 
 type Generator = (n: number, rng: Rng) => PointSet;
 

@@ -1,7 +1,7 @@
 /** Accuracy of a noise-aware classifier on held-out points noised to chosen times. */
 
 import { type Normalization, normalize } from "../data/normalize.js";
-import { exampleShape, type PointSet } from "../data/toy.js";
+import { exampleShape, type PointSet } from "../data/sets.js";
 import { qSample } from "../diffusion/forward.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, type Rng } from "../engine/index.js";

@@ -14,7 +14,7 @@
  */
 
 import { identityNormalization, logDetJacobian, type Normalization, normalize } from "../data/normalize.js";
-import { exampleShape, type PointSet } from "../data/toy.js";
+import { exampleShape, type PointSet } from "../data/sets.js";
 import { type FlowFunction, flowFunction } from "../diffusion/flow.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, Rng } from "../engine/index.js";

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { PointSet } from "../data/toy.js";
+import type { PointSet } from "../data/sets.js";
 import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import type { FlowFunction } from "../diffusion/flow.js";
 import { DiffusionProcess } from "../diffusion/process.js";

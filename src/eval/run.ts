@@ -6,9 +6,8 @@
  */
 
 import { denormalize, identityNormalization, logDetJacobian, type Normalization, normalize } from "../data/normalize.js";
-import { subset } from "../data/sets.js";
-import type { PointSet } from "../data/toy.js";
-import { exampleShape, isToy, toyData } from "../data/toy.js";
+import { exampleShape, type PointSet, subset } from "../data/sets.js";
+import { isToy, toyData } from "../data/toy.js";
 import type { DecoderKind } from "../diffusion/decoder.js";
 import { ElboEstimator, type ElboTerms, summarizeElbo } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";

@@ -15,7 +15,7 @@ import { jsonPoints, parseCsv, parseJson, parseJsonPoints } from "../data/files.
 import { encodeIdx, parseIdx } from "../data/idx.js";
 import { mixtureFromJson } from "../data/mixture-file.js";
 import { mulberry32 } from "../data/mulberry32.js";
-import type { PointSet } from "../data/toy.js";
+import type { PointSet } from "../data/sets.js";
 import type { GaussianMixture } from "../densities/mixture.js";
 import { CheckpointError, ConfigError, DataError, type VdmError } from "../errors.js";
 import { dataShape, labelClasses, makeRunConfig, type RunConfig, validateRunConfig } from "../train/config.js";

@@ -3,7 +3,7 @@
  * trainer (`train`, task "classifier") on the sentences' embeddings under the language model's
  * frozen E: x_0 = E[w] [length, d], x_t ~ q(x_t | x_0) on the LM's own schedule.
  */
-import type { PointSet } from "../data/toy.js";
+import type { PointSet } from "../data/sets.js";
 import { type Array, type JsTree, tree } from "../engine/jax.js";
 import { DataError } from "../errors.js";
 import type { Classifier } from "../models/mlp.js";

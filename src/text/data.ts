@@ -4,7 +4,7 @@
  * `PointSet` the trainer reads (one row of `length` ids per sentence, as float32).
  */
 import { existsSync, readFileSync } from "node:fs";
-import type { PointSet } from "../data/toy.js";
+import type { PointSet } from "../data/sets.js";
 import { DataError } from "../errors.js";
 import { restaurantSentences } from "./grammar.js";
 import { encodeAll, type Tokenizer } from "./tokenizer.js";

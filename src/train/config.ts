@@ -5,7 +5,7 @@
 
 import type { Split, SplitOptions } from "../data/index.js";
 import { fitNormalization, type Normalization, pixelNormalization } from "../data/normalize.js";
-import { exampleShape } from "../data/toy.js";
+import { exampleShape } from "../data/sets.js";
 import type { DecoderKind } from "../diffusion/decoder.js";
 import type { Model } from "../diffusion/model.js";
 import { gammaConditioned } from "../diffusion/model.js";

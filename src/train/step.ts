@@ -6,8 +6,8 @@
  */
 
 import { normalize } from "../data/normalize.js";
+import type { PointSet } from "../data/sets.js";
 import { requireLabels } from "../data/sets.js";
-import type { PointSet } from "../data/toy.js";
 import { qSample } from "../diffusion/forward.js";
 import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";

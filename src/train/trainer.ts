@@ -6,7 +6,7 @@
  * uninterrupted one. The step itself and the batch stream are in `step.ts` (no file system).
  */
 
-import type { PointSet } from "../data/toy.js";
+import type { PointSet } from "../data/sets.js";
 import { tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";

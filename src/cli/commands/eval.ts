@@ -2,7 +2,7 @@
 
 import { loadSplit, subset } from "../../data/index.js";
 import { knownMixture } from "../../data/known.js";
-import type { PointSet } from "../../data/toy.js";
+import type { PointSet } from "../../data/sets.js";
 import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
 import type { Rng as RngType } from "../../engine/index.js";
 import { Rng } from "../../engine/index.js";
