@@ -11,7 +11,7 @@
  */
 import type { Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
-import { silu } from "../schedule/schedule.js";
+import { silu } from "./activations.js";
 import { avgPool2, conv3x3 } from "./layers.js";
 import { affine, type Classifier, type Dense, dense } from "./mlp.js";
 import { type Conv, conv } from "./unet.js";

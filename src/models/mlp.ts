@@ -11,7 +11,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
-import { silu } from "../schedule/schedule.js";
+import { silu } from "./activations.js";
 
 /**
  * Shape of the MLP denoiser (or classifier): data dimension `dim`, `layers` hidden layers of

@@ -20,7 +20,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
-import { silu } from "../schedule/schedule.js";
+import { silu } from "./activations.js";
 import { avgPool2, channelAxis, conv3x3, groupNorm, type Layout, perChannel, pointwise, selfAttention, upsample2 } from "./layers.js";
 import { affine, type Classifier, type Dense, dense, timeEmbedding } from "./mlp.js";
 

@@ -65,6 +65,15 @@ export function posteriorCoefficients(gammaS: Array, gammaT: Array): { coefXt: A
   return { coefXt, coefX0, variance };
 }
 
+/*
+ * sigmoid and softplus live here, at the lowest floor that uses them (ᾱ = sigmoid(−γ),
+ * σ² = sigmoid(γ), log ᾱ = −softplus(γ)); the networks' silu builds on this sigmoid
+ * (models/activations.ts). jax-js's nn.sigmoid and nn.softplus are the direct forms
+ * 1/(1 + e^{−x}) and log(eˣ + 1), not bit-identical to these (measured on float32 and float64
+ * inputs in [−200, 200]): nn.sigmoid differs in the last bits for many x < 0; nn.softplus loses
+ * digits (0.8543552 against 0.8543535 at x = 0.3 in float32), is ∞ above x ≈ 88 and 0 below x ≈ −87.
+ */
+
 /**
  * sigmoid(x) = 1/(1 + e^{−x}), from e = e^{−|x|} ≤ 1: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
  * Accurate in both tails, exact at ±∞, and with finite gradients everywhere (the direct form's
@@ -78,11 +87,6 @@ export function sigmoid(x: Array): Array {
   const e = np.exp(np.negative(np.abs(x.ref)));
   const denominator = np.reciprocal(e.ref.add(1));
   return np.where(np.greaterEqual(x, 0), denominator.ref, e.mul(denominator));
-}
-
-/** silu(x) = x · sigmoid(x), with the stable sigmoid. */
-export function silu(x: Array): Array {
-  return x.ref.mul(sigmoid(x));
 }
 
 /** softplus(x) = log(1 + eˣ), stable for large |x|; softplus(−∞) = 0. */

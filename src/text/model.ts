@@ -17,9 +17,9 @@ import type { Model } from "../diffusion/model.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
+import { silu } from "../models/activations.js";
 import { groupNorm, selfAttention } from "../models/layers.js";
 import { affine, type Classifier, type Dense, dense, timeEmbedding } from "../models/mlp.js";
-import { silu } from "../schedule/schedule.js";
 
 /** Shape of the text denoiser (or classifier) and its vocabulary, as stored in a run's config. */
 export interface TextNetConfig {
