@@ -34,3 +34,18 @@ export class CheckpointError extends VdmError {}
 
 /** An invalid configuration or option value (a run's config, a sampler's or a schedule's options). */
 export class ConfigError extends VdmError {}
+
+/**
+ * Arrays, buffers or lists a caller passed whose sizes do not fit together or do not fit what the
+ * function takes: channels that do not split into groups, an odd height to pool, pixels that are not
+ * whole images, two feature sets of different widths, a byte count that is not width × height × 4.
+ */
+export class ShapeError extends VdmError {}
+
+/**
+ * An operation the library cannot perform on what it was given: an ONNX export of a dtype or jax-js
+ * primitive without an ONNX counterpart, a gradient through a network that runs outside jax-js,
+ * labels for an unconditional model, a session used after it was closed, or a graph ONNX Runtime
+ * refuses to run.
+ */
+export class UnsupportedError extends VdmError {}

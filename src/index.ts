@@ -66,7 +66,7 @@ export {
 export { type EngineOptions, engineThreads } from "./engine/configure.js";
 export { type EngineDevice, exactArray, initEngine, Rng, shutdownEngine } from "./engine/index.js";
 export * as jax from "./engine/jax.js";
-export { CheckpointError, ConfigError, DataError, VdmError } from "./errors.js";
+export { CheckpointError, ConfigError, DataError, ShapeError, UnsupportedError, VdmError } from "./errors.js";
 export { type EstimatorStudy, type EstimatorStudyOptions, type EstimatorSummary, studyElboEstimators } from "./eval/elbo-variance.js";
 export { energyDistance } from "./eval/energy.js";
 export { frechetDistance } from "./eval/frechet.js";

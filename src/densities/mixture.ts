@@ -8,6 +8,7 @@
  * orthogonal, λ_k > 0): a diagonal Σ_k has U_k = I and λ_k its diagonal, so axis-aligned
  * mixtures never rotate anything.
  */
+import { DataError } from "../errors.js";
 
 export interface GaussianMixture {
   /** π_k, positive, summing to 1 */
@@ -98,7 +99,7 @@ const isDiagonal = (c: number[][]) => c.every((row, d) => row.every((x, e) => d 
 export function principalAxes(m: GaussianMixture, source = "mixture"): PrincipalAxes[] {
   const K = m.weights.length;
   const D = m.means[0]?.length ?? 0;
-  const fail = (what: string) => new Error(`${source}: ${what}`);
+  const fail = (what: string) => new DataError(`${source}: ${what}`);
   if (K === 0 || D === 0) throw fail("a Gaussian mixture needs at least one component and one dimension");
   if (m.means.length !== K) throw fail(`${K} weights but ${m.means.length} means`);
   if (m.variances.length !== K) throw fail(`${K} weights but ${m.variances.length} variance rows`);

@@ -11,6 +11,7 @@
  */
 import { filled, type Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type DecoderKind, decoderLogLikelihood } from "./decoder.js";
 import { qSample } from "./forward.js";
 import { priorKl, weightedEpsError } from "./losses.js";
@@ -191,7 +192,7 @@ export class ElboEstimator {
    */
   chainEstimates(params: Params, x0: Array, rng: Rng): ChainEstimates {
     const chain = this.process.chain;
-    if (!chain) throw new Error("the consistency estimator needs a discrete process (T >= 1)");
+    if (!chain) throw new ConfigError("the consistency estimator needs a discrete process (T >= 1)");
     const T = chain.T;
     const batch = x0.shape[0]!;
     const D = dimsOf(x0.shape);

@@ -9,6 +9,7 @@
  * with a Rademacher probe v (E[vvᵀ] = I).
  */
 import { type Array, type JsTree, jit, jvp, numpy as np, tree } from "../engine/jax.js";
+import { UnsupportedError } from "../errors.js";
 import type { Model } from "./model.js";
 import { toX0 } from "./parameterization.js";
 import { dimsOf, perExample, sigmoid, sumDims } from "./shapes.js";
@@ -81,7 +82,9 @@ export type FlowFunction = (params: JsTree<Array>, x: Array, t: Array, gamma: Ar
 /** The jitted `flowWithDivergence` of `model` (one compiled function per model and mode). Consumes its arrays. */
 export function flowFunction(model: Model, exact: boolean): FlowFunction {
   if (model.host)
-    throw new Error("the probability-flow divergence differentiates the network: use a jax-js model (the ONNX backend wraps it elsewhere)");
+    throw new UnsupportedError(
+      "the probability-flow divergence differentiates the network: use a jax-js model (the ONNX backend wraps it elsewhere)",
+    );
   let fns = jitted.get(model);
   if (!fns) jitted.set(model, (fns = { exact: makeFlow(model, true), probe: makeFlow(model, false) }));
   return (exact ? fns.exact : fns.probe) as unknown as FlowFunction;

@@ -1,5 +1,6 @@
 /** What a sampler or the ELBO needs from a denoiser: a pure function of (params, x_t, t, γ_t). */
 import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
+import { UnsupportedError } from "../errors.js";
 import type { Target } from "./parameterization.js";
 
 /**
@@ -73,7 +74,7 @@ function withHostCalls<T>(mode: NonNullable<typeof hostCalls>, f: () => T): T {
 export function hostApply(host: HostPredictor, xt: Array, t: Array, gamma: Array, labels?: Array): Array {
   if (!hostCalls) return host.predict(xt, t, gamma, labels);
   if (hostCalls === "inline") {
-    if (!host.traced) throw new Error("a host model without a traceable network was met while a whole step was compiled");
+    if (!host.traced) throw new UnsupportedError("a host model without a traceable network was met while a whole step was compiled");
     return host.traced(xt, t, gamma, labels);
   }
   if ("capture" in hostCalls) {
@@ -85,7 +86,7 @@ export function hostApply(host: HostPredictor, xt: Array, t: Array, gamma: Array
   // Stryker disable next-line ArrayDeclaration: releasing the inputs frees memory; no result depends on it
   tree.dispose([xt, t, gamma, labels]);
   const out = hostCalls.replay.shift();
-  if (!out) throw new Error("a host model was called more often than when its step was traced");
+  if (!out) throw new UnsupportedError("a host model was called more often than when its step was traced");
   return out;
 }
 

@@ -6,6 +6,7 @@
  * Every function consumes its array arguments.
  */
 import { type Array, numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { alphaOf, sigmaOf } from "./shapes.js";
 
 /** What a denoiser predicts: ε, x_0, v = α_t ε − σ_t x_0, or the score ∇ log q(x_t) = −ε/σ_t. */
@@ -15,7 +16,7 @@ export const targets: readonly Target[] = ["eps", "x0", "v", "score"];
 
 export function parseTarget(name: string): Target {
   if (!(targets as readonly string[]).includes(name)) {
-    throw new Error(`unknown target "${name}" (known: ${targets.join(", ")})`);
+    throw new ConfigError(`unknown target "${name}" (known: ${targets.join(", ")})`, { unknown: { name, known: targets } });
   }
   return name as Target;
 }

@@ -6,6 +6,7 @@
  */
 import { exactArray, type Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type DiscreteSchedule, discretize } from "../schedule/discrete.js";
 import { gammaWithDerivative, type NoiseSchedule } from "../schedule/schedule.js";
 import { continuousWeight, klWeight } from "./losses.js";
@@ -69,7 +70,7 @@ export function respace(gamma: Float64Array, N: number, spacing: Spacing): numbe
 export function stepsFromUniform(u: Array, T: number, weighting: Weighting): { steps: Array; count: number } {
   const first = weighting === "simple" ? 1 : 2;
   const count = T - first + 1;
-  if (count < 1) throw new Error(`the ELBO weighting needs T >= 2, got T = ${T}`);
+  if (count < 1) throw new ConfigError(`the ELBO weighting needs T >= 2, got T = ${T}`);
   return {
     steps: np
       .minimum(np.floor(u.mul(count)), count - 1)
@@ -87,8 +88,9 @@ export function levelUniforms(rng: Rng, batch: number, continuous: boolean): Arr
 }
 
 function checkSteps(N: number, spacing: Spacing): void {
-  if (!Number.isInteger(N) || N < 1) throw new Error(`sampling steps must be an integer >= 1, got ${N}`);
-  if (!(spacings as readonly string[]).includes(spacing)) throw new Error(`unknown spacing "${spacing}" (known: ${spacings.join(", ")})`);
+  if (!Number.isInteger(N) || N < 1) throw new ConfigError(`sampling steps must be an integer >= 1, got ${N}`);
+  if (!(spacings as readonly string[]).includes(spacing))
+    throw new ConfigError(`unknown spacing "${spacing}" (known: ${spacings.join(", ")})`, { unknown: { name: spacing, known: spacings } });
 }
 
 /** The levels of a sampler, index 0 the data (t = 0, γ = −∞), in float64. */
@@ -119,7 +121,7 @@ export class DiffusionProcess {
     /** Number of diffusion steps; 0 = continuous time. */
     readonly T: number,
   ) {
-    if (!Number.isInteger(T) || T < 0) throw new Error(`timesteps must be an integer >= 0, got ${T}`);
+    if (!Number.isInteger(T) || T < 0) throw new ConfigError(`timesteps must be an integer >= 0, got ${T}`);
     this.chain = T > 0 ? discretize(schedule, T) : null;
     this.#gammaTable = this.chain ? Float32Array.from(this.chain.gamma) : null;
     // Stryker disable next-line ConditionalExpression: a discrete process never reads the ends (its levels come from the chain)
@@ -219,7 +221,7 @@ export class DiffusionProcess {
    * the range becomes the last level (or chain step) below the cap.
    */
   samplingLevels(steps?: number, spacing: Spacing = "uniform", sigmaMax = Infinity): Levels {
-    if (!(sigmaMax > 0)) throw new Error(`the largest noise level σ̃_max must be > 0, got ${sigmaMax}`);
+    if (!(sigmaMax > 0)) throw new ConfigError(`the largest noise level σ̃_max must be > 0, got ${sigmaMax}`);
     const maxGamma = 2 * Math.log(sigmaMax);
     if (this.chain) {
       const gamma = this.chain.gamma;
@@ -228,7 +230,7 @@ export class DiffusionProcess {
       const N = steps ?? top;
       checkSteps(N, spacing);
       if (N > top)
-        throw new Error(
+        throw new ConfigError(
           `a chain of T = ${this.T} steps${top < this.T ? ` capped at σ̃ ≤ ${sigmaMax} (step ${top})` : ""} can be sampled in at most ${top} steps, got ${N}`,
         );
       const chosen = respace(gamma.subarray(0, top + 1), N, spacing);

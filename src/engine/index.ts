@@ -5,6 +5,8 @@
  * `@jax-js/jax` directly, so that the Node polyfills and the optional thread pool are in place
  * before jax-js loads.
  */
+
+import { ConfigError, ShapeError } from "../errors.js";
 import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
 import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
 import { threads } from "./setup.js";
@@ -23,7 +25,7 @@ export type EngineDevice = Extract<Device, "wasm" | "cpu">;
 export async function initEngine(device: EngineDevice = "wasm"): Promise<EngineDevice> {
   const available = await init("wasm", "cpu");
   if (!available.includes(device)) {
-    throw new Error(`device "${device}" is not available (have: ${available.join(", ")})`);
+    throw new ConfigError(`device "${device}" is not available (have: ${available.join(", ")})`);
   }
   defaultDevice(device);
   return device;
@@ -61,7 +63,7 @@ export class Rng {
 
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new Error(`seed must be an integer in [0, 2^32), got ${seed}`);
+      throw new ConfigError(`seed must be an integer in [0, 2^32), got ${seed}`);
     }
     this.#key = Uint32Array.of(0, seed); // jax-js's random.key(seed)
   }
@@ -73,7 +75,7 @@ export class Rng {
 
   /** Continue a stream from a saved `state()`. */
   static fromState(state: Uint32Array): Rng {
-    if (state.length !== 2) throw new Error(`an Rng state is two uint32 words, got ${state.length}`);
+    if (state.length !== 2) throw new ShapeError(`an Rng state is two uint32 words, got ${state.length}`);
     const rng = new Rng(0);
     rng.#key = Uint32Array.from(state);
     return rng;

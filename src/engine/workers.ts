@@ -7,6 +7,7 @@
  */
 import { resolveObjectURL } from "node:buffer";
 import { Worker as NodeWorker } from "node:worker_threads";
+import { UnsupportedError } from "../errors.js";
 
 /** Code run in each thread before the worker's own source: the web-worker globals it uses. */
 const PRELUDE = `
@@ -27,7 +28,7 @@ class WorkerShim {
 
   constructor(url: string | URL) {
     const blob = resolveObjectURL(String(url));
-    if (!blob) throw new Error(`Worker shim: only blob: URLs are supported, got ${String(url)}`);
+    if (!blob) throw new UnsupportedError(`Worker shim: only blob: URLs are supported, got ${String(url)}`);
     // Blob text is async; messages posted before the thread exists are queued.
     void blob.text().then((source) => {
       if (this.#terminated) return;

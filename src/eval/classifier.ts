@@ -6,6 +6,7 @@ import { qSample } from "../diffusion/forward.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, type Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { DataError } from "../errors.js";
 import type { Classifier } from "../models/mlp.js";
 
 /** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
@@ -29,7 +30,7 @@ export function accuracyOverTime(
   rng: Rng,
   batch = test.n,
 ): number[] {
-  if (!test.labels) throw new Error("held-out data have no labels");
+  if (!test.labels) throw new DataError("held-out data have no labels");
   const x0 = normalize(test.points, z);
   return times.map((t) => {
     const gamma = t === 0 ? -Infinity : process.gammaAt(t);

@@ -9,6 +9,7 @@ import { type ChainEstimatorName, chainEstimatorNames, type ElboEstimator } from
 import { dimsOf } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { meanAndStdError } from "./likelihood.js";
 
 /** One chain estimator's −ELBO and how much its estimates vary across draws of the forward chain. */
@@ -98,7 +99,7 @@ export function studyElboEstimators(
   options: EstimatorStudyOptions = {},
 ): EstimatorStudy {
   const { draws = 8, rng = new Rng(0) } = options;
-  if (!(Number.isInteger(draws) && draws >= 2)) throw new Error(`the variance across draws needs at least 2 draws, got ${draws}`);
+  if (!(Number.isInteger(draws) && draws >= 2)) throw new ConfigError(`the variance across draws needs at least 2 draws, got ${draws}`);
   const T = estimator.process.T;
   const B = x0.shape[0]!;
   const perExample = () => new PerExample(B);

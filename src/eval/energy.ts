@@ -5,10 +5,11 @@
  * ≥ 0 and, for equal distributions, ≈ E‖X − X'‖ (1/n + 1/m) > 0: the noise floor at these sizes,
  * which two independent samples of the same data also show. Plain float64 JS, O(n²).
  */
+import { ShapeError } from "../errors.js";
 export function energyDistance(x: Float32Array | Float64Array, y: Float32Array | Float64Array, dim: number): number {
   const n = x.length / dim;
   const m = y.length / dim;
-  if (!Number.isInteger(n) || !Number.isInteger(m) || n < 1 || m < 1) throw new Error("energy distance needs two non-empty samples");
+  if (!Number.isInteger(n) || !Number.isInteger(m) || n < 1 || m < 1) throw new ShapeError("energy distance needs two non-empty samples");
   const meanDistance = (a: ArrayLike<number>, na: number, b: ArrayLike<number>, nb: number) => {
     let total = 0;
     for (let i = 0; i < na; i++) {

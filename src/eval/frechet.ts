@@ -11,6 +11,7 @@
  * sizes, so it is read against `frechetNoiseFloor`: the same statistic between two disjoint data
  * samples of the size being judged.
  */
+import { ShapeError } from "../errors.js";
 
 /** A Gaussian in F dimensions: mean [F] and covariance [F, F] (row-major, symmetric). */
 export interface Gaussian {
@@ -25,7 +26,8 @@ export interface Gaussian {
  */
 export function fitGaussian(x: ArrayLike<number>, dim: number): Gaussian {
   const n = x.length / dim;
-  if (!Number.isInteger(n) || n < 2) throw new Error(`fitting a Gaussian needs at least 2 rows of ${dim} features, got ${x.length} values`);
+  if (!Number.isInteger(n) || n < 2)
+    throw new ShapeError(`fitting a Gaussian needs at least 2 rows of ${dim} features, got ${x.length} values`);
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     // Stryker disable next-line EqualityOperator: mean[dim] is past the typed array's end: the write is dropped
@@ -67,7 +69,7 @@ export function symmetricEigen(
   n: number,
   { vectors = true } = {},
 ): { values: Float64Array; vectors: Float64Array | null } {
-  if (a.length !== n * n) throw new Error(`symmetricEigen: expected ${n}×${n} values, got ${a.length}`);
+  if (a.length !== n * n) throw new ShapeError(`symmetricEigen: expected ${n}×${n} values, got ${a.length}`);
   const A = new Float64Array(n * n);
   // Stryker disable next-line EqualityOperator: p = n writes past the end (dropped); q = n writes NaN to A[(p + 1)·n], which row p + 1 then overwrites
   for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) A[p * n + q] = 0.5 * (a[p * n + q]! + a[q * n + p]!);
@@ -189,7 +191,7 @@ function matmul(a: Float64Array, b: Float64Array, n: number): Float64Array {
  */
 export function frechetDistanceOfGaussians(a: Gaussian, b: Gaussian): number {
   const F = a.dim;
-  if (b.dim !== F) throw new Error(`Fréchet distance: ${a.dim} features against ${b.dim}`);
+  if (b.dim !== F) throw new ShapeError(`Fréchet distance: ${a.dim} features against ${b.dim}`);
   let meanTerm = 0;
   let traces = 0;
   for (let f = 0; f < F; f++) {
@@ -216,6 +218,6 @@ export function frechetDistance(a: ArrayLike<number>, b: ArrayLike<number>, dim:
  */
 export function frechetNoiseFloor(reference: Float32Array | Float64Array, dim: number, m: number): number {
   const n = reference.length / dim;
-  if (!(m >= 2) || 2 * m > n) throw new Error(`the noise floor for ${m} samples needs 2·${m} reference rows, got ${n}`);
+  if (!(m >= 2) || 2 * m > n) throw new ShapeError(`the noise floor for ${m} samples needs 2·${m} reference rows, got ${n}`);
   return frechetDistance(reference.subarray(0, m * dim), reference.subarray(m * dim, 2 * m * dim), dim);
 }

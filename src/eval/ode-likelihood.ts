@@ -19,6 +19,7 @@ import { type FlowFunction, flowFunction } from "../diffusion/flow.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { solveOde } from "../ode/dopri5.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { meanAndStdError } from "./likelihood.js";
@@ -95,7 +96,7 @@ export function odeLikelihood(den: Denoiser, process: DiffusionProcess, test: Po
   const flow = (options.flow ?? ((exact: boolean) => flowFunction(den.model, exact)))(divergence === "exact");
   const g0 = process.reconstructionLevel().gamma;
   const g1 = Math.min(process.priorLevel().gamma, 2 * Math.log(options.sigmaMax ?? Infinity));
-  if (!(g1 > g0)) throw new Error(`σ̃_max = ${options.sigmaMax} is below the least noisy level (σ̃ = ${Math.exp(g0 / 2)})`);
+  if (!(g1 > g0)) throw new ConfigError(`σ̃_max = ${options.sigmaMax} is below the least noisy level (σ̃ = ${Math.exp(g0 / 2)})`);
   const x = normalize(dequantize ? addUniform(test.points, rng) : test.points, z);
   const logLikelihood = new Float64Array(test.n);
   let evaluations = 0;

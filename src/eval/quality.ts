@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { type PointSet, subset } from "../data/index.js";
 import { type Normalization, normalize } from "../data/normalize.js";
 import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
-import { CheckpointError } from "../errors.js";
+import { CheckpointError, DataError, ShapeError } from "../errors.js";
 import { type CnnParams, cnnFeatures, cnnHead } from "../models/cnn.js";
 import { dataShape, type RunConfig } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
@@ -97,7 +97,7 @@ export function describeImages(
 ): { features: Float64Array; classes: Int32Array } {
   const dim = net.shape.reduce((a, b) => a * b, 1);
   const n = pixels.length / dim;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected images of ${net.shape.join("×")} pixels, got ${pixels.length} values`);
+  if (!Number.isInteger(n) || n < 1) throw new ShapeError(`expected images of ${net.shape.join("×")} pixels, got ${pixels.length} values`);
   const x = normalize(
     pixels.map((v) => Math.min(255, Math.max(0, v))),
     net.normalization,
@@ -146,11 +146,11 @@ export interface ImageQualityOptions extends QualityOptions {
  */
 export function qualityReference(net: FeatureClassifier, reference: PointSet, n: number, options: QualityOptions = {}): QualityReference {
   if (reference.shape?.join() !== net.shape.join())
-    throw new Error(
+    throw new DataError(
       `reference images are ${reference.shape?.join("×") ?? `${reference.dim}-D points`}, the classifier sees ${net.shape.join("×")}`,
     );
   if (!Number.isInteger(n) || n < 2 || 2 * n > reference.n) {
-    throw new Error(
+    throw new DataError(
       `the sample-quality reference for ${n} samples needs 2·${n} reference images (samples are compared with the first ${n}, the noise floor with the next ${n}), got ${reference.n}`,
     );
   }
@@ -195,8 +195,8 @@ export function imageQuality(
   const { labels, batch } = options;
   const { features, classes } = describeImages(net, generated, { batch });
   const n = classes.length;
-  if (n !== reference.n) throw new Error(`${n} generated images against a reference made for ${reference.n}`);
-  if (labels && labels.length !== n) throw new Error(`${labels.length} labels for ${n} generated images`);
+  if (n !== reference.n) throw new ShapeError(`${n} generated images against a reference made for ${reference.n}`);
+  if (labels && labels.length !== n) throw new ShapeError(`${labels.length} labels for ${n} generated images`);
   const F = net.features;
   return {
     frechet: frechetDistance(features, reference.features.subarray(0, n * F), F),

@@ -4,6 +4,7 @@
  * padded with spaces to end in "\n" so that the data start at a multiple of 64 bytes, then the
  * array in C order, little-endian.
  */
+import { ShapeError } from "../errors.js";
 
 /** The typed arrays we write, with their NumPy type strings. */
 export type NpyData = Float32Array | Int32Array | Uint8Array;
@@ -17,7 +18,7 @@ function descr(data: NpyData): string {
 /** The .npy bytes of `data` with `shape` (whose product must be data.length). */
 export function npyBytes(data: NpyData, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`npy: shape [${shape.join(", ")}] holds ${count} values, the data ${data.length}`);
+  if (count !== data.length) throw new ShapeError(`npy: shape [${shape.join(", ")}] holds ${count} values, the data ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let header = `{'descr': '${descr(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const preamble = 10; // magic (6) + version (2) + header length (2)

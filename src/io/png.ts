@@ -1,5 +1,6 @@
 /** A minimal PNG encoder: 8-bit RGBA, no interlace, zlib-compressed scanlines with filter 0. */
 import { deflateSync } from "node:zlib";
+import { ShapeError } from "../errors.js";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -28,7 +29,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /** Encode `rgba` (width·height·4 bytes, rows top to bottom) as a PNG file. */
 export function encodePng(width: number, height: number, rgba: Uint8Array): Uint8Array {
-  if (rgba.length !== width * height * 4) throw new Error(`PNG: expected ${width * height * 4} bytes, got ${rgba.length}`);
+  if (rgba.length !== width * height * 4) throw new ShapeError(`PNG: expected ${width * height * 4} bytes, got ${rgba.length}`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);

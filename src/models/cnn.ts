@@ -11,6 +11,7 @@
  */
 import type { Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { silu } from "./activations.js";
 import { avgPool2, conv3x3 } from "./layers.js";
 import { affine, type Classifier, type Dense, dense } from "./mlp.js";
@@ -35,9 +36,10 @@ export type CnnParams = { stages: Conv[]; features: Dense; output: Dense };
 export function validateCnn(config: CnnConfig): CnnConfig {
   const [H, W] = config.shape;
   const f = 2 ** config.channels.length;
-  if (config.channels.length < 1) throw new Error("a CNN needs at least one conv stage (channels)");
-  if (H % f || W % f) throw new Error(`${config.channels.length} pooling stages need height and width divisible by ${f}, got ${H}×${W}`);
-  if (!(config.outputs >= 2)) throw new Error(`a CNN classifier needs at least 2 classes (outputs), got ${config.outputs}`);
+  if (config.channels.length < 1) throw new ConfigError("a CNN needs at least one conv stage (channels)");
+  if (H % f || W % f)
+    throw new ConfigError(`${config.channels.length} pooling stages need height and width divisible by ${f}, got ${H}×${W}`);
+  if (!(config.outputs >= 2)) throw new ConfigError(`a CNN classifier needs at least 2 classes (outputs), got ${config.outputs}`);
   return config;
 }
 

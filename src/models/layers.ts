@@ -17,6 +17,7 @@
  */
 import { type Array, lax, nn, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
+import { ShapeError } from "../errors.js";
 import { affine, type Dense } from "./mlp.js";
 
 /** Where an image's channels are: last (NHWC) or second (NCHW). */
@@ -110,7 +111,7 @@ export function pointwise(x: Array, layer: Dense, layout: Layout = "NHWC"): Arra
 /** GroupNorm: (x − μ_g)/√(σ_g² + ε)·scale + shift, statistics per example and channel group. */
 export function groupNorm(x: Array, scale: Array, shift: Array, groups: number, layout: Layout = "NHWC", eps = 1e-5): Array {
   const [B, H, W, C] = imageDims(x, layout);
-  if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
+  if (C % groups !== 0) throw new ShapeError(`groupNorm: ${C} channels do not split into ${groups} groups`);
   // [B, HW, G, C/G] reduced over axes 1 and 3 (NHWC), or [B, G, C/G·HW] over axis 2 (NCHW)
   const [grouped, axes] =
     layout === "NHWC"
@@ -130,7 +131,7 @@ export function groupNorm(x: Array, scale: Array, shift: Array, groups: number, 
 /** 2×2 average pooling: [B, H, W, C] → [B, H/2, W/2, C] (in `layout`). */
 export function avgPool2(x: Array, layout: Layout = "NHWC"): Array {
   const [B, H, W, C] = imageDims(x, layout);
-  if (H % 2 || W % 2) throw new Error(`avgPool2 needs even height and width, got ${H}×${W}`);
+  if (H % 2 || W % 2) throw new ShapeError(`avgPool2 needs even height and width, got ${H}×${W}`);
   if (layout === "NCHW") {
     // pairs of columns averaged by a product with P[j, ⌊j/2⌋] = ½, then pairs of whole rows: averaging
     // (or, in the gradient, broadcasting) the innermost pairs in place runs one element at a time in ONNX Runtime
@@ -173,7 +174,7 @@ export function selfAttention(
   layout: Layout = "NHWC",
 ): Array {
   const [B, H, W, C] = imageDims(x, layout);
-  if (C % heads !== 0) throw new Error(`selfAttention: ${C} channels do not split into ${heads} heads`);
+  if (C % heads !== 0) throw new ShapeError(`selfAttention: ${C} channels do not split into ${heads} heads`);
   const N = H * W;
   const d = C / heads;
   const positions =

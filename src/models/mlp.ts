@@ -11,6 +11,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
+import { ConfigError, UnsupportedError } from "../errors.js";
 import { silu } from "./activations.js";
 
 /**
@@ -60,7 +61,7 @@ export function dense(rng: Rng, fanIn: number, fanOut: number, scale = 1): Dense
 /** Initial MLP parameters (He-scaled weights, zero biases, a small output layer), float32. */
 export function initMlp(config: MlpConfig, rng: Rng): MlpParams {
   const { dim, hidden: H, layers, timeEmbedding: E, fourierFeatures: F } = config;
-  if (E % 2 !== 0) throw new Error(`timeEmbedding must be even, got ${E}`);
+  if (E % 2 !== 0) throw new ConfigError(`timeEmbedding must be even, got ${E}`);
   const inputDim = dim + 2 * F;
   return {
     embed: dense(rng, E, H),
@@ -109,7 +110,7 @@ export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpCon
     const ids = labels ?? np.full([x.shape[0]!], config.classes!, { dtype: np.int32 });
     e = e.add(np.take(params.label, ids, 0));
   } else if (labels) {
-    throw new Error("labels were given to an unconditional model");
+    throw new UnsupportedError("labels were given to an unconditional model");
   }
   const input = frequencies ? fourierFeatures(x, frequencies) : x;
   const [firstTime, ...restTime] = params.time;
@@ -149,7 +150,7 @@ export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
 /** The MLP as a noise-aware classifier (config.outputs = number of classes). */
 export function mlpClassifier(config: MlpConfig): Classifier<MlpParams> {
   const frequencies = fourierFrequencies(config);
-  if (!config.outputs) throw new Error("a classifier MLP needs config.outputs = number of classes");
+  if (!config.outputs) throw new ConfigError("a classifier MLP needs config.outputs = number of classes");
   return {
     classes: config.outputs,
     logits(params, xt, t, gamma) {

@@ -20,6 +20,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
+import { ConfigError, UnsupportedError } from "../errors.js";
 import { silu } from "./activations.js";
 import { avgPool2, channelAxis, conv3x3, groupNorm, type Layout, perChannel, pointwise, selfAttention, upsample2 } from "./layers.js";
 import { affine, type Classifier, type Dense, dense, timeEmbedding } from "./mlp.js";
@@ -111,16 +112,16 @@ const channels = (config: UNetConfig, level: number) => config.base * config.mul
 export function validateUNet(config: UNetConfig): UNetConfig {
   const [H, W] = config.shape;
   const L = config.multipliers.length;
-  if (L < 1) throw new Error("a U-Net needs at least one level (multipliers)");
+  if (L < 1) throw new ConfigError("a U-Net needs at least one level (multipliers)");
   const f = 2 ** (L - 1);
-  if (H % f || W % f) throw new Error(`a ${L}-level U-Net needs height and width divisible by ${f}, got ${H}×${W}`);
+  if (H % f || W % f) throw new ConfigError(`a ${L}-level U-Net needs height and width divisible by ${f}, got ${H}×${W}`);
   for (let l = 0; l < L; l++) {
     const C = channels(config, l);
-    if (C % config.groups) throw new Error(`${C} channels at level ${l} do not split into ${config.groups} groups`);
-    if (C % config.heads) throw new Error(`${C} channels at level ${l} do not split into ${config.heads} heads`);
+    if (C % config.groups) throw new ConfigError(`${C} channels at level ${l} do not split into ${config.groups} groups`);
+    if (C % config.heads) throw new ConfigError(`${C} channels at level ${l} do not split into ${config.heads} heads`);
   }
-  if (config.base % config.groups) throw new Error(`${config.base} base channels do not split into ${config.groups} groups`);
-  if (config.timeEmbedding % 2) throw new Error(`timeEmbedding must be even, got ${config.timeEmbedding}`);
+  if (config.base % config.groups) throw new ConfigError(`${config.base} base channels do not split into ${config.groups} groups`);
+  if (config.timeEmbedding % 2) throw new ConfigError(`timeEmbedding must be even, got ${config.timeEmbedding}`);
   return config;
 }
 
@@ -195,7 +196,7 @@ export function unetForward(params: UNetParams, x: Array, t: Array, config: UNet
     const ids = labels ?? np.full([B], config.classes!, { dtype: np.int32 });
     e = e.add(np.take(params.label, ids, 0));
   } else if (labels) {
-    throw new Error("labels were given to an unconditional model");
+    throw new UnsupportedError("labels were given to an unconditional model");
   }
   e = silu(e);
   const L = config.multipliers.length;
@@ -239,7 +240,7 @@ export function unetModel(config: UNetConfig, target: Target): Model<UNetParams>
 
 /** The U-Net encoder as a noise-aware classifier (config.outputs = number of classes). */
 export function unetClassifier(config: UNetConfig): Classifier<UNetParams> {
-  if (!config.outputs) throw new Error("a classifier U-Net needs config.outputs = number of classes");
+  if (!config.outputs) throw new ConfigError("a classifier U-Net needs config.outputs = number of classes");
   validateUNet(config);
   return {
     classes: config.outputs,

@@ -9,6 +9,7 @@
  * and the next step is h·min(5, max(0.2, 0.9·err^{−1/5})). With `steps`, fixed steps of
  * (s1 − s0)/steps and no control. Works in either direction (s1 < s0 too).
  */
+import { ConfigError, ShapeError } from "../errors.js";
 
 export interface OdeOptions {
   rtol?: number;
@@ -60,15 +61,17 @@ export function solveOde(
   options: OdeOptions = {},
 ): OdeSolution {
   const { rtol = 1e-5, atol = 1e-5, steps, maxEvaluations = 100_000, onStep } = options;
-  if (!(rtol > 0 && atol > 0)) throw new Error(`ODE tolerances must be > 0, got rtol ${rtol}, atol ${atol}`);
-  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) throw new Error(`ODE steps must be an integer >= 1, got ${steps}`);
+  if (!(rtol > 0 && atol > 0)) throw new ConfigError(`ODE tolerances must be > 0, got rtol ${rtol}, atol ${atol}`);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1))
+    throw new ConfigError(`ODE steps must be an integer >= 1, got ${steps}`);
   const n = y0.length;
   const span = s1 - s0;
   let evaluations = 0;
   const call = (s: number, y: Float64Array) => {
-    if (++evaluations > maxEvaluations) throw new Error(`the ODE solver needed more than ${maxEvaluations} evaluations (loosen rtol/atol)`);
+    if (++evaluations > maxEvaluations)
+      throw new ConfigError(`the ODE solver needed more than ${maxEvaluations} evaluations (loosen rtol/atol)`);
     const out = f(s, y);
-    if (out.length !== n) throw new Error(`the ODE's right-hand side has ${out.length} entries, the state ${n}`);
+    if (out.length !== n) throw new ShapeError(`the ODE's right-hand side has ${out.length} entries, the state ${n}`);
     return out;
   };
   const rms = (v: (i: number) => number) => {

@@ -16,6 +16,7 @@
  */
 import { type Array, type ClosedJaxpr, type DType, type JsTree, type JsTreeDef, makeJaxpr, numpy as np, tree } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
+import { ShapeError, UnsupportedError } from "../errors.js";
 import { Message } from "./protobuf.js";
 
 /** ONNX opset: ReduceMax/ReduceSum with axes as inputs need 18. */
@@ -111,7 +112,7 @@ const isLit = (a: Atom): a is Lit => "value" in a;
 
 function dataType(dtype: DType): number {
   const code = DATA_TYPE[dtype];
-  if (code === undefined) throw new Error(`ONNX export: dtype ${dtype} is not supported`);
+  if (code === undefined) throw new UnsupportedError(`ONNX export: dtype ${dtype} is not supported`);
   return code;
 }
 
@@ -175,7 +176,7 @@ class Graph {
   name(a: Atom, dtype?: DType): string {
     if (!isLit(a)) {
       const n = this.#names.get(a);
-      if (n === undefined) throw new Error("ONNX export: a variable was used before its definition");
+      if (n === undefined) throw new UnsupportedError("ONNX export: a variable was used before its definition");
       return n;
     }
     return this.scalar(a.value, dtype ?? a.dtype);
@@ -468,7 +469,7 @@ function equation(g: Graph, e: Eqn): void {
   }
   const [out] = e.outBinders;
   if (!out || e.outBinders.length !== 1)
-    throw new Error(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
+    throw new UnsupportedError(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
   const name = g.fresh();
   g.bind(out, name);
   const p = e.params;
@@ -536,7 +537,7 @@ function equation(g: Graph, e: Eqn): void {
     const rows = g.node("Unsqueeze", [g.node("Cast", [ins[1]!], [attr.int("to", INT64)]), g.int64s([-1])]);
     g.node("ScatterND", [zeros, rows, ins[0]!], [attr.string("reduction", "add")], name);
   } else if (op === "gather" && p.axis.length === 1 && p.outDim === p.axis[0]) g.node("Gather", ins, [attr.int("axis", p.axis[0])], name);
-  else throw new Error(`ONNX export: the jax-js primitive "${op}"${p.op ? ` (${p.op})` : ""} is not supported`);
+  else throw new UnsupportedError(`ONNX export: the jax-js primitive "${op}"${p.op ? ` (${p.op})` : ""} is not supported`);
 }
 
 /** A ModelProto for a closed Jaxpr whose arguments are named `inputNames` and results `outputNames`. */
@@ -554,10 +555,10 @@ function encodeGraph(
   const { jaxpr, consts } = closed;
   const nConsts = consts.length;
   if (jaxpr.inBinders.length !== nConsts + inputNames.length) {
-    throw new Error(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
+    throw new ShapeError(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
   }
   if (jaxpr.outs.length !== outputNames.length)
-    throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
+    throw new ShapeError(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
   const g = new Graph();
   const graph = new Message().string(2, "vdm");
   const declarations: [string, Message][] = [];

@@ -9,6 +9,7 @@
 
 import { type CompiledStep, type HostPredictor, hostApply, type Model, withTracedHosts } from "../diffusion/model.js";
 import { type Array, type JsTree, type JsTreeDef, numpy as np, tree } from "../engine/jax.js";
+import { UnsupportedError } from "../errors.js";
 import { exportOnnx, exportTree, type OnnxInput, type TreeExport } from "./export.js";
 import { type HostTensor, OnnxSession, type SessionOptions, toHost } from "./runtime.js";
 
@@ -39,7 +40,7 @@ export function exportModel<P extends JsTree<Array>>(model: Model<P>, params: P,
  * The params given to `apply` are ignored: the exported network carries its own weights.
  */
 export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, options: SessionOptions = {}): OnnxModel<P> {
-  if (model.host) throw new Error("this model already runs outside jax-js");
+  if (model.host) throw new UnsupportedError("this model already runs outside jax-js");
   const sessions = new Map<string, OnnxSession>();
   const steps = new Set<Map<string, CompiledGraph>>();
   const predictor: HostPredictor = {
@@ -76,7 +77,7 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
       tree.dispose(p);
       if (labels && !model.classes) {
         tree.dispose([xt, t, gamma, labels]);
-        throw new Error("labels were given to an unconditional model");
+        throw new UnsupportedError("labels were given to an unconditional model");
       }
       return hostApply(predictor, xt, t, gamma, labels);
     },

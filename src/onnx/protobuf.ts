@@ -4,6 +4,7 @@
  * little-endian float32 (type 5) or a length-prefixed byte string (type 2: strings, bytes,
  * packed repeated numbers and nested messages).
  */
+import { UnsupportedError } from "../errors.js";
 
 /** One message under construction; fields are written in the order they are added. */
 export class Message {
@@ -61,7 +62,7 @@ export class Message {
 
 /** Base-128 varint of an integer in (−2⁵³, 2⁵³); negatives as 64-bit two's complement. */
 export function varint(value: number): Uint8Array {
-  if (!Number.isSafeInteger(value)) throw new Error(`protobuf: ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) throw new UnsupportedError(`protobuf: ${value} is not a safe integer`);
   let v = BigInt.asUintN(64, BigInt(value));
   const out: number[] = [];
   do {

@@ -8,7 +8,7 @@
  */
 
 import { type Array, numpy as np } from "../engine/jax.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, UnsupportedError } from "../errors.js";
 import { onnxRuntimeFix, onnxRuntimeLoads } from "./available.js";
 
 export interface HostTensor {
@@ -97,11 +97,11 @@ export class OnnxSession {
 
   /** `f()`, with ONNX Runtime's errors named as such. */
   #native<T>(f: () => T): T {
-    if (this.#closed) throw new Error("this ONNX session is closed");
+    if (this.#closed) throw new UnsupportedError("this ONNX session is closed");
     try {
       return f();
     } catch (e) {
-      throw new Error(`ONNX Runtime: ${e instanceof Error ? e.message : String(e)}`);
+      throw new UnsupportedError(`ONNX Runtime: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 

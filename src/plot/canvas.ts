@@ -1,4 +1,6 @@
 /** A small RGBA raster for pictures of images: grids of images as PNG files (figure.ts adds the words). */
+
+import { ShapeError } from "../errors.js";
 import { encodePng } from "../io/png.js";
 
 export type Color = [number, number, number];
@@ -42,7 +44,7 @@ export function imageGrid(
   { cols = Math.ceil(Math.sqrt(n)), scale = 2 } = {},
 ): Canvas {
   const [H, W, C] = shape as [number, number, number];
-  if (C !== 1 && C !== 3) throw new Error(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
+  if (C !== 1 && C !== 3) throw new ShapeError(`imageGrid draws 1- or 3-channel images, got ${C} channels`);
   const gutter = GUTTER;
   const rows = Math.ceil(n / cols);
   const c = new Canvas(cols * (W * scale + gutter) + gutter, rows * (H * scale + gutter) + gutter);

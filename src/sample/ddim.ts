@@ -10,6 +10,7 @@
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -31,7 +32,7 @@ export class DdimSampler implements Sampler {
     readonly options: DdimOptions = {},
   ) {
     const eta = options.eta ?? 0;
-    if (!(eta >= 0)) throw new Error(`DDIM's η must be >= 0, got ${eta}`);
+    if (!(eta >= 0)) throw new ConfigError(`DDIM's η must be >= 0, got ${eta}`);
     this.levels = odeLevels(process, options, "uniform");
   }
 

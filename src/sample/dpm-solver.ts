@@ -20,6 +20,7 @@
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import { type Array, tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
@@ -45,7 +46,7 @@ export class DpmSolverSampler implements Sampler {
     options: DpmSolverOptions = {},
   ) {
     this.order = options.order ?? 2;
-    if (this.order !== 2 && this.order !== 3) throw new Error(`DPM-Solver++ order must be 2 or 3, got ${this.order}`);
+    if (this.order !== 2 && this.order !== 3) throw new ConfigError(`DPM-Solver++ order must be 2 or 3, got ${this.order}`);
     this.name = `dpm++${this.order}m`;
     this.levels = odeLevels(process, options, "log-snr");
   }

@@ -10,6 +10,7 @@ import type { Model } from "../diffusion/model.js";
 import { convert } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
 import type { Array, JsTree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 
 /** The VP score ∇_{x_t} log q_t(x_t) = −ε̂/σ_t at x_t, from any prediction target; consumes its arrays, params included. */
 export function vpScore(model: Model, params: JsTree<Array>, xt: Array, t: Array, gamma: Array): Array {
@@ -28,14 +29,14 @@ export function veScore(model: Model, params: JsTree<Array>, x: Array, t: Array,
 
 /** γ of NCSN's noise level σ̃: γ = 2 log σ̃ (σ̃ = 0 ⇒ −∞, the clean data). */
 export function gammaOfSigma(sigma: number): number {
-  if (!(sigma >= 0)) throw new Error(`noise level σ must be >= 0, got ${sigma}`);
+  if (!(sigma >= 0)) throw new ConfigError(`noise level σ must be >= 0, got ${sigma}`);
   return 2 * Math.log(sigma);
 }
 
 /** NCSN's geometric ladder σ_1 > … > σ_L from sigmaMax down to sigmaMin. */
 export function geometricSigmas(sigmaMax: number, sigmaMin: number, levels: number): number[] {
-  if (!(sigmaMax > sigmaMin && sigmaMin > 0)) throw new Error(`need sigmaMax > sigmaMin > 0, got ${sigmaMax} and ${sigmaMin}`);
-  if (!Number.isInteger(levels) || levels < 1) throw new Error(`levels must be an integer >= 1, got ${levels}`);
+  if (!(sigmaMax > sigmaMin && sigmaMin > 0)) throw new ConfigError(`need sigmaMax > sigmaMin > 0, got ${sigmaMax} and ${sigmaMin}`);
+  if (!Number.isInteger(levels) || levels < 1) throw new ConfigError(`levels must be an integer >= 1, got ${levels}`);
   if (levels === 1) return [sigmaMax];
   return globalThis.Array.from({ length: levels }, (_, i) => sigmaMax * (sigmaMin / sigmaMax) ** (i / (levels - 1)));
 }

@@ -4,6 +4,7 @@
  */
 import { exactArray } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type NoiseSchedule, posteriorCoefficients, softplus } from "./schedule.js";
 
 /**
@@ -53,7 +54,7 @@ function betasFromGamma(schedule: NoiseSchedule, T: number): Float64Array {
 /** The T-step chain of a schedule, in float64. */
 export function discretize(schedule: NoiseSchedule, T: number): DiscreteSchedule {
   if (!Number.isInteger(T) || T < 1) {
-    throw new Error(`discrete schedules need an integer number of timesteps T >= 1, got ${T}`);
+    throw new ConfigError(`discrete schedules need an integer number of timesteps T >= 1, got ${T}`);
   }
   const betas = schedule.betas ? schedule.betas(T) : betasFromGamma(schedule, T);
   const n = T + 1;
@@ -71,7 +72,7 @@ export function discretize(schedule: NoiseSchedule, T: number): DiscreteSchedule
   let logAlphaBar = 0;
   for (let i = 1; i <= T; i++) {
     const b = betas[i - 1]!;
-    if (!(b > 0 && b < 1)) throw new Error(`β_${i} = ${b} is outside (0, 1)`);
+    if (!(b > 0 && b < 1)) throw new ConfigError(`β_${i} = ${b} is outside (0, 1)`);
     t[i] = i / T;
     beta[i] = b;
     alpha[i] = 1 - b;

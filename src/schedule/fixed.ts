@@ -1,5 +1,6 @@
 /** The fixed schedules: DDPM linear-β, cosine, and VDM's linear log-SNR. */
 import { type Array, numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type NoiseSchedule, softplus } from "./schedule.js";
 
 /** DDPM's β range for T = 1000 (Ho et al. 2020): β_1 = 1e-4, β_T = 0.02. */
@@ -89,7 +90,7 @@ export function geometricSchedule(sigmaMin = 0.01, sigmaMax = 10): NoiseSchedule
 /** VDM's fixed schedule (Kingma et al. 2021): γ(t) = γ_min + (γ_max − γ_min)·t. */
 export function logSnrLinearSchedule(gammaMin = -13.3, gammaMax = 5): NoiseSchedule {
   if (!(gammaMin < gammaMax)) {
-    throw new Error(`log-snr-linear needs gammaMin < gammaMax, got ${gammaMin} and ${gammaMax}`);
+    throw new ConfigError(`log-snr-linear needs gammaMin < gammaMax, got ${gammaMin} and ${gammaMax}`);
   }
   return {
     name: "log-snr-linear",

@@ -11,6 +11,7 @@
 
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type NoiseSchedule, sigmoid, softplus } from "./schedule.js";
 
 /** The learned schedule kinds: "learned" (monotone network) and "learned-linear" (learned endpoints). */
@@ -56,7 +57,7 @@ export function initLearnedSchedule(
   init: LearnedScheduleInit = defaultLearnedInit,
 ): LearnedScheduleParams {
   if (!(init.gammaMin < init.gammaMax))
-    throw new Error(`a learned schedule needs γ_min < γ_max, got ${init.gammaMin} and ${init.gammaMax}`);
+    throw new ConfigError(`a learned schedule needs γ_min < γ_max, got ${init.gammaMin} and ${init.gammaMax}`);
   const ends = { gammaMin: np.array([init.gammaMin]), gammaMax: np.array([init.gammaMax]) };
   if (kind === "learned-linear") return ends;
   const H = init.hidden;
@@ -111,7 +112,7 @@ function shape(params: LearnedScheduleParams, t: Array): Array {
 
 /** The schedule defined by `params` (borrowed: the caller keeps and disposes them), on t ∈ [0, 1]. */
 export function learnedSchedule(kind: LearnedScheduleKind, params: LearnedScheduleParams): NoiseSchedule {
-  if ((kind === "learned") !== (params.interior !== undefined)) throw new Error(`the parameters do not match a "${kind}" schedule`);
+  if ((kind === "learned") !== (params.interior !== undefined)) throw new ConfigError(`the parameters do not match a "${kind}" schedule`);
   return {
     name: kind,
     tMin: 0,

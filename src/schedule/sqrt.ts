@@ -1,5 +1,6 @@
 /** Diffusion-LM's sqrt schedule (Li et al. 2022). */
 import { type Array, numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { type NoiseSchedule, sigmoid } from "./schedule.js";
 
 /**
@@ -11,7 +12,7 @@ import { type NoiseSchedule, sigmoid } from "./schedule.js";
  * as Diffusion-LM's code does (T = 2000 there); continuous time stops at tMax = 0.999 (γ ≈ 7.7).
  */
 export function sqrtSchedule(s = 1e-4): NoiseSchedule {
-  if (!(s > 0)) throw new Error(`the sqrt schedule's offset s must be > 0, got ${s}`);
+  if (!(s > 0)) throw new ConfigError(`the sqrt schedule's offset s must be > 0, got ${s}`);
   return {
     name: "sqrt",
     tMin: 0,

@@ -15,6 +15,7 @@ import { toEps } from "../diffusion/parameterization.js";
 import { type DiffusionProcess, levelUniforms, type Weighting } from "../diffusion/process.js";
 import { Rng, realize } from "../engine/index.js";
 import { type Array, type JsTree, jit, nn, numpy as np, tree } from "../engine/jax.js";
+import { DataError, VdmError } from "../errors.js";
 import type { TrainingState } from "../io/state.js";
 import type { Classifier } from "../models/mlp.js";
 import { isLearnedSchedule } from "../schedule/learned.js";
@@ -31,7 +32,7 @@ import { learnedScheduleObjective, meanObjective, type Objective } from "./objec
 type Params = JsTree<Array>;
 
 /** Thrown by `train` when a step's loss is NaN or ±∞; the last good checkpoint is left in place. */
-export class NonFiniteLossError extends Error {}
+export class NonFiniteLossError extends VdmError {}
 
 /**
  * The per-example training loss for x_0 [B, ...] with noise ε and uniforms u ([B]):
@@ -238,9 +239,9 @@ export class TrainingRun {
     this.#classes = labelClasses(config);
     this.#labelled = config.task === "classifier" || this.#classes > 0;
     if (this.#labelled && requireLabels(data, config.data.spec).some((y) => y < 0 || y >= this.#classes))
-      throw new Error(`labels must lie in 0..${this.#classes - 1}`);
+      throw new DataError(`labels must lie in 0..${this.#classes - 1}`);
     const { dim: D, mean, std } = config.data;
-    if (data.dim !== D) throw new Error(`data have ${data.dim} dimensions, the model expects ${D}`);
+    if (data.dim !== D) throw new DataError(`data have ${data.dim} dimensions, the model expects ${D}`);
     let state: TrainingState;
     if (start) {
       state = start;
