@@ -59,6 +59,7 @@ describe("Gaussian-mixture files", () => {
       [{ weights: [1], means: [[0]] }, /missing field "stds" \(per-dimension standard deviations\) or "covariances"/],
       [{ weights: [1], means: [[0]], stds: [[1]], covariances: [[[1]]] }, /give "stds" or "covariances", not both/],
       [{ weights: [1], means: [[0]], variances: [[1]] }, /unknown field "variances"/],
+      [{ weight: [1], means: [[0]], stds: [[1]] }, /unknown field "weight" \(a mixture has "weights"/], // not: missing field "weights"
       [{ weights: [0.5, 0], means: [[0], [1]], stds: [[1], [1]] }, /weights\[1\] = 0 is not positive/],
       [{ weights: [-0.5, 1.5], means: [[0], [1]], stds: [[1], [1]] }, /weights\[0\] = -0.5 is not positive/],
       [{ weights: [0.5, 0.4], means: [[0], [1]], stds: [[1], [1]] }, /weights sum to 0.9, not 1/],

@@ -7,16 +7,17 @@
  *       full covariances, symmetric positive definite
  *
  * Weights are positive and sum to 1 (to within 1e-6; they are then divided by their sum). A JSON
- * *array* in a .json data file is points instead (`files.ts`). Errors are `DataError`s that start
- * with the file and name the field, the component and what is wrong.
+ * *array* in a .json data file is points instead (`files.ts`). The format is a zod schema
+ * (`mixtureFileSchema`: the fields' JSON types, then the constraints between them); errors are
+ * `DataError`s that start with the file and name the field, the component and what is wrong.
  */
-
+import { z } from "zod";
 import { fullCovarianceMixture, type GaussianMixture, principalAxes } from "../densities/mixture.js";
 import { DataError } from "../errors.js";
 
-const FIELDS = ["weights", "means", "stds", "covariances"];
+const shorten = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * A parsed JSON value for an error message: JSON for short scalars and small flat arrays, else a
@@ -33,86 +34,141 @@ export function describeValue(value: unknown): string {
   return shorten(JSON.stringify(value) ?? String(value));
 }
 
-const shorten = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+/** A field's path as the file names it: ["means", 1, 0] → "means[1][0]". */
+const fieldPath = (path: readonly PropertyKey[] | undefined) =>
+  (path ?? []).map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join("");
+
+/** A finite JSON number. */
+const finite = z.number({ error: (iss) => `${fieldPath(iss.path)} is not a finite number (${describeValue(iss.input)})` });
+
+/**
+ * A JSON array of `item`s; a missing top-level field is named as such. Entries are parsed only up
+ * to the first that `isItem` (a shallow test of its JSON type: `Number.isFinite`, `Array.isArray`)
+ * refuses, so a long array of the wrong entries is one issue, not one per entry (zod's own array
+ * took 50 ms for 100 000 of them).
+ */
+const list = <T extends z.ZodType>(item: T, isItem: (x: unknown) => boolean) =>
+  z.preprocess(
+    (v) => {
+      const bad = Array.isArray(v) ? v.findIndex((x) => !isItem(x)) : -1;
+      return bad < 0 ? v : (v as unknown[]).slice(0, bad + 1);
+    },
+    z.array(item, {
+      error: (iss) =>
+        iss.input === undefined && iss.path?.length === 1
+          ? `missing field "${fieldPath(iss.path)}"`
+          : `${fieldPath(iss.path)} must be an array, got ${describeValue(iss.input)}`,
+    }),
+  );
+
+const numbers = list(finite, Number.isFinite);
+
+const unknownFields = (keys: string[]) =>
+  `unknown field ${keys
+    .slice(0, 5)
+    .map((k) => shorten(JSON.stringify(k)))
+    .join(", ")}${keys.length > 5 ? ", …" : ""} (a mixture has "weights", "means" and "stds" or "covariances")`;
+
+/** The fields of a mixture file with their JSON types; `mixtureFileSchema` adds the constraints between them. */
+const fields = z.strictObject(
+  {
+    weights: numbers,
+    means: list(numbers, Array.isArray),
+    stds: list(numbers, Array.isArray).optional(),
+    covariances: list(list(numbers, Array.isArray), Array.isArray).optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? unknownFields(iss.keys)
+        : `expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(iss.input) ? "an array" : describeValue(iss.input)}`,
+  },
+);
+
+/** A mixture file as JSON gives it: weights, means, and stds or covariances. */
+export type MixtureFile = z.infer<typeof fields>;
+
+/**
+ * The first constraint between the fields of a well-typed mixture file that `f` breaks, in words, or
+ * undefined: stds or covariances (one of them), K ≥ 1 positive weights summing to 1 within 1e-6, K
+ * rows of each other field, D ≥ 1 entries in each row (D × D for a covariance), stds whose squares
+ * are positive and finite. Symmetry and positive definiteness are `principalAxes`'.
+ */
+function violation(f: MixtureFile): string | undefined {
+  if (f.stds && f.covariances) return `give "stds" or "covariances", not both`;
+  if (!f.stds && !f.covariances) return `missing field "stds" (per-dimension standard deviations) or "covariances" (D × D matrices)`;
+  const K = f.weights.length;
+  if (K === 0) return "weights is empty: a mixture needs at least one component";
+  const k0 = f.weights.findIndex((w) => !(w > 0));
+  if (k0 >= 0) return `weights[${k0}] = ${f.weights[k0]} is not positive`;
+  const sum = f.weights.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > 1e-6) return `weights sum to ${sum}, not 1`;
+  const perWeight = (rows: unknown[], name: string) =>
+    rows.length !== K && `${name} has ${rows.length} entries, expected ${K} (one per weight)`;
+  if (f.means.length !== K) return perWeight(f.means, "means") || undefined;
+  const D = f.means[0]!.length;
+  if (D === 0) return "means[0] must be a non-empty array of numbers (the dimension D is its length)";
+  /** component k's `row`, named `name`, unless it has D entries */
+  const notD = (row: number[], k: number, name: string) =>
+    row.length !== D && `component ${k}: ${name} has ${row.length} entries, expected D = ${D}`;
+  for (const [k, row] of f.means.entries()) {
+    const wrong = notD(row, k, `means[${k}]`);
+    if (wrong) return wrong;
+  }
+  if (f.stds) {
+    const wrong = perWeight(f.stds, "stds");
+    if (wrong) return wrong;
+    for (const [k, row] of f.stds.entries()) {
+      const ragged = notD(row, k, `stds[${k}]`);
+      if (ragged) return ragged;
+    }
+    for (const [k, row] of f.stds.entries()) {
+      for (const [d, s] of row.entries()) {
+        if (!(s > 0)) return `component ${k}: stds[${k}][${d}] = ${s} is not positive`;
+        if (!(s * s > 0 && Number.isFinite(s * s)))
+          return `component ${k}: stds[${k}][${d}] = ${s} is out of range (its square is ${s * s})`;
+      }
+    }
+    return undefined;
+  }
+  const covariances = f.covariances!;
+  const wrong = perWeight(covariances, "covariances");
+  if (wrong) return wrong;
+  for (const [k, rows] of covariances.entries()) {
+    if (rows.length !== D) return `component ${k}: covariance has ${rows.length} rows, expected D = ${D}`;
+    for (const [d, row] of rows.entries()) {
+      const ragged = notD(row, k, `covariances[${k}][${d}]`);
+      if (ragged) return ragged;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The mixture-file format: its fields' JSON types, the constraints between them (`violation`), and
+ * the mixture they describe (weights divided by their sum; Σ_k = diag(s_k²), or the covariances).
+ */
+export const mixtureFileSchema = fields
+  .check((ctx) => {
+    const message = violation(ctx.value);
+    if (message) ctx.issues.push({ code: "custom", message, input: ctx.value });
+  })
+  .transform((f): GaussianMixture => {
+    const sum = f.weights.reduce((a, b) => a + b, 0);
+    const weights = f.weights.map((w) => w / sum);
+    if (f.stds) return { weights, means: f.means, variances: f.stds.map((row) => row.map((s) => s * s)) };
+    return fullCovarianceMixture(weights, f.means, f.covariances!);
+  });
 
 /** The mixture a parsed JSON value describes (see the file comment), checked. Borrows `value`. */
 export function mixtureFromJson(value: unknown, source = "mixture"): GaussianMixture {
-  const fail = (what: string) => new DataError(`${source}: ${what}`);
-  if (!isObject(value)) {
-    throw fail(
-      `expected a JSON object {"weights", "means", "stds" or "covariances"} describing a Gaussian mixture (or an array of points), got ${Array.isArray(value) ? "an array" : describeValue(value)}`,
-    );
+  const parsed = mixtureFileSchema.safeParse(value);
+  if (!parsed.success) {
+    // an unknown field first: it explains a field found missing
+    const { issues } = parsed.error;
+    throw new DataError(`${source}: ${(issues.find((issue) => issue.code === "unrecognized_keys") ?? issues[0]!).message}`);
   }
-  const unknown = Object.keys(value).filter((k) => !FIELDS.includes(k));
-  if (unknown.length)
-    throw fail(
-      `unknown field ${unknown
-        .slice(0, 5)
-        .map((k) => shorten(JSON.stringify(k)))
-        .join(", ")}${unknown.length > 5 ? ", …" : ""} (a mixture has "weights", "means" and "stds" or "covariances")`,
-    );
-  for (const field of ["weights", "means"]) if (!(field in value)) throw fail(`missing field "${field}"`);
-  const [hasStds, hasCovariances] = ["stds" in value, "covariances" in value];
-  if (hasStds === hasCovariances) {
-    throw fail(
-      hasStds
-        ? `give "stds" or "covariances", not both`
-        : `missing field "stds" (per-dimension standard deviations) or "covariances" (D × D matrices)`,
-    );
-  }
-
-  /** value at `path` as an array of `length` entries (any length when undefined); `why` explains the length. */
-  const list = (v: unknown, path: string, length?: number, why = ""): unknown[] => {
-    if (!Array.isArray(v)) throw fail(`${path} must be an array, got ${describeValue(v)}`);
-    if (length !== undefined && v.length !== length) throw fail(`${path} has ${v.length} entries, expected ${length}${why}`);
-    return v;
-  };
-  const finite = (v: unknown, path: string): number => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw fail(`${path} is not a finite number (${describeValue(v)})`);
-    return v;
-  };
-
-  const raw = list(value.weights, "weights").map((w, k) => finite(w, `weights[${k}]`));
-  const K = raw.length;
-  if (K === 0) throw fail("weights is empty: a mixture needs at least one component");
-  raw.forEach((w, k) => {
-    if (!(w > 0)) throw fail(`weights[${k}] = ${w} is not positive`);
-  });
-  const sum = raw.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 1e-6) throw fail(`weights sum to ${sum}, not 1`);
-  const weights = raw.map((w) => w / sum);
-
-  const meanRows = list(value.means, "means", K, " (one per weight)");
-  const D = Array.isArray(meanRows[0]) ? meanRows[0].length : 0;
-  if (D === 0) throw fail(`means[0] must be a non-empty array of numbers (the dimension D is its length)`);
-  /** row k of a K × D field, checked: D finite numbers */
-  const vector = (v: unknown, path: string, k: number) => {
-    if (Array.isArray(v) && v.length !== D) throw fail(`component ${k}: ${path} has ${v.length} entries, expected D = ${D}`);
-    return list(v, path, D).map((x, d) => finite(x, `${path}[${d}]`));
-  };
-  const means = meanRows.map((row, k) => vector(row, `means[${k}]`, k));
-
-  if (hasStds) {
-    const stds = list(value.stds, "stds", K, " (one per weight)").map((row, k) => vector(row, `stds[${k}]`, k));
-    stds.forEach((row, k) =>
-      row.forEach((s, d) => {
-        if (!(s > 0)) throw fail(`component ${k}: stds[${k}][${d}] = ${s} is not positive`);
-        if (!(s * s > 0 && Number.isFinite(s * s)))
-          throw fail(`component ${k}: stds[${k}][${d}] = ${s} is out of range (its square is ${s * s})`);
-      }),
-    );
-    return { weights, means, variances: stds.map((row) => row.map((s) => s * s)) };
-  }
-  const covariances = list(value.covariances, "covariances", K, " (one per weight)").map((matrix, k) => {
-    const rows = list(matrix, `covariances[${k}]`);
-    if (rows.length !== D) throw fail(`component ${k}: covariance has ${rows.length} rows, expected D = ${D}`);
-    return rows.map((row, d) => vector(row, `covariances[${k}][${d}]`, k));
-  });
-  const mixture = fullCovarianceMixture(weights, means, covariances);
-  try {
-    principalAxes(mixture, source); // symmetry and positive definiteness, naming the component
-  } catch (err) {
-    throw new DataError((err as Error).message, { cause: err });
-  }
+  const mixture = parsed.data;
+  if (mixture.covariances) principalAxes(mixture, source); // symmetry and positive definiteness, naming the component
   return mixture;
 }
