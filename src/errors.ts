@@ -32,7 +32,7 @@ export class DataError extends VdmError {}
 /** A checkpoint or weights directory that is missing, truncated, corrupt or does not fit the model. */
 export class CheckpointError extends VdmError {}
 
-/** An invalid configuration or option value (a run's config, a sampler's or a schedule's options). */
+/** An invalid configuration or option value (a run's config; a network's, a sampler's, a schedule's or a solver's options). */
 export class ConfigError extends VdmError {}
 
 /**

@@ -6,6 +6,7 @@
  * which two independent samples of the same data also show. Plain float64 JS, O(n²).
  */
 import { ShapeError } from "../errors.js";
+
 export function energyDistance(x: Float32Array | Float64Array, y: Float32Array | Float64Array, dim: number): number {
   const n = x.length / dim;
   const m = y.length / dim;
