@@ -66,7 +66,10 @@ function throttled(run: () => Promise<void>): () => void {
   let busy = false;
   let again = false;
   const go = async (): Promise<void> => {
-    if (busy) return void (again = true);
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     await guarded(run);
     busy = false;

@@ -315,8 +315,8 @@ function dot(g: Graph, xv: Var, yv: Var, out: string): void {
     g.node("MatMul", [left, g.node("Transpose", [right], [attr.ints("perm", perm)])], [], out);
   };
   const fits = (a: Operand, b: Operand) => r >= 3 && b.shape.length === r && a.shape[r - 2] === 1 && b.shape[r - 3] === 1;
-  if (fits(x, y)) return matmul(x, y);
-  if (fits(y, x)) return matmul(y, x);
+  if (fits(x, y)) return void matmul(x, y);
+  if (fits(y, x)) return void matmul(y, x);
   g.node("ReduceSum", [g.node("Mul", [g.name(xv), g.name(yv)]), g.int64s([-1])], [attr.int("keepdims", 0)], out);
 }
 
@@ -523,7 +523,7 @@ function equation(g: Graph, e: Eqn): void {
   } else if (op === "dot" && !e.inputs.some(isLit)) dot(g, e.inputs[0] as Var, e.inputs[1] as Var, name);
   else if (op === "conv" && p.vmapDims === 0 && p.lhsDilation.every((d: number) => d === 1)) {
     const pads = p.padding as [number, number][];
-    if (isWeightGradient(e)) return weightGradientConv(g, e, name);
+    if (isWeightGradient(e)) return void weightGradientConv(g, e, name);
     const convAttrs = [
       attr.ints("strides", p.strides),
       attr.ints("dilations", p.rhsDilation),

@@ -28,7 +28,10 @@ export function boundsOf(points: ArrayLike<number>, margin = 0.05, dim = 2): Bou
   for (let i = 0; i + dim - 1 < points.length; i += dim) {
     const [x, y] = [points[i]!, dim > 1 ? points[i + 1]! : 0];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    (xmin = Math.min(xmin, x)), (xmax = Math.max(xmax, x)), (ymin = Math.min(ymin, y)), (ymax = Math.max(ymax, y));
+    xmin = Math.min(xmin, x);
+    xmax = Math.max(xmax, x);
+    ymin = Math.min(ymin, y);
+    ymax = Math.max(ymax, y);
   }
   if (!Number.isFinite(xmin)) return { xmin: -1, xmax: 1, ymin: -1, ymax: 1 };
   const dx = Math.max(xmax - xmin, 1e-6) * margin,

@@ -58,7 +58,8 @@ let resvgModule: ResvgModule | undefined;
  * install without it (`npm install --omit=optional`) still imports the library and writes SVGs.
  */
 function loadResvg(): ResvgModule {
-  return (resvgModule ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule);
+  resvgModule ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule;
+  return resvgModule;
 }
 
 /** An SVG document rasterised to a PNG file at `scale` pixels per SVG unit, text in the system's fonts. */

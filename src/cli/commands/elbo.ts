@@ -86,7 +86,7 @@ export function run(argv: string[]): void {
   } else refuseGiven(given, ["draws", "out"], "--estimators only (the term table is printed)");
   // the oracle's data default to "gaussian"; a trained run's to its own
   if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
-  if (flags.estimators) return compareEstimators(flags);
+  if (flags.estimators) return void compareEstimators(flags);
   flags.timesteps ||= TERMS.timesteps;
   flags.n ||= TERMS.n;
   if (flags.model !== "oracle")

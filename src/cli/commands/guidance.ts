@@ -89,7 +89,7 @@ export function run(argv: string[]): void {
   checkGuidance(resolved, flags, requested, scales[0]!);
   if (resolved.shape.length === 3) {
     refuseGiven(given, ["judge"], "2-D models only: image samples are judged by the shipped Fashion-MNIST classifier");
-    return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
+    return void runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
   }
   refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
   const judge = makeJudge(flags.judge, resolved.data, z, classes);

@@ -117,7 +117,7 @@ export function run(argv: string[]): void {
       pointsAndImages,
       `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`,
     );
-    return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+    return void sampleText(argv); // a Diffusion-LM run (commands/text.ts)
   }
   refuseOtherKind(
     argv,

@@ -97,7 +97,7 @@ function runSchedule(dir: string, flags: { out: string; points: string; json: bo
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.model) return runSchedule(flags.model, flags);
+  if (flags.model) return void runSchedule(flags.model, flags);
   const schedule = getSchedule(flags.schedule);
   const T = intFlag("timesteps", flags.timesteps, { min: 0 });
 
