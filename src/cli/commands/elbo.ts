@@ -13,7 +13,7 @@ import { type EstimatorStudy, studyElboEstimators } from "../../eval/elbo-varian
 import { type ElboReport, elboReport } from "../../eval/likelihood.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { mixtureParams, oracleModel } from "../../models/oracle.js";
-import { lineChart } from "../../plot/charts.js";
+import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { getSchedule, scheduleNames } from "../../schedule/index.js";
 import { defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { exactArray } from "../../engine/index.js";
 import { tree } from "../../engine/jax.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { lineChart } from "../../plot/charts.js";
+import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { discretize, gammaWithDerivative, getSchedule, type NoiseSchedule, scheduleNames } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
