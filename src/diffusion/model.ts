@@ -35,20 +35,18 @@ export interface HostPredictor {
    * model's `apply` is the network itself (`traced`).
    * @typeParam F - the function's type, kept by the compiled step
    */
-  compile?<F extends JitFunction>(f: F): CompiledStep<F>;
+  // biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
+  compile?<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F>;
   /** The network as jax-js operations (for `compile`'s trace); consumes its arguments. */
   traced?(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
 }
-
-/** A function of jax-js trees that `jit` compiles (`any[]`: jit's own constraint on its parameters). */
-// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint, written once here
-export type JitFunction = (...args: any[]) => JsTree<Array>;
 
 /**
  * A function compiled by `jitFor` (or a host's `compile`): called like `f`, released by `dispose`.
  * @typeParam F - the function compiled
  */
-export type CompiledStep<F extends JitFunction> = ((...args: Parameters<F>) => ReturnType<F>) & {
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
+export type CompiledStep<F extends (...args: any[]) => JsTree<Array>> = ((...args: Parameters<F>) => ReturnType<F>) & {
   /** Release what the compiled step holds (its compiled graphs and sessions). */
   dispose(): void;
 };
@@ -104,7 +102,8 @@ export function withTracedHosts<T>(f: () => T): T {
  * split f at their host calls: one jitted pass computes their inputs, the host computes the
  * predictions, and a second jitted pass computes f from them.
  */
-export function jitFor<F extends JitFunction>(model: Model, f: F): ReturnType<typeof jit<F>> {
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
+export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model, f: F): ReturnType<typeof jit<F>> {
   if (!model.host) return jit(f);
   if (model.host.compile) return model.host.compile(f) as unknown as ReturnType<typeof jit<F>>;
   // Stryker disable next-line ArrayDeclaration: the capture pass assigns hosts before any use

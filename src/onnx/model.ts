@@ -7,7 +7,7 @@
  * is exported as one graph and runs in one ONNX Runtime call.
  */
 
-import { type CompiledStep, type HostPredictor, hostApply, type JitFunction, type Model, withTracedHosts } from "../diffusion/model.js";
+import { type CompiledStep, type HostPredictor, hostApply, type Model, withTracedHosts } from "../diffusion/model.js";
 import { type Array, type JsTree, type JsTreeDef, numpy as np, tree } from "../engine/jax.js";
 import { exportOnnx, exportTree, type OnnxInput, type TreeExport } from "./export.js";
 import { type HostTensor, OnnxSession, type SessionOptions, toHost } from "./runtime.js";
@@ -46,7 +46,8 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
     // a conditional model without labels is asked for "no label" (class `classes`), as `predict` asks
     traced: (xt, t, gamma, labels) =>
       model.apply(tree.ref(params), xt, t, gamma, model.classes ? (labels ?? noLabel(model, xt.shape[0]!)) : labels),
-    compile<F extends JitFunction>(f: F): CompiledStep<F> {
+    // biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
+    compile<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F> {
       const graphs = new Map<string, CompiledGraph>();
       steps.add(graphs);
       const step = (...args: Parameters<F>) => runWhole(f, args, graphs, options);
@@ -111,7 +112,8 @@ const isArray = (leaf: unknown): leaf is Array => typeof leaf === "object" && le
  * jit makes them arrays; other leaves (undefined) are constants of the signature — once per
  * signature, then run. Consumes the array arguments, as jit does.
  */
-function runWhole<F extends JitFunction>(
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
+function runWhole<F extends (...args: any[]) => JsTree<Array>>(
   f: F,
   args: unknown[],
   graphs: Map<string, CompiledGraph>,
