@@ -51,7 +51,9 @@ function publicCallables(): { callables: Callable[]; checker: ts.TypeChecker } {
   const callables: Callable[] = [];
   const seen = new Set<ts.Node>();
   const add = (name: string, decl: ts.SignatureDeclaration) => {
-    if (!seen.has(decl)) seen.add(decl), callables.push({ name, decl });
+    if (seen.has(decl)) return;
+    seen.add(decl);
+    callables.push({ name, decl });
   };
   for (const entry of ENTRIES) {
     const file = program.getSourceFile(entry);

@@ -1,12 +1,13 @@
 /**
  * The playground page: controls, canvases and Vega charts. All computation happens in the worker
- * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/charts.ts) rendered by vega.
+ * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/lines.ts, score-field.ts) rendered by vega.
  */
 
 import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { compile } from "vega-lite";
-import { lineChart, lossChart, scoreFieldChart } from "../../src/plot/charts.js";
+import { lineChart, lossChart } from "../../src/plot/lines.js";
+import { scoreFieldChart } from "../../src/plot/score-field.js";
 import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
 
 // ---------------------------------------------------------------- worker plumbing
@@ -66,7 +67,10 @@ function throttled(run: () => Promise<void>): () => void {
   let busy = false;
   let again = false;
   const go = async (): Promise<void> => {
-    if (busy) return void (again = true);
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     await guarded(run);
     busy = false;

@@ -12,7 +12,7 @@ import { toyNames, toySplit } from "../../src/data/toy.js";
 import { mixtureParams, oracleModel } from "../../src/densities/oracle.js";
 import { diffusionCost } from "../../src/diffusion/elbo.js";
 import { qSample } from "../../src/diffusion/forward.js";
-import { DiffusionProcess } from "../../src/diffusion/process.js";
+import { DiffusionProcess, type KlLevels } from "../../src/diffusion/process.js";
 import { initEngine, Rng, threads } from "../../src/engine/index.js";
 import { type Array as JaxArray, numpy as np, tree } from "../../src/engine/jax.js";
 import { energyDistance } from "../../src/eval/energy.js";
@@ -273,7 +273,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const perT = { t: [] as number[], value: [] as number[] };
     const K = 50;
     for (let k = 0; k < K; k++) {
-      let levels;
+      let levels: KlLevels;
       if (process.continuous) {
         const u = (k + 0.5) / K;
         levels = process.levelsFromUniform(np.full([m], u), null, "elbo");

@@ -99,7 +99,9 @@ function posteriorMean(xt: number[], gamma: number): number[] {
   GRID.forEach((x, i) =>
     GRID.forEach((y, j) => {
       const w = PRIOR[i * GRID.length + j]! * Math.exp(-((xt[0]! - a * x) ** 2 + (xt[1]! - a * y) ** 2) / (2 * sigma2));
-      (z += w), (m0 += w * x), (m1 += w * y);
+      z += w;
+      m0 += w * x;
+      m1 += w * y;
     }),
   );
   return [m0 / z, m1 / z];
@@ -203,13 +205,17 @@ describe("the oracle with full covariances (2-D, correlated, float64)", () => {
     let [z, m0, m1] = [0, 0, 0];
     PRIOR.forEach((p, i) => {
       const [x, y] = [GRID[Math.floor(i / GRID.length)]!, GRID[i % GRID.length]!];
-      (z += p), (m0 += p * x), (m1 += p * y);
+      z += p;
+      m0 += p * x;
+      m1 += p * y;
     });
     const mean = [m0 / z, m1 / z];
     const c = [0, 0, 0];
     PRIOR.forEach((p, i) => {
       const [x, y] = [GRID[Math.floor(i / GRID.length)]! - mean[0]!, GRID[i % GRID.length]! - mean[1]!];
-      (c[0]! += (p * x * x) / z), (c[1]! += (p * x * y) / z), (c[2]! += (p * y * y) / z);
+      c[0]! += (p * x * x) / z;
+      c[1]! += (p * x * y) / z;
+      c[2]! += (p * y * y) / z;
     });
     const moments = mixtureMoments(MIX);
     assertClose(moments.mean, mean, { atol: 1e-10, label: "mean" });

@@ -35,7 +35,9 @@ function brute(xt: number, gamma: number) {
     );
     const lik = Math.exp(-((xt - a * x) ** 2) / (2 * v)) / Math.sqrt(2 * Math.PI * v);
     const w = prior * lik * h;
-    (z += w), (m += w * x), (dz += w * (-(xt - a * x) / v));
+    z += w;
+    m += w * x;
+    dz += w * (-(xt - a * x) / v);
   }
   return { logq: Math.log(z), x0: m / z, score: dz / z };
 }

@@ -47,7 +47,9 @@ describe("posterior q(x_{t−1} | x_t, x_0)", () => {
         const x = centre + ((k / (n - 1)) * 2 - 1) * 12 * sd;
         const logp = -0.5 * ((x - priorMean) ** 2 / priorVar + (xt - a * x) ** 2 / betas[t]!);
         const w = Math.exp(logp);
-        (z += w), (m1 += w * x), (m2 += w * x * x);
+        z += w;
+        m1 += w * x;
+        m2 += w * x * x;
       }
       const mean = m1 / z;
       const variance = m2 / z - mean * mean;

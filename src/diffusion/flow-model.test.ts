@@ -235,7 +235,10 @@ describe("host models inside jitFor", () => {
   it("withTracedHosts runs the host's traced network in place, and refuses a host without one", () => {
     const traced: HostPredictor = {
       predict: () => assert.fail("not on the host"),
-      traced: (xt, t, gamma) => (t.dispose(), gamma.dispose(), xt.mul(5)),
+      traced: (xt, t, gamma) => {
+        tree.dispose([t, gamma]);
+        return xt.mul(5);
+      },
     };
     const out = withTracedHosts(() => hostApply(traced, exactArray([1, 2]), exactArray([0]), exactArray([0])));
     assert.deepEqual(read(out), [5, 10]);

@@ -86,6 +86,9 @@ export function flowFunction(model: Model, exact: boolean): FlowFunction {
       "the probability-flow divergence differentiates the network: use a jax-js model (the ONNX backend wraps it elsewhere)",
     );
   let fns = jitted.get(model);
-  if (!fns) jitted.set(model, (fns = { exact: makeFlow(model, true), probe: makeFlow(model, false) }));
+  if (!fns) {
+    fns = { exact: makeFlow(model, true), probe: makeFlow(model, false) };
+    jitted.set(model, fns);
+  }
   return (exact ? fns.exact : fns.probe) as unknown as FlowFunction;
 }

@@ -36,6 +36,7 @@ export interface HostPredictor {
    * model's `apply` is the network itself (`traced`).
    * @typeParam F - the function's type, kept by the compiled step
    */
+  // biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
   compile?<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F>;
   /** The network as jax-js operations (for `compile`'s trace); consumes its arguments. */
   traced?(xt: Array, t: Array, gamma: Array, labels?: Array): Array;
@@ -45,6 +46,7 @@ export interface HostPredictor {
  * A function compiled by `jitFor` (or a host's `compile`): called like `f`, released by `dispose`.
  * @typeParam F - the function compiled
  */
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
 export type CompiledStep<F extends (...args: any[]) => JsTree<Array>> = ((...args: Parameters<F>) => ReturnType<F>) & {
   /** Release what the compiled step holds (its compiled graphs and sessions). */
   dispose(): void;
@@ -101,7 +103,7 @@ export function withTracedHosts<T>(f: () => T): T {
  * split f at their host calls: one jitted pass computes their inputs, the host computes the
  * predictions, and a second jitted pass computes f from them.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- jit's own constraint
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
 export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model, f: F): ReturnType<typeof jit<F>> {
   if (!model.host) return jit(f);
   if (model.host.compile) return model.host.compile(f) as unknown as ReturnType<typeof jit<F>>;
@@ -123,7 +125,10 @@ export function jitFor<F extends (...args: any[]) => JsTree<Array>>(model: Model
     return replay(outputs, ...args);
   };
   // Stryker disable next-line ArrowFunction: releasing the compiled graphs frees memory; no result depends on it
-  const dispose = () => (captureJit.dispose(), replayJit.dispose());
+  const dispose = () => {
+    captureJit.dispose();
+    replayJit.dispose();
+  };
   return Object.assign(step, { dispose }) as unknown as ReturnType<typeof jit<F>>;
 }
 

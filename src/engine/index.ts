@@ -41,7 +41,10 @@ const samplers = new Map<string, (key: Array) => Array>();
 function sampler(kind: "normal" | "uniform", shape: number[]): (key: Array) => Array {
   const id = `${kind}:${shape.join(",")}`;
   let f = samplers.get(id);
-  if (!f) samplers.set(id, (f = jit((key: Array) => (kind === "normal" ? random.normal(key, shape) : random.uniform(key, shape)))));
+  if (!f) {
+    f = jit((key: Array) => (kind === "normal" ? random.normal(key, shape) : random.uniform(key, shape)));
+    samplers.set(id, f);
+  }
   return f;
 }
 

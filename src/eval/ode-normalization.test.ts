@@ -108,7 +108,8 @@ describe("what the ODE likelihood passes to the flow, and how it reads the resul
           probe: Array.from(probe.ref.dataSync() as Float32Array),
         };
         calls.push(values);
-        const divergence = exact ? (probe.dispose(), np.full([B], kappa * D)) : np.sum(probe.reshape([B, D]), 1).mul(kappa);
+        if (exact) probe.dispose();
+        const divergence = exact ? np.full([B], kappa * D) : np.sum(probe.reshape([B, D]), 1).mul(kappa);
         return { drift: x.mul(kappa), divergence: divergence as JaxArray };
       };
     };

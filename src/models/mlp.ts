@@ -134,7 +134,9 @@ export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
     target,
     classes: config.classes ?? 0,
     apply(params, xt, t, gamma, labels) {
-      const x = config.inputScaling === "ve" ? xt.div(alphaOf(gamma, xt.shape)) : (gamma.dispose(), xt);
+      const ve = config.inputScaling === "ve";
+      if (!ve) gamma.dispose();
+      const x = ve ? xt.div(alphaOf(gamma, xt.shape)) : xt;
       return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null, labels);
     },
   };

@@ -40,7 +40,8 @@ export function onnxFlow(
         ],
         ["drift", "divergence"],
       );
-      sessions.set(key, (session = new OnnxSession(bytes, options)));
+      session = new OnnxSession(bytes, options);
+      sessions.set(key, session);
     }
     const [drift, divergence] = session.runOutputs({ x: toHost(x), t: toHost(t), gamma: toHost(gamma), probe: toHost(probe) }, [
       "drift",

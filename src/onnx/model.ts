@@ -47,6 +47,7 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
     // a conditional model without labels is asked for "no label" (class `classes`), as `predict` asks
     traced: (xt, t, gamma, labels) =>
       model.apply(tree.ref(params), xt, t, gamma, model.classes ? (labels ?? noLabel(model, xt.shape[0]!)) : labels),
+    // biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
     compile<F extends (...args: any[]) => JsTree<Array>>(f: F): CompiledStep<F> {
       const graphs = new Map<string, CompiledGraph>();
       steps.add(graphs);
@@ -61,7 +62,10 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
     predict(xt: Array, t: Array, gamma: Array, labels?: Array): Array {
       const key = xt.shape.join("×");
       let session = sessions.get(key);
-      if (!session) sessions.set(key, (session = new OnnxSession(exportModel(model, params, xt.shape), options)));
+      if (!session) {
+        session = new OnnxSession(exportModel(model, params, xt.shape), options);
+        sessions.set(key, session);
+      }
       const B = xt.shape[0]!;
       const feeds: Record<string, HostTensor> = { x: toHost(xt), t: toHost(t), gamma: toHost(gamma) };
       if (model.classes) feeds.labels = toHost(labels ?? noLabel(model, B));
@@ -109,7 +113,7 @@ const isArray = (leaf: unknown): leaf is Array => typeof leaf === "object" && le
  * jit makes them arrays; other leaves (undefined) are constants of the signature — once per
  * signature, then run. Consumes the array arguments, as jit does.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- jit's own constraint
+// biome-ignore lint/suspicious/noExplicitAny: jit's own constraint on the functions it compiles
 function runWhole<F extends (...args: any[]) => JsTree<Array>>(
   f: F,
   args: unknown[],

@@ -78,7 +78,11 @@ export class Packing {
     const shapes = this.shapes();
     return this.#groups.map((g, k) => {
       const data = new Float32Array(g.reduce((total, i) => total + this.#size(i), 0));
-      g.reduce((offset, i) => (data.set(host[i]!.data, offset), offset + host[i]!.data.length), 0);
+      let offset = 0;
+      for (const i of g) {
+        data.set(host[i]!.data, offset);
+        offset += host[i]!.data.length;
+      }
       return { data, dims: shapes[k]! };
     });
   }

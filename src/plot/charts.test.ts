@@ -5,8 +5,11 @@ import { describe, it } from "node:test";
 import { inflateSync } from "node:zlib";
 import * as vega from "vega";
 import { compile } from "vega-lite";
-import { boundsOf, lineChart, lossChart, scatterChart, scoreFieldChart } from "./charts.js";
+import { lineChart, lossChart } from "./lines.js";
+import { boundsOf } from "./plane.js";
 import { chartPng, chartSvg } from "./render.js";
+import { scatterChart } from "./scatter.js";
+import { scoreFieldChart } from "./score-field.js";
 
 /** `n` 2-D points on a spiral (deterministic, spread over [−1, 1]²). */
 const spiral = (n: number) => Float32Array.from({ length: 2 * n }, (_, k) => ((k >> 1) / n) * (k % 2 ? Math.sin(k) : Math.cos(k)));

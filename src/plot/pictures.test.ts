@@ -5,9 +5,9 @@ import { describe, it } from "node:test";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { fashionMnistClasses } from "../data/images.js";
-import { NO_LABEL, scatterChart, scatterGridChart } from "./charts.js";
 import { imageFigurePng, imageFigureSvg } from "./figure.js";
 import { chartPng, chartSvg } from "./render.js";
+import { NO_LABEL, scatterChart, scatterGridChart } from "./scatter.js";
 
 /** A drawn item of the scenegraph, at its position in the whole picture. */
 interface Placed {

@@ -1,5 +1,5 @@
 /**
- * Chart specs (Vega-Lite, see charts.ts) to files: compiled with vega-lite, run by a headless Vega
+ * Chart specs (Vega-Lite: scatter.ts, lines.ts, score-field.ts) to files: compiled with vega-lite, run by a headless Vega
  * view and drawn by Vega's SVG string renderer, all synchronously (so a training callback can write
  * a chart between steps); PNGs are that SVG rasterised by resvg with the system's fonts.
  */
@@ -29,7 +29,7 @@ const SANS_SERIF = "DejaVu Sans";
 
 /**
  * The chart as an SVG document. `view.run()` evaluates the dataflow and autosizes the view before it
- * returns when all data is inline (as in every spec of charts.ts), so the scenegraph can be drawn
+ * returns when all data is inline (as in every chart spec of this folder), so the scenegraph can be drawn
  * at once; this is what the asynchronous `View.toSVG()` does after awaiting the same run.
  */
 export function chartSvg(spec: TopLevelSpec): string {
@@ -58,7 +58,8 @@ let resvgModule: ResvgModule | undefined;
  * install without it (`npm install --omit=optional`) still imports the library and writes SVGs.
  */
 function loadResvg(): ResvgModule {
-  return (resvgModule ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule);
+  resvgModule ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule;
+  return resvgModule;
 }
 
 /** An SVG document rasterised to a PNG file at `scale` pixels per SVG unit, text in the system's fonts. */

@@ -54,7 +54,10 @@ export class AncestralSampler implements Sampler {
     const { model, params } = denoiser;
     let step = this.#steps.get(model);
     // Stryker disable next-line ConditionalExpression: always compiling a fresh step (condition true) gives the same step, only slower
-    if (!step) this.#steps.set(model, (step = makeAncestralStep(model, this.variance)));
+    if (!step) {
+      step = makeAncestralStep(model, this.variance);
+      this.#steps.set(model, step);
+    }
     const { t, gamma } = this.levels;
     const n = shape[0]!;
     let x = rng.normal(shape);

@@ -27,7 +27,10 @@ function makeLangevinStep(model: Model) {
 function langevinStep(model: Model) {
   let step = steps.get(model);
   // Stryker disable next-line ConditionalExpression: always compiling a fresh step (condition true) gives the same step, only slower
-  if (!step) steps.set(model, (step = makeLangevinStep(model)));
+  if (!step) {
+    step = makeLangevinStep(model);
+    steps.set(model, step);
+  }
   return step;
 }
 

@@ -37,7 +37,13 @@ const den = () => ({ model: timedOracle(schedule), params: mixtureParams({ weigh
 function odeError(sampler: Sampler & { levels: { gamma: Float64Array } }): number {
   const rng = new RecordedRng(5);
   let x1: Float64Array | undefined;
-  sampler.sample(den(), [8, 2], rng.asRng, { onStep: (i, x) => void (i === 1 && (x1 = x.ref.dataSync() as Float64Array)) }).dispose();
+  sampler
+    .sample(den(), [8, 2], rng.asRng, {
+      onStep: (i, x) => {
+        if (i === 1) x1 = x.ref.dataSync() as Float64Array;
+      },
+    })
+    .dispose();
   const { gamma } = sampler.levels;
   const [gT, g1] = [gamma[gamma.length - 1]!, gamma[1]!];
   const xT = rng.draws[0]!;

@@ -63,7 +63,10 @@ export class PredictorCorrectorSampler implements Sampler {
     const { model, params } = den;
     let fns = this.#cache.get(model);
     // Stryker disable next-line ConditionalExpression: always compiling fresh steps (condition true) gives the same steps, only slower
-    if (!fns) this.#cache.set(model, (fns = { predict: makeAncestralStep(model, this.options.variance), correct: makeCorrector(model) }));
+    if (!fns) {
+      fns = { predict: makeAncestralStep(model, this.options.variance), correct: makeCorrector(model) };
+      this.#cache.set(model, fns);
+    }
     const { t, gamma } = this.levels;
     const n = shape[0]!;
     const alphaBar = (g: number) => 1 / (1 + Math.exp(g));

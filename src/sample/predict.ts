@@ -47,7 +47,10 @@ function makeX0Predictor(model: Model) {
 export function predictX0(den: Denoiser, x: Array, t: number, gamma: number): Array {
   let f = predictors.get(den.model);
   // Stryker disable next-line ConditionalExpression: always compiling a fresh predictor (condition true) gives the same predictor, only slower
-  if (!f) predictors.set(den.model, (f = makeX0Predictor(den.model)));
+  if (!f) {
+    f = makeX0Predictor(den.model);
+    predictors.set(den.model, f);
+  }
   const n = x.shape[0]!;
   return f(tree.ref(den.params), x.ref, filled(n, t), filled(n, gamma));
 }

@@ -95,7 +95,10 @@ describe("clamping, guidance and infilling with the few-step samplers", () => {
       model: {
         target: "eps",
         classes: 0,
-        apply: (p, xt, t, gamma) => (tree.dispose([p, t, gamma]), np.zerosLike(xt)),
+        apply: (p, xt, t, gamma) => {
+          tree.dispose([p, t, gamma]);
+          return np.zerosLike(xt);
+        },
       } as Model<TextParams>,
     };
     for (const [name, make] of samplers) {

@@ -95,7 +95,10 @@ export function evaluateText(lm: TextLM, corpus: TextCorpus, makeSampler: () => 
     const ids = new Int32Array(m * L);
     const mask = new Float32Array(m * L);
     let state = (seed * 7919 + 17) >>> 0;
-    const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const random = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 4294967296;
+    };
     rows.forEach((s, k) => {
       ids.set(lm.tokenizer.encode(s, L, true), k * L);
       for (let l = 0; l < L; l++) mask[k * L + l] = random() < infillKeep ? 1 : 0;

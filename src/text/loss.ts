@@ -111,7 +111,8 @@ export function textObjective(model: Model<TextParams>, process: DiffusionProces
   const ends = textLossEnds(process);
   return meanObjective((params, b) => {
     b.labels.dispose();
-    const table = process.continuous ? (b.table.dispose(), null) : b.table;
+    if (process.continuous) b.table.dispose();
+    const table = process.continuous ? null : b.table;
     return textLoss(model, process, params as TextParams, b.x0, b.eps, b.u, table, ends);
   });
 }

@@ -86,7 +86,10 @@ export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions 
   let params: JsTree<Array> = lm.params;
   let embeddingOf = (p: JsTree<Array>) => (p as TextParams).embedding!;
   const made: Array[] = [];
-  const keep = (a: Array) => (made.push(a), a);
+  const keep = (a: Array) => {
+    made.push(a);
+    return a;
+  };
   if (control) {
     model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? 0) as Model;
     params = {

@@ -84,7 +84,10 @@ describe("grammar", () => {
   it("agrees with the enumerated language on corrupted sentences, and rejects most of them", () => {
     const tok = Tokenizer.fromSentences(restaurantSentences(2000, 1));
     let seed = 11;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
     let rejected = 0;
     const sentences = restaurantSentences(600, 9);
     for (const s of sentences) {

@@ -127,6 +127,7 @@ describe("typed errors", () => {
   it("an invalid config.json is a ConfigError naming the field and the value", () => {
     const dir = checkpoint(tiny());
     const good = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    // biome-ignore lint/suspicious/noExplicitAny: each case edits the parsed config.json at its own depth
     const cases: [(c: any) => void, RegExp][] = [
       [(c) => (c.steps = -5), /field "steps" must be a positive integer, got -5$/],
       [(c) => (c.model.kind = "transformer"), /field "model\.kind" must be one of mlp, unet, cnn, text, got "transformer"$/],

@@ -142,7 +142,8 @@ export function learnedScheduleObjective(model: Model, kind: LearnedScheduleKind
 
   return (params, batch) => {
     const { denoiser: network, schedule } = params as { denoiser: Params; schedule: LearnedScheduleParams };
-    const labels = model.classes > 0 ? batch.labels : (batch.labels.dispose(), undefined);
+    const labels = model.classes > 0 ? batch.labels : undefined;
+    if (!labels) batch.labels.dispose();
     batch.table.dispose();
     const u = batch.u;
     const at = levelsOf(tree.map(lax.stopGradient, tree.ref(schedule)) as LearnedScheduleParams, u.ref);

@@ -103,25 +103,29 @@ export function batchOf(process: DiffusionProcess | null, x0: Array, eps: Array,
   return { x0, eps, u, table: process?.gammaTable() ?? np.zeros([0]), labels };
 }
 
-/** What a run's steps minimise: its denoiser's loss (labels only for conditional models), with a learned schedule the VDM objective, or its classifier's loss. */
+/** What a run's steps minimise: its denoiser's loss (labels only for conditional models), with a learned schedule the VDM objective, or its classifier's loss (a clean one sees x_0: the batch's noise, levels and γ table are unused). */
 export function runObjective(config: RunConfig): Objective {
   if (isLearnedSchedule(config.schedule))
     return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
   const process = buildProcess(config);
-  const table = (b: Batch) => (process.continuous ? (b.table.dispose(), null) : b.table);
+  const table = (b: Batch) => {
+    if (process.continuous) b.table.dispose();
+    return process.continuous ? null : b.table;
+  };
   if (config.task === "classifier") {
     const classifier = buildClassifier(config);
-    if (config.clean) {
-      // the batch's noise, levels and γ table are unused: the classifier sees x_0
-      return meanObjective((params, b) => (tree.dispose([b.eps, b.u, b.table]), cleanClassifierLoss(classifier, params, b.x0, b.labels)));
-    }
+    if (config.clean)
+      return meanObjective((params, b) => {
+        tree.dispose([b.eps, b.u, b.table]);
+        return cleanClassifierLoss(classifier, params, b.x0, b.labels);
+      });
     return meanObjective((params, b) => classifierLoss(classifier, process, params, b.x0, b.eps, b.u, table(b), b.labels));
   }
   const model = buildModel(config);
   if (config.model.kind === "text") return textObjective(model as unknown as Model<TextParams>, process); // Diffusion-LM: x0 holds token ids
   return meanObjective((params, b) => {
-    const labels = model.classes > 0 ? b.labels : (b.labels.dispose(), undefined);
-    return trainingLoss(model, process, config.loss, params, b.x0, b.eps, b.u, table(b), labels);
+    if (model.classes <= 0) b.labels.dispose();
+    return trainingLoss(model, process, config.loss, params, b.x0, b.eps, b.u, table(b), model.classes > 0 ? b.labels : undefined);
   });
 }
 

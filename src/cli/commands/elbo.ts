@@ -13,7 +13,7 @@ import { type Array, numpy as np } from "../../engine/jax.js";
 import { type EstimatorStudy, studyElboEstimators } from "../../eval/elbo-variance.js";
 import { type ElboReport, elboReport } from "../../eval/likelihood.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { lineChart } from "../../plot/charts.js";
+import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { getSchedule, scheduleNames } from "../../schedule/index.js";
 import { defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
@@ -86,7 +86,7 @@ export function run(argv: string[]): void {
   } else refuseGiven(given, ["draws", "out"], "--estimators only (the term table is printed)");
   // the oracle's data default to "gaussian"; a trained run's to its own
   if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
-  if (flags.estimators) return compareEstimators(flags);
+  if (flags.estimators) return void compareEstimators(flags);
   flags.timesteps ||= TERMS.timesteps;
   flags.n ||= TERMS.n;
   if (flags.model !== "oracle")

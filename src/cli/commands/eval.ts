@@ -89,7 +89,10 @@ function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointS
       ...request.options,
       dequantize: image,
       batch,
-      onBatch: (n) => progress.update((done = n)),
+      onBatch: (n) => {
+        done = n;
+        progress.update(n);
+      },
       onStep: (fraction) => progress.update(Math.min(test.n, done + Math.floor(fraction * Math.min(batch, test.n - done)))),
       flow,
     });
@@ -194,7 +197,7 @@ export function run(argv: string[]): void {
         ],
         "these apply to the samples of --quality only",
       );
-    return evalImages(resolved, flags);
+    return void evalImages(resolved, flags);
   }
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
   refuseGiven(

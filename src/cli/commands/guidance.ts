@@ -16,9 +16,10 @@ import { classify } from "../../eval/classifier.js";
 import { imageQuality } from "../../eval/quality.js";
 import { drawSamples } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { boundsOf, scatterGridChart } from "../../plot/charts.js";
 import { imageFigurePng } from "../../plot/figure.js";
+import { boundsOf } from "../../plot/plane.js";
 import { chartPng } from "../../plot/render.js";
+import { scatterGridChart } from "../../plot/scatter.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
@@ -89,7 +90,7 @@ export function run(argv: string[]): void {
   checkGuidance(resolved, flags, requested, scales[0]!);
   if (resolved.shape.length === 3) {
     refuseGiven(given, ["judge"], "2-D models only: image samples are judged by the shipped Fashion-MNIST classifier");
-    return runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
+    return void runImages(resolved, flags, sampler, { classes, scales, n, requested, seed, zoom });
   }
   refuseGiven(given, ["zoom"], "image models only (a 2-D model's picture is a scatter plot)");
   const judge = makeJudge(flags.judge, resolved.data, z, classes);

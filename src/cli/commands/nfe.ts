@@ -15,7 +15,7 @@ import { energyDistance } from "../../eval/energy.js";
 import { imageQuality } from "../../eval/quality.js";
 import { drawSamples, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { lineChart } from "../../plot/charts.js";
+import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";

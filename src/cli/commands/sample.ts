@@ -6,9 +6,9 @@ import { Rng } from "../../engine/index.js";
 import { type BatchDenoiser, drawSamples } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { npyBytes } from "../../io/npy.js";
-import { scatterChart } from "../../plot/charts.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
+import { scatterChart } from "../../plot/scatter.js";
 import { defineFlags, type FlagGroup, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
@@ -117,7 +117,7 @@ export function run(argv: string[]): void {
       pointsAndImages,
       `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`,
     );
-    return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+    return void sampleText(argv); // a Diffusion-LM run (commands/text.ts)
   }
   refuseOtherKind(
     argv,

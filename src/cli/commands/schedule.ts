@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { exactArray } from "../../engine/index.js";
 import { tree } from "../../engine/jax.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { lineChart } from "../../plot/charts.js";
+import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { discretize, gammaWithDerivative, getSchedule, type NoiseSchedule, scheduleNames } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
@@ -97,7 +97,7 @@ function runSchedule(dir: string, flags: { out: string; points: string; json: bo
 export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.model) return runSchedule(flags.model, flags);
+  if (flags.model) return void runSchedule(flags.model, flags);
   const schedule = getSchedule(flags.schedule);
   const T = intFlag("timesteps", flags.timesteps, { min: 0 });
 

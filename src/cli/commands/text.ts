@@ -17,7 +17,7 @@ import { evaluateText } from "../../text/evaluate.js";
 import { type Attribute, attributeValue } from "../../text/grammar.js";
 import { infillPattern, repeatRows } from "../../text/infill.js";
 import type { TextParams } from "../../text/model.js";
-import { loadTextLM, sampleSentences, type TextLM, textLM } from "../../text/sample.js";
+import { loadTextLM, sampleSentences, type TextControl, type TextLM, textLM } from "../../text/sample.js";
 import { Tokenizer } from "../../text/tokenizer.js";
 import type { RunConfig } from "../../train/config.js";
 import { trainAsync } from "../../train/trainer.js";
@@ -344,7 +344,7 @@ export function sampleText(argv: string[]): void {
   const fluency = num("fluency", flags.fluency, false);
   const sampler = textSampler(flags, lm.process)();
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
-  let control;
+  let control: TextControl | undefined;
   if (flags.control) {
     const [name, value] = flags.control.split("=");
     if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${flags.control}"`);
