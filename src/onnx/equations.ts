@@ -7,6 +7,7 @@
  * contiguous runs of axes, convolution weight gradients as Gemms.
  */
 import { numpy as np } from "../engine/jax.js";
+import { UnsupportedError } from "../errors.js";
 import { type Atom, attr, dataType, type Eqn, type Graph, INT64, isLit, type Var } from "./graph.js";
 
 const UNARY: Record<string, string> = {
@@ -232,7 +233,7 @@ export function equation(g: Graph, e: Eqn): void {
   }
   const [out] = e.outBinders;
   if (!out || e.outBinders.length !== 1)
-    throw new Error(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
+    throw new UnsupportedError(`ONNX export: ${e.primitive} with ${e.outBinders.length} outputs is not supported`);
   const name = g.fresh();
   g.bind(out, name);
   const p = e.params;
@@ -300,5 +301,5 @@ export function equation(g: Graph, e: Eqn): void {
     const rows = g.node("Unsqueeze", [g.node("Cast", [ins[1]!], [attr.int("to", INT64)]), g.int64s([-1])]);
     g.node("ScatterND", [zeros, rows, ins[0]!], [attr.string("reduction", "add")], name);
   } else if (op === "gather" && p.axis.length === 1 && p.outDim === p.axis[0]) g.node("Gather", ins, [attr.int("axis", p.axis[0])], name);
-  else throw new Error(`ONNX export: the jax-js primitive "${op}"${p.op ? ` (${p.op})` : ""} is not supported`);
+  else throw new UnsupportedError(`ONNX export: the jax-js primitive "${op}"${p.op ? ` (${p.op})` : ""} is not supported`);
 }

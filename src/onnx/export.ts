@@ -11,6 +11,7 @@
  */
 import { type Array, type ClosedJaxpr, type DType, type JsTree, type JsTreeDef, makeJaxpr, numpy as np, tree } from "../engine/jax.js";
 import { tracingFor } from "../engine/tracing.js";
+import { ShapeError } from "../errors.js";
 import { equation } from "./equations.js";
 import { Graph, tensorType } from "./graph.js";
 import { Message } from "./protobuf.js";
@@ -108,10 +109,10 @@ function encodeGraph(
   const { jaxpr, consts } = closed;
   const nConsts = consts.length;
   if (jaxpr.inBinders.length !== nConsts + inputNames.length) {
-    throw new Error(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
+    throw new ShapeError(`ONNX export: ${inputNames.length} input names for ${jaxpr.inBinders.length - nConsts} arguments`);
   }
   if (jaxpr.outs.length !== outputNames.length)
-    throw new Error(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
+    throw new ShapeError(`ONNX export: ${outputNames.length} output names for ${jaxpr.outs.length} results`);
   const g = new Graph();
   const graph = new Message().string(2, "vdm");
   const declarations: [string, Message][] = [];

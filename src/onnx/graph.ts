@@ -1,5 +1,6 @@
 /** An ONNX graph under construction (protobuf messages), its nodes and initializers named after a Jaxpr's variables. */
 import type { ClosedJaxpr, DType } from "../engine/jax.js";
+import { UnsupportedError } from "../errors.js";
 import { Message } from "./protobuf.js";
 
 /** TensorProto.DataType codes of the dtypes we export. */
@@ -20,7 +21,7 @@ export const isLit = (a: Atom): a is Lit => "value" in a;
 /** The TensorProto.DataType code of `dtype` (an error for dtypes ONNX export does not support). */
 export function dataType(dtype: DType): number {
   const code = DATA_TYPE[dtype];
-  if (code === undefined) throw new Error(`ONNX export: dtype ${dtype} is not supported`);
+  if (code === undefined) throw new UnsupportedError(`ONNX export: dtype ${dtype} is not supported`);
   return code;
 }
 
@@ -86,7 +87,7 @@ export class Graph {
   name(a: Atom, dtype?: DType): string {
     if (!isLit(a)) {
       const n = this.#names.get(a);
-      if (n === undefined) throw new Error("ONNX export: a variable was used before its definition");
+      if (n === undefined) throw new UnsupportedError("ONNX export: a variable was used before its definition");
       return n;
     }
     return this.scalar(a.value, dtype ?? a.dtype);
