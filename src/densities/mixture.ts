@@ -10,6 +10,7 @@
  */
 import { DataError } from "../errors.js";
 
+/** A Gaussian mixture Σ_k π_k N(μ_k, Σ_k): its weights, means, and each Σ_k as its diagonal or in full. */
 export interface GaussianMixture {
   /** π_k, positive, summing to 1 */
   weights: number[];

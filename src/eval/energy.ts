@@ -1,3 +1,5 @@
+import { ShapeError } from "../errors.js";
+
 /**
  * Energy distance between two samples (Székely & Rizzo):
  *   D²(X, Y) = 2 E‖X − Y‖ − E‖X − X'‖ − E‖Y − Y'‖ ≥ 0, zero iff the distributions are equal.
@@ -5,8 +7,6 @@
  * ≥ 0 and, for equal distributions, ≈ E‖X − X'‖ (1/n + 1/m) > 0: the noise floor at these sizes,
  * which two independent samples of the same data also show. Plain float64 JS, O(n²).
  */
-import { ShapeError } from "../errors.js";
-
 export function energyDistance(x: Float32Array | Float64Array, y: Float32Array | Float64Array, dim: number): number {
   const n = x.length / dim;
   const m = y.length / dim;
