@@ -6,8 +6,7 @@
  */
 
 import { normalize } from "../data/normalize.js";
-import type { PointSet } from "../data/sets.js";
-import { requireLabels } from "../data/sets.js";
+import { type PointSet, requireLabels } from "../data/sets.js";
 import { qSample } from "../diffusion/forward.js";
 import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
 import type { Model } from "../diffusion/model.js";
