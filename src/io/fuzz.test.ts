@@ -18,7 +18,9 @@ import { mulberry32 } from "../data/mulberry32.js";
 import type { PointSet } from "../data/toy.js";
 import { CheckpointError, ConfigError, DataError, type VdmError } from "../errors.js";
 import type { GaussianMixture } from "../models/mixture.js";
-import { dataShape, labelClasses, makeRunConfig, type RunConfig, validateRunConfig } from "../train/config.js";
+import { dataShape, labelClasses } from "../train/build.js";
+import { type RunConfig, validateRunConfig } from "../train/config.js";
+import { makeRunConfig } from "../train/defaults.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 const CASES = 1000;

@@ -15,8 +15,8 @@ import type { Model } from "../diffusion/model.js";
 import { type Target, toEps, vFrom } from "../diffusion/parameterization.js";
 import { sigmoid } from "../diffusion/shapes.js";
 import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
+import type { Classifier } from "./kind.js";
 import { type GaussianMixture, principalAxes, toAxes } from "./mixture.js";
-import type { Classifier } from "./mlp.js";
 
 export {
   componentLogJoint,
