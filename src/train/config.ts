@@ -98,7 +98,7 @@ const learnedInitSchema = object({ gammaMin: finite, gammaMax: finite, hidden: c
 export const runConfigSchema = z
   .object(
     {
-      format: z.literal("vdm-run-1", expecting(`"vdm-run-1" (an unknown format)`)),
+      format: z.literal("vdm-run-1", { error: `must be "vdm-run-1" (an unknown format)` }),
       /** what is trained: a denoiser (default) or a noise-aware classifier p_φ(y | x_t, t) */
       task: oneOf(["denoiser", "classifier"]).optional(),
       /**
