@@ -27,7 +27,7 @@ export const flagTables = [classifierFlags, trainFlags, trainRunFlags, imageTrai
 export const summary = "a noise-aware classifier p(y | x_t, t) for classifier guidance";
 
 export const help = helpText(
-  `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T] [--resume | --force] [--no-report]`,
+  `vdm train-classifier --data D --out DIR [--net ${architectures("classifier").join("|")}] [--steps N] [--schedule S] [--timesteps T] [--resume | --force] [--no-report]`,
   `Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,
 with the same schedule as the diffusion model it will guide: an MLP for points, the U-Net's encoder
 for images. Writes DIR/config.json, DIR/state.safetensors and DIR/metrics.json with the held-out

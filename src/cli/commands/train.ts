@@ -121,7 +121,7 @@ export const flagTables = [
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
 
 export const help = helpText(
-  `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
+  `vdm train --data D --out DIR [--net ${architectures("denoiser").join("|")}] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
   `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
 
 Trains an MLP denoiser (defaults tuned per built-in set; continuous time on the ELBO with VDM's linear
