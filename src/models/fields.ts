@@ -55,14 +55,20 @@ export function optionalText() {
 /**
  * A list of finite numbers each passing `check`: `what` names them in the plural ("positive
  * integers"); `length` entries, or at least one (none where `empty`) and at most `maxLength`.
+ * Checked in that order, stopping at the first bad entry (a corrupt list may be millions long).
  */
 export function list(what: string, check: (x: number) => boolean, rule: { length?: number; maxLength?: number; empty?: boolean } = {}) {
-  const one = { error: `must be a ${what.replace(/s$/, "")}` };
-  let l = z.array(z.number(one).refine(check, one), expecting(`a list of ${what}`));
-  if (rule.length !== undefined) l = l.length(rule.length, { error: `must have ${rule.length} entries` });
-  if (!rule.empty) l = l.min(1, { error: "must not be empty" });
-  if (rule.maxLength !== undefined) l = l.max(rule.maxLength, { error: `must have at most ${rule.maxLength} entries` });
-  return l;
+  return z
+    .custom<number[]>((v) => Array.isArray(v), expecting(`a list of ${what}`))
+    .superRefine((v, ctx) => {
+      const issue = (message: string, path: number[], input: unknown) =>
+        ctx.addIssue({ code: "custom", continue: false, path, message, input });
+      if (rule.length !== undefined && v.length !== rule.length) return issue(`must have ${rule.length} entries`, [], v);
+      if (v.length === 0 && !rule.empty) return issue("must not be empty", [], v);
+      if (rule.maxLength !== undefined && v.length > rule.maxLength) return issue(`must have at most ${rule.maxLength} entries`, [], v);
+      const i = v.findIndex((x) => typeof x !== "number" || !Number.isFinite(x) || !check(x));
+      if (i >= 0) issue(`must be a ${what.replace(/s$/, "")}`, [i], v[i]);
+    });
 }
 
 /** Whether x is an integer in [1, max]. */

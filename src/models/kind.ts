@@ -3,7 +3,8 @@
  * transformer.ts): its config's schema, how that config is made from a user's options and the
  * data, its initial parameters, its forwards (denoiser and/or classifier), the classes its labels
  * range over, its noise's shape and the objective that trains it. The table of kinds is kinds.ts;
- * training, checkpoints, ONNX and the command line read it.
+ * training, checkpoints, ONNX and the command line read it. ONNX export traces a kind's denoiser
+ * forward (onnx/export.ts knows no network), so a kind declares nothing of its own for it.
  */
 import type { z } from "zod";
 import type { Model } from "../diffusion/model.js";

@@ -49,10 +49,14 @@ const dataSchema = object({
   else if (shape && shape.reduce((a, b) => a * b, 1) !== dim) issue("shape", `must hold data.dim = ${dim} values`, shape);
 });
 
+/** Each kind's config under its name, as the model spec holds it. */
+const kindSchemas: Record<string, z.ZodType> = Object.fromEntries(
+  kindNames.map((name) => [name, z.object({ [name]: (networkKinds[name] as NetworkKind<unknown>).schema })]),
+);
+
 /** The network: a kind of the table and, under the kind's name, its config (that kind's schema). */
 const modelSchema = z.looseObject({ kind: oneOf(kindNames) }, expecting("an object")).superRefine((model, ctx) => {
-  const kind = networkKinds[model.kind] as NetworkKind<unknown>;
-  const parsed = z.object({ [model.kind]: kind.schema }).safeParse(model, { reportInput: true });
+  const parsed = kindSchemas[model.kind].safeParse(model, { reportInput: true });
   for (const i of parsed.error?.issues ?? [])
     ctx.addIssue({ code: "custom", continue: false, path: i.path, message: i.message, input: i.input });
 });
