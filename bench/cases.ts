@@ -100,8 +100,8 @@ async function main() {
   const { onnxModel } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
   const { onnxStepper } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
   const { adamInit, stepScalars } = await load<typeof import("vdm-dist/train/adam.js")>("train/adam.js");
-  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } =
-    await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
+  const { buildModel, buildProcess, dataShape, initParams } = await load<typeof import("vdm-dist/train/build.js")>("train/build.js");
+  const { makeRunConfig } = await load<typeof import("vdm-dist/train/defaults.js")>("train/defaults.js");
   const { batchOf, jaxStepper, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
   const { AncestralSampler } = await load<typeof import("vdm-dist/sample/ancestral.js")>("sample/ancestral.js");
   const { DpmSolverSampler } = await load<typeof import("vdm-dist/sample/dpm-solver.js")>("sample/dpm-solver.js");

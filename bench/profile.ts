@@ -40,8 +40,8 @@ async function exportCase(base: string, out: string) {
   const { numpy: np } = await load<typeof import("vdm-dist/engine/jax.js")>("engine/jax.js");
   const { exportModel, modelInputs } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
   const { exportStep } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
-  const { buildModel, buildProcess, dataShape, initParams, makeRunConfig } =
-    await load<typeof import("vdm-dist/train/config.js")>("train/config.js");
+  const { buildModel, buildProcess, dataShape, initParams } = await load<typeof import("vdm-dist/train/build.js")>("train/build.js");
+  const { makeRunConfig } = await load<typeof import("vdm-dist/train/defaults.js")>("train/defaults.js");
   const { batchOf, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
   await initEngine("wasm");
   const m = /^(mlp_step|unet_step|unet_forward)_b(\d+)$/.exec(base);

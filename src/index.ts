@@ -102,7 +102,20 @@ export { cfgModel, classifierGuidedModel, conditionalModel } from "./guidance/gu
 export { loadCheckpoint, readCheckpointConfig, saveCheckpoint, saveWeights, type TrainingState } from "./io/checkpoint.js";
 export type { CnnConfig, CnnParams } from "./models/cnn.js";
 // models
-export { type Classifier, type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel } from "./models/mlp.js";
+export type { Classifier, NetworkKind, NetworkOptions, UNetOptions } from "./models/kind.js";
+export { architectures, type ModelSpec, networkKinds } from "./models/kinds.js";
+export { embed } from "./models/layers.js";
+export { type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel } from "./models/mlp.js";
+export {
+  initTextNet,
+  layerNorm,
+  type TextNetConfig,
+  type TextParams,
+  textClassifier,
+  textForward,
+  textModel,
+  validateTextNet,
+} from "./models/transformer.js";
 export { type Conv, initUNet, type UNetConfig, type UNetParams, unetClassifier, unetModel } from "./models/unet.js";
 export { type BackendChoice, type BackendName, backendNames, chooseBackend, onnxRuntimeLoads } from "./onnx/available.js";
 // ONNX: export any jax-js function, run models and training steps in ONNX Runtime
@@ -186,18 +199,6 @@ export {
 } from "./text/grammar.js";
 export { fluencyModel, type GuidedTextParams, guidedTextModel, roundingLogProb } from "./text/guidance.js";
 export { type InfillParams, infillModel, infillPattern, repeatRows } from "./text/infill.js";
-export { type TextLossEnds, type TextLossTerms, textLoss, textLossEnds, textLossTerms, textObjective } from "./text/loss.js";
-export {
-  embed,
-  initTextNet,
-  layerNorm,
-  type TextNetConfig,
-  type TextParams,
-  textClassifier,
-  textForward,
-  textModel,
-  validateTextNet,
-} from "./text/model.js";
 export { clampedModel, clampToEmbeddings, nearestTokens, roundToIds } from "./text/rounding.js";
 export {
   loadTextLM,
@@ -212,21 +213,21 @@ export {
 // Diffusion-LM: text data, the built-in grammar and its parser, the transformer denoiser, its loss, rounding, controls, evaluation
 export { detokenize, encodeAll, longestSentence, PAD, Tokenizer, tokenize, UNK, type VocabularyOptions } from "./text/tokenizer.js";
 export { type AdamConfig, type AdamState, defaultAdam, type HostScalars } from "./train/adam.js";
-export {
-  buildModel,
-  buildProcess,
-  initParams,
-  type ModelSpec,
-  makeRunConfig,
-  normalizationOf,
-  type RunConfig,
-  type RunOptions,
-  runConfigFor,
-  trainedModel,
-  type UNetOptions,
-} from "./train/config.js";
+export { buildModel, buildProcess, initParams, normalizationOf, trainedModel } from "./train/build.js";
+export type { RunConfig } from "./train/config.js";
+export { makeRunConfig, type RunOptions, runConfigFor } from "./train/defaults.js";
 export { type LoadedClassifier, type LoadedRun, type LoadRunOptions, loadClassifier, loadRun } from "./train/load.js";
-export { learnedScheduleObjective, meanObjective, type Objective, type ObjectiveValue } from "./train/objective.js";
+export {
+  type EmbeddingParams,
+  type TextLossEnds,
+  type TextLossTerms,
+  textLoss,
+  textLossEnds,
+  textLossTerms,
+  textObjective,
+} from "./train/objectives/diffusion-lm.js";
+export { learnedScheduleObjective } from "./train/objectives/learned.js";
+export { meanObjective, type Objective, type ObjectiveValue } from "./train/objectives/objective.js";
 export { modelDirectory, shippedModelNames } from "./train/shipped.js";
 // training
 export {

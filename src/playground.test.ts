@@ -18,7 +18,7 @@ import { numpy as np, tree } from "./engine/jax.js";
 import { heldOutElbo } from "./eval/run.js";
 import { assertClose, useEngine } from "./testing/helpers.js";
 import { ARTIFACTS, type Playground, ROOT, startPlayground, waitForPage } from "./testing/playground.js";
-import { runConfigFor } from "./train/config.js";
+import { runConfigFor } from "./train/defaults.js";
 import { loadRun } from "./train/load.js";
 import { train } from "./train/trainer.js";
 

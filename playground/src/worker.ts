@@ -25,7 +25,9 @@ import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/lange
 import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
 import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
 import { getSchedule } from "../../src/schedule/index.js";
-import { buildProcess, normalizationOf, type RunConfig, runConfigFor, trainedModel } from "../../src/train/config.js";
+import { buildProcess, normalizationOf, trainedModel } from "../../src/train/build.js";
+import type { RunConfig } from "../../src/train/config.js";
+import { runConfigFor } from "../../src/train/defaults.js";
 import { type LoadedRun, restoreRun } from "../../src/train/restore.js";
 import { TrainingRun } from "../../src/train/step.js";
 import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
+import { networkOf } from "../models/kinds.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
 import { defineFlags, Interrupted, intFlag, UsageError } from "./args.js";
 import { formatSeconds } from "./progress.js";
@@ -46,7 +47,7 @@ export type RunKind = "denoiser" | "classifier" | "text";
 
 /** The kind of run `config` describes. */
 export function kindOf(config: RunConfig): RunKind {
-  return config.task === "classifier" ? "classifier" : config.model.kind === "text" ? "text" : "denoiser";
+  return config.task === "classifier" ? "classifier" : networkOf(config.model).kind.objective === "diffusion-lm" ? "text" : "denoiser";
 }
 
 const COMMAND_OF: Record<RunKind, string> = { denoiser: "vdm train", classifier: "vdm train-classifier", text: "vdm train" };

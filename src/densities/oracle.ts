@@ -15,7 +15,7 @@ import type { Model } from "../diffusion/model.js";
 import { type Target, toEps, vFrom } from "../diffusion/parameterization.js";
 import { sigmoid } from "../diffusion/shapes.js";
 import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
-import type { Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/kind.js";
 import { type GaussianMixture, principalAxes, toAxes } from "./mixture.js";
 
 export {

@@ -12,7 +12,7 @@ import { exactArray, Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { getSchedule, initLearnedSchedule, learnedSchedule, type NoiseSchedule, scheduleNames } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
-import { trainingLoss } from "../train/step.js";
+import { trainingLoss } from "../train/objectives/diffusion.js";
 import { ElboEstimator } from "./elbo.js";
 import { DiffusionProcess, type LevelSampling } from "./process.js";
 

@@ -7,7 +7,7 @@ import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, type Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import { DataError } from "../errors.js";
-import type { Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/kind.js";
 
 /** argmax_y p_φ(y | x) for points x [n, D] already in model coordinates, at time t. Borrows params. */
 export function classify(classifier: Classifier, params: JsTree<Array>, x: Array, t: number, gamma: number): Int32Array {

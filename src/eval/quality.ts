@@ -18,8 +18,10 @@ import { type PointSet, subset } from "../data/index.js";
 import { type Normalization, normalize } from "../data/normalize.js";
 import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
 import { CheckpointError, DataError, ShapeError } from "../errors.js";
-import { type CnnParams, cnnFeatures, cnnHead } from "../models/cnn.js";
-import { dataShape, type RunConfig } from "../train/config.js";
+import { type CnnParams, cnnFeatures, cnnHead, cnnKind } from "../models/cnn.js";
+import { configOf } from "../models/kinds.js";
+import { dataShape } from "../train/build.js";
+import type { RunConfig } from "../train/config.js";
 import { loadClassifier } from "../train/load.js";
 import { shippedModelsDir } from "../train/shipped.js";
 import { frechetDistance, frechetNoiseFloor } from "./frechet.js";
@@ -44,8 +46,8 @@ export interface FeatureClassifier {
 /** Load a CNN checkpoint from `vdm train-classifier --net cnn` (default: the shipped one); EMA parameters. */
 export function loadFeatureClassifier(dir: string = shippedFeatureClassifier): FeatureClassifier {
   const c = loadClassifier(dir);
-  const spec = c.config.model;
-  if (spec.kind !== "cnn" || !c.config.clean) {
+  const cnn = configOf(c.config.model, cnnKind);
+  if (!cnn || !c.config.clean) {
     tree.dispose(c.params);
     throw new CheckpointError(
       `checkpoint ${dir} is not a clean-image CNN classifier (a classifier run with a "cnn" model of clean images)`,
@@ -56,8 +58,8 @@ export function loadFeatureClassifier(dir: string = shippedFeatureClassifier): F
     params: c.params as CnnParams,
     normalization: c.normalization,
     shape: dataShape(c.config),
-    features: spec.cnn.hidden,
-    classes: spec.cnn.outputs,
+    features: cnn.hidden,
+    classes: cnn.outputs,
   };
 }
 

@@ -15,7 +15,7 @@ import type { Model } from "../diffusion/model.js";
 import { convert, toEps } from "../diffusion/parameterization.js";
 import { type Array, grad, type JsTree, nn, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import type { Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/kind.js";
 
 /**
  * Parameters as a tree of arrays.

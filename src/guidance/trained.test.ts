@@ -18,7 +18,8 @@ import { accuracyOverTime } from "../eval/classifier.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { getSchedule } from "../schedule/index.js";
 import { useEngine } from "../testing/helpers.js";
-import { buildClassifier, buildModel, buildProcess, makeRunConfig } from "../train/config.js";
+import { buildClassifier, buildModel, buildProcess } from "../train/build.js";
+import { makeRunConfig } from "../train/defaults.js";
 import { train } from "../train/trainer.js";
 import { conditionalModel } from "./guided.js";
 

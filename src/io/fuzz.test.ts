@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CheckpointError, ConfigError } from "../errors.js";
 import { corruptBytes, corruptJson, fuzz, isCount, type Json, type Random } from "../testing/fuzz.js";
-import { dataShape, labelClasses, makeRunConfig, type RunConfig, validateRunConfig } from "../train/config.js";
+import { dataShape, labelClasses } from "../train/build.js";
+import { type RunConfig, validateRunConfig } from "../train/config.js";
+import { makeRunConfig } from "../train/defaults.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 describe("fuzzing the checkpoint's readers: typed errors or well-formed results, quickly", () => {

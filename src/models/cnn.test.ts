@@ -15,7 +15,8 @@ import { numpy as np, tree } from "../engine/jax.js";
 import { accuracyOverTime } from "../eval/classifier.js";
 import { onnxStepper } from "../onnx/train.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { buildClassifier, buildModel, buildProcess, initParams, makeRunConfig, normalizationOf, type RunOptions } from "../train/config.js";
+import { buildClassifier, buildModel, buildProcess, initParams, normalizationOf } from "../train/build.js";
+import { makeRunConfig, type RunOptions } from "../train/defaults.js";
 import { train } from "../train/trainer.js";
 import { type CnnParams, cnnFeatures, cnnHead } from "./cnn.js";
 

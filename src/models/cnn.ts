@@ -9,25 +9,34 @@
  * It has no time or noise-level input: it is trained on data x_0 only (γ = −∞, RunConfig.clean)
  * and is not a noise-aware classifier for guidance. Every function consumes its array arguments.
  */
+import { z } from "zod";
 import type { Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { silu } from "./activations.js";
+import { count, expecting, imageShape, list, MAX_WIDTH, positiveInt } from "./fields.js";
+import { type Classifier, checkImageShape, type NetworkKind } from "./kind.js";
 import { avgPool2, conv3x3 } from "./layers.js";
-import { affine, type Classifier, type Dense, dense } from "./mlp.js";
+import { affine, type Dense, dense } from "./mlp.js";
 import { type Conv, conv } from "./unet.js";
 
 /** Shape of the clean-image CNN classifier: image shape, channels per conv stage, feature width, classes. */
-export interface CnnConfig {
-  /** image shape [H, W, C]; H and W divisible by 2^(stages) */
-  shape: [number, number, number];
-  /** output channels of each conv3x3 + pool stage */
-  channels: number[];
-  /** width of the feature layer */
-  hidden: number;
-  /** classes (logits) */
-  outputs: number;
-}
+export const cnnSchema = z.object(
+  {
+    /** image shape [H, W, C]; H and W divisible by 2^(stages) */
+    shape: imageShape(),
+    /** output channels of each conv3x3 + pool stage */
+    channels: list("positive integers", positiveInt(MAX_WIDTH), { maxLength: 8 }),
+    /** width of the feature layer */
+    hidden: count(MAX_WIDTH),
+    /** classes (logits) */
+    outputs: count(MAX_WIDTH),
+  },
+  expecting("an object"),
+);
+
+/** Shape of the clean-image CNN classifier; see `cnnSchema`. */
+export type CnnConfig = z.infer<typeof cnnSchema>;
 
 /** The CNN classifier's parameters: one conv per stage, the feature layer and the logit layer. */
 export type CnnParams = { stages: Conv[]; features: Dense; output: Dense };
@@ -85,3 +94,29 @@ export function cnnClassifier(config: CnnConfig): Classifier<CnnParams> {
     },
   };
 }
+
+/** The CNN's kind: a classifier of clean images only (no noise input, not for guidance). */
+export const cnnKind: NetworkKind<CnnConfig> = {
+  schema: cnnSchema,
+  objective: "diffusion",
+  clean: true,
+  configure(target, o) {
+    if (target.shape?.length !== 3)
+      throw new ConfigError(`the CNN needs image data ([rows, cols, channels]); "${target.spec}" has ${target.dim}-D points`);
+    if (!target.outputs) throw new ConfigError("the CNN is a classifier of clean images, not a denoiser");
+    const base = o.unet?.base ?? 16;
+    return {
+      shape: target.shape as [number, number, number],
+      channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m),
+      hidden: o.hidden ?? 128,
+      outputs: target.outputs,
+    };
+  },
+  check(config, run, issue) {
+    if (run.task !== "classifier") issue("task", `must be "classifier" for a cnn model (the CNN classifies clean images)`, run.task);
+    checkImageShape(config.shape, run, issue);
+  },
+  init: initCnn,
+  classifier: cnnClassifier as NetworkKind<CnnConfig>["classifier"],
+  labelClasses: (config) => config.outputs,
+};

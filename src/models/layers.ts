@@ -198,3 +198,10 @@ export function selfAttention(
   const y = np.matmul(o, out.w).add(out.b);
   return layout === "NHWC" ? y.reshape([B, H, W, C]) : y.reshape([B, N, C]).transpose([0, 2, 1]).reshape([B, C, H, W]);
 }
+
+/** The embedding rows of token ids [B, L] (int32 or float) as a one-hot product, [B, L, d] (a gather's gradient would be a scatter). Consumes both. */
+export function embed(ids: Array, embedding: Array): Array {
+  const [B, L] = ids.shape as [number, number];
+  const [V, d] = embedding.shape as [number, number];
+  return np.matmul(nn.oneHot(ids.astype(np.int32).reshape([B * L]), V), embedding).reshape([B, L, d]);
+}

@@ -6,39 +6,48 @@
  *   e = silu(W_e emb(t) + b_e),  output = W_out h_L + b_out.
  */
 
+import { z } from "zod";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 import { alphaOf } from "../diffusion/shapes.js";
 import { Rng } from "../engine/index.js";
-import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
+import { type Array, numpy as np } from "../engine/jax.js";
 import { ConfigError, UnsupportedError } from "../errors.js";
 import { silu } from "./activations.js";
+import { count, evenWidth, expecting, heads, MAX_DIM, MAX_WIDTH, number, oneOf } from "./fields.js";
+import { type Classifier, checkHeads, headClasses, type NetworkKind } from "./kind.js";
 
 /**
  * Shape of the MLP denoiser (or classifier): data dimension `dim`, `layers` hidden layers of
  * width `hidden`, and its time, Fourier-feature and label inputs.
  */
-export interface MlpConfig {
-  dim: number;
-  hidden: number;
-  layers: number;
-  /** size of the sinusoidal time embedding (even) */
-  timeEmbedding: number;
-  /** number of random Fourier features of the input (0 = none), with frequencies ~ N(0, fourierScale²) */
-  fourierFeatures: number;
-  fourierScale: number;
-  /** seed of the (fixed, untrained) Fourier frequencies */
-  fourierSeed: number;
-  /**
-   * "vp": the network sees x_t; "ve": it sees x_t/α_t = x_0 + σ̃ε, NCSN's unscaled noisy data
-   * (with target ε this is NCSN's s_θ(x̃, σ̃) = −ε̂/σ̃ trained by σ̃²-weighted score matching).
-   */
-  inputScaling?: "vp" | "ve";
-  /** outputs of the last layer (default: dim, a denoiser; a classifier has one per class) */
-  outputs?: number;
-  /** classes of a conditional model: a learned embedding of the label (or of "no label" = index classes) is added to the time embedding */
-  classes?: number;
-}
+export const mlpSchema = z.object(
+  {
+    dim: count(MAX_DIM),
+    hidden: count(MAX_WIDTH),
+    layers: count(1024),
+    /** size of the sinusoidal time embedding (even) */
+    timeEmbedding: evenWidth(),
+    /** number of random Fourier features of the input (0 = none), with frequencies ~ N(0, fourierScale²) */
+    fourierFeatures: number({ min: 0, max: MAX_WIDTH, integer: true, what: `a non-negative integer (at most ${MAX_WIDTH})` }),
+    fourierScale: number({ what: "a finite number" }),
+    /** seed of the (fixed, untrained) Fourier frequencies */
+    fourierSeed: number({ min: 0, max: 2 ** 32 - 1, integer: true, what: "an integer in [0, 2^32)" }),
+    /**
+     * "vp": the network sees x_t; "ve": it sees x_t/α_t = x_0 + σ̃ε, NCSN's unscaled noisy data
+     * (with target ε this is NCSN's s_θ(x̃, σ̃) = −ε̂/σ̃ trained by σ̃²-weighted score matching).
+     */
+    inputScaling: oneOf(["vp", "ve"]).optional(),
+    /** outputs of the last layer (default: dim, a denoiser; a classifier has one per class) */
+    outputs: heads.outputs,
+    /** classes of a conditional model: a learned embedding of the label (or of "no label" = index classes) is added to the time embedding */
+    classes: heads.classes,
+  },
+  expecting("an object"),
+);
+
+/** Shape of the MLP denoiser (or classifier); see `mlpSchema`. */
+export type MlpConfig = z.infer<typeof mlpSchema>;
 
 /** A dense layer's weights: x W + b with w [in, out] and b [out]. */
 export type Dense = { w: Array; b: Array };
@@ -142,13 +151,6 @@ export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
   };
 }
 
-/** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
-export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
-  readonly classes: number;
-  /** Consumes every argument, as Model.apply. */
-  logits(params: P, xt: Array, t: Array, gamma: Array): Array;
-}
-
 /** The MLP as a noise-aware classifier (config.outputs = number of classes). */
 export function mlpClassifier(config: MlpConfig): Classifier<MlpParams> {
   const frequencies = fourierFrequencies(config);
@@ -161,3 +163,33 @@ export function mlpClassifier(config: MlpConfig): Classifier<MlpParams> {
     },
   };
 }
+
+/**
+ * The MLP's kind: points (any dimension); a denoiser, a conditional denoiser or a noise-aware
+ * classifier. Variant "ncsn": VE input scaling on the geometric ladder with the simple loss.
+ */
+export const mlpKind: NetworkKind<MlpConfig> = {
+  schema: mlpSchema,
+  objective: "diffusion",
+  variants: { ncsn: { options: { inputScaling: "ve" }, schedule: "geometric", loss: "simple", is: (c) => c.inputScaling === "ve" } },
+  configure: (target, o) => ({
+    dim: target.dim,
+    hidden: o.hidden ?? 128,
+    layers: o.layers ?? 3,
+    timeEmbedding: 32,
+    fourierFeatures: o.fourierFeatures ?? 0,
+    fourierScale: 1,
+    fourierSeed: (o.seed ?? 0) + 1,
+    inputScaling: "vp",
+    ...(target.outputs ? { outputs: target.outputs } : {}),
+    ...(target.classes ? { classes: target.classes } : {}),
+  }),
+  check(config, run, issue) {
+    if (config.dim !== run.dim) issue(`${run.path}.dim`, `must equal data.dim = ${run.dim}`, config.dim);
+    checkHeads(config, run, issue);
+  },
+  init: initMlp,
+  model: mlpModel as NetworkKind<MlpConfig>["model"],
+  classifier: mlpClassifier as NetworkKind<MlpConfig>["classifier"],
+  labelClasses: headClasses,
+};

@@ -15,6 +15,7 @@
  * starts at zero scale, so an untrained network is close to the identity on its skip path.
  */
 
+import { z } from "zod";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Rng } from "../engine/index.js";
@@ -22,32 +23,40 @@ import { type Array, numpy as np } from "../engine/jax.js";
 import { tracing } from "../engine/tracing.js";
 import { ConfigError, UnsupportedError } from "../errors.js";
 import { silu } from "./activations.js";
+import { count, evenWidth, expecting, heads, imageShape, list, positiveInt } from "./fields.js";
+import { type Classifier, checkHeads, checkImageShape, headClasses, type NetworkKind } from "./kind.js";
 import { avgPool2, channelAxis, conv3x3, groupNorm, type Layout, perChannel, pointwise, selfAttention, upsample2 } from "./layers.js";
-import { affine, type Classifier, type Dense, dense, timeEmbedding } from "./mlp.js";
+import { affine, type Dense, dense, timeEmbedding } from "./mlp.js";
 
 /** Shape of the U-Net denoiser (or noise-aware classifier) for images [H, W, C]. */
-export interface UNetConfig {
-  /** image shape [H, W, C] */
-  shape: [number, number, number];
-  /** channels of level 0 */
-  base: number;
-  /** channels of level ℓ = base · multipliers[ℓ]; H must be divisible by 2^(levels − 1) */
-  multipliers: number[];
-  /** levels with self-attention after each ResBlock (the middle always attends) */
-  attention: number[];
-  heads: number;
-  /** GroupNorm groups (must divide every channel count) */
-  groups: number;
-  /** size of the sinusoidal time embedding (even); the block embedding is 4·base wide */
-  timeEmbedding: number;
-  /** classes of a conditional model: a learned label embedding (last row: "no label") is added to e */
-  classes?: number;
-  /**
-   * A noise-aware classifier instead of a denoiser: the encoder (down path and middle) then
-   * GroupNorm, SiLU, a spatial mean and a dense layer to this many logits.
-   */
-  outputs?: number;
-}
+export const unetSchema = z.object(
+  {
+    /** image shape [H, W, C] */
+    shape: imageShape(),
+    /** channels of level 0 */
+    base: count(4096),
+    /** channels of level ℓ = base · multipliers[ℓ]; H must be divisible by 2^(levels − 1) */
+    multipliers: list("positive integers", positiveInt(64), { maxLength: 8 }),
+    /** levels with self-attention after each ResBlock (the middle always attends) */
+    attention: list("non-negative integers", (x) => Number.isSafeInteger(x) && x >= 0 && x < 8, { maxLength: 8, empty: true }),
+    heads: count(256),
+    /** GroupNorm groups (must divide every channel count) */
+    groups: count(4096),
+    /** size of the sinusoidal time embedding (even); the block embedding is 4·base wide */
+    timeEmbedding: evenWidth(),
+    /** classes of a conditional model: a learned label embedding (last row: "no label") is added to e */
+    classes: heads.classes,
+    /**
+     * A noise-aware classifier instead of a denoiser: the encoder (down path and middle) then
+     * GroupNorm, SiLU, a spatial mean and a dense layer to this many logits.
+     */
+    outputs: heads.outputs,
+  },
+  expecting("an object"),
+);
+
+/** Shape of the U-Net denoiser (or noise-aware classifier); see `unetSchema`. */
+export type UNetConfig = z.infer<typeof unetSchema>;
 
 /**
  * A GroupNorm's per-channel scale and shift.
@@ -250,3 +259,35 @@ export function unetClassifier(config: UNetConfig): Classifier<UNetParams> {
     },
   };
 }
+
+/**
+ * The U-Net's kind: images [rows, cols, channels]; a denoiser, a conditional denoiser or (its
+ * encoder) a noise-aware classifier.
+ */
+export const unetKind: NetworkKind<UNetConfig> = {
+  schema: unetSchema,
+  objective: "diffusion",
+  configure(target, o) {
+    if (target.shape?.length !== 3)
+      throw new ConfigError(`the U-Net needs image data ([rows, cols, channels]); "${target.spec}" has ${target.dim}-D points`);
+    return {
+      shape: target.shape as [number, number, number],
+      base: o.unet?.base ?? 32,
+      multipliers: o.unet?.multipliers ?? [1, 2, 2],
+      attention: o.unet?.attention ?? [2],
+      heads: 1,
+      groups: 8,
+      timeEmbedding: 64,
+      ...(target.outputs ? { outputs: target.outputs } : {}),
+      ...(target.classes ? { classes: target.classes } : {}),
+    };
+  },
+  check(config, run, issue) {
+    checkImageShape(config.shape, run, issue);
+    checkHeads(config, run, issue);
+  },
+  init: initUNet,
+  model: unetModel as NetworkKind<UNetConfig>["model"],
+  classifier: unetClassifier as NetworkKind<UNetConfig>["classifier"],
+  labelClasses: headClasses,
+};

@@ -12,7 +12,8 @@ import { fitNormalization, normalize } from "../data/normalize.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { useEngine } from "../testing/helpers.js";
-import { buildModel, buildProcess, makeRunConfig } from "../train/config.js";
+import { buildModel, buildProcess } from "../train/build.js";
+import { makeRunConfig } from "../train/defaults.js";
 import { train } from "../train/trainer.js";
 import { gammaOfSigma, veScore } from "./score.js";
 

@@ -1,6 +1,6 @@
 /**
  * Learned schedules (Kingma et al. 2021): γ(t) = −log SNR(t) with trainable parameters, trained
- * jointly with the denoiser (train/objective.ts). Two kinds:
+ * jointly with the denoiser (train/objectives/learned.ts). Two kinds:
  * - "learned-linear": γ(t) = γ_min + (γ_max − γ_min)·t, both endpoints learned;
  * - "learned": γ(t) = γ_min + (γ_max − γ_min)·(γ̃(t) − γ̃(0))/(γ̃(1) − γ̃(0)), where
  *   γ̃(t) = l₁(t) + l₃(sigmoid(l₂(l₁(t)))) is a small network with positive weights (softplus of free

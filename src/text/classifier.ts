@@ -6,8 +6,10 @@
 import type { PointSet } from "../data/sets.js";
 import { type Array, type JsTree, tree } from "../engine/jax.js";
 import { DataError } from "../errors.js";
-import type { Classifier } from "../models/mlp.js";
-import { buildClassifier } from "../train/config.js";
+import type { Classifier } from "../models/kind.js";
+import { configOf } from "../models/kinds.js";
+import { transformerKind } from "../models/transformer.js";
+import { buildClassifier } from "../train/build.js";
 import { loadClassifier } from "../train/load.js";
 import { type TrainOptions, train } from "../train/trainer.js";
 import { type TextClassifierOptions, textClassifierConfig } from "./config.js";
@@ -76,7 +78,7 @@ export function trainTextClassifier(
 /** A text classifier from its checkpoint directory. */
 export function loadTextClassifier(dir: string): TextClassifier {
   const { config, classifier, params } = loadClassifier(dir);
-  const net = config.model.kind === "text" ? config.model.text : null;
+  const net = configOf(config.model, transformerKind);
   if (!net?.attribute || !net.classNames)
     throw new DataError(`${dir} does not hold a text classifier (a run with a text model, attribute and class names)`);
   if (!isAttribute(net.attribute)) throw new DataError(`${dir}: unknown attribute "${net.attribute}"`);

@@ -1,10 +1,12 @@
 /** A Diffusion-LM run's config (`RunConfig` with a "text" model), and its noise-aware classifiers'. */
 
 import { ConfigError } from "../errors.js";
+import { configOf } from "../models/kinds.js";
+import type { TextNetConfig } from "../models/transformer.js";
+import { transformerKind } from "../models/transformer.js";
 import { defaultAdam } from "../train/adam.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
 import type { TextCorpus } from "./data.js";
-import type { TextNetConfig } from "./model.js";
 import { longestSentence, type Tokenizer } from "./tokenizer.js";
 
 /**
@@ -127,9 +129,10 @@ export interface TextClassifierTask {
  */
 export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o: TextClassifierOptions = {}): RunConfig {
   const { attribute, classNames, train } = task;
-  if (lm.model.kind !== "text" || lm.task === "classifier")
+  const lmNet = configOf(lm.model, transformerKind);
+  if (!lmNet || lm.task === "classifier")
     throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
-  const { length, embedDim, words } = lm.model.text;
+  const { length, embedDim, words } = lmNet;
   const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;
   const text: TextNetConfig = {
     words,

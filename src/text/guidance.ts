@@ -15,7 +15,7 @@ import type { Model } from "../diffusion/model.js";
 import { convert, toX0 } from "../diffusion/parameterization.js";
 import { type Array, type JsTree, lax, nn, numpy as np, tree, valueAndGrad } from "../engine/jax.js";
 import { classifierGuidedModel } from "../guidance/guided.js";
-import type { Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/kind.js";
 
 /**
  * Σ_ℓ log softmax(x̂_0,ℓ Eᵀ)_{ŵ_ℓ} per example ([B]), ŵ_ℓ = argmax of the same softmax (no gradient

@@ -1,4 +1,4 @@
-/** Diffusion-LM: text data, the grammar and its parser, the transformer denoiser, its loss, rounding and controls. */
+/** Diffusion-LM: text data, the grammar and its parser, rounding and controls (the transformer is models/transformer.ts, its loss train/objectives/diffusion-lm.ts). */
 
 export * from "./classifier.js";
 export * from "./config.js";
@@ -8,8 +8,6 @@ export * from "./evaluate.js";
 export * from "./grammar.js";
 export * from "./guidance.js";
 export * from "./infill.js";
-export * from "./loss.js";
-export * from "./model.js";
 export * from "./rounding.js";
 export * from "./sample.js";
 export * from "./tokenizer.js";

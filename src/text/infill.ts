@@ -10,7 +10,7 @@ import type { Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import { type Array, type JsTree, numpy as np } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import { embed } from "./model.js";
+import { embed } from "../models/layers.js";
 import { type Tokenizer, tokenize } from "./tokenizer.js";
 
 /** The params of `infillModel`: the model's, the known ids [B, L] and the mask [B, L] (1 = fixed, 0 = generate). */

@@ -14,11 +14,11 @@ import type { Model } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { exactArray } from "../engine/index.js";
 import { type Array, numpy as np, tree } from "../engine/jax.js";
+import type { TextParams } from "../models/transformer.js";
 import { logSnrLinearSchedule } from "../schedule/fixed.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { alpha, sigma } from "../testing/reference.js";
-import { type TextLossEnds, textLoss, textLossEnds, textLossTerms, textObjective } from "./loss.js";
-import type { TextParams } from "./model.js";
+import { type TextLossEnds, textLoss, textLossEnds, textLossTerms, textObjective } from "../train/objectives/diffusion-lm.js";
 
 useEngine("cpu");
 

@@ -9,14 +9,16 @@ import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import type { Classifier } from "../models/mlp.js";
+import type { Classifier } from "../models/kind.js";
+import { configOf } from "../models/kinds.js";
+import { type TextNetConfig, type TextParams, textModel, transformerKind } from "../models/transformer.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import type { Sampler } from "../sample/sampler.js";
-import { buildProcess, type RunConfig } from "../train/config.js";
+import { buildProcess } from "../train/build.js";
+import type { RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { guidedTextModel } from "./guidance.js";
 import { infillModel } from "./infill.js";
-import { type TextNetConfig, type TextParams, textModel } from "./model.js";
 import { clampedModel, roundToIds } from "./rounding.js";
 import { Tokenizer } from "./tokenizer.js";
 
@@ -32,9 +34,8 @@ export interface TextLM {
 
 /** The LM of a text run's config and parameters (`params` borrowed). */
 export function textLM(config: RunConfig, params: TextParams): TextLM {
-  if (config.model.kind !== "text" || config.task === "classifier")
-    throw new ConfigError(`run "${config.data.spec}" is not a Diffusion-LM language model`);
-  const net = config.model.text;
+  const net = configOf(config.model, transformerKind);
+  if (!net || config.task === "classifier") throw new ConfigError(`run "${config.data.spec}" is not a Diffusion-LM language model`);
   return { config, net, model: textModel(net), params, process: buildProcess(config), tokenizer: new Tokenizer(net.words) };
 }
 

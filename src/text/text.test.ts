@@ -10,8 +10,11 @@ import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { DataError } from "../errors.js";
+import { embed } from "../models/layers.js";
+import { initTextNet, type TextNetConfig, textModel } from "../models/transformer.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { textLossEnds, textLossTerms } from "../train/objectives/diffusion-lm.js";
 import { copyRate, distinctN } from "./eval.js";
 import {
   attributeClass,
@@ -24,8 +27,6 @@ import {
   TEMPLATE_COUNT,
   templateSlots,
 } from "./grammar.js";
-import { textLossEnds, textLossTerms } from "./loss.js";
-import { embed, initTextNet, type TextNetConfig, textModel } from "./model.js";
 import { clampToEmbeddings, nearestTokens, roundToIds } from "./rounding.js";
 import { detokenize, PAD, Tokenizer, tokenize, UNK } from "./tokenizer.js";
 

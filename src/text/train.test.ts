@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
+import type { TextParams } from "../models/transformer.js";
 import { DdimSampler } from "../sample/ddim.js";
 import { DpmSolverSampler } from "../sample/dpm-solver.js";
 import { useEngine } from "../testing/helpers.js";
@@ -21,7 +22,6 @@ import { tokenPoints } from "./data.js";
 import { parseRate } from "./eval.js";
 import { evaluateText } from "./evaluate.js";
 import { restaurantSentences } from "./grammar.js";
-import type { TextParams } from "./model.js";
 import { sampleSentences, textLM } from "./sample.js";
 import { Tokenizer } from "./tokenizer.js";
 

@@ -8,7 +8,7 @@ import { loadSplit } from "../data/index.js";
 import { fitNormalization } from "../data/normalize.js";
 import { checkpointStep, namedLeaves } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
-import { makeRunConfig } from "./config.js";
+import { makeRunConfig } from "./defaults.js";
 import { train, trainAsync } from "./trainer.js";
 
 useEngine("wasm");

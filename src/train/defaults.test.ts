@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { makeRunConfig, type RunConfig } from "./config.js";
+import type { RunConfig } from "./config.js";
+import { makeRunConfig } from "./defaults.js";
 
 const points = { spec: "moons", dim: 2, mean: [0, 0], std: [1, 1], train: 100, test: 100 };
 const image = { spec: "fashion-mnist", dim: 64, mean: [127.5], std: [127.5], train: 0, test: 0, shape: [8, 8, 1] };

@@ -16,7 +16,9 @@ import { CheckpointError, ConfigError, DataError, VdmError } from "../errors.js"
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
 import { adamInit } from "./adam.js";
-import { buildClassifier, initParams, makeRunConfig, type RunConfig, validateRunConfig } from "./config.js";
+import { buildClassifier, initParams } from "./build.js";
+import { type RunConfig, validateRunConfig } from "./config.js";
+import { makeRunConfig } from "./defaults.js";
 import { loadClassifier, loadRun } from "./load.js";
 
 useEngine("wasm");

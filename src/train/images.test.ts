@@ -12,7 +12,8 @@ import { loadSplit, pixelNormalization, subset } from "../data/index.js";
 import { Rng } from "../engine/index.js";
 import { heldOutElbo } from "../eval/run.js";
 import { useEngine } from "../testing/helpers.js";
-import { buildModel, buildProcess, initParams, makeRunConfig } from "./config.js";
+import { buildModel, buildProcess, initParams } from "./build.js";
+import { makeRunConfig } from "./defaults.js";
 import { train } from "./trainer.js";
 
 useEngine("wasm");

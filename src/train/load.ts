@@ -5,8 +5,9 @@ import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
 import { loadCheckpointState, readCheckpointConfig, readStateFile, type TrainingState } from "../io/checkpoint.js";
-import type { Classifier } from "../models/mlp.js";
-import { buildClassifier, buildProcess, initParams, normalizationOf, type RunConfig, validateRunConfig } from "./config.js";
+import type { Classifier } from "../models/kind.js";
+import { buildClassifier, buildProcess, initParams, normalizationOf } from "./build.js";
+import { type RunConfig, validateRunConfig } from "./config.js";
 import { type LoadedRun, restoreRun, runOf } from "./restore.js";
 
 /** Options of `loadRun`. */

@@ -16,7 +16,7 @@ import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import { initLearnedSchedule, type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../schedule/learned.js";
 import { useEngine } from "../testing/helpers.js";
-import { learnedScheduleObjective } from "./objective.js";
+import { learnedScheduleObjective } from "./objectives/learned.js";
 
 useEngine("wasm");
 

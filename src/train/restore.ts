@@ -11,7 +11,8 @@ import { tree } from "../engine/jax.js";
 import { CheckpointError } from "../errors.js";
 import { decodeStateFile, type StateFile, stateOrWeights, type TrainingState } from "../io/state.js";
 import type { Denoiser } from "../sample/sampler.js";
-import { initParams, normalizationOf, type RunConfig, trainedModel, validateRunConfig } from "./config.js";
+import { initParams, normalizationOf, trainedModel } from "./build.js";
+import { type RunConfig, validateRunConfig } from "./config.js";
 
 /** A trained run rebuilt by `loadRun`: its config, denoiser, diffusion process and data normalisation. */
 export interface LoadedRun {

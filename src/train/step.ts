@@ -1,28 +1,22 @@
 /**
- * One training step and a run of them, with no file system: the loss of each kind of run, the
- * jitted step (loss, gradients, AdamW, EMA), and `TrainingRun`, which draws each step's batch
+ * One training step and a run of them, with no file system: the jitted step (loss, gradients, AdamW, EMA), and `TrainingRun`, which draws each step's batch
  * from a seeded stream exactly as `train` does. `train` (trainer.ts) adds checkpoints and
  * resuming from a directory; the browser playground steps a `TrainingRun` itself.
  */
 
 import { normalize } from "../data/normalize.js";
 import { type PointSet, requireLabels } from "../data/sets.js";
-import { qSample } from "../diffusion/forward.js";
-import { simpleLoss, weightedEpsError } from "../diffusion/losses.js";
-import type { Model } from "../diffusion/model.js";
-import { toEps } from "../diffusion/parameterization.js";
-import { type DiffusionProcess, levelUniforms, type Weighting } from "../diffusion/process.js";
+import { type DiffusionProcess, levelUniforms } from "../diffusion/process.js";
 import { Rng, realize } from "../engine/index.js";
-import { type Array, type JsTree, jit, nn, numpy as np, tree } from "../engine/jax.js";
+import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import { DataError, VdmError } from "../errors.js";
 import type { TrainingState } from "../io/state.js";
-import type { Classifier } from "../models/mlp.js";
 import { isLearnedSchedule } from "../schedule/learned.js";
-import { textObjective } from "../text/loss.js";
-import type { TextParams } from "../text/model.js";
 import { type AdamConfig, type AdamState, adamInit, adamUpdate, emaUpdate, type HostScalars, stepScalars } from "./adam.js";
-import { buildClassifier, buildModel, buildProcess, dataShape, initParams, labelClasses, noiseShape, type RunConfig } from "./config.js";
-import { learnedScheduleObjective, meanObjective, type Objective } from "./objective.js";
+import { buildProcess, dataShape, initParams, labelClasses, noiseShape } from "./build.js";
+import type { RunConfig } from "./config.js";
+import { runObjective } from "./objectives/index.js";
+import { type Batch, batchOf, type Objective } from "./objectives/objective.js";
 
 /**
  * Model parameters as a tree of arrays.
@@ -32,101 +26,6 @@ type Params = JsTree<Array>;
 
 /** Thrown by `train` when a step's loss is NaN or ±∞; the last good checkpoint is left in place. */
 export class NonFiniteLossError extends VdmError {}
-
-/**
- * The per-example training loss for x_0 [B, ...] with noise ε and uniforms u ([B]):
- * "simple" — the target's own MSE at a uniform level; "elbo" — the one-sample estimate of the
- * ELBO's diffusion term. Consumes everything.
- */
-export function trainingLoss(
-  model: Model,
-  process: DiffusionProcess,
-  weighting: Weighting,
-  params: Params,
-  x0: Array,
-  eps: Array,
-  u: Array,
-  table: Array | null,
-  labels?: Array,
-): Array {
-  const { t, gamma, weight } = process.levelsFromUniform(u, table, weighting);
-  const xt = qSample(x0.ref, gamma.ref, eps.ref);
-  const pred = model.apply(params, xt.ref, t, gamma.ref, labels);
-  if (weighting === "simple") {
-    tree.dispose([weight, xt]);
-    return simpleLoss(pred, model.target, x0, eps, gamma);
-  }
-  x0.dispose();
-  return weightedEpsError(eps, toEps(pred, model.target, xt, gamma), weight);
-}
-
-/**
- * The cross-entropy −log p_φ(y | x_t, t) of a noise-aware classifier on x_t ~ q(x_t | x_0) at
- * uniformly drawn levels, per example. Consumes everything.
- */
-export function classifierLoss(
-  classifier: Classifier,
-  process: DiffusionProcess,
-  params: Params,
-  x0: Array,
-  eps: Array,
-  u: Array,
-  table: Array | null,
-  labels: Array,
-): Array {
-  const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
-  weight.dispose();
-  const xt = qSample(x0, gamma.ref, eps);
-  return crossEntropy(classifier.logits(params, xt, t, gamma), labels, classifier.classes);
-}
-
-/**
- * The cross-entropy −log p_φ(y | x_0) of a classifier of clean data (t = 0, γ = −∞: no noise),
- * per example. Consumes everything.
- */
-export function cleanClassifierLoss(classifier: Classifier, params: Params, x0: Array, labels: Array): Array {
-  const B = x0.shape[0]!;
-  return crossEntropy(classifier.logits(params, x0, np.zeros([B]), np.full([B], -Infinity)), labels, classifier.classes);
-}
-
-/** −log softmax(logits)_y per example: logits [B, K], labels [B] → [B]. Consumes both. */
-function crossEntropy(logits: Array, labels: Array, classes: number): Array {
-  return np.negative(np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(labels, classes)), -1));
-}
-
-/** A training batch: data, noise, level uniforms, the γ table (empty in continuous time) and labels. */
-export type Batch = { x0: Array; eps: Array; u: Array; table: Array; labels: Array };
-
-/** The batch of x_0, ε, u and labels for a fixed schedule's `process` (its γ table added), or null for a learned schedule. */
-export function batchOf(process: DiffusionProcess | null, x0: Array, eps: Array, u: Array, labels: Array): Batch {
-  return { x0, eps, u, table: process?.gammaTable() ?? np.zeros([0]), labels };
-}
-
-/** What a run's steps minimise: its denoiser's loss (labels only for conditional models), with a learned schedule the VDM objective, or its classifier's loss (a clean one sees x_0: the batch's noise, levels and γ table are unused). */
-export function runObjective(config: RunConfig): Objective {
-  if (isLearnedSchedule(config.schedule))
-    return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
-  const process = buildProcess(config);
-  const table = (b: Batch) => {
-    if (process.continuous) b.table.dispose();
-    return process.continuous ? null : b.table;
-  };
-  if (config.task === "classifier") {
-    const classifier = buildClassifier(config);
-    if (config.clean)
-      return meanObjective((params, b) => {
-        tree.dispose([b.eps, b.u, b.table]);
-        return cleanClassifierLoss(classifier, params, b.x0, b.labels);
-      });
-    return meanObjective((params, b) => classifierLoss(classifier, process, params, b.x0, b.eps, b.u, table(b), b.labels));
-  }
-  const model = buildModel(config);
-  if (config.model.kind === "text") return textObjective(model as unknown as Model<TextParams>, process); // Diffusion-LM: x0 holds token ids
-  return meanObjective((params, b) => {
-    if (model.classes <= 0) b.labels.dispose();
-    return trainingLoss(model, process, config.loss, params, b.x0, b.eps, b.u, table(b), model.classes > 0 ? b.labels : undefined);
-  });
-}
 
 /** One step: (params, adam, ema, batch, scalars) → new state, the batch's mean loss and the variance of its per-example estimates. */
 export function trainStep(objective: Objective, adam: AdamConfig) {

@@ -15,7 +15,9 @@ import { drawSamples, referenceSample } from "../eval/run.js";
 import { namedLeaves, readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
 import { useEngine } from "../testing/helpers.js";
 import { defaultAdam, stepScalars } from "./adam.js";
-import { buildModel, buildProcess, makeRunConfig, type RunConfig, type RunOptions } from "./config.js";
+import { buildModel, buildProcess } from "./build.js";
+import type { RunConfig } from "./config.js";
+import { makeRunConfig, type RunOptions } from "./defaults.js";
 import { loadRun } from "./load.js";
 import { NonFiniteLossError, train } from "./trainer.js";
 

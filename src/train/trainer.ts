@@ -13,22 +13,20 @@ import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/c
 import type { RunConfig } from "./config.js";
 import { initialState, jaxStepper, NonFiniteLossError, type StepperFactory, TrainingRun } from "./step.js";
 
+export { classifierLoss, cleanClassifierLoss } from "./objectives/classifier.js";
+export { trainingLoss } from "./objectives/diffusion.js";
+export { runObjective } from "./objectives/index.js";
+export { type Batch, batchOf } from "./objectives/objective.js";
 export {
-  type Batch,
-  batchOf,
-  classifierLoss,
-  cleanClassifierLoss,
   initialState,
   jaxStepper,
   makeTrainStep,
   NonFiniteLossError,
-  runObjective,
   type Stepper,
   type StepperFactory,
   type StepResult,
   type StepState,
   TrainingRun,
-  trainingLoss,
   trainStep,
 } from "./step.js";
 

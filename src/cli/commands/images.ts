@@ -14,7 +14,8 @@ import { lossChart } from "../../plot/lines.js";
 import { chartPng } from "../../plot/render.js";
 import { AncestralSampler } from "../../sample/ancestral.js";
 import type { Denoiser } from "../../sample/sampler.js";
-import { dataShape, labelClasses, normalizationOf, type RunConfig } from "../../train/config.js";
+import { dataShape, labelClasses, normalizationOf } from "../../train/build.js";
+import type { RunConfig } from "../../train/config.js";
 import { Progress } from "../progress.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */

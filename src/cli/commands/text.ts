@@ -7,6 +7,9 @@ import { extname, join } from "node:path";
 import type { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { configOf } from "../../models/kinds.js";
+import type { TextParams } from "../../models/transformer.js";
+import { transformerKind } from "../../models/transformer.js";
 import { onnxStepper } from "../../onnx/train.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { isAttribute, loadTextClassifier, type TextClassifier, trainTextClassifier } from "../../text/classifier.js";
@@ -16,7 +19,6 @@ import { parseRate } from "../../text/eval.js";
 import { evaluateText } from "../../text/evaluate.js";
 import { type Attribute, attributeValue } from "../../text/grammar.js";
 import { infillPattern, repeatRows } from "../../text/infill.js";
-import type { TextParams } from "../../text/model.js";
 import { loadTextLM, sampleSentences, type TextControl, type TextLM, textLM } from "../../text/sample.js";
 import { Tokenizer } from "../../text/tokenizer.js";
 import type { RunConfig } from "../../train/config.js";
@@ -88,7 +90,7 @@ export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:re
 /** --resume, --force and --no-report of `vdm train --data text:…` (a resumed run takes a new learning rate). */
 const textRunFlags = runFlags(["lr"]);
 
-const textNetOf = (c: RunConfig) => (c.model.kind === "text" ? c.model.text : undefined);
+const textNetOf = (c: RunConfig) => configOf(c.model, transformerKind);
 
 /** What a resumed Diffusion-LM run checks, flag by flag: the run's value, and for --lr the change. */
 const textResumeFlags: Record<string, ResumeFlag> = {
@@ -242,8 +244,8 @@ export async function trainText(argv: string[]): Promise<void> {
       seed,
     });
   }
-  if (config.model.kind !== "text") throw new UsageError(`${flags.out} is not a text run`);
-  const net = config.model.text;
+  const net = textNetOf(config);
+  if (!net) throw new UsageError(`${flags.out} is not a text run`);
   const tokenizer = new Tokenizer(net.words);
   const wanted = flags["no-report"]
     ? []

@@ -4,7 +4,8 @@ import { classCount } from "../../data/index.js";
 import { Rng } from "../../engine/index.js";
 import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/config.js";
+import { architectures } from "../../models/kinds.js";
+import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/build.js";
 import { defineFlags, helpText, parseGiven, UsageError } from "../args.js";
 import { backendFlags } from "../model.js";
 import { trainedSummary } from "../runs.js";
@@ -12,7 +13,10 @@ import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "./tr
 
 /** `vdm train-classifier`'s own flags. */
 const classifierFlags = defineFlags("Classifier", {
-  net: { value: "mlp|unet|cnn", help: "the network (default: mlp for points, the U-Net's encoder for images); cnn: see above" },
+  net: {
+    value: architectures("classifier").join("|"),
+    help: "the network (default: mlp for points, the U-Net's encoder for images); cnn: see above",
+  },
   steps: { default: "2000", value: "N", help: "training steps" },
 });
 
@@ -23,7 +27,7 @@ export const flagTables = [classifierFlags, trainFlags, trainRunFlags, imageTrai
 export const summary = "a noise-aware classifier p(y | x_t, t) for classifier guidance";
 
 export const help = helpText(
-  `vdm train-classifier --data D --out DIR [--net mlp|unet|cnn] [--steps N] [--schedule S] [--timesteps T] [--resume | --force] [--no-report]`,
+  `vdm train-classifier --data D --out DIR [--net ${architectures("classifier").join("|")}] [--steps N] [--schedule S] [--timesteps T] [--resume | --force] [--no-report]`,
   `Trains a classifier of the data's labels on noised points x_t ~ q(x_t | x_0) at uniform t,
 with the same schedule as the diffusion model it will guide: an MLP for points, the U-Net's encoder
 for images. Writes DIR/config.json, DIR/state.safetensors and DIR/metrics.json with the held-out
@@ -37,9 +41,10 @@ layer of --hidden features and the logits. It is the feature network of the samp
 );
 
 /** --net: the classifier's network (empty: MLP for points, U-Net for images). */
-function parseClassifierNet(raw: string): "mlp" | "unet" | "cnn" | undefined {
+function parseClassifierNet(raw: string): string | undefined {
   if (raw === "") return undefined;
-  if (raw !== "mlp" && raw !== "unet" && raw !== "cnn") throw new UsageError(`--net must be mlp, unet or cnn, got "${raw}"`);
+  const known = architectures("classifier");
+  if (!known.includes(raw)) throw new UsageError(`--net must be ${known.slice(0, -1).join(", ")} or ${known.at(-1)}, got "${raw}"`);
   return raw;
 }
 

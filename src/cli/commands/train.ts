@@ -11,13 +11,19 @@ import { numpy as np } from "../../engine/jax.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import type { TrainingState } from "../../io/checkpoint.js";
+import { cnnKind } from "../../models/cnn.js";
+import { architectureOf, architectures, configOf } from "../../models/kinds.js";
+import { mlpKind } from "../../models/mlp.js";
+import { unetKind } from "../../models/unet.js";
 import { onnxStepper } from "../../onnx/train.js";
 import { lossChart } from "../../plot/lines.js";
 import { boundsOf } from "../../plot/plane.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterChart } from "../../plot/scatter.js";
 import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
-import { labelClasses, normalizationOf, type RunConfig, type RunOptions, runConfigFor, trainedModel } from "../../train/config.js";
+import { labelClasses, normalizationOf, trainedModel } from "../../train/build.js";
+import type { RunConfig } from "../../train/config.js";
+import { type RunOptions, runConfigFor } from "../../train/defaults.js";
 import { trainAsync } from "../../train/trainer.js";
 import { asUsage, defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { DEFAULT_CFG_SCALE } from "../guidance.js";
@@ -76,7 +82,7 @@ export const imageTrainFlags = defineFlags("Images (--data fashion-mnist)", {
 
 /** `vdm train`'s own flags. */
 const denoiserFlags = defineFlags("Denoiser", {
-  net: { value: "mlp|ncsn|unet", help: "the network (default: mlp for points, unet for images)" },
+  net: { value: architectures("denoiser").join("|"), help: "the network (default: mlp for points, unet for images)" },
   steps: { value: "N", help: "training steps (default: the data set's)" },
   target: { default: "eps", value: "eps|x0|v|score", help: "what the network predicts" },
   loss: { value: "simple|elbo", help: "the loss (default: elbo; simple for images on a fixed schedule and for --net ncsn)" },
@@ -117,7 +123,7 @@ export const flagTables = [
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
 
 export const help = helpText(
-  `vdm train --data D --out DIR [--net mlp|ncsn|unet] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
+  `vdm train --data D --out DIR [--net ${architectures("denoiser").join("|")}] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
   `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
 
 Trains an MLP denoiser (defaults tuned per built-in set; continuous time on the ELBO with VDM's linear
@@ -225,9 +231,10 @@ function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: numb
   });
 }
 
-function parseNet(raw: string): "mlp" | "ncsn" | "unet" | undefined {
+function parseNet(raw: string): string | undefined {
   if (raw === "") return undefined;
-  if (raw !== "mlp" && raw !== "ncsn" && raw !== "unet") throw new UsageError(`--net must be mlp, ncsn or unet, got "${raw}"`);
+  const known = architectures("denoiser");
+  if (!known.includes(raw)) throw new UsageError(`--net must be ${known.slice(0, -1).join(", ")} or ${known.at(-1)}, got "${raw}"`);
   return raw;
 }
 
@@ -247,15 +254,12 @@ function emaDecayFlag(raw: string): number {
   return d;
 }
 
-const mlpOf = (c: RunConfig) => (c.model.kind === "mlp" ? c.model.mlp : undefined);
-const unetOf = (c: RunConfig) => (c.model.kind === "unet" ? c.model.unet : undefined);
-const cnnOf = (c: RunConfig) => (c.model.kind === "cnn" ? c.model.cnn : undefined);
+const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
+const unetOf = (c: RunConfig) => configOf(c.model, unetKind);
+const cnnOf = (c: RunConfig) => configOf(c.model, cnnKind);
 
-/** --net of a run: the MLP with VE input scaling is NCSN's. */
-function netOf(c: RunConfig): string | undefined {
-  if (c.model.kind === "mlp") return c.model.mlp.inputScaling === "ve" ? "ncsn" : "mlp";
-  return c.model.kind === "text" ? undefined : c.model.kind;
-}
+/** --net of a run: its architecture (the MLP with VE input scaling is NCSN's). */
+const netOf = (c: RunConfig) => architectureOf(c.model);
 
 /**
  * What a resumed `vdm train` or `vdm train-classifier` run checks, flag by flag: the run's value

@@ -13,34 +13,51 @@
  * LN is a LayerNorm (GroupNorm with one group over one position's channels).
  */
 
+import { z } from "zod";
 import type { Model } from "../diffusion/model.js";
 import type { Rng } from "../engine/index.js";
-import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import { silu } from "../models/activations.js";
-import { groupNorm, selfAttention } from "../models/layers.js";
-import { affine, type Classifier, type Dense, dense, timeEmbedding } from "../models/mlp.js";
+import { silu } from "./activations.js";
+import { count, evenWidth, expecting, heads, MAX_WIDTH, optionalText } from "./fields.js";
+import { type Classifier, checkHeads, type NetworkKind } from "./kind.js";
+import { groupNorm, selfAttention } from "./layers.js";
+import { affine, type Dense, dense, timeEmbedding } from "./mlp.js";
+
+const words = { error: "must be a list of at least 3 words (the vocabulary)" };
 
 /** Shape of the text denoiser (or classifier) and its vocabulary, as stored in a run's config. */
-export interface TextNetConfig {
-  /** the vocabulary, id order (words[0] = "<pad>", words[1] = "<unk>") */
-  words: string[];
-  /** tokens per sequence (sentences padded to it) */
-  length: number;
-  /** word-embedding dimension d */
-  embedDim: number;
-  /** transformer width W (divisible by heads) */
-  width: number;
-  layers: number;
-  heads: number;
-  /** size of the sinusoidal time embedding (even) */
-  timeEmbedding: number;
-  /** a classifier over this many classes instead of a denoiser (no embedding table then) */
-  outputs?: number;
-  /** a classifier's attribute and class names (for the command line) */
-  attribute?: string;
-  classNames?: string[];
-}
+export const transformerSchema = z
+  .object(
+    {
+      /** the vocabulary, id order (words[0] = "<pad>", words[1] = "<unk>") */
+      words: z.custom<string[]>((w) => globalThis.Array.isArray(w) && w.length >= 3 && w.every((x) => typeof x === "string"), words),
+      /** tokens per sequence (sentences padded to it) */
+      length: count(MAX_WIDTH),
+      /** word-embedding dimension d */
+      embedDim: count(MAX_WIDTH),
+      /** transformer width W (divisible by heads) */
+      width: count(MAX_WIDTH),
+      layers: count(1024),
+      heads: count(256),
+      /** size of the sinusoidal time embedding (even) */
+      timeEmbedding: evenWidth(),
+      classes: heads.classes,
+      /** a classifier over this many classes instead of a denoiser (no embedding table then) */
+      outputs: heads.outputs,
+      /** a classifier's attribute and class names (for the command line) */
+      attribute: optionalText(),
+      classNames: z.array(z.string(expecting("a string")), expecting("a list of strings")).optional(),
+    },
+    expecting("an object"),
+  )
+  .superRefine((c, ctx) => {
+    if (c.width % c.heads !== 0)
+      ctx.addIssue({ code: "custom", continue: false, path: ["heads"], message: `must divide the width ${c.width}`, input: c.heads });
+  });
+
+/** Shape of the text denoiser (or classifier) and its vocabulary; see `transformerSchema`. */
+export type TextNetConfig = z.infer<typeof transformerSchema>;
 
 /**
  * A LayerNorm's scale and shift.
@@ -167,9 +184,22 @@ export function textClassifier(config: TextNetConfig): Classifier<TextParams> {
   };
 }
 
-/** The embedding rows of token ids [B, L] (int32 or float) as a one-hot product, [B, L, d] (a gather's gradient would be a scatter). Consumes both. */
-export function embed(ids: Array, embedding: Array): Array {
-  const [B, L] = ids.shape as [number, number];
-  const [V, d] = embedding.shape as [number, number];
-  return np.matmul(nn.oneHot(ids.astype(np.int32).reshape([B * L]), V), embedding).reshape([B, L, d]);
-}
+/**
+ * The transformer's kind, Diffusion-LM's network: a denoiser of word embeddings [length, embedDim]
+ * trained by Diffusion-LM's objective (its data are token ids), or a noise-aware classifier of
+ * them. Its runs are made by text/config.ts.
+ */
+export const transformerKind: NetworkKind<TextNetConfig> = {
+  schema: transformerSchema,
+  objective: "diffusion-lm",
+  check(config, run, issue) {
+    checkHeads(config, run, issue);
+    const expected = run.task === "classifier" ? config.length * config.embedDim : config.length;
+    if (run.dim !== expected) issue("data.dim", `must be ${expected} for this text ${run.task}`, run.dim);
+  },
+  init: initTextNet,
+  model: textModel as NetworkKind<TextNetConfig>["model"],
+  classifier: textClassifier as NetworkKind<TextNetConfig>["classifier"],
+  labelClasses: (config) => config.outputs ?? 0,
+  noiseShape: (config) => [config.length, config.embedDim],
+};

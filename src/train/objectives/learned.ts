@@ -1,58 +1,26 @@
 /**
- * What a training step minimises: a batch's mean loss with its gradient, and the batch variance of
- * the per-example loss estimates (logged by the trainer). Fixed-schedule runs differentiate a
- * per-example loss (`meanObjective`); runs with a learned schedule use the VDM objective
- * (`learnedScheduleObjective`), whose schedule gradient is assembled from plain gradients.
+ * The VDM objective with a learned schedule: the network and the schedule's endpoints follow the
+ * ELBO, the interior shape the diffusion estimate's variance (continuous time) or the ELBO
+ * (discrete), with the schedule's gradient assembled from plain gradients.
  */
 
-import type { DecoderKind } from "../diffusion/decoder.js";
-import { diffusionCost, reconstructionCost } from "../diffusion/elbo.js";
-import { qSample } from "../diffusion/forward.js";
-import { klWeight, priorKl } from "../diffusion/losses.js";
-import type { Model } from "../diffusion/model.js";
-import { DiffusionProcess, stepsFromUniform } from "../diffusion/process.js";
-import { type Array, type JsTree, lax, numpy as np, tree, valueAndGrad } from "../engine/jax.js";
-import { tracingFor } from "../engine/tracing.js";
-import { type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../schedule/learned.js";
-import type { NoiseSchedule } from "../schedule/schedule.js";
-import type { Batch } from "./step.js";
+import type { DecoderKind } from "../../diffusion/decoder.js";
+import { diffusionCost, reconstructionCost } from "../../diffusion/elbo.js";
+import { qSample } from "../../diffusion/forward.js";
+import { klWeight, priorKl } from "../../diffusion/losses.js";
+import type { Model } from "../../diffusion/model.js";
+import { DiffusionProcess, stepsFromUniform } from "../../diffusion/process.js";
+import { type Array, type JsTree, lax, numpy as np, tree, valueAndGrad } from "../../engine/jax.js";
+import { tracingFor } from "../../engine/tracing.js";
+import { type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../../schedule/learned.js";
+import type { NoiseSchedule } from "../../schedule/schedule.js";
+import { batchVariance, type Objective } from "./objective.js";
 
 /**
  * Model parameters as a tree of arrays.
  * @inline
  */
 type Params = JsTree<Array>;
-
-/** What an `Objective` returns: the batch mean loss, the variance of its estimates, and d loss/d params. */
-export type ObjectiveValue = {
-  /** the batch mean of the loss (scalar) */
-  loss: Array;
-  /** the batch variance of the per-example estimates whose mean is minimised (scalar; see each objective) */
-  variance: Array;
-  grads: Params;
-};
-
-/** A step's objective at params (consumed) and a batch (consumed). */
-export type Objective = (params: Params, batch: Batch) => ObjectiveValue;
-
-/** The unbiased batch variance Σ_b (v_b − v̄)²/(B − 1) of v [B] (consumed); 0 for B = 1. */
-export function batchVariance(v: Array): Array {
-  const B = v.shape[0]!;
-  const centred = v.ref.sub(np.mean(v));
-  return np.sum(np.square(centred)).mul(1 / Math.max(1, B - 1));
-}
-
-/** The mean of a per-example loss, its gradient, and the variance of the per-example losses. */
-export function meanObjective(perExample: (params: Params, batch: Batch) => Array): Objective {
-  const lossWithValues = (params: Params, batch: Batch) => {
-    const values = perExample(params, batch);
-    return [np.mean(values.ref), values] as [Array, Array];
-  };
-  return (params, batch) => {
-    const [[loss, values], grads] = tracingFor({ grad: true }, () => valueAndGrad(lossWithValues, { hasAux: true })(params, batch));
-    return { loss, variance: batchVariance(values), grads };
-  };
-}
 
 /** A learned schedule's levels for one batch: all [B] except the two ELBO ends ([1]). */
 interface ScheduleLevels {

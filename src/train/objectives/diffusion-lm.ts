@@ -16,12 +16,15 @@
  * parameters and receive gradients from all four terms.
  */
 
-import { qSample } from "../diffusion/forward.js";
-import type { Model } from "../diffusion/model.js";
-import type { DiffusionProcess } from "../diffusion/process.js";
-import { type Array, nn, numpy as np } from "../engine/jax.js";
-import { meanObjective, type Objective } from "../train/objective.js";
-import { embed, type TextParams } from "./model.js";
+import { qSample } from "../../diffusion/forward.js";
+import type { Model } from "../../diffusion/model.js";
+import type { DiffusionProcess } from "../../diffusion/process.js";
+import { type Array, type JsTree, nn, numpy as np } from "../../engine/jax.js";
+import { embed } from "../../models/layers.js";
+import { meanObjective, type Objective, tableOf } from "./objective.js";
+
+/** The parameters Diffusion-LM's loss reads: a network's, holding the word embedding E [V, d] as `embedding`. */
+export type EmbeddingParams = JsTree<Array> & { embedding?: Array };
 
 /** The four terms of `textLoss` per example ([B] each). */
 export interface TextLossTerms {
@@ -48,10 +51,10 @@ export function textLossEnds(process: DiffusionProcess): TextLossEnds {
  * network pass on the B + Q latents (x_t and the first Q = ⌈B/4⌉ sentences' x_1 stacked). `ends`: `textLossEnds(process)`, computed
  * once outside jit. Consumes everything (params included).
  */
-export function textLossTerms(
-  model: Model<TextParams>,
+export function textLossTerms<P extends EmbeddingParams>(
+  model: Model<P>,
   process: DiffusionProcess,
-  params: TextParams,
+  params: P,
   ids: Array,
   eps: Array,
   u: Array,
@@ -89,10 +92,10 @@ export function textLossTerms(
 }
 
 /** The per-example loss, the sum of `textLossTerms` ([B]). Consumes everything. */
-export function textLoss(
-  model: Model<TextParams>,
+export function textLoss<P extends EmbeddingParams>(
+  model: Model<P>,
   process: DiffusionProcess,
-  params: TextParams,
+  params: P,
   ids: Array,
   eps: Array,
   u: Array,
@@ -107,12 +110,10 @@ export function textLoss(
  * The training objective of a Diffusion-LM run: the batch mean of `textLoss`, for the trainer. The
  * batch's x0 holds token ids [B, L], its eps noise [B, L, d]; labels are unused.
  */
-export function textObjective(model: Model<TextParams>, process: DiffusionProcess): Objective {
+export function textObjective<P extends EmbeddingParams>(model: Model<P>, process: DiffusionProcess): Objective {
   const ends = textLossEnds(process);
   return meanObjective((params, b) => {
     b.labels.dispose();
-    if (process.continuous) b.table.dispose();
-    const table = process.continuous ? null : b.table;
-    return textLoss(model, process, params as TextParams, b.x0, b.eps, b.u, table, ends);
+    return textLoss(model, process, params as P, b.x0, b.eps, b.u, tableOf(process, b), ends);
   });
 }
