@@ -5,10 +5,11 @@
  * `@jax-js/jax` directly, so that the Node polyfills and the optional thread pool are in place
  * before jax-js loads.
  */
+
+import { threads } from "#engine/setup";
+import { terminateWorkers } from "#engine/workers";
 import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
 import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
-import { threads } from "./setup.js";
-import { terminateWorkers } from "./workers.js";
 
 export { threads };
 
