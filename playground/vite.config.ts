@@ -1,8 +1,8 @@
 /**
- * The playground's Vite config. The page runs the library's own modules (../src) in a Web Worker,
- * with the engine's browser set-up (the "browser" condition of package.json's "imports": no Node
- * polyfills, no worker_threads shim), and the shipped Fashion-MNIST model is served and copied as
- * static assets.
+ * The playground's Vite config. The page runs the library's browser entries ("vdm/browser" and "vdm/jax",
+ * from their sources in ../src) in a Web Worker, with the engine's browser set-up (the "browser"
+ * condition of package.json's "imports": no Node polyfills, no worker_threads shim), and the shipped
+ * Fashion-MNIST model is served and copied as static assets.
  * COOP/COEP headers make the page cross-origin isolated on the dev server and `vite preview`, so
  * jax-js can run its wasm kernels on a pool of workers; a static host without them gets one thread.
  */
@@ -16,6 +16,8 @@ const repo = resolve(here, "..");
 
 /** The library's sources by the specifiers the page and the library import them with, as a browser resolves them. */
 const browserSources: Record<string, string> = {
+  "vdm/browser": join(repo, "src", "browser.ts"),
+  "vdm/jax": join(repo, "src", "engine", "jax.ts"),
   "#engine/setup": join(repo, "src", "engine", "setup.browser.ts"),
   "#engine/workers": join(repo, "src", "engine", "workers.browser.ts"),
 };

@@ -1,33 +1,51 @@
 /**
  * The playground's worker: all of jax-js and the library run here, so the page stays responsive.
- * Everything is the library's own code (../../src); this file only wires requests to it.
+ * Everything is the library's own code ("vdm/browser", built from ../../src/browser.ts); this file only wires requests to it.
  */
 
+import {
+  buildProcess,
+  cfgModel,
+  type Denoiser,
+  DiffusionProcess,
+  DpmSolverSampler,
+  data as dataSets,
+  denormalize,
+  densities,
+  diffusion,
+  drawSamples,
+  evaluation,
+  getSchedule,
+  heldOutElbo,
+  initEngine,
+  io,
+  levelSampler,
+  normalizationOf,
+  normalize,
+  type PointSet,
+  Rng,
+  type RunConfig,
+  runConfigFor,
+  type Sampler,
+  samplers,
+  threads,
+  trainedModel,
+  training,
+} from "vdm/browser";
+import { type Array as JaxArray, numpy as np, tree } from "vdm/jax";
 import fashionConfig from "../../models/fashion-mnist/config.json";
 import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
-import { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels } from "../../src/data/mixtures.js";
-import { denormalize, normalize } from "../../src/data/normalize.js";
-import { type PointSet, toyNames, toySplit } from "../../src/data/toy.js";
-import { diffusionCost } from "../../src/diffusion/elbo.js";
-import { qSample } from "../../src/diffusion/forward.js";
-import { DiffusionProcess } from "../../src/diffusion/process.js";
-import { initEngine, Rng, threads } from "../../src/engine/index.js";
-import { type Array as JaxArray, numpy as np, tree } from "../../src/engine/jax.js";
-import { energyDistance } from "../../src/eval/energy.js";
-import { drawSamples, heldOutElbo } from "../../src/eval/run.js";
-import { cfgModel } from "../../src/guidance/guided.js";
-import { encodeTrainingState, encodeWeights } from "../../src/io/state.js";
-import { mixtureParams, oracleModel } from "../../src/models/oracle.js";
-import { isLevelSamplerName, levelSampler } from "../../src/sample/by-name.js";
-import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
-import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/langevin.js";
-import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
-import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
-import { getSchedule } from "../../src/schedule/index.js";
-import { buildProcess, normalizationOf, type RunConfig, runConfigFor, trainedModel } from "../../src/train/config.js";
-import { type LoadedRun, restoreRun } from "../../src/train/restore.js";
-import { TrainingRun } from "../../src/train/step.js";
 import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
+
+const { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels, toyNames, toySplit } = dataSets;
+const { diffusionCost, qSample } = diffusion;
+const { energyDistance } = evaluation;
+const { encodeTrainingState, encodeWeights } = io;
+const { mixtureParams, oracleModel } = densities;
+const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, isLevelSamplerName, LangevinSampler, veScore } = samplers;
+const { restoreRun, TrainingRun } = training;
+type TrainingRun = training.TrainingRun;
+type LoadedRun = training.LoadedRun;
 
 type Result<K extends keyof Requests> = Requests[K]["result"];
 const post = (message: Reply | Event, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);

@@ -1,5 +1,5 @@
 /**
- * The project's single entry to jax-js: polyfills and thread set-up run
+ * The project's single entry to jax-js, published as "vdm/jax": polyfills and thread set-up run
  * first (`#engine/setup`: ./setup.ts on Node, ./setup.browser.ts under a bundler's "browser"
  * condition; package.json "imports").
  */
