@@ -2,9 +2,11 @@
  * The shape of the public API, read from the published declarations (dist/*.d.ts) with the
  * TypeScript compiler, top level and namespaces: no function, constructor or method takes a
  * destructured parameter (the reference would call it `__namedParameters`) or a long row of
- * positionals, and every field of an options object says what it does and its default.
+ * positionals, and every field of an options object says what it does and its default. And the
+ * API reports (api/*.api.md, API Extractor): the published surface is the one checked in.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -140,3 +142,23 @@ describe("the public API's signatures", () => {
   });
 });
 
+/** API Extractor's check of one report (api/<name>.json): exit status and output. */
+function extractorCheck(name: string): Promise<{ name: string; status: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ["node_modules/@microsoft/api-extractor/bin/api-extractor", "run", "-c", `api/${name}.json`], {
+      cwd: ROOT,
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("close", (status) => done({ name, status, output }));
+  });
+}
+
+describe("the API reports (api/*.api.md)", () => {
+  it("match the published declarations of vdm, vdm/browser and vdm/engine", { timeout: 120_000 }, async () => {
+    const checks = await Promise.all(["vdm", "vdm-browser", "vdm-engine"].map(extractorCheck));
+    for (const { name, status, output } of checks)
+      assert.equal(status, 0, `api/${name}.api.md differs from the declarations: review the change, then \`npm run api\`\n${output}`);
+  });
+});
