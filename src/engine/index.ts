@@ -6,12 +6,13 @@
  * before jax-js loads.
  */
 
-import { threads } from "#engine/setup";
+import { threads as setupThreads } from "#engine/setup";
 import { terminateWorkers } from "#engine/workers";
 import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
 import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
 
-export { threads };
+/** Worker threads running jax-js's wasm kernels (1 = none), fixed when jax-js loaded (declared here, so the published types need no `#engine` import). */
+export const threads: number = setupThreads;
 
 /** Devices that make sense on Node: `wasm` (fast, float32 transcendentals) and `cpu` (exact float64). */
 export type EngineDevice = Extract<Device, "wasm" | "cpu">;
