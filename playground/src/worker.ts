@@ -1,6 +1,7 @@
 /**
  * The playground's worker: all of jax-js and the library run here, so the page stays responsive.
- * Everything is the library's own code ("vdm/browser", built from ../../src/browser.ts); this file only wires requests to it.
+ * Everything is the library's own code ("vdm/browser" and "vdm/jax", from their sources in ../../src);
+ * this file only wires requests to it.
  */
 
 import {
