@@ -9,20 +9,18 @@ import {
   cfgModel,
   DpmSolverSampler,
   drawSamples,
-  imageLogits,
+  evaluation,
   initEngine,
-  jax,
-  loadFeatureClassifier,
   loadRun,
   modelDirectory,
   normalize,
   Rng,
   shutdownEngine,
 } from "vdm";
+import { numpy as np } from "vdm/jax";
 
 const [label, scale, n] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 8)];
 await initEngine();
-const np = jax.numpy;
 const run = loadRun(modelDirectory("fashion-mnist"));
 const shape = run.config.data.shape!;
 const guided = {
@@ -31,8 +29,8 @@ const guided = {
 };
 const sampler = new DpmSolverSampler(run.process, { steps: 20 });
 const pixels = drawSamples(guided, run.process, { normalization: run.normalization, shape, n, rng: new Rng(7), sampler }); // 0..255
-const classifier = loadFeatureClassifier();
+const classifier = evaluation.loadFeatureClassifier();
 const x = np.array(normalize(pixels, classifier.normalization)).reshape([n, ...shape]);
-const predicted = Array.from(np.argmax(imageLogits(classifier, x), -1).dataSync() as Int32Array);
+const predicted = Array.from(np.argmax(evaluation.imageLogits(classifier, x), -1).dataSync() as Int32Array);
 console.log(JSON.stringify({ class: label, scale, predicted, accuracy: predicted.filter((p) => p === label).length / n }));
 await shutdownEngine();

@@ -7,7 +7,7 @@
 import {
   DpmSolverSampler,
   drawSamples,
-  energyDistance,
+  evaluation,
   initEngine,
   loadSplit,
   normalizationOf,
@@ -36,5 +36,5 @@ const samples = drawSamples(denoiser, diffusion, {
   rng: new Rng(1),
   sampler: new DpmSolverSampler(diffusion, { steps: 20 }),
 });
-console.log(JSON.stringify({ steps, energyDistance: energyDistance(samples, split.test.points, 2) }));
+console.log(JSON.stringify({ steps, energyDistance: evaluation.energyDistance(samples, split.test.points, 2) }));
 await shutdownEngine();

@@ -1,7 +1,7 @@
 /**
- * The package as a user gets it: `npm pack`'s file list (runtime code, types, data and shipped
- * models; no tests), then installed into an empty project (ONNX Runtime included, though its own
- * install script fails without network), imported by its name, trained and sampled.
+ * The package as a user gets it: `npm pack`'s file list (runtime code and types of every entry,
+ * data and shipped models; no tests), then installed into an empty project (ONNX Runtime included,
+ * though its own install script fails without network), imported by its name, trained and sampled.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -31,6 +31,10 @@ describe("the npm package", () => {
     for (const wanted of [
       "dist/index.js",
       "dist/index.d.ts",
+      "dist/browser.js",
+      "dist/browser.d.ts",
+      "dist/engine/setup.browser.js",
+      "dist/engine/jax.d.ts",
       "bin/vdm.js",
       "models/fashion-mnist/state.safetensors",
       "models/fashion-mnist-classifier/state.safetensors",

@@ -1,36 +1,52 @@
 /**
  * The playground's worker: all of jax-js and the library run here, so the page stays responsive.
- * Everything is the library's own code (../../src); this file only wires requests to it.
+ * Everything is the library's own code ("vdm/browser" and "vdm/jax", from their sources in ../../src);
+ * this file only wires requests to it.
  */
 
+import {
+  buildProcess,
+  cfgModel,
+  type Denoiser,
+  DiffusionProcess,
+  DpmSolverSampler,
+  data as dataSets,
+  denormalize,
+  densities,
+  diffusion,
+  drawSamples,
+  evaluation,
+  getSchedule,
+  heldOutElbo,
+  initEngine,
+  io,
+  levelSampler,
+  normalizationOf,
+  normalize,
+  type PointSet,
+  Rng,
+  type RunConfig,
+  runConfigFor,
+  type Sampler,
+  samplers,
+  threads,
+  trainedModel,
+  training,
+} from "vdm/browser";
+import { type Array as JaxArray, numpy as np, tree } from "vdm/jax";
 import fashionConfig from "../../models/fashion-mnist/config.json";
 import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
-import { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels } from "../../src/data/mixtures.js";
-import { denormalize, normalize } from "../../src/data/normalize.js";
-import type { PointSet } from "../../src/data/sets.js";
-import { toyNames, toySplit } from "../../src/data/toy.js";
-import { mixtureParams, oracleModel } from "../../src/densities/oracle.js";
-import { diffusionCost } from "../../src/diffusion/elbo.js";
-import { qSample } from "../../src/diffusion/forward.js";
-import { DiffusionProcess, type KlLevels } from "../../src/diffusion/process.js";
-import { initEngine, Rng, threads } from "../../src/engine/index.js";
-import { type Array as JaxArray, numpy as np, tree } from "../../src/engine/jax.js";
-import { energyDistance } from "../../src/eval/energy.js";
-import { drawSamples, heldOutElbo } from "../../src/eval/run.js";
-import { cfgModel } from "../../src/guidance/guided.js";
-import { encodeTrainingState, encodeWeights } from "../../src/io/state.js";
-import { isLevelSamplerName, levelSampler } from "../../src/sample/by-name.js";
-import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
-import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/langevin.js";
-import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
-import { gammaOfSigma, geometricSigmas, veScore } from "../../src/sample/score.js";
-import { getSchedule } from "../../src/schedule/index.js";
-import { buildProcess, normalizationOf, trainedModel } from "../../src/train/build.js";
-import type { RunConfig } from "../../src/train/config.js";
-import { runConfigFor } from "../../src/train/defaults.js";
-import { type LoadedRun, restoreRun } from "../../src/train/restore.js";
-import { TrainingRun } from "../../src/train/step.js";
 import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
+
+const { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels, toyNames, toySplit } = dataSets;
+const { diffusionCost, qSample } = diffusion;
+const { energyDistance } = evaluation;
+const { encodeTrainingState, encodeWeights } = io;
+const { mixtureParams, oracleModel } = densities;
+const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, isLevelSamplerName, LangevinSampler, veScore } = samplers;
+const { restoreRun, TrainingRun } = training;
+type TrainingRun = training.TrainingRun;
+type LoadedRun = training.LoadedRun;
 
 type Result<K extends keyof Requests> = Requests[K]["result"];
 const post = (message: Reply | Event, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -275,7 +291,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     const perT = { t: [] as number[], value: [] as number[] };
     const K = 50;
     for (let k = 0; k < K; k++) {
-      let levels: KlLevels;
+      let levels: diffusion.KlLevels;
       if (process.continuous) {
         const u = (k + 0.5) / K;
         levels = process.levelsFromUniform(np.full([m], u), null, "elbo");

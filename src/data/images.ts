@@ -14,6 +14,7 @@ import type { PointSet } from "./sets.js";
 /** Names of the built-in image data sets: "fashion-mnist". */
 export const imageNames: readonly string[] = ["fashion-mnist"];
 
+/** Whether `name` is an image set (`imageNames`). */
 export const isImageSet = (name: string): boolean => imageNames.includes(name);
 
 /** Fashion-MNIST's ten classes, by label 0..9 (Xiao, Rasul and Vollgraf 2017). */
@@ -40,6 +41,7 @@ export const systemFashionMnist = "/usr/share/datasets/fashion-mnist";
 /** The subset shipped with the package (first 2,000 training and 500 test images). */
 export const bundledFashionMnist = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "fashion-mnist");
 
+/** Where image sets are read from by default: Debian's full Fashion-MNIST when installed, else the bundled subset. */
 export function defaultImageDir(): string {
   return existsSync(join(systemFashionMnist, "train-images-idx3-ubyte.gz")) ||
     existsSync(join(systemFashionMnist, "train-images-idx3-ubyte"))

@@ -12,11 +12,9 @@ import { type PointSet, subset } from "./sets.js";
 import { isToy, toySplit, unknownDataset } from "./toy.js";
 
 export { type GaussianMixture, mixtureMoments } from "../densities/mixture.js";
-export { defaultImageDir, imageNames, isImageSet, pixelNormalization } from "./images.js";
-export { knownDensityNames, knownMixture, sampleMixture } from "./known.js";
-export { classCount, exampleShape, requireLabels, subset } from "./sets.js";
-export { isToy, toyNames } from "./toy.js";
-export type { PointSet };
+export * from "./browser.js";
+export { defaultImageDir, imageNames, isImageSet } from "./images.js";
+export { knownMixture } from "./known.js";
 
 /** A data set's training and held-out test points (`loadSplit`). */
 export interface Split {

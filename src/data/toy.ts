@@ -73,6 +73,7 @@ const GENERATORS: Record<string, Generator> = {
 /** Names of the built-in 2-D data sets generated from a seed, e.g. "moons". */
 export const toyNames: readonly string[] = Object.keys(GENERATORS);
 
+/** Whether `name` is a built-in 2-D set (`toyNames`). */
 export function isToy(name: string): boolean {
   return name in GENERATORS;
 }
@@ -88,7 +89,17 @@ export function toyData(name: string, n: number, rng: Rng): PointSet {
  * Training and held-out points of a built-in set, as `loadSplit` draws them: `train` and `test`
  * points from the independent streams `seed` and `seed ^ 0x5eed`.
  */
-export function toySplit(name: string, seed: number, { train = 20000, test = 2000 } = {}): { train: PointSet; test: PointSet } {
+export function toySplit(
+  name: string,
+  seed: number,
+  options: {
+    /** training points (default 20000) */
+    train?: number;
+    /** held-out points (default 2000) */
+    test?: number;
+  } = {},
+): { train: PointSet; test: PointSet } {
+  const { train = 20000, test = 2000 } = options;
   return { train: toyData(name, train, new Rng(seed)), test: toyData(name, test, new Rng(seed ^ 0x5eed)) };
 }
 

@@ -6,13 +6,14 @@
  * before jax-js loads.
  */
 
+import { threads as setupThreads } from "#engine/setup";
+import { terminateWorkers } from "#engine/workers";
 import { ConfigError, ShapeError } from "../errors.js";
 import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
 import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
-import { threads } from "./setup.js";
-import { terminateWorkers } from "./workers.js";
 
-export { threads };
+/** Worker threads running jax-js's wasm kernels (1 = none), fixed when jax-js loaded (declared here, so the published types need no `#engine` import). */
+export const threads: number = setupThreads;
 
 /** Devices that make sense on Node: `wasm` (fast, float32 transcendentals) and `cpu` (exact float64). */
 export type EngineDevice = Extract<Device, "wasm" | "cpu">;

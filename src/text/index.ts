@@ -1,13 +1,25 @@
-/** Diffusion-LM: text data, the grammar and its parser, rounding and controls (the transformer is models/transformer.ts, its loss train/objectives/diffusion-lm.ts). */
-
-export * from "./classifier.js";
-export * from "./config.js";
-export * from "./data.js";
-export * from "./eval.js";
-export * from "./evaluate.js";
-export * from "./grammar.js";
-export * from "./guidance.js";
-export * from "./infill.js";
-export * from "./rounding.js";
-export * from "./sample.js";
-export * from "./tokenizer.js";
+/**
+ * Diffusion-LM: text data, the grammar and its parser, the transformer denoiser, its loss,
+ * rounding and controls, the text classifier, sampling and evaluation. The `text` namespace of "vdm".
+ */
+export * from "./browser.js";
+export {
+  classifierPoints,
+  isAttribute,
+  loadTextClassifier,
+  type TextClassifier,
+  type TrainTextClassifierOptions,
+  trainTextClassifier,
+} from "./classifier.js";
+export { BUILTIN_CORPUS, isTextSpec, loadTextCorpus, type TextCorpus, type TextCorpusOptions, tokenPoints } from "./data.js";
+export { evaluateText, type TextEvalOptions, type TextEvalReport } from "./evaluate.js";
+export {
+  loadTextLM,
+  sampleSentences,
+  sampleTextIds,
+  type TextControl,
+  type TextInfill,
+  type TextLM,
+  type TextSampleOptions,
+  textLM,
+} from "./sample.js";

@@ -24,16 +24,21 @@ export interface LoadedRun {
   state: TrainingState | null;
 }
 
+/** Options of `restoreRun`. */
+export interface RestoreRunOptions {
+  /** the exponential moving average of the parameters (true) or the last step's (false); default true */
+  ema?: boolean;
+  /** the checkpoint's name in error messages (default "checkpoint") */
+  source?: string;
+}
+
 /**
  * A run's model from its config (parsed config.json, validated here) and state bytes (a training
  * checkpoint or exported weights); EMA parameters unless `ema` is false. `source` names the
  * checkpoint in errors.
  */
-export function restoreRun(
-  configValue: unknown,
-  stateBytes: Uint8Array,
-  { ema = true, source = "checkpoint" }: { ema?: boolean; source?: string } = {},
-): LoadedRun {
+export function restoreRun(configValue: unknown, stateBytes: Uint8Array, options: RestoreRunOptions = {}): LoadedRun {
+  const { ema = true, source = "checkpoint" } = options;
   return runOf(validateRunConfig(configValue, `${source}: config.json`), decodeStateFile(stateBytes, `${source}/state.safetensors`), {
     ema,
     source,

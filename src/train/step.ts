@@ -110,11 +110,18 @@ export function initialState(config: RunConfig): { state: TrainingState; rng: Rn
   };
 }
 
+/** Options of `TrainingRun`: the state it starts from and what takes its steps. */
+export interface TrainingRunOptions {
+  /** a saved state to continue from, taken over (default: fresh parameters from the run's seed) */
+  start?: TrainingState;
+  /** what takes the steps (default `jaxStepper`: jax-js) */
+  makeStepper?: StepperFactory;
+}
+
 /**
  * A run's training steps, one at a time: each `step()` draws the next batch from the run's seeded
  * stream (data rows, label dropout, ε and levels, in `train`'s order) and takes one step, so a
- * run stepped here equals `train` on the same config and data bit for bit. Start from fresh
- * parameters (`start` omitted) or from a saved state (taken over).
+ * run stepped here equals `train` on the same config and data bit for bit.
  */
 export class TrainingRun {
   readonly config: RunConfig;
@@ -130,11 +137,8 @@ export class TrainingRun {
   #labelled: boolean;
   #classes: number;
 
-  constructor(
-    config: RunConfig,
-    data: PointSet,
-    { start, makeStepper = jaxStepper }: { start?: TrainingState; makeStepper?: StepperFactory } = {},
-  ) {
+  constructor(config: RunConfig, data: PointSet, options: TrainingRunOptions = {}) {
+    const { start, makeStepper = jaxStepper } = options;
     this.config = config;
     // a fixed schedule's process gives the batches their γ table (a learned schedule's levels come from its parameters)
     this.#fixed = isLearnedSchedule(config.schedule) ? null : buildProcess(config);

@@ -1,5 +1,6 @@
 /**
- * The browser's stand-in for src/engine/setup.ts: no Node polyfills, and jax-js sizes its own
+ * The browser's stand-in for ./setup.ts (package.json "imports" `#engine/setup`, condition
+ * "browser"): no Node polyfills, and jax-js sizes its own
  * wasm worker pool from navigator.hardwareConcurrency when the page is cross-origin isolated
  * (SharedArrayBuffer available); otherwise it runs on one thread.
  */

@@ -1,0 +1,21 @@
+/**
+ * The denoising networks x̂_θ(x_t, γ) and their classifier heads: the MLP for points, the U-Net and
+ * the CNN for images, Diffusion-LM's transformer for token embeddings; and the table of network
+ * kinds that training, checkpoints and the CLI read. The `networks` namespace of "vdm".
+ */
+export type { CnnConfig, CnnParams } from "./cnn.js";
+export type { Classifier, NetworkKind, NetworkOptions, UNetOptions } from "./kind.js";
+export { architectures, type ModelSpec, networkKinds } from "./kinds.js";
+export { embed } from "./layers.js";
+export { type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel } from "./mlp.js";
+export {
+  initTextNet,
+  layerNorm,
+  type TextNetConfig,
+  type TextParams,
+  textClassifier,
+  textForward,
+  textModel,
+  validateTextNet,
+} from "./transformer.js";
+export { type Conv, initUNet, type UNetConfig, type UNetParams, unetClassifier, unetModel } from "./unet.js";
