@@ -31,7 +31,7 @@ export { denormalize, type Normalization, normalize, type PointSet } from "./dat
 export * as densities from "./densities/index.js";
 export * as diffusion from "./diffusion/index.js";
 export { DiffusionProcess, type Model, type Target } from "./diffusion/index.js";
-export { type EngineDevice, exactArray, initEngine, Rng, shutdownEngine, threads } from "./engine/index.js";
+export { type EngineDevice, exactArray, initEngine, type Params, Rng, shutdownEngine, threads } from "./engine/index.js";
 export { CheckpointError, ConfigError, DataError, VdmError } from "./errors.js";
 export * as evaluation from "./eval/browser.js";
 export {

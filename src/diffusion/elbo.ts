@@ -9,8 +9,9 @@
  * L_∞ = ½ ∫ γ'(t) E‖ε − ε̂(x_t, t)‖² dt = ½ ∫ E‖ε − ε̂(x_γ)‖² dγ (Kingma et al. 2021), estimated
  * at levels drawn uniformly in γ (or in t: `ElboOptions.levels`).
  */
+import type { Params } from "../engine/index.js";
 import { filled, type Rng } from "../engine/index.js";
-import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { type DecoderKind, decoderLogLikelihood } from "./decoder.js";
 import { qSample } from "./forward.js";
@@ -60,12 +61,6 @@ export interface ElboOptions {
   /** called after each diffusion term is evaluated for the whole batch (exact mode: T − 1 calls, one per t; "mc": `samples` calls), for progress (default: none) */
   onTerm?: () => void;
 }
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /**
  * The reconstruction cost −log p_θ(x_0 | x_1) per example, the decoder centred on the model's

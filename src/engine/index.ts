@@ -9,7 +9,7 @@
 import { threads as setupThreads } from "#engine/setup";
 import { terminateWorkers } from "#engine/workers";
 import { ConfigError, ShapeError } from "../errors.js";
-import { type Array, type Device, defaultDevice, init, jit, numpy as np, random } from "./jax.js";
+import { type Array, type Device, defaultDevice, init, type JsTree, jit, numpy as np, random } from "./jax.js";
 import { normal as hostNormal, uniform as hostUniform, type Key, splitKey } from "./random.js";
 
 /** Worker threads running jax-js's wasm kernels (1 = none), fixed when jax-js loaded (declared here, so the published types need no `#engine` import). */
@@ -17,6 +17,9 @@ export const threads: number = setupThreads;
 
 /** Devices that make sense on Node: `wasm` (fast, float32 transcendentals) and `cpu` (exact float64). */
 export type EngineDevice = Extract<Device, "wasm" | "cpu">;
+
+/** A model's parameters (or Adam's moments, or an EMA of them): a tree of arrays. */
+export type Params = JsTree<Array>;
 
 /**
  * Start jax-js and make `device` the default. `wasm` is the default for all real work; `cpu` is

@@ -3,4 +3,4 @@
  * (the bytes `saveCheckpoint` and `saveWeights` write), for a page to offer as downloads. The `io`
  * namespace of "vdm/browser"; "vdm"'s adds reading and writing checkpoint folders (./index.ts).
  */
-export { encodeTrainingState, encodeWeights, type Params, type TrainingState } from "./state.js";
+export { encodeTrainingState, encodeWeights, type TrainingState } from "./state.js";

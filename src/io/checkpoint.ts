@@ -4,15 +4,16 @@
  * history, step). Each file is written atomically, so an interrupted save leaves the previous
  * checkpoint whole. The state file's bytes are made and read in `state.ts` (no file system).
  */
+
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Params } from "../engine/index.js";
 import { CheckpointError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
 import {
   decodeStateFile,
   encodeTrainingState,
   encodeWeights,
-  type Params,
   type StateFile,
   stateOrWeights,
   stepOf,
@@ -20,7 +21,7 @@ import {
   trainingStateOf,
 } from "./state.js";
 
-export { mapNamed, namedLeaves, type Params, type TrainingState } from "./state.js";
+export { mapNamed, namedLeaves, type TrainingState } from "./state.js";
 
 const CONFIG = "config.json";
 const STATE = "state.safetensors";

@@ -3,15 +3,10 @@
  * weights to bytes and back, with no file system (the browser playground builds and reads
  * checkpoints in memory; `checkpoint.ts` puts them in directories).
  */
-import { type Array as JaxArray, type JsTree, numpy as np } from "../engine/jax.js";
+import type { Params } from "../engine/index.js";
+import { type Array as JaxArray, numpy as np } from "../engine/jax.js";
 import { CheckpointError } from "../errors.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor, type TensorData } from "./safetensors.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-export type Params = JsTree<JaxArray>;
 
 /**
  * Everything a checkpoint stores to resume training: parameters, their EMA, Adam's moments, the

@@ -3,11 +3,20 @@
  * the CNN for images, Diffusion-LM's transformer for token embeddings; and the table of network
  * kinds that training, checkpoints and the CLI read. The `networks` namespace of "vdm".
  */
-export type { CnnConfig, CnnParams } from "./cnn.js";
-export type { Classifier, NetworkKind, NetworkOptions, UNetOptions } from "./kind.js";
-export { architectures, type ModelSpec, networkKinds } from "./kinds.js";
+export { type CnnConfig, type CnnParams, cnnSchema } from "./cnn.js";
+export type {
+  Classifier,
+  ConfigIssue,
+  NetworkKind,
+  NetworkOptions,
+  NetworkTarget,
+  NetworkVariant,
+  ObjectiveName,
+  UNetOptions,
+} from "./kind.js";
+export { architectures, type ConfigOf, type KindName, type ModelSpec, networkKinds } from "./kinds.js";
 export { embed } from "./layers.js";
-export { type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel } from "./mlp.js";
+export { type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel, mlpSchema } from "./mlp.js";
 export {
   initTextNet,
   layerNorm,
@@ -16,6 +25,7 @@ export {
   textClassifier,
   textForward,
   textModel,
+  transformerSchema,
   validateTextNet,
 } from "./transformer.js";
-export { type Conv, initUNet, type UNetConfig, type UNetParams, unetClassifier, unetModel } from "./unet.js";
+export { type Conv, initUNet, type UNetConfig, type UNetParams, unetClassifier, unetModel, unetSchema } from "./unet.js";

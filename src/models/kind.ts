@@ -6,17 +6,12 @@
  * training, checkpoints, ONNX and the command line read it. ONNX export traces a kind's denoiser
  * forward (onnx/export.ts knows no network), so a kind declares nothing of its own for it.
  */
+
 import type { z } from "zod";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
-import type { Rng } from "../engine/index.js";
+import type { Params, Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
 export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {

@@ -24,7 +24,7 @@ export type KindName = keyof typeof networkKinds;
 export const kindNames = Object.keys(networkKinds) as [KindName, ...KindName[]];
 
 /** The config type of a kind entry. */
-type ConfigOf<K> = K extends NetworkKind<infer C> ? C : never;
+export type ConfigOf<K> = K extends NetworkKind<infer C> ? C : never;
 
 /** The network of a run, as config.json holds it: its kind and, under the kind's name, its config. */
 export type ModelSpec = { [K in KindName]: { kind: K } & { [P in K]: ConfigOf<(typeof networkKinds)[K]> } }[KindName];

@@ -5,8 +5,10 @@
  * and three AdamW steps of a small tree (a matrix that decays, a vector that does not) whose
  * gradients are clipped at some steps and not at others, with the EMA following them.
  */
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Params } from "../engine/index.js";
 import { exactArray } from "../engine/index.js";
 import { type Array, tree } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
@@ -19,7 +21,6 @@ import {
   defaultAdam,
   emaUpdate,
   globalNorm,
-  type Params,
   stepScalars,
 } from "./adam.js";
 

@@ -5,14 +5,13 @@
  *   ema ← d·ema + (1−d)·p
  * Pure functions of trees, for use inside one jitted training step.
  */
-import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
+import type { Params } from "../engine/index.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
 
 /**
  * Parameters (or gradients, or moments) as a tree of arrays.
  * @inline
  */
-export type Params = JsTree<Array>;
-
 /**
  * AdamW hyperparameters with global-norm clipping, warm-up, optional cosine decay and the EMA
  * decay d of the averaged parameters.

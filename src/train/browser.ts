@@ -6,7 +6,7 @@
  */
 export { type AdamConfig, type AdamState, defaultAdam, type HostScalars } from "./adam.js";
 export { buildModel, buildProcess, initParams, normalizationOf, trainedModel } from "./build.js";
-export { type RunConfig, validateRunConfig } from "./config.js";
+export { type RunConfig, runConfigSchema, validateRunConfig } from "./config.js";
 export { makeRunConfig, type RunOptions, runConfigFor } from "./defaults.js";
 export {
   type EmbeddingParams,

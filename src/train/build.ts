@@ -9,8 +9,7 @@ import { exampleShape } from "../data/sets.js";
 import type { Model } from "../diffusion/model.js";
 import { gammaConditioned } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
-import type { Rng } from "../engine/index.js";
-import type { Array, JsTree } from "../engine/jax.js";
+import type { Params, Rng } from "../engine/index.js";
 import { ConfigError } from "../errors.js";
 import type { Classifier } from "../models/kind.js";
 import { networkOf } from "../models/kinds.js";
@@ -24,12 +23,6 @@ import {
   learnedSchedule,
 } from "../schedule/index.js";
 import type { RunConfig } from "./config.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /** Fresh parameters for the run: the network's, and { denoiser, schedule } with a learned schedule. */
 export function initParams(config: RunConfig, rng: Rng): Params {

@@ -7,8 +7,9 @@
 import { normalize } from "../data/normalize.js";
 import { type PointSet, requireLabels } from "../data/sets.js";
 import { type DiffusionProcess, levelUniforms } from "../diffusion/process.js";
+import type { Params } from "../engine/index.js";
 import { Rng, realize } from "../engine/index.js";
-import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
+import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
 import { DataError, VdmError } from "../errors.js";
 import type { TrainingState } from "../io/state.js";
 import { isLearnedSchedule } from "../schedule/learned.js";
@@ -17,12 +18,6 @@ import { buildProcess, dataShape, initParams, labelClasses, noiseShape } from ".
 import type { RunConfig } from "./config.js";
 import { runObjective } from "./objectives/index.js";
 import { type Batch, batchOf, type Objective } from "./objectives/objective.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /** Thrown by `train` when a step's loss is NaN or ±∞; the last good checkpoint is left in place. */
 export class NonFiniteLossError extends VdmError {}

@@ -5,15 +5,10 @@
 
 import { qSample } from "../../diffusion/forward.js";
 import type { DiffusionProcess } from "../../diffusion/process.js";
-import { type Array, type JsTree, nn, numpy as np, tree } from "../../engine/jax.js";
+import type { Params } from "../../engine/index.js";
+import { type Array, nn, numpy as np, tree } from "../../engine/jax.js";
 import type { Classifier } from "../../models/kind.js";
 import { meanObjective, type Objective, tableOf } from "./objective.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /**
  * The cross-entropy −log p_φ(y | x_t, t) of a noise-aware classifier on x_t ~ q(x_t | x_0) at

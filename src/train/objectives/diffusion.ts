@@ -8,14 +8,9 @@ import { simpleLoss, weightedEpsError } from "../../diffusion/losses.js";
 import type { Model } from "../../diffusion/model.js";
 import { toEps } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
-import { type Array, type JsTree, tree } from "../../engine/jax.js";
+import type { Params } from "../../engine/index.js";
+import { type Array, tree } from "../../engine/jax.js";
 import { meanObjective, type Objective, tableOf } from "./objective.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /**
  * The per-example training loss for x_0 [B, ...] with noise ε and uniforms u ([B]):

@@ -10,17 +10,12 @@ import { qSample } from "../../diffusion/forward.js";
 import { klWeight, priorKl } from "../../diffusion/losses.js";
 import type { Model } from "../../diffusion/model.js";
 import { DiffusionProcess, stepsFromUniform } from "../../diffusion/process.js";
+import type { Params } from "../../engine/index.js";
 import { type Array, type JsTree, lax, numpy as np, tree, valueAndGrad } from "../../engine/jax.js";
 import { tracingFor } from "../../engine/tracing.js";
 import { type LearnedScheduleKind, type LearnedScheduleParams, learnedSchedule } from "../../schedule/learned.js";
 import type { NoiseSchedule } from "../../schedule/schedule.js";
 import { batchVariance, type Objective } from "./objective.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /** A learned schedule's levels for one batch: all [B] except the two ELBO ends ([1]). */
 interface ScheduleLevels {

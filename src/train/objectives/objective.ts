@@ -6,14 +6,9 @@
  */
 
 import type { DiffusionProcess } from "../../diffusion/process.js";
-import { type Array, type JsTree, numpy as np, valueAndGrad } from "../../engine/jax.js";
+import type { Params } from "../../engine/index.js";
+import { type Array, numpy as np, valueAndGrad } from "../../engine/jax.js";
 import { tracingFor } from "../../engine/tracing.js";
-
-/**
- * Model parameters as a tree of arrays.
- * @inline
- */
-type Params = JsTree<Array>;
 
 /** What an `Objective` returns: the batch mean loss, the variance of its estimates, and d loss/d params. */
 export type ObjectiveValue = {
