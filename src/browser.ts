@@ -32,7 +32,7 @@ export * as densities from "./densities/index.js";
 export * as diffusion from "./diffusion/index.js";
 export { DiffusionProcess, type Model, type Target } from "./diffusion/index.js";
 export { type EngineDevice, exactArray, initEngine, type Params, Rng, shutdownEngine, threads } from "./engine/index.js";
-export { CheckpointError, ConfigError, DataError, VdmError } from "./errors.js";
+export { CheckpointError, ConfigError, DataError, ShapeError, UnsupportedError, VdmError } from "./errors.js";
 export * as evaluation from "./eval/browser.js";
 export {
   type DrawSamplesOptions,
