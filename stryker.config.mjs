@@ -9,7 +9,7 @@
 import { readdirSync } from "node:fs";
 
 /** The math core: schedules, the diffusion process, ELBO and decoder, target conversions, samplers,
- * guidance, the optimiser and EMA, the ODE solver and likelihood, the metrics, the text loss and rounding. */
+ * guidance, the optimiser and EMA, the ODE solver and likelihood, the metrics, Diffusion-LM's loss and rounding. */
 export const mutate = [
   "src/schedule/*.ts",
   "src/diffusion/*.ts",
@@ -18,7 +18,8 @@ export const mutate = [
   "src/ode/*.ts",
   "src/eval/{energy,frechet,likelihood,ode-likelihood,elbo-variance}.ts",
   "src/train/adam.ts",
-  "src/text/{loss,rounding}.ts",
+  "src/train/objectives/diffusion-lm.ts",
+  "src/text/rounding.ts",
   "!src/**/*.test.ts",
   "!src/**/index.ts",
 ];
@@ -46,7 +47,7 @@ export const leftOut = new Set([
   "models/cnn.test.js",
   "models/layers.test.js",
 ]);
-const folders = ["schedule", "diffusion", "sample", "guidance", "ode", "eval", "train", "text", "models", "densities"];
+const folders = ["schedule", "diffusion", "sample", "guidance", "ode", "eval", "train", "train/objectives", "text", "models", "densities"];
 const testFiles = folders.flatMap((folder) =>
   readdirSync(`src/${folder}`)
     .filter((f) => f.endsWith(".test.ts"))

@@ -10,15 +10,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Model } from "../diffusion/model.js";
-import { DiffusionProcess } from "../diffusion/process.js";
-import { exactArray } from "../engine/index.js";
-import { type Array, numpy as np, tree } from "../engine/jax.js";
-import type { TextParams } from "../models/transformer.js";
-import { logSnrLinearSchedule } from "../schedule/fixed.js";
-import { assertClose, useEngine } from "../testing/helpers.js";
-import { alpha, sigma } from "../testing/reference.js";
-import { type TextLossEnds, textLoss, textLossEnds, textLossTerms, textObjective } from "../train/objectives/diffusion-lm.js";
+import type { Model } from "../../diffusion/model.js";
+import { DiffusionProcess } from "../../diffusion/process.js";
+import { exactArray } from "../../engine/index.js";
+import { type Array, numpy as np, tree } from "../../engine/jax.js";
+import type { TextParams } from "../../models/transformer.js";
+import { logSnrLinearSchedule } from "../../schedule/fixed.js";
+import { assertClose, useEngine } from "../../testing/helpers.js";
+import { alpha, sigma } from "../../testing/reference.js";
+import { type TextLossEnds, textLoss, textLossEnds, textLossTerms, textObjective } from "./diffusion-lm.js";
 
 useEngine("cpu");
 
