@@ -40,6 +40,9 @@ describe("the npm package", () => {
       "models/fashion-mnist-classifier/state.safetensors",
       "data/fashion-mnist/t10k-images-idx3-ubyte.gz",
       "README.md",
+      "ARCHITECTURE.md",
+      "docs/getting-started.md",
+      "docs/fashion-mnist/classes.png",
       "package.json",
     ]) {
       assert.ok(files.includes(wanted), `${wanted} is not in the package`);
