@@ -96,7 +96,7 @@ export {
   heldOutElbo,
 } from "./eval/run.js";
 // guidance
-export { cfgModel, classifierGuidedModel, conditionalModel } from "./guidance/guided.js";
+export { cfgModel, classifierGuidedModel, conditionalModel, guidanceDefaults } from "./guidance/guided.js";
 // checkpoints and shipped models
 export { loadCheckpoint, readCheckpointConfig, saveCheckpoint, saveWeights, type TrainingState } from "./io/checkpoint.js";
 export type { CnnConfig, CnnParams } from "./models/cnn.js";
@@ -111,7 +111,16 @@ export { exportModel, type OnnxModel, onnxModel } from "./onnx/model.js";
 export type { SessionOptions } from "./onnx/runtime.js";
 export { onnxStepper, type StepperOptions, stepsPerCall } from "./onnx/train.js";
 export { type AncestralOptions, AncestralSampler, type AncestralVariance } from "./sample/ancestral.js";
-export { isLevelSamplerName, type LevelSamplerName, type LevelSamplerOptions, levelSampler, levelSamplerNames } from "./sample/by-name.js";
+export {
+  defaultSampler,
+  isSamplerName,
+  type SamplerEntry,
+  type SamplerName,
+  samplerByName,
+  samplerEntry,
+  samplerNames,
+  samplerTable,
+} from "./sample/by-name.js";
 export { type DdimOptions, DdimSampler } from "./sample/ddim.js";
 export { type DpmSolverOptions, type DpmSolverOrder, DpmSolverSampler } from "./sample/dpm-solver.js";
 export { EulerSampler } from "./sample/euler.js";
@@ -119,6 +128,15 @@ export { HeunSampler } from "./sample/heun.js";
 export type { Init } from "./sample/init.js";
 export { type AnnealedLangevinOptions, AnnealedLangevinSampler, type LangevinOptions, LangevinSampler } from "./sample/langevin.js";
 export { type PredictorCorrectorOptions, PredictorCorrectorSampler } from "./sample/pc.js";
+export {
+  type SamplerOption,
+  SamplerOptionError,
+  type SamplerOptions,
+  type SamplerOptionsInput,
+  samplerDefaults,
+  samplerOptions,
+  samplerOptionsSchema,
+} from "./sample/options.js";
 export type { LevelOptions } from "./sample/predict.js";
 // samplers
 export type { Denoiser, SampleOptions, Sampler } from "./sample/sampler.js";

@@ -18,7 +18,7 @@ import { drawSamples, heldOutElbo } from "../../src/eval/run.js";
 import { cfgModel } from "../../src/guidance/guided.js";
 import { encodeTrainingState, encodeWeights } from "../../src/io/state.js";
 import { mixtureParams, oracleModel } from "../../src/models/oracle.js";
-import { isLevelSamplerName, levelSampler } from "../../src/sample/by-name.js";
+import { samplerByName, samplerTable } from "../../src/sample/by-name.js";
 import { DpmSolverSampler } from "../../src/sample/dpm-solver.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../src/sample/langevin.js";
 import type { Denoiser, Sampler } from "../../src/sample/sampler.js";
@@ -142,9 +142,13 @@ function current(): { config: RunConfig; denoiser: Denoiser; process: DiffusionP
 // ---------------------------------------------------------------- sampling
 
 function makeSampler(name: string, process: DiffusionProcess, steps: number): Sampler {
-  if (!isLevelSamplerName(name)) throw new Error(`unknown sampler "${name}"`);
-  return levelSampler(name, process, { steps });
+  return samplerByName(name, process, { steps });
 }
+
+/** The menu's samplers: those of the table on N levels placed by a spacing (the steps slider gives N). */
+const samplerMenu = samplerTable
+  .filter((e) => (e.reads as readonly string[]).includes("spacing"))
+  .map(({ name, title }) => ({ name, title }));
 
 // ---------------------------------------------------------------- images
 
@@ -165,7 +169,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   async init() {
     const device = await initEngine("wasm");
     const g = globalThis as unknown as { crossOriginIsolated?: boolean };
-    return { devices: [device], threads, isolated: !!g.crossOriginIsolated };
+    return { devices: [device], threads, isolated: !!g.crossOriginIsolated, samplers: samplerMenu };
   },
 
   data({ spec, points }) {

@@ -205,6 +205,15 @@ export function intFlag(name: string, raw: string | undefined, { min = -Infinity
   return n;
 }
 
+/** A number flag: positive (or, with positive = false, non-negative), with a usage error naming it. */
+export function num(name: string, raw: string, positive = true): number {
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(v) || (positive ? v <= 0 : v < 0)) {
+    throw new UsageError(`--${name} must be a ${positive ? "positive" : "non-negative"} number, got "${raw}"`);
+  }
+  return v;
+}
+
 /** A comma-separated list of integers, e.g. `--timesteps 10,100,0`. */
 export function intListFlag(name: string, raw: string | undefined, bounds: { min?: number; max?: number } = {}): number[] {
   if (raw === undefined) throw new UsageError(`--${name} is required`);

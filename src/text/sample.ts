@@ -10,7 +10,7 @@ import { Rng } from "../engine/index.js";
 import { type Array, type JsTree, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import type { Classifier } from "../models/mlp.js";
-import { AncestralSampler } from "../sample/ancestral.js";
+import { samplerByName } from "../sample/by-name.js";
 import type { Sampler } from "../sample/sampler.js";
 import { buildProcess, type RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
@@ -19,6 +19,17 @@ import { infillModel } from "./infill.js";
 import { type TextNetConfig, type TextParams, textModel } from "./model.js";
 import { clampedModel, roundToIds } from "./rounding.js";
 import { Tokenizer } from "./tokenizer.js";
+
+/**
+ * What a text run is sampled with by default (`vdm sample` and `vdm eval-text` on a text run): DDIM on
+ * 50 levels, with x̂_0 clamped to the nearest embedding at every step (README, "Diffusion-LM").
+ */
+export const textSamplerDefaults = { sampler: "ddim", steps: 50, clamp: true } as const;
+
+/** The sampler of `textSamplerDefaults` on `process`. */
+export function defaultTextSampler(process: DiffusionProcess): Sampler {
+  return samplerByName(textSamplerDefaults.sampler, process, { steps: textSamplerDefaults.steps });
+}
 
 /** A trained Diffusion-LM: its config, network, parameters (borrowed by everything built on it), process and vocabulary. */
 export interface TextLM {
@@ -63,11 +74,11 @@ export interface TextInfill {
 
 /** Options of `sampleTextIds` and `sampleSentences`: the sampler, the random stream, clamping, and the controls. */
 export interface TextSampleOptions {
-  /** the sampler (default ancestral sampling over the process's own levels, `new AncestralSampler(lm.process)`) */
+  /** the sampler (default `defaultTextSampler(lm.process)`: DDIM on 50 levels) */
   sampler?: Sampler;
   /** the random stream (default `new Rng(0)`) */
   rng?: Rng;
-  /** snap x̂_0 to the nearest embedding at every step (default true) */
+  /** snap x̂_0 to the nearest embedding at every step (default `textSamplerDefaults.clamp`, true) */
   clamp?: boolean;
   /** classifier guidance towards a class of an attribute (default: none, unguided) */
   control?: TextControl;
@@ -80,7 +91,7 @@ export interface TextSampleOptions {
  * [n, length, d], then rounded to the nearest embeddings. Borrows the LM's (and classifier's) params.
  */
 export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions = {}): Int32Array {
-  const { sampler = new AncestralSampler(lm.process), rng = new Rng(0), clamp = true, control, infill } = options;
+  const { sampler = defaultTextSampler(lm.process), rng = new Rng(0), clamp = textSamplerDefaults.clamp, control, infill } = options;
   const { length: L, embedDim: d } = lm.net;
   let model: Model = lm.model as Model;
   let params: JsTree<Array> = lm.params;

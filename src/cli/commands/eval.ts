@@ -13,12 +13,12 @@ import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample
 import { mixtureLogDensity, mixtureParams } from "../../models/oracle.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { defineFlags, type FlagValues, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagValues, helpText, intFlag, num, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
 import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
-import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
+import { makeSampler, maxSigmaFlag, samplerFlags } from "../samplers.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
 
 /** `--likelihood ode` and its solver's flags. */

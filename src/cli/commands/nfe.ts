@@ -22,17 +22,24 @@ import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../m
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
+import { isSamplerName, samplerTable } from "../../sample/by-name.js";
 import { POINT_BATCH, reportBatches } from "./images.js";
 
 /** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
+/** The samplers that walk N levels (they read `steps`): the others' cost is set by their own options. */
+const leveled = samplerTable.filter((e) => (e.reads as readonly string[]).includes("steps")).map((e) => e.name);
+
+/** Those whose levels lie as `spacing` says: the default comparison (pc, N levels of ancestral steps plus corrections, is left out). */
+const spaced = samplerTable.filter((e) => (e.reads as readonly string[]).includes("spacing")).map((e) => e.name);
+
 /** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
 const nfeFlags = defineFlags("Flags", {
   samplers: {
-    default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral",
+    default: spaced.join(","),
     value: "LIST",
-    help: "the samplers to compare, each once (not langevin or annealed-langevin, which have no N)",
+    help: `the samplers to compare, each once (any of ${leveled.join(", ")}: the others have no N)`,
   },
   steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
   n: {
@@ -167,7 +174,7 @@ export function run(argv: string[]): void {
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) throw new UsageError(`--samplers names ${twice} twice`);
   // the Langevin samplers' cost is their own step flags', not N: their rows would repeat one run under every N
-  const unleveled = names.find((name) => name === "langevin" || name === "annealed-langevin");
+  const unleveled = names.find((name) => isSamplerName(name) && !leveled.includes(name));
   if (unleveled !== undefined)
     throw new UsageError(
       `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,

@@ -8,6 +8,7 @@ import type { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { onnxStepper } from "../../onnx/train.js";
+import { samplerDefaults } from "../../sample/options.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { isAttribute, loadTextClassifier, type TextClassifier, trainTextClassifier } from "../../text/classifier.js";
 import { TEXT_CLASSIFIER_STEPS, textRunConfig, textRunDefaults } from "../../text/config.js";
@@ -17,11 +18,11 @@ import { evaluateText } from "../../text/evaluate.js";
 import { type Attribute, attributeValue } from "../../text/grammar.js";
 import { infillPattern, repeatRows } from "../../text/infill.js";
 import type { TextParams } from "../../text/model.js";
-import { loadTextLM, sampleSentences, type TextLM, textLM } from "../../text/sample.js";
+import { loadTextLM, sampleSentences, type TextLM, textLM, textSamplerDefaults } from "../../text/sample.js";
 import { Tokenizer } from "../../text/tokenizer.js";
 import type { RunConfig } from "../../train/config.js";
 import { trainAsync } from "../../train/trainer.js";
-import { defineFlags, helpText, intFlag, parse, parseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, num, parse, parseGiven, UsageError } from "../args.js";
 import { backendFlags, parseBackend } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import {
@@ -39,20 +40,17 @@ import {
   trainingFacts,
   writeTrainingFacts,
 } from "../runs.js";
-import { DEFAULT_FAST_STEPS, makeSampler, num, samplerFlags } from "../samplers.js";
+import { makeSampler, samplerFlags } from "../samplers.js";
 
-/** The few-step default for text: DDIM on 50 levels (measured: see the README's Diffusion-LM section). */
-export const TEXT_SAMPLER = { sampler: "ddim", steps: 50 };
-
-/** The sampler flags with the text default (TEXT_SAMPLER) for --sampler, and its number of levels. */
+/** The sampler flags with the text default (textSamplerDefaults) for --sampler, and its number of levels. */
 const textSamplerFlags = defineFlags(
   samplerFlags.title,
   {
     ...samplerFlags.specs,
-    sampler: { ...samplerFlags.specs.sampler, default: TEXT_SAMPLER.sampler },
+    sampler: { ...samplerFlags.specs.sampler, default: textSamplerDefaults.sampler },
     "sample-steps": {
       ...samplerFlags.specs["sample-steps"],
-      help: `the number of levels N (default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}; other samplers as for 2-D and image models: ${DEFAULT_FAST_STEPS} for the ODE samplers, the whole chain for ancestral and pc)`,
+      help: `the number of levels N (default: ${textSamplerDefaults.steps} for ${textSamplerDefaults.sampler}; other samplers as for 2-D and image models: ${samplerDefaults.steps} for the ODE samplers, the whole chain for ancestral and pc)`,
     },
   },
   samplerFlags.note,
@@ -146,7 +144,7 @@ export const summary = "evaluate a Diffusion-LM run on the built-in grammar: par
 
 export const help = helpText(
   `vdm eval-text --model DIR [--n K] [--attribute food] [--scale S] [--fluency λ] [--sampler NAME ...]`,
-  `Samples a text run (default: ${TEXT_SAMPLER.sampler} on ${TEXT_SAMPLER.steps} levels, with clamping) and reports, under the built-in grammar's
+  `Samples a text run (default: ${textSamplerDefaults.sampler} on ${textSamplerDefaults.steps} levels, with clamping) and reports, under the built-in grammar's
 exact parser: the share of samples that parse, distinct-1/2/3, the share copied verbatim from the
 training sentences, control success (the share that parse and state the target value; targets cycle
 over the attribute's values) without and with classifier guidance, and infilling of held-out
@@ -157,12 +155,12 @@ sentences with a share of their positions fixed (success: parses and keeps every
 type SamplerFlagValues = Parameters<typeof makeSampler>[0];
 
 /**
- * The samplers of a text model as textSamplerFlags ask (TEXT_SAMPLER.steps levels for
- * TEXT_SAMPLER.sampler unless --sample-steps says otherwise). One is built at once, so that a bad
+ * The samplers of a text model as textSamplerFlags ask (textSamplerDefaults.steps levels for
+ * textSamplerDefaults.sampler unless --sample-steps says otherwise). One is built at once, so that a bad
  * flag fails before any work.
  */
 function textSampler(flags: SamplerFlagValues, process: DiffusionProcess): () => Sampler {
-  const steps = flags["sample-steps"] || (flags.sampler === TEXT_SAMPLER.sampler ? String(TEXT_SAMPLER.steps) : "");
+  const steps = flags["sample-steps"] || (flags.sampler === textSamplerDefaults.sampler ? String(textSamplerDefaults.steps) : "");
   const make = () => makeSampler({ ...flags, "sample-steps": steps }, { process, normalization: { mean: [0], std: [1] } });
   make();
   return make;

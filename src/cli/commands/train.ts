@@ -9,6 +9,7 @@ import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
 import { filled, Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
 import { evaluate, referenceSample } from "../../eval/run.js";
+import { guidanceDefaults } from "../../guidance/guided.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import type { TrainingState } from "../../io/checkpoint.js";
 import { onnxStepper } from "../../onnx/train.js";
@@ -18,7 +19,6 @@ import { learnedScheduleKinds, scheduleNames } from "../../schedule/index.js";
 import { labelClasses, normalizationOf, type RunConfig, type RunOptions, runConfigFor, trainedModel } from "../../train/config.js";
 import { trainAsync } from "../../train/trainer.js";
 import { asUsage, defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { DEFAULT_CFG_SCALE } from "../guidance.js";
 import { backendFlags, parseBackend, withBackend } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { Progress } from "../progress.js";
@@ -88,7 +88,7 @@ const imageReportFlags = defineFlags("Image reports", {
   "elbo-samples": { default: "4", value: "K", help: "draws of t per test image" },
   "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples" },
   "cfg-scale": {
-    default: String(DEFAULT_CFG_SCALE),
+    default: guidanceDefaults.cfgScale,
     value: "W",
     help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png",
   },
