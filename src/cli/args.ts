@@ -247,6 +247,16 @@ export function refuseGiven(given: ReadonlySet<string>, names: Iterable<string>,
   if (wrong.length > 0) throw new UsageError(`${wrong.map((name) => `--${name}`).join(", ")}: ${why}`);
 }
 
+/** The value of `--name V` or `--name=V` in argv (undefined when absent): how a command sees which kind of run it has before parsing its flags. */
+export function flagValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
+
 /** A mistake in how the command was called: printed without a stack trace. */
 export class UsageError extends Error {}
 

@@ -1,6 +1,5 @@
 /** `--sampler` and its knobs, shared by the commands that sample: a flag per option of the samplers' table. */
 import type { Normalization } from "../data/normalize.js";
-import { spacings } from "../diffusion/process.js";
 import { samplerByName, samplerEntry, samplerTable } from "../sample/by-name.js";
 import type { Init } from "../sample/init.js";
 import { type SamplerOption, SamplerOptionError, type SamplerOptionsInput, samplerDefaults } from "../sample/options.js";
@@ -9,12 +8,12 @@ import type { Sampler } from "../sample/sampler.js";
 import { asUsage, defineFlags, type FlagValues, num, UsageError } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
-/** The samplers that read option `option`, e.g. "ancestral, pc". */
+/** `names` as a list in words: "a", "a and b", "a, b and c". */
+const inWords = (names: readonly string[]) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`);
+
+/** The samplers that read option `option`, e.g. "ancestral and pc". */
 const readers = (option: SamplerOption) =>
-  samplerTable
-    .filter((e) => (e.reads as readonly string[]).includes(option))
-    .map((e) => e.name)
-    .join(", ");
+  inWords(samplerTable.filter((e) => (e.reads as readonly string[]).includes(option)).map((e) => e.name));
 
 /** The few-step samplers of the probability-flow ODE (their default number of levels is `samplerDefaults.steps`). */
 const odeSamplers = samplerTable
@@ -33,7 +32,7 @@ export const samplerFlags = defineFlags(
     },
     spacing: {
       value: "S",
-      help: `where the levels lie: ${spacings.join(", ")}: uniform (in t), log-snr (evenly in γ = −log SNR; the default of dpm++) or trailing (t_k = t_max·k/N)`,
+      help: `where the levels lie: uniform (in t), log-snr (evenly in γ = −log SNR; the default of dpm++) or trailing (t_k = t_max·k/N)`,
     },
     "max-sigma": {
       value: "S",
@@ -74,7 +73,7 @@ export const samplerFlags = defineFlags(
     denoise: { default: String(samplerDefaults.denoise), value: "true|false", help: `${readers("denoise")}: a final Tweedie step` },
     init: {
       value: "SPEC",
-      help: `${readers("init")}: the start: uniform:LOW:HIGH (data coordinates) or gaussian:STD (normalised coordinates) (default: gaussian with std the largest σ̃; langevin: gaussian:1)`,
+      help: `the start of ${readers("init")}: uniform:LOW:HIGH (data coordinates) or gaussian:STD (normalised coordinates) (default: gaussian with std the largest σ̃; langevin: gaussian:1)`,
     },
   },
   `Samplers (cost in network evaluations per sample, NFE, for N levels; a discrete-time model with T steps

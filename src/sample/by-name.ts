@@ -120,7 +120,7 @@ export const samplerTable = [
   {
     name: "annealed-langevin",
     title: "annealed Langevin",
-    summary: "NCSN: Langevin at each level from sigmaFirst down to sigmaLast",
+    summary: "NCSN: Langevin at each level of a geometric ladder of σ̃, largest first",
     reads: ["sigmaFirst", "sigmaLast", "levels", "stepsPerLevel", "epsilon", "denoise", "init"],
     build: (process, o) =>
       new AnnealedLangevinSampler(process, {

@@ -26,6 +26,9 @@ import { Tokenizer } from "./tokenizer.js";
  */
 export const textSamplerDefaults = { sampler: "ddim", steps: 50, clamp: true } as const;
 
+/** The default classifier-guidance scale S and fluency weight λ of `TextControl` (measured: see the README's Diffusion-LM section). */
+export const textControlDefaults = { scale: 3, fluency: 0 } as const;
+
 /** The sampler of `textSamplerDefaults` on `process`. */
 export function defaultTextSampler(process: DiffusionProcess): Sampler {
   return samplerByName(textSamplerDefaults.sampler, process, { steps: textSamplerDefaults.steps });
@@ -61,8 +64,9 @@ export interface TextControl {
   /** the classifier's parameters (borrowed) */
   params: JsTree<Array>;
   label: number | Int32Array;
-  scale: number;
-  /** λ of the fluency term (default 0: none) */
+  /** the guidance scale S (default `textControlDefaults.scale`, 3) */
+  scale?: number;
+  /** λ of the fluency term (default `textControlDefaults.fluency`, 0: none) */
   fluency?: number;
 }
 
@@ -99,14 +103,14 @@ export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions 
   const made: Array[] = [];
   const keep = (a: Array) => (made.push(a), a);
   if (control) {
-    model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? 0) as Model;
+    model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? textControlDefaults.fluency) as Model;
     params = {
       net: params,
       classifier: control.params,
       labels: keep(
         typeof control.label === "number" ? np.full([n], control.label, { dtype: np.int32 }) : np.array(control.label, { dtype: np.int32 }),
       ),
-      scale: keep(np.array([control.scale])),
+      scale: keep(np.array([control.scale ?? textControlDefaults.scale])),
     };
     const inner = embeddingOf;
     embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);

@@ -22,13 +22,13 @@ import { chartPng } from "../../plot/render.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { reportBatches } from "./images.js";
 
 /** `vdm guidance`'s own flags (it samples every class at every scale). */
 const guidanceCommandFlags = defineFlags("Flags", {

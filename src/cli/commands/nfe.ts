@@ -17,13 +17,13 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { type GaussianMixture, mixtureMoments } from "../../models/mixture.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
+import { isSamplerName, samplerTable } from "../../sample/by-name.js";
 import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { isSamplerName, samplerTable } from "../../sample/by-name.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
 
 /** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };

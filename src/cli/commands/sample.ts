@@ -9,14 +9,14 @@ import { npyBytes } from "../../io/npy.js";
 import { scatterChart } from "../../plot/charts.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, type FlagGroup, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagGroup, flagValue, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
-import { checkOutFile } from "../runs.js";
+import { checkOutFile, isTextRun } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
-import { flagValue, isTextRun, sampleText, textSampleFlagTables } from "./text.js";
+import { sampleText, textSampleFlagTables } from "../text-sample.js";
 
 /** How many samples --trajectory follows. */
 const TRACKED = 8;
@@ -117,7 +117,7 @@ export function run(argv: string[]): void {
       pointsAndImages,
       `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`,
     );
-    return sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+    return sampleText(argv); // a Diffusion-LM run (text-sample.ts)
   }
   refuseOtherKind(
     argv,

@@ -11,6 +11,7 @@ import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
 import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
 import { checkOutFile } from "../runs.js";
+import { printTable } from "../table.js";
 
 /** `vdm schedule`'s flags. */
 const scheduleFlags = defineFlags("Flags", {
@@ -135,11 +136,4 @@ export function run(argv: string[]): void {
     ["t", "β_t", "α_t", "ᾱ_t", "SNR_t", "β̃_t"],
     steps.map((i) => [i, d.beta[i]!, d.alpha[i]!, d.alphaBar[i]!, d.snr[i]!, d.posteriorVariance[i]!]),
   );
-}
-
-export function printTable(header: string[], rows: (number | string)[][]): void {
-  const fmt = (v: number | string) => (typeof v === "string" ? v : Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(6));
-  const cells = [header, ...rows.map((r) => r.map(fmt))];
-  const widths = header.map((_, j) => Math.max(...cells.map((r) => r[j]!.length)));
-  for (const r of cells) console.log(r.map((c, j) => c.padStart(widths[j]!)).join("  "));
 }
