@@ -5,14 +5,13 @@
  * default "auto" picks ONNX Runtime where it loads, a runtime and not a sampling choice.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadSplit } from "../data/index.js";
 import { drawSamples } from "../eval/run.js";
+import { vdm } from "../testing/cli.js";
 import { useEngine } from "../testing/helpers.js";
 import { runConfigFor } from "../train/config.js";
 import { loadRun } from "../train/load.js";
@@ -20,16 +19,14 @@ import { train } from "../train/trainer.js";
 
 useEngine("wasm");
 
-const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
-
 describe("the library's defaults are the CLI's", { timeout: 120_000 }, () => {
   it("samples a trained model exactly as vdm sample does by default", () => {
     const dir = mkdtempSync(join(tmpdir(), "vdm-defaults-"));
     const split = loadSplit("moons", 0);
     train(runConfigFor("moons", split, { steps: 30, hidden: 16, layers: 2, batch: 64, seed: 1 }), split.train, { checkpointDir: dir });
     const out = join(dir, "x.json");
-    const r = spawnSync(process.execPath, [BIN, "sample", "--model", dir, "--out", out, "--backend", "jax"], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
+    const r = vdm("sample", "--model", dir, "--out", out, "--backend", "jax");
+    assert.equal(r.code, 0, r.stderr);
     const cli = Float32Array.from((JSON.parse(readFileSync(out, "utf8")) as number[][]).flat());
     const run = loadRun(dir);
     const library = drawSamples(run.denoiser, run.process, { shape: [2], normalization: run.normalization });
