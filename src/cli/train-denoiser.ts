@@ -13,6 +13,7 @@ import { numpy as np } from "../engine/jax.js";
 import { evaluate, referenceSample } from "../eval/run.js";
 import { guidanceDefaults } from "../guidance/guided.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { AncestralSampler } from "../sample/ancestral.js";
 import { boundsOf, lossChart, scatterChart } from "../plot/charts.js";
 import { chartPng } from "../plot/render.js";
 import { labelClasses, normalizationOf, type RunConfig, trainedModel } from "../train/config.js";
@@ -78,7 +79,8 @@ function report(
   const n = Math.min(1000, split.test.n);
   const reference = referenceSample(config.data.spec, split.train, n, config.seed);
   const z = normalizationOf(config);
-  const ev = evaluate(den, process, split.test, { reference, normalization: z, rng, n });
+  // ancestral sampling over the run's own levels: what the report has always measured (README, "Quick start")
+  const ev = evaluate(den, process, split.test, { reference, normalization: z, rng, n, sampler: new AncestralSampler(process) });
   const dim = config.data.dim;
   const samples = scatterChart(
     [

@@ -171,7 +171,7 @@ export interface EvaluateOptions {
   rng?: Rng;
   /** how many samples to draw (default 1000) */
   n?: number;
-  /** the sampler (default ancestral sampling over the process's own levels) */
+  /** the sampler (default `defaultSampler(process)`, as `drawSamples`) */
   sampler?: Sampler;
   /** how the ELBO and the samples are batched, with progress (default: one batch each) */
   batches?: EvaluationBatches;
