@@ -175,7 +175,7 @@ describe("images from the command line", () => {
     assert.deepEqual(Object.keys(e.terms), ["reconstruction", "prior", "diffusion"]);
     assert.equal(e.testImages, 4);
     // sample quality: Fréchet distance in the shipped classifier's features, its floor, class accuracy (classes 0..9 in turn)
-    // (a model trained with label dropout is guided classifier-free by default, at DEFAULT_CFG_SCALE)
+    // (a model trained with label dropout is guided classifier-free by default, at guidanceDefaults.cfgScale)
     const q = vdm(
       "eval",
       "--model",
