@@ -115,7 +115,6 @@ export {
   defaultSampler,
   isSamplerName,
   type SamplerEntry,
-  type SamplerName,
   samplerByName,
   samplerEntry,
   samplerNames,

@@ -146,9 +146,7 @@ function makeSampler(name: string, process: DiffusionProcess, steps: number): Sa
 }
 
 /** The menu's samplers: those of the table on N levels placed by a spacing (the steps slider gives N). */
-const samplerMenu = samplerTable
-  .filter((e) => (e.reads as readonly string[]).includes("spacing"))
-  .map(({ name, title }) => ({ name, title }));
+const samplerMenu = samplerTable.filter((e) => e.reads.includes("spacing")).map(({ name, title }) => ({ name, title }));
 
 // ---------------------------------------------------------------- images
 

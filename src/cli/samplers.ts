@@ -12,12 +12,11 @@ import type { ResolvedModel } from "./model.js";
 const inWords = (names: readonly string[]) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`);
 
 /** The samplers that read option `option`, e.g. "ancestral and pc". */
-const readers = (option: SamplerOption) =>
-  inWords(samplerTable.filter((e) => (e.reads as readonly string[]).includes(option)).map((e) => e.name));
+const readers = (option: SamplerOption) => inWords(samplerTable.filter((e) => e.reads.includes(option)).map((e) => e.name));
 
 /** The few-step samplers of the probability-flow ODE (their default number of levels is `samplerDefaults.steps`). */
 const odeSamplers = samplerTable
-  .filter((e) => "ode" in e && e.ode)
+  .filter((e) => e.ode)
   .map((e) => e.name)
   .join(", ");
 
@@ -148,7 +147,7 @@ export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process
   const { process } = resolved;
   const options = samplerOptionsOf(flags, resolved);
   const entry = asUsage(() => samplerEntry(flags.sampler));
-  const steps = options.steps ?? ("ode" in entry && entry.ode ? samplerDefaults.steps : undefined);
+  const steps = options.steps ?? (entry.ode ? samplerDefaults.steps : undefined);
   if (typeof steps === "number" && process.T > 0 && steps > process.T)
     throw new UsageError(`--sample-steps ${steps} exceeds the model's T = ${process.T} steps`);
   // a trained model's score at σ̃ = 0 divides its ε̂ by σ = 0; the oracle's score is exact there

@@ -47,7 +47,7 @@ const levels = ["steps", "spacing", "sigmaMax"] as const;
 const odeLevels = (o: SamplerOptions) => ({ steps: o.steps ?? samplerDefaults.steps, spacing: o.spacing, sigmaMax: o.sigmaMax });
 
 /** The samplers chosen by name, in the order the CLI and the menus list them. */
-export const samplerTable = [
+export const samplerTable: readonly SamplerEntry[] = [
   {
     name: "dpm++2m",
     title: "DPM-Solver++ 2M",
@@ -131,17 +131,14 @@ export const samplerTable = [
         denoise: o.denoise,
       }),
   },
-] as const satisfies readonly SamplerEntry[];
-
-/** One of the names in `samplerTable`. */
-export type SamplerName = (typeof samplerTable)[number]["name"];
+];
 
 /** The names of `samplerTable`, in its order. */
-export const samplerNames: readonly SamplerName[] = samplerTable.map((entry) => entry.name);
+export const samplerNames: readonly string[] = samplerTable.map((entry) => entry.name);
 
 /** Whether `name` is one of `samplerNames`. */
-export function isSamplerName(name: string): name is SamplerName {
-  return (samplerNames as readonly string[]).includes(name);
+export function isSamplerName(name: string): boolean {
+  return samplerNames.includes(name);
 }
 
 /** The entry of sampler `name`; an unknown name throws a ConfigError listing the known ones. */
@@ -165,7 +162,7 @@ export function samplerEntry(name: string): SamplerEntry {
 export function samplerByName(name: string, process: DiffusionProcess, options: SamplerOptionsInput = {}): Sampler {
   const entry = samplerEntry(name);
   const known = Object.keys(samplerOptionsSchema.shape);
-  const read = Object.entries(options).filter(([key]) => (entry.reads as readonly string[]).includes(key) || !known.includes(key));
+  const read = Object.entries(options).filter(([key]) => entry.reads.includes(key as SamplerOption) || !known.includes(key));
   return entry.build(process, samplerOptions(Object.fromEntries(read)));
 }
 

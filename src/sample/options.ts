@@ -4,8 +4,10 @@
  * object against it, naming the field, the expected value and the value given.
  */
 import { z } from "zod";
-import { spacings } from "../diffusion/process.js";
+import { type Spacing, spacings } from "../diffusion/process.js";
 import { ConfigError } from "../errors.js";
+import type { AncestralVariance } from "./ancestral.js";
+import type { Init } from "./init.js";
 
 /**
  * What a sampler chosen by name does when its options are silent: DPM-Solver++ 2M (`sampler`) on 20 levels
@@ -90,8 +92,49 @@ export const samplerOptionsSchema = z.object({
 /** The samplers' options as given (every field optional). */
 export type SamplerOptionsInput = z.input<typeof samplerOptionsSchema>;
 
-/** The samplers' options with the defaults filled in. */
-export type SamplerOptions = z.output<typeof samplerOptionsSchema>;
+/** Every knob of the samplers chosen by name, checked and with the defaults filled in (`samplerOptions`); each sampler reads some of them. */
+export interface SamplerOptions {
+  /** the number of levels N (default: 20, `samplerDefaults.steps`, for the ODE samplers; the whole chain, or 1000 in continuous time, for ancestral and pc) */
+  steps?: number;
+  /** where the N levels lie (default: the sampler's own, "log-snr" for DPM-Solver++, "uniform" for the others) */
+  spacing?: Spacing;
+  /** σ̃ = e^{γ/2} of the noisiest level at most, Infinity for none (default: 80 for the ODE samplers, none for ancestral and pc) */
+  sigmaMax?: number;
+  /** ddim: η, 0 the deterministic ODE step, 1 ancestral sampling on the same levels (default 0) */
+  eta: number;
+  /** ancestral and pc: the reverse steps' variance, the posterior's β̃_i or the forward step's β_i (default "posterior") */
+  variance: AncestralVariance;
+  /** pc: the corrector's signal-to-noise ratio r (default 0.01) */
+  snr: number;
+  /** pc: Langevin corrections per level (default 1) */
+  correctorSteps: number;
+  /** langevin: the noise level σ̃ whose score is followed, 0 the clean data's (default 0) */
+  sigma: number;
+  /** langevin: the number of steps (default 1000) */
+  langevinSteps: number;
+  /** langevin: the step size η (default 0.1) */
+  stepSize: number;
+  /** annealed-langevin: the first (largest) σ̃ of the geometric ladder (default 20) */
+  sigmaFirst: number;
+  /** annealed-langevin: the last σ̃ (default 1) */
+  sigmaLast: number;
+  /** annealed-langevin: the number of levels L from sigmaFirst to sigmaLast (default 10) */
+  levels: number;
+  /** annealed-langevin: Langevin steps per level (default 100) */
+  stepsPerLevel: number;
+  /** annealed-langevin: ε in the step size η_i = ε σ_i²/σ_L² (default 0.1) */
+  epsilon: number;
+  /** annealed-langevin: a final Tweedie step x + σ_L² s(x, σ_L) (default true) */
+  denoise: boolean;
+  /** the Langevin samplers' start, in the model's coordinates (default: N(0, I) for langevin, N(0, sigmaFirst² I) for annealed-langevin) */
+  init?: Init;
+}
+
+/** Whether A and B are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+// the schema gives exactly SamplerOptions (the interface only carries each field's documentation)
+true satisfies Same<z.output<typeof samplerOptionsSchema>, SamplerOptions>;
 
 /** One knob's name. */
 export type SamplerOption = keyof SamplerOptions;

@@ -29,10 +29,10 @@ import { makeSampler, samplerFlags } from "../samplers.js";
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
 /** The samplers that walk N levels (they read `steps`): the others' cost is set by their own options. */
-const leveled = samplerTable.filter((e) => (e.reads as readonly string[]).includes("steps")).map((e) => e.name);
+const leveled = samplerTable.filter((e) => e.reads.includes("steps")).map((e) => e.name);
 
 /** Those whose levels lie as `spacing` says: the default comparison (pc, N levels of ancestral steps plus corrections, is left out). */
-const spaced = samplerTable.filter((e) => (e.reads as readonly string[]).includes("spacing")).map((e) => e.name);
+const spaced = samplerTable.filter((e) => e.reads.includes("spacing")).map((e) => e.name);
 
 /** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
 const nfeFlags = defineFlags("Flags", {
