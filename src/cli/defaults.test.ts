@@ -1,7 +1,8 @@
 /**
  * The library's defaults are the CLI's: `vdm sample` with no sampler flags draws bit for bit what
  * `drawSamples` draws when given no sampler, stream or count (DPM-Solver++ 2M on 20 levels, seed 0,
- * 1000 samples). The CLI runs the network on jax-js here (--backend jax), as the library does: its
+ * 1000 samples), and of a text run what `sampleSentences` draws given no options (DDIM on 50 levels
+ * with clamping, seed 0; 20 sentences, vdm sample's default). The CLI runs the network on jax-js here (--backend jax), as the library does: its
  * default "auto" picks ONNX Runtime where it loads, a runtime and not a sampling choice.
  */
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { loadSplit } from "../data/index.js";
 import { drawSamples } from "../eval/run.js";
 import { vdm } from "../testing/cli.js";
 import { useEngine } from "../testing/helpers.js";
+import { loadTextLM, sampleSentences } from "../text/sample.js";
 import { runConfigFor } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { train } from "../train/trainer.js";
@@ -32,5 +34,15 @@ describe("the library's defaults are the CLI's", { timeout: 120_000 }, () => {
     const library = drawSamples(run.denoiser, run.process, { shape: [2], normalization: run.normalization });
     assert.equal(cli.length, 2000);
     assert.deepEqual(library, cli);
+  });
+
+  it("samples a text run exactly as vdm sample does by default", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "vdm-defaults-text-")), "run");
+    const args = ["--steps", "20", "--width", "32", "--layers", "1", "--heads", "2", "--embed-dim", "8", "--no-report", "--backend", "jax"];
+    const t = vdm("train", "--data", "text:restaurants", "--out", dir, ...args);
+    assert.equal(t.code, 0, t.stderr);
+    const r = vdm("sample", "--model", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { samples: string[] }).samples, sampleSentences(loadTextLM(dir), 20));
   });
 });
