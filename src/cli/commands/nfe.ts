@@ -18,7 +18,7 @@ import { type GaussianMixture, mixtureMoments } from "../../models/mixture.js";
 import { lineChart } from "../../plot/charts.js";
 import { chartSvg } from "../../plot/render.js";
 import { isSamplerName, samplerTable } from "../../sample/by-name.js";
-import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, intFlag, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { imageJudge } from "../quality.js";
@@ -41,10 +41,11 @@ const nfeFlags = defineFlags("Flags", {
     value: "LIST",
     help: `the samplers to compare, each once (any of ${leveled.join(", ")}: the others have no N)`,
   },
-  steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
+  steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each", parse: intList({ min: 1 }) },
   n: {
     value: "N",
     help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)`,
+    parse: optionalInt({ min: 2 }),
   },
   out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
   "data-dir": { value: "DIR", help: "image models: where the test images are (default: the run's)" },
@@ -179,12 +180,12 @@ export function run(argv: string[]): void {
     throw new UsageError(
       `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,
     );
-  const stepsList = intListFlag("steps", flags.steps, { min: 1 });
+  const stepsList = flags.steps;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
   if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
-  const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
+  const n = flags.n ?? (resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points);
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) =>
     stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })),

@@ -9,7 +9,7 @@ import { npyBytes } from "../../io/npy.js";
 import { scatterChart } from "../../plot/charts.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
-import { defineFlags, type FlagGroup, flagValue, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagGroup, flagValue, helpText, int, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
@@ -23,7 +23,7 @@ const TRACKED = 8;
 
 /** `vdm sample`'s own flags. */
 const sampleFlags = defineFlags("Flags", {
-  n: { default: "1000", value: "K", help: "the number of samples" },
+  n: { default: "1000", value: "K", help: "the number of samples", parse: int({ min: 1 }) },
   out: { value: "FILE", help: "where the samples go: .json, .csv, .png or .npy (required)" },
   trajectory: {
     type: "boolean",
@@ -132,7 +132,7 @@ export function run(argv: string[]): void {
   if (![".json", ".csv", ".png", ".npy"].includes(format))
     throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   checkOutFile(flags.out);
-  const n = intFlag("n", flags.n, { min: 1 });
+  const { n } = flags;
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
   const D = resolved.dim;
