@@ -119,10 +119,11 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
       allowPositionals: false,
       tokens: true,
     });
-    // each flag's value in its type, in the order the help lists them
-    for (const { specs } of [...groups, commonFlags])
-      for (const [name, spec] of Object.entries<FlagSpec>(specs))
-        if (spec.parse) values[name] = spec.parse(values[name] as string, name) as string;
+    // each flag's value in its type, in the order the help lists them (--help prints the help whatever the values)
+    if (!values.help)
+      for (const { specs } of [...groups, commonFlags])
+        for (const [name, spec] of Object.entries<FlagSpec>(specs))
+          if (spec.parse) values[name] = spec.parse(values[name] as string, name) as string;
     return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
