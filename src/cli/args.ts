@@ -239,11 +239,20 @@ export const optionalInt =
   (raw: string, name: string): number | undefined =>
     raw === "" ? undefined : intFlag(name, raw, bounds);
 
+/** `parse` of a non-negative number flag. */
+export const nonNegative = (raw: string, name: string): number => num(name, raw, false);
+
 /** `parse` of a comma-separated list of integers with bounds. */
 export const intList =
   (bounds: { min?: number; max?: number } = {}) =>
   (raw: string, name: string): number[] =>
     intListFlag(name, raw, bounds);
+
+/** `parse` of a comma-separated list of numbers >= `min`. */
+export const numberList =
+  (bounds: { min?: number } = {}) =>
+  (raw: string, name: string): number[] =>
+    numberListFlag(name, raw, bounds);
 
 /** `parse` of a comma-separated list of numbers >= `min` that may be left unset (""): undefined then. */
 export const optionalNumberList =

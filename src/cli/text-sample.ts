@@ -17,7 +17,7 @@ import { type Attribute, attributeValue } from "../text/grammar.js";
 import { infillPattern, repeatRows } from "../text/infill.js";
 import { loadTextLM, sampleSentences, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
 import type { RunConfig } from "../train/config.js";
-import { defineFlags, helpText, intFlag, num, parse, UsageError } from "./args.js";
+import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "./args.js";
 import { formatSeconds, Progress } from "./progress.js";
 import { checkOutFile } from "./runs.js";
 import { makeSampler, samplerFlags } from "./samplers.js";
@@ -42,16 +42,17 @@ const TEXT_OUT = [".txt", ".json"];
 /** `vdm sample`'s flags for a text model. */
 export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR of a text run)", {
   model: { value: "DIR", help: "the text run" },
-  n: { default: "20", value: "K", help: "the number of sentences" },
+  n: { default: "20", value: "K", help: "the number of sentences", parse: int({ min: 1 }) },
   control: {
     value: "ATTR=VALUE",
     help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12",
   },
-  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale" },
+  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
   fluency: {
     default: textControlDefaults.fluency,
     value: "λ",
     help: "the fluency term's weight (the model's own log-probability of its rounding)",
+    parse: nonNegative,
   },
   infill: { value: "PATTERN", help: 'fixed words and blanks, e.g. "Cotto is an _ _ restaurant rated 5 out of 5." (_ = generate)' },
   "no-clamp": { type: "boolean", help: "do not snap x̂_0 to the nearest word embedding at each step" },
@@ -129,10 +130,9 @@ export function sampleText(argv: string[]): void {
     );
   if (flags.out) checkOutFile(flags.out);
   const lm = loadTextLM(flags.model);
-  const n = intFlag("n", flags.n, { min: 1 });
+  const { n } = flags;
   const seed = intFlag("seed", flags.seed, { min: 0 });
-  const scale = num("scale", flags.scale, false);
-  const fluency = num("fluency", flags.fluency, false);
+  const { scale, fluency } = flags;
   const sampler = textSampler(flags, lm.process)();
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
   let control;

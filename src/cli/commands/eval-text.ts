@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { TEXT_CLASSIFIER_STEPS } from "../../text/config.js";
 import { evaluateText } from "../../text/evaluate.js";
 import { loadTextLM, textControlDefaults, textSamplerDefaults } from "../../text/sample.js";
-import { defineFlags, helpText, intFlag, num, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "../args.js";
 import { formatSeconds } from "../progress.js";
 import { isTextRun } from "../runs.js";
 import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags } from "../text-sample.js";
@@ -12,11 +12,11 @@ import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags }
 /** `vdm eval-text`'s own flags. */
 const evalTextFlags = defineFlags("Flags", {
   model: { value: "DIR", help: "the text run (trained on text:restaurants)" },
-  n: { default: "200", value: "K", help: "samples per measurement" },
+  n: { default: "200", value: "K", help: "samples per measurement", parse: int({ min: 1 }) },
   attribute: { default: "food", value: "A", help: "the controlled attribute (its classifier is DIR/classifier-A, trained if missing)" },
-  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale" },
-  fluency: { default: textControlDefaults.fluency, value: "λ", help: "the fluency term's weight" },
-  "infill-keep": { default: "0.5", value: "P", help: "the share of held-out positions fixed for infilling (0: none)" },
+  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
+  fluency: { default: textControlDefaults.fluency, value: "λ", help: "the fluency term's weight", parse: nonNegative },
+  "infill-keep": { default: "0.5", value: "P", help: "the share of held-out positions fixed for infilling (0: none)", parse: nonNegative },
   "no-clamp": { type: "boolean", help: "do not clamp" },
 });
 
@@ -49,11 +49,8 @@ export function run(argv: string[]): void {
   if (!corpus.builtin)
     throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
   const attribute = attributeFlag(flags.attribute);
-  const n = intFlag("n", flags.n, { min: 1 });
+  const { n, scale, fluency, "infill-keep": infillKeep } = flags;
   const seed = intFlag("seed", flags.seed, { min: 0 });
-  const scale = num("scale", flags.scale, false);
-  const fluency = num("fluency", flags.fluency, false);
-  const infillKeep = num("infill-keep", flags["infill-keep"], false);
   if (infillKeep > 1) throw new UsageError(`--infill-keep is a share of the positions, in [0, 1], got "${flags["infill-keep"]}"`);
   const samplers = textSampler(flags, lm.process);
   const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
