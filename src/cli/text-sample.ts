@@ -15,7 +15,7 @@ import { TEXT_CLASSIFIER_STEPS } from "../text/config.js";
 import { loadTextCorpus, type TextCorpus } from "../text/data.js";
 import { type Attribute, attributeValue } from "../text/grammar.js";
 import { infillPattern, repeatRows } from "../text/infill.js";
-import { loadTextLM, sampleSentences, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
+import { loadTextLM, sampleSentences, type TextControl, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
 import type { RunConfig } from "../train/config.js";
 import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "./args.js";
 import { formatSeconds, Progress } from "./progress.js";
@@ -135,7 +135,7 @@ export function sampleText(argv: string[]): void {
   const { scale, fluency } = flags;
   const sampler = textSampler(flags, lm.process)();
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
-  let control;
+  let control: TextControl | undefined;
   if (flags.control) {
     const [name, value] = flags.control.split("=");
     if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${flags.control}"`);
