@@ -47,7 +47,7 @@ export {
   type OdeLikelihoodOptions,
   odeLikelihood,
 } from "./eval/browser.js";
-export { cfgModel, classifierGuidedModel, conditionalModel } from "./guidance/guided.js";
+export { cfgModel, classifierGuidedModel, conditionalModel, guidanceDefaults } from "./guidance/guided.js";
 export * as io from "./io/browser.js";
 export * as networks from "./models/index.js";
 export * as samplers from "./sample/index.js";
@@ -61,11 +61,12 @@ export {
   DpmSolverSampler,
   EulerSampler,
   HeunSampler,
-  type LevelSamplerName,
-  levelSampler,
-  levelSamplerNames,
   type SampleOptions,
   type Sampler,
+  type SamplerOptions,
+  samplerByName,
+  samplerDefaults,
+  samplerNames,
 } from "./sample/index.js";
 export * as schedules from "./schedule/index.js";
 export { getSchedule, type NoiseSchedule, scheduleNames } from "./schedule/index.js";

@@ -721,6 +721,9 @@ void guarded(async () => {
   const r = await request("init", {});
   $("engine").textContent =
     `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
+  $("smp-sampler").replaceChildren(
+    ...r.samplers.map(({ name, title }) => Object.assign(document.createElement("option"), { value: name, textContent: title })),
+  );
   await loadData();
   ready = true;
   route(); // the tab the URL names, now that it can draw

@@ -16,7 +16,10 @@ export interface TrainSettings {
 }
 
 export interface Requests {
-  init: { args: Record<string, never>; result: { devices: string[]; threads: number; isolated: boolean } };
+  init: {
+    args: Record<string, never>;
+    result: { devices: string[]; threads: number; isolated: boolean; samplers: { name: string; title: string }[] };
+  };
   data: { args: { spec: string; points?: number[] }; result: { points: Float32Array; labels: Int32Array | null; n: number } };
   configure: { args: TrainSettings; result: { parameters: number; config: string } };
   start: { args: Record<string, never>; result: { started: boolean } };

@@ -20,7 +20,6 @@ import {
   heldOutElbo,
   initEngine,
   io,
-  levelSampler,
   normalizationOf,
   normalize,
   type PointSet,
@@ -43,7 +42,7 @@ const { diffusionCost, qSample } = diffusion;
 const { energyDistance } = evaluation;
 const { encodeTrainingState, encodeWeights } = io;
 const { mixtureParams, oracleModel } = densities;
-const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, isLevelSamplerName, LangevinSampler, veScore } = samplers;
+const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, LangevinSampler, samplerByName, samplerTable, veScore } = samplers;
 const { restoreRun, TrainingRun } = training;
 type TrainingRun = training.TrainingRun;
 type LoadedRun = training.LoadedRun;
@@ -161,9 +160,11 @@ function current(): { config: RunConfig; denoiser: Denoiser; process: DiffusionP
 // ---------------------------------------------------------------- sampling
 
 function makeSampler(name: string, process: DiffusionProcess, steps: number): Sampler {
-  if (!isLevelSamplerName(name)) throw new Error(`unknown sampler "${name}"`);
-  return levelSampler(name, process, { steps });
+  return samplerByName(name, process, { steps });
 }
+
+/** The menu's samplers: those of the table on N levels placed by a spacing (the steps slider gives N). */
+const samplerMenu = samplerTable.filter((e) => e.reads.includes("spacing")).map(({ name, title }) => ({ name, title }));
 
 // ---------------------------------------------------------------- images
 
@@ -184,7 +185,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   async init() {
     const device = await initEngine("wasm");
     const g = globalThis as unknown as { crossOriginIsolated?: boolean };
-    return { devices: [device], threads, isolated: !!g.crossOriginIsolated };
+    return { devices: [device], threads, isolated: !!g.crossOriginIsolated, samplers: samplerMenu };
   },
 
   data({ spec, points }) {

@@ -131,13 +131,14 @@ describe("every command's --help", () => {
         const listed = listedFlags(command.help);
         const specs = specsOf(command);
         assert.deepEqual([...listed.keys()].sort(), [...specs.keys()].sort(), "the help lists the command's tables");
-        const parsed: Record<string, string | boolean> = parse([], ...command.flagTables);
+        const parsed: Record<string, unknown> = parse([], ...command.flagTables);
         for (const [flag, spec] of specs) {
           if (spec.type === "boolean") {
             assert.equal(parsed[flag], false);
             continue;
           }
-          const value = String(parsed[flag]);
+          // a typed flag left unset parses to undefined
+          const value = parsed[flag] === undefined ? "" : String(parsed[flag]);
           assert.equal(value, String(spec.default ?? ""), `--${flag}'s default`);
           if (value !== "")
             assert.ok(

@@ -15,6 +15,8 @@ export interface FlagSpec {
   value?: string;
   help: string;
   short?: string;
+  /** a string flag's value in its type (e.g. `int({ min: 1 })`): applied by `parse`, a bad value a usage error naming the flag */
+  parse?: (raw: string, name: string) => unknown;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -26,8 +28,14 @@ export interface FlagGroup<T extends FlagSpecs = FlagSpecs> {
   note?: string;
 }
 
-/** The parsed values of `T`'s flags: strings, or booleans for switches. */
-export type FlagValues<T extends FlagSpecs> = { -readonly [K in keyof T]: T[K] extends { type: "boolean" } ? boolean : string };
+/** The parsed values of `T`'s flags: what a flag's `parse` gives, else strings, or booleans for switches. */
+export type FlagValues<T extends FlagSpecs> = {
+  -readonly [K in keyof T]: T[K] extends { parse: (raw: string, name: string) => infer R }
+    ? R
+    : T[K] extends { type: "boolean" }
+      ? boolean
+      : string;
+};
 
 type GroupValues<G extends readonly FlagGroup[]> = G extends readonly [FlagGroup<infer T>, ...infer R extends readonly FlagGroup[]]
   ? FlagValues<T> & GroupValues<R>
@@ -111,6 +119,11 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
       allowPositionals: false,
       tokens: true,
     });
+    // each flag's value in its type, in the order the help lists them (--help prints the help whatever the values)
+    if (!values.help)
+      for (const { specs } of [...groups, commonFlags])
+        for (const [name, spec] of Object.entries<FlagSpec>(specs))
+          if (spec.parse) values[name] = spec.parse(values[name] as string, name) as string;
     return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -205,6 +218,48 @@ export function intFlag(name: string, raw: string | undefined, { min = -Infinity
   return n;
 }
 
+/** A number flag: positive (or, with positive = false, non-negative), with a usage error naming it. */
+export function num(name: string, raw: string, positive = true): number {
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(v) || (positive ? v <= 0 : v < 0)) {
+    throw new UsageError(`--${name} must be a ${positive ? "positive" : "non-negative"} number, got "${raw}"`);
+  }
+  return v;
+}
+
+/** `parse` of an integer flag with bounds. */
+export const int =
+  (bounds: { min?: number; max?: number } = {}) =>
+  (raw: string, name: string): number =>
+    intFlag(name, raw, bounds);
+
+/** `parse` of an integer flag with bounds that may be left unset (""): undefined then. */
+export const optionalInt =
+  (bounds: { min?: number; max?: number } = {}) =>
+  (raw: string, name: string): number | undefined =>
+    raw === "" ? undefined : intFlag(name, raw, bounds);
+
+/** `parse` of a non-negative number flag. */
+export const nonNegative = (raw: string, name: string): number => num(name, raw, false);
+
+/** `parse` of a comma-separated list of integers with bounds. */
+export const intList =
+  (bounds: { min?: number; max?: number } = {}) =>
+  (raw: string, name: string): number[] =>
+    intListFlag(name, raw, bounds);
+
+/** `parse` of a comma-separated list of numbers >= `min`. */
+export const numberList =
+  (bounds: { min?: number } = {}) =>
+  (raw: string, name: string): number[] =>
+    numberListFlag(name, raw, bounds);
+
+/** `parse` of a comma-separated list of numbers >= `min` that may be left unset (""): undefined then. */
+export const optionalNumberList =
+  (bounds: { min?: number } = {}) =>
+  (raw: string, name: string): number[] | undefined =>
+    raw === "" ? undefined : numberListFlag(name, raw, bounds);
+
 /** A comma-separated list of integers, e.g. `--timesteps 10,100,0`. */
 export function intListFlag(name: string, raw: string | undefined, bounds: { min?: number; max?: number } = {}): number[] {
   if (raw === undefined) throw new UsageError(`--${name} is required`);
@@ -236,6 +291,16 @@ export function asUsage<T>(f: () => T, about?: string): T {
 export function refuseGiven(given: ReadonlySet<string>, names: Iterable<string>, why: string): void {
   const wrong = [...names].filter((name) => given.has(name));
   if (wrong.length > 0) throw new UsageError(`${wrong.map((name) => `--${name}`).join(", ")}: ${why}`);
+}
+
+/** The value of `--name V` or `--name=V` in argv (undefined when absent): how a command sees which kind of run it has before parsing its flags. */
+export function flagValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
 }
 
 /** A mistake in how the command was called: printed without a stack trace. */

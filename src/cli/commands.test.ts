@@ -12,9 +12,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { textRunConfig } from "../text/config.js";
 import { loadTextCorpus } from "../text/data.js";
+import { textSamplerDefaults } from "../text/sample.js";
 import { Tokenizer } from "../text/tokenizer.js";
 import { closest, editDistance } from "./args.js";
-import { TEXT_SAMPLER } from "./commands/text.js";
 import { Progress } from "./progress.js";
 
 const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
@@ -180,16 +180,19 @@ describe("flags the README promises", () => {
 });
 
 describe("the text commands' help", () => {
-  it("states the sampler and levels they use (TEXT_SAMPLER), not the 2-D and image default", () => {
+  it("states the sampler and levels they use (textSamplerDefaults), not the 2-D and image default", () => {
     const r = vdm("eval-text", "--help");
     assert.equal(r.code, 0, r.stderr);
     const text = r.stdout.replace(/\s+/g, " ");
     assert.match(
       text,
-      new RegExp(`--sampler NAME the sampler \\(see below\\) \\(default: ${TEXT_SAMPLER.sampler.replace(/\+/g, "\\+")}\\)`),
+      new RegExp(`--sampler NAME the sampler \\(see below\\) \\(default: ${textSamplerDefaults.sampler.replace(/\+/g, "\\+")}\\)`),
     );
-    assert.match(text, new RegExp(`--sample-steps N the number of levels N \\(default: ${TEXT_SAMPLER.steps} for ${TEXT_SAMPLER.sampler}`));
-    assert.equal(TEXT_SAMPLER.sampler, "ddim", "the measured default (README, Diffusion-LM)");
+    assert.match(
+      text,
+      new RegExp(`--sample-steps N the number of levels N \\(default: ${textSamplerDefaults.steps} for ${textSamplerDefaults.sampler}`),
+    );
+    assert.equal(textSamplerDefaults.sampler, "ddim", "the measured default (README, Diffusion-LM)");
   });
 });
 

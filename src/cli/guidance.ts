@@ -2,21 +2,11 @@
 
 import { oracleClassifier } from "../densities/oracle.js";
 import { numpy as np, tree } from "../engine/jax.js";
-import { cfgModel, checkClass, classifierGuidedModel, conditionalModel } from "../guidance/guided.js";
+import { cfgModel, checkClass, classifierGuidedModel, conditionalModel, guidanceDefaults } from "../guidance/guided.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { type LoadedClassifier, loadClassifier } from "../train/load.js";
 import { asUsage, defineFlags, type FlagValues, UsageError } from "./args.js";
 import type { ResolvedModel } from "./model.js";
-
-/**
- * The classifier-free guidance scale w when none is given: the smallest of 0..5 at which the shipped
- * Fashion-MNIST model's samples reach 85 % class accuracy with margin (measured: w = 3 gives 86.8 %,
- * w = 4 91.2 % of 500 samples; README, "Images").
- */
-export const DEFAULT_CFG_SCALE = 4;
-
-/** The scale of classifier guidance γ when none is given: the plain gradient of log p_φ(y | x_t). */
-const DEFAULT_CLASSIFIER_SCALE = 1;
 
 /** Conditional sampling: the class and how to steer towards it. */
 export const guidanceFlags = defineFlags("Conditional sampling", {
@@ -27,7 +17,7 @@ export const guidanceFlags = defineFlags("Conditional sampling", {
   },
   scale: {
     value: "W",
-    help: `the guidance scale, w for cfg, γ for classifier (default: ${DEFAULT_CFG_SCALE} for cfg, ${DEFAULT_CLASSIFIER_SCALE} for classifier)`,
+    help: `the guidance scale, w for cfg, γ for classifier (default: ${guidanceDefaults.cfgScale} for cfg, ${guidanceDefaults.classifierScale} for classifier)`,
   },
   classifier: { value: "DIR", help: "classifier guidance's classifier, from vdm train-classifier" },
 });
@@ -39,9 +29,9 @@ export function guidanceKind(resolved: ResolvedModel, flags: Pick<Flags, "guidan
   return flags.guidance || (resolved.classifierFree ? "cfg" : "none");
 }
 
-/** The guidance scale the flags ask for: --scale, else DEFAULT_CFG_SCALE for cfg and DEFAULT_CLASSIFIER_SCALE for classifier guidance. */
+/** The guidance scale the flags ask for: --scale, else guidanceDefaults' scales. */
 export function guidanceScale(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "scale">): number {
-  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? DEFAULT_CFG_SCALE : DEFAULT_CLASSIFIER_SCALE;
+  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? guidanceDefaults.cfgScale : guidanceDefaults.classifierScale;
   const scale = Number(flags.scale);
   if (!Number.isFinite(scale) || scale < 0) throw new UsageError(`--scale must be a number >= 0, got "${flags.scale}"`);
   return scale;

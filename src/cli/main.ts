@@ -5,6 +5,7 @@ import { closest, type FlagGroup, Interrupted, UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
+import * as evalText from "./commands/eval-text.js";
 import * as exportCommand from "./commands/export.js";
 import * as guidance from "./commands/guidance.js";
 import * as langevinDemo from "./commands/langevin-demo.js";
@@ -12,7 +13,6 @@ import * as nfe from "./commands/nfe.js";
 import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
 import * as scoreField from "./commands/score-field.js";
-import * as evalText from "./commands/text.js";
 import * as train from "./commands/train.js";
 import * as trainClassifier from "./commands/train-classifier.js";
 

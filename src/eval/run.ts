@@ -13,7 +13,7 @@ import { ElboEstimator, type ElboTerms, summarizeElbo } from "../diffusion/elbo.
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
-import { AncestralSampler } from "../sample/ancestral.js";
+import { defaultSampler } from "../sample/by-name.js";
 import type { Denoiser, SampleOptions, Sampler } from "../sample/sampler.js";
 import { energyDistance } from "./energy.js";
 import { meanAndStdError } from "./likelihood.js";
@@ -73,7 +73,7 @@ export interface DrawSamplesOptions extends BatchOptions, SampleOptions {
   normalization?: Normalization;
   /** the random stream (default `new Rng(0)`) */
   rng?: Rng;
-  /** the sampler (default ancestral sampling over the process's own levels, `new AncestralSampler(process)`) */
+  /** the sampler (default `defaultSampler(process)`, what the CLI samples with: DPM-Solver++ 2M on 20 levels) */
   sampler?: Sampler;
 }
 
@@ -82,7 +82,7 @@ export interface DrawSamplesOptions extends BatchOptions, SampleOptions {
  * default), `batch` at a time, then map back through the normalisation.
  */
 export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, options: DrawSamplesOptions): Float32Array {
-  const { shape, n = 1000, rng = new Rng(0), sampler = new AncestralSampler(process), batch = n, onBatch, onStep } = options;
+  const { shape, n = 1000, rng = new Rng(0), sampler = defaultSampler(process), batch = n, onBatch, onStep } = options;
   const dim = shape.reduce((a, b) => a * b, 1);
   const z = options.normalization ?? identityNormalization(dim);
   const out = new Float32Array(n * dim);
@@ -170,7 +170,7 @@ export interface EvaluateOptions {
   rng?: Rng;
   /** how many samples to draw (default 1000) */
   n?: number;
-  /** the sampler (default ancestral sampling over the process's own levels) */
+  /** the sampler (default `defaultSampler(process)`, as `drawSamples`) */
   sampler?: Sampler;
   /** how the ELBO and the samples are batched, with progress (default: one batch each) */
   batches?: EvaluationBatches;

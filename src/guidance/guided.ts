@@ -23,6 +23,14 @@ import type { Classifier } from "../models/kind.js";
  */
 type Tree = JsTree<Array>;
 
+/**
+ * The guidance scales when none is given: classifier-free guidance's w = 4, the smallest of 0..5 at
+ * which the shipped Fashion-MNIST model's samples reach 85 % class accuracy with margin (measured: w = 3
+ * gives 86.8 %, w = 4 91.2 % of 500 samples; README, "Images"); classifier guidance's γ = 1, the plain
+ * gradient of log p_φ(y | x_t).
+ */
+export const guidanceDefaults = { cfgScale: 4, classifierScale: 1 } as const;
+
 /** y ∈ {0..classes−1} for every sample, with a clear error otherwise. */
 export function checkClass(label: number, classes: number): void {
   if (classes === 0)

@@ -1,57 +1,175 @@
 /**
- * The samplers that walk a ladder of N levels, chosen by name: one table for every front end that
- * offers them by name (the CLI's `--sampler`, the playground's menu). Langevin, annealed Langevin
- * and predictor–corrector take options of their own and are built directly.
+ * The samplers chosen by name: one table for every front end that offers them (the CLI's `--sampler`
+ * and its help, `vdm nfe`, the playground's menu). Each entry declares once its name, a title, a one-line
+ * summary (with its cost in network evaluations, NFE, for N levels), the options it reads and how it is
+ * built from a process and those options. Adding a sampler: its file, and one entry here.
  */
 import type { DiffusionProcess } from "../diffusion/process.js";
-import { AncestralSampler, type AncestralVariance } from "./ancestral.js";
+import { ConfigError } from "../errors.js";
+import { AncestralSampler } from "./ancestral.js";
 import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler } from "./euler.js";
 import { HeunSampler } from "./heun.js";
-import type { LevelOptions } from "./predict.js";
+import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
+import {
+  type SamplerOption,
+  type SamplerOptions,
+  type SamplerOptionsInput,
+  samplerDefaults,
+  samplerOptions,
+  samplerOptionsSchema,
+} from "./options.js";
+import { PredictorCorrectorSampler } from "./pc.js";
 import type { Sampler } from "./sampler.js";
+import { geometricSigmas } from "./score.js";
 
-/** The names {@link levelSampler} builds. */
-export const levelSamplerNames = ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral"] as const;
-
-/** One of {@link levelSamplerNames}. */
-export type LevelSamplerName = (typeof levelSamplerNames)[number];
-
-/** The levels (N, spacing, σ̃ cap) and the knobs of the one sampler that has them: DDIM's η, ancestral's variance. */
-export interface LevelSamplerOptions extends LevelOptions {
-  /** ddim only: η (default 0) */
-  eta?: number;
-  /** ancestral only: the reverse steps' variance (default "posterior") */
-  variance?: AncestralVariance;
+/** One sampler chosen by name. */
+export interface SamplerEntry {
+  /** what `--sampler` and the menus call it */
+  readonly name: string;
+  /** a short label for a menu */
+  readonly title: string;
+  /** one line: what it does and its NFE for N levels */
+  readonly summary: string;
+  /** the options of `SamplerOptions` it reads */
+  readonly reads: readonly SamplerOption[];
+  /** whether it walks the probability-flow ODE on few levels (default N = `samplerDefaults.steps`, σ̃ capped at 80) */
+  readonly ode?: boolean;
+  /** the sampler on `process` with `options` (defaults filled in) */
+  build(process: DiffusionProcess, options: SamplerOptions): Sampler;
 }
 
-/** Whether `name` is one of {@link levelSamplerNames}. */
-export function isLevelSamplerName(name: string): name is LevelSamplerName {
-  return (levelSamplerNames as readonly string[]).includes(name);
+/** What the ODE samplers read: their levels. */
+const levels = ["steps", "spacing", "sigmaMax"] as const;
+
+/** The levels of an ODE sampler: N defaults to `samplerDefaults.steps`. */
+const odeLevels = (o: SamplerOptions) => ({ steps: o.steps ?? samplerDefaults.steps, spacing: o.spacing, sigmaMax: o.sigmaMax });
+
+/** The samplers chosen by name, in the order the CLI and the menus list them. */
+export const samplerTable: readonly SamplerEntry[] = [
+  {
+    name: "dpm++2m",
+    title: "DPM-Solver++ 2M",
+    summary: "DPM-Solver++ multistep, order 2: NFE = N",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new DpmSolverSampler(process, { ...odeLevels(o), order: 2 }),
+  },
+  {
+    name: "dpm++3m",
+    title: "DPM-Solver++ 3M",
+    summary: "DPM-Solver++ multistep, order 3: NFE = N",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new DpmSolverSampler(process, { ...odeLevels(o), order: 3 }),
+  },
+  {
+    name: "ddim",
+    title: "DDIM",
+    summary: "DDIM: NFE = N",
+    reads: [...levels, "eta"],
+    ode: true,
+    build: (process, o) => new DdimSampler(process, { ...odeLevels(o), eta: o.eta }),
+  },
+  {
+    name: "euler",
+    title: "Euler",
+    summary: "Euler on the probability-flow ODE in x/α against σ̃ = e^{γ/2} (Karras et al.): NFE = N",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new EulerSampler(process, odeLevels(o)),
+  },
+  {
+    name: "heun",
+    title: "Heun",
+    summary: "Heun (2nd order) on the same ODE: NFE = 2N − 1; needs a moderate σ̃_max (poor on cosine)",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new HeunSampler(process, odeLevels(o)),
+  },
+  {
+    name: "ancestral",
+    title: "ancestral",
+    summary: "DDPM ancestral steps: NFE = N",
+    reads: [...levels, "variance"],
+    build: (process, o) =>
+      new AncestralSampler(process, { steps: o.steps, spacing: o.spacing, sigmaMax: o.sigmaMax, variance: o.variance }),
+  },
+  {
+    name: "pc",
+    title: "predictor–corrector",
+    summary: "predictor–corrector: ancestral predictor + Langevin corrector: NFE = N(1 + C)",
+    reads: ["steps", "variance", "snr", "correctorSteps"],
+    build: (process, o) =>
+      new PredictorCorrectorSampler(process, { snr: o.snr, correctorSteps: o.correctorSteps, variance: o.variance, steps: o.steps }),
+  },
+  {
+    name: "langevin",
+    title: "Langevin",
+    summary: "x ← x + (η/2)s + √η z at one level",
+    reads: ["sigma", "langevinSteps", "stepSize", "init"],
+    build: (process, o) =>
+      new LangevinSampler(process, {
+        sigma: o.sigma,
+        steps: o.langevinSteps,
+        stepSize: o.stepSize,
+        init: o.init ?? { kind: "gaussian", std: 1 },
+      }),
+  },
+  {
+    name: "annealed-langevin",
+    title: "annealed Langevin",
+    summary: "NCSN: Langevin at each level of a geometric ladder of σ̃, largest first",
+    reads: ["sigmaFirst", "sigmaLast", "levels", "stepsPerLevel", "epsilon", "denoise", "init"],
+    build: (process, o) =>
+      new AnnealedLangevinSampler(process, {
+        sigmas: geometricSigmas(o.sigmaFirst, o.sigmaLast, o.levels),
+        stepsPerLevel: o.stepsPerLevel,
+        epsilon: o.epsilon,
+        init: o.init ?? { kind: "gaussian", std: o.sigmaFirst },
+        denoise: o.denoise,
+      }),
+  },
+];
+
+/** The names of `samplerTable`, in its order. */
+export const samplerNames: readonly string[] = samplerTable.map((entry) => entry.name);
+
+/** Whether `name` is one of `samplerNames`. */
+export function isSamplerName(name: string): boolean {
+  return samplerNames.includes(name);
+}
+
+/** The entry of sampler `name`; an unknown name throws a ConfigError listing the known ones. */
+export function samplerEntry(name: string): SamplerEntry {
+  const entry = samplerTable.find((e) => e.name === name);
+  if (!entry)
+    throw new ConfigError(`unknown sampler "${name}" (known: ${samplerNames.join(", ")})`, { unknown: { name, known: samplerNames } });
+  return entry;
 }
 
 /**
- * The sampler called `name` on `process`'s levels: DPM-Solver++ 2M/3M, DDIM, Euler, Heun (on the
- * probability-flow ODE) or ancestral (DDPM), each with its own defaults where `options` is silent.
+ * The sampler called `name` on `process`, with the options it reads (its entry's `reads`; the others
+ * are ignored) checked against `samplerOptionsSchema` and each default filled in where they are silent.
+ * An unknown name or option throws a ConfigError.
  *
  * @example
  * ```ts
- * const sampler = levelSampler("dpm++2m", process, { steps: 20 });
+ * const sampler = samplerByName("ddim", process, { steps: 50, eta: 0.5 });
  * ```
  */
-export function levelSampler(name: LevelSamplerName, process: DiffusionProcess, options: LevelSamplerOptions = {}): Sampler {
-  switch (name) {
-    case "dpm++2m":
-    case "dpm++3m":
-      return new DpmSolverSampler(process, { ...options, order: name === "dpm++2m" ? 2 : 3 });
-    case "ddim":
-      return new DdimSampler(process, options);
-    case "euler":
-      return new EulerSampler(process, options);
-    case "heun":
-      return new HeunSampler(process, options);
-    case "ancestral":
-      return new AncestralSampler(process, options);
-  }
+export function samplerByName(name: string, process: DiffusionProcess, options: SamplerOptionsInput = {}): Sampler {
+  const entry = samplerEntry(name);
+  const known = Object.keys(samplerOptionsSchema.shape);
+  const read = Object.entries(options).filter(([key]) => entry.reads.includes(key as SamplerOption) || !known.includes(key));
+  return entry.build(process, samplerOptions(Object.fromEntries(read)));
+}
+
+/**
+ * What the CLI samples with by default (`vdm sample` with no sampler flags): `samplerDefaults.sampler`,
+ * DPM-Solver++ 2M, on `samplerDefaults.steps` = 20 levels evenly in log-SNR with σ̃ ≤ 80.
+ */
+export function defaultSampler(process: DiffusionProcess): Sampler {
+  return samplerByName(samplerDefaults.sampler, process);
 }

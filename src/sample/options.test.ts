@@ -8,16 +8,18 @@ import { describe, it } from "node:test";
 import { DiffusionProcess, type Levels } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
 import { getSchedule } from "../schedule/index.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { AncestralSampler } from "./ancestral.js";
-import { isLevelSamplerName, levelSampler, levelSamplerNames } from "./by-name.js";
+import { defaultSampler, isSamplerName, samplerByName, samplerNames } from "./by-name.js";
 import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler, sigmaTilde } from "./euler.js";
 import { HeunSampler } from "./heun.js";
 import { initialPoints } from "./init.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
+import { SamplerOptionError, type SamplerOptionsInput, samplerOptions } from "./options.js";
 import { PredictorCorrectorSampler } from "./pc.js";
 import { alphaSigma, axpby, type LevelOptions } from "./predict.js";
 import { gammaOfSigma, geometricSigmas } from "./score.js";
@@ -32,29 +34,92 @@ const sameLevels = (a: Levels, b: Levels, label: string) => {
 };
 
 describe("samplers by name", () => {
-  it("builds each named sampler with its options", () => {
-    assert.deepEqual([...levelSamplerNames], ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral"]);
-    for (const name of levelSamplerNames) {
-      const sampler = levelSampler(name, continuous, { steps: 7, eta: 0.5, variance: "beta", spacing: "trailing", sigmaMax: 20 });
+  it("builds each named sampler with the options it reads", () => {
+    assert.deepEqual(
+      [...samplerNames],
+      ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"],
+    );
+    const leveled = samplerNames.slice(0, 6);
+    for (const name of leveled) {
+      const sampler = samplerByName(name, continuous, { steps: 7, eta: 0.5, variance: "beta", spacing: "trailing", sigmaMax: 20 });
       assert.equal(sampler.name, name);
       assert.equal((sampler as unknown as { levels: Levels }).levels.t.length, 8, name);
     }
     const types = [DpmSolverSampler, DpmSolverSampler, DdimSampler, EulerSampler, HeunSampler, AncestralSampler];
-    levelSamplerNames.forEach((name, k) => assert.equal(levelSampler(name, continuous, { steps: 2 }).constructor, types[k], name));
-    assert.equal((levelSampler("dpm++3m", continuous, { steps: 2 }) as DpmSolverSampler).order, 3);
-    assert.equal((levelSampler("dpm++2m", continuous, { steps: 2 }) as DpmSolverSampler).order, 2);
-    assert.equal((levelSampler("ddim", continuous, { steps: 2, eta: 0.5 }) as DdimSampler).options.eta, 0.5);
-    assert.equal((levelSampler("ancestral", continuous, { steps: 2, variance: "beta" }) as AncestralSampler).variance, "beta");
+    leveled.forEach((name, k) => assert.equal(samplerByName(name, continuous, { steps: 2 }).constructor, types[k], name));
+    assert.equal((samplerByName("dpm++3m", continuous, { steps: 2 }) as DpmSolverSampler).order, 3);
+    assert.equal((samplerByName("dpm++2m", continuous, { steps: 2 }) as DpmSolverSampler).order, 2);
+    assert.equal((samplerByName("ddim", continuous, { steps: 2, eta: 0.5 }) as DdimSampler).options.eta, 0.5);
+    assert.equal((samplerByName("ancestral", continuous, { steps: 2, variance: "beta" }) as AncestralSampler).variance, "beta");
     sameLevels(
-      (levelSampler("euler", continuous, { steps: 7, spacing: "trailing", sigmaMax: 20 }) as EulerSampler).levels,
+      (samplerByName("euler", continuous, { steps: 7, spacing: "trailing", sigmaMax: 20 }) as EulerSampler).levels,
       continuous.samplingLevels(7, "trailing", 20),
       "euler's options",
     );
+    const pc = samplerByName("pc", chain, { steps: 5, snr: 0.2, correctorSteps: 2 }) as PredictorCorrectorSampler;
+    assert.deepEqual([pc.options.snr, pc.options.correctorSteps, pc.options.variance, pc.nfe], [0.2, 2, "posterior", 15]);
+    const annealed = samplerByName("annealed-langevin", continuous, {
+      levels: 3,
+      stepsPerLevel: 4,
+      sigmaFirst: 8,
+    }) as AnnealedLangevinSampler;
+    assert.deepEqual(annealed.options.sigmas, geometricSigmas(8, 1, 3));
+    assert.deepEqual(annealed.options.init, { kind: "gaussian", std: 8 });
+    assert.deepEqual((samplerByName("langevin", continuous) as LangevinSampler).options, {
+      sigma: 0,
+      steps: 1000,
+      stepSize: 0.1,
+      init: { kind: "gaussian", std: 1 },
+    });
+  });
+
+  it("samples by default as the CLI does: DPM-Solver++ 2M on 20 levels, evenly in log-SNR, σ̃ ≤ 80", () => {
+    for (const process of [continuous, chain]) {
+      const sampler = defaultSampler(process) as DpmSolverSampler;
+      assert.deepEqual([sampler.name, sampler.nfe], ["dpm++2m", 20]);
+      sameLevels(sampler.levels, process.samplingLevels(20, "log-snr", 80), "default levels");
+    }
+    // the ODE samplers' N defaults to 20; ancestral and pc walk the whole chain
+    assert.equal(samplerByName("euler", chain).nfe, 20);
+    assert.equal(samplerByName("ancestral", chain).nfe, 50);
   });
 
   it("knows its names and no others", () => {
-    for (const name of levelSamplerNames) assert.ok(isLevelSamplerName(name), name);
-    for (const name of ["pc", "langevin", "annealed-langevin", "", "DDIM"]) assert.ok(!isLevelSamplerName(name), name);
+    for (const name of samplerNames) assert.ok(isSamplerName(name), name);
+    for (const name of ["", "DDIM", "dpm++"]) assert.ok(!isSamplerName(name), name);
+    assert.throws(
+      () => samplerByName("euler2", continuous),
+      (e: Error) => e instanceof ConfigError && /unknown sampler "euler2" \(known: dpm\+\+2m, /.test(e.message),
+    );
+  });
+
+  it("checks the options it reads against the schema, naming the option, what it takes and the value given", () => {
+    const refuses = (name: string, options: object, message: RegExp) =>
+      assert.throws(
+        () => samplerByName(name, continuous, options as SamplerOptionsInput),
+        (e: Error) => e instanceof SamplerOptionError && message.test(e.message),
+      );
+    refuses("ddim", { eta: -0.5 }, /^sampler option eta must be a non-negative number, got -0\.5$/);
+    refuses("euler", { steps: 2.5 }, /^sampler option steps must be an integer >= 1, got 2\.5$/);
+    refuses("euler", { spacing: "quadratic" }, /^sampler option spacing must be one of uniform, log-snr, trailing, got "quadratic"$/);
+    refuses("heun", { sigmaMax: 0 }, /^sampler option sigmaMax must be a positive number, got 0$/);
+    refuses("pc", { variance: "prior" }, /^sampler option variance must be posterior or beta, got "prior"$/);
+    refuses("pc", { correctorSteps: -1 }, /^sampler option correctorSteps must be an integer >= 0, got -1$/);
+    refuses("langevin", { stepSize: "big" }, /^sampler option stepSize must be a positive number, got "big"$/);
+    refuses("annealed-langevin", { denoise: "yes" }, /^sampler option denoise must be true or false, got "yes"$/);
+    refuses("langevin", { init: { kind: "gaussian", std: -1 } }, /^sampler option init.std must be a positive number, got -1$/);
+    const e = (() => {
+      try {
+        samplerOptions({ eta: -1 });
+      } catch (err) {
+        return err as SamplerOptionError;
+      }
+    })();
+    assert.deepEqual([e?.option, e?.expected, e?.got], ["eta", "a non-negative number", -1]);
+    // an option the sampler does not read is not its business; one no sampler reads is a mistake
+    assert.equal(samplerByName("dpm++2m", continuous, { eta: -1 }).name, "dpm++2m");
+    assert.throws(() => samplerByName("ddim", continuous, { etta: 1 } as SamplerOptionsInput), /unknown sampler option "etta"/);
+    assert.equal(samplerByName("heun", continuous, { sigmaMax: Infinity, steps: 3 }).nfe, 5);
   });
 });
 

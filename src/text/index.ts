@@ -21,5 +21,7 @@ export {
   type TextInfill,
   type TextLM,
   type TextSampleOptions,
+  textControlDefaults,
   textLM,
+  textSamplerDefaults,
 } from "./sample.js";

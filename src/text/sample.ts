@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.js";
 import type { Classifier } from "../models/kind.js";
 import { configOf } from "../models/kinds.js";
 import { type TextNetConfig, type TextParams, textModel, transformerKind } from "../models/transformer.js";
-import { AncestralSampler } from "../sample/ancestral.js";
+import { samplerByName } from "../sample/by-name.js";
 import type { Sampler } from "../sample/sampler.js";
 import { buildProcess } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
@@ -21,6 +21,20 @@ import { guidedTextModel } from "./guidance.js";
 import { infillModel } from "./infill.js";
 import { clampedModel, roundToIds } from "./rounding.js";
 import { Tokenizer } from "./tokenizer.js";
+
+/**
+ * What a text run is sampled with by default (`vdm sample` and `vdm eval-text` on a text run): DDIM on
+ * 50 levels, with x̂_0 clamped to the nearest embedding at every step (README, "Diffusion-LM").
+ */
+export const textSamplerDefaults = { sampler: "ddim", steps: 50, clamp: true } as const;
+
+/** The default classifier-guidance scale S and fluency weight λ of `TextControl` (measured: see the README's Diffusion-LM section). */
+export const textControlDefaults = { scale: 3, fluency: 0 } as const;
+
+/** The sampler of `textSamplerDefaults` on `process`. */
+export function defaultTextSampler(process: DiffusionProcess): Sampler {
+  return samplerByName(textSamplerDefaults.sampler, process, { steps: textSamplerDefaults.steps });
+}
 
 /** A trained Diffusion-LM: its config, network, parameters (borrowed by everything built on it), process and vocabulary. */
 export interface TextLM {
@@ -51,8 +65,9 @@ export interface TextControl {
   /** the classifier's parameters (borrowed) */
   params: JsTree<Array>;
   label: number | Int32Array;
-  scale: number;
-  /** λ of the fluency term (default 0: none) */
+  /** the guidance scale S (default `textControlDefaults.scale`, 3) */
+  scale?: number;
+  /** λ of the fluency term (default `textControlDefaults.fluency`, 0: none) */
   fluency?: number;
 }
 
@@ -64,11 +79,11 @@ export interface TextInfill {
 
 /** Options of `sampleTextIds` and `sampleSentences`: the sampler, the random stream, clamping, and the controls. */
 export interface TextSampleOptions {
-  /** the sampler (default ancestral sampling over the process's own levels, `new AncestralSampler(lm.process)`) */
+  /** the sampler (default `defaultTextSampler(lm.process)`: DDIM on 50 levels) */
   sampler?: Sampler;
   /** the random stream (default `new Rng(0)`) */
   rng?: Rng;
-  /** snap x̂_0 to the nearest embedding at every step (default true) */
+  /** snap x̂_0 to the nearest embedding at every step (default `textSamplerDefaults.clamp`, true) */
   clamp?: boolean;
   /** classifier guidance towards a class of an attribute (default: none, unguided) */
   control?: TextControl;
@@ -81,7 +96,7 @@ export interface TextSampleOptions {
  * [n, length, d], then rounded to the nearest embeddings. Borrows the LM's (and classifier's) params.
  */
 export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions = {}): Int32Array {
-  const { sampler = new AncestralSampler(lm.process), rng = new Rng(0), clamp = true, control, infill } = options;
+  const { sampler = defaultTextSampler(lm.process), rng = new Rng(0), clamp = textSamplerDefaults.clamp, control, infill } = options;
   const { length: L, embedDim: d } = lm.net;
   let model: Model = lm.model as Model;
   let params: JsTree<Array> = lm.params;
@@ -92,14 +107,14 @@ export function sampleTextIds(lm: TextLM, n: number, options: TextSampleOptions 
     return a;
   };
   if (control) {
-    model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? 0) as Model;
+    model = guidedTextModel(model, embeddingOf, control.classifier, control.fluency ?? textControlDefaults.fluency) as Model;
     params = {
       net: params,
       classifier: control.params,
       labels: keep(
         typeof control.label === "number" ? np.full([n], control.label, { dtype: np.int32 }) : np.array(control.label, { dtype: np.int32 }),
       ),
-      scale: keep(np.array([control.scale])),
+      scale: keep(np.array([control.scale ?? textControlDefaults.scale])),
     };
     const inner = embeddingOf;
     embeddingOf = (p) => inner((p as { net: JsTree<Array> }).net);

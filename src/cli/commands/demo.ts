@@ -1,6 +1,6 @@
 /** `vdm demo` (the README's main command): train a small model on moons, sample it, write pictures. */
 import { defineFlags, helpText, parse } from "../args.js";
-import * as train from "./train.js";
+import { defaultDenoiserFlags, trainDenoiser } from "../train-denoiser.js";
 
 /** The flag tables `vdm demo` parses. */
 export const flagTables = [
@@ -30,8 +30,11 @@ resumes it.`,
 export async function run(argv: string[]): Promise<void> {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  await train.trainDenoiser(
-    ["--data", "moons", "--out", flags.out, "--seed", flags.seed, ...(flags.json ? ["--json"] : []), ...(flags.force ? ["--force"] : [])],
+  // vdm train's defaults on moons, into --out, as a run demo owns
+  const given = new Set(["data", "out", "seed", ...(flags.json ? ["json"] : []), ...(flags.force ? ["force"] : [])]);
+  await trainDenoiser(
+    { ...defaultDenoiserFlags(), data: "moons", out: flags.out, seed: flags.seed, json: flags.json, force: flags.force },
+    given,
     "demo",
   );
 }

@@ -20,7 +20,7 @@ import { defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, r
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { checkOutDir } from "../runs.js";
-import { printTable } from "./schedule.js";
+import { printTable } from "../table.js";
 
 /** --data for the oracle when not given. */
 const ORACLE_DATA = "gaussian";

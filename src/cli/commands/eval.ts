@@ -13,13 +13,13 @@ import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { defineFlags, type FlagValues, helpText, intFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagValues, helpText, intFlag, num, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { POINT_BATCH, reportBatches } from "../images.js";
 import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
 import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
-import { makeSampler, maxSigmaFlag, num, samplerFlags } from "../samplers.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
+import { makeSampler, maxSigmaFlag, samplerFlags } from "../samplers.js";
 
 /** `--likelihood ode` and its solver's flags. */
 const likelihoodFlags = defineFlags(

@@ -2,14 +2,14 @@
 import { writeFileAtomic } from "../../io/atomic.js";
 import { OPSET } from "../../onnx/export.js";
 import { exportModel, modelInputs } from "../../onnx/model.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, int, parse, UsageError } from "../args.js";
 import { modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { checkOutFile } from "../runs.js";
 
 /** `vdm export`'s own flags. */
 const exportFlags = defineFlags("Flags", {
   out: { value: "FILE.onnx", help: "where the ONNX file goes (required)" },
-  batch: { default: "16", value: "B", help: "the batch size the network is exported at" },
+  batch: { default: "16", value: "B", help: "the batch size the network is exported at", parse: int({ min: 1 }) },
 });
 
 /** The flag tables `vdm export` parses, in the order its help lists them. */
@@ -33,7 +33,7 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".onnx")) throw new UsageError(`--out must be a .onnx file, got "${flags.out}"`);
   checkOutFile(flags.out);
-  const batch = intFlag("batch", flags.batch, { min: 1 });
+  const { batch } = flags;
   // the export traces the jax-js network itself
   const { denoiser, shape } = resolveModel({ ...flags, backend: "jax" });
   const batchShape = [batch, ...shape];

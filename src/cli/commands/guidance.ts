@@ -21,15 +21,15 @@ import { boundsOf } from "../../plot/plane.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterGridChart } from "../../plot/scatter.js";
 import type { Sampler } from "../../sample/sampler.js";
-import { defineFlags, helpText, intFlag, numberListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, int, intFlag, numberList, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
 import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { reportBatches } from "./images.js";
 
 /** `vdm guidance`'s own flags (it samples every class at every scale). */
 const guidanceCommandFlags = defineFlags("Flags", {
@@ -37,9 +37,9 @@ const guidanceCommandFlags = defineFlags("Flags", {
     value: "cfg|classifier",
     help: "cfg: classifier-free, ε̃ = (1 + w)ε(x, y) − w ε(x, ∅); classifier: s̃ = s + γ ∇ log p_φ(y | x_t) with --classifier DIR (the oracle: its exact classifier) (required)",
   },
-  scales: { default: "0,1,3,10", value: "LIST", help: "the guidance scales, w for cfg, γ for classifier" },
+  scales: { default: "0,1,3,10", value: "LIST", help: "the guidance scales, w for cfg, γ for classifier", parse: numberList({ min: 0 }) },
   judge: { default: "exact", value: "exact|DIR", help: "points: the judge of the samples' classes" },
-  n: { default: "100", value: "N", help: "samples per class and scale" },
+  n: { default: "100", value: "N", help: "samples per class and scale", parse: int({ min: 2 }) },
   out: { default: "runs/guidance", value: "DIR", help: "where guidance.json and guidance.png go" },
 });
 
@@ -75,8 +75,7 @@ export function run(argv: string[]): void {
   checkOutDir(flags.out);
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier")
     throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
-  const n = intFlag("n", flags.n, { min: 2 });
-  const scales = numberListFlag("scales", flags.scales, { min: 0 });
+  const { n, scales } = flags;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);

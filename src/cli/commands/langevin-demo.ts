@@ -16,14 +16,14 @@ import { scatterChart } from "../../plot/scatter.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.js";
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
-import { defineFlags, helpText, intFlag, parse } from "../args.js";
+import { defineFlags, helpText, int, intFlag, parse } from "../args.js";
 import { Progress } from "../progress.js";
 import { checkOutDir } from "../runs.js";
 
 /** `vdm langevin-demo`'s own flags. */
 const langevinDemoFlags = defineFlags("Flags", {
-  n: { default: "10000", value: "N", help: "samples per sampler" },
-  steps: { default: "1000", value: "N", help: "Langevin steps in total, per sampler" },
+  n: { default: "10000", value: "N", help: "samples per sampler", parse: int({ min: 1 }) },
+  steps: { default: "1000", value: "N", help: "Langevin steps in total, per sampler", parse: int({ min: 10 }) },
   out: { default: "runs/langevin-demo", value: "DIR", help: "where the picture and modes.json go" },
 });
 
@@ -46,8 +46,7 @@ export function run(argv: string[]): void {
   const flags = parse(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
-  const n = intFlag("n", flags.n, { min: 1 });
-  const steps = intFlag("steps", flags.steps, { min: 10 });
+  const { n, steps } = flags;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const mixture = knownMixture("ncsn-gmm");
   const den = { model: oracleModel("score"), params: mixtureParams(mixture) };

@@ -17,27 +17,35 @@ import { drawSamples, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
-import { defineFlags, helpText, intFlag, intListFlag, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { isSamplerName, samplerTable } from "../../sample/by-name.js";
+import { defineFlags, helpText, intFlag, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
 
 /** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
 
+/** The samplers that walk N levels (they read `steps`): the others' cost is set by their own options. */
+const leveled = samplerTable.filter((e) => e.reads.includes("steps")).map((e) => e.name);
+
+/** Those whose levels lie as `spacing` says: the default comparison (pc, N levels of ancestral steps plus corrections, is left out). */
+const spaced = samplerTable.filter((e) => e.reads.includes("spacing")).map((e) => e.name);
+
 /** `vdm nfe`'s own flags (the samplers and their levels replace --sampler and --sample-steps). */
 const nfeFlags = defineFlags("Flags", {
   samplers: {
-    default: "dpm++2m,dpm++3m,ddim,euler,heun,ancestral",
+    default: spaced.join(","),
     value: "LIST",
-    help: "the samplers to compare, each once (not langevin or annealed-langevin, which have no N)",
+    help: `the samplers to compare, each once (any of ${leveled.join(", ")}: the others have no N)`,
   },
-  steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each" },
+  steps: { default: "5,10,20,50", value: "LIST", help: "the numbers of levels N to give each", parse: intList({ min: 1 }) },
   n: {
     value: "N",
     help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)`,
+    parse: optionalInt({ min: 2 }),
   },
   out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
   "data-dir": { value: "DIR", help: "image models: where the test images are (default: the run's)" },
@@ -167,17 +175,17 @@ export function run(argv: string[]): void {
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) throw new UsageError(`--samplers names ${twice} twice`);
   // the Langevin samplers' cost is their own step flags', not N: their rows would repeat one run under every N
-  const unleveled = names.find((name) => name === "langevin" || name === "annealed-langevin");
+  const unleveled = names.find((name) => isSamplerName(name) && !leveled.includes(name));
   if (unleveled !== undefined)
     throw new UsageError(
       `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,
     );
-  const stepsList = intListFlag("steps", flags.steps, { min: 1 });
+  const stepsList = flags.steps;
   const seed = intFlag("seed", flags.seed, { min: 0 });
   const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
   if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
-  const n = intFlag("n", flags.n || String(resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points), { min: 2 });
+  const n = flags.n ?? (resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points);
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) =>
     stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })),

@@ -9,21 +9,21 @@ import { npyBytes } from "../../io/npy.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterChart } from "../../plot/scatter.js";
-import { defineFlags, type FlagGroup, helpText, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagGroup, flagValue, helpText, int, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { pictureFlags, zoomFlag } from "../pictures.js";
-import { checkOutFile } from "../runs.js";
+import { checkOutFile, isTextRun } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
-import { POINT_BATCH, reportBatches } from "./images.js";
-import { flagValue, isTextRun, sampleText, textSampleFlagTables } from "./text.js";
+import { sampleText, textSampleFlagTables } from "../text-sample.js";
 
 /** How many samples --trajectory follows. */
 const TRACKED = 8;
 
 /** `vdm sample`'s own flags. */
 const sampleFlags = defineFlags("Flags", {
-  n: { default: "1000", value: "K", help: "the number of samples" },
+  n: { default: "1000", value: "K", help: "the number of samples", parse: int({ min: 1 }) },
   out: { value: "FILE", help: "where the samples go: .json, .csv, .png or .npy (required)" },
   trajectory: {
     type: "boolean",
@@ -117,7 +117,7 @@ export function run(argv: string[]): void {
       pointsAndImages,
       `2-D and image models only; ${model} is a Diffusion-LM (text) run (vdm sample --model ${model} --help lists its flags)`,
     );
-    return void sampleText(argv); // a Diffusion-LM run (commands/text.ts)
+    return void sampleText(argv); // a Diffusion-LM run (text-sample.ts)
   }
   refuseOtherKind(
     argv,
@@ -132,7 +132,7 @@ export function run(argv: string[]): void {
   if (![".json", ".csv", ".png", ".npy"].includes(format))
     throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   checkOutFile(flags.out);
-  const n = intFlag("n", flags.n, { min: 1 });
+  const { n } = flags;
   const zoom = zoomFlag(flags);
   const resolved = resolveModel(flags);
   const D = resolved.dim;

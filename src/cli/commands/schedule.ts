@@ -9,14 +9,15 @@ import { chartSvg } from "../../plot/render.js";
 import { discretize, gammaWithDerivative, getSchedule, type NoiseSchedule, scheduleNames } from "../../schedule/index.js";
 import { loadRun } from "../../train/load.js";
 import { modelDirectory } from "../../train/shipped.js";
-import { defineFlags, helpText, intFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, int, parse, UsageError } from "../args.js";
 import { checkOutFile } from "../runs.js";
+import { printTable } from "../table.js";
 
 /** `vdm schedule`'s flags. */
 const scheduleFlags = defineFlags("Flags", {
   schedule: { default: "cosine", value: `<${scheduleNames.join("|")}>`, help: "a fixed schedule" },
-  timesteps: { default: "1000", value: "T", help: "its number of steps (0 = continuous time)" },
-  points: { default: "11", value: "P", help: "continuous time and --model: the number of times t on the grid" },
+  timesteps: { default: "1000", value: "T", help: "its number of steps (0 = continuous time)", parse: int({ min: 0 }) },
+  points: { default: "11", value: "P", help: "continuous time and --model: the number of times t on the grid", parse: int({ min: 2 }) },
   model: { value: "RUN", help: "the schedule of a trained run instead" },
   out: { value: "FILE.svg", help: "--model: where the chart goes (default: RUN/snr.svg)" },
 });
@@ -52,8 +53,8 @@ function gammaGrid(schedule: NoiseSchedule, points: number): { t: number[]; gamm
   return { t, gamma: Array.from(schedule.gamma(exactArray(t)).dataSync() as Float64Array) };
 }
 
-function runSchedule(dir: string, flags: { out: string; points: string; json: boolean }): void {
-  const points = intFlag("points", flags.points, { min: 2 });
+function runSchedule(dir: string, flags: { out: string; points: number; json: boolean }): void {
+  const { points } = flags;
   if (flags.out && !flags.out.endsWith(".svg")) throw new UsageError(`--out must be a .svg file (the chart is SVG), got "${flags.out}"`);
   if (flags.out) checkOutFile(flags.out);
   const run = loadRun(modelDirectory(dir));
@@ -99,10 +100,10 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   if (flags.model) return void runSchedule(flags.model, flags);
   const schedule = getSchedule(flags.schedule);
-  const T = intFlag("timesteps", flags.timesteps, { min: 0 });
+  const T = flags.timesteps;
 
   if (T === 0) {
-    const t = timeGrid(schedule, intFlag("points", flags.points, { min: 2 }));
+    const t = timeGrid(schedule, flags.points);
     const [g, dg] = gammaWithDerivative(schedule, exactArray(t)).map((a) => Array.from(a.dataSync() as Float64Array));
     const rows = { t, gamma: g!, dgamma: dg!, alphaBar: g!.map((v) => 1 / (1 + Math.exp(v))), snr: g!.map((v) => Math.exp(-v)) };
     if (flags.json) return void console.log(JSON.stringify(rows));
@@ -135,11 +136,4 @@ export function run(argv: string[]): void {
     ["t", "β_t", "α_t", "ᾱ_t", "SNR_t", "β̃_t"],
     steps.map((i) => [i, d.beta[i]!, d.alpha[i]!, d.alphaBar[i]!, d.snr[i]!, d.posteriorVariance[i]!]),
   );
-}
-
-export function printTable(header: string[], rows: (number | string)[][]): void {
-  const fmt = (v: number | string) => (typeof v === "string" ? v : Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(6));
-  const cells = [header, ...rows.map((r) => r.map(fmt))];
-  const widths = header.map((_, j) => Math.max(...cells.map((r) => r[j]!.length)));
-  for (const r of cells) console.log(r.map((c, j) => c.padStart(widths[j]!)).join("  "));
 }

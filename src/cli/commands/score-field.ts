@@ -10,7 +10,7 @@ import { boundsOf } from "../../plot/plane.js";
 import { chartPng } from "../../plot/render.js";
 import { type Arrow, scoreFieldChart } from "../../plot/score-field.js";
 import { gammaOfSigma, veScore } from "../../sample/score.js";
-import { defineFlags, helpText, intFlag, numberListFlag, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, int, optionalNumberList, parse, UsageError } from "../args.js";
 import { modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { checkOutFile } from "../runs.js";
 
@@ -23,8 +23,9 @@ const scoreFieldFlags = defineFlags("Flags", {
   sigmas: {
     value: "LIST",
     help: "the levels σ̃, one panel each (default: 0,1,5 for the oracle; for a trained model its least noisy level σ̃_min, 1, 5)",
+    parse: optionalNumberList({ min: 0 }),
   },
-  grid: { default: "21", value: "G", help: `arrows per side of the grid, at most ${MAX_GRID}` },
+  grid: { default: "21", value: "G", help: `arrows per side of the grid, at most ${MAX_GRID}`, parse: int({ min: 2, max: MAX_GRID }) },
 });
 
 /** The flag tables `vdm score-field` parses, in the order its help lists them. */
@@ -69,8 +70,7 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   if (!flags.out.endsWith(".png")) throw new UsageError(`--out must be a .png file, got "${flags.out}"`);
   checkOutFile(flags.out);
-  const requested = flags.sigmas ? numberListFlag("sigmas", flags.sigmas, { min: 0 }) : undefined;
-  const G = intFlag("grid", flags.grid, { min: 2, max: MAX_GRID });
+  const { sigmas: requested, grid: G } = flags;
   const resolved = resolveModel(flags);
   if (resolved.dim !== 2) throw new UsageError(`score-field draws 2-D data; the model has ${resolved.dim} dimensions`);
   const sigmas = requested ?? defaultSigmas(resolved);

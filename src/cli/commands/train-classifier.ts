@@ -7,9 +7,9 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { architectures } from "../../models/kinds.js";
 import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/build.js";
 import { defineFlags, helpText, parseGiven, UsageError } from "../args.js";
+import { trainedSummary } from "../facts.js";
 import { backendFlags } from "../model.js";
-import { trainedSummary } from "../runs.js";
-import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "./train.js";
+import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "../training.js";
 
 /** `vdm train-classifier`'s own flags. */
 const classifierFlags = defineFlags("Classifier", {

@@ -1,22 +1,22 @@
 /** What `vdm train` writes for image runs: sample grids during and after training, test bits/dim, a CFG grid. */
 import { join } from "node:path";
-import { className } from "../../data/images.js";
-import { type PointSet, subset } from "../../data/index.js";
-import type { Normalization } from "../../data/normalize.js";
-import type { DiffusionProcess } from "../../diffusion/process.js";
-import { Rng } from "../../engine/index.js";
-import { numpy as np, tree } from "../../engine/jax.js";
-import { type BatchOptions, drawSamples, heldOutElbo } from "../../eval/run.js";
-import { cfgModel } from "../../guidance/guided.js";
-import { writeFileAtomic } from "../../io/atomic.js";
-import { imageFigurePng } from "../../plot/figure.js";
-import { lossChart } from "../../plot/lines.js";
-import { chartPng } from "../../plot/render.js";
-import { AncestralSampler } from "../../sample/ancestral.js";
-import type { Denoiser } from "../../sample/sampler.js";
-import { dataShape, labelClasses, normalizationOf } from "../../train/build.js";
-import type { RunConfig } from "../../train/config.js";
-import { Progress } from "../progress.js";
+import { className } from "../data/images.js";
+import { type PointSet, subset } from "../data/index.js";
+import type { Normalization } from "../data/normalize.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import { Rng } from "../engine/index.js";
+import { numpy as np, tree } from "../engine/jax.js";
+import { type BatchOptions, drawSamples, heldOutElbo } from "../eval/run.js";
+import { cfgModel } from "../guidance/guided.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { imageFigurePng } from "../plot/figure.js";
+import { lossChart } from "../plot/lines.js";
+import { chartPng } from "../plot/render.js";
+import { AncestralSampler } from "../sample/ancestral.js";
+import type { Denoiser } from "../sample/sampler.js";
+import { dataShape, labelClasses, normalizationOf } from "../train/build.js";
+import type { RunConfig } from "../train/config.js";
+import { Progress } from "./progress.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
 const PROGRESS_STEPS = 50;

@@ -1,0 +1,162 @@
+/**
+ * Sampling a Diffusion-LM on the command line: `vdm sample --model M` of a text run (`sampleText`), and
+ * what `vdm train --data text:…` and `vdm eval-text` share with it (the text sampler flags, the corpus
+ * of a run, its guidance classifiers).
+ */
+import { existsSync } from "node:fs";
+import { extname, join } from "node:path";
+import type { DiffusionProcess } from "../diffusion/process.js";
+import { Rng } from "../engine/index.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { samplerDefaults } from "../sample/options.js";
+import type { Sampler } from "../sample/sampler.js";
+import { isAttribute, loadTextClassifier, type TextClassifier, trainTextClassifier } from "../text/classifier.js";
+import { TEXT_CLASSIFIER_STEPS } from "../text/config.js";
+import { loadTextCorpus, type TextCorpus } from "../text/data.js";
+import { type Attribute, attributeValue } from "../text/grammar.js";
+import { infillPattern, repeatRows } from "../text/infill.js";
+import { loadTextLM, sampleSentences, type TextControl, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
+import type { RunConfig } from "../train/config.js";
+import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "./args.js";
+import { formatSeconds, Progress } from "./progress.js";
+import { checkOutFile } from "./runs.js";
+import { makeSampler, samplerFlags } from "./samplers.js";
+
+/** The sampler flags with the text default (textSamplerDefaults) for --sampler, and its number of levels. */
+export const textSamplerFlags = defineFlags(
+  samplerFlags.title,
+  {
+    ...samplerFlags.specs,
+    sampler: { ...samplerFlags.specs.sampler, default: textSamplerDefaults.sampler },
+    "sample-steps": {
+      ...samplerFlags.specs["sample-steps"],
+      help: `the number of levels N (default: ${textSamplerDefaults.steps} for ${textSamplerDefaults.sampler}; other samplers as for 2-D and image models: ${samplerDefaults.steps} for the ODE samplers, the whole chain for ancestral and pc)`,
+    },
+  },
+  samplerFlags.note,
+);
+
+/** What --out of a text model's samples may be: one sentence per line, or a JSON array. */
+const TEXT_OUT = [".txt", ".json"];
+
+/** `vdm sample`'s flags for a text model. */
+export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR of a text run)", {
+  model: { value: "DIR", help: "the text run" },
+  n: { default: "20", value: "K", help: "the number of sentences", parse: int({ min: 1 }) },
+  control: {
+    value: "ATTR=VALUE",
+    help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12",
+  },
+  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
+  fluency: {
+    default: textControlDefaults.fluency,
+    value: "λ",
+    help: "the fluency term's weight (the model's own log-probability of its rounding)",
+    parse: nonNegative,
+  },
+  infill: { value: "PATTERN", help: 'fixed words and blanks, e.g. "Cotto is an _ _ restaurant rated 5 out of 5." (_ = generate)' },
+  "no-clamp": { type: "boolean", help: "do not snap x̂_0 to the nearest word embedding at each step" },
+  out: { value: "FILE", help: "also write the sentences to FILE (.txt: one per line; .json)" },
+});
+
+/** The flag tables `vdm sample` of a text run parses. */
+export const textSampleFlagTables = [textSampleFlags, textSamplerFlags] as const;
+
+type SamplerFlagValues = Parameters<typeof makeSampler>[0];
+
+/**
+ * The samplers of a text model as textSamplerFlags ask (textSamplerDefaults.steps levels for
+ * textSamplerDefaults.sampler unless --sample-steps says otherwise). One is built at once, so that a bad
+ * flag fails before any work.
+ */
+export function textSampler(flags: SamplerFlagValues, process: DiffusionProcess): () => Sampler {
+  const steps = flags["sample-steps"] || (flags.sampler === textSamplerDefaults.sampler ? String(textSamplerDefaults.steps) : "");
+  const make = () => makeSampler({ ...flags, "sample-steps": steps }, { process, normalization: { mean: [0], std: [1] } });
+  make();
+  return make;
+}
+
+/** The corpus a text run was trained on (regenerated from its config). */
+export function corpusOf(config: RunConfig): TextCorpus {
+  return loadTextCorpus(config.data.spec, config.seed, { train: config.data.train, test: config.data.test });
+}
+
+/** DIR/classifier-ATTR, loaded, or trained (and saved) when missing. */
+export function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: number, quiet: boolean): TextClassifier {
+  const path = join(dir, `classifier-${attribute}`);
+  if (existsSync(join(path, "config.json"))) return loadTextClassifier(path);
+  const corpus = corpusOf(lm.config);
+  if (!corpus.builtin && attribute !== "length")
+    throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
+  if (!quiet)
+    console.error(
+      `steering by ${attribute} needs a noise-aware ${attribute} classifier, which ${dir} does not have yet: training one now (${steps} steps; kept in ${path} for later runs)`,
+    );
+  const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
+  const started = performance.now();
+  const clf = trainTextClassifier(lm, corpus.train, attribute, {
+    steps,
+    seed: lm.config.seed,
+    checkpointDir: path,
+    onProgress: (p) => progress.update(p.step, p.loss),
+  });
+  if (!quiet) console.error(`trained the ${attribute} classifier in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`);
+  return clf;
+}
+
+/** --attribute (or --control's ATTR): one of the grammar's attributes. */
+export function attributeFlag(raw: string): Attribute {
+  if (!isAttribute(raw)) throw new UsageError(`unknown attribute "${raw}" (known: food, price, area, rating, name, length)`);
+  return raw;
+}
+
+/** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
+export function sampleText(argv: string[]): void {
+  const flags = parse(argv, ...textSampleFlagTables);
+  if (flags.help)
+    return void console.log(
+      helpText(
+        "vdm sample --model DIR [--n K] [--control ATTR=VALUE --scale S --fluency λ] [--infill PATTERN] [--sampler NAME ...] [--out FILE.txt|FILE.json]",
+        "Sentences from a Diffusion-LM run.",
+        textSampleFlags,
+        textSamplerFlags,
+      ),
+    );
+  if (!flags.model) throw new UsageError("--model DIR is required");
+  const format = extname(flags.out).toLowerCase();
+  if (flags.out && !TEXT_OUT.includes(format))
+    throw new UsageError(
+      `--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`,
+    );
+  if (flags.out) checkOutFile(flags.out);
+  const lm = loadTextLM(flags.model);
+  const { n } = flags;
+  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const { scale, fluency } = flags;
+  const sampler = textSampler(flags, lm.process)();
+  const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
+  let control: TextControl | undefined;
+  if (flags.control) {
+    const [name, value] = flags.control.split("=");
+    if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${flags.control}"`);
+    const attribute = attributeFlag(name);
+    let label: number;
+    try {
+      label = attributeValue(attribute, value, lm.net.length);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const clf = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
+    control = { classifier: clf.classifier, params: clf.params, label, scale, fluency };
+  }
+  const sentences = sampleSentences(lm, n, {
+    rng: new Rng(seed),
+    sampler,
+    clamp: !flags["no-clamp"],
+    ...(control ? { control } : {}),
+    ...(infill ? { infill } : {}),
+  });
+  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? `${JSON.stringify(sentences)}\n` : `${sentences.join("\n")}\n`);
+  if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
+  for (const s of sentences) console.log(s);
+}

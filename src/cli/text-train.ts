@@ -1,0 +1,176 @@
+/**
+ * `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run): a Diffusion-LM, its
+ * guidance classifiers, and a report of 100 samples.
+ */
+import { join } from "node:path";
+import { Rng } from "../engine/index.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { configOf } from "../models/kinds.js";
+import { type TextParams, transformerKind } from "../models/transformer.js";
+import { onnxStepper } from "../onnx/train.js";
+import { TEXT_CLASSIFIER_STEPS, textRunConfig, textRunDefaults } from "../text/config.js";
+import { loadTextCorpus, type TextCorpus, tokenPoints } from "../text/data.js";
+import { parseRate } from "../text/eval.js";
+import { sampleSentences, textLM } from "../text/sample.js";
+import { Tokenizer } from "../text/tokenizer.js";
+import type { RunConfig } from "../train/config.js";
+import { trainAsync } from "../train/trainer.js";
+import { defineFlags, helpText, intFlag, num, parse, parseGiven, UsageError } from "./args.js";
+import { earlierFacts, trainedSummary, trainingFacts, writeTrainingFacts } from "./facts.js";
+import { backendFlags, parseBackend } from "./model.js";
+import { Progress } from "./progress.js";
+import { checkOut, flagText, interrupted, type ResumeFlag, resumeRun, runFlags, stopOnCtrlC } from "./runs.js";
+import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags } from "./text-sample.js";
+
+/** `vdm train --data text:…`'s flags. */
+export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)", {
+  data: { value: "text:NAME|text:FILE", help: "the sentences" },
+  out: { value: "DIR", help: "where the run goes (required)" },
+  steps: { default: String(textRunDefaults.steps), value: "N", help: "training steps" },
+  batch: { default: String(textRunDefaults.batch), value: "B", help: "sentences per batch" },
+  lr: { default: String(textRunDefaults.lr), value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
+  "embed-dim": { default: String(textRunDefaults.embedDim), value: "D", help: "word-embedding dimension" },
+  width: { default: String(textRunDefaults.width), value: "W", help: "transformer width" },
+  layers: { default: String(textRunDefaults.layers), value: "N", help: "transformer layers" },
+  heads: { default: String(textRunDefaults.heads), value: "H", help: "attention heads" },
+  schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
+  timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
+  length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
+  classifiers: {
+    value: "A,B",
+    help: 'attributes to train guidance classifiers for, "" for none (default: food for text:restaurants; none for files except length)',
+  },
+  "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
+});
+
+/** --resume, --force and --no-report of `vdm train --data text:…` (a resumed run takes a new learning rate). */
+const textRunFlags = runFlags(["lr"]);
+
+const textNetOf = (c: RunConfig) => configOf(c.model, transformerKind);
+
+/** What a resumed Diffusion-LM run checks, flag by flag: the run's value, and for --lr the change. */
+const textResumeFlags: Record<string, ResumeFlag> = {
+  data: { of: (c) => c.data.spec },
+  seed: { of: (c) => String(c.seed) },
+  batch: { of: (c) => String(c.batch) },
+  "embed-dim": { of: (c) => flagText(textNetOf(c)?.embedDim) },
+  width: { of: (c) => flagText(textNetOf(c)?.width) },
+  layers: { of: (c) => flagText(textNetOf(c)?.layers) },
+  heads: { of: (c) => flagText(textNetOf(c)?.heads) },
+  length: { of: (c) => flagText(textNetOf(c)?.length) },
+  schedule: { of: (c) => c.schedule },
+  timesteps: { of: (c) => String(c.timesteps) },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: num("lr", raw) } }) },
+};
+
+/** `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run). */
+export async function trainText(argv: string[]): Promise<void> {
+  const { values: flags, given } = parseGiven(argv, textTrainFlags, textRunFlags, backendFlags);
+  if (flags.help)
+    return void console.log(
+      helpText(
+        "vdm train --data text:restaurants|text:FILE --out DIR [flags]",
+        "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). The training step runs in ONNX Runtime when it loads (--backend).",
+        textTrainFlags,
+        textRunFlags,
+        backendFlags,
+      ),
+    );
+  if (!flags.out) throw new UsageError("--out DIR is required");
+  const claim = checkOut(flags.out, { resume: flags.resume, force: flags.force, kind: "text" });
+  let config: RunConfig;
+  let corpus: TextCorpus;
+  let firstStep = 0;
+  if (flags.resume) {
+    const resumed = resumeRun(flags.out, "text", flags, given, textResumeFlags);
+    if (resumed.nothingLeft) return;
+    ({ config, done: firstStep } = resumed);
+    corpus = corpusOf(config);
+  } else {
+    const seed = intFlag("seed", flags.seed, { min: 0 });
+    corpus = loadTextCorpus(flags.data, seed);
+    const tokenizer = Tokenizer.fromSentences(corpus.train);
+    config = textRunConfig(corpus, tokenizer, {
+      steps: intFlag("steps", flags.steps, { min: 1 }),
+      batch: intFlag("batch", flags.batch, { min: 1 }),
+      lr: num("lr", flags.lr),
+      embedDim: intFlag("embed-dim", flags["embed-dim"], { min: 1 }),
+      width: intFlag("width", flags.width, { min: 1 }),
+      layers: intFlag("layers", flags.layers, { min: 1 }),
+      heads: intFlag("heads", flags.heads, { min: 1 }),
+      schedule: flags.schedule,
+      timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }),
+      ...(flags.length ? { length: intFlag("length", flags.length, { min: 1 }) } : {}),
+      seed,
+    });
+  }
+  const net = textNetOf(config);
+  if (!net) throw new UsageError(`${flags.out} is not a text run`);
+  const tokenizer = new Tokenizer(net.words);
+  const wanted = flags["no-report"]
+    ? []
+    : given.has("classifiers")
+      ? flags.classifiers
+          .split(",")
+          .filter((a) => a !== "")
+          .map(attributeFlag)
+      : corpus.builtin
+        ? (["food"] as const)
+        : [];
+  const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
+  let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
+  const backend = parseBackend(flags);
+  const earlier = flags.resume ? earlierFacts(flags.out) : {};
+  claim();
+  const started = performance.now();
+  const result = await stopOnCtrlC((signal) =>
+    trainAsync(config, tokenPoints(tokenizer, corpus.train, net.length), {
+      checkpointDir: flags.out,
+      resume: flags.resume,
+      signal,
+      onProgress: (p) => {
+        progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.json);
+        progress.update(p.step, p.loss);
+      },
+      ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(result.state, firstStep, seconds, result.stepsPerSecond, earlier);
+  const trained = `trained Diffusion-LM on ${config.data.spec} (${corpus.train.length} sentences, ${net.words.length} tokens, length ${net.length}): ${trainedSummary(facts, firstStep, seconds)}`;
+  writeTrainingFacts(flags.out, config.data.spec, facts); // kept if the report is skipped or stopped
+  if (!result.completed || flags["no-report"]) {
+    if (!result.completed) throw interrupted("text", flags.out, result.state.step, config.steps);
+    if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
+    console.log(trained);
+    return void console.log(`wrote ${flags.out} (no report: --no-report)`);
+  }
+  const lm = textLM(config, result.state.ema as TextParams);
+  const classifierSeconds: Record<string, number> = {};
+  for (const a of wanted) {
+    const t0 = performance.now();
+    classifierFor(flags.out, lm, a, classifierSteps, flags.json);
+    classifierSeconds[a] = (performance.now() - t0) / 1000;
+  }
+  const sentences = sampleSentences(lm, 100, {
+    rng: new Rng(config.seed + 1),
+    sampler: textSampler(parse([], textSamplerFlags), lm.process)(),
+  });
+  const metrics = {
+    data: config.data.spec,
+    vocabulary: net.words.length,
+    length: net.length,
+    ...facts,
+    classifierSeconds,
+    ...(corpus.builtin ? { parseRate: parseRate(sentences) } : {}),
+    samples: sentences.slice(0, 12),
+  };
+  writeFileAtomic(join(flags.out, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileAtomic(join(flags.out, "samples.txt"), `${sentences.join("\n")}\n`);
+  if (flags.json) return void console.log(JSON.stringify(metrics));
+  console.log(trained);
+  if (metrics.parseRate !== undefined)
+    console.log(`parse rate of 100 samples (DDIM, 50 levels, clamping): ${metrics.parseRate.toFixed(2)}`);
+  for (const s of sentences.slice(0, 5)) console.log(`  ${s}`);
+  console.log(`wrote ${flags.out}`);
+}

@@ -1,0 +1,239 @@
+/**
+ * What `vdm train` and `vdm train-classifier` share: the training and image flags, --resume and its
+ * checks against a run's own values, and `trainFromFlags`, which builds (or resumes) a run's config
+ * and trains it with progress until done or Ctrl-C.
+ */
+import { systemFashionMnist } from "../data/images.js";
+import { imageNames, isImageSet, loadSplit, type PointSet, toyNames } from "../data/index.js";
+import type { TrainingState } from "../io/checkpoint.js";
+import { cnnKind } from "../models/cnn.js";
+import { architectureOf, configOf } from "../models/kinds.js";
+import { mlpKind } from "../models/mlp.js";
+import { unetKind } from "../models/unet.js";
+import { onnxStepper } from "../onnx/train.js";
+import { learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
+import type { RunConfig } from "../train/config.js";
+import { type RunOptions, runConfigFor } from "../train/defaults.js";
+import { trainAsync } from "../train/trainer.js";
+import { asUsage, defineFlags, type FlagGroup, intFlag, intListFlag, type Parsed, refuseGiven, UsageError } from "./args.js";
+import { earlierFacts, type TrainingFacts, trainingFacts, writeTrainingFacts } from "./facts.js";
+import { type backendFlags, parseBackend } from "./model.js";
+import { pictureFlags } from "./pictures.js";
+import { Progress } from "./progress.js";
+import { checkOut, flagText, interrupted, type ResumeFlag, type RunKind, resumeRun, runFlags, stopOnCtrlC } from "./runs.js";
+
+/** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
+export const trainFlags = defineFlags("Training", {
+  data: { default: "moons", value: "D", help: `a built-in set (${[...toyNames, ...imageNames].join(", ")}), FILE.csv or FILE.json` },
+  out: { value: "DIR", help: "the checkpoint directory (required)" },
+  timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 0)" },
+  schedule: {
+    value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`,
+    help: "the noise schedule (default: log-snr-linear; --net ncsn: geometric)",
+  },
+  batch: { value: "B", help: "examples per step (default: 256; images: 32)" },
+  lr: { value: "LR", help: "the learning rate (default: 2e-3; images: 1e-3)" },
+  "lr-decay": { default: "none", value: "none|cosine", help: "cosine: decay the learning rate to a tenth over the run" },
+  "ema-decay": { value: "D", help: "the decay of the parameters' exponential moving average (default: 0.999)" },
+  hidden: { default: "128", value: "H", help: "hidden features of the MLP (and of the CNN's dense layer)" },
+  layers: { default: "3", value: "L", help: "layers of the MLP" },
+  "fourier-features": { default: "0", value: "F", help: "random Fourier features of the MLP's input (0: none)" },
+  "label-column": { value: "COL", help: "a CSV column (0-based index or header name) that holds the labels" },
+  quiet: { type: "boolean", help: "no progress lines" },
+});
+
+/** The image networks' flags, shared like trainFlags. */
+export const imageTrainFlags = defineFlags("Images (--data fashion-mnist)", {
+  "data-dir": {
+    value: "DIR",
+    help: `where the IDX files are (default: ${systemFashionMnist} when Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist)`,
+  },
+  base: { value: "B", help: "the U-Net's base channels (default: 32; --net cnn: 16)" },
+  multipliers: { value: "LIST", help: "channel multipliers per level (default: 1,2,2; --net cnn: 1,2)" },
+  attention: { value: "LIST", help: "the U-Net's levels with self-attention (default: 2)" },
+});
+
+/** The flags a resumed run of `vdm train` or `vdm train-classifier` takes new values of: the optimiser's, and where the images are. */
+const changeable = ["lr", "ema-decay", "data-dir"] as const;
+
+/** --resume, --force and --no-report of `vdm train` and `vdm train-classifier`. */
+export const trainRunFlags = runFlags(changeable);
+
+type TrainFlags = Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: string };
+
+/** A positive learning rate from --lr. */
+function lrFlag(raw: string): number {
+  const lr = Number(raw);
+  if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${raw}"`);
+  return lr;
+}
+
+/** An EMA decay in (0, 1) from --ema-decay. */
+function emaDecayFlag(raw: string): number {
+  const d = Number(raw);
+  if (!(d > 0 && d < 1)) throw new UsageError(`--ema-decay must be in (0, 1), got "${raw}"`);
+  return d;
+}
+
+const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
+const unetOf = (c: RunConfig) => configOf(c.model, unetKind);
+const cnnOf = (c: RunConfig) => configOf(c.model, cnnKind);
+
+/** --net of a run: its architecture (the MLP with VE input scaling is NCSN's). */
+const netOf = (c: RunConfig) => architectureOf(c.model);
+
+/**
+ * What a resumed `vdm train` or `vdm train-classifier` run checks, flag by flag: the run's value
+ * (the CNN keeps its channels, base × multipliers, as a list) and, for `changeable`, the change.
+ */
+const resumeFlags: Record<string, ResumeFlag> & Record<(typeof changeable)[number], ResumeFlag> = {
+  data: { of: (c) => c.data.spec },
+  seed: { of: (c) => String(c.seed) },
+  timesteps: { of: (c) => String(c.timesteps) },
+  schedule: { of: (c) => c.schedule },
+  batch: { of: (c) => String(c.batch) },
+  hidden: { of: (c) => flagText(mlpOf(c)?.hidden ?? cnnOf(c)?.hidden) },
+  layers: { of: (c) => flagText(mlpOf(c)?.layers) },
+  "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
+  "label-column": { of: (c) => c.data.labelColumn ?? "" },
+  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0]) },
+  multipliers: {
+    of: (c) =>
+      unetOf(c)?.multipliers.join(",") ??
+      cnnOf(c)
+        ?.channels.map((ch, _, all) => ch / all[0]!)
+        .join(","),
+  },
+  attention: { of: (c) => unetOf(c)?.attention.join(",") },
+  net: { of: netOf },
+  target: { of: (c) => c.target },
+  loss: { of: (c) => c.loss },
+  conditional: { of: (c) => String(c.cfgDropout !== undefined) },
+  "cfg-dropout": { of: (c) => flagText(c.cfgDropout) },
+  "lr-decay": { of: (c) => (c.adam.decay ? "cosine" : "none") },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: lrFlag(raw) } }) },
+  "ema-decay": { of: (c) => String(c.adam.emaDecay), apply: (c, raw) => ({ ...c, adam: { ...c.adam, emaDecay: emaDecayFlag(raw) } }) },
+  "data-dir": { of: (c) => c.data.dataDir ?? "", apply: (c, raw) => ({ ...c, data: { ...c.data, dataDir: raw } }) },
+};
+
+/** What `trainFromFlags` gives the reports: the trained run, its training facts and where they stand. */
+export interface TrainedRun {
+  config: RunConfig;
+  dir: string;
+  split: { train: PointSet; test: PointSet };
+  state: TrainingState;
+  /** what metrics.json holds of the training; the reports add theirs */
+  facts: TrainingFacts;
+  /** the step this invocation started from, and its seconds */
+  firstStep: number;
+  seconds: number;
+}
+
+/**
+ * Check --out (see `checkOut`), build (or, with --resume, read and check: `resumeRun`) the run's
+ * config, and train it with progress until done or Ctrl-C; returns what the reports need, or
+ * undefined when a resumed run had nothing left to train. `options` adds what the command decides
+ * (target, loss, classes, …); `owner` is `vdm demo`, which replaces its own runs; `imageOnly` holds the
+ * command's own tables of image-only flags (refused, with the shared ones, for points).
+ * The training facts go to metrics.json (until the report replaces them); a run stopped by Ctrl-C
+ * then ends with `Interrupted`.
+ */
+export async function trainFromFlags(
+  flags: TrainFlags,
+  given: ReadonlySet<string>,
+  kind: RunKind,
+  options: (train: PointSet) => RunOptions,
+  onCheckpoint?: (config: RunConfig, state: TrainingState) => void,
+  owner?: "demo",
+  imageOnly: readonly FlagGroup[] = [],
+): Promise<TrainedRun | undefined> {
+  if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
+  const dir = flags.out;
+  const claim = checkOut(dir, { resume: flags.resume, force: flags.force, kind, ...(owner ? { owner } : {}) });
+  let config: RunConfig;
+  let firstStep = 0;
+  if (flags.resume) {
+    const resumed = resumeRun(dir, kind, flags, given, resumeFlags);
+    if (resumed.nothingLeft) return undefined;
+    ({ config, done: firstStep } = resumed);
+  } else {
+    const seed = intFlag("seed", flags.seed, { min: 0 });
+    const image = isImageSet(flags.data);
+    // flags that the data make moot are refused, not ignored (a command's own tables may lack some: given holds only what it parsed)
+    if (!image)
+      refuseGiven(
+        given,
+        [imageTrainFlags, ...imageOnly, pictureFlags].flatMap((g) => Object.keys(g.specs)),
+        `image data only; --data ${flags.data} is points`,
+      );
+    if (!flags.data.toLowerCase().endsWith(".csv"))
+      refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
+    const split = loadSplit(
+      flags.data,
+      seed,
+      image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
+    );
+    const lr = flags.lr === "" ? undefined : lrFlag(flags.lr);
+    if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine")
+      throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
+    const emaDecay = flags["ema-decay"] === "" ? undefined : emaDecayFlag(flags["ema-decay"]);
+    const unet = {
+      ...(flags.base ? { base: intFlag("base", flags.base, { min: 1 }) } : {}),
+      ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
+      ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
+    };
+    // the config's options come from the flags: what the library refuses in them is a usage mistake
+    config = asUsage(() =>
+      runConfigFor(
+        flags.data,
+        split,
+        {
+          ...(flags.schedule ? { schedule: flags.schedule } : {}),
+          ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
+          ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
+          ...(flags.batch ? { batch: intFlag("batch", flags.batch, { min: 1 }) } : {}),
+          ...(lr !== undefined ? { lr } : {}),
+          ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
+          ...(emaDecay !== undefined ? { emaDecay } : {}),
+          unet,
+          hidden: intFlag("hidden", flags.hidden, { min: 1 }),
+          layers: intFlag("layers", flags.layers, { min: 1 }),
+          fourierFeatures: intFlag("fourier-features", flags["fourier-features"], { min: 0 }),
+          seed,
+          ...options(split.train),
+        },
+        { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
+      ),
+    );
+  }
+  const split = loadSplit(config.data.spec, config.seed, {
+    train: config.data.train,
+    test: config.data.test,
+    labelColumn: config.data.labelColumn ?? "",
+    dataDir: config.data.dataDir ?? "",
+  });
+  const backend = parseBackend(flags);
+  const earlier = flags.resume ? earlierFacts(dir) : {};
+  claim();
+  const started = performance.now();
+  let progress: Progress | undefined;
+  const result = await stopOnCtrlC((signal) =>
+    trainAsync(config, split.train, {
+      checkpointDir: dir,
+      resume: flags.resume,
+      signal,
+      onProgress: (p) => {
+        progress ??= new Progress("train", p.steps, p.firstStep, process.stderr, flags.quiet);
+        progress.update(p.step, p.loss, p.variance);
+      },
+      ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
+      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
+    }),
+  );
+  const { state } = result;
+  const seconds = (performance.now() - started) / 1000;
+  const facts = trainingFacts(state, firstStep, seconds, result.stepsPerSecond, earlier);
+  writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
+  if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
+  return { config, dir, split, state, facts, firstStep, seconds };
+}
