@@ -80,18 +80,22 @@ describe("the playground's page", { timeout: 180_000 }, () => {
   });
 
   it("puts each tab switch into the URL and the history: back and forward move between tabs", async () => {
+    // the page switches tabs on "hashchange", which may fire after goBack/goForward resolve: wait for it
+    const active = (tab: string) => page.waitForFunction((tab) => document.querySelector(`#tab-${tab}`)!.classList.contains("active"), tab);
     await page.click("#tabs [data-tab=sampling]");
     assert.equal(new URL(page.url()).hash, "#/sampling");
     assert.deepEqual(await shown(), { sections: ["sampling"], links: ["sampling"] });
     await page.goBack();
     assert.equal(new URL(page.url()).hash, "#/forward");
+    await active("forward");
     assert.deepEqual(await shown(), { sections: ["forward"], links: ["forward"] });
     await page.goForward();
     assert.equal(new URL(page.url()).hash, "#/sampling");
+    await active("sampling");
     assert.deepEqual(await shown(), { sections: ["sampling"], links: ["sampling"] });
     for (const tab of TABS) {
       await page.evaluate((tab) => (location.hash = `#/${tab}`), tab);
-      await page.waitForFunction((tab) => document.querySelector(`#tab-${tab}`)!.classList.contains("active"), tab);
+      await active(tab);
       assert.deepEqual(await shown(), { sections: [tab], links: [tab] }, `#/${tab}`);
     }
   });
