@@ -102,7 +102,9 @@ async function main() {
   const { adamInit, stepScalars } = await load<typeof import("vdm-dist/train/adam.js")>("train/adam.js");
   const { buildModel, buildProcess, dataShape, initParams } = await load<typeof import("vdm-dist/train/build.js")>("train/build.js");
   const { makeRunConfig } = await load<typeof import("vdm-dist/train/defaults.js")>("train/defaults.js");
-  const { batchOf, jaxStepper, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
+  const { runObjective } = await load<typeof import("vdm-dist/train/objectives/index.js")>("train/objectives/index.js");
+  const { batchOf } = await load<typeof import("vdm-dist/train/objectives/objective.js")>("train/objectives/objective.js");
+  const { jaxStepper } = await load<typeof import("vdm-dist/train/step.js")>("train/step.js");
   const { AncestralSampler } = await load<typeof import("vdm-dist/sample/ancestral.js")>("sample/ancestral.js");
   const { DpmSolverSampler } = await load<typeof import("vdm-dist/sample/dpm-solver.js")>("sample/dpm-solver.js");
 

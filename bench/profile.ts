@@ -42,7 +42,8 @@ async function exportCase(base: string, out: string) {
   const { exportStep } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
   const { buildModel, buildProcess, dataShape, initParams } = await load<typeof import("vdm-dist/train/build.js")>("train/build.js");
   const { makeRunConfig } = await load<typeof import("vdm-dist/train/defaults.js")>("train/defaults.js");
-  const { batchOf, runObjective } = await load<typeof import("vdm-dist/train/trainer.js")>("train/trainer.js");
+  const { runObjective } = await load<typeof import("vdm-dist/train/objectives/index.js")>("train/objectives/index.js");
+  const { batchOf } = await load<typeof import("vdm-dist/train/objectives/objective.js")>("train/objectives/objective.js");
   await initEngine("wasm");
   const m = /^(mlp_step|unet_step|unet_forward)_b(\d+)$/.exec(base);
   if (!m) throw new Error(`export: BASE is mlp_step_bN, unet_step_bN or unet_forward_bN, got "${base}"`);

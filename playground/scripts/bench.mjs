@@ -25,7 +25,7 @@ if (process.env.BENCH_CHILD) {
   configureEngine({ threads: Number(process.env.BENCH_THREADS) });
   const { initEngine, shutdownEngine } = await import(pathToFileURL(join(dist, "engine/index.js")).href);
   const { loadSplit } = await import(pathToFileURL(join(dist, "data/index.js")).href);
-  const { runConfigFor } = await import(pathToFileURL(join(dist, "train/config.js")).href);
+  const { runConfigFor } = await import(pathToFileURL(join(dist, "train/defaults.js")).href);
   const { train } = await import(pathToFileURL(join(dist, "train/trainer.js")).href);
   await initEngine();
   const split = loadSplit("moons", 0);

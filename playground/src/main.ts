@@ -7,6 +7,7 @@ import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { compile } from "vega-lite";
 import { lineChart, lossChart } from "../../src/plot/lines.js";
+import { type Bounds, extentOf } from "../../src/plot/plane.js";
 import { scoreFieldChart } from "../../src/plot/score-field.js";
 import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
 
@@ -93,20 +94,13 @@ async function chart(id: string, spec: TopLevelSpec): Promise<void> {
   await view.runAsync();
 }
 
-type Bounds = { xmin: number; xmax: number; ymin: number; ymax: number };
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
+/** A square around the points' extent (`extentOf`), centred, each side `margin` of the span beyond it; [−3, 3]² when no point is finite. */
 function boundsOf(points: ArrayLike<number>, margin = 0.08): Bounds {
-  let [xmin, xmax, ymin, ymax] = [Infinity, -Infinity, Infinity, -Infinity];
-  for (let i = 0; i + 1 < points.length; i += 2) {
-    const [x, y] = [points[i]!, points[i + 1]!];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    xmin = Math.min(xmin, x);
-    xmax = Math.max(xmax, x);
-    ymin = Math.min(ymin, y);
-    ymax = Math.max(ymax, y);
-  }
-  if (!Number.isFinite(xmin)) return { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+  const extent = extentOf(points);
+  if (!extent) return { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+  const { xmin, xmax, ymin, ymax } = extent;
   const span = Math.max(xmax - xmin, ymax - ymin, 1e-3);
   const [cx, cy] = [(xmin + xmax) / 2, (ymin + ymax) / 2];
   const h = span / 2 + margin * span;

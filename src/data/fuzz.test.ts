@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { DataError } from "../errors.js";
 import { corruptBytes, corruptJson, corruptText, fuzz, isCount, type Json, LONG, NASTY_NUMBERS, NASTY_STRINGS } from "../testing/fuzz.js";
+import { CORRELATED_MIXTURE } from "../testing/mixture-file.js";
 import { jsonPoints, parseCsv, parseJson, parseJsonPoints } from "./files.js";
 import { encodeIdx, parseIdx } from "./idx.js";
 import { mixtureFromJson } from "./mixture-file.js";
@@ -156,32 +157,13 @@ describe("fuzzing the data files' readers: typed errors or well-formed results, 
   it("Gaussian-mixture reader", (t) => {
     const diagonal: Json = {
       weights: [0.25, 0.75],
-      means: [
-        [0, 1],
-        [2, -1],
-      ],
+      means: CORRELATED_MIXTURE.means,
       stds: [
         [1, 0.5],
         [0.3, 0.3],
       ],
     };
-    const full: Json = {
-      weights: [0.4, 0.6],
-      means: [
-        [0, 1],
-        [2, -1],
-      ],
-      covariances: [
-        [
-          [1, 0.5],
-          [0.5, 2],
-        ],
-        [
-          [0.5, 0.3],
-          [0.3, 0.4],
-        ],
-      ],
-    };
+    const full: Json = CORRELATED_MIXTURE;
     fuzz(
       t,
       "mixture",

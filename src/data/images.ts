@@ -63,5 +63,3 @@ export function readImages(dir: string, prefix: "train" | "t10k", limit = 0): Po
     labels: Int32Array.from(labels.subarray(0, n)),
   };
 }
-
-export { pixelNormalization } from "./normalize.js";

@@ -7,7 +7,7 @@ import { Rng } from "../engine/index.js";
 import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { defaultImageDir, isImageSet, readImages } from "./images.js";
-import { sampleMixtureWithLabels } from "./known.js";
+import { sampleMixtureWithLabels } from "./mixtures.js";
 import { type PointSet, subset } from "./sets.js";
 import { isToy, toySplit, unknownDataset } from "./toy.js";
 

@@ -13,6 +13,7 @@ import { mixtureLogDensity, mixtureParams, mixturePosterior } from "../densities
 import { exactArray } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { CORRELATED_MIXTURE } from "../testing/mixture-file.js";
 import { loadSplit, mixtureMoments } from "./index.js";
 import { knownMixture } from "./known.js";
 
@@ -27,24 +28,6 @@ function file(content: unknown): string {
   return path;
 }
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-const GOOD = {
-  weights: [0.4, 0.6],
-  means: [
-    [0, 1],
-    [2, -1],
-  ],
-  covariances: [
-    [
-      [1, 0.5],
-      [0.5, 2],
-    ],
-    [
-      [0.5, 0.3],
-      [0.3, 0.4],
-    ],
-  ],
-};
 
 describe("Gaussian-mixture files", () => {
   it("every malformed file gets an error naming the file and the problem", () => {
@@ -97,9 +80,9 @@ describe("Gaussian-mixture files", () => {
       ],
       [
         {
-          ...GOOD,
+          ...CORRELATED_MIXTURE,
           covariances: [
-            GOOD.covariances[0],
+            CORRELATED_MIXTURE.covariances[0],
             [
               [1, 2],
               [2, 1],
@@ -181,7 +164,7 @@ describe("Gaussian-mixture files", () => {
   });
 
   it("samples of a correlated 2-D mixture file have its exact mean and covariance (5 standard errors)", () => {
-    const path = file(GOOD);
+    const path = file(CORRELATED_MIXTURE);
     const { mean, covariance } = mixtureMoments(knownMixture(path));
     const n = 20000;
     const { points } = loadSplit(path, 7, { train: n, test: 1 }).train;
@@ -214,7 +197,7 @@ describe("Gaussian-mixture files", () => {
       "cov xy",
     );
     // a sampler that drew each component axis-aligned would miss Σ_k π_k Σ_k[0][1] of cov xy
-    const within = GOOD.weights.reduce((s, w, k) => s + w * GOOD.covariances[k]![0]![1]!, 0);
+    const within = CORRELATED_MIXTURE.weights.reduce((s, w, k) => s + w * CORRELATED_MIXTURE.covariances[k]![0]![1]!, 0);
     assert.ok(
       Math.abs(within) > 10 * se,
       `the within-component covariance ${within} is too small for the test to see an axis-aligned sampler`,

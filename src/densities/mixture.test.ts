@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { componentOf } from "../data/known.js";
+import { componentOf } from "../data/mixtures.js";
 import { convert } from "../diffusion/parameterization.js";
 import { exactArray } from "../engine/index.js";
 import { type Array, jit, numpy as np } from "../engine/jax.js";

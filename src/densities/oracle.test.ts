@@ -7,7 +7,8 @@ import { convert } from "../diffusion/parameterization.js";
 import { exactArray } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { type GaussianMixture, mixtureLogDensity, mixtureParams, mixturePosterior, oracleModel } from "./oracle.js";
+import type { GaussianMixture } from "./mixture.js";
+import { mixtureLogDensity, mixtureParams, mixturePosterior, oracleModel } from "./oracle.js";
 
 useEngine("wasm");
 

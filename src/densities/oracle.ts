@@ -13,23 +13,10 @@
 
 import type { Model } from "../diffusion/model.js";
 import { type Target, toEps, vFrom } from "../diffusion/parameterization.js";
-import { sigmoid } from "../diffusion/shapes.js";
 import { type Array, nn, numpy as np, tree } from "../engine/jax.js";
 import type { Classifier } from "../models/kind.js";
+import { sigmoid } from "../schedule/schedule.js";
 import { type GaussianMixture, principalAxes, toAxes } from "./mixture.js";
-
-export {
-  componentLogJoint,
-  covarianceOf,
-  fullCovarianceMixture,
-  type GaussianMixture,
-  isotropicGaussian,
-  mixtureMoments,
-  type PrincipalAxes,
-  principalAxes,
-  symmetricEigen,
-  validateMixture,
-} from "./mixture.js";
 
 /**
  * Parameters of the oracle as arrays, each component in its principal coordinates:

@@ -5,12 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
-import { cosineSchedule, logSnrLinearSchedule } from "../schedule/index.js";
+import { cosineSchedule } from "../schedule/index.js";
 import {
-  B,
   chainGamma,
-  D,
   f32,
   GMAX,
   GMIN,
@@ -19,15 +16,14 @@ import {
   logNormal,
   params,
   predictions,
-  referenceModel,
+  referenceEstimator,
   row,
   ScriptedRng,
   X0,
+  x0Batch,
 } from "../testing/elbo-reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { sigmoid } from "../testing/reference.js";
-import { ElboEstimator } from "./elbo.js";
-import { DiffusionProcess } from "./process.js";
 
 useEngine("cpu");
 
@@ -46,8 +42,8 @@ describe("chainEstimates with one fixed draw of the forward chain (log-snr-linea
     });
     for (const target of ["eps", "v"] as const) {
       const rng = new ScriptedRng();
-      const estimator = new ElboEstimator(referenceModel(target), new DiffusionProcess(logSnrLinearSchedule(GMIN, GMAX), T), "gaussian");
-      const x0Array = exactArray(X0.flat()).reshape([B, D]);
+      const estimator = referenceEstimator(target, T);
+      const x0Array = x0Batch();
       const got = estimator.chainEstimates(params(), x0Array, rng.asRng());
       x0Array.dispose();
       assert.equal(rng.normalDraws.length, T, "one draw per step of the chain");
@@ -95,8 +91,8 @@ describe("chainEstimates with one fixed draw of the forward chain (log-snr-linea
 });
 describe("chainEstimates' domain", () => {
   it("needs a discrete process", () => {
-    const estimator = new ElboEstimator(referenceModel("eps"), new DiffusionProcess(cosineSchedule(), 0), "gaussian");
-    const x0 = exactArray(X0.flat()).reshape([B, D]);
+    const estimator = referenceEstimator("eps", 0, cosineSchedule());
+    const x0 = x0Batch();
     assert.throws(
       () => estimator.chainEstimates(params(), x0, new ScriptedRng().asRng()),
       /the consistency estimator needs a discrete process \(T >= 1\)/,

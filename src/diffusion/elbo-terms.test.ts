@@ -8,12 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactArray } from "../engine/index.js";
 import { cosineSchedule } from "../schedule/index.js";
 import {
   B,
   chainGamma,
-  D,
   denoisingKl,
   estimate,
   f32,
@@ -22,14 +20,14 @@ import {
   params,
   predictions,
   reconstructionAndPrior,
-  referenceModel,
+  referenceEstimator,
   row,
   ScriptedRng,
   X0,
+  x0Batch,
 } from "../testing/elbo-reference.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
-import { ElboEstimator, summarizeElbo } from "./elbo.js";
-import { DiffusionProcess } from "./process.js";
+import { summarizeElbo } from "./elbo.js";
 
 useEngine("cpu");
 
@@ -145,8 +143,8 @@ describe("continuous ELBO terms with fixed noise (cosine, s = 0.008)", () => {
 
   function run(levels: "gamma" | "time", u: number) {
     const rng = new ScriptedRng([[u]]);
-    const estimator = new ElboEstimator(referenceModel("eps"), new DiffusionProcess(cosine, 0), "gaussian");
-    const x0 = exactArray(X0.flat()).reshape([B, D]);
+    const estimator = referenceEstimator("eps", 0, cosine);
+    const x0 = x0Batch();
     const got = estimator.terms(params(), x0, rng.asRng(), { mode: "exact", levels });
     x0.dispose();
     // stratified uniforms u_b = (u + b/B) mod 1, in float32

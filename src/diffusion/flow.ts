@@ -10,9 +10,10 @@
  */
 import { type Array, type JsTree, jit, jvp, numpy as np, tree } from "../engine/jax.js";
 import { UnsupportedError } from "../errors.js";
+import { sigmoid } from "../schedule/schedule.js";
 import type { Model } from "./model.js";
 import { toX0 } from "./parameterization.js";
-import { dimsOf, perExample, sigmoid, sumDims } from "./shapes.js";
+import { dimsOf, perExample, sumDims } from "./shapes.js";
 
 /** The drift f (shaped like x) and its divergence ∇·f ([B]) at a batch of points. */
 export interface FlowValue {

@@ -3,8 +3,8 @@
  * γ = −∞ is the data itself. Every function consumes its array arguments.
  */
 import { type Array, numpy as np } from "../engine/jax.js";
-import { posteriorCoefficients } from "../schedule/schedule.js";
-import { alphaOf, perExample, sigmaOf, sigmoid } from "./shapes.js";
+import { posteriorCoefficients, sigmoid } from "../schedule/schedule.js";
+import { alphaOf, perExample, sigmaOf } from "./shapes.js";
 
 /** x_t ~ q(x_t | x_0) = N(α_t x_0, σ_t² I) by reparameterisation: x_t = α_t x_0 + σ_t ε. */
 export function qSample(x0: Array, gamma: Array, eps: Array): Array {

@@ -3,9 +3,9 @@
  * array arguments.
  */
 import { type Array, numpy as np } from "../engine/jax.js";
-import { softplus } from "../schedule/schedule.js";
+import { sigmoid, softplus } from "../schedule/schedule.js";
 import { type Target, trueTarget } from "./parameterization.js";
-import { perExample, sigmoid, sumDims } from "./shapes.js";
+import { perExample, sumDims } from "./shapes.js";
 
 /**
  * KL(q(x_s|x_t,x_0) ‖ p_θ(x_s|x_t)) with p_θ = N(μ_q(x_t, x̂_0), Σ_q):

@@ -28,5 +28,3 @@ export function alphaOf(gamma: Array, like: readonly number[]): Array {
 export function sigmaOf(gamma: Array, like: readonly number[]): Array {
   return np.sqrt(sigmoid(perExample(gamma, like)));
 }
-
-export { sigmoid };

@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { knownMixture, sampleMixtureWithLabels } from "../data/known.js";
+import { knownMixture } from "../data/known.js";
+import { sampleMixtureWithLabels } from "../data/mixtures.js";
 import { identityNormalization } from "../data/normalize.js";
-import { type GaussianMixture, mixtureLogDensity, mixtureParams, oracleModel } from "../densities/oracle.js";
+import type { GaussianMixture } from "../densities/mixture.js";
+import { mixtureLogDensity, mixtureParams, oracleModel } from "../densities/oracle.js";
 import { flowWithDivergence } from "../diffusion/flow.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";

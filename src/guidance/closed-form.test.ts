@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type GaussianMixture, mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
+import type { GaussianMixture } from "../densities/mixture.js";
+import { mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { targets } from "../diffusion/parameterization.js";
 import { exactArray } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { componentOf, knownMixture } from "../data/known.js";
+import { knownMixture } from "../data/known.js";
+import { componentOf } from "../data/mixtures.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";

@@ -21,7 +21,7 @@ import {
   trainingStateOf,
 } from "./state.js";
 
-export { mapNamed, namedLeaves, type TrainingState } from "./state.js";
+export type { TrainingState } from "./state.js";
 
 const CONFIG = "config.json";
 const STATE = "state.safetensors";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
-import { namedLeaves } from "../io/checkpoint.js";
+import { namedLeaves } from "../io/state.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { initUNet, type UNetConfig, type UNetParams, unetForward, validateUNet } from "./unet.js";
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSplit } from "../data/index.js";
 import { fitNormalization } from "../data/normalize.js";
-import { namedLeaves } from "../io/checkpoint.js";
+import { namedLeaves } from "../io/state.js";
 import { isLearnedSchedule } from "../schedule/learned.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { textRunConfig } from "../text/config.js";
@@ -19,7 +19,8 @@ import { Tokenizer } from "../text/tokenizer.js";
 import type { RunConfig } from "../train/config.js";
 import { makeRunConfig, type RunOptions } from "../train/defaults.js";
 import { loadRun } from "../train/load.js";
-import { NonFiniteLossError, train } from "../train/trainer.js";
+import { NonFiniteLossError } from "../train/step.js";
+import { train } from "../train/trainer.js";
 import { onnxStepper } from "./train.js";
 
 useEngine("wasm");

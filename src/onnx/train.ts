@@ -9,7 +9,7 @@
 import { type Array, type JsTree, type JsTreeDef, numpy as np, tree } from "../engine/jax.js";
 import type { AdamConfig, HostScalars } from "../train/adam.js";
 import type { Batch, Objective } from "../train/objectives/objective.js";
-import { type StepperFactory, type StepResult, type StepState, trainStep } from "../train/trainer.js";
+import { type StepperFactory, type StepResult, type StepState, trainStep } from "../train/step.js";
 import { exportTree, type OnnxInput } from "./export.js";
 import { type HostTensor, OnnxSession, type SessionOptions, toHost } from "./runtime.js";
 

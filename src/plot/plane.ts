@@ -22,8 +22,11 @@ export interface Bounds {
   ymax: number;
 }
 
-/** Bounds of 2-D points (the first two coordinates of rows of `dim`) with a margin of `margin` of each side. */
-export function boundsOf(points: ArrayLike<number>, margin = 0.05, dim = 2): Bounds {
+/**
+ * The smallest rectangle holding the 2-D points (the first two coordinates of rows of `dim`; y = 0 when
+ * `dim` is 1) whose coordinates are finite: [min x, max x] × [min y, max y]; null when there is none.
+ */
+export function extentOf(points: ArrayLike<number>, dim = 2): Bounds | null {
   let [xmin, xmax, ymin, ymax] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i + dim - 1 < points.length; i += dim) {
     const [x, y] = [points[i]!, dim > 1 ? points[i + 1]! : 0];
@@ -33,7 +36,14 @@ export function boundsOf(points: ArrayLike<number>, margin = 0.05, dim = 2): Bou
     ymin = Math.min(ymin, y);
     ymax = Math.max(ymax, y);
   }
-  if (!Number.isFinite(xmin)) return { xmin: -1, xmax: 1, ymin: -1, ymax: 1 };
+  return Number.isFinite(xmin) ? { xmin, xmax, ymin, ymax } : null;
+}
+
+/** Bounds of 2-D points (`extentOf`) with a margin of `margin` of each side; [−1, 1]² when no point is finite. */
+export function boundsOf(points: ArrayLike<number>, margin = 0.05, dim = 2): Bounds {
+  const extent = extentOf(points, dim);
+  if (!extent) return { xmin: -1, xmax: 1, ymin: -1, ymax: 1 };
+  const { xmin, xmax, ymin, ymax } = extent;
   const dx = Math.max(xmax - xmin, 1e-6) * margin,
     dy = Math.max(ymax - ymin, 1e-6) * margin;
   return { xmin: xmin - dx, xmax: xmax + dx, ymin: ymin - dy, ymax: ymax + dy };

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { componentOf, knownMixture, sampleMixture } from "../data/known.js";
+import { knownMixture } from "../data/known.js";
+import { componentOf, sampleMixture } from "../data/mixtures.js";
 import { mixtureParams, oracleClassifier, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess, respace, type Spacing } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";

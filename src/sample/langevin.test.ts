@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { componentFractions, knownMixture } from "../data/known.js";
+import { knownMixture } from "../data/known.js";
+import { componentFractions } from "../data/mixtures.js";
 import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";

@@ -12,7 +12,7 @@ import type { Target } from "../diffusion/parameterization.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { exactArray, type Rng } from "../engine/index.js";
 import type { Array as JaxArray } from "../engine/jax.js";
-import { logSnrLinearSchedule } from "../schedule/index.js";
+import { logSnrLinearSchedule, type NoiseSchedule } from "../schedule/index.js";
 import { sigmoid } from "./reference.js";
 
 export const f32 = Math.fround;
@@ -133,9 +133,20 @@ export const GMAX = 4;
 /** γ_i of the log-snr-linear chain with T steps (γ_0 = −∞), as the float32 table the process keeps. */
 export const chainGamma = (T: number, i: number) => (i === 0 ? -Infinity : f32(GMIN + ((GMAX - GMIN) * i) / T));
 
+/**
+ * The estimator of the reference model of `target` (decoder "gaussian") on `schedule` with T steps
+ * (0: continuous time); by default the log-snr-linear chain.
+ */
+export const referenceEstimator = (target: Target, T: number, schedule: NoiseSchedule = logSnrLinearSchedule(GMIN, GMAX)) =>
+  new ElboEstimator(referenceModel(target), new DiffusionProcess(schedule, T), "gaussian");
+
+/** The examples X0 as a [B, D] array. */
+export const x0Batch = () => exactArray(X0.flat()).reshape([B, D]);
+
+/** The reference estimator's terms on the log-snr-linear chain with T steps, for the examples X0. */
 export function estimate(target: Target, T: number, rng: ScriptedRng, options: Parameters<ElboEstimator["terms"]>[3] = {}): ElboTerms {
-  const estimator = new ElboEstimator(referenceModel(target), new DiffusionProcess(logSnrLinearSchedule(GMIN, GMAX), T), "gaussian");
-  const x0 = exactArray(X0.flat()).reshape([B, D]);
+  const estimator = referenceEstimator(target, T);
+  const x0 = x0Batch();
   const out = estimator.terms(params(), x0, rng.asRng(), options);
   x0.dispose();
   return out;

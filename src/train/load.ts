@@ -4,11 +4,12 @@ import type { Normalization } from "../data/normalize.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
-import { loadCheckpointState, readCheckpointConfig, readStateFile, type TrainingState } from "../io/checkpoint.js";
+import { loadCheckpointState, readCheckpointConfig, readStateFile } from "../io/checkpoint.js";
+import type { TrainingState } from "../io/state.js";
 import type { Classifier } from "../models/kind.js";
 import { buildClassifier, buildProcess, initParams, normalizationOf } from "./build.js";
 import { type RunConfig, validateRunConfig } from "./config.js";
-import { type LoadedRun, restoreRun, runOf } from "./restore.js";
+import { type LoadedRun, runOf } from "./restore.js";
 
 /** Options of `loadRun`. */
 export interface LoadRunOptions {
@@ -20,8 +21,6 @@ export interface LoadRunOptions {
 export function loadRun(dir: string, options: LoadRunOptions = {}): LoadedRun {
   return runOf(readCheckpointConfig(dir, validateRunConfig), readStateFile(dir), { ema: options.ema ?? true, source: dir });
 }
-
-export { type LoadedRun, restoreRun };
 
 /** A classifier checkpoint rebuilt by `loadClassifier`: config, classifier, EMA parameters, process, normalisation. */
 export interface LoadedClassifier {

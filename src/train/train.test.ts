@@ -12,7 +12,8 @@ import { fitNormalization } from "../data/normalize.js";
 import { Rng } from "../engine/index.js";
 import { energyDistance } from "../eval/energy.js";
 import { drawSamples, referenceSample } from "../eval/run.js";
-import { namedLeaves, readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
+import { readCheckpointConfig, saveWeights } from "../io/checkpoint.js";
+import { namedLeaves } from "../io/state.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { useEngine } from "../testing/helpers.js";
 import { defaultAdam, stepScalars } from "./adam.js";
@@ -20,7 +21,8 @@ import { buildModel, buildProcess } from "./build.js";
 import type { RunConfig } from "./config.js";
 import { makeRunConfig, type RunOptions } from "./defaults.js";
 import { loadRun } from "./load.js";
-import { NonFiniteLossError, train } from "./trainer.js";
+import { NonFiniteLossError } from "./step.js";
+import { train } from "./trainer.js";
 
 useEngine("wasm");
 

@@ -9,26 +9,10 @@
 import type { PointSet } from "../data/sets.js";
 import { tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import { loadCheckpointState, saveCheckpoint, type TrainingState } from "../io/checkpoint.js";
+import { loadCheckpointState, saveCheckpoint } from "../io/checkpoint.js";
+import type { TrainingState } from "../io/state.js";
 import type { RunConfig } from "./config.js";
 import { initialState, jaxStepper, NonFiniteLossError, type StepperFactory, TrainingRun } from "./step.js";
-
-export { classifierLoss, cleanClassifierLoss } from "./objectives/classifier.js";
-export { trainingLoss } from "./objectives/diffusion.js";
-export { runObjective } from "./objectives/index.js";
-export { type Batch, batchOf } from "./objectives/objective.js";
-export {
-  initialState,
-  jaxStepper,
-  makeTrainStep,
-  NonFiniteLossError,
-  type Stepper,
-  type StepperFactory,
-  type StepResult,
-  type StepState,
-  TrainingRun,
-  trainStep,
-} from "./step.js";
 
 /** Where training stands after a step (what `TrainOptions.onProgress` receives). */
 export interface TrainProgress {
