@@ -91,12 +91,18 @@ export function textLossTerms<P extends EmbeddingParams>(
   return { denoising, reconstruction, prior, rounding };
 }
 
-/**
- * The per-example loss, the sum of `textLossTerms` ([B]) on the same inputs (model, process, params,
- * ids, eps, u, table, ends). Consumes everything.
- */
-export function textLoss<P extends EmbeddingParams>(...inputs: Parameters<typeof textLossTerms<P>>): Array {
-  const { denoising, reconstruction, prior, rounding } = textLossTerms(...inputs);
+/** The per-example loss, the sum of `textLossTerms` ([B]). Consumes everything. */
+export function textLoss<P extends EmbeddingParams>(
+  model: Model<P>,
+  process: DiffusionProcess,
+  params: P,
+  ids: Array,
+  eps: Array,
+  u: Array,
+  table: Array | null,
+  ends: TextLossEnds,
+): Array {
+  const { denoising, reconstruction, prior, rounding } = textLossTerms(model, process, params, ids, eps, u, table, ends);
   return denoising.add(reconstruction).add(prior).add(rounding);
 }
 
