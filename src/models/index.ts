@@ -14,7 +14,7 @@ export type {
   ObjectiveName,
   UNetOptions,
 } from "./kind.js";
-export { architectures, type ConfigOf, type KindName, type ModelSpec, networkKinds } from "./kinds.js";
+export { architectures, configOf, type ModelSpec, networkKinds } from "./kinds.js";
 export { embed } from "./layers.js";
 export { type Dense, initMlp, type MlpConfig, type MlpParams, mlpClassifier, mlpModel, mlpSchema } from "./mlp.js";
 export {

@@ -3,35 +3,36 @@
  * (`ModelSpec`), and everything that builds, trains, loads or exports a network finds it here.
  * A new kind is a network file with its `NetworkKind` entry, and one line below.
  */
+
+import { ConfigError } from "../errors.js";
 import { cnnKind } from "./cnn.js";
 import type { NetworkKind } from "./kind.js";
 import { mlpKind } from "./mlp.js";
 import { transformerKind } from "./transformer.js";
 import { unetKind } from "./unet.js";
 
-/** Every network kind, by the name config.json gives it. */
-export const networkKinds = {
+/**
+ * Every network kind, by the name config.json gives it. The table is open: its type names no kind, so
+ * a new entry changes nothing else (a kind's config is typed through its entry: `configOf(spec, mlpKind)`).
+ */
+export const networkKinds: Readonly<Record<string, NetworkKind<unknown>>> = {
   mlp: mlpKind,
   unet: unetKind,
   cnn: cnnKind,
   text: transformerKind,
-} as const;
-
-/** A kind's name. */
-export type KindName = keyof typeof networkKinds;
+};
 
 /** The names of the kinds, in the table's order. */
-export const kindNames = Object.keys(networkKinds) as [KindName, ...KindName[]];
+export const kindNames = Object.keys(networkKinds) as [string, ...string[]];
 
-/** The config type of a kind entry. */
-export type ConfigOf<K> = K extends NetworkKind<infer C> ? C : never;
-
-/** The network of a run, as config.json holds it: its kind and, under the kind's name, its config. */
-export type ModelSpec = { [K in KindName]: { kind: K } & { [P in K]: ConfigOf<(typeof networkKinds)[K]> } }[KindName];
+/** The network of a run, as config.json holds it: its kind's name and, under that name, the network's config. */
+export type ModelSpec = { kind: string; [name: string]: unknown };
 
 /** The kind entry of a model spec and the network's config. */
 export function networkOf(spec: ModelSpec): { kind: NetworkKind<unknown>; config: unknown } {
-  return { kind: networkKinds[spec.kind] as NetworkKind<unknown>, config: (spec as Record<string, unknown>)[spec.kind] };
+  const kind = networkKinds[spec.kind];
+  if (!kind) throw new ConfigError(`unknown network kind "${spec.kind}" (known: ${kindNames.join(", ")})`);
+  return { kind, config: spec[spec.kind] };
 }
 
 /**
@@ -48,8 +49,8 @@ export function architectures(task: "denoiser" | "classifier"): string[] {
 }
 
 /** The kind and variant (if any) an architecture names; undefined for an unknown name. */
-export function architecture(name: string): { kind: KindName; variant?: string } | undefined {
-  for (const [kind, entry] of Object.entries(networkKinds) as [KindName, NetworkKind<unknown>][]) {
+export function architecture(name: string): { kind: string; variant?: string } | undefined {
+  for (const [kind, entry] of Object.entries(networkKinds) as [string, NetworkKind<unknown>][]) {
     if (kind === name && entry.configure) return { kind };
     if (entry.variants?.[name]) return { kind, variant: name };
   }

@@ -36,10 +36,17 @@ const sameLevels = (a: Levels, b: Levels, label: string) => {
 describe("samplers by name", () => {
   it("builds each named sampler with the options it reads", () => {
     // the built-in ones, in the table's order (a new entry may follow them: the table is open to additions)
-    assert.deepEqual(
-      samplerNames.slice(0, 9),
-      ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"],
-    );
+    assert.deepEqual(samplerNames.slice(0, 9), [
+      "dpm++2m",
+      "dpm++3m",
+      "ddim",
+      "euler",
+      "heun",
+      "ancestral",
+      "pc",
+      "langevin",
+      "annealed-langevin",
+    ]);
     const leveled = samplerNames.slice(0, 6);
     for (const name of leveled) {
       const sampler = samplerByName(name, continuous, { steps: 7, eta: 0.5, variance: "beta", spacing: "trailing", sigmaMax: 20 });

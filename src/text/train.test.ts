@@ -8,10 +8,12 @@
  * 0.66 (DPM-Solver++ 2M on 10 levels: 0.79), food control 0.03 unguided and 0.30 guided at scale 3
  * (standard errors about 0.05; the test took 75 s on two shared cores).
  */
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Rng } from "../engine/index.js";
-import type { TextParams } from "../models/transformer.js";
+import { configOf } from "../models/kinds.js";
+import { type TextParams, transformerKind } from "../models/transformer.js";
 import { DdimSampler } from "../sample/ddim.js";
 import { DpmSolverSampler } from "../sample/dpm-solver.js";
 import { useEngine } from "../testing/helpers.js";
@@ -37,8 +39,9 @@ describe("a small Diffusion-LM run on the built-in grammar", () => {
     };
     const tokenizer = Tokenizer.fromSentences(corpus.train);
     const config = textRunConfig(corpus, tokenizer, { steps: 800, width: 64 });
-    assert.equal(config.model.kind, "text");
-    const length = config.model.kind === "text" ? config.model.text.length : 0;
+    const net = configOf(config.model, transformerKind);
+    assert.ok(net, "a text run's network is the transformer");
+    const length = net.length;
     const { state } = train(config, tokenPoints(tokenizer, corpus.train, length));
     const lm = textLM(config, state.ema as TextParams);
     const n = 96;
