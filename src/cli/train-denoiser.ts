@@ -34,7 +34,7 @@ import {
   refuseGiven,
   UsageError,
 } from "./args.js";
-import { meanOfLast, trainedSummary } from "./facts.js";
+import { elboFacts, meanOfLast, trainedSummary } from "./facts.js";
 import { scaleFlag } from "./guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 import { backendFlags, parseBackend, withBackend } from "./model.js";
@@ -142,12 +142,7 @@ function report(
     target: config.target,
     loss: config.loss,
     finalLoss: meanOfLast(losses, 100),
-    bpd: ev.bpd,
-    nats: ev.nats,
-    natsStdError: ev.stdError,
-    terms: ev.terms,
-    ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}),
-    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
+    ...elboFacts(ev, process),
     energyDistance: ev.energyDistance,
     noiseFloor: ev.noiseFloor,
     samples: n,
