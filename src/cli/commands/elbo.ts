@@ -153,7 +153,7 @@ function compareEstimators(flags: Parsed<typeof flagTables>, names: ChainEstimat
   if (T0 !== undefined) throw new UsageError(`--timesteps must be an integer >= 1, got "${T0}"`);
   const rng = new Rng(flags.seed);
   // the oracle on --schedule in continuous time (discretised to each T below); a run has its own schedule
-  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: "0" } : { schedule: "", timesteps: "" }) });
+  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: 0 } : { schedule: "", timesteps: undefined }) });
   let x0: Array;
   if (resolved.oracle) {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);
