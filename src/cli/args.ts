@@ -57,7 +57,7 @@ export function omit<T extends FlagSpecs, K extends keyof T & string>(group: Fla
 
 /** What every command takes. */
 export const commonFlags = defineFlags("Common flags", {
-  seed: { default: "0", value: "S", help: "random seed" },
+  seed: { default: "0", value: "S", help: "random seed", parse: (raw: string, name: string) => intFlag(name, raw, { min: 0 }) },
   json: { type: "boolean", help: "print the result as one line of JSON" },
   help: { type: "boolean", short: "h", help: "print this help" },
 });
@@ -97,11 +97,18 @@ export function parse<G extends readonly FlagGroup[]>(argv: string[], ...groups:
   return parseGiven(argv, ...groups).values;
 }
 
+/** Each flag as written on the command line (or its default), before its `parse`. */
+export type RawValues = Record<string, string | boolean>;
+
 /**
  * `parse`, and the names of the flags `argv` actually gives: what tells `--hidden 128` from a
- * default of 128 (e.g. which flags a resumed run must check against the run's own values).
+ * default of 128 (e.g. which flags a resumed run must check against the run's own values), and
+ * the flags as written (`raw`: what a resumed run compares with its own values and quotes).
  */
-export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...groups: G): { values: Parsed<G>; given: Set<string> } {
+export function parseGiven<G extends readonly FlagGroup[]>(
+  argv: string[],
+  ...groups: G
+): { values: Parsed<G>; given: Set<string>; raw: RawValues } {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const { specs } of [...groups, commonFlags]) {
     for (const [name, spec] of Object.entries<FlagSpec>(specs)) {
@@ -119,12 +126,13 @@ export function parseGiven<G extends readonly FlagGroup[]>(argv: string[], ...gr
       allowPositionals: false,
       tokens: true,
     });
+    const raw = { ...values } as RawValues;
     // each flag's value in its type, in the order the help lists them (--help prints the help whatever the values)
     if (!values.help)
       for (const { specs } of [...groups, commonFlags])
         for (const [name, spec] of Object.entries<FlagSpec>(specs))
           if (spec.parse) values[name] = spec.parse(values[name] as string, name) as string;
-    return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))) };
+    return { values: values as Parsed<G>, given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))), raw };
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
@@ -238,6 +246,24 @@ export const optionalInt =
   (bounds: { min?: number; max?: number } = {}) =>
   (raw: string, name: string): number | undefined =>
     raw === "" ? undefined : intFlag(name, raw, bounds);
+
+/** `parse` of a positive number flag. */
+export const positive = (raw: string, name: string): number => num(name, raw);
+
+/** `parse` of a flag that takes one of `values`, a usage error naming them. */
+export const oneOf =
+  <const V extends readonly string[]>(...values: V) =>
+  (raw: string, name: string): V[number] => {
+    if (!values.includes(raw))
+      throw new UsageError(`--${name} must be ${values.slice(0, -1).join(", ")} or ${values.at(-1)}, got "${raw}"`);
+    return raw;
+  };
+
+/** `parse` of a flag that may be left unset (""): undefined then, else `p`'s value. */
+export const optional =
+  <T>(p: (raw: string, name: string) => T) =>
+  (raw: string, name: string): T | undefined =>
+    raw === "" ? undefined : p(raw, name);
 
 /** `parse` of a non-negative number flag. */
 export const nonNegative = (raw: string, name: string): number => num(name, raw, false);

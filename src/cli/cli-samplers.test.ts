@@ -1,14 +1,13 @@
 /** The built `vdm` binary, end to end: the score-based and few-step samplers, learned schedules, the ELBO's estimators, the ODE likelihood and `vdm nfe`. */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { vdm } from "../testing/cli.js";
+import { oracle, tempDir, vdm, vdmJson } from "../testing/cli.js";
 import { assertClose } from "../testing/helpers.js";
 
 describe("score-based commands", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vdm-score-"));
+  const dir = tempDir("vdm-score-");
 
   it("samples with each sampler's flags, draws a score field, and runs the Langevin demo", () => {
     const runs: string[][] = [
@@ -30,29 +29,14 @@ describe("score-based commands", () => {
       ["--sampler", "pc", "--snr", "0.16", "--corrector-steps", "1"],
     ];
     for (const extra of runs) {
-      const r = vdm(
-        "sample",
-        "--model",
-        "oracle",
-        "--data",
-        "ncsn-gmm",
-        "--timesteps",
-        "50",
-        "--n",
-        "100",
-        "--out",
-        join(dir, "x.json"),
-        ...extra,
-      );
+      const r = vdm("sample", ...oracle("ncsn-gmm"), "--timesteps", "50", "--n", "100", "--out", join(dir, "x.json"), ...extra);
       assert.equal(r.code, 0, `${extra.join(" ")}: ${r.stderr}`);
       assert.equal(JSON.parse(readFileSync(join(dir, "x.json"), "utf8")).length, 100);
     }
-    const f = vdm("score-field", "--model", "oracle", "--data", "ncsn-gmm", "--sigmas", "0,2", "--grid", "5", "--out", join(dir, "f.png"));
+    const f = vdm("score-field", ...oracle("ncsn-gmm"), "--sigmas", "0,2", "--grid", "5", "--out", join(dir, "f.png"));
     assert.equal(f.code, 0, f.stderr);
     assert.ok(existsSync(join(dir, "f.png")));
-    const d = vdm("langevin-demo", "--n", "200", "--steps", "100", "--out", dir, "--json");
-    assert.equal(d.code, 0, d.stderr);
-    const modes = JSON.parse(d.stdout);
+    const modes = vdmJson("langevin-demo", "--n", "200", "--steps", "100", "--out", dir, "--json");
     assert.equal(modes.plain.length, 2);
     assert.ok(existsSync(join(dir, "langevin-vs-annealed.png")));
   });
@@ -72,7 +56,7 @@ describe("score-based commands", () => {
       [["--sampler", "annealed-langevin", "--sigma-min", "30"], /need sigmaMax > sigmaMin > 0/],
     ];
     for (const [extra, pattern] of cases) {
-      const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--n", "10", "--out", join(dir, "y.json"), ...extra);
+      const r = vdm("sample", ...oracle("gaussian"), "--n", "10", "--out", join(dir, "y.json"), ...extra);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, pattern);
     }
@@ -80,13 +64,24 @@ describe("score-based commands", () => {
 });
 
 describe("learned schedules and the ELBO's estimators from the command line", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vdm-learned-"));
+  const dir = tempDir("vdm-learned-");
   const run = join(dir, "run");
 
   it("trains a learned schedule, draws its SNR(t), and samples it with every sampler", () => {
-    const t = vdm("train", "--data", "moons", "--schedule", "learned", "--steps", "100", "--hidden", "32", "--out", run, "--json");
-    assert.equal(t.code, 0, t.stderr);
-    const metrics = JSON.parse(t.stdout);
+    const metrics = vdmJson(
+      "train",
+      "--data",
+      "moons",
+      "--schedule",
+      "learned",
+      "--steps",
+      "100",
+      "--hidden",
+      "32",
+      "--out",
+      run,
+      "--json",
+    );
     assert.equal(metrics.loss, "elbo");
     assert.ok(
       Number.isFinite(metrics.diffusionVariance) && metrics.diffusionVariance > 0,
@@ -117,7 +112,7 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
   });
 
   it("vdm elbo --estimators compares the estimators for a trained run and for the oracle", () => {
-    const r = vdm(
+    const result = vdmJson(
       "elbo",
       "--estimators",
       "denoising,consistency",
@@ -133,8 +128,6 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
       dir,
       "--json",
     );
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout);
     const [one, twenty] = result.studies;
     // T = 1: the two forms are the same estimator (their prior KLs are two float32 formulas for one quantity)
     assertClose([one.estimators.consistency.nats], [one.estimators.denoising.nats], { rtol: 1e-6, label: "T = 1" });
@@ -155,7 +148,7 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
 });
 
 describe("few-step samplers, the ODE likelihood and vdm nfe", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vdm-fast-"));
+  const dir = tempDir("vdm-fast-");
 
   it("samples the oracle with every ODE sampler, spacing and η, each near the data's moments", () => {
     const runs: string[][] = [
@@ -167,20 +160,7 @@ describe("few-step samplers, the ODE likelihood and vdm nfe", () => {
     ];
     for (const extra of runs) {
       for (const T of ["0", "1000"]) {
-        const r = vdm(
-          "sample",
-          "--model",
-          "oracle",
-          "--data",
-          "gaussian",
-          "--timesteps",
-          T,
-          "--n",
-          "2000",
-          "--out",
-          join(dir, "x.json"),
-          ...extra,
-        );
+        const r = vdm("sample", ...oracle("gaussian"), "--timesteps", T, "--n", "2000", "--out", join(dir, "x.json"), ...extra);
         assert.equal(r.code, 0, `${extra.join(" ")}: ${r.stderr}`);
         const x: number[][] = JSON.parse(readFileSync(join(dir, "x.json"), "utf8"));
         // N((1, −0.5), diag(0.36, 1.44)): the means within 5 standard errors plus 0.05 of discretisation bias
@@ -196,40 +176,22 @@ describe("few-step samplers, the ODE likelihood and vdm nfe", () => {
   });
 
   it("vdm eval --likelihood ode gives the oracle's exact log-likelihood next to the ELBO", () => {
-    const r = vdm(
-      "eval",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
-      "--timesteps",
-      "100",
-      "--likelihood",
-      "ode",
-      "--n",
-      "100",
-      "--json",
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const e = JSON.parse(r.stdout);
+    const e = vdmJson("eval", ...oracle("eight-gaussians"), "--timesteps", "100", "--likelihood", "ode", "--n", "100", "--json");
     assert.equal(e.ode.divergence, "exact");
     assert.ok(e.ode.evaluations > 10, `evaluations ${e.ode.evaluations}`);
     // same held-out points: the ODE's −log p and the exact one agree far inside their standard error
     assert.ok(Math.abs(e.ode.nats - e.exact.nats) < 0.01, `ODE ${e.ode.nats} vs exact ${e.exact.nats}`);
     assert.ok(e.ode.natsStdError > 0 && Number.isFinite(e.bpd));
-    const bad = vdm("eval", "--model", "oracle", "--data", "gaussian", "--likelihood", "exact");
+    const bad = vdm("eval", ...oracle("gaussian"), "--likelihood", "exact");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--likelihood must be elbo or ode, got "exact"/);
   });
 
   it("vdm nfe tabulates moment errors against NFE, writes JSON and a chart", () => {
     const out = join(dir, "nfe");
-    const r = vdm(
+    const result = vdmJson(
       "nfe",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
+      ...oracle("gaussian"),
       "--timesteps",
       "0",
       "--samplers",
@@ -242,8 +204,6 @@ describe("few-step samplers, the ODE likelihood and vdm nfe", () => {
       out,
       "--json",
     );
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout);
     assert.deepEqual(
       result.rows.map((row: { sampler: string; nfe: number }) => [row.sampler, row.nfe]),
       [

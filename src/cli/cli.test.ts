@@ -1,16 +1,15 @@
 /** The built `vdm` binary, end to end: output formats, standard values, and errors. */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { vdm, vdmWith } from "../testing/cli.js";
+import { oracle, tempDir, vdm, vdmJson, vdmWith } from "../testing/cli.js";
 import { assertClose } from "../testing/helpers.js";
 
 describe("--backend auto", () => {
   it("picks ONNX Runtime when onnxruntime-node loads, and jax-js (saying why) when it cannot", () => {
-    const dir = mkdtempSync(join(tmpdir(), "vdm-auto-"));
-    const args = ["sample", "--model", "oracle", "--data", "gaussian", "--n", "50", "--out", join(dir, "x.json"), "--json"];
+    const dir = tempDir("vdm-auto-");
+    const args = ["sample", ...oracle("gaussian"), "--n", "50", "--out", join(dir, "x.json"), "--json"];
     const present = vdm(...args);
     assert.equal(present.code, 0, present.stderr);
     assert.match(present.stderr, /^backend: ONNX Runtime \(onnxruntime-node loaded\)$/m);
@@ -35,9 +34,7 @@ M._resolveFilename = function (request, ...rest) { if (request === "onnxruntime-
 
 describe("vdm schedule --json", () => {
   it("cosine, T = 1000: improved-DDPM's β (clipped at 0.999) and their products", () => {
-    const r = vdm("schedule", "--schedule", "cosine", "--timesteps", "1000", "--json");
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
+    const out = vdmJson("schedule", "--schedule", "cosine", "--timesteps", "1000", "--json");
     assert.deepEqual(Object.keys(out), ["beta", "alpha", "alphaBar", "snr", "posteriorVariance"]);
     const f = (t: number) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
     const beta = Array.from({ length: 1000 }, (_, i) => Math.min(1 - f((i + 1) / 1000) / f(i / 1000), 0.999));
@@ -49,9 +46,7 @@ describe("vdm schedule --json", () => {
   });
 
   it("linear, T = 1000: β = linspace(1e-4, 0.02) and β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t)", () => {
-    const r = vdm("schedule", "--schedule", "linear", "--timesteps", "1000", "--json");
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
+    const out = vdmJson("schedule", "--schedule", "linear", "--timesteps", "1000", "--json");
     const beta = Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999);
     let prod = 1;
     const alphaBar = beta.map((b) => (prod *= 1 - b));
@@ -109,12 +104,12 @@ describe("vdm elbo --json", () => {
 });
 
 describe("vdm sample / train / eval", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vdm-cli-"));
+  const dir = tempDir("vdm-cli-");
 
   it("samples the oracle to JSON, CSV and PNG, with trajectories", () => {
     for (const ext of ["json", "csv", "png"]) {
       const out = join(dir, `s.${ext}`);
-      const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--timesteps", "50", "--n", "300", "--out", out, "--trajectory");
+      const r = vdm("sample", ...oracle("gaussian"), "--timesteps", "50", "--n", "300", "--out", out, "--trajectory");
       assert.equal(r.code, 0, r.stderr);
       assert.ok(existsSync(out) && existsSync(join(dir, "s.trajectory.json")));
     }
@@ -140,9 +135,7 @@ describe("vdm sample / train / eval", () => {
       assert.ok(existsSync(join(out, f)), f);
     const metrics = JSON.parse(r.stdout);
     for (const key of ["bpd", "nats", "energyDistance", "noiseFloor", "stepsPerSecond"]) assert.ok(Number.isFinite(metrics[key]), key);
-    const ev = vdm("eval", "--model", out, "--json", "--n", "100");
-    assert.equal(ev.code, 0, ev.stderr);
-    const e = JSON.parse(ev.stdout);
+    const e = vdmJson("eval", "--model", out, "--json", "--n", "100");
     assert.deepEqual(Object.keys(e), [
       "n",
       "samples",
@@ -164,11 +157,8 @@ describe("vdm sample / train / eval", () => {
   it("bad input is named", () => {
     const cases: [string[], RegExp][] = [
       [["sample", "--model", join(dir, "none"), "--out", join(dir, "x.json")], /no checkpoint at .*none \(missing config.json\)/],
-      [["sample", "--model", "oracle", "--data", "moons", "--out", join(dir, "x.json")], /no closed-form density for data set "moons"/],
-      [
-        ["sample", "--model", "oracle", "--data", "gaussian", "--out", join(dir, "x.txt")],
-        /--out must end in .json, .csv, .png or .npy, got ".*x.txt"/,
-      ],
+      [["sample", ...oracle("moons"), "--out", join(dir, "x.json")], /no closed-form density for data set "moons"/],
+      [["sample", ...oracle("gaussian"), "--out", join(dir, "x.txt")], /--out must end in .json, .csv, .png or .npy, got ".*x.txt"/],
       [["train", "--data", "spiral", "--out", join(dir, "y")], /unknown dataset "spiral"/],
       [["train", "--data", "moons"], /--out DIR is required/],
       [["train", "--data", "moons", "--out", join(dir, "z"), "--target", "noise"], /unknown target "noise"/],

@@ -4,12 +4,12 @@
  * help states the sampler they use, misspellings get a suggestion, and long sampling shows progress.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { oracle, tempDir, vdm } from "../testing/cli.js";
 import { textRunConfig } from "../text/config.js";
 import { loadTextCorpus } from "../text/data.js";
 import { textSamplerDefaults } from "../text/sample.js";
@@ -17,23 +17,13 @@ import { Tokenizer } from "../text/tokenizer.js";
 import { closest, editDistance } from "./args.js";
 import { Progress } from "./progress.js";
 
-const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-function vdm(...args: string[]) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
-}
 
 describe("vdm eval --n", () => {
   it("limits the ELBO, the ODE likelihood and the samples to n held-out points, and reports n", () => {
     const r = vdm(
       "eval",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
+      ...oracle("gaussian"),
       "--timesteps",
       "100",
       "--sample-steps",
@@ -59,7 +49,7 @@ describe("vdm eval --n", () => {
 
 describe("a Diffusion-LM (text) run given to a command for 2-D and image models", () => {
   // the commands refuse it from its config alone, before loading any weights
-  const dir = mkdtempSync(join(tmpdir(), "vdm-text-run-"));
+  const dir = tempDir("vdm-text-run-");
   const corpus = loadTextCorpus("text:restaurants", 0, { train: 50, test: 10 });
   writeFileSync(join(dir, "config.json"), JSON.stringify(textRunConfig(corpus, Tokenizer.fromSentences(corpus.train), { steps: 1 })));
   const out = join(dir, "out");
@@ -99,22 +89,8 @@ describe("a Diffusion-LM (text) run given to a command for 2-D and image models"
 
 describe("every argument is checked before any work", () => {
   it("vdm nfe with a bad sampler in --samplers fails before sampling the good ones", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "vdm-nfe-")), "nfe");
-    const r = vdm(
-      "nfe",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
-      "--samplers",
-      "dpm++2m,bogus",
-      "--n",
-      "20000",
-      "--out",
-      out,
-      "--backend",
-      "jax",
-    );
+    const out = join(tempDir("vdm-nfe-"), "nfe");
+    const r = vdm("nfe", ...oracle("gaussian"), "--samplers", "dpm++2m,bogus", "--n", "20000", "--out", out, "--backend", "jax");
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /unknown sampler "bogus"/);
     assert.doesNotMatch(r.stderr, /dpm\+\+2m\s+N=/, "no row of the first sampler");
@@ -124,10 +100,7 @@ describe("every argument is checked before any work", () => {
   it("number lists: an empty entry is an error, not a zero", () => {
     const g = vdm(
       "guidance",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
+      ...oracle("eight-gaussians"),
       "--guidance",
       "classifier",
       "--scales",
@@ -137,7 +110,7 @@ describe("every argument is checked before any work", () => {
     );
     assert.equal(g.code, 2, g.stderr);
     assert.match(g.stderr, /--scales must be a comma-separated list of numbers >= 0, got "1,,3"/);
-    const s = vdm("score-field", "--model", "oracle", "--data", "gaussian", "--sigmas", "0,,1", "--out", join(tmpdir(), "vdm-never.png"));
+    const s = vdm("score-field", ...oracle("gaussian"), "--sigmas", "0,,1", "--out", join(tmpdir(), "vdm-never.png"));
     assert.equal(s.code, 2, s.stderr);
     assert.match(s.stderr, /--sigmas must be a comma-separated list of numbers >= 0/);
   });
@@ -145,13 +118,10 @@ describe("every argument is checked before any work", () => {
 
 describe("flags the README promises", () => {
   it("vdm guidance takes --backend", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "vdm-guidance-")), "g");
+    const out = join(tempDir("vdm-guidance-"), "g");
     const r = vdm(
       "guidance",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
+      ...oracle("eight-gaussians"),
       "--guidance",
       "classifier",
       "--scales",
@@ -171,7 +141,7 @@ describe("flags the README promises", () => {
   });
 
   it("vdm schedule --model refuses an --out that is not .svg before loading the run", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "vdm-schedule-")), "snr.png");
+    const out = join(tempDir("vdm-schedule-"), "snr.png");
     const r = vdm("schedule", "--model", "fashion-mnist", "--out", out);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--out must be a \.svg file/);
@@ -219,13 +189,10 @@ describe("did you mean", () => {
 
 describe("progress", () => {
   it("vdm sample of many points draws them in batches and says how far it is", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "vdm-many-")), "x.npy");
+    const out = join(tempDir("vdm-many-"), "x.npy");
     const r = vdm(
       "sample",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
+      ...oracle("gaussian"),
       "--n",
       "200001",
       "--sampler",

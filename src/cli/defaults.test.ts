@@ -2,7 +2,9 @@
  * The library's defaults are the CLI's: `vdm sample` with no sampler flags draws bit for bit what
  * `drawSamples` draws when given no sampler, stream or count (DPM-Solver++ 2M on 20 levels, seed 0,
  * 1000 samples), and of a text run what `sampleSentences` draws given no options (DDIM on 50 levels
- * with clamping, seed 0; 20 sentences, vdm sample's default). The CLI runs the network on jax-js here (--backend jax), as the library does: its
+ * with clamping, seed 0; 20 sentences, vdm sample's default); and `vdm train` and `vdm train-classifier`
+ * with no flags but the steps write the config `runConfigFor` makes given only the steps (and, for a
+ * classifier, its classes). The CLI runs the network on jax-js here (--backend jax), as the library does: its
  * default "auto" picks ONNX Runtime where it loads, a runtime and not a sampling choice.
  */
 import assert from "node:assert/strict";
@@ -22,6 +24,19 @@ import { train } from "../train/trainer.js";
 useEngine("wasm");
 
 describe("the library's defaults are the CLI's", { timeout: 120_000 }, () => {
+  const configOf = (dir: string) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as unknown;
+
+  it("trains a denoiser and a classifier with the config the library makes by default", () => {
+    const root = mkdtempSync(join(tmpdir(), "vdm-defaults-train-"));
+    const split = loadSplit("moons", 0);
+    const den = vdm("train", "--data", "moons", "--out", join(root, "den"), "--steps", "2", "--no-report", "--backend", "jax");
+    assert.equal(den.code, 0, den.stderr);
+    assert.deepEqual(configOf(join(root, "den")), runConfigFor("moons", split, { steps: 2 }));
+    const cls = vdm("train-classifier", "--data", "moons", "--out", join(root, "cls"), "--steps", "2", "--no-report", "--backend", "jax");
+    assert.equal(cls.code, 0, cls.stderr);
+    assert.deepEqual(configOf(join(root, "cls")), runConfigFor("moons", split, { steps: 2, classifierClasses: 2 }));
+  });
+
   it("samples a trained model exactly as vdm sample does by default", () => {
     const dir = mkdtempSync(join(tmpdir(), "vdm-defaults-"));
     const split = loadSplit("moons", 0);

@@ -1,9 +1,11 @@
 /**
  * What training leaves in a run's metrics.json: the steps done, the training time across
- * invocations (a resumed run adds to the earlier ones), the speed and the final loss.
+ * invocations (a resumed run adds to the earlier ones), the speed and the final loss; and what a
+ * report says of the held-out ELBO.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatSeconds } from "./progress.js";
 
@@ -13,6 +15,24 @@ export function meanOfLast(a: ArrayLike<number>, k: number): number {
   const from = Math.max(0, a.length - k);
   for (let i = from; i < a.length; i++) sum += a[i]!;
   return sum / Math.max(1, a.length - from);
+}
+
+/**
+ * What a report's metrics.json says of a held-out −ELBO (borrowed, as `process`): bits/dim, nats ±
+ * their standard error, the three terms, the one-draw diffusion-term variance where it was estimated,
+ * and γ at the reconstruction and prior latents.
+ */
+export function elboFacts<
+  E extends { bpd: number; nats: number; stdError: number; terms: unknown; diffusionVariance?: number | undefined },
+>(elbo: E, process: DiffusionProcess) {
+  return {
+    bpd: elbo.bpd,
+    nats: elbo.nats,
+    natsStdError: elbo.stdError,
+    terms: elbo.terms as E["terms"],
+    ...(elbo.diffusionVariance !== undefined ? { diffusionVariance: elbo.diffusionVariance } : {}),
+    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
+  };
 }
 
 /**

@@ -5,12 +5,17 @@ import { numpy as np, tree } from "../engine/jax.js";
 import { cfgModel, checkClass, classifierGuidedModel, conditionalModel, guidanceDefaults } from "../guidance/guided.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { type LoadedClassifier, loadClassifier } from "../train/load.js";
-import { asUsage, defineFlags, type FlagValues, UsageError } from "./args.js";
+import { asUsage, defineFlags, type FlagValues, intFlag, UsageError } from "./args.js";
 import type { ResolvedModel } from "./model.js";
 
 /** Conditional sampling: the class and how to steer towards it. */
 export const guidanceFlags = defineFlags("Conditional sampling", {
-  class: { value: "K|all", help: "sample class K (all: classes 0..K−1 in turn, sample i of class i mod K)" },
+  class: {
+    value: "K|all",
+    help: "sample class K (all: classes 0..K−1 in turn, sample i of class i mod K)",
+    parse: (raw: string, name: string): number | "all" | undefined =>
+      raw === "" ? undefined : raw === "all" ? raw : intFlag(name, raw, { min: 0 }),
+  },
   guidance: {
     value: "none|cfg|classifier",
     help: "none: the conditional model itself; cfg: classifier-free, ε̃ = (1 + w)ε(x, y) − w ε(x, ∅); classifier: s̃ = s + γ ∇ log p_φ(y | x_t) (the oracle uses the exact classifier) (default: cfg for a model trained with label dropout (vdm train --conditional), else none)",
@@ -18,11 +23,19 @@ export const guidanceFlags = defineFlags("Conditional sampling", {
   scale: {
     value: "W",
     help: `the guidance scale, w for cfg, γ for classifier (default: ${guidanceDefaults.cfgScale} for cfg, ${guidanceDefaults.classifierScale} for classifier)`,
+    parse: (raw: string, name: string): number | undefined => (raw === "" ? undefined : scaleFlag(name, raw)),
   },
   classifier: { value: "DIR", help: "classifier guidance's classifier, from vdm train-classifier" },
 });
 
 type Flags = FlagValues<typeof guidanceFlags.specs>;
+
+/** A guidance scale flag: a number >= 0, with a usage error naming the flag. */
+export function scaleFlag(name: string, raw: string): number {
+  const scale = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(scale) || scale < 0) throw new UsageError(`--${name} must be a number >= 0, got "${raw}"`);
+  return scale;
+}
 
 /** The guidance the flags ask for: --guidance, else cfg for a model trained for it (label dropout), else none. */
 export function guidanceKind(resolved: ResolvedModel, flags: Pick<Flags, "guidance">): string {
@@ -31,10 +44,8 @@ export function guidanceKind(resolved: ResolvedModel, flags: Pick<Flags, "guidan
 
 /** The guidance scale the flags ask for: --scale, else guidanceDefaults' scales. */
 export function guidanceScale(resolved: ResolvedModel, flags: Pick<Flags, "guidance" | "scale">): number {
-  if (flags.scale === "") return guidanceKind(resolved, flags) === "cfg" ? guidanceDefaults.cfgScale : guidanceDefaults.classifierScale;
-  const scale = Number(flags.scale);
-  if (!Number.isFinite(scale) || scale < 0) throw new UsageError(`--scale must be a number >= 0, got "${flags.scale}"`);
-  return scale;
+  if (flags.scale !== undefined) return flags.scale;
+  return guidanceKind(resolved, flags) === "cfg" ? guidanceDefaults.cfgScale : guidanceDefaults.classifierScale;
 }
 
 /**

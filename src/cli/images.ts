@@ -16,6 +16,7 @@ import { AncestralSampler } from "../sample/ancestral.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { dataShape, labelClasses, normalizationOf } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
+import { elboFacts } from "./facts.js";
 import { Progress } from "./progress.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
@@ -180,12 +181,7 @@ export function imageReport(
     schedule: config.schedule,
     timesteps: config.timesteps,
     model: config.model,
-    bpd: elbo.bpd,
-    nats: elbo.nats,
-    natsStdError: elbo.stdError,
-    terms: elbo.terms,
-    ...(elbo.diffusionVariance !== undefined ? { diffusionVariance: elbo.diffusionVariance } : {}),
-    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
+    ...elboFacts(elbo, process),
     testImages: test.n,
     elboSamples: o.elboSamples,
     sampleSteps: o.sampleSteps,

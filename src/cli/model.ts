@@ -15,7 +15,7 @@ import { dataShape } from "../train/build.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
-import { defineFlags, type FlagValues, intFlag, UsageError } from "./args.js";
+import { defineFlags, type FlagValues, int, oneOf, optionalInt, UsageError } from "./args.js";
 import { kindOf } from "./runs.js";
 
 export interface ResolvedModel {
@@ -63,7 +63,11 @@ export const modelFlags = defineFlags(
     data: { value: "D", help: `the data set (default: the checkpoint's); with --model oracle required: ${oracleDataHelp}` },
     // no default in the table: a value given with a checkpoint (which has its own) is refused, not ignored
     schedule: { value: "S", help: `oracle only: the noise schedule (default: ${ORACLE_SCHEDULE})` },
-    timesteps: { value: "T", help: `oracle only: the number of steps (0 = continuous time) (default: ${ORACLE_TIMESTEPS})` },
+    timesteps: {
+      value: "T",
+      help: `oracle only: the number of steps (0 = continuous time) (default: ${ORACLE_TIMESTEPS})`,
+      parse: optionalInt({ min: 0 }),
+    },
   },
   mixtureFileHelp,
 );
@@ -74,6 +78,7 @@ export const backendFlags = defineFlags("Backend", {
     default: "auto",
     value: backendNames.join("|"),
     help: "auto runs the network in ONNX Runtime when the optional package onnxruntime-node loads, else in jax-js, and says which on stderr; onnx exports it to ONNX and runs it in ONNX Runtime (3–5× faster here); jax runs it in jax-js",
+    parse: oneOf(...backendNames),
   },
   // measured on 2 cores (npm run bench): 2 threads took 0.6–0.85× the time of 1 for U-Net steps,
   // forward passes and sampling, and the same for the small 2-D step
@@ -81,6 +86,7 @@ export const backendFlags = defineFlags("Backend", {
     default: String(availableParallelism()),
     value: "N",
     help: "ONNX Runtime's intra-op threads (the default is this machine's core count)",
+    parse: int({ min: 1 }),
   },
   "onnx-no-spin": {
     type: "boolean",
@@ -114,16 +120,15 @@ function slowEngineWarning(): string {
 /** The backend the flags ask for; "auto" says once on stderr which it picked and why. */
 export function parseBackend(flags: Partial<BackendFlags>): Backend {
   const { backend, "onnx-threads": threads } = backendFlags.specs;
-  const name = flags.backend ?? backend.default;
-  if (!(backendNames as readonly string[]).includes(name)) throw new UsageError(`--backend must be auto, onnx or jax, got "${name}"`);
-  const choice = chooseBackend(name as BackendName);
+  const name = flags.backend ?? (backend.default as BackendName);
+  const choice = chooseBackend(name);
   if (name === "auto" && !announced) {
     announced = true;
     console.error(choice.onnx ? `backend: ${choice.reason}` : slowEngineWarning());
   }
   return {
     onnx: choice.onnx,
-    session: { threads: intFlag("onnx-threads", flags["onnx-threads"] ?? threads.default, { min: 1 }), spin: !flags["onnx-no-spin"] },
+    session: { threads: flags["onnx-threads"] ?? Number(threads.default), spin: !flags["onnx-no-spin"] },
   };
 }
 
@@ -184,10 +189,7 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
     return {
       // the score target is exact at every level, the clean data (σ = 0) included; the labels are the components
       denoiser: { model: oracleModel("score", mixture.weights.length), params: mixtureParams(mixture) },
-      process: new DiffusionProcess(
-        getSchedule(flags.schedule || ORACLE_SCHEDULE),
-        flags.timesteps ? intFlag("timesteps", flags.timesteps, { min: 0 }) : ORACLE_TIMESTEPS,
-      ),
+      process: new DiffusionProcess(getSchedule(flags.schedule || ORACLE_SCHEDULE), flags.timesteps ?? ORACLE_TIMESTEPS),
       normalization: identityNormalization(dim),
       data: flags.data,
       dim,
@@ -205,7 +207,8 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
     ["schedule", config.schedule],
     ["timesteps", String(config.timesteps)],
   ] as const) {
-    if (flags[name]) throw new UsageError(`--${name} is for --model oracle; the checkpoint ${flags.model} has its own (--${name} ${own})`);
+    if (flags[name] !== undefined && flags[name] !== "")
+      throw new UsageError(`--${name} is for --model oracle; the checkpoint ${flags.model} has its own (--${name} ${own})`);
   }
   return {
     denoiser: run.denoiser,

@@ -1,21 +1,12 @@
 /** The CLI's pictures: score-field's levels for a trained model, and --zoom. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
-
-function vdm(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { oracle, tempDir, vdm } from "../testing/cli.js";
 
 describe("vdm score-field on a trained model", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vdm-pictures-"));
+  const dir = tempDir("vdm-pictures-");
   const run = join(dir, "run");
   const trained = vdm(
     "train",
@@ -61,8 +52,8 @@ describe("vdm score-field on a trained model", () => {
 
 describe("--zoom", () => {
   it("must be an integer in 1..16", () => {
-    const dir = mkdtempSync(join(tmpdir(), "vdm-zoom-"));
-    const r = vdm("sample", "--model", "oracle", "--data", "gaussian", "--n", "10", "--out", join(dir, "x.png"), "--zoom", "0");
+    const dir = tempDir("vdm-zoom-");
+    const r = vdm("sample", ...oracle("gaussian"), "--n", "10", "--out", join(dir, "x.png"), "--zoom", "0");
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--zoom must be an integer in \[1, 16\], got "0"/);
   });

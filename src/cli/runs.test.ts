@@ -4,19 +4,11 @@
  * checkpoint and the command that resumes it, and --no-report stops after training.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const BIN = process.env.VDM_BIN ?? fileURLToPath(new URL("../../bin/vdm.js", import.meta.url));
-
-function vdm(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { BIN, tempDir, tinyTraining, trainTinyText, vdm } from "../testing/cli.js";
 
 /** `vdm args`, stopped by SIGINT once its stderr matches `ready`; its exit code and output. */
 function vdmInterrupted(ready: RegExp, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -38,18 +30,17 @@ function vdmInterrupted(ready: RegExp, ...args: string[]): Promise<{ code: numbe
   });
 }
 
-const tiny = ["--steps", "20", "--hidden", "16", "--timesteps", "50", "--quiet"];
 const bytes = (dir: string) => ["config.json", "state.safetensors"].map((f) => readFileSync(join(dir, f)));
 const json = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 /** A path as it appears in a regular expression. */
 const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("a run in --out", () => {
-  const root = mkdtempSync(join(tmpdir(), "vdm-runs-"));
+  const root = tempDir("vdm-runs-");
   const run = join(root, "run");
 
   it("--no-report stops after training: a checkpoint and metrics.json with the training facts, no pictures", () => {
-    const r = vdm("train", "--data", "moons", "--out", run, ...tiny, "--no-report");
+    const r = vdm("train", "--data", "moons", "--out", run, ...tinyTraining, "--no-report");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^trained moons: 20 steps in \d+s \([\d.]+ steps\/s\)$/m);
     for (const f of ["samples.png", "loss.png", "forward.png"]) assert.ok(!existsSync(join(run, f)), `${f} was not drawn`);
@@ -64,11 +55,11 @@ describe("a run in --out", () => {
     const held = `${re(run)} already holds a moons denoiser run at step 20 of 20`;
     const cases: [string[], RegExp][] = [
       [
-        ["train", "--data", "moons", "--out", run, ...tiny, "--hidden", "32"],
+        ["train", "--data", "moons", "--out", run, ...tinyTraining, "--hidden", "32"],
         new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`),
       ],
       [
-        ["train-classifier", "--data", "moons", "--out", run, ...tiny],
+        ["train-classifier", "--data", "moons", "--out", run, ...tinyTraining],
         new RegExp(`${held}; --resume continues it \\(vdm train --out ${re(run)} --resume\\), --force replaces it`),
       ],
       [
@@ -88,7 +79,7 @@ describe("a run in --out", () => {
     const foreign = join(root, "foreign");
     mkdirSync(foreign);
     writeFileSync(join(foreign, "config.json"), '{"name": "my app"}\n');
-    const r = vdm("train", "--data", "moons", "--out", foreign, ...tiny, "--force");
+    const r = vdm("train", "--data", "moons", "--out", foreign, ...tinyTraining, "--force");
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`${re(join(foreign, "config.json"))} is not a vdm run's config`));
     assert.equal(readFileSync(join(foreign, "config.json"), "utf8"), '{"name": "my app"}\n');
@@ -150,7 +141,7 @@ describe("a run in --out", () => {
 
   it("resuming a finished run says that nothing is left and rewrites nothing", () => {
     const pictured = join(root, "pictured");
-    const first = vdm("train", "--data", "moons", "--out", pictured, ...tiny);
+    const first = vdm("train", "--data", "moons", "--out", pictured, ...tinyTraining);
     assert.equal(first.code, 0, first.stderr);
     const files = ["config.json", "state.safetensors", "samples.png", "loss.png", "forward.png", "metrics.json"];
     const mtimes = () => files.map((f) => statSync(join(pictured, f)).mtimeMs);
@@ -168,7 +159,7 @@ describe("a run in --out", () => {
     // --force replaces it: the old run's files go (a classifier writes no pictures), the user's stay
     writeFileSync(join(pictured, "grid-100.png"), "stale");
     writeFileSync(join(pictured, "notes.txt"), "mine");
-    const clf = vdm("train-classifier", "--data", "moons", "--out", pictured, ...tiny, "--force", "--no-report");
+    const clf = vdm("train-classifier", "--data", "moons", "--out", pictured, ...tinyTraining, "--force", "--no-report");
     assert.equal(clf.code, 0, clf.stderr);
     assert.match(
       clf.stderr,
@@ -184,27 +175,7 @@ describe("a run in --out", () => {
 
   it("a Diffusion-LM run resumes with `vdm train --out DIR --resume`, refusing a contradicting --width and taking a new --lr", () => {
     const lm = join(root, "lm");
-    const first = vdm(
-      "train",
-      "--data",
-      "text:restaurants",
-      "--out",
-      lm,
-      "--steps",
-      "2",
-      "--width",
-      "16",
-      "--layers",
-      "1",
-      "--heads",
-      "1",
-      "--embed-dim",
-      "8",
-      "--batch",
-      "8",
-      "--no-report",
-      "--json",
-    );
+    const first = trainTinyText(lm, "--heads", "1", "--embed-dim", "8", "--batch", "8", "--no-report", "--json");
     assert.equal(first.code, 0, first.stderr);
     assert.ok(!existsSync(join(lm, "samples.txt")) && !existsSync(join(lm, "classifier-food")), "--no-report: no samples, no classifier");
     const before = bytes(lm);

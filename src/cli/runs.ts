@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { checkpointStep, readCheckpointConfig } from "../io/checkpoint.js";
 import { networkOf } from "../models/kinds.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
-import { defineFlags, Interrupted, intFlag, UsageError } from "./args.js";
+import { defineFlags, Interrupted, type RawValues, UsageError } from "./args.js";
 
 /**
  * --resume, --force and --no-report of a training command; `changeable` names the flags whose new
@@ -194,11 +194,12 @@ export function checkOut(dir: string, { resume, force, kind, owner }: OutOptions
 /**
  * A flag that a resumed run checks: `of` gives the run's value as the flag would be written
  * (undefined: the run has no such setting); `apply`, for a flag the run may change (one that
- * leaves its model, data and process alone), gives the config with the new value.
+ * leaves its model, data and process alone), gives the config with the new value, read from the
+ * parsed `flags` (of type F).
  */
-export interface ResumeFlag {
+export interface ResumeFlag<F> {
   of(config: RunConfig): string | undefined;
-  apply?(config: RunConfig, raw: string): RunConfig;
+  apply?(config: RunConfig, flags: F): RunConfig;
 }
 
 /** A number (or absent value) as a flag would be written. */
@@ -231,19 +232,19 @@ function hasReport(dir: string): boolean {
 }
 
 /**
- * The config a resumed run in `dir` trains with. Each flag in `given` that `table` knows is checked
- * against the run: one that differs is applied if the run may change it, else an error naming the
+ * The config a resumed run in `dir` trains with. Each flag in `given` that `table` knows is checked,
+ * as written on the command line (`raw`), against the run: one that differs is applied if the run may change it, else an error naming the
  * flag, the run's value and the given one. --steps may only grow (below the steps done: an error).
  * A run with all its steps done has nothing left unless its report is missing (trained with
  * --no-report, or stopped during the report) and --no-report is not given: then the report is
  * written. Says on stderr where the run resumes and what changed, or what is left.
  */
-export function resumeRun(
+export function resumeRun<F extends { steps?: number | undefined; "no-report": boolean }>(
   dir: string,
   kind: RunKind,
-  flags: Record<string, string | boolean>,
+  { values: flags, raw: written }: { values: F; raw: RawValues },
   given: ReadonlySet<string>,
-  table: Readonly<Record<string, ResumeFlag>>,
+  table: Readonly<Record<string, ResumeFlag<F>>>,
 ): Resumption {
   let config = readCheckpointConfig(dir, validateRunConfig);
   if (kindOf(config) !== kind) throw new UsageError(`${dir} holds ${describeRun(dir)}; ${resumeCommand(kindOf(config), dir)} continues it`);
@@ -252,7 +253,8 @@ export function resumeRun(
   for (const name of given) {
     const flag = table[name];
     if (!flag) continue;
-    const raw = String(flags[name]);
+    // compared and quoted as written: "1e-3" agrees with a run's 0.001 (sameValue), and an error shows what the user typed
+    const raw = String(written[name]);
     const ours = flag.of(config);
     if (ours !== undefined && sameValue(raw, ours)) continue;
     if (!flag.apply) {
@@ -263,11 +265,11 @@ export function resumeRun(
           : `--${name} ${raw} contradicts the run in ${dir}, which has --${name} ${ours}: ${keeps}`,
       );
     }
-    config = flag.apply(config, raw);
+    config = flag.apply(config, flags);
     changes.push(`--${name} ${raw} replaces ${ours}`);
   }
-  if (given.has("steps")) {
-    const steps = intFlag("steps", String(flags.steps), { min: 1 });
+  if (given.has("steps") && flags.steps !== undefined) {
+    const { steps } = flags;
     if (steps < done)
       throw new UsageError(
         `--steps ${steps} is below the ${done} steps the run in ${dir} has done: a resumed run trains further (--steps above ${done})`,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { refused, tinyRuns, vdm } from "../testing/cli.js";
+import { oracle, refused, tinyRuns, trainTinyText, vdm } from "../testing/cli.js";
 
 /** A tiny 2-D run and classifier that the tests read. */
 const { root, run } = tinyRuns("vdm-sweep-flags-");
@@ -15,25 +15,7 @@ const { root, run } = tinyRuns("vdm-sweep-flags-");
 describe("vdm train of a text run", () => {
   it('--classifiers "" trains no classifier (it fell back to the default, food)', () => {
     const out = join(root, "text");
-    const r = vdm(
-      "train",
-      "--data",
-      "text:restaurants",
-      "--out",
-      out,
-      "--steps",
-      "2",
-      "--width",
-      "16",
-      "--layers",
-      "1",
-      "--embed-dim",
-      "4",
-      "--classifiers",
-      "",
-      "--classifier-steps",
-      "2",
-    );
+    const r = trainTinyText(out, "--embed-dim", "4", "--classifiers", "", "--classifier-steps", "2");
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
       readdirSync(out).filter((name) => name.startsWith("classifier-")),
@@ -49,10 +31,7 @@ describe("a misspelt name or a refused combination of options is a usage mistake
     refused(
       /no closed-form density for data set "gausian" .*; did you mean "gaussian"\?$/m,
       "sample",
-      "--model",
-      "oracle",
-      "--data",
-      "gausian",
+      ...oracle("gausian"),
       "--n",
       "3",
       "--out",
@@ -82,10 +61,7 @@ describe("score-field --grid", () => {
     refused(
       /--grid must be an integer in \[2, 100\], got "400"/,
       "score-field",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
+      ...oracle("eight-gaussians"),
       "--grid",
       "400",
       "--sigmas",
@@ -103,21 +79,7 @@ describe("long work shows progress", () => {
   });
 
   it("vdm guidance of a 2-D model counts the sampler's steps over all scales, then says it draws the picture", () => {
-    const r = vdm(
-      "guidance",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
-      "--guidance",
-      "cfg",
-      "--scales",
-      "0,3",
-      "--n",
-      "5",
-      "--out",
-      join(root, "g"),
-    );
+    const r = vdm("guidance", ...oracle("eight-gaussians"), "--guidance", "cfg", "--scales", "0,3", "--n", "5", "--out", join(root, "g"));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^guided samples \(steps of 2 scales\) 40\/40 /m);
     assert.match(r.stderr, /^drawing guidance\.png: 16 cells of 5 samples$/m);
@@ -159,10 +121,7 @@ describe("sample, guidance and nfe refuse the flags their model does not use (th
     refused(
       /--zoom: image models only/,
       "guidance",
-      "--model",
-      "oracle",
-      "--data",
-      "eight-gaussians",
+      ...oracle("eight-gaussians"),
       "--guidance",
       "cfg",
       "--scales",
@@ -230,7 +189,7 @@ describe("vdm elbo refuses the flags of its other mode (they were silently ignor
 
 describe("an --out FILE in a directory that does not exist is refused before any work (the work was lost at the write: ENOENT ... .tmp)", () => {
   for (const [command, file, ...rest] of [
-    ["sample", "a.json", "--model", "oracle", "--data", "gaussian", "--n", "3"],
+    ["sample", "a.json", ...oracle("gaussian"), "--n", "3"],
     ["export", "x.onnx", "--model", "oracle", "--data", "gaussian"],
     ["score-field", "x.png", "--model", "oracle", "--data", "eight-gaussians"],
     ["schedule", "x.svg", "--model", "fashion-mnist"],
@@ -258,10 +217,7 @@ describe('vdm sample names the flags of the other kind of model (it said only "u
     refused(
       /unknown flag --infill here: Diffusion-LM \(text\) runs only; oracle is the oracle of a density/,
       "sample",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
+      ...oracle("gaussian"),
       "--infill",
       "a _",
       "--n",
@@ -271,22 +227,7 @@ describe('vdm sample names the flags of the other kind of model (it said only "u
     ));
   it("--class and --zoom of a text run", () => {
     const out = join(root, "text-k");
-    const r = vdm(
-      "train",
-      "--data",
-      "text:restaurants",
-      "--out",
-      out,
-      "--steps",
-      "2",
-      "--width",
-      "16",
-      "--layers",
-      "1",
-      "--embed-dim",
-      "4",
-      "--no-report",
-    );
+    const r = trainTinyText(out, "--embed-dim", "4", "--no-report");
     assert.equal(r.code, 0, r.stderr);
     refused(
       /unknown flag --class here: 2-D and image models only; .* is a Diffusion-LM \(text\) run/,
@@ -304,10 +245,7 @@ describe('vdm sample names the flags of the other kind of model (it said only "u
 describe("vdm nfe --samplers", () => {
   const nfe = (samplers: string) => [
     "nfe",
-    "--model",
-    "oracle",
-    "--data",
-    "gaussian",
+    ...oracle("gaussian"),
     "--samplers",
     samplers,
     "--steps",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { refused, tinyRuns, vdm } from "../testing/cli.js";
+import { oracle, refused, tinyRuns, vdm } from "../testing/cli.js";
 
 /** A tiny 2-D run and classifier that the tests read. */
 const { root, run, classifier } = tinyRuns("vdm-sweep-");
@@ -31,7 +31,7 @@ describe("an --out FILE never replaces a file of a run", () => {
 });
 
 describe("a class or classifier that does not fit the model is a usage mistake (exit 2) naming the flag", () => {
-  const oracle8 = ["--model", "oracle", "--data", "eight-gaussians"];
+  const oracle8 = oracle("eight-gaussians");
   it("vdm sample --class 9 of eight Gaussians", () =>
     refused(
       /--class 9: class 9 is out of range: the model knows classes 0\.\.7/,
@@ -115,8 +115,8 @@ describe("an --out DIR that is a file is refused before any work (it failed with
   for (const args of [
     ["train", "--data", "moons", "--steps", "5"],
     ["train-classifier", "--data", "moons", "--steps", "5"],
-    ["nfe", "--model", "oracle", "--data", "gaussian", "--samplers", "ddim", "--steps", "2", "--n", "10"],
-    ["guidance", "--model", "oracle", "--data", "eight-gaussians", "--guidance", "cfg", "--scales", "0", "--n", "2"],
+    ["nfe", ...oracle("gaussian"), "--samplers", "ddim", "--steps", "2", "--n", "10"],
+    ["guidance", ...oracle("eight-gaussians"), "--guidance", "cfg", "--scales", "0", "--n", "2"],
     ["langevin-demo", "--n", "10"],
     ["elbo", "--estimators", "denoising", "--timesteps", "5", "--n", "4", "--draws", "2"],
   ]) {
@@ -128,24 +128,14 @@ describe("an --out DIR that is a file is refused before any work (it failed with
 });
 
 describe("a negative number or a missing value is named by the flag's own check (the parser said the value was ambiguous)", () => {
-  const oracle = ["sample", "--model", "oracle", "--data", "gaussian", "--out", join(root, "s.json")];
-  it("--class -1", () => refused(/--class must be an integer >= 0, got "-1"/, ...oracle, "--class", "-1", "--n", "3"));
-  it("--n -3", () => refused(/--n must be an integer >= 1, got "-3"/, ...oracle, "--n", "-3"));
-  it("--seed -1", () => refused(/--seed must be an integer >= 0, got "-1"/, ...oracle, "--n", "3", "--seed", "-1"));
+  const sample = ["sample", ...oracle("gaussian"), "--out", join(root, "s.json")];
+  it("--class -1", () => refused(/--class must be an integer >= 0, got "-1"/, ...sample, "--class", "-1", "--n", "3"));
+  it("--n -3", () => refused(/--n must be an integer >= 1, got "-3"/, ...sample, "--n", "-3"));
+  it("--seed -1", () => refused(/--seed must be an integer >= 0, got "-1"/, ...sample, "--n", "3", "--seed", "-1"));
   it("--n with no value before another flag", () =>
-    refused(
-      /^vdm sample: --n needs a value \(--n K;/m,
-      "sample",
-      "--model",
-      "oracle",
-      "--data",
-      "gaussian",
-      "--n",
-      "--out",
-      join(root, "s.json"),
-    ));
+    refused(/^vdm sample: --n needs a value \(--n K;/m, "sample", ...oracle("gaussian"), "--n", "--out", join(root, "s.json")));
   it("--out at the end of the line", () =>
-    refused(/^vdm sample: --out needs a value \(--out FILE;/m, "sample", "--model", "oracle", "--data", "gaussian", "--out"));
+    refused(/^vdm sample: --out needs a value \(--out FILE;/m, "sample", ...oracle("gaussian"), "--out"));
 });
 
 describe("a flag that does not apply is refused, not ignored", () => {
@@ -177,7 +167,7 @@ describe("a flag that does not apply is refused, not ignored", () => {
     ));
   it("the oracle still takes them, and defaults to cosine with 1000 steps", () => {
     const nfe = (...extra: string[]) => {
-      const r = vdm("eval", "--model", "oracle", "--data", "gaussian", "--sampler", "ancestral", "--n", "20", "--json", ...extra);
+      const r = vdm("eval", ...oracle("gaussian"), "--sampler", "ancestral", "--n", "20", "--json", ...extra);
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout).nfe; // ancestral takes every step of the chain
     };

@@ -17,7 +17,7 @@ import { type Attribute, attributeValue } from "../text/grammar.js";
 import { infillPattern, repeatRows } from "../text/infill.js";
 import { loadTextLM, sampleSentences, type TextControl, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
 import type { RunConfig } from "../train/config.js";
-import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "./args.js";
+import { defineFlags, helpText, int, nonNegative, parse, UsageError } from "./args.js";
 import { formatSeconds, Progress } from "./progress.js";
 import { checkOutFile } from "./runs.js";
 import { makeSampler, samplerFlags } from "./samplers.js";
@@ -131,7 +131,7 @@ export function sampleText(argv: string[]): void {
   if (flags.out) checkOutFile(flags.out);
   const lm = loadTextLM(flags.model);
   const { n } = flags;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const seed = flags.seed;
   const { scale, fluency } = flags;
   const sampler = textSampler(flags, lm.process)();
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;

@@ -15,7 +15,7 @@ import { sampleSentences, textLM } from "../text/sample.js";
 import { Tokenizer } from "../text/tokenizer.js";
 import type { RunConfig } from "../train/config.js";
 import { trainAsync } from "../train/trainer.js";
-import { defineFlags, helpText, intFlag, num, parse, parseGiven, UsageError } from "./args.js";
+import { defineFlags, helpText, int, optionalInt, type Parsed, parse, parseGiven, positive, UsageError } from "./args.js";
 import { earlierFacts, trainedSummary, trainingFacts, writeTrainingFacts } from "./facts.js";
 import { backendFlags, parseBackend } from "./model.js";
 import { Progress } from "./progress.js";
@@ -26,21 +26,26 @@ import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags }
 export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)", {
   data: { value: "text:NAME|text:FILE", help: "the sentences" },
   out: { value: "DIR", help: "where the run goes (required)" },
-  steps: { default: String(textRunDefaults.steps), value: "N", help: "training steps" },
-  batch: { default: String(textRunDefaults.batch), value: "B", help: "sentences per batch" },
-  lr: { default: String(textRunDefaults.lr), value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)" },
-  "embed-dim": { default: String(textRunDefaults.embedDim), value: "D", help: "word-embedding dimension" },
-  width: { default: String(textRunDefaults.width), value: "W", help: "transformer width" },
-  layers: { default: String(textRunDefaults.layers), value: "N", help: "transformer layers" },
-  heads: { default: String(textRunDefaults.heads), value: "H", help: "attention heads" },
+  steps: { default: textRunDefaults.steps, value: "N", help: "training steps", parse: int({ min: 1 }) },
+  batch: { default: textRunDefaults.batch, value: "B", help: "sentences per batch", parse: int({ min: 1 }) },
+  lr: { default: textRunDefaults.lr, value: "LR", help: "learning rate (warm-up, cosine decay to a tenth)", parse: positive },
+  "embed-dim": { default: textRunDefaults.embedDim, value: "D", help: "word-embedding dimension", parse: int({ min: 1 }) },
+  width: { default: textRunDefaults.width, value: "W", help: "transformer width", parse: int({ min: 1 }) },
+  layers: { default: textRunDefaults.layers, value: "N", help: "transformer layers", parse: int({ min: 1 }) },
+  heads: { default: textRunDefaults.heads, value: "H", help: "attention heads", parse: int({ min: 1 }) },
   schedule: { default: textRunDefaults.schedule, value: "S", help: "noise schedule (sqrt: Diffusion-LM's; any of the library's)" },
-  timesteps: { default: String(textRunDefaults.timesteps), value: "T", help: "diffusion steps (0 = continuous time)" },
-  length: { value: "L", help: "tokens per sentence (default: the longest training sentence)" },
+  timesteps: { default: textRunDefaults.timesteps, value: "T", help: "diffusion steps (0 = continuous time)", parse: int({ min: 0 }) },
+  length: { value: "L", help: "tokens per sentence (default: the longest training sentence)", parse: optionalInt({ min: 1 }) },
   classifiers: {
     value: "A,B",
     help: 'attributes to train guidance classifiers for, "" for none (default: food for text:restaurants; none for files except length)',
+    parse: (raw: string) =>
+      raw
+        .split(",")
+        .filter((a) => a !== "")
+        .map(attributeFlag),
   },
-  "classifier-steps": { default: String(TEXT_CLASSIFIER_STEPS), value: "N", help: "steps of each classifier" },
+  "classifier-steps": { default: TEXT_CLASSIFIER_STEPS, value: "N", help: "steps of each classifier", parse: int({ min: 1 }) },
 });
 
 /** --resume, --force and --no-report of `vdm train --data text:…` (a resumed run takes a new learning rate). */
@@ -49,7 +54,7 @@ const textRunFlags = runFlags(["lr"]);
 const textNetOf = (c: RunConfig) => configOf(c.model, transformerKind);
 
 /** What a resumed Diffusion-LM run checks, flag by flag: the run's value, and for --lr the change. */
-const textResumeFlags: Record<string, ResumeFlag> = {
+const textResumeFlags: Record<string, ResumeFlag<TextTrainFlags>> = {
   data: { of: (c) => c.data.spec },
   seed: { of: (c) => String(c.seed) },
   batch: { of: (c) => String(c.batch) },
@@ -60,12 +65,14 @@ const textResumeFlags: Record<string, ResumeFlag> = {
   length: { of: (c) => flagText(textNetOf(c)?.length) },
   schedule: { of: (c) => c.schedule },
   timesteps: { of: (c) => String(c.timesteps) },
-  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: num("lr", raw) } }) },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, f) => ({ ...c, adam: { ...c.adam, lr: f.lr } }) },
 };
+
+type TextTrainFlags = Parsed<[typeof textTrainFlags, typeof textRunFlags, typeof backendFlags]>;
 
 /** `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run). */
 export async function trainText(argv: string[]): Promise<void> {
-  const { values: flags, given } = parseGiven(argv, textTrainFlags, textRunFlags, backendFlags);
+  const { values: flags, given, raw } = parseGiven(argv, textTrainFlags, textRunFlags, backendFlags);
   if (flags.help)
     return void console.log(
       helpText(
@@ -82,42 +89,33 @@ export async function trainText(argv: string[]): Promise<void> {
   let corpus: TextCorpus;
   let firstStep = 0;
   if (flags.resume) {
-    const resumed = resumeRun(flags.out, "text", flags, given, textResumeFlags);
+    const resumed = resumeRun(flags.out, "text", { values: flags, raw }, given, textResumeFlags);
     if (resumed.nothingLeft) return;
     ({ config, done: firstStep } = resumed);
     corpus = corpusOf(config);
   } else {
-    const seed = intFlag("seed", flags.seed, { min: 0 });
+    const { seed } = flags;
     corpus = loadTextCorpus(flags.data, seed);
     const tokenizer = Tokenizer.fromSentences(corpus.train);
     config = textRunConfig(corpus, tokenizer, {
-      steps: intFlag("steps", flags.steps, { min: 1 }),
-      batch: intFlag("batch", flags.batch, { min: 1 }),
-      lr: num("lr", flags.lr),
-      embedDim: intFlag("embed-dim", flags["embed-dim"], { min: 1 }),
-      width: intFlag("width", flags.width, { min: 1 }),
-      layers: intFlag("layers", flags.layers, { min: 1 }),
-      heads: intFlag("heads", flags.heads, { min: 1 }),
+      steps: flags.steps,
+      batch: flags.batch,
+      lr: flags.lr,
+      embedDim: flags["embed-dim"],
+      width: flags.width,
+      layers: flags.layers,
+      heads: flags.heads,
       schedule: flags.schedule,
-      timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }),
-      ...(flags.length ? { length: intFlag("length", flags.length, { min: 1 }) } : {}),
+      timesteps: flags.timesteps,
+      ...(flags.length ? { length: flags.length } : {}),
       seed,
     });
   }
   const net = textNetOf(config);
   if (!net) throw new UsageError(`${flags.out} is not a text run`);
   const tokenizer = new Tokenizer(net.words);
-  const wanted = flags["no-report"]
-    ? []
-    : given.has("classifiers")
-      ? flags.classifiers
-          .split(",")
-          .filter((a) => a !== "")
-          .map(attributeFlag)
-      : corpus.builtin
-        ? (["food"] as const)
-        : [];
-  const classifierSteps = intFlag("classifier-steps", flags["classifier-steps"], { min: 1 });
+  const wanted = flags["no-report"] ? [] : given.has("classifiers") ? flags.classifiers : corpus.builtin ? (["food"] as const) : [];
+  const classifierSteps = flags["classifier-steps"];
   let progress: Progress | undefined; // made at the first step, which a resumed run knows only then
   const backend = parseBackend(flags);
   const earlier = flags.resume ? earlierFacts(flags.out) : {};

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { classCount, type PointSet } from "../data/index.js";
 import { normalize } from "../data/normalize.js";
 import { qSample } from "../diffusion/forward.js";
-import { parseTarget } from "../diffusion/parameterization.js";
-import type { DiffusionProcess, Weighting } from "../diffusion/process.js";
+import { parseTarget, targets } from "../diffusion/parameterization.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { filled, Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { evaluate, referenceSample } from "../eval/run.js";
@@ -21,32 +21,66 @@ import { scatterChart } from "../plot/scatter.js";
 import { AncestralSampler } from "../sample/ancestral.js";
 import { labelClasses, normalizationOf, trainedModel } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
-import { defineFlags, intFlag, type Parsed, parse, refuseGiven, UsageError } from "./args.js";
-import { meanOfLast, trainedSummary } from "./facts.js";
+import { runDefaults } from "../train/defaults.js";
+import {
+  defineFlags,
+  int,
+  oneOf,
+  optional,
+  optionalInt,
+  type Parsed,
+  parseGiven,
+  type RawValues,
+  refuseGiven,
+  UsageError,
+} from "./args.js";
+import { elboFacts, meanOfLast, trainedSummary } from "./facts.js";
+import { scaleFlag } from "./guidance.js";
 import { imageReport, progressGrid } from "./images.js";
 import { backendFlags, parseBackend, withBackend } from "./model.js";
-import { pictureFlags, zoomFlag } from "./pictures.js";
+import { pictureFlags } from "./pictures.js";
 import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "./training.js";
 
 /** `vdm train`'s own flags. */
 const denoiserFlags = defineFlags("Denoiser", {
-  net: { value: architectures("denoiser").join("|"), help: "the network (default: mlp for points, unet for images)" },
-  steps: { value: "N", help: "training steps (default: the data set's)" },
-  target: { default: "eps", value: "eps|x0|v|score", help: "what the network predicts" },
-  loss: { value: "simple|elbo", help: "the loss (default: elbo; simple for images on a fixed schedule and for --net ncsn)" },
+  net: {
+    value: architectures("denoiser").join("|"),
+    help: "the network (default: mlp for points, unet for images)",
+    parse: optional(oneOf(...architectures("denoiser"))),
+  },
+  steps: { value: "N", help: "training steps (default: the data set's)", parse: optionalInt({ min: 1 }) },
+  target: { default: runDefaults.target, value: targets.join("|"), help: "what the network predicts", parse: parseTarget },
+  loss: {
+    value: "simple|elbo",
+    help: "the loss (default: elbo; simple for images on a fixed schedule and for --net ncsn)",
+    parse: optional(oneOf("simple", "elbo")),
+  },
   conditional: { type: "boolean", help: "train p(x | y) on the data's labels (see above)" },
-  "cfg-dropout": { default: "0.15", value: "P", help: '--conditional: the probability that a label is dropped to "no label"' },
+  "cfg-dropout": {
+    default: runDefaults.cfgDropout,
+    value: "P",
+    help: '--conditional: the probability that a label is dropped to "no label"',
+    parse: dropoutFlag,
+  },
 });
+
+/** A label-dropout probability in [0, 1). */
+function dropoutFlag(raw: string, name: string): number {
+  const p = Number(raw);
+  if (raw.trim() === "" || !(p >= 0 && p < 1)) throw new UsageError(`--${name} must be in [0, 1), got "${raw}"`);
+  return p;
+}
 
 /** What `vdm train` reports at the end of an image run. */
 const imageReportFlags = defineFlags("Image reports", {
-  "eval-images": { default: "500", value: "N", help: "test images of the final bits/dim" },
-  "elbo-samples": { default: "4", value: "K", help: "draws of t per test image" },
-  "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples" },
+  "eval-images": { default: "500", value: "N", help: "test images of the final bits/dim", parse: int({ min: 1 }) },
+  "elbo-samples": { default: "4", value: "K", help: "draws of t per test image", parse: int({ min: 1 }) },
+  "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples", parse: int({ min: 1 }) },
   "cfg-scale": {
     default: guidanceDefaults.cfgScale,
     value: "W",
     help: "a conditional model: the classifier-free guidance scale of DIR/cfg.png",
+    parse: (raw: string, name: string) => scaleFlag(name, raw),
   },
 });
 
@@ -61,12 +95,16 @@ export const denoiserFlagTables = [
   backendFlags,
 ] as const;
 
-/** `vdm train`'s flags, parsed. */
-export type DenoiserFlags = Parsed<typeof denoiserFlagTables>;
+/** `vdm train`'s flags, parsed, and as written (`raw`: what --resume compares with the run). */
+export interface DenoiserFlags {
+  values: Parsed<typeof denoiserFlagTables>;
+  raw: RawValues;
+}
 
 /** `vdm train`'s flags at their defaults (what `vdm demo` trains with, on moons). */
 export function defaultDenoiserFlags(): DenoiserFlags {
-  return parse([], ...denoiserFlagTables);
+  const { values, raw } = parseGiven([], ...denoiserFlagTables);
+  return { values, raw };
 }
 
 /** Samples, floors and pictures for a finished run; returns the metrics written to metrics.json. */
@@ -104,12 +142,7 @@ function report(
     target: config.target,
     loss: config.loss,
     finalLoss: meanOfLast(losses, 100),
-    bpd: ev.bpd,
-    nats: ev.nats,
-    natsStdError: ev.stdError,
-    terms: ev.terms,
-    ...(ev.diffusionVariance !== undefined ? { diffusionVariance: ev.diffusionVariance } : {}),
-    gamma: { reconstruction: process.reconstructionLevel().gamma, prior: process.priorLevel().gamma },
+    ...elboFacts(ev, process),
     energyDistance: ev.energyDistance,
     noiseFloor: ev.noiseFloor,
     samples: n,
@@ -140,43 +173,31 @@ function forwardStrip(process: DiffusionProcess, points: Float32Array, dim: numb
   });
 }
 
-function parseNet(raw: string): string | undefined {
-  if (raw === "") return undefined;
-  const known = architectures("denoiser");
-  if (!known.includes(raw)) throw new UsageError(`--net must be ${known.slice(0, -1).join(", ")} or ${known.at(-1)}, got "${raw}"`);
-  return raw;
-}
-
 /**
  * `vdm train` of a denoiser with its parsed `flags` (`given`: the names the command line gave) and
  * `vdm demo` (`owner`, which may replace its own runs): train, then report.
  */
-export async function trainDenoiser(flags: DenoiserFlags, given: ReadonlySet<string>, owner?: "demo"): Promise<void> {
-  if (flags.loss !== "" && flags.loss !== "simple" && flags.loss !== "elbo")
-    throw new UsageError(`--loss must be simple or elbo, got "${flags.loss}"`);
+export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<string>, owner?: "demo"): Promise<void> {
+  const flags = parsed.values;
   if (!flags.resume && !flags.conditional)
     refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
-  const dropout = Number(flags["cfg-dropout"]);
-  if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--cfg-dropout must be in [0, 1), got "${flags["cfg-dropout"]}"`);
   const imageOptions = {
-    evalImages: intFlag("eval-images", flags["eval-images"], { min: 1 }),
-    elboSamples: intFlag("elbo-samples", flags["elbo-samples"], { min: 1 }),
-    sampleSteps: intFlag("sample-steps", flags["sample-steps"], { min: 1 }),
-    cfgScale: Number(flags["cfg-scale"]),
+    evalImages: flags["eval-images"],
+    elboSamples: flags["elbo-samples"],
+    sampleSteps: flags["sample-steps"],
+    cfgScale: flags["cfg-scale"],
     quiet: flags.quiet,
-    zoom: zoomFlag(flags),
+    zoom: flags.zoom,
   };
-  if (!(imageOptions.cfgScale >= 0)) throw new UsageError(`--cfg-scale must be a number >= 0, got "${flags["cfg-scale"]}"`);
-  const net = parseNet(flags.net);
   const trained = await trainFromFlags(
-    flags,
+    parsed,
     given,
     "denoiser",
     (trainSet) => ({
-      target: parseTarget(flags.target),
-      ...(flags.loss ? { loss: flags.loss as Weighting } : {}),
-      ...(net ? { architecture: net } : {}),
-      ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: dropout } : {}),
+      target: flags.target,
+      ...(flags.loss ? { loss: flags.loss } : {}),
+      ...(flags.net ? { architecture: flags.net } : {}),
+      ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: flags["cfg-dropout"] } : {}),
     }),
     flags["no-report"]
       ? undefined

@@ -6,38 +6,89 @@
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/checkpoint.js";
-import { cnnKind } from "../models/cnn.js";
+import { cnnDefaults, cnnKind } from "../models/cnn.js";
 import { architectureOf, configOf } from "../models/kinds.js";
-import { mlpKind } from "../models/mlp.js";
-import { unetKind } from "../models/unet.js";
+import { mlpDefaults, mlpKind } from "../models/mlp.js";
+import { unetDefaults, unetKind } from "../models/unet.js";
 import { onnxStepper } from "../onnx/train.js";
 import { learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
 import type { RunConfig } from "../train/config.js";
-import { type RunOptions, runConfigFor } from "../train/defaults.js";
+import { type RunOptions, runConfigFor, runDefaults } from "../train/defaults.js";
 import { trainAsync } from "../train/trainer.js";
-import { asUsage, defineFlags, type FlagGroup, intFlag, intListFlag, type Parsed, refuseGiven, UsageError } from "./args.js";
+import {
+  asUsage,
+  defineFlags,
+  type FlagGroup,
+  int,
+  intList,
+  oneOf,
+  optional,
+  optionalInt,
+  type Parsed,
+  positive,
+  type RawValues,
+  refuseGiven,
+  UsageError,
+} from "./args.js";
 import { earlierFacts, type TrainingFacts, trainingFacts, writeTrainingFacts } from "./facts.js";
 import { type backendFlags, parseBackend } from "./model.js";
 import { pictureFlags } from "./pictures.js";
 import { Progress } from "./progress.js";
 import { checkOut, flagText, interrupted, type ResumeFlag, type RunKind, resumeRun, runFlags, stopOnCtrlC } from "./runs.js";
 
+/** An EMA decay in (0, 1) from --ema-decay. */
+function emaDecayFlag(raw: string, name: string): number {
+  const d = Number(raw);
+  if (!(d > 0 && d < 1)) throw new UsageError(`--${name} must be in (0, 1), got "${raw}"`);
+  return d;
+}
+
 /** Flags shared by `vdm train` and `vdm train-classifier` (empty: the data set's default). */
 export const trainFlags = defineFlags("Training", {
   data: { default: "moons", value: "D", help: `a built-in set (${[...toyNames, ...imageNames].join(", ")}), FILE.csv or FILE.json` },
   out: { value: "DIR", help: "the checkpoint directory (required)" },
-  timesteps: { value: "T", help: "diffusion steps, 0 = continuous time (default: 0)" },
+  timesteps: {
+    value: "T",
+    help: `diffusion steps, 0 = continuous time (default: ${runDefaults.timesteps})`,
+    parse: optionalInt({ min: 0 }),
+  },
   schedule: {
     value: `<${[...scheduleNames, ...learnedScheduleKinds].join("|")}>`,
-    help: "the noise schedule (default: log-snr-linear; --net ncsn: geometric)",
+    help: `the noise schedule (default: ${runDefaults.schedule}; --net ncsn: ${mlpKind.variants!.ncsn!.schedule})`,
   },
-  batch: { value: "B", help: "examples per step (default: 256; images: 32)" },
-  lr: { value: "LR", help: "the learning rate (default: 2e-3; images: 1e-3)" },
-  "lr-decay": { default: "none", value: "none|cosine", help: "cosine: decay the learning rate to a tenth over the run" },
-  "ema-decay": { value: "D", help: "the decay of the parameters' exponential moving average (default: 0.999)" },
-  hidden: { default: "128", value: "H", help: "hidden features of the MLP (and of the CNN's dense layer)" },
-  layers: { default: "3", value: "L", help: "layers of the MLP" },
-  "fourier-features": { default: "0", value: "F", help: "random Fourier features of the MLP's input (0: none)" },
+  batch: {
+    value: "B",
+    help: `examples per step (default: ${runDefaults.batch.points}; images: ${runDefaults.batch.images})`,
+    parse: optionalInt({ min: 1 }),
+  },
+  lr: {
+    value: "LR",
+    help: `the learning rate (default: ${runDefaults.lr.points}; images: ${runDefaults.lr.images})`,
+    parse: optional(positive),
+  },
+  "lr-decay": {
+    default: "none",
+    value: "none|cosine",
+    help: "cosine: decay the learning rate to a tenth over the run",
+    parse: oneOf("none", "cosine"),
+  },
+  "ema-decay": {
+    value: "D",
+    help: `the decay of the parameters' exponential moving average (default: ${runDefaults.emaDecay})`,
+    parse: optional(emaDecayFlag),
+  },
+  hidden: {
+    value: "H",
+    help: `hidden features of the MLP (default: ${mlpDefaults.hidden}) and of the CNN's dense layer (default: ${cnnDefaults.hidden})`,
+    parse: optionalInt({ min: 1 }),
+  },
+  layers: { default: mlpDefaults.layers, value: "L", help: "layers of the MLP", parse: int({ min: 1 }) },
+  "fourier-features": {
+    default: mlpDefaults.fourierFeatures,
+    value: "F",
+    help: "random Fourier features of the MLP's input (0: none)",
+    parse: int({ min: 0 }),
+  },
   "label-column": { value: "COL", help: "a CSV column (0-based index or header name) that holds the labels" },
   quiet: { type: "boolean", help: "no progress lines" },
 });
@@ -48,9 +99,21 @@ export const imageTrainFlags = defineFlags("Images (--data fashion-mnist)", {
     value: "DIR",
     help: `where the IDX files are (default: ${systemFashionMnist} when Debian's dataset-fashion-mnist is installed, else the 2,000/500-image subset in data/fashion-mnist)`,
   },
-  base: { value: "B", help: "the U-Net's base channels (default: 32; --net cnn: 16)" },
-  multipliers: { value: "LIST", help: "channel multipliers per level (default: 1,2,2; --net cnn: 1,2)" },
-  attention: { value: "LIST", help: "the U-Net's levels with self-attention (default: 2)" },
+  base: {
+    value: "B",
+    help: `the U-Net's base channels (default: ${unetDefaults.base}; --net cnn: ${cnnDefaults.base})`,
+    parse: optionalInt({ min: 1 }),
+  },
+  multipliers: {
+    value: "LIST",
+    help: `channel multipliers per level (default: ${unetDefaults.multipliers}; --net cnn: ${cnnDefaults.multipliers})`,
+    parse: optional(intList({ min: 1 })),
+  },
+  attention: {
+    value: "LIST",
+    help: `the U-Net's levels with self-attention (default: ${unetDefaults.attention})`,
+    parse: optional(intList({ min: 0 })),
+  },
 });
 
 /** The flags a resumed run of `vdm train` or `vdm train-classifier` takes new values of: the optimiser's, and where the images are. */
@@ -59,20 +122,10 @@ const changeable = ["lr", "ema-decay", "data-dir"] as const;
 /** --resume, --force and --no-report of `vdm train` and `vdm train-classifier`. */
 export const trainRunFlags = runFlags(changeable);
 
-type TrainFlags = Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: string };
-
-/** A positive learning rate from --lr. */
-function lrFlag(raw: string): number {
-  const lr = Number(raw);
-  if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, got "${raw}"`);
-  return lr;
-}
-
-/** An EMA decay in (0, 1) from --ema-decay. */
-function emaDecayFlag(raw: string): number {
-  const d = Number(raw);
-  if (!(d > 0 && d < 1)) throw new UsageError(`--ema-decay must be in (0, 1), got "${raw}"`);
-  return d;
+/** The flags a training command parses (its own --steps among them), with each flag as written (`raw`, for --resume's checks). */
+export interface TrainFlags {
+  values: Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: number | undefined };
+  raw: RawValues;
 }
 
 const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
@@ -86,7 +139,8 @@ const netOf = (c: RunConfig) => architectureOf(c.model);
  * What a resumed `vdm train` or `vdm train-classifier` run checks, flag by flag: the run's value
  * (the CNN keeps its channels, base × multipliers, as a list) and, for `changeable`, the change.
  */
-const resumeFlags: Record<string, ResumeFlag> & Record<(typeof changeable)[number], ResumeFlag> = {
+const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
+  Record<(typeof changeable)[number], ResumeFlag<TrainFlags["values"]>> = {
   data: { of: (c) => c.data.spec },
   seed: { of: (c) => String(c.seed) },
   timesteps: { of: (c) => String(c.timesteps) },
@@ -111,9 +165,9 @@ const resumeFlags: Record<string, ResumeFlag> & Record<(typeof changeable)[numbe
   conditional: { of: (c) => String(c.cfgDropout !== undefined) },
   "cfg-dropout": { of: (c) => flagText(c.cfgDropout) },
   "lr-decay": { of: (c) => (c.adam.decay ? "cosine" : "none") },
-  lr: { of: (c) => String(c.adam.lr), apply: (c, raw) => ({ ...c, adam: { ...c.adam, lr: lrFlag(raw) } }) },
-  "ema-decay": { of: (c) => String(c.adam.emaDecay), apply: (c, raw) => ({ ...c, adam: { ...c.adam, emaDecay: emaDecayFlag(raw) } }) },
-  "data-dir": { of: (c) => c.data.dataDir ?? "", apply: (c, raw) => ({ ...c, data: { ...c.data, dataDir: raw } }) },
+  lr: { of: (c) => String(c.adam.lr), apply: (c, f) => ({ ...c, adam: { ...c.adam, lr: f.lr! } }) },
+  "ema-decay": { of: (c) => String(c.adam.emaDecay), apply: (c, f) => ({ ...c, adam: { ...c.adam, emaDecay: f["ema-decay"]! } }) },
+  "data-dir": { of: (c) => c.data.dataDir ?? "", apply: (c, f) => ({ ...c, data: { ...c.data, dataDir: f["data-dir"] } }) },
 };
 
 /** What `trainFromFlags` gives the reports: the trained run, its training facts and where they stand. */
@@ -139,7 +193,7 @@ export interface TrainedRun {
  * then ends with `Interrupted`.
  */
 export async function trainFromFlags(
-  flags: TrainFlags,
+  { values: flags, raw }: TrainFlags,
   given: ReadonlySet<string>,
   kind: RunKind,
   options: (train: PointSet) => RunOptions,
@@ -153,11 +207,11 @@ export async function trainFromFlags(
   let config: RunConfig;
   let firstStep = 0;
   if (flags.resume) {
-    const resumed = resumeRun(dir, kind, flags, given, resumeFlags);
+    const resumed = resumeRun(dir, kind, { values: flags, raw }, given, resumeFlags);
     if (resumed.nothingLeft) return undefined;
     ({ config, done: firstStep } = resumed);
   } else {
-    const seed = intFlag("seed", flags.seed, { min: 0 });
+    const { seed } = flags;
     const image = isImageSet(flags.data);
     // flags that the data make moot are refused, not ignored (a command's own tables may lack some: given holds only what it parsed)
     if (!image)
@@ -173,15 +227,8 @@ export async function trainFromFlags(
       seed,
       image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
     );
-    const lr = flags.lr === "" ? undefined : lrFlag(flags.lr);
-    if (flags["lr-decay"] !== "none" && flags["lr-decay"] !== "cosine")
-      throw new UsageError(`--lr-decay must be none or cosine, got "${flags["lr-decay"]}"`);
-    const emaDecay = flags["ema-decay"] === "" ? undefined : emaDecayFlag(flags["ema-decay"]);
-    const unet = {
-      ...(flags.base ? { base: intFlag("base", flags.base, { min: 1 }) } : {}),
-      ...(flags.multipliers ? { multipliers: intListFlag("multipliers", flags.multipliers, { min: 1 }) } : {}),
-      ...(flags.attention ? { attention: intListFlag("attention", flags.attention, { min: 0 }) } : {}),
-    };
+    const { base, multipliers, attention } = flags;
+    const unet = { ...(base ? { base } : {}), ...(multipliers ? { multipliers } : {}), ...(attention ? { attention } : {}) };
     // the config's options come from the flags: what the library refuses in them is a usage mistake
     config = asUsage(() =>
       runConfigFor(
@@ -189,16 +236,16 @@ export async function trainFromFlags(
         split,
         {
           ...(flags.schedule ? { schedule: flags.schedule } : {}),
-          ...(flags.timesteps ? { timesteps: intFlag("timesteps", flags.timesteps, { min: 0 }) } : {}),
-          ...(flags.steps ? { steps: intFlag("steps", flags.steps, { min: 1 }) } : {}),
-          ...(flags.batch ? { batch: intFlag("batch", flags.batch, { min: 1 }) } : {}),
-          ...(lr !== undefined ? { lr } : {}),
+          ...(flags.timesteps ? { timesteps: flags.timesteps } : {}),
+          ...(flags.steps ? { steps: flags.steps } : {}),
+          ...(flags.batch ? { batch: flags.batch } : {}),
+          ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
           ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
-          ...(emaDecay !== undefined ? { emaDecay } : {}),
+          ...(flags["ema-decay"] !== undefined ? { emaDecay: flags["ema-decay"] } : {}),
           unet,
-          hidden: intFlag("hidden", flags.hidden, { min: 1 }),
-          layers: intFlag("layers", flags.layers, { min: 1 }),
-          fourierFeatures: intFlag("fourier-features", flags["fourier-features"], { min: 0 }),
+          ...(flags.hidden !== undefined ? { hidden: flags.hidden } : {}),
+          layers: flags.layers,
+          fourierFeatures: flags["fourier-features"],
           seed,
           ...options(split.train),
         },

@@ -95,6 +95,9 @@ export function cnnClassifier(config: CnnConfig): Classifier<CnnParams> {
   };
 }
 
+/** The CNN's sizes unless a run says otherwise (read from the U-Net's options): base channels, channel multipliers per stage, dense features. */
+export const cnnDefaults = { base: 16, multipliers: [1, 2], hidden: 128 } as const;
+
 /** The CNN's kind: a classifier of clean images only (no noise input, not for guidance). */
 export const cnnKind: NetworkKind<CnnConfig> = {
   schema: cnnSchema,
@@ -104,11 +107,11 @@ export const cnnKind: NetworkKind<CnnConfig> = {
     if (target.shape?.length !== 3)
       throw new ConfigError(`the CNN needs image data ([rows, cols, channels]); "${target.spec}" has ${target.dim}-D points`);
     if (!target.outputs) throw new ConfigError("the CNN is a classifier of clean images, not a denoiser");
-    const base = o.unet?.base ?? 16;
+    const base = o.unet?.base ?? cnnDefaults.base;
     return {
       shape: target.shape as [number, number, number],
-      channels: (o.unet?.multipliers ?? [1, 2]).map((m) => base * m),
-      hidden: o.hidden ?? 128,
+      channels: (o.unet?.multipliers ?? cnnDefaults.multipliers).map((m) => base * m),
+      hidden: o.hidden ?? cnnDefaults.hidden,
       outputs: target.outputs,
     };
   },

@@ -164,6 +164,9 @@ export function mlpClassifier(config: MlpConfig): Classifier<MlpParams> {
   };
 }
 
+/** The MLP's sizes unless a run says otherwise: hidden features, layers, random Fourier features of the input (0: none). */
+export const mlpDefaults = { hidden: 128, layers: 3, fourierFeatures: 0 } as const;
+
 /**
  * The MLP's kind: points (any dimension); a denoiser, a conditional denoiser or a noise-aware
  * classifier. Variant "ncsn": VE input scaling on the geometric ladder with the simple loss.
@@ -174,10 +177,10 @@ export const mlpKind: NetworkKind<MlpConfig> = {
   variants: { ncsn: { options: { inputScaling: "ve" }, schedule: "geometric", loss: "simple", is: (c) => c.inputScaling === "ve" } },
   configure: (target, o) => ({
     dim: target.dim,
-    hidden: o.hidden ?? 128,
-    layers: o.layers ?? 3,
+    hidden: o.hidden ?? mlpDefaults.hidden,
+    layers: o.layers ?? mlpDefaults.layers,
     timeEmbedding: 32,
-    fourierFeatures: o.fourierFeatures ?? 0,
+    fourierFeatures: o.fourierFeatures ?? mlpDefaults.fourierFeatures,
     fourierScale: 1,
     fourierSeed: (o.seed ?? 0) + 1,
     inputScaling: "vp",

@@ -260,6 +260,9 @@ export function unetClassifier(config: UNetConfig): Classifier<UNetParams> {
   };
 }
 
+/** The U-Net's sizes unless a run says otherwise: base channels, channel multipliers per level, the levels with self-attention. */
+export const unetDefaults = { base: 32, multipliers: [1, 2, 2], attention: [2] } as const;
+
 /**
  * The U-Net's kind: images [rows, cols, channels]; a denoiser, a conditional denoiser or (its
  * encoder) a noise-aware classifier.
@@ -272,9 +275,9 @@ export const unetKind: NetworkKind<UNetConfig> = {
       throw new ConfigError(`the U-Net needs image data ([rows, cols, channels]); "${target.spec}" has ${target.dim}-D points`);
     return {
       shape: target.shape as [number, number, number],
-      base: o.unet?.base ?? 32,
-      multipliers: o.unet?.multipliers ?? [1, 2, 2],
-      attention: o.unet?.attention ?? [2],
+      base: o.unet?.base ?? unetDefaults.base,
+      multipliers: o.unet?.multipliers ?? [...unetDefaults.multipliers],
+      attention: o.unet?.attention ?? [...unetDefaults.attention],
       heads: 1,
       groups: 8,
       timeEmbedding: 64,

@@ -24,6 +24,7 @@ export const textRunDefaults = {
   heads: 4,
   schedule: "sqrt",
   timesteps: 0,
+  emaDecay: 0.995,
 } as const;
 
 /** What a user may set for a Diffusion-LM run (the rest are defaults: {@link textRunDefaults}). */
@@ -85,7 +86,7 @@ export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextR
         lr: o.lr ?? textRunDefaults.lr,
         warmup: Math.min(100, Math.ceil(steps / 20)),
         decay: { kind: "cosine", steps, final: 0.1 },
-        emaDecay: o.emaDecay ?? 0.995,
+        emaDecay: o.emaDecay ?? textRunDefaults.emaDecay,
       },
       checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
     } satisfies RunConfig,

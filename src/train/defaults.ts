@@ -25,7 +25,7 @@ export interface RunOptions extends NetworkOptions {
   schedule?: string;
   /** T, the chain's steps; 0 for continuous time (default 1000; images and ncsn 0) */
   timesteps?: number;
-  /** training steps (default: the data set's, e.g. 4000 for moons) */
+  /** training steps (default: the data set's, e.g. 4000 for moons; a classifier 2000) */
   steps?: number;
   /** examples per step (default 256; images 32) */
   batch?: number;
@@ -49,6 +49,24 @@ export interface RunOptions extends NetworkOptions {
   /** train a noise-aware classifier over this many classes instead of a denoiser (default: a denoiser) */
   classifierClasses?: number;
 }
+
+/**
+ * The defaults of {@link RunOptions} that do not depend on the network (the CLI's flag tables read
+ * them too): points and images differ in batch and learning rate; a classifier trains for
+ * `classifierSteps` unless told otherwise; a conditional denoiser drops labels with probability
+ * `cfgDropout`.
+ */
+export const runDefaults = {
+  target: "eps",
+  schedule: "log-snr-linear",
+  timesteps: 0,
+  batch: { points: 256, images: 32 },
+  lr: { points: 2e-3, images: 1e-3 },
+  emaDecay: defaultAdam.emaDecay,
+  cfgDropout: 0.15,
+  classifierSteps: 2000,
+  seed: 0,
+} as const;
 
 /** Steps that train each built-in set well on two cores (others: the moons value). */
 const DEFAULT_STEPS: Record<string, number> = {
@@ -84,16 +102,16 @@ function networkFor(name: string, target: Parameters<NonNullable<NetworkKind<unk
  * per-dataset and per-architecture defaults; throws `ConfigError` on an invalid combination.
  */
 export function makeRunConfig(data: Omit<RunConfig["data"], "mean" | "std"> & { mean: number[]; std: number[] }, o: RunOptions): RunConfig {
-  const steps = o.steps ?? defaultSteps(data.spec);
   const image = data.shape !== undefined && data.shape.length === 3;
   const classifier = (o.classifierClasses ?? 0) > 0;
+  const steps = o.steps ?? (classifier ? runDefaults.classifierSteps : defaultSteps(data.spec));
   const heads = { ...(classifier ? { outputs: o.classifierClasses } : {}), ...(o.classes ? { classes: o.classes } : {}) };
   const { model, kind, variant } = networkFor(
     o.architecture ?? (image ? "unet" : "mlp"),
     { spec: data.spec, dim: data.dim, ...(data.shape ? { shape: data.shape } : {}), ...heads },
     o,
   );
-  const schedule = o.schedule ?? variant?.schedule ?? "log-snr-linear";
+  const schedule = o.schedule ?? variant?.schedule ?? runDefaults.schedule;
   const learned = isLearnedSchedule(schedule);
   if (learned && classifier)
     throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
@@ -115,20 +133,20 @@ export function makeRunConfig(data: Omit<RunConfig["data"], "mean" | "std"> & { 
       format: "vdm-run-1",
       ...(classifier ? { task: "classifier" as const } : {}),
       ...(kind.clean ? { clean: true } : {}),
-      ...(o.classes ? { cfgDropout: o.cfgDropout ?? 0.15 } : {}),
+      ...(o.classes ? { cfgDropout: o.cfgDropout ?? runDefaults.cfgDropout } : {}),
       data: image ? { ...data, decoder: "discretized" } : data,
       model,
-      target: o.target ?? "eps",
+      target: o.target ?? runDefaults.target,
       loss: o.loss ?? (learned ? "elbo" : (variant?.loss ?? (pointDenoiser ? "elbo" : "simple"))),
       schedule,
       ...(learned ? { learnedSchedule: defaultLearnedInit } : {}),
-      timesteps: o.timesteps ?? 0,
-      batch: o.batch ?? (image ? 32 : 256),
+      timesteps: o.timesteps ?? runDefaults.timesteps,
+      batch: o.batch ?? runDefaults.batch[image ? "images" : "points"],
       steps,
-      seed: o.seed ?? 0,
+      seed: o.seed ?? runDefaults.seed,
       adam: {
         ...defaultAdam,
-        lr: o.lr ?? (image ? 1e-3 : 2e-3),
+        lr: o.lr ?? runDefaults.lr[image ? "images" : "points"],
         warmup: Math.min(200, Math.ceil(steps / 20)),
         ...(o.lrDecay === "cosine" ? { decay: { kind: "cosine" as const, steps, final: 0.1 } } : {}),
         ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),

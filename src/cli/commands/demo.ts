@@ -32,9 +32,7 @@ export async function run(argv: string[]): Promise<void> {
   if (flags.help) return void console.log(help);
   // vdm train's defaults on moons, into --out, as a run demo owns
   const given = new Set(["data", "out", "seed", ...(flags.json ? ["json"] : []), ...(flags.force ? ["force"] : [])]);
-  await trainDenoiser(
-    { ...defaultDenoiserFlags(), data: "moons", out: flags.out, seed: flags.seed, json: flags.json, force: flags.force },
-    given,
-    "demo",
-  );
+  const defaults = defaultDenoiserFlags();
+  const values = { ...defaults.values, data: "moons", out: flags.out, seed: flags.seed, json: flags.json, force: flags.force };
+  await trainDenoiser({ values, raw: defaults.raw }, given, "demo");
 }

@@ -16,7 +16,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { getSchedule, scheduleNames } from "../../schedule/index.js";
-import { defineFlags, helpText, intFlag, intListFlag, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, int, intList, optional, optionalInt, type Parsed, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { backendFlags, mixtureFileHelp, oracleDataHelp, resolveModel } from "../model.js";
 import { formatSeconds, Progress } from "../progress.js";
 import { checkOutDir } from "../runs.js";
@@ -26,8 +26,17 @@ import { printTable } from "../table.js";
 const ORACLE_DATA = "gaussian";
 
 /** --timesteps and --n when not given: the term table's, and --estimators'. */
-const TERMS = { timesteps: "10,100,1000,0", n: "4000" };
-const ESTIMATORS = { timesteps: "1,10,100,1000", n: "500" };
+const TERMS = { timesteps: [10, 100, 1000, 0], n: 4000 };
+const ESTIMATORS = { timesteps: [1, 10, 100, 1000], n: 500 };
+
+/** --estimators: a comma-separated list of the chain estimators' names. */
+function estimatorList(raw: string, name: string): ChainEstimatorName[] {
+  const names = raw.split(",").map((e) => e.trim()) as ChainEstimatorName[];
+  for (const e of names)
+    if (!chainEstimatorNames.includes(e))
+      throw new UsageError(`--${name}: unknown estimator "${e}" (known: ${chainEstimatorNames.join(", ")})`);
+  return names;
+}
 
 /** `vdm elbo`'s flags. */
 const elboFlags = defineFlags(
@@ -39,11 +48,16 @@ const elboFlags = defineFlags(
     timesteps: {
       value: "LIST",
       help: `the numbers of steps T to compare, 0 = continuous time (default: ${TERMS.timesteps}; --estimators: ${ESTIMATORS.timesteps})`,
+      parse: optional(intList({ min: 0 })),
     },
-    n: { value: "N", help: `points (default: ${TERMS.n}; --estimators: ${ESTIMATORS.n} examples)` },
-    samples: { default: "64", value: "K", help: "continuous time: draws of t per point" },
-    estimators: { value: "LIST", help: `compare these estimators (${chainEstimatorNames.join(", ")}) instead` },
-    draws: { default: "8", value: "K", help: "--estimators: draws of the forward chain per example" },
+    n: { value: "N", help: `points (default: ${TERMS.n}; --estimators: ${ESTIMATORS.n} examples)`, parse: optionalInt({ min: 2 }) },
+    samples: { default: "64", value: "K", help: "continuous time: draws of t per point", parse: int({ min: 1 }) },
+    estimators: {
+      value: "LIST",
+      help: `compare these estimators (${chainEstimatorNames.join(", ")}) instead`,
+      parse: optional(estimatorList),
+    },
+    draws: { default: "8", value: "K", help: "--estimators: draws of the forward chain per example", parse: int({ min: 2 }) },
     out: { default: "runs/elbo-estimators", value: "DIR", help: "--estimators: where the charts and elbo-estimators.json go" },
   },
   mixtureFileHelp,
@@ -86,19 +100,15 @@ export function run(argv: string[]): void {
   } else refuseGiven(given, ["draws", "out"], "--estimators only (the term table is printed)");
   // the oracle's data default to "gaussian"; a trained run's to its own
   if (flags.model === "oracle") flags.data ||= ORACLE_DATA;
-  if (flags.estimators) return void compareEstimators(flags);
-  flags.timesteps ||= TERMS.timesteps;
-  flags.n ||= TERMS.n;
+  if (flags.estimators) return void compareEstimators(flags, flags.estimators);
   if (flags.model !== "oracle")
     throw new UsageError(
       `--model "${flags.model}": the term table is for the exact denoiser (--model oracle); --estimators compares the estimators for any model`,
     );
   const mixture = knownMixture(flags.data);
   const schedule = getSchedule(flags.schedule);
-  const timesteps = intListFlag("timesteps", flags.timesteps, { min: 0 });
-  const n = intFlag("n", flags.n, { min: 2 });
-  const samples = intFlag("samples", flags.samples, { min: 1 });
-  const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
+  const { timesteps = TERMS.timesteps, n = TERMS.n, samples } = flags;
+  const rng = new Rng(flags.seed);
 
   const x0 = sampleMixture(mixture, n, rng);
   const params = mixtureParams(mixture);
@@ -135,18 +145,15 @@ export function run(argv: string[]): void {
 }
 
 /** `vdm elbo --estimators`: the derivation's estimators side by side (see the help). */
-function compareEstimators(flags: Parsed<typeof flagTables>): void {
+function compareEstimators(flags: Parsed<typeof flagTables>, names: ChainEstimatorName[]): void {
   checkOutDir(flags.out);
-  const names = flags.estimators.split(",").map((name) => name.trim()) as ChainEstimatorName[];
-  for (const name of names)
-    if (!chainEstimatorNames.includes(name))
-      throw new UsageError(`--estimators: unknown estimator "${name}" (known: ${chainEstimatorNames.join(", ")})`);
-  const timesteps = intListFlag("timesteps", flags.timesteps || ESTIMATORS.timesteps, { min: 1 });
-  const n = intFlag("n", flags.n || ESTIMATORS.n, { min: 2 });
-  const draws = intFlag("draws", flags.draws, { min: 2 });
-  const rng = new Rng(intFlag("seed", flags.seed, { min: 0 }));
+  const { timesteps = ESTIMATORS.timesteps, n = ESTIMATORS.n, draws } = flags;
+  // a chain has at least one step
+  const T0 = timesteps.find((T) => T < 1);
+  if (T0 !== undefined) throw new UsageError(`--timesteps must be an integer >= 1, got "${T0}"`);
+  const rng = new Rng(flags.seed);
   // the oracle on --schedule in continuous time (discretised to each T below); a run has its own schedule
-  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: "0" } : { schedule: "", timesteps: "" }) });
+  const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: 0 } : { schedule: "", timesteps: undefined }) });
   let x0: Array;
   if (resolved.oracle) {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);

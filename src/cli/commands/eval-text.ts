@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { TEXT_CLASSIFIER_STEPS } from "../../text/config.js";
 import { evaluateText } from "../../text/evaluate.js";
 import { loadTextLM, textControlDefaults, textSamplerDefaults } from "../../text/sample.js";
-import { defineFlags, helpText, int, intFlag, nonNegative, parse, UsageError } from "../args.js";
+import { defineFlags, helpText, int, nonNegative, parse, UsageError } from "../args.js";
 import { formatSeconds } from "../progress.js";
 import { isTextRun } from "../runs.js";
 import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags } from "../text-sample.js";
@@ -50,7 +50,7 @@ export function run(argv: string[]): void {
     throw new UsageError(`eval-text measures parse rates with the built-in grammar; ${flags.model} was trained on ${lm.config.data.spec}`);
   const attribute = attributeFlag(flags.attribute);
   const { n, scale, fluency, "infill-keep": infillKeep } = flags;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const seed = flags.seed;
   if (infillKeep > 1) throw new UsageError(`--infill-keep is a share of the positions, in [0, 1], got "${flags["infill-keep"]}"`);
   const samplers = textSampler(flags, lm.process);
   const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);

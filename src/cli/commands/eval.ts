@@ -4,16 +4,28 @@ import { loadSplit, subset } from "../../data/index.js";
 import { knownMixture } from "../../data/known.js";
 import type { PointSet } from "../../data/sets.js";
 import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
-import type { Rng as RngType } from "../../engine/index.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { type DivergenceKind, type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
+import { type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { onnxFlow } from "../../onnx/flow.js";
 import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import { defineFlags, type FlagValues, helpText, intFlag, num, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import {
+  defineFlags,
+  type FlagValues,
+  helpText,
+  int,
+  omit,
+  oneOf,
+  optional,
+  optionalInt,
+  parseGiven,
+  positive,
+  refuseGiven,
+  UsageError,
+} from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
@@ -28,14 +40,16 @@ const likelihoodFlags = defineFlags(
     likelihood: {
       default: "elbo",
       value: "elbo|ode",
+      parse: oneOf("elbo", "ode"),
       help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood",
     },
-    rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver" },
-    atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance" },
-    "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations" },
+    rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver", parse: positive },
+    atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance", parse: positive },
+    "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations", parse: optionalInt({ min: 1 }) },
     divergence: {
       value: "exact|hutchinson",
       help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)",
+      parse: optional(oneOf("exact", "hutchinson")),
     },
   },
   `With --likelihood ode, image pixels are dequantised uniformly over their 8-bit bins, so bits/dim are
@@ -45,31 +59,17 @@ drift and its divergence (the network and its forward-mode products) run in ONNX
 );
 type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
 
-/** What --likelihood ode asks for, checked before any work: the solver's options and the backend of its drift. */
-interface OdeRequest {
-  options: Pick<OdeLikelihoodOptions, "rtol" | "atol" | "steps" | "divergence" | "sigmaMax">;
-  backend: Backend;
-}
-
-/** The flags' --likelihood: undefined for elbo, the ODE's options for ode (a usage error for anything wrong in them). */
+/** What --likelihood asks for, checked before any work: undefined for elbo; for ode, the solver's options and the backend of its drift. */
 function odeRequest(resolved: ResolvedModel, flags: LikelihoodFlags): OdeRequest | undefined {
   if (flags.likelihood === "elbo") return undefined;
-  if (flags.divergence !== "" && flags.divergence !== "exact" && flags.divergence !== "hutchinson")
-    throw new UsageError(`--divergence must be exact or hutchinson, got "${flags.divergence}"`);
-  return {
-    options: {
-      rtol: num("rtol", flags.rtol),
-      atol: num("atol", flags.atol),
-      steps: flags["ode-steps"] === "" ? undefined : intFlag("ode-steps", flags["ode-steps"], { min: 1 }),
-      divergence: (flags.divergence || undefined) as DivergenceKind | undefined,
-      sigmaMax: maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX,
-    },
-    backend: parseBackend(flags),
-  };
+  const { rtol, atol, "ode-steps": steps, divergence } = flags;
+  const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX;
+  return { options: { rtol, atol, steps, divergence, sigmaMax }, backend: parseBackend(flags) };
 }
+type OdeRequest = { options: Pick<OdeLikelihoodOptions, "rtol" | "atol" | "steps" | "divergence" | "sigmaMax">; backend: Backend };
 
 /** The probability-flow log-likelihood of `test` as `request` asks, with progress on stderr. */
-function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointSet, rng: RngType, image: boolean): OdeLikelihood {
+function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointSet, rng: Rng, image: boolean): OdeLikelihood {
   const batch = image ? 16 : test.n;
   const progress = new Progress("ODE likelihood", test.n, 0, process.stderr, false);
   let done = 0;
@@ -131,6 +131,7 @@ const evalFlags = defineFlags("Flags", {
   n: {
     default: "1000",
     value: "N",
+    parse: int({ min: 2 }),
     help: "held-out points (image models: test images), the first N of the test set: the ELBO and the ODE likelihood are of these; 2-D models also draw N samples for the energy distance",
   },
 });
@@ -138,9 +139,9 @@ const evalFlags = defineFlags("Flags", {
 /** What `vdm eval` of an image model takes besides. */
 const imageFlags = defineFlags("Images", {
   "data-dir": { value: "DIR", help: "where the test images are (default: the run's)" },
-  "elbo-samples": { default: "16", value: "K", help: "draws of t per test image" },
+  "elbo-samples": { default: "16", value: "K", help: "draws of t per test image", parse: int({ min: 1 }) },
   quality: { type: "boolean", help: "also measure the quality of --quality-n samples (see above)" },
-  "quality-n": { default: "500", value: "N", help: "the number of samples --quality draws" },
+  "quality-n": { default: "500", value: "N", help: "the number of samples --quality draws", parse: int({ min: 2 }) },
 });
 
 /** The flag tables `vdm eval` parses, in the order its help lists them. */
@@ -179,8 +180,6 @@ const varianceLine = (v: number) =>
 export function run(argv: string[]): void {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  if (flags.likelihood !== "elbo" && flags.likelihood !== "ode")
-    throw new UsageError(`--likelihood must be elbo or ode, got "${flags.likelihood}"`);
   if (flags.likelihood === "elbo")
     refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);
@@ -205,8 +204,8 @@ export function run(argv: string[]): void {
     ["data-dir", "elbo-samples", "quality-n", ...guidance],
     "image models only (a 2-D model's ELBO and samples are of its own held-out points, unconditional)",
   );
-  const seed = intFlag("seed", flags.seed, { min: 0 });
-  const n = intFlag("n", flags.n, { min: 2 });
+  const seed = flags.seed;
+  const { n } = flags;
   const sampler = makeSampler(flags, resolved);
   const ode = odeRequest(resolved, flags);
   // the held-out split of the run's own seed (its first n points); --seed drives the samples
@@ -264,11 +263,11 @@ export function run(argv: string[]): void {
 type QualityFlags = Parameters<typeof makeSampler>[0] &
   Parameters<typeof guidanceScale>[1] &
   Parameters<typeof guidedDenoiser>[1] &
-  Record<"quality-n" | "data-dir" | "seed", string>;
+  Record<"quality-n" | "seed", number> & { "data-dir": string };
 
 /** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance scale. */
 function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
-  const n = intFlag("quality-n", flags["quality-n"], { min: 2 });
+  const n = flags["quality-n"];
   const classes = resolved.denoiser.model.classes;
   const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
   const sampler = makeSampler(flags, resolved);
@@ -294,7 +293,7 @@ function imageQualityFromFlags(
     normalization: resolved.normalization,
     shape: resolved.shape,
     n,
-    rng: new Rng(intFlag("seed", flags.seed, { min: 0 }) + 5),
+    rng: new Rng(flags.seed + 5),
     sampler,
     ...reportBatches("quality samples", n, false),
   });
@@ -304,12 +303,11 @@ function imageQualityFromFlags(
 
 function evalImages(
   resolved: ResolvedModel,
-  flags: LikelihoodFlags & QualityFlags & { n: string; "elbo-samples": string; quality: boolean; json: boolean },
+  flags: LikelihoodFlags & QualityFlags & { n: number; "elbo-samples": number; quality: boolean; json: boolean },
 ): void {
   const data = resolved.dataConfig!;
-  const n = intFlag("n", flags.n, { min: 2 }); // a standard error needs two images
-  const seed = intFlag("seed", flags.seed, { min: 0 });
-  const samples = intFlag("elbo-samples", flags["elbo-samples"], { min: 1 });
+  const { n, seed } = flags; // n >= 2: a standard error needs two images
+  const samples = flags["elbo-samples"];
   const ode = odeRequest(resolved, flags);
   const qualityWanted = flags.quality ? qualityRequest(resolved, flags) : undefined;
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;

@@ -21,11 +21,11 @@ import { boundsOf } from "../../plot/plane.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterGridChart } from "../../plot/scatter.js";
 import type { Sampler } from "../../sample/sampler.js";
-import { defineFlags, helpText, int, intFlag, numberList, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, int, numberList, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
-import { pictureFlags, zoomFlag } from "../pictures.js";
+import { pictureFlags } from "../pictures.js";
 import { Progress } from "../progress.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
@@ -76,8 +76,8 @@ export function run(argv: string[]): void {
   if (flags.guidance !== "cfg" && flags.guidance !== "classifier")
     throw new UsageError(`--guidance must be cfg or classifier, got "${flags.guidance}"`);
   const { n, scales } = flags;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
-  const zoom = zoomFlag(flags);
+  const seed = flags.seed;
+  const zoom = flags.zoom;
   const resolved = resolveModel(flags);
   const classes =
     resolved.oracle?.classes ??

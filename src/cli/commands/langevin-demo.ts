@@ -16,7 +16,7 @@ import { scatterChart } from "../../plot/scatter.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "../../sample/langevin.js";
 import { geometricSigmas } from "../../sample/score.js";
 import { getSchedule } from "../../schedule/index.js";
-import { defineFlags, helpText, int, intFlag, parse } from "../args.js";
+import { defineFlags, helpText, int, parse } from "../args.js";
 import { Progress } from "../progress.js";
 import { checkOutDir } from "../runs.js";
 
@@ -47,7 +47,7 @@ export function run(argv: string[]): void {
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
   const { n, steps } = flags;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const seed = flags.seed;
   const mixture = knownMixture("ncsn-gmm");
   const den = { model: oracleModel("score"), params: mixtureParams(mixture) };
   const process = new DiffusionProcess(getSchedule("cosine"), 1000); // only maps levels to times; the oracle ignores t

@@ -18,7 +18,7 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { isSamplerName, samplerTable } from "../../sample/by-name.js";
-import { defineFlags, helpText, intFlag, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, helpText, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { imageJudge } from "../quality.js";
@@ -181,7 +181,7 @@ export function run(argv: string[]): void {
       `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,
     );
   const stepsList = flags.steps;
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const seed = flags.seed;
   const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
   if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");

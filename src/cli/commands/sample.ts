@@ -9,11 +9,11 @@ import { npyBytes } from "../../io/npy.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterChart } from "../../plot/scatter.js";
-import { defineFlags, type FlagGroup, flagValue, helpText, int, intFlag, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { defineFlags, type FlagGroup, flagValue, helpText, int, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
-import { pictureFlags, zoomFlag } from "../pictures.js";
+import { pictureFlags } from "../pictures.js";
 import { checkOutFile, isTextRun } from "../runs.js";
 import { makeSampler, samplerFlags } from "../samplers.js";
 import { sampleText, textSampleFlagTables } from "../text-sample.js";
@@ -133,7 +133,7 @@ export function run(argv: string[]): void {
     throw new UsageError(`--out must end in .json, .csv, .png or .npy, got "${flags.out}"`);
   checkOutFile(flags.out);
   const { n } = flags;
-  const zoom = zoomFlag(flags);
+  const zoom = flags.zoom;
   const resolved = resolveModel(flags);
   const D = resolved.dim;
   const z = resolved.normalization;
@@ -144,15 +144,16 @@ export function run(argv: string[]): void {
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
   const sampler = makeSampler(flags, resolved);
   for (const name of ["guidance", "scale", "classifier"] as const)
-    if (flags[name] && flags.class === "") throw new UsageError(`--${name} needs --class K (or --class all)`);
+    if (flags[name] !== "" && flags[name] !== undefined && flags.class === undefined)
+      throw new UsageError(`--${name} needs --class K (or --class all)`);
   // --class K: every sample of class K; --class all: classes 0..K−1 in turn (sample i has class i mod K)
   const classes = flags.class === "all" ? (resolved.oracle?.classes ?? resolved.denoiser.model.classes) : 0;
   if (flags.class === "all" && classes === 0) throw new UsageError("--class all needs a conditional model (or the oracle of a mixture)");
-  const single = flags.class === "" || flags.class === "all" ? 0 : intFlag("class", flags.class, { min: 0 });
-  const labels = flags.class === "" ? null : Int32Array.from({ length: n }, (_, i) => (classes ? i % classes : single));
+  const single = flags.class === undefined || flags.class === "all" ? 0 : flags.class;
+  const labels = flags.class === undefined ? null : Int32Array.from({ length: n }, (_, i) => (classes ? i % classes : single));
   const scale = labels ? guidanceScale(resolved, flags) : 0;
   if (labels) checkGuidance(resolved, flags, labels, scale);
-  const seed = intFlag("seed", flags.seed, { min: 0 });
+  const seed = flags.seed;
   const denoiser: BatchDenoiser = labels
     ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale)
     : resolved.denoiser;

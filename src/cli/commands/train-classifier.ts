@@ -6,7 +6,8 @@ import { accuracyOverTime } from "../../eval/classifier.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { architectures } from "../../models/kinds.js";
 import { buildClassifier, buildProcess, labelClasses, normalizationOf } from "../../train/build.js";
-import { defineFlags, helpText, parseGiven, UsageError } from "../args.js";
+import { runDefaults } from "../../train/defaults.js";
+import { defineFlags, helpText, int, oneOf, optional, parseGiven } from "../args.js";
 import { trainedSummary } from "../facts.js";
 import { backendFlags } from "../model.js";
 import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "../training.js";
@@ -16,8 +17,9 @@ const classifierFlags = defineFlags("Classifier", {
   net: {
     value: architectures("classifier").join("|"),
     help: "the network (default: mlp for points, the U-Net's encoder for images); cnn: see above",
+    parse: optional(oneOf(...architectures("classifier"))),
   },
-  steps: { default: "2000", value: "N", help: "training steps" },
+  steps: { default: runDefaults.classifierSteps, value: "N", help: "training steps", parse: int({ min: 1 }) },
 });
 
 /** The flag tables `vdm train-classifier` parses, in the order its help lists them. */
@@ -40,21 +42,12 @@ layer of --hidden features and the logits. It is the feature network of the samp
   ...flagTables,
 );
 
-/** --net: the classifier's network (empty: MLP for points, U-Net for images). */
-function parseClassifierNet(raw: string): string | undefined {
-  if (raw === "") return undefined;
-  const known = architectures("classifier");
-  if (!known.includes(raw)) throw new UsageError(`--net must be ${known.slice(0, -1).join(", ")} or ${known.at(-1)}, got "${raw}"`);
-  return raw;
-}
-
 export async function run(argv: string[]): Promise<void> {
-  const { values: flags, given } = parseGiven(argv, ...flagTables);
+  const { values: flags, given, raw } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
-  const net = parseClassifierNet(flags.net);
-  const trained = await trainFromFlags(flags, given, "classifier", (trainSet) => ({
+  const trained = await trainFromFlags({ values: flags, raw }, given, "classifier", (trainSet) => ({
     classifierClasses: classCount(trainSet, flags.data),
-    ...(net ? { architecture: net } : {}),
+    ...(flags.net ? { architecture: flags.net } : {}),
   }));
   if (!trained) return;
   const { config, dir, split, state, facts } = trained;

@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = flagValue(argv, "out");
   const text = flagValue(argv, "data")?.startsWith("text:") || (argv.includes("--resume") && out !== undefined && isTextRun(out));
   if (text) return trainText(argv);
-  const { values: flags, given } = parseGiven(argv, ...flagTables);
-  if (flags.help) return void console.log(help);
-  return trainDenoiser(flags, given);
+  const { values, given, raw } = parseGiven(argv, ...flagTables);
+  if (values.help) return void console.log(help);
+  return trainDenoiser({ values, raw }, given);
 }
