@@ -45,7 +45,7 @@ describe("score-based commands", () => {
     const cases: [string[], RegExp][] = [
       [
         ["--sampler", "euler2"],
-        /unknown sampler "euler2" \(known: dpm\+\+2m, dpm\+\+3m, ddim, euler, heun, ancestral, pc, langevin, annealed-langevin\)/,
+        /unknown sampler "euler2" \(known: dpm\+\+2m, dpm\+\+3m, ddim, euler, heun, ancestral, pc, langevin, annealed-langevin[,)]/,
       ],
       [["--sampler", "ddim", "--spacing", "quadratic"], /--spacing must be one of uniform, log-snr, trailing, got "quadratic"/],
       [["--sampler", "ddim", "--eta=-0.5"], /--eta must be a non-negative number, got "-0.5"/],

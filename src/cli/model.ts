@@ -1,7 +1,8 @@
 /** `--model`: a checkpoint directory, or `oracle` (the exact denoiser of a known density). */
 
 import { availableParallelism } from "node:os";
-import { knownDensityNames, knownMixture } from "../data/known.js";
+import { knownMixture } from "../data/known.js";
+import { knownDensityNames } from "../data/mixtures.js";
 import { identityNormalization, type Normalization } from "../data/normalize.js";
 import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";

@@ -5,7 +5,7 @@
  */
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, toyNames } from "../data/index.js";
-import type { TrainingState } from "../io/checkpoint.js";
+import type { TrainingState } from "../io/state.js";
 import { cnnDefaults, cnnKind } from "../models/cnn.js";
 import { architectureOf, configOf } from "../models/kinds.js";
 import { mlpDefaults, mlpKind } from "../models/mlp.js";

@@ -10,8 +10,6 @@ import { DataError } from "../errors.js";
 import { readDataFile } from "./files.js";
 import { builtinMixture, knownDensityNames } from "./mixtures.js";
 
-export { componentFractions, componentOf, knownDensityNames, sampleMixture, sampleMixtureWithLabels } from "./mixtures.js";
-
 /**
  * The mixture of a built-in set with a closed-form density, or the one in a .json file (an error
  * if the file holds points instead).

@@ -21,8 +21,6 @@ import {
   trainingStateOf,
 } from "./state.js";
 
-export type { TrainingState } from "./state.js";
-
 const CONFIG = "config.json";
 const STATE = "state.safetensors";
 

@@ -3,7 +3,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSplit } from "../../data/index.js";
-import { knownMixture, sampleMixture } from "../../data/known.js";
+import { knownMixture } from "../../data/known.js";
+import { sampleMixture } from "../../data/mixtures.js";
 import { normalize } from "../../data/normalize.js";
 import { mixtureParams, oracleModel } from "../../densities/oracle.js";
 import { type ChainEstimatorName, chainEstimatorNames, ElboEstimator } from "../../diffusion/elbo.js";

@@ -6,7 +6,8 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { componentFractions, componentOf, knownMixture, sampleMixtureWithLabels } from "../../data/known.js";
+import { knownMixture } from "../../data/known.js";
+import { componentFractions, componentOf, sampleMixtureWithLabels } from "../../data/mixtures.js";
 import { mixtureParams, oracleModel } from "../../densities/oracle.js";
 import { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";

@@ -8,7 +8,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSplit } from "../../data/index.js";
-import { componentFractions, knownMixture } from "../../data/known.js";
+import { knownMixture } from "../../data/known.js";
+import { componentFractions } from "../../data/mixtures.js";
 import { type GaussianMixture, mixtureMoments } from "../../densities/mixture.js";
 import { Rng } from "../../engine/index.js";
 import { energyDistance } from "../../eval/energy.js";
