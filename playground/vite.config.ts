@@ -1,6 +1,6 @@
 /**
  * The playground's Vite config. The page runs the library's browser entries ("vdm/browser" and "vdm/jax",
- * from their sources in ../src) in a Web Worker, with the engine's browser set-up (the "browser"
+ * from their sources in ../src) in a Web Worker and draws its charts with "vdm/plot" (Vega-Lite specs), with the engine's browser set-up (the "browser"
  * condition of package.json's "imports": no Node polyfills, no worker_threads shim), and the shipped
  * Fashion-MNIST model is served and copied as static assets.
  * COOP/COEP headers make the page cross-origin isolated on the dev server and `vite preview`, so
@@ -18,6 +18,7 @@ const repo = resolve(here, "..");
 const browserSources: Record<string, string> = {
   "vdm/browser": join(repo, "src", "browser.ts"),
   "vdm/jax": join(repo, "src", "engine", "jax.ts"),
+  "vdm/plot": join(repo, "src", "plot", "browser.ts"),
   "#engine/setup": join(repo, "src", "engine", "setup.browser.ts"),
   "#engine/workers": join(repo, "src", "engine", "workers.browser.ts"),
 };

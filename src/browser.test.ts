@@ -45,7 +45,7 @@ function nodeDependencies(entry: string): { modules: number; found: string[] } {
   return { modules: seen.size, found };
 }
 
-describe("the browser entry (vdm/browser)", () => {
+describe("the browser entries (vdm/browser, vdm/plot)", () => {
   it("is published with its types", () => {
     assert.deepEqual(PACKAGE.exports["./browser"], { types: "./dist/browser.d.ts", default: "./dist/browser.js" });
   });
@@ -54,6 +54,12 @@ describe("the browser entry (vdm/browser)", () => {
     const { modules, found } = nodeDependencies(join(ROOT, PACKAGE.exports["./browser"]!.default));
     assert.ok(modules > 50, `only ${modules} modules reached: the walk does not follow the imports`);
     assert.deepEqual(found, [], "move what the browser needs into modules without Node imports");
+  });
+
+  it("the charts' entry (vdm/plot) reaches no Node built-in either: a page draws with it on its main thread", () => {
+    const { modules, found } = nodeDependencies(join(ROOT, PACKAGE.exports["./plot"]!.default));
+    assert.ok(modules >= 5, `only ${modules} modules reached`);
+    assert.deepEqual(found, []);
   });
 
   it("the check sees Node where it is: the Node entry reaches node:fs", () => {

@@ -3,7 +3,7 @@
  * (the engine, errors, schedules, the diffusion process, data, a run's configuration, training,
  * checkpoints, the main samplers, the held-out ELBO and likelihood); each folder's whole public API
  * is a namespace: `schedules`, `diffusion`, `networks`, `densities`, `data`, `samplers`,
- * `evaluation`, `training`, `io`, `text`, `onnx`. jax-js itself (arrays, `numpy`, `tree`, `grad`…)
+ * `evaluation`, `training`, `io`, `text`, `onnx`, `plot` (charts). jax-js itself (arrays, `numpy`, `tree`, `grad`…)
  * comes from "vdm/jax", after the engine's set-up. Start jax-js with `initEngine` before anything
  * else; choose its thread count first through "vdm/engine".
  *
@@ -31,6 +31,7 @@ export * as evaluation from "./eval/index.js";
 export * as io from "./io/index.js";
 export { loadCheckpoint, readCheckpointConfig, saveCheckpoint, saveWeights, type TrainingState } from "./io/index.js";
 export * as onnx from "./onnx/index.js";
+export * as plot from "./plot/index.js";
 export * as text from "./text/index.js";
 export * as training from "./train/index.js";
 export {

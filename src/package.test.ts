@@ -35,6 +35,7 @@ describe("the npm package", () => {
       "dist/browser.d.ts",
       "dist/engine/setup.browser.js",
       "dist/engine/jax.d.ts",
+      "dist/plot/browser.js",
       "bin/vdm.js",
       "models/fashion-mnist/state.safetensors",
       "models/fashion-mnist-classifier/state.safetensors",

@@ -3,12 +3,10 @@
  * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/lines.ts, score-field.ts) rendered by vega.
  */
 
+import { type Bounds, extentOf, lineChart, lossChart, scoreFieldChart } from "vdm/plot";
 import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { compile } from "vega-lite";
-import { lineChart, lossChart } from "../../src/plot/lines.js";
-import { type Bounds, extentOf } from "../../src/plot/plane.js";
-import { scoreFieldChart } from "../../src/plot/score-field.js";
 import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
 
 // ---------------------------------------------------------------- worker plumbing

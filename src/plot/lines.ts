@@ -4,25 +4,33 @@ import { SCHEMA, short } from "./plane.js";
 
 /** One named line of a line chart: y against x. */
 export interface Series {
+  /** the series' name in the legend */
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
 }
 
+/** A line chart's titles, scales and size. */
 export interface LineChartOptions {
+  /** the chart's title (required) */
   title: string;
+  /** the x axis's title (required) */
   xTitle: string;
+  /** the y axis's title (required) */
   yTitle: string;
   /** title of the series' legend (default "series") */
   legendTitle?: string;
-  /** logarithmic axes (points with a non-positive coordinate on a log axis are left out) */
+  /** a logarithmic x axis (points with x ≤ 0 are left out; default false) */
   xLog?: boolean;
+  /** a logarithmic y axis (points with y ≤ 0 are left out; default false) */
   yLog?: boolean;
   /** a marker at every point (default true) */
   points?: boolean;
   /** colours of the series, in order (default: Vega's category colours) */
   colors?: string[];
+  /** the plot area's width in pixels (default 520) */
   width?: number;
+  /** the plot area's height in pixels (default 320) */
   height?: number;
 }
 
@@ -40,9 +48,8 @@ function seriesRows(series: Series[], xLog: boolean, yLog: boolean): { series: s
  * A line chart of several named series, each y against x, with a legend naming them in order:
  * loss curves, ELBO-term variances, SNR(t) (`yLog`), quality against NFE (`xLog`, `yLog`).
  */
-export function lineChart(
-  series: Series[],
-  {
+export function lineChart(series: Series[], options: LineChartOptions): TopLevelSpec {
+  const {
     title,
     xTitle,
     yTitle,
@@ -53,8 +60,7 @@ export function lineChart(
     colors,
     width = 520,
     height = 320,
-  }: LineChartOptions,
-): TopLevelSpec {
+  } = options;
   const names = series.map((s) => s.name);
   return {
     $schema: SCHEMA,

@@ -34,13 +34,17 @@ export interface ScatterPanel {
   paths?: ArrayLike<number>[];
 }
 
+/** A scatter chart's title, axes and panel size. */
 export interface ScatterOptions {
+  /** the chart's title (required) */
   title: string;
   /** common axis domain of all panels (default: the bounds of all their points; for 1-D data only x counts) */
   bounds?: Bounds;
-  /** side of each panel's plot area in pixels */
+  /** side of each panel's plot area in pixels (default 300; a grid's cells 160) */
   size?: number;
+  /** the x axis's title (default "dimension 1"; "x" for 1-D data) */
   xTitle?: string;
+  /** the y axis's title (default "dimension 2") */
   yTitle?: string;
 }
 
@@ -214,10 +218,8 @@ const panelBounds = (panels: ScatterPanel[]) => boundsOf(panels.flatMap((p) => p
  * drawn as histograms on a common x axis. Where some panels have labels, points of the others are
  * grey and the legend names them `NO_LABEL`.
  */
-export function scatterChart(
-  panels: ScatterPanel[],
-  { title, bounds, size = 300, xTitle, yTitle = "dimension 2" }: ScatterOptions,
-): TopLevelSpec {
+export function scatterChart(panels: ScatterPanel[], options: ScatterOptions): TopLevelSpec {
+  const { title, bounds, size = 300, xTitle, yTitle = "dimension 2" } = options;
   const b = bounds ?? panelBounds(panels);
   const color = labelColors(panels);
   const oneD = panels.every((p) => p.dim === 1);
@@ -240,9 +242,11 @@ export interface ScatterCell {
   dim: number;
 }
 
+/** A scatter grid's titles: the chart's, its axes' and its rows' and columns' headers. */
 export interface ScatterGridOptions extends ScatterOptions {
-  /** headers of the grid's rows and columns, e.g. "guidance scale" and "class" */
+  /** the header of the grid's rows, e.g. "guidance scale" (required) */
   rowTitle: string;
+  /** the header of the grid's columns, e.g. "class" (required) */
   columnTitle: string;
 }
 
@@ -252,10 +256,8 @@ export interface ScatterGridOptions extends ScatterOptions {
  * under a row header "rowTitle row". Every cell keeps its place whatever it holds (a cell with no
  * points in view is an empty panel; a pair with no cell, a blank one). 1-D points: histograms.
  */
-export function scatterGridChart(
-  cells: ScatterCell[],
-  { title, bounds, size = 160, xTitle, yTitle = "dimension 2", rowTitle, columnTitle }: ScatterGridOptions,
-): TopLevelSpec {
+export function scatterGridChart(cells: ScatterCell[], options: ScatterGridOptions): TopLevelSpec {
+  const { title, bounds, size = 160, xTitle, yTitle = "dimension 2", rowTitle, columnTitle } = options;
   const panelOf = (c: ScatterCell): ScatterPanel => ({ title: `${columnTitle} ${c.column}`, points: c.points, dim: c.dim });
   const b = bounds ?? panelBounds(cells.map(panelOf));
   const inOrder = (key: "row" | "column") => [...new Set(cells.map((c) => c[key]))];

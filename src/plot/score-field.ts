@@ -16,13 +16,17 @@ export interface ScoreFieldPanel {
   arrows: Arrow[];
 }
 
+/** A score-field chart's title, domain, panel size and axis titles. */
 export interface ScoreFieldOptions {
+  /** the chart's title (required) */
   title: string;
-  /** the axes' domain, shared by all panels */
+  /** the axes' domain, shared by all panels (required) */
   bounds: Bounds;
-  /** width of each panel's plot area in pixels; its height keeps one data unit as long on both axes (within ¼ to 4 times the width) */
+  /** width of each panel's plot area in pixels; its height keeps one data unit as long on both axes, within ¼ to 4 times the width (default 300) */
   size?: number;
+  /** the x axis's title (default "dimension 1") */
   xTitle?: string;
+  /** the y axis's title (default "dimension 2") */
   yTitle?: string;
   /** what the points are, as the legend names them (default "held-out data") */
   pointsLabel?: string;
@@ -97,11 +101,8 @@ function scoreFieldLayers(
  * The score as arrows over a grid, one panel per noise level, over 2-D data points (rows of 2):
  * each panel's arrows start at the grid points; the legend names the data and the score.
  */
-export function scoreFieldChart(
-  panels: ScoreFieldPanel[],
-  points: ArrayLike<number>,
-  { title, bounds, size = 300, xTitle = "dimension 1", yTitle = "dimension 2", pointsLabel = "held-out data" }: ScoreFieldOptions,
-): TopLevelSpec {
+export function scoreFieldChart(panels: ScoreFieldPanel[], points: ArrayLike<number>, options: ScoreFieldOptions): TopLevelSpec {
+  const { title, bounds, size = 300, xTitle = "dimension 1", yTitle = "dimension 2", pointsLabel = "held-out data" } = options;
   const area = equalAspect(bounds, size);
   return {
     $schema: SCHEMA,
