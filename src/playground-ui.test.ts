@@ -80,10 +80,11 @@ describe("the playground's page", { timeout: 180_000 }, () => {
   });
 
   it("puts each tab switch into the URL and the history: back and forward move between tabs", async () => {
-    // the page switches tabs on "hashchange", which may fire after goBack/goForward resolve: wait for it
+    // the page switches tabs on "hashchange", an event that may fire after click, goBack and goForward resolve: wait for it
     const active = (tab: string) => page.waitForFunction((tab) => document.querySelector(`#tab-${tab}`)!.classList.contains("active"), tab);
     await page.click("#tabs [data-tab=sampling]");
     assert.equal(new URL(page.url()).hash, "#/sampling");
+    await active("sampling");
     assert.deepEqual(await shown(), { sections: ["sampling"], links: ["sampling"] });
     await page.goBack();
     assert.equal(new URL(page.url()).hash, "#/forward");
