@@ -73,15 +73,12 @@ describe("the divergence of the probability-flow drift", () => {
       null,
     ).drift.dataSync() as Float32Array;
 
+  /** The exact divergence ∇·f at the points x (no probe: the whole trace of the drift's Jacobian). */
+  const exactDivergence = () =>
+    flowWithDivergence(model, params(), np.array(x), np.zeros([3]), np.full([3], gamma), null).divergence.dataSync() as Float32Array;
+
   it("exact: the trace of the drift's Jacobian by central differences (float64 step 1e−3)", () => {
-    const exact = flowWithDivergence(
-      model,
-      params(),
-      np.array(x),
-      np.zeros([3]),
-      np.full([3], gamma),
-      null,
-    ).divergence.dataSync() as Float32Array;
+    const exact = exactDivergence();
     const h = 1e-2;
     x.forEach((p, b) => {
       let trace = 0;
@@ -97,14 +94,7 @@ describe("the divergence of the probability-flow drift", () => {
 
   it("Hutchinson: the mean over 4,000 Rademacher probes is the exact divergence (5 standard errors)", () => {
     const K = 4000;
-    const exact = flowWithDivergence(
-      model,
-      params(),
-      np.array(x),
-      np.zeros([3]),
-      np.full([3], gamma),
-      null,
-    ).divergence.dataSync() as Float32Array;
+    const exact = exactDivergence();
     const rng = new Rng(7);
     const tile = np.array(x.flatMap((p) => Array.from({ length: K }, () => p))); // [3K, 2]
     const probe = np

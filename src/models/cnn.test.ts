@@ -9,41 +9,38 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { bundledFashionMnist } from "../data/images.js";
-import { loadSplit, pixelNormalization } from "../data/index.js";
+import { loadSplit } from "../data/index.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
 import { accuracyOverTime } from "../eval/classifier.js";
 import { onnxStepper } from "../onnx/train.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import { buildClassifier, buildModel, buildProcess, initParams, normalizationOf } from "../train/build.js";
-import { makeRunConfig, type RunOptions } from "../train/defaults.js";
+import { makeRunConfig, type RunOptions, runConfigFor } from "../train/defaults.js";
 import { train } from "../train/trainer.js";
 import { type CnnParams, cnnFeatures, cnnHead } from "./cnn.js";
 
 useEngine("wasm");
 
 const split = loadSplit("fashion-mnist", 0, { train: 0, test: 0, dataDir: bundledFashionMnist });
-const data = {
-  spec: "fashion-mnist",
-  dim: 784,
-  shape: [28, 28, 1],
-  ...pixelNormalization,
-  train: split.train.n,
-  test: split.test.n,
-  dataDir: bundledFashionMnist,
-};
+const source = { dataDir: bundledFashionMnist };
 const tiny = (o: RunOptions = {}) =>
-  makeRunConfig(data, {
-    architecture: "cnn",
-    classifierClasses: 10,
-    unet: { base: 4 },
-    hidden: 16,
-    steps: 60,
-    batch: 32,
-    lr: 3e-3,
-    seed: 5,
-    ...o,
-  });
+  runConfigFor(
+    "fashion-mnist",
+    split,
+    {
+      architecture: "cnn",
+      classifierClasses: 10,
+      unet: { base: 4 },
+      hidden: 16,
+      steps: 60,
+      batch: 32,
+      lr: 3e-3,
+      seed: 5,
+      ...o,
+    },
+    source,
+  );
 
 describe("CNN classifier of clean images", () => {
   it("is a clean classifier config: conv stages base·multipliers, features of width hidden; only for image classifiers", () => {
@@ -52,7 +49,10 @@ describe("CNN classifier of clean images", () => {
     assert.equal(config.clean, true);
     assert.deepEqual(config.model, { kind: "cnn", cnn: { shape: [28, 28, 1], channels: [4, 8], hidden: 16, outputs: 10 } });
     assert.throws(() => buildModel(config), /classifier, not a denoiser/);
-    assert.throws(() => makeRunConfig(data, { architecture: "cnn" }), /classifier of clean images, not a denoiser/);
+    assert.throws(
+      () => runConfigFor("fashion-mnist", split, { architecture: "cnn" }, source),
+      /classifier of clean images, not a denoiser/,
+    );
     assert.throws(
       () =>
         makeRunConfig(

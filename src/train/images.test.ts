@@ -13,7 +13,7 @@ import { Rng } from "../engine/index.js";
 import { heldOutElbo } from "../eval/run.js";
 import { useEngine } from "../testing/helpers.js";
 import { buildModel, buildProcess, initParams } from "./build.js";
-import { makeRunConfig } from "./defaults.js";
+import { runConfigFor } from "./defaults.js";
 import { train } from "./trainer.js";
 
 useEngine("wasm");
@@ -44,17 +44,11 @@ describe("Fashion-MNIST subset", () => {
 });
 
 describe("a U-Net on images", () => {
-  const config = makeRunConfig(
-    {
-      spec: "fashion-mnist",
-      dim: 784,
-      shape: [28, 28, 1],
-      ...pixelNormalization,
-      train: split.train.n,
-      test: split.test.n,
-      dataDir: bundledFashionMnist,
-    },
+  const config = runConfigFor(
+    "fashion-mnist",
+    split,
     { unet: { base: 8, multipliers: [1, 2], attention: [1] }, steps: 80, batch: 16, lr: 2e-3, seed: 3 },
+    { dataDir: bundledFashionMnist },
   );
   const test = subset(
     split.test,
