@@ -41,7 +41,7 @@ export function networkOf(spec: ModelSpec): { kind: NetworkKind<unknown>; config
  * "classifier" (variants are denoisers).
  */
 export function architectures(task: "denoiser" | "classifier"): string[] {
-  return Object.entries(networkKinds).flatMap(([name, kind]: [string, NetworkKind<unknown>]) => {
+  return Object.entries(networkKinds).flatMap(([name, kind]) => {
     if (!kind.configure) return [];
     if (task === "classifier") return kind.classifier ? [name] : [];
     return kind.model ? [name, ...Object.keys(kind.variants ?? {})] : [];
@@ -50,7 +50,7 @@ export function architectures(task: "denoiser" | "classifier"): string[] {
 
 /** The kind and variant (if any) an architecture names; undefined for an unknown name. */
 export function architecture(name: string): { kind: string; variant?: string } | undefined {
-  for (const [kind, entry] of Object.entries(networkKinds) as [string, NetworkKind<unknown>][]) {
+  for (const [kind, entry] of Object.entries(networkKinds)) {
     if (kind === name && entry.configure) return { kind };
     if (entry.variants?.[name]) return { kind, variant: name };
   }

@@ -10,7 +10,6 @@ import type { Target } from "../diffusion/parameterization.js";
 import { targets } from "../diffusion/parameterization.js";
 import { ConfigError } from "../errors.js";
 import { count, expecting, list, MAX_DIM, MAX_WIDTH, number, oneOf, optionalText, positiveInt, text } from "../models/fields.js";
-import type { NetworkKind } from "../models/kind.js";
 import { kindNames, type ModelSpec, networkKinds } from "../models/kinds.js";
 import { isLearnedSchedule, learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
 
@@ -51,7 +50,7 @@ const dataSchema = object({
 
 /** Each kind's config under its name, as the model spec holds it. */
 const kindSchemas: Record<string, z.ZodType> = Object.fromEntries(
-  kindNames.map((name) => [name, z.object({ [name]: (networkKinds[name] as NetworkKind<unknown>).schema })]),
+  kindNames.map((name) => [name, z.object({ [name]: networkKinds[name]!.schema })]),
 );
 
 /** The network: a kind of the table and, under the kind's name, its config (that kind's schema). */
@@ -137,11 +136,9 @@ export const runConfigSchema = z
     if (isLearnedSchedule(c.schedule) && !c.learnedSchedule)
       ctx.addIssue({ code: "custom", continue: false, path: ["learnedSchedule"], message: "is missing (an object)", input: undefined });
     const path = `model.${c.model.kind}`;
-    const kind = networkKinds[c.model.kind] as NetworkKind<unknown>;
-    kind.check?.(
-      (c.model as Record<string, unknown>)[c.model.kind],
-      { dim: c.data.dim, task: c.task ?? "denoiser", path },
-      (field, message, input) => ctx.addIssue({ code: "custom", continue: false, path: field.split("."), message, input }),
+    const kind = networkKinds[c.model.kind]!;
+    kind.check?.(c.model[c.model.kind], { dim: c.data.dim, task: c.task ?? "denoiser", path }, (field, message, input) =>
+      ctx.addIssue({ code: "custom", continue: false, path: field.split("."), message, input }),
     );
   });
 

@@ -9,7 +9,7 @@ import { fitNormalization, pixelNormalization } from "../data/normalize.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Weighting } from "../diffusion/process.js";
 import { ConfigError } from "../errors.js";
-import type { NetworkKind, NetworkOptions } from "../models/kind.js";
+import type { NetworkOptions, NetworkTarget } from "../models/kind.js";
 import { architecture, architectures, type ModelSpec, networkKinds } from "../models/kinds.js";
 import { defaultLearnedInit, isLearnedSchedule, learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
 import { defaultAdam } from "./adam.js";
@@ -85,13 +85,13 @@ export function defaultSteps(spec: string): number {
 }
 
 /** The network of `name` (an architecture) for the data and heads of `target`, with the user's options. */
-function networkFor(name: string, target: Parameters<NonNullable<NetworkKind<unknown>["configure"]>>[0], o: NetworkOptions) {
+function networkFor(name: string, target: NetworkTarget, o: NetworkOptions) {
   const found = architecture(name);
   if (!found)
     throw new ConfigError(
       `unknown architecture "${name}" (known: ${[...new Set([...architectures("denoiser"), ...architectures("classifier")])].join(", ")})`,
     );
-  const kind = networkKinds[found.kind] as NetworkKind<unknown>;
+  const kind = networkKinds[found.kind]!;
   const variant = found.variant ? kind.variants![found.variant]! : undefined;
   const config = { ...(kind.configure!(target, o) as object), ...variant?.options };
   return { model: { kind: found.kind, [found.kind]: config } as ModelSpec, kind, variant };
