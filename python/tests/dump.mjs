@@ -1,0 +1,64 @@
+// Reference values for the PyTorch twins' parity tests, computed by vdm's own code (the built dist/):
+//   node python/tests/dump.mjs RUN OUT [--batch B] [--seed S]
+// For the run's checkpoint RUN, draws x_0, ε ~ N(0, I) and u ~ U[0, 1) from Rng(S) and writes to OUT
+// (.npy, float32): x0, eps, u; for each weighting w in simple, elbo: t_w, gamma_w, xt_w (the levels of
+// DiffusionProcess.levelsFromUniform), pred_w (the network's prediction with the training parameters),
+// pred_ema_w (with the EMA), loss_w (the per-example training loss with the training parameters);
+// fourier.npy when the MLP has Fourier features (not stored in checkpoints), and meta.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { qSample } from "../../dist/diffusion/forward.js";
+import { initEngine, Rng, shutdownEngine } from "../../dist/engine/index.js";
+import { numpy as np, tree } from "../../dist/engine/jax.js";
+import { loadCheckpointState, readCheckpointConfig } from "../../dist/io/checkpoint.js";
+import { npyBytes } from "../../dist/io/npy.js";
+import { buildModel, buildProcess, dataShape, initParams, splitParams } from "../../dist/train/build.js";
+import { validateRunConfig } from "../../dist/train/config.js";
+import { trainingLoss } from "../../dist/train/objectives/diffusion.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { batch: { type: "string", default: "64" }, seed: { type: "string", default: "7" } },
+});
+const [run, out] = positionals;
+if (!run || !out) throw new Error("usage: node python/tests/dump.mjs RUN OUT [--batch B] [--seed S]");
+const B = Number(values.batch);
+
+await initEngine("wasm");
+const config = readCheckpointConfig(run, validateRunConfig);
+const state = loadCheckpointState(run, initParams(config, new Rng(0)));
+const model = buildModel(config);
+const process = buildProcess(config, state.params);
+const network = splitParams(config, state.params).network;
+const ema = splitParams(config, state.ema).network;
+mkdirSync(out, { recursive: true });
+const save = (name, a) => {
+  const shape = a.shape;
+  writeFileSync(join(out, `${name}.npy`), npyBytes(Float32Array.from(a.dataSync()), shape));
+};
+
+const rng = new Rng(Number(values.seed));
+const shape = [B, ...dataShape(config)];
+const x0 = rng.normal(shape);
+const eps = rng.normal(shape);
+const u = rng.uniform([B]);
+save("x0", x0.ref);
+save("eps", eps.ref);
+save("u", u.ref);
+for (const weighting of ["simple", "elbo"]) {
+  const { t, gamma, weight } = process.levelsFromUniform(u.ref, null, weighting);
+  weight.dispose();
+  const xt = qSample(x0.ref, gamma.ref, eps.ref);
+  save(`t_${weighting}`, t.ref);
+  save(`gamma_${weighting}`, gamma.ref);
+  save(`xt_${weighting}`, xt.ref);
+  save(`pred_${weighting}`, model.apply(tree.ref(network), xt.ref, t.ref, gamma.ref));
+  save(`pred_ema_${weighting}`, model.apply(tree.ref(ema), xt, t, gamma));
+  save(`loss_${weighting}`, trainingLoss(model, process, weighting, tree.ref(network), x0.ref, eps.ref, u.ref, null));
+}
+const mlp = config.model.kind === "mlp" ? config.model.mlp : null;
+if (mlp && mlp.fourierFeatures > 0) save("fourier", new Rng(mlp.fourierSeed).normal([mlp.dim, mlp.fourierFeatures]).mul(mlp.fourierScale));
+writeFileSync(join(out, "meta.json"), `${JSON.stringify({ run, batch: B, seed: Number(values.seed) })}\n`);
+tree.dispose([x0, eps, u, state.params, state.ema, state.adam]);
+await shutdownEngine();

@@ -1,0 +1,10 @@
+"""PyTorch twins of vdm's networks, schedules and objectives, reading and writing vdm's checkpoints."""
+from .models import Dense, Mlp, silu, time_embedding
+from .objectives import levels, q_sample, training_loss
+from .safetensors_io import read_safetensors, subtree, write_safetensors
+from .schedule import get_schedule, sigmoid, softplus
+
+__all__ = [
+    "Dense", "Mlp", "silu", "time_embedding", "levels", "q_sample", "training_loss",
+    "read_safetensors", "subtree", "write_safetensors", "get_schedule", "sigmoid", "softplus",
+]
