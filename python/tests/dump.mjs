@@ -4,7 +4,7 @@
 // (.npy, float32): x0, eps, u; for each weighting w in simple, elbo: t_w, gamma_w, xt_w (the levels of
 // DiffusionProcess.levelsFromUniform), pred_w (the network's prediction with the training parameters),
 // pred_ema_w (with the EMA), loss_w (the per-example training loss with the training parameters);
-// fourier.npy when the MLP has Fourier features (not stored in checkpoints), and meta.json.
+// labels.npy (int32) for a conditional model (labels b mod (classes + 1), the last "no label"), fourier.npy when the MLP has Fourier features (not stored in checkpoints), and meta.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -46,6 +46,9 @@ const u = rng.uniform([B]);
 save("x0", x0.ref);
 save("eps", eps.ref);
 save("u", u.ref);
+// a conditional model sees labels 0, 1, …, classes (the last = "no label"), cyclically
+const labels = () => (model.classes > 0 ? np.array(Int32Array.from({ length: B }, (_, b) => b % (model.classes + 1)), { dtype: np.int32 }) : undefined);
+if (model.classes > 0) writeFileSync(join(out, "labels.npy"), npyBytes(Int32Array.from({ length: B }, (_, b) => b % (model.classes + 1)), [B]));
 for (const weighting of ["simple", "elbo"]) {
   const { t, gamma, weight } = process.levelsFromUniform(u.ref, null, weighting);
   weight.dispose();
@@ -53,9 +56,9 @@ for (const weighting of ["simple", "elbo"]) {
   save(`t_${weighting}`, t.ref);
   save(`gamma_${weighting}`, gamma.ref);
   save(`xt_${weighting}`, xt.ref);
-  save(`pred_${weighting}`, model.apply(tree.ref(network), xt.ref, t.ref, gamma.ref));
-  save(`pred_ema_${weighting}`, model.apply(tree.ref(ema), xt, t, gamma));
-  save(`loss_${weighting}`, trainingLoss(model, process, weighting, tree.ref(network), x0.ref, eps.ref, u.ref, null));
+  save(`pred_${weighting}`, model.apply(tree.ref(network), xt.ref, t.ref, gamma.ref, labels()));
+  save(`pred_ema_${weighting}`, model.apply(tree.ref(ema), xt, t, gamma, labels()));
+  save(`loss_${weighting}`, trainingLoss(model, process, weighting, tree.ref(network), x0.ref, eps.ref, u.ref, null, labels()));
 }
 const mlp = config.model.kind === "mlp" ? config.model.mlp : null;
 if (mlp && mlp.fourierFeatures > 0) save("fourier", new Rng(mlp.fourierSeed).normal([mlp.dim, mlp.fourierFeatures]).mul(mlp.fourierScale));

@@ -86,6 +86,7 @@ class Parity(unittest.TestCase):
                     nets[prefix] = net.eval()
                 schedule = get_schedule(config["schedule"])
                 x0, eps, u = npy(dump, "x0"), npy(dump, "eps"), npy(dump, "u")
+                labels = npy(dump, "labels") if os.path.exists(os.path.join(dump, "labels.npy")) else None
                 with torch.no_grad():
                     for w in ("simple", "elbo"):
                         t, gamma, _ = levels(schedule, u, w)
@@ -95,9 +96,9 @@ class Parity(unittest.TestCase):
                         self.check(case, f"x_t ({w})", xt, npy(dump, f"xt_{w}"))
                         # the networks on vdm's own inputs: the forward pass alone
                         ref_xt, ref_t, ref_g = npy(dump, f"xt_{w}"), npy(dump, f"t_{w}"), npy(dump, f"gamma_{w}")
-                        self.check(case, f"pred ({w})", nets["params"](ref_xt, ref_t, ref_g), npy(dump, f"pred_{w}"))
-                        self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g), npy(dump, f"pred_ema_{w}"))
-                        loss = training_loss(nets["params"], schedule, w, x0, eps, u)
+                        self.check(case, f"pred ({w})", nets["params"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_{w}"))
+                        self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_ema_{w}"))
+                        loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels)
                         self.check(case, f"loss ({w})", loss, npy(dump, f"loss_{w}"))
 
     def test_state_names(self):

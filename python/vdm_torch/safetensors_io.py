@@ -11,8 +11,12 @@ import struct
 
 import torch
 
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "U32": torch.uint32}
-NAMES = {v: k for k, v in DTYPES.items()}
+#: torch.uint32 exists from PyTorch 2.3; older ones (Debian's 1.13) read U32 as int64
+_U32 = getattr(torch, "uint32", None)
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "U32": _U32 or torch.int32}
+NAMES = {torch.float32: "F32", torch.float64: "F64", torch.int32: "I32"}
+if _U32 is not None:
+    NAMES[_U32] = "U32"
 
 
 def read_safetensors(path):
@@ -31,20 +35,29 @@ def read_safetensors(path):
         b, e = info["data_offsets"]
         chunk = bytearray(raw[start + b : start + e])  # a writable, aligned copy
         t = torch.frombuffer(chunk, dtype=dtype) if e > b else torch.empty(0, dtype=dtype)
+        if info["dtype"] == "U32" and _U32 is None:
+            t = t.to(torch.int64) & 0xFFFFFFFF
         tensors[name] = t.reshape(info["shape"]).clone()
     return tensors, metadata
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Write {name: tensor} (in the dict's order) and string metadata as vdm writes them."""
+    """Write {name: tensor} (in the dict's order) and string metadata as vdm writes them. A value may be
+    (tensor, "U32"): an integer tensor written as uint32 (the rng key where torch has no uint32)."""
     header = {"__metadata__": dict(metadata or {})}
     blobs, offset = [], 0
     for name, t in tensors.items():
+        t, dtype = t if isinstance(t, tuple) else (t, None)
         t = t.detach().contiguous().cpu()
-        if t.dtype not in NAMES:
+        if dtype == "U32" and t.dtype != _U32:
+            t = (t.to(torch.int64) & 0xFFFFFFFF).to(torch.int64)
+            t = torch.where(t >= 2**31, t - 2**32, t).to(torch.int32)  # the same 4 bytes
+        elif t.dtype not in NAMES:
             raise ValueError(f"tensor {name}: unsupported dtype {t.dtype}")
+        else:
+            dtype = NAMES[t.dtype]
         data = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":"))
