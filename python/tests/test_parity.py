@@ -1,11 +1,14 @@
 """Parity of the PyTorch twins with vdm: the same checkpoint, inputs and noise give the same
 predictions and per-example losses to a relative 1e-5 (largest difference / largest reference value).
 
-Each case trains a small run with the built CLI (node bin/vdm.js train, 20 steps), lets vdm itself
-compute the reference values (python/tests/dump.mjs), then recomputes them with vdm_torch.
+Each case trains a small run with the built CLI (node bin/vdm.js train), lets vdm itself compute the
+reference values (python/tests/dump.mjs), then recomputes them with vdm_torch. The U-Net cases first
+overwrite the run's weights with random ones (through vdm_torch's writer): after a few steps its
+zero-initialised last convolutions would leave most of the network out of the comparison.
 Run from the repository root after `npm run build`:  PYTHON -m unittest discover -s python/tests -v
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -19,16 +22,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-from vdm_torch import Mlp, get_schedule, levels, q_sample, read_safetensors, subtree, training_loss  # noqa: E402
+from vdm_torch import (  # noqa: E402
+    Mlp, UNet, get_schedule, levels, q_sample, read_safetensors, subtree, training_loss, vdm_named_parameters, write_safetensors,
+)
 
 RTOL = 1e-5
 
 #: name → extra `vdm train` flags (all on moons, 20 steps, batch 64)
-CASES = {
+MLP_CASES = {
     "default": [],  # log-snr-linear, eps, continuous ELBO
     "cosine-v-fourier-conditional": ["--schedule", "cosine", "--target", "v", "--fourier-features", "8", "--conditional"],
     "ncsn": ["--net", "ncsn"],  # VE input scaling, geometric ladder, simple loss
     "linear-x0": ["--schedule", "linear", "--target", "x0", "--loss", "simple"],
+}
+#: name → extra `vdm train` flags (fashion-mnist, 2 steps, batch 4, base 8)
+UNET_CASES = {
+    "unet-conditional": ["--multipliers", "1,2", "--attention", "1", "--conditional"],
+    "unet-3-levels-v": ["--multipliers", "1,2,2", "--attention", "0,2", "--target", "v", "--schedule", "cosine"],
 }
 
 
@@ -42,9 +52,20 @@ def scaled_diff(got, want):
     return diff, diff / max(want.double().abs().max().item(), 1e-30)
 
 
-class Parity(unittest.TestCase):
-    tmp = None
+def randomize(path, seed):
+    """Overwrite params.* and ema.* of a state file with random values (norm scales around 1, the rest N(0, 0.3²/fan-in-ish))."""
+    tensors, metadata = read_safetensors(path)
+    g = torch.Generator().manual_seed(seed)
+    for name, t in tensors.items():
+        if name.startswith(("params.", "ema.")):
+            noise = torch.randn(t.shape, generator=g)
+            fan = t.shape[-2] * (9 if t.dim() == 4 else 1) if t.dim() >= 2 else 1
+            tensors[name] = (1 + 0.2 * noise) if name.endswith(".scale") else noise * (1 / math.sqrt(fan))
+    write_safetensors(path, {k: (v, "U32") if k == "rng" else v for k, v in tensors.items()}, metadata)
 
+
+
+class Parity(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="vdm-torch-parity-")
@@ -57,12 +78,14 @@ class Parity(unittest.TestCase):
             print("  " + line)
         cls.tmp.cleanup()
 
-    def prepare(self, name, flags):
+    def prepare(self, name, train_flags, dump_flags=(), seed=None):
         run = os.path.join(self.tmp.name, name)
         dump = os.path.join(self.tmp.name, name + "-dump")
-        cmd = ["node", "bin/vdm.js", "train", "--data", "moons", "--steps", "20", "--batch", "64", "--out", run, "--no-report", *flags]
+        cmd = ["node", "bin/vdm.js", "train", "--out", run, "--no-report", *train_flags]
         subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run(["node", "python/tests/dump.mjs", run, dump], cwd=ROOT, check=True, capture_output=True)
+        if seed is not None:
+            randomize(os.path.join(run, "state.safetensors"), seed)
+        subprocess.run(["node", "python/tests/dump.mjs", run, dump, *dump_flags], cwd=ROOT, check=True, capture_output=True)
         with open(os.path.join(run, "config.json")) as f:
             config = json.load(f)
         tensors, _ = read_safetensors(os.path.join(run, "state.safetensors"))
@@ -73,42 +96,44 @@ class Parity(unittest.TestCase):
         self.report.append(f"{case:30s} {what:18s} max diff {diff:.3e}  relative {rel:.3e}")
         self.assertLess(rel, RTOL, f"{case}: {what} differs by {diff:.3e} (relative {rel:.3e})")
 
-    def test_mlp_forward_and_loss(self):
-        for case, flags in CASES.items():
+    def compare(self, case, config, tensors, dump, make):
+        nets = {}
+        for prefix in ("params", "ema"):
+            net = make()
+            net.load_state_dict(subtree(tensors, prefix), strict=True)
+            self.assertEqual([k for k, _ in vdm_named_parameters(net)], list(subtree(tensors, prefix)), "vdm's order")
+            nets[prefix] = net.eval()
+        schedule = get_schedule(config["schedule"])
+        x0, eps, u = npy(dump, "x0"), npy(dump, "eps"), npy(dump, "u")
+        labels = npy(dump, "labels") if os.path.exists(os.path.join(dump, "labels.npy")) else None
+        with torch.no_grad():
+            for w in ("simple", "elbo"):
+                t, gamma, _ = levels(schedule, u, w)
+                self.check(case, f"t ({w})", t, npy(dump, f"t_{w}"))
+                self.check(case, f"gamma ({w})", gamma, npy(dump, f"gamma_{w}"))
+                self.check(case, f"x_t ({w})", q_sample(x0, gamma, eps), npy(dump, f"xt_{w}"))
+                # the networks on vdm's own inputs: the forward pass alone
+                ref_xt, ref_t, ref_g = npy(dump, f"xt_{w}"), npy(dump, f"t_{w}"), npy(dump, f"gamma_{w}")
+                self.check(case, f"pred ({w})", nets["params"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_{w}"))
+                self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_ema_{w}"))
+                loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels)
+                self.check(case, f"loss ({w})", loss, npy(dump, f"loss_{w}"))
+
+    def test_mlp(self):
+        for case, flags in MLP_CASES.items():
             with self.subTest(case=case):
-                config, tensors, dump = self.prepare(case, flags)
+                config, tensors, dump = self.prepare(case, ["--data", "moons", "--steps", "20", "--batch", "64", *flags])
                 spec = config["model"]["mlp"]
                 fourier = npy(dump, "fourier") if spec.get("fourierFeatures", 0) > 0 else None
-                nets = {}
-                for prefix in ("params", "ema"):
-                    net = Mlp(spec, config["target"], fourier)
-                    net.load_state_dict(subtree(tensors, prefix), strict=True)
-                    nets[prefix] = net.eval()
-                schedule = get_schedule(config["schedule"])
-                x0, eps, u = npy(dump, "x0"), npy(dump, "eps"), npy(dump, "u")
-                labels = npy(dump, "labels") if os.path.exists(os.path.join(dump, "labels.npy")) else None
-                with torch.no_grad():
-                    for w in ("simple", "elbo"):
-                        t, gamma, _ = levels(schedule, u, w)
-                        self.check(case, f"t ({w})", t, npy(dump, f"t_{w}"))
-                        self.check(case, f"gamma ({w})", gamma, npy(dump, f"gamma_{w}"))
-                        xt = q_sample(x0, gamma, eps)
-                        self.check(case, f"x_t ({w})", xt, npy(dump, f"xt_{w}"))
-                        # the networks on vdm's own inputs: the forward pass alone
-                        ref_xt, ref_t, ref_g = npy(dump, f"xt_{w}"), npy(dump, f"t_{w}"), npy(dump, f"gamma_{w}")
-                        self.check(case, f"pred ({w})", nets["params"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_{w}"))
-                        self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_ema_{w}"))
-                        loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels)
-                        self.check(case, f"loss ({w})", loss, npy(dump, f"loss_{w}"))
+                self.compare(case, config, tensors, dump, lambda: Mlp(spec, config["target"], fourier))
 
-    def test_state_names(self):
-        """Every parameter of the twin is a tensor of the checkpoint, in the checkpoint's order."""
-        config, tensors, _ = self.prepare("names", [])
-        net = Mlp(config["model"]["mlp"], config["target"])
-        names = [k for k, _ in net.named_parameters()]
-        self.assertEqual(["params." + n for n in names], [k for k in tensors if k.startswith("params.")])
-        for prefix in ("ema", "adam.m", "adam.v"):
-            self.assertEqual(["%s.%s" % (prefix, n) for n in names], [k for k in tensors if k.startswith(prefix + ".")])
+    def test_unet(self):
+        for k, (case, flags) in enumerate(UNET_CASES.items()):
+            with self.subTest(case=case):
+                train = ["--data", "fashion-mnist", "--net", "unet", "--steps", "2", "--batch", "4", "--base", "8", *flags]
+                config, tensors, dump = self.prepare(case, train, ["--batch", "4"], seed=k)
+                spec = config["model"]["unet"]
+                self.compare(case, config, tensors, dump, lambda: UNet(spec, config["target"]))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,23 @@ from . import wasm_math
 from .schedule import alpha, sigmoid
 
 
+def vdm_named_parameters(module):
+    """[(name, parameter)] in vdm's order (the order of its parameter tree and of state.safetensors).
+    PyTorch's named_parameters() lists a module's own parameters before its submodules' (a conditional
+    network's `label` would come first); a twin lists its top-level names in vdm's order as VDM_ORDER."""
+    out = []
+    for name in module.VDM_ORDER:
+        child = getattr(module, name, None)
+        if child is None:
+            continue
+        if isinstance(child, nn.Parameter):
+            out.append((name, child))
+        else:
+            out.extend(child.named_parameters(prefix=name))
+    assert len(out) == len(list(module.parameters())), "VDM_ORDER misses a parameter"
+    return out
+
+
 def silu(x):
     """x · sigmoid(x) with vdm's stable sigmoid."""
     return x * sigmoid(x)
@@ -55,6 +72,8 @@ class Mlp(nn.Module):
     `math_kind` chooses the embeddings' exp/sin/cos (see MATH).
     """
 
+    VDM_ORDER = ("embed", "input", "time", "hidden", "output", "label")
+
     def __init__(self, config, target="eps", frequencies=None, math_kind="jax-wasm"):
         super().__init__()
         if math_kind not in MATH:
@@ -85,7 +104,7 @@ class Mlp(nn.Module):
 
     def network(self, x, t, labels=None):
         """The network on x [B, D] at t [B] (labels [B] int, or None = "no label")."""
-        e = silu(self.embed(time_embedding(t, self.config["timeEmbedding"], self.math_kind)))
+        e = silu(self.embed(time_embedding(t, self.config["timeEmbedding"], self.math_kind).to(self.embed.w.dtype)))
         if self.classes:
             ids = labels if labels is not None else torch.full((x.shape[0],), self.classes, dtype=torch.long)
             e = e + self.label[ids.long()]
