@@ -13,9 +13,15 @@ import { initEngine, Rng, shutdownEngine } from "../../dist/engine/index.js";
 import { numpy as np, tree } from "../../dist/engine/jax.js";
 import { loadCheckpointState, readCheckpointConfig } from "../../dist/io/checkpoint.js";
 import { npyBytes } from "../../dist/io/npy.js";
+import { encodeSafetensors } from "../../dist/io/safetensors.js";
+import { namedLeaves } from "../../dist/io/state.js";
+import { isLearnedSchedule } from "../../dist/schedule/index.js";
+import { stepScalars } from "../../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, splitParams } from "../../dist/train/build.js";
 import { validateRunConfig } from "../../dist/train/config.js";
-import { trainingLoss } from "../../dist/train/objectives/diffusion.js";
+import { diffusionObjective, trainingLoss } from "../../dist/train/objectives/diffusion.js";
+import { batchOf } from "../../dist/train/objectives/objective.js";
+import { trainStep } from "../../dist/train/step.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -60,8 +66,39 @@ for (const weighting of ["simple", "elbo"]) {
   save(`pred_ema_${weighting}`, model.apply(tree.ref(ema), xt, t, gamma, labels()));
   save(`loss_${weighting}`, trainingLoss(model, process, weighting, tree.ref(network), x0.ref, eps.ref, u.ref, null, labels()));
 }
+// one training step (the run's loss, AdamW at step k = the checkpoint's step, EMA) on this batch:
+// step.safetensors holds grad.*, params.*, adam.m.*, adam.v.*, ema.* after it; meta.json its loss and variance
+let stepped = null;
+if (!isLearnedSchedule(config.schedule)) {
+  const objective = diffusionObjective(model, process, config.loss);
+  const s = stepScalars(config.adam, state.step);
+  const batch = () => batchOf(process, x0.ref, eps.ref, u.ref, labels() ?? np.zeros([B], { dtype: np.int32 }));
+  const tensors = {};
+  const add = (tree_, prefix) => {
+    for (const [name, a] of namedLeaves(tree_, prefix)) tensors[name] = { shape: a.shape, data: Float32Array.from(a.dataSync()) };
+  };
+  const { grads, loss, variance } = objective(tree.ref(state.params), batch());
+  add(splitParams(config, grads).network, "grad");
+  const next = trainStep(objective, config.adam)(
+    tree.ref(state.params),
+    { m: tree.ref(state.adam.m), v: tree.ref(state.adam.v) },
+    tree.ref(state.ema),
+    batch(),
+    np.array(s.lr),
+    np.array(s.correction1),
+    np.array(s.correction2),
+    np.array(s.emaDecay),
+  );
+  add(next.params, "params");
+  add(next.adam.m, "adam.m");
+  add(next.adam.v, "adam.v");
+  add(next.ema, "ema");
+  stepped = { step: state.step, loss: loss.dataSync()[0], variance: variance.dataSync()[0], ...s, stepLoss: next.loss.dataSync()[0] };
+  tree.dispose([next.variance]);
+  writeFileSync(join(out, "step.safetensors"), encodeSafetensors(tensors));
+}
 const mlp = config.model.kind === "mlp" ? config.model.mlp : null;
 if (mlp && mlp.fourierFeatures > 0) save("fourier", new Rng(mlp.fourierSeed).normal([mlp.dim, mlp.fourierFeatures]).mul(mlp.fourierScale));
-writeFileSync(join(out, "meta.json"), `${JSON.stringify({ run, batch: B, seed: Number(values.seed) })}\n`);
+writeFileSync(join(out, "meta.json"), `${JSON.stringify({ run, batch: B, seed: Number(values.seed), step: stepped })}\n`);
 tree.dispose([x0, eps, u, state.params, state.ema, state.adam]);
 await shutdownEngine();

@@ -23,10 +23,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 from vdm_torch import (  # noqa: E402
-    Mlp, UNet, get_schedule, levels, q_sample, read_safetensors, subtree, training_loss, vdm_named_parameters, write_safetensors,
+    Mlp, UNet, adam_update, ema_update, get_schedule, levels, q_sample, read_safetensors, step_scalars, subtree, training_loss,
+    vdm_named_parameters, write_safetensors,
 )
 
 RTOL = 1e-5
+#: gradients (and what follows from them) of a float32 network: measured below (see the report)
+GRAD_RTOL = 1e-4
 
 #: name → extra `vdm train` flags (all on moons, 20 steps, batch 64)
 MLP_CASES = {
@@ -118,6 +121,49 @@ class Parity(unittest.TestCase):
                 self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_ema_{w}"))
                 loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels)
                 self.check(case, f"loss ({w})", loss, npy(dump, f"loss_{w}"))
+        self.check_step(case, config, tensors, dump, nets["params"], schedule, (x0, eps, u, labels))
+
+    def check_leaves(self, case, what, got, want, rtol):
+        """Every leaf: max |got − want| / max(max |want| over the leaf, 1e-3 · max |want| over all leaves);
+        reports the worst. The floor: some gradients are 0 in exact arithmetic and rounding noise in both
+        (a conv bias right before a GroupNorm with one channel per group, which removes it)."""
+        worst = (0.0, 0.0, "")
+        floor = 1e-3 * max(ref.abs().max().item() for ref in want.values())
+        for name, ref in want.items():
+            diff = (got[name].detach().double() - ref.double()).abs().max().item()
+            rel = diff / max(ref.abs().max().item(), floor, 1e-30)
+            if rel >= worst[1]:
+                worst = (diff, rel, name)
+        self.report.append(f"{case:30s} {what:18s} max diff {worst[0]:.3e}  relative {worst[1]:.3e}  (worst leaf: {worst[2]})")
+        self.assertLess(worst[1], rtol, f"{case}: {what} of {worst[2]} differs by {worst[0]:.3e} (relative {worst[1]:.3e})")
+
+    def check_step(self, case, config, tensors, dump, net, schedule, batch):
+        """The gradient of the run's mean loss on the dumped batch, then one AdamW + EMA step from the checkpoint's state."""
+        x0, eps, u, labels = batch
+        with open(os.path.join(dump, "meta.json")) as f:
+            meta = json.load(f)["step"]
+        ref, _ = read_safetensors(os.path.join(dump, "step.safetensors"))
+        net.zero_grad()
+        loss = training_loss(net, schedule, config["loss"], x0, eps, u, labels).mean()
+        self.check(case, "step loss", loss, torch.tensor(meta["loss"]))
+        loss.backward()
+        named = vdm_named_parameters(net)
+        grads = {n: p.grad for n, p in named}
+        self.check_leaves(case, "gradient", grads, subtree(ref, "grad"), GRAD_RTOL)
+        params = {n: p.detach() for n, p in named}
+        scalars = step_scalars(config["adam"], meta["step"])
+        for k in ("lr", "correction1", "correction2", "emaDecay"):
+            self.assertAlmostEqual(scalars[k], meta[k], places=12, msg=k)
+        # the optimizer on vdm's own gradient: Adam normalises each coordinate, so on a gradient that is
+        # 0 in exact arithmetic (see check_leaves) it turns the two sides' rounding noise into O(lr) steps
+        new, m, v = adam_update(params, subtree(ref, "grad"), subtree(tensors, "adam.m"), subtree(tensors, "adam.v"), config["adam"], scalars)
+        ema = ema_update(subtree(tensors, "ema"), new, scalars["emaDecay"])
+        # (the update new − old itself is quantised by the parameters' float32 spacing: one ulp of a
+        # weight of 0.5 is 6e-8, 3e-5 of an update of lr = 2e-3, and the two sides differ by one ulp here and there)
+        self.check_leaves(case, "params after step", new, subtree(ref, "params"), RTOL)
+        self.check_leaves(case, "Adam m", m, subtree(ref, "adam.m"), RTOL)
+        self.check_leaves(case, "Adam v", v, subtree(ref, "adam.v"), RTOL)
+        self.check_leaves(case, "EMA", ema, subtree(ref, "ema"), RTOL)
 
     def test_mlp(self):
         for case, flags in MLP_CASES.items():

@@ -1,11 +1,12 @@
 """PyTorch twins of vdm's networks, schedules and objectives, reading and writing vdm's checkpoints."""
 from .models import Dense, Mlp, silu, time_embedding, vdm_named_parameters
 from .unet import UNet
+from .optim import adam_update, ema_update, global_norm, step_scalars
 from .objectives import levels, q_sample, training_loss
 from .safetensors_io import read_safetensors, subtree, write_safetensors
 from .schedule import get_schedule, sigmoid, softplus
 
 __all__ = [
     "Dense", "Mlp", "UNet", "vdm_named_parameters", "silu", "time_embedding", "levels", "q_sample", "training_loss",
-    "read_safetensors", "subtree", "write_safetensors", "get_schedule", "sigmoid", "softplus",
+    "adam_update", "ema_update", "global_norm", "step_scalars", "read_safetensors", "subtree", "write_safetensors", "get_schedule", "sigmoid", "softplus",
 ]
