@@ -7,6 +7,7 @@ overwrite the run's weights with random ones (through vdm_torch's writer): after
 zero-initialised last convolutions would leave most of the network out of the comparison.
 Run from the repository root after `npm run build`:  PYTHON -m unittest discover -s python/tests -v
 """
+import copy
 import json
 import math
 import os
@@ -150,6 +151,14 @@ class Parity(unittest.TestCase):
         named = vdm_named_parameters(net)
         grads = {n: p.grad for n, p in named}
         self.check_leaves(case, "gradient", grads, subtree(ref, "grad"), GRAD_RTOL)
+        # an independent reference: the twin in float64 (on the same float32 levels and embedding);
+        # measured, vdm's float32 gradient is the further of the two from it
+        net64 = copy.deepcopy(net).double()
+        net64.zero_grad()
+        training_loss(net64, schedule, config["loss"], x0.double(), eps.double(), u, labels).mean().backward()
+        grads64 = {n: p.grad for n, p in vdm_named_parameters(net64)}
+        self.check_leaves(case, "grad torch vs f64", grads, grads64, GRAD_RTOL)
+        self.check_leaves(case, "grad vdm vs f64", subtree(ref, "grad"), grads64, GRAD_RTOL)
         params = {n: p.detach() for n, p in named}
         scalars = step_scalars(config["adam"], meta["step"])
         for k in ("lr", "correction1", "correction2", "emaDecay"):

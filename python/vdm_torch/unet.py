@@ -46,7 +46,8 @@ class Conv(nn.Module):
         self.b = nn.Parameter(torch.zeros(cout))
 
     def forward(self, x):  # x NCHW
-        return F.conv2d(x, self.w.permute(3, 2, 0, 1), self.b, padding=1)
+        # contiguous: float64 conv2d's backward on CPU (slow_conv2d) refuses a permuted weight
+        return F.conv2d(x, self.w.permute(3, 2, 0, 1).contiguous(), self.b, padding=1)
 
 
 def pointwise(x, layer):
