@@ -53,8 +53,9 @@ save("x0", x0.ref);
 save("eps", eps.ref);
 save("u", u.ref);
 // a conditional model sees labels 0, 1, …, classes (the last = "no label"), cyclically
-const labels = () => (model.classes > 0 ? np.array(Int32Array.from({ length: B }, (_, b) => b % (model.classes + 1)), { dtype: np.int32 }) : undefined);
-if (model.classes > 0) writeFileSync(join(out, "labels.npy"), npyBytes(Int32Array.from({ length: B }, (_, b) => b % (model.classes + 1)), [B]));
+const labelIds = Int32Array.from({ length: B }, (_, b) => b % (model.classes + 1));
+const labels = () => (model.classes > 0 ? np.array(labelIds, { dtype: np.int32 }) : undefined);
+if (model.classes > 0) writeFileSync(join(out, "labels.npy"), npyBytes(labelIds, [B]));
 for (const weighting of ["simple", "elbo"]) {
   const { t, gamma, weight } = process.levelsFromUniform(u.ref, null, weighting);
   weight.dispose();
