@@ -38,6 +38,7 @@ MLP_CASES = {
     "cosine-v-fourier-conditional": ["--schedule", "cosine", "--target", "v", "--fourier-features", "8", "--conditional"],
     "ncsn": ["--net", "ncsn"],  # VE input scaling, geometric ladder, simple loss
     "linear-x0": ["--schedule", "linear", "--target", "x0", "--loss", "simple"],
+    "sqrt-score": ["--schedule", "sqrt", "--target", "score", "--loss", "simple"],
 }
 #: name → extra `vdm train` flags (fashion-mnist, 2 steps, batch 4, base 8)
 UNET_CASES = {

@@ -85,7 +85,17 @@ def linear():
     return Schedule("linear", 1e-5, 1.0, gamma, inverse)
 
 
-SCHEDULES = {"log-snr-linear": log_snr_linear, "cosine": cosine, "geometric": geometric, "linear": linear}
+def sqrt(s=1e-4):
+    """Diffusion-LM's √ schedule: ᾱ(t) = 1 − √(t + s), γ(t) = logit √(t + s) on [0, 0.999]."""
+
+    def gamma(t):
+        root = torch.sqrt(t + s)
+        return torch.log(root) - torch.log(torch.clamp(1 - root, min=1e-12))
+
+    return Schedule("sqrt", 0.0, 0.999, gamma, lambda g: torch.square(sigmoid(g)) - s)
+
+
+SCHEDULES = {"log-snr-linear": log_snr_linear, "cosine": cosine, "geometric": geometric, "linear": linear, "sqrt": sqrt}
 
 
 def get_schedule(name):
