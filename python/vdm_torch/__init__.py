@@ -1,4 +1,5 @@
 """PyTorch twins of vdm's networks, schedules and objectives, reading and writing vdm's checkpoints."""
+from .checkpoint import load_run, save_run
 from .models import Dense, Mlp, silu, time_embedding, vdm_named_parameters
 from .unet import UNet
 from .optim import adam_update, ema_update, global_norm, step_scalars
@@ -7,6 +8,6 @@ from .safetensors_io import read_safetensors, subtree, write_safetensors
 from .schedule import get_schedule, sigmoid, softplus
 
 __all__ = [
-    "Dense", "Mlp", "UNet", "vdm_named_parameters", "silu", "time_embedding", "levels", "q_sample", "training_loss",
+    "load_run", "save_run", "Dense", "Mlp", "UNet", "vdm_named_parameters", "silu", "time_embedding", "levels", "q_sample", "training_loss",
     "adam_update", "ema_update", "global_norm", "step_scalars", "read_safetensors", "subtree", "write_safetensors", "get_schedule", "sigmoid", "softplus",
 ]
