@@ -70,11 +70,12 @@ def levels(schedule, u, weighting):
 def training_loss(model, schedule, weighting, x0, eps, u, labels=None):
     """Per-example loss [B]: "simple" = mean over dims of (pred − true target)² (σ²-weighted for the
     score); "elbo" = weight · ‖ε − ε̂‖², the one-sample estimate of the continuous diffusion term."""
+    target = model.module.target if hasattr(model, "module") else model.target  # a DDP wrapper holds the twin as .module
     t, gamma, weight = levels(schedule, u, weighting)
     xt = q_sample(x0, gamma, eps)
     pred = model(xt, t, gamma, labels)
     if weighting == "simple":
         d = x0[0].numel()
-        sq = sum_dims(torch.square(pred - true_target(model.target, x0, eps, gamma))) * (1 / d)
-        return sq * sigmoid(gamma) if model.target == "score" else sq
-    return weight * sum_dims(torch.square(eps - to_eps(pred, model.target, xt, gamma)))
+        sq = sum_dims(torch.square(pred - true_target(target, x0, eps, gamma))) * (1 / d)
+        return sq * sigmoid(gamma) if target == "score" else sq
+    return weight * sum_dims(torch.square(eps - to_eps(pred, target, xt, gamma)))
