@@ -34,9 +34,18 @@ def load_run(run_dir):
     }
 
 
+def read_text(path):
+    """The file's text, or None when there is no such file."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def save_run(run_dir, run):
     """Write `run` (as load_run returns it) as vdm writes a checkpoint: config.json (2-space JSON and a
-    newline) and state.safetensors, each through a temporary file and a rename."""
+    newline; rewritten only when its text changes) and state.safetensors, each through a temporary file and a
+    rename."""
     os.makedirs(run_dir, exist_ok=True)
     tensors = {}
     for prefix, key in (("params", "params"), ("ema", "ema"), ("adam.m", "m"), ("adam.v", "v")):
@@ -48,8 +57,10 @@ def save_run(run_dir, run):
     metadata = {"step": str(int(run["step"])), "format": TRAINING_FORMAT}
     config_path = os.path.join(run_dir, "config.json")
     state_path = os.path.join(run_dir, "state.safetensors")
-    with open(config_path + ".tmp", "w") as f:
-        f.write(json.dumps(run["config"], indent=2, ensure_ascii=False) + "\n")
-    os.replace(config_path + ".tmp", config_path)
+    text = json.dumps(run["config"], indent=2, ensure_ascii=False) + "\n"
+    if read_text(config_path) != text:
+        with open(config_path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(config_path + ".tmp", config_path)
     write_safetensors(state_path + ".tmp", tensors, metadata)
     os.replace(state_path + ".tmp", state_path)
