@@ -1,17 +1,21 @@
 """Training a vdm run in PyTorch, on one process or many (torchrun; DistributedDataParallel, gloo on CPU,
-nccl on CUDA), from and to vdm's run directories. A DRAFT: fixed schedules, MLP and U-Net denoisers.
+nccl on CUDA), from and to vdm's run directories (src/cli/commands/train.ts is vdm's own trainer).
 
-    python -m vdm_torch.train --run-dir DIR --data X.npy [--labels Y.npy] --steps N [--checkpoint-every K]
-    torchrun --standalone --nproc_per_node 2 -m vdm_torch.train --run-dir DIR --data X.npy --steps N
+    torchrun --standalone --nproc_per_node N DIR/train.py --out RUN2 --steps S [--batch B] [--device cpu|cuda]
+    python DIR/train.py --out RUN2 --steps S          python -m vdm_torch.train --from RUN --out RUN2 ...
 
-X.npy holds the training rows as the network sees them (normalised: (x − mean)/std, images in [−1, 1]).
-Step k draws its global batch from a generator seeded by (seed, k) on every rank: row indices, ε, a
-stratified u_b = (u + b/B) mod 1 and the labels' classifier-free dropout, as vdm's trainer draws them
-(not the same numbers: PyTorch's generator is not vdm's); rank r trains on rows [rB/W, (r+1)B/W), and
-DDP's mean of the ranks' gradients is the gradient of the global batch mean. Rank 0 writes checkpoints.
+DIR (an export of `vdm export --format pytorch`) holds the launcher train.py, vdm_torch/, the run (config.json,
+state.safetensors: the default of --from) and data/ (the default of --data-dir; see data.py). Step k draws its
+global batch from a generator seeded by (seed, k) on every rank: row indices, ε, a stratified
+u_b = (u + b/B) mod 1 and the labels' classifier-free dropout, as vdm's trainer draws them (not the same
+numbers: PyTorch's generator is not vdm's); rank r trains on rows [rB/W, (r+1)B/W), and DDP's mean of the
+ranks' gradients is the gradient of the global batch mean, so W ranks at B/W each equal one rank at B.
+Rank 0 loads the starting checkpoint and hands it to the others, and writes RUN2's checkpoints.
 """
 import argparse
+import json
 import os
+import signal
 import sys
 import time
 
@@ -19,21 +23,126 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from .build import build_model, check_trainable
 from .checkpoint import load_run, save_run
-from .models import Mlp, vdm_named_parameters
+from .data import classes_of, fourier_frequencies, training_data
+from .models import vdm_named_parameters
 from .objectives import training_loss
 from .optim import adam_update, ema_update, step_scalars
 from .schedule import get_schedule
-from .unet import UNet
+
+PROG = "vdm_torch.train"
 
 
-def build_net(config, frequencies=None):
-    kind = config["model"]["kind"]
-    if kind == "mlp":
-        return Mlp(config["model"]["mlp"], config["target"], frequencies)
-    if kind == "unet":
-        return UNet(config["model"]["unet"], config["target"])
-    raise SystemExit(f'vdm_torch.train: a "{kind}" run has no PyTorch twin (mlp and unet have)')
+class Stop(Exception):
+    """A problem the user can act on: one line `vdm_torch.train: …` on stderr and exit status `code` (2: usage)."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGINT (torchrun sends SIGTERM to the surviving ranks when one fails)."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise Stop(message, 2)
+
+
+def parse(argv, home):
+    ap = Parser(prog=PROG, description="Train a vdm run with PyTorch (torchrun for several processes); writes a vdm run.")
+    ap.add_argument("--out", required=True, metavar="RUN2", help="the run directory written (RUN2); never overwritten without --resume")
+    ap.add_argument("--from", dest="source", metavar="RUN", default=home, help=f"the run to start from (default: {home})")
+    ap.add_argument("--resume", action="store_true", help="continue the checkpoint already in --out")
+    ap.add_argument("--scratch", action="store_true", help="fresh parameters (the twin's init), zero moments, step 0, the same config")
+    ap.add_argument("--steps", type=int, metavar="S", help="the run's step count at the end, as vdm train --steps (default: config.json's steps)")
+    ap.add_argument("--data-dir", metavar="D", default=os.path.join(home, "data"), help="x.npy [+ labels.npy, fourier.npy] or IDX files (default: %(default)s)")
+    ap.add_argument("--batch", type=int, metavar="B", help="the global batch, split over the processes (default: config.json's batch)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast around the forward pass")
+    ap.add_argument("--checkpoint-every", type=int, metavar="K", help="steps between checkpoints (default: config.json's checkpointEvery)")
+    ap.add_argument("--seed", type=int, help="seeds the per-step draws and --scratch's init (default: config.json's seed)")
+    ap.add_argument("--math", choices=("torch", "jax-wasm"), default="torch",
+                    help="the embeddings' exp/sin/cos: PyTorch's (correctly rounded) or jax-js's wasm kernels (what vdm's default backend computes)")
+    args = ap.parse_args(argv)
+    if args.resume and args.scratch:
+        raise Stop("--resume continues the checkpoint in --out and --scratch starts afresh: give one of them", 2)
+    for flag in ("steps", "batch", "checkpoint_every"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise Stop(f"--{flag.replace('_', '-')} must be a positive integer, got {getattr(args, flag)}", 2)
+    return args
+
+
+def starting_point(args):
+    """Rank 0's start: {config, params, m, v, ema, step, rng, losses, variances} (or {config, scratch} for --scratch)."""
+    held = [n for n in ("config.json", "state.safetensors") if os.path.exists(os.path.join(args.out, n))]
+    if args.resume and "state.safetensors" not in held:
+        raise Stop(f"--resume: {args.out} holds no checkpoint to continue (no state.safetensors)", 2)
+    if not args.resume and held:
+        raise Stop(f"{args.out} already holds a checkpoint ({', '.join(held)}); --resume continues it, or choose another --out", 2)
+    source = args.out if args.resume else args.source
+    config_path = os.path.join(source, "config.json")
+    if not os.path.exists(config_path):
+        raise Stop(f"{source} holds no run (no config.json): --from names a run directory")
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    check_trainable(config)
+    if args.scratch:
+        return {"config": config, "scratch": True}
+    if not os.path.exists(os.path.join(source, "state.safetensors")):
+        raise Stop(f"{source} holds no state.safetensors to start from (--scratch starts from fresh parameters)")
+    try:
+        return load_run(source)
+    except ValueError as e:  # exported weights (vdm-weights-1)
+        raise Stop(f"{e}; --scratch trains the same config from fresh parameters") from None
+
+
+def collective(op, *args, **kw):
+    """A setup collective; a rank that died first makes it fail (gloo: "Connection closed by peer")."""
+    try:
+        return op(*args, **kw)
+    except RuntimeError as e:
+        raise Stop(f"another rank failed before training began ({first_line(e)})") from None
+
+
+def first_line(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def everywhere(world, rank, attempt):
+    """attempt() on every rank; if it raised on any, every rank raises the first rank's Stop (printed by rank 0)."""
+    try:
+        value, error = attempt(), None
+    except Stop as e:
+        value, error = None, (str(e), e.code)
+    except ValueError as e:
+        value, error = None, (str(e), 1)
+    errors = [error]
+    if world > 1:
+        errors = [None] * world
+        collective(dist.all_gather_object, errors, error)
+    for r, e in enumerate(errors):
+        if e is not None:
+            stop = Stop(e[0] if world == 1 or r == 0 else f"rank {r}: {e[0]}", e[1])
+            stop.quiet = rank != 0
+            raise stop
+    return value
+
+
+def as_arrays(v):
+    """Tensors (also inside dicts) as numpy arrays, the rest as is."""
+    if isinstance(v, dict):
+        return {k: as_arrays(x) for k, x in v.items()}
+    return v.numpy() if isinstance(v, torch.Tensor) else v
+
+
+def as_tensors(v):
+    """as_arrays undone."""
+    if isinstance(v, dict):
+        return {k: as_tensors(x) for k, x in v.items()}
+    return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
 
 
 def global_batch(config, k, seed, data, labels):
@@ -49,92 +158,168 @@ def global_batch(config, k, seed, data, labels):
         y = labels[idx].clone()
         p = config.get("cfgDropout") or 0
         if p > 0:  # classifier-free guidance: a label dropped to "no label" (index = classes)
-            y[torch.rand(B, generator=g) < p] = config["model"][config["model"]["kind"]]["classes"]
+            y[torch.rand(B, generator=g) < p] = classes_of(config)
     return x0, eps, u, y
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m vdm_torch.train")
-    ap.add_argument("--run-dir", required=True, help="a vdm run directory (config.json + state.safetensors), resumed and written")
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--labels")
-    ap.add_argument("--fourier", help="the MLP's Fourier frequencies [dim, F] (.npy), when it has any")
-    ap.add_argument("--steps", type=int, required=True, help="total steps (the run's step count at the end)")
-    ap.add_argument("--checkpoint-every", type=int, default=100)
-    ap.add_argument("--seed", type=int)
-    args = ap.parse_args(argv)
+def fresh_state(net, config, seed):
+    """--scratch: the twin's init (seeded, so every rank draws the same), EMA = parameters, zero moments, step 0,
+    vdm's random.key(seed) as the checkpoint's rng."""
+    named = vdm_named_parameters(net)
+    params = {n: p.detach().clone() for n, p in named}
+    zeros = {n: torch.zeros_like(p) for n, p in params.items()}
+    empty = torch.zeros(0)
+    return {"config": config, "params": params, "ema": {n: p.clone() for n, p in params.items()}, "m": zeros,
+            "v": {n: z.clone() for n, z in zeros.items()}, "step": 0, "rng": torch.tensor([0, seed]), "losses": empty, "variances": empty}
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    cuda = torch.cuda.is_available()
+
+class Guard:
+    """SIGTERM/SIGINT handler: at once between steps (Interrupted), after the checkpoint being written inside one."""
+
+    def __init__(self):
+        self.saving, self.pending, self.stopping = False, None, False
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, self)
+
+    def __call__(self, signum, frame):
+        if self.stopping:
+            return
+        if self.saving:
+            self.pending = signum
+        else:
+            self.stopping = True
+            raise Interrupted(signal.Signals(signum).name)
+
+    def save(self, out, run):
+        self.saving = True
+        try:
+            save_run(out, run)
+        finally:
+            self.saving = False
+        if self.pending is not None:
+            self.stopping = True
+            raise Interrupted(signal.Signals(self.pending).name)
+
+
+def duration(seconds):
+    s = int(round(seconds))
+    return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def setup(args):
+    """(world, rank, device) after joining the process group (nccl on CUDA, gloo on CPU)."""
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            raise Stop("--device cuda: PyTorch sees no CUDA device (--device cpu trains on the CPU)", 2)
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
     if world > 1:
-        dist.init_process_group("nccl" if cuda else "gloo")
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if cuda else "cpu")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return world, rank, device
 
-    run = load_run(args.run_dir)
-    config = run["config"]
-    if config.get("task") == "classifier" or config["schedule"].startswith("learned"):
-        raise SystemExit("vdm_torch.train: classifier runs and learned schedules are not supported yet")
-    if config.get("timesteps", 0) != 0:
-        raise SystemExit("vdm_torch.train: discrete-time runs are not supported yet (timesteps must be 0)")
-    B = config["batch"]
-    if B % world:
-        raise SystemExit(f"vdm_torch.train: the batch {B} does not split over {world} processes")
+
+def train(args):
+    world, rank, device = setup(args)
+    start = everywhere(world, rank, lambda: starting_point(args) if rank == 0 else None)
+    if world > 1:  # tensors travel as numpy arrays (torch 2.13 could not unpickle the storages broadcast_object_list sent)
+        box = [as_arrays(start)]
+        collective(dist.broadcast_object_list, box, src=0)
+        start = as_tensors(box[0])
+    config = dict(start["config"])
+
+    def settings():
+        B = args.batch or config["batch"]
+        if B % world:
+            raise Stop(f"the batch {B} does not split over {world} processes (--batch a multiple of {world})", 2)
+        step = 0 if args.scratch else start["step"]
+        steps = args.steps or config["steps"]
+        if steps <= step:
+            raise Stop(f"nothing left to train: the run has done {step} steps (--steps N above {step} trains further)", 2)
+        data, labels = training_data(config, args.data_dir)
+        return B, steps, data, labels, fourier_frequencies(config, args.data_dir)
+
+    B, steps, data, labels, frequencies = everywhere(world, rank, settings)
+    config.update(batch=B, steps=steps, checkpointEvery=args.checkpoint_every or config["checkpointEvery"])
     seed = config["seed"] if args.seed is None else args.seed
-    data = torch.from_numpy(np.load(args.data)).float()
-    labels = torch.from_numpy(np.load(args.labels)).long() if args.labels else None
-    fourier = torch.from_numpy(np.load(args.fourier)) if args.fourier else None
-
-    net = build_net(config, fourier).to(device)
+    torch.manual_seed(seed)
+    net = build_model(config, frequencies, args.math)
+    run = fresh_state(net, config, seed) if args.scratch else {**start, "config": config}
     net.load_state_dict(run["params"])
+    net.to(device)
+    named = vdm_named_parameters(net)
+    m, v, ema = ({n: run[key][n].to(device) for n, _ in named} for key in ("m", "v", "ema"))
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     schedule = get_schedule(config["schedule"])
-    named = vdm_named_parameters(net)
-    m = {n: run["m"][n].to(device) for n, _ in named}
-    v = {n: run["v"][n].to(device) for n, _ in named}
-    ema = {n: run["ema"][n].to(device) for n, _ in named}
-    losses, variances = list(run["losses"].tolist()), list(run["variances"].tolist())
-    lo, hi = rank * B // world, (rank + 1) * B // world
-    start = time.time()
-
-    def checkpoint(step):
+    losses, variances = run["losses"].tolist(), run["variances"].tolist()
+    first, lo, hi = run["step"], rank * B // world, (rank + 1) * B // world
+    guard = Guard() if rank == 0 else None
+    saved = first if args.resume else None
+    done, began, shown = first, time.time(), 0.0
+    try:
+        for k in range(first, steps):
+            x0, eps, u, y = (None if t is None else t[lo:hi].to(device) for t in global_batch(config, k, seed, data, labels))
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.bf16):
+                per = training_loss(model, schedule, config["loss"], x0, eps, u, y).float()
+            net.zero_grad(set_to_none=True)
+            per.mean().backward()
+            scalars = step_scalars(config["adam"], k)
+            new, m, v = adam_update({n: p.detach() for n, p in named}, {n: p.grad for n, p in named}, m, v, config["adam"], scalars)
+            with torch.no_grad():
+                for n, p in named:
+                    p.copy_(new[n])
+            ema = ema_update(ema, {n: p.detach() for n, p in named}, scalars["emaDecay"])
+            every = per.detach()
+            if world > 1:
+                parts = [torch.empty_like(every) for _ in range(world)]
+                dist.all_gather(parts, every)
+                every = torch.cat(parts)
+            losses.append(every.mean().item())
+            variances.append(every.var().item() if every.numel() > 1 else 0.0)
+            done = k + 1
+            if rank != 0:
+                continue
+            now = time.time()
+            if now - shown >= 1 or done == steps:
+                shown, rate = now, (done - first) / max(now - began, 1e-9)
+                print(f"train {done}/{steps} loss {losses[-1]:.4g} {rate:.1f} steps/s ETA {duration((steps - done) / rate)}", file=sys.stderr, flush=True)
+            if done % config["checkpointEvery"] == 0 or done == steps:
+                cpu = lambda d: {n: t.detach().cpu() for n, t in d.items()}  # noqa: E731
+                guard.save(args.out, {**run, "params": cpu(dict(named)), "ema": cpu(ema), "m": cpu(m), "v": cpu(v), "step": done,
+                                      "losses": torch.tensor(losses), "variances": torch.tensor(variances)})
+                saved = done
+    except (Interrupted, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and world == 1:
+            raise
+        if guard:
+            guard.stopping = True
+        cause = first_line(e)
         if rank != 0:
-            return
-        save_run(args.run_dir, {**run, "params": {n: p.detach().cpu() for n, p in named}, "ema": {n: t.cpu() for n, t in ema.items()},
-                            "m": {n: t.cpu() for n, t in m.items()}, "v": {n: t.cpu() for n, t in v.items()}, "step": step,
-                            "losses": torch.tensor(losses, dtype=torch.float32), "variances": torch.tensor(variances, dtype=torch.float32)})
-
-    for k in range(run["step"], args.steps):
-        x0, eps, u, y = global_batch(config, k, seed, data, labels)
-        sl = slice(lo, hi)
-        per = training_loss(model, schedule, config["loss"], x0[sl].to(device), eps[sl].to(device), u[sl].to(device),
-                            None if y is None else y[sl].to(device))
-        net.zero_grad(set_to_none=True)
-        per.mean().backward()
-        scalars = step_scalars(config["adam"], k)
-        params = {n: p.detach() for n, p in named}
-        new, m, v = adam_update(params, {n: p.grad for n, p in named}, m, v, config["adam"], scalars)
-        with torch.no_grad():
-            for n, p in named:
-                p.copy_(new[n])
-        ema = ema_update(ema, {n: p.detach() for n, p in named}, scalars["emaDecay"])
-        every = per.detach()
-        if world > 1:
-            parts = [torch.empty_like(every) for _ in range(world)]
-            dist.all_gather(parts, every)
-            every = torch.cat(parts)
-        losses.append(every.mean().item())
-        variances.append(every.var().item() if every.numel() > 1 else 0.0)
-        done = k + 1
-        if rank == 0:
-            rate = (done - run["step"]) / max(time.time() - start, 1e-9)
-            eta = (args.steps - done) / rate
-            print(f"train {done}/{args.steps} loss {losses[-1]:.4g} {rate:.1f} it/s ETA {eta:.0f}s", file=sys.stderr)
-        if done % args.checkpoint_every == 0 or done == args.steps:
-            checkpoint(done)
+            raise Stop(f"rank {rank} stopped at step {done} (another rank failed or the job was interrupted: {cause})") from None
+        kept = f"the last checkpoint in {args.out} is step {saved} and intact" if saved is not None else f"{args.out} holds no checkpoint yet"
+        raise Stop(f"stopped at step {done} (another rank failed or the job was interrupted: {cause}); {kept}") from None
+    seconds = time.time() - began
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
+    if rank == 0:
+        summary = {"steps": done - first, "step": done, "seconds": round(seconds, 3), "steps_per_second": round((done - first) / max(seconds, 1e-9), 3),
+                   "world_size": world, "device": device.type, "batch": B, "bf16": args.bf16, "loss": losses[-1], "out": os.path.abspath(args.out)}
+        print(json.dumps(summary), flush=True)
+
+
+def main(argv=None, home=None):
+    """The command line; `home` is the directory holding the launcher train.py (an export's DIR): the default
+    --from and the parent of the default --data-dir (default: the directory above the vdm_torch package)."""
+    home = home or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        train(parse(argv, home))
+    except Stop as e:
+        if not getattr(e, "quiet", int(os.environ.get("LOCAL_RANK", "0")) != 0):
+            print(f"{PROG}: {e}", file=sys.stderr, flush=True)
+        sys.exit(e.code)
 
 
 if __name__ == "__main__":
