@@ -31,6 +31,8 @@ def read_idx(path, max_bytes=MAX_IDX_BYTES):
             raise ValueError(f"{path}: corrupt gzip data ({e})") from None
         if len(raw) > max_bytes:
             raise ValueError(f"{path}: the gzip data inflate to more than {max_bytes} bytes")
+        if not inflate.eof:
+            raise ValueError(f"{path}: corrupt gzip data (unexpected end of file)")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"{path}: wrong magic number (not an IDX file)")
     if raw[2] != 0x08:
