@@ -15,35 +15,22 @@ Rank 0 loads the starting checkpoint and hands it to the others, and writes RUN2
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 
 from .build import build_model, check_trainable
-from .checkpoint import load_run, save_run
+from .checkpoint import load_run
 from .data import classes_of, fourier_frequencies, training_data
+from .job import Guard, Interrupted, Stop, broadcast, everywhere, first_line, join
 from .models import vdm_named_parameters
 from .objectives import training_loss
 from .optim import adam_update, ema_update, step_scalars
 from .schedule import get_schedule
 
 PROG = "vdm_torch.train"
-
-
-class Stop(Exception):
-    """A problem the user can act on: one line `vdm_torch.train: …` on stderr and exit status `code` (2: usage)."""
-
-    def __init__(self, message, code=1):
-        super().__init__(message)
-        self.code = code
-
-
-class Interrupted(Exception):
-    """SIGTERM or SIGINT (torchrun sends SIGTERM to the surviving ranks when one fails)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -99,52 +86,6 @@ def starting_point(args):
         raise Stop(f"{e}; --scratch trains the same config from fresh parameters") from None
 
 
-def collective(op, *args, **kw):
-    """A setup collective; a rank that died first makes it fail (gloo: "Connection closed by peer")."""
-    try:
-        return op(*args, **kw)
-    except RuntimeError as e:
-        raise Stop(f"another rank failed before training began ({first_line(e)})") from None
-
-
-def first_line(e):
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-
-
-def everywhere(world, rank, attempt):
-    """attempt() on every rank; if it raised on any, every rank raises the first rank's Stop (printed by rank 0)."""
-    try:
-        value, error = attempt(), None
-    except Stop as e:
-        value, error = None, (str(e), e.code)
-    except ValueError as e:
-        value, error = None, (str(e), 1)
-    errors = [error]
-    if world > 1:
-        errors = [None] * world
-        collective(dist.all_gather_object, errors, error)
-    for r, e in enumerate(errors):
-        if e is not None:
-            stop = Stop(e[0] if world == 1 or r == 0 else f"rank {r}: {e[0]}", e[1])
-            stop.quiet = rank != 0
-            raise stop
-    return value
-
-
-def as_arrays(v):
-    """Tensors (also inside dicts) as numpy arrays, the rest as is."""
-    if isinstance(v, dict):
-        return {k: as_arrays(x) for k, x in v.items()}
-    return v.numpy() if isinstance(v, torch.Tensor) else v
-
-
-def as_tensors(v):
-    """as_arrays undone."""
-    if isinstance(v, dict):
-        return {k: as_tensors(x) for k, x in v.items()}
-    return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
-
-
 def global_batch(config, k, seed, data, labels):
     """(x0, ε, u, labels) of step k, the same on every rank."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + k)
@@ -173,61 +114,14 @@ def fresh_state(net, config, seed):
             "v": {n: z.clone() for n, z in zeros.items()}, "step": 0, "rng": torch.tensor([0, seed]), "losses": empty, "variances": empty}
 
 
-class Guard:
-    """SIGTERM/SIGINT handler: at once between steps (Interrupted), after the checkpoint being written inside one."""
-
-    def __init__(self):
-        self.saving, self.pending, self.stopping = False, None, False
-        for s in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(s, self)
-
-    def __call__(self, signum, frame):
-        if self.stopping:
-            return
-        if self.saving:
-            self.pending = signum
-        else:
-            self.stopping = True
-            raise Interrupted(signal.Signals(signum).name)
-
-    def save(self, out, run):
-        self.saving = True
-        try:
-            save_run(out, run)
-        finally:
-            self.saving = False
-        if self.pending is not None:
-            self.stopping = True
-            raise Interrupted(signal.Signals(self.pending).name)
-
-
 def duration(seconds):
     s = int(round(seconds))
     return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def setup(args):
-    """(world, rank, device) after joining the process group (nccl on CUDA, gloo on CPU)."""
-    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
-    if args.device == "cuda":
-        if not torch.cuda.is_available():
-            raise Stop("--device cuda: PyTorch sees no CUDA device (--device cpu trains on the CPU)", 2)
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
-    if world > 1:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return world, rank, device
-
-
 def train(args):
-    world, rank, device = setup(args)
-    start = everywhere(world, rank, lambda: starting_point(args) if rank == 0 else None)
-    if world > 1:  # tensors travel as numpy arrays (torch 2.13 could not unpickle the storages broadcast_object_list sent)
-        box = [as_arrays(start)]
-        collective(dist.broadcast_object_list, box, src=0)
-        start = as_tensors(box[0])
+    world, rank, device = join(args.device)
+    start = broadcast(world, everywhere(world, rank, lambda: starting_point(args) if rank == 0 else None))
     config = dict(start["config"])
 
     def settings():
@@ -297,7 +191,7 @@ def train(args):
             guard.stopping = True
         cause = first_line(e)
         if rank != 0:
-            raise Stop(f"rank {rank} stopped at step {done} (another rank failed or the job was interrupted: {cause})") from None
+            raise Stop(f"rank {rank} stopped at step {done} (another rank failed or the job was interrupted: {cause})", quiet=False) from None
         kept = f"the last checkpoint in {args.out} is step {saved} and intact" if saved is not None else f"{args.out} holds no checkpoint yet"
         raise Stop(f"stopped at step {done} (another rank failed or the job was interrupted: {cause}); {kept}") from None
     seconds = time.time() - began
@@ -317,7 +211,7 @@ def main(argv=None, home=None):
     try:
         train(parse(argv, home))
     except Stop as e:
-        if not getattr(e, "quiet", int(os.environ.get("LOCAL_RANK", "0")) != 0):
+        if not e.quiet:
             print(f"{PROG}: {e}", file=sys.stderr, flush=True)
         sys.exit(e.code)
 
