@@ -4,14 +4,21 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 import unittest
+from unittest import mock
 
 import torch
 
-from helpers import copy_run, trainer, vdm, vdm_run
-from vdm_torch import load_run, read_safetensors, write_safetensors
+from helpers import LAUNCHER, copy_run, quiet_env, trainer, vdm, vdm_run
+from vdm_torch import load_run, read_safetensors, save_run, write_safetensors
+from vdm_torch.job import Guard, Interrupted
 from vdm_torch.train import main
 
 
@@ -74,6 +81,46 @@ class Train(unittest.TestCase):
         self.assertEqual(load_run(out)["step"], 6)
         vdm("train", "--out", out, "--resume", "--steps", "8", "--no-report")
         self.assertEqual(len(load_run(out)["losses"]), 8)
+
+    def test_a_signal_inside_a_checkpoint_write_waits_for_it(self):
+        """SIGTERM while save_run writes: the checkpoint is finished, then the job stops (job.Guard)."""
+        out, run = self.path("guarded"), load_run(self.source)
+
+        def save_signalled(*args):
+            os.kill(os.getpid(), signal.SIGTERM)
+            save_run(*args)
+
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            guard = Guard()
+            with mock.patch("vdm_torch.job.save_run", save_signalled), self.assertRaises(Interrupted) as stop:
+                guard.save(out, {**run, "step": 9})
+        finally:
+            for s, h in handlers.items():
+                signal.signal(s, h)
+        self.assertEqual(str(stop.exception), "SIGTERM")
+        self.assertEqual(load_run(out)["step"], 9)
+        self.assertEqual(sorted(os.listdir(out)), ["config.json", "state.safetensors"])
+
+    def test_sigterm_between_steps(self):
+        out = self.path("stopped")
+        p = subprocess.Popen([sys.executable, LAUNCHER, "--from", self.source, "--data-dir", self.data, "--out", out, "--steps", "100000",
+                              "--checkpoint-every", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quiet_env())
+        try:
+            deadline = time.time() + 60
+            while not os.path.exists(os.path.join(out, "state.safetensors")) and time.time() < deadline:
+                time.sleep(0.05)
+            p.send_signal(signal.SIGTERM)
+            _, stderr = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(p.returncode, 1)
+        step = load_run(out)["step"]
+        self.assertEqual(step % 3, 0)
+        last = stderr.strip().splitlines()[-1]
+        self.assertRegex(last, rf"^vdm_torch\.train: stopped at step \d+ \(another rank failed or the job was interrupted: SIGTERM\); "
+                               rf"the last checkpoint in {re.escape(out)} is step {step} and intact$")
 
     def assertFails(self, args, message, code=1, procs=0):
         """The trainer refuses `args` with one line naming `message` and exit status `code`: in this process
