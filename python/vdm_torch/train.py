@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -145,6 +146,9 @@ def train(args):
     net.to(device)
     named = vdm_named_parameters(net)
     m, v, ema = ({n: run[key][n].to(device) for n, _ in named} for key in ("m", "v", "ema"))
+    # the U-Net keeps vdm's [3, 3, cin, cout] kernels and permutes them for conv2d, so their gradients' strides
+    # are not those of DDP's buckets: DDP copies them, and warns that it does (once per process)
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     schedule = get_schedule(config["schedule"])
     losses, variances = run["losses"].tolist(), run["variances"].tolist()
