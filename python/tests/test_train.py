@@ -101,6 +101,12 @@ class Train(unittest.TestCase):
         self.assertEqual(str(stop.exception), "SIGTERM")
         self.assertEqual(load_run(out)["step"], 9)
         self.assertEqual(sorted(os.listdir(out)), ["config.json", "state.safetensors"])
+        config = os.path.join(out, "config.json")
+        inode = os.stat(config).st_ino
+        save_run(out, {**run, "step": 10})
+        self.assertEqual(os.stat(config).st_ino, inode, "config.json is rewritten only when it changes")
+        save_run(out, {**run, "config": {**run["config"], "steps": 10}, "step": 10})
+        self.assertNotEqual(os.stat(config).st_ino, inode)
 
     def test_sigterm_between_steps(self):
         out = self.path("stopped")
@@ -171,6 +177,18 @@ class Train(unittest.TestCase):
                           {"format": "vdm-weights-1"})
         self.assertFails(["--from", weights, "--out", self.path("x"), *common], "it samples, but cannot be resumed; --scratch")
         self.assertFails(["--from", self.source, "--out", self.path("x"), "--data-dir", self.tmp, "--steps", "7"], "holds neither x.npy")
+        rows_only = self.path("rows-only")
+        os.makedirs(rows_only)
+        shutil.copy(os.path.join(self.data, "x.npy"), rows_only)
+        with open(os.path.join(self.source, "config.json")) as f:
+            model = json.load(f)["model"]
+        conditional = copy_run(self.source, self.path("conditional"), model={**model, "mlp": {**model["mlp"], "classes": 2}})
+        self.assertFails(["--from", conditional, "--out", self.path("x"), "--data-dir", rows_only, "--steps", "7"], "holds no labels (labels.npy)")
+        fourier = copy_run(self.source, self.path("fourier"), model={**model, "mlp": {**model["mlp"], "fourierFeatures": 8}})
+        self.assertFails(["--from", fourier, "--out", self.path("x"), *common], "fourier.npy (written by vdm export --format pytorch) is missing")
+        self.assertFails(["--from", self.source, "--out", self.path("x"), *common, "--steps", "5"], "nothing left to train: the run has done 5 steps", 2)
+        if not torch.cuda.is_available():
+            self.assertFails(["--from", self.source, "--out", self.path("x"), *common, "--device", "cuda"], "PyTorch sees no CUDA device", 2)
         self.assertFails(["--from", self.source, "--out", self.path("x"), *common, "--batch", "63"], "the batch 63 does not split over 2", procs=2)
         self.assertFalse(os.path.exists(self.path("x")))
 
