@@ -1,6 +1,7 @@
 """A training job's processes (torch.distributed): joining the group, agreeing on errors before training,
 handing rank 0's state to every rank, and stopping on SIGTERM/SIGINT without tearing a checkpoint."""
 import os
+import re
 import signal
 
 import numpy as np
@@ -77,7 +78,11 @@ def collective(op, *args, **kw):
 
 
 def first_line(e):
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    """An exception's first sentence, without the source location gloo puts first:
+    "[…/pair.cc:537] Read error [127.0.0.1]:15562: Connection reset by peer. This is typically …"
+    → "Read error [127.0.0.1]:15562: Connection reset by peer"."""
+    text = re.sub(r"^\[[^\]]*\.(?:cc|cpp|h):\d+\]\s*", "", str(e).strip())
+    return text.splitlines()[0].split(". ")[0].rstrip(".") if text else type(e).__name__
 
 
 def everywhere(world, rank, attempt):
