@@ -91,13 +91,13 @@ class Train(unittest.TestCase):
             save_run(*args)
 
         handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+        guard = Guard()
         try:
-            guard = Guard()
             with mock.patch("vdm_torch.job.save_run", save_signalled), self.assertRaises(Interrupted) as stop:
                 guard.save(out, {**run, "step": 9})
         finally:
-            for s, h in handlers.items():
-                signal.signal(s, h)
+            guard.release()
+        self.assertEqual({s: signal.getsignal(s) for s in handlers}, handlers)
         self.assertEqual(str(stop.exception), "SIGTERM")
         self.assertEqual(load_run(out)["step"], 9)
         self.assertEqual(sorted(os.listdir(out)), ["config.json", "state.safetensors"])

@@ -30,8 +30,12 @@ class Guard:
 
     def __init__(self):
         self.saving, self.pending, self.stopping = False, None, False
-        for s in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(s, self)
+        self.previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def release(self):
+        """The handlers from before (training is over: the last checkpoint is written)."""
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
     def __call__(self, signum, frame):
         if self.stopping:

@@ -182,7 +182,9 @@ def train(args):
             now = time.time()
             if now - shown >= 1 or done == steps:
                 shown, rate = now, (done - first) / max(now - began, 1e-9)
-                print(f"train {done}/{steps} loss {losses[-1]:.4g} {rate:.1f} steps/s ETA {duration((steps - done) / rate)}", file=sys.stderr, flush=True)
+                # one write: a signal between a line and its newline would glue the stop message to it
+                sys.stderr.write(f"train {done}/{steps} loss {losses[-1]:.4g} {rate:.1f} steps/s ETA {duration((steps - done) / rate)}\n")
+                sys.stderr.flush()
             if done % config["checkpointEvery"] == 0 or done == steps:
                 cpu = lambda d: {n: t.detach().cpu() for n, t in d.items()}  # noqa: E731
                 guard.save(args.out, {**run, "params": cpu(dict(named)), "ema": cpu(ema), "m": cpu(m), "v": cpu(v), "step": done,
@@ -198,6 +200,8 @@ def train(args):
             raise Stop(f"rank {rank} stopped at step {done} (another rank failed or the job was interrupted: {cause})", quiet=False) from None
         kept = f"the last checkpoint in {args.out} is step {saved} and intact" if saved is not None else f"{args.out} holds no checkpoint yet"
         raise Stop(f"stopped at step {done} (another rank failed or the job was interrupted: {cause}); {kept}") from None
+    if guard:
+        guard.release()
     seconds = time.time() - began
     if world > 1:
         dist.barrier()
