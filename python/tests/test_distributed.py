@@ -91,8 +91,9 @@ class Distributed(unittest.TestCase):
 
     def test_two_nodes_at_one_rendezvous(self):
         run2 = os.path.join(self.tmp, "run2")
-        rdzv = ["--nnodes", "2", "--nproc_per_node", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{free_port()}",
-                "--rdzv-id", f"vdm-test-{os.getpid()}"]
+        # the underscore spellings, which every torchrun accepts (the dashed ones came later)
+        rdzv = ["--nnodes", "2", "--nproc_per_node", "1", "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{free_port()}",
+                "--rdzv_id", f"vdm-test-{os.getpid()}"]
         nodes = [self.launch(rdzv, "--out", run2, "--steps", "10") for _ in range(2)]
         try:
             codes = [p.wait(timeout=120) for p, _, _ in nodes]
