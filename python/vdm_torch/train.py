@@ -46,9 +46,11 @@ def parse(argv, home):
     ap.add_argument("--resume", action="store_true", help="continue the checkpoint already in --out")
     ap.add_argument("--scratch", action="store_true", help="fresh parameters (the twin's init), zero moments, step 0, the same config")
     ap.add_argument("--steps", type=int, metavar="S", help="the run's step count at the end, as vdm train --steps (default: config.json's steps)")
-    ap.add_argument("--data-dir", metavar="D", default=os.path.join(home, "data"), help="x.npy [+ labels.npy, fourier.npy] or IDX files (default: %(default)s)")
+    ap.add_argument("--data-dir", metavar="D", default=os.path.join(home, "data"),
+                    help="x.npy [+ labels.npy, fourier.npy] or IDX files (default: %(default)s)")
     ap.add_argument("--batch", type=int, metavar="B", help="the global batch, split over the processes (default: config.json's batch)")
-    ap.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu",
+                    help="cuda (nccl; LOCAL_RANK picks the GPU) or cpu (gloo); default: cuda when PyTorch sees one")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast around the forward pass")
     ap.add_argument("--checkpoint-every", type=int, metavar="K", help="steps between checkpoints (default: config.json's checkpointEvery)")
     ap.add_argument("--seed", type=int, help="seeds the per-step draws and --scratch's init (default: config.json's seed)")
