@@ -14,4 +14,4 @@ sys.path.insert(0, HERE)
 from vdm_torch.train import main  # noqa: E402
 
 if __name__ == "__main__":
-    main(home=HERE)
+    main(default_from=HERE)

@@ -137,7 +137,7 @@ class Train(unittest.TestCase):
         else:
             err = io.StringIO()
             with contextlib.redirect_stderr(err), self.assertRaises(SystemExit) as exit_:
-                main(list(args), home=self.tmp)
+                main(list(args), default_from=self.tmp)
             status, stderr = exit_.exception.code, err.getvalue()
         self.assertEqual(status, code if procs < 2 else 1, stderr)
         ours = [line for line in stderr.splitlines() if line.startswith("vdm_torch.train: ")]

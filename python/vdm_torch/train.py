@@ -106,6 +106,18 @@ def global_batch(config, k, seed, data, labels):
     return x0, eps, u, y
 
 
+class Bfloat16:
+    """The network under bfloat16 autocast, its prediction returned in float32: the weights, the optimiser and
+    the loss around it stay float32 (objectives.training_loss reads the prediction's `target`)."""
+
+    def __init__(self, model, target, device_type):
+        self.model, self.target, self.device_type = model, target, device_type
+
+    def __call__(self, *inputs):
+        with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16):
+            return self.model(*inputs).float()
+
+
 def fresh_state(net, config, seed):
     """--scratch: the twin's init (seeded, so every rank draws the same), EMA = parameters, zero moments, step 0,
     vdm's random.key(seed) as the checkpoint's rng."""
@@ -152,6 +164,7 @@ def train(args):
     # are not those of DDP's buckets: DDP copies them, and warns that it does (once per process)
     warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
+    network = Bfloat16(model, net.target, device.type) if args.bf16 else model
     schedule = get_schedule(config["schedule"])
     losses, variances = run["losses"].tolist(), run["variances"].tolist()
     first, lo, hi = run["step"], rank * B // world, (rank + 1) * B // world
@@ -161,8 +174,7 @@ def train(args):
     try:
         for k in range(first, steps):
             x0, eps, u, y = (None if t is None else t[lo:hi].to(device) for t in global_batch(config, k, seed, data, labels))
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.bf16):
-                per = training_loss(model, schedule, config["loss"], x0, eps, u, y).float()
+            per = training_loss(network, schedule, config["loss"], x0, eps, u, y)
             net.zero_grad(set_to_none=True)
             per.mean().backward()
             scalars = step_scalars(config["adam"], k)
@@ -214,10 +226,10 @@ def train(args):
         print(json.dumps(summary), flush=True)
 
 
-def main(argv=None, home=None):
-    """The command line; `home` is the directory holding the launcher train.py (an export's DIR): the default
-    --from and the parent of the default --data-dir (default: the directory above the vdm_torch package)."""
-    home = home or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def main(argv=None, default_from=None):
+    """The command line. `default_from` is the directory of the launcher train.py (an export's DIR): the default
+    --from, and DIR/data the default --data-dir (default: the directory above the vdm_torch package)."""
+    home = default_from or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         train(parse(argv, home))
     except Stop as e:
