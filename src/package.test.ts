@@ -44,11 +44,14 @@ describe("the npm package", () => {
       "ARCHITECTURE.md",
       "docs/getting-started.md",
       "docs/fashion-mnist/classes.png",
+      "python/vdm_torch/train.py",
+      "python/train.py",
+      "python/export-readme.md",
       "package.json",
     ]) {
       assert.ok(files.includes(wanted), `${wanted} is not in the package`);
     }
-    const unwanted = files.filter((f) => /\.test\.|\.fixture\.|(^|\/)testing\//.test(f));
+    const unwanted = files.filter((f) => /\.test\.|\.fixture\.|(^|\/)testing\/|^python\/tests\/|__pycache__/.test(f));
     assert.deepEqual(unwanted, [], "tests in the package");
 
     const app = mkdtempSync(join(tmpdir(), "vdm-app-"));
@@ -100,5 +103,10 @@ describe("the npm package", () => {
       run("npx", ["--no-install", "vdm", "schedule", "--schedule", "cosine", "--timesteps", "10", "--json"], app),
     );
     assert.equal(schedule.beta.length, 10, "vdm schedule --json from the installed package");
+    // the PyTorch hand-off finds its Python package inside the installed one
+    const exported = JSON.parse(
+      run("npx", ["--no-install", "vdm", "export", "--format", "pytorch", "--model", "run-jax", "--out", "torch", "--json"], app),
+    );
+    assert.ok(exported.files.some((f: { name: string }) => f.name === join("vdm_torch", "train.py")));
   });
 });

@@ -4,7 +4,7 @@
  * and trains it with progress until done or Ctrl-C.
  */
 import { systemFashionMnist } from "../data/images.js";
-import { imageNames, isImageSet, loadSplit, type PointSet, toyNames } from "../data/index.js";
+import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/state.js";
 import { cnnDefaults, cnnKind } from "../models/cnn.js";
 import { architectureOf, configOf } from "../models/kinds.js";
@@ -253,12 +253,7 @@ export async function trainFromFlags(
       ),
     );
   }
-  const split = loadSplit(config.data.spec, config.seed, {
-    train: config.data.train,
-    test: config.data.test,
-    labelColumn: config.data.labelColumn ?? "",
-    dataDir: config.data.dataDir ?? "",
-  });
+  const split = runSplit(config);
   const backend = parseBackend(flags);
   const earlier = flags.resume ? earlierFacts(dir) : {};
   claim();
@@ -283,4 +278,14 @@ export async function trainFromFlags(
   writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
   return { config, dir, split, state, facts, firstStep, seconds };
+}
+
+/** The training and held-out data of a run, as its config names them (spec, counts, seed, label column, image directory). */
+export function runSplit(config: RunConfig): Split {
+  return loadSplit(config.data.spec, config.seed, {
+    train: config.data.train,
+    test: config.data.test,
+    labelColumn: config.data.labelColumn ?? "",
+    dataDir: config.data.dataDir ?? "",
+  });
 }

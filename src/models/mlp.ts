@@ -131,7 +131,8 @@ export function mlpForward(params: MlpParams, x: Array, t: Array, config: MlpCon
   return affine(h, params.output);
 }
 
-function fourierFrequencies(config: MlpConfig): Array | null {
+/** The MLP's Fourier frequencies B [dim, F] ~ N(0, fourierScale²), drawn from Rng(fourierSeed) (not trained, not stored in checkpoints); null when F = 0. */
+export function fourierFrequencies(config: MlpConfig): Array | null {
   const F = config.fourierFeatures;
   return F > 0 ? new Rng(config.fourierSeed).normal([config.dim, F]).mul(config.fourierScale) : null;
 }
