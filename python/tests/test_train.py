@@ -99,7 +99,7 @@ class Train(unittest.TestCase):
             guard.release()
         self.assertEqual({s: signal.getsignal(s) for s in handlers}, handlers)
         self.assertEqual(str(stop.exception), "SIGTERM")
-        self.assertEqual(load_run(out)["step"], 9)
+        self.assertEqual((load_run(out)["step"], guard.saved), (9, 9))
         self.assertEqual(sorted(os.listdir(out)), ["config.json", "state.safetensors"])
         config = os.path.join(out, "config.json")
         inode = os.stat(config).st_ino

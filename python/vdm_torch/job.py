@@ -28,8 +28,9 @@ class Interrupted(Exception):
 class Guard:
     """SIGTERM/SIGINT handler: at once between steps (Interrupted), after the checkpoint being written inside one."""
 
-    def __init__(self):
+    def __init__(self, saved=None):
         self.saving, self.pending, self.stopping = False, None, False
+        self.saved = saved  # the step of the last checkpoint written (None: none yet)
         self.previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def release(self):
@@ -50,6 +51,7 @@ class Guard:
         self.saving = True
         try:
             save_run(out, run)
+            self.saved = run["step"]
         finally:
             self.saving = False
         if self.pending is not None:

@@ -168,8 +168,7 @@ def train(args):
     schedule = get_schedule(config["schedule"])
     losses, variances = run["losses"].tolist(), run["variances"].tolist()
     first, lo, hi = run["step"], rank * B // world, (rank + 1) * B // world
-    guard = Guard() if rank == 0 else None
-    saved = first if args.resume else None
+    guard = Guard(saved=first if args.resume else None) if rank == 0 else None
     done, began, shown = first, time.time(), 0.0
     try:
         for k in range(first, steps):
@@ -203,7 +202,6 @@ def train(args):
                 cpu = lambda d: {n: t.detach().cpu() for n, t in d.items()}  # noqa: E731
                 guard.save(args.out, {**run, "params": cpu(dict(named)), "ema": cpu(ema), "m": cpu(m), "v": cpu(v), "step": done,
                                       "losses": torch.tensor(losses), "variances": torch.tensor(variances)})
-                saved = done
     except (Interrupted, RuntimeError) as e:
         if isinstance(e, RuntimeError) and world == 1:
             raise
@@ -212,6 +210,7 @@ def train(args):
         cause = first_line(e)
         if rank != 0:
             raise Stop(f"rank {rank} stopped at step {done} (another rank failed or the job was interrupted: {cause})", quiet=False) from None
+        saved = guard.saved
         kept = f"the last checkpoint in {args.out} is step {saved} and intact" if saved is not None else f"{args.out} holds no checkpoint yet"
         raise Stop(f"stopped at step {done} (another rank failed or the job was interrupted: {cause}); {kept}") from None
     if guard:
