@@ -24,13 +24,17 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 from vdm_torch import (  # noqa: E402
-    Mlp, UNet, adam_update, ema_update, get_schedule, levels, q_sample, read_safetensors, step_scalars, subtree, training_loss,
-    vdm_named_parameters, write_safetensors,
+    Mlp, UNet, adam_update, ema_update, gamma_table, get_schedule, levels, q_sample, read_safetensors, step_scalars, subtree,
+    training_loss, vdm_named_parameters, write_safetensors,
 )
 
 RTOL = 1e-5
-#: gradients (and what follows from them) of a float32 network: measured below (see the report)
+#: the twin's float32 gradient against the float64 twin's (see the report)
 GRAD_RTOL = 1e-4
+#: vdm's float32 gradient against the float64 twin's, and so against the twin's: vdm's own rounding, measured
+#: up to 1.4e-4 on a U-Net leaf whose gradient is small (up.0.block.time.w, unet-conditional), where the
+#: twin's is 7e-5; a different function would differ by orders of magnitude more
+VDM_GRAD_RTOL = 5e-4
 
 #: name → extra `vdm train` flags (all on moons, 20 steps, batch 64)
 MLP_CASES = {
@@ -39,11 +43,15 @@ MLP_CASES = {
     "ncsn": ["--net", "ncsn"],  # VE input scaling, geometric ladder, simple loss
     "linear-x0": ["--schedule", "linear", "--target", "x0", "--loss", "simple"],
     "sqrt-score": ["--schedule", "sqrt", "--target", "score", "--loss", "simple"],
+    # discrete time: levels from the chain's γ table (linear: DDPM's own β_i; cosine: β_i from γ, clipped)
+    "discrete-linear-elbo": ["--schedule", "linear", "--timesteps", "50", "--conditional"],
+    "discrete-cosine-simple": ["--schedule", "cosine", "--timesteps", "20", "--loss", "simple", "--target", "v"],
 }
 #: name → extra `vdm train` flags (fashion-mnist, 2 steps, batch 4, base 8)
 UNET_CASES = {
     "unet-conditional": ["--multipliers", "1,2", "--attention", "1", "--conditional"],
     "unet-3-levels-v": ["--multipliers", "1,2,2", "--attention", "0,2", "--target", "v", "--schedule", "cosine"],
+    "unet-discrete-elbo": ["--multipliers", "1,2", "--attention", "1", "--timesteps", "30", "--loss", "elbo", "--conditional"],
 }
 
 
@@ -109,11 +117,18 @@ class Parity(unittest.TestCase):
             self.assertEqual([k for k, _ in vdm_named_parameters(net)], list(subtree(tensors, prefix)), "vdm's order")
             nets[prefix] = net.eval()
         schedule = get_schedule(config["schedule"])
+        T = config["timesteps"]
+        table = gamma_table(schedule, T).float() if T > 0 else None
+        if table is not None:
+            self.check(case, "gamma table", table[1:], npy(dump, "gamma_table")[1:])
         x0, eps, u = npy(dump, "x0"), npy(dump, "eps"), npy(dump, "u")
         labels = npy(dump, "labels") if os.path.exists(os.path.join(dump, "labels.npy")) else None
         with torch.no_grad():
+            if labels is not None:  # "no label" is the label index `classes`, as no labels at all
+                none = torch.full_like(labels, nets["params"].classes)
+                self.assertTrue(torch.equal(nets["params"](x0, u, u, None), nets["params"](x0, u, u, none)), "no label")
             for w in ("simple", "elbo"):
-                t, gamma, _ = levels(schedule, u, w)
+                t, gamma, _ = levels(schedule, u, w, table)
                 self.check(case, f"t ({w})", t, npy(dump, f"t_{w}"))
                 self.check(case, f"gamma ({w})", gamma, npy(dump, f"gamma_{w}"))
                 self.check(case, f"x_t ({w})", q_sample(x0, gamma, eps), npy(dump, f"xt_{w}"))
@@ -121,9 +136,9 @@ class Parity(unittest.TestCase):
                 ref_xt, ref_t, ref_g = npy(dump, f"xt_{w}"), npy(dump, f"t_{w}"), npy(dump, f"gamma_{w}")
                 self.check(case, f"pred ({w})", nets["params"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_{w}"))
                 self.check(case, f"pred ema ({w})", nets["ema"](ref_xt, ref_t, ref_g, labels), npy(dump, f"pred_ema_{w}"))
-                loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels)
+                loss = training_loss(nets["params"], schedule, w, x0, eps, u, labels, table)
                 self.check(case, f"loss ({w})", loss, npy(dump, f"loss_{w}"))
-        self.check_step(case, config, tensors, dump, nets["params"], schedule, (x0, eps, u, labels))
+        self.check_step(case, config, tensors, dump, nets["params"], schedule, table, (x0, eps, u, labels))
 
     def check_leaves(self, case, what, got, want, rtol):
         """Every leaf: max |got − want| / max(max |want| over the leaf, 1e-3 · max |want| over all leaves);
@@ -139,27 +154,27 @@ class Parity(unittest.TestCase):
         self.report.append(f"{case:30s} {what:18s} max diff {worst[0]:.3e}  relative {worst[1]:.3e}  (worst leaf: {worst[2]})")
         self.assertLess(worst[1], rtol, f"{case}: {what} of {worst[2]} differs by {worst[0]:.3e} (relative {worst[1]:.3e})")
 
-    def check_step(self, case, config, tensors, dump, net, schedule, batch):
+    def check_step(self, case, config, tensors, dump, net, schedule, table, batch):
         """The gradient of the run's mean loss on the dumped batch, then one AdamW + EMA step from the checkpoint's state."""
         x0, eps, u, labels = batch
         with open(os.path.join(dump, "meta.json")) as f:
             meta = json.load(f)["step"]
         ref, _ = read_safetensors(os.path.join(dump, "step.safetensors"))
         net.zero_grad()
-        loss = training_loss(net, schedule, config["loss"], x0, eps, u, labels).mean()
+        loss = training_loss(net, schedule, config["loss"], x0, eps, u, labels, table).mean()
         self.check(case, "step loss", loss, torch.tensor(meta["loss"]))
         loss.backward()
         named = vdm_named_parameters(net)
         grads = {n: p.grad for n, p in named}
-        self.check_leaves(case, "gradient", grads, subtree(ref, "grad"), GRAD_RTOL)
         # an independent reference: the twin in float64 (on the same float32 levels and embedding);
         # measured, vdm's float32 gradient is the further of the two from it
         net64 = copy.deepcopy(net).double()
         net64.zero_grad()
-        training_loss(net64, schedule, config["loss"], x0.double(), eps.double(), u, labels).mean().backward()
+        training_loss(net64, schedule, config["loss"], x0.double(), eps.double(), u, labels, table).mean().backward()
         grads64 = {n: p.grad for n, p in vdm_named_parameters(net64)}
         self.check_leaves(case, "grad torch vs f64", grads, grads64, GRAD_RTOL)
-        self.check_leaves(case, "grad vdm vs f64", subtree(ref, "grad"), grads64, GRAD_RTOL)
+        self.check_leaves(case, "grad vdm vs f64", subtree(ref, "grad"), grads64, VDM_GRAD_RTOL)
+        self.check_leaves(case, "gradient", grads, subtree(ref, "grad"), VDM_GRAD_RTOL)
         params = {n: p.detach() for n, p in named}
         scalars = step_scalars(config["adam"], meta["step"])
         for k in ("lr", "correction1", "correction2", "emaDecay"):
@@ -185,6 +200,8 @@ class Parity(unittest.TestCase):
 
     def test_unet(self):
         for k, (case, flags) in enumerate(UNET_CASES.items()):
+            if os.environ.get("PARITY_CASE") and os.environ["PARITY_CASE"] != case:
+                continue
             with self.subTest(case=case):
                 train = ["--data", "fashion-mnist", "--net", "unet", "--steps", "2", "--batch", "4", "--base", "8", *flags]
                 config, tensors, dump = self.prepare(case, train, ["--batch", "4"], seed=k)

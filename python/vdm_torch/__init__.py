@@ -3,11 +3,13 @@ from .checkpoint import load_run, save_run
 from .models import Dense, Mlp, silu, time_embedding, vdm_named_parameters
 from .unet import UNet
 from .optim import adam_update, ema_update, global_norm, step_scalars
-from .objectives import levels, q_sample, training_loss
+from .objectives import kl_weight, levels, q_sample, steps_from_uniform, training_loss
 from .safetensors_io import read_safetensors, subtree, write_safetensors
-from .schedule import get_schedule, sigmoid, softplus
+from .schedule import gamma_table, get_schedule, sigmoid, softplus
 
 __all__ = [
-    "load_run", "save_run", "Dense", "Mlp", "UNet", "vdm_named_parameters", "silu", "time_embedding", "levels", "q_sample", "training_loss",
-    "adam_update", "ema_update", "global_norm", "step_scalars", "read_safetensors", "subtree", "write_safetensors", "get_schedule", "sigmoid", "softplus",
+    "load_run", "save_run", "Dense", "Mlp", "UNet", "vdm_named_parameters", "silu", "time_embedding", "kl_weight", "levels", "q_sample",
+    "steps_from_uniform", "training_loss",
+    "adam_update", "ema_update", "global_norm", "step_scalars", "read_safetensors", "subtree", "write_safetensors", "gamma_table", "get_schedule",
+    "sigmoid", "softplus",
 ]
