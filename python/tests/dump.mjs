@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { qSample } from "../../dist/diffusion/forward.js";
 import { initEngine, Rng, shutdownEngine } from "../../dist/engine/index.js";
-import { numpy as np, tree } from "../../dist/engine/jax.js";
+import { jit, numpy as np, tree } from "../../dist/engine/jax.js";
 import { loadCheckpointState, readCheckpointConfig } from "../../dist/io/checkpoint.js";
 import { npyBytes } from "../../dist/io/npy.js";
 import { encodeSafetensors } from "../../dist/io/safetensors.js";
@@ -91,9 +91,15 @@ const tensors = {};
 const add = (tree_, prefix) => {
   for (const [name, a] of namedLeaves(tree_, prefix)) tensors[name] = { shape: a.shape, data: Float32Array.from(a.dataSync()) };
 };
-const { grads, loss, variance } = objective(tree.ref(state.params), batch());
-add(grads, "grad");
-const next = trainStep(objective, config.adam)(
+// trainStep's own evaluation of the objective, jitted as the trainer's step is (eagerly a learned schedule's
+// takes 30 s on a small U-Net), its gradient recorded on the way
+const jitted = jit(objective);
+const recorded = (params, b) => {
+  const value = jitted(params, b);
+  add(tree.ref(value.grads), "grad");
+  return value;
+};
+const next = trainStep(recorded, config.adam)(
   tree.ref(state.params),
   { m: tree.ref(state.adam.m), v: tree.ref(state.adam.v) },
   tree.ref(state.ema),
@@ -107,8 +113,8 @@ add(next.params, "params");
 add(next.adam.m, "adam.m");
 add(next.adam.v, "adam.v");
 add(next.ema, "ema");
-const stepped = { step: state.step, loss: loss.dataSync()[0], variance: variance.dataSync()[0], ...s, stepLoss: next.loss.dataSync()[0] };
-tree.dispose([next.variance]);
+const stepped = { step: state.step, loss: next.loss.dataSync()[0], variance: next.variance.dataSync()[0], ...s };
+jitted.dispose();
 writeFileSync(join(out, "step.safetensors"), encodeSafetensors(tensors));
 if (process.chain) save("gamma_table", np.array(Float32Array.from(process.chain.gamma)));
 const mlp = config.model.kind === "mlp" ? config.model.mlp : null;

@@ -42,6 +42,21 @@ def to_eps(pred, target, xt, gamma):
     raise ValueError(f"unknown target {target!r}")
 
 
+def to_x0(pred, target, xt, gamma):
+    """x̂_0 from a prediction of `target` (src/diffusion/parameterization.ts toX0): ε: (x_t − σ ε̂)/α,
+    v: α x_t − σ v̂, score: (x_t + σ² ŝ)/α."""
+    a, s = per_example(alpha(gamma), xt), per_example(sigma(gamma), xt)
+    if target == "x0":
+        return pred
+    if target == "eps":
+        return (xt - s * pred) / a
+    if target == "v":
+        return a * xt - s * pred
+    if target == "score":
+        return (xt + torch.square(s) * pred) / a
+    raise ValueError(f"unknown target {target!r}")
+
+
 def sum_dims(x):
     return x.reshape(x.shape[0], -1).sum(1)
 
@@ -68,6 +83,7 @@ def levels(schedule, u, weighting, table=None):
     γ uniform on [γ(t_min), γ(t_max)] (ends in float64), t = clip(γ⁻¹(γ)), weight ½(γ_max − γ_min); elbo
     otherwise: t uniform, weight ½γ'(t)(t_max − t_min)."""
     if table is not None:
+        table = table.to(u.device)
         T = table.shape[0] - 1
         steps, count = steps_from_uniform(u, T, weighting)
         gamma = table[steps]
