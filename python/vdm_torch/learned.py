@@ -56,7 +56,12 @@ class LearnedSchedule(nn.Module):
         self.interior = MonotoneGamma(init["hidden"]) if kind == "learned" else None
 
     def gamma(self, t, frozen=()):
-        """γ(t); `frozen` names the parts held constant ("ends": γ_min, γ_max; "interior")."""
+        """γ(t); `frozen` names the parts held constant ("ends": γ_min, γ_max; "interior"). Never autocast: in
+        bfloat16 the interior's sum over H units would keep 3 digits of γ."""
+        with torch.autocast(t.device.type, enabled=False):
+            return self._gamma(t, frozen)
+
+    def _gamma(self, t, frozen):
         dtype = torch.promote_types(t.dtype, self.gammaMin.dtype)
         t = t.to(dtype)
         ends = [p.detach() if "ends" in frozen else p for p in (self.gammaMin, self.gammaMax)]
