@@ -17,7 +17,8 @@ from .schedule import alpha, sigmoid
 def vdm_named_parameters(module):
     """[(name, parameter)] in vdm's order (the order of its parameter tree and of state.safetensors).
     PyTorch's named_parameters() lists a module's own parameters before its submodules' (a conditional
-    network's `label` would come first); a twin lists its top-level names in vdm's order as VDM_ORDER."""
+    network's `label` would come first); a twin lists its top-level names in vdm's order as VDM_ORDER (a
+    child with a VDM_ORDER of its own is walked by it)."""
     out = []
     for name in module.VDM_ORDER:
         child = getattr(module, name, None)
@@ -25,6 +26,8 @@ def vdm_named_parameters(module):
             continue
         if isinstance(child, nn.Parameter):
             out.append((name, child))
+        elif hasattr(child, "VDM_ORDER"):
+            out.extend((f"{name}.{n}", p) for n, p in vdm_named_parameters(child))
         else:
             out.extend(child.named_parameters(prefix=name))
     assert len(out) == len(list(module.parameters())), "VDM_ORDER misses a parameter"
