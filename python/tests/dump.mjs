@@ -17,6 +17,7 @@ import { loadCheckpointState, readCheckpointConfig } from "../../dist/io/checkpo
 import { npyBytes } from "../../dist/io/npy.js";
 import { encodeSafetensors } from "../../dist/io/safetensors.js";
 import { namedLeaves } from "../../dist/io/state.js";
+import { fourierFrequencies } from "../../dist/models/mlp.js";
 import { isLearnedSchedule } from "../../dist/schedule/index.js";
 import { stepScalars } from "../../dist/train/adam.js";
 import { buildModel, buildProcess, dataShape, initParams, splitParams } from "../../dist/train/build.js";
@@ -118,7 +119,8 @@ jitted.dispose();
 writeFileSync(join(out, "step.safetensors"), encodeSafetensors(tensors));
 if (process.chain) save("gamma_table", np.array(Float32Array.from(process.chain.gamma)));
 const mlp = config.model.kind === "mlp" ? config.model.mlp : null;
-if (mlp && mlp.fourierFeatures > 0) save("fourier", new Rng(mlp.fourierSeed).normal([mlp.dim, mlp.fourierFeatures]).mul(mlp.fourierScale));
+const frequencies = mlp ? fourierFrequencies(mlp) : null;
+if (frequencies) save("fourier", frequencies);
 writeFileSync(join(out, "meta.json"), `${JSON.stringify({ run, batch: B, seed: Number(values.seed), step: stepped })}\n`);
 tree.dispose([x0, eps, u, state.params, state.ema, state.adam]);
 await shutdownEngine();
