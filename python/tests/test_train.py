@@ -167,10 +167,6 @@ class Train(unittest.TestCase):
         self.assertFails(["--from", text, "--out", self.path("x"), *common], 'data.spec "text:restaurants", model.kind "text": text runs')
         classifier = copy_run(self.source, self.path("classifier"), task="classifier")
         self.assertFails(["--from", classifier, "--out", self.path("x"), *common], 'task "classifier"')
-        learned = copy_run(self.source, self.path("learned"), schedule="learned")
-        self.assertFails(["--from", learned, "--out", self.path("x"), *common], 'schedule "learned"')
-        discrete = copy_run(self.source, self.path("discrete"), timesteps=10)
-        self.assertFails(["--from", discrete, "--out", self.path("x"), *common], "timesteps 10")
         weights = copy_run(self.source, self.path("weights"))
         tensors, _ = read_safetensors(state)
         write_safetensors(os.path.join(weights, "state.safetensors"), {k: t for k, t in tensors.items() if k.startswith("ema.")},

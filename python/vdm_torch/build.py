@@ -1,4 +1,6 @@
-"""A run's denoiser from its config.json (src/train/build.ts buildModel), and what the twins cannot train yet."""
+"""A run's denoiser from its config.json (src/train/build.ts buildModel), its trained parameters (the denoiser,
+with a learned schedule beside it), and what the twins cannot train."""
+from .learned import LearnedDenoiser, is_learned
 from .models import Mlp
 from .unet import UNet
 
@@ -9,10 +11,6 @@ def check_trainable(config):
         raise ValueError(f'data.spec "{config["data"]["spec"]}", model.kind "{config["model"]["kind"]}": text runs (the transformer) have no PyTorch twin; train them with vdm train')
     if config.get("task") == "classifier":
         raise ValueError('task "classifier": classifier runs have no PyTorch twin; train them with vdm train')
-    if config["schedule"].startswith("learned"):
-        raise ValueError(f'schedule "{config["schedule"]}": learned schedules have no PyTorch twin yet')
-    if config.get("timesteps", 0) != 0:
-        raise ValueError(f"timesteps {config['timesteps']}: discrete-time runs have no PyTorch twin yet (timesteps must be 0)")
     if config["model"]["kind"] not in ("mlp", "unet"):
         raise ValueError(f'model.kind "{config["model"]["kind"]}" has no PyTorch twin (mlp and unet have)')
 
@@ -25,3 +23,10 @@ def build_model(config, frequencies=None, math_kind="torch"):
     if kind == "mlp":
         return Mlp(config["model"]["mlp"], config["target"], frequencies, math_kind)
     return UNet(config["model"]["unet"], config["target"], math_kind)
+
+
+def build_run_model(config, frequencies=None, math_kind="torch"):
+    """Everything the run trains, as one module whose vdm_named_parameters are state.safetensors' params.*: the
+    denoiser (build_model) for a fixed schedule; LearnedDenoiser (denoiser.*, schedule.*) for a learned one."""
+    network = build_model(config, frequencies, math_kind)
+    return LearnedDenoiser(network, config) if is_learned(config["schedule"]) else network

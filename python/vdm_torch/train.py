@@ -6,11 +6,15 @@ nccl on CUDA), from and to vdm's run directories (src/cli/commands/train.ts is v
 
 DIR (an export of `vdm export --format pytorch`) holds the launcher train.py, vdm_torch/, the run (config.json,
 state.safetensors: the default of --from) and data/ (the default of --data-dir; see data.py). Step k draws its
-global batch from a generator seeded by (seed, k) on every rank: row indices, ε, a stratified
-u_b = (u + b/B) mod 1 and the labels' classifier-free dropout, as vdm's trainer draws them (not the same
-numbers: PyTorch's generator is not vdm's); rank r trains on rows [rB/W, (r+1)B/W), and DDP's mean of the
-ranks' gradients is the gradient of the global batch mean, so W ranks at B/W each equal one rank at B.
-Rank 0 loads the starting checkpoint and hands it to the others, and writes RUN2's checkpoints.
+global batch from a generator seeded by (seed, k) on every rank: row indices, ε, the level uniforms (stratified,
+u_b = (u + b/B) mod 1, in continuous time; independent on a T-step chain) and the labels' classifier-free
+dropout, as vdm's trainer draws them (src/train/step.ts, levelUniforms in src/diffusion/process.ts; not the
+same numbers: PyTorch's generator is not vdm's); rank r trains on rows [rB/W, (r+1)B/W), and DDP's mean of
+the ranks' gradients is the gradient of the global batch mean, so W ranks at B/W each equal one rank at B.
+The loss is the run's objective (run_objective.objective_for: fixed or learned schedule, continuous or
+discrete time); a learned schedule's interior in continuous time is scaled by the mean of d² over the global
+batch (an all_reduce). Rank 0 loads the starting checkpoint and hands it to the others, and writes RUN2's
+checkpoints.
 """
 import argparse
 import json
@@ -22,14 +26,13 @@ import warnings
 import torch
 import torch.distributed as dist
 
-from .build import build_model, check_trainable
+from .build import build_run_model, check_trainable
 from .checkpoint import load_run
 from .data import classes_of, fourier_frequencies, training_data
 from .job import Guard, Interrupted, Stop, broadcast, everywhere, first_line, join
 from .models import vdm_named_parameters
-from .objectives import training_loss
 from .optim import adam_update, ema_update, step_scalars
-from .schedule import get_schedule
+from .run_objective import objective_for
 
 PROG = "vdm_torch.train"
 
@@ -96,7 +99,10 @@ def global_batch(config, k, seed, data, labels):
     idx = torch.randint(data.shape[0], (B,), generator=g)
     x0 = data[idx]
     eps = torch.randn(x0.shape, generator=g)
-    u = (torch.rand(1, generator=g) + torch.arange(B, dtype=torch.float32) / B) % 1
+    if config.get("timesteps", 0) > 0:
+        u = torch.rand(B, generator=g)
+    else:
+        u = (torch.rand(1, generator=g) + torch.arange(B, dtype=torch.float32) / B) % 1
     y = None
     if labels is not None:
         y = labels[idx].clone()
@@ -108,10 +114,11 @@ def global_batch(config, k, seed, data, labels):
 
 class Bfloat16:
     """The network under bfloat16 autocast, its prediction returned in float32: the weights, the optimiser and
-    the loss around it stay float32 (objectives.training_loss reads the prediction's `target`)."""
+    the loss around it stay float32. `module` is the twin (as DDP's): the objectives read its `target` and, for a
+    learned schedule, its `schedule` (evaluated outside the autocast)."""
 
-    def __init__(self, model, target, device_type):
-        self.model, self.target, self.device_type = model, target, device_type
+    def __init__(self, model, module, device_type):
+        self.model, self.module, self.device_type = model, module, device_type
 
     def __call__(self, *inputs):
         with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16):
@@ -134,6 +141,28 @@ def duration(seconds):
     return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
+def global_mean(world):
+    """v ↦ the mean of v over every rank's examples (equal shares: the mean of the ranks' means)."""
+    if world == 1:
+        return torch.mean
+
+    def mean(v):
+        m = v.mean()
+        dist.all_reduce(m)
+        return m / world
+
+    return mean
+
+
+def gathered(v, world):
+    """[W·b]: every rank's v [b], in rank order."""
+    if world == 1:
+        return v
+    parts = [torch.empty_like(v) for _ in range(world)]
+    dist.all_gather(parts, v)
+    return torch.cat(parts)
+
+
 def train(args):
     world, rank, device = join(args.device)
     start = broadcast(world, everywhere(world, rank, lambda: starting_point(args) if rank == 0 else None))
@@ -154,7 +183,7 @@ def train(args):
     config.update(batch=B, steps=steps, checkpointEvery=args.checkpoint_every or config["checkpointEvery"])
     seed = config["seed"] if args.seed is None else args.seed
     torch.manual_seed(seed)
-    net = build_model(config, frequencies, args.math)
+    net = build_run_model(config, frequencies, args.math)
     run = fresh_state(net, config, seed) if args.scratch else {**start, "config": config}
     net.load_state_dict(run["params"])
     net.to(device)
@@ -164,8 +193,8 @@ def train(args):
     # are not those of DDP's buckets: DDP copies them, and warns that it does (once per process)
     warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
-    network = Bfloat16(model, net.target, device.type) if args.bf16 else model
-    schedule = get_schedule(config["schedule"])
+    network = Bfloat16(model, net, device.type) if args.bf16 else model
+    objective = objective_for(config, batch_mean=global_mean(world))
     losses, variances = run["losses"].tolist(), run["variances"].tolist()
     first, lo, hi = run["step"], rank * B // world, (rank + 1) * B // world
     guard = Guard(saved=first if args.resume else None) if rank == 0 else None
@@ -173,7 +202,7 @@ def train(args):
     try:
         for k in range(first, steps):
             x0, eps, u, y = (None if t is None else t[lo:hi].to(device) for t in global_batch(config, k, seed, data, labels))
-            per = training_loss(network, schedule, config["loss"], x0, eps, u, y)
+            per = objective(network, x0, eps, u, y)
             net.zero_grad(set_to_none=True)
             per.mean().backward()
             scalars = step_scalars(config["adam"], k)
@@ -182,13 +211,9 @@ def train(args):
                 for n, p in named:
                     p.copy_(new[n])
             ema = ema_update(ema, {n: p.detach() for n, p in named}, scalars["emaDecay"])
-            every = per.detach()
-            if world > 1:
-                parts = [torch.empty_like(every) for _ in range(world)]
-                dist.all_gather(parts, every)
-                every = torch.cat(parts)
+            every, estimates = gathered(torch.stack([per.detach(), objective.estimates]), world).reshape(world, 2, -1).unbind(1)
             losses.append(every.mean().item())
-            variances.append(every.var().item() if every.numel() > 1 else 0.0)
+            variances.append(estimates.var().item() if estimates.numel() > 1 else 0.0)
             done = k + 1
             if rank != 0:
                 continue
