@@ -22,11 +22,14 @@ describe("the README", () => {
         .trim()
         .split("\n")
         .map((line) => line.replace(/ +#.*$/, "")),
-      ["npm ci && npm start", "npm test"],
+      ["npm ci && npm start", "npm run bench:setup && npm test"],
     );
     assert.ok(readme.slice(0, first.index).split("\n").length <= 20, "the set-up commands are not among the README's first lines");
     const scripts = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts;
-    assert.ok(scripts.start && scripts.test, "package.json has no start or test script");
+    assert.ok(scripts.start && scripts.test && scripts["bench:setup"], "package.json has no start, test or bench:setup script");
+    // CI runs the same: bench:setup (with a fallback to Debian's PyTorch), then npm test
+    const ci = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+    assert.ok(ci.indexOf("npm run bench:setup") < ci.lastIndexOf("npm test"), ".ci/run does not run bench:setup before npm test");
   });
 
   it("opens with a library example that runs and samples", () => {

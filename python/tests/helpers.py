@@ -6,6 +6,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -60,3 +62,17 @@ def copy_run(src, dst, **config_changes):
     with open(path, "w") as f:
         json.dump(config, f, indent=2)
     return dst
+
+
+class MoonsRunCase(unittest.TestCase):
+    """Tests over one vdm-trained moons run (5 steps, batch 64): `source`, its rows in `data`, under `inputs`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inputs = tempfile.mkdtemp(prefix="vdm-torch-")
+        cls.source = os.path.join(cls.inputs, "moons")
+        cls.data = vdm_run(cls.source, "--data", "moons", "--steps", "5", "--batch", "64")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.inputs)

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from helpers import LAUNCHER, TORCHRUN, free_port, quiet_env, vdm, vdm_run
+from helpers import LAUNCHER, TORCHRUN, MoonsRunCase, free_port, quiet_env, vdm
 from vdm_torch import load_run
 
 
@@ -45,17 +45,7 @@ def wait_for(condition, timeout, what):
         time.sleep(0.05)
 
 
-class Distributed(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.inputs = tempfile.mkdtemp(prefix="vdm-torch-dist-")
-        cls.source = os.path.join(cls.inputs, "moons")
-        cls.data = vdm_run(cls.source, "--data", "moons", "--steps", "5", "--batch", "64")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.inputs)
-
+class Distributed(MoonsRunCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="vdm-torch-dist-")
         self.logs = []

@@ -9,32 +9,21 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from unittest import mock
 
 import torch
 
-from helpers import LAUNCHER, copy_run, quiet_env, trainer, vdm, vdm_run
+from helpers import LAUNCHER, MoonsRunCase, copy_run, quiet_env, trainer, vdm
 from vdm_torch import load_run, read_safetensors, save_run, write_safetensors
 from vdm_torch.job import Guard, Interrupted
 from vdm_torch.train import main
 
 
-class Train(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="vdm-torch-train-")
-        cls.source = os.path.join(cls.tmp, "moons")
-        cls.data = vdm_run(cls.source, "--data", "moons", "--steps", "5", "--batch", "64")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp)
-
+class Train(MoonsRunCase):
     def path(self, name):
-        return os.path.join(self.tmp, name)
+        return os.path.join(self.inputs, name)
 
     def test_two_processes_equal_one_and_vdm_resumes(self):
         one, two = self.path("one"), self.path("two")
@@ -137,7 +126,7 @@ class Train(unittest.TestCase):
         else:
             err = io.StringIO()
             with contextlib.redirect_stderr(err), self.assertRaises(SystemExit) as exit_:
-                main(list(args), default_from=self.tmp)
+                main(list(args), default_from=self.inputs)
             status, stderr = exit_.exception.code, err.getvalue()
         self.assertEqual(status, code if procs < 2 else 1, stderr)
         ours = [line for line in stderr.splitlines() if line.startswith("vdm_torch.train: ")]
@@ -172,7 +161,7 @@ class Train(unittest.TestCase):
         write_safetensors(os.path.join(weights, "state.safetensors"), {k: t for k, t in tensors.items() if k.startswith("ema.")},
                           {"format": "vdm-weights-1"})
         self.assertFails(["--from", weights, "--out", self.path("x"), *common], "it samples, but cannot be resumed; --scratch")
-        self.assertFails(["--from", self.source, "--out", self.path("x"), "--data-dir", self.tmp, "--steps", "7"], "holds neither x.npy")
+        self.assertFails(["--from", self.source, "--out", self.path("x"), "--data-dir", self.inputs, "--steps", "7"], "holds neither x.npy")
         rows_only = self.path("rows-only")
         os.makedirs(rows_only)
         shutil.copy(os.path.join(self.data, "x.npy"), rows_only)

@@ -39,8 +39,8 @@ target (printed), as the jax-js model computes it.
 
 With --format pytorch, NEW_DIR receives the run (config.json, state.safetensors), its training data
 (data/*.npy), the PyTorch twins (vdm_torch/) and train.py, which trains it further on one machine or
-many (torchrun, DistributedDataParallel) and writes checkpoints that vdm sample, eval and train
---resume read: NEW_DIR/README.md has the commands.`,
+many (torchrun, DistributedDataParallel) and writes checkpoints that vdm sample and eval read and
+vdm train resumes: NEW_DIR/README.md has the commands.`,
   ...flagTables,
 );
 
