@@ -9,7 +9,7 @@
 const floors = [
   ["engine/", "errors.ts"],
   ["schedule/"],
-  ["diffusion/"],
+  ["diffusion/", "hvae/", "latent/"],
   ["models/", "densities/"],
   ["data/", "sample/", "ode/", "guidance/", "io/"],
   ["train/"],
