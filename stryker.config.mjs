@@ -9,10 +9,12 @@
 import { readdirSync } from "node:fs";
 
 /** The math core: schedules, the diffusion process, ELBO and decoder, target conversions, samplers,
- * guidance, the optimiser and EMA, the ODE solver and likelihood, the metrics, Diffusion-LM's loss and rounding. */
+ * guidance, the HVAE's ELBO and the latent model's bound, the optimiser and EMA, the ODE solver and likelihood, the metrics, Diffusion-LM's loss and rounding. */
 export const mutate = [
   "src/schedule/*.ts",
   "src/diffusion/*.ts",
+  "src/hvae/*.ts",
+  "src/latent/*.ts",
   "src/sample/*.ts",
   "src/guidance/*.ts",
   "src/ode/*.ts",
