@@ -18,7 +18,8 @@ import { isImageSet } from "../data/index.js";
 import { readCheckpointConfig, readStateFile } from "../io/checkpoint.js";
 import { npyBytes } from "../io/npy.js";
 import { stepOf, WEIGHTS_FORMAT } from "../io/state.js";
-import { fourierFrequencies } from "../models/mlp.js";
+import { configOf } from "../models/kinds.js";
+import { fourierFrequencies, mlpKind } from "../models/mlp.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
 import { modelDirectory } from "../train/shipped.js";
 import { UsageError } from "./args.js";
@@ -48,7 +49,8 @@ function trainingArrays(config: RunConfig): { rows: number; arrays: Record<strin
     "x.npy": npyBytes(image ? Uint8Array.from(train.points) : train.points, shape),
   };
   if (train.labels) arrays["labels.npy"] = npyBytes(train.labels, [train.n]);
-  const frequencies = config.model.kind === "mlp" ? fourierFrequencies(config.model.mlp as Parameters<typeof fourierFrequencies>[0]) : null;
+  const mlp = configOf(config.model, mlpKind);
+  const frequencies = mlp ? fourierFrequencies(mlp) : null;
   if (frequencies) arrays["fourier.npy"] = npyBytes(Float32Array.from(frequencies.ref.dataSync()), frequencies.shape);
   frequencies?.dispose();
   return { rows: train.n, arrays };
@@ -92,9 +94,9 @@ export function exportPytorch(model: string, out: string): PytorchExport {
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0))
     throw new UsageError(`--out ${out} already exists and is not an empty directory; --format pytorch writes a new directory`);
   const step = trainingStep(dir);
+  const { rows, arrays } = trainingArrays(config);
   const tmp = `${out}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  let rows = 0;
   try {
     mkdirSync(join(tmp, "vdm_torch"), { recursive: true });
     mkdirSync(join(tmp, "data"));
@@ -102,9 +104,6 @@ export function exportPytorch(model: string, out: string): PytorchExport {
       copyFileSync(join(pythonDir, "vdm_torch", name), join(tmp, "vdm_torch", name));
     for (const name of ["train.py", "requirements.txt"]) copyFileSync(join(pythonDir, name), join(tmp, name));
     for (const name of ["config.json", "state.safetensors"]) copyFileSync(join(dir, name), join(tmp, name));
-    const training = trainingArrays(config);
-    rows = training.rows;
-    const { arrays } = training;
     for (const [name, bytes] of Object.entries(arrays)) writeFileSync(join(tmp, "data", name), bytes);
     writeFileSync(join(tmp, "README.md"), readme(model, out, config, step));
     if (existsSync(out)) rmSync(out, { recursive: true });
