@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .elbo import DECODERS, prior_kl
+from .models import unwrapped
 from .objectives import kl_weight, levels, q_sample, steps_from_uniform, sum_dims, to_eps, to_x0
 from .schedule import Schedule, sigmoid, softplus
 
@@ -132,7 +133,7 @@ def negative_elbo(model, decoder, x0, eps, gamma, weight, gamma_rec, gamma_prior
     −log p(x_0 | x_1) (x_1 = α_1 x_0 + σ_1 ε at γ_rec, the same ε; decoder centred on x̂_0(x_1)) + prior KL
     at γ_prior. The two latents go through the network in one call (one forward pass per step, as DDP wants)."""
     B = x0.shape[0]
-    target = model.module.target if hasattr(model, "module") else model.target
+    target = unwrapped(model).target
     g1 = gamma_rec.expand(B)
     xt, x1 = q_sample(x0, gamma, eps), q_sample(x0, g1, eps)
     ignored_t = torch.zeros(2 * B, dtype=gamma.dtype, device=x0.device)
@@ -162,7 +163,7 @@ class LearnedObjective:
         self.estimates = None
 
     def __call__(self, model, x0, eps, u, labels=None):
-        schedule = (model.module if hasattr(model, "module") else model).schedule
+        schedule = unwrapped(model).schedule
         variance = self.T == 0 and schedule.interior is not None
         if not variance:
             gamma, weight, g_rec, g_prior = schedule_levels(schedule, self.T, u)

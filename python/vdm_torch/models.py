@@ -14,6 +14,11 @@ from . import wasm_math
 from .schedule import alpha, sigmoid
 
 
+def unwrapped(model):
+    """The twin itself: inside DistributedDataParallel or the trainer's bfloat16 wrapper, both of which hold it as `.module`."""
+    return model.module if hasattr(model, "module") else model
+
+
 def vdm_named_parameters(module):
     """[(name, parameter)] in vdm's order (the order of its parameter tree and of state.safetensors).
     PyTorch's named_parameters() lists a module's own parameters before its submodules' (a conditional

@@ -4,6 +4,7 @@ noise ε and uniforms u given from outside (as vdm's training step draws them: s
 time, independent in discrete time)."""
 import torch
 
+from .models import unwrapped
 from .schedule import alpha, sigma, sigmoid
 
 
@@ -111,7 +112,7 @@ def training_loss(model, schedule, weighting, x0, eps, u, labels=None, table=Non
     """Per-example loss [B]: "simple" = mean over dims of (pred − true target)² (σ²-weighted for the
     score); "elbo" = weight · ‖ε − ε̂‖², the one-sample estimate of the diffusion term (continuous, or
     of a T-step chain whose float32 γ table is `table`)."""
-    target = model.module.target if hasattr(model, "module") else model.target  # a DDP wrapper holds the twin as .module
+    target = unwrapped(model).target
     t, gamma, weight = levels(schedule, u, weighting, table)
     xt = q_sample(x0, gamma, eps)
     pred = model(xt, t, gamma, labels)
