@@ -4,6 +4,7 @@
  * mapped back to data scale (Var[x_1/α_1 | x_0] = σ_1²/α_1²).
  */
 import { type Array, nn, numpy as np } from "../engine/jax.js";
+import { gaussianLogDensity } from "./gaussian.js";
 import { perExample, sumDims } from "./shapes.js";
 
 /**
@@ -14,15 +15,8 @@ export type DecoderKind = "gaussian" | "discretized";
 
 /** Continuous data: log N(x_0; x̂_0, e^{γ_1} I), summed over dims → [B]. Consumes all. */
 export function gaussianLogLikelihood(x0: Array, x0Hat: Array, gamma1: Array): Array {
-  const g = perExample(gamma1, x0.shape);
-  // −½ log 2π − ½ γ − ½ e^{−γ} (x_0 − x̂_0)²
-  const quad = np.exp(np.negative(g.ref)).mul(np.square(x0.sub(x0Hat)));
-  return sumDims(
-    quad
-      .add(g)
-      .add(Math.log(2 * Math.PI))
-      .mul(-0.5),
-  );
+  // −½ log 2π − ½ γ − ½ e^{−γ} (x_0 − x̂_0)²: a diagonal Gaussian whose log-variance is γ_1 in every dimension
+  return gaussianLogDensity(x0, { mean: x0Hat, logVar: perExample(gamma1, x0.shape) });
 }
 
 /**

@@ -11,9 +11,9 @@
  * needs the three latents z_{t−1}, z_t, z_{t+1} of one path (see `markovianHvaeElbo`).
  */
 import { type ElboSummary, summarizeElbo } from "../diffusion/elbo.js";
+import { type DiagonalGaussian, gaussianKl, gaussianLogDensity, reparameterize, standardNormalLike } from "../diffusion/gaussian.js";
 import { type Array, numpy as np } from "../engine/jax.js";
 import { ShapeError } from "../errors.js";
-import { type DiagonalGaussian, gaussianKl, gaussianLogDensity, reparameterize, standardNormalLike } from "./gaussian.js";
 
 /** A conditional diagonal Gaussian: z ↦ (μ(z), log σ²(z)), any network. Consumes z. */
 export type GaussianLayer = (z: Array) => DiagonalGaussian;

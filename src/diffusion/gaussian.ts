@@ -1,11 +1,12 @@
 /**
- * Diagonal Gaussians N(μ, diag e^{log σ²}) on [B, ...] arrays: the log-density, the KL between two of
- * them and the reparameterised draw, each summed over every axis but the batch. Every function
- * consumes its array arguments.
+ * Diagonal Gaussians N(μ, diag e^{log σ²}) on [B, ...] arrays, as the Gaussian decoder p(x_0 | x_1)
+ * and the HVAE's levels use them: the log-density, the KL between two of them and the
+ * reparameterised draw, each summed over every axis but the batch. Every function consumes its
+ * array arguments.
  */
 
-import { sumDims } from "../diffusion/shapes.js";
 import { type Array, numpy as np } from "../engine/jax.js";
+import { sumDims } from "./shapes.js";
 
 /** A diagonal Gaussian: its mean and log-variance, both [B, ...] (the log-variance may broadcast). */
 export interface DiagonalGaussian {
