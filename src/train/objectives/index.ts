@@ -5,7 +5,6 @@
  */
 
 import type { Model } from "../../diffusion/model.js";
-import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
 import type { ObjectiveName } from "../../models/kind.js";
 import { networkOf } from "../../models/kinds.js";
 import { isLearnedSchedule } from "../../schedule/learned.js";
@@ -17,21 +16,20 @@ import { type EmbeddingParams, textObjective } from "./diffusion-lm.js";
 import { learnedScheduleObjective } from "./learned.js";
 import type { Objective } from "./objective.js";
 
-/** A denoiser's objective on a fixed schedule's process, with the run's loss weighting. */
-export type DenoiserObjective = (model: Model, process: DiffusionProcess, weighting: Weighting) => Objective;
+/** A network kind's objective for a run on a fixed schedule (its network, process and loss weighting read from the config). */
+export type RunObjective = (config: RunConfig) => Objective;
 
-/** The denoising objectives, by name. */
-export const objectives: Record<ObjectiveName, DenoiserObjective> = {
-  diffusion: diffusionObjective,
+/** The objectives of the network kinds, by name (`NetworkKind.objective`). */
+export const objectives: Record<ObjectiveName, RunObjective> = {
+  diffusion: (config) => diffusionObjective(buildModel(config), buildProcess(config), config.loss),
   // Diffusion-LM: the batch's x0 holds token ids, embedded by the parameters' own E
-  "diffusion-lm": (model, process) => textObjective(model as Model<EmbeddingParams>, process),
+  "diffusion-lm": (config) => textObjective(buildModel(config) as Model<EmbeddingParams>, buildProcess(config)),
 };
 
 /** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss, or its network kind's objective. */
 export function runObjective(config: RunConfig): Objective {
   if (isLearnedSchedule(config.schedule))
     return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
-  const process = buildProcess(config);
-  if (config.task === "classifier") return classifierObjective(buildClassifier(config), process, config.clean ?? false);
-  return objectives[networkOf(config.model).kind.objective](buildModel(config), process, config.loss);
+  if (config.task === "classifier") return classifierObjective(buildClassifier(config), buildProcess(config), config.clean ?? false);
+  return objectives[networkOf(config.model).kind.objective](config);
 }
