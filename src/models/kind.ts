@@ -8,16 +8,32 @@
  */
 
 import type { z } from "zod";
+import type { DiagonalGaussian } from "../diffusion/gaussian.js";
 import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Params, Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
+import type { LatentDecoding } from "../latent/bound.js";
 
 /** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
 export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
   readonly classes: number;
   /** Consumes every argument, as Model.apply. */
   logits(params: P, xt: Array, t: Array, gamma: Array): Array;
+}
+
+/**
+ * An autoencoder: the encoder q_φ(z|x) = N(μ(x), diag e^{logVar(x)}) and the decoder p_θ(x|z), whose
+ * mean x̂(z) and log-variance γ score x as the run's data decoder does ("discretized" for 8-bit images),
+ * so that a latent model's bound is in the data's bits/dim (latent/bound.ts).
+ */
+export interface Autoencoder<P extends JsTree<Array> = JsTree<Array>> {
+  /** one latent's shape, e.g. [rows, cols, channels] */
+  readonly latentShape: number[];
+  /** q(z|x) for normalised data x [B, ...data shape], each part [B, ...latentShape]. Consumes both arguments. */
+  encode(params: P, x: Array): DiagonalGaussian;
+  /** p(x|z) for z [B, ...latentShape]: x̂(z) [B, ...data shape] and γ [B]. Consumes both arguments. */
+  decode(params: P, z: Array): LatentDecoding;
 }
 
 /** The objectives train/ knows, by name: VDM's denoising losses, or Diffusion-LM's (x_0 holds token ids). */
@@ -96,6 +112,8 @@ export interface NetworkKind<C> {
   model?(config: C, target: Target): Model;
   /** The noise-aware (or clean) classifier (absent: a denoiser only). */
   classifier?(config: C): Classifier;
+  /** The autoencoder (absent: not an autoencoder). */
+  autoencoder?(config: C): Autoencoder;
   /** Classes the labels range over: a conditional denoiser's, or a classifier's outputs (0 if unlabelled). */
   labelClasses(config: C): number;
   /** A denoiser's noise shape per example when it is not the data's (text: [length, embedDim], its data are token ids). */
