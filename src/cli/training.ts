@@ -6,6 +6,7 @@
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/state.js";
+import { autoencoderKind } from "../models/autoencoder.js";
 import { cnnDefaults, cnnKind } from "../models/cnn.js";
 import { architectureOf, configOf } from "../models/kinds.js";
 import { mlpDefaults, mlpKind } from "../models/mlp.js";
@@ -122,15 +123,24 @@ const changeable = ["lr", "ema-decay", "data-dir"] as const;
 /** --resume, --force and --no-report of `vdm train` and `vdm train-classifier`. */
 export const trainRunFlags = runFlags(changeable);
 
-/** The flags a training command parses (its own --steps among them), with each flag as written (`raw`, for --resume's checks). */
+/** Every training flag's value (its own --steps among them). */
+type TrainValues = Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & {
+  steps: number | undefined;
+};
+
+/**
+ * The flags a training command parses, with each flag as written (`raw`, for --resume's checks): a
+ * command that takes fewer of the shared tables (`vdm train-autoencoder`) leaves the others undefined.
+ */
 export interface TrainFlags {
-  values: Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: number | undefined };
+  values: Pick<TrainValues, "data" | "out" | "seed" | "steps" | "resume" | "force" | "no-report" | "quiet"> & Partial<TrainValues>;
   raw: RawValues;
 }
 
 const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
 const unetOf = (c: RunConfig) => configOf(c.model, unetKind);
 const cnnOf = (c: RunConfig) => configOf(c.model, cnnKind);
+const autoencoderOf = (c: RunConfig) => configOf(c.model, autoencoderKind);
 
 /** --net of a run: its architecture (the MLP with VE input scaling is NCSN's). */
 const netOf = (c: RunConfig) => architectureOf(c.model);
@@ -150,7 +160,9 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   layers: { of: (c) => flagText(mlpOf(c)?.layers) },
   "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
   "label-column": { of: (c) => c.data.labelColumn ?? "" },
-  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0]) },
+  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0] ?? autoencoderOf(c)?.base) },
+  latent: { of: (c) => autoencoderOf(c)?.latent.join("x") },
+  "kl-weight": { of: (c) => flagText(autoencoderOf(c)?.klWeight) },
   multipliers: {
     of: (c) =>
       unetOf(c)?.multipliers.join(",") ??

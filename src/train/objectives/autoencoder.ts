@@ -9,7 +9,7 @@
  */
 
 import { type DecoderKind, decoderLogLikelihood } from "../../diffusion/decoder.js";
-import { gaussianKl, reparameterize, standardNormalLike } from "../../diffusion/gaussian.js";
+import { type DiagonalGaussian, gaussianKl, reparameterize, standardNormalLike } from "../../diffusion/gaussian.js";
 import type { Params } from "../../engine/index.js";
 import { type Array, numpy as np, tree } from "../../engine/jax.js";
 import type { Autoencoder } from "../../models/kind.js";
@@ -28,7 +28,18 @@ export interface AutoencoderTerms {
  * Consumes params, x [B, ...data shape] and ε [B, ...latent shape].
  */
 export function autoencoderTerms(ae: Autoencoder, decoder: DecoderKind, params: Params, x: Array, eps: Array): AutoencoderTerms {
-  const q = ae.encode(tree.ref(params), x.ref);
+  return encodedTerms(ae, decoder, params, x, ae.encode(tree.ref(params), x.ref), eps);
+}
+
+/** `autoencoderTerms` for x's encoding q = q(z|x), already computed. Consumes params, x, q and ε. */
+export function encodedTerms(
+  ae: Autoencoder,
+  decoder: DecoderKind,
+  params: Params,
+  x: Array,
+  q: DiagonalGaussian,
+  eps: Array,
+): AutoencoderTerms {
   const z = reparameterize({ mean: q.mean.ref, logVar: q.logVar.ref }, eps);
   const kl = gaussianKl(q, standardNormalLike(z.ref));
   const { mean, gamma } = ae.decode(params, z);
