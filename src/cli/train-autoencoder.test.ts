@@ -53,7 +53,7 @@ describe("vdm train-autoencoder", () => {
     assert.deepEqual(net.kind.autoencoder!(net.config).latentShape, [7, 7, 2]);
   });
 
-  it("refuses latents the image cannot be pooled to, point data, and flags that contradict a run it resumes", () => {
+  it("refuses latents the image cannot be pooled to, point data, flags that contradict a run it resumes, and the run as a diffusion model", () => {
     refused(/--latent must be ROWSxCOLSxCHANNELS/, "train-autoencoder", "--out", join(root, "x"), "--latent", "7x7");
     refused(/must divide a 28×28 image by a power of 2/, "train-autoencoder", "--out", join(root, "x"), "--latent", "5x5x4");
     refused(/needs image data/, "train-autoencoder", "--out", join(root, "x"), "--data", "moons");
@@ -73,6 +73,7 @@ describe("vdm train-autoencoder", () => {
       straight,
       "--resume",
     );
+    refused(/is an autoencoder \(vdm train-autoencoder\), not a diffusion model/, "sample", "--model", straight);
   });
 });
 
