@@ -73,7 +73,14 @@ describe("vdm train-autoencoder", () => {
       straight,
       "--resume",
     );
-    refused(/is an autoencoder \(vdm train-autoencoder\), not a diffusion model/, "sample", "--model", straight);
+    refused(
+      /is an autoencoder \(vdm train-autoencoder\), not a diffusion model/,
+      "sample",
+      "--model",
+      straight,
+      "--out",
+      join(root, "s.png"),
+    );
   });
 });
 
