@@ -3,10 +3,11 @@
  * are small MLPs, every latent as large as the data (dim D):
  *   h_1 = silu(z W_1 + b_1),  h_2 = silu(h_1 W_2 + b_2),  [μ, log σ²] = h_2 W_3 + b_3   (W_3: [H, 2D])
  */
-import type { GaussianLayer, MarkovianHvae } from "../hvae/elbo.js";
+
 import type { Rng } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
+import type { GaussianLayer, MarkovianHvae } from "../hvae/elbo.js";
 import { silu } from "./activations.js";
 import { affine, type Dense, dense } from "./mlp.js";
 
