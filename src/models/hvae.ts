@@ -41,8 +41,8 @@ export type GaussianMlpParams = { hidden: Dense[]; output: Dense };
  */
 export type HvaeParams = { encoders: GaussianMlpParams[]; decoders: GaussianMlpParams[]; gamma?: Array };
 
-/** The discretised decoder's starting γ: σ = e^{γ/2} ≈ 0.05, a few of the 2/255-wide bins. */
-export const HVAE_INITIAL_GAMMA = -6;
+/** The discretised decoder's starting γ: σ = e^{γ/2} ≈ 0.14 (the [−1, 1] scale), about what a small MLP decoder reconstructs to: Adam moves γ by about the learning rate per step, so it must start near where it ends. */
+export const HVAE_INITIAL_GAMMA = -4;
 
 /** He-scaled hidden weights, zero biases, a small head (so every μ ≈ 0 and log σ² ≈ 0 at the start), float32; encoders first, then decoders. */
 export function initHvae(config: HvaeConfig, rng: Rng): HvaeParams {
