@@ -31,12 +31,13 @@ const out = values.out ?? join("runs", `hvae-table-${data}`);
 const levels = values.levels.split(",").map(Number);
 mkdirSync(out, { recursive: true });
 const bin = new URL("../bin/vdm.js", import.meta.url).pathname;
+// ONNX Runtime's threads, for the commands that may run it (an HVAE's eval runs in jax-js only and refuses the flag)
 const threads = ["--onnx-threads", values["onnx-threads"]];
 
 /** `vdm args --json`: its JSON, or an error naming the command. */
 function vdm(args) {
   console.error(`vdm ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, [bin, ...args, ...threads, "--json"], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [bin, ...args, "--json"], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`vdm ${args.join(" ")} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1));
 }
@@ -46,7 +47,7 @@ const evalFlags = image ? ["--n", "500"] : [];
 const rows = [];
 for (const T of levels) {
   const hvaeDir = join(out, `hvae-${T}`);
-  const hvae = vdm(["train", ...common, "--net", "hvae", "--levels", String(T), "--hidden", values.hidden, "--out", hvaeDir]);
+  const hvae = vdm(["train", ...common, ...threads, "--net", "hvae", "--levels", String(T), "--hidden", values.hidden, "--out", hvaeDir]);
   const hvaeEval = vdm(["eval", "--model", hvaeDir, ...evalFlags]);
   rows.push({
     model: "hvae",
@@ -62,9 +63,20 @@ for (const T of levels) {
   });
   const vdmDir = join(out, `vdm-${T}`);
   const width = image ? [] : ["--hidden", values.hidden];
-  const vdmTrain = vdm(["train", ...common, "--timesteps", String(T), "--schedule", "learned-linear", ...width, "--out", vdmDir]);
+  const vdmTrain = vdm([
+    "train",
+    ...common,
+    ...threads,
+    "--timesteps",
+    String(T),
+    "--schedule",
+    "learned-linear",
+    ...width,
+    "--out",
+    vdmDir,
+  ]);
   // the samples of a T-step chain: its own T levels
-  const vdmEval = vdm(["eval", "--model", vdmDir, ...evalFlags, ...(image ? [] : ["--sample-steps", String(T)])]);
+  const vdmEval = vdm(["eval", "--model", vdmDir, ...threads, ...evalFlags, ...(image ? [] : ["--sample-steps", String(T)])]);
   rows.push({
     model: "vdm",
     T,
