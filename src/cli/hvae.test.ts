@@ -27,9 +27,18 @@ describe("vdm train --net hvae", () => {
     assert.ok(metrics.energyDistance > 0 && metrics.noiseFloor > 0);
     // the report: all held-out points, the run's seed; eval with --n that many and --seed 0 draws the same paths
     const ev = vdmJson("eval", "--model", resumed, "--n", String(metrics.n), "--json");
-    for (const key of ["bpd", "bpdStdError", "nats", "natsStdError", "terms"])
-      assert.deepEqual(ev[key], metrics[key], key);
+    for (const key of ["bpd", "bpdStdError", "nats", "natsStdError", "terms"]) assert.deepEqual(ev[key], metrics[key], key);
     refused(/--sampler: a hierarchical VAE run/, "eval", "--model", resumed, "--sampler", "ddim");
     refused(/--levels: the levels of a hierarchical VAE/, "train", "--levels", "3", "--out", join(root, "mlp"));
+    refused(
+      /--schedule: a hierarchical VAE has learned Gaussian levels/,
+      "train",
+      "--net",
+      "hvae",
+      "--schedule",
+      "cosine",
+      "--out",
+      join(root, "x"),
+    );
   });
 });

@@ -189,8 +189,14 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
   const flags = parsed.values;
   if (!flags.resume && !flags.conditional)
     refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
-  if (!flags.resume && !networkKinds[architecture(flags.net ?? "")?.kind ?? ""]?.hvae)
-    refuseGiven(given, ["levels"], "the levels of a hierarchical VAE (--net hvae)");
+  const hvae = networkKinds[architecture(flags.net ?? "")?.kind ?? ""]?.hvae !== undefined;
+  if (!flags.resume && !hvae) refuseGiven(given, ["levels"], "the levels of a hierarchical VAE (--net hvae)");
+  if (!flags.resume && hvae)
+    refuseGiven(
+      given,
+      ["schedule", "timesteps", "target", "loss", "conditional", "fourier-features", "base", "multipliers", "attention", "sample-steps"],
+      "a hierarchical VAE has learned Gaussian levels of its own: no noise schedule, denoiser, labels or U-Net",
+    );
   const imageOptions = {
     evalImages: flags["eval-images"],
     elboSamples: flags["elbo-samples"],
