@@ -1,7 +1,8 @@
 /**
  * `vdm train --net hvae` end to end on moons: a run resumed from 30 to 40 steps equals one trained
  * to 40 at once, bit for bit; its report's held-out bound and per-level terms are what `vdm eval`
- * measures on the same points with the same seed; flags an HVAE does not take are refused.
+ * measures on the same points with the same seed; flags an HVAE does not take, and the diffusion
+ * models' commands, are refused.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -29,6 +30,14 @@ describe("vdm train --net hvae", () => {
     const ev = vdmJson("eval", "--model", resumed, "--n", String(metrics.n), "--json");
     for (const key of ["bpd", "bpdStdError", "nats", "natsStdError", "terms"]) assert.deepEqual(ev[key], metrics[key], key);
     refused(/--sampler: a hierarchical VAE run/, "eval", "--model", resumed, "--sampler", "ddim");
+    refused(
+      /is a hierarchical VAE \(vdm train --net hvae\), not a diffusion model: vdm eval/,
+      "sample",
+      "--model",
+      resumed,
+      "--out",
+      join(root, "s.png"),
+    );
     refused(/--levels: the levels of a hierarchical VAE/, "train", "--levels", "3", "--out", join(root, "mlp"));
     refused(
       /--schedule: a hierarchical VAE has learned Gaussian levels/,
