@@ -150,6 +150,8 @@ export function evalHvae(flags: HvaeEvalFlags, given: ReadonlySet<string>): void
   const run = loadHvae(modelDirectory(flags.model));
   const { data } = run.config;
   const image = data.shape !== undefined;
+  if (!image)
+    refuseGiven(given, ["elbo-samples", "data-dir"], `image runs only (each held-out point's terms average ${POINT_DRAWS} paths)`);
   const split = image
     ? loadSplit(data.spec, run.config.seed, { train: 1, test: flags.n, dataDir: flags["data-dir"] || data.dataDir || "" })
     : loadSplit(data.spec, run.config.seed, { labelColumn: data.labelColumn ?? "" });
