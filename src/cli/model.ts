@@ -14,7 +14,7 @@ import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape } from "../train/build.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
-import { loadRun } from "../train/load.js";
+import { isHvaeRun, loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
 import { defineFlags, type FlagValues, int, oneOf, optionalInt, UsageError } from "./args.js";
 import { kindOf } from "./runs.js";
@@ -163,10 +163,16 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
 
 /**
  * Refuse, as a usage error, a checkpoint that --model cannot take: a Diffusion-LM (text) run, which
- * has commands of its own, a classifier, which goes to --classifier/--judge, or an autoencoder.
+ * has commands of its own, a classifier, which goes to --classifier/--judge, an autoencoder, or a
+ * hierarchical VAE, which `vdm eval` measures.
  */
 function checkDenoiserRun(dir: string): void {
-  const kind = kindOf(readCheckpointConfig(dir, validateRunConfig));
+  const config = readCheckpointConfig(dir, validateRunConfig);
+  if (isHvaeRun(config))
+    throw new UsageError(
+      `${dir} is a hierarchical VAE (vdm train --net hvae), not a diffusion model: vdm eval --model ${dir} measures it; its ancestral samples are in ${dir}/samples.png`,
+    );
+  const kind = kindOf(config);
   if (kind === "classifier")
     throw new UsageError(
       `${dir} is a classifier (vdm train-classifier), not a diffusion model: give it to --classifier DIR (classifier guidance) or --judge DIR (vdm guidance)`,

@@ -13,7 +13,8 @@ import { numpy as np } from "../engine/jax.js";
 import { evaluate, referenceSample } from "../eval/run.js";
 import { guidanceDefaults } from "../guidance/guided.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { architectures } from "../models/kinds.js";
+import { hvaeDefaults } from "../models/hvae.js";
+import { architecture, architectures, networkKinds } from "../models/kinds.js";
 import { lossChart } from "../plot/lines.js";
 import { boundsOf } from "../plot/plane.js";
 import { chartPng } from "../plot/render.js";
@@ -22,6 +23,7 @@ import { AncestralSampler } from "../sample/ancestral.js";
 import { labelClasses, normalizationOf, trainedModel } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
 import { runDefaults } from "../train/defaults.js";
+import { isHvaeRun } from "../train/load.js";
 import {
   defineFlags,
   int,
@@ -36,6 +38,7 @@ import {
 } from "./args.js";
 import { elboFacts, meanOfLast, trainedSummary } from "./facts.js";
 import { scaleFlag } from "./guidance.js";
+import { hvaeTrainReport } from "./hvae.js";
 import { imageReport, progressGrid } from "./images.js";
 import { backendFlags, parseBackend, withBackend } from "./model.js";
 import { pictureFlags } from "./pictures.js";
@@ -47,6 +50,11 @@ const denoiserFlags = defineFlags("Denoiser", {
     value: architectures("denoiser").join("|"),
     help: "the network (default: mlp for points, unet for images)",
     parse: optional(oneOf(...architectures("denoiser"))),
+  },
+  levels: {
+    value: "T",
+    help: `--net hvae: the hierarchical VAE's latent levels (default: ${hvaeDefaults.levels})`,
+    parse: optionalInt({ min: 1 }),
   },
   steps: { value: "N", help: "training steps (default: the data set's)", parse: optionalInt({ min: 1 }) },
   target: { default: runDefaults.target, value: targets.join("|"), help: "what the network predicts", parse: parseTarget },
@@ -181,6 +189,14 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
   const flags = parsed.values;
   if (!flags.resume && !flags.conditional)
     refuseGiven(given, ["cfg-dropout", "cfg-scale"], "these apply to a conditional model only (--conditional)");
+  const hvae = networkKinds[architecture(flags.net ?? "")?.kind ?? ""]?.hvae !== undefined;
+  if (!flags.resume && !hvae) refuseGiven(given, ["levels"], "the levels of a hierarchical VAE (--net hvae)");
+  if (!flags.resume && hvae)
+    refuseGiven(
+      given,
+      ["schedule", "timesteps", "target", "loss", "conditional", "fourier-features", "base", "multipliers", "attention", "sample-steps"],
+      "a hierarchical VAE has learned Gaussian levels of its own: no noise schedule, denoiser, labels or U-Net",
+    );
   const imageOptions = {
     evalImages: flags["eval-images"],
     elboSamples: flags["elbo-samples"],
@@ -197,12 +213,13 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
       target: flags.target,
       ...(flags.loss ? { loss: flags.loss } : {}),
       ...(flags.net ? { architecture: flags.net } : {}),
+      ...(flags.levels ? { levels: flags.levels } : {}),
       ...(flags.conditional ? { classes: classCount(trainSet, flags.data), cfgDropout: flags["cfg-dropout"] } : {}),
     }),
     flags["no-report"]
       ? undefined
       : (c, s) => {
-          if (!c.data.shape) return;
+          if (!c.data.shape || isHvaeRun(c)) return;
           const trained = trainedModel(c, s.ema);
           withBackend(trained.denoiser, parseBackend(flags), (den) =>
             progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom),
@@ -222,6 +239,13 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
     );
     return;
   }
+  if (isHvaeRun(config))
+    return hvaeTrainReport(trained, {
+      evalImages: flags["eval-images"],
+      elboSamples: flags["elbo-samples"],
+      zoom: flags.zoom,
+      json: flags.json,
+    });
   const { denoiser, process } = trainedModel(config, state.ema);
   const backend = parseBackend(flags);
   const extra = {

@@ -8,6 +8,7 @@ import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames 
 import type { TrainingState } from "../io/state.js";
 import { autoencoderKind } from "../models/autoencoder.js";
 import { cnnDefaults, cnnKind } from "../models/cnn.js";
+import { hvaeKind } from "../models/hvae.js";
 import { architectureOf, configOf } from "../models/kinds.js";
 import { mlpDefaults, mlpKind } from "../models/mlp.js";
 import { unetDefaults, unetKind } from "../models/unet.js";
@@ -141,6 +142,7 @@ const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
 const unetOf = (c: RunConfig) => configOf(c.model, unetKind);
 const cnnOf = (c: RunConfig) => configOf(c.model, cnnKind);
 const autoencoderOf = (c: RunConfig) => configOf(c.model, autoencoderKind);
+const hvaeOf = (c: RunConfig) => configOf(c.model, hvaeKind);
 
 /** --net of a run: its architecture (the MLP with VE input scaling is NCSN's). */
 const netOf = (c: RunConfig) => architectureOf(c.model);
@@ -156,8 +158,9 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   timesteps: { of: (c) => String(c.timesteps) },
   schedule: { of: (c) => c.schedule },
   batch: { of: (c) => String(c.batch) },
-  hidden: { of: (c) => flagText(mlpOf(c)?.hidden ?? cnnOf(c)?.hidden) },
-  layers: { of: (c) => flagText(mlpOf(c)?.layers) },
+  hidden: { of: (c) => flagText(mlpOf(c)?.hidden ?? cnnOf(c)?.hidden ?? hvaeOf(c)?.hidden) },
+  layers: { of: (c) => flagText(mlpOf(c)?.layers ?? hvaeOf(c)?.layers) },
+  levels: { of: (c) => flagText(hvaeOf(c)?.levels) },
   "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
   "label-column": { of: (c) => c.data.labelColumn ?? "" },
   base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0] ?? autoencoderOf(c)?.base) },

@@ -19,6 +19,7 @@ export {
 } from "./elbo.js";
 export type { FlowFunction, FlowValue } from "./flow.js";
 export { posteriorMean, posteriorVariance, qSample, qStep } from "./forward.js";
+export type { DiagonalGaussian } from "./gaussian.js";
 export { type CompiledStep, gammaConditioned, type HostPredictor, type Model } from "./model.js";
 export { convert, type Target, targets, toEps, toX0 } from "./parameterization.js";
 export {

@@ -68,7 +68,12 @@ describe("steps and uniforms of training examples", () => {
     assert.deepEqual([read(elbo.steps), elbo.count], [[2, 3, 4, 5, 5], 4]);
     assert.equal(elbo.steps.dtype, np.int32);
     assert.deepEqual(read(stepsFromUniform(exactArray([0.7]), 1, "simple").steps), [1]);
-    assert.throws(() => stepsFromUniform(exactArray([0.5]), 1, "elbo"), /the ELBO weighting needs T >= 2, got T = 1/);
+    // T = 1: no diffusion term; step 1 with count 0, and levelsAtSteps weighs it 0 (not ∞·0 from γ_0 = −∞)
+    const one = stepsFromUniform(exactArray([0, 0.5, 0.999999]), 1, "elbo");
+    assert.deepEqual([read(one.steps), one.count], [[1, 1, 1], 0]);
+    const p1 = new DiffusionProcess(cosineSchedule(), 1);
+    assert.deepEqual(read(p1.levelsFromUniform(exactArray([0.3, 0.8]), p1.gammaTable(), "elbo").weight), [0, 0]);
+    assert.throws(() => stepsFromUniform(exactArray([0.5]), 0, "simple"), /a discrete chain needs T >= 1 steps, got T = 0/);
   });
 
   it("levelUniforms: independent draws in discrete time, stratified (u + b/B) mod 1 in continuous time", () => {

@@ -65,12 +65,14 @@ export function respace(gamma: Float64Array, N: number, spacing: Spacing): numbe
 /**
  * Discrete steps i ([B] int32) of a T-step chain for uniforms u ([B], consumed): uniform over
  * {1..T} ("simple") or {2..T} ("elbo", the diffusion terms), and how many steps there are to
- * choose from. Pure jax: usable inside jit.
+ * choose from. For T = 1 the ELBO has no diffusion term (one latent x_1: reconstruction and prior
+ * only): count is 0, and the step given is 1, which its weight count·(…) = 0 cancels. Pure jax:
+ * usable inside jit.
  */
 export function stepsFromUniform(u: Array, T: number, weighting: Weighting): { steps: Array; count: number } {
   const first = weighting === "simple" ? 1 : 2;
   const count = T - first + 1;
-  if (count < 1) throw new ConfigError(`the ELBO weighting needs T >= 2, got T = ${T}`);
+  if (T < 1) throw new ConfigError(`a discrete chain needs T >= 1 steps, got T = ${T}`);
   return {
     steps: np
       .minimum(np.floor(u.mul(count)), count - 1)
@@ -265,9 +267,10 @@ export class DiffusionProcess {
   levelsAtSteps(steps: Array, table: Array, scale: number | null): KlLevels {
     const gammaT = np.take(table.ref, steps.ref);
     let weight: Array;
-    if (scale === null) {
+    if (scale === null || scale === 0) {
+      // scale 0 (T = 1, no diffusion term): a zero weight, not ∞·0 from step 1's γ_0 = −∞
       table.dispose();
-      weight = np.onesLike(gammaT.ref);
+      weight = scale === 0 ? np.zerosLike(gammaT.ref) : np.onesLike(gammaT.ref);
     } else {
       weight = klWeight(np.take(table, steps.ref.sub(1)), gammaT.ref).mul(scale);
     }

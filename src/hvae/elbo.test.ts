@@ -22,7 +22,7 @@ import {
   pathTerms,
   transpose,
 } from "../testing/linear-gaussian.js";
-import { type HvaeElboTerms, markovianHvaeElbo, summarizeHvaeElbo } from "./elbo.js";
+import { discretizedReconstruction, type HvaeElboTerms, markovianHvaeElbo, summarizeHvaeElbo } from "./elbo.js";
 
 useEngine("cpu");
 
@@ -142,6 +142,44 @@ describe("markovianHvaeElbo on one path", () => {
     const { encoders, decoders } = jaxHvae(H);
     assert.throws(() => markovianHvaeElbo({ encoders, decoders: decoders.slice(1) }, x(), []), ShapeError);
     assert.throws(() => markovianHvaeElbo({ encoders: [], decoders: [] }, x(), []), ShapeError);
+  });
+});
+
+describe("markovianHvaeElbo with the discretised 8-bit decoder", () => {
+  it("scores x by softmax_k(−½ e^{−γ} (x̂ − x_k)²) over the 256 bins at the bottom decoder's mean; the other terms stay the path's", () => {
+    const gamma = -5.5;
+    const bins = Array.from({ length: 256 }, (_, k) => (2 * k) / 255 - 1);
+    const points = normalPoints(3, 8, 4);
+    // x on the grid: pixels k = 3, 128, 250 of example 0, and others, as the decoder expects
+    const x = points.map((_, b) => [3 + 40 * b, 128 - 30 * b, 250 - 7 * b].map((k) => bins[k]!));
+    const hvae = { ...jaxHvae(H), reconstruction: discretizedReconstruction(exactArray([gamma])) };
+    const got = readTerms(
+      markovianHvaeElbo(
+        hvae,
+        rows(x),
+        [3, 5, 7].map((o, i) => rows(points.map((p) => p.slice(o, o + DIMS[i + 1]!)))),
+      ),
+    );
+    points.forEach((p, b) => {
+      const eps = [p.slice(3, 5), p.slice(5, 7), p.slice(7, 8)];
+      const path = pathTerms(H, x[b]!, eps);
+      const e = H.encoders[0]!;
+      const z1 = matVec(e.M, x[b]!).map((m, k) => m + e.c[k]! + Math.exp(0.5 * e.logVar[k]!) * eps[0]![k]!);
+      const d = H.decoders[0]!;
+      const xHat = matVec(d.M, z1).map((m, k) => m + d.c[k]!);
+      const logit = (mean: number, v: number) => -0.5 * Math.exp(-gamma) * (mean - v) ** 2;
+      const logP = xHat.reduce((s, m, i) => {
+        const logits = bins.map((v) => logit(m, v));
+        const top = Math.max(...logits);
+        return s + logit(m, x[b]![i]!) - top - Math.log(logits.reduce((a, l) => a + Math.exp(l - top), 0));
+      }, 0);
+      // the reconstruction changes (a Gaussian decoder's would differ by far more than the tolerance); nothing else does
+      assertClose(
+        flat({ reconstruction: got.reconstruction[b]!, consistency: got.consistency.map((c) => c[b]!), prior: got.prior[b]! }),
+        flat({ ...path, reconstruction: -logP }),
+        { rtol: 1e-10, label: `example ${b}` },
+      );
+    });
   });
 });
 

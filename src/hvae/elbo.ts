@@ -10,8 +10,10 @@
  * is no tractable q(z_t | z_{t+1}, x) to rewrite the consistency terms as KLs in one latent: each
  * needs the three latents z_{t−1}, z_t, z_{t+1} of one path (see `markovianHvaeElbo`).
  */
+import { type DecoderKind, discretizedLogLikelihood } from "../diffusion/decoder.js";
 import { type ElboSummary, summarizeElbo } from "../diffusion/elbo.js";
 import { type DiagonalGaussian, gaussianKl, gaussianLogDensity, reparameterize, standardNormalLike } from "../diffusion/gaussian.js";
+import type { Params } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
 import { ShapeError } from "../errors.js";
 
@@ -24,6 +26,37 @@ export interface MarkovianHvae {
   encoders: GaussianLayer[];
   /** decoders[t − 1] = p_θ(z_{t−1} | z_t) for t = 1..T (so decoders[0] = p_θ(x | z_1)) */
   decoders: GaussianLayer[];
+  /**
+   * log p_θ(x | z_1) [B] from the bottom decoder's output `decoders[0](z_1)` (default: its Gaussian
+   * log-density, `gaussianLogDensity`); e.g. `discretizedReconstruction`. Consumes both.
+   */
+  reconstruction?: (x: Array, bottom: DiagonalGaussian) => Array;
+}
+
+/**
+ * A Markovian HVAE's layers for its parameters, scored by a run's data decoder: what a network kind
+ * declares (`NetworkKind.hvae`). x and every latent are [B, dim].
+ */
+export interface HvaeNetwork {
+  /** T, the number of latent levels */
+  readonly levels: number;
+  /** the dimension of x and of every latent */
+  readonly dim: number;
+  /** The hierarchy of `params` with the data decoder `decoder`. Borrows the parameters: dispose them after its last use. */
+  build(params: Params, decoder: DecoderKind): MarkovianHvae;
+}
+
+/**
+ * The discretised 8-bit decoder of the pixel VDM (`discretizedLogLikelihood`) as an HVAE's
+ * reconstruction: p(x = x_k | z_1) = softmax_k(−½ e^{−γ} (x̂ − x_k)²) with x̂ the bottom decoder's
+ * mean and γ a learned scalar ([1], borrowed), the same for every example; the decoder's own
+ * log-variance is not used. So bits/dim are a probability mass's, as the pixel VDM's.
+ */
+export function discretizedReconstruction(gamma: Array): (x: Array, bottom: DiagonalGaussian) => Array {
+  return (x, bottom) => {
+    bottom.logVar.dispose();
+    return discretizedLogLikelihood(x, bottom.mean, gamma.ref.mul(np.ones([x.shape[0]!])));
+  };
 }
 
 /** The −ELBO's terms per example ([B] each), as costs in nats. */
@@ -67,7 +100,9 @@ export function markovianHvaeElbo(hvae: MarkovianHvae, x: Array, eps: Array[]): 
     posteriors.push(q);
     path.push(reparameterize({ mean: q.mean.ref, logVar: q.logVar.ref }, eps[t - 1]!));
   }
-  const reconstruction = np.negative(gaussianLogDensity(path[0]!, hvae.decoders[0]!(path[1]!.ref)));
+  const bottom = hvae.decoders[0]!(path[1]!.ref);
+  const logLikelihood = hvae.reconstruction ? hvae.reconstruction(path[0]!, bottom) : gaussianLogDensity(path[0]!, bottom);
+  const reconstruction = np.negative(logLikelihood);
   const consistency: Array[] = [];
   for (let t = 1; t < T; t++) {
     const z = path[t]!;
@@ -79,6 +114,11 @@ export function markovianHvaeElbo(hvae: MarkovianHvae, x: Array, eps: Array[]): 
   const top = posteriors[T - 1]!;
   const prior = gaussianKl(top, standardNormalLike(top.mean.ref));
   return { reconstruction, consistency, prior };
+}
+
+/** The −ELBO's estimate per example, reconstruction + Σ_t consistency_t + prior ([B]). Consumes the terms. */
+export function hvaeNegativeElbo(terms: HvaeElboTerms<Array>): Array {
+  return terms.consistency.reduce((sum, c) => sum.add(c), terms.reconstruction.add(terms.prior));
 }
 
 /** Batch means of `HvaeElboTerms`: the VDM's `ElboSummary` and each consistency term's mean. */

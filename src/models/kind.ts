@@ -13,6 +13,7 @@ import type { Model } from "../diffusion/model.js";
 import type { Target } from "../diffusion/parameterization.js";
 import type { Params, Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
+import type { HvaeNetwork } from "../hvae/elbo.js";
 import type { LatentDecoding } from "../latent/bound.js";
 
 /** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
@@ -38,8 +39,8 @@ export interface Autoencoder<P extends JsTree<Array> = JsTree<Array>> {
   decode(params: P, z: Array): LatentDecoding;
 }
 
-/** The objectives train/ knows, by name: VDM's denoising losses, Diffusion-LM's (x_0 holds token ids), or an autoencoder's −ELBO with a KL weight. */
-export type ObjectiveName = "diffusion" | "diffusion-lm" | "autoencoder";
+/** The objectives train/ knows, by name: VDM's denoising losses, Diffusion-LM's (x_0 holds token ids), an autoencoder's −ELBO with a KL weight, or a hierarchical VAE's −ELBO. */
+export type ObjectiveName = "diffusion" | "diffusion-lm" | "autoencoder" | "hvae";
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
@@ -57,6 +58,8 @@ export interface NetworkOptions {
   hidden?: number;
   /** the MLP's hidden layers (default 3) */
   layers?: number;
+  /** a hierarchical VAE's latent levels T (default 4) */
+  levels?: number;
   /** random Fourier features of the MLP's input (default 0: none) */
   fourierFeatures?: number;
   /** the run's seed: initial parameters, batches and noise, the MLP's Fourier frequencies from seed + 1 (default 0) */
@@ -118,6 +121,8 @@ export interface NetworkKind<C> {
   classifier?(config: C): Classifier;
   /** The autoencoder (absent: not an autoencoder). */
   autoencoder?(config: C): Autoencoder;
+  /** The Markovian hierarchical VAE: its levels for given parameters (absent: not one). */
+  hvae?(config: C): HvaeNetwork;
   /** Classes the labels range over: a conditional denoiser's, or a classifier's outputs (0 if unlabelled). */
   labelClasses(config: C): number;
   /** A denoiser's noise shape per example when it is not the data's (text: [length, embedDim], its data are token ids). */

@@ -7,6 +7,7 @@
 import { ConfigError } from "../errors.js";
 import { autoencoderKind } from "./autoencoder.js";
 import { cnnKind } from "./cnn.js";
+import { hvaeKind } from "./hvae.js";
 import type { NetworkKind } from "./kind.js";
 import { mlpKind } from "./mlp.js";
 import { transformerKind } from "./transformer.js";
@@ -22,6 +23,7 @@ export const networkKinds: Readonly<Record<string, NetworkKind<unknown>>> = {
   cnn: cnnKind,
   text: transformerKind,
   autoencoder: autoencoderKind,
+  hvae: hvaeKind,
 };
 
 /** The names of the kinds, in the table's order. */
@@ -39,14 +41,14 @@ export function networkOf(spec: ModelSpec): { kind: NetworkKind<unknown>; config
 
 /**
  * The architectures a user may name (`--net`), each a kind that makes its own config, or one of its
- * variants (the MLP's "ncsn"): those with a denoiser for "denoiser", with a classifier for
- * "classifier" (variants are denoisers).
+ * variants (the MLP's "ncsn"): those with a denoiser (or a hierarchical VAE, a generative model
+ * of its own) for "denoiser", with a classifier for "classifier" (variants are denoisers).
  */
 export function architectures(task: "denoiser" | "classifier"): string[] {
   return Object.entries(networkKinds).flatMap(([name, kind]) => {
     if (!kind.configure) return [];
     if (task === "classifier") return kind.classifier ? [name] : [];
-    return kind.model ? [name, ...Object.keys(kind.variants ?? {})] : [];
+    return kind.model || kind.hvae ? [name, ...Object.keys(kind.variants ?? {})] : [];
   });
 }
 

@@ -115,6 +115,7 @@ export function makeRunConfig(data: Omit<RunConfig["data"], "mean" | "std"> & { 
   const learned = isLearnedSchedule(schedule);
   if (learned && classifier)
     throw new ConfigError(`a learned schedule trains with a denoiser; a classifier takes a fixed schedule, got "${schedule}"`);
+  if (learned && kind.hvae) throw new ConfigError(`a hierarchical VAE has no noise schedule to learn, got "${schedule}"`);
   if (learned && o.loss === "simple")
     throw new ConfigError(`a learned schedule trains through the ELBO (loss "elbo"), not the "simple" loss`);
   if (!learned && !scheduleNames.includes(schedule)) {

@@ -4,9 +4,12 @@ import type { Normalization } from "../data/normalize.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
+import { ConfigError } from "../errors.js";
+import type { HvaeNetwork } from "../hvae/elbo.js";
 import { loadCheckpointState, readCheckpointConfig, readStateFile } from "../io/checkpoint.js";
 import type { TrainingState } from "../io/state.js";
 import type { Classifier } from "../models/kind.js";
+import { networkOf } from "../models/kinds.js";
 import { buildClassifier, buildProcess, initParams, normalizationOf } from "./build.js";
 import { type RunConfig, validateRunConfig } from "./config.js";
 import { type LoadedRun, runOf } from "./restore.js";
@@ -22,6 +25,14 @@ export function loadRun(dir: string, options: LoadRunOptions = {}): LoadedRun {
   return runOf(readCheckpointConfig(dir, validateRunConfig), readStateFile(dir), { ema: options.ema ?? true, source: dir });
 }
 
+/** The EMA parameters of the checkpoint in `dir` of a run of `config` (the rest of its state disposed). */
+function checkpointEma(dir: string, config: RunConfig): TrainingState["ema"] {
+  const template = initParams(config, new Rng(0));
+  const state = loadCheckpointState(dir, template);
+  tree.dispose([template, state.params, state.adam.m, state.adam.v]);
+  return state.ema;
+}
+
 /** A classifier checkpoint rebuilt by `loadClassifier`: config, classifier, EMA parameters, process, normalisation. */
 export interface LoadedClassifier {
   config: RunConfig;
@@ -35,8 +46,26 @@ export interface LoadedClassifier {
 export function loadClassifier(dir: string): LoadedClassifier {
   const config = readCheckpointConfig(dir, validateRunConfig);
   const classifier = buildClassifier(config);
-  const template = initParams(config, new Rng(0));
-  const state = loadCheckpointState(dir, template);
-  tree.dispose([template, state.params, state.adam.m, state.adam.v]);
-  return { config, classifier, params: state.ema, process: buildProcess(config), normalization: normalizationOf(config) };
+  return { config, classifier, params: checkpointEma(dir, config), process: buildProcess(config), normalization: normalizationOf(config) };
+}
+
+/** A hierarchical VAE's checkpoint rebuilt by `loadHvae`: config, the network its kind declares, EMA parameters, normalisation. */
+export interface LoadedHvae {
+  config: RunConfig;
+  network: HvaeNetwork;
+  params: TrainingState["ema"];
+  normalization: Normalization;
+}
+
+/** Whether a run's network is a hierarchical VAE (its kind declares `hvae`). */
+export function isHvaeRun(config: RunConfig): boolean {
+  return networkOf(config.model).kind.hvae !== undefined;
+}
+
+/** A hierarchical VAE's checkpoint (EMA parameters); throws `ConfigError` for another network. */
+export function loadHvae(dir: string): LoadedHvae {
+  const config = readCheckpointConfig(dir, validateRunConfig);
+  const net = networkOf(config.model);
+  if (!net.kind.hvae) throw new ConfigError(`${dir}: a ${config.model.kind} network is not a hierarchical VAE`);
+  return { config, network: net.kind.hvae(net.config), params: checkpointEma(dir, config), normalization: normalizationOf(config) };
 }

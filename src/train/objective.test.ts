@@ -143,3 +143,44 @@ describe("a learned schedule's objective (exact denoiser, Gaussian data, continu
     tree.dispose([schedule, s.denoiser]);
   });
 });
+
+describe("a learned schedule's objective with T = 1 (one latent x_1 at γ(1) = γ_max)", () => {
+  it("is the reconstruction from x_1 plus the prior KL, as written in float64, and does not depend on γ_min", () => {
+    const gammaMax = 1.5;
+    const model = gammaConditioned(oracleModel("eps"), ENDS.gammaMin, gammaMax);
+    const objective = learnedScheduleObjective(model, "learned-linear", 1, "gaussian");
+    const schedule = initLearnedSchedule("learned-linear", new Rng(1), { gammaMin: ENDS.gammaMin, gammaMax, hidden: 16 });
+    const denoiser = mixtureParams({ weights: [1], means: [MU], variances: [S.map((s) => s * s)] });
+    const n = 8;
+    const x0 = globalThis.Array.from({ length: n * 2 }, (_, i) => MU[i % 2]! + S[i % 2]! * Math.sin(1 + 2 * i));
+    const eps = globalThis.Array.from({ length: n * 2 }, (_, i) => Math.cos(3 * i));
+    const params = { denoiser, schedule } as unknown as JsTree<Array>;
+    const out = objective(params, {
+      x0: np.array(Float32Array.from(x0)).reshape([n, 2]),
+      eps: np.array(Float32Array.from(eps)).reshape([n, 2]),
+      u: np.array(Float32Array.from({ length: n }, (_, b) => b / n)),
+      table: np.zeros([0]),
+      labels: np.zeros([n], { dtype: np.int32 }),
+    });
+    // float64: x_1 = αx_0 + σε, x̂_0 = E[x_0 | x_1] of N(μ, s²), −log N(x_0; x̂_0, e^{γ_max}) + KL(N(αx_0, σ²) ‖ N(0, 1))
+    const [a2, s2] = [sigmoid(-gammaMax), sigmoid(gammaMax)];
+    const perExample = globalThis.Array.from({ length: n }, (_, b) =>
+      [0, 1].reduce((sum, d) => {
+        const [x, e, mu, v] = [x0[2 * b + d]!, eps[2 * b + d]!, MU[d]!, S[d]! ** 2];
+        const x1 = Math.sqrt(a2) * x + Math.sqrt(s2) * e;
+        const xHat = mu + ((Math.sqrt(a2) * v) / (a2 * v + s2)) * (x1 - Math.sqrt(a2) * mu);
+        const reconstruction = 0.5 * (Math.log(2 * Math.PI) + gammaMax + (x - xHat) ** 2 * Math.exp(-gammaMax));
+        return sum + reconstruction + 0.5 * (a2 * x * x + s2 - 1 - Math.log(s2));
+      }, 0),
+    );
+    const want = perExample.reduce((a, b) => a + b, 0) / n;
+    const g = out.grads as unknown as { schedule: LearnedScheduleParams };
+    const read = (a: Array) => (a.ref.dataSync() as Float32Array)[0]!;
+    // float32 arithmetic on values of order 1–10: 1e-5 relative
+    assert.ok(Math.abs(read(out.loss) - want) <= 1e-5 * Math.abs(want), `loss ${read(out.loss)}, expected ${want}`);
+    assert.equal(read(out.variance), 0); // no diffusion term: every estimate is 0
+    assert.equal(read(g.schedule.gammaMin), 0);
+    assert.notEqual(read(g.schedule.gammaMax), 0);
+    tree.dispose([out.loss, out.variance, out.grads]);
+  });
+});

@@ -27,6 +27,7 @@ import {
   UsageError,
 } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { evalHvae, namesHvaeRun } from "../hvae.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
 import { Progress } from "../progress.js";
@@ -180,6 +181,7 @@ const varianceLine = (v: number) =>
 export function run(argv: string[]): void {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
+  if (namesHvaeRun(flags.model)) return void evalHvae(flags, given);
   if (flags.likelihood === "elbo")
     refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);

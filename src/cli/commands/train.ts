@@ -24,6 +24,9 @@ state.safetensors). Then writes DIR/loss.png, DIR/samples.png (held-out data | s
 DIR/forward.png (the forward process x_0 … x_T) and DIR/metrics.json (bits/dim with the three ELBO
 terms, energy distance to held-out data and its noise floor, steps/s); --no-report stops after the
 checkpoint.
+--net hvae trains a Markovian hierarchical VAE instead: --levels T learned Gaussian encoders and
+decoders (MLPs of --layers × --hidden) on its −ELBO with the data's decoder; its report gives bits/dim
+with every level's term and ancestral samples (docs/hvae.md).
 --conditional trains p(x | y) on the data's labels with a learned label embedding; each label is
 dropped to "no label" with probability --cfg-dropout, so one model serves classifier-free guidance.
 

@@ -10,6 +10,7 @@ import { toEps } from "../../diffusion/parameterization.js";
 import type { DiffusionProcess, Weighting } from "../../diffusion/process.js";
 import type { Params } from "../../engine/index.js";
 import { type Array, tree } from "../../engine/jax.js";
+import { ConfigError } from "../../errors.js";
 import { meanObjective, type Objective, tableOf } from "./objective.js";
 
 /**
@@ -39,8 +40,16 @@ export function trainingLoss(
   return weightedEpsError(eps, toEps(pred, model.target, xt, gamma), weight);
 }
 
-/** The objective of a denoiser on a fixed schedule's `process`: the batch mean of `trainingLoss` (labels only for conditional models). */
+/**
+ * The objective of a denoiser on a fixed schedule's `process`: the batch mean of `trainingLoss`
+ * (labels only for conditional models). Refuses "elbo" with T = 1, whose ELBO has no diffusion term
+ * (the only term this loss trains).
+ */
 export function diffusionObjective(model: Model, process: DiffusionProcess, weighting: Weighting): Objective {
+  if (weighting === "elbo" && process.T === 1)
+    throw new ConfigError(
+      'with T = 1 the ELBO has no diffusion term, the only one a fixed schedule\'s "elbo" loss trains: take a learned schedule (its objective trains the reconstruction too) or the "simple" loss',
+    );
   return meanObjective((params, b) => {
     if (model.classes <= 0) b.labels.dispose();
     const labels = model.classes > 0 ? b.labels : undefined;

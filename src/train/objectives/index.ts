@@ -5,6 +5,7 @@
  */
 
 import type { Model } from "../../diffusion/model.js";
+import { ConfigError } from "../../errors.js";
 import type { ObjectiveName } from "../../models/kind.js";
 import { networkOf } from "../../models/kinds.js";
 import { isLearnedSchedule } from "../../schedule/learned.js";
@@ -14,6 +15,7 @@ import { autoencoderObjective } from "./autoencoder.js";
 import { classifierObjective } from "./classifier.js";
 import { diffusionObjective } from "./diffusion.js";
 import { type EmbeddingParams, textObjective } from "./diffusion-lm.js";
+import { hvaeObjective } from "./hvae.js";
 import { learnedScheduleObjective } from "./learned.js";
 import type { Objective } from "./objective.js";
 
@@ -27,6 +29,12 @@ export const objectives: Record<ObjectiveName, RunObjective> = {
   "diffusion-lm": (config) => textObjective(buildModel(config) as Model<EmbeddingParams>, buildProcess(config)),
   // an autoencoder's β-weighted −ELBO, its reconstruction scored by the run's data decoder
   autoencoder: (config) => autoencoderObjective(buildAutoencoder(config), config.data.decoder ?? "gaussian"),
+  // a hierarchical VAE: its own −ELBO, x scored by the run's data decoder
+  hvae: (config) => {
+    const net = networkOf(config.model);
+    if (!net.kind.hvae) throw new ConfigError(`a ${config.model.kind} network is not a hierarchical VAE`);
+    return hvaeObjective(net.kind.hvae(net.config), config.data.decoder ?? "gaussian");
+  },
 };
 
 /** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss, or its network kind's objective. */
