@@ -1,7 +1,7 @@
 // The hierarchical VAE against a VDM with the same number of levels, through the CLI: for T = 1, 2, 4, 8,
 // `vdm train --net hvae --levels T` and a discrete-time VDM with T steps on a learned linear schedule
 // (--timesteps T --schedule learned-linear, so that its endpoints suit few steps), equal steps, batch and
-// MLP width (an image VDM keeps its U-Net), then `vdm eval` of each. Writes DIR/table.json, DIR/table.md
+// MLP width (images go through both MLPs as flat vectors), then `vdm eval` of each. Writes DIR/table.json, DIR/table.md
 // (bits/dim ± SE, each level's KL in nats, energy distance for 2-D data, training steps/s) and DIR/chart.png.
 // Run after `npm run build`:
 //   node scripts/hvae-table.mjs DATA STEPS [--out DIR] [--batch B] [--hidden H] [--levels 1,2,4,8] [--onnx-threads N]
@@ -62,7 +62,7 @@ for (const T of levels) {
     stepsPerSecond: hvae.stepsPerSecond ?? null,
   });
   const vdmDir = join(out, `vdm-${T}`);
-  const width = image ? [] : ["--hidden", values.hidden];
+  const width = ["--net", "mlp", "--hidden", values.hidden];
   const vdmTrain = vdm([
     "train",
     ...common,
@@ -94,7 +94,7 @@ for (const T of levels) {
 
 const fmt = (v, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "n/a" : v.toFixed(d));
 const md = [
-  `# Hierarchical VAE vs VDM with T levels: ${data}, ${steps} steps, batch ${values.batch}${image ? "" : `, MLP width ${values.hidden}`}`,
+  `# Hierarchical VAE vs VDM with T levels: ${data}, ${steps} steps, batch ${values.batch}, MLP width ${values.hidden}`,
   "",
   "| model | T | bits/dim ± SE | reconstruction (nats) | KL per level (nats; HVAE: consistency t = 1..T−1, prior; VDM: diffusion Σ, prior) | energy distance (noise floor) | steps/s |",
   "|---|---|---|---|---|---|---|",

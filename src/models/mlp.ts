@@ -137,17 +137,20 @@ export function fourierFrequencies(config: MlpConfig): Array | null {
   return F > 0 ? new Rng(config.fourierSeed).normal([config.dim, F]).mul(config.fourierScale) : null;
 }
 
-/** The MLP as a diffusion `Model` predicting `target`. */
+/** The MLP as a diffusion `Model` predicting `target`; data of any shape [B, ...] (images too) go through it flattened to [B, dim]. */
 export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
   const frequencies = fourierFrequencies(config);
   return {
     target,
     classes: config.classes ?? 0,
     apply(params, xt, t, gamma, labels) {
+      // images [B, rows, cols, channels] go through the MLP as flat vectors [B, D] and come back in their shape
+      const shape = xt.shape;
+      const flat = xt.reshape([shape[0]!, config.dim]);
       const ve = config.inputScaling === "ve";
       if (!ve) gamma.dispose();
-      const x = ve ? xt.div(alphaOf(gamma, xt.shape)) : xt;
-      return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null, labels);
+      const x = ve ? flat.div(alphaOf(gamma, flat.shape)) : flat;
+      return mlpForward(params, x, t, config, frequencies ? frequencies.ref : null, labels).reshape(shape);
     },
   };
 }
