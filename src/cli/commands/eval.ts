@@ -7,99 +7,15 @@ import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
-import { onnxFlow } from "../../onnx/flow.js";
-import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import {
-  defineFlags,
-  type FlagValues,
-  helpText,
-  int,
-  omit,
-  oneOf,
-  optional,
-  optionalInt,
-  parseGiven,
-  positive,
-  refuseGiven,
-  UsageError,
-} from "../args.js";
+import { defineFlags, helpText, int, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
-import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
-import { Progress } from "../progress.js";
+import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
+import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
 import { imageJudge } from "../quality.js";
-import { makeSampler, maxSigmaFlag, samplerFlags } from "../samplers.js";
-
-/** `--likelihood ode` and its solver's flags. */
-const likelihoodFlags = defineFlags(
-  "Likelihood",
-  {
-    likelihood: {
-      default: "elbo",
-      value: "elbo|ode",
-      parse: oneOf("elbo", "ode"),
-      help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood",
-    },
-    rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver", parse: positive },
-    atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance", parse: positive },
-    "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations", parse: optionalInt({ min: 1 }) },
-    divergence: {
-      value: "exact|hutchinson",
-      help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)",
-      parse: optional(oneOf("exact", "hutchinson")),
-    },
-  },
-  `With --likelihood ode, image pixels are dequantised uniformly over their 8-bit bins, so bits/dim are
-comparable with published ODE numbers. The path ends where the ODE samplers start (--max-sigma,
-default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx the
-drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`,
-);
-type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
-
-/** What --likelihood asks for, checked before any work: undefined for elbo; for ode, the solver's options and the backend of its drift. */
-function odeRequest(resolved: ResolvedModel, flags: LikelihoodFlags): OdeRequest | undefined {
-  if (flags.likelihood === "elbo") return undefined;
-  const { rtol, atol, "ode-steps": steps, divergence } = flags;
-  const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX;
-  return { options: { rtol, atol, steps, divergence, sigmaMax }, backend: parseBackend(flags) };
-}
-type OdeRequest = { options: Pick<OdeLikelihoodOptions, "rtol" | "atol" | "steps" | "divergence" | "sigmaMax">; backend: Backend };
-
-/** The probability-flow log-likelihood of `test` as `request` asks, with progress on stderr. */
-function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointSet, rng: Rng, image: boolean): OdeLikelihood {
-  const batch = image ? 16 : test.n;
-  const progress = new Progress("ODE likelihood", test.n, 0, process.stderr, false);
-  let done = 0;
-  const { backend } = request;
-  const sessions: { close(): void }[] = [];
-  const flow = backend.onnx
-    ? (exact: boolean) => {
-        const f = onnxFlow(resolved.jaxDenoiser.model, resolved.jaxDenoiser.params, exact, backend.session);
-        sessions.push(f);
-        return f;
-      }
-    : undefined;
-  try {
-    return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, {
-      normalization: resolved.normalization,
-      rng,
-      ...request.options,
-      dequantize: image,
-      batch,
-      onBatch: (n) => {
-        done = n;
-        progress.update(n);
-      },
-      onStep: (fraction) => progress.update(Math.min(test.n, done + Math.floor(fraction * Math.min(batch, test.n - done)))),
-      flow,
-    });
-  } finally {
-    sessions.forEach((s) => s.close());
-  }
-}
+import { makeSampler, samplerFlags } from "../samplers.js";
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
 function exactNats(data: string, test: PointSet) {
@@ -111,20 +27,6 @@ function exactNats(data: string, test: PointSet) {
   const { mean, se } = meanAndStdError(logp);
   return { nats: -mean, natsStdError: se, bpd: -mean / (test.dim * Math.LN2), bpdStdError: se / (test.dim * Math.LN2) };
 }
-
-/** The ODE result as JSON: bits/dim and nats with standard errors, and the evaluations used. */
-const odeJson = (ode: OdeLikelihood) => ({
-  bpd: ode.bpd,
-  bpdStdError: ode.bpdStdError,
-  nats: ode.nats,
-  natsStdError: ode.natsStdError,
-  evaluations: ode.evaluations,
-  divergence: ode.divergence,
-  gamma: ode.gamma,
-});
-
-const odeLine = (ode: OdeLikelihood) =>
-  `probability-flow ODE: ${ode.bpd.toFixed(4)} ± ${ode.bpdStdError.toFixed(4)} bits/dim = ${ode.nats.toFixed(4)} ± ${ode.natsStdError.toFixed(4)} nats (−log p; ${ode.divergence} divergence, ${ode.evaluations.toFixed(0)} evaluations per point)`;
 
 /** `vdm eval`'s own flags. */
 const evalFlags = defineFlags("Flags", {
@@ -292,6 +194,7 @@ function imageQualityFromFlags(
   const x = drawSamples(den, resolved.process, {
     normalization: resolved.normalization,
     shape: resolved.shape,
+    latent: resolved.latent,
     n,
     rng: new Rng(flags.seed + 5),
     sampler,
