@@ -3,6 +3,7 @@
  * checks against a run's own values, and `trainFromFlags`, which builds (or resumes) a run's config
  * and trains it with progress until done or Ctrl-C.
  */
+import { join } from "node:path";
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/state.js";
@@ -14,6 +15,15 @@ import { onnxStepper } from "../onnx/train.js";
 import { learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
 import type { RunConfig } from "../train/config.js";
 import { type RunOptions, runConfigFor, runDefaults } from "../train/defaults.js";
+import {
+  AUTOENCODER_DIR,
+  type LatentAutoencoder,
+  type LatentRun,
+  latentRun,
+  latentRunConfig,
+  loadAutoencoder,
+  saveAutoencoder,
+} from "../train/latent.js";
 import { trainAsync } from "../train/trainer.js";
 import {
   asUsage,
@@ -31,6 +41,7 @@ import {
   UsageError,
 } from "./args.js";
 import { earlierFacts, type TrainingFacts, trainingFacts, writeTrainingFacts } from "./facts.js";
+import { autoencoderFlag, encodeWithProgress } from "./latent.js";
 import { type backendFlags, parseBackend } from "./model.js";
 import { pictureFlags } from "./pictures.js";
 import { Progress } from "./progress.js";
@@ -124,7 +135,11 @@ export const trainRunFlags = runFlags(changeable);
 
 /** The flags a training command parses (its own --steps among them), with each flag as written (`raw`, for --resume's checks). */
 export interface TrainFlags {
-  values: Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & { steps: number | undefined };
+  values: Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & {
+    steps: number | undefined;
+    /** `vdm train --latent AE`: the autoencoder run whose latents are the data */
+    latent?: string;
+  };
   raw: RawValues;
 }
 
@@ -160,6 +175,7 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   },
   attention: { of: (c) => unetOf(c)?.attention.join(",") },
   net: { of: netOf },
+  latent: { of: (c) => c.latent?.autoencoder ?? "" },
   target: { of: (c) => c.target },
   loss: { of: (c) => c.loss },
   conditional: { of: (c) => String(c.cfgDropout !== undefined) },
@@ -178,6 +194,8 @@ export interface TrainedRun {
   state: TrainingState;
   /** what metrics.json holds of the training; the reports add theirs */
   facts: TrainingFacts;
+  /** a latent run (`--latent`): its autoencoder and decoder, and the test images its latents encode */
+  latent?: { run: LatentRun; test: PointSet };
   /** the step this invocation started from, and its seconds */
   firstStep: number;
   seconds: number;
@@ -197,7 +215,7 @@ export async function trainFromFlags(
   given: ReadonlySet<string>,
   kind: RunKind,
   options: (train: PointSet) => RunOptions,
-  onCheckpoint?: (config: RunConfig, state: TrainingState) => void,
+  onCheckpoint?: (config: RunConfig, state: TrainingState, latent: LatentRun | undefined) => void,
   owner?: "demo",
   imageOnly: readonly FlagGroup[] = [],
 ): Promise<TrainedRun | undefined> {
@@ -206,10 +224,14 @@ export async function trainFromFlags(
   const claim = checkOut(dir, { resume: flags.resume, force: flags.force, kind, ...(owner ? { owner } : {}) });
   let config: RunConfig;
   let firstStep = 0;
+  let images: Split | undefined;
+  let ae: LatentAutoencoder | undefined;
+  let split: Split | undefined;
   if (flags.resume) {
     const resumed = resumeRun(dir, kind, { values: flags, raw }, given, resumeFlags);
     if (resumed.nothingLeft) return undefined;
     ({ config, done: firstStep } = resumed);
+    if (config.latent) ae = loadAutoencoder(join(dir, AUTOENCODER_DIR));
   } else {
     const { seed } = flags;
     const image = isImageSet(flags.data);
@@ -222,41 +244,50 @@ export async function trainFromFlags(
       );
     if (!flags.data.toLowerCase().endsWith(".csv"))
       refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
-    const split = loadSplit(
+    if (flags.latent && !image) throw new UsageError(`--latent trains on the latents of images; --data ${flags.data} is points`);
+    images = loadSplit(
       flags.data,
       seed,
       image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
     );
+    if (flags.latent) {
+      ae = autoencoderFlag(flags.latent, flags.data);
+      split = encodeWithProgress(ae, images, seed, flags.quiet);
+    }
     const { base, multipliers, attention } = flags;
     const unet = { ...(base ? { base } : {}), ...(multipliers ? { multipliers } : {}), ...(attention ? { attention } : {}) };
     // the config's options come from the flags: what the library refuses in them is a usage mistake
+    const runOptions = {
+      ...(flags.schedule ? { schedule: flags.schedule } : {}),
+      ...(flags.timesteps ? { timesteps: flags.timesteps } : {}),
+      ...(flags.steps ? { steps: flags.steps } : {}),
+      ...(flags.batch ? { batch: flags.batch } : {}),
+      ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+      ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
+      ...(flags["ema-decay"] !== undefined ? { emaDecay: flags["ema-decay"] } : {}),
+      unet,
+      ...(flags.hidden !== undefined ? { hidden: flags.hidden } : {}),
+      layers: flags.layers,
+      fourierFeatures: flags["fourier-features"],
+      seed,
+      ...options((split ?? images).train),
+    };
     config = asUsage(() =>
-      runConfigFor(
-        flags.data,
-        split,
-        {
-          ...(flags.schedule ? { schedule: flags.schedule } : {}),
-          ...(flags.timesteps ? { timesteps: flags.timesteps } : {}),
-          ...(flags.steps ? { steps: flags.steps } : {}),
-          ...(flags.batch ? { batch: flags.batch } : {}),
-          ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-          ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
-          ...(flags["ema-decay"] !== undefined ? { emaDecay: flags["ema-decay"] } : {}),
-          unet,
-          ...(flags.hidden !== undefined ? { hidden: flags.hidden } : {}),
-          layers: flags.layers,
-          fourierFeatures: flags["fourier-features"],
-          seed,
-          ...options(split.train),
-        },
-        { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
-      ),
+      ae && split
+        ? latentRunConfig(flags.latent!, ae, split, runOptions, flags["data-dir"])
+        : runConfigFor(flags.data, images!, runOptions, { labelColumn: flags["label-column"], dataDir: flags["data-dir"] }),
     );
   }
-  const split = runSplit(config);
+  if (!split) {
+    // the run's data as its config names them (a latent run: its images, encoded as the fresh run encoded them)
+    images = runSplit(config);
+    split = ae ? encodeWithProgress(ae, images, config.seed, flags.quiet) : images;
+  }
+  const latent = ae && images && { run: latentRun(config, ae), test: images.test };
   const backend = parseBackend(flags);
   const earlier = flags.resume ? earlierFacts(dir) : {};
   claim();
+  if (ae && !flags.resume) saveAutoencoder(dir, ae);
   const started = performance.now();
   let progress: Progress | undefined;
   const result = await stopOnCtrlC((signal) =>
@@ -269,7 +300,7 @@ export async function trainFromFlags(
         progress.update(p.step, p.loss, p.variance);
       },
       ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
-      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
+      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state, latent?.run) } : {}),
     }),
   );
   const { state } = result;
@@ -277,7 +308,7 @@ export async function trainFromFlags(
   const facts = trainingFacts(state, firstStep, seconds, result.stepsPerSecond, earlier);
   writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
-  return { config, dir, split, state, facts, firstStep, seconds };
+  return { config, dir, split, state, facts, firstStep, seconds, ...(latent ? { latent } : {}) };
 }
 
 /** The training and held-out data of a run, as its config names them (spec, counts, seed, label column, image directory). */

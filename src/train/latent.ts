@@ -84,7 +84,7 @@ export function saveAutoencoder(dir: string, ae: LatentAutoencoder): void {
  * latent VDM is the prior p(z) of the bound, which evaluates it on draws of q(z|x), so it models the
  * aggregate posterior E_x q(z|x) (the means alone are narrower by σ).
  */
-export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng): PointSet {
+export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng, onBatch?: (done: number) => void): PointSet {
   const shape = ae.network.latentShape;
   const dim = shape.reduce((a, b) => a * b, 1);
   const pixels = normalize(images.points, normalizationOf(ae.config));
@@ -96,13 +96,19 @@ export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng):
     const { mean, logVar } = ae.network.encode(tree.ref(ae.params), x);
     const z = mean.add(np.exp(logVar.mul(0.5)).mul(rng.normal([m, ...shape])));
     points.set(z.dataSync() as Float32Array, start * dim);
+    onBatch?.(start + m);
   }
   return { points, n: images.n, dim, shape: [...shape], ...(images.labels ? { labels: images.labels } : {}) };
 }
 
-/** The latents of the image split `images` (training images from the stream `seed`, test images from `seed` + 1). */
-export function encodeSplit(ae: LatentAutoencoder, images: Split, seed: number): Split {
-  return { train: encodeImages(ae, images.train, new Rng(seed)), test: encodeImages(ae, images.test, new Rng(seed + 1)) };
+/**
+ * The latents of the image split `images` (training images' draws from the stream `seed`, test
+ * images' from `seed` + 1); `onBatch` hears the images done, training and test together.
+ */
+export function encodeSplit(ae: LatentAutoencoder, images: Split, seed: number, onBatch?: (done: number) => void): Split {
+  const train = encodeImages(ae, images.train, new Rng(seed), onBatch);
+  const test = encodeImages(ae, images.test, new Rng(seed + 1), onBatch && ((done) => onBatch(images.train.n + done)));
+  return { train, test };
 }
 
 /** Per-channel mean and standard deviation of latents [n, ...spatial, C] (the last axis is the channel). */
