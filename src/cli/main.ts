@@ -14,6 +14,7 @@ import * as sample from "./commands/sample.js";
 import * as schedule from "./commands/schedule.js";
 import * as scoreField from "./commands/score-field.js";
 import * as train from "./commands/train.js";
+import * as trainAutoencoder from "./commands/train-autoencoder.js";
 import * as trainClassifier from "./commands/train-classifier.js";
 
 export interface Command {
@@ -28,6 +29,7 @@ export const COMMANDS: Record<string, Command> = {
   demo,
   train,
   "train-classifier": trainClassifier,
+  "train-autoencoder": trainAutoencoder,
   sample,
   eval: evalCommand,
   nfe,

@@ -41,14 +41,21 @@ report): then it writes the report.`,
 }
 
 /** What a training command trains; it decides which command resumes a run. */
-export type RunKind = "denoiser" | "classifier" | "text";
+export type RunKind = "denoiser" | "classifier" | "text" | "autoencoder";
 
 /** The kind of run `config` describes. */
 export function kindOf(config: RunConfig): RunKind {
-  return config.task === "classifier" ? "classifier" : networkOf(config.model).kind.objective === "diffusion-lm" ? "text" : "denoiser";
+  if (config.task === "classifier") return "classifier";
+  const { kind } = networkOf(config.model);
+  return kind.autoencoder ? "autoencoder" : kind.objective === "diffusion-lm" ? "text" : "denoiser";
 }
 
-const COMMAND_OF: Record<RunKind, string> = { denoiser: "vdm train", classifier: "vdm train-classifier", text: "vdm train" };
+const COMMAND_OF: Record<RunKind, string> = {
+  denoiser: "vdm train",
+  classifier: "vdm train-classifier",
+  text: "vdm train",
+  autoencoder: "vdm train-autoencoder",
+};
 
 /** `s` as one shell word (quoted when it holds anything but plain path characters). */
 function shellWord(s: string): string {
@@ -109,7 +116,7 @@ function describeRun(dir: string): string {
  * with the leftovers of interrupted atomic writes (NAME.PID.tmp).
  */
 const RUN_FILE =
-  /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
+  /^(config\.json|state\.safetensors|metrics\.json|samples\.png|samples\.txt|loss\.png|recon\.png|forward\.png|cfg\.png|grid(-\d+)?\.png|classifier-[a-z]+|\.vdm-demo)(\.\d+\.tmp)?$/;
 
 /** Check a command's --out DIR before any work: a file of that name (not a directory) is refused, not found when the results are written. */
 export function checkOutDir(dir: string): void {

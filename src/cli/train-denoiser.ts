@@ -215,6 +215,7 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
         },
     owner,
     [imageReportFlags],
+    flags.latent || undefined,
   );
   if (!trained) return;
   const { config, dir, split, state, facts, latent } = trained;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/state.js";
+import { autoencoderKind } from "../models/autoencoder.js";
 import { cnnDefaults, cnnKind } from "../models/cnn.js";
 import { architectureOf, configOf } from "../models/kinds.js";
 import { mlpDefaults, mlpKind } from "../models/mlp.js";
@@ -133,19 +134,24 @@ const changeable = ["lr", "ema-decay", "data-dir"] as const;
 /** --resume, --force and --no-report of `vdm train` and `vdm train-classifier`. */
 export const trainRunFlags = runFlags(changeable);
 
-/** The flags a training command parses (its own --steps among them), with each flag as written (`raw`, for --resume's checks). */
+/** Every training flag's value (its own --steps among them). */
+type TrainValues = Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & {
+  steps: number | undefined;
+};
+
+/**
+ * The flags a training command parses, with each flag as written (`raw`, for --resume's checks): a
+ * command that takes fewer of the shared tables (`vdm train-autoencoder`) leaves the others undefined.
+ */
 export interface TrainFlags {
-  values: Parsed<[typeof trainFlags, typeof trainRunFlags, typeof imageTrainFlags, typeof backendFlags]> & {
-    steps: number | undefined;
-    /** `vdm train --latent AE`: the autoencoder run whose latents are the data */
-    latent?: string;
-  };
+  values: Pick<TrainValues, "data" | "out" | "seed" | "steps" | "resume" | "force" | "no-report" | "quiet"> & Partial<TrainValues>;
   raw: RawValues;
 }
 
 const mlpOf = (c: RunConfig) => configOf(c.model, mlpKind);
 const unetOf = (c: RunConfig) => configOf(c.model, unetKind);
 const cnnOf = (c: RunConfig) => configOf(c.model, cnnKind);
+const autoencoderOf = (c: RunConfig) => configOf(c.model, autoencoderKind);
 
 /** --net of a run: its architecture (the MLP with VE input scaling is NCSN's). */
 const netOf = (c: RunConfig) => architectureOf(c.model);
@@ -165,7 +171,10 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   layers: { of: (c) => flagText(mlpOf(c)?.layers) },
   "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
   "label-column": { of: (c) => c.data.labelColumn ?? "" },
-  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0]) },
+  base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0] ?? autoencoderOf(c)?.base) },
+  // train-autoencoder's latent shape, or the autoencoder run of a latent run (vdm train --latent)
+  latent: { of: (c) => autoencoderOf(c)?.latent.join("x") ?? c.latent?.autoencoder },
+  "kl-weight": { of: (c) => flagText(autoencoderOf(c)?.klWeight) },
   multipliers: {
     of: (c) =>
       unetOf(c)?.multipliers.join(",") ??
@@ -175,7 +184,6 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   },
   attention: { of: (c) => unetOf(c)?.attention.join(",") },
   net: { of: netOf },
-  latent: { of: (c) => c.latent?.autoencoder ?? "" },
   target: { of: (c) => c.target },
   loss: { of: (c) => c.loss },
   conditional: { of: (c) => String(c.cfgDropout !== undefined) },
@@ -206,7 +214,8 @@ export interface TrainedRun {
  * config, and train it with progress until done or Ctrl-C; returns what the reports need, or
  * undefined when a resumed run had nothing left to train. `options` adds what the command decides
  * (target, loss, classes, …); `owner` is `vdm demo`, which replaces its own runs; `imageOnly` holds the
- * command's own tables of image-only flags (refused, with the shared ones, for points).
+ * command's own tables of image-only flags (refused, with the shared ones, for points); `latentFrom`
+ * is `vdm train --latent AE`'s autoencoder run, whose latents of the images the run trains on.
  * The training facts go to metrics.json (until the report replaces them); a run stopped by Ctrl-C
  * then ends with `Interrupted`.
  */
@@ -218,6 +227,7 @@ export async function trainFromFlags(
   onCheckpoint?: (config: RunConfig, state: TrainingState, latent: LatentRun | undefined) => void,
   owner?: "demo",
   imageOnly: readonly FlagGroup[] = [],
+  latentFrom?: string,
 ): Promise<TrainedRun | undefined> {
   if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
   const dir = flags.out;
@@ -244,14 +254,14 @@ export async function trainFromFlags(
       );
     if (!flags.data.toLowerCase().endsWith(".csv"))
       refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
-    if (flags.latent && !image) throw new UsageError(`--latent trains on the latents of images; --data ${flags.data} is points`);
+    if (latentFrom && !image) throw new UsageError(`--latent trains on the latents of images; --data ${flags.data} is points`);
     images = loadSplit(
       flags.data,
       seed,
       image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
     );
-    if (flags.latent) {
-      ae = autoencoderFlag(flags.latent, flags.data);
+    if (latentFrom) {
+      ae = autoencoderFlag(latentFrom, flags.data);
       split = encodeWithProgress(ae, images, seed, flags.quiet);
     }
     const { base, multipliers, attention } = flags;
@@ -274,7 +284,7 @@ export async function trainFromFlags(
     };
     config = asUsage(() =>
       ae && split
-        ? latentRunConfig(flags.latent!, ae, split, runOptions, flags["data-dir"])
+        ? latentRunConfig(latentFrom!, ae, split, runOptions, flags["data-dir"])
         : runConfigFor(flags.data, images!, runOptions, { labelColumn: flags["label-column"], dataDir: flags["data-dir"] }),
     );
   }

@@ -30,14 +30,16 @@ export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
 export interface Autoencoder<P extends JsTree<Array> = JsTree<Array>> {
   /** one latent's shape, e.g. [rows, cols, channels] */
   readonly latentShape: number[];
+  /** β, the weight of KL(q(z|x) ‖ N(0, I)) in its training loss −log p(x|z) + β KL (absent: 1, the ELBO) */
+  readonly klWeight?: number;
   /** q(z|x) for normalised data x [B, ...data shape], each part [B, ...latentShape]. Consumes both arguments. */
   encode(params: P, x: Array): DiagonalGaussian;
   /** p(x|z) for z [B, ...latentShape]: x̂(z) [B, ...data shape] and γ [B]. Consumes both arguments. */
   decode(params: P, z: Array): LatentDecoding;
 }
 
-/** The objectives train/ knows, by name: VDM's denoising losses, or Diffusion-LM's (x_0 holds token ids). */
-export type ObjectiveName = "diffusion" | "diffusion-lm";
+/** The objectives train/ knows, by name: VDM's denoising losses, Diffusion-LM's (x_0 holds token ids), or an autoencoder's −ELBO with a KL weight. */
+export type ObjectiveName = "diffusion" | "diffusion-lm" | "autoencoder";
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
@@ -59,8 +61,10 @@ export interface NetworkOptions {
   fourierFeatures?: number;
   /** the run's seed: initial parameters, batches and noise, the MLP's Fourier frequencies from seed + 1 (default 0) */
   seed?: number;
-  /** the U-Net's (and CNN's) channels and attention (default: see `UNetOptions`) */
+  /** the U-Net's (and CNN's) channels and attention (default: see `UNetOptions`); the autoencoder reads `base` */
   unet?: UNetOptions;
+  /** the autoencoder's latent shape [rows, cols, channels] (default [rows/4, cols/4, 4]) and KL weight β (default 1e−3) */
+  autoencoder?: { latent?: number[]; klWeight?: number };
 }
 
 /** What a kind's config is made for: the data (`shape` for images: [rows, cols, channels]) and the run's task. */

@@ -5,6 +5,7 @@
  */
 
 import { ConfigError } from "../errors.js";
+import { autoencoderKind } from "./autoencoder.js";
 import { cnnKind } from "./cnn.js";
 import type { NetworkKind } from "./kind.js";
 import { mlpKind } from "./mlp.js";
@@ -20,6 +21,7 @@ export const networkKinds: Readonly<Record<string, NetworkKind<unknown>>> = {
   unet: unetKind,
   cnn: cnnKind,
   text: transformerKind,
+  autoencoder: autoencoderKind,
 };
 
 /** The names of the kinds, in the table's order. */

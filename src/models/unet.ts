@@ -62,14 +62,15 @@ export type UNetConfig = z.infer<typeof unetSchema>;
  * A GroupNorm's per-channel scale and shift.
  * @inline
  */
-type Norm = { scale: Array; shift: Array };
+export type Norm = { scale: Array; shift: Array };
 /** A 3×3 convolution's weights: kernel w [3, 3, cin, cout] and bias b [cout]. */
 export type Conv = { w: Array; b: Array };
 /**
- * A residual block: two GroupNorm + SiLU + conv stages, the time projection and an optional 1×1 skip.
+ * A residual block: two GroupNorm + SiLU + conv stages, the time projection (absent in a block
+ * without a time input, as the autoencoder's) and an optional 1×1 skip.
  * @inline
  */
-type ResBlock = { norm1: Norm; conv1: Conv; time: Dense; norm2: Norm; conv2: Conv; skip?: Dense };
+export type ResBlock = { norm1: Norm; conv1: Conv; time?: Dense; norm2: Norm; conv2: Conv; skip?: Dense };
 /**
  * A self-attention block: GroupNorm, the q/k/v projection and the output projection.
  * @inline
@@ -93,18 +94,20 @@ export type UNetParams = {
   output: { norm: Norm; conv?: Conv; dense?: Dense };
 };
 
-const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) });
+/** A GroupNorm's identity scale and shift for C channels. */
+export const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) });
 
 /** A 3×3 convolution's kernel [3, 3, cin, cout] ~ N(0, 2·scale²/(9·cin)) (He) and a zero bias. */
 export function conv(rng: Rng, cin: number, cout: number, scale = 1): Conv {
   return { w: rng.normal([3, 3, cin, cout]).mul(scale * Math.sqrt(2 / (9 * cin))), b: np.zeros([cout]) };
 }
 
-function resBlock(rng: Rng, cin: number, cout: number, E: number): ResBlock {
+/** A ResBlock from cin to cout channels, with a projection of an E-wide time embedding unless E is undefined; conv₂ starts at zero. */
+export function resBlock(rng: Rng, cin: number, cout: number, E?: number): ResBlock {
   return {
     norm1: norm(cin),
     conv1: conv(rng, cin, cout),
-    time: dense(rng, E, cout),
+    ...(E !== undefined ? { time: dense(rng, E, cout) } : {}),
     norm2: norm(cout),
     conv2: conv(rng, cout, cout, 0),
     ...(cin !== cout ? { skip: dense(rng, cin, cout) } : {}),
@@ -171,14 +174,18 @@ export function initUNet(config: UNetConfig, rng: Rng): UNetParams {
   return params;
 }
 
-/** silu(GroupNorm(x)). */
-function normAct(x: Array, n: Norm, groups: number, layout: Layout): Array {
+/** silu(GroupNorm(x)). Consumes x. */
+export function normAct(x: Array, n: Norm, groups: number, layout: Layout): Array {
   return silu(groupNorm(x, n.scale, n.shift, groups, layout));
 }
 
-function applyResBlock(h: Array, e: Array, p: ResBlock, groups: number, layout: Layout): Array {
+/**
+ * skip(h) + conv₂(silu(GN₂(conv₁(silu(GN₁(h))) + A e))), the A e term only in a block with a time
+ * projection (then e [B, E] is given). Consumes h and e.
+ */
+export function applyResBlock(h: Array, p: ResBlock, groups: number, layout: Layout, e?: Array): Array {
   const a = conv3x3(normAct(h.ref, p.norm1, groups, layout), p.conv1.w, p.conv1.b, layout);
-  const withTime = a.add(perChannel(affine(e, p.time), layout));
+  const withTime = p.time ? a.add(perChannel(affine(e!, p.time), layout)) : a;
   const r = conv3x3(normAct(withTime, p.norm2, groups, layout), p.conv2.w, p.conv2.b, layout);
   const skip = p.skip ? pointwise(h, p.skip, layout) : h;
   return skip.add(r);
@@ -189,7 +196,7 @@ function applyAttention(h: Array, p: Attention, heads: number, groups: number, l
 }
 
 function applyLevel(h: Array, e: Array, p: Level, config: UNetConfig, layout: Layout): Array {
-  const out = applyResBlock(h, e, p.block, config.groups, layout);
+  const out = applyResBlock(h, p.block, config.groups, layout, e);
   return p.attention ? applyAttention(out, p.attention, config.heads, config.groups, layout) : out;
 }
 
@@ -217,9 +224,9 @@ export function unetForward(params: UNetParams, x: Array, t: Array, config: UNet
     if (l < L - 1) h = avgPool2(h, layout);
   });
   const m = params.middle;
-  h = applyResBlock(h, e.ref, m.first, config.groups, layout);
+  h = applyResBlock(h, m.first, config.groups, layout, e.ref);
   h = applyAttention(h, m.attention, config.heads, config.groups, layout);
-  h = applyResBlock(h, e.ref, m.second, config.groups, layout);
+  h = applyResBlock(h, m.second, config.groups, layout, e.ref);
   if (params.output.dense) {
     e.dispose();
     const pooled = np.mean(normAct(h, params.output.norm, config.groups, layout), layout === "NHWC" ? [1, 2] : [2, 3]);

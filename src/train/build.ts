@@ -11,7 +11,7 @@ import { gammaConditioned } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import type { Params, Rng } from "../engine/index.js";
 import { ConfigError } from "../errors.js";
-import type { Classifier } from "../models/kind.js";
+import type { Autoencoder, Classifier } from "../models/kind.js";
 import { networkOf } from "../models/kinds.js";
 import type { Denoiser } from "../sample/sampler.js";
 import {
@@ -86,6 +86,13 @@ export function buildClassifier(config: RunConfig): Classifier {
   const net = networkOf(config.model);
   if (!net.kind.classifier) throw new ConfigError(`a ${config.model.kind} network is a denoiser, not a classifier`);
   return net.kind.classifier(net.config);
+}
+
+/** The run's autoencoder; throws for a run of another kind. */
+export function buildAutoencoder(config: RunConfig): Autoencoder {
+  const net = networkOf(config.model);
+  if (!net.kind.autoencoder) throw new ConfigError(`a ${config.model.kind} network is not an autoencoder`);
+  return net.kind.autoencoder(net.config);
 }
 
 /**

@@ -8,8 +8,9 @@ import type { Model } from "../../diffusion/model.js";
 import type { ObjectiveName } from "../../models/kind.js";
 import { networkOf } from "../../models/kinds.js";
 import { isLearnedSchedule } from "../../schedule/learned.js";
-import { buildClassifier, buildModel, buildProcess } from "../build.js";
+import { buildAutoencoder, buildClassifier, buildModel, buildProcess } from "../build.js";
 import type { RunConfig } from "../config.js";
+import { autoencoderObjective } from "./autoencoder.js";
 import { classifierObjective } from "./classifier.js";
 import { diffusionObjective } from "./diffusion.js";
 import { type EmbeddingParams, textObjective } from "./diffusion-lm.js";
@@ -24,6 +25,8 @@ export const objectives: Record<ObjectiveName, RunObjective> = {
   diffusion: (config) => diffusionObjective(buildModel(config), buildProcess(config), config.loss),
   // Diffusion-LM: the batch's x0 holds token ids, embedded by the parameters' own E
   "diffusion-lm": (config) => textObjective(buildModel(config) as Model<EmbeddingParams>, buildProcess(config)),
+  // an autoencoder's β-weighted −ELBO, its reconstruction scored by the run's data decoder
+  autoencoder: (config) => autoencoderObjective(buildAutoencoder(config), config.data.decoder ?? "gaussian"),
 };
 
 /** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss, or its network kind's objective. */
