@@ -12,7 +12,7 @@ import { exampleShape, type PointSet } from "../data/sets.js";
 import { ElboEstimator } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
-import { type Array, numpy as np, tree } from "../engine/jax.js";
+import { type Array as JaxArray, numpy as np, tree } from "../engine/jax.js";
 import { type LatentBoundModel, latentBoundTerms, summarizeLatentBound } from "../latent/bound.js";
 import type { Denoiser } from "../sample/sampler.js";
 import type { LatentRun } from "../train/latent.js";
@@ -53,7 +53,7 @@ export interface LatentBoundReport extends BoundValue {
 export function latentPriorCost(den: Denoiser, process: DiffusionProcess, latent: LatentRun, rng: Rng, samples: number) {
   const estimator = new ElboEstimator(den.model, process, "gaussian");
   const { mean, std } = latent.normalization;
-  return (z: Array): Array => {
+  return (z: JaxArray): JaxArray => {
     const dim = z.size / z.shape[0]!;
     const shift = np.array(mean, { dtype: z.dtype });
     const scale = np.array(std, { dtype: z.dtype });
@@ -61,10 +61,7 @@ export function latentPriorCost(den: Denoiser, process: DiffusionProcess, latent
     const t = estimator.terms(den.params, normalized.ref, rng, { mode: elboMode(process), samples });
     normalized.dispose();
     const jacobian = logDetJacobian(latent.normalization, dim);
-    return np.array(
-      t.reconstruction.map((r, b) => r + t.prior[b]! + t.diffusion[b]! - jacobian),
-      { dtype: z.dtype },
-    );
+    return np.array(Array.from(t.reconstruction, (r, b) => r + t.prior[b]! + t.diffusion[b]! - jacobian), { dtype: z.dtype });
   };
 }
 
