@@ -6,12 +6,14 @@ import type { PointSet } from "../../data/sets.js";
 import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
+import { heldOutLatentBound } from "../../eval/latent.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { defineFlags, helpText, int, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
+import { latentBoundLine } from "../latent.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
 import { imageJudge } from "../quality.js";
@@ -44,6 +46,12 @@ const imageFlags = defineFlags("Images", {
   "elbo-samples": { default: "16", value: "K", help: "draws of t per test image", parse: int({ min: 1 }) },
   quality: { type: "boolean", help: "also measure the quality of --quality-n samples (see above)" },
   "quality-n": { default: "500", value: "N", help: "the number of samples --quality draws", parse: int({ min: 2 }) },
+  "iw-samples": {
+    default: "1",
+    value: "K",
+    help: "a latent model: draws of q(z|x) per image of its bound (see above)",
+    parse: int({ min: 1 }),
+  },
 });
 
 /** The flag tables `vdm eval` parses, in the order its help lists them. */
@@ -72,7 +80,10 @@ draws --quality-n samples with the sampler below (a conditional model: classes 0
 --guidance cfg --scale w if given) and reports the Fréchet distance between their features and
 those of as many test images in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
 its noise floor (two disjoint sets of test images), and the fraction of samples the classifier puts in
-their requested class.`,
+their requested class.
+A latent model (vdm train --latent): the bound on −log p(x) in the image's bits/dim, with its
+reconstruction, encoder and prior (the latent VDM's −ELBO) parts, each averaged over --iw-samples
+draws z_k ~ q(z|x), and the importance-weighted bound −log (1/K) Σ_k p(x|z_k) p(z_k)/q(z_k|x).`,
   ...flagTables,
 );
 
@@ -86,6 +97,9 @@ export function run(argv: string[]): void {
     refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);
   const guidance = Object.keys(omit(guidanceFlags, "class").specs);
+  if (!resolved.latent) refuseGiven(given, ["iw-samples"], "a latent model's bound only (vdm train --latent)");
+  else if (flags.likelihood === "ode")
+    throw new UsageError("--likelihood ode: a latent model reports its latent bound (--iw-samples), not the ODE likelihood");
   if (resolved.shape.length === 3) {
     // without --quality nothing is sampled: the sampler's and the guidance's flags would do nothing (--max-sigma also ends the ODE's path)
     if (!flags.quality)
@@ -206,7 +220,7 @@ function imageQualityFromFlags(
 
 function evalImages(
   resolved: ResolvedModel,
-  flags: LikelihoodFlags & QualityFlags & { n: number; "elbo-samples": number; quality: boolean; json: boolean },
+  flags: LikelihoodFlags & QualityFlags & { n: number; "elbo-samples": number; "iw-samples": number; quality: boolean; json: boolean },
 ): void {
   const data = resolved.dataConfig!;
   const { n, seed } = flags; // n >= 2: a standard error needs two images
@@ -219,13 +233,20 @@ function evalImages(
     `eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
   );
   const started = performance.now();
-  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, {
-    normalization: resolved.normalization,
-    rng: new Rng(seed + 1),
-    decoder: data.decoder ?? "discretized",
-    samples,
-    ...reportBatches("eval (test bits/dim)", test.n, false),
-  });
+  const batches = reportBatches("eval (test bits/dim)", test.n, false);
+  const [rng, iwSamples] = [new Rng(seed + 1), flags["iw-samples"]];
+  const bound =
+    resolved.latent &&
+    heldOutLatentBound(resolved.denoiser, resolved.process, resolved.latent, test, { rng, elboSamples: samples, iwSamples, ...batches });
+  const elbo = bound
+    ? { bpd: bound.bpd, latentBound: bound }
+    : heldOutElbo(resolved.denoiser, resolved.process, test, {
+        normalization: resolved.normalization,
+        rng,
+        decoder: data.decoder ?? "discretized",
+        samples,
+        ...batches,
+      });
   const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), true) : undefined;
   const quality = qualityWanted ? imageQualityFromFlags(resolved, flags, qualityWanted) : undefined;
   const out = {
@@ -237,10 +258,12 @@ function evalImages(
     seconds: (performance.now() - started) / 1000,
   };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(
-    `${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`,
-  );
-  if (elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
+  if ("latentBound" in elbo) console.log(latentBoundLine(resolved.data, test.n, elbo.latentBound));
+  else
+    console.log(
+      `${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`,
+    );
+  if ("diffusionVariance" in elbo && elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
   if (likelihood) console.log(odeLine(likelihood));
   if (quality) {
     console.log(
