@@ -24,8 +24,8 @@ import { makeRunConfig, type RunOptions } from "./defaults.js";
 /** Where a latent run keeps its autoencoder's copy, inside the run's directory. */
 export const AUTOENCODER_DIR = "autoencoder";
 
-/** Latents encoded per network call (activation memory grows with it). */
-const ENCODE_BATCH = 250;
+/** Latents encoded per network call (activation memory grows with it: 250 images of a base-32 encoder exceed wasm's 4 GiB). */
+const ENCODE_BATCH = 50;
 
 /**
  * The latent U-Net's sizes unless a run says otherwise: one level (7 rows of a 7×7 latent do not halve),
