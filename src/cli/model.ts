@@ -166,7 +166,7 @@ export function resolveModel(flags: ModelFlags): ResolvedModel {
 
 /**
  * Refuse, as a usage error, a checkpoint that --model cannot take: a Diffusion-LM (text) run, which
- * has commands of its own, or a classifier, which goes to --classifier/--judge.
+ * has commands of its own, a classifier, which goes to --classifier/--judge, or an autoencoder.
  */
 function checkDenoiserRun(dir: string): void {
   const kind = kindOf(readCheckpointConfig(dir, validateRunConfig));
@@ -177,6 +177,10 @@ function checkDenoiserRun(dir: string): void {
   if (kind === "text")
     throw new UsageError(
       `${dir} is a Diffusion-LM (text) run; this command works on 2-D and image models. For a text run: vdm sample --model ${dir} (sentences) or vdm eval-text --model ${dir}`,
+    );
+  if (kind === "autoencoder")
+    throw new UsageError(
+      `${dir} is an autoencoder (vdm train-autoencoder), not a diffusion model: a latent model trains on it (vdm train --latent ${dir})`,
     );
 }
 

@@ -61,7 +61,7 @@ export function downsamplings(config: AutoencoderConfig): number {
   const [H, W] = config.shape;
   const [h, w] = config.latent;
   const k = Math.log2(H / h);
-  if (!Number.isInteger(k) || H !== h * 2 ** k || W !== w * 2 ** k)
+  if (!Number.isInteger(k) || k < 0 || H !== h * 2 ** k || W !== w * 2 ** k)
     throw new ConfigError(`a latent of ${h}×${w} must divide a ${H}×${W} image by a power of 2 in both height and width`);
   return k;
 }

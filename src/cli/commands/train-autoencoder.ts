@@ -130,8 +130,8 @@ export async function run(argv: string[]): Promise<void> {
   console.log(
     `test (${split.test.n} images): reconstruction ${reconstruction.bpd.toFixed(3)} bits/dim, KL ${kl.nats.toFixed(1)} nats, bound with N(0, I) ${bound.bpd.toFixed(3)} bits/dim`,
   );
-  const fixed = (v: number[]) => v.map((x) => x.toFixed(2)).join(", ");
-  console.log(`latent μ per channel: mean ${fixed(latent.mean)}; std ${fixed(latent.std)}; encoder σ ${fixed(latent.encoderStd)}`);
+  const digits = (v: number[]) => v.map((x) => x.toPrecision(3)).join(", ");
+  console.log(`latent μ per channel: mean ${digits(latent.mean)}; std ${digits(latent.std)}; encoder σ ${digits(latent.encoderStd)}`);
   console.log(`wrote ${written.join(", ")}`);
 }
 

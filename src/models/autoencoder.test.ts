@@ -1,0 +1,153 @@
+/**
+ * The autoencoder on tiny instances in float64 (exact cpu device): the shapes of q(z|x) and p(x|z)
+ * for latents 1, 2 and 4 times smaller than the image, the gradient of a loss through encoder, draw
+ * and decoder against central differences in every kind of parameter, its kind entry, and the
+ * errors a wrong configuration gets.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { exactArray, Rng } from "../engine/index.js";
+import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
+import { namedLeaves } from "../io/state.js";
+import { assertClose, useEngine } from "../testing/helpers.js";
+import {
+  type AutoencoderConfig,
+  type AutoencoderParams,
+  autoencoder,
+  autoencoderDefaults,
+  autoencoderKind,
+  initAutoencoder,
+} from "./autoencoder.js";
+
+useEngine("cpu");
+
+const config: AutoencoderConfig = { shape: [4, 4, 1], latent: [2, 2, 2], base: 4, groups: 2, klWeight: 0.01 };
+const values = (n: number, seed: number) =>
+  globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
+
+/** Every parameter set to deterministic float64 values (the zero-initialised convs included, so all paths carry gradient). */
+function exactParams(c: AutoencoderConfig): AutoencoderParams {
+  let seed = 0;
+  return tree.map(
+    (p: Array) => {
+      const v = exactArray(values(p.size, seed++)).reshape(p.shape);
+      p.dispose();
+      return v;
+    },
+    initAutoencoder(c, new Rng(0)),
+  ) as AutoencoderParams;
+}
+
+const B = 2;
+const x = () => exactArray(values(B * 16, 101)).reshape([B, 4, 4, 1]);
+const eps = () => exactArray(values(B * 8, 7)).reshape([B, 2, 2, 2]);
+const target = () => exactArray(values(B * 16, 202)).reshape([B, 4, 4, 1]);
+
+/** Σ (x̂(μ + σ ε) − target)² e^{−γ} + Σ γ + Σ μ²: every parameter, the encoder's log-variance and γ among them, reaches it. */
+function loss(params: AutoencoderParams): Array {
+  const ae = autoencoder(config);
+  const q = ae.encode(tree.ref(params), x());
+  const z = q.mean.ref.add(np.exp(q.logVar.mul(0.5)).mul(eps()));
+  const { mean, gamma } = ae.decode(params, z);
+  const squares = np.sum(np.square(mean.sub(target())), [1, 2, 3]);
+  return np.sum(squares.mul(np.exp(np.negative(gamma.ref))).add(gamma)).add(np.sum(np.square(q.mean)));
+}
+const lossValue = (params: AutoencoderParams) => (loss(params).dataSync() as Float64Array)[0]!;
+
+describe("autoencoder (float64)", () => {
+  it("the gradient of a loss through q(z|x), the draw and p(x|z) matches central differences in every kind of parameter", () => {
+    const params = exactParams(config);
+    const names = namedLeaves(params, "p").map(([name]) => name);
+    const gradient = (tree.leaves(grad(loss)(tree.ref(params))) as Array[]).map((g) => g.dataSync() as Float64Array);
+    const L = lossValue(tree.ref(params));
+    const [leaves, def] = tree.flatten(params) as [Array[], ReturnType<typeof tree.flatten>[1]];
+    const picks = [
+      "encoder.input.w",
+      "encoder.blocks.0.conv1.w",
+      "encoder.blocks.1.skip.w",
+      "encoder.blocks.1.norm2.scale",
+      "encoder.output.w",
+      "encoder.output.b",
+      "decoder.input.b",
+      "decoder.blocks.0.conv2.w",
+      "decoder.norm.shift",
+      "decoder.output.w",
+      "gamma",
+    ];
+    const h = 1e-6;
+    for (const pick of picks) {
+      const k = names.indexOf(`p.${pick}`);
+      assert.ok(k >= 0, `no parameter ${pick} among ${names.join(", ")}`);
+      const base = leaves[k]!.ref.dataSync() as Float64Array;
+      // in encoder.output.b the last entry is a log-variance channel's bias
+      const index = pick === "encoder.output.b" ? base.length - 1 : Math.floor(base.length * 0.55);
+      const perturbed = (delta: number) => {
+        const v = Float64Array.from(base);
+        v[index]! += delta;
+        const swapped = leaves.map((leaf, j) => (j === k ? exactArray(v).reshape(leaf.shape) : leaf.ref));
+        return lossValue(tree.unflatten(def, swapped) as AutoencoderParams);
+      };
+      const fd = (perturbed(h) - perturbed(-h)) / (2 * h);
+      assert.ok(Math.abs(fd) > 1e-6, `${pick}: the loss does not depend on this entry (fd ${fd})`);
+      // central differences carry rounding error ≈ ε_64·|L|/h; allow ten times that
+      assertClose([gradient[k]![index]!], [fd], { rtol: 1e-6, atol: (10 * 2.2e-16 * Math.abs(L)) / h, label: `∂L/∂${pick}` });
+    }
+    tree.dispose(leaves);
+  });
+
+  it("encodes [B, H, W, C] to a mean and log-variance [B, h, w, c] and decodes back to [B, H, W, C] with γ [B], for H/h = 1, 2, 4", () => {
+    for (const [shape, latent] of [
+      [
+        [4, 4, 1],
+        [4, 4, 3],
+      ],
+      [
+        [8, 4, 3],
+        [4, 2, 2],
+      ],
+      [
+        [28, 28, 1],
+        [7, 7, 4],
+      ],
+    ] as [number, number, number][][]) {
+      const c = { ...config, shape: shape as [number, number, number], latent: latent as [number, number, number] };
+      const ae = autoencoder(c);
+      assert.deepEqual(ae.latentShape, latent);
+      assert.equal(ae.klWeight, config.klWeight);
+      const params = initAutoencoder(c, new Rng(1));
+      const q = ae.encode(tree.ref(params), new Rng(2).normal([3, ...shape!]));
+      assert.deepEqual(q.mean.shape, [3, ...latent!]);
+      assert.deepEqual(q.logVar.shape, [3, ...latent!]);
+      const { mean, gamma } = ae.decode(params, q.mean);
+      q.logVar.dispose();
+      assert.deepEqual(mean.shape, [3, ...shape!]);
+      // an untrained decoder's output conv is zero: x̂ = 0, and γ starts at log 0.1²
+      assertClose(mean.dataSync() as Float32Array, new Float64Array(3 * shape!.reduce((a, b) => a * b)), { label: "x̂ at init" });
+      assertClose(
+        gamma.dataSync() as Float32Array,
+        [1, 2, 3].map(() => autoencoderDefaults.gamma),
+        { rtol: 1e-6, label: "γ at init" },
+      );
+    }
+  });
+
+  it("its kind: latents [H/4, W/4, 4] and β 1e−3 by default, the user's latent, base and β otherwise; ε latent-shaped; no labels", () => {
+    const target = { spec: "fashion-mnist", dim: 784, shape: [28, 28, 1] };
+    const made = autoencoderKind.configure!(target, {});
+    assert.deepEqual(made, { shape: [28, 28, 1], latent: [7, 7, 4], base: 32, groups: 8, klWeight: 1e-3 });
+    const chosen = autoencoderKind.configure!(target, { unet: { base: 16 }, autoencoder: { latent: [14, 14, 2], klWeight: 0.1 } });
+    assert.deepEqual(chosen, { shape: [28, 28, 1], latent: [14, 14, 2], base: 16, groups: 8, klWeight: 0.1 });
+    assert.deepEqual(autoencoderKind.noiseShape!(chosen), [14, 14, 2]);
+    assert.equal(autoencoderKind.labelClasses(chosen), 0);
+    assert.equal(autoencoderKind.objective, "autoencoder");
+    assert.throws(() => autoencoderKind.configure!({ spec: "moons", dim: 2 }, {}), /needs image data/);
+    assert.throws(() => autoencoderKind.configure!({ ...target, outputs: 10 }, {}), /neither a classifier/);
+  });
+
+  it("rejects latents that are not the image halved k times, and channels the groups do not divide", () => {
+    assert.throws(() => autoencoder({ ...config, latent: [3, 3, 2] }), /must divide a 4×4 image by a power of 2/);
+    assert.throws(() => autoencoder({ ...config, latent: [2, 4, 2] }), /by a power of 2 in both height and width/);
+    assert.throws(() => autoencoder({ ...config, latent: [8, 8, 2] }), /power of 2/);
+    assert.throws(() => initAutoencoder({ ...config, base: 6, groups: 4 }, new Rng(0)), /6 base channels do not split into 4 groups/);
+  });
+});
