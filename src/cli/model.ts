@@ -8,6 +8,7 @@ import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { readCheckpointConfig } from "../io/checkpoint.js";
 import { type BackendName, backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads } from "../onnx/available.js";
+import { onnxLatentSampling } from "../onnx/latent.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";
 import type { Denoiser } from "../sample/sampler.js";
@@ -161,7 +162,11 @@ type ModelFlags = FlagValues<typeof modelFlags.specs> & Partial<BackendFlags>;
 
 export function resolveModel(flags: ModelFlags): ResolvedModel {
   const resolved = resolveJaxModel(flags);
-  return { ...resolved, jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
+  const backend = parseBackend(flags);
+  // a latent model's decoder runs on the backend too (for as long as the process runs), its autoencoder and normalisation kept
+  const latent =
+    resolved.latent && (backend.onnx ? { ...resolved.latent, ...onnxLatentSampling(resolved.latent, backend.session) } : resolved.latent);
+  return { ...resolved, ...(latent ? { latent } : {}), jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, backend) };
 }
 
 /**
