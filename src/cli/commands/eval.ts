@@ -230,7 +230,7 @@ function evalImages(
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
   console.error(
-    `eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
+    `eval: the ${resolved.latent ? `latent bound of ${test.n} test images (--n), ${flags["iw-samples"]} draws of q(z|x) each (--iw-samples)` : "ELBO"}${resolved.latent ? "" : ` of ${test.n} test images (--n)`} with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
   );
   const started = performance.now();
   const batches = reportBatches("eval (test bits/dim)", test.n, false);
