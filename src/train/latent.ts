@@ -11,7 +11,7 @@ import type { Split } from "../data/index.js";
 import { type Normalization, normalize } from "../data/normalize.js";
 import type { PointSet } from "../data/sets.js";
 import { type Params, Rng } from "../engine/index.js";
-import { type Array, numpy as np, tree } from "../engine/jax.js";
+import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { readCheckpointConfig, readStateFile, saveWeights } from "../io/checkpoint.js";
 import { stateOrWeights } from "../io/state.js";
@@ -90,11 +90,15 @@ export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng, 
   const pixels = normalize(images.points, normalizationOf(ae.config));
   const imageShape = ae.config.data.shape ?? [images.dim];
   const points = new Float32Array(images.n * dim);
+  // compiled once (per batch size): eager calls dispatch every operation of the encoder on its own
+  const encode = jit((params: Params, x: Array, eps: Array) => {
+    const { mean, logVar } = ae.network.encode(params, x);
+    return mean.add(np.exp(logVar.mul(0.5)).mul(eps));
+  }) as unknown as (params: Params, x: Array, eps: Array) => Array;
   for (let start = 0; start < images.n; start += ENCODE_BATCH) {
     const m = Math.min(ENCODE_BATCH, images.n - start);
     const x = np.array(pixels.subarray(start * images.dim, (start + m) * images.dim)).reshape([m, ...imageShape]);
-    const { mean, logVar } = ae.network.encode(tree.ref(ae.params), x);
-    const z = mean.add(np.exp(logVar.mul(0.5)).mul(rng.normal([m, ...shape])));
+    const z = encode(tree.ref(ae.params), x, rng.normal([m, ...shape]));
     points.set(z.dataSync() as Float32Array, start * dim);
     onBatch?.(start + m);
   }
