@@ -61,7 +61,10 @@ export function latentPriorCost(den: Denoiser, process: DiffusionProcess, latent
     const t = estimator.terms(den.params, normalized.ref, rng, { mode: elboMode(process), samples });
     normalized.dispose();
     const jacobian = logDetJacobian(latent.normalization, dim);
-    return np.array(Array.from(t.reconstruction, (r, b) => r + t.prior[b]! + t.diffusion[b]! - jacobian), { dtype: z.dtype });
+    return np.array(
+      Array.from(t.reconstruction, (r, b) => r + t.prior[b]! + t.diffusion[b]! - jacobian),
+      { dtype: z.dtype },
+    );
   };
 }
 
