@@ -9,7 +9,7 @@
 import { readdirSync } from "node:fs";
 
 /** The math core: schedules, the diffusion process, ELBO and decoder, target conversions, samplers,
- * guidance, the HVAE's ELBO and the latent model's bound, the optimiser and EMA, the ODE solver and likelihood, the metrics, Diffusion-LM's loss and rounding, the autoencoder's loss, the HVAE's objective. */
+ * guidance, the HVAE's ELBO and the latent model's bound (and its held-out evaluation), the optimiser and EMA, the ODE solver and likelihood, the metrics, Diffusion-LM's loss and rounding, the autoencoder's loss, the HVAE's objective. */
 export const mutate = [
   "src/schedule/*.ts",
   "src/diffusion/*.ts",
@@ -18,7 +18,7 @@ export const mutate = [
   "src/sample/*.ts",
   "src/guidance/*.ts",
   "src/ode/*.ts",
-  "src/eval/{energy,frechet,likelihood,ode-likelihood,elbo-variance}.ts",
+  "src/eval/{energy,frechet,likelihood,ode-likelihood,elbo-variance,latent}.ts",
   "src/train/adam.ts",
   "src/train/objectives/diffusion-lm.ts",
   "src/train/objectives/autoencoder.ts",

@@ -91,6 +91,10 @@ export function exportPytorch(model: string, out: string): PytorchExport {
     throw new UsageError(
       `--model ${model} is a ${kind === "text" ? "Diffusion-LM (text)" : "classifier"} run; --format pytorch hands over 2-D and image denoisers only (MLP and U-Net)`,
     );
+  if (config.latent)
+    throw new UsageError(
+      `--model ${model} is a latent run (vdm train --latent); --format pytorch hands over denoisers of their own data only`,
+    );
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0))
     throw new UsageError(`--out ${out} already exists and is not an empty directory; --format pytorch writes a new directory`);
   const step = trainingStep(dir);

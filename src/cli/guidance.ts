@@ -98,6 +98,10 @@ export function guidedDenoiser(
         };
       }
       if (!flags.classifier) throw new UsageError("--guidance classifier needs --classifier DIR (a checkpoint from vdm train-classifier)");
+      if (resolved.latent)
+        throw new UsageError(
+          "--guidance classifier: a latent model samples latents, which a classifier of images cannot guide; use --guidance cfg",
+        );
       const c = classifierFlag("classifier", flags.classifier);
       if (c.config.clean)
         throw new UsageError(

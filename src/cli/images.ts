@@ -6,6 +6,7 @@ import type { Normalization } from "../data/normalize.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
+import { heldOutLatentBound } from "../eval/latent.js";
 import { type BatchOptions, drawSamples, heldOutElbo } from "../eval/run.js";
 import { cfgModel } from "../guidance/guided.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -16,6 +17,7 @@ import { AncestralSampler } from "../sample/ancestral.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { dataShape, labelClasses, normalizationOf } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
+import type { LatentRun, LatentSampling } from "../train/latent.js";
 import { elboFacts } from "./facts.js";
 import { Progress } from "./progress.js";
 
@@ -37,8 +39,14 @@ export const reportBatches = (label: string, total: number, quiet: boolean, batc
   return { batch, onBatch: (done) => progress.update(done) };
 };
 
+/** The images a run's samples are: its data, or a latent run's decoded images (its autoencoder's shape and normalisation). */
+function imageSpace(config: RunConfig, latent: LatentRun | undefined): { shape: number[]; normalization: Normalization } {
+  const images = latent?.autoencoder.config ?? config;
+  return { shape: dataShape(images), normalization: normalizationOf(images) };
+}
+
 /**
- * At checkpoint `step`: DIR/grid-STEP.png with 16 samples of `den` (the EMA model; each image pixel
+ * At checkpoint `step` (a latent run: its samples decoded): DIR/grid-STEP.png with 16 samples of `den` (the EMA model; each image pixel
  * `zoom`×`zoom`), the same as DIR/grid.png (the latest), and DIR/loss.png with the losses so far,
  * so a long run can be watched.
  */
@@ -50,11 +58,13 @@ export function progressGrid(
   process: DiffusionProcess,
   losses: ArrayLike<number>,
   zoom: number,
+  latent?: LatentRun,
 ): void {
-  const shape = dataShape(config);
+  const { shape, normalization } = imageSpace(config, latent);
   const samples = drawSamples(den, process, {
-    normalization: normalizationOf(config),
+    normalization,
     shape,
+    latent,
     n: 16,
     rng: new Rng(config.seed + 7),
     sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }),
@@ -84,6 +94,7 @@ export function classRows(
   rng: Rng,
   sampler = new AncestralSampler(process),
   batches: BatchOptions = {},
+  latent?: LatentSampling,
 ): Float32Array {
   const model = cfgModel(den.model);
   const made: Denoiser["params"][] = [];
@@ -92,7 +103,7 @@ export function classRows(
     made.push({ net: tree.ref(den.params), labels: np.array(labels, { dtype: np.int32 }), scale: np.array([w]) });
     return { model, params: made.at(-1)! };
   };
-  const samples = drawSamples(guided, process, { normalization: z, shape, n: classes * perClass, rng, sampler, ...batches });
+  const samples = drawSamples(guided, process, { normalization: z, shape, latent, n: classes * perClass, rng, sampler, ...batches });
   tree.dispose(made);
   return samples;
 }
@@ -109,7 +120,11 @@ export interface ImageReportOptions {
   zoom: number;
 }
 
-/** Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. */
+/**
+ * Test bits/dim, sample grids, loss curve and metrics.json for a finished image run. A latent run
+ * (`latent`: its autoencoder and the test images) draws decoded samples and reports the latent bound
+ * (eval/latent.ts, one draw of q(z|x) per image) on the test images instead of the ELBO.
+ */
 export function imageReport(
   config: RunConfig,
   dir: string,
@@ -119,30 +134,45 @@ export function imageReport(
   losses: Float32Array,
   o: ImageReportOptions,
   extra: Record<string, unknown>,
+  latent?: { run: LatentRun; test: PointSet },
 ) {
-  const z = normalizationOf(config);
-  const shape = dataShape(config);
+  const { shape, normalization: z } = imageSpace(config, latent?.run);
   const rng = new Rng(config.seed + 1);
+  const images = latent?.test ?? split.test;
   const test = subset(
-    split.test,
-    Array.from({ length: Math.min(o.evalImages, split.test.n) }, (_, i) => i),
+    images,
+    Array.from({ length: Math.min(o.evalImages, images.n) }, (_, i) => i),
   );
   let started = performance.now();
-  const elbo = heldOutElbo(den, process, test, {
-    normalization: z,
-    rng,
-    decoder: config.data.decoder ?? "discretized",
-    samples: o.elboSamples,
-    ...reportBatches("eval (test bits/dim)", test.n, o.quiet),
-  });
+  const batches = reportBatches("eval (test bits/dim)", test.n, o.quiet);
+  const bound = latent
+    ? { latentBound: heldOutLatentBound(den, process, latent.run, test, { rng, elboSamples: o.elboSamples, ...batches }) }
+    : elboFacts(
+        heldOutElbo(den, process, test, {
+          normalization: z,
+          rng,
+          decoder: config.data.decoder ?? "discretized",
+          samples: o.elboSamples,
+          ...batches,
+        }),
+        process,
+      );
   const evalSeconds = (performance.now() - started) / 1000;
   const sampler = new AncestralSampler(process, { steps: o.sampleSteps });
   started = performance.now();
-  const samples = drawSamples(den, process, { normalization: z, shape, n: 64, rng, sampler, ...reportBatches("samples", 64, o.quiet) });
+  const samples = drawSamples(den, process, {
+    normalization: z,
+    shape,
+    latent: latent?.run,
+    n: 64,
+    rng,
+    sampler,
+    ...reportBatches("samples", 64, o.quiet),
+  });
   const sampleSeconds = (performance.now() - started) / 1000;
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
   const panels = [
-    { title: "held-out test images", pixels: split.test.points.subarray(0, 64 * test.dim), shape, n: Math.min(64, split.test.n), cols: 8 },
+    { title: "held-out test images", pixels: images.points.subarray(0, 64 * test.dim), shape, n: Math.min(64, images.n), cols: 8 },
     { title: `samples (${o.sampleSteps} ancestral steps)`, pixels: samples, shape, n: 64, cols: 8 },
   ];
   writeFileAtomic(
@@ -164,6 +194,7 @@ export function imageReport(
       new Rng(config.seed + 3),
       sampler,
       reportBatches("guided samples", classes * perClass, o.quiet),
+      latent?.run,
     );
     written.push(join(dir, "cfg.png"));
     const rowLabels = Array.from({ length: classes }, (_, k) => className(config.data.spec, k));
@@ -181,7 +212,7 @@ export function imageReport(
     schedule: config.schedule,
     timesteps: config.timesteps,
     model: config.model,
-    ...elboFacts(elbo, process),
+    ...bound,
     testImages: test.n,
     elboSamples: o.elboSamples,
     sampleSteps: o.sampleSteps,

@@ -8,12 +8,14 @@ import { mixtureParams, oracleModel } from "../densities/oracle.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import { readCheckpointConfig } from "../io/checkpoint.js";
 import { type BackendName, backendNames, chooseBackend, onnxRuntimeFix, onnxRuntimeLoads } from "../onnx/available.js";
+import { onnxLatentSampling } from "../onnx/latent.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
-import { dataShape } from "../train/build.js";
+import { dataShape, normalizationOf } from "../train/build.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
+import { type LatentRun, loadLatentRun } from "../train/latent.js";
 import { isHvaeRun, loadRun } from "../train/load.js";
 import { modelDirectory, shippedModelNames } from "../train/shipped.js";
 import { defineFlags, type FlagValues, int, oneOf, optionalInt, UsageError } from "./args.js";
@@ -29,10 +31,12 @@ export interface ResolvedModel {
   /** the data set the model describes */
   data: string;
   dim: number;
-  /** one example's shape ([dim] for points, [rows, cols, channels] for images) */
+  /** one example's shape ([dim] for points, [rows, cols, channels] for images; a latent model's: the decoded images') */
   shape: number[];
-  /** the run's config.data (absent for the oracle) */
+  /** the run's config.data (absent for the oracle; a latent model's: its autoencoder's, the images') */
   dataConfig?: RunConfig["data"];
+  /** a latent model (`vdm train --latent`): the samplers run on its latents, which its autoencoder decodes to images */
+  latent?: LatentRun;
   seed: number;
   /** the schedule the model was trained on (by name) */
   scheduleName: string;
@@ -158,7 +162,11 @@ type ModelFlags = FlagValues<typeof modelFlags.specs> & Partial<BackendFlags>;
 
 export function resolveModel(flags: ModelFlags): ResolvedModel {
   const resolved = resolveJaxModel(flags);
-  return { ...resolved, jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, parseBackend(flags)) };
+  const backend = parseBackend(flags);
+  // a latent model's decoder runs on the backend too (for as long as the process runs), its autoencoder and normalisation kept
+  const latent =
+    resolved.latent && (backend.onnx ? { ...resolved.latent, ...onnxLatentSampling(resolved.latent, backend.session) } : resolved.latent);
+  return { ...resolved, ...(latent ? { latent } : {}), jaxDenoiser: resolved.denoiser, denoiser: onBackend(resolved.denoiser, backend) };
 }
 
 /**
@@ -221,14 +229,23 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
     if (flags[name] !== undefined && flags[name] !== "")
       throw new UsageError(`--${name} is for --model oracle; the checkpoint ${flags.model} has its own (--${name} ${own})`);
   }
+  const latent = loadLatentRun(dir, config);
+  // a latent model describes its autoencoder's images: their shape, normalisation and folder
+  const images = latent
+    ? {
+        ...latent.autoencoder.config,
+        data: { ...latent.autoencoder.config.data, dataDir: config.data.dataDir ?? latent.autoencoder.config.data.dataDir },
+      }
+    : config;
   return {
     denoiser: run.denoiser,
     process: run.process,
-    normalization: run.normalization,
+    normalization: latent ? normalizationOf(images) : run.normalization,
     data: flags.data || config.data.spec,
-    dim: config.data.dim,
-    shape: dataShape(config),
-    dataConfig: config.data,
+    dim: images.data.dim,
+    shape: dataShape(images),
+    dataConfig: images.data,
+    ...(latent ? { latent } : {}),
     seed: config.seed,
     scheduleName: config.schedule,
     classifierFree: (config.cfgDropout ?? 0) > 0,

@@ -40,6 +40,7 @@ import { elboFacts, meanOfLast, trainedSummary } from "./facts.js";
 import { scaleFlag } from "./guidance.js";
 import { hvaeTrainReport } from "./hvae.js";
 import { imageReport, progressGrid } from "./images.js";
+import { latentBoundLine } from "./latent.js";
 import { backendFlags, parseBackend, withBackend } from "./model.js";
 import { pictureFlags } from "./pictures.js";
 import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "./training.js";
@@ -64,6 +65,10 @@ const denoiserFlags = defineFlags("Denoiser", {
     parse: optional(oneOf("simple", "elbo")),
   },
   conditional: { type: "boolean", help: "train p(x | y) on the data's labels (see above)" },
+  latent: {
+    value: "AE",
+    help: "train on the latents of the autoencoder run AE (vdm train-autoencoder) instead of the images; samples are decoded through it (see above)",
+  },
   "cfg-dropout": {
     default: runDefaults.cfgDropout,
     value: "P",
@@ -218,18 +223,19 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
     }),
     flags["no-report"]
       ? undefined
-      : (c, s) => {
+      : (c, s, latent) => {
           if (!c.data.shape || isHvaeRun(c)) return;
           const trained = trainedModel(c, s.ema);
           withBackend(trained.denoiser, parseBackend(flags), (den) =>
-            progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom),
+            progressGrid(c, flags.out, s.step, den, trained.process, s.losses.subarray(0, s.step), imageOptions.zoom, latent),
           );
         },
     owner,
     [imageReportFlags],
+    flags.latent || undefined,
   );
   if (!trained) return;
-  const { config, dir, split, state, facts } = trained;
+  const { config, dir, split, state, facts, latent } = trained;
   const summary = (digits: number) => `trained ${config.data.spec}: ${trainedSummary(facts, trained.firstStep, trained.seconds, digits)}`;
   if (flags["no-report"]) {
     if (flags.json) return void console.log(JSON.stringify({ data: config.data.spec, ...facts }));
@@ -254,12 +260,14 @@ export async function trainDenoiser(parsed: DenoiserFlags, given: ReadonlySet<st
   };
   if (config.data.shape) {
     const metrics = withBackend(denoiser, backend, (den) =>
-      imageReport(config, dir, den, process, split, state.losses, imageOptions, extra),
+      imageReport(config, dir, den, process, split, state.losses, imageOptions, extra, latent),
     );
     if (flags.json) return void console.log(JSON.stringify(metrics));
     console.log(summary(2));
     console.log(
-      `test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`,
+      "latentBound" in metrics
+        ? latentBoundLine(config.data.spec, metrics.testImages, metrics.latentBound)
+        : `test: ${metrics.bpd.toFixed(3)} bits/dim on ${metrics.testImages} images (reconstruction ${metrics.terms.reconstruction.toFixed(1)}, prior ${metrics.terms.prior.toFixed(3)}, diffusion ${metrics.terms.diffusion.toFixed(1)} nats)`,
     );
     console.log(`wrote ${metrics.written.join(", ")}`);
     return;

@@ -3,6 +3,7 @@
  * checks against a run's own values, and `trainFromFlags`, which builds (or resumes) a run's config
  * and trains it with progress until done or Ctrl-C.
  */
+import { join } from "node:path";
 import { systemFashionMnist } from "../data/images.js";
 import { imageNames, isImageSet, loadSplit, type PointSet, type Split, toyNames } from "../data/index.js";
 import type { TrainingState } from "../io/state.js";
@@ -16,6 +17,15 @@ import { onnxStepper } from "../onnx/train.js";
 import { learnedScheduleKinds, scheduleNames } from "../schedule/index.js";
 import type { RunConfig } from "../train/config.js";
 import { type RunOptions, runConfigFor, runDefaults } from "../train/defaults.js";
+import {
+  AUTOENCODER_DIR,
+  type LatentAutoencoder,
+  type LatentRun,
+  latentRun,
+  latentRunConfig,
+  loadAutoencoder,
+  saveAutoencoder,
+} from "../train/latent.js";
 import { trainAsync } from "../train/trainer.js";
 import {
   asUsage,
@@ -33,6 +43,7 @@ import {
   UsageError,
 } from "./args.js";
 import { earlierFacts, type TrainingFacts, trainingFacts, writeTrainingFacts } from "./facts.js";
+import { autoencoderFlag, encodeWithProgress } from "./latent.js";
 import { type backendFlags, parseBackend } from "./model.js";
 import { pictureFlags } from "./pictures.js";
 import { Progress } from "./progress.js";
@@ -164,7 +175,8 @@ const resumeFlags: Record<string, ResumeFlag<TrainFlags["values"]>> &
   "fourier-features": { of: (c) => flagText(mlpOf(c)?.fourierFeatures) },
   "label-column": { of: (c) => c.data.labelColumn ?? "" },
   base: { of: (c) => flagText(unetOf(c)?.base ?? cnnOf(c)?.channels[0] ?? autoencoderOf(c)?.base) },
-  latent: { of: (c) => autoencoderOf(c)?.latent.join("x") },
+  // train-autoencoder's latent shape, or the autoencoder run of a latent run (vdm train --latent)
+  latent: { of: (c) => autoencoderOf(c)?.latent.join("x") ?? c.latent?.autoencoder },
   "kl-weight": { of: (c) => flagText(autoencoderOf(c)?.klWeight) },
   multipliers: {
     of: (c) =>
@@ -193,6 +205,8 @@ export interface TrainedRun {
   state: TrainingState;
   /** what metrics.json holds of the training; the reports add theirs */
   facts: TrainingFacts;
+  /** a latent run (`--latent`): its autoencoder and decoder, and the test images its latents encode */
+  latent?: { run: LatentRun; test: PointSet };
   /** the step this invocation started from, and its seconds */
   firstStep: number;
   seconds: number;
@@ -203,7 +217,8 @@ export interface TrainedRun {
  * config, and train it with progress until done or Ctrl-C; returns what the reports need, or
  * undefined when a resumed run had nothing left to train. `options` adds what the command decides
  * (target, loss, classes, …); `owner` is `vdm demo`, which replaces its own runs; `imageOnly` holds the
- * command's own tables of image-only flags (refused, with the shared ones, for points).
+ * command's own tables of image-only flags (refused, with the shared ones, for points); `latentFrom`
+ * is `vdm train --latent AE`'s autoencoder run, whose latents of the images the run trains on.
  * The training facts go to metrics.json (until the report replaces them); a run stopped by Ctrl-C
  * then ends with `Interrupted`.
  */
@@ -212,19 +227,24 @@ export async function trainFromFlags(
   given: ReadonlySet<string>,
   kind: RunKind,
   options: (train: PointSet) => RunOptions,
-  onCheckpoint?: (config: RunConfig, state: TrainingState) => void,
+  onCheckpoint?: (config: RunConfig, state: TrainingState, latent: LatentRun | undefined) => void,
   owner?: "demo",
   imageOnly: readonly FlagGroup[] = [],
+  latentFrom?: string,
 ): Promise<TrainedRun | undefined> {
   if (!flags.out) throw new UsageError("--out DIR is required (where the checkpoint and pictures go)");
   const dir = flags.out;
   const claim = checkOut(dir, { resume: flags.resume, force: flags.force, kind, ...(owner ? { owner } : {}) });
   let config: RunConfig;
   let firstStep = 0;
+  let images: Split | undefined;
+  let ae: LatentAutoencoder | undefined;
+  let split: Split | undefined;
   if (flags.resume) {
     const resumed = resumeRun(dir, kind, { values: flags, raw }, given, resumeFlags);
     if (resumed.nothingLeft) return undefined;
     ({ config, done: firstStep } = resumed);
+    if (config.latent) ae = loadAutoencoder(join(dir, AUTOENCODER_DIR));
   } else {
     const { seed } = flags;
     const image = isImageSet(flags.data);
@@ -237,41 +257,50 @@ export async function trainFromFlags(
       );
     if (!flags.data.toLowerCase().endsWith(".csv"))
       refuseGiven(given, ["label-column"], `names a column of a CSV file; --data ${flags.data} is not one`);
-    const split = loadSplit(
+    if (latentFrom && !image) throw new UsageError(`--latent trains on the latents of images; --data ${flags.data} is points`);
+    images = loadSplit(
       flags.data,
       seed,
       image ? { train: 0, test: 0, dataDir: flags["data-dir"] } : { labelColumn: flags["label-column"] },
     );
+    if (latentFrom) {
+      ae = autoencoderFlag(latentFrom, flags.data);
+      split = encodeWithProgress(ae, images, seed, flags.quiet);
+    }
     const { base, multipliers, attention } = flags;
     const unet = { ...(base ? { base } : {}), ...(multipliers ? { multipliers } : {}), ...(attention ? { attention } : {}) };
     // the config's options come from the flags: what the library refuses in them is a usage mistake
+    const runOptions = {
+      ...(flags.schedule ? { schedule: flags.schedule } : {}),
+      ...(flags.timesteps ? { timesteps: flags.timesteps } : {}),
+      ...(flags.steps ? { steps: flags.steps } : {}),
+      ...(flags.batch ? { batch: flags.batch } : {}),
+      ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+      ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
+      ...(flags["ema-decay"] !== undefined ? { emaDecay: flags["ema-decay"] } : {}),
+      unet,
+      ...(flags.hidden !== undefined ? { hidden: flags.hidden } : {}),
+      layers: flags.layers,
+      fourierFeatures: flags["fourier-features"],
+      seed,
+      ...options((split ?? images).train),
+    };
     config = asUsage(() =>
-      runConfigFor(
-        flags.data,
-        split,
-        {
-          ...(flags.schedule ? { schedule: flags.schedule } : {}),
-          ...(flags.timesteps ? { timesteps: flags.timesteps } : {}),
-          ...(flags.steps ? { steps: flags.steps } : {}),
-          ...(flags.batch ? { batch: flags.batch } : {}),
-          ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-          ...(flags["lr-decay"] === "cosine" ? { lrDecay: "cosine" as const } : {}),
-          ...(flags["ema-decay"] !== undefined ? { emaDecay: flags["ema-decay"] } : {}),
-          unet,
-          ...(flags.hidden !== undefined ? { hidden: flags.hidden } : {}),
-          layers: flags.layers,
-          fourierFeatures: flags["fourier-features"],
-          seed,
-          ...options(split.train),
-        },
-        { labelColumn: flags["label-column"], dataDir: flags["data-dir"] },
-      ),
+      ae && split
+        ? latentRunConfig(latentFrom!, ae, split, runOptions, flags["data-dir"])
+        : runConfigFor(flags.data, images!, runOptions, { labelColumn: flags["label-column"], dataDir: flags["data-dir"] }),
     );
   }
-  const split = runSplit(config);
+  if (!split) {
+    // the run's data as its config names them (a latent run: its images, encoded as the fresh run encoded them)
+    images = runSplit(config);
+    split = ae ? encodeWithProgress(ae, images, config.seed, flags.quiet) : images;
+  }
+  const latent = ae && images && { run: latentRun(config, ae), test: images.test };
   const backend = parseBackend(flags);
   const earlier = flags.resume ? earlierFacts(dir) : {};
   claim();
+  if (ae && !flags.resume) saveAutoencoder(dir, ae);
   const started = performance.now();
   let progress: Progress | undefined;
   const result = await stopOnCtrlC((signal) =>
@@ -284,7 +313,7 @@ export async function trainFromFlags(
         progress.update(p.step, p.loss, p.variance);
       },
       ...(backend.onnx ? { makeStepper: onnxStepper(backend.session) } : {}),
-      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state) } : {}),
+      ...(onCheckpoint ? { onCheckpoint: (state: TrainingState) => onCheckpoint(config, state, latent?.run) } : {}),
     }),
   );
   const { state } = result;
@@ -292,7 +321,7 @@ export async function trainFromFlags(
   const facts = trainingFacts(state, firstStep, seconds, result.stepsPerSecond, earlier);
   writeTrainingFacts(dir, config.data.spec, facts); // kept if the report is skipped or stopped
   if (!result.completed) throw interrupted(kind, dir, state.step, config.steps);
-  return { config, dir, split, state, facts, firstStep, seconds };
+  return { config, dir, split, state, facts, firstStep, seconds, ...(latent ? { latent } : {}) };
 }
 
 /** The training and held-out data of a run, as its config names them (spec, counts, seed, label column, image directory). */

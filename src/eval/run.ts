@@ -9,12 +9,13 @@ import { denormalize, identityNormalization, logDetJacobian, type Normalization,
 import { exampleShape, type PointSet, subset } from "../data/sets.js";
 import { isToy, toyData } from "../data/toy.js";
 import type { DecoderKind } from "../diffusion/decoder.js";
-import { ElboEstimator, type ElboTerms, summarizeElbo } from "../diffusion/elbo.js";
+import { ElboEstimator, type ElboMode, type ElboTerms, summarizeElbo } from "../diffusion/elbo.js";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { numpy as np } from "../engine/jax.js";
 import { defaultSampler } from "../sample/by-name.js";
 import type { Denoiser, SampleOptions, Sampler } from "../sample/sampler.js";
+import type { LatentSampling } from "../train/latent.js";
 import { energyDistance } from "./energy.js";
 import { meanAndStdError } from "./likelihood.js";
 
@@ -75,11 +76,14 @@ export interface DrawSamplesOptions extends BatchOptions, SampleOptions {
   rng?: Rng;
   /** the sampler (default `defaultSampler(process)`, what the CLI samples with: DPM-Solver++ 2M on 20 levels) */
   sampler?: Sampler;
+  /** a latent model's latents and decoder: the sampler runs in `latent.shape` and each batch is decoded to `shape` (default: none, samples are the data) */
+  latent?: LatentSampling;
 }
 
 /**
  * Samples in data space: draw n examples of `shape` in normalised space (ancestral sampling by
- * default), `batch` at a time, then map back through the normalisation.
+ * default), `batch` at a time, then map back through the normalisation. A latent model's sampler
+ * draws latents instead, which its decoder maps to normalised data x̂(z).
  */
 export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, options: DrawSamplesOptions): Float32Array {
   const { shape, n = 1000, rng = new Rng(0), sampler = defaultSampler(process), batch = n, onBatch, onStep } = options;
@@ -88,8 +92,9 @@ export function drawSamples(den: BatchDenoiser, process: DiffusionProcess, optio
   const out = new Float32Array(n * dim);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const x = sampler.sample(typeof den === "function" ? den(start, m) : den, [m, ...shape], rng, { onStep });
-    out.set(x.dataSync() as Float32Array, start * dim);
+    const { latent } = options;
+    const x = sampler.sample(typeof den === "function" ? den(start, m) : den, [m, ...(latent?.shape ?? shape)], rng, { onStep });
+    out.set((latent ? latent.decode(x) : x).dataSync() as Float32Array, start * dim);
     onBatch?.(start + m);
   }
   return denormalize(out, z);
@@ -106,6 +111,9 @@ export interface ElboEvalOptions extends BatchOptions {
   /** draws over t per example when the sum over t is estimated (long or continuous chains; default 64) */
   samples?: number;
 }
+
+/** How held-out ELBOs sum over t: exactly for short chains (T ≤ 100), an unbiased estimate over t otherwise. */
+export const elboMode = (process: DiffusionProcess): ElboMode => (process.T > 0 && process.T <= 100 ? "exact" : "mc");
 
 /**
  * The three ELBO terms on held-out data, per example, in batches. With the Gaussian decoder the
@@ -125,8 +133,7 @@ export function heldOutElbo(den: Denoiser, process: DiffusionProcess, test: Poin
   const shape = exampleShape(test);
   const normalized = normalize(test.points, z);
   const estimator = new ElboEstimator(den.model, process, decoder);
-  // exact sum over t for short chains; an unbiased estimate over t otherwise
-  const mode = process.T > 0 && process.T <= 100 ? "exact" : "mc";
+  const mode = elboMode(process);
   const all: ElboTerms = { reconstruction: new Float64Array(test.n), prior: new Float64Array(test.n), diffusion: new Float64Array(test.n) };
   const variances = new Float64Array(test.n);
   for (let start = 0; start < test.n; start += batch) {

@@ -8,6 +8,7 @@ export { type AdamConfig, type AdamState, defaultAdam, type HostScalars } from "
 export { buildModel, buildProcess, initParams, normalizationOf, trainedModel } from "./build.js";
 export { type RunConfig, runConfigSchema, validateRunConfig } from "./config.js";
 export { makeRunConfig, type RunOptions, runConfigFor } from "./defaults.js";
+export type { LatentSampling } from "./latent.js";
 export {
   type EmbeddingParams,
   type TextLossEnds,

@@ -95,6 +95,17 @@ const learnedInitSchema = object({ gammaMin: finite, gammaMax: finite, hidden: c
 });
 
 /**
+ * A latent run's autoencoder: the VDM models z ~ q(z|x) of the autoencoder whose config and EMA
+ * weights the run holds under DIR/autoencoder/ (train/latent.ts); the run's data are those latents.
+ */
+const latentSchema = object({
+  /** where the autoencoder was read from when the run was made (a record; the run reads its own copy) */
+  autoencoder: text(),
+  /** one latent's shape [rows, cols, channels]: the run's data.shape */
+  shape: list("positive integers", positiveInt(MAX_DIM), { length: 3 }),
+});
+
+/**
  * A run's full configuration, as stored in its config.json: data and normalisation, model,
  * prediction target, loss weighting, schedule, timesteps (0 = continuous), optimiser and steps.
  */
@@ -129,12 +140,16 @@ export const runConfigSchema = z
       seed,
       adam: adamSchema,
       checkpointEvery: count(),
+      /** a latent diffusion run: the autoencoder whose latents are the data (absent: the data themselves) */
+      latent: latentSchema.optional(),
     },
     expecting("a JSON object"),
   )
   .superRefine((c, ctx) => {
     if (isLearnedSchedule(c.schedule) && !c.learnedSchedule)
       ctx.addIssue({ code: "custom", continue: false, path: ["learnedSchedule"], message: "is missing (an object)", input: undefined });
+    if (c.latent && c.latent.shape.join(",") !== (c.data.shape ?? []).join(","))
+      ctx.addIssue({ code: "custom", continue: false, path: ["latent", "shape"], message: "must equal data.shape", input: c.latent.shape });
     const path = `model.${c.model.kind}`;
     const kind = networkKinds[c.model.kind]!;
     kind.check?.(c.model[c.model.kind], { dim: c.data.dim, task: c.task ?? "denoiser", path }, (field, message, input) =>

@@ -155,6 +155,10 @@ function compareEstimators(flags: Parsed<typeof flagTables>, names: ChainEstimat
   const rng = new Rng(flags.seed);
   // the oracle on --schedule in continuous time (discretised to each T below); a run has its own schedule
   const resolved = resolveModel({ ...flags, ...(flags.model === "oracle" ? { timesteps: 0 } : { schedule: "", timesteps: undefined }) });
+  if (resolved.latent)
+    throw new UsageError(
+      `${flags.model} is a latent model: vdm eval --model ${flags.model} reports its bound (the latent ELBO is its prior part)`,
+    );
   let x0: Array;
   if (resolved.oracle) {
     x0 = sampleMixture(knownMixture(flags.data), n, rng);

@@ -6,101 +6,19 @@ import type { PointSet } from "../../data/sets.js";
 import { mixtureLogDensity, mixtureParams } from "../../densities/oracle.js";
 import { Rng } from "../../engine/index.js";
 import { numpy as np } from "../../engine/jax.js";
+import { heldOutLatentBound } from "../../eval/latent.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
-import { type OdeLikelihood, type OdeLikelihoodOptions, odeLikelihood } from "../../eval/ode-likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
-import { onnxFlow } from "../../onnx/flow.js";
-import { ODE_SIGMA_MAX } from "../../sample/predict.js";
-import {
-  defineFlags,
-  type FlagValues,
-  helpText,
-  int,
-  omit,
-  oneOf,
-  optional,
-  optionalInt,
-  parseGiven,
-  positive,
-  refuseGiven,
-  UsageError,
-} from "../args.js";
+import { defineFlags, helpText, int, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
 import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
 import { evalHvae, namesHvaeRun } from "../hvae.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
-import { type Backend, backendFlags, modelFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
-import { Progress } from "../progress.js";
+import { latentBoundLine } from "../latent.js";
+import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
+import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
 import { imageJudge } from "../quality.js";
-import { makeSampler, maxSigmaFlag, samplerFlags } from "../samplers.js";
-
-/** `--likelihood ode` and its solver's flags. */
-const likelihoodFlags = defineFlags(
-  "Likelihood",
-  {
-    likelihood: {
-      default: "elbo",
-      value: "elbo|ode",
-      parse: oneOf("elbo", "ode"),
-      help: "elbo reports the ELBO bound; ode also integrates the probability-flow ODE from each held-out point to the prior for its exact log-likelihood",
-    },
-    rtol: { default: "1e-5", value: "R", help: "ode: the relative tolerance of the adaptive Dormand–Prince 5(4) solver", parse: positive },
-    atol: { default: "1e-5", value: "A", help: "ode: its absolute tolerance", parse: positive },
-    "ode-steps": { value: "N", help: "ode: N fixed steps instead, at 6N + 1 evaluations", parse: optionalInt({ min: 1 }) },
-    divergence: {
-      value: "exact|hutchinson",
-      help: "ode: exact (D network products per evaluation; the default up to 16 dimensions) or hutchinson (one Rademacher probe per point; unbiased)",
-      parse: optional(oneOf("exact", "hutchinson")),
-    },
-  },
-  `With --likelihood ode, image pixels are dequantised uniformly over their 8-bit bins, so bits/dim are
-comparable with published ODE numbers. The path ends where the ODE samplers start (--max-sigma,
-default ${ODE_SIGMA_MAX}; the oracle: the prior level), with the prior N(0, I) there. With --backend onnx the
-drift and its divergence (the network and its forward-mode products) run in ONNX Runtime.`,
-);
-type LikelihoodFlags = FlagValues<typeof likelihoodFlags.specs> & { "max-sigma": string } & Partial<FlagValues<typeof backendFlags.specs>>;
-
-/** What --likelihood asks for, checked before any work: undefined for elbo; for ode, the solver's options and the backend of its drift. */
-function odeRequest(resolved: ResolvedModel, flags: LikelihoodFlags): OdeRequest | undefined {
-  if (flags.likelihood === "elbo") return undefined;
-  const { rtol, atol, "ode-steps": steps, divergence } = flags;
-  const sigmaMax = maxSigmaFlag(flags["max-sigma"], resolved) ?? ODE_SIGMA_MAX;
-  return { options: { rtol, atol, steps, divergence, sigmaMax }, backend: parseBackend(flags) };
-}
-type OdeRequest = { options: Pick<OdeLikelihoodOptions, "rtol" | "atol" | "steps" | "divergence" | "sigmaMax">; backend: Backend };
-
-/** The probability-flow log-likelihood of `test` as `request` asks, with progress on stderr. */
-function odeFromFlags(resolved: ResolvedModel, request: OdeRequest, test: PointSet, rng: Rng, image: boolean): OdeLikelihood {
-  const batch = image ? 16 : test.n;
-  const progress = new Progress("ODE likelihood", test.n, 0, process.stderr, false);
-  let done = 0;
-  const { backend } = request;
-  const sessions: { close(): void }[] = [];
-  const flow = backend.onnx
-    ? (exact: boolean) => {
-        const f = onnxFlow(resolved.jaxDenoiser.model, resolved.jaxDenoiser.params, exact, backend.session);
-        sessions.push(f);
-        return f;
-      }
-    : undefined;
-  try {
-    return odeLikelihood(resolved.jaxDenoiser, resolved.process, test, {
-      normalization: resolved.normalization,
-      rng,
-      ...request.options,
-      dequantize: image,
-      batch,
-      onBatch: (n) => {
-        done = n;
-        progress.update(n);
-      },
-      onStep: (fraction) => progress.update(Math.min(test.n, done + Math.floor(fraction * Math.min(batch, test.n - done)))),
-      flow,
-    });
-  } finally {
-    sessions.forEach((s) => s.close());
-  }
-}
+import { makeSampler, samplerFlags } from "../samplers.js";
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
 function exactNats(data: string, test: PointSet) {
@@ -112,20 +30,6 @@ function exactNats(data: string, test: PointSet) {
   const { mean, se } = meanAndStdError(logp);
   return { nats: -mean, natsStdError: se, bpd: -mean / (test.dim * Math.LN2), bpdStdError: se / (test.dim * Math.LN2) };
 }
-
-/** The ODE result as JSON: bits/dim and nats with standard errors, and the evaluations used. */
-const odeJson = (ode: OdeLikelihood) => ({
-  bpd: ode.bpd,
-  bpdStdError: ode.bpdStdError,
-  nats: ode.nats,
-  natsStdError: ode.natsStdError,
-  evaluations: ode.evaluations,
-  divergence: ode.divergence,
-  gamma: ode.gamma,
-});
-
-const odeLine = (ode: OdeLikelihood) =>
-  `probability-flow ODE: ${ode.bpd.toFixed(4)} ± ${ode.bpdStdError.toFixed(4)} bits/dim = ${ode.nats.toFixed(4)} ± ${ode.natsStdError.toFixed(4)} nats (−log p; ${ode.divergence} divergence, ${ode.evaluations.toFixed(0)} evaluations per point)`;
 
 /** `vdm eval`'s own flags. */
 const evalFlags = defineFlags("Flags", {
@@ -143,6 +47,12 @@ const imageFlags = defineFlags("Images", {
   "elbo-samples": { default: "16", value: "K", help: "draws of t per test image", parse: int({ min: 1 }) },
   quality: { type: "boolean", help: "also measure the quality of --quality-n samples (see above)" },
   "quality-n": { default: "500", value: "N", help: "the number of samples --quality draws", parse: int({ min: 2 }) },
+  "iw-samples": {
+    default: "1",
+    value: "K",
+    help: "a latent model: draws of q(z|x) per image of its bound (see above)",
+    parse: int({ min: 1 }),
+  },
 });
 
 /** The flag tables `vdm eval` parses, in the order its help lists them. */
@@ -171,7 +81,10 @@ draws --quality-n samples with the sampler below (a conditional model: classes 0
 --guidance cfg --scale w if given) and reports the Fréchet distance between their features and
 those of as many test images in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
 its noise floor (two disjoint sets of test images), and the fraction of samples the classifier puts in
-their requested class.`,
+their requested class.
+A latent model (vdm train --latent): the bound on −log p(x) in the image's bits/dim, with its
+reconstruction, encoder and prior (the latent VDM's −ELBO) parts, each averaged over --iw-samples
+draws z_k ~ q(z|x), and the importance-weighted bound −log (1/K) Σ_k p(x|z_k) p(z_k)/q(z_k|x).`,
   ...flagTables,
 );
 
@@ -186,6 +99,9 @@ export function run(argv: string[]): void {
     refuseGiven(given, ["rtol", "atol", "ode-steps", "divergence"], "the ODE solver's flags apply with --likelihood ode only");
   const resolved = resolveModel(flags);
   const guidance = Object.keys(omit(guidanceFlags, "class").specs);
+  if (!resolved.latent) refuseGiven(given, ["iw-samples"], "a latent model's bound only (vdm train --latent)");
+  else if (flags.likelihood === "ode")
+    throw new UsageError("--likelihood ode: a latent model reports its latent bound (--iw-samples), not the ODE likelihood");
   if (resolved.shape.length === 3) {
     // without --quality nothing is sampled: the sampler's and the guidance's flags would do nothing (--max-sigma also ends the ODE's path)
     if (!flags.quality)
@@ -294,6 +210,7 @@ function imageQualityFromFlags(
   const x = drawSamples(den, resolved.process, {
     normalization: resolved.normalization,
     shape: resolved.shape,
+    latent: resolved.latent,
     n,
     rng: new Rng(flags.seed + 5),
     sampler,
@@ -305,7 +222,7 @@ function imageQualityFromFlags(
 
 function evalImages(
   resolved: ResolvedModel,
-  flags: LikelihoodFlags & QualityFlags & { n: number; "elbo-samples": number; quality: boolean; json: boolean },
+  flags: LikelihoodFlags & QualityFlags & { n: number; "elbo-samples": number; "iw-samples": number; quality: boolean; json: boolean },
 ): void {
   const data = resolved.dataConfig!;
   const { n, seed } = flags; // n >= 2: a standard error needs two images
@@ -315,16 +232,23 @@ function evalImages(
   const test = loadSplit(resolved.data, resolved.seed, { train: 1, test: n, dataDir: flags["data-dir"] || data.dataDir || "" }).test;
   if (test.dim !== resolved.dim) throw new Error(`data "${resolved.data}" have ${test.dim} pixels per image, the model ${resolved.dim}`);
   console.error(
-    `eval: the ELBO of ${test.n} test images (--n) with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
+    `eval: the ${resolved.latent ? `latent bound of ${test.n} test images (--n), ${flags["iw-samples"]} draws of q(z|x) each (--iw-samples)` : "ELBO"}${resolved.latent ? "" : ` of ${test.n} test images (--n)`} with ${samples} draws of t each (--elbo-samples)${ode ? ", then their probability-flow ODE likelihood" : ""}${qualityWanted ? `, then ${qualityWanted.n} samples for their quality (--quality-n)` : ""}; progress below`,
   );
   const started = performance.now();
-  const elbo = heldOutElbo(resolved.denoiser, resolved.process, test, {
-    normalization: resolved.normalization,
-    rng: new Rng(seed + 1),
-    decoder: data.decoder ?? "discretized",
-    samples,
-    ...reportBatches("eval (test bits/dim)", test.n, false),
-  });
+  const batches = reportBatches("eval (test bits/dim)", test.n, false);
+  const [rng, iwSamples] = [new Rng(seed + 1), flags["iw-samples"]];
+  const bound =
+    resolved.latent &&
+    heldOutLatentBound(resolved.denoiser, resolved.process, resolved.latent, test, { rng, elboSamples: samples, iwSamples, ...batches });
+  const elbo = bound
+    ? { bpd: bound.bpd, latentBound: bound }
+    : heldOutElbo(resolved.denoiser, resolved.process, test, {
+        normalization: resolved.normalization,
+        rng,
+        decoder: data.decoder ?? "discretized",
+        samples,
+        ...batches,
+      });
   const likelihood = ode ? odeFromFlags(resolved, ode, test, new Rng(seed + 3), true) : undefined;
   const quality = qualityWanted ? imageQualityFromFlags(resolved, flags, qualityWanted) : undefined;
   const out = {
@@ -336,10 +260,12 @@ function evalImages(
     seconds: (performance.now() - started) / 1000,
   };
   if (flags.json) return void console.log(JSON.stringify(out));
-  console.log(
-    `${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`,
-  );
-  if (elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
+  if ("latentBound" in elbo) console.log(latentBoundLine(resolved.data, test.n, elbo.latentBound));
+  else
+    console.log(
+      `${resolved.data}: ${elbo.bpd.toFixed(4)} bits/dim on ${test.n} test images = ${elbo.nats.toFixed(1)} ± ${elbo.stdError.toFixed(1)} nats (reconstruction ${elbo.terms.reconstruction.toFixed(2)}, prior ${elbo.terms.prior.toFixed(3)}, diffusion ${elbo.terms.diffusion.toFixed(1)})`,
+    );
+  if ("diffusionVariance" in elbo && elbo.diffusionVariance !== undefined) console.log(varianceLine(elbo.diffusionVariance));
   if (likelihood) console.log(odeLine(likelihood));
   if (quality) {
     console.log(

@@ -170,6 +170,7 @@ function runImages(
     const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, {
       normalization: resolved.normalization,
       shape: resolved.shape,
+      latent: resolved.latent,
       n: total,
       rng: new Rng(seed),
       sampler,

@@ -199,6 +199,7 @@ export function run(argv: string[]): void {
     const x = drawSamples(resolved.denoiser, resolved.process, {
       normalization: resolved.normalization,
       shape: resolved.shape,
+      latent: resolved.latent,
       n,
       rng: new Rng(seed + 11),
       sampler: s,

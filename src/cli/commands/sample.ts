@@ -163,6 +163,7 @@ export function run(argv: string[]): void {
   const points = drawSamples(denoiser, resolved.process, {
     normalization: z,
     shape: resolved.shape,
+    latent: resolved.latent,
     n,
     rng: new Rng(seed),
     sampler,

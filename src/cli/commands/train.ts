@@ -12,7 +12,7 @@ export const flagTables = denoiserFlagTables;
 export const summary = "train a denoiser (or with --conditional p(x|y)), write a checkpoint, pictures and metrics";
 
 export const help = helpText(
-  `vdm train --data D --out DIR [--net ${architectures("denoiser").join("|")}] [--steps N] [--schedule S] [--conditional] [--resume | --force] [--no-report]`,
+  `vdm train --data D --out DIR [--net ${architectures("denoiser").join("|")}] [--steps N] [--schedule S] [--conditional] [--latent AE] [--resume | --force] [--no-report]`,
   `(--data text:restaurants or text:FILE trains a Diffusion-LM instead: vdm train --data text:restaurants --help.)
 
 Trains an MLP denoiser (defaults tuned per built-in set; continuous time on the ELBO with VDM's linear
@@ -47,6 +47,11 @@ the latest) shows 16 samples and DIR/loss.png the loss so far; at the end DIR/sa
 and the three ELBO terms, on --eval-images test images with --elbo-samples draws of t each); a
 conditional model also writes DIR/cfg.png (one row of 4 samples per class, classifier-free guidance
 at --cfg-scale w).
+
+Latent diffusion (--latent AE, an autoencoder run of vdm train-autoencoder): the images are encoded
+(one draw of q(z|x) each) and a one-level U-Net (base 64, attention) is trained on the latents,
+normalised per channel; DIR/autoencoder/ holds a copy of the autoencoder. The reports decode the
+samples through it, and metrics.json holds the latent bound in the image's bits/dim (docs/latent.md).
 
 --backend onnx runs the training step (forward, jax-js's gradient, AdamW and EMA, exported to ONNX as
 one graph) and the reports' network in ONNX Runtime; checkpoints are the same either way.`,
