@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadSplit, type PointSet, subset } from "../data/index.js";
+import { loadSplit, type PointSet } from "../data/index.js";
 import { Rng } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
 import { energyDistance } from "../eval/energy.js";
@@ -25,17 +25,11 @@ import { isHvaeRun, type LoadedHvae, loadHvae } from "../train/load.js";
 import { modelDirectory } from "../train/shipped.js";
 import { refuseGiven } from "./args.js";
 import { trainedSummary } from "./facts.js";
+import { firstOf } from "./images.js";
 import type { TrainedRun } from "./training.js";
 
 /** Independent ε paths per held-out point of a 2-D run (each example's terms their mean). */
 const POINT_DRAWS = 4;
-
-/** The first n examples of a set. */
-const firstOf = (set: PointSet, n: number) =>
-  subset(
-    set,
-    Array.from({ length: Math.min(n, set.n) }, (_, i) => i),
-  );
 
 /**
  * Held-out bound of `test` (each example's terms over `draws` paths) and `n` samples; for points

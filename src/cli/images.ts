@@ -108,6 +108,13 @@ export function classRows(
   return samples;
 }
 
+/** The first n examples of a set (all of them if it has fewer): the test images of a report. */
+export const firstOf = (set: PointSet, n: number): PointSet =>
+  subset(
+    set,
+    Array.from({ length: Math.min(n, set.n) }, (_, i) => i),
+  );
+
 export interface ImageReportOptions {
   evalImages: number;
   elboSamples: number;
@@ -139,10 +146,7 @@ export function imageReport(
   const { shape, normalization: z } = imageSpace(config, latent?.run);
   const rng = new Rng(config.seed + 1);
   const images = latent?.test ?? split.test;
-  const test = subset(
-    images,
-    Array.from({ length: Math.min(o.evalImages, images.n) }, (_, i) => i),
-  );
+  const test = firstOf(images, o.evalImages);
   let started = performance.now();
   const batches = reportBatches("eval (test bits/dim)", test.n, o.quiet);
   const bound = latent

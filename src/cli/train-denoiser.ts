@@ -85,7 +85,7 @@ function dropoutFlag(raw: string, name: string): number {
 }
 
 /** What `vdm train` reports at the end of an image run. */
-const imageReportFlags = defineFlags("Image reports", {
+export const imageReportFlags = defineFlags("Image reports", {
   "eval-images": { default: "500", value: "N", help: "test images of the final bits/dim", parse: int({ min: 1 }) },
   "elbo-samples": { default: "4", value: "K", help: "draws of t per test image", parse: int({ min: 1 }) },
   "sample-steps": { default: "100", value: "N", help: "ancestral steps of the final samples", parse: int({ min: 1 }) },

@@ -13,9 +13,10 @@ import type { RunConfig } from "../../train/config.js";
 import { defaultSteps } from "../../train/defaults.js";
 import { defineFlags, helpText, int, nonNegative, omit, optional, optionalInt, parseGiven, UsageError } from "../args.js";
 import { trainedSummary } from "../facts.js";
-import { reportBatches } from "../images.js";
+import { firstOf, reportBatches } from "../images.js";
 import { backendFlags } from "../model.js";
 import { pictureFlags } from "../pictures.js";
+import { imageReportFlags } from "../train-denoiser.js";
 import { imageTrainFlags, trainFlags, trainFromFlags, trainRunFlags } from "../training.js";
 
 /** A latent shape from --latent "HxWxC" (e.g. 7x7x4). */
@@ -59,6 +60,7 @@ export const flagTables = [
   omit(trainFlags, "data", "timesteps", "schedule", "hidden", "layers", "fourier-features", "label-column"),
   trainRunFlags,
   omit(imageTrainFlags, "base", "multipliers", "attention"),
+  omit(imageReportFlags, "elbo-samples", "sample-steps", "cfg-scale"),
   pictureFlags,
   backendFlags,
 ] as const;
@@ -74,10 +76,11 @@ decoder x̂(z) mirrored with nearest upsampling, and a learned decoder log-varia
 discretised 8-bit decoder at x̂(z) and γ, as the pixel model's, so its terms are in the image's bits/dim.
 The loss per image is −log p(x|z) + β KL(q(z|x) ‖ N(0, I)) with z = μ + σ ε (a VAE with a small β).
 Checkpoints into DIR (config.json + state.safetensors) as vdm train does; then writes DIR/recon.png
-(test images | their reconstructions x̂(μ(x))), DIR/loss.png and DIR/metrics.json: the test
-reconstruction −log p(x|z) in bits/dim, the KL in nats, the VAE's bound with the N(0, I) prior
-(β = 1) in bits/dim, the mean and standard deviation of μ(x) per latent channel over the test images
-(what a latent model normalises by) and the mean encoder σ; all with the EMA weights.`,
+(test images | their reconstructions x̂(μ(x))), DIR/loss.png and DIR/metrics.json: on the first
+--eval-images test images, the reconstruction −log p(x|z) in bits/dim, the KL in nats, the VAE's
+bound with the N(0, I) prior (β = 1) in bits/dim, the mean and standard deviation of μ(x) per
+latent channel over those images (what a latent model normalises by) and the mean encoder σ; all
+with the EMA weights.`,
   ...flagTables,
 );
 
@@ -98,17 +101,18 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`trained ${what}: ${trainedSummary(facts, trained.firstStep, trained.seconds)}`);
     return void console.log(`wrote ${dir} (no report: --no-report)`);
   }
+  const test = firstOf(split.test, flags["eval-images"]);
   const started = performance.now();
-  const evaluation = evaluateAutoencoder(ae, state.ema, split.test, {
+  const evaluation = evaluateAutoencoder(ae, state.ema, test, {
     normalization: normalizationOf(config),
     decoder: config.data.decoder ?? "discretized",
     rng: new Rng(config.seed + 1),
     reconstructions: SHOWN,
-    ...reportBatches("eval (test reconstructions)", split.test.n, flags.quiet, REPORT_BATCH),
+    ...reportBatches("eval (test reconstructions)", test.n, flags.quiet, REPORT_BATCH),
   });
   const evalSeconds = (performance.now() - started) / 1000;
   const written = ["recon.png", "loss.png", "metrics.json"].map((f) => join(dir, f));
-  writeFileAtomic(written[0]!, reconstructionFigure(config, split.test, evaluation.reconstructions, flags.zoom));
+  writeFileAtomic(written[0]!, reconstructionFigure(config, test, evaluation.reconstructions, flags.zoom));
   writeFileAtomic(written[1]!, chartPng(lossChart(state.losses)));
   const { reconstructions: _, ...figures } = evaluation;
   const metrics = {
@@ -117,7 +121,7 @@ export async function run(argv: string[]): Promise<void> {
     latentShape: ae.latentShape,
     klWeight: ae.klWeight,
     batch: config.batch,
-    testImages: split.test.n,
+    testImages: test.n,
     ...figures,
     evalSeconds,
     ...facts,
@@ -128,7 +132,7 @@ export async function run(argv: string[]): Promise<void> {
   const { reconstruction, kl, bound, latent } = evaluation;
   console.log(`trained ${what}: ${trainedSummary(facts, trained.firstStep, trained.seconds)}`);
   console.log(
-    `test (${split.test.n} images): reconstruction ${reconstruction.bpd.toFixed(3)} bits/dim, KL ${kl.nats.toFixed(1)} nats, bound with N(0, I) ${bound.bpd.toFixed(3)} bits/dim`,
+    `test (${test.n} images): reconstruction ${reconstruction.bpd.toFixed(3)} bits/dim, KL ${kl.nats.toFixed(1)} nats, bound with N(0, I) ${bound.bpd.toFixed(3)} bits/dim`,
   );
   const digits = (v: number[]) => v.map((x) => x.toPrecision(3)).join(", ");
   console.log(`latent μ per channel: mean ${digits(latent.mean)}; std ${digits(latent.std)}; encoder σ ${digits(latent.encoderStd)}`);
