@@ -1,8 +1,10 @@
 /** What the commands share for latent models (`vdm train --latent AE`): the autoencoder flag, encoding with progress, the bound's lines. */
 import type { Split } from "../data/index.js";
 import type { LatentBoundReport } from "../eval/latent.js";
+import { onnxLatentEncoder } from "../onnx/latent.js";
 import { encodeSplit, type LatentAutoencoder, loadAutoencoder } from "../train/latent.js";
 import { UsageError } from "./args.js";
+import type { Backend } from "./model.js";
 import { Progress } from "./progress.js";
 
 /** The autoencoder run of `--latent DIR`, refused where it was trained on other data than `--data`. */
@@ -13,11 +15,21 @@ export function autoencoderFlag(dir: string, data: string): LatentAutoencoder {
   return ae;
 }
 
-/** The latents of `images` (`encodeSplit`: one draw of q(z|x) per image), with a progress line on stderr. */
-export function encodeWithProgress(ae: LatentAutoencoder, images: Split, seed: number, quiet: boolean): Split {
+/**
+ * The latents of `images` (`encodeSplit`: one draw of q(z|x) per image), with a progress line on
+ * stderr; the encoder network runs on `backend` (the draws' ε are the same on either).
+ */
+export function encodeWithProgress(ae: LatentAutoencoder, images: Split, seed: number, quiet: boolean, backend: Backend): Split {
   const total = images.train.n + images.test.n;
   const progress = new Progress("encode (latents)", total, 0, process.stderr, quiet);
-  return encodeSplit(ae, images, seed, (done) => progress.update(done));
+  const onBatch = (done: number) => progress.update(done);
+  if (!backend.onnx) return encodeSplit(ae, images, seed, { onBatch });
+  const encoder = onnxLatentEncoder(ae, backend.session);
+  try {
+    return encodeSplit(ae, images, seed, { encoder: encoder.encode, onBatch });
+  } finally {
+    encoder.close();
+  }
 }
 
 /** One line of a latent model's bound: bits/dim of the image with its three parts and the importance-weighted bound. */

@@ -265,7 +265,7 @@ export async function trainFromFlags(
     );
     if (latentFrom) {
       ae = autoencoderFlag(latentFrom, flags.data);
-      split = encodeWithProgress(ae, images, seed, flags.quiet);
+      split = encodeWithProgress(ae, images, seed, flags.quiet, parseBackend(flags));
     }
     const { base, multipliers, attention } = flags;
     const unet = { ...(base ? { base } : {}), ...(multipliers ? { multipliers } : {}), ...(attention ? { attention } : {}) };
@@ -294,7 +294,7 @@ export async function trainFromFlags(
   if (!split) {
     // the run's data as its config names them (a latent run: its images, encoded as the fresh run encoded them)
     images = runSplit(config);
-    split = ae ? encodeWithProgress(ae, images, config.seed, flags.quiet) : images;
+    split = ae ? encodeWithProgress(ae, images, config.seed, flags.quiet, parseBackend(flags)) : images;
   }
   const latent = ae && images && { run: latentRun(config, ae), test: images.test };
   const backend = parseBackend(flags);

@@ -1,15 +1,20 @@
 /**
- * A latent model's decoder in ONNX Runtime against jax-js: a nonlinear decoder x̂(z) = tanh(W z + b)
+ * A latent model's autoencoder in ONNX Runtime against jax-js: a nonlinear decoder x̂(z) = tanh(W z + b)
  * (a dense layer over every latent value) after the run's per-channel normalisation is undone, for
- * two batch sizes (one session each).
+ * two batch sizes (one session each); and the convolutional encoder's draws z = μ(x) + σ(x) ε of
+ * Fashion-MNIST images (the bundled subset), the same ε drawn on either side.
  */
 import { describe, it } from "node:test";
+import { bundledFashionMnist } from "../data/images.js";
+import { loadSplit, subset } from "../data/index.js";
 import { filled, Rng } from "../engine/index.js";
 import { type Array as JaxArray, numpy as np } from "../engine/jax.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
+import { buildAutoencoder, initParams } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
-import { type LatentAutoencoder, latentRun } from "../train/latent.js";
-import { onnxLatentSampling } from "./latent.js";
+import { runConfigFor } from "../train/defaults.js";
+import { encodeImages, type LatentAutoencoder, latentRun } from "../train/latent.js";
+import { onnxLatentEncoder, onnxLatentSampling } from "./latent.js";
 
 useEngine("wasm");
 
@@ -46,6 +51,26 @@ describe("a latent model's decoder in ONNX Runtime", () => {
         const got = onnx.decode(z).dataSync() as Float32Array;
         assertClose(got, expected, { atol: 1e-5, label: `batch ${m}` });
       }
+    } finally {
+      onnx.close();
+    }
+  });
+
+  it("its encoder gives jax-js's latents z = μ(x) + σ(x) ε, the same ε drawn on either side", () => {
+    const split = loadSplit("fashion-mnist", 0, { train: 0, test: 0, dataDir: bundledFashionMnist });
+    const options = { architecture: "autoencoder" as const, unet: { base: 8 }, autoencoder: { latent: [7, 7, 2] }, seed: 3 };
+    const config = runConfigFor("fashion-mnist", split, options, { dataDir: bundledFashionMnist });
+    const ae: LatentAutoencoder = { config, network: buildAutoencoder(config), params: initParams(config, new Rng(1)) };
+    // 53 images: a batch of 50 and one of 3, a session each
+    const images = subset(
+      split.test,
+      Array.from({ length: 53 }, (_, i) => i),
+    );
+    const expected = encodeImages(ae, images, new Rng(7));
+    const onnx = onnxLatentEncoder(ae, { threads: 1 });
+    try {
+      const got = encodeImages(ae, images, new Rng(7), { encoder: onnx.encode });
+      assertClose(got.points, expected.points, { rtol: 1e-4, atol: 1e-5, label: "latents" });
     } finally {
       onnx.close();
     }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Split } from "../data/index.js";
 import { type Normalization, normalize } from "../data/normalize.js";
 import type { PointSet } from "../data/sets.js";
+import { type DiagonalGaussian, reparameterize } from "../diffusion/gaussian.js";
 import { type Params, Rng } from "../engine/index.js";
 import { type Array, jit, numpy as np, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
@@ -78,27 +79,47 @@ export function saveAutoencoder(dir: string, ae: LatentAutoencoder): void {
   saveWeights(join(dir, AUTOENCODER_DIR), ae.config, ae.params);
 }
 
+/** An autoencoder's encoder network with its parameters bound: x → q(z|x) = N(μ(x), diag σ²(x)). Consumes x. */
+export type LatentEncoder = (x: Array) => DiagonalGaussian;
+
+/** Options of `encodeImages`/`encodeSplit`: where the encoder runs, and who hears the progress. */
+export interface EncodeOptions {
+  /** the encoder network (default: `ae`'s in jax-js, compiled once per batch size); the draw z = μ + σ ε stays in jax-js */
+  encoder?: LatentEncoder;
+  /** hears the images done */
+  onBatch?: (done: number) => void;
+}
+
+/** `ae`'s encoder in jax-js, compiled (eager calls dispatch every operation of the encoder on its own). Borrows ae. */
+export function jitEncoder(ae: LatentAutoencoder): LatentEncoder {
+  const encode = jit((params: Params, x: Array): [Array, Array] => {
+    const { mean, logVar } = ae.network.encode(params, x);
+    return [mean, logVar];
+  }) as unknown as (params: Params, x: Array) => [Array, Array];
+  return (x) => {
+    const [mean, logVar] = encode(tree.ref(ae.params), x);
+    return { mean, logVar };
+  };
+}
+
 /**
  * One draw z = μ(x) + σ(x) ε, ε ~ N(0, I) from `rng`, per image of `images` (data space, normalised
  * as the autoencoder was trained), `ENCODE_BATCH` at a time; labels kept. A draw rather than μ(x): the
  * latent VDM is the prior p(z) of the bound, which evaluates it on draws of q(z|x), so it models the
- * aggregate posterior E_x q(z|x) (the means alone are narrower by σ).
+ * aggregate posterior E_x q(z|x) (the means alone are narrower by σ). The ε do not depend on where
+ * `options.encoder` runs. Borrows ae.
  */
-export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng, onBatch?: (done: number) => void): PointSet {
+export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng, options: EncodeOptions = {}): PointSet {
+  const { encoder = jitEncoder(ae), onBatch } = options;
   const shape = ae.network.latentShape;
   const dim = shape.reduce((a, b) => a * b, 1);
   const pixels = normalize(images.points, normalizationOf(ae.config));
   const imageShape = ae.config.data.shape ?? [images.dim];
   const points = new Float32Array(images.n * dim);
-  // compiled once (per batch size): eager calls dispatch every operation of the encoder on its own
-  const encode = jit((params: Params, x: Array, eps: Array) => {
-    const { mean, logVar } = ae.network.encode(params, x);
-    return mean.add(np.exp(logVar.mul(0.5)).mul(eps));
-  }) as unknown as (params: Params, x: Array, eps: Array) => Array;
   for (let start = 0; start < images.n; start += ENCODE_BATCH) {
     const m = Math.min(ENCODE_BATCH, images.n - start);
     const x = np.array(pixels.subarray(start * images.dim, (start + m) * images.dim)).reshape([m, ...imageShape]);
-    const z = encode(tree.ref(ae.params), x, rng.normal([m, ...shape]));
+    const z = reparameterize(encoder(x), rng.normal([m, ...shape]));
     points.set(z.dataSync() as Float32Array, start * dim);
     onBatch?.(start + m);
   }
@@ -107,11 +128,16 @@ export function encodeImages(ae: LatentAutoencoder, images: PointSet, rng: Rng, 
 
 /**
  * The latents of the image split `images` (training images' draws from the stream `seed`, test
- * images' from `seed` + 1); `onBatch` hears the images done, training and test together.
+ * images' from `seed` + 1); `options.onBatch` hears the images done, training and test together.
  */
-export function encodeSplit(ae: LatentAutoencoder, images: Split, seed: number, onBatch?: (done: number) => void): Split {
-  const train = encodeImages(ae, images.train, new Rng(seed), onBatch);
-  const test = encodeImages(ae, images.test, new Rng(seed + 1), onBatch && ((done) => onBatch(images.train.n + done)));
+export function encodeSplit(ae: LatentAutoencoder, images: Split, seed: number, options: EncodeOptions = {}): Split {
+  const { onBatch } = options;
+  const encoder = options.encoder ?? jitEncoder(ae);
+  const train = encodeImages(ae, images.train, new Rng(seed), { encoder, onBatch });
+  const test = encodeImages(ae, images.test, new Rng(seed + 1), {
+    encoder,
+    onBatch: onBatch && ((done) => onBatch(images.train.n + done)),
+  });
   return { train, test };
 }
 
