@@ -4,7 +4,7 @@
  * and its launcher; what it cannot hand over is refused before anything is written.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -64,9 +64,16 @@ describe("vdm export --format pytorch", () => {
     assert.deepEqual(labels.shape, [config.data.train]);
   });
 
-  it("writes an image set's own 8-bit pixels and labels (the shipped model: weights only, 2,000 bundled images)", () => {
+  it("writes an image set's own 8-bit pixels and labels (the shipped model's weights, its data the 2,000 bundled images)", () => {
+    // the shipped model reads the full set where Debian's is installed: a copy of it names the bundled subset
+    const shipped = join(runs.root, "shipped");
+    mkdirSync(shipped);
+    const config = JSON.parse(readFileSync(join(ROOT, "models", "fashion-mnist", "config.json"), "utf8"));
+    config.data.dataDir = join(ROOT, "data", "fashion-mnist");
+    writeFileSync(join(shipped, "config.json"), JSON.stringify(config));
+    copyFileSync(join(ROOT, "models", "fashion-mnist", "state.safetensors"), join(shipped, "state.safetensors"));
     const out = join(runs.root, "fashion-torch");
-    const written = vdmJson("export", "--format", "pytorch", "--model", "fashion-mnist", "--out", out, "--json");
+    const written = vdmJson("export", "--format", "pytorch", "--model", shipped, "--out", out, "--json");
     assert.equal(written.step, null);
     const idx = gunzipSync(readFileSync(join(ROOT, "data", "fashion-mnist", "train-images-idx3-ubyte.gz")));
     const idxLabels = gunzipSync(readFileSync(join(ROOT, "data", "fashion-mnist", "train-labels-idx1-ubyte.gz")));

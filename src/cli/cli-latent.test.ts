@@ -55,6 +55,8 @@ describe("latent diffusion from the command line", () => {
       "train-autoencoder",
       "--data",
       "fashion-mnist",
+      "--data-dir",
+      subsetDir,
       "--out",
       ae,
       "--steps",

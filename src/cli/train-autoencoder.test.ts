@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { bundledFashionMnist } from "../data/images.js";
 import { networkOf } from "../models/kinds.js";
 import { refused, tempDir, vdm } from "../testing/cli.js";
 
-const tiny = ["--base", "8", "--latent", "7x7x2", "--batch", "8", "--quiet", "--onnx-threads", "1"];
+/** A tiny autoencoder of the bundled subset (not the full set a machine may have installed). */
+const tiny = ["--data-dir", bundledFashionMnist, "--base", "8", "--latent", "7x7x2", "--batch", "8", "--quiet", "--onnx-threads", "1"];
 
 describe("vdm train-autoencoder", () => {
   const root = tempDir("vdm-ae-");
@@ -54,8 +56,9 @@ describe("vdm train-autoencoder", () => {
   });
 
   it("refuses latents the image cannot be pooled to, point data, flags that contradict a run it resumes, and the run as a diffusion model", () => {
-    refused(/--latent must be ROWSxCOLSxCHANNELS/, "train-autoencoder", "--out", join(root, "x"), "--latent", "7x7");
-    refused(/must divide a 28×28 image by a power of 2/, "train-autoencoder", "--out", join(root, "x"), "--latent", "5x5x4");
+    const subset = ["--data-dir", bundledFashionMnist];
+    refused(/--latent must be ROWSxCOLSxCHANNELS/, "train-autoencoder", "--out", join(root, "x"), "--latent", "7x7", ...subset);
+    refused(/must divide a 28×28 image by a power of 2/, "train-autoencoder", "--out", join(root, "x"), "--latent", "5x5x4", ...subset);
     refused(/needs image data/, "train-autoencoder", "--out", join(root, "x"), "--data", "moons");
     refused(
       /--kl-weight 0.5 contradicts the run in .*, which has --kl-weight 0.001/,
