@@ -1,13 +1,15 @@
 /**
  * The denoising networks x̂_θ(x_t, γ) and their classifier heads: the MLP for points, the U-Net and
  * the CNN for images, Diffusion-LM's transformer for token embeddings; the hierarchical VAE's MLP
- * Gaussians; and the table of network kinds that training, checkpoints and the CLI read. The
- * `networks` namespace of "vdm".
+ * Gaussians; the autoencoder of latent diffusion (its interface); and the table of network kinds that
+ * training, checkpoints and the CLI read. The `networks` namespace of "vdm".
  */
 export type { GaussianLayer, HvaeNetwork, MarkovianHvae } from "../hvae/elbo.js";
+export type { LatentDecoding } from "../latent/bound.js";
 export { type CnnConfig, type CnnParams, cnnSchema } from "./cnn.js";
 export { type GaussianMlpParams, type HvaeConfig, type HvaeParams, hvaeOf, hvaeSchema, initHvae } from "./hvae.js";
 export type {
+  Autoencoder,
   Classifier,
   ConfigIssue,
   NetworkKind,
