@@ -93,6 +93,14 @@ describe("latent diffusion from the command line", () => {
     refused(/--latent .* contradicts/, "train", "--out", parts, "--resume", "--steps", "5", "--latent", join(dir, "elsewhere"));
   });
 
+  it("reports a discrete chain of T = 3 levels with its own 3 ancestral steps (fewer than --sample-steps and the checkpoint grids' 50)", () => {
+    const out = join(dir, "discrete");
+    const r = latentRun(out, "--steps", "2", "--timesteps", "3", "--eval-images", "4", "--elbo-samples", "1");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")).sampleSteps, 3);
+    assert.ok(existsSync(join(out, "grid-2.png")), "the checkpoint grid of step 2");
+  });
+
   it("samples decoded images with two samplers on both backends, and evaluates the latent bound", () => {
     const run = join(dir, "whole");
     const files: Record<string, { shape: number[]; data: Uint8Array }> = {};

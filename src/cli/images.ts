@@ -23,6 +23,10 @@ import { Progress } from "./progress.js";
 
 /** Ancestral steps of the grids drawn at checkpoints (cheap; the final grid uses --sample-steps). */
 const PROGRESS_STEPS = 50;
+
+/** An image report's ancestral sampler of `steps` levels, or of the whole chain when a discrete process has fewer (T < steps). */
+const reportSampler = (process: DiffusionProcess, steps: number) =>
+  new AncestralSampler(process, { steps: process.T > 0 ? Math.min(steps, process.T) : steps });
 /** Images per network call in the report (activation memory grows with it; wasm has 4 GiB). */
 const REPORT_BATCH = 16;
 
@@ -67,7 +71,7 @@ export function progressGrid(
     latent,
     n: 16,
     rng: new Rng(config.seed + 7),
-    sampler: new AncestralSampler(process, { steps: PROGRESS_STEPS }),
+    sampler: reportSampler(process, PROGRESS_STEPS),
   });
   const png = imageFigurePng({
     title: `${config.data.spec} at step ${step}: 16 samples (EMA weights, ${PROGRESS_STEPS} ancestral steps)`,
@@ -162,7 +166,7 @@ export function imageReport(
         process,
       );
   const evalSeconds = (performance.now() - started) / 1000;
-  const sampler = new AncestralSampler(process, { steps: o.sampleSteps });
+  const sampler = reportSampler(process, o.sampleSteps);
   started = performance.now();
   const samples = drawSamples(den, process, {
     normalization: z,
@@ -177,7 +181,7 @@ export function imageReport(
   const written = [join(dir, "samples.png"), join(dir, "loss.png")];
   const panels = [
     { title: "held-out test images", pixels: images.points.subarray(0, 64 * test.dim), shape, n: Math.min(64, images.n), cols: 8 },
-    { title: `samples (${o.sampleSteps} ancestral steps)`, pixels: samples, shape, n: 64, cols: 8 },
+    { title: `samples (${sampler.nfe} ancestral steps)`, pixels: samples, shape, n: 64, cols: 8 },
   ];
   writeFileAtomic(
     written[0]!,
@@ -219,7 +223,7 @@ export function imageReport(
     ...bound,
     testImages: test.n,
     elboSamples: o.elboSamples,
-    sampleSteps: o.sampleSteps,
+    sampleSteps: sampler.nfe,
     sampleSeconds,
     evalSeconds,
     ...(classes > 0 ? { cfgScale: o.cfgScale } : {}),
