@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
-import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
-import { namedLeaves } from "../io/state.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
+import { assertGradientAtPicks } from "../testing/gradient-check.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import {
   type AutoencoderConfig,
@@ -52,15 +52,9 @@ function loss(params: AutoencoderParams): Array {
   const squares = np.sum(np.square(mean.sub(target())), [1, 2, 3]);
   return np.sum(squares.mul(np.exp(np.negative(gamma.ref))).add(gamma)).add(np.sum(np.square(q.mean)));
 }
-const lossValue = (params: AutoencoderParams) => (loss(params).dataSync() as Float64Array)[0]!;
 
 describe("autoencoder (float64)", () => {
   it("the gradient of a loss through q(z|x), the draw and p(x|z) matches central differences in every kind of parameter", () => {
-    const params = exactParams(config);
-    const names = namedLeaves(params, "p").map(([name]) => name);
-    const gradient = (tree.leaves(grad(loss)(tree.ref(params))) as Array[]).map((g) => g.dataSync() as Float64Array);
-    const L = lossValue(tree.ref(params));
-    const [leaves, def] = tree.flatten(params) as [Array[], ReturnType<typeof tree.flatten>[1]];
     const picks = [
       "encoder.input.w",
       "encoder.blocks.0.conv1.w",
@@ -74,25 +68,10 @@ describe("autoencoder (float64)", () => {
       "decoder.output.w",
       "gamma",
     ];
-    const h = 1e-6;
-    for (const pick of picks) {
-      const k = names.indexOf(`p.${pick}`);
-      assert.ok(k >= 0, `no parameter ${pick} among ${names.join(", ")}`);
-      const base = leaves[k]!.ref.dataSync() as Float64Array;
-      // in encoder.output.b the last entry is a log-variance channel's bias
-      const index = pick === "encoder.output.b" ? base.length - 1 : Math.floor(base.length * 0.55);
-      const perturbed = (delta: number) => {
-        const v = Float64Array.from(base);
-        v[index]! += delta;
-        const swapped = leaves.map((leaf, j) => (j === k ? exactArray(v).reshape(leaf.shape) : leaf.ref));
-        return lossValue(tree.unflatten(def, swapped) as AutoencoderParams);
-      };
-      const fd = (perturbed(h) - perturbed(-h)) / (2 * h);
-      assert.ok(Math.abs(fd) > 1e-6, `${pick}: the loss does not depend on this entry (fd ${fd})`);
-      // central differences carry rounding error ≈ ε_64·|L|/h; allow ten times that
-      assertClose([gradient[k]![index]!], [fd], { rtol: 1e-6, atol: (10 * 2.2e-16 * Math.abs(L)) / h, label: `∂L/∂${pick}` });
-    }
-    tree.dispose(leaves);
+    // in encoder.output.b the last entry is a log-variance channel's bias
+    assertGradientAtPicks(loss, exactParams(config), picks, (pick, size) =>
+      pick === "encoder.output.b" ? size - 1 : Math.floor(size * 0.55),
+    );
   });
 
   it("encodes [B, H, W, C] to a mean and log-variance [B, h, w, c] and decodes back to [B, H, W, C] with γ [B], for H/h = 1, 2, 4", () => {

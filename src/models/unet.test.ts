@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
-import { type Array, grad, numpy as np, tree } from "../engine/jax.js";
-import { namedLeaves } from "../io/state.js";
-import { assertClose, useEngine } from "../testing/helpers.js";
+import { type Array, numpy as np, tree } from "../engine/jax.js";
+import { assertGradientAtPicks } from "../testing/gradient-check.js";
+import { useEngine } from "../testing/helpers.js";
 import { initUNet, type UNetConfig, type UNetParams, unetForward, validateUNet } from "./unet.js";
 
 useEngine("cpu");
@@ -46,15 +46,9 @@ const target = () => exactArray(values(B * 16, 202)).reshape([B, 4, 4, 1]);
 const labels = () => np.array(new Int32Array([2, 3]), { dtype: np.int32, device: "cpu" }); // class 2 and "no label"
 
 const loss = (params: UNetParams) => np.sum(np.square(unetForward(params, x(), t(), config, labels()).sub(target())));
-const lossValue = (params: UNetParams) => (loss(params).dataSync() as Float64Array)[0]!;
 
 describe("U-Net (float64)", () => {
   it("the gradient of its squared-error loss matches central differences in every kind of layer", () => {
-    const params = exactParams();
-    const names = namedLeaves(params, "p").map(([name]) => name);
-    const gradient = (tree.leaves(grad(loss)(tree.ref(params))) as Array[]).map((g) => g.dataSync() as Float64Array);
-    const L = lossValue(tree.ref(params));
-    const [leaves, def] = tree.flatten(params) as [Array[], ReturnType<typeof tree.flatten>[1]];
     const picks = [
       "input.w",
       "down.0.block.conv1.w",
@@ -68,24 +62,7 @@ describe("U-Net (float64)", () => {
       "label",
       "output.conv.w",
     ];
-    const h = 1e-6;
-    for (const pick of picks) {
-      const k = names.indexOf(`p.${pick}`);
-      assert.ok(k >= 0, `no parameter ${pick} among ${names.join(", ")}`);
-      const base = leaves[k]!.ref.dataSync() as Float64Array;
-      const index = Math.floor(base.length * 0.55); // in `label`: class 2's row
-      const perturbed = (delta: number) => {
-        const v = Float64Array.from(base);
-        v[index]! += delta;
-        const swapped = leaves.map((leaf, j) => (j === k ? exactArray(v).reshape(leaf.shape) : leaf.ref));
-        return lossValue(tree.unflatten(def, swapped) as UNetParams);
-      };
-      const fd = (perturbed(h) - perturbed(-h)) / (2 * h);
-      assert.ok(Math.abs(fd) > 1e-6, `${pick}: the loss does not depend on this entry (fd ${fd})`);
-      // central differences carry rounding error ≈ ε_64·|L|/h; allow ten times that
-      assertClose([gradient[k]![index]!], [fd], { rtol: 1e-6, atol: (10 * 2.2e-16 * Math.abs(L)) / h, label: `∂L/∂${pick}` });
-    }
-    tree.dispose(leaves);
+    assertGradientAtPicks(loss, exactParams(), picks); // in `label`: class 2's row
   });
 
   it("maps [B, H, W, C] to the same shape, and a classifier head to [B, classes]", () => {
