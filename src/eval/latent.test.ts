@@ -50,13 +50,21 @@ function identity(normalization: { mean: number[]; std: number[] }): LatentRun {
   };
 }
 
+/** Held-out points, their normalisation, a small MLP denoiser (seeded) and a continuous-time process: the pixel model. */
+function pixelModel() {
+  const test = points();
+  const config = mlpKind.configure!({ spec: "points", dim: D }, { hidden: 16, layers: 2 });
+  return {
+    test,
+    z: fitNormalization(test),
+    den: { model: mlpKind.model!(config, "eps"), params: mlpKind.init(config, new Rng(3)) },
+    process: new DiffusionProcess(getSchedule("log-snr-linear"), 0),
+  };
+}
+
 describe("the latent bound through an identity autoencoder", () => {
   it("equals the pixel model's bound (same network, same draws of t and ε)", () => {
-    const test = points();
-    const z = fitNormalization(test);
-    const config = mlpKind.configure!({ spec: "points", dim: D }, { hidden: 16, layers: 2 });
-    const den = { model: mlpKind.model!(config, "eps"), params: mlpKind.init(config, new Rng(3)) };
-    const process = new DiffusionProcess(getSchedule("log-snr-linear"), 0);
+    const { test, z, den, process } = pixelModel();
     const pixel = heldOutElbo(den, process, test, { normalization: z, rng: new Rng(5), decoder: "gaussian", samples: 4 });
     const latent = heldOutLatentBound(den, process, identity(z), test, { rng: new Rng(5), encoderRng: new Rng(9), elboSamples: 4 });
     // float32: z − x carries a rounding error of ~6e-8 against s ε = 1e-4 ε, so reconstruction + encoder
@@ -70,11 +78,7 @@ describe("the latent bound through an identity autoencoder", () => {
   });
 
   it("its importance-weighted bound with K = 4 draws lies below the mean of the draws' bounds (Jensen)", () => {
-    const test = points();
-    const z = fitNormalization(test);
-    const config = mlpKind.configure!({ spec: "points", dim: D }, { hidden: 16, layers: 2 });
-    const den = { model: mlpKind.model!(config, "eps"), params: mlpKind.init(config, new Rng(3)) };
-    const process = new DiffusionProcess(getSchedule("log-snr-linear"), 0);
+    const { test, z, den, process } = pixelModel();
     const b = heldOutLatentBound(den, process, identity(z), test, { rng: new Rng(5), iwSamples: 4, elboSamples: 1 });
     assert.equal(b.importanceWeighted.samples, 4);
     assert.ok(b.importanceWeighted.nats < b.nats, `${b.importanceWeighted.nats} < ${b.nats}`);
