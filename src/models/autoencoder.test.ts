@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
 import { type Array, numpy as np, tree } from "../engine/jax.js";
-import { assertGradientAtPicks } from "../testing/gradient-check.js";
+import { assertGradientAtPicks, exactParamsLike, exactValues } from "../testing/gradient-check.js";
 import { assertClose, useEngine } from "../testing/helpers.js";
 import {
   type AutoencoderConfig,
@@ -22,26 +22,15 @@ import {
 useEngine("cpu");
 
 const config: AutoencoderConfig = { shape: [4, 4, 1], latent: [2, 2, 2], base: 4, groups: 2, klWeight: 0.01 };
-const values = (n: number, seed: number) =>
-  globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
-
 /** Every parameter set to deterministic float64 values (the zero-initialised convs included, so all paths carry gradient). */
 function exactParams(c: AutoencoderConfig): AutoencoderParams {
-  let seed = 0;
-  return tree.map(
-    (p: Array) => {
-      const v = exactArray(values(p.size, seed++)).reshape(p.shape);
-      p.dispose();
-      return v;
-    },
-    initAutoencoder(c, new Rng(0)),
-  ) as AutoencoderParams;
+  return exactParamsLike(initAutoencoder(c, new Rng(0))) as AutoencoderParams;
 }
 
 const B = 2;
-const x = () => exactArray(values(B * 16, 101)).reshape([B, 4, 4, 1]);
-const eps = () => exactArray(values(B * 8, 7)).reshape([B, 2, 2, 2]);
-const target = () => exactArray(values(B * 16, 202)).reshape([B, 4, 4, 1]);
+const x = () => exactArray(exactValues(B * 16, 101)).reshape([B, 4, 4, 1]);
+const eps = () => exactArray(exactValues(B * 8, 7)).reshape([B, 2, 2, 2]);
+const target = () => exactArray(exactValues(B * 16, 202)).reshape([B, 4, 4, 1]);
 
 /** Σ (x̂(μ + σ ε) − target)² e^{−γ} + Σ γ + Σ μ²: every parameter, the encoder's log-variance and γ among them, reaches it. */
 function loss(params: AutoencoderParams): Array {

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exactArray, Rng } from "../engine/index.js";
-import { type Array, numpy as np, tree } from "../engine/jax.js";
-import { assertGradientAtPicks } from "../testing/gradient-check.js";
+import { numpy as np } from "../engine/jax.js";
+import { assertGradientAtPicks, exactParamsLike, exactValues } from "../testing/gradient-check.js";
 import { useEngine } from "../testing/helpers.js";
 import { initUNet, type UNetConfig, type UNetParams, unetForward, validateUNet } from "./unet.js";
 
@@ -23,26 +23,15 @@ const config: UNetConfig = {
   timeEmbedding: 4,
   classes: 3,
 };
-const values = (n: number, seed: number) =>
-  globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
-
 /** Every parameter set to deterministic float64 values (the zero-initialised output layers included, so all paths carry gradient). */
 function exactParams(): UNetParams {
-  let seed = 0;
-  return tree.map(
-    (p: Array) => {
-      const v = exactArray(values(p.size, seed++)).reshape(p.shape);
-      p.dispose();
-      return v;
-    },
-    initUNet(config, new Rng(0)),
-  ) as UNetParams;
+  return exactParamsLike(initUNet(config, new Rng(0))) as UNetParams;
 }
 
 const B = 2;
-const x = () => exactArray(values(B * 16, 101)).reshape([B, 4, 4, 1]);
+const x = () => exactArray(exactValues(B * 16, 101)).reshape([B, 4, 4, 1]);
 const t = () => exactArray([0.3, 0.8]);
-const target = () => exactArray(values(B * 16, 202)).reshape([B, 4, 4, 1]);
+const target = () => exactArray(exactValues(B * 16, 202)).reshape([B, 4, 4, 1]);
 const labels = () => np.array(new Int32Array([2, 3]), { dtype: np.int32, device: "cpu" }); // class 2 and "no label"
 
 const loss = (params: UNetParams) => np.sum(np.square(unetForward(params, x(), t(), config, labels()).sub(target())));

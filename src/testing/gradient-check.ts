@@ -45,3 +45,20 @@ export function assertGradientAtPicks<P extends Params>(
   }
   tree.dispose(leaves);
 }
+
+/** n deterministic values in about [−0.7, 0.7], a different sequence for each seed (test inputs and parameters in float64). */
+export const exactValues = (n: number, seed: number) =>
+  globalThis.Array.from({ length: n }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.7 * seed) + 0.2 * Math.cos(2.9 * i * (seed + 1)));
+
+/**
+ * Every leaf of `params` (consumed) replaced by float64 `exactValues` of its size, leaf k with seed k:
+ * zero-initialised layers included, so every path carries gradient.
+ */
+export function exactParamsLike<P extends Params>(params: P): P {
+  let seed = 0;
+  return tree.map((p: Array) => {
+    const v = exactArray(exactValues(p.size, seed++)).reshape(p.shape);
+    p.dispose();
+    return v;
+  }, params) as P;
+}
