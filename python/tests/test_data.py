@@ -38,7 +38,8 @@ class Data(unittest.TestCase):
     def test_images_from_x_npy_and_from_idx_files(self):
         """A conditional U-Net run on the bundled Fashion-MNIST subset: pixel p becomes (p − 127.5)/127.5."""
         run = os.path.join(self.tmp, "fashion")
-        flags = ["--data", "fashion-mnist", "--steps", "1", "--batch", "2", "--base", "8", "--multipliers", "1", "--conditional"]
+        # the bundled subset (FASHION), whether or not Debian's full set is installed
+        flags = ["--data", "fashion-mnist", "--data-dir", FASHION, "--steps", "1", "--batch", "2", "--base", "8", "--multipliers", "1", "--conditional"]
         data = vdm_run(run, *flags)
         config = config_of(run)
         x, labels = training_data(config, data)
