@@ -15,6 +15,7 @@ import { Rng } from "../engine/index.js";
 import { type Array as JaxArray, numpy as np, tree } from "../engine/jax.js";
 import { type LatentBoundModel, latentBoundTerms, summarizeLatentBound } from "../latent/bound.js";
 import type { Denoiser } from "../sample/sampler.js";
+import { normalizationOf } from "../train/build.js";
 import type { LatentRun } from "../train/latent.js";
 import { meanAndStdError } from "./likelihood.js";
 import { type BatchOptions, elboMode } from "./run.js";
@@ -91,7 +92,7 @@ export function heldOutLatentBound(
 ): LatentBoundReport {
   const { rng = new Rng(0), encoderRng = new Rng(1), elboSamples = 16, iwSamples = 1, batch = test.n, onBatch } = options;
   const ae = latent.autoencoder;
-  const imageNormalization = { mean: ae.config.data.mean, std: ae.config.data.std };
+  const imageNormalization = normalizationOf(ae.config);
   const decoder = ae.config.data.decoder ?? "discretized";
   const model: LatentBoundModel = {
     decoder,
@@ -104,8 +105,7 @@ export function heldOutLatentBound(
   for (let start = 0; start < test.n; start += batch) {
     const m = Math.min(batch, test.n - start);
     const x = np.array(pixels.subarray(start * test.dim, (start + m) * test.dim)).reshape([m, ...exampleShape(test)]);
-    const { mean, logVar } = ae.network.encode(tree.ref(ae.params), x.ref);
-    const terms = latentBoundTerms(x, { mean, logVariance: logVar }, model, encoderRng, iwSamples);
+    const terms = latentBoundTerms(x, ae.network.encode(tree.ref(ae.params), x.ref), model, encoderRng, iwSamples);
     x.dispose();
     for (const key of ["reconstruction", "encoder", "prior"] as const) all[key].set(terms[key], start);
     iw.set(terms.importanceWeighted, start);

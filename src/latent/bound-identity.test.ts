@@ -48,7 +48,7 @@ const identity = (tau: number): LatentBoundModel => ({
 function bound(s: number, tau: number, copies: number, samples: number, seed: number): LatentBoundTerms {
   const rows = XS.flatMap((x) => new Array<number[]>(copies).fill(x));
   const x = exactArray(rows.flat()).reshape([rows.length, D]);
-  const encoding = { mean: x.ref, logVariance: exactArray(new Array(rows.length * D).fill(2 * Math.log(s))).reshape([rows.length, D]) };
+  const encoding = { mean: x.ref, logVar: exactArray(new Array(rows.length * D).fill(2 * Math.log(s))).reshape([rows.length, D]) };
   const terms = latentBoundTerms(x.ref, encoding, identity(tau), new Rng(seed), samples);
   x.dispose();
   return terms;
@@ -133,7 +133,7 @@ describe("latent bound through an identity autoencoder (float64)", () => {
     const x = exactArray([0, 0]).reshape([1, 2]);
     const enc = (rows: number) => ({
       mean: exactArray(new Array(rows * 2).fill(0)).reshape([rows, 2]),
-      logVariance: exactArray(new Array(rows * 2).fill(0)).reshape([rows, 2]),
+      logVar: exactArray(new Array(rows * 2).fill(0)).reshape([rows, 2]),
     });
     assert.throws(() => latentBoundTerms(x.ref, enc(1), identity(1), new Rng(0), 0), /samples >= 1/);
     assert.throws(() => latentBoundTerms(x.ref, enc(2), identity(1), new Rng(0), 1), /does not match a batch of 1/);

@@ -82,7 +82,7 @@ function bound(xs: number[][], enc: { m: number[]; v: number[] }[], rng: Rng, sa
   const x = exactArray(xs.flat()).reshape([xs.length, D]);
   const encoding = {
     mean: exactArray(enc.flatMap((e) => e.m)).reshape([xs.length, L]),
-    logVariance: exactArray(enc.flatMap((e) => e.v.map(Math.log))).reshape([xs.length, L]),
+    logVar: exactArray(enc.flatMap((e) => e.v.map(Math.log))).reshape([xs.length, L]),
   };
   const terms = latentBoundTerms(x.ref, encoding, model, rng, samples);
   x.dispose();

@@ -16,16 +16,11 @@
  */
 
 import { type DecoderKind, decoderLogLikelihood } from "../diffusion/decoder.js";
+import type { DiagonalGaussian } from "../diffusion/gaussian.js";
 import { sumDims } from "../diffusion/shapes.js";
 import type { Rng } from "../engine/index.js";
 import { type Array, numpy as np } from "../engine/jax.js";
 import { ShapeError } from "../errors.js";
-
-/** The encoder's q(z|x) = N(mean, diag e^{logVariance}) for a batch: both [B, ...latent shape]. */
-export interface LatentEncoding {
-  mean: Array;
-  logVariance: Array;
-}
 
 /** The decoder's p(x|z) for a batch: centred on `mean` ([B, ...data shape]) with variance e^{gamma} ([B]), as the ELBO's decoders. */
 export interface LatentDecoding {
@@ -70,16 +65,16 @@ export function negativeLogMeanExp(logWeights: Float64Array): number {
  * z_k = μ + σ ε_k, ε_k ~ N(0, I) from `rng` (one `rng.normal` of the latent shape per draw, in order),
  * with log q(z_k|x) = −½ Σ_d (ε_{k,d}² + log σ_d² + log 2π). Borrows x; consumes the encoding.
  */
-export function latentBoundTerms(x: Array, encoding: LatentEncoding, model: LatentBoundModel, rng: Rng, samples = 1): LatentBoundTerms {
-  const { mean, logVariance } = encoding;
+export function latentBoundTerms(x: Array, encoding: DiagonalGaussian, model: LatentBoundModel, rng: Rng, samples = 1): LatentBoundTerms {
+  const { mean, logVar } = encoding;
   if (!Number.isInteger(samples) || samples < 1) throw new ShapeError(`the bound needs samples >= 1 draws, got ${samples}`);
-  if (mean.shape[0] !== x.shape[0] || mean.shape.join(",") !== logVariance.shape.join(",")) {
-    throw new ShapeError(`encoding [${mean.shape}] / [${logVariance.shape}] does not match a batch of ${x.shape[0]}`);
+  if (mean.shape[0] !== x.shape[0] || mean.shape.join(",") !== logVar.shape.join(",")) {
+    throw new ShapeError(`encoding [${mean.shape}] / [${logVar.shape}] does not match a batch of ${x.shape[0]}`);
   }
   const batch = x.shape[0]!;
-  const std = np.exp(logVariance.ref.mul(0.5));
+  const std = np.exp(logVar.ref.mul(0.5));
   // Σ_d (log σ_d² + log 2π): the part of −2 log q(z|x) shared by every draw
-  const logNormalizer = read(sumDims(logVariance.add(Math.log(2 * Math.PI))));
+  const logNormalizer = read(sumDims(logVar.add(Math.log(2 * Math.PI))));
   const reconstruction = new Float64Array(batch);
   const encoder = new Float64Array(batch);
   const prior = new Float64Array(batch);
