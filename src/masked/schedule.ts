@@ -9,26 +9,30 @@
 import { type Array, numpy as np } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 
-/** α(t) and its derivative α'(t) on t ∈ [0, 1], elementwise over jax-js arrays (consume t). */
+/**
+ * 1 − α(t) and −α'(t) on t ∈ [0, 1], elementwise over jax-js arrays (consume t). 1 − α is written
+ * out, not computed from α, so that it keeps its precision near t = 0 in float32.
+ */
 export interface MaskingSchedule {
   readonly name: string;
-  /** α(t): the probability that a token is unmasked at time t */
-  alpha(t: Array): Array;
-  /** α'(t) = dα/dt (≤ 0) */
-  alphaPrime(t: Array): Array;
+  /** 1 − α(t): the probability that a token is [MASK] at time t */
+  oneMinusAlpha(t: Array): Array;
+  /** −α'(t) = d(1 − α)/dt (≥ 0) */
+  minusAlphaPrime(t: Array): Array;
 }
 
 /** The masking schedules by name: "linear" α = 1 − t (MDLM's log-linear noise, σ(t) = −log(1 − t)), "cosine" α = cos(πt/2). */
 export const maskingSchedules: Readonly<Record<string, MaskingSchedule>> = {
   linear: {
     name: "linear",
-    alpha: (t) => np.negative(t).add(1),
-    alphaPrime: (t) => np.full(t.shape, -1, { dtype: t.dtype }),
+    oneMinusAlpha: (t) => t,
+    minusAlphaPrime: (t) => np.onesLike(t),
   },
   cosine: {
     name: "cosine",
-    alpha: (t) => np.cos(t.mul(Math.PI / 2)),
-    alphaPrime: (t) => np.sin(t.mul(Math.PI / 2)).mul(-Math.PI / 2),
+    // 1 − cos(πt/2) = 2 sin²(πt/4)
+    oneMinusAlpha: (t) => np.square(np.sin(t.mul(Math.PI / 4))).mul(2),
+    minusAlphaPrime: (t) => np.sin(t.mul(Math.PI / 2)).mul(Math.PI / 2),
   },
 };
 
@@ -45,7 +49,7 @@ export function getMaskingSchedule(name: string): MaskingSchedule {
   return schedule;
 }
 
-/** α at the host times `t` (float32 evaluation through jax-js), for samplers' step tables. */
-export function alphaAt(schedule: MaskingSchedule, t: readonly number[]): Float64Array {
-  return Float64Array.from(schedule.alpha(np.array(Float32Array.from(t))).dataSync() as Float32Array);
+/** 1 − α at the host times `t` (float32 evaluation through jax-js), for samplers' step tables. */
+export function oneMinusAlphaAt(schedule: MaskingSchedule, t: readonly number[]): Float64Array {
+  return Float64Array.from(schedule.oneMinusAlpha(np.array(Float32Array.from(t))).dataSync() as Float32Array);
 }
