@@ -12,13 +12,22 @@ export {
   trainTextClassifier,
 } from "./classifier.js";
 export { BUILTIN_CORPUS, isTextSpec, loadTextCorpus, type TextCorpus, type TextCorpusOptions, tokenPoints } from "./data.js";
-export { evaluateText, type TextEvalOptions, type TextEvalReport } from "./evaluate.js";
 export {
+  evaluateText,
+  type SteeringReport,
+  type TextEvalOptions,
+  type TextEvalReport,
+  type TextSource,
+  type TextSteering,
+} from "./evaluate.js";
+export type { TextInfill } from "./infill.js";
+export {
+  classifierSteering,
+  diffusionLMSource,
   loadTextLM,
   sampleSentences,
   sampleTextIds,
   type TextControl,
-  type TextInfill,
   type TextLM,
   type TextSampleOptions,
   textControlDefaults,

@@ -13,6 +13,12 @@ import { ConfigError } from "../errors.js";
 import { embed } from "../models/layers.js";
 import { type Tokenizer, tokenize } from "./tokenizer.js";
 
+/** Fixed words for infilling: ids and a mask (1 = fixed), each [n·length] row-major. */
+export interface TextInfill {
+  ids: Int32Array;
+  mask: Float32Array;
+}
+
 /** The params of `infillModel`: the model's, the known ids [B, L] and the mask [B, L] (1 = fixed, 0 = generate). */
 export type InfillParams<P extends JsTree<Array>> = { net: P; known: Array; mask: Array };
 

@@ -17,8 +17,9 @@ import type { Sampler } from "../sample/sampler.js";
 import { buildProcess } from "../train/build.js";
 import type { RunConfig } from "../train/config.js";
 import { loadRun } from "../train/load.js";
+import type { TextSource, TextSteering } from "./evaluate.js";
 import { guidedTextModel } from "./guidance.js";
-import { infillModel } from "./infill.js";
+import { infillModel, type TextInfill } from "./infill.js";
 import { clampedModel, roundToIds } from "./rounding.js";
 import { Tokenizer } from "./tokenizer.js";
 
@@ -69,12 +70,6 @@ export interface TextControl {
   scale?: number;
   /** λ of the fluency term (default `textControlDefaults.fluency`, 0: none) */
   fluency?: number;
-}
-
-/** Fixed words for infilling: ids and a mask (1 = fixed), each [n·length] row-major. */
-export interface TextInfill {
-  ids: Int32Array;
-  mask: Float32Array;
 }
 
 /** Options of `sampleTextIds` and `sampleSentences`: the sampler, the random stream, clamping, and the controls. */
@@ -145,4 +140,32 @@ export function sampleSentences(lm: TextLM, n: number, options: TextSampleOption
   const ids = sampleTextIds(lm, n, options);
   const L = lm.net.length;
   return globalThis.Array.from({ length: n }, (_, k) => lm.tokenizer.decode(ids.subarray(k * L, (k + 1) * L)));
+}
+
+/**
+ * A Diffusion-LM as `evaluateText` samples it: `sampleTextIds` with samplers from `makeSampler`
+ * (one per call) and clamping as `clamp` says.
+ */
+export function diffusionLMSource(lm: TextLM, makeSampler: () => Sampler, clamp: boolean = textSamplerDefaults.clamp): TextSource {
+  return {
+    tokenizer: lm.tokenizer,
+    length: lm.net.length,
+    sample: (n, rng, infill) => sampleTextIds(lm, n, { rng, sampler: makeSampler(), clamp, ...(infill ? { infill } : {}) }),
+  };
+}
+
+/** Classifier guidance of a Diffusion-LM as a way of steering for `evaluateText`: `control`'s classifier, scale and fluency weight, each sample towards its target. */
+export function classifierSteering(
+  lm: TextLM,
+  makeSampler: () => Sampler,
+  control: Omit<TextControl, "label">,
+  clamp: boolean = textSamplerDefaults.clamp,
+): TextSteering {
+  const scale = control.scale ?? textControlDefaults.scale;
+  const fluency = control.fluency ?? textControlDefaults.fluency;
+  return {
+    name: `classifier guidance, scale ${scale}${fluency > 0 ? `, fluency ${fluency}` : ""}`,
+    sample: (targets, rng) =>
+      sampleTextIds(lm, targets.length, { rng, sampler: makeSampler(), clamp, control: { ...control, label: targets } }),
+  };
 }

@@ -24,7 +24,7 @@ import { tokenPoints } from "./data.js";
 import { parseRate } from "./eval.js";
 import { evaluateText } from "./evaluate.js";
 import { restaurantSentences } from "./grammar.js";
-import { sampleSentences, textLM } from "./sample.js";
+import { classifierSteering, diffusionLMSource, sampleSentences, textLM } from "./sample.js";
 import { Tokenizer } from "./tokenizer.js";
 
 useEngine("wasm");
@@ -45,15 +45,21 @@ describe("a small Diffusion-LM run on the built-in grammar", () => {
     const { state } = train(config, tokenPoints(tokenizer, corpus.train, length));
     const lm = textLM(config, state.ema as TextParams);
     const n = 96;
-    const report = evaluateText(lm, corpus, () => new DdimSampler(lm.process, { steps: 20 }), {
+    const ddim = () => new DdimSampler(lm.process, { steps: 20 });
+    const food = trainTextClassifier(lm, corpus.train, "food", { steps: 300 });
+    const report = evaluateText(diffusionLMSource(lm, ddim), corpus, {
       n,
-      control: { classifier: trainTextClassifier(lm, corpus.train, "food", { steps: 300 }), scale: 3 },
+      control: {
+        attribute: "food",
+        steering: [classifierSteering(lm, ddim, { classifier: food.classifier, params: food.params, scale: 3 })],
+      },
       infillKeep: 0,
     });
     assert.ok(report.parseRate >= 0.45, `DDIM parse rate ${report.parseRate}`);
     const dpm = parseRate(sampleSentences(lm, n, { rng: new Rng(9), sampler: new DpmSolverSampler(lm.process, { steps: 10 }) }));
     assert.ok(dpm >= 0.55, `DPM-Solver++ 2M (10 levels) parse rate ${dpm}`);
-    const { unguided, guided } = report.control!;
+    const { unguided, steered } = report.control!;
+    const guided = steered[0]!.success;
     t.diagnostic(
       `parse rate ${report.parseRate} (DDIM 20), ${dpm} (DPM-Solver++ 2M 10); food control ${unguided} unguided, ${guided} guided`,
     );

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TEXT_CLASSIFIER_STEPS } from "../../text/config.js";
 import { evaluateText } from "../../text/evaluate.js";
-import { loadTextLM, textControlDefaults, textSamplerDefaults } from "../../text/sample.js";
+import { classifierSteering, diffusionLMSource, loadTextLM, textControlDefaults, textSamplerDefaults } from "../../text/sample.js";
 import { defineFlags, helpText, int, nonNegative, parse, UsageError } from "../args.js";
 import { formatSeconds } from "../progress.js";
 import { isTextRun } from "../runs.js";
@@ -55,11 +55,17 @@ export function run(argv: string[]): void {
   const samplers = textSampler(flags, lm.process);
   const classifier = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
   const started = performance.now();
-  const report = evaluateText(lm, corpus, samplers, {
+  const clamp = !flags["no-clamp"];
+  const steering = classifierSteering(
+    lm,
+    samplers,
+    { classifier: classifier.classifier, params: classifier.params, scale, fluency },
+    clamp,
+  );
+  const report = evaluateText(diffusionLMSource(lm, samplers, clamp), corpus, {
     n,
     seed,
-    clamp: !flags["no-clamp"],
-    control: { classifier, scale, fluency },
+    control: { attribute, steering: [steering] },
     infillKeep,
   });
   const seconds = (performance.now() - started) / 1000;
@@ -67,13 +73,12 @@ export function run(argv: string[]): void {
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   console.log(`${report.n} samples of ${flags.model} (${formatSeconds(seconds)}):`);
   console.log(
-    `  parse rate ${pct(report.parseRate)}; distinct-1/2/3 ${report.distinct[1].toFixed(3)}/${report.distinct[2].toFixed(3)}/${report.distinct[3].toFixed(3)}; copied from training ${pct(report.copyRate)}`,
+    `  parse rate ${pct(report.parseRate)}; distinct-1/2/3 ${report.distinct[1].toFixed(3)}/${report.distinct[2].toFixed(3)}/${report.distinct[3].toFixed(3)}; copied from training ${pct(report.copyRate)}; ${report.samplesPerSecond.toFixed(1)} samples/s`,
   );
   if (report.control) {
     const c = report.control;
-    console.log(
-      `  control ${c.attribute}: ${pct(c.unguided)} unguided, ${pct(c.guided)} guided (scale ${c.scale}, fluency ${c.fluency}; guided parse rate ${pct(c.guidedParseRate)})`,
-    );
+    console.log(`  control ${c.attribute}: ${pct(c.unguided)} unguided`);
+    for (const way of c.steered) console.log(`    ${pct(way.success)} with ${way.name} (parse rate ${pct(way.parseRate)})`);
   }
   if (report.infill)
     console.log(
