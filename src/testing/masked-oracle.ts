@@ -4,8 +4,12 @@
  * consistent with z when it agrees with every unmasked token. Computed on the host in float64 by
  * enumeration (the jax-js arrays are read and made outside jit).
  */
+import { Rng } from "../engine/index.js";
 import { numpy as np, tree } from "../engine/jax.js";
+import { meanAndStdError } from "../eval/likelihood.js";
 import type { MaskedDenoiser } from "../masked/denoiser.js";
+import { maskedNelbo } from "../masked/process.js";
+import { getMaskingSchedule } from "../masked/schedule.js";
 
 /** A distribution over sequences: rows of `length` ids (< vocabulary) and their probabilities (summing to 1). */
 export interface SequenceDistribution {
@@ -46,4 +50,30 @@ export function oracleDenoiser(d: SequenceDistribution): MaskedDenoiser<Record<s
       return np.array(out).reshape([B, L, V]);
     },
   };
+}
+
+/**
+ * Mean and standard error of the masked bound (`maskedNelbo`, nats per sequence) of `d`'s oracle denoiser
+ * over `n` draws of x ~ d (x, z_t and t all random from `seed`; continuous time for T = 0, else T steps).
+ */
+export function oracleBound(d: SequenceDistribution, schedule: string, T: number, n: number, seed: number): { mean: number; se: number } {
+  const rng = new Rng(seed);
+  const pick = rng.uniform([n]).dataSync() as Float32Array;
+  const ids = new Float32Array(n * d.length);
+  for (let b = 0; b < n; b++) {
+    let k = 0;
+    for (let acc = d.probabilities[0]!; acc < pick[b]! && k < d.sequences.length - 1; acc += d.probabilities[++k]!);
+    ids.set(d.sequences[k]!, b * d.length);
+  }
+  const oracle = oracleDenoiser(d);
+  const values = maskedNelbo(
+    (z) => oracle.logits({}, z),
+    getMaskingSchedule(schedule),
+    d.vocabulary,
+    np.array(ids).reshape([n, d.length]),
+    rng.uniform([n, d.length]),
+    rng.uniform([n]),
+    T,
+  ).dataSync() as Float32Array;
+  return meanAndStdError(values);
 }

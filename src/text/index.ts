@@ -13,6 +13,16 @@ export {
 } from "./classifier.js";
 export { BUILTIN_CORPUS, isTextSpec, loadTextCorpus, type TextCorpus, type TextCorpusOptions, tokenPoints } from "./data.js";
 export {
+  bitsPerPosition,
+  expectedCopyRate,
+  type GrammarEntropy,
+  type GrammarOptions,
+  grammarEntropy,
+  type SentenceProbability,
+  sentenceDistribution,
+  sentenceLogProb,
+} from "./entropy.js";
+export {
   evaluateText,
   type SteeringReport,
   type TextEvalOptions,
