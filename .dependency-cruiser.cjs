@@ -9,7 +9,7 @@
 const floors = [
   ["engine/", "errors.ts"],
   ["schedule/"],
-  ["diffusion/", "hvae/", "latent/"],
+  ["diffusion/", "hvae/", "latent/", "masked/"],
   ["models/", "densities/"],
   ["data/", "sample/", "ode/", "guidance/", "io/"],
   ["train/"],
