@@ -74,7 +74,8 @@ export function classifierGuided<P extends JsTree<Array>, Q extends JsTree<Array
       const logLikelihood = (x: Array) => np.sum(nn.logSoftmax(classifier.logits(tree.ref(params.classifier), x), -1).mul(target.ref));
       const g = grad(logLikelihood)(z.ref); // [B, L, V + 1]
       tree.dispose([params.classifier, target]);
-      const gain = g.ref.slice([], [], [0, V]).sub(g.slice([], [], [V, V + 1])); // g_{ℓ,v} − g_{ℓ,[MASK]}
+      // g_{ℓ,v} − g_{ℓ,[MASK]}: the estimated log-ratio itself (its second term, constant in v, leaves the sampler's softmax unchanged)
+      const gain = g.ref.slice([], [], [0, V]).sub(g.slice([], [], [V, V + 1]));
       const masked = z.slice([], [], [V, V + 1]); // 1 at [MASK] positions
       return logp.add(gain.mul(masked).mul(scale));
     },

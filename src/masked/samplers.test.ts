@@ -121,6 +121,32 @@ describe("confidence-ordered unmasking with the exact denoiser", () => {
     assert.ok(chiSquare(small, ancestral.ids, n).outside > 0.05 * n);
   });
 
+  it("unmasks the most confident position first", () => {
+    // position 1 is always word 1 (p = 1); positions 0 and 2 are even coin flips
+    const certain: SequenceDistribution = {
+      vocabulary: V,
+      length: L,
+      sequences: [Int32Array.of(0, 1, 2), Int32Array.of(3, 1, 0)],
+      probabilities: [0.5, 0.5],
+    };
+    const n = 50;
+    let first: Int32Array | undefined;
+    maskedSamplerByName("confidence").sample(
+      { denoiser: oracleDenoiser(certain), params: {}, z: allMasked(n, L, V), n, length: L },
+      new Rng(8),
+      {
+        steps: L,
+        onStep: (info) => {
+          first ??= Int32Array.from(info.z);
+        },
+      },
+    );
+    assert.deepEqual(
+      first,
+      Int32Array.from({ length: n * L }, (_, i) => (i % L === 1 ? 1 : V)),
+    );
+  });
+
   it("unmasks the schedule's count of tokens at each step, on either schedule", () => {
     for (const schedule of ["linear", "cosine"]) {
       const masked: number[] = [];
