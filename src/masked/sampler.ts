@@ -134,7 +134,8 @@ export function oneHotRows(z: Int32Array, rows: readonly number[], L: number, V:
 
 /**
  * p_θ(·|z) of the chosen rows into `probabilities` [n·L·V] (float64 softmax of the logits, max
- * subtracted): one denoiser call on those rows. Borrows params.
+ * subtracted): one denoiser call on those rows, padded (with copies of the first) to a power of two
+ * at most n, so that a jitted network meets at most log₂ n + 2 batch shapes. Borrows params.
  */
 function evaluateRows<P extends JsTree<Array>>(
   request: MaskedSampleRequest<P>,
@@ -142,15 +143,19 @@ function evaluateRows<P extends JsTree<Array>>(
   rows: number[],
   probabilities: Float64Array,
 ): void {
-  const { denoiser, params, length: L, labels } = request;
+  const { denoiser, params, length: L, labels, n } = request;
   const V = denoiser.vocabulary;
+  const padded = [
+    ...rows,
+    ...new globalThis.Array<number>(Math.min(n, 2 ** Math.ceil(Math.log2(rows.length))) - rows.length).fill(rows[0]!),
+  ];
   const y = labels
     ? np.array(
-        Int32Array.from(rows, (b) => labels[b]!),
+        Int32Array.from(padded, (b) => labels[b]!),
         { dtype: np.int32 },
       )
     : undefined;
-  const logits = denoiser.logits(tree.ref(params), oneHotRows(z, rows, L, V), y).dataSync() as Float32Array;
+  const logits = denoiser.logits(tree.ref(params), oneHotRows(z, padded, L, V), y).dataSync() as Float32Array;
   rows.forEach((b, i) => {
     for (let l = 0; l < L; l++) {
       const from = (i * L + l) * V;

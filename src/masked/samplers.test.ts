@@ -109,6 +109,25 @@ describe("ancestral sampling (MDLM) with the exact denoiser", () => {
     assert.ok(cached.evaluations <= n * L, `${cached.evaluations} row evaluations`);
     assert.ok(plain.evaluations > 10 * cached.evaluations, `${plain.evaluations} vs ${cached.evaluations}`);
     assert.ok(cached.nfe < plain.nfe, `${cached.nfe} vs ${plain.nfe} calls`);
+    // the sub-batches are padded to powers of two (at most n): few shapes for a jitted network
+    const sizes = new Set<number>();
+    const recording: typeof oracle = {
+      ...oracle,
+      logits(p, z, y) {
+        sizes.add(z.shape[0]!);
+        return oracle.logits(p, z, y);
+      },
+    };
+    const again = maskedSamplerByName("ancestral").sample(
+      { denoiser: recording, params: {}, z: allMasked(n, L, V), n, length: L },
+      new Rng(3),
+      { steps: N },
+    );
+    assert.deepEqual(again.ids, cached.ids);
+    assert.ok(
+      [...sizes].every((B) => B === n || (B < n && 2 ** Math.round(Math.log2(B)) === B)),
+      `batch sizes ${[...sizes]}`,
+    );
   });
 });
 
