@@ -15,6 +15,10 @@ export {
   type MaskedSampler,
   type MaskedStepInfo,
   maskedSamplerDefaults,
+  oneHotRows,
+  type RowStep,
+  type UnmaskRule,
+  walk,
 } from "./sampler.js";
 export { type MaskedSamplerEntry, maskedSamplerByName, maskedSamplerNames, maskedSamplerTable } from "./samplers.js";
 export { getMaskingSchedule, type MaskingSchedule, maskingScheduleNames, maskingSchedules, oneMinusAlphaAt } from "./schedule.js";

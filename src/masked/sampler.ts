@@ -121,6 +121,8 @@ function checkRequest(request: MaskedSampleRequest, steps: number): void {
   if (denoiser.classes > 0 && !labels)
     throw new ConfigError(`the denoiser is conditional (${denoiser.classes} classes): labels are required`);
   if (labels && labels.length !== n) throw new ShapeError(`${labels.length} labels for ${n} rows`);
+  if (labels?.some((y) => y < 0 || y > denoiser.classes))
+    throw new ConfigError(`labels must be classes 0..${denoiser.classes - 1} or ${denoiser.classes} ("no label")`);
 }
 
 /** One-hot rows [B, L, V + 1] (float32) of the chosen rows of z [n·L]. */
