@@ -16,6 +16,7 @@ import {
   productOfMarginals,
   type SequenceDistribution,
 } from "../testing/masked-oracle.js";
+import { ancestralSampler } from "./ancestral.js";
 import type { MaskedSampleOptions } from "./sampler.js";
 import { maskedSamplerByName, maskedSamplerNames } from "./samplers.js";
 import { getMaskingSchedule } from "./schedule.js";
@@ -215,5 +216,21 @@ describe("infilling with every masked sampler", () => {
   it("the initial z puts [MASK] exactly where the mask is 0", () => {
     assert.deepEqual(infillStart(known, V), Int32Array.of(V, 1, V));
     assert.throws(() => infillStart({ ids: Int32Array.of(4), mask: [1] }, V), /not a word/);
+  });
+});
+
+describe("masked sampler errors", () => {
+  it("name the problem: an unknown sampler, steps < 1, a z of the wrong size, labels for an unconditional denoiser", () => {
+    assert.throws(() => maskedSamplerByName("ddim"), /unknown masked sampler "ddim" \(known: ancestral, confidence\)/);
+    assert.throws(() => draw("ancestral", allMasked(2, L, V), 2, 1, { steps: 0 }), /steps must be an integer ≥ 1/);
+    assert.throws(() => draw("ancestral", allMasked(2, L, V), 3, 1, {}), /6 ids, expected n·L = 3·3/);
+    assert.throws(
+      () =>
+        ancestralSampler.sample(
+          { denoiser: oracle, params: {}, z: allMasked(1, L, V), n: 1, length: L, labels: Int32Array.of(0) },
+          new Rng(1),
+        ),
+      /labels were given for an unconditional denoiser/,
+    );
   });
 });
