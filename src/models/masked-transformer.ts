@@ -44,19 +44,20 @@ export function initMaskedNet(config: TextNetConfig, rng: Rng): MaskedParams {
 function maskedTrunk(params: MaskedParams, z: Array, labels: Array | undefined, config: TextNetConfig): { h: Array; output: Dense } {
   const [B, L, V1] = z.shape as [number, number, number];
   const W = config.width;
+  if (params.label && !labels) {
+    tree.dispose([params, z]);
+    throw new ConfigError("a conditional masked denoiser needs labels (its class count means no label)");
+  }
+  if (!params.label && labels) {
+    tree.dispose([params, z, labels]);
+    throw new ConfigError("labels were given to an unconditional masked denoiser");
+  }
   let h = affine(z.reshape([B * L, V1]), params.input)
     .reshape([B, L, W])
     .add(params.position.reshape([1, L, W]));
-  if (params.label) {
-    if (!labels) {
-      tree.dispose([params, h]);
-      throw new ConfigError("a conditional masked denoiser needs labels (its class count means no label)");
-    }
+  if (params.label && labels) {
     const rows = params.label.shape[0]!;
     h = h.add(np.matmul(nn.oneHot(labels.astype(np.int32), rows), params.label).reshape([B, 1, W]));
-  } else if (labels) {
-    tree.dispose([params, h, labels]);
-    throw new ConfigError("labels were given to an unconditional masked denoiser");
   }
   return { h: trunkLayers(params, h, config.heads), output: params.output };
 }
