@@ -74,7 +74,7 @@ export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:re
   conditional: {
     value: "ATTR",
     help: "masked: condition the denoiser on an attribute (classifier-free guidance), e.g. food",
-    parse: attributeFlag,
+    parse: optional(attributeFlag),
   },
   "cfg-dropout": {
     value: "P",
@@ -129,7 +129,8 @@ export async function trainText(argv: string[]): Promise<void> {
   let corpus: TextCorpus;
   let firstStep = 0;
   const masked = flags.process === "masked";
-  if (!masked) refuseGiven(given, ["conditional", "cfg-dropout"], "apply to --process masked only");
+  // (a resumed run's own process decides: its flag table compares them)
+  if (!masked && !flags.resume) refuseGiven(given, ["conditional", "cfg-dropout"], "apply to --process masked only");
   if (flags.resume) {
     const resumed = resumeRun(flags.out, "text", { values: flags, raw }, given, textResumeFlags);
     if (resumed.nothingLeft) return;
