@@ -1,6 +1,6 @@
 /**
  * Diffusion-LM: text data, the grammar and its parser, the transformer denoiser, its loss,
- * rounding and controls, the text classifier, sampling and evaluation. The `text` namespace of "vdm".
+ * rounding and controls, the text classifier, sampling and evaluation; masked diffusion's language model, its held-out bound and its classifiers. The `text` namespace of "vdm".
  */
 export * from "./browser.js";
 export {
@@ -13,6 +13,8 @@ export {
 } from "./classifier.js";
 export { BUILTIN_CORPUS, isTextSpec, loadTextCorpus, type TextCorpus, type TextCorpusOptions, tokenPoints } from "./data.js";
 export { evaluateText, type TextEvalOptions, type TextEvalReport } from "./evaluate.js";
+export { loadMaskedLM, type MaskedBound, type MaskedBoundOptions, type MaskedLM, maskedBound, maskedLM, maskedPoints } from "./masked.js";
+export { loadMaskedTextClassifier, type MaskedTextClassifier, trainMaskedClassifier } from "./masked-classifier.js";
 export {
   loadTextLM,
   sampleSentences,
