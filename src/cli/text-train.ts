@@ -1,6 +1,7 @@
 /**
  * `vdm train --data text:…` (and `vdm train --out DIR --resume` of a text run): a Diffusion-LM, its
- * guidance classifiers, and a report of 100 samples.
+ * guidance classifiers, and a report of 100 samples; with --process masked, masked diffusion, its
+ * classifiers and its held-out bound (masked-train.ts).
  */
 import { join } from "node:path";
 import { Rng } from "../engine/index.js";
@@ -117,7 +118,7 @@ export async function trainText(argv: string[]): Promise<void> {
     return void console.log(
       helpText(
         "vdm train --data text:restaurants|text:FILE --out DIR [flags]",
-        "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). The training step runs in ONNX Runtime when it loads (--backend).",
+        "Trains a Diffusion-LM (continuous diffusion on learned word embeddings, a transformer predicting x_0, the rounding loss) and, for the built-in corpus, a noise-aware classifier per --classifiers attribute, then samples 100 sentences into DIR/samples.txt and metrics.json (--no-report: neither classifiers nor samples). --process masked trains masked diffusion instead (tokens replaced by [MASK], the same transformer on one-hot tokens, optionally --conditional on an attribute) and its report is the held-out bound in metrics.json with the classifiers. The training step runs in ONNX Runtime when it loads (--backend).",
         textTrainFlags,
         textRunFlags,
         backendFlags,
