@@ -47,7 +47,7 @@ export type RunKind = "denoiser" | "classifier" | "text" | "autoencoder";
 export function kindOf(config: RunConfig): RunKind {
   if (config.task === "classifier") return "classifier";
   const { kind } = networkOf(config.model);
-  return kind.autoencoder ? "autoencoder" : kind.objective === "diffusion-lm" ? "text" : "denoiser";
+  return kind.autoencoder ? "autoencoder" : kind.objective === "diffusion-lm" || kind.objective === "masked" ? "text" : "denoiser";
 }
 
 const COMMAND_OF: Record<RunKind, string> = {

@@ -15,6 +15,10 @@ import type { Params, Rng } from "../engine/index.js";
 import type { Array, JsTree } from "../engine/jax.js";
 import type { HvaeNetwork } from "../hvae/elbo.js";
 import type { LatentDecoding } from "../latent/bound.js";
+import type { MaskedClassifier, MaskedDenoiser } from "../masked/denoiser.js";
+
+/** A classifier of masked tokens that says its vocabulary's size V (its one-hot inputs have V + 1 rows). */
+export type VocabularyClassifier = MaskedClassifier & { readonly vocabulary: number };
 
 /** A noise-aware classifier: logits [B, classes] of p_φ(y | x_t, t). */
 export interface Classifier<P extends JsTree<Array> = JsTree<Array>> {
@@ -39,8 +43,11 @@ export interface Autoencoder<P extends JsTree<Array> = JsTree<Array>> {
   decode(params: P, z: Array): LatentDecoding;
 }
 
-/** The objectives train/ knows, by name: VDM's denoising losses, Diffusion-LM's (x_0 holds token ids), an autoencoder's −ELBO with a KL weight, or a hierarchical VAE's −ELBO. */
-export type ObjectiveName = "diffusion" | "diffusion-lm" | "autoencoder" | "hvae";
+/**
+ * The objectives train/ knows, by name: VDM's denoising losses, Diffusion-LM's (x_0 holds token ids), an autoencoder's −ELBO with a KL weight, a hierarchical VAE's −ELBO,
+ * masked diffusion's bound (x_0 holds token ids) and its noise-aware classifier's cross-entropy.
+ */
+export type ObjectiveName = "diffusion" | "diffusion-lm" | "autoencoder" | "hvae" | "masked" | "masked-classifier";
 
 /** U-Net options a user may set; the rest are defaults. The CNN reads base and multipliers too (stage ℓ: base·multipliers[ℓ] channels). */
 export interface UNetOptions {
@@ -101,6 +108,8 @@ export interface NetworkKind<C> {
   readonly schema: z.ZodType<C>;
   /** the objective that trains its denoiser (train/'s table) */
   readonly objective: ObjectiveName;
+  /** the objective that trains its classifier (absent: the noise-aware cross-entropy on the run's diffusion process) */
+  readonly classifierObjective?: ObjectiveName;
   /** a classifier of clean data only (γ = −∞), no noise input */
   readonly clean?: boolean;
   /** variants a user names as architectures */
@@ -112,13 +121,17 @@ export interface NetworkKind<C> {
    */
   configure?(target: NetworkTarget, options: NetworkOptions): C;
   /** Checks across the run (`path`: where the config sits, "model.<kind>"): its data's dimension and task. */
-  check?(config: C, run: { dim: number; task: "denoiser" | "classifier"; path: string }, issue: ConfigIssue): void;
+  check?(config: C, run: { dim: number; task: "denoiser" | "classifier"; path: string; schedule?: string }, issue: ConfigIssue): void;
   /** Fresh parameters (the order of draws is the network's). */
   init(config: C, rng: Rng): Params;
   /** The denoiser predicting `target` (absent: a classifier only). */
   model?(config: C, target: Target): Model;
   /** The noise-aware (or clean) classifier (absent: a denoiser only). */
   classifier?(config: C): Classifier;
+  /** The masked-diffusion denoiser (absent: not one). */
+  maskedDenoiser?(config: C): MaskedDenoiser;
+  /** The noise-aware classifier of masked tokens, with V, the words of its vocabulary (absent: not one). */
+  maskedClassifier?(config: C): VocabularyClassifier;
   /** The autoencoder (absent: not an autoencoder). */
   autoencoder?(config: C): Autoencoder;
   /** The Markovian hierarchical VAE: its levels for given parameters (absent: not one). */

@@ -9,6 +9,7 @@ import { autoencoderKind } from "./autoencoder.js";
 import { cnnKind } from "./cnn.js";
 import { hvaeKind } from "./hvae.js";
 import type { NetworkKind } from "./kind.js";
+import { maskedTransformerKind } from "./masked-transformer.js";
 import { mlpKind } from "./mlp.js";
 import { transformerKind } from "./transformer.js";
 import { unetKind } from "./unet.js";
@@ -24,6 +25,7 @@ export const networkKinds: Readonly<Record<string, NetworkKind<unknown>>> = {
   text: transformerKind,
   autoencoder: autoencoderKind,
   hvae: hvaeKind,
+  "masked-text": maskedTransformerKind,
 };
 
 /** The names of the kinds, in the table's order. */

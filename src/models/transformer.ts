@@ -63,12 +63,15 @@ export type TextNetConfig = z.infer<typeof transformerSchema>;
  * A LayerNorm's scale and shift.
  * @inline
  */
-type Norm = { scale: Array; shift: Array };
+export type Norm = { scale: Array; shift: Array };
 /**
  * One transformer layer: attention and feed-forward, each behind a LayerNorm.
  * @inline
  */
-type Block = { norm1: Norm; qkv: Dense; out: Dense; norm2: Norm; ff1: Dense; ff2: Dense };
+export type Block = { norm1: Norm; qkv: Dense; out: Dense; norm2: Norm; ff1: Dense; ff2: Dense };
+
+/** The trunk's parameters after the input: its layers and the final LayerNorm. */
+export type TrunkParams = { blocks: Block[]; norm: Norm };
 
 /** The text network's parameters; `embedding` [V, d] (denoisers only) is the word embedding E, also the rounding head. */
 export type TextParams = {
@@ -82,6 +85,21 @@ export type TextParams = {
 };
 
 const norm = (C: number): Norm => ({ scale: np.ones([C]), shift: np.zeros([C]) });
+
+/** `layers` fresh transformer layers of width W (He-scaled, the residual branches' outputs halved) and the final LayerNorm. */
+export function initTrunk(rng: Rng, W: number, layers: number): TrunkParams {
+  return {
+    blocks: globalThis.Array.from({ length: layers }, () => ({
+      norm1: norm(W),
+      qkv: dense(rng, W, 3 * W, Math.SQRT1_2),
+      out: dense(rng, W, W, 0.5),
+      norm2: norm(W),
+      ff1: dense(rng, W, 2 * W),
+      ff2: dense(rng, 2 * W, W, 0.5),
+    })),
+    norm: norm(W),
+  };
+}
 
 /** Checks a config's sizes; returns it. */
 export function validateTextNet(config: TextNetConfig): TextNetConfig {
@@ -107,15 +125,7 @@ export function initTextNet(config: TextNetConfig, rng: Rng): TextParams {
     input: dense(rng, d, W),
     position: rng.normal([L, W]).mul(0.1),
     time: [dense(rng, E, W), dense(rng, W, W)],
-    blocks: globalThis.Array.from({ length: config.layers }, () => ({
-      norm1: norm(W),
-      qkv: dense(rng, W, 3 * W, Math.SQRT1_2),
-      out: dense(rng, W, W, 0.5),
-      norm2: norm(W),
-      ff1: dense(rng, W, 2 * W),
-      ff2: dense(rng, 2 * W, W, 0.5),
-    })),
-    norm: norm(W),
+    ...initTrunk(rng, W, config.layers),
     output: dense(rng, W, config.outputs ?? d, 0.1),
   };
 }
@@ -126,23 +136,33 @@ export function layerNorm(h: Array, p: Norm): Array {
   return groupNorm(h.reshape([B * L, 1, 1, W]), p.scale, p.shift, 1).reshape([B, L, W]);
 }
 
+/**
+ * The layers and final LayerNorm on the input features h [B, L, W] (the input projection, positions
+ * and any conditioning already added): LN(h) after every layer's attention and feed-forward.
+ * Consumes h and params.
+ */
+export function trunkLayers(params: TrunkParams, h: Array, heads: number): Array {
+  const [B, L, W] = h.shape as [number, number, number];
+  for (const block of params.blocks) {
+    const a = selfAttention(layerNorm(h.ref, block.norm1).reshape([B, 1, L, W]), block.qkv, block.out, heads).reshape([B, L, W]);
+    h = h.add(a);
+    const f = affine(silu(affine(layerNorm(h.ref, block.norm2).reshape([B * L, W]), block.ff1)), block.ff2).reshape([B, L, W]);
+    h = h.add(f);
+  }
+  return layerNorm(h, params.norm);
+}
+
 /** The trunk: final LayerNorm'd features [B, L, W] of x [B, L, d] at t [B]. Consumes x, t and params (embedding included). */
 function trunk(params: TextParams, x: Array, t: Array, config: TextNetConfig): { h: Array; output: Dense } {
   const [B, L, d] = x.shape as [number, number, number];
   const W = config.width;
   params.embedding?.dispose();
   const e = affine(silu(affine(timeEmbedding(t, config.timeEmbedding), params.time[0])), params.time[1]);
-  let h = affine(x.reshape([B * L, d]), params.input)
+  const h = affine(x.reshape([B * L, d]), params.input)
     .reshape([B, L, W])
     .add(params.position.reshape([1, L, W]))
     .add(e.reshape([B, 1, W]));
-  for (const block of params.blocks) {
-    const a = selfAttention(layerNorm(h.ref, block.norm1).reshape([B, 1, L, W]), block.qkv, block.out, config.heads).reshape([B, L, W]);
-    h = h.add(a);
-    const f = affine(silu(affine(layerNorm(h.ref, block.norm2).reshape([B * L, W]), block.ff1)), block.ff2).reshape([B, L, W]);
-    h = h.add(f);
-  }
-  return { h: layerNorm(h, params.norm), output: params.output };
+  return { h: trunkLayers(params, h, config.heads), output: params.output };
 }
 
 /** The denoiser's x̂_0 [B, L, d] for x_t [B, L, d] at t [B]. Consumes all (params included). */

@@ -5,6 +5,10 @@
  * corpora from files, the text classifier, sampling from saved runs and their evaluation (./index.ts).
  */
 export {
+  type MaskedRunOptions,
+  maskedClassifierConfig,
+  maskedRunConfig,
+  maskedRunDefaults,
   TEXT_CLASSIFIER_STEPS,
   type TextClassifierOptions,
   type TextClassifierTask,

@@ -1,12 +1,14 @@
-/** A Diffusion-LM run's config (`RunConfig` with a "text" model), and its noise-aware classifiers'. */
+/** A Diffusion-LM run's config (`RunConfig` with a "text" model), a masked-diffusion run's ("masked-text"), and their noise-aware classifiers'. */
 
 import { ConfigError } from "../errors.js";
 import { configOf } from "../models/kinds.js";
+import { maskedTransformerKind } from "../models/masked-transformer.js";
 import type { TextNetConfig } from "../models/transformer.js";
 import { transformerKind } from "../models/transformer.js";
 import { defaultAdam } from "../train/adam.js";
 import { type RunConfig, validateRunConfig } from "../train/config.js";
 import type { TextCorpus } from "./data.js";
+import { type Attribute, attributeClasses } from "./grammar.js";
 import { longestSentence, type Tokenizer } from "./tokenizer.js";
 
 /**
@@ -55,11 +57,28 @@ export interface TextRunOptions {
   emaDecay?: number;
 }
 
+/** A language model run's batch, steps, seed, optimiser (warm-up over min(100, steps/20), cosine decay to a tenth) and checkpoints. */
+function lmTraining(o: TextRunOptions): Pick<RunConfig, "batch" | "steps" | "seed" | "adam" | "checkpointEvery"> {
+  const steps = o.steps ?? textRunDefaults.steps;
+  return {
+    batch: o.batch ?? textRunDefaults.batch,
+    steps,
+    seed: o.seed ?? 0,
+    adam: {
+      ...defaultAdam,
+      lr: o.lr ?? textRunDefaults.lr,
+      warmup: Math.min(100, Math.ceil(steps / 20)),
+      decay: { kind: "cosine", steps, final: 0.1 },
+      emaDecay: o.emaDecay ?? textRunDefaults.emaDecay,
+    },
+    checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
+  };
+}
+
 /** The config of a Diffusion-LM run on `corpus` with vocabulary `tokenizer` (target x_0; validated). */
 export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextRunOptions = {}): RunConfig {
   const length = o.length ?? longestSentence(corpus.train);
   if (length < 1) throw new ConfigError("the training sentences are empty");
-  const steps = o.steps ?? textRunDefaults.steps;
   const text: TextNetConfig = {
     words: [...tokenizer.words],
     length,
@@ -78,17 +97,7 @@ export function textRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: TextR
       loss: "simple",
       schedule: o.schedule ?? textRunDefaults.schedule,
       timesteps: o.timesteps ?? textRunDefaults.timesteps,
-      batch: o.batch ?? textRunDefaults.batch,
-      steps,
-      seed: o.seed ?? 0,
-      adam: {
-        ...defaultAdam,
-        lr: o.lr ?? textRunDefaults.lr,
-        warmup: Math.min(100, Math.ceil(steps / 20)),
-        decay: { kind: "cosine", steps, final: 0.1 },
-        emaDecay: o.emaDecay ?? textRunDefaults.emaDecay,
-      },
-      checkpointEvery: Math.max(100, Math.ceil(steps / 10)),
+      ...lmTraining(o),
     } satisfies RunConfig,
     "text run options",
   );
@@ -123,6 +132,24 @@ export interface TextClassifierTask {
   train: number;
 }
 
+/** A text classifier run's batch, steps, seed, optimiser (warm-up, cosine decay to a tenth, EMA 0.99) and checkpoints. */
+function classifierTraining(o: TextClassifierOptions): Pick<RunConfig, "batch" | "steps" | "seed" | "adam" | "checkpointEvery"> {
+  const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;
+  return {
+    batch: o.batch ?? 64,
+    steps,
+    seed: o.seed ?? 0,
+    adam: {
+      ...defaultAdam,
+      lr: o.lr ?? 1e-3,
+      warmup: Math.min(100, Math.ceil(steps / 20)),
+      decay: { kind: "cosine", steps, final: 0.1 },
+      emaDecay: 0.99,
+    },
+    checkpointEvery: Math.max(100, Math.ceil(steps / 5)),
+  };
+}
+
 /**
  * The config of a noise-aware classifier p_φ(y | x_t, t) for `task.attribute` (classes
  * `task.classNames`) of the language model `lm`: the same schedule and timesteps, data = the sentences'
@@ -134,7 +161,6 @@ export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o:
   if (!lmNet || lm.task === "classifier")
     throw new ConfigError("a text classifier is trained for a Diffusion-LM language model (a text denoiser run)");
   const { length, embedDim, words } = lmNet;
-  const steps = o.steps ?? TEXT_CLASSIFIER_STEPS;
   const text: TextNetConfig = {
     words,
     length,
@@ -157,18 +183,108 @@ export function textClassifierConfig(lm: RunConfig, task: TextClassifierTask, o:
       loss: "simple",
       schedule: lm.schedule,
       timesteps: lm.timesteps,
-      batch: o.batch ?? 64,
-      steps,
-      seed: o.seed ?? 0,
-      adam: {
-        ...defaultAdam,
-        lr: o.lr ?? 1e-3,
-        warmup: Math.min(100, Math.ceil(steps / 20)),
-        decay: { kind: "cosine", steps, final: 0.1 },
-        emaDecay: 0.99,
-      },
-      checkpointEvery: Math.max(100, Math.ceil(steps / 5)),
+      ...classifierTraining(o),
     } satisfies RunConfig,
     "text classifier options",
+  );
+}
+
+/** The defaults of a masked-diffusion run: Diffusion-LM's size and training ({@link textRunDefaults}), the linear masking schedule, continuous time, label dropout 0.1. */
+export const maskedRunDefaults = {
+  steps: textRunDefaults.steps,
+  batch: textRunDefaults.batch,
+  lr: textRunDefaults.lr,
+  width: textRunDefaults.width,
+  layers: textRunDefaults.layers,
+  heads: textRunDefaults.heads,
+  schedule: "linear",
+  timesteps: 0,
+  emaDecay: textRunDefaults.emaDecay,
+  cfgDropout: 0.1,
+} as const;
+
+/** What a user may set for a masked-diffusion run (the rest are defaults: {@link maskedRunDefaults}). */
+export interface MaskedRunOptions extends Omit<TextRunOptions, "embedDim"> {
+  /** masking schedule (default "linear": 1 − α = t) */
+  schedule?: string;
+  /** condition the denoiser on an attribute of the built-in grammar (classifier-free guidance), e.g. "food" */
+  conditional?: Attribute;
+  /** probability of dropping a label to "no label" in training (default 0.1; conditional runs only) */
+  cfgDropout?: number;
+}
+
+/**
+ * The config of a masked-diffusion run on `corpus` with vocabulary `tokenizer` (validated): a
+ * "masked-text" network of Diffusion-LM's size; a conditional one records its attribute and class
+ * names (`attributeClasses`), its labels being each sentence's `attributeClass`.
+ */
+export function maskedRunConfig(corpus: TextCorpus, tokenizer: Tokenizer, o: MaskedRunOptions = {}): RunConfig {
+  const length = o.length ?? longestSentence(corpus.train);
+  if (length < 1) throw new ConfigError("the training sentences are empty");
+  if (o.cfgDropout !== undefined && !o.conditional) throw new ConfigError("cfgDropout applies to a conditional masked run only");
+  const width = o.width ?? maskedRunDefaults.width;
+  const classNames = o.conditional ? attributeClasses(o.conditional, length) : undefined;
+  const net: TextNetConfig = {
+    words: [...tokenizer.words],
+    length,
+    embedDim: width,
+    width,
+    layers: o.layers ?? maskedRunDefaults.layers,
+    heads: o.heads ?? maskedRunDefaults.heads,
+    timeEmbedding: 2,
+    ...(o.conditional && classNames ? { classes: classNames.length, attribute: o.conditional, classNames } : {}),
+  };
+  return validateRunConfig(
+    {
+      format: "vdm-run-1",
+      data: { spec: corpus.spec, dim: length, mean: [0], std: [1], train: corpus.train.length, test: corpus.test.length },
+      model: { kind: "masked-text", "masked-text": net },
+      target: "x0",
+      loss: "elbo",
+      schedule: o.schedule ?? maskedRunDefaults.schedule,
+      timesteps: o.timesteps ?? maskedRunDefaults.timesteps,
+      ...(o.conditional ? { cfgDropout: o.cfgDropout ?? maskedRunDefaults.cfgDropout } : {}),
+      ...lmTraining(o),
+    } satisfies RunConfig,
+    "masked run options",
+  );
+}
+
+/**
+ * The config of a noise-aware classifier p_φ(y | z_t) of `task.attribute` for the masked language
+ * model `lm`: the same vocabulary, length and masking schedule; data = the sentences' token ids.
+ */
+export function maskedClassifierConfig(lm: RunConfig, task: TextClassifierTask, o: TextClassifierOptions = {}): RunConfig {
+  const { attribute, classNames, train } = task;
+  const lmNet = configOf(lm.model, maskedTransformerKind);
+  if (!lmNet || lm.task === "classifier")
+    throw new ConfigError("a masked classifier is trained for a masked language model (a masked-text denoiser run)");
+  const { length, words } = lmNet;
+  const width = o.width ?? 64;
+  const net: TextNetConfig = {
+    words,
+    length,
+    embedDim: width,
+    width,
+    layers: o.layers ?? 2,
+    heads: 4,
+    timeEmbedding: 2,
+    outputs: classNames.length,
+    attribute,
+    classNames,
+  };
+  return validateRunConfig(
+    {
+      format: "vdm-run-1",
+      task: "classifier",
+      data: { spec: lm.data.spec, dim: length, mean: [0], std: [1], train, test: 0 },
+      model: { kind: "masked-text", "masked-text": net },
+      target: "x0",
+      loss: "elbo",
+      schedule: lm.schedule,
+      timesteps: lm.timesteps,
+      ...classifierTraining(o),
+    } satisfies RunConfig,
+    "masked classifier options",
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Diffusion-LM: text data, the grammar and its parser, the transformer denoiser, its loss,
- * rounding and controls, the text classifier, sampling and evaluation. The `text` namespace of "vdm".
+ * rounding and controls, the text classifier, sampling and evaluation; masked diffusion's language model, its held-out bound and its classifiers. The `text` namespace of "vdm".
  */
 export * from "./browser.js";
 export {
@@ -31,6 +31,8 @@ export {
   type TextSteering,
 } from "./evaluate.js";
 export type { TextInfill } from "./infill.js";
+export { loadMaskedLM, type MaskedBound, type MaskedBoundOptions, type MaskedLM, maskedBound, maskedLM, maskedPoints } from "./masked.js";
+export { loadMaskedTextClassifier, type MaskedTextClassifier, trainMaskedClassifier } from "./masked-classifier.js";
 export {
   classifierSteering,
   diffusionLMSource,

@@ -11,7 +11,8 @@ import { gammaConditioned } from "../diffusion/model.js";
 import { DiffusionProcess } from "../diffusion/process.js";
 import type { Params, Rng } from "../engine/index.js";
 import { ConfigError } from "../errors.js";
-import type { Autoencoder, Classifier } from "../models/kind.js";
+import type { MaskedDenoiser } from "../masked/denoiser.js";
+import type { Autoencoder, Classifier, VocabularyClassifier } from "../models/kind.js";
 import { networkOf } from "../models/kinds.js";
 import type { Denoiser } from "../sample/sampler.js";
 import {
@@ -86,6 +87,22 @@ export function buildClassifier(config: RunConfig): Classifier {
   const net = networkOf(config.model);
   if (!net.kind.classifier) throw new ConfigError(`a ${config.model.kind} network is a denoiser, not a classifier`);
   return net.kind.classifier(net.config);
+}
+
+/** The run's masked-diffusion denoiser; throws for a classifier run or another kind. */
+export function buildMaskedDenoiser(config: RunConfig): MaskedDenoiser {
+  const net = networkOf(config.model);
+  if (config.task === "classifier" || !net.kind.maskedDenoiser)
+    throw new ConfigError(`this run (a ${config.model.kind} ${config.task ?? "denoiser"}) is not a masked-diffusion denoiser`);
+  return net.kind.maskedDenoiser(net.config);
+}
+
+/** The run's classifier of masked tokens; throws for a denoiser run or another kind. */
+export function buildMaskedClassifier(config: RunConfig): VocabularyClassifier {
+  const net = networkOf(config.model);
+  if (config.task !== "classifier" || !net.kind.maskedClassifier)
+    throw new ConfigError(`this run (a ${config.model.kind} ${config.task ?? "denoiser"}) is not a classifier of masked tokens`);
+  return net.kind.maskedClassifier(net.config);
 }
 
 /** The run's autoencoder; throws for a run of another kind. */

@@ -152,8 +152,10 @@ export const runConfigSchema = z
       ctx.addIssue({ code: "custom", continue: false, path: ["latent", "shape"], message: "must equal data.shape", input: c.latent.shape });
     const path = `model.${c.model.kind}`;
     const kind = networkKinds[c.model.kind]!;
-    kind.check?.(c.model[c.model.kind], { dim: c.data.dim, task: c.task ?? "denoiser", path }, (field, message, input) =>
-      ctx.addIssue({ code: "custom", continue: false, path: field.split("."), message, input }),
+    kind.check?.(
+      c.model[c.model.kind],
+      { dim: c.data.dim, task: c.task ?? "denoiser", path, schedule: c.schedule },
+      (field, message, input) => ctx.addIssue({ code: "custom", continue: false, path: field.split("."), message, input }),
     );
   });
 

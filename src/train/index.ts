@@ -4,6 +4,14 @@
  * `training` namespace of "vdm".
  */
 export * from "./browser.js";
-export { type LoadedClassifier, type LoadRunOptions, loadClassifier, loadRun } from "./load.js";
+export {
+  type LoadedClassifier,
+  type LoadedMasked,
+  type LoadRunOptions,
+  loadClassifier,
+  loadMaskedClassifier,
+  loadMaskedDenoiser,
+  loadRun,
+} from "./load.js";
 export { modelDirectory, shippedModelNames } from "./shipped.js";
 export { type TrainOptions, type TrainProgress, type TrainResult, train, trainAsync } from "./trainer.js";

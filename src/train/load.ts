@@ -8,9 +8,10 @@ import { ConfigError } from "../errors.js";
 import type { HvaeNetwork } from "../hvae/elbo.js";
 import { loadCheckpointState, readCheckpointConfig, readStateFile } from "../io/checkpoint.js";
 import type { TrainingState } from "../io/state.js";
-import type { Classifier } from "../models/kind.js";
+import type { MaskedDenoiser } from "../masked/denoiser.js";
+import type { Classifier, VocabularyClassifier } from "../models/kind.js";
 import { networkOf } from "../models/kinds.js";
-import { buildClassifier, buildProcess, initParams, normalizationOf } from "./build.js";
+import { buildClassifier, buildMaskedClassifier, buildMaskedDenoiser, buildProcess, initParams, normalizationOf } from "./build.js";
 import { type RunConfig, validateRunConfig } from "./config.js";
 import { type LoadedRun, runOf } from "./restore.js";
 
@@ -68,4 +69,23 @@ export function loadHvae(dir: string): LoadedHvae {
   const net = networkOf(config.model);
   if (!net.kind.hvae) throw new ConfigError(`${dir}: a ${config.model.kind} network is not a hierarchical VAE`);
   return { config, network: net.kind.hvae(net.config), params: checkpointEma(dir, config), normalization: normalizationOf(config) };
+}
+
+/** A masked-diffusion checkpoint rebuilt by `loadMaskedDenoiser` or `loadMaskedClassifier`: config, network, EMA parameters. */
+export interface LoadedMasked<N> {
+  config: RunConfig;
+  network: N;
+  params: TrainingState["ema"];
+}
+
+/** A masked-diffusion denoiser's checkpoint (EMA parameters); throws `ConfigError` for another run. */
+export function loadMaskedDenoiser(dir: string): LoadedMasked<MaskedDenoiser> {
+  const config = readCheckpointConfig(dir, validateRunConfig);
+  return { config, network: buildMaskedDenoiser(config), params: checkpointEma(dir, config) };
+}
+
+/** A classifier of masked tokens from its checkpoint (EMA parameters); throws `ConfigError` for another run. */
+export function loadMaskedClassifier(dir: string): LoadedMasked<VocabularyClassifier> {
+  const config = readCheckpointConfig(dir, validateRunConfig);
+  return { config, network: buildMaskedClassifier(config), params: checkpointEma(dir, config) };
 }

@@ -40,7 +40,7 @@ export function cleanClassifierLoss(classifier: Classifier, params: Params, x0: 
 }
 
 /** −log softmax(logits)_y per example: logits [B, K], labels [B] → [B]. Consumes both. */
-function crossEntropy(logits: Array, labels: Array, classes: number): Array {
+export function crossEntropy(logits: Array, labels: Array, classes: number): Array {
   return np.negative(np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(labels, classes)), -1));
 }
 

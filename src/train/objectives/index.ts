@@ -6,10 +6,11 @@
 
 import type { Model } from "../../diffusion/model.js";
 import { ConfigError } from "../../errors.js";
+import { getMaskingSchedule } from "../../masked/schedule.js";
 import type { ObjectiveName } from "../../models/kind.js";
 import { networkOf } from "../../models/kinds.js";
 import { isLearnedSchedule } from "../../schedule/learned.js";
-import { buildAutoencoder, buildClassifier, buildModel, buildProcess } from "../build.js";
+import { buildAutoencoder, buildClassifier, buildMaskedClassifier, buildMaskedDenoiser, buildModel, buildProcess } from "../build.js";
 import type { RunConfig } from "../config.js";
 import { autoencoderObjective } from "./autoencoder.js";
 import { classifierObjective } from "./classifier.js";
@@ -17,6 +18,7 @@ import { diffusionObjective } from "./diffusion.js";
 import { type EmbeddingParams, textObjective } from "./diffusion-lm.js";
 import { hvaeObjective } from "./hvae.js";
 import { learnedScheduleObjective } from "./learned.js";
+import { maskedClassifierObjective, maskedObjective } from "./masked.js";
 import type { Objective } from "./objective.js";
 
 /** A network kind's objective for a run on a fixed schedule (its network, process and loss weighting read from the config). */
@@ -35,12 +37,19 @@ export const objectives: Record<ObjectiveName, RunObjective> = {
     if (!net.kind.hvae) throw new ConfigError(`a ${config.model.kind} network is not a hierarchical VAE`);
     return hvaeObjective(net.kind.hvae(net.config), config.data.decoder ?? "gaussian");
   },
+  // masked diffusion: the batch's x0 holds token ids, its eps one normal per token (the masking uniforms)
+  masked: (config) => maskedObjective(buildMaskedDenoiser(config), getMaskingSchedule(config.schedule), config.timesteps),
+  "masked-classifier": (config) => maskedClassifierObjective(buildMaskedClassifier(config), getMaskingSchedule(config.schedule)),
 };
 
-/** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss, or its network kind's objective. */
+/** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss (its kind's own if it declares one), or its network kind's objective. */
 export function runObjective(config: RunConfig): Objective {
   if (isLearnedSchedule(config.schedule))
     return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
-  if (config.task === "classifier") return classifierObjective(buildClassifier(config), buildProcess(config), config.clean ?? false);
-  return objectives[networkOf(config.model).kind.objective](config);
+  const { kind } = networkOf(config.model);
+  if (config.task === "classifier")
+    return kind.classifierObjective
+      ? objectives[kind.classifierObjective](config)
+      : classifierObjective(buildClassifier(config), buildProcess(config), config.clean ?? false);
+  return objectives[kind.objective](config);
 }
