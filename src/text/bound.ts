@@ -7,11 +7,11 @@
  * the rounding head tied to E (as training reads it). Jensen's inequality on q(z_{0:1} | w), the
  * forward process from e, gives (VDM's bound, with the rounding head as the decoder):
  *
- *   −log p(w) ≤ E_q[−Σ_ℓ log softmax(z_0,ℓ Eᵀ)_{w_ℓ}]              rounding
- *             + KL(q(z_{0:1} | w) ‖ p_θ(z_{0:1}) / p(z_1) · q(z_1|w))  diffusion: the ELBO's L_∞ (continuous,
- *                                                                   ½ ∫ E‖ε − ε̂(z_γ)‖² dγ from γ_0 to γ_1) or its
- *                                                                   T − 1 denoising KLs (discrete)
- *             + KL(q(z_1 | w) ‖ N(0, I))                             prior
+ *   −log p(w) ≤ E_q[−Σ_ℓ log softmax(z_0,ℓ Eᵀ)_{w_ℓ}]           rounding
+ *             + Σ_{s<t} E_q KL(q(z_s | z_t, e) ‖ p_θ(z_s | z_t))   diffusion: the ELBO's T − 1 denoising KLs
+ *                                                                (discrete), or their limit L_∞ = ½ ∫ E‖ε − ε̂(z_γ)‖² dγ
+ *                                                                from γ_0 to γ_1 (continuous)
+ *             + KL(q(z_1 | w) ‖ N(0, I))                          prior
  *
  * It is valid for any network x̂_0 and any embedding E: q(z | w) depends on w only through e, so
  * q(z_s | z_t, w) = q(z_s | z_t, e) and the KL between the forward and reverse paths splits exactly
@@ -19,7 +19,8 @@
  * the V^L token sequences, so the bound is on −log of a probability mass (not a density of e). The
  * diffusion and prior terms come from `ElboEstimator.terms` on e [B, L, d] with the transformer as
  * the model: sums over the L·d coordinates, in nats per sentence. Its Gaussian reconstruction term
- * (a density of the continuous e) is not part of this bound; the rounding term replaces it.
+ * (a density of the continuous e, one network pass besides the diffusion term's `draws`) is not part
+ * of this bound; the rounding term replaces it, and needs no network pass (the head is E itself).
  */
 
 import { ElboEstimator, type ElboMode } from "../diffusion/elbo.js";
