@@ -48,7 +48,9 @@ export interface DiffusionLMBoundTerms {
 
 /** A mean over sentences and its standard error. */
 export interface MeanWithError {
+  /** the mean over sentences */
   mean: number;
+  /** its standard error, sd/√n */
   se: number;
 }
 
