@@ -2,6 +2,15 @@
  * Diffusion-LM: text data, the grammar and its parser, the transformer denoiser, its loss,
  * rounding and controls, the text classifier, sampling and evaluation; masked diffusion's language model, its held-out bound and its classifiers. The `text` namespace of "vdm".
  */
+
+export {
+  type DiffusionLMBound,
+  type DiffusionLMBoundOptions,
+  type DiffusionLMBoundTerms,
+  diffusionLMBound,
+  diffusionLMBoundTerms,
+  type MeanWithError,
+} from "./bound.js";
 export * from "./browser.js";
 export {
   classifierPoints,

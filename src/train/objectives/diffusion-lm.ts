@@ -61,9 +61,8 @@ export function textLossTerms<P extends EmbeddingParams>(
   table: Array | null,
   ends: TextLossEnds,
 ): TextLossTerms {
-  const [B, L] = ids.shape as [number, number];
+  const B = ids.shape[0]!;
   const E = params.embedding!;
-  const [V, d] = E.shape as [number, number];
   const e = embed(ids.ref, E.ref);
   const head = E.ref; // the tied rounding head (model.apply consumes params, E included)
   const { t, gamma, weight } = process.levelsFromUniform(u, table, "simple");
@@ -84,11 +83,21 @@ export function textLossTerms<P extends EmbeddingParams>(
   const reconstruction = np.concatenate([firstQ, np.zeros([B - Q])], 0);
   const alphaT2 = 1 / (1 + Math.exp(ends.priorGamma)); // α_T² = sigmoid(−γ_T)
   const prior = sq(e).mul(alphaT2);
+  const rounding = np.negative(np.mean(roundingLogProbs(x1, ids, head), 1));
+  return { denoising, reconstruction, prior, rounding };
+}
+
+/**
+ * The rounding head's log-probabilities log p(w_ℓ | x_1,ℓ) = log softmax(x_1,ℓ Eᵀ)_{w_ℓ}, [B, L], for the
+ * least noisy latents x_1 [B, L, d], token ids [B, L] (float or int) and the tied head E [V, d]. Consumes all.
+ */
+export function roundingLogProbs(x1: Array, ids: Array, head: Array): Array {
+  const [B, L, d] = x1.shape as [number, number, number];
+  const V = head.shape[0]!;
   const logits = np.matmul(x1.reshape([B * L, d]), head.transpose());
   // Stryker disable next-line UnaryOperator: logits and log-probabilities are 2-D, where axis +1 is axis −1
   const logp = np.sum(nn.logSoftmax(logits, -1).mul(nn.oneHot(ids.astype(np.int32).reshape([B * L]), V)), -1);
-  const rounding = np.negative(np.mean(logp.reshape([B, L]), 1));
-  return { denoising, reconstruction, prior, rounding };
+  return logp.reshape([B, L]);
 }
 
 /** The per-example loss, the sum of `textLossTerms` ([B]). Consumes everything. */
