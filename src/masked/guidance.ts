@@ -81,3 +81,20 @@ export function classifierGuided<P extends JsTree<Array>, Q extends JsTree<Array
     },
   };
 }
+
+/**
+ * A conditional denoiser used without its labels: every row gets "no label" (index `classes`),
+ * so that it is p_θ(x | z) itself (e.g. under classifier guidance alone). An unconditional one is
+ * returned as it is.
+ */
+export function unconditional<P extends JsTree<Array>>(denoiser: MaskedDenoiser<P>): MaskedDenoiser<P> {
+  if (denoiser.classes === 0) return denoiser;
+  return {
+    vocabulary: denoiser.vocabulary,
+    classes: 0,
+    logits(params, z, labels) {
+      labels?.dispose();
+      return denoiser.logits(params, z.ref, np.full([z.shape[0]!], denoiser.classes, { dtype: np.int32 }));
+    },
+  };
+}

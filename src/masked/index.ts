@@ -6,7 +6,7 @@
 export { ancestralRule, ancestralSampler } from "./ancestral.js";
 export { confidenceRule, confidenceSampler } from "./confidence.js";
 export type { MaskedClassifier, MaskedDenoiser } from "./denoiser.js";
-export { type ClassifierGuidedParams, classifierFreeGuided, classifierGuided } from "./guidance.js";
+export { type ClassifierGuidedParams, classifierFreeGuided, classifierGuided, unconditional } from "./guidance.js";
 export { maskedLevels, maskedNelbo, maskTokens } from "./process.js";
 export {
   type MaskedSample,
