@@ -12,12 +12,13 @@ import { samplerDefaults } from "../sample/options.js";
 import type { Sampler } from "../sample/sampler.js";
 import { isAttribute, loadTextClassifier, type TextClassifier, trainTextClassifier } from "../text/classifier.js";
 import { TEXT_CLASSIFIER_STEPS } from "../text/config.js";
-import { loadTextCorpus, type TextCorpus } from "../text/data.js";
+import { corpusOf } from "../text/data.js";
 import { type Attribute, attributeValue } from "../text/grammar.js";
 import { infillPattern, repeatRows } from "../text/infill.js";
+import { maskedControlDefaults } from "../text/masked-sample.js";
 import { loadTextLM, sampleSentences, type TextControl, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
-import type { RunConfig } from "../train/config.js";
-import { defineFlags, helpText, int, nonNegative, parse, UsageError } from "./args.js";
+import { defineFlags, helpText, int, nonNegative, type parse, parseGiven, UsageError } from "./args.js";
+import { isMaskedRun, sampleMaskedSentences } from "./masked-sample.js";
 import { formatSeconds, Progress } from "./progress.js";
 import { checkOutFile } from "./runs.js";
 import { makeSampler, samplerFlags } from "./samplers.js";
@@ -48,6 +49,16 @@ export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR o
     help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12",
   },
   scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
+  guidance: {
+    value: "classifier-free|classifier",
+    help: "masked runs: how --control steers (default: classifier-free when the run is --conditional on the attribute, else its classifier)",
+  },
+  cfg: {
+    default: maskedControlDefaults.weight,
+    value: "w",
+    help: "masked runs: the classifier-free guidance weight w, (1 + w) log p(x|z, y) − w log p(x|z)",
+    parse: nonNegative,
+  },
   fluency: {
     default: textControlDefaults.fluency,
     value: "λ",
@@ -74,11 +85,6 @@ export function textSampler(flags: SamplerFlagValues, process: DiffusionProcess)
   const make = () => makeSampler({ ...flags, "sample-steps": steps }, { process, normalization: { mean: [0], std: [1] } });
   make();
   return make;
-}
-
-/** The corpus a text run was trained on (regenerated from its config). */
-export function corpusOf(config: RunConfig): TextCorpus {
-  return loadTextCorpus(config.data.spec, config.seed, { train: config.data.train, test: config.data.test });
 }
 
 /** DIR/classifier-ATTR, loaded, or trained (and saved) when missing. */
@@ -112,7 +118,7 @@ export function attributeFlag(raw: string): Attribute {
 
 /** `vdm sample --model DIR` for a text run: sentences on stdout (one per line, or JSON). */
 export function sampleText(argv: string[]): void {
-  const flags = parse(argv, ...textSampleFlagTables);
+  const { values: flags, given } = parseGiven(argv, ...textSampleFlagTables);
   if (flags.help)
     return void console.log(
       helpText(
@@ -129,6 +135,29 @@ export function sampleText(argv: string[]): void {
       `--out of a text run's samples must end in ${TEXT_OUT.join(" or ")} (sentences, not pictures or arrays), got "${flags.out}"`,
     );
   if (flags.out) checkOutFile(flags.out);
+  const sentences = isMaskedRun(flags.model)
+    ? sampleMaskedSentences(flags, given, (lm) => (flags.control ? controlTarget(flags.control, lm.net.length) : undefined))
+    : diffusionLMSentences(flags);
+  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? `${JSON.stringify(sentences)}\n` : `${sentences.join("\n")}\n`);
+  if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
+  for (const s of sentences) console.log(s);
+}
+
+/** --control ATTR=VALUE: the attribute and the class of the value. */
+function controlTarget(raw: string, length: number): { attribute: Attribute; label: number } {
+  const [name, value] = raw.split("=");
+  if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${raw}"`);
+  const attribute = attributeFlag(name);
+  try {
+    return { attribute, label: attributeValue(attribute, value, length) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Sentences of a Diffusion-LM run (`vdm sample --model DIR`). */
+function diffusionLMSentences(flags: ReturnType<typeof parse<typeof textSampleFlagTables>>): string[] {
+  if (flags.guidance) throw new UsageError("--guidance applies to masked runs; a Diffusion-LM is steered by its classifier");
   const lm = loadTextLM(flags.model);
   const { n } = flags;
   const seed = flags.seed;
@@ -137,26 +166,15 @@ export function sampleText(argv: string[]): void {
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, lm.net.length), n) : undefined;
   let control: TextControl | undefined;
   if (flags.control) {
-    const [name, value] = flags.control.split("=");
-    if (!name || value === undefined) throw new UsageError(`--control must be ATTR=VALUE, got "${flags.control}"`);
-    const attribute = attributeFlag(name);
-    let label: number;
-    try {
-      label = attributeValue(attribute, value, lm.net.length);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const { attribute, label } = controlTarget(flags.control, lm.net.length);
     const clf = classifierFor(flags.model, lm, attribute, TEXT_CLASSIFIER_STEPS, flags.json);
     control = { classifier: clf.classifier, params: clf.params, label, scale, fluency };
   }
-  const sentences = sampleSentences(lm, n, {
+  return sampleSentences(lm, n, {
     rng: new Rng(seed),
     sampler,
     clamp: !flags["no-clamp"],
     ...(control ? { control } : {}),
     ...(infill ? { infill } : {}),
   });
-  if (flags.out) writeFileAtomic(flags.out, format === ".json" ? `${JSON.stringify(sentences)}\n` : `${sentences.join("\n")}\n`);
-  if (flags.json) return void console.log(JSON.stringify({ samples: sentences }));
-  for (const s of sentences) console.log(s);
 }

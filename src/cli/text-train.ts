@@ -10,7 +10,7 @@ import { configOf } from "../models/kinds.js";
 import { type TextParams, transformerKind } from "../models/transformer.js";
 import { onnxStepper } from "../onnx/train.js";
 import { maskedRunDefaults, TEXT_CLASSIFIER_STEPS, textRunConfig, textRunDefaults } from "../text/config.js";
-import { loadTextCorpus, type TextCorpus, tokenPoints } from "../text/data.js";
+import { corpusOf, loadTextCorpus, type TextCorpus, tokenPoints } from "../text/data.js";
 import { parseRate } from "../text/eval.js";
 import { maskedPoints } from "../text/masked.js";
 import { sampleSentences, textLM } from "../text/sample.js";
@@ -36,7 +36,7 @@ import { maskedAttribute, maskedBoundLine, maskedNetOf, maskedReport, maskedRunC
 import { backendFlags, parseBackend } from "./model.js";
 import { Progress } from "./progress.js";
 import { checkOut, flagText, interrupted, type ResumeFlag, resumeRun, runFlags, stopOnCtrlC } from "./runs.js";
-import { attributeFlag, classifierFor, corpusOf, textSampler, textSamplerFlags } from "./text-sample.js";
+import { attributeFlag, classifierFor, textSampler, textSamplerFlags } from "./text-sample.js";
 
 /** `vdm train --data text:…`'s flags. */
 export const textTrainFlags = defineFlags("Diffusion-LM training (--data text:restaurants or text:FILE, one sentence per line)", {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { PointSet } from "../data/sets.js";
 import { DataError } from "../errors.js";
+import type { RunConfig } from "../train/config.js";
 import { restaurantSentences } from "./grammar.js";
 import { encodeAll, type Tokenizer } from "./tokenizer.js";
 
@@ -59,4 +60,9 @@ export function loadTextCorpus(spec: string, seed = 0, options: TextCorpusOption
 export function tokenPoints(tokenizer: Tokenizer, sentences: readonly string[], length: number): PointSet {
   const ids = encodeAll(tokenizer, sentences, length, true);
   return { points: Float32Array.from(ids), n: sentences.length, dim: length };
+}
+
+/** The corpus a text run was trained on, regenerated from its config (its spec, seed and sentence counts). */
+export function corpusOf(config: RunConfig): TextCorpus {
+  return loadTextCorpus(config.data.spec, config.seed, { train: config.data.train, test: config.data.test });
 }

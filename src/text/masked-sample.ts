@@ -16,6 +16,9 @@ import type { TextInfill } from "./infill.js";
 import type { MaskedLM } from "./masked.js";
 import type { MaskedTextClassifier } from "./masked-classifier.js";
 
+/** The default classifier-free guidance weight w and classifier-guidance scale S of a masked LM (measured: docs/text.md). */
+export const maskedControlDefaults = { weight: 2, scale: 3 } as const;
+
 /** How a masked LM is steered towards target labels: classifier-free guidance of weight w, or a classifier at scale S. */
 export type MaskedControl =
   | { guidance: "classifier-free"; weight: number }
@@ -84,15 +87,11 @@ export function sampleMaskedIds(lm: MaskedLM, n: number, options: MaskedTextSamp
   const z = infill ? infillStart(infill, V) : allMasked(n, L, V);
   const fast = jitted(denoiser);
   try {
-    return maskedSamplerByName(sampler).sample(
-      { denoiser: fast, params, z, n, length: L, ...(labels ? { labels } : {}) },
-      rng,
-      {
-        steps,
-        schedule: lm.schedule,
-        ...(onStep ? { onStep } : {}),
-      },
-    );
+    return maskedSamplerByName(sampler).sample({ denoiser: fast, params, z, n, length: L, ...(labels ? { labels } : {}) }, rng, {
+      steps,
+      schedule: lm.schedule,
+      ...(onStep ? { onStep } : {}),
+    });
   } finally {
     fast.dispose();
   }
