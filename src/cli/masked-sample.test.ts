@@ -30,7 +30,7 @@ describe("sampling and evaluating a masked run", () => {
       const r = vdm("sample", "--model", run, "--n", "3", "--sampler", sampler, "--sample-steps", "8", "--json");
       assert.equal(r.code, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).samples.length, 3);
-      for (const guidance of ["classifier-free", "classifier"]) {
+      for (const guidance of ["cfg", "classifier"]) {
         const g = vdm(
           "sample",
           "--model",
@@ -94,8 +94,8 @@ describe("sampling and evaluating a masked run", () => {
       "--control",
       "food=Thai",
       "--guidance",
-      "classifier-free",
+      "cfg",
     );
-    refused(/--guidance must be classifier-free or classifier/, "sample", "--model", run, "--control", "food=Thai", "--guidance", "cfg");
+    refused(/--guidance must be cfg or classifier/, "sample", "--model", run, "--control", "food=Thai", "--guidance", "free");
   });
 });

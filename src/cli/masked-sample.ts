@@ -44,8 +44,8 @@ export function maskedSamplerOf(flags: { sampler: string; "sample-steps": string
   return { sampler, steps };
 }
 
-/** The ways `--guidance` names: classifier-free guidance (a run conditional on the attribute) or the attribute's classifier. */
-export const maskedGuidances = ["classifier-free", "classifier"] as const;
+/** The ways `--guidance` names (as for image models): classifier-free guidance "cfg" (a run conditional on the attribute) or the attribute's classifier. */
+export const maskedGuidances = ["cfg", "classifier"] as const;
 
 /**
  * How a masked LM is steered towards a value of `attribute`: `guidance` (default classifier-free
@@ -59,10 +59,10 @@ export function maskedControlOf(
   o: { guidance: string; cfg: number; scale: number; quiet: boolean },
 ): MaskedControl {
   const conditional = maskedAttribute(lm.net) === attribute;
-  const guidance = o.guidance || (conditional ? "classifier-free" : "classifier");
+  const guidance = o.guidance || (conditional ? "cfg" : "classifier");
   if (!(maskedGuidances as readonly string[]).includes(guidance))
     throw new UsageError(`--guidance must be ${maskedGuidances.join(" or ")}, got "${guidance}"`);
-  if (guidance === "classifier-free") {
+  if (guidance === "cfg") {
     if (!conditional)
       throw new UsageError(
         `classifier-free guidance needs a run conditional on ${attribute} (vdm train --process masked --conditional ${attribute}); ${dir} is not`,

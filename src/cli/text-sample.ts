@@ -50,8 +50,8 @@ export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR o
   },
   scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
   guidance: {
-    value: "classifier-free|classifier",
-    help: "masked runs: how --control steers (default: classifier-free when the run is --conditional on the attribute, else its classifier)",
+    value: "cfg|classifier",
+    help: "masked runs: how --control steers, classifier-free guidance (--cfg w) or the noise-aware classifier (--scale S) (default: cfg when the run is --conditional on the attribute, else classifier)",
   },
   cfg: {
     default: maskedControlDefaults.weight,

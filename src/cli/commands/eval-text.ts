@@ -103,7 +103,7 @@ function masked(flags: Flags, given: ReadonlySet<string>, attribute: Attribute):
   if (given.has("fluency") || given.has("no-clamp")) throw new UsageError("--fluency and --no-clamp apply to Diffusion-LM runs");
   const lm = loadMaskedLM(flags.model);
   const choice = maskedSamplerOf(flags, given);
-  const ways = maskedAttribute(lm.net) === attribute ? (["classifier-free", "classifier"] as const) : (["classifier"] as const);
+  const ways = maskedAttribute(lm.net) === attribute ? (["cfg", "classifier"] as const) : (["classifier"] as const);
   const steering = ways.map((guidance) =>
     maskedSteering(
       lm,
