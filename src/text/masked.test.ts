@@ -12,6 +12,7 @@ import { validateRunConfig } from "../train/config.js";
 import { initialState } from "../train/step.js";
 import { train } from "../train/trainer.js";
 import { maskedRunConfig, maskedRunDefaults, textRunDefaults } from "./config.js";
+import { grammarEntropy } from "./entropy.js";
 import { attributeClass, attributeClasses, restaurantSentences } from "./grammar.js";
 import { maskedBound, maskedLM, maskedPoints } from "./masked.js";
 import { Tokenizer, tokenize } from "./tokenizer.js";
@@ -93,6 +94,9 @@ describe("masked diffusion on text", () => {
     );
     const se = Math.hypot(before.se, after.se);
     assert.ok(after.mean < before.mean - 4 * se, `${after.mean} vs ${before.mean} (SE ${se})`);
+    // and it never falls below the exact entropy of the sentences' distribution (template 3 only)
+    const H = grammarEntropy({ templates: [3] }).nats;
+    assert.ok(after.mean > H - 4 * after.se, `bound ${after.mean} ± ${after.se} below the entropy ${H}`);
     assert.ok(Math.abs(after.bitsPerToken - after.mean / (length * Math.LN2)) < 1e-12);
     assert.equal(after.nats.length, corpus.test.length);
     assert.ok(after.nats.every((v) => v >= 0));
