@@ -102,7 +102,8 @@ export interface MaskedBound {
 /**
  * The bound −log p(x) ≤ E w(t) Σ_{ℓ masked} −log p_θ(x_ℓ | z_t) of each sentence (padded to the LM's
  * length, longer ones truncated), estimated by `draws` draws of (t, z_t), in continuous time or with
- * T steps; a conditional LM is scored without a label ("no label": p_θ(x) itself). Borrows the LM.
+ * T steps, the draws' levels stratified (draw d's u uniform on [d/draws, (d + 1)/draws)); a conditional
+ * LM is scored without a label ("no label": p_θ(x) itself). Borrows the LM.
  */
 export function maskedBound(lm: MaskedLM, sentences: readonly string[], options: MaskedBoundOptions = {}): MaskedBound {
   const { draws = 4, seed = 0, timesteps = 0, batch = 250 } = options;
@@ -123,7 +124,9 @@ export function maskedBound(lm: MaskedLM, sentences: readonly string[], options:
     for (let start = 0; start < n; start += batch) {
       const B = Math.min(batch, n - start);
       const x = np.array(ids.subarray(start * L, (start + B) * L), { dtype: np.int32 }).reshape([B, L]);
-      const values = bound(tree.ref(lm.params), x, rng.uniform([B, L]), rng.uniform([B])).dataSync() as Float32Array;
+      // stratified levels: draw d's u lies in [d/draws, (d + 1)/draws) (unbiased; the 1/t weight makes t's spread the main noise)
+      const u = rng.uniform([B]).add(d).div(draws);
+      const values = bound(tree.ref(lm.params), x, rng.uniform([B, L]), u).dataSync() as Float32Array;
       for (let b = 0; b < B; b++) nats[start + b]! += values[b]! / draws;
     }
   bound.dispose();
