@@ -78,6 +78,7 @@ function trainFlags(dir) {
 const runs = [
   { name: "Diffusion-LM", dir: lmRun, extra: [] },
   { name: "masked diffusion", dir: maskedRun, extra: ["--bound-timesteps", "10,100"] },
+  { name: "masked, ancestral sampler", dir: maskedRun, extra: ["--sampler", "ancestral"], sameRun: true },
 ];
 const timeSteps = Number(values["time-steps"]);
 const timed = runs.map(() => []);
@@ -85,6 +86,7 @@ if (timeSteps > 0) {
   const scratch = mkdtempSync(join(tmpdir(), "vdm-text-table-"));
   for (let round = 0; round < 2; round++)
     runs.forEach((run, k) => {
+      if (run.sameRun) return;
       const out = join(scratch, `${k}-${round}`);
       const facts = vdm([
         "train",
@@ -121,8 +123,8 @@ writeFileSync(join(values.out, "table.json"), `${JSON.stringify(rows, null, 2)}\
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 const se = (p, n) => Math.sqrt((p * (1 - p)) / n);
 const share = (p, n) => `${pct(p)} ± ${(100 * se(p, n)).toFixed(1)}`;
-const [a, b] = rows;
-const line = (label, f) => `| ${label} | ${f(a)} | ${f(b)} |`;
+const [a] = rows;
+const line = (label, f) => `| ${label} | ${rows.map(f).join(" | ")} |`;
 const steering = (r, j) =>
   r.control.steered[j]
     ? `${share(r.control.steered[j].success, r.n)} (${r.control.steered[j].name}; parse ${pct(r.control.steered[j].parseRate)})`
@@ -130,8 +132,8 @@ const steering = (r, j) =>
 const md = [
   `Restaurant grammar: exact entropy ${a.entropy.bitsPerSentence.toFixed(3)} bits/sentence = ${a.entropy.bitsPerToken.toFixed(4)} bits/token over the padded length L = ${a.entropy.length} (${a.entropy.bitsPerWord.toFixed(4)} bits per word of a sentence). ${a.n} samples per measurement.`,
   "",
-  `| measure | ${a.model} | ${b.model} |`,
-  "|---|---|---|",
+  `| measure | ${rows.map((r) => r.model).join(" | ")} |`,
+  `|---|${rows.map(() => "---|").join("")}`,
   line("parameters", (r) => r.parameters.toLocaleString("en")),
   line("training steps (batch as the run)", (r) => r.steps.toLocaleString("en")),
   line("training time as run (steps/s)", (r) => `${(r.trainSeconds / 60).toFixed(1)} min (${r.stepsPerSecond.toFixed(1)})`),

@@ -71,7 +71,7 @@ describe("sampling and evaluating a masked run", () => {
     );
     assert.deepEqual(
       report.control.steered.map((s: { name: string }) => s.name),
-      ["classifier-free guidance, w = 2", "classifier guidance, scale 3"],
+      ["classifier-free guidance, w = 0", "classifier guidance, scale 10"],
     );
     assert.ok(report.samplesPerSecond > 0 && report.infill.keep === 0.5);
   });

@@ -6,14 +6,13 @@
  */
 import { Rng } from "../engine/index.js";
 import { readCheckpointConfig } from "../io/checkpoint.js";
-import { maskedSamplerDefaults } from "../masked/sampler.js";
 import { maskedSamplerNames } from "../masked/samplers.js";
 import { TEXT_CLASSIFIER_STEPS } from "../text/config.js";
 import { corpusOf } from "../text/data.js";
 import type { Attribute } from "../text/grammar.js";
 import { infillPattern, repeatRows } from "../text/infill.js";
 import { loadMaskedLM, type MaskedLM } from "../text/masked.js";
-import { type MaskedControl, sampleMaskedIds } from "../text/masked-sample.js";
+import { type MaskedControl, maskedControlDefaults, maskedTextSamplerDefaults, sampleMaskedIds } from "../text/masked-sample.js";
 import { validateRunConfig } from "../train/config.js";
 import { UsageError } from "./args.js";
 import { maskedAttribute, maskedClassifierFor, maskedNetOf } from "./masked-train.js";
@@ -35,11 +34,11 @@ export interface MaskedSamplerChoice {
 
 /** The masked sampler that --sampler and --sample-steps name (`given`: the flags given), the defaults otherwise. */
 export function maskedSamplerOf(flags: { sampler: string; "sample-steps": string }, given: ReadonlySet<string>): MaskedSamplerChoice {
-  const sampler = given.has("sampler") ? flags.sampler : maskedSamplerDefaults.sampler;
+  const sampler = given.has("sampler") ? flags.sampler : maskedTextSamplerDefaults.sampler;
   if (!maskedSamplerNames.includes(sampler))
     throw new UsageError(`--sampler ${sampler} is not a masked sampler (known for masked runs: ${maskedSamplerNames.join(", ")})`);
   const raw = flags["sample-steps"];
-  const steps = raw ? Number(raw) : maskedSamplerDefaults.steps;
+  const steps = raw ? Number(raw) : maskedTextSamplerDefaults.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--sample-steps must be an integer >= 1, got "${raw}"`);
   return { sampler, steps };
 }
@@ -49,14 +48,15 @@ export const maskedGuidances = ["cfg", "classifier"] as const;
 
 /**
  * How a masked LM is steered towards a value of `attribute`: `guidance` (default classifier-free
- * when the run is conditional on the attribute, else classifier) with weight `cfg` or scale `scale`;
- * the classifier is DIR/classifier-ATTR, trained if missing.
+ * when the run is conditional on the attribute, else classifier) with weight `cfg` or scale `scale`
+ * (`maskedControlDefaults` for those not in `given`); the classifier is DIR/classifier-ATTR, trained if missing.
  */
 export function maskedControlOf(
   dir: string,
   lm: MaskedLM,
   attribute: Attribute,
   o: { guidance: string; cfg: number; scale: number; quiet: boolean },
+  given: ReadonlySet<string>,
 ): MaskedControl {
   const conditional = maskedAttribute(lm.net) === attribute;
   const guidance = o.guidance || (conditional ? "cfg" : "classifier");
@@ -67,10 +67,10 @@ export function maskedControlOf(
       throw new UsageError(
         `classifier-free guidance needs a run conditional on ${attribute} (vdm train --process masked --conditional ${attribute}); ${dir} is not`,
       );
-    return { guidance: "classifier-free", weight: o.cfg };
+    return { guidance: "classifier-free", weight: given.has("cfg") ? o.cfg : maskedControlDefaults.weight };
   }
   const classifier = maskedClassifierFor(dir, lm, corpusOf(lm.config), attribute, TEXT_CLASSIFIER_STEPS, o.quiet);
-  return { guidance: "classifier", classifier, scale: o.scale };
+  return { guidance: "classifier", classifier, scale: given.has("scale") ? o.scale : maskedControlDefaults.scale };
 }
 
 /** What `vdm sample` of a masked run reads (text-sample.ts parses them). */
@@ -104,12 +104,18 @@ export function sampleMaskedSentences(
   const control = wanted
     ? {
         targets: new Int32Array(n).fill(wanted.label),
-        ...maskedControlOf(flags.model, lm, wanted.attribute, {
-          guidance: flags.guidance,
-          cfg: flags.cfg,
-          scale: flags.scale,
-          quiet: flags.json,
-        }),
+        ...maskedControlOf(
+          flags.model,
+          lm,
+          wanted.attribute,
+          {
+            guidance: flags.guidance,
+            cfg: flags.cfg,
+            scale: flags.scale,
+            quiet: flags.json,
+          },
+          given,
+        ),
       }
     : undefined;
   const infill = flags.infill ? repeatRows(infillPattern(lm.tokenizer, flags.infill, L), n) : undefined;

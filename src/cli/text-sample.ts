@@ -48,7 +48,12 @@ export const textSampleFlags = defineFlags("Diffusion-LM sampling (--model DIR o
     value: "ATTR=VALUE",
     help: "classifier guidance towards a value: food=Italian, price=cheap, area=riverside, rating=5, name=Cotto, length=12",
   },
-  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
+  scale: {
+    default: textControlDefaults.scale,
+    value: "S",
+    help: `the classifier-guidance scale (masked runs: default ${maskedControlDefaults.scale})`,
+    parse: nonNegative,
+  },
   guidance: {
     value: "cfg|classifier",
     help: "masked runs: how --control steers, classifier-free guidance (--cfg w) or the noise-aware classifier (--scale S) (default: cfg when the run is --conditional on the attribute, else classifier)",

@@ -8,7 +8,7 @@ import { type Array, type JsTree, jit } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import type { MaskedDenoiser } from "../masked/denoiser.js";
 import { classifierFreeGuided, classifierGuided, unconditional } from "../masked/guidance.js";
-import { type MaskedSample, type MaskedStepInfo, maskedSamplerDefaults } from "../masked/sampler.js";
+import type { MaskedSample, MaskedStepInfo } from "../masked/sampler.js";
 import { maskedSamplerByName } from "../masked/samplers.js";
 import { allMasked, infillStart } from "../masked/start.js";
 import type { TextSource, TextSteering } from "./evaluate.js";
@@ -16,8 +16,19 @@ import type { TextInfill } from "./infill.js";
 import type { MaskedLM } from "./masked.js";
 import type { MaskedTextClassifier } from "./masked-classifier.js";
 
-/** The default classifier-free guidance weight w and classifier-guidance scale S of a masked LM (measured: docs/text.md). */
-export const maskedControlDefaults = { weight: 2, scale: 3 } as const;
+/**
+ * How a masked LM is sampled by default (`vdm sample` and `vdm eval-text` of a masked run): the
+ * confidence-ordered sampler on 128 steps. On the restaurant grammar it parsed 100 % of 96 samples
+ * where ancestral sampling, faithful to the model's conditionals, parsed 90 % (docs/text.md).
+ */
+export const maskedTextSamplerDefaults = { sampler: "confidence", steps: 128 } as const;
+
+/**
+ * The default classifier-free guidance weight w and classifier-guidance scale S of a masked LM,
+ * measured with the default sampler (docs/text.md): w = 0, the conditional denoiser alone, already
+ * names the target food in every sample (w > 0 only lowers diversity); S = 10 reached 100 %.
+ */
+export const maskedControlDefaults = { weight: 0, scale: 10 } as const;
 
 /** How a masked LM is steered towards target labels: classifier-free guidance of weight w, or a classifier at scale S. */
 export type MaskedControl =
@@ -26,9 +37,9 @@ export type MaskedControl =
 
 /** Options of `sampleMaskedIds`. */
 export interface MaskedTextSampleOptions {
-  /** the sampler's name (default `maskedSamplerDefaults.sampler`, "ancestral") */
+  /** the sampler's name (default `maskedTextSamplerDefaults.sampler`, "confidence") */
   sampler?: string;
-  /** N, its steps (default `maskedSamplerDefaults.steps`) */
+  /** N, its steps (default `maskedTextSamplerDefaults.steps`) */
   steps?: number;
   /** the random stream (default `new Rng(0)`) */
   rng?: Rng;
@@ -61,8 +72,8 @@ function jitted(denoiser: MaskedDenoiser): MaskedDenoiser & { dispose(): void } 
  */
 export function sampleMaskedIds(lm: MaskedLM, n: number, options: MaskedTextSampleOptions = {}): MaskedSample {
   const {
-    sampler = maskedSamplerDefaults.sampler,
-    steps = maskedSamplerDefaults.steps,
+    sampler = maskedTextSamplerDefaults.sampler,
+    steps = maskedTextSamplerDefaults.steps,
     rng = new Rng(0),
     control,
     infill,

@@ -12,7 +12,7 @@ import { bitsPerPosition, expectedCopyRate, grammarEntropy } from "../../text/en
 import { evaluateText, type TextSource, type TextSteering } from "../../text/evaluate.js";
 import type { Attribute } from "../../text/grammar.js";
 import { loadMaskedLM, maskedBound } from "../../text/masked.js";
-import { maskedControlDefaults, maskedSource, maskedSteering } from "../../text/masked-sample.js";
+import { maskedControlDefaults, maskedSource, maskedSteering, maskedTextSamplerDefaults } from "../../text/masked-sample.js";
 import { classifierSteering, diffusionLMSource, loadTextLM, textControlDefaults, textSamplerDefaults } from "../../text/sample.js";
 import { defineFlags, helpText, int, nonNegative, parseGiven, UsageError } from "../args.js";
 import { isMaskedRun, maskedControlOf, maskedSamplerOf } from "../masked-sample.js";
@@ -26,7 +26,12 @@ const evalTextFlags = defineFlags("Flags", {
   model: { value: "DIR", help: "the text run (trained on text:restaurants)" },
   n: { default: "200", value: "K", help: "samples per measurement", parse: int({ min: 1 }) },
   attribute: { default: "food", value: "A", help: "the controlled attribute (its classifier is DIR/classifier-A, trained if missing)" },
-  scale: { default: textControlDefaults.scale, value: "S", help: "the classifier-guidance scale", parse: nonNegative },
+  scale: {
+    default: textControlDefaults.scale,
+    value: "S",
+    help: `the classifier-guidance scale (masked runs: default ${maskedControlDefaults.scale})`,
+    parse: nonNegative,
+  },
   cfg: {
     default: maskedControlDefaults.weight,
     value: "w",
@@ -55,7 +60,7 @@ export const help = helpText(
   `vdm eval-text --model DIR [--n K] [--attribute food] [--scale S] [--cfg w] [--sampler NAME ...]`,
   `Evaluates a text run (Diffusion-LM or --process masked) under the built-in grammar: its likelihood
 bound on the held-out sentences in bits per token (of the padded length) beside the grammar's exact
-entropy; and from samples (Diffusion-LM: ${textSamplerDefaults.sampler} on ${textSamplerDefaults.steps} levels with clamping; masked: ancestral, 128
+entropy; and from samples (Diffusion-LM: ${textSamplerDefaults.sampler} on ${textSamplerDefaults.steps} levels with clamping; masked: ${maskedTextSamplerDefaults.sampler} on ${maskedTextSamplerDefaults.steps}
 steps, with caching), under the exact parser: the share that parse, distinct-1/2/3, the share copied
 verbatim from the training sentences (beside what a perfect model would copy), samples per second,
 control success (the share that parse and state the target value; targets cycle over the
@@ -107,7 +112,7 @@ function masked(flags: Flags, given: ReadonlySet<string>, attribute: Attribute):
   const steering = ways.map((guidance) =>
     maskedSteering(
       lm,
-      maskedControlOf(flags.model, lm, attribute, { guidance, cfg: flags.cfg, scale: flags.scale, quiet: flags.json }),
+      maskedControlOf(flags.model, lm, attribute, { guidance, cfg: flags.cfg, scale: flags.scale, quiet: flags.json }, given),
       choice,
     ),
   );
