@@ -83,7 +83,7 @@ describe("a Diffusion-LM (text) run given to a command for 2-D and image models"
   it("vdm eval-text refuses a 2-D model and points to vdm eval", () => {
     const r = vdm("eval-text", "--model", join(ROOT, "models/fashion-mnist"));
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /is not a Diffusion-LM \(text\) run; .*vdm eval --model/);
+    assert.match(r.stderr, /is not a text run; .*vdm eval --model/);
   });
 });
 

@@ -207,7 +207,7 @@ export const maskedRunDefaults = {
 export interface MaskedRunOptions extends Omit<TextRunOptions, "embedDim"> {
   /** masking schedule (default "linear": 1 − α = t) */
   schedule?: string;
-  /** condition the denoiser on an attribute of the built-in grammar (classifier-free guidance), e.g. "food" */
+  /** condition the denoiser on an attribute of the built-in grammar (classifier-free guidance), e.g. "food" (default: none, unconditional) */
   conditional?: Attribute;
   /** probability of dropping a label to "no label" in training (default 0.1; conditional runs only) */
   cfgDropout?: number;

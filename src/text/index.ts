@@ -6,9 +6,7 @@
 export {
   type DiffusionLMBound,
   type DiffusionLMBoundOptions,
-  type DiffusionLMBoundTerms,
   diffusionLMBound,
-  diffusionLMBoundTerms,
   type MeanWithError,
 } from "./bound.js";
 export * from "./browser.js";

@@ -58,7 +58,7 @@ export const summary = "evaluate a text run on the built-in grammar: bound vs ex
 
 export const help = helpText(
   `vdm eval-text --model DIR [--n K] [--attribute food] [--scale S] [--cfg w] [--sampler NAME ...]`,
-  `Evaluates a text run (Diffusion-LM or --process masked) under the built-in grammar: its likelihood
+  `Evaluates a text run (Diffusion-LM or masked diffusion) under the built-in grammar: its likelihood
 bound on the held-out sentences in bits per token (of the padded length) beside the grammar's exact
 entropy; and from samples (Diffusion-LM: ${textSamplerDefaults.sampler} on ${textSamplerDefaults.steps} levels with clamping; masked: ${maskedTextSamplerDefaults.sampler} on ${maskedTextSamplerDefaults.steps}
 steps, with caching), under the exact parser: the share that parse, distinct-1/2/3, the share copied
