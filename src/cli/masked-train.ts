@@ -3,7 +3,6 @@
  * masked diffusion (text-train.ts runs it): the run's config from the flags, and the report, the
  * held-out bound in metrics.json and the guidance classifiers (DIR/classifier-ATTR).
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Array, type JsTree, tree } from "../engine/jax.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -20,7 +19,7 @@ import type { Tokenizer } from "../text/tokenizer.js";
 import type { RunConfig } from "../train/config.js";
 import { asUsage, refuseGiven, UsageError } from "./args.js";
 import type { TrainingFacts } from "./facts.js";
-import { formatSeconds, Progress } from "./progress.js";
+import { loadOrTrainClassifier } from "./text-classifiers.js";
 
 /** Draws of (t, z_t) per held-out sentence in the report's bound. */
 export const MASKED_BOUND_DRAWS = 4;
@@ -97,23 +96,9 @@ export function maskedClassifierFor(
   steps: number,
   quiet: boolean,
 ): MaskedTextClassifier {
-  const path = join(dir, `classifier-${attribute}`);
-  if (existsSync(join(path, "config.json"))) return loadMaskedTextClassifier(path);
-  if (!corpus.builtin && attribute !== "length")
-    throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
-  const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
-  const started = performance.now();
-  const clf = trainMaskedClassifier(lm, corpus.train, attribute, {
-    steps,
-    seed: lm.config.seed,
-    checkpointDir: path,
-    onProgress: (p) => progress.update(p.step, p.loss),
-  });
-  if (!quiet)
-    console.error(
-      `trained the ${attribute} classifier of masked sentences in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`,
-    );
-  return clf;
+  return loadOrTrainClassifier(dir, corpus, attribute, steps, quiet, loadMaskedTextClassifier, (o) =>
+    trainMaskedClassifier(lm, corpus.train, attribute, { ...o, seed: lm.config.seed }),
+  );
 }
 
 /** The held-out bound as metrics.json records it. */

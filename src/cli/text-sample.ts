@@ -3,8 +3,7 @@
  * what `vdm train --data text:…` and `vdm eval-text` share with it (the text sampler flags, the corpus
  * of a run, its guidance classifiers).
  */
-import { existsSync } from "node:fs";
-import { extname, join } from "node:path";
+import { extname } from "node:path";
 import type { DiffusionProcess } from "../diffusion/process.js";
 import { Rng } from "../engine/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -19,9 +18,9 @@ import { maskedControlDefaults } from "../text/masked-sample.js";
 import { loadTextLM, sampleSentences, type TextControl, type TextLM, textControlDefaults, textSamplerDefaults } from "../text/sample.js";
 import { defineFlags, helpText, int, nonNegative, type parse, parseGiven, UsageError } from "./args.js";
 import { isMaskedRun, sampleMaskedSentences } from "./masked-sample.js";
-import { formatSeconds, Progress } from "./progress.js";
 import { checkOutFile } from "./runs.js";
 import { makeSampler, samplerFlags } from "./samplers.js";
+import { loadOrTrainClassifier } from "./text-classifiers.js";
 
 /** The sampler flags with the text default (textSamplerDefaults) for --sampler, and its number of levels. */
 export const textSamplerFlags = defineFlags(
@@ -92,27 +91,12 @@ export function textSampler(flags: SamplerFlagValues, process: DiffusionProcess)
   return make;
 }
 
-/** DIR/classifier-ATTR, loaded, or trained (and saved) when missing. */
+/** DIR/classifier-ATTR of a Diffusion-LM, loaded, or trained (and saved) when missing. */
 export function classifierFor(dir: string, lm: TextLM, attribute: Attribute, steps: number, quiet: boolean): TextClassifier {
-  const path = join(dir, `classifier-${attribute}`);
-  if (existsSync(join(path, "config.json"))) return loadTextClassifier(path);
   const corpus = corpusOf(lm.config);
-  if (!corpus.builtin && attribute !== "length")
-    throw new UsageError(`the ${attribute} attribute needs the built-in grammar's parser; a text file's run can be steered by length only`);
-  if (!quiet)
-    console.error(
-      `steering by ${attribute} needs a noise-aware ${attribute} classifier, which ${dir} does not have yet: training one now (${steps} steps; kept in ${path} for later runs)`,
-    );
-  const progress = new Progress(`classifier ${attribute}`, steps, 0, process.stderr, quiet);
-  const started = performance.now();
-  const clf = trainTextClassifier(lm, corpus.train, attribute, {
-    steps,
-    seed: lm.config.seed,
-    checkpointDir: path,
-    onProgress: (p) => progress.update(p.step, p.loss),
-  });
-  if (!quiet) console.error(`trained the ${attribute} classifier in ${formatSeconds((performance.now() - started) / 1000)} → ${path}`);
-  return clf;
+  return loadOrTrainClassifier(dir, corpus, attribute, steps, quiet, loadTextClassifier, (o) =>
+    trainTextClassifier(lm, corpus.train, attribute, { ...o, seed: lm.config.seed }),
+  );
 }
 
 /** --attribute (or --control's ATTR): one of the grammar's attributes. */

@@ -1,20 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { entropyOf, oracleBound, type SequenceDistribution } from "../testing/masked-oracle.js";
-
-/** A small distribution over 3-token sequences of 4 words, with dependent positions. */
-const small: SequenceDistribution = {
-  vocabulary: 4,
-  length: 3,
-  sequences: [
-    [0, 1, 2],
-    [0, 2, 1],
-    [3, 1, 1],
-    [3, 3, 0],
-    [1, 1, 2],
-  ].map((s) => Int32Array.from(s)),
-  probabilities: [0.3, 0.1, 0.25, 0.15, 0.2],
-};
+import { entropyOf, oracleBound, small } from "../testing/masked-oracle.js";
 
 test("the continuous-time bound of the exact denoiser equals the entropy, for two schedules", () => {
   const H = entropyOf(small);

@@ -15,6 +15,7 @@ import {
   oracleDenoiser,
   productOfMarginals,
   type SequenceDistribution,
+  small,
 } from "../testing/masked-oracle.js";
 import { ancestralSampler } from "./ancestral.js";
 import type { MaskedSampleOptions } from "./sampler.js";
@@ -24,19 +25,6 @@ import { allMasked, infillStart } from "./start.js";
 
 useEngine();
 
-/** 3-token sequences of 4 words, with dependent positions (as in process.test.ts). */
-const small: SequenceDistribution = {
-  vocabulary: 4,
-  length: 3,
-  sequences: [
-    [0, 1, 2],
-    [0, 2, 1],
-    [3, 1, 1],
-    [3, 3, 0],
-    [1, 1, 2],
-  ].map((s) => Int32Array.from(s)),
-  probabilities: [0.3, 0.1, 0.25, 0.15, 0.2],
-};
 const { vocabulary: V, length: L } = small;
 const oracle = oracleDenoiser(small);
 

@@ -19,6 +19,20 @@ export interface SequenceDistribution {
   probabilities: number[];
 }
 
+/** A small distribution over 3-token sequences of 4 words, with dependent positions (the masked tests' common case). */
+export const small: SequenceDistribution = {
+  vocabulary: 4,
+  length: 3,
+  sequences: [
+    [0, 1, 2],
+    [0, 2, 1],
+    [3, 1, 1],
+    [3, 3, 0],
+    [1, 1, 2],
+  ].map((s) => Int32Array.from(s)),
+  probabilities: [0.3, 0.1, 0.25, 0.15, 0.2],
+};
+
 /** The distribution's exact entropy in nats: −Σ p log p. */
 export function entropyOf(d: SequenceDistribution): number {
   return -d.probabilities.reduce((h, p) => h + (p > 0 ? p * Math.log(p) : 0), 0);
