@@ -27,16 +27,16 @@ import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 /** The multistep order of DPM-Solver++: 2 (default) or 3. */
 export type DpmSolverOrder = 2 | 3;
 
-/**
- * DPM-Solver++ multistep (Lu et al. 2022) on the probability-flow ODE with data prediction, order 2
- * or 3, on N levels (default spacing "log-snr", σ̃ ≤ 80); NFE = N.
- */
 /** Options of `DpmSolverSampler`: its levels, and the order. */
 export interface DpmSolverOptions extends LevelOptions {
   /** 2 (default) or 3 */
   order?: DpmSolverOrder;
 }
 
+/**
+ * DPM-Solver++ multistep (Lu et al. 2022) on the probability-flow ODE with data prediction, order 2
+ * or 3, on N levels (default spacing "log-snr", σ̃ ≤ 80); NFE = N.
+ */
 export class DpmSolverSampler implements Sampler {
   readonly name: string;
   readonly levels: Levels;
@@ -59,40 +59,15 @@ export class DpmSolverSampler implements Sampler {
     const { onStep } = options;
     const { t, gamma } = this.levels;
     const N = t.length - 1;
-    const lambda = (g: number) => -g / 2;
     /** previous data predictions, newest first, with their λ */
-    const history: { m: Array; lambda: number }[] = [];
+    const history: Prediction[] = [];
     let x = rng.normal(shape);
     for (let i = N; i >= 1; i--) {
       const k = N - i;
-      const m0 = predictX0(den, x, t[i]!, gamma[i]!);
-      history.unshift({ m: m0, lambda: lambda(gamma[i]!) });
+      history.unshift({ m: predictX0(den, x, t[i]!, gamma[i]!), lambda: lambdaOf(gamma[i]!) });
       // Stryker disable next-line ConditionalExpression: never dropping the oldest prediction (condition false) leaves history[0..order−1] as they are; the arrays are only held to the end
       if (history.length > this.order) history.pop()!.m.dispose();
-      const order = Math.min(this.order, k + 1, N - k);
-      const { sigma: st } = alphaSigma(gamma[i]!);
-      const { alpha: as, sigma: ss } = alphaSigma(gamma[i - 1]!);
-      const h = lambda(gamma[i - 1]!) - lambda(gamma[i]!);
-      const phi1 = -Math.expm1(-h); // 1 − e^{−h} (1 at h = ∞)
-      x = axpby(ss / st, x, as * phi1, history[0]!.m.ref);
-      if (order >= 2) {
-        const [m0h, m1h] = [history[0]!, history[1]!];
-        const r0 = (m0h.lambda - m1h.lambda) / h;
-        const d10 = m0h.m.ref.sub(m1h.m.ref).mul(1 / r0);
-        if (order === 2) {
-          x = x.add(d10.mul(as * phi1 * 0.5));
-        } else {
-          const m2h = history[2]!;
-          const r1 = (m1h.lambda - m2h.lambda) / h;
-          const d11 = m1h.m.ref.sub(m2h.m.ref).mul(1 / r1);
-          const diff = d10.ref.sub(d11);
-          const d1 = d10.add(diff.ref.mul(r0 / (r0 + r1)));
-          const d2 = diff.mul(2 / (r0 + r1));
-          const phi2 = Math.expm1(-h) / h + 1;
-          const phi3 = (Math.expm1(-h) + h) / (h * h) - 0.5;
-          x = x.add(axpby(as * phi2, d1, -as * phi3, d2));
-        }
-      }
+      x = dpmSolverStep(x, history, gamma[i]!, gamma[i - 1]!, multistepOrder(this.order, k, N));
       realize(x);
       onStep?.(i - 1, x);
     }
@@ -100,4 +75,59 @@ export class DpmSolverSampler implements Sampler {
     tree.dispose(history.map((e) => e.m));
     return x;
   }
+}
+
+/** A data prediction m = x̂_0 of one level, with the level's λ = −γ/2. */
+export interface Prediction {
+  m: Array;
+  lambda: number;
+}
+
+/** λ = log(α/σ) = −γ/2 of a level (∞ for the data). */
+export function lambdaOf(gamma: number): number {
+  return -gamma / 2;
+}
+
+/**
+ * The order of step k of N (k = 0 first) of a multistep method of order `order`: min(order, k + 1, N − k),
+ * lower while the history fills and on the final steps.
+ */
+export function multistepOrder(order: number, k: number, N: number): number {
+  return Math.min(order, k + 1, N - k);
+}
+
+/**
+ * D_1 = (m_0 − m_1)/r_0, r_0 = (λ_t − λ_{t'})/h: the first difference of the newest two predictions of
+ * `history` (borrowed) for a step of h in λ, h·m' + O(h²).
+ */
+export function firstDifference(history: readonly Prediction[], h: number): Array {
+  const [m0h, m1h] = [history[0]!, history[1]!];
+  const r0 = (m0h.lambda - m1h.lambda) / h;
+  return m0h.m.ref.sub(m1h.m.ref).mul(1 / r0);
+}
+
+/**
+ * One DPM-Solver++ step of order 1, 2 or 3 (the formulas above) from level γ_t to γ_s, with `history`
+ * the predictions newest first (history[0] at γ_t; `order` of them are read). Consumes x; borrows the
+ * history.
+ */
+export function dpmSolverStep(x: Array, history: readonly Prediction[], gammaT: number, gammaS: number, order: number): Array {
+  const { sigma: st } = alphaSigma(gammaT);
+  const { alpha: as, sigma: ss } = alphaSigma(gammaS);
+  const h = lambdaOf(gammaS) - lambdaOf(gammaT);
+  const phi1 = -Math.expm1(-h); // 1 − e^{−h} (1 at h = ∞)
+  const base = axpby(ss / st, x, as * phi1, history[0]!.m.ref);
+  if (order < 2) return base;
+  const d10 = firstDifference(history, h);
+  if (order === 2) return base.add(d10.mul(as * phi1 * 0.5));
+  const [m0h, m1h, m2h] = [history[0]!, history[1]!, history[2]!];
+  const r0 = (m0h.lambda - m1h.lambda) / h;
+  const r1 = (m1h.lambda - m2h.lambda) / h;
+  const d11 = m1h.m.ref.sub(m2h.m.ref).mul(1 / r1);
+  const diff = d10.ref.sub(d11);
+  const d1 = d10.add(diff.ref.mul(r0 / (r0 + r1)));
+  const d2 = diff.mul(2 / (r0 + r1));
+  const phi2 = Math.expm1(-h) / h + 1;
+  const phi3 = (Math.expm1(-h) + h) / (h * h) - 0.5;
+  return base.add(axpby(as * phi2, d1, -as * phi3, d2));
 }
