@@ -45,7 +45,7 @@ describe("score-based commands", () => {
     const cases: [string[], RegExp][] = [
       [
         ["--sampler", "euler2"],
-        /unknown sampler "euler2" \(known: dpm\+\+2m, dpm\+\+3m, ddim, euler, heun, ancestral, pc, langevin, annealed-langevin[,)]/,
+        /unknown sampler "euler2" \(known: dpm\+\+2m, dpm\+\+3m, unipc, ipndm, ddim, euler, heun, ancestral, pc, langevin, annealed-langevin[,)]/,
       ],
       [["--sampler", "ddim", "--spacing", "quadratic"], /--spacing must be one of uniform, log-snr, trailing, got "quadratic"/],
       [["--sampler", "ddim", "--eta=-0.5"], /--eta must be a non-negative number, got "-0.5"/],
@@ -92,7 +92,19 @@ describe("learned schedules and the ELBO's estimators from the command line", ()
     const schedule = JSON.parse(s.stdout);
     assert.equal(schedule.schedule, "learned");
     assert.ok(schedule.gammaMin < schedule.gammaMax && existsSync(schedule.chart), s.stdout);
-    for (const sampler of ["dpm++2m", "dpm++3m", "ddim", "euler", "heun", "ancestral", "pc", "langevin", "annealed-langevin"]) {
+    for (const sampler of [
+      "dpm++2m",
+      "dpm++3m",
+      "unipc",
+      "ipndm",
+      "ddim",
+      "euler",
+      "heun",
+      "ancestral",
+      "pc",
+      "langevin",
+      "annealed-langevin",
+    ]) {
       const extra =
         sampler === "langevin"
           ? ["--langevin-steps", "20", "--sigma", "0.1"]

@@ -11,6 +11,7 @@ import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler } from "./euler.js";
 import { HeunSampler } from "./heun.js";
+import { IpndmSampler } from "./ipndm.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
 import {
   type SamplerOption,
@@ -23,6 +24,7 @@ import {
 import { PredictorCorrectorSampler } from "./pc.js";
 import type { Sampler } from "./sampler.js";
 import { geometricSigmas } from "./score.js";
+import { UniPcSampler } from "./unipc.js";
 
 /** One sampler chosen by name. */
 export interface SamplerEntry {
@@ -63,6 +65,22 @@ export const samplerTable: readonly SamplerEntry[] = [
     reads: levels,
     ode: true,
     build: (process, o) => new DpmSolverSampler(process, { ...odeLevels(o), order: 3 }),
+  },
+  {
+    name: "unipc",
+    title: "UniPC-2",
+    summary: "UniPC-2 (bh2): DPM-Solver++ 2M corrected by UniC with the next evaluation, order 3: NFE = N",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new UniPcSampler(process, odeLevels(o)),
+  },
+  {
+    name: "ipndm",
+    title: "iPNDM",
+    summary: "iPNDM: Adams–Bashforth of orders 1–4 on ε̂ in x/α against σ̃ = e^{γ/2}: NFE = N",
+    reads: levels,
+    ode: true,
+    build: (process, o) => new IpndmSampler(process, odeLevels(o)),
   },
   {
     name: "ddim",

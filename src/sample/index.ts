@@ -1,6 +1,6 @@
 /**
  * Samplers of p(x_0) from a trained denoiser: ancestral (the model's own reverse chain), DDIM,
- * DPM-Solver, Euler and Heun on the probability-flow ODE, Langevin and predictor–corrector; the
+ * DPM-Solver, UniPC, iPNDM, Euler and Heun on the probability-flow ODE, Langevin and predictor–corrector; the
  * samplers by name, and the scores ∇ log p_t they follow. The `samplers` namespace of "vdm".
  */
 export { type AncestralOptions, AncestralSampler, type AncestralVariance } from "./ancestral.js";
@@ -18,6 +18,7 @@ export { type DpmSolverOptions, type DpmSolverOrder, DpmSolverSampler } from "./
 export { EulerSampler } from "./euler.js";
 export { HeunSampler } from "./heun.js";
 export type { Init } from "./init.js";
+export { IpndmSampler } from "./ipndm.js";
 export { type AnnealedLangevinOptions, AnnealedLangevinSampler, type LangevinOptions, LangevinSampler } from "./langevin.js";
 export {
   type SamplerOption,
@@ -32,3 +33,4 @@ export { type PredictorCorrectorOptions, PredictorCorrectorSampler } from "./pc.
 export type { LevelOptions } from "./predict.js";
 export type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 export { gammaOfSigma, geometricSigmas, veScore, vpScore } from "./score.js";
+export { UniPcSampler } from "./unipc.js";

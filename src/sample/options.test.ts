@@ -18,11 +18,13 @@ import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler, sigmaTilde } from "./euler.js";
 import { HeunSampler } from "./heun.js";
 import { initialPoints } from "./init.js";
+import { IpndmSampler } from "./ipndm.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
 import { SamplerOptionError, type SamplerOptionsInput, samplerOptions } from "./options.js";
 import { PredictorCorrectorSampler } from "./pc.js";
 import { alphaSigma, axpby, type LevelOptions } from "./predict.js";
 import { gammaOfSigma, geometricSigmas } from "./score.js";
+import { UniPcSampler } from "./unipc.js";
 
 useEngine("cpu");
 
@@ -36,9 +38,11 @@ const sameLevels = (a: Levels, b: Levels, label: string) => {
 describe("samplers by name", () => {
   it("builds each named sampler with the options it reads", () => {
     // the built-in ones, in the table's order (a new entry may follow them: the table is open to additions)
-    assert.deepEqual(samplerNames.slice(0, 9), [
+    assert.deepEqual(samplerNames.slice(0, 11), [
       "dpm++2m",
       "dpm++3m",
+      "unipc",
+      "ipndm",
       "ddim",
       "euler",
       "heun",
@@ -47,13 +51,22 @@ describe("samplers by name", () => {
       "langevin",
       "annealed-langevin",
     ]);
-    const leveled = samplerNames.slice(0, 6);
+    const leveled = samplerNames.slice(0, 8);
     for (const name of leveled) {
       const sampler = samplerByName(name, continuous, { steps: 7, eta: 0.5, variance: "beta", spacing: "trailing", sigmaMax: 20 });
       assert.equal(sampler.name, name);
       assert.equal((sampler as unknown as { levels: Levels }).levels.t.length, 8, name);
     }
-    const types = [DpmSolverSampler, DpmSolverSampler, DdimSampler, EulerSampler, HeunSampler, AncestralSampler];
+    const types = [
+      DpmSolverSampler,
+      DpmSolverSampler,
+      UniPcSampler,
+      IpndmSampler,
+      DdimSampler,
+      EulerSampler,
+      HeunSampler,
+      AncestralSampler,
+    ];
     leveled.forEach((name, k) => assert.equal(samplerByName(name, continuous, { steps: 2 }).constructor, types[k], name));
     assert.equal((samplerByName("dpm++3m", continuous, { steps: 2 }) as DpmSolverSampler).order, 3);
     assert.equal((samplerByName("dpm++2m", continuous, { steps: 2 }) as DpmSolverSampler).order, 2);

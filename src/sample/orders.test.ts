@@ -23,7 +23,9 @@ import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler } from "./euler.js";
 import { HeunSampler } from "./heun.js";
+import { IpndmSampler } from "./ipndm.js";
 import type { Sampler } from "./sampler.js";
+import { UniPcSampler } from "./unipc.js";
 
 useEngine("cpu");
 
@@ -61,11 +63,12 @@ function odeError(sampler: Sampler & { levels: { gamma: Float64Array } }): numbe
 type Make = (steps: number) => Sampler & { levels: { gamma: Float64Array } };
 const opts = (steps: number) => ({ steps, spacing: "uniform" as const });
 /**
- * name, order p, sampler, N, and the errors measured at those N. Asymptotically the error falls by
- * 2^p per doubling of the intervals: each slope log₂(e_k/e_{k+1}) must lie within 0.25 of p, and
+ * name, order p, sampler, N, the errors measured at those N, and (where the slope is not yet p at
+ * these N) the least slope allowed. Asymptotically the error falls by 2^p per doubling of the
+ * intervals: each slope log₂(e_k/e_{k+1}) must lie within 0.25 of p (or above the least given), and
  * each error within a factor 1.25 of its measured value.
  */
-const CASES: [string, number, Make, number[], number[]][] = [
+const CASES: [string, number, Make, number[], number[], number?][] = [
   // slopes 0.912, 0.956 (Euler in (x̃, σ̃) is DDIM's step written another way: the same errors)
   ["ddim (η = 0)", 1, (N) => new DdimSampler(process, opts(N)), [9, 17, 33], [4.978e-1, 2.645e-1, 1.364e-1]],
   ["euler", 1, (N) => new EulerSampler(process, opts(N)), [9, 17, 33], [4.978e-1, 2.645e-1, 1.364e-1]],
@@ -75,17 +78,24 @@ const CASES: [string, number, Make, number[], number[]][] = [
   ["dpm++2m", 2, (N) => new DpmSolverSampler(process, { ...opts(N), order: 2 }), [17, 33, 65], [3.168e-2, 8.582e-3, 2.181e-3]],
   // slopes 4.044, 4.436: faster than 3 on this problem at these N (its h³ term's constant is small);
   // with the published D_2 (half the one here) it measured 2.44, 2.16 and 1.9e-2, 3.4e-3, 7.7e-4
-  ["dpm++3m", 3, (N) => new DpmSolverSampler(process, { ...opts(N), order: 3 }), [17, 33, 65], [7.2e-3, 4.366e-4, 2.017e-5]],
+  ["dpm++3m", 3, (N) => new DpmSolverSampler(process, { ...opts(N), order: 3 }), [17, 33, 65], [7.2e-3, 4.366e-4, 2.017e-5], 2.75],
+  // slopes 2.851, 2.965: dpm++2m's steps (order 2, the row above) corrected by UniC
+  ["unipc", 3, (N) => new UniPcSampler(process, opts(N)), [17, 33, 65], [2.042e-2, 2.829e-3, 3.623e-4]],
+  // slopes 3.683, 3.721 (2.97, 3.45 from N = 17): order 4 once the history is full, approached slowly
+  // (the first steps' orders 1–3 are felt; 257 → 513 would show more); the published fixed
+  // coefficients, exact only on equal steps in σ̃, measured slopes 2.09, 2.05, 2.02 from N = 17 here
+  // (errors 2.6e-2, 6.1e-3, 1.5e-3, 3.7e-4: smaller up to N = 65, second order)
+  ["ipndm", 4, (N) => new IpndmSampler(process, opts(N)), [65, 129, 257], [7.449e-4, 5.801e-5, 4.4e-6], 3.5],
 ];
 
 describe("each deterministic sampler converges at its own order (float64, a model reading t)", () => {
-  for (const [name, order, make, Ns, measured] of CASES) {
+  for (const [name, order, make, Ns, measured, least] of CASES) {
     it(`${name}: order ${order}`, () => {
       const errors = Ns.map((N) => odeError(make(N)));
       const shown = `errors at N = ${Ns.join(", ")}: ${errors.map((e) => e.toExponential(3)).join(", ")} (measured ${measured.join(", ")})`;
       for (let k = 1; k < errors.length; k++) {
         const slope = Math.log2(errors[k - 1]! / errors[k]!);
-        assert.ok(order === 3 ? slope > order - 0.25 : Math.abs(slope - order) < 0.25, `slope ${slope.toFixed(3)} vs ${order}; ${shown}`);
+        assert.ok(least !== undefined ? slope > least : Math.abs(slope - order) < 0.25, `slope ${slope.toFixed(3)} vs ${order}; ${shown}`);
       }
       errors.forEach((e, k) => assert.ok(e < 1.25 * measured[k]! && e > measured[k]! / 1.25, shown));
     });

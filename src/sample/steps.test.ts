@@ -1,5 +1,5 @@
 /**
- * The ODE samplers' steps (DDIM with η and its inversion, Euler, Heun, DPM-Solver++), one at a time,
+ * The ODE samplers' steps (DDIM with η and its inversion, Euler, Heun, DPM-Solver++, iPNDM, UniPC), one at a time,
  * against float64 formulas written out here from the papers, fed the same noise (`RecordedRng`) and a
  * model that reads its level from t (`timedOracle`): each step x_i → x_{i−1} the sampler reports is
  * recomputed from the x_i it reported before. Data N(μ, diag S²) in 2-D, float64 on the `cpu` device;
@@ -19,9 +19,11 @@ import { DdimSampler } from "./ddim.js";
 import { DpmSolverSampler } from "./dpm-solver.js";
 import { EulerSampler } from "./euler.js";
 import { HeunSampler } from "./heun.js";
+import { IpndmSampler } from "./ipndm.js";
 import { AnnealedLangevinSampler, LangevinSampler } from "./langevin.js";
 import { PredictorCorrectorSampler } from "./pc.js";
 import type { Sampler } from "./sampler.js";
+import { UniPcSampler } from "./unipc.js";
 
 useEngine("cpu");
 
@@ -162,6 +164,79 @@ describe("ODE samplers' steps (float64, a model reading t)", () => {
     });
   }
 });
+describe("the multistep samplers added for few steps (float64, a model reading t)", () => {
+  it("iPNDM: x̃_s = x̃_t + ∫ (the polynomial through the last ≤ 4 slopes ε̂ in σ̃) dσ̃, orders 1, 2, 3, 4, 4", () => {
+    const sampler = new IpndmSampler(process, { steps: 5, spacing: "log-snr" });
+    const { t, gamma } = sampler.levels;
+    const st = (i: number) => Math.exp(gamma[i]! / 2);
+    // 4-point Gauss–Legendre on [0, 1]: exact for the cubic interpolant, written apart from the sampler's weights
+    const gl = [
+      [0.5 - 0.4305681557970263, 0.1739274225687269],
+      [0.5 - 0.1699905217924281, 0.3260725774312731],
+      [0.5 + 0.1699905217924281, 0.3260725774312731],
+      [0.5 + 0.4305681557970263, 0.1739274225687269],
+    ];
+    const slopes: { d: Vec; s: number }[] = [];
+    checkSteps(
+      sampler,
+      (i, x) => {
+        const xt = x.map((v) => v / alpha(gamma[i]!));
+        slopes.unshift({ d: lin(1 / st(i), xt, -1 / st(i), model(x, t[i]!, gamma[i]!)), s: st(i) });
+        const used = slopes.slice(0, 4);
+        const [from, to] = [st(i), st(i - 1)];
+        const interpolant = (s: number) =>
+          used.reduce(
+            (sum, { d }, j) =>
+              lin(
+                1,
+                sum,
+                used.reduce((l, node, k) => (k === j ? l : (l * (s - node.s)) / (used[j]!.s - node.s)), 1),
+                d,
+              ),
+            new Float64Array(x.length),
+          );
+        const integral = gl.reduce((sum, [u, w]) => lin(1, sum, w! * (to - from), interpolant(from + u! * (to - from))), xt);
+        return integral.map((v) => v * alpha(gamma[i - 1]!));
+      },
+      { rtol: 1e-14, atol: 1e-14 },
+      "iPNDM",
+    ); // within 3e-15 (not 1e-15)
+  });
+
+  it("UniPC-2: DPM-Solver++ 2M's step, then UniC with the model at the predicted x_s: orders 1, 2, 2, 2, 2, 1", () => {
+    const sampler = new UniPcSampler(process, { steps: 6, spacing: "uniform" });
+    const { t, gamma } = sampler.levels;
+    const lambda = (i: number) => -gamma[i]! / 2;
+    const ms: Vec[] = [];
+    checkSteps(
+      sampler,
+      (i, x) => {
+        if (i === 6) ms.unshift(model(x, t[i]!, gamma[i]!));
+        const k = 6 - i;
+        const p = Math.min(2, k + 1, 6 - k);
+        const h = lambda(i - 1) - lambda(i);
+        const as = alpha(gamma[i - 1]!);
+        const phi1 = 1 - Math.exp(-h);
+        const ddim = lin(sigma(gamma[i - 1]!) / sigma(gamma[i]!), x, as * phi1, ms[0]!);
+        const r0 = (lambda(i) - lambda(i + 1)) / h;
+        const d1 = p === 2 ? lin(1 / r0, ms[0]!, -1 / r0, ms[1]!) : new Float64Array(x.length);
+        const predicted = lin(1, ddim, (as * phi1) / 2, d1);
+        if (i === 1) return predicted;
+        const mNew = model(predicted, t[i - 1]!, gamma[i - 1]!);
+        // ρ from UniC's order conditions ρ_0 + ρ_1 = b_1, −r_0 ρ_0 + ρ_1 = b_2, with
+        // b_1 h φ_1 = ∫_0^h e^{u−h} u du and b_2 h² φ_1 / 2 = ∫_0^h e^{u−h} u²/2 du; order 1: ρ_1 = ½
+        const b1 = (h - phi1) / (h * phi1);
+        const b2 = (2 * ((h * h) / 2 - h + phi1)) / (h * h * phi1);
+        const rho0 = p === 2 ? (b1 - b2) / (1 + r0) : 0;
+        const rho1 = p === 2 ? b1 - rho0 : 0.5;
+        ms.unshift(mNew);
+        return lin(1, lin(1, ddim, as * phi1 * rho0, d1), as * phi1 * rho1, lin(1, mNew, -1, ms[1]!));
+      },
+      { rtol: 5e-15, atol: 5e-15 },
+      "UniPC",
+    ); // within 1e-15
+  });
+});
 describe("sampling without a step callback", () => {
   it("gives what the run that reports its steps gives, for every sampler", () => {
     const init = { kind: "gaussian", std: 2 } as const;
@@ -170,6 +245,8 @@ describe("sampling without a step callback", () => {
       new EulerSampler(process, { steps: 3 }),
       new HeunSampler(process, { steps: 3 }),
       new DpmSolverSampler(process, { steps: 4, order: 3 }),
+      new UniPcSampler(process, { steps: 4 }),
+      new IpndmSampler(process, { steps: 5 }),
       new AncestralSampler(process, { steps: 3 }),
       new PredictorCorrectorSampler(process, { snr: 0.1, correctorSteps: 1, variance: "beta", steps: 3 }),
       new LangevinSampler(process, { sigma: 0.5, steps: 2, stepSize: 0.05, init }),
