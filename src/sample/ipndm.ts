@@ -25,7 +25,7 @@ import { alphaSigma, type LevelOptions, odeLevels } from "./predict.js";
 import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /** The Adams–Bashforth coefficients of equal steps, orders 1 to 4, newest slope first. */
-export const ADAMS_BASHFORTH: readonly (readonly number[])[] = [
+const ADAMS_BASHFORTH: readonly (readonly number[])[] = [
   [1],
   [3 / 2, -1 / 2],
   [23 / 12, -16 / 12, 5 / 12],
