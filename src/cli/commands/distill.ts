@@ -88,10 +88,20 @@ function roundSteps(from: number, to: number): number[] {
   return steps;
 }
 
-/** Energy distance of n DDIM samples (N trailing levels) to the held-out points. Borrows the denoiser. */
+/**
+ * Energy distance of n DDIM samples (N trailing levels) to the held-out points, drawn from seed + 11 as
+ * `vdm nfe` draws them (the seed itself made the data: samples from its stream would be correlated with
+ * them). Borrows the denoiser.
+ */
 function ddimEnergy(den: Denoiser, process: DiffusionProcess, config: RunConfig, test: PointSet, steps: number, n: number, seed: number) {
   const sampler = new DdimSampler(process, { steps, spacing: distilledSpacing });
-  const x = drawSamples(den, process, { shape: [config.data.dim], n, normalization: normalizationOf(config), rng: new Rng(seed), sampler });
+  const x = drawSamples(den, process, {
+    shape: [config.data.dim],
+    n,
+    normalization: normalizationOf(config),
+    rng: new Rng(seed + 11),
+    sampler,
+  });
   return energyDistance(x, test.points, config.data.dim);
 }
 
