@@ -116,7 +116,7 @@ export interface TrainingRunOptions {
   start?: TrainingState;
   /** what takes the steps (default `jaxStepper`: jax-js) */
   makeStepper?: StepperFactory;
-  /** a distilled run's (`config.distill`) teacher parameters, borrowed while the run lasts: its objective's frozen teacher, and a fresh run's start */
+  /** a distilled run's (`config.distill`) teacher parameters, borrowed while the run lasts: its objective's frozen teacher, and a fresh run's start (default: none; required for a distilled run) */
   teacher?: Params;
 }
 
