@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mixtureParams } from "../../densities/oracle.js";
+import { mixtureParams, oracleModel } from "../../densities/oracle.js";
 import { truncatedSnrLoss } from "../../diffusion/distill.js";
 import { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
@@ -81,6 +81,58 @@ describe("progressive distillation's target (float64, the exact oracle of Gaussi
     // the last step lands on the data: x̃ is the teacher's two-step x_0 itself, not the first x̂_0
     const one = exactX0(want.zt[0]!, -8 + (16 / (2 * N)) * 2, 0);
     assert.ok(Math.abs(want.target[0]! - one) > 1e-3, "two steps differ from one here (the test can see a one-step target)");
+  });
+
+  it("folds classifier-free guidance into a conditional teacher: (1 + w)·x̂(z, y) − w·x̂(z, ∅), the dropped label unguided", () => {
+    // a two-class mixture's exact oracle: label k its component's denoiser, label 2 ("no label") the mixture's
+    const [pi, mu, s2] = [
+      [0.3, 0.7],
+      [-1, 2],
+      [0.25, 0.5],
+    ];
+    const model = oracleModel("x0", 2);
+    const w = 2;
+    const teacher = {
+      model,
+      params: mixtureParams({ weights: pi, means: mu.map((m) => [m]), variances: s2.map((v) => [v]) }, np.float64),
+      guidance: w,
+    };
+    const N = 2;
+    const B = 6;
+    const x0 = [-1.2, 0.4, 2.5, 1.1, -0.3, 1.9];
+    const eps = [0.3, -1.1, 0.8, 1.6, -0.4, 0.2];
+    const u = [0.1, 0.3, 0.6, 0.9, 0.2, 0.7];
+    const labels = [0, 1, 2, 0, 1, 2];
+    const ex = distillationExample(
+      model,
+      teacher,
+      distillationLevels(process, N),
+      f64(x0, [B, 1]),
+      f64(eps, [B, 1]),
+      f64(u, [B]),
+      np.array(labels, { dtype: np.int32 }),
+    );
+    const target = ex.target.dataSync() as Float64Array;
+    const component = (z: number, g: number, k: number) =>
+      mu[k]! + ((alpha(g) * s2[k]!) / (alpha(g) ** 2 * s2[k]! + sigma(g) ** 2)) * (z - alpha(g) * mu[k]!);
+    const mixture = (z: number, g: number) => {
+      const v = s2.map((sk) => alpha(g) ** 2 * sk + sigma(g) ** 2);
+      const r = pi.map((p, k) => (p / Math.sqrt(v[k]!)) * Math.exp(-((z - alpha(g) * mu[k]!) ** 2) / (2 * v[k]!)));
+      return (r[0]! * component(z, g, 0) + r[1]! * component(z, g, 1)) / (r[0]! + r[1]!);
+    };
+    const guided = (z: number, g: number, y: number) => (y === 2 ? mixture(z, g) : (1 + w) * component(z, g, y) - w * mixture(z, g));
+    const want = x0.map((x, b) => {
+      const i = Math.floor(u[b]! * N) + 1;
+      const [hi, mid, lo] = [scales(2 * i, 2 * N), scales(2 * i - 1, 2 * N), scales(2 * i - 2, 2 * N)];
+      const [gHi, gMid] = [-8 + (16 * 2 * i) / (2 * N), -8 + (16 * (2 * i - 1)) / (2 * N)];
+      const z = hi.a * x + hi.s * eps[b]!;
+      const x1 = guided(z, gHi, labels[b]!);
+      const zMid = mid.a * x1 + (mid.s / hi.s) * (z - hi.a * x1);
+      const x2 = guided(zMid, gMid, labels[b]!);
+      const zLo = lo.a * x2 + (lo.s / mid.s) * (zMid - mid.a * x2);
+      return (zLo - (lo.s / hi.s) * z) / (lo.a - (lo.s / hi.s) * hi.a);
+    });
+    assertClose(target, want, { rtol: 1e-11, atol: 1e-12, label: "guided x̃" });
   });
 
   it("nests: the student's N trailing levels are every second one of the teacher's 2N (the DDIM sampler's own)", () => {
