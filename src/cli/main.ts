@@ -3,6 +3,7 @@ import { initEngine, shutdownEngine } from "../engine/index.js";
 import { VdmError } from "../errors.js";
 import { closest, type FlagGroup, Interrupted, UsageError } from "./args.js";
 import * as demo from "./commands/demo.js";
+import * as distill from "./commands/distill.js";
 import * as elbo from "./commands/elbo.js";
 import * as evalCommand from "./commands/eval.js";
 import * as evalText from "./commands/eval-text.js";
@@ -33,6 +34,7 @@ export const COMMANDS: Record<string, Command> = {
   sample,
   eval: evalCommand,
   nfe,
+  distill,
   export: exportCommand,
   guidance,
   "score-field": scoreField,

@@ -142,6 +142,25 @@ export function samplerOptionsOf(flags: Flags, resolved: Pick<ResolvedModel, "no
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SamplerOptionsInput;
 }
 
+/**
+ * The flags with a distilled run's own sampler (`resolved.native`) filled in where --sampler is not
+ * `given`: its sampler, and its steps and spacing unless given.
+ */
+export function withNativeSampler<F extends Pick<Flags, "sampler" | "sample-steps" | "spacing">>(
+  flags: F,
+  given: ReadonlySet<string>,
+  resolved: Pick<ResolvedModel, "native">,
+): F {
+  const { native } = resolved;
+  if (!native || given.has("sampler")) return flags;
+  return {
+    ...flags,
+    sampler: native.sampler,
+    "sample-steps": given.has("sample-steps") ? flags["sample-steps"] : String(native.steps),
+    spacing: given.has("spacing") ? flags.spacing : native.spacing,
+  } as F;
+}
+
 /** The sampler the flags ask for, for `resolved`'s process and normalisation (a bad value names its flag). */
 export function makeSampler(flags: Flags, resolved: Pick<ResolvedModel, "process" | "normalization" | "oracle">): Sampler {
   const { process } = resolved;

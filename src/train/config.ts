@@ -106,6 +106,24 @@ const latentSchema = object({
 });
 
 /**
+ * A distilled run (progressive distillation, train/objectives/distill.ts): a student of `steps`
+ * deterministic DDIM steps trained to land where two of its teacher's land; `vdm sample` samples it
+ * with this sampler on these levels unless told otherwise.
+ */
+const distillSchema = object({
+  /** the teacher's run directory, read when the student trains or resumes (the same network) */
+  teacher: text(),
+  /** the student's own number of steps N (its teacher's: 2N) */
+  steps: count(MAX_DIM),
+  /** the sampler it is distilled for: DDIM with η = 0 */
+  sampler: oneOf(["ddim"]),
+  /** where its N levels lie: t_k = t_min + (t_max − t_min)·k/N (capped at σ̃_max) */
+  spacing: oneOf(["trailing"]),
+  /** classifier-free guidance w folded into a conditional teacher's predictions (absent: none) */
+  guidance: nonNegative("a non-negative number").optional(),
+});
+
+/**
  * A run's full configuration, as stored in its config.json: data and normalisation, model,
  * prediction target, loss weighting, schedule, timesteps (0 = continuous), optimiser and steps.
  */
@@ -142,6 +160,8 @@ export const runConfigSchema = z
       checkpointEvery: count(),
       /** a latent diffusion run: the autoencoder whose latents are the data (absent: the data themselves) */
       latent: latentSchema.optional(),
+      /** a distilled run: its teacher and its own sampler (absent: trained on the data's denoising loss) */
+      distill: distillSchema.optional(),
     },
     expecting("a JSON object"),
   )

@@ -94,10 +94,15 @@ export const jaxStepper: StepperFactory = (objective, adam, initial, example) =>
   };
 };
 
-/** Fresh state: parameters from the seed, EMA = parameters, zero moments. */
-export function initialState(config: RunConfig): { state: TrainingState; rng: Rng } {
+/**
+ * Fresh state: parameters from the seed (or a copy of `from`, borrowed: a distilled student starts as
+ * its teacher, the seed's draws made all the same), EMA = parameters, zero moments.
+ */
+export function initialState(config: RunConfig, from?: Params): { state: TrainingState; rng: Rng } {
   const rng = new Rng(config.seed);
-  const params = initParams(config, rng);
+  const drawn = initParams(config, rng);
+  const params = from ? tree.map((p: Array) => p.ref.add(0), from) : drawn;
+  if (from) tree.dispose(drawn);
   const ema = tree.map((p: Array) => p.ref.add(0), params);
   return {
     state: { params, ema, adam: adamInit(params), step: 0, rng: rng.state(), losses: new Float32Array(0), variances: new Float32Array(0) },
@@ -111,6 +116,8 @@ export interface TrainingRunOptions {
   start?: TrainingState;
   /** what takes the steps (default `jaxStepper`: jax-js) */
   makeStepper?: StepperFactory;
+  /** a distilled run's (`config.distill`) teacher parameters, borrowed while the run lasts: its objective's frozen teacher, and a fresh run's start (default: none; required for a distilled run) */
+  teacher?: Params;
 }
 
 /**
@@ -133,7 +140,7 @@ export class TrainingRun {
   #classes: number;
 
   constructor(config: RunConfig, data: PointSet, options: TrainingRunOptions = {}) {
-    const { start, makeStepper = jaxStepper } = options;
+    const { start, makeStepper = jaxStepper, teacher } = options;
     this.config = config;
     // a fixed schedule's process gives the batches their γ table (a learned schedule's levels come from its parameters)
     this.#fixed = isLearnedSchedule(config.schedule) ? null : buildProcess(config);
@@ -148,7 +155,7 @@ export class TrainingRun {
       state = start;
       this.rng = Rng.fromState(state.rng);
     } else {
-      const fresh = initialState(config);
+      const fresh = initialState(config, config.distill ? teacher : undefined);
       state = fresh.state;
       this.rng = fresh.rng;
     }
@@ -166,7 +173,12 @@ export class TrainingRun {
       np.zeros([B]),
       np.zeros([B], { dtype: np.int32 }),
     );
-    this.#stepper = makeStepper(runObjective(config), config.adam, { params: state.params, adam: state.adam, ema: state.ema }, example);
+    this.#stepper = makeStepper(
+      runObjective(config, teacher),
+      config.adam,
+      { params: state.params, adam: state.adam, ema: state.ema },
+      example,
+    );
   }
 
   /** Steps the stepper takes at best in one call (see `nextSteps`). */

@@ -7,6 +7,7 @@
  */
 
 import type { PointSet } from "../data/sets.js";
+import type { Params } from "../engine/index.js";
 import { tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
 import { loadCheckpointState, saveCheckpoint } from "../io/checkpoint.js";
@@ -43,6 +44,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** where the steps run (default: jax-js, `jaxStepper`; ONNX Runtime: `onnxStepper()`) */
   makeStepper?: StepperFactory;
+  /** a distilled run's (`config.distill`) teacher parameters, borrowed: the frozen teacher, and a fresh run's start (default: none) */
+  teacher?: Params;
 }
 
 /** What `train` returns: the final training state, whether all steps ran, and the speed. */
@@ -101,7 +104,7 @@ export async function trainAsync(config: RunConfig, data: PointSet, options: Tra
 function* trainingLoop(
   config: RunConfig,
   data: PointSet,
-  { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper }: TrainOptions,
+  { checkpointDir, resume = false, onProgress, onCheckpoint, signal, makeStepper = jaxStepper, teacher }: TrainOptions,
 ): Generator<void, TrainResult> {
   if (resume && !checkpointDir) throw new ConfigError("resuming a run needs the checkpoint directory it was saved in (checkpointDir)");
   let start: TrainingState | undefined;
@@ -110,7 +113,7 @@ function* trainingLoop(
     start = loadCheckpointState(checkpointDir!, template.params);
     tree.dispose([template.params, template.ema, template.adam.m, template.adam.v]);
   }
-  const run = new TrainingRun(config, data, { ...(start ? { start } : {}), makeStepper });
+  const run = new TrainingRun(config, data, { ...(start ? { start } : {}), ...(teacher ? { teacher } : {}), makeStepper });
   const { steps } = config;
   const firstStep = run.step;
   let lastSaved = run.step; // a resumed run starts from its saved checkpoint

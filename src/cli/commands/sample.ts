@@ -15,7 +15,7 @@ import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { pictureFlags } from "../pictures.js";
 import { checkOutFile, isTextRun } from "../runs.js";
-import { makeSampler, samplerFlags } from "../samplers.js";
+import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 import { sampleText, textSampleFlagTables } from "../text-sample.js";
 
 /** How many samples --trajectory follows. */
@@ -142,7 +142,7 @@ export function run(argv: string[]): void {
   if (image && flags.trajectory) throw new UsageError("--trajectory draws 2-D paths; it is not available for image models");
   const paths: number[][] = Array.from({ length: Math.min(TRACKED, n) }, () => []);
   const record = (x: ArrayLike<number>) => paths.forEach((p, k) => p.push(...Array.from({ length: D }, (_, d) => x[k * D + d]!)));
-  const sampler = makeSampler(flags, resolved);
+  const sampler = makeSampler(withNativeSampler(flags, given, resolved), resolved);
   for (const name of ["guidance", "scale", "classifier"] as const)
     if (flags[name] !== "" && flags[name] !== undefined && flags.class === undefined)
       throw new UsageError(`--${name} needs --class K (or --class all)`);

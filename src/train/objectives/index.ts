@@ -5,6 +5,7 @@
  */
 
 import type { Model } from "../../diffusion/model.js";
+import type { Params } from "../../engine/index.js";
 import { ConfigError } from "../../errors.js";
 import { getMaskingSchedule } from "../../masked/schedule.js";
 import type { ObjectiveName } from "../../models/kind.js";
@@ -16,6 +17,7 @@ import { autoencoderObjective } from "./autoencoder.js";
 import { classifierObjective } from "./classifier.js";
 import { diffusionObjective } from "./diffusion.js";
 import { type EmbeddingParams, textObjective } from "./diffusion-lm.js";
+import { distillationObjective } from "./distill.js";
 import { hvaeObjective } from "./hvae.js";
 import { learnedScheduleObjective } from "./learned.js";
 import { maskedClassifierObjective, maskedObjective } from "./masked.js";
@@ -42,8 +44,18 @@ export const objectives: Record<ObjectiveName, RunObjective> = {
   "masked-classifier": (config) => maskedClassifierObjective(buildMaskedClassifier(config), getMaskingSchedule(config.schedule)),
 };
 
-/** What a run's steps minimise: with a learned schedule the VDM objective, a classifier's loss (its kind's own if it declares one), or its network kind's objective. */
-export function runObjective(config: RunConfig): Objective {
+/**
+ * What a run's steps minimise: a distilled run's distillation loss against `teacher` (its parameters,
+ * borrowed for as long as the objective is used), with a learned schedule the VDM objective, a
+ * classifier's loss (its kind's own if it declares one), or its network kind's objective.
+ */
+export function runObjective(config: RunConfig, teacher?: Params): Objective {
+  if (config.distill) {
+    if (!teacher)
+      throw new ConfigError(`a distilled run trains against its teacher (${config.distill.teacher}): pass the teacher's parameters`);
+    const { steps, guidance } = config.distill;
+    return distillationObjective(buildModel(config), buildProcess(config), { params: teacher, ...(guidance ? { guidance } : {}) }, steps);
+  }
   if (isLearnedSchedule(config.schedule))
     return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
   const { kind } = networkOf(config.model);
