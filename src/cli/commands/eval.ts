@@ -18,7 +18,7 @@ import { latentBoundLine } from "../latent.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
 import { imageJudge } from "../quality.js";
-import { makeSampler, samplerFlags } from "../samplers.js";
+import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
 function exactNats(data: string, test: PointSet) {
@@ -114,7 +114,7 @@ export function run(argv: string[]): void {
         ],
         "these apply to the samples of --quality only",
       );
-    return void evalImages(resolved, flags);
+    return void evalImages(resolved, withNativeSampler(flags, given, resolved));
   }
   if (flags.quality) throw new UsageError("--quality measures image models (2-D models report the energy distance already)");
   refuseGiven(
@@ -124,7 +124,8 @@ export function run(argv: string[]): void {
   );
   const seed = flags.seed;
   const { n } = flags;
-  const sampler = makeSampler(flags, resolved);
+  // a distilled run samples on its own sampler unless --sampler says otherwise
+  const sampler = makeSampler(withNativeSampler(flags, given, resolved), resolved);
   const ode = odeRequest(resolved, flags);
   // the held-out split of the run's own seed (its first n points); --seed drives the samples
   const split = loadSplit(resolved.data, resolved.seed);

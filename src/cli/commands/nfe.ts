@@ -5,7 +5,7 @@
  * next to its noise floor; an image model: the Fréchet distance in a classifier's features.
  */
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSplit } from "../../data/index.js";
 import { knownMixture } from "../../data/known.js";
@@ -24,7 +24,7 @@ import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { imageJudge } from "../quality.js";
 import { checkOutDir } from "../runs.js";
-import { makeSampler, samplerFlags } from "../samplers.js";
+import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
 /** How many samples each sampler draws when --n is not given, per kind of model (see the help). */
 const DEFAULT_N = { oracle: 100000, points: 2000, images: 500 };
@@ -48,6 +48,11 @@ const nfeFlags = defineFlags("Flags", {
     help: `samples per sampler and N (default: ${DEFAULT_N.oracle} for the oracle, ${DEFAULT_N.points} for 2-D models, ${DEFAULT_N.images} for image models)`,
     parse: optionalInt({ min: 2 }),
   },
+  distilled: {
+    default: "",
+    value: "LIST",
+    help: "distilled runs (vdm distill --out DIR): a row each, its rounds' students (DIR/round-N/) at their own N, on their own sampler",
+  },
   out: { default: "runs/nfe", value: "DIR", help: "where nfe.json and nfe.svg go" },
   "data-dir": { value: "DIR", help: "image models: where the test images are (default: the run's)" },
 });
@@ -59,7 +64,7 @@ export const flagTables = [nfeFlags, modelFlags, omit(samplerFlags, "sampler", "
 export const summary = "sample quality against network evaluations for several samplers and step counts";
 
 export const help = helpText(
-  `vdm nfe --model <DIR|oracle> [--samplers LIST] [--steps LIST] [--n N] [--out DIR]`,
+  `vdm nfe --model <DIR|oracle> [--samplers LIST] [--steps LIST] [--distilled LIST] [--n N] [--out DIR]`,
   `For every sampler and number of levels N: draw n samples, time them, and measure quality against
 the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
   oracle (a known mixture):  |mean − μ| and |std − s| per dimension against the mixture's exact
@@ -70,11 +75,15 @@ the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
                              next to the same distance between two disjoint sets of n test images
                              (needs 2n test images, from --data-dir or the run's)
 Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
-sampler), and prints the table. The other sampler flags below apply to all.`,
+sampler), and prints the table. The other sampler flags below apply to all. --model a distilled run
+without --samplers: its own sampler at its own N (and spacing) unless --steps (--spacing) say otherwise.
+--distilled DIR,...: one more row per distilled run, an entry per round's student at that student's
+own N (DDIM on trailing levels), with the same n samples and quality measure; columns of N it lacks stay empty.`,
   ...flagTables,
 );
 
 interface Row {
+  /** the sampler's name, or a distilled row's label */
   sampler: string;
   steps: number;
   nfe: number;
@@ -166,11 +175,31 @@ function makeJudge(
   };
 }
 
+/** The students of the distilled run `dir` (`vdm distill --out`): its rounds DIR/round-N/, fewest steps first. */
+function distilledStudents(dir: string, flags: Parameters<typeof resolveModel>[0]): { round: string; student: ResolvedModel }[] {
+  const rounds = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => /^round-\d+$/.test(name) && existsSync(join(dir, name, "config.json")))
+        .map((name) => join(dir, name))
+    : [];
+  const students = rounds.map((round) => ({ round, student: resolveModel({ ...flags, model: round }) }));
+  if (students.length === 0 || students.some(({ student }) => !student.native))
+    throw new UsageError(`--distilled ${dir}: not a distilled run (vdm distill --out DIR holds its rounds in DIR/round-N/)`);
+  return students.sort((a, b) => a.student.native!.steps - b.student.native!.steps);
+}
+
 export function run(argv: string[]): void {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
   checkOutDir(flags.out);
-  const names = flags.samplers.split(",").map((name) => name.trim());
+  const resolved = resolveModel(flags);
+  // a distilled run without --samplers: its own sampler, steps and spacing unless --steps/--spacing are given
+  const own = withNativeSampler(
+    { sampler: flags.samplers, "sample-steps": flags.steps.join(","), spacing: flags.spacing },
+    new Set([...given].map((name) => (name === "samplers" ? "sampler" : name === "steps" ? "sample-steps" : name))),
+    resolved,
+  );
+  const names = own.sampler.split(",").map((name) => name.trim());
   if (names.some((name) => name === ""))
     throw new UsageError(`--samplers must be a comma-separated list of sampler names, got "${flags.samplers}"`);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
@@ -181,31 +210,53 @@ export function run(argv: string[]): void {
     throw new UsageError(
       `--samplers ${unleveled}: its cost is set by its own flags (--langevin-steps, --levels, --steps-per-level), not by --steps N; vdm sample --sampler ${unleveled} draws with it`,
     );
-  const stepsList = flags.steps;
+  const stepsList = own["sample-steps"].split(",").map(Number);
   const seed = flags.seed;
-  const resolved = resolveModel(flags);
   const image = resolved.shape.length === 3;
   if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
   const n = flags.n ?? (resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points);
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) =>
-    stepsList.map((steps) => ({ sampler, steps, s: makeSampler({ ...flags, sampler, "sample-steps": String(steps) }, resolved) })),
+    stepsList.map((steps) => ({
+      sampler,
+      steps,
+      model: resolved,
+      round: undefined as string | undefined,
+      s: makeSampler({ ...flags, spacing: own.spacing, sampler, "sample-steps": String(steps) }, resolved),
+    })),
   );
+  const distilledDirs = flags.distilled === "" ? [] : flags.distilled.split(",").map((dir) => dir.trim());
+  const labels = distilledDirs.map((dir) => (distilledDirs.length === 1 ? "distilled" : `distilled ${dir}`));
+  for (const [k, dir] of distilledDirs.entries())
+    for (const { round, student } of distilledStudents(dir, flags)) {
+      if (student.data !== resolved.data || student.dim !== resolved.dim)
+        throw new UsageError(`--distilled ${dir}: its students model ${student.data}, --model ${flags.model} models ${resolved.data}`);
+      // the student's own sampler, N and spacing, whatever --samplers, --steps and --spacing say
+      const s = makeSampler(withNativeSampler({ ...flags, sampler: "", "sample-steps": "" }, new Set(), student), student);
+      runs.push({ sampler: labels[k]!, steps: student.native!.steps, model: student, round, s });
+    }
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   mkdirSync(flags.out, { recursive: true });
   const rows: Row[] = [];
-  for (const { sampler, steps, s } of runs) {
+  for (const { sampler, steps, model, round, s } of runs) {
     const started = performance.now();
-    const x = drawSamples(resolved.denoiser, resolved.process, {
-      normalization: resolved.normalization,
-      shape: resolved.shape,
-      latent: resolved.latent,
+    const x = drawSamples(model.denoiser, model.process, {
+      normalization: model.normalization,
+      shape: model.shape,
+      latent: model.latent,
       n,
       rng: new Rng(seed + 11),
       sampler: s,
       ...reportBatches(`${sampler} N=${steps}`, n, false, image ? undefined : POINT_BATCH),
     });
-    const row: Row = { sampler, steps, nfe: s.nfe, seconds: (performance.now() - started) / 1000, ...judge(x) };
+    const row: Row = {
+      sampler,
+      steps,
+      nfe: s.nfe,
+      seconds: (performance.now() - started) / 1000,
+      ...(round === undefined ? {} : { model: round }),
+      ...judge(x),
+    };
     rows.push(row);
     if (!flags.json)
       console.error(
@@ -214,7 +265,7 @@ export function run(argv: string[]): void {
   }
   const result = { model: flags.model, data: resolved.data, n, metric, reference, rows };
   writeFileAtomic(join(flags.out, "nfe.json"), `${JSON.stringify(result, null, 2)}\n`);
-  const series = names.map((name) => ({
+  const series = [...names, ...labels].map((name) => ({
     name,
     x: rows.filter((r) => r.sampler === name).map((r) => r.nfe),
     y: rows.filter((r) => r.sampler === name).map((r) => r.error),
@@ -242,8 +293,12 @@ export function run(argv: string[]): void {
   console.log(
     `${metric}, n = ${n}${typeof reference.noiseFloor === "number" ? `, noise floor ${reference.noiseFloor.toExponential(3)}` : ""}`,
   );
-  console.log(["sampler", ...stepsList.map((s) => `N=${s}`)].join("\t"));
-  for (const name of names)
-    console.log([name, ...rows.filter((r) => r.sampler === name).map((r) => `${r.error.toExponential(2)} (${r.nfe})`)].join("\t"));
+  // a column per N that any row has (the students' own N among them); a row without that N leaves it empty
+  const columns = [...new Set(rows.map((r) => r.steps))].sort((a, b) => a - b);
+  console.log(["sampler", ...columns.map((s) => `N=${s}`)].join("\t"));
+  for (const name of [...names, ...labels]) {
+    const at = (steps: number) => rows.find((r) => r.sampler === name && r.steps === steps);
+    console.log([name, ...columns.map((s) => at(s)).map((r) => (r ? `${r.error.toExponential(2)} (${r.nfe})` : ""))].join("\t"));
+  }
   console.log(`wrote ${join(flags.out, "nfe.json")}, ${join(flags.out, "nfe.svg")}`);
 }
