@@ -97,5 +97,15 @@ describe("vdm nfe --distilled", () => {
 
   it("refuses a directory that is not a distilled run", () => {
     refused(/--distilled .*teacher: not a distilled run/, "nfe", "--model", teacher, "--distilled", teacher, "--out", join(root, "x"));
+    refused(
+      /--distilled must list distilled runs, each once/,
+      "nfe",
+      "--model",
+      teacher,
+      "--distilled",
+      `${fast},${fast}`,
+      "--out",
+      join(root, "x"),
+    );
   });
 });

@@ -226,6 +226,8 @@ export function run(argv: string[]): void {
     })),
   );
   const distilledDirs = flags.distilled === "" ? [] : flags.distilled.split(",").map((dir) => dir.trim());
+  const again = distilledDirs.find((dir, i) => dir === "" || distilledDirs.indexOf(dir) !== i);
+  if (again !== undefined) throw new UsageError(`--distilled must list distilled runs, each once, got "${flags.distilled}"`);
   const labels = distilledDirs.map((dir) => (distilledDirs.length === 1 ? "distilled" : `distilled ${dir}`));
   for (const [k, dir] of distilledDirs.entries())
     for (const { round, student } of distilledStudents(dir, flags)) {
