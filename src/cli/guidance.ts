@@ -67,6 +67,11 @@ export function classifierFlag(flag: string, dir: string): LoadedClassifier {
   return asUsage(() => loadClassifier(dir), `--${flag} ${dir}`);
 }
 
+/** Network evaluations per sampler step under guidance `kind` (see guidanceKind): classifier-free guidance evaluates with and without the label. */
+export function evaluationsPerStep(kind: string): number {
+  return kind === "cfg" ? 2 : 1;
+}
+
 /** The denoiser that samples class `classes[b]` for sample b of `resolved` with the flags' guidance at `scale` (see guidanceScale). */
 export function guidedDenoiser(
   resolved: ResolvedModel,
@@ -84,6 +89,10 @@ export function guidedDenoiser(
       return { model: conditionalModel(model), params: { net: tree.ref(params), labels: labels() } };
     case "cfg":
       check(model.classes);
+      if (resolved.native?.guidance !== undefined)
+        throw new UsageError(
+          `--guidance cfg: the distilled model carries classifier-free guidance w = ${resolved.native.guidance} already (vdm distill --cfg-scale); it samples with --guidance none`,
+        );
       return { model: cfgModel(model), params: { net: tree.ref(params), labels: labels(), scale: np.array([scale]) } };
     case "classifier": {
       if (resolved.oracle) {

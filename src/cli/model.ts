@@ -44,8 +44,8 @@ export interface ResolvedModel {
   oracle?: { classes: number };
   /** a conditional model trained with label dropout, so that it serves classifier-free guidance */
   classifierFree?: boolean;
-  /** a distilled run's own sampler (its config's `distill`): what sampling takes unless --sampler says otherwise */
-  native?: { sampler: string; steps: number; spacing: string };
+  /** a distilled run's own sampler (its config's `distill`): what sampling takes unless --sampler says otherwise, and the classifier-free guidance w folded into it */
+  native?: { sampler: string; steps: number; spacing: string; guidance?: number };
 }
 
 /** What `--data` may be for `--model oracle`: a built-in set with a closed-form density, or a mixture file. */
@@ -253,7 +253,14 @@ function resolveJaxModel(flags: ModelFlags): Omit<ResolvedModel, "jaxDenoiser"> 
     // a student distilled with guidance folded in predicts the guided x̂_0 at its label already: by default sampled as it is
     classifierFree: (config.cfgDropout ?? 0) > 0 && config.distill?.guidance === undefined,
     ...(config.distill
-      ? { native: { sampler: config.distill.sampler, steps: config.distill.steps, spacing: config.distill.spacing } }
+      ? {
+          native: {
+            sampler: config.distill.sampler,
+            steps: config.distill.steps,
+            spacing: config.distill.spacing,
+            ...(config.distill.guidance !== undefined ? { guidance: config.distill.guidance } : {}),
+          },
+        }
       : {}),
   };
 }

@@ -119,8 +119,10 @@ const distillSchema = object({
   sampler: oneOf(["ddim"]),
   /** where its N levels lie: t_k = t_min + (t_max − t_min)·k/N (capped at σ̃_max) */
   spacing: oneOf(["trailing"]),
-  /** classifier-free guidance w folded into a conditional teacher's predictions (absent: none) */
+  /** classifier-free guidance w the student's predictions carry, folded into its first teacher's (absent: none) */
   guidance: nonNegative("a non-negative number").optional(),
+  /** true when the teacher is itself a student carrying `guidance` (a later round): its predictions are taken as they are */
+  teacherGuided: z.literal(true).optional(),
 });
 
 /**

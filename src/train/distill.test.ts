@@ -21,6 +21,7 @@ import { buildModel, buildProcess, initParams } from "./build.js";
 import { makeRunConfig } from "./defaults.js";
 import { distillationConfig } from "./distill.js";
 import { distillationExample, distillationLevels, distillationObjective } from "./objectives/distill.js";
+import { runObjective } from "./objectives/index.js";
 import { batchOf } from "./objectives/objective.js";
 import { initialState, jaxStepper } from "./step.js";
 import { train } from "./trainer.js";
@@ -105,6 +106,43 @@ describe("progressive distillation in training", () => {
     assert.deepEqual(leaves(resumed.params), leaves(whole.params));
     assert.deepEqual(globalThis.Array.from(resumed.losses), globalThis.Array.from(whole.losses));
     assert.notDeepEqual(leaves(whole.params), leaves(teacher.ema), "the student moved");
+  });
+
+  it("folds guidance into the first teacher only: a later round's teacher, a guided student, is taken as it is", () => {
+    const teacher = small({ classes: 3 });
+    const round1 = distillationConfig(teacher, "teacher", 4, { guidance: 3 });
+    const round2 = distillationConfig(round1, "round-4", 2, { guidance: 3 });
+    assert.deepEqual([round1.distill?.guidance, round1.distill?.teacherGuided], [3, undefined]);
+    assert.deepEqual([round2.distill?.guidance, round2.distill?.teacherGuided], [3, true]);
+    assert.deepEqual(distillationConfig(round1, "round-4", 2).distill?.guidance, 3, "the w is carried without --cfg-scale");
+    assert.throws(() => distillationConfig(round1, "round-4", 2, { guidance: 1 }), /carries classifier-free guidance w = 3/);
+    // the objectives: round 1's teacher predicts (1 + w)·x̂(z, y) − w·x̂(z, ∅); round 2's is the guided student itself,
+    // whose labels pass through (folding again would guide with (1 + w)² x̂(z, y) − w(2 + w) x̂(z, ∅))
+    const model = buildModel(round1);
+    const process = buildProcess(round1);
+    const params = initParams(round1, new Rng(4));
+    const loss = (objective: ReturnType<typeof runObjective>) => {
+      const rng = new Rng(5);
+      const batch = batchOf(
+        process,
+        rng.normal([64, 2]),
+        rng.normal([64, 2]),
+        rng.uniform([64]),
+        np.array(
+          Int32Array.from({ length: 64 }, (_, i) => i % 3),
+          { dtype: np.int32 },
+        ),
+      );
+      const { loss, variance, grads } = objective(tree.ref(params), batch);
+      tree.dispose([variance, grads]);
+      return values(loss).at(0)!;
+    };
+    const folded = loss(distillationObjective(model, process, { params, guidance: 3 }, 2));
+    const passed = loss(distillationObjective(model, process, { params }, 2));
+    assert.notEqual(folded, passed);
+    assert.equal(loss(runObjective(round1, params)), loss(distillationObjective(model, process, { params, guidance: 3 }, 4)));
+    assert.equal(loss(runObjective(round2, params)), passed);
+    tree.dispose(params);
   });
 
   it("refuses teachers it cannot distill", () => {

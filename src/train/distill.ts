@@ -29,7 +29,7 @@ export interface DistillOptions {
   lr?: number;
   /** the EMA decay (default `distillDefaults.emaDecay`) */
   emaDecay?: number;
-  /** classifier-free guidance w folded into a conditional teacher's predictions (default: none) */
+  /** classifier-free guidance w folded into a conditional teacher's predictions (default: none, or the w a guided student teacher carries) */
   guidance?: number;
 }
 
@@ -58,11 +58,18 @@ export function distillationConfig(teacher: RunConfig, teacherDir: string, steps
   const trainSteps = options.trainSteps ?? distillDefaults.stepsPerRound;
   const { distill: _, ...rest } = teacher;
   const { decay, ...adam } = teacher.adam;
-  const guidance = options.guidance ?? 0;
+  // a teacher that is itself a guided student carries its w: its students carry the same, folded in no further
+  const carried = teacher.distill?.guidance;
+  const guidance = options.guidance ?? carried ?? 0;
+  if (carried !== undefined && guidance !== carried)
+    throw new ConfigError(
+      `${teacherDir}: the teacher carries classifier-free guidance w = ${carried} already; its students carry the same (asked for w = ${guidance})`,
+    );
   if (guidance > 0 && teacher.cfgDropout === undefined)
     throw new ConfigError(
       `${teacherDir}: guidance w = ${guidance} needs a conditional teacher trained with label dropout (vdm train --conditional)`,
     );
+  const guided = guidance > 0 ? { guidance, ...(carried !== undefined ? { teacherGuided: true as const } : {}) } : {};
   return validateRunConfig(
     {
       ...rest,
@@ -75,7 +82,7 @@ export function distillationConfig(teacher: RunConfig, teacherDir: string, steps
         ...(decay ? { decay: { ...decay, steps: trainSteps } } : {}),
       },
       checkpointEvery: Math.max(100, Math.ceil(trainSteps / 10)),
-      distill: { teacher: teacherDir, steps, sampler: "ddim", spacing: distilledSpacing, ...(guidance > 0 ? { guidance } : {}) },
+      distill: { teacher: teacherDir, steps, sampler: "ddim", spacing: distilledSpacing, ...guided },
     },
     "distillation options",
   );

@@ -11,6 +11,7 @@ import type { DiffusionProcess } from "../../diffusion/process.js";
 import { Rng } from "../../engine/index.js";
 import { tree } from "../../engine/jax.js";
 import { energyDistance } from "../../eval/energy.js";
+import { imageQuality } from "../../eval/quality.js";
 import { drawSamples, referenceSample } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readCheckpointConfig, saveWeights } from "../../io/checkpoint.js";
@@ -24,11 +25,29 @@ import { loadRun } from "../../train/load.js";
 import { distilledSpacing } from "../../train/objectives/distill.js";
 import { modelDirectory } from "../../train/shipped.js";
 import { trainAsync } from "../../train/trainer.js";
-import { asUsage, defineFlags, helpText, Interrupted, int, nonNegative, optional, parseGiven, positive, UsageError } from "../args.js";
-import { backendFlags, parseBackend } from "../model.js";
+import {
+  asUsage,
+  defineFlags,
+  helpText,
+  Interrupted,
+  int,
+  nonNegative,
+  optional,
+  optionalInt,
+  parseGiven,
+  positive,
+  UsageError,
+} from "../args.js";
+import { guidanceScale } from "../guidance.js";
+import { reportBatches } from "../images.js";
+import { backendFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
 import { Progress } from "../progress.js";
+import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
 import { checkOutDir, stopOnCtrlC } from "../runs.js";
 import { runSplit } from "../training.js";
+
+/** How many samples each round's quality figure draws when --n is not given. */
+const ROUND_N = { points: 2000, images: 500 };
 
 const distillFlags = defineFlags("Flags", {
   model: { value: "DIR", help: "the teacher: a trained denoiser's run directory (required)" },
@@ -53,7 +72,11 @@ const distillFlags = defineFlags("Flags", {
     help: "a conditional teacher: classifier-free guidance w folded into its predictions (default: none, labels pass through)",
     parse: optional(nonNegative),
   },
-  n: { default: 2000, value: "N", help: "2-D data: samples per round for the energy distance", parse: int({ min: 2 }) },
+  n: {
+    value: "N",
+    help: `samples per round for its quality figure (default: ${ROUND_N.points} for 2-D data, ${ROUND_N.images} for images)`,
+    parse: optionalInt({ min: 2 }),
+  },
   resume: { type: "boolean", help: "continue the distillation in --out: finished rounds are kept, the one in progress resumes" },
   force: { type: "boolean", help: "replace the distillation in --out" },
   quiet: { type: "boolean", help: "no progress bars" },
@@ -74,8 +97,11 @@ the two steps its teacher takes: its x̂_0(z_t) regresses x̃ = (z_t'' − (σ_t
 with the paper's truncated-SNR weight max(α_t²/σ_t², 1). Round N is a run in DIR/round-N/ (its teacher
 the round before, the first's RUN); DIR holds the last student, which vdm sample --model DIR samples
 with DDIM on its own N levels unless told otherwise. After every round it prints the student's steps,
-its loss and, for 2-D data, the energy distance of --n samples to the held-out points beside the noise
-floor and beside the teacher's own DDIM at the same steps; DIR/metrics.json holds them.`,
+its loss and a quality figure of --n samples: for 2-D data the energy distance to the held-out points
+beside the noise floor and beside the teacher's own DDIM at the same steps; for images the Fréchet
+distance to as many test images in the shipped Fashion-MNIST classifier's features beside its noise
+floor, and, for a conditional student (classes 0..K−1 in turn, sampled as vdm sample samples it), the
+classifier's class accuracy. DIR/metrics.json holds them.`,
   ...flagTables,
 );
 
@@ -105,6 +131,28 @@ function ddimEnergy(den: Denoiser, process: DiffusionProcess, config: RunConfig,
   return energyDistance(x, test.points, config.data.dim);
 }
 
+/**
+ * An image student's quality: n samples on its own N DDIM levels (a conditional student classes
+ * 0..K−1 in turn, with the guidance vdm sample gives it by default: none when it carries its own),
+ * drawn from seed + 11 as vdm nfe draws them; the Fréchet distance to the judge's test images in the
+ * shipped classifier's features, its noise floor, and the class accuracy.
+ */
+function studentImageQuality(student: ResolvedModel, judge: ReturnType<typeof imageJudge>, n: number, seed: number, quiet: boolean) {
+  const labels = classesInTurn(student, n);
+  const how = { guidance: "", classifier: "", scale: undefined };
+  const scale = labels ? guidanceScale(student, how) : 0;
+  const x = drawSamples(labelledDenoiser(student, how, labels, scale), student.process, {
+    normalization: student.normalization,
+    shape: student.shape,
+    n,
+    rng: new Rng(seed + 11),
+    sampler: new DdimSampler(student.process, { steps: student.native!.steps, spacing: distilledSpacing }),
+    ...reportBatches("round's samples", n, quiet),
+  });
+  const { frechet, noiseFloor, accuracy } = imageQuality(judge.net, x, judge.reference, labels ? { labels } : {});
+  return { frechet, noiseFloor, ...(accuracy !== undefined ? { accuracy } : {}) };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const { values: flags, given } = parseGiven(argv, ...flagTables);
   if (flags.help) return void console.log(help);
@@ -130,7 +178,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   const split = runSplit(teacher.config);
   const backend = parseBackend(flags);
-  const n = flags.n;
+  const n = flags.n ?? (image ? ROUND_N.images : ROUND_N.points);
+  let judge: ReturnType<typeof imageJudge> | undefined;
   const test = split.test;
   const noiseFloor = image
     ? undefined
@@ -190,6 +239,19 @@ export async function run(argv: string[]): Promise<void> {
     const finalLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
     const student = trainedModel(config, state.ema);
     const energy = image ? undefined : ddimEnergy(student.denoiser, student.process, config, test, steps, n, flags.seed);
+    let quality: ReturnType<typeof studentImageQuality> | undefined;
+    if (image) {
+      const resolved = resolveModel({
+        model: dir,
+        data: "",
+        schedule: "",
+        timesteps: undefined,
+        backend: flags.backend,
+        "onnx-threads": flags["onnx-threads"],
+      });
+      judge ??= imageJudge(resolved, n);
+      quality = studentImageQuality(resolved, judge, n, flags.seed, flags.quiet);
+    }
     const teacherAtSteps = teacherEnergy(steps);
     const seconds = (performance.now() - t0) / 1000;
     metrics.push({
@@ -198,11 +260,15 @@ export async function run(argv: string[]): Promise<void> {
       finalLoss,
       seconds,
       ...(energy !== undefined ? { energyDistance: energy, teacherDdim: teacherAtSteps, noiseFloor } : {}),
+      ...(quality ?? {}),
     });
     console.log(
       `round ${r + 1}/${rounds.length}: ${steps} DDIM steps, loss ${finalLoss.toExponential(2)}` +
         (energy !== undefined
           ? `, energy distance ${energy.toExponential(2)} (the teacher's DDIM at ${steps} steps ${teacherAtSteps!.toExponential(2)}, noise floor ${noiseFloor!.toExponential(2)})`
+          : "") +
+        (quality
+          ? `, Fréchet distance ${quality.frechet.toFixed(1)} (noise floor ${quality.noiseFloor.toFixed(1)})${quality.accuracy === undefined ? "" : `, class accuracy ${(100 * quality.accuracy).toFixed(1)} %`}`
           : ""),
     );
     if (r === rounds.length - 1) saveWeights(out, config, state.ema);

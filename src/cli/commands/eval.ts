@@ -9,15 +9,15 @@ import { numpy as np } from "../../engine/jax.js";
 import { heldOutLatentBound } from "../../eval/latent.js";
 import { meanAndStdError } from "../../eval/likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
-import { type BatchDenoiser, drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
+import { drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { defineFlags, helpText, int, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, evaluationsPerStep, guidanceFlags, guidanceKind, guidanceScale, type guidedDenoiser } from "../guidance.js";
 import { evalHvae, namesHvaeRun } from "../hvae.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { latentBoundLine } from "../latent.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
-import { imageJudge } from "../quality.js";
+import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
 import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
@@ -187,8 +187,7 @@ type QualityFlags = Parameters<typeof makeSampler>[0] &
 /** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance scale. */
 function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
   const n = flags["quality-n"];
-  const classes = resolved.denoiser.model.classes;
-  const labels = classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
+  const labels = classesInTurn(resolved, n);
   const sampler = makeSampler(flags, resolved);
   const scale = labels ? guidanceScale(resolved, flags) : 0;
   if (labels) checkGuidance(resolved, flags, labels, scale);
@@ -205,10 +204,7 @@ function imageQualityFromFlags(
   { n, labels, sampler, scale }: ReturnType<typeof qualityRequest>,
 ) {
   const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
-  const den: BatchDenoiser = labels
-    ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale)
-    : resolved.denoiser;
-  const x = drawSamples(den, resolved.process, {
+  const x = drawSamples(labelledDenoiser(resolved, flags, labels, scale), resolved.process, {
     normalization: resolved.normalization,
     shape: resolved.shape,
     latent: resolved.latent,
@@ -218,7 +214,8 @@ function imageQualityFromFlags(
     ...reportBatches("quality samples", n, false),
   });
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, { labels });
-  return { ...q, sampler: sampler.name, nfe: sampler.nfe, ...(labels ? { guidance: guidanceKind(resolved, flags), scale } : {}) };
+  const guidance = labels ? guidanceKind(resolved, flags) : "none";
+  return { ...q, sampler: sampler.name, nfe: sampler.nfe * evaluationsPerStep(guidance), ...(labels ? { guidance, scale } : {}) };
 }
 
 function evalImages(

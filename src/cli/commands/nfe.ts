@@ -20,9 +20,10 @@ import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { isSamplerName, samplerTable } from "../../sample/by-name.js";
 import { defineFlags, helpText, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
+import { checkGuidance, evaluationsPerStep, guidanceFlags, guidanceKind, guidanceScale } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
-import { imageJudge } from "../quality.js";
+import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
@@ -58,7 +59,13 @@ const nfeFlags = defineFlags("Flags", {
 });
 
 /** The flag tables `vdm nfe` parses, in the order its help lists them. */
-export const flagTables = [nfeFlags, modelFlags, omit(samplerFlags, "sampler", "sample-steps"), backendFlags] as const;
+export const flagTables = [
+  nfeFlags,
+  modelFlags,
+  omit(samplerFlags, "sampler", "sample-steps"),
+  omit(guidanceFlags, "class"),
+  backendFlags,
+] as const;
 
 /** One line for `vdm --help`. */
 export const summary = "sample quality against network evaluations for several samplers and step counts";
@@ -73,12 +80,17 @@ the cost in network evaluations per sample (NFE; heun spends 2N − 1). Quality:
   image models:              the Fréchet distance between the features of n samples and n test images
                              in the shipped Fashion-MNIST classifier (models/fashion-mnist-classifier),
                              next to the same distance between two disjoint sets of n test images
-                             (needs 2n test images, from --data-dir or the run's)
-Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
+                             (needs 2n test images, from --data-dir or the run's); a conditional
+                             model samples classes 0..K−1 in turn with its guidance (as vdm eval
+                             --quality does), and the classifier's class accuracy is reported too
+NFE counts network evaluations per sample: classifier-free guidance spends two a step (with and
+without the label). Writes DIR/nfe.json (one row per sampler and N) and DIR/nfe.svg (quality against NFE, one line per
 sampler), and prints the table. The other sampler flags below apply to all. --model a distilled run
 without --samplers: its own sampler at its own N (and spacing) unless --steps (--spacing) say otherwise.
 --distilled DIR,...: one more row per distilled run, an entry per round's student at that student's
-own N (DDIM on trailing levels), with the same n samples and quality measure; columns of N it lacks stay empty.`,
+own N (DDIM on trailing levels), with the same n samples and quality measure; columns of N it lacks stay empty.
+A student distilled with guidance folded in (vdm distill --cfg-scale) carries it: it is sampled with
+--guidance none, one evaluation a step.`,
   ...flagTables,
 );
 
@@ -122,7 +134,7 @@ function makeJudge(
   dataDir: string,
 ): {
   name: string;
-  judge: (x: Float32Array) => { error: number; [metric: string]: number | number[] };
+  judge: (x: Float32Array, labels?: Int32Array) => { error: number; [metric: string]: number | number[] };
   reference: Record<string, number | number[]>;
 } {
   const D = resolved.dim;
@@ -168,9 +180,9 @@ function makeJudge(
   return {
     name: "Fréchet distance in the shipped classifier's features",
     reference: { noiseFloor: reference.noiseFloor, referenceImages: 2 * n },
-    judge: (x) => {
-      const q = imageQuality(net, x, reference);
-      return { error: q.frechet, noiseFloor: q.noiseFloor };
+    judge: (x, labels) => {
+      const q = imageQuality(net, x, reference, labels ? { labels } : {});
+      return { error: q.frechet, noiseFloor: q.noiseFloor, ...(q.accuracy !== undefined ? { accuracy: q.accuracy } : {}) };
     },
   };
 }
@@ -213,7 +225,12 @@ export function run(argv: string[]): void {
   const stepsList = own["sample-steps"].split(",").map(Number);
   const seed = flags.seed;
   const image = resolved.shape.length === 3;
-  if (!image) refuseGiven(given, ["data-dir"], "image models only (a 2-D model is measured against its own held-out points)");
+  if (!image)
+    refuseGiven(
+      given,
+      ["data-dir", ...Object.keys(guidanceFlags.specs)],
+      "image models only (a 2-D model is measured against its own held-out points, unconditionally)",
+    );
   const n = flags.n ?? (resolved.oracle ? DEFAULT_N.oracle : image ? DEFAULT_N.images : DEFAULT_N.points);
   // every sampler at every N is built first, so that a bad name or flag fails before any sampling
   const runs = names.flatMap((sampler) =>
@@ -237,12 +254,22 @@ export function run(argv: string[]): void {
       const s = makeSampler(withNativeSampler({ ...flags, sampler: "", "sample-steps": "" }, new Set(), student), student);
       runs.push({ sampler: labels[k]!, steps: student.native!.steps, model: student, round, s });
     }
+  // a conditional image model: classes in turn with the flags' guidance; a student carrying its guidance with none
+  const guided = (model: ResolvedModel) => {
+    const labels = image ? classesInTurn(model, n) : undefined;
+    const how = { ...flags, ...(model.native?.guidance !== undefined ? { guidance: "none" } : {}) };
+    const kind = labels ? guidanceKind(model, how) : "none";
+    const scale = labels ? guidanceScale(model, how) : 0;
+    if (labels) checkGuidance(model, how, labels, scale);
+    return { den: labelledDenoiser(model, how, labels, scale), labels, kind, scale };
+  };
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   mkdirSync(flags.out, { recursive: true });
   const rows: Row[] = [];
   for (const { sampler, steps, model, round, s } of runs) {
+    const { den, labels: requested, kind, scale } = guided(model);
     const started = performance.now();
-    const x = drawSamples(model.denoiser, model.process, {
+    const x = drawSamples(den, model.process, {
       normalization: model.normalization,
       shape: model.shape,
       latent: model.latent,
@@ -254,15 +281,16 @@ export function run(argv: string[]): void {
     const row: Row = {
       sampler,
       steps,
-      nfe: s.nfe,
+      nfe: s.nfe * evaluationsPerStep(kind),
       seconds: (performance.now() - started) / 1000,
       ...(round === undefined ? {} : { model: round }),
-      ...judge(x),
+      ...(requested ? { guidance: kind, scale } : {}),
+      ...judge(x, requested),
     };
     rows.push(row);
     if (!flags.json)
       console.error(
-        `${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(s.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}  (${row.seconds.toFixed(1)} s)`,
+        `${sampler.padEnd(10)} N=${String(steps).padEnd(4)} NFE=${String(row.nfe).padEnd(5)} ${metric.split(" (")[0]}: ${row.error.toExponential(3)}${typeof row.accuracy === "number" ? `, class accuracy ${(100 * row.accuracy).toFixed(1)} %` : ""}  (${row.seconds.toFixed(1)} s)`,
       );
   }
   const result = { model: flags.model, data: resolved.data, n, metric, reference, rows };
@@ -297,10 +325,17 @@ export function run(argv: string[]): void {
   );
   // a column per N that any row has (the students' own N among them); a row without that N leaves it empty
   const columns = [...new Set(rows.map((r) => r.steps))].sort((a, b) => a - b);
-  console.log(["sampler", ...columns.map((s) => `N=${s}`)].join("\t"));
-  for (const name of [...names, ...labels]) {
-    const at = (steps: number) => rows.find((r) => r.sampler === name && r.steps === steps);
-    console.log([name, ...columns.map((s) => at(s)).map((r) => (r ? `${r.error.toExponential(2)} (${r.nfe})` : ""))].join("\t"));
+  const table = (cell: (r: Row) => string) => {
+    console.log(["sampler", ...columns.map((s) => `N=${s}`)].join("\t"));
+    for (const name of [...names, ...labels]) {
+      const at = (steps: number) => rows.find((r) => r.sampler === name && r.steps === steps);
+      console.log([name, ...columns.map((s) => at(s)).map((r) => (r ? `${cell(r)} (${r.nfe})` : ""))].join("\t"));
+    }
+  };
+  table((r) => r.error.toExponential(2));
+  if (rows.every((r) => typeof r.accuracy === "number")) {
+    console.log("class accuracy by the shipped classifier (NFE)");
+    table((r) => `${(100 * (r.accuracy as number)).toFixed(1)} %`);
   }
   console.log(`wrote ${join(flags.out, "nfe.json")}, ${join(flags.out, "nfe.svg")}`);
 }

@@ -53,8 +53,10 @@ export function runObjective(config: RunConfig, teacher?: Params): Objective {
   if (config.distill) {
     if (!teacher)
       throw new ConfigError(`a distilled run trains against its teacher (${config.distill.teacher}): pass the teacher's parameters`);
-    const { steps, guidance } = config.distill;
-    return distillationObjective(buildModel(config), buildProcess(config), { params: teacher, ...(guidance ? { guidance } : {}) }, steps);
+    // guidance is folded into the first teacher only: a later round's teacher (a student) carries it already
+    const { steps, guidance, teacherGuided } = config.distill;
+    const fold = guidance && !teacherGuided ? { guidance } : {};
+    return distillationObjective(buildModel(config), buildProcess(config), { params: teacher, ...fold }, steps);
   }
   if (isLearnedSchedule(config.schedule))
     return learnedScheduleObjective(buildModel(config), config.schedule, config.timesteps, config.data.decoder ?? "gaussian");
