@@ -156,6 +156,8 @@ class Train(MoonsRunCase):
         self.assertFails(["--from", text, "--out", self.path("x"), *common], 'data.spec "text:restaurants", model.kind "text": text runs')
         classifier = copy_run(self.source, self.path("classifier"), task="classifier")
         self.assertFails(["--from", classifier, "--out", self.path("x"), *common], 'task "classifier"')
+        distilled = copy_run(self.source, self.path("distilled"), distill={"teacher": self.source, "steps": 4, "sampler": "ddim", "spacing": "trailing"})
+        self.assertFails(["--from", distilled, "--out", self.path("x"), *common], "distill: a distilled run (vdm distill) trains against its teacher")
         weights = copy_run(self.source, self.path("weights"))
         tensors, _ = read_safetensors(state)
         write_safetensors(os.path.join(weights, "state.safetensors"), {k: t for k, t in tensors.items() if k.startswith("ema.")},

@@ -11,6 +11,8 @@ def check_trainable(config):
         raise ValueError(f'data.spec "{config["data"]["spec"]}", model.kind "{config["model"]["kind"]}": text runs (the transformer) have no PyTorch twin; train them with vdm train')
     if config.get("task") == "classifier":
         raise ValueError('task "classifier": classifier runs have no PyTorch twin; train them with vdm train')
+    if config.get("distill"):
+        raise ValueError('distill: a distilled run (vdm distill) trains against its teacher, which has no PyTorch twin; train it with vdm distill --resume')
     if config["model"]["kind"] not in ("mlp", "unet"):
         raise ValueError(f'model.kind "{config["model"]["kind"]}" has no PyTorch twin (mlp and unet have)')
 
