@@ -23,7 +23,7 @@ import { chartPng } from "../../plot/render.js";
 import { scatterGridChart } from "../../plot/scatter.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { defineFlags, helpText, int, numberList, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, classifierFlag, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, classifierFlag, evaluationsPerStep, guidanceFlags, guidedDenoiser } from "../guidance.js";
 import { reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { pictureFlags } from "../pictures.js";
@@ -184,7 +184,7 @@ function runImages(
   mkdirSync(flags.out, { recursive: true });
   writeFileAtomic(
     join(flags.out, "guidance.json"),
-    `${JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe, table }, null, 2)}\n`,
+    `${JSON.stringify({ model: flags.model, guidance: flags.guidance, judge: "models/fashion-mnist-classifier", n, sampler: sampler.name, nfe: sampler.nfe * evaluationsPerStep(flags.guidance), table }, null, 2)}\n`,
   );
   const symbol = flags.guidance === "cfg" ? "w" : "γ";
   const rowLabels = table.map((row) => `${symbol} = ${row.scale}: ${(100 * row.accuracy).toFixed(0)}% right`);
@@ -196,7 +196,7 @@ function runImages(
   );
   if (flags.json) return void console.log(JSON.stringify(table));
   console.log(
-    `${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`,
+    `${flags.guidance} guidance, ${n} samples per class (${sampler.name}, ${sampler.nfe * evaluationsPerStep(flags.guidance)} NFE): class accuracy by the shipped classifier, Fréchet distance (noise floor ${reference.noiseFloor.toFixed(1)})`,
   );
   for (const row of table)
     console.log(`  scale ${String(row.scale).padStart(5)}: accuracy ${row.accuracy.toFixed(3)}  Fréchet ${row.frechet.toFixed(1)}`);
