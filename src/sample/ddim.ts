@@ -7,12 +7,12 @@
  * on the same levels. The last step, to the data (σ_s = 0), returns x̂_0. NFE = N.
  */
 
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
-import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { alphaSigma, axpby, type LevelOptions, OdeLevelSampler, predictX0 } from "./predict.js";
+import type { Denoiser, SampleOptions } from "./sampler.js";
 
 /** Options of `DdimSampler`: its levels, and η. */
 export interface DdimOptions extends LevelOptions {
@@ -24,20 +24,15 @@ export interface DdimOptions extends LevelOptions {
  * DDIM (Song et al. 2021) on N levels (default spacing "uniform", σ̃ ≤ 80): deterministic with η = 0
  * (default), ancestral with η = 1; also inverts x_0 → x_T (`invert`). NFE = N.
  */
-export class DdimSampler implements Sampler {
+export class DdimSampler extends OdeLevelSampler {
   readonly name = "ddim";
-  readonly levels: Levels;
   constructor(
-    readonly process: DiffusionProcess,
+    process: DiffusionProcess,
     readonly options: DdimOptions = {},
   ) {
     const eta = options.eta ?? 0;
     if (!(eta >= 0)) throw new ConfigError(`DDIM's η must be >= 0, got ${eta}`);
-    this.levels = odeLevels(process, options, "uniform");
-  }
-
-  get nfe(): number {
-    return this.levels.t.length - 1;
+    super(process, options, "uniform");
   }
 
   sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {

@@ -17,12 +17,12 @@
  * fills and on the final steps (the last, to the data, has h = ∞ and returns m_0). NFE = N.
  */
 
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import { type Array, tree } from "../engine/jax.js";
 import { ConfigError } from "../errors.js";
-import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
-import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { alphaSigma, axpby, type LevelOptions, OdeLevelSampler, predictX0 } from "./predict.js";
+import type { Denoiser, SampleOptions } from "./sampler.js";
 
 /** The multistep order of DPM-Solver++: 2 (default) or 3. */
 export type DpmSolverOrder = 2 | 3;
@@ -37,22 +37,14 @@ export interface DpmSolverOptions extends LevelOptions {
  * DPM-Solver++ multistep (Lu et al. 2022) on the probability-flow ODE with data prediction, order 2
  * or 3, on N levels (default spacing "log-snr", σ̃ ≤ 80); NFE = N.
  */
-export class DpmSolverSampler implements Sampler {
+export class DpmSolverSampler extends OdeLevelSampler {
   readonly name: string;
-  readonly levels: Levels;
   readonly order: DpmSolverOrder;
-  constructor(
-    readonly process: DiffusionProcess,
-    options: DpmSolverOptions = {},
-  ) {
+  constructor(process: DiffusionProcess, options: DpmSolverOptions = {}) {
+    super(process, options, "log-snr");
     this.order = options.order ?? 2;
     if (this.order !== 2 && this.order !== 3) throw new ConfigError(`DPM-Solver++ order must be 2 or 3, got ${this.order}`);
     this.name = `dpm++${this.order}m`;
-    this.levels = odeLevels(process, options, "log-snr");
-  }
-
-  get nfe(): number {
-    return this.levels.t.length - 1;
   }
 
   sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {

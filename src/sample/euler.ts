@@ -6,11 +6,11 @@
  * last step (σ̃_s = 0) returns x̂_0. (Algebraically the same step as DDIM with η = 0.)
  */
 
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import type { Array } from "../engine/jax.js";
-import { alphaSigma, axpby, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
-import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { alphaSigma, axpby, type LevelOptions, OdeLevelSampler, predictX0 } from "./predict.js";
+import type { Denoiser, SampleOptions } from "./sampler.js";
 
 /** σ̃ = σ/α = e^{γ/2} of a level (0 for the data). */
 export function sigmaTilde(gamma: number): number {
@@ -29,18 +29,13 @@ export function karrasSlope(den: Denoiser, x: Array, t: number, gamma: number): 
 }
 
 /** Probability-flow ODE samplers in x̃, σ̃ over N levels: Euler (NFE = N) or Heun (NFE = 2N − 1). */
-export class EulerSampler implements Sampler {
+export class EulerSampler extends OdeLevelSampler {
   readonly name: string = "euler";
-  readonly levels: Levels;
   constructor(
-    readonly process: DiffusionProcess,
+    process: DiffusionProcess,
     readonly options: LevelOptions = {},
   ) {
-    this.levels = odeLevels(process, options, "uniform");
-  }
-
-  get nfe(): number {
-    return this.levels.t.length - 1;
+    super(process, options, "uniform");
   }
 
   /** x̃_s from x̃_t and slope d over σ̃_t → σ̃_s (consumes both); Heun overrides it with its correction. */

@@ -17,12 +17,12 @@
  * against these fixed ones' 1.2e-2, 6.3e-3, 1.3e-3, 9.9e-4 (noise floor 6.0e-4). NFE = N.
  */
 
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import { type Array, tree } from "../engine/jax.js";
 import { karrasSlope, sigmaTilde } from "./euler.js";
-import { alphaSigma, type LevelOptions, odeLevels } from "./predict.js";
-import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { alphaSigma, type LevelOptions, OdeLevelSampler } from "./predict.js";
+import type { Denoiser, SampleOptions } from "./sampler.js";
 
 /** The Adams–Bashforth coefficients of equal steps, orders 1 to 4, newest slope first. */
 const ADAMS_BASHFORTH: readonly (readonly number[])[] = [
@@ -33,18 +33,10 @@ const ADAMS_BASHFORTH: readonly (readonly number[])[] = [
 ];
 
 /** iPNDM (Zhang & Chen 2023) on N levels: Adams–Bashforth of orders 1 to 4 in x̃ = x/α against σ̃ (default spacing "log-snr"); NFE = N. */
-export class IpndmSampler implements Sampler {
+export class IpndmSampler extends OdeLevelSampler {
   readonly name = "ipndm";
-  readonly levels: Levels;
-  constructor(
-    readonly process: DiffusionProcess,
-    options: LevelOptions = {},
-  ) {
-    this.levels = odeLevels(process, options, "log-snr");
-  }
-
-  get nfe(): number {
-    return this.levels.t.length - 1;
+  constructor(process: DiffusionProcess, options: LevelOptions = {}) {
+    super(process, options, "log-snr");
   }
 
   sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {

@@ -5,10 +5,10 @@
 
 import { jitFor, type Model } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
-import type { DiffusionProcess, Spacing } from "../diffusion/process.js";
-import { filled } from "../engine/index.js";
+import type { DiffusionProcess, Levels, Spacing } from "../diffusion/process.js";
+import { filled, type Rng } from "../engine/index.js";
 import { type Array, type JsTree, tree } from "../engine/jax.js";
-import type { Denoiser } from "./sampler.js";
+import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
 
 /**
  * The noisiest level the ODE samplers start from, as σ̃ = σ/α = e^{γ/2} (Karras et al. 2022's
@@ -33,6 +33,29 @@ export interface LevelOptions {
 /** The levels of an ODE sampler: `options` with its defaults. */
 export function odeLevels(process: DiffusionProcess, options: LevelOptions, spacing: Spacing) {
   return process.samplingLevels(options.steps, options.spacing ?? spacing, options.sigmaMax ?? ODE_SIGMA_MAX);
+}
+
+/**
+ * What the samplers with one network evaluation per step of an ODE's N levels share (DDIM, Euler,
+ * DPM-Solver++, UniPC, iPNDM): the levels of `options` (`odeLevels`, with the sampler's own default
+ * spacing) and NFE = N.
+ */
+export abstract class OdeLevelSampler implements Sampler {
+  abstract readonly name: string;
+  readonly levels: Levels;
+  constructor(
+    readonly process: DiffusionProcess,
+    options: LevelOptions,
+    spacing: Spacing,
+  ) {
+    this.levels = odeLevels(process, options, spacing);
+  }
+
+  get nfe(): number {
+    return this.levels.t.length - 1;
+  }
+
+  abstract sample(den: Denoiser, shape: number[], rng: Rng, options?: SampleOptions): Array;
 }
 
 const predictors = new WeakMap<Model, ReturnType<typeof makeX0Predictor>>();

@@ -18,12 +18,12 @@
  * `onStep` reports each latent level once corrected, i.e. after the model is evaluated there.
  */
 
-import type { DiffusionProcess, Levels } from "../diffusion/process.js";
+import type { DiffusionProcess } from "../diffusion/process.js";
 import { type Rng, realize } from "../engine/index.js";
 import { type Array, tree } from "../engine/jax.js";
 import { dpmSolverStep, firstDifference, lambdaOf, multistepOrder, type Prediction } from "./dpm-solver.js";
-import { alphaSigma, type LevelOptions, odeLevels, predictX0 } from "./predict.js";
-import type { Denoiser, SampleOptions, Sampler } from "./sampler.js";
+import { alphaSigma, type LevelOptions, OdeLevelSampler, predictX0 } from "./predict.js";
+import type { Denoiser, SampleOptions } from "./sampler.js";
 
 /** The predictor's order: UniP-2. */
 const ORDER = 2;
@@ -55,18 +55,10 @@ export function uniCorrector(xt: Array, history: readonly Prediction[], ms: Arra
  * UniPC-2 (bh2; Zhao et al. 2023): DPM-Solver++ 2M corrected by UniC after each step, on N levels
  * (default spacing "log-snr", σ̃ ≤ 80); order 3, NFE = N.
  */
-export class UniPcSampler implements Sampler {
+export class UniPcSampler extends OdeLevelSampler {
   readonly name = "unipc";
-  readonly levels: Levels;
-  constructor(
-    readonly process: DiffusionProcess,
-    options: LevelOptions = {},
-  ) {
-    this.levels = odeLevels(process, options, "log-snr");
-  }
-
-  get nfe(): number {
-    return this.levels.t.length - 1;
+  constructor(process: DiffusionProcess, options: LevelOptions = {}) {
+    super(process, options, "log-snr");
   }
 
   sample(den: Denoiser, shape: number[], rng: Rng, options: SampleOptions = {}): Array {
