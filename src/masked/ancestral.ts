@@ -13,17 +13,7 @@
  * NFE ≤ N, and with caching ≤ min(N, tokens masked + 1) per row.
  */
 
-import type { Rng } from "../engine/index.js";
-import type { Array, JsTree } from "../engine/jax.js";
-import {
-  drawWord,
-  type MaskedSample,
-  type MaskedSampleOptions,
-  type MaskedSampleRequest,
-  type MaskedSampler,
-  type RowStep,
-  walk,
-} from "./sampler.js";
+import { drawWord, type MaskedSampler, maskedSampler, type RowStep } from "./sampler.js";
 
 /**
  * One ancestral step of a row: position ℓ masked at t is unmasked where its first uniform is below
@@ -42,9 +32,4 @@ export function ancestralRule(row: RowStep): boolean {
 }
 
 /** MDLM's ancestral sampler (module doc). */
-export const ancestralSampler: MaskedSampler = {
-  name: "ancestral",
-  sample<P extends JsTree<Array>>(request: MaskedSampleRequest<P>, rng: Rng, options: MaskedSampleOptions = {}): MaskedSample {
-    return walk(request, rng, options, ancestralRule);
-  },
-};
+export const ancestralSampler: MaskedSampler = maskedSampler("ancestral", ancestralRule);

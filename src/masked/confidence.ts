@@ -14,17 +14,7 @@
  * caching, a row whose step unmasks nothing is not evaluated again).
  */
 
-import type { Rng } from "../engine/index.js";
-import type { Array, JsTree } from "../engine/jax.js";
-import {
-  drawWord,
-  type MaskedSample,
-  type MaskedSampleOptions,
-  type MaskedSampleRequest,
-  type MaskedSampler,
-  type RowStep,
-  walk,
-} from "./sampler.js";
+import { drawWord, type MaskedSampler, maskedSampler, type RowStep } from "./sampler.js";
 
 /** One confidence-ordered step of a row (module doc): the first uniform of a position breaks ties, the second draws its word. */
 export function confidenceRule(row: RowStep): boolean {
@@ -43,9 +33,4 @@ export function confidenceRule(row: RowStep): boolean {
 }
 
 /** Confidence-ordered unmasking (module doc). */
-export const confidenceSampler: MaskedSampler = {
-  name: "confidence",
-  sample<P extends JsTree<Array>>(request: MaskedSampleRequest<P>, rng: Rng, options: MaskedSampleOptions = {}): MaskedSample {
-    return walk(request, rng, options, confidenceRule);
-  },
-};
+export const confidenceSampler: MaskedSampler = maskedSampler("confidence", confidenceRule);

@@ -237,3 +237,13 @@ export function walk<P extends JsTree<Array>>(
   }
   return { ids: z, nfe, evaluations };
 }
+
+/** The masked sampler `name` that takes the walk with `rule` deciding each row's step. */
+export function maskedSampler(name: string, rule: UnmaskRule): MaskedSampler {
+  return {
+    name,
+    sample<P extends JsTree<Array>>(request: MaskedSampleRequest<P>, rng: Rng, options: MaskedSampleOptions = {}): MaskedSample {
+      return walk(request, rng, options, rule);
+    },
+  };
+}
