@@ -51,10 +51,12 @@ export abstract class OdeLevelSampler implements Sampler {
     this.levels = odeLevels(process, options, spacing);
   }
 
+  /** network evaluations (NFE) per sample: N */
   get nfe(): number {
     return this.levels.t.length - 1;
   }
 
+  /** Draw samples of `shape` ([n, ...]); borrows the denoiser's params. */
   abstract sample(den: Denoiser, shape: number[], rng: Rng, options?: SampleOptions): Array;
 }
 
