@@ -64,4 +64,16 @@ describe("guidance with exact scores", () => {
     assert.throws(() => checkClass(2.5, 8), /class 2.5 is out of range/);
     for (const label of [0, 7]) assert.doesNotThrow(() => checkClass(label, 8));
   });
+
+  it("wraps a model once: batches of other labels reuse the wrapper, so a sampler compiles its step once", () => {
+    const [model, other] = [oracleModel("eps", 8), oracleModel("eps", 8)];
+    const [classifier, otherClassifier] = [oracleClassifier(8), oracleClassifier(8)];
+    assert.equal(conditionalModel(model), conditionalModel(model));
+    assert.equal(cfgModel(model), cfgModel(model));
+    assert.equal(classifierGuidedModel(model, classifier), classifierGuidedModel(model, classifier));
+    assert.notEqual(conditionalModel(model), conditionalModel(other));
+    assert.notEqual(cfgModel(model), cfgModel(other));
+    assert.notEqual(classifierGuidedModel(model, classifier), classifierGuidedModel(model, otherClassifier));
+    assert.notEqual(classifierGuidedModel(model, classifier), classifierGuidedModel(other, classifier));
+  });
 });
