@@ -2,6 +2,7 @@
 
 import { oracleClassifier } from "../densities/oracle.js";
 import { numpy as np, tree } from "../engine/jax.js";
+import type { BatchDenoiser } from "../eval/run.js";
 import { cfgModel, checkClass, classifierGuidedModel, conditionalModel, guidanceDefaults } from "../guidance/guided.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { type LoadedClassifier, loadClassifier } from "../train/load.js";
@@ -149,4 +150,14 @@ export function guidedDenoiser(
     default:
       throw new UsageError(`--guidance must be none, cfg or classifier, got "${kind}"`);
   }
+}
+
+/** The denoiser of samples start..start+m−1 of `labels` with the flags' guidance at `scale` (guidedDenoiser); without labels the model itself. */
+export function labelledDenoiser(
+  resolved: ResolvedModel,
+  flags: Pick<Flags, "guidance" | "classifier">,
+  labels: Int32Array | undefined,
+  scale: number,
+): BatchDenoiser {
+  return labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
 }

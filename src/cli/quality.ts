@@ -2,7 +2,7 @@
 import { loadSplit } from "../data/index.js";
 import { type FeatureClassifier, loadFeatureClassifier, type QualityReference, qualityReference } from "../eval/quality.js";
 import type { BatchDenoiser } from "../eval/run.js";
-import { guidedDenoiser } from "./guidance.js";
+import { checkGuidance, evaluationsPerStep, guidanceKind, guidanceScale, labelledDenoiser } from "./guidance.js";
 import type { ResolvedModel } from "./model.js";
 
 /**
@@ -19,18 +19,22 @@ export function imageJudge(resolved: ResolvedModel, n: number, dataDir = ""): { 
   return { net, reference: qualityReference(net, test, n) };
 }
 
-/** The labels of n samples of a conditional model, classes 0..K−1 in turn (sample i of class i mod K); none for an unconditional one. */
-export function classesInTurn(resolved: ResolvedModel, n: number): Int32Array | undefined {
-  const classes = resolved.denoiser.model.classes;
-  return classes ? Int32Array.from({ length: n }, (_, i) => i % classes) : undefined;
-}
-
-/** The denoiser of samples start..start+m−1 of `labels` with the flags' guidance at `scale` (guidedDenoiser); without labels the model itself. */
-export function labelledDenoiser(
+/**
+ * How n quality samples of `resolved` are drawn: a conditional model's labels are classes 0..K−1 in
+ * turn (sample i of class i mod K), with the flags' guidance (guidanceKind, guidanceScale; checked
+ * now, before any sampling) and its evaluations per sampler step; an unconditional model is sampled
+ * as it is (guidance "none").
+ */
+export function qualityGuidance(
   resolved: ResolvedModel,
-  flags: Parameters<typeof guidedDenoiser>[1],
-  labels: Int32Array | undefined,
-  scale: number,
-): BatchDenoiser {
-  return labels ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale) : resolved.denoiser;
+  flags: Parameters<typeof guidanceScale>[1] & Parameters<typeof checkGuidance>[1],
+  n: number,
+): { den: BatchDenoiser; labels?: Int32Array; kind: string; scale: number; evaluationsPerStep: number } {
+  const classes = resolved.denoiser.model.classes;
+  if (!classes) return { den: resolved.denoiser, kind: "none", scale: 0, evaluationsPerStep: 1 };
+  const labels = Int32Array.from({ length: n }, (_, i) => i % classes);
+  const kind = guidanceKind(resolved, flags);
+  const scale = guidanceScale(resolved, flags);
+  checkGuidance(resolved, flags, labels, scale);
+  return { den: labelledDenoiser(resolved, flags, labels, scale), labels, kind, scale, evaluationsPerStep: evaluationsPerStep(kind) };
 }

@@ -38,11 +38,10 @@ import {
   positive,
   UsageError,
 } from "../args.js";
-import { guidanceScale } from "../guidance.js";
 import { reportBatches } from "../images.js";
 import { backendFlags, parseBackend, type ResolvedModel, resolveModel } from "../model.js";
 import { Progress } from "../progress.js";
-import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
+import { imageJudge, qualityGuidance } from "../quality.js";
 import { checkOutDir, stopOnCtrlC } from "../runs.js";
 import { runSplit } from "../training.js";
 
@@ -138,10 +137,8 @@ function ddimEnergy(den: Denoiser, process: DiffusionProcess, config: RunConfig,
  * shipped classifier's features, its noise floor, and the class accuracy.
  */
 function studentImageQuality(student: ResolvedModel, judge: ReturnType<typeof imageJudge>, n: number, seed: number, quiet: boolean) {
-  const labels = classesInTurn(student, n);
-  const how = { guidance: "", classifier: "", scale: undefined };
-  const scale = labels ? guidanceScale(student, how) : 0;
-  const x = drawSamples(labelledDenoiser(student, how, labels, scale), student.process, {
+  const { den, labels } = qualityGuidance(student, { guidance: "", classifier: "", scale: undefined }, n);
+  const x = drawSamples(den, student.process, {
     normalization: student.normalization,
     shape: student.shape,
     n,

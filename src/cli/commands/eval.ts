@@ -11,13 +11,13 @@ import { meanAndStdError } from "../../eval/likelihood.js";
 import { imageQuality } from "../../eval/quality.js";
 import { drawSamples, evaluate, heldOutElbo, referenceSample } from "../../eval/run.js";
 import { defineFlags, helpText, int, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, evaluationsPerStep, guidanceFlags, guidanceKind, guidanceScale, type guidedDenoiser } from "../guidance.js";
+import { guidanceFlags, type guidanceScale, type guidedDenoiser } from "../guidance.js";
 import { evalHvae, namesHvaeRun } from "../hvae.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { latentBoundLine } from "../latent.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { type LikelihoodFlags, likelihoodFlags, odeFromFlags, odeJson, odeLine, odeRequest } from "../ode-likelihood.js";
-import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
+import { imageJudge, qualityGuidance } from "../quality.js";
 import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
 /** −log p(x) of the oracle's own data density on `test` (nats and bits/dim, with standard errors). */
@@ -184,14 +184,10 @@ type QualityFlags = Parameters<typeof makeSampler>[0] &
   Parameters<typeof guidedDenoiser>[1] &
   Record<"quality-n" | "seed", number> & { "data-dir": string };
 
-/** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance scale. */
+/** What --quality asks for, checked before any work: n samples from a sampler, with a conditional model's classes 0..K−1 in turn and its guidance (qualityGuidance). */
 function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
   const n = flags["quality-n"];
-  const labels = classesInTurn(resolved, n);
-  const sampler = makeSampler(flags, resolved);
-  const scale = labels ? guidanceScale(resolved, flags) : 0;
-  if (labels) checkGuidance(resolved, flags, labels, scale);
-  return { n, labels, sampler, scale };
+  return { n, sampler: makeSampler(flags, resolved), ...qualityGuidance(resolved, flags, n) };
 }
 
 /**
@@ -201,10 +197,10 @@ function qualityRequest(resolved: ResolvedModel, flags: QualityFlags) {
 function imageQualityFromFlags(
   resolved: ResolvedModel,
   flags: QualityFlags,
-  { n, labels, sampler, scale }: ReturnType<typeof qualityRequest>,
+  { n, sampler, den, labels, kind, scale, evaluationsPerStep }: ReturnType<typeof qualityRequest>,
 ) {
   const { net, reference } = imageJudge(resolved, n, flags["data-dir"]);
-  const x = drawSamples(labelledDenoiser(resolved, flags, labels, scale), resolved.process, {
+  const x = drawSamples(den, resolved.process, {
     normalization: resolved.normalization,
     shape: resolved.shape,
     latent: resolved.latent,
@@ -214,8 +210,7 @@ function imageQualityFromFlags(
     ...reportBatches("quality samples", n, false),
   });
   const { predicted: _perSample, ...q } = imageQuality(net, x, reference, { labels });
-  const guidance = labels ? guidanceKind(resolved, flags) : "none";
-  return { ...q, sampler: sampler.name, nfe: sampler.nfe * evaluationsPerStep(guidance), ...(labels ? { guidance, scale } : {}) };
+  return { ...q, sampler: sampler.name, nfe: sampler.nfe * evaluationsPerStep, ...(labels ? { guidance: kind, scale } : {}) };
 }
 
 function evalImages(

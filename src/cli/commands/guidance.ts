@@ -23,7 +23,7 @@ import { chartPng } from "../../plot/render.js";
 import { scatterGridChart } from "../../plot/scatter.js";
 import type { Sampler } from "../../sample/sampler.js";
 import { defineFlags, helpText, int, numberList, omit, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, classifierFlag, evaluationsPerStep, guidanceFlags, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, classifierFlag, evaluationsPerStep, guidanceFlags, guidedDenoiser, labelledDenoiser } from "../guidance.js";
 import { reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
 import { pictureFlags } from "../pictures.js";
@@ -167,7 +167,7 @@ function runImages(
   const shown = Math.min(8, n);
   const picture = guidanceImageGrid(resolved.shape, classes, scales.length, shown);
   const table = scales.map((scale, r) => {
-    const pixels = drawSamples((start, m) => guidedDenoiser(resolved, flags, requested.slice(start, start + m), scale), resolved.process, {
+    const pixels = drawSamples(labelledDenoiser(resolved, flags, requested, scale), resolved.process, {
       normalization: resolved.normalization,
       shape: resolved.shape,
       latent: resolved.latent,

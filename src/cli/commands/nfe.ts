@@ -20,10 +20,10 @@ import { lineChart } from "../../plot/lines.js";
 import { chartSvg } from "../../plot/render.js";
 import { isSamplerName, samplerTable } from "../../sample/by-name.js";
 import { defineFlags, helpText, intList, omit, optionalInt, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, evaluationsPerStep, guidanceFlags, guidanceKind, guidanceScale } from "../guidance.js";
+import { guidanceFlags } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, type ResolvedModel, resolveModel } from "../model.js";
-import { classesInTurn, imageJudge, labelledDenoiser } from "../quality.js";
+import { imageJudge, qualityGuidance } from "../quality.js";
 import { checkOutDir } from "../runs.js";
 import { makeSampler, samplerFlags, withNativeSampler } from "../samplers.js";
 
@@ -254,20 +254,19 @@ export function run(argv: string[]): void {
       const s = makeSampler(withNativeSampler({ ...flags, sampler: "", "sample-steps": "" }, new Set(), student), student);
       runs.push({ sampler: labels[k]!, steps: student.native!.steps, model: student, round, s });
     }
-  // a conditional image model: classes in turn with the flags' guidance; a student carrying its guidance with none
-  const guided = (model: ResolvedModel) => {
-    const labels = image ? classesInTurn(model, n) : undefined;
-    const how = { ...flags, ...(model.native?.guidance !== undefined ? { guidance: "none" } : {}) };
-    const kind = labels ? guidanceKind(model, how) : "none";
-    const scale = labels ? guidanceScale(model, how) : 0;
-    if (labels) checkGuidance(model, how, labels, scale);
-    return { den: labelledDenoiser(model, how, labels, scale), labels, kind, scale };
-  };
+  // a conditional image model: classes in turn with the flags' guidance (a student carrying its own with none),
+  // checked with the samplers before any sampling; a 2-D model unconditionally
+  const plans = runs.map((run) => ({
+    ...run,
+    guided: image
+      ? qualityGuidance(run.model, { ...flags, ...(run.model.native?.guidance !== undefined ? { guidance: "none" } : {}) }, n)
+      : { den: run.model.denoiser, labels: undefined, kind: "none", scale: 0, evaluationsPerStep: 1 },
+  }));
   const { name: metric, judge, reference } = makeJudge(resolved, n, flags["data-dir"]);
   mkdirSync(flags.out, { recursive: true });
   const rows: Row[] = [];
-  for (const { sampler, steps, model, round, s } of runs) {
-    const { den, labels: requested, kind, scale } = guided(model);
+  for (const { sampler, steps, model, round, s, guided } of plans) {
+    const { den, labels: requested, kind, scale } = guided;
     const started = performance.now();
     const x = drawSamples(den, model.process, {
       normalization: model.normalization,
@@ -281,7 +280,7 @@ export function run(argv: string[]): void {
     const row: Row = {
       sampler,
       steps,
-      nfe: s.nfe * evaluationsPerStep(kind),
+      nfe: s.nfe * guided.evaluationsPerStep,
       seconds: (performance.now() - started) / 1000,
       ...(round === undefined ? {} : { model: round }),
       ...(requested ? { guidance: kind, scale } : {}),

@@ -3,14 +3,14 @@ import { extname } from "node:path";
 import { className } from "../../data/images.js";
 import { denormalize } from "../../data/normalize.js";
 import { Rng } from "../../engine/index.js";
-import { type BatchDenoiser, drawSamples } from "../../eval/run.js";
+import { drawSamples } from "../../eval/run.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { npyBytes } from "../../io/npy.js";
 import { imageFigurePng } from "../../plot/figure.js";
 import { chartPng } from "../../plot/render.js";
 import { scatterChart } from "../../plot/scatter.js";
 import { defineFlags, type FlagGroup, flagValue, helpText, int, parseGiven, refuseGiven, UsageError } from "../args.js";
-import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, guidedDenoiser } from "../guidance.js";
+import { checkGuidance, guidanceFlags, guidanceKind, guidanceScale, labelledDenoiser } from "../guidance.js";
 import { POINT_BATCH, reportBatches } from "../images.js";
 import { backendFlags, modelFlags, oracleDataHelp, resolveModel } from "../model.js";
 import { pictureFlags } from "../pictures.js";
@@ -154,9 +154,7 @@ export function run(argv: string[]): void {
   const scale = labels ? guidanceScale(resolved, flags) : 0;
   if (labels) checkGuidance(resolved, flags, labels, scale);
   const seed = flags.seed;
-  const denoiser: BatchDenoiser = labels
-    ? (start, m) => guidedDenoiser(resolved, flags, labels.slice(start, start + m), scale)
-    : resolved.denoiser;
+  const denoiser = labelledDenoiser(resolved, flags, labels ?? undefined, scale);
   // the network sees images 16 at a time (memory grows with the batch), points POINT_BATCH at a time; --trajectory follows the first batch's first samples
   const batches = reportBatches("samples", n, false, image ? undefined : POINT_BATCH);
   let firstBatch = true;
