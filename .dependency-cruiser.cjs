@@ -46,9 +46,9 @@ module.exports = {
       comment: "every import resolves to a file or an installed package",
       severity: "error",
       from: {},
-      // #engine/setup and #engine/workers are package.json "imports" that point into the build (dist/), per
-      // environment; the lint runs on the sources before any build, and src/engine/ holds both variants
-      to: { couldNotResolve: true, pathNot: "^#engine/(setup|workers)$" },
+      // #engine/setup, #engine/workers and #onnx/session are package.json "imports" that point into the build
+      // (dist/), per environment; the lint runs on the sources before any build, and src/ holds both variants
+      to: { couldNotResolve: true, pathNot: "^#(engine/(setup|workers)|onnx/session)$" },
     },
     ...floorRules,
     {
@@ -74,7 +74,8 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: "node_modules" },
+    // package.json "imports" (#engine/…, #onnx/session) resolve into the build once there is one: not followed there
+    doNotFollow: { path: ["node_modules", "^dist/"] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {

@@ -19,8 +19,10 @@ const browserSources: Record<string, string> = {
   "vdm/browser": join(repo, "src", "browser.ts"),
   "vdm/jax": join(repo, "src", "engine", "jax.ts"),
   "vdm/plot": join(repo, "src", "plot", "browser.ts"),
+  "vdm/onnx-web": join(repo, "src", "onnx", "serve.ts"),
   "#engine/setup": join(repo, "src", "engine", "setup.browser.ts"),
   "#engine/workers": join(repo, "src", "engine", "workers.browser.ts"),
+  "#onnx/session": join(repo, "src", "onnx", "session.browser.ts"),
 };
 
 function browserSourcesPlugin(): Plugin {

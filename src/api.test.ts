@@ -15,7 +15,7 @@ import ts from "typescript";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Entry points that re-export a dependency ("vdm/jax": jax-js's own API), not ours to shape. */
 const FOREIGN = new Set(["./jax"]);
-/** The package's entry points' declarations, as package.json's "exports" publishes them ("vdm", "vdm/browser", "vdm/engine", "vdm/plot"). */
+/** The package's entry points' declarations, as package.json's "exports" publishes them ("vdm", "vdm/browser", "vdm/engine", "vdm/plot", "vdm/onnx-web"). */
 const ENTRIES = Object.entries(
   (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { exports: Record<string, { types?: string } | string> }).exports,
 ).flatMap(([path, entry]) => (typeof entry === "object" && entry.types && !FOREIGN.has(path) ? [ROOT + entry.types.slice(2)] : []));
@@ -158,8 +158,8 @@ function extractorCheck(name: string): Promise<{ name: string; status: number | 
 }
 
 describe("the API reports (api/*.api.md)", () => {
-  it("match the published declarations of vdm, vdm/browser, vdm/engine and vdm/plot", { timeout: 120_000 }, async () => {
-    const checks = await Promise.all(["vdm", "vdm-browser", "vdm-engine", "vdm-plot"].map(extractorCheck));
+  it("match the published declarations of vdm, vdm/browser, vdm/engine, vdm/plot and vdm/onnx-web", { timeout: 120_000 }, async () => {
+    const checks = await Promise.all(["vdm", "vdm-browser", "vdm-engine", "vdm-plot", "vdm-onnx-web"].map(extractorCheck));
     for (const { name, status, output } of checks)
       assert.equal(status, 0, `api/${name}.api.md differs from the declarations: review the change, then \`npm run api\`\n${output}`);
   });

@@ -10,7 +10,8 @@
  * folder's whole public API is a namespace, named after its mathematics: `schedules` (γ(t): fixed,
  * discretised, learned), `diffusion` (q(x_t | x_0), posteriors, targets, ELBO terms), `networks`
  * (x̂_θ), `densities` (mixtures with exact scores), `data`, `samplers`, `evaluation`, `training`
- * (a run's steps one at a time, bit for bit what `train` does), `io` (checkpoint bytes), `text`
+ * (a run's steps one at a time, bit for bit what `train` does), `io` (checkpoint bytes), `onnx`
+ * (networks and training steps in ONNX Runtime Web, `useOnnxRuntimeWeb`), `text`
  * (Diffusion-LM) and `plot` (charts as Vega-Lite specs). jax-js itself comes from "vdm/jax".
  *
  * @example
@@ -50,6 +51,7 @@ export {
 export { cfgModel, classifierGuidedModel, conditionalModel, guidanceDefaults } from "./guidance/guided.js";
 export * as io from "./io/browser.js";
 export * as networks from "./models/index.js";
+export * as onnx from "./onnx/browser.js";
 export * as plot from "./plot/browser.js";
 export * as samplers from "./sample/index.js";
 export {

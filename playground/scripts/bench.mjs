@@ -1,11 +1,12 @@
 /**
- * Training speed of the same model in Node and in the page, and the time to generate 16 images in
- * the page. Needs `npx tsc -p tsconfig.json --outDir DIST` (default dist/) and `npm run build:playground`.
- *   node playground/scripts/bench.mjs [--dist dist] [--steps 500] [--chromium /usr/bin/chromium]
- * Node runs the library's train() in a child: jax-js at 1 and 2 threads, and the ONNX Runtime stepper
- * (the CLI's default backend) at 1 thread; the page trains the same
- * config (moons, MLP 2→128×3→2, batch 256, cosine T = 1000, seed 0) in its worker, served
- * cross-origin isolated (jax-js's thread pool) and plain (one thread).
+ * The playground's speed in the page beside the library in Node, one script, one run: steps/s of 2-D
+ * training, seconds for 16 Fashion-MNIST images from the shipped model (DPM-Solver++ 2M, 20 steps,
+ * w = 4: the Images tab's default; the second run, the first compiles) and steps/s of the image tab's
+ * run (its default U-Net, batch 32). Needs `npm run build` (dist/) and `npm run build:playground`.
+ *   node playground/scripts/bench.mjs [--steps 1000] [--image-steps 40] [--threads 2] [--backends wasm,jax] [--webgpu]
+ * Node: the library in a child with ONNX Runtime (onnxruntime-node) at --threads. The page: each
+ * backend in turn (ONNX Runtime Web's wasm at --threads, jax-js), served cross-origin isolated;
+ * --webgpu adds ONNX Runtime Web's WebGPU provider on Chromium's software adapter (SwiftShader).
  */
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
@@ -15,82 +16,103 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const { values: opt } = parseArgs({ options: { dist: { type: "string", default: "dist" }, steps: { type: "string", default: "500" }, chromium: { type: "string", default: "/usr/bin/chromium" }, "node-only": { type: "boolean", default: false } } });
-const steps = Number(opt.steps);
-const dist = resolve(ROOT, opt.dist);
+const { values: opt } = parseArgs({
+  options: {
+    steps: { type: "string", default: "1000" },
+    "image-steps": { type: "string", default: "40" },
+    threads: { type: "string", default: "2" },
+    backends: { type: "string", default: "wasm,jax" },
+    webgpu: { type: "boolean", default: false },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+  },
+});
+const [steps, imageSteps, threads] = [Number(opt.steps), Number(opt["image-steps"]), Number(opt.threads)];
+const lib = (path) => import(pathToFileURL(join(ROOT, "dist", path)).href);
+/** The image tab's default run (playground/index.html). */
+const IMAGE_RUN = { unet: { base: 16, multipliers: [1, 2], attention: [] }, classes: 10, batch: 32, lr: 0.001, seed: 0 };
 
 if (process.env.BENCH_CHILD) {
-  // the thread count is fixed before the library (jax-js) loads
-  const { configureEngine } = await import(pathToFileURL(join(dist, "engine/configure.js")).href);
-  configureEngine({ threads: Number(process.env.BENCH_THREADS) });
-  const { initEngine, shutdownEngine } = await import(pathToFileURL(join(dist, "engine/index.js")).href);
-  const { loadSplit } = await import(pathToFileURL(join(dist, "data/index.js")).href);
-  const { runConfigFor } = await import(pathToFileURL(join(dist, "train/defaults.js")).href);
-  const { train } = await import(pathToFileURL(join(dist, "train/trainer.js")).href);
-  await initEngine();
-  const split = loadSplit("moons", 0);
-  const config = runConfigFor("moons", split, { steps, hidden: 128, layers: 3, batch: 256, lr: 0.002, schedule: "cosine", timesteps: 1000, seed: 0 });
-  const backend = process.env.BENCH_BACKEND;
-  const makeStepper = backend === "onnx" ? (await import(pathToFileURL(join(dist, "onnx/train.js")).href)).onnxStepper({ threads: 1 }) : undefined;
-  const r = train(config, split.train, makeStepper ? { makeStepper } : {});
-  console.log(JSON.stringify({ stepsPerSecond: r.stepsPerSecond, lastLoss: r.state.losses.at(-1) }));
-  await shutdownEngine();
+  const { configureEngine } = await lib("engine/configure.js");
+  configureEngine({ threads: 1 });
+  const vdm = await lib("index.js");
+  await vdm.initEngine();
+  const { onnxStepper, onnxModel } = vdm.onnx;
+  const { numpy: np } = await lib("engine/jax.js");
+  const out = {};
+  // 2-D training: the Train tab's default run
+  const moons = vdm.loadSplit("moons", 0);
+  const config = vdm.runConfigFor("moons", moons, { steps, hidden: 128, layers: 3, batch: 256, lr: 0.002, schedule: "cosine", timesteps: 1000, seed: 0 });
+  out.train2d = vdm.train(config, moons.train, { makeStepper: onnxStepper({ threads }) }).stepsPerSecond;
+  // 16 images from the shipped model, as the Images tab draws them (second run timed)
+  const shipped = vdm.loadRun(join(ROOT, "models", "fashion-mnist"));
+  const fast = { model: onnxModel(shipped.denoiser.model, shipped.denoiser.params, { threads }), params: shipped.denoiser.params };
+  const labels = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+  for (const k of [0, 1]) {
+    const t0 = performance.now();
+    vdm.drawSamples(
+      { model: vdm.cfgModel(fast.model), params: { net: fast.params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([4]) } },
+      shipped.process,
+      { normalization: shipped.normalization, shape: [28, 28, 1], n: 16, rng: new vdm.Rng(0), sampler: new vdm.DpmSolverSampler(shipped.process, { steps: 20 }) },
+    );
+    out.images16 = (performance.now() - t0) / 1000;
+  }
+  // the image tab's run on the bundled subset
+  const images = vdm.loadSplit("fashion-mnist", 0, { dataDir: join(ROOT, "data", "fashion-mnist") });
+  const imageConfig = vdm.runConfigFor("fashion-mnist", images, { ...IMAGE_RUN, steps: imageSteps });
+  out.trainImages = vdm.train(imageConfig, images.train, { makeStepper: onnxStepper({ threads }) }).stepsPerSecond;
+  console.log(JSON.stringify(out));
   process.exit(0);
 }
 
-const node = (threads, backend = "jax") => {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--dist", opt.dist, "--steps", String(steps)], { env: { ...process.env, BENCH_CHILD: "1", BENCH_THREADS: String(threads), BENCH_BACKEND: backend }, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").pop());
-};
-const results = { steps, node1: node(1), node2: node(2), nodeOnnx1: node(1, "onnx") };
-if (!opt["node-only"]) {
-  const site = join(ROOT, "dist-playground");
-  if (!existsSync(join(site, "index.html"))) throw new Error("build the playground first: npm run build:playground");
-  const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm" };
-  const serve = (isolated) => new Promise((res) => {
-    const server = createServer((req, out) => {
-      const file = join(site, normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^[/\\]+/, "") || "index.html");
-      if (!existsSync(file)) return void out.writeHead(404).end();
-      out.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", ...(isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {}) });
-      out.end(readFileSync(file));
-    });
-    server.listen(0, "127.0.0.1", () => res({ server, url: `http://127.0.0.1:${server.address().port}/` }));
-  });
-  const { chromium } = await import(pathToFileURL(join(ROOT, "node_modules/playwright-core/index.mjs")).href);
-  const browser = await chromium.launch({ executablePath: opt.chromium, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
-  for (const isolated of [true, false]) {
-    const { server, url } = await serve(isolated);
-    const page = await browser.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 60000 });
-    const engine = await page.textContent("#engine");
-    await page.click("#tabs [data-tab=train]");
-    await page.fill("#tr-steps", String(steps));
-    await page.click("#tr-apply");
-    await page.waitForFunction(() => document.body.dataset.step === "0");
-    await page.click("#tr-start");
-    await page.waitForFunction(() => document.body.dataset.training === "done" || document.getElementById("error").textContent, null, { timeout: 600000 });
-    const speed = Number(await page.evaluate(() => document.body.dataset.stepsPerSecond));
-    const lastLoss = await page.evaluate(() => window.vdm.losses().at(-1));
-    let images = null;
-    if (isolated || process.env.BENCH_IMAGES_BOTH) {
-      await page.click("#tabs [data-tab=images]");
-      await page.fill("#im-n", "16");
-      await page.fill("#im-steps", "20");
-      await page.fill("#im-scale", "4");
-      // a first run compiles and loads the model; the second is timed
-      for (const k of [0, 1]) {
-        await page.evaluate(() => delete document.body.dataset.images);
-        await page.click("#im-run");
-        await page.waitForFunction(() => document.body.dataset.images || document.getElementById("error").textContent, null, { timeout: 600000 });
-        images = { run: k, ms: Number(await page.evaluate(() => document.body.dataset.imagesMs)), info: await page.textContent("#im-info") };
-      }
+const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env: { ...process.env, BENCH_CHILD: "1" }, encoding: "utf8" });
+if (child.status !== 0) throw new Error(child.stderr);
+const results = { steps, imageSteps, threads, node: { backend: `onnxruntime-node, ${threads} threads`, ...JSON.parse(child.stdout.trim().split("\n").pop()) }, page: {} };
+console.error(`node: ${JSON.stringify(results.node)}`);
+
+const site = join(ROOT, "dist-playground");
+if (!existsSync(join(site, "index.html"))) throw new Error("build the playground first: npm run build:playground");
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm" };
+const server = createServer((req, out) => {
+  const file = join(site, normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^[/\\]+/, "") || "index.html");
+  if (!existsSync(file)) return void out.writeHead(404).end();
+  out.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+  out.end(readFileSync(file));
+});
+const url = await new Promise((res) => server.listen(0, "127.0.0.1", () => res(`http://127.0.0.1:${server.address().port}/`)));
+const { chromium } = await import(pathToFileURL(join(ROOT, "node_modules/playwright-core/index.mjs")).href);
+const gpuArgs = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan"];
+const browser = await chromium.launch({ executablePath: opt.chromium, args: ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", ...(opt.webgpu ? gpuArgs : ["--disable-gpu"])] });
+const backends = [...opt.backends.split(","), ...(opt.webgpu ? ["webgpu"] : [])];
+for (const backend of backends) {
+  const page = await browser.newPage();
+  await page.goto(`${url}?backend=${backend}&threads=${threads}`);
+  await page.waitForFunction(() => document.body.dataset.ready === "1" || document.getElementById("error").textContent, null, { timeout: 120000 });
+  // each measurement as it lands (WebGPU on a software adapter is slow)
+  await page.exposeFunction("benchReport", (key, value) => console.error(`${backend} ${key}: ${JSON.stringify(value)}`));
+  const r = await page.evaluate(async ({ steps, imageSteps, IMAGE_RUN }) => {
+    const { request } = window.vdm;
+    const until = (f) => new Promise((res) => { const check = () => (f() ? res() : setTimeout(check, 50)); check(); });
+    await request("data", { spec: "moons" });
+    await request("configure", { data: "moons", hidden: 128, layers: 3, batch: 256, lr: 0.002, schedule: "cosine", timesteps: 1000, steps, seed: 0 });
+    await request("start", {});
+    await until(() => document.body.dataset.training === "done");
+    const train2d = Number(document.body.dataset.stepsPerSecond);
+    await window.benchReport("train2d", train2d);
+    let images16 = NaN;
+    for (const k of [0, 1]) {
+      images16 = (await request("images", { cls: -1, scale: 4, steps: 20, n: 16, seed: 0 })).ms / 1000;
+      await window.benchReport(`images16 (run ${k + 1})`, images16);
     }
-    results[isolated ? "pageIsolated" : "pagePlain"] = { engine, stepsPerSecond: speed, lastLoss, images };
-    await page.close();
-    server.close();
-  }
-  await browser.close();
+    const { unet, ...rest } = IMAGE_RUN;
+    await request("imageConfigure", { ...unet, batch: rest.batch, lr: rest.lr, seed: rest.seed, steps: imageSteps });
+    await request("imageStart", {});
+    await until(() => document.body.dataset.imageTraining === "done");
+    const trainImages = Number(document.body.dataset.imageStepsPerSecond);
+    return { backend: document.getElementById("backend-info").textContent, train2d, images16, trainImages };
+  }, { steps, imageSteps, IMAGE_RUN });
+  results.page[backend] = r;
+  await page.close();
 }
+await browser.close();
+server.close();
 console.log(JSON.stringify(results, null, 2));

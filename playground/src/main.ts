@@ -7,7 +7,7 @@ import { type Bounds, extentOf, lineChart, lossChart, scoreFieldChart } from "vd
 import { parse, scale, View } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { compile } from "vega-lite";
-import type { Event, Reply, Requests, TrainSettings } from "./protocol.js";
+import type { BackendInfo, BackendName, Event, Reply, Requests, TrainSettings } from "./protocol.js";
 
 // ---------------------------------------------------------------- worker plumbing
 
@@ -370,12 +370,12 @@ async function applySettings(): Promise<void> {
 }
 
 listeners.push((e) => {
-  if (e.event !== "progress") return;
+  if (e.event !== "progress" || e.channel !== "points") return;
   losses.push(...e.losses);
   const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(1)} steps/s` : "";
   const loss = losses.length ? `loss ${fmt(losses[losses.length - 1]!)}` : "";
   $("tr-status").textContent =
-    `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed}`;
+    `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed} on ${BACKEND_TITLES[e.backend]}`;
   document.body.dataset.step = String(e.step);
   document.body.dataset.training = e.running ? "running" : e.done ? "done" : "paused";
   document.body.dataset.stepsPerSecond = String(e.stepsPerSecond);
@@ -664,6 +664,28 @@ onTab.guidance = guidanceThrottled;
 
 // ---------------------------------------------------------------- images
 
+/** Draw n 28×28 grey images (pixels 0..255, row-major) as a square grid, 4× enlarged. */
+function drawGrid(canvas: HTMLCanvasElement, pixels: Float32Array, n: number): void {
+  const cols = Math.ceil(Math.sqrt(n));
+  const rows = Math.ceil(n / cols);
+  const scale = 4;
+  canvas.width = cols * 28 * scale;
+  canvas.height = rows * 28 * scale;
+  const ctx = canvas.getContext("2d")!;
+  const tile = ctx.createImageData(28, 28);
+  const off = new OffscreenCanvas(28, 28);
+  const octx = off.getContext("2d")!;
+  ctx.imageSmoothingEnabled = false;
+  for (let k = 0; k < n; k++) {
+    for (let p = 0; p < 784; p++) {
+      const v = Math.max(0, Math.min(255, Math.round(pixels[k * 784 + p]!)));
+      tile.data.set([v, v, v, 255], 4 * p);
+    }
+    octx.putImageData(tile, 0, 0);
+    ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
+  }
+}
+
 const CLASSES = ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
 $("im-class").innerHTML = [
   `<option value="-1">all (one per class in turn)</option>`,
@@ -677,40 +699,146 @@ $("im-run").addEventListener(
       const n = num("im-n");
       const cls = num("im-class");
       const r = await request("images", { cls, scale: num("im-scale"), steps: num("im-steps"), n, seed: 0 });
-      const cols = Math.ceil(Math.sqrt(n));
-      const rows = Math.ceil(n / cols);
-      const canvas = $<HTMLCanvasElement>("im-canvas");
-      const scale = 4;
-      canvas.width = cols * 28 * scale;
-      canvas.height = rows * 28 * scale;
-      const ctx = canvas.getContext("2d")!;
-      const tile = ctx.createImageData(28, 28);
-      const off = new OffscreenCanvas(28, 28);
-      const octx = off.getContext("2d")!;
-      ctx.imageSmoothingEnabled = false;
-      for (let k = 0; k < n; k++) {
-        for (let p = 0; p < 784; p++) {
-          const v = Math.max(0, Math.min(255, Math.round(r.pixels[k * 784 + p]!)));
-          tile.data.set([v, v, v, 255], 4 * p);
-        }
-        octx.putImageData(tile, 0, 0);
-        ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
-      }
+      drawGrid($<HTMLCanvasElement>("im-canvas"), r.pixels, n);
       $("im-caption").textContent =
         cls >= 0
           ? `all ${n} of class ${cls}: ${CLASSES[cls]}`
           : `classes, left to right and top to bottom: ${r.labels.map((k) => CLASSES[k]).join(", ")}`;
       $("im-info").textContent =
-        `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms)`;
+        `${n} images in ${fmt(r.ms / 1000, 2)} s (${fmt(r.perImage / 1000, 3)} s per image; model loaded in ${fmt(r.loadMs, 0)} ms) on ${BACKEND_TITLES[backendInUse]}`;
       document.body.dataset.images = String(n);
       document.body.dataset.imagesMs = String(r.ms);
+    }),
+);
+
+// ---------------------------------------------------------------- image training
+
+let imageLosses: number[] = [];
+let lastImageChart = 0;
+let lastGrid = 0;
+let gridBusy = false;
+
+/** A grid of 20 samples (two per class) from the image run's EMA weights. */
+async function imageGrid(): Promise<void> {
+  if (gridBusy) return;
+  gridBusy = true;
+  try {
+    const r = await request("imageSample", { n: 20, steps: num("it-sample-steps"), scale: 2, seed: 0 });
+    drawGrid($<HTMLCanvasElement>("it-canvas"), r.pixels, 20);
+    $("it-caption").textContent =
+      `samples at step ${r.step} (DPM-Solver++ 2M, ${num("it-sample-steps")} steps, w = 2; two per class, in class order) in ${fmt(r.ms / 1000, 2)} s`;
+    lastGrid = performance.now();
+    document.body.dataset.imageGridStep = String(r.step);
+  } finally {
+    gridBusy = false;
+  }
+}
+
+listeners.push((e) => {
+  if (e.event !== "progress" || e.channel !== "images") return;
+  imageLosses.push(...e.losses);
+  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(2)} steps/s` : "";
+  const loss = imageLosses.length ? `loss ${fmt(imageLosses[imageLosses.length - 1]!)}` : "";
+  $("it-status").textContent =
+    `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed} on ${BACKEND_TITLES[e.backend]}`;
+  Object.assign(document.body.dataset, { imageStep: String(e.step), imageTraining: e.running ? "running" : e.done ? "done" : "paused" });
+  document.body.dataset.imageStepsPerSecond = String(e.stepsPerSecond);
+  if (!e.running || performance.now() - lastImageChart > 1000) {
+    lastImageChart = performance.now();
+    void chart("it-chart", lossChart(imageLosses));
+  }
+  // a fresh grid every 30 s while training, and whenever it stops
+  if (e.step > 0 && (!e.running || performance.now() - lastGrid > 30_000)) void guarded(imageGrid);
+});
+
+$("it-new").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      const r = await request("imageConfigure", {
+        base: num("it-base"),
+        multipliers: val("it-multipliers").split(",").map(Number),
+        attention: val("it-attention").trim() ? val("it-attention").split(",").map(Number) : [],
+        batch: num("it-batch"),
+        lr: num("it-lr"),
+        steps: num("it-steps"),
+        seed: num("it-seed"),
+      });
+      imageLosses = [];
+      $("it-config").textContent = r.config;
+      $("it-status").textContent =
+        `new run: ${r.parameters.toLocaleString()} parameters, ${r.images.toLocaleString()} training images, step 0`;
+      document.body.dataset.imageStep = "0";
+      await chart("it-chart", lossChart([]));
+    }),
+);
+$("it-start").addEventListener("click", () => void guarded(() => request("imageStart", {})));
+$("it-pause").addEventListener("click", () => void guarded(() => request("imagePause", {})));
+$("it-sample").addEventListener("click", () => void guarded(imageGrid));
+$("it-save").addEventListener(
+  "click",
+  () =>
+    void guarded(async () => {
+      const r = await request("imageSave", {});
+      download("config.json", r.config, "application/json");
+      await new Promise((res) => setTimeout(res, 300));
+      download("state.safetensors", r.state, "application/octet-stream");
+      $("it-status").textContent += `  — saved step ${r.step}`;
+    }),
+);
+$("it-load").addEventListener(
+  "change",
+  () =>
+    void guarded(async () => {
+      const files = [...($<HTMLInputElement>("it-load").files ?? [])];
+      const cfg = files.find((f) => f.name.endsWith(".json"));
+      const st = files.find((f) => f.name.endsWith(".safetensors"));
+      if (!cfg || !st) throw new Error("choose both files of a run folder: config.json and state.safetensors");
+      imageLosses = [];
+      const r = await request("imageLoad", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
+      $("it-config").textContent = r.config;
+      $("it-status").textContent = `loaded a run at step ${r.step}: train to continue it`;
+      document.body.dataset.imageLoaded = String(r.step);
+    }),
+);
+
+// ---------------------------------------------------------------- backend
+
+const BACKEND_TITLES: Record<BackendName, string> = {
+  wasm: "ONNX Runtime Web (wasm)",
+  webgpu: "ONNX Runtime Web (WebGPU)",
+  jax: "jax-js",
+};
+let backendInUse: BackendName = "jax";
+
+function showBackend(info: BackendInfo): void {
+  backendInUse = info.backend;
+  ($("backend") as HTMLSelectElement).value = info.backend;
+  $("backend-info").textContent = info.detail;
+  document.body.dataset.backend = info.backend;
+}
+
+$("backend").addEventListener(
+  "change",
+  () =>
+    void guarded(async () => {
+      $("backend-info").textContent = "switching…";
+      showBackend(await request("backend", { backend: val("backend") as BackendName }));
     }),
 );
 
 // ---------------------------------------------------------------- start
 
 void guarded(async () => {
-  const r = await request("init", {});
+  // ?backend=jax|wasm|webgpu picks the first backend (default: ONNX Runtime Web's wasm); ?threads=N its threads, ?chunk=N training steps per call
+  const query = new URLSearchParams(location.search);
+  const asked = query.get("backend");
+  const r = await request("init", {
+    backend: asked === "jax" || asked === "webgpu" ? asked : "wasm",
+    ...(query.has("threads") ? { threads: Number(query.get("threads")) } : {}),
+    ...(query.has("chunk") ? { chunk: Number(query.get("chunk")) } : {}),
+  });
+  showBackend(r);
   $("engine").textContent =
     `Engine: jax-js on ${r.devices.join(", ")}, ${r.threads} thread${r.threads === 1 ? "" : "s"}${r.isolated ? " (cross-origin isolated)" : ""}.`;
   $("smp-sampler").replaceChildren(
@@ -723,4 +851,4 @@ void guarded(async () => {
 });
 
 // what the browser tests read (src/playground.test.ts): the worker's requests and the loss history
-(window as unknown as { vdm: unknown }).vdm = { request, losses: () => losses.slice() };
+(window as unknown as { vdm: unknown }).vdm = { request, losses: () => losses.slice(), imageLosses: () => imageLosses.slice() };

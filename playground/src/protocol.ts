@@ -15,11 +15,39 @@ export interface TrainSettings {
   seed: number;
 }
 
+/** The image training tab's run: a class-conditional U-Net on the bundled Fashion-MNIST subset. */
+export interface ImageSettings {
+  /** the U-Net's channels at full resolution */
+  base: number;
+  /** channel multipliers per resolution level */
+  multipliers: number[];
+  /** the levels with attention */
+  attention: number[];
+  batch: number;
+  lr: number;
+  steps: number;
+  seed: number;
+}
+
+/** Where networks run: ONNX Runtime Web's wasm or WebGPU provider, or jax-js. */
+export type BackendName = "wasm" | "webgpu" | "jax";
+
+/** The backend in use, and in words what it is (and why, when ONNX Runtime Web could not start). */
+export interface BackendInfo {
+  backend: BackendName;
+  detail: string;
+}
+
+/** Which training run a progress event is about: the 2-D Train tab's, or the image tab's. */
+export type RunChannel = "points" | "images";
+
 export interface Requests {
   init: {
-    args: Record<string, never>;
-    result: { devices: string[]; threads: number; isolated: boolean; samplers: { name: string; title: string }[] };
+    /** the first backend; ONNX Runtime Web's threads and training steps per call where the URL sets them */
+    args: { backend: BackendName; threads?: number; chunk?: number };
+    result: { devices: string[]; threads: number; isolated: boolean; samplers: { name: string; title: string }[] } & BackendInfo;
   };
+  backend: { args: { backend: BackendName }; result: BackendInfo };
   data: { args: { spec: string; points?: number[] }; result: { points: Float32Array; labels: Int32Array | null; n: number } };
   configure: { args: TrainSettings; result: { parameters: number; config: string } };
   start: { args: Record<string, never>; result: { started: boolean } };
@@ -69,9 +97,19 @@ export interface Requests {
   };
   images: {
     args: { cls: number; scale: number; steps: number; n: number; seed: number };
-    result: { pixels: Float32Array; labels: number[]; ms: number; perImage: number; loadMs: number };
+    /** onnxMs: of ms, the time spent waiting for ONNX Runtime Web (its calls: onnxCalls) */
+    result: { pixels: Float32Array; labels: number[]; ms: number; perImage: number; loadMs: number; onnxMs: number; onnxCalls: number };
   };
   save: { args: Record<string, never>; result: { config: string; state: Uint8Array; step: number } };
+  imageConfigure: { args: ImageSettings; result: { parameters: number; config: string; images: number } };
+  imageStart: { args: Record<string, never>; result: { started: boolean } };
+  imagePause: { args: Record<string, never>; result: { step: number } };
+  imageSample: {
+    args: { n: number; steps: number; scale: number; seed: number };
+    result: { pixels: Float32Array; labels: number[]; step: number; ms: number };
+  };
+  imageSave: { args: Record<string, never>; result: { config: string; state: Uint8Array; step: number } };
+  imageLoad: { args: { config: string; state: Uint8Array }; result: { step: number; config: string } };
   load: { args: { config: string; state: Uint8Array }; result: { step: number; kind: string; config: string } };
 }
 
@@ -83,5 +121,15 @@ export type Reply = { id: number; result?: unknown; error?: string };
 
 /** Streamed events. */
 export type Event =
-  | { event: "progress"; step: number; steps: number; losses: number[]; stepsPerSecond: number; running: boolean; done: boolean }
+  | {
+      event: "progress";
+      channel: RunChannel;
+      step: number;
+      steps: number;
+      losses: number[];
+      stepsPerSecond: number;
+      backend: BackendName;
+      running: boolean;
+      done: boolean;
+    }
   | { event: "langevin"; which: "plain" | "annealed"; remaining: number; shares: number[]; points: Float32Array };

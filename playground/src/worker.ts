@@ -22,6 +22,7 @@ import {
   io,
   normalizationOf,
   normalize,
+  onnx,
   type PointSet,
   Rng,
   type RunConfig,
@@ -35,7 +36,10 @@ import {
 import { type Array as JaxArray, numpy as np, tree } from "vdm/jax";
 import fashionConfig from "../../models/fashion-mnist/config.json";
 import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
-import type { Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
+import { dropFast, fastDenoiser, stepper, tune, useBackend } from "./backend.js";
+import { imageHandlers, moveImageRun } from "./image-run.js";
+import { LiveRun, type Start } from "./live-run.js";
+import type { BackendName, Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
 
 const { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels, toyNames, toySplit } = dataSets;
 const { diffusionCost, qSample } = diffusion;
@@ -44,7 +48,6 @@ const { encodeTrainingState, encodeWeights } = io;
 const { mixtureParams, oracleModel } = densities;
 const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, LangevinSampler, samplerByName, samplerTable, veScore } = samplers;
 const { restoreRun, TrainingRun } = training;
-type TrainingRun = training.TrainingRun;
 type LoadedRun = training.LoadedRun;
 
 type Result<K extends keyof Requests> = Requests[K]["result"];
@@ -74,11 +77,9 @@ function loadData(spec: string, points?: number[]): Data {
 
 let settings: TrainSettings | null = null;
 let config: RunConfig | null = null;
-let run: TrainingRun | null = null;
+let live: LiveRun | null = null;
 /** a checkpoint loaded without training state (EMA weights only) */
 let loadedWeights: LoadedRun | null = null;
-let running = false;
-let timing = { steps: 0, ms: 0 };
 
 function configFor(s: TrainSettings, d: Data): RunConfig {
   const learned = s.schedule === "learned";
@@ -98,63 +99,50 @@ function configFor(s: TrainSettings, d: Data): RunConfig {
 }
 
 function closeRun(): void {
-  running = false;
-  run?.close();
-  run = null;
-  timing = { steps: 0, ms: 0 };
+  live?.close();
+  live = null;
 }
 
-function newRun(): void {
+/** Runs made so far: with the step, the key of the ONNX export of the run's EMA weights. */
+let runs = 0;
+
+function newRun(start?: Start): void {
   closeRun();
   if (!config || !data) throw new Error("choose a data set and settings first");
-  run = new TrainingRun(config, data.train);
+  live = new LiveRun(new TrainingRun(config, data.train, { makeStepper: stepper(), ...(start ? { start } : {}) }), "points", post);
+  runs++;
   loadedWeights = null;
 }
 
-function progress(fresh: number[]): void {
-  if (!run) return;
-  post({
-    event: "progress",
-    step: run.step,
-    steps: run.config.steps,
-    losses: fresh,
-    stepsPerSecond: timing.ms > 0 ? (1000 * timing.steps) / timing.ms : NaN,
-    running,
-    done: run.step >= run.config.steps,
-  });
-}
+/** The live run's model at its step, kept while the step stays (its EMA weights are exported to ONNX once). */
+let evaluated: { key: string; config: RunConfig; denoiser: Denoiser; process: DiffusionProcess } | null = null;
 
-async function trainLoop(): Promise<void> {
-  while (running && run && run.step < run.config.steps) {
-    const fresh: number[] = [];
-    const chunkStart = performance.now();
-    do {
-      const first = run.step === 0;
-      const t0 = performance.now();
-      const { loss } = run.next();
-      if (!Number.isFinite(loss)) {
-        running = false;
-        throw new Error(`loss is ${loss} at step ${run.step + 1}; lower the learning rate`);
-      }
-      fresh.push(loss);
-      // the first step compiles; time the rest
-      if (!first) timing = { steps: timing.steps + 1, ms: timing.ms + (performance.now() - t0) };
-    } while (running && run.step < run.config.steps && performance.now() - chunkStart < 150);
-    if (!running || run.step >= run.config.steps) running = false;
-    progress(fresh);
-    // let requests (pause, sampling, …) in between chunks
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
-
-/** The model to evaluate: the live run's EMA parameters, or a loaded checkpoint's. */
+/** The model to evaluate, on the backend in use: the live run's EMA parameters, or a loaded checkpoint's. */
 function current(): { config: RunConfig; denoiser: Denoiser; process: DiffusionProcess } {
+  const run = live?.run;
   if (run) {
-    const { denoiser, process } = trainedModel(run.config, run.state().ema);
-    return { config: run.config, denoiser, process };
+    const key = `${runs}:${run.step}`;
+    if (evaluated?.key !== key) {
+      // (the parameters are the run's: valid until its next step, when the key changes)
+      const { denoiser, process } = trainedModel(run.config, run.state().ema);
+      evaluated = { key, config: run.config, denoiser, process };
+    }
+    const { config: c, denoiser, process } = evaluated;
+    return { config: c, denoiser: fastDenoiser("trained", key, () => denoiser), process };
   }
-  if (loadedWeights) return loadedWeights;
+  if (loadedWeights) {
+    const { denoiser } = loadedWeights;
+    return { ...loadedWeights, denoiser: fastDenoiser("trained", `loaded:${runs}`, () => denoiser) };
+  }
   throw new Error("no model yet: configure training or load a checkpoint");
+}
+
+/** The exact denoiser of a built-in mixture (`target` "score", or "eps" with its components as classes), on the backend in use. */
+function oracle(name: string, target: "score" | "eps"): Denoiser {
+  const mixture = builtinMixture(name);
+  if (!mixture) throw new Error(`no exact density for "${name}"`);
+  const classes = target === "eps" ? mixture.weights.length : undefined;
+  return fastDenoiser(`oracle-${target}`, name, () => ({ model: oracleModel(target, classes), params: mixtureParams(mixture) }));
 }
 
 // ---------------------------------------------------------------- sampling
@@ -176,16 +164,37 @@ async function imageModel() {
     const bytes = new Uint8Array(await (await fetch(fashionStateUrl)).arrayBuffer());
     images = { loaded: restoreRun(fashionConfig, bytes, { source: "fashion-mnist" }), loadMs: performance.now() - t0 };
   }
-  return images;
+  const { denoiser } = images.loaded;
+  return { ...images, denoiser: fastDenoiser("shipped", "fashion-mnist", () => denoiser) };
+}
+
+/** Switch the backend: cached exports are dropped, and a live run continues on the new one from its state. */
+async function switchBackend(name: BackendName) {
+  // the live run's state, read from the old backend before it goes
+  const state = live?.detach();
+  live = null;
+  dropFast();
+  const chosen = await moveImageRun(() => useBackend(name), post);
+  if (state) {
+    newRun(state);
+    live!.progress([]);
+  }
+  return chosen;
 }
 
 // ---------------------------------------------------------------- handlers
 
 const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K> | Promise<Result<K>> } = {
-  async init() {
+  async init({ backend, threads: ortThreads, chunk }) {
+    tune({ ...(ortThreads ? { threads: ortThreads } : {}), ...(chunk ? { chunk } : {}) });
     const device = await initEngine("wasm");
     const g = globalThis as unknown as { crossOriginIsolated?: boolean };
-    return { devices: [device], threads, isolated: !!g.crossOriginIsolated, samplers: samplerMenu };
+    const chosen = await switchBackend(backend);
+    return { devices: [device], threads, isolated: !!g.crossOriginIsolated, samplers: samplerMenu, ...chosen };
+  },
+
+  backend({ backend }) {
+    return switchBackend(backend);
   },
 
   data({ spec, points }) {
@@ -199,28 +208,27 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     settings = s;
     config = configFor(s, data);
     newRun();
-    const parameters = tree.leaves(run!.state().params).reduce((a, p) => a + p.size, 0);
-    progress([]);
+    const parameters = tree.leaves(live!.run.state().params).reduce((a, p) => a + p.size, 0);
+    live!.progress([]);
     return { parameters, config: JSON.stringify(config, null, 2) };
   },
 
   start() {
-    if (!run) throw new Error("configure first");
-    if (running) return { started: false };
-    running = true;
-    trainLoop().catch((err) => post({ id: -1, error: String((err as Error).message ?? err) }));
+    if (!live) throw new Error("configure first");
+    if (live.running) return { started: false };
+    live.start().catch((err) => post({ id: -1, error: String((err as Error).message ?? err) }));
     return { started: true };
   },
 
   pause() {
-    running = false;
-    return { step: run?.step ?? 0 };
+    live?.pause();
+    return { step: live?.run.step ?? 0 };
   },
 
   reset() {
     if (!settings) throw new Error("configure first");
     newRun();
-    progress([]);
+    live!.progress([]);
     return { step: 0 };
   },
 
@@ -229,6 +237,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     let process: DiffusionProcess;
     let z = { mean: [0, 0], std: [1, 1] };
     if (schedule === "learned") {
+      const run = live?.run;
       if (run?.config.schedule !== "learned") throw new Error("train with the learned schedule first");
       process = buildProcess(run.config, run.state().params);
       z = normalizationOf(run.config);
@@ -346,7 +355,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     } else {
       const mixture = builtinMixture(source);
       if (!mixture) throw new Error(`no exact density for "${source}"`);
-      den = { model: oracleModel("score"), params: mixtureParams(mixture) };
+      den = oracle(source, "score");
       process = new DiffusionProcess(getSchedule("cosine"), 1000);
       points = sampleMixtureWithLabels(mixture, 500, new Rng(3)).points;
     }
@@ -393,7 +402,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   langevin({ n, stepsPerLevel, seed }) {
     // as `vdm langevin-demo`: the exact scores of ncsn-gmm, both from uniform noise on [−8, 8]², the same budget of steps
     const mixture = builtinMixture("ncsn-gmm")!;
-    const den = { model: oracleModel("score"), params: mixtureParams(mixture) };
+    const den = oracle("ncsn-gmm", "score");
     const process = new DiffusionProcess(getSchedule("cosine"), 1000); // only maps levels to times; the oracle ignores t
     const init = { kind: "uniform" as const, low: [-8, -8], high: [8, 8] };
     const levels = 10;
@@ -422,12 +431,11 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   guidance({ cls, scale, n, seed, steps }) {
     // the exact conditional denoiser of eight-gaussians (label k: component k, label 8: none)
     const mixture = builtinMixture("eight-gaussians")!;
-    const K = mixture.weights.length;
-    const model = oracleModel("eps", K);
+    const exact = oracle("eight-gaussians", "eps");
     const process = new DiffusionProcess(getSchedule("cosine"), 1000);
     const den = {
-      model: cfgModel(model),
-      params: { net: mixtureParams(mixture), labels: np.full([n], cls, { dtype: np.int32 }), scale: np.array([scale]) },
+      model: cfgModel(exact.model),
+      params: { net: exact.params, labels: np.full([n], cls, { dtype: np.int32 }), scale: np.array([scale]) },
     };
     const points = drawSamples(den, process, { shape: [2], n, rng: new Rng(seed), sampler: new DpmSolverSampler(process, { steps }) });
     const assigned = componentOf(mixture, points);
@@ -441,14 +449,15 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   },
 
   async images({ cls, scale, steps, n, seed }) {
-    const { loaded, loadMs } = await imageModel();
-    const { model, params } = loaded.denoiser;
+    const { loaded, loadMs, denoiser } = await imageModel();
+    const { model, params } = denoiser;
     const labels = Int32Array.from({ length: n }, (_, i) => (cls >= 0 ? cls : i % 10));
     const den = {
       model: cfgModel(model),
       params: { net: params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) },
     };
     const t0 = performance.now();
+    const before = onnx.onnxRuntimeWebCalls();
     const pixels = drawSamples(den, loaded.process, {
       normalization: loaded.normalization,
       shape: [28, 28, 1],
@@ -457,10 +466,22 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
       sampler: new DpmSolverSampler(loaded.process, { steps }),
     });
     const ms = performance.now() - t0;
-    return { pixels, labels: Array.from(labels), ms, perImage: ms / n, loadMs };
+    const after = onnx.onnxRuntimeWebCalls();
+    return {
+      pixels,
+      labels: Array.from(labels),
+      ms,
+      perImage: ms / n,
+      loadMs,
+      onnxMs: after.ms - before.ms,
+      onnxCalls: after.calls - before.calls,
+    };
   },
 
+  ...imageHandlers(post),
+
   save() {
+    const run = live?.run;
     if (run) {
       const state = encodeTrainingState(run.state());
       return { config: `${JSON.stringify(run.config, null, 2)}\n`, state, step: run.step };
@@ -490,11 +511,12 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
     if (loaded.state && data) {
       // a training checkpoint: training continues from it (its EMA parameters sample)
       const s = loaded.state;
-      run = new TrainingRun(c, data.train, { start: s });
-      progress([...s.losses]);
+      newRun(s);
+      live!.progress([...s.losses]);
       return { step: s.step, kind: "training state", config: JSON.stringify(c, null, 2) };
     }
     loadedWeights = loaded;
+    runs++;
     return { step: loaded.state?.step ?? 0, kind: "weights", config: JSON.stringify(c, null, 2) };
   },
 };

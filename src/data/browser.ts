@@ -4,6 +4,8 @@
  * x ↦ (x − mean)/std between data and model space. The `data` namespace of "vdm/browser"; "vdm"'s
  * adds the readers of files and image sets (./index.ts).
  */
+
+export { decodeIdx, type IdxArray } from "./idx-format.js";
 export {
   builtinMixture,
   componentFractions,

@@ -7,14 +7,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DataError } from "../errors.js";
+import { decodeIdx, type IdxArray } from "./idx-format.js";
+
+export type { IdxArray } from "./idx-format.js";
 
 /** The most bytes a gzipped IDX file may inflate to (the full Fashion-MNIST training images are 47 MB). */
 export const maxIdxBytes = 2 ** 30;
-
-export interface IdxArray {
-  shape: number[];
-  data: Uint8Array;
-}
 
 /**
  * Parse IDX bytes (gzipped or not; at most `maxBytes` once inflated). The header's sizes are
@@ -32,21 +30,7 @@ export function parseIdx(bytes: Uint8Array, source = "IDX", { maxBytes = maxIdxB
       throw new DataError(`${source}: corrupt gzip data (${e.message})`, { cause: err });
     }
   }
-  if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) throw new DataError(`${source}: wrong magic number (not an IDX file)`);
-  if (raw[2] !== 0x08) throw new DataError(`${source}: element type 0x${raw[2]!.toString(16)} is not unsigned bytes (0x08)`);
-  const ndim = raw[3]!;
-  if (ndim < 1) throw new DataError(`${source}: the header declares 0 dimensions`);
-  if (raw.length < 4 + 4 * ndim) throw new DataError(`${source}: truncated header (${ndim} dimensions)`);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const shape = Array.from({ length: ndim }, (_, k) => view.getUint32(4 + 4 * k, false));
-  const count = shape.reduce((a, b) => a * b, 1);
-  const start = 4 + 4 * ndim;
-  if (raw.length - start !== count) {
-    throw new DataError(
-      `${source}: ${raw.length - start} data bytes, but the header's shape [${shape.join(", ")}] needs ${count}${raw.length - start < count ? " (truncated)" : ""}`,
-    );
-  }
-  return { shape, data: raw.slice(start) };
+  return decodeIdx(raw, source);
 }
 
 export interface ImageSet {

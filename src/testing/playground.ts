@@ -34,6 +34,7 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
   ".svg": "image/svg+xml",
   ".png": "image/png",
+  ".mjs": "text/javascript",
 };
 
 /** A static file server for `root` with the COOP/COEP headers that make the page cross-origin isolated. */
@@ -65,8 +66,14 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-/** Build the playground into `site` (a fresh folder), serve it and launch Chromium (an error says how to get it if it is missing). */
-export async function startPlayground(site: string): Promise<Playground> {
+/** Chromium's software WebGPU adapter (SwiftShader), for ONNX Runtime Web's WebGPU provider without a GPU. */
+const WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan"];
+
+/**
+ * Build the playground into `site` (a fresh folder), serve it and launch Chromium (an error says how
+ * to get it if it is missing); `webgpu` gives it the software WebGPU adapter instead of no GPU.
+ */
+export async function startPlayground(site: string, { webgpu = false } = {}): Promise<Playground> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `the playground tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set VDM_CHROMIUM to a Chromium binary)`,
@@ -77,7 +84,8 @@ export async function startPlayground(site: string): Promise<Playground> {
   await build({ configFile: join(ROOT, "playground", "vite.config.ts"), logLevel: "error", build: { outDir: site, emptyOutDir: true } });
   const { server, url } = await serve(site);
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const args = webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== "--disable-gpu"), ...WEBGPU_ARGS] : CHROMIUM_ARGS;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args });
   return {
     url,
     browser,
