@@ -154,10 +154,14 @@ describe("the playground on ONNX Runtime Web", { timeout: 600_000 }, () => {
       runner,
       `import { start } from ${JSON.stringify(new URL("./cli/start.js", import.meta.url).href)};\nprocess.exitCode = await start(process.argv.slice(2), process.env);\n`,
     );
-    const r = spawnSync(process.execPath, [runner, "sample", "--model", dir, "--n", "4", "--sample-steps", "2", "--out", join(dir, "s.png")], {
-      encoding: "utf8",
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [runner, "sample", "--model", dir, "--n", "4", "--sample-steps", "2", "--out", join(dir, "s.png")],
+      {
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
     assert.equal(r.status, 0, `vdm sample --model <page's image run>: ${r.stderr}`);
     await page.setInputFiles("#it-load", [join(dir, "config.json"), join(dir, "state.safetensors")]);
     await waitForPage(page, `document.body.dataset.imageLoaded === "40"`);
