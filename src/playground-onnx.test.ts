@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { loadSplit } from "./data/index.js";
 import { tree } from "./engine/jax.js";
 import { assertClose, useEngine } from "./testing/helpers.js";
-import { type Playground, startPlayground, waitForPage } from "./testing/playground.js";
+import { type Playground, serve, startPlayground, waitForPage } from "./testing/playground.js";
 import { runConfigFor } from "./train/defaults.js";
 import { loadRun } from "./train/load.js";
 import { train } from "./train/trainer.js";
@@ -96,6 +96,8 @@ describe("the playground on ONNX Runtime Web", { timeout: 600_000 }, () => {
     jaxPrediction = await predict(page);
     const jaxSample = await sampleStep(page);
     assertClose(onnxPrediction, jaxPrediction, { rtol: 1e-4, atol: 1e-5, label: "prediction (ONNX Runtime Web vs jax-js)" });
+    // two engines computed them: equal within rounding, not bit for bit (one engine answering twice would be)
+    assert.notDeepEqual(onnxPrediction, jaxPrediction);
     assertClose(onnxSample, jaxSample, { rtol: 1e-4, atol: 1e-4, label: "one DDIM step (ONNX Runtime Web vs jax-js)" });
     await page.close();
   });
@@ -110,6 +112,9 @@ describe("the playground on ONNX Runtime Web", { timeout: 600_000 }, () => {
       await request(page, "configure", settings);
       await request(page, "start", {});
       await waitForPage(page, `document.body.dataset.training === "done"`);
+      // where the steps ran: ONNX Runtime Web took most of the time on wasm, none on jax-js
+      const share = Number(await page.evaluate(() => document.body.dataset.onnxShare));
+      assert.ok(backend === "wasm" ? share > 0.5 : !(share > 0), `${backend}: share of time in ONNX Runtime Web ${share}`);
       await saveRun(page, join(work, `steps-${backend}`));
       runs[backend] = loadRun(join(work, `steps-${backend}`), { ema: false });
     }
@@ -166,6 +171,23 @@ describe("the playground on ONNX Runtime Web", { timeout: 600_000 }, () => {
     await page.setInputFiles("#it-load", [join(dir, "config.json"), join(dir, "state.safetensors")]);
     await waitForPage(page, `document.body.dataset.imageLoaded === "40"`);
     await page.close();
+  });
+
+  it("falls back to jax-js on one thread, saying why, where the host sends no COOP/COEP headers", async () => {
+    const { server, url } = await serve(join(work, "site"), { isolated: false });
+    try {
+      const page = await playground!.browser.newPage();
+      await page.goto(url);
+      await waitForPage(page, `document.body.dataset.ready === "1"`, 120_000);
+      assert.equal(await page.textContent("#engine"), "Engine: jax-js on wasm, 1 thread.");
+      assert.match(
+        (await page.textContent("#backend-info")) ?? "",
+        /^jax-js: ONNX Runtime Web could not start \(ONNX Runtime Web needs SharedArrayBuffer/,
+      );
+      await page.close();
+    } finally {
+      server.close();
+    }
   });
 
   it("logged no console errors along the way", () => {

@@ -6,7 +6,9 @@
  *   node playground/scripts/bench.mjs [--steps 1000] [--image-steps 40] [--threads 2] [--backends wasm,jax] [--webgpu]
  * Node: the library in a child with ONNX Runtime (onnxruntime-node) at --threads. The page: each
  * backend in turn (ONNX Runtime Web's wasm at --threads, jax-js), served cross-origin isolated;
- * --webgpu adds ONNX Runtime Web's WebGPU provider on Chromium's software adapter (SwiftShader).
+ * --webgpu adds ONNX Runtime Web's WebGPU provider on Chromium's software adapter (SwiftShader), 2-D
+ * training only (200 steps at most). onnxShare: the share of the page's training time spent waiting
+ * for ONNX Runtime Web.
  */
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
@@ -89,7 +91,8 @@ for (const backend of backends) {
   await page.waitForFunction(() => document.body.dataset.ready === "1" || document.getElementById("error").textContent, null, { timeout: 120000 });
   // each measurement as it lands (WebGPU on a software adapter is slow)
   await page.exposeFunction("benchReport", (key, value) => console.error(`${backend} ${key}: ${JSON.stringify(value)}`));
-  const r = await page.evaluate(async ({ steps, imageSteps, IMAGE_RUN }) => {
+  // WebGPU on Chromium's software adapter: 2-D training only (the U-Nets take minutes per call there)
+  const r = await page.evaluate(async ({ steps, imageSteps, IMAGE_RUN, only2d }) => {
     const { request } = window.vdm;
     const until = (f) => new Promise((res) => { const check = () => (f() ? res() : setTimeout(check, 50)); check(); });
     await request("data", { spec: "moons" });
@@ -97,7 +100,9 @@ for (const backend of backends) {
     await request("start", {});
     await until(() => document.body.dataset.training === "done");
     const train2d = Number(document.body.dataset.stepsPerSecond);
+    const onnxShare = Number(document.body.dataset.onnxShare);
     await window.benchReport("train2d", train2d);
+    if (only2d) return { backend: document.getElementById("backend-info").textContent, train2d, onnxShare };
     let images16 = NaN;
     for (const k of [0, 1]) {
       images16 = (await request("images", { cls: -1, scale: 4, steps: 20, n: 16, seed: 0 })).ms / 1000;
@@ -108,8 +113,8 @@ for (const backend of backends) {
     await request("imageStart", {});
     await until(() => document.body.dataset.imageTraining === "done");
     const trainImages = Number(document.body.dataset.imageStepsPerSecond);
-    return { backend: document.getElementById("backend-info").textContent, train2d, images16, trainImages };
-  }, { steps, imageSteps, IMAGE_RUN });
+    return { backend: document.getElementById("backend-info").textContent, train2d, onnxShare, images16, trainImages };
+  }, { steps: backend === "webgpu" ? Math.min(steps, 200) : steps, imageSteps, IMAGE_RUN, only2d: backend === "webgpu" });
   results.page[backend] = r;
   await page.close();
 }

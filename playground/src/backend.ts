@@ -19,7 +19,7 @@ export function tune(t: { threads?: number; chunk?: number }): void {
   tuning = t;
 }
 
-/** Switch to `name`; ONNX Runtime Web that cannot start falls back to jax-js, saying why. */
+/** Switch to `name`; a backend that cannot start falls back (WebGPU to wasm, wasm to jax-js), saying why. */
 export async function useBackend(name: BackendName): Promise<BackendInfo> {
   ortWorker?.terminate();
   ortWorker = null;
@@ -34,7 +34,14 @@ export async function useBackend(name: BackendName): Promise<BackendInfo> {
       detail = `ONNX Runtime Web ${info.version} (${name === "webgpu" ? `WebGPU: ${info.adapter}` : "wasm, SIMD"}, ${info.threads} thread${info.threads > 1 ? "s" : ""})`;
     } catch (err) {
       worker.terminate();
-      detail = `jax-js: ONNX Runtime Web could not start (${(err as Error).message})`;
+      const why = (err as Error).message;
+      // WebGPU that cannot start leaves ONNX Runtime Web's wasm; wasm that cannot, jax-js
+      if (name === "webgpu") {
+        const fallback = await useBackend("wasm");
+        detail = `${fallback.detail}: WebGPU could not start (${why})`;
+        return { backend: active, detail };
+      }
+      detail = `jax-js: ONNX Runtime Web could not start (${why})`;
     }
   }
   return { backend: active, detail };

@@ -4,7 +4,7 @@
  * untimed), pause and resume. The 2-D Train tab and the image training tab each keep one.
  */
 
-import type { training } from "vdm/browser";
+import { onnx, type training } from "vdm/browser";
 import { type Array, tree } from "vdm/jax";
 import { backendNow } from "./backend.js";
 import type { Event, RunChannel } from "./protocol.js";
@@ -15,7 +15,8 @@ export type Start = NonNullable<training.TrainingRunOptions["start"]>;
 
 export class LiveRun {
   running = false;
-  #timing = { steps: 0, ms: 0 };
+  /** steps timed, their milliseconds, and of those the milliseconds spent waiting for ONNX Runtime Web */
+  #timing = { steps: 0, ms: 0, onnxMs: 0 };
   #warm = false;
 
   constructor(
@@ -39,6 +40,7 @@ export class LiveRun {
       steps: run.config.steps,
       losses: fresh,
       stepsPerSecond: this.stepsPerSecond,
+      onnxShare: this.#timing.ms > 0 ? this.#timing.onnxMs / this.#timing.ms : NaN,
       backend: backendNow().backend,
       running: this.running,
       done: run.step >= run.config.steps,
@@ -54,6 +56,7 @@ export class LiveRun {
       const chunkStart = performance.now();
       do {
         const t0 = performance.now();
+        const before = onnx.onnxRuntimeWebCalls().ms;
         // as many steps as the stepper takes in one call (ONNX Runtime: several), not past the end
         const results = run.nextSteps(Math.min(run.chunk, run.config.steps - run.step));
         for (const { loss } of results) {
@@ -63,7 +66,11 @@ export class LiveRun {
           }
           fresh.push(loss);
         }
-        if (this.#warm) this.#timing = { steps: this.#timing.steps + results.length, ms: this.#timing.ms + (performance.now() - t0) };
+        if (this.#warm) {
+          const { steps, ms, onnxMs } = this.#timing;
+          const waited = onnx.onnxRuntimeWebCalls().ms - before;
+          this.#timing = { steps: steps + results.length, ms: ms + (performance.now() - t0), onnxMs: onnxMs + waited };
+        }
         this.#warm = true;
       } while (this.running && run.step < run.config.steps && performance.now() - chunkStart < 150);
       if (run.step >= run.config.steps) this.running = false;

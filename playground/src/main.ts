@@ -369,16 +369,20 @@ async function applySettings(): Promise<void> {
   await chart("tr-chart", lossChart([]));
 }
 
+/** ", N % in ONNX Runtime Web" when a run's steps ran there. */
+const share = (s: number) => (Number.isFinite(s) && s > 0 ? ` (${(100 * s).toFixed(0)} % of it waiting for ONNX Runtime Web)` : "");
+
 listeners.push((e) => {
   if (e.event !== "progress" || e.channel !== "points") return;
   losses.push(...e.losses);
-  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(1)} steps/s` : "";
+  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(1)} steps/s${share(e.onnxShare)}` : "";
   const loss = losses.length ? `loss ${fmt(losses[losses.length - 1]!)}` : "";
   $("tr-status").textContent =
     `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed} on ${BACKEND_TITLES[e.backend]}`;
   document.body.dataset.step = String(e.step);
   document.body.dataset.training = e.running ? "running" : e.done ? "done" : "paused";
   document.body.dataset.stepsPerSecond = String(e.stepsPerSecond);
+  document.body.dataset.onnxShare = String(e.onnxShare);
   if (!e.running || performance.now() - lastChart > 500) {
     lastChart = performance.now();
     void chart("tr-chart", lossChart(losses));
@@ -737,7 +741,7 @@ async function imageGrid(): Promise<void> {
 listeners.push((e) => {
   if (e.event !== "progress" || e.channel !== "images") return;
   imageLosses.push(...e.losses);
-  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(2)} steps/s` : "";
+  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(2)} steps/s${share(e.onnxShare)}` : "";
   const loss = imageLosses.length ? `loss ${fmt(imageLosses[imageLosses.length - 1]!)}` : "";
   $("it-status").textContent =
     `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed} on ${BACKEND_TITLES[e.backend]}`;

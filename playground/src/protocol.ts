@@ -128,6 +128,8 @@ export type Event =
       steps: number;
       losses: number[];
       stepsPerSecond: number;
+      /** the share of the timed steps' time spent waiting for ONNX Runtime Web (the rest: batches drawn in jax-js, the loop) */
+      onnxShare: number;
       backend: BackendName;
       running: boolean;
       done: boolean;

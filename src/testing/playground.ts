@@ -37,8 +37,8 @@ const TYPES: Record<string, string> = {
   ".mjs": "text/javascript",
 };
 
-/** A static file server for `root` with the COOP/COEP headers that make the page cross-origin isolated. */
-function serve(root: string): Promise<{ server: Server; url: string }> {
+/** A static file server for `root`, by default with the COOP/COEP headers that make the page cross-origin isolated. */
+export function serve(root: string, { isolated = true } = {}): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalizePath(decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname)).replace(/^[/\\]+/, "");
     const file = join(root, path || "index.html");
@@ -48,8 +48,7 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
     }
     res.writeHead(200, {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-      "cross-origin-opener-policy": "same-origin",
-      "cross-origin-embedder-policy": "require-corp",
+      ...(isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {}),
     });
     res.end(readFileSync(file));
   });
