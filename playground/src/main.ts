@@ -1,225 +1,34 @@
 /**
  * The playground page: controls, canvases and Vega charts. All computation happens in the worker
  * (worker.ts); the charts are the CLI's own Vega-Lite specs (src/plot/lines.ts, score-field.ts) rendered by vega.
+ * What the tabs share is in page.ts; the image training tab in image-tab.ts.
  */
 
-import { type Bounds, extentOf, lineChart, lossChart, scoreFieldChart } from "vdm/plot";
-import { parse, scale, View } from "vega";
-import type { TopLevelSpec } from "vega-lite";
-import { compile } from "vega-lite";
-import type { BackendInfo, BackendName, Event, Reply, Requests, TrainSettings } from "./protocol.js";
-
-// ---------------------------------------------------------------- worker plumbing
-
-const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-const listeners: ((e: Event) => void)[] = [];
-
-worker.onmessage = (e: MessageEvent<Reply | Event>) => {
-  const m = e.data;
-  if ("event" in m) return listeners.forEach((f) => f(m));
-  if (m.id === -1) return showError(m.error ?? "error");
-  const p = pending.get(m.id);
-  if (!p) return;
-  pending.delete(m.id);
-  if (m.error !== undefined) p.reject(new Error(m.error));
-  else p.resolve(m.result);
-};
-worker.onerror = (e) => showError(`worker: ${e.message}`);
-
-function request<K extends keyof Requests>(type: K, args: Requests[K]["args"]): Promise<Requests[K]["result"]> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    worker.postMessage({ id, type, args });
-  });
-}
-
-// ---------------------------------------------------------------- helpers
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const num = (id: string) => Number(($(id) as HTMLInputElement).value);
-const val = (id: string) => ($(id) as HTMLInputElement).value;
-
-function showError(message: string): void {
-  $("error").textContent = message;
-  console.warn(message);
-}
-
-/** Run `f`, showing its error instead of throwing. */
-async function guarded<T>(f: () => Promise<T>): Promise<T | undefined> {
-  try {
-    $("error").textContent = "";
-    return await f();
-  } catch (err) {
-    showError((err as Error).message);
-    return undefined;
-  }
-}
-
-/**
- * `run` as an input handler that never overlaps itself: events during a run coalesce into one more
- * run after it, so a slider dragged fast redraws at the pace the worker answers.
- */
-function throttled(run: () => Promise<void>): () => void {
-  let busy = false;
-  let again = false;
-  const go = async (): Promise<void> => {
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    await guarded(run);
-    busy = false;
-    if (again) {
-      again = false;
-      void go();
-    }
-  };
-  return () => void go();
-}
-
-const views = new Map<string, View>();
-/** Render a Vega-Lite spec into the element `id` (replacing what was there). */
-async function chart(id: string, spec: TopLevelSpec): Promise<void> {
-  views.get(id)?.finalize();
-  const el = $(id);
-  el.innerHTML = "";
-  const view = new View(parse(compile(spec).spec), { renderer: "svg", container: el, hover: false });
-  views.set(id, view);
-  await view.runAsync();
-}
-
-const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-
-/** A square around the points' extent (`extentOf`), centred, each side `margin` of the span beyond it; [−3, 3]² when no point is finite. */
-function boundsOf(points: ArrayLike<number>, margin = 0.08): Bounds {
-  const extent = extentOf(points);
-  if (!extent) return { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
-  const { xmin, xmax, ymin, ymax } = extent;
-  const span = Math.max(xmax - xmin, ymax - ymin, 1e-3);
-  const [cx, cy] = [(xmin + xmax) / 2, (ymin + ymax) / 2];
-  const h = span / 2 + margin * span;
-  return { xmin: cx - h, xmax: cx + h, ymin: cy - h, ymax: cy + h };
-}
-
-interface Layer {
-  points: ArrayLike<number>;
-  color?: string;
-  labels?: ArrayLike<number> | null;
-  size?: number;
-  alpha?: number;
-}
-
-/** Colour of the points a layer draws without labels or its own colour. */
-const POINT_COLOR = PALETTE[0]!;
-/** Colour of scatter paths and of the dot at each path's end. */
-const PATH_COLOR = "#d62728";
-
-/** d3's linear scale (vega's): round tick values over a domain. */
-const linearScale = scale("linear") as () => {
-  domain(d: number[]): { ticks(count: number): number[]; tickFormat(count: number): (v: number) => string };
-};
-
-/** Light grid lines at round values of both axes, labelled along the bottom and left edges (x = 0 and y = 0 darker). */
-function drawAxes(ctx: CanvasRenderingContext2D, bounds: Bounds, px: (x: number) => number, py: (y: number) => number): void {
-  const { width: W, height: H } = ctx.canvas;
-  ctx.font = "10px system-ui, sans-serif";
-  ctx.fillStyle = "#888";
-  ctx.lineWidth = 1;
-  for (const axis of ["x", "y"] as const) {
-    const s = linearScale().domain(axis === "x" ? [bounds.xmin, bounds.xmax] : [bounds.ymin, bounds.ymax]);
-    const label = s.tickFormat(6);
-    for (const v of s.ticks(6)) {
-      const at = Math.round(axis === "x" ? px(v) : py(v)) + 0.5;
-      ctx.strokeStyle = v === 0 ? "#ddd" : "#f2f2f2";
-      ctx.beginPath();
-      if (axis === "x") {
-        ctx.moveTo(at, 0);
-        ctx.lineTo(at, H);
-      } else {
-        ctx.moveTo(0, at);
-        ctx.lineTo(W, at);
-      }
-      ctx.stroke();
-      // labels clear of the edges and of the corner where the two rows of labels meet
-      if (axis === "x" ? at < 24 || at > W - 12 : at < 8 || at > H - 18) continue;
-      ctx.textAlign = axis === "x" ? "center" : "left";
-      ctx.textBaseline = axis === "x" ? "bottom" : "middle";
-      if (axis === "x") ctx.fillText(label(v), at, H - 2);
-      else ctx.fillText(label(v), 3, at);
-    }
-  }
-}
-
-/** Scatter plots of 2-D point layers on a canvas over labelled grid lines, with optional paths (each a list of [x, y]). */
-function scatter(canvas: HTMLCanvasElement, layers: Layer[], bounds: Bounds, paths: [number, number][][] = []): void {
-  const ctx = canvas.getContext("2d")!;
-  const { width: W, height: H } = canvas;
-  ctx.clearRect(0, 0, W, H);
-  const px = (x: number) => ((x - bounds.xmin) / (bounds.xmax - bounds.xmin)) * W;
-  const py = (y: number) => H - ((y - bounds.ymin) / (bounds.ymax - bounds.ymin)) * H;
-  drawAxes(ctx, bounds, px, py);
-  for (const layer of layers) {
-    const r = layer.size ?? 1.6;
-    ctx.globalAlpha = layer.alpha ?? 0.6;
-    for (let i = 0; i + 1 < layer.points.length; i += 2) {
-      ctx.fillStyle = layer.labels ? PALETTE[layer.labels[i / 2]! % PALETTE.length]! : (layer.color ?? POINT_COLOR);
-      ctx.beginPath();
-      ctx.arc(px(layer.points[i]!), py(layer.points[i + 1]!), r, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-  }
-  ctx.globalAlpha = 0.9;
-  ctx.strokeStyle = PATH_COLOR;
-  ctx.lineWidth = 1.2;
-  for (const path of paths) {
-    ctx.beginPath();
-    path.forEach(([x, y], k) => (k ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
-    ctx.stroke();
-    const last = path[path.length - 1];
-    if (last) {
-      ctx.fillStyle = PATH_COLOR;
-      ctx.beginPath();
-      ctx.arc(px(last[0]), py(last[1]), 3, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-  }
-  ctx.globalAlpha = 1;
-}
-
-/** One entry of a canvas's legend: what it is, in the colour the canvas draws it with (as a dot or a line). */
-interface LegendEntry {
-  label: string;
-  color: string;
-  shape?: "dot" | "line";
-}
-
-/** Fill the legend list `id` under a canvas with `entries`. */
-function legend(id: string, entries: LegendEntry[]): void {
-  $(id).replaceChildren(
-    ...entries.map(({ label, color, shape = "dot" }) => {
-      const item = document.createElement("li");
-      const swatch = document.createElement("span");
-      swatch.className = `swatch ${shape}`;
-      swatch.style.background = color;
-      item.append(swatch, label);
-      return item;
-    }),
-  );
-}
-
-/** Legend entries for points coloured by label (as `scatter` colours them): "<name> k" for each label present. */
-function labelEntries(labels: ArrayLike<number>, name: string): LegendEntry[] {
-  return [...new Set(Array.from(labels))]
-    .sort((a, b) => a - b)
-    .map((k) => ({ label: `${name} ${k}`, color: PALETTE[k % PALETTE.length]! }));
-}
-
-const fmt = (v: number, digits = 3) =>
-  Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits)) : String(v);
+import { type Bounds, lineChart, lossChart, scoreFieldChart } from "vdm/plot";
+import { imageLosses } from "./image-tab.js";
+import {
+  $,
+  BACKEND_TITLES,
+  boundsOf,
+  chart,
+  download,
+  drawGrid,
+  fmt,
+  guarded,
+  labelEntries,
+  legend,
+  listeners,
+  num,
+  PATH_COLOR,
+  POINT_COLOR,
+  request,
+  scatter,
+  share,
+  showError,
+  throttled,
+  val,
+} from "./page.js";
+import type { BackendInfo, BackendName, TrainSettings } from "./protocol.js";
 
 // ---------------------------------------------------------------- tabs
 
@@ -369,9 +178,6 @@ async function applySettings(): Promise<void> {
   await chart("tr-chart", lossChart([]));
 }
 
-/** ", N % in ONNX Runtime Web" when a run's steps ran there. */
-const share = (s: number) => (Number.isFinite(s) && s > 0 ? ` (${(100 * s).toFixed(0)} % of it waiting for ONNX Runtime Web)` : "");
-
 listeners.push((e) => {
   if (e.event !== "progress" || e.channel !== "points") return;
   losses.push(...e.losses);
@@ -405,17 +211,6 @@ $("tr-reset").addEventListener(
       await chart("tr-chart", lossChart([]));
     }),
 );
-
-function download(name: string, bytes: Uint8Array | string, type: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 $("tr-save").addEventListener(
   "click",
@@ -668,28 +463,6 @@ onTab.guidance = guidanceThrottled;
 
 // ---------------------------------------------------------------- images
 
-/** Draw n 28×28 grey images (pixels 0..255, row-major) as a square grid, 4× enlarged. */
-function drawGrid(canvas: HTMLCanvasElement, pixels: Float32Array, n: number): void {
-  const cols = Math.ceil(Math.sqrt(n));
-  const rows = Math.ceil(n / cols);
-  const scale = 4;
-  canvas.width = cols * 28 * scale;
-  canvas.height = rows * 28 * scale;
-  const ctx = canvas.getContext("2d")!;
-  const tile = ctx.createImageData(28, 28);
-  const off = new OffscreenCanvas(28, 28);
-  const octx = off.getContext("2d")!;
-  ctx.imageSmoothingEnabled = false;
-  for (let k = 0; k < n; k++) {
-    for (let p = 0; p < 784; p++) {
-      const v = Math.max(0, Math.min(255, Math.round(pixels[k * 784 + p]!)));
-      tile.data.set([v, v, v, 255], 4 * p);
-    }
-    octx.putImageData(tile, 0, 0);
-    ctx.drawImage(off, (k % cols) * 28 * scale, Math.floor(k / cols) * 28 * scale, 28 * scale, 28 * scale);
-  }
-}
-
 const CLASSES = ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
 $("im-class").innerHTML = [
   `<option value="-1">all (one per class in turn)</option>`,
@@ -715,104 +488,8 @@ $("im-run").addEventListener(
     }),
 );
 
-// ---------------------------------------------------------------- image training
-
-let imageLosses: number[] = [];
-let lastImageChart = 0;
-let lastGrid = 0;
-let gridBusy = false;
-
-/** A grid of 20 samples (two per class) from the image run's EMA weights. */
-async function imageGrid(): Promise<void> {
-  if (gridBusy) return;
-  gridBusy = true;
-  try {
-    const r = await request("imageSample", { n: 20, steps: num("it-sample-steps"), scale: 2, seed: 0 });
-    drawGrid($<HTMLCanvasElement>("it-canvas"), r.pixels, 20);
-    $("it-caption").textContent =
-      `samples at step ${r.step} (DPM-Solver++ 2M, ${num("it-sample-steps")} steps, w = 2; two per class, in class order) in ${fmt(r.ms / 1000, 2)} s`;
-    lastGrid = performance.now();
-    document.body.dataset.imageGridStep = String(r.step);
-  } finally {
-    gridBusy = false;
-  }
-}
-
-listeners.push((e) => {
-  if (e.event !== "progress" || e.channel !== "images") return;
-  imageLosses.push(...e.losses);
-  const speed = Number.isFinite(e.stepsPerSecond) ? `${e.stepsPerSecond.toFixed(2)} steps/s${share(e.onnxShare)}` : "";
-  const loss = imageLosses.length ? `loss ${fmt(imageLosses[imageLosses.length - 1]!)}` : "";
-  $("it-status").textContent =
-    `step ${e.step} / ${e.steps} ${e.running ? "(training)" : e.done ? "(done)" : "(paused)"}  ${loss}  ${speed} on ${BACKEND_TITLES[e.backend]}`;
-  Object.assign(document.body.dataset, { imageStep: String(e.step), imageTraining: e.running ? "running" : e.done ? "done" : "paused" });
-  document.body.dataset.imageStepsPerSecond = String(e.stepsPerSecond);
-  if (!e.running || performance.now() - lastImageChart > 1000) {
-    lastImageChart = performance.now();
-    void chart("it-chart", lossChart(imageLosses));
-  }
-  // a fresh grid every 30 s while training, and whenever it stops
-  if (e.step > 0 && (!e.running || performance.now() - lastGrid > 30_000)) void guarded(imageGrid);
-});
-
-$("it-new").addEventListener(
-  "click",
-  () =>
-    void guarded(async () => {
-      const r = await request("imageConfigure", {
-        base: num("it-base"),
-        multipliers: val("it-multipliers").split(",").map(Number),
-        attention: val("it-attention").trim() ? val("it-attention").split(",").map(Number) : [],
-        batch: num("it-batch"),
-        lr: num("it-lr"),
-        steps: num("it-steps"),
-        seed: num("it-seed"),
-      });
-      imageLosses = [];
-      $("it-config").textContent = r.config;
-      $("it-status").textContent =
-        `new run: ${r.parameters.toLocaleString()} parameters, ${r.images.toLocaleString()} training images, step 0`;
-      document.body.dataset.imageStep = "0";
-      await chart("it-chart", lossChart([]));
-    }),
-);
-$("it-start").addEventListener("click", () => void guarded(() => request("imageStart", {})));
-$("it-pause").addEventListener("click", () => void guarded(() => request("imagePause", {})));
-$("it-sample").addEventListener("click", () => void guarded(imageGrid));
-$("it-save").addEventListener(
-  "click",
-  () =>
-    void guarded(async () => {
-      const r = await request("imageSave", {});
-      download("config.json", r.config, "application/json");
-      await new Promise((res) => setTimeout(res, 300));
-      download("state.safetensors", r.state, "application/octet-stream");
-      $("it-status").textContent += `  — saved step ${r.step}`;
-    }),
-);
-$("it-load").addEventListener(
-  "change",
-  () =>
-    void guarded(async () => {
-      const files = [...($<HTMLInputElement>("it-load").files ?? [])];
-      const cfg = files.find((f) => f.name.endsWith(".json"));
-      const st = files.find((f) => f.name.endsWith(".safetensors"));
-      if (!cfg || !st) throw new Error("choose both files of a run folder: config.json and state.safetensors");
-      imageLosses = [];
-      const r = await request("imageLoad", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
-      $("it-config").textContent = r.config;
-      $("it-status").textContent = `loaded a run at step ${r.step}: train to continue it`;
-      document.body.dataset.imageLoaded = String(r.step);
-    }),
-);
-
 // ---------------------------------------------------------------- backend
 
-const BACKEND_TITLES: Record<BackendName, string> = {
-  wasm: "ONNX Runtime Web (wasm)",
-  webgpu: "ONNX Runtime Web (WebGPU)",
-  jax: "jax-js",
-};
 let backendInUse: BackendName = "jax";
 
 function showBackend(info: BackendInfo): void {
