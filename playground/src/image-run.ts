@@ -9,10 +9,12 @@
 import {
   buildProcess,
   cfgModel,
+  type Denoiser,
+  type DiffusionProcess,
   DpmSolverSampler,
   data,
   drawSamples,
-  io,
+  type Normalization,
   normalizationOf,
   Rng,
   type RunConfig,
@@ -26,7 +28,7 @@ import testLabelsUrl from "../../data/fashion-mnist/t10k-labels-idx1-ubyte.gz?ur
 import trainImagesUrl from "../../data/fashion-mnist/train-images-idx3-ubyte.gz?url";
 import trainLabelsUrl from "../../data/fashion-mnist/train-labels-idx1-ubyte.gz?url";
 import { fastDenoiser, stepper } from "./backend.js";
-import { LiveRun } from "./live-run.js";
+import { LiveRun, restoreUploaded } from "./live-run.js";
 import type { Event, ImageSettings, Reply, Requests } from "./protocol.js";
 
 type Handlers = {
@@ -64,10 +66,34 @@ function imageConfig(s: ImageSettings, set: { train: data.PointSet; test: data.P
   });
 }
 
+/**
+ * 28×28 images (pixels 0..255) of the classes `labels` from `den` with classifier-free guidance at
+ * `scale`, DPM-Solver++ 2M on `steps` levels from `seed`: the Images tab's and this tab's grids.
+ */
+export function guidedImages(
+  den: Denoiser,
+  process: DiffusionProcess,
+  normalization: Normalization,
+  labels: Int32Array,
+  { scale, steps, seed }: { scale: number; steps: number; seed: number },
+): Float32Array {
+  const guided = {
+    model: cfgModel(den.model),
+    params: { net: den.params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) },
+  };
+  return drawSamples(guided, process, {
+    normalization,
+    shape: [28, 28, 1],
+    n: labels.length,
+    rng: new Rng(seed),
+    sampler: new DpmSolverSampler(process, { steps }),
+  });
+}
+
 let live: LiveRun | null = null;
 let runs = 0;
 
-function startRun(config: RunConfig, set: data.PointSet, post: (e: Event) => void, start?: training.TrainingRunOptions["start"]) {
+function startRun(config: RunConfig, set: data.PointSet, post: (m: Event | Reply) => void, start?: training.TrainingRunOptions["start"]) {
   live?.close();
   live = new LiveRun(new training.TrainingRun(config, set, { makeStepper: stepper(), ...(start ? { start } : {}) }), "images", post);
   runs++;
@@ -104,10 +130,7 @@ export function imageHandlers(post: (m: Event | Reply) => void): Handlers {
     },
 
     imageStart() {
-      const run = requireRun();
-      if (run.running) return { started: false };
-      run.start().catch((err) => post({ id: -1, error: String((err as Error).message ?? err) }));
-      return { started: true };
+      return requireRun().launch();
     },
 
     imagePause() {
@@ -121,48 +144,26 @@ export function imageHandlers(post: (m: Event | Reply) => void): Handlers {
       const den = fastDenoiser("image-run", `${runs}:${run.step}`, () => trainedModel(run.config, run.state().ema).denoiser);
       const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
       const t0 = performance.now();
-      const pixels = drawSamples(
-        {
-          model: cfgModel(den.model),
-          params: { net: den.params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) },
-        },
-        process,
-        {
-          normalization: normalizationOf(run.config),
-          shape: [28, 28, 1],
-          n,
-          rng: new Rng(seed),
-          sampler: new DpmSolverSampler(process, { steps }),
-        },
-      );
+      const pixels = guidedImages(den, process, normalizationOf(run.config), labels, { scale, steps, seed });
       return { pixels, labels: Array.from(labels), step: run.step, ms: performance.now() - t0 };
     },
 
     imageSave() {
-      const { run } = requireRun();
-      return { config: `${JSON.stringify(run.config, null, 2)}\n`, state: io.encodeTrainingState(run.state()), step: run.step };
+      return requireRun().save();
     },
 
     async imageLoad({ config: text, state }) {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (err) {
-        throw new Error(`config.json is not JSON (${(err as Error).message})`);
-      }
-      const loaded = training.restoreRun(value, state, { source: "uploaded run" });
-      const c = loaded.config;
-      const shape = c.data.shape?.join("×");
-      if (c.model.kind !== "unet" || shape !== "28×28×1" || !loaded.state) {
-        tree.dispose(loaded.state ? [loaded.state.params, loaded.state.ema, loaded.state.adam] : loaded.denoiser.params);
-        throw new Error(
-          `the image tab keeps training U-Nets on 28×28×1 images from their training state; this run is ${c.model.kind} on ${shape ?? `${c.data.dim}-D points`}${loaded.state ? "" : " without a training state"}`,
-        );
-      }
+      const loaded = restoreUploaded(text, state, "uploaded run", ({ config: c, state: s }) => {
+        const shape = c.data.shape?.join("×");
+        return c.model.kind === "unet" && shape === "28×28×1" && s
+          ? null
+          : `the image tab keeps training U-Nets on 28×28×1 images from their training state; this run is ${c.model.kind} on ${shape ?? `${c.data.dim}-D points`}${s ? "" : " without a training state"}`;
+      });
+      const start = loaded.state!; // (refused above without one)
       const set = await bundled(); // (the loaded denoiser's params are the state's EMA: the run keeps them)
-      const run = startRun(c, set.train, post, loaded.state);
-      run.progress([...loaded.state.losses]);
-      return { step: run.run.step, config: JSON.stringify(c, null, 2) };
+      const run = startRun(loaded.config, set.train, post, start);
+      run.progress([...start.losses]);
+      return { step: run.run.step, config: JSON.stringify(loaded.config, null, 2) };
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 
 import { lossChart } from "vdm/plot";
-import { $, BACKEND_TITLES, chart, download, drawGrid, fmt, guarded, listeners, num, request, share, val } from "./page.js";
+import { $, BACKEND_TITLES, chart, chosenRun, downloadRun, drawGrid, fmt, guarded, listeners, num, request, share, val } from "./page.js";
 
 export let imageLosses: number[] = [];
 let lastImageChart = 0;
@@ -74,9 +74,7 @@ $("it-save").addEventListener(
   () =>
     void guarded(async () => {
       const r = await request("imageSave", {});
-      download("config.json", r.config, "application/json");
-      await new Promise((res) => setTimeout(res, 300));
-      download("state.safetensors", r.state, "application/octet-stream");
+      await downloadRun(r);
       $("it-status").textContent += `  — saved step ${r.step}`;
     }),
 );
@@ -84,12 +82,9 @@ $("it-load").addEventListener(
   "change",
   () =>
     void guarded(async () => {
-      const files = [...($<HTMLInputElement>("it-load").files ?? [])];
-      const cfg = files.find((f) => f.name.endsWith(".json"));
-      const st = files.find((f) => f.name.endsWith(".safetensors"));
-      if (!cfg || !st) throw new Error("choose both files of a run folder: config.json and state.safetensors");
+      const files = await chosenRun("it-load", "run");
       imageLosses = [];
-      const r = await request("imageLoad", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
+      const r = await request("imageLoad", files);
       $("it-config").textContent = r.config;
       $("it-status").textContent = `loaded a run at step ${r.step}: train to continue it`;
       document.body.dataset.imageLoaded = String(r.step);

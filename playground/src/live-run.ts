@@ -4,12 +4,12 @@
  * untimed), pause and resume. The 2-D Train tab and the image training tab each keep one.
  */
 
-import { onnx, type training } from "vdm/browser";
+import { io, onnx, training } from "vdm/browser";
 import { type Array, tree } from "vdm/jax";
 import { backendNow } from "./backend.js";
-import type { Event, RunChannel } from "./protocol.js";
+import type { Event, Reply, RunChannel } from "./protocol.js";
 
-type Post = (e: Event) => void;
+type Post = (m: Event | Reply) => void;
 /** A run's state, as a run starts from it. */
 export type Start = NonNullable<training.TrainingRunOptions["start"]>;
 
@@ -81,6 +81,19 @@ export class LiveRun {
     this.running = false;
   }
 
+  /** Start training unless it already runs; a failure (a non-finite loss) is posted as the page's error. */
+  launch(): { started: boolean } {
+    if (this.running) return { started: false };
+    this.start().catch((err) => this.post({ id: -1, error: String((err as Error).message ?? err) }));
+    return { started: true };
+  }
+
+  /** The run as the CLI's two files: config.json's text and state.safetensors' bytes, at its step. */
+  save(): { config: string; state: Uint8Array; step: number } {
+    const { run } = this;
+    return { config: `${JSON.stringify(run.config, null, 2)}\n`, state: io.encodeTrainingState(run.state()), step: run.step };
+  }
+
   /** Stop after the current chunk. */
   pause(): void {
     this.running = false;
@@ -103,4 +116,30 @@ export class LiveRun {
     this.running = false;
     this.run.close();
   }
+}
+
+/**
+ * A run from an uploaded config.json (`text`) and state.safetensors (`state`), named `source` in
+ * errors; `refuse` says why this tab cannot take it (null: it can), and a refused run's arrays are
+ * released before the error.
+ */
+export function restoreUploaded(
+  text: string,
+  state: Uint8Array,
+  source: string,
+  refuse: (loaded: training.LoadedRun) => string | null,
+): training.LoadedRun {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`config.json is not JSON (${(err as Error).message})`);
+  }
+  const loaded = training.restoreRun(value, state, { source });
+  const why = refuse(loaded);
+  if (why) {
+    tree.dispose(loaded.state ? [loaded.state.params, loaded.state.ema, loaded.state.adam] : loaded.denoiser.params);
+    throw new Error(why);
+  }
+  return loaded;
 }

@@ -11,7 +11,8 @@ import {
   BACKEND_TITLES,
   boundsOf,
   chart,
-  download,
+  chosenRun,
+  downloadRun,
   drawGrid,
   fmt,
   guarded,
@@ -217,9 +218,7 @@ $("tr-save").addEventListener(
   () =>
     void guarded(async () => {
       const r = await request("save", {});
-      download("config.json", r.config, "application/json");
-      await new Promise((res) => setTimeout(res, 300)); // browsers may drop a second download started at once
-      download("state.safetensors", r.state, "application/octet-stream");
+      await downloadRun(r);
       $("tr-status").textContent += `  — saved step ${r.step}`;
     }),
 );
@@ -228,11 +227,7 @@ $("tr-load").addEventListener(
   "change",
   () =>
     void guarded(async () => {
-      const files = [...($<HTMLInputElement>("tr-load").files ?? [])];
-      const cfg = files.find((f) => f.name.endsWith(".json"));
-      const st = files.find((f) => f.name.endsWith(".safetensors"));
-      if (!cfg || !st) throw new Error("choose both files of a checkpoint folder: config.json and state.safetensors");
-      const r = await request("load", { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) });
+      const r = await request("load", await chosenRun("tr-load", "checkpoint"));
       $("tr-config").textContent = r.config;
       const c = JSON.parse(r.config) as { data: { spec: string } };
       if (DATASETS.includes(c.data.spec) && c.data.spec !== "drawn" && val("data-spec") !== c.data.spec) {

@@ -226,7 +226,7 @@ export const fmt = (v: number, digits = 3) =>
 /** ", N % in ONNX Runtime Web" when a run's steps ran there. */
 export const share = (s: number) => (Number.isFinite(s) && s > 0 ? ` (${(100 * s).toFixed(0)} % of it waiting for ONNX Runtime Web)` : "");
 
-export function download(name: string, bytes: Uint8Array | string, type: string): void {
+function download(name: string, bytes: Uint8Array | string, type: string): void {
   const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
   const a = document.createElement("a");
   a.href = url;
@@ -235,6 +235,22 @@ export function download(name: string, bytes: Uint8Array | string, type: string)
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Download a run as the CLI's two files, config.json and state.safetensors. */
+export async function downloadRun(run: { config: string; state: Uint8Array }): Promise<void> {
+  download("config.json", run.config, "application/json");
+  await new Promise((res) => setTimeout(res, 300)); // browsers may drop a second download started at once
+  download("state.safetensors", run.state, "application/octet-stream");
+}
+
+/** The two files of a run folder chosen in the file input `id` (its `what` in the error when one is missing), read. */
+export async function chosenRun(id: string, what: string): Promise<{ config: string; state: Uint8Array }> {
+  const files = [...($<HTMLInputElement>(id).files ?? [])];
+  const cfg = files.find((f) => f.name.endsWith(".json"));
+  const st = files.find((f) => f.name.endsWith(".safetensors"));
+  if (!cfg || !st) throw new Error(`choose both files of a ${what} folder: config.json and state.safetensors`);
+  return { config: await cfg.text(), state: new Uint8Array(await st.arrayBuffer()) };
 }
 
 /** Draw n 28×28 grey images (pixels 0..255, row-major) as a square grid, 4× enlarged. */

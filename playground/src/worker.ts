@@ -37,14 +37,14 @@ import { type Array as JaxArray, numpy as np, tree } from "vdm/jax";
 import fashionConfig from "../../models/fashion-mnist/config.json";
 import fashionStateUrl from "../../models/fashion-mnist/state.safetensors?url";
 import { dropFast, fastDenoiser, stepper, tune, useBackend } from "./backend.js";
-import { imageHandlers, moveImageRun } from "./image-run.js";
-import { LiveRun, type Start } from "./live-run.js";
+import { guidedImages, imageHandlers, moveImageRun } from "./image-run.js";
+import { LiveRun, restoreUploaded, type Start } from "./live-run.js";
 import type { BackendName, Event, Reply, Request, Requests, TrainSettings } from "./protocol.js";
 
 const { builtinMixture, componentFractions, componentOf, sampleMixtureWithLabels, toyNames, toySplit } = dataSets;
 const { diffusionCost, qSample } = diffusion;
 const { energyDistance } = evaluation;
-const { encodeTrainingState, encodeWeights } = io;
+const { encodeWeights } = io;
 const { mixtureParams, oracleModel } = densities;
 const { AnnealedLangevinSampler, gammaOfSigma, geometricSigmas, LangevinSampler, samplerByName, samplerTable, veScore } = samplers;
 const { restoreRun, TrainingRun } = training;
@@ -215,9 +215,7 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
 
   start() {
     if (!live) throw new Error("configure first");
-    if (live.running) return { started: false };
-    live.start().catch((err) => post({ id: -1, error: String((err as Error).message ?? err) }));
-    return { started: true };
+    return live.launch();
   },
 
   pause() {
@@ -450,21 +448,10 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
 
   async images({ cls, scale, steps, n, seed }) {
     const { loaded, loadMs, denoiser } = await imageModel();
-    const { model, params } = denoiser;
     const labels = Int32Array.from({ length: n }, (_, i) => (cls >= 0 ? cls : i % 10));
-    const den = {
-      model: cfgModel(model),
-      params: { net: params, labels: np.array(labels, { dtype: np.int32 }), scale: np.array([scale]) },
-    };
     const t0 = performance.now();
     const before = onnx.onnxRuntimeWebCalls();
-    const pixels = drawSamples(den, loaded.process, {
-      normalization: loaded.normalization,
-      shape: [28, 28, 1],
-      n,
-      rng: new Rng(seed),
-      sampler: new DpmSolverSampler(loaded.process, { steps }),
-    });
+    const pixels = guidedImages(denoiser, loaded.process, loaded.normalization, labels, { scale, steps, seed });
     const ms = performance.now() - t0;
     const after = onnx.onnxRuntimeWebCalls();
     return {
@@ -481,29 +468,17 @@ const handlers: { [K in keyof Requests]: (args: Requests[K]["args"]) => Result<K
   ...imageHandlers(post),
 
   save() {
-    const run = live?.run;
-    if (run) {
-      const state = encodeTrainingState(run.state());
-      return { config: `${JSON.stringify(run.config, null, 2)}\n`, state, step: run.step };
-    }
+    if (live) return live.save();
     if (loadedWeights)
       return { config: `${JSON.stringify(loadedWeights.config, null, 2)}\n`, state: encodeWeights(loadedWeights.denoiser.params), step: 0 };
     throw new Error("nothing to save: train or load a model first");
   },
 
   load({ config: text, state }) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`config.json is not JSON (${(err as Error).message})`);
-    }
-    const loaded = restoreRun(value, state, { source: "uploaded checkpoint" });
+    const loaded = restoreUploaded(text, state, "uploaded checkpoint", ({ config: c }) =>
+      c.model.kind === "mlp" && c.data.dim === 2 ? null : "the playground trains and samples 2-D MLP models; this checkpoint is not one",
+    );
     const c = loaded.config;
-    if (c.model.kind !== "mlp" || c.data.dim !== 2) {
-      tree.dispose(loaded.state ? [loaded.state.params, loaded.state.ema, loaded.state.adam] : loaded.denoiser.params);
-      throw new Error("the playground trains and samples 2-D MLP models; this checkpoint is not one");
-    }
     closeRun();
     loadedWeights = null;
     config = c;
