@@ -2,7 +2,8 @@
  * `npm run bench`: our models against the same architectures in PyTorch and in JAX, on this machine.
  *
  *   node dist-bench/bench.js [--cases a,b] [--threads 1,2] [--runs N] [--soak-steps N]
- *                            [--backend auto|onnx|jax] [--peers torch,jax] [--smoke] [--json]
+ *                            [--backend auto|onnx|jax] [--spin auto|on|off] [--busy]
+ *                            [--peers torch,jax] [--smoke] [--json]
  *
  * A case is BASE_tN (BASE in cases.ts's `BASES`): every side at N threads (our jax-js engine and
  * ONNX Runtime sessions, torch.set_num_threads, XLA's thread pools), each side's process pinned
@@ -13,6 +14,8 @@
  * chooses (default auto: ONNX Runtime when onnxruntime-node loads). Peers: "torch" is PyTorch in
  * bench/.venv (`npm run bench:setup`) or else Debian's /usr/bin/python3 with python3-torch; "jax"
  * is JAX in bench/.venv. Parameter counts of every side must agree, or the comparison is refused.
+ * `--spin` sets whether our ONNX Runtime pool threads spin (default auto, the library's default).
+ * `--busy` runs every side of every case beside a process burning one core (a busy machine).
  * `--smoke` runs each case once (soaks for a few steps), to check that everything runs.
  *
  * `--json` prints {CASE: {ours_ms, peers: {NAME: ms}, fastest_peer, ratio (ours / fastest),
@@ -20,7 +23,7 @@
  * {ours, NAME…} (resident memory's least-squares slope after the first quarter of the steps).
  * VDM_BENCH_DIST (a folder under the repository root) replaces dist/ as the library our side loads.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -85,6 +88,8 @@ function parseArgs(argv: string[]) {
     json: false,
     smoke: false,
     backend: "auto",
+    spin: "auto",
+    busy: false,
     peers: ["torch", "jax"],
   };
   const list = (v: string | undefined) => (v ?? "").split(",").filter(Boolean);
@@ -92,6 +97,8 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === "--json") o.json = true;
     else if (a === "--smoke") o.smoke = true;
+    else if (a === "--busy") o.busy = true;
+    else if (a === "--spin") o.spin = argv[++i] ?? "";
     else if (a === "--cases") o.cases = list(argv[++i]);
     else if (a === "--threads") o.threads = list(argv[++i]).map(Number);
     else if (a === "--runs") o.runs = Number(argv[++i]);
@@ -100,7 +107,7 @@ function parseArgs(argv: string[]) {
     else if (a === "--peers") o.peers = list(argv[++i]);
     else
       throw new Error(
-        `unknown argument "${a}" (use --cases a,b --threads 1,2 --runs N --soak-steps N --backend auto|onnx|jax --peers torch,jax --smoke --json)`,
+        `unknown argument "${a}" (use --cases a,b --threads 1,2 --runs N --soak-steps N --backend auto|onnx|jax --spin auto|on|off --busy --peers torch,jax --smoke --json)`,
       );
   }
   if (!o.threads.length || !o.threads.every((t) => Number.isInteger(t) && t >= 1))
@@ -108,6 +115,7 @@ function parseArgs(argv: string[]) {
   if (!(Number.isInteger(o.runs) && o.runs >= 0)) throw new Error("--runs must be a whole number");
   if (!(Number.isInteger(o.soakSteps) && o.soakSteps >= 0)) throw new Error("--soak-steps must be a whole number");
   if (!["auto", "onnx", "jax"].includes(o.backend)) throw new Error(`--backend must be auto, onnx or jax, got "${o.backend}"`);
+  if (!["auto", "on", "off"].includes(o.spin)) throw new Error(`--spin must be auto, on or off, got "${o.spin}"`);
   for (const p of o.peers) if (p !== "torch" && p !== "jax") throw new Error(`unknown peer "${p}" (known: torch, jax)`);
   const names: string[] = [];
   const bases = o.cases.length ? o.cases : Object.keys(BASES);
@@ -149,7 +157,8 @@ function pinned(threads: number, command: string, args: string[]): [string, stri
 
 function runJson(threads: number, command: string, args: string[]): SideResult | string {
   const [cmd, argv] = pinned(threads, command, args);
-  const r = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26, env: process.env });
+  const env = { ...process.env, VDM_BENCH_SPIN: opts.spin };
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26, env });
   if (r.error) return r.error.message;
   if (r.status !== 0) return `exit ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`;
   try {
@@ -163,6 +172,11 @@ const opts = parseArgs(process.argv.slice(2));
 const { peers, missing } = findPeers(opts.peers);
 for (const m of missing) console.error(`peer missing — ${m}`);
 if (opts.threads.some((t) => t > cores)) console.error(`note: this machine has ${cores} cores; cases with more threads run unpinned`);
+
+// --busy: another process burning one core for the whole run (unpinned: the kernel places it)
+const burner = opts.busy ? spawn(process.execPath, ["-e", "for (;;);"], { stdio: "ignore" }) : null;
+burner?.unref(); // the run ends when the cases do; the exit handler stops it
+process.on("exit", () => burner?.kill());
 
 const table: Record<string, Row> = {};
 const versions: Record<string, string> = {};
@@ -243,6 +257,6 @@ if (opts.json) {
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  "));
   console.log(
-    `ours: ${backend}; ${Object.values(versions).join(", ") || "no peers"}; ${cores} cores; medians after warm-up; peak RSS per process (MB)`,
+    `ours: ${backend}, spin ${opts.spin}${opts.busy ? "; beside a process burning one core" : ""}; ${Object.values(versions).join(", ") || "no peers"}; ${cores} cores; medians after warm-up; peak RSS per process (MB)`,
   );
 }

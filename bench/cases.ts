@@ -12,7 +12,8 @@
  * the stepper takes in one call and report times per step. A soak case takes RUNS as its number of
  * steps and reports the slope of resident memory after its first quarter. The library is loaded
  * from dist/ (the package's build), or from the folder VDM_BENCH_DIST names, relative to the
- * repository root. Prints one JSON line {ms (median), times, params, peak_rss_mb, threads,
+ * repository root; VDM_BENCH_SPIN (auto, on or off; default auto) sets ONNX Runtime's spinning
+ * (`SessionOptions.spin`). Prints one JSON line {ms (median), times, params, peak_rss_mb, threads,
  * backend[, rss_slope_mb_per_1k_steps, rss_mb]}.
  */
 import { dirname, join } from "node:path";
@@ -111,6 +112,10 @@ async function main() {
   const backendName = backendArg as "auto" | "onnx" | "jax";
   if (!["auto", "onnx", "jax"].includes(backendName)) throw new Error(`backend must be auto, onnx or jax, got "${backendArg}"`);
   const onnx = chooseBackend(backendName).onnx;
+  const spinArg = process.env.VDM_BENCH_SPIN || "auto";
+  const spin = ({ auto: "auto", on: true, off: false } as const)[spinArg as "auto" | "on" | "off"];
+  if (spin === undefined) throw new Error(`VDM_BENCH_SPIN must be auto, on or off, got "${spinArg}"`);
+  const session = { threads, spin };
   await initEngine("wasm");
 
   /** A 2-D MLP run: the default model (3×128) at batch 256, the larger one (4×256) otherwise. */
@@ -139,7 +144,7 @@ async function main() {
     const shape = [config.batch, ...dataShape(config)];
     const batch = (x0: Array) =>
       batchOf(process, x0, rng.normal(shape), process.uniforms(rng, config.batch), np.zeros([config.batch], { dtype: np.int32 }));
-    const makeStepper = onnx ? onnxStepper({ threads }) : jaxStepper;
+    const makeStepper = onnx ? onnxStepper(session) : jaxStepper;
     const initial = { params, adam: adamInit(params), ema: tree.map((p: Array) => p.ref.add(0), params) as Params };
     const stepper = makeStepper(runObjective(config), config.adam, initial, batch(np.zeros(shape)));
     let k = 0;
@@ -161,7 +166,7 @@ async function main() {
   function denoiserFor(config: RunConfig) {
     const params = initParams(config, new Rng(0));
     const model = buildModel(config);
-    return { model: onnx ? onnxModel(model, params, { threads }) : model, params };
+    return { model: onnx ? onnxModel(model, params, session) : model, params };
   }
 
   function unetForward(batch: number): Case {
@@ -239,6 +244,7 @@ async function main() {
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     threads,
     backend: onnx ? "onnx" : "jax",
+    spin: spinArg,
     ...extra,
   };
   console.log(JSON.stringify(result));

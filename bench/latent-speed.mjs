@@ -18,7 +18,7 @@ const { guidedDenoiser } = await import(`${dist}cli/guidance.js`);
 
 const n = 64;
 const models = positionals.map((model) => {
-  const r = resolveModel({ model, data: "", schedule: "", timesteps: undefined, backend: "onnx", "onnx-threads": Number(values.threads), "onnx-no-spin": false });
+  const r = resolveModel({ model, data: "", schedule: "", timesteps: undefined, backend: "onnx", "onnx-threads": Number(values.threads), "onnx-spin": "auto" });
   // classifier-free guidance at w, classes 0..9 in turn (the default use of a conditional model)
   const classes = Int32Array.from({ length: n }, (_, i) => i % 10);
   const sampler = defaultSampler(r.process);

@@ -6,7 +6,7 @@ fallback, Debian's /usr/bin/python3 with python3-torch. Prints one JSON line (pe
 """
 import math
 
-from peer_common import dpm_coefficients, mlp_shape, parse, report
+from peer_common import RECIPE, dpm_coefficients, epochs, fmnist_train, mlp_shape, parse, recipe_scalars, report
 
 KIND, SIZE, THREADS, RUNS, WARMUP = parse()  # sets the thread environment before torch loads
 
@@ -89,10 +89,12 @@ class Attention(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, cin=1, base=32, multipliers=(1, 2, 2), attention=(2,), heads=1, groups=8, temb=64):
+    def __init__(self, cin=1, base=32, multipliers=(1, 2, 2), attention=(2,), heads=1, groups=8, temb=64, classes=0):
         super().__init__()
         E = 4 * base
         self.temb = temb
+        # a conditional model's label embedding (last row: "no label"), added to the time embedding
+        self.label = nn.Parameter(torch.randn(classes + 1, E) * 0.1) if classes else None
         self.embed = nn.Sequential(nn.Linear(temb, E), nn.SiLU(), nn.Linear(E, E))
         self.input = nn.Conv2d(cin, base, 3, padding=1)
         self.down, self.down_attn = nn.ModuleList(), nn.ModuleList()
@@ -114,8 +116,9 @@ class UNet(nn.Module):
         self.out_norm = nn.GroupNorm(groups, c)
         self.out = nn.Conv2d(c, cin, 3, padding=1)
 
-    def forward(self, x, t):
-        e = F.silu(self.embed(time_embedding(t, self.temb)))
+    def forward(self, x, t, labels=None):
+        e = self.embed(time_embedding(t, self.temb))
+        e = F.silu(e + self.label[labels] if labels is not None else e)
         h = self.input(x)
         skips = []
         L = len(self.down)
@@ -147,23 +150,51 @@ def gamma_log_snr_linear(t):
     return -13.3 + 18.3 * t  # γ_min + (γ_max − γ_min) t
 
 
-def train_step(model, opt, ema, shape, gamma_of):
+def train_step(model, opt, ema, x0, gamma_of, labels=None, decay=0.999):
     """One step of the simple ε loss as our trainer takes it: gradient clipped at global norm 1, Adam, EMA."""
-    x0 = torch.randn(shape)
+    shape = x0.shape
     eps = torch.randn(shape)
     t = torch.rand(shape[0])
     g = gamma_of(t).reshape(-1, *([1] * (len(shape) - 1)))
     xt = torch.sqrt(torch.sigmoid(-g)) * x0 + torch.sqrt(torch.sigmoid(g)) * eps
-    loss = ((model(xt, t) - eps) ** 2).flatten(1).mean(1).mean()
+    loss = ((model(xt, t, *([labels] if labels is not None else [])) - eps) ** 2).flatten(1).mean(1).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     with torch.no_grad():
         params = list(model.parameters())
-        torch._foreach_mul_(ema, 0.999)
-        torch._foreach_add_(ema, params, alpha=0.001)
+        torch._foreach_mul_(ema, decay)
+        torch._foreach_add_(ema, params, alpha=1 - decay)
     return loss.item()
+
+
+def recipe(steps):
+    """The recipe's training (peer_common.RECIPE) on the real images: conditional U-Net, labels
+    dropped to "no label", warm-up and cosine decay, clipping, Adam, EMA; then the state saved."""
+    import os
+    import tempfile
+
+    import numpy
+
+    images, labels = fmnist_train()
+    images, labels = torch.from_numpy(images)[:, None], torch.from_numpy(labels)
+    model = UNet(classes=RECIPE["classes"])
+    opt, ema = adam_and_ema(model)
+    batches = epochs(len(labels), RECIPE["batch"], numpy.random.default_rng(0))
+
+    def run():
+        for k in range(steps):
+            lr, decay = recipe_scalars(k, steps)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            idx = torch.from_numpy(next(batches))
+            y = torch.where(torch.rand(len(idx)) < RECIPE["dropout"], RECIPE["classes"], labels[idx])
+            train_step(model, opt, ema, images[idx], gamma_log_snr_linear, y, decay)
+        with tempfile.TemporaryDirectory() as d:
+            torch.save({"params": model.state_dict(), "ema": ema, "adam": opt.state_dict()}, os.path.join(d, "state.pt"))
+
+    return model, run
 
 
 def ancestral_sample(model, n, dim, T):
@@ -207,14 +238,14 @@ def case():
         hidden, layers = mlp_shape(SIZE)
         model = Mlp(2, hidden, layers, 32)
         opt, ema = adam_and_ema(model)
-        return model, lambda: train_step(model, opt, ema, (SIZE, 2), gamma_cosine)
+        return model, lambda: train_step(model, opt, ema, torch.randn(SIZE, 2), gamma_cosine)
     if KIND == "sample_2d":
         model = Mlp(2, *mlp_shape(256), 32)
         return model, lambda: ancestral_sample(model, SIZE, 2, 1000)
     if KIND in ("unet_step", "soak_unet"):
         model = UNet()
         opt, ema = adam_and_ema(model)
-        return model, lambda: train_step(model, opt, ema, (SIZE, 1, 28, 28), gamma_log_snr_linear)
+        return model, lambda: train_step(model, opt, ema, torch.randn(SIZE, 1, 28, 28), gamma_log_snr_linear)
     if KIND == "unet_forward":
         model = UNet()
 
@@ -226,6 +257,8 @@ def case():
     if KIND == "sample_fmnist":
         model = UNet()
         return model, lambda: dpm_sample(model, (SIZE, 1, 28, 28)).sum().item()
+    if KIND == "recipe_fmnist":
+        return recipe(SIZE)
     raise SystemExit(f"no PyTorch case {KIND!r}")
 
 

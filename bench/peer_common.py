@@ -7,6 +7,7 @@ taskset). Run as `PYTHON bench/peer[_jax].py CASE RUNS WARMUP`; a soak case take
 number of steps. Prints {"ms", "times", "params", "peak_rss_mb", "threads", "version"} and, for a
 soak, "rss_slope_mb_per_1k_steps" and "rss_mb" (the samples).
 """
+import gzip
 import json
 import math
 import os
@@ -27,6 +28,8 @@ BASES = {
     "sample_fmnist_n64": ("sample_fmnist", 64),  # DPM-Solver++ 2M, 20 steps, default U-Net
     "soak_2d_b256": ("soak_2d", 256),
     "soak_unet_b32": ("soak_unet", 32),
+    # run by bench/recipe.ts only: the Fashion-MNIST recipe's training, 500 steps on the real images
+    "recipe_fmnist_s500": ("recipe_fmnist", 500),
 }
 
 
@@ -122,3 +125,47 @@ def dpm_coefficients(N):
             b, c = b + w, -w
         out.append((i / N, gammas[i], a, b, c))
     return out
+
+
+# ---- the Fashion-MNIST recipe (docs/images.md), as `vdm train --data fashion-mnist --conditional
+# --lr-decay cosine --ema-decay 0.9995 --steps N --no-report` trains it ----------------------------
+
+#: batch, classes, label dropout to "no label" (index CLASSES), peak learning rate, its cosine floor, EMA decay
+RECIPE = {"batch": 32, "classes": 10, "dropout": 0.15, "lr": 1e-3, "final": 0.1, "ema": 0.9995}
+DEBIAN_FMNIST = "/usr/share/datasets/fashion-mnist"
+BUNDLED_FMNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "fashion-mnist")
+
+
+def fmnist_train():
+    """The training images as float32 [N, 28, 28] in [−1, 1] and their labels, from the folder
+    `vdm train` reads by default (Debian's full set when installed, else the bundled subset)."""
+    folder = DEBIAN_FMNIST if os.path.isdir(DEBIAN_FMNIST) else BUNDLED_FMNIST
+
+    def idx(name, offset):
+        path = os.path.join(folder, name)
+        opener = gzip.open if os.path.exists(path + ".gz") else open
+        with opener(path + ".gz" if opener is gzip.open else path, "rb") as f:
+            return f.read()[offset:]
+
+    import numpy
+
+    images = numpy.frombuffer(idx("train-images-idx3-ubyte", 16), dtype=numpy.uint8).reshape(-1, 28, 28)
+    labels = numpy.frombuffer(idx("train-labels-idx1-ubyte", 8), dtype=numpy.uint8).astype(numpy.int64)
+    return images.astype(numpy.float32) / 127.5 - 1, labels
+
+
+def recipe_scalars(k, steps):
+    """(learning rate, EMA decay) of step k (0-based) of a run of `steps`, as src/train/adam.ts's
+    stepScalars: warm-up over min(200, ⌈steps/20⌉) steps, cosine decay to RECIPE["final"]·lr, EMA warm-up."""
+    warmup = min(200, math.ceil(steps / 20))
+    f = RECIPE["final"]
+    lr = RECIPE["lr"] * min(1, (k + 1) / warmup) * (f + (1 - f) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
+    return lr, min(RECIPE["ema"], (1 + k) / (10 + k))
+
+
+def epochs(n, batch, rng):
+    """Batches of indices: a fresh permutation of the n examples per epoch."""
+    while True:
+        order = rng.permutation(n)
+        for i in range(0, n - batch + 1, batch):
+            yield order[i : i + batch]

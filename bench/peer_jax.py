@@ -9,11 +9,12 @@ Run by bench/bench.ts as `bench/.venv/bin/python bench/peer_jax.py CASE RUNS WAR
 bench:setup` makes the environment); threads through XLA_FLAGS (peer_common.parse) and the
 taskset the bench runs it under. Prints one JSON line (peer_common.report).
 """
+import functools
 import math
 
 import numpy as onp
 
-from peer_common import dpm_coefficients, mlp_shape, parse, report
+from peer_common import RECIPE, dpm_coefficients, epochs, fmnist_train, mlp_shape, parse, recipe_scalars, report
 
 KIND, SIZE, THREADS, RUNS, WARMUP = parse()  # sets XLA_FLAGS before jax loads
 
@@ -115,10 +116,12 @@ def attn_apply(h, p, heads=1):
     return h + affine(o, p["out"]).reshape(B, H, W, C)
 
 
-def unet_init(key, cin=1):
+def unet_init(key, cin=1, classes=0):
     E = 4 * BASE
-    ks = iter(jax.random.split(key, 32))
+    ks = iter(jax.random.split(key, 33))
     p = {"embed": [dense(next(ks), TEMB, E), dense(next(ks), E, E)], "input": conv_init(next(ks), cin, BASE), "down": [], "up": []}
+    if classes:  # a conditional model's label embedding (last row: "no label"), added to the time embedding
+        p["label"] = jax.random.normal(next(ks), (classes + 1, E)) * 0.1
     c = BASE
     for l, m in enumerate(MULTS):
         C = BASE * m
@@ -140,8 +143,9 @@ def level_apply(h, e, p):
     return attn_apply(h, p["attn"]) if "attn" in p else h
 
 
-def unet_apply(p, x, t):
-    e = jax.nn.silu(affine(jax.nn.silu(affine(time_embedding(t, TEMB), p["embed"][0])), p["embed"][1]))
+def unet_apply(p, x, t, labels=None):
+    e = affine(jax.nn.silu(affine(time_embedding(t, TEMB), p["embed"][0])), p["embed"][1])
+    e = jax.nn.silu(e + p["label"][labels] if labels is not None else e)
     h = conv3x3(x, p["input"])
     skips = []
     L = len(MULTS)
@@ -174,30 +178,77 @@ def gamma_log_snr_linear(t):
     return -13.3 + 18.3 * t
 
 
-def make_step(apply, shape, gamma_of, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, clip=1.0, decay=0.999):
-    def loss_fn(params, key):
-        k0, k1, k2 = jax.random.split(key, 3)
-        x0, noise = jax.random.normal(k0, shape), jax.random.normal(k1, shape)
-        t = jax.random.uniform(k2, (shape[0],))
-        g = gamma_of(t).reshape(-1, *([1] * (len(shape) - 1)))
-        xt = jnp.sqrt(jax.nn.sigmoid(-g)) * x0 + jnp.sqrt(jax.nn.sigmoid(g)) * noise
-        return ((apply(params, xt, t) - noise) ** 2).reshape(shape[0], -1).mean(1).mean()
+def adam_ema(state, grads, lr, decay, b1=0.9, b2=0.999, eps=1e-8, clip=1.0):
+    """Clipping at global norm `clip`, one Adam step at `lr` and the EMA at `decay`: the new state."""
+    params, m, v, ema, k = state
+    norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree.leaves(grads)))
+    scale = jnp.minimum(1.0, clip / (norm + 1e-12))
+    grads = jax.tree.map(lambda g: g * scale, grads)
+    k = k + 1
+    m = jax.tree.map(lambda mi, g: b1 * mi + (1 - b1) * g, m, grads)
+    v = jax.tree.map(lambda vi, g: b2 * vi + (1 - b2) * g * g, v, grads)
+    c1, c2 = 1 - b1**k, 1 - b2**k
+    params = jax.tree.map(lambda p, mi, vi: p - lr * (mi / c1) / (jnp.sqrt(vi / c2) + eps), params, m, v)
+    ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, params)
+    return params, m, v, ema, k
+
+
+def eps_loss(apply, params, key, x0, gamma_of, *labels):
+    """The simple ε loss at t ~ U(0, 1), noise drawn from `key`."""
+    k1, k2 = jax.random.split(key)
+    noise = jax.random.normal(k1, x0.shape)
+    t = jax.random.uniform(k2, (x0.shape[0],))
+    g = gamma_of(t).reshape(-1, *([1] * (x0.ndim - 1)))
+    xt = jnp.sqrt(jax.nn.sigmoid(-g)) * x0 + jnp.sqrt(jax.nn.sigmoid(g)) * noise
+    return ((apply(params, xt, t, *labels) - noise) ** 2).reshape(x0.shape[0], -1).mean(1).mean()
+
+
+def make_step(apply, shape, gamma_of, lr=1e-3, decay=0.999):
+    """A step on a batch drawn inside (x_0 ~ N(0, I)), state donated."""
 
     def step(state, key):
-        params, m, v, ema, k = state
-        loss, grads = jax.value_and_grad(loss_fn)(params, key)
-        norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree.leaves(grads)))
-        scale = jnp.minimum(1.0, clip / (norm + 1e-12))
-        grads = jax.tree.map(lambda g: g * scale, grads)
-        k = k + 1
-        m = jax.tree.map(lambda mi, g: b1 * mi + (1 - b1) * g, m, grads)
-        v = jax.tree.map(lambda vi, g: b2 * vi + (1 - b2) * g * g, v, grads)
-        c1, c2 = 1 - b1 ** k, 1 - b2 ** k
-        params = jax.tree.map(lambda p, mi, vi: p - lr * (mi / c1) / (jnp.sqrt(vi / c2) + eps), params, m, v)
-        ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, params)
-        return (params, m, v, ema, k), loss
+        k0, k1 = jax.random.split(key)
+        loss, grads = jax.value_and_grad(lambda p: eps_loss(apply, p, k1, jax.random.normal(k0, shape), gamma_of))(state[0])
+        return adam_ema(state, grads, lr, decay), loss
 
     return jax.jit(step, donate_argnums=(0,))
+
+
+def fresh_state(params):
+    zeros = lambda: jax.tree.map(jnp.zeros_like, params)  # noqa: E731
+    return (params, zeros(), zeros(), jax.tree.map(jnp.copy, params), jnp.zeros((), jnp.float32))
+
+
+def recipe(steps):
+    """The recipe's training (peer_common.RECIPE) on the real images: conditional U-Net, labels
+    dropped to "no label", warm-up and cosine decay, clipping, Adam, EMA; then the state saved."""
+    import os
+    import tempfile
+
+    images, labels = fmnist_train()
+    images = images[..., None]
+    params = unet_init(jax.random.key(0), classes=RECIPE["classes"])
+
+    @functools.partial(jax.jit, donate_argnums=(0,))
+    def step(state, key, x0, y, lr, decay):
+        k0, k1 = jax.random.split(key)
+        y = jnp.where(jax.random.uniform(k0, y.shape) < RECIPE["dropout"], RECIPE["classes"], y)
+        loss, grads = jax.value_and_grad(lambda p: eps_loss(unet_apply, p, k1, x0, gamma_log_snr_linear, y))(state[0])
+        return adam_ema(state, grads, lr, decay), loss
+
+    batches = epochs(len(labels), RECIPE["batch"], onp.random.default_rng(0))
+    box = [fresh_state(params)]
+
+    def run(key):
+        for k in range(steps):
+            key, sub = jax.random.split(key)
+            idx = next(batches)
+            box[0], loss = step(box[0], sub, images[idx], labels[idx].astype(onp.int32), *recipe_scalars(k, steps))
+        float(loss)
+        with tempfile.TemporaryDirectory() as d:
+            onp.savez(os.path.join(d, "state.npz"), *[onp.asarray(a) for a in jax.tree.leaves(box[0])])
+
+    return params, keyed_run(run, 5)
 
 
 def keyed_run(f, seed):
@@ -212,8 +263,7 @@ def keyed_run(f, seed):
 
 
 def trainer(params, apply, shape, gamma_of):
-    zeros = lambda: jax.tree.map(jnp.zeros_like, params)  # noqa: E731
-    state = [(params, zeros(), zeros(), jax.tree.map(jnp.copy, params), jnp.zeros((), jnp.float32))]
+    state = [fresh_state(params)]
     step = make_step(apply, shape, gamma_of)
 
     def run(key):
@@ -298,6 +348,8 @@ def case():
     if KIND == "sample_fmnist":
         params = unet_init(key)
         return params, dpm(params, (SIZE, 28, 28, 1))
+    if KIND == "recipe_fmnist":
+        return recipe(SIZE)
     raise SystemExit(f"no JAX case {KIND!r}")
 
 

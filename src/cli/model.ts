@@ -95,13 +95,17 @@ export const backendFlags = defineFlags("Backend", {
     help: "ONNX Runtime's intra-op threads (the default is this machine's core count)",
     parse: int({ min: 1 }),
   },
-  "onnx-no-spin": {
-    type: "boolean",
-    help: "idle ONNX Runtime threads sleep instead of spinning while they wait for work (for a machine busy with other jobs, where spinning threads slow the working ones)",
+  "onnx-spin": {
+    default: "auto",
+    value: "auto|on|off",
+    help: "whether idle ONNX Runtime threads spin while they wait for work: auto spins while this process's cores have room for its threads and sleeps while other jobs need them, measured every 10 s (spinning is faster on a quiet machine, and halves the speed on a busy one)",
+    parse: oneOf("auto", "on", "off"),
   },
 });
 
 type BackendFlags = FlagValues<typeof backendFlags.specs>;
+
+const spinChoice = { auto: "auto", on: true, off: false } as const;
 
 export interface Backend {
   onnx: boolean;
@@ -135,7 +139,7 @@ export function parseBackend(flags: Partial<BackendFlags>): Backend {
   }
   return {
     onnx: choice.onnx,
-    session: { threads: flags["onnx-threads"] ?? Number(threads.default), spin: !flags["onnx-no-spin"] },
+    session: { threads: flags["onnx-threads"] ?? Number(threads.default), spin: spinChoice[flags["onnx-spin"] ?? "auto"] },
   };
 }
 

@@ -9,6 +9,7 @@
 
 import { ConfigError, UnsupportedError } from "../errors.js";
 import { onnxRuntimeFix, onnxRuntimeLoads } from "./available.js";
+import { spinFor } from "./spin.js";
 import { type HostTensor, SessionCore, type SessionOptions } from "./tensor.js";
 
 /** What we use of onnxruntime-node (an optional dependency: its types may be absent). */
@@ -45,20 +46,42 @@ function onnxRuntime(): Ort {
   return ort;
 }
 
-/** A session of onnxruntime-node (Node's twin of ./session.browser.ts). */
+/**
+ * A session of onnxruntime-node (Node's twin of ./session.browser.ts). Before each run with more than
+ * one thread it asks `spin` (`SessionOptions.spin`) whether idle pool threads should spin, and remakes
+ * the native session when the answer changes (held inputs are kept).
+ */
 export class OnnxSession extends SessionCore {
   readonly #ort = onnxRuntime();
-  readonly #session = new this.#ort.NativeSession();
+  #session: NativeSession | null = null;
   /** inputs kept between runs (a training state), by input name */
   readonly #held: Record<string, OrtTensor> = {};
   #closed = false;
+  readonly #model: Uint8Array;
+  readonly #threads: number;
+  readonly #wantSpin: () => boolean;
+  /** whether the pool threads of the current native session spin */
+  #spinning = false;
 
   /** Load `model` (ONNX bytes). */
-  constructor(model: Uint8Array, { threads = 1, spin = true }: SessionOptions = {}) {
+  constructor(model: Uint8Array, { threads = 1, spin = "auto" }: SessionOptions = {}) {
     super();
+    [this.#model, this.#threads] = [model, threads];
+    this.#wantSpin = typeof spin === "function" ? spin : () => spinFor(spin, threads);
+    this.#load(this.#wantSpin());
+  }
+
+  /** Whether idle pool threads spin in this session now. */
+  get spinning(): boolean {
+    return this.#spinning;
+  }
+
+  /** The model as a native session whose idle pool threads spin or sleep (replacing the current one). */
+  #load(spin: boolean): void {
+    const session = new this.#ort.NativeSession();
     this.#native(() =>
-      this.#session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-        intraOpNumThreads: threads,
+      session.loadModel(this.#model.buffer, this.#model.byteOffset, this.#model.byteLength, {
+        intraOpNumThreads: this.#threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: "all",
         // measured: the default memory pattern planner pre-allocated ~700 MB more for a U-Net training step
@@ -66,6 +89,8 @@ export class OnnxSession extends SessionCore {
         extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
       }),
     );
+    this.#session?.dispose();
+    [this.#session, this.#spinning] = [session, spin];
   }
 
   /** `f()`, with ONNX Runtime's errors named as such. */
@@ -84,11 +109,12 @@ export class OnnxSession extends SessionCore {
   }
 
   override runOutputs(feeds: Record<string, HostTensor>, outputs: string[], carry: Record<string, string> = {}): HostTensor[] {
+    if (this.#threads > 1 && this.#wantSpin() !== this.#spinning) this.#load(!this.#spinning);
     const fetches = Object.fromEntries([...outputs, ...Object.keys(carry)].map((name) => [name, null]));
     const out = this.#native(() => {
       const all: Record<string, OrtTensor> = { ...this.#held };
       for (const [name, t] of Object.entries(feeds)) all[name] = this.#tensor(t);
-      return this.#session.run(all, fetches, {});
+      return this.#session!.run(all, fetches, {});
     });
     for (const [o, i] of Object.entries(carry)) this.#held[i] = out[o]!;
     return outputs.map((name) => host(out[name]!));
@@ -104,7 +130,7 @@ export class OnnxSession extends SessionCore {
 
   override close(): void {
     if (this.#closed) return;
-    this.#session.dispose();
+    this.#session!.dispose();
     this.#closed = true;
   }
 }

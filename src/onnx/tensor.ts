@@ -28,13 +28,15 @@ export interface SessionOptions {
   /** ONNX Runtime's intra-op threads (default 1, as jax-js on wasm); in a browser the connection's (`useOnnxRuntimeWeb`) */
   threads?: number;
   /**
-   * With more than one thread, idle pool threads wait for work by spinning (default true, ONNX
-   * Runtime's own default and OpenMP's habit): measured on 2 quiet cores, a U-Net training step at
-   * 2 threads took 0.81× the time without, the default 2-D step 0.73×. On a machine busy with other
-   * work the spinning threads take the cores the working ones need (0.5× the speed there): pass false.
-   * Node only.
+   * With more than one thread, whether idle pool threads wait for work by spinning. Measured on 2
+   * cores: quiet, a U-Net training step at 2 threads took 0.81× the time with spinning, the default
+   * 2-D step 0.73×; with other work on the machine, spinning threads take the cores the working ones
+   * need (0.5× the speed there). "auto" (the default) spins while this process's cores have room for
+   * its threads, measured from the kernel's counters when the session is made and again every 10 s
+   * of runs (`spinFor` in src/onnx/spin.ts). A function is asked before every run; when its answer
+   * changes, the session is remade with the new setting (held inputs are kept). Node only.
    */
-  spin?: boolean;
+  spin?: boolean | "auto" | (() => boolean);
 }
 
 /** What a session does, on either ONNX Runtime: the twins of `#onnx/session` extend it. */
