@@ -1,4 +1,5 @@
 /** What a sampler or the ELBO needs from a denoiser: a pure function of (params, x_t, t, γ_t). */
+import { filled } from "../engine/index.js";
 import { type Array, type JsTree, jit, numpy as np, tree } from "../engine/jax.js";
 import { UnsupportedError } from "../errors.js";
 import type { Target } from "./parameterization.js";
@@ -18,7 +19,14 @@ export interface Model<P extends JsTree<Array> = JsTree<Array>> {
    */
   readonly host?: HostPredictor;
   /**
-   * The prediction for x_t ([B, ...]) at times t ([B], in [0, 1]) with γ_t ([B]), conditioned on
+   * Set when `apply` also takes t of shape [1]: one time for the whole batch, its time path (the
+   * embedding of t and its projections) computed once instead of once per example. Samplers, whose
+   * batch shares a level, then pass t so (`timesFor`). Measured: 1,024-point ancestral sampling of the
+   * 2-D MLP in ONNX Runtime took 0.5–0.65× the time.
+   */
+  readonly sharedTime?: boolean;
+  /**
+   * The prediction for x_t ([B, ...]) at times t ([B], or [1] when `sharedTime`; in [0, 1]) with γ_t ([B]), conditioned on
    * `labels` ([B] int32) when the model is conditional (absent: unconditional). Networks usually
    * read t, analytic models α and σ from γ. Consumes every argument (params included: pass
    * `tree.ref(params)` to keep them).
@@ -51,6 +59,11 @@ export type CompiledStep<F extends (...args: any[]) => JsTree<Array>> = ((...arg
   /** Release what the compiled step holds (its compiled graphs and sessions). */
   dispose(): void;
 };
+
+/** The time input of `model` for a batch of n at one time t: [1] when the model takes a shared time, else [n]. */
+export function timesFor(model: Model, n: number, t: number): Array {
+  return filled(model.sharedTime ? 1 : n, t);
+}
 
 type HostCall = { host: HostPredictor; args: Array[] };
 /**

@@ -143,6 +143,8 @@ export function mlpModel(config: MlpConfig, target: Target): Model<MlpParams> {
   return {
     target,
     classes: config.classes ?? 0,
+    // t [1]: the embedding e and its projections A_l e are one row, broadcast over the batch's rows
+    sharedTime: true,
     apply(params, xt, t, gamma, labels) {
       // images [B, rows, cols, channels] go through the MLP as flat vectors [B, D] and come back in their shape
       const shape = xt.shape;

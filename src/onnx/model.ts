@@ -67,7 +67,9 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
         sessions.set(key, session);
       }
       const B = xt.shape[0]!;
-      const feeds: Record<string, HostTensor> = { x: toHost(xt), t: toHost(t), gamma: toHost(gamma) };
+      // the network is exported for t [B]: a shared time (`Model.sharedTime`) is repeated for it
+      const times = t.shape[0] === B ? t : np.broadcastTo(t, [B]);
+      const feeds: Record<string, HostTensor> = { x: toHost(xt), t: toHost(times), gamma: toHost(gamma) };
       if (model.classes) feeds.labels = toHost(labels ?? noLabel(model, B));
       const out = session.run(feeds);
       return np.array(out.data as Float32Array).reshape(out.dims);
@@ -76,6 +78,7 @@ export function onnxModel<P extends JsTree<Array>>(model: Model<P>, params: P, o
   return {
     target: model.target,
     classes: model.classes,
+    ...(model.sharedTime ? { sharedTime: true } : {}),
     host: predictor,
     apply(p, xt, t, gamma, labels) {
       tree.dispose(p);

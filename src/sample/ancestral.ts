@@ -6,7 +6,7 @@
  */
 
 import { posteriorMean, posteriorVariance, transitionVariance } from "../diffusion/forward.js";
-import { jitFor, type Model } from "../diffusion/model.js";
+import { jitFor, type Model, timesFor } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import type { DiffusionProcess, Levels } from "../diffusion/process.js";
 import { perExample } from "../diffusion/shapes.js";
@@ -62,7 +62,15 @@ export class AncestralSampler implements Sampler {
     const n = shape[0]!;
     let x = rng.normal(shape);
     for (let i = t.length - 1; i >= 1; i--) {
-      x = step(tree.ref(params), x, rng.normal(shape), filled(n, t[i]!), filled(n, gamma[i - 1]!), filled(n, gamma[i]!), i > 1 ? 1 : 0);
+      x = step(
+        tree.ref(params),
+        x,
+        rng.normal(shape),
+        timesFor(model, n, t[i]!),
+        filled(n, gamma[i - 1]!),
+        filled(n, gamma[i]!),
+        i > 1 ? 1 : 0,
+      );
       realize(x);
       onStep?.(i - 1, x);
     }

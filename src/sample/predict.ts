@@ -3,7 +3,7 @@
  * target (one shared conversion, `toX0`), and the scalars α, σ of a level in float64 on the host.
  */
 
-import { jitFor, type Model } from "../diffusion/model.js";
+import { jitFor, type Model, timesFor } from "../diffusion/model.js";
 import { toX0 } from "../diffusion/parameterization.js";
 import type { DiffusionProcess, Levels, Spacing } from "../diffusion/process.js";
 import { filled, type Rng } from "../engine/index.js";
@@ -77,7 +77,7 @@ export function predictX0(den: Denoiser, x: Array, t: number, gamma: number): Ar
     predictors.set(den.model, f);
   }
   const n = x.shape[0]!;
-  return f(tree.ref(den.params), x.ref, filled(n, t), filled(n, gamma));
+  return f(tree.ref(den.params), x.ref, timesFor(den.model, n, t), filled(n, gamma));
 }
 
 /** α = √sigmoid(−γ) and σ = √sigmoid(γ) of a level in float64 (γ = −∞: α = 1, σ = 0). */
