@@ -175,7 +175,8 @@ if (opts.threads.some((t) => t > cores)) console.error(`note: this machine has $
 
 // --busy: another process burning one core for the whole run (unpinned: the kernel places it). It
 // stops with this run: killed on exit, and by itself once its parent is gone (a run killed by a signal)
-const BURN = "const parent = process.ppid; for (;;) { for (let i = 0; i < 1e8; i++); try { process.kill(parent, 0); } catch { process.exit(); } }";
+const BURN =
+  "const parent = process.ppid; for (;;) { for (let i = 0; i < 1e8; i++); try { process.kill(parent, 0); } catch { process.exit(); } }";
 const burner = opts.busy ? spawn(process.execPath, ["-e", BURN], { stdio: "ignore" }) : null;
 burner?.unref(); // the run ends when the cases do
 process.on("exit", () => burner?.kill());
