@@ -25,16 +25,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BASES, type Base } from "./cases.js";
+import { cores, pinned, root, VENV_PYTHON } from "./sides.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..");
-const VENV_PYTHON = join(root, "bench", ".venv", "bin", "python");
 const DEBIAN_PYTHON = "/usr/bin/python3";
-const TASKSET = "/usr/bin/taskset";
 
 /** base → [timed runs, warm-up runs]; a soak's runs are its steps */
 const RUNS: Record<Base, [number, number]> = {
@@ -145,14 +142,6 @@ function findPeers(wanted: string[]): { peers: Peer[]; missing: string[] } {
     else missing.push("jax: bench/.venv has no JAX (npm run bench:setup)");
   }
   return { peers, missing };
-}
-
-const cores = availableParallelism();
-
-/** `command args` pinned to the first `threads` cores (when taskset exists and there are enough). */
-function pinned(threads: number, command: string, args: string[]): [string, string[]] {
-  if (threads > cores || !existsSync(TASKSET)) return [command, args];
-  return [TASKSET, ["-c", threads === 1 ? "0" : `0-${threads - 1}`, command, ...args]];
 }
 
 function runJson(threads: number, command: string, args: string[]): SideResult | string {

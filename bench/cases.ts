@@ -99,6 +99,7 @@ async function main() {
   const { jitFor } = await load<typeof import("vdm-dist/diffusion/model.js")>("diffusion/model.js");
   const { chooseBackend } = await load<typeof import("vdm-dist/onnx/available.js")>("onnx/available.js");
   const { onnxModel } = await load<typeof import("vdm-dist/onnx/model.js")>("onnx/model.js");
+  const { spinModes } = await load<typeof import("vdm-dist/onnx/spin.js")>("onnx/spin.js");
   const { onnxStepper } = await load<typeof import("vdm-dist/onnx/train.js")>("onnx/train.js");
   const { adamInit, stepScalars } = await load<typeof import("vdm-dist/train/adam.js")>("train/adam.js");
   const { buildModel, buildProcess, dataShape, initParams } = await load<typeof import("vdm-dist/train/build.js")>("train/build.js");
@@ -113,7 +114,7 @@ async function main() {
   if (!["auto", "onnx", "jax"].includes(backendName)) throw new Error(`backend must be auto, onnx or jax, got "${backendArg}"`);
   const onnx = chooseBackend(backendName).onnx;
   const spinArg = process.env.VDM_BENCH_SPIN || "auto";
-  const spin = ({ auto: "auto", on: true, off: false } as const)[spinArg as "auto" | "on" | "off"];
+  const spin = spinModes[spinArg as keyof typeof spinModes];
   if (spin === undefined) throw new Error(`VDM_BENCH_SPIN must be auto, on or off, got "${spinArg}"`);
   const session = { threads, spin };
   await initEngine("wasm");

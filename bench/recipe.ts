@@ -17,14 +17,15 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { pinned, root, VENV_PYTHON } from "./sides.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..");
-const VENV_PYTHON = join(root, "bench", ".venv", "bin", "python");
-const TASKSET = "/usr/bin/taskset";
+// the library's reader, from the build our side runs (bin/vdm.js runs dist/)
+const { decodeSafetensors } = (await import(
+  pathToFileURL(join(root, "dist", "io", "safetensors.js")).href
+)) as typeof import("vdm-dist/io/safetensors.js");
 
 interface Side {
   side: string;
@@ -51,8 +52,7 @@ function parseArgs(argv: string[]) {
 
 /** `command args` pinned to the first `threads` cores, run to the end: its stdout and wall time. */
 function timed(threads: number, command: string, args: string[]): { stdout: string; wall_s: number } {
-  const pin = threads <= availableParallelism() && existsSync(TASKSET);
-  const [cmd, argv] = pin ? [TASKSET, ["-c", threads === 1 ? "0" : `0-${threads - 1}`, command, ...args]] : [command, args];
+  const [cmd, argv] = pinned(threads, command, args);
   const start = performance.now();
   const r = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
   const wall_s = (performance.now() - start) / 1000;
@@ -76,16 +76,12 @@ function ours(steps: number, threads: number): Side {
   }
 }
 
-/** The parameter count of a checkpoint: the sizes of its "params.*" tensors, from the safetensors header. */
+/** The parameter count of a checkpoint: the sizes of its "params.*" tensors. */
 function paramsIn(path: string): number {
-  const bytes = readFileSync(path);
-  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString("utf8")) as Record<
-    string,
-    { shape?: number[] }
-  >;
-  return Object.entries(header)
+  const { tensors } = decodeSafetensors(readFileSync(path), path);
+  return Object.entries(tensors)
     .filter(([name]) => name.startsWith("params."))
-    .reduce((n, [, t]) => n + (t.shape ?? []).reduce((a, b) => a * b, 1), 0);
+    .reduce((n, [, t]) => n + t.data.length, 0);
 }
 
 function peer(side: "torch" | "jax", steps: number, threads: number): Side {

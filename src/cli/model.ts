@@ -11,6 +11,7 @@ import { type BackendName, backendNames, chooseBackend, onnxRuntimeFix, onnxRunt
 import { onnxLatentSampling } from "../onnx/latent.js";
 import { onnxModel } from "../onnx/model.js";
 import type { SessionOptions } from "../onnx/runtime.js";
+import { spinModes } from "../onnx/spin.js";
 import type { Denoiser } from "../sample/sampler.js";
 import { getSchedule } from "../schedule/index.js";
 import { dataShape, normalizationOf } from "../train/build.js";
@@ -99,13 +100,11 @@ export const backendFlags = defineFlags("Backend", {
     default: "auto",
     value: "auto|on|off",
     help: "whether idle ONNX Runtime threads spin while they wait for work: auto spins while this process's cores have room for its threads and sleeps while other jobs need them, measured every 10 s (spinning is faster on a quiet machine, and halves the speed on a busy one)",
-    parse: oneOf("auto", "on", "off"),
+    parse: oneOf(...(Object.keys(spinModes) as (keyof typeof spinModes)[])),
   },
 });
 
 type BackendFlags = FlagValues<typeof backendFlags.specs>;
-
-const spinChoice = { auto: "auto", on: true, off: false } as const;
 
 export interface Backend {
   onnx: boolean;
@@ -139,7 +138,7 @@ export function parseBackend(flags: Partial<BackendFlags>): Backend {
   }
   return {
     onnx: choice.onnx,
-    session: { threads: flags["onnx-threads"] ?? Number(threads.default), spin: spinChoice[flags["onnx-spin"] ?? "auto"] },
+    session: { threads: flags["onnx-threads"] ?? Number(threads.default), spin: spinModes[flags["onnx-spin"] ?? "auto"] },
   };
 }
 

@@ -13,6 +13,9 @@
 
 import { readFileSync } from "node:fs";
 
+/** The spinning modes by name, as the CLI (`--onnx-spin`) and the bench take them: `SessionOptions.spin` values. */
+export const spinModes = { auto: "auto", on: true, off: false } as const;
+
 /** Cores' worth of other work tolerated beyond the spare cores (a quiet machine's background is ~0.05) */
 export const SPARE = 0.35;
 /** The shortest window a decision is measured over, ms */
